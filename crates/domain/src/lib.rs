@@ -1,0 +1,19 @@
+//! Switchboard's domain: typed ids, entities and values that are valid by construction.
+//!
+//! Nothing here performs I/O; the store, engine and API crates all speak these types.
+
+mod account;
+mod error;
+mod id;
+mod team;
+
+pub use account::{ApiKey, Email, NewUser, Role, Tenant, TenantName, User, validate_password};
+pub use error::ValidationError;
+pub use id::{
+    ApiKeyId, ConnectionId, ConversationId, DocumentId, EndpointId, IdParseError, MessageId,
+    RequestId, RuleId, SessionId, TeamId, TenantId, UserId, WidgetId, random_token,
+};
+pub use team::{Team, TeamName};
+
+/// Wall-clock instant used on every entity (serialised as RFC 3339).
+pub type Timestamp = jiff::Timestamp;

@@ -1,0 +1,56 @@
+use std::fmt;
+
+use zeroize::Zeroize;
+
+/// A value that must never be printed: `Debug` and `Display` show `***`, the memory is wiped on
+/// drop, and the only way to read it is the explicit [`Secret::expose`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret<T: Zeroize>(T);
+
+impl<T: Zeroize> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// Reads the secret. Call this only where the value is sent or hashed.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Zeroize> From<T> for Secret<T> {
+    fn from(value: T) -> Self {
+        Self(value)
+    }
+}
+
+impl<T: Zeroize> Drop for Secret<T> {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl<T: Zeroize> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl<T: Zeroize> fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_format_their_value() {
+        let secret = Secret::new(String::from("hunter2"));
+        assert_eq!(format!("{secret:?} {secret}"), "*** ***");
+        assert_eq!(format!("{:?}", Some(&secret)), "Some(***)");
+        assert_eq!(secret.expose(), "hunter2");
+    }
+}

@@ -1,0 +1,70 @@
+//! PostgreSQL backend: for several stateless nodes sharing one database.
+
+mod driver;
+mod errors;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::time::Duration;
+
+use sb_store::{StoreError, StoreResult};
+use sb_store_sql::SqlStore;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::PgPoolOptions;
+
+pub use driver::PostgresDb;
+
+/// The migrations, in order. Their versions and intent match the SQLite backend's.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "accounts",
+    include_str!("../migrations/0001_accounts.sql"),
+)];
+
+pub struct PostgresOptions {
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before the store reports itself unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Connects to a `postgres://` URL. The pool connects lazily and reconnects on its own, so a
+/// database that goes away and comes back needs no restart.
+pub async fn connect(url: &str, options: &PostgresOptions) -> StoreResult<SqlStore<PostgresDb>> {
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(options.acquire_timeout)
+        .connect(url)
+        .await
+        .map_err(errors::map)?;
+    Ok(SqlStore::new(PostgresDb::new(pool)))
+}
+
+/// Brings the schema up to date. Concurrent nodes serialise on sqlx's advisory lock.
+pub async fn migrate(store: &SqlStore<PostgresDb>) -> StoreResult<()> {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                description.into(),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+        .run(store.db().pool())
+        .await
+        .map_err(|err| StoreError::Internal(format!("migration failed: {err}")))
+}

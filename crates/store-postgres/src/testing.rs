@@ -1,0 +1,32 @@
+//! Test support: a fresh, empty schema per test inside the database named by
+//! `TEST_POSTGRES_URL`, so tests can run in parallel without seeing each other's rows.
+
+/// The base URL from `TEST_POSTGRES_URL`, or `None` when PostgreSQL tests should be skipped.
+/// With `SWITCHBOARD_REQUIRE_POSTGRES=1` (set by CI) a missing URL is an error, not a skip.
+pub fn base_url() -> Option<String> {
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("SWITCHBOARD_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+            panic!("SWITCHBOARD_REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set")
+        }
+        _ => {
+            eprintln!("TEST_POSTGRES_URL is not set: skipping the PostgreSQL part of this test");
+            None
+        }
+    }
+}
+
+/// Creates a new schema and returns a URL whose connections use it as their search path.
+pub async fn fresh_schema_url(base: &str) -> String {
+    use sqlx::Executor;
+    let schema = format!("t_{}", sb_domain::random_token(10));
+    let pool = sqlx::PgPool::connect(base)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    pool.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .await
+        .expect("create test schema");
+    pool.close().await;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-csearch_path%3D{schema}")
+}

@@ -1,0 +1,132 @@
+use async_trait::async_trait;
+use sb_domain::{Email, NewUser, Tenant, TenantId, TenantName, User, UserId};
+use sb_store::{AccountStore, Page, PageRequest, StoreResult, UserCredentials};
+
+use crate::{Db, Query, Row, SqlStore, q};
+
+const USER_COLUMNS: &str = "id, tenant_id, email, role, created_at";
+
+pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
+    Ok(User {
+        id: row.parse("id")?,
+        tenant_id: row.parse("tenant_id")?,
+        email: Email::from_stored(row.text("email")?),
+        role: row.parse("role")?,
+        created_at: row.ts("created_at")?,
+    })
+}
+
+fn insert_user(tenant: &TenantId, user: &NewUser, now: sb_domain::Timestamp) -> Query {
+    q(format!(
+        "INSERT INTO users (id, tenant_id, email, password_hash, role, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+    ))
+    .text(user.id.as_str())
+    .text(tenant.as_str())
+    .text(user.email.as_str())
+    .text(&user.password_hash)
+    .text(user.role.as_str())
+    .ts(now)
+}
+
+#[async_trait]
+impl<D: Db> AccountStore for SqlStore<D> {
+    async fn create_tenant_with_owner(
+        &self,
+        tenant: &Tenant,
+        owner: &NewUser,
+    ) -> StoreResult<User> {
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            q("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+                .text(tenant.id.as_str())
+                .text(tenant.name.as_str())
+                .ts(tenant.created_at),
+        )
+        .await?;
+        let row = tx
+            .fetch_one(insert_user(&tenant.id, owner, tenant.created_at))
+            .await?;
+        let user = user_from_row(&row)?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn get_tenant(&self, tenant: &TenantId) -> StoreResult<Tenant> {
+        let row = self
+            .db
+            .fetch_one(
+                q("SELECT id, name, created_at FROM tenants WHERE id = $1").text(tenant.as_str()),
+            )
+            .await?;
+        Ok(Tenant {
+            id: row.parse("id")?,
+            name: TenantName::from_stored(row.text("name")?),
+            created_at: row.ts("created_at")?,
+        })
+    }
+
+    async fn create_user(&self, tenant: &TenantId, user: &NewUser) -> StoreResult<User> {
+        let row = self
+            .db
+            .fetch_one(insert_user(tenant, user, sb_domain::Timestamp::now()))
+            .await?;
+        user_from_row(&row)
+    }
+
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<User> {
+        let row = self
+            .db
+            .fetch_one(
+                q(format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
+                ))
+                .text(tenant.as_str())
+                .text(id.as_str()),
+            )
+            .await?;
+        user_from_row(&row)
+    }
+
+    async fn list_users(&self, tenant: &TenantId, page: &PageRequest) -> StoreResult<Page<User>> {
+        let rows = self
+            .db
+            .fetch_all(
+                q(format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id > $2 \
+                     ORDER BY id LIMIT $3"
+                ))
+                .text(tenant.as_str())
+                .text(page.after.clone().unwrap_or_default())
+                .int(page.fetch_limit()),
+            )
+            .await?;
+        let users = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(page.finish(users, |u| u.id.to_string()))
+    }
+
+    async fn find_credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> StoreResult<Option<UserCredentials>> {
+        let row = self
+            .db
+            .fetch_optional(
+                q(format!(
+                    "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
+                ))
+                .text(email.as_str()),
+            )
+            .await?;
+        row.map(|row| {
+            Ok(UserCredentials {
+                user: user_from_row(&row)?,
+                password_hash: row.text("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+}

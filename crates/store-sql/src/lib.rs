@@ -1,0 +1,40 @@
+//! Switchboard's store logic, written once over the [`Db`] seam and shared by the SQLite and
+//! PostgreSQL backends. Each backend crate supplies the driver, the migrations and the mapping
+//! of driver errors; everything above that lives here, so the two backends cannot drift apart.
+
+mod accounts;
+mod api_keys;
+mod db;
+mod sessions;
+mod teams;
+
+pub use db::{Arg, Db, Query, Row, Tx, Value, q};
+
+use async_trait::async_trait;
+use sb_store::{Store, StoreResult};
+
+/// A [`Store`] over any [`Db`].
+pub struct SqlStore<D> {
+    db: D,
+}
+
+impl<D: Db> SqlStore<D> {
+    pub fn new(db: D) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &D {
+        &self.db
+    }
+}
+
+#[async_trait]
+impl<D: Db> Store for SqlStore<D> {
+    fn backend(&self) -> &'static str {
+        self.db.backend()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.db.fetch_one(q("SELECT 1 AS one")).await.map(drop)
+    }
+}

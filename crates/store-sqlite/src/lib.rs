@@ -1,0 +1,92 @@
+//! SQLite backend: the default, embedded store. One file, WAL journal, foreign keys enforced.
+
+mod driver;
+mod errors;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sb_store::{StoreError, StoreResult};
+use sb_store_sql::SqlStore;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqlSafeStr, SqlitePool};
+
+pub use driver::SqliteDb;
+
+/// The migrations, in order. Their versions and intent match the PostgreSQL backend's.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "accounts",
+    include_str!("../migrations/0001_accounts.sql"),
+)];
+
+pub struct SqliteOptions {
+    pub max_connections: u32,
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Opens (creating if needed) the database at a `sqlite://path` URL.
+pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore<SqliteDb>> {
+    let connect = SqliteConnectOptions::from_str(url)
+        .map_err(|err| StoreError::Unavailable(format!("invalid SQLite URL: {err}")))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL is durable across application crashes in WAL mode; only an OS crash or power
+        // loss can lose the last transactions.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(options.busy_timeout);
+    create_parent_dir(connect.get_filename())?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .connect_with(connect)
+        .await
+        .map_err(errors::map)?;
+    Ok(SqlStore::new(SqliteDb::new(pool)))
+}
+
+fn create_parent_dir(file: &Path) -> StoreResult<()> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && file != Path::new(":memory:") => {
+            std::fs::create_dir_all(dir).map_err(|err| {
+                StoreError::Unavailable(format!("cannot create {}: {err}", dir.display()))
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Brings the schema up to date. Safe to run on every start.
+pub async fn migrate(store: &SqlStore<SqliteDb>) -> StoreResult<()> {
+    run_migrations(store.db().pool()).await
+}
+
+async fn run_migrations(pool: &SqlitePool) -> StoreResult<()> {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                description.into(),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+        .run(pool)
+        .await
+        .map_err(|err| StoreError::Internal(format!("migration failed: {err}")))
+}

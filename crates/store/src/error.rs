@@ -1,0 +1,54 @@
+/// Named uniqueness constraints. Both backends create them under these exact names, so the API
+/// can turn a violation into a precise 409 without checking first (which would race).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    UserEmail,
+    ApiKeyName,
+    ApiKeyHash,
+    TeamName,
+    TeamMember,
+}
+
+impl Constraint {
+    pub const ALL: [Constraint; 5] = [
+        Constraint::UserEmail,
+        Constraint::ApiKeyName,
+        Constraint::ApiKeyHash,
+        Constraint::TeamName,
+        Constraint::TeamMember,
+    ];
+
+    /// The constraint's name in both schemas.
+    pub fn name(self) -> &'static str {
+        match self {
+            Constraint::UserEmail => "users_email_key",
+            Constraint::ApiKeyName => "api_keys_tenant_name_key",
+            Constraint::ApiKeyHash => "api_keys_key_hash_key",
+            Constraint::TeamName => "teams_tenant_name_key",
+            Constraint::TeamMember => "team_members_pkey",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row for this tenant (which includes rows that belong to another tenant).
+    #[error("not found")]
+    NotFound,
+    #[error("conflicts with an existing row ({})", .0.name())]
+    Conflict(Constraint),
+    /// A referenced row (of this tenant) does not exist.
+    #[error("a referenced row does not exist")]
+    MissingReference,
+    /// The database cannot be reached or is shutting down: worth a 503 and a retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,31 @@
+//! Storage traits, one per aggregate, and the error they share.
+//!
+//! Every method that reads or writes tenant data takes the tenant id, so a handler cannot reach
+//! another tenant's rows by forgetting a filter: an id from another tenant is simply not found.
+//! The few global lookups (login by e-mail, session and API-key by hash) exist because they are
+//! how a request *finds* its tenant; they are named for that purpose.
+
+mod accounts;
+mod error;
+mod page;
+#[cfg(feature = "story")]
+pub mod story;
+
+pub use accounts::{
+    AccountStore, ApiKeyStore, NewSession, SessionStore, SessionWithUser, TeamStore, TeamUpdate,
+    UserCredentials,
+};
+pub use error::{Constraint, StoreError, StoreResult};
+pub use page::{Page, PageRequest};
+
+/// Everything the server needs from a storage backend.
+#[async_trait::async_trait]
+pub trait Store:
+    AccountStore + SessionStore + ApiKeyStore + TeamStore + Send + Sync + 'static
+{
+    /// Which backend this is (`sqlite`, `postgres`), for logs and health output.
+    fn backend(&self) -> &'static str;
+
+    /// Cheap round trip proving the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+}
