@@ -42,6 +42,14 @@ impl<T: Zeroize> fmt::Display for Secret<T> {
     }
 }
 
+/// Secrets can be read from requests and config; there is deliberately no `Serialize`, so a
+/// secret cannot end up in a response or a log by accident.
+impl<'de, T: Zeroize + serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Secret)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use sb_domain::{ApiKey, ApiKeyId, TenantId, Timestamp};
-use sb_store::{ApiKeyStore, Page, PageRequest, StoreError, StoreResult};
+use sb_store::{ApiKeyStore, Page, PageRequest, StoreResult};
 
 use crate::{Db, Row, SqlStore, q};
 
@@ -65,19 +65,8 @@ impl<D: Db> ApiKeyStore for SqlStore<D> {
     }
 
     async fn delete_api_key(&self, tenant: &TenantId, id: &ApiKeyId) -> StoreResult<()> {
-        let deleted = self
-            .db
-            .execute(
-                q("DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2")
-                    .text(tenant.as_str())
-                    .text(id.as_str()),
-            )
-            .await?;
-        if deleted == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        self.delete_owned("api_keys", tenant.as_str(), id.as_str())
+            .await
     }
 
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {

@@ -26,6 +26,17 @@ impl<D: Db> SqlStore<D> {
     pub fn db(&self) -> &D {
         &self.db
     }
+
+    /// Deletes the row `id` of `table` if it belongs to `tenant`; otherwise it is not found.
+    async fn delete_owned(&self, table: &'static str, tenant: &str, id: &str) -> StoreResult<()> {
+        let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2");
+        let deleted = self.db.execute(q(sql).text(tenant).text(id)).await?;
+        if deleted == 0 {
+            Err(sb_store::StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 #[async_trait]

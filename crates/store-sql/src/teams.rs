@@ -128,18 +128,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
     }
 
     async fn delete_team(&self, tenant: &TenantId, id: &TeamId) -> StoreResult<()> {
-        let deleted = self
-            .db
-            .execute(
-                q("DELETE FROM teams WHERE tenant_id = $1 AND id = $2")
-                    .text(tenant.as_str())
-                    .text(id.as_str()),
-            )
-            .await?;
-        if deleted == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        self.delete_owned("teams", tenant.as_str(), id.as_str())
+            .await
     }
 }

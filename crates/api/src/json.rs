@@ -1,0 +1,240 @@
+//! JSON in and out. Requests are parsed with the failing field's path reported; responses are
+//! wrapped as `{"data": …}` (lists add `"next"`, the cursor of the following page).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sb_store::{Page, PageRequest};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// A JSON request body whose errors say which field was wrong.
+pub struct ApiJson<T>(pub T);
+
+fn is_json(content_type: Option<&str>) -> bool {
+    let Some(mime) = content_type.and_then(|ct| ct.split(';').next()) else {
+        return false;
+    };
+    let mime = mime.trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// serde reports a missing field at its parent; point at the field itself.
+fn missing_field_path(path: &str, message: &str) -> Option<String> {
+    let name = message.strip_prefix("missing field `")?.split('`').next()?;
+    Some(if path.is_empty() || path == "." {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    })
+}
+
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = inner.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let (code, field) = if let Some(field) = missing_field_path(&path, &message) {
+                    ("missing_field", field)
+                } else if message.starts_with("unknown field") {
+                    ("unknown_field", path)
+                } else {
+                    ("invalid_field", path)
+                };
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
+            }
+            _ => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("request body is not valid JSON: {message}"),
+            ),
+        }
+    })
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if !is_json(content_type) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the request body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than the server accepts",
+                )
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable_body",
+                    rejection.body_text(),
+                )
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// `{"data": …}` with 200.
+pub struct Data<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Data<T> {
+    fn into_response(self) -> Response {
+        axum::Json(serde_json::json!({ "data": self.0 })).into_response()
+    }
+}
+
+/// `{"data": …}` with 201 Created.
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, Data(self.0)).into_response()
+    }
+}
+
+/// `{"data": [...], "next": cursor|null}`.
+pub struct List<T>(pub Page<T>);
+
+impl<T: Serialize> IntoResponse for List<T> {
+    fn into_response(self) -> Response {
+        axum::Json(serde_json::json!({ "data": self.0.items, "next": self.0.next })).into_response()
+    }
+}
+
+/// `?limit=&cursor=` on list endpoints.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+pub struct Paging(pub PageRequest);
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Query(params) =
+            axum::extract::Query::<ListParams>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_query",
+                        rejection.body_text(),
+                    )
+                })?;
+        let limit = match params.limit {
+            None => PageRequest::DEFAULT_LIMIT,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=PageRequest::MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_field",
+                        format!(
+                            "limit must be a whole number from 1 to {}",
+                            PageRequest::MAX_LIMIT
+                        ),
+                    )
+                    .with_field("limit")
+                })?,
+        };
+        Ok(Paging(PageRequest {
+            after: params.cursor.filter(|c| !c.is_empty()),
+            limit,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        ids: Vec<u32>,
+    }
+
+    fn error_of(body: &str) -> (StatusCode, String, Option<String>) {
+        let err = parse_json::<Outer>(body.as_bytes()).unwrap_err();
+        (err.status, err.code.into_owned(), err.field)
+    }
+
+    #[test]
+    fn errors_point_at_the_failing_field() {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        assert_eq!(
+            error_of(r#"{"name": "a", "inner": {"ids": [1, "x"]}}"#),
+            (
+                unprocessable,
+                "invalid_field".into(),
+                Some("inner.ids[1]".into())
+            )
+        );
+        assert_eq!(
+            error_of(r#"{"name": "a", "inner": {}}"#),
+            (
+                unprocessable,
+                "missing_field".into(),
+                Some("inner.ids".into())
+            )
+        );
+        assert_eq!(
+            error_of(r#"{"inner": {"ids": []}}"#),
+            (unprocessable, "missing_field".into(), Some("name".into()))
+        );
+        assert_eq!(
+            error_of(r#"{"name": "a", "inner": {"ids": []}, "extra": 1}"#),
+            (unprocessable, "unknown_field".into(), Some("extra".into()))
+        );
+        assert_eq!(error_of(r#"{"name": "#).0, StatusCode::BAD_REQUEST);
+        assert_eq!(error_of(r#"{"name": "a",, }"#).1, "malformed_json");
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        assert!(is_json(Some("application/json")));
+        assert!(is_json(Some("Application/JSON; charset=utf-8")));
+        assert!(is_json(Some("application/merge-patch+json")));
+        assert!(!is_json(Some("text/plain")));
+        assert!(!is_json(None));
+    }
+}

@@ -1,0 +1,82 @@
+//! Switchboard's HTTP API. Each resource has its own `router()`; this module assembles them under
+//! `/api/v1` with the cross-cutting layers: body limit, request ids, tracing, metrics, and panic
+//! containment.
+
+mod accounts;
+mod api_keys;
+mod auth;
+mod client_ip;
+mod cookies;
+mod error;
+mod health;
+mod json;
+mod observability;
+mod path;
+mod rate_limit;
+mod state;
+mod teams;
+mod users;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{ApiConfig, AppState};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+
+/// The complete application: API, health and metrics.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(accounts::router())
+        .merge(users::router())
+        .merge(api_keys::router())
+        .merge(teams::router())
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(health::router())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn(observability::observe))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal("a request handler panicked").into_response()
+        }))
+        .with_state(state)
+}
+
+/// Background upkeep the API needs: forgetting idle rate-limit buckets. Runs until dropped.
+pub async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.login_limits.forget_idle();
+        if let Err(err) = state
+            .store
+            .delete_expired_sessions(jiff::Timestamp::now())
+            .await
+        {
+            tracing::warn!(error = %err, "could not delete expired sessions");
+        }
+    }
+}
+
+async fn not_found(method: Method, uri: Uri) -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {method} {}", uri.path()),
+    )
+    .into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let message = format!("{method} is not allowed on {}", uri.path());
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        message,
+    )
+    .into_response()
+}

@@ -1,0 +1,77 @@
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sb_store::Store;
+
+use crate::rate_limit::LoginLimits;
+
+/// The API's share of the server configuration.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The origin browsers see (`https://support.example.com`); when unset, the `Host` header
+    /// stands in for it in the CSRF origin check.
+    pub public_origin: Option<String>,
+    /// Adds `Secure` to cookies. Defaults to true when the public origin is https.
+    pub secure_cookies: bool,
+    pub session_ttl: Duration,
+    pub max_body_bytes: usize,
+    pub login_attempts_per_minute_per_ip: u32,
+    pub login_attempts_per_minute_per_account: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            public_origin: None,
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(7 * 24 * 3600),
+            max_body_bytes: 1024 * 1024,
+            login_attempts_per_minute_per_ip: 20,
+            login_attempts_per_minute_per_account: 10,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub config: ApiConfig,
+    pub login_limits: LoginLimits,
+    /// Renders `/metrics`; absent when metrics are disabled.
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: ApiConfig,
+        metrics: Option<PrometheusHandle>,
+    ) -> Self {
+        let login_limits = LoginLimits::new(
+            config.login_attempts_per_minute_per_ip,
+            config.login_attempts_per_minute_per_account,
+        );
+        Self(Arc::new(Services {
+            store,
+            config,
+            login_limits,
+            metrics,
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}

@@ -1,0 +1,60 @@
+//! `/users`: the people of a tenant.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use sb_domain::{Role, User};
+use sb_engine::accounts::{self, CreateUser};
+use sb_secrets::Secret;
+use serde::Deserialize;
+
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use crate::json::{ApiJson, Created, Data, List, Paging};
+use crate::path::PathId;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list).post(create))
+        .route("/users/{id}", get(show))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    email: String,
+    password: Secret<String>,
+    role: Role,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Created<User>> {
+    let input = CreateUser {
+        email: body.email,
+        password: body.password,
+        role: body.role,
+    };
+    Ok(Created(
+        accounts::create_user(state.store.as_ref(), &actor, input).await?,
+    ))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Paging(page): Paging,
+) -> ApiResult<List<User>> {
+    Ok(List(state.store.list_users(&actor.tenant_id, &page).await?))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<sb_domain::UserId>,
+) -> ApiResult<Data<User>> {
+    Ok(Data(state.store.get_user(&actor.tenant_id, &id).await?))
+}

@@ -1,0 +1,260 @@
+//! Layered configuration: embedded defaults -> file -> environment -> flags, validated at start
+//! so that a bad value is reported with its key before anything else happens.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// The commented defaults, printed by `switchboard default-config`.
+pub const DEFAULT_CONFIG: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub bus: BusConfig,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub trusted_proxies: Vec<String>,
+    pub max_body_bytes: usize,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+    pub auto_migrate: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusConfig {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    pub master_key_file: String,
+    pub session_ttl_hours: u64,
+    pub login_attempts_per_minute_per_ip: u32,
+    pub login_attempts_per_minute_per_account: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+}
+
+/// A configuration problem, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Which storage backend a database URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite { file: PathBuf },
+    Postgres,
+}
+
+/// Command-line values that override everything else. `None` leaves the lower layers alone.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database: Option<String>,
+    pub bus: Option<String>,
+    pub master_key_file: Option<String>,
+}
+
+impl Overrides {
+    fn as_figment(&self) -> Figment {
+        let mut figment = Figment::new();
+        let pairs = [
+            ("server.listen", &self.listen),
+            ("database.url", &self.database),
+            ("bus.url", &self.bus),
+            ("security.master_key_file", &self.master_key_file),
+        ];
+        for (key, value) in pairs {
+            if let Some(value) = value {
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
+        figment
+    }
+}
+
+impl Config {
+    /// Loads and validates the configuration from all layers.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_CONFIG));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(invalid(
+                    "--config",
+                    format!("{} is not a readable file", file.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        // SWITCHBOARD_SECTION__KEY for every setting. Single-underscore names belong to flags,
+        // which clap reads itself, so they are left out here.
+        let nested = Env::prefixed("SWITCHBOARD_")
+            .filter(|key| key.as_str().contains("__"))
+            .split("__");
+        let config: Config = figment
+            .merge(nested)
+            .merge(overrides.as_figment())
+            .extract()
+            .map_err(|err| {
+                let key = err.path.join(".");
+                let message = err.to_string();
+                invalid(if key.is_empty() { "config" } else { &key }, message)
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.backend()?;
+        self.trusted_proxies()?;
+        self.public_origin()?;
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.security.session_ttl_hours == 0 {
+            return Err(invalid("security.session_ttl_hours", "must be at least 1"));
+        }
+        if !self.bus.url.is_empty() {
+            return Err(invalid(
+                "bus.url",
+                "only the in-process bus is available in this version; leave it empty",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid("log.level", "is not a valid level or filter"));
+        }
+        Ok(())
+    }
+
+    /// The backend selected by `database.url`; any scheme other than sqlite or postgres is refused.
+    pub fn backend(&self) -> Result<Backend, ConfigError> {
+        let url = self.database.url.trim();
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let file = path.split('?').next().unwrap_or_default();
+            if file.is_empty() {
+                return Err(invalid(
+                    "database.url",
+                    "a sqlite URL needs a file path: sqlite://./data/switchboard.db",
+                ));
+            }
+            return Ok(Backend::Sqlite {
+                file: PathBuf::from(file),
+            });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Backend::Postgres);
+        }
+        let scheme = url.split("://").next().unwrap_or(url);
+        Err(invalid(
+            "database.url",
+            format!("unsupported database \"{scheme}\": use sqlite://PATH or postgres://…"),
+        ))
+    }
+
+    pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, ConfigError> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        invalid(
+                            &format!("server.trusted_proxies[{i}]"),
+                            format!("\"{entry}\" is not an IP address or CIDR range"),
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// `scheme://host[:port]` of `server.public_url`, if set.
+    pub fn public_origin(&self) -> Result<Option<String>, ConfigError> {
+        let url = self.server.public_url.trim().trim_end_matches('/');
+        if url.is_empty() {
+            return Ok(None);
+        }
+        let (scheme, rest) = url
+            .split_once("://")
+            .filter(|(scheme, rest)| matches!(*scheme, "http" | "https") && !rest.is_empty())
+            .ok_or_else(|| invalid("server.public_url", "must be an http:// or https:// URL"))?;
+        let authority = rest.split('/').next().unwrap_or(rest);
+        Ok(Some(format!("{scheme}://{authority}").to_ascii_lowercase()))
+    }
+
+    /// Where the master key lives: the configured file, or `master.key` beside the SQLite file.
+    pub fn master_key_path(&self) -> Result<PathBuf, ConfigError> {
+        if !self.security.master_key_file.is_empty() {
+            return Ok(PathBuf::from(&self.security.master_key_file));
+        }
+        match self.backend()? {
+            Backend::Sqlite { file } => {
+                Ok(file.parent().unwrap_or(Path::new(".")).join("master.key"))
+            }
+            Backend::Postgres => Err(invalid(
+                "security.master_key_file",
+                "is required with PostgreSQL: every node must use the same key file",
+            )),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The `switchboard` command line.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use sb_engine::accounts::{self, SignUp};
+use sb_engine::{Actor, Credential};
+use sb_secrets::Secret;
+use switchboard::config::{Config, DEFAULT_CONFIG, Overrides};
+use switchboard::telemetry;
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Self-hosted AI customer-support chat"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(StoreArgs),
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Print the default configuration, with comments.
+    DefaultConfig,
+}
+
+#[derive(Args)]
+struct StoreArgs {
+    /// Configuration file (TOML); see `switchboard default-config`.
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://…
+    #[arg(long, env = "SWITCHBOARD_DATABASE")]
+    database: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "SWITCHBOARD_LISTEN")]
+    listen: Option<String>,
+    /// Realtime bus URL (empty: in-process).
+    #[arg(long, env = "SWITCHBOARD_BUS")]
+    bus: Option<String>,
+    /// File with the 32-byte key that encrypts credentials at rest.
+    #[arg(long, env = "SWITCHBOARD_MASTER_KEY_FILE")]
+    master_key_file: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant with its owner; prints the tenant id and an API key.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        name: String,
+        /// The owner's e-mail (their dashboard login).
+        #[arg(long)]
+        email: String,
+        /// Read the owner's password from standard input (the first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn load(store: &StoreArgs, overrides: Overrides) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        database: store.database.clone(),
+        ..overrides
+    };
+    let config = Config::load(store.config.as_deref(), &overrides)?;
+    telemetry::init_logging(&config.log);
+    Ok(config)
+}
+
+fn read_password() -> anyhow::Result<Secret<String>> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("reading the password from stdin")?;
+    let password = input.lines().next().unwrap_or_default().to_owned();
+    Ok(Secret::new(password))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::DefaultConfig => print!("{DEFAULT_CONFIG}"),
+        Command::Serve(args) => {
+            let overrides = Overrides {
+                listen: args.listen,
+                bus: args.bus,
+                master_key_file: args.master_key_file,
+                ..Overrides::default()
+            };
+            let config = load(&args.store, overrides)?;
+            let listener = tokio::net::TcpListener::bind(config.server.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+            switchboard::serve(config, listener, switchboard::shutdown_signal()).await?;
+        }
+        Command::Migrate(args) => {
+            let config = load(&args, Overrides::default())?;
+            let store = switchboard::open_store(&config, true).await?;
+            println!("database is up to date ({})", store.backend());
+        }
+        Command::Tenant {
+            command:
+                TenantCommand::Create {
+                    store,
+                    name,
+                    email,
+                    password_stdin: _,
+                },
+        } => {
+            let config = load(&store, Overrides::default())?;
+            let password = read_password()?;
+            let store = switchboard::open_store(&config, config.database.auto_migrate).await?;
+            let input = SignUp {
+                tenant_name: name,
+                email,
+                password,
+            };
+            let (tenant, owner) = accounts::sign_up(store.as_ref(), input).await?;
+            let actor = Actor {
+                tenant_id: tenant.id.clone(),
+                user_id: Some(owner.id.clone()),
+                role: owner.role,
+                credential: Credential::CommandLine,
+            };
+            let (_, key) =
+                accounts::create_api_key(store.as_ref(), &actor, "created at setup").await?;
+            println!("tenant_id: {}", tenant.id);
+            println!("owner_id: {}", owner.id);
+            println!("api_key: {}", key.expose());
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

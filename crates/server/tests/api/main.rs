@@ -1,0 +1,11 @@
+//! Black-box tests of the HTTP API: the real server on a real port, a real SQLite file, and
+//! PostgreSQL as well when `TEST_POSTGRES_URL` is set.
+
+mod accounts;
+mod api_keys;
+mod cli;
+mod errors;
+mod health;
+mod support;
+mod tenancy;
+mod users_teams;

@@ -1,0 +1,233 @@
+//! `TestApp`: the real server on 127.0.0.1:0 over a fresh database, and a small HTTP client with
+//! one method per API call the tests need.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use switchboard::config::{Config, Overrides};
+use tokio::net::TcpListener;
+
+pub struct TestApp {
+    pub base: String,
+    pub backend: &'static str,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// A server on a fresh SQLite file.
+    pub async fn sqlite() -> Self {
+        Self::sqlite_with(|_| {}).await
+    }
+
+    pub async fn sqlite_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/switchboard.db", dir.path().display());
+        Self::start(dir, url, "sqlite", tweak).await
+    }
+
+    /// A server on a fresh PostgreSQL schema, when `TEST_POSTGRES_URL` is set.
+    pub async fn postgres() -> Option<Self> {
+        let base = sb_store_postgres::testing::base_url()?;
+        let url = sb_store_postgres::testing::fresh_schema_url(&base).await;
+        let dir = tempfile::tempdir().unwrap();
+        Some(Self::start(dir, url, "postgres", |_| {}).await)
+    }
+
+    /// One server per available backend: SQLite always, PostgreSQL when configured.
+    pub async fn every_backend() -> Vec<Self> {
+        let mut apps = vec![Self::sqlite().await];
+        apps.extend(Self::postgres().await);
+        apps
+    }
+
+    async fn start(
+        dir: tempfile::TempDir,
+        database: String,
+        backend: &'static str,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        let key_file = dir.path().join("master.key");
+        std::fs::write(&key_file, "11".repeat(32)).unwrap();
+        let overrides = Overrides {
+            database: Some(database),
+            master_key_file: Some(key_file.display().to_string()),
+            ..Overrides::default()
+        };
+        let mut config = Config::load(None, &overrides).unwrap();
+        tweak(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let shutdown = async move { drop(stopped.await) };
+            switchboard::serve(config, listener, shutdown)
+                .await
+                .unwrap();
+        });
+        let app = Self {
+            base,
+            backend,
+            stop: Some(stop),
+            _dir: dir,
+        };
+        app.wait_until_healthy().await;
+        app
+    }
+
+    async fn wait_until_healthy(&self) {
+        for _ in 0..200 {
+            let response = reqwest::get(format!("{}/healthz", self.base)).await;
+            if response.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server at {} did not become healthy", self.base);
+    }
+
+    /// A client with no credentials.
+    pub fn anonymous(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    /// Signs a new tenant up and returns its owner's logged-in client.
+    pub async fn signup(&self, tenant: &str, email: &str) -> Client {
+        let mut client = Client::new(&self.base);
+        let body = json!({ "tenant_name": tenant, "email": email, "password": PASSWORD });
+        let (status, body) = client.post("/api/v1/auth/signup", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        client.csrf = Some(body["data"]["csrf_token"].as_str().unwrap().to_owned());
+        client
+    }
+
+    /// Logs in as an existing user.
+    pub async fn login(&self, email: &str, password: &str) -> Client {
+        let mut client = Client::new(&self.base);
+        let body = json!({ "email": email, "password": password });
+        let (status, body) = client.post("/api/v1/auth/login", body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        client.csrf = Some(body["data"]["csrf_token"].as_str().unwrap().to_owned());
+        client
+    }
+
+    /// A client authenticating with `key` in `X-Api-Key`.
+    pub fn with_api_key(&self, key: &str) -> Client {
+        let mut client = Client::new(&self.base);
+        client.api_key = Some(key.to_owned());
+        client
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// An HTTP client with its own cookie jar; sends the CSRF token or API key it holds.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: Option<String>,
+    pub api_key: Option<String>,
+}
+
+impl Client {
+    fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        Self {
+            http,
+            base: base.to_owned(),
+            csrf: None,
+            api_key: None,
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(csrf) = &self.csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        if let Some(key) = &self.api_key {
+            request = request.header("x-api-key", key);
+        }
+        request
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.request(Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.request(Method::POST, path).json(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.request(Method::PATCH, path).json(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.request(Method::DELETE, path)).await
+    }
+
+    /// Creates an API key and returns its secret value.
+    pub async fn create_api_key(&self, name: &str) -> String {
+        let (status, body) = self.post("/api/v1/api-keys", json!({ "name": name })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["key"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a user and returns their id.
+    pub async fn create_user(&self, email: &str, role: &str) -> String {
+        let body = json!({ "email": email, "password": PASSWORD, "role": role });
+        let (status, body) = self.post("/api/v1/users", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn me(&self) -> Value {
+        let (status, body) = self.get("/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"].clone()
+    }
+}
+
+/// Asserts an error answer: status, machine code and (if given) the field.
+#[track_caller]
+pub fn assert_error(
+    answer: &(StatusCode, Value),
+    status: StatusCode,
+    code: &str,
+    field: Option<&str>,
+) {
+    let (got_status, body) = answer;
+    assert_eq!(*got_status, status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    match field {
+        Some(field) => assert_eq!(body["error"]["field"], field, "{body}"),
+        None => assert!(body["error"]["field"].is_null(), "{body}"),
+    }
+}
