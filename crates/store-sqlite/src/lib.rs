@@ -3,6 +3,7 @@
 mod driver;
 mod errors;
 
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -47,22 +48,36 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(options.busy_timeout);
-    create_parent_dir(connect.get_filename())?;
+    let file = connect.get_filename().to_owned();
+    let is_new = !file.exists();
+    if is_new {
+        create_private_parent_dir(&file)?;
+    }
     let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .connect_with(connect)
         .await
         .map_err(errors::map)?;
+    if is_new && file.exists() {
+        // The database holds password hashes and sealed credentials: owner-only, like the key.
+        // SQLite gives its -wal and -shm files the same permissions as the database file.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(|err| {
+            StoreError::Unavailable(format!("cannot restrict {}: {err}", file.display()))
+        })?;
+    }
     Ok(SqlStore::new(SqliteDb::new(pool)))
 }
 
-fn create_parent_dir(file: &Path) -> StoreResult<()> {
+/// Creates missing folders above a new database file, readable by the owner only.
+fn create_private_parent_dir(file: &Path) -> StoreResult<()> {
     match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && file != Path::new(":memory:") => {
-            std::fs::create_dir_all(dir).map_err(|err| {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|err| {
                 StoreError::Unavailable(format!("cannot create {}: {err}", dir.display()))
-            })
-        }
+            }),
         _ => Ok(()),
     }
 }
