@@ -5,9 +5,11 @@
 mod digest;
 mod master_key;
 mod password;
+mod redact;
 mod secret;
 
 pub use digest::{constant_time_eq, sha256_hex};
 pub use master_key::{MasterKey, MasterKeyError, MasterKeySource};
 pub use password::{PasswordHashError, hash_password, verify_password};
+pub use redact::{is_secret_like_name, redact_url};
 pub use secret::Secret;

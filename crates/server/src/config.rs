@@ -3,10 +3,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use ipnet::IpNet;
+use sb_net::{AllowEntry, NetConfig};
 use serde::{Deserialize, Serialize};
 
 /// The commented defaults, printed by `switchboard default-config`.
@@ -19,6 +21,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub bus: BusConfig,
     pub security: SecurityConfig,
+    pub outbound: OutboundConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
 }
@@ -51,10 +54,22 @@ pub struct BusConfig {
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
     pub master_key_file: String,
+    pub ssrf_allow: Vec<String>,
     pub session_ttl_hours: u64,
     pub login_attempts_per_minute_per_ip: u32,
     pub login_attempts_per_minute_per_account: u32,
 }
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    pub timeout_ms: u64,
+    pub max_response_bytes: usize,
+    pub max_redirects: usize,
+}
+
+/// The hard ceiling on any call to a tenant's backend.
+pub const MAX_OUTBOUND_TIMEOUT_MS: u64 = 5000;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +120,8 @@ pub struct Overrides {
     pub database: Option<String>,
     pub bus: Option<String>,
     pub master_key_file: Option<String>,
+    /// Replaces `security.ssrf_allow` when non-empty.
+    pub ssrf_allow: Vec<String>,
 }
 
 impl Overrides {
@@ -120,6 +137,9 @@ impl Overrides {
             if let Some(value) = value {
                 figment = figment.merge(Serialized::default(key, value));
             }
+        }
+        if !self.ssrf_allow.is_empty() {
+            figment = figment.merge(Serialized::default("security.ssrf_allow", &self.ssrf_allow));
         }
         figment
     }
@@ -160,6 +180,20 @@ impl Config {
         self.backend()?;
         self.trusted_proxies()?;
         self.public_origin()?;
+        self.ssrf_allow()?;
+        let outbound = &self.outbound;
+        if !(1..=MAX_OUTBOUND_TIMEOUT_MS).contains(&outbound.timeout_ms) {
+            return Err(invalid("outbound.timeout_ms", "must be from 1 to 5000"));
+        }
+        if outbound.max_response_bytes < 1024 {
+            return Err(invalid(
+                "outbound.max_response_bytes",
+                "must be at least 1024",
+            ));
+        }
+        if outbound.max_redirects > 10 {
+            return Err(invalid("outbound.max_redirects", "must be at most 10"));
+        }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
         }
@@ -226,6 +260,29 @@ impl Config {
                     })
             })
             .collect()
+    }
+
+    pub fn ssrf_allow(&self) -> Result<Vec<AllowEntry>, ConfigError> {
+        self.security
+            .ssrf_allow
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                entry
+                    .parse()
+                    .map_err(|why| invalid(&format!("security.ssrf_allow[{i}]"), why))
+            })
+            .collect()
+    }
+
+    /// Settings for the outbound client that tenants' calls go through.
+    pub fn net_config(&self) -> NetConfig {
+        NetConfig {
+            max_timeout: Duration::from_millis(self.outbound.timeout_ms),
+            max_body_bytes: self.outbound.max_response_bytes,
+            max_redirects: self.outbound.max_redirects,
+            ..NetConfig::default()
+        }
     }
 
     /// `scheme://host[:port]` of `server.public_url`, if set.

@@ -109,6 +109,10 @@ pub async fn serve(
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let app = sb_api::router(state);
 
+    let ssrf_allow = config.ssrf_allow()?;
+    if !ssrf_allow.is_empty() {
+        tracing::info!(entries = ?config.security.ssrf_allow, "operator SSRF exceptions in force");
+    }
     let address = listener.local_addr()?;
     tracing::info!(%address, store = store.backend(), "switchboard is listening on http://{address}");
 

@@ -61,6 +61,13 @@ struct ServeArgs {
     /// File with the 32-byte key that encrypts credentials at rest.
     #[arg(long, env = "SWITCHBOARD_MASTER_KEY_FILE")]
     master_key_file: Option<String>,
+    /// Allow outbound calls to this HOST_OR_CIDR[:PORT] despite the SSRF rules (repeatable).
+    #[arg(
+        long = "ssrf-allow",
+        env = "SWITCHBOARD_SSRF_ALLOW",
+        value_delimiter = ','
+    )]
+    ssrf_allow: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -107,6 +114,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 listen: args.listen,
                 bus: args.bus,
                 master_key_file: args.master_key_file,
+                ssrf_allow: args.ssrf_allow,
                 ..Overrides::default()
             };
             let config = load(&args.store, overrides)?;

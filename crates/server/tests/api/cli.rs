@@ -55,6 +55,19 @@ fn bad_configuration_names_the_key() {
     assert!(!output.status.success());
     assert!(stderr.contains("security.session_ttl_hours"), "{stderr}");
 
+    let output = switchboard(dir.path())
+        .args([
+            "serve",
+            "--ssrf-allow",
+            "127.0.0.1:9000",
+            "--ssrf-allow",
+            "bad host",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("security.ssrf_allow[1]"), "{stderr}");
+
     let file = dir.path().join("switchboard.toml");
     std::fs::write(&file, "[server]\nlisten = \"nowhere\"\n").unwrap();
     let output = switchboard(dir.path())
@@ -139,7 +152,7 @@ async fn tenant_create_then_serve_then_stop_gracefully() {
     );
     assert_eq!(key_mode & 0o777, 0o600);
 
-    let me: serde_json::Value = reqwest::Client::new()
+    let me: serde_json::Value = crate::support::http()
         .get(format!("http://{address}/api/v1/me"))
         .header("x-api-key", &api_key)
         .send()

@@ -1,11 +1,15 @@
 use reqwest::StatusCode;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, http};
 
 #[tokio::test]
 async fn health_metrics_and_request_ids() {
     for app in TestApp::every_backend().await {
-        let response = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+        let response = http()
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let request_id = response.headers()["x-request-id"]
             .to_str()
@@ -17,7 +21,7 @@ async fn health_metrics_and_request_ids() {
         assert_eq!(body["store"], app.backend);
 
         // A plain client-supplied id is kept for correlation across systems.
-        let response = reqwest::Client::new()
+        let response = http()
             .get(format!("{}/api/v1/me", app.base))
             .header("x-request-id", "trace-42")
             .send()
@@ -25,7 +29,11 @@ async fn health_metrics_and_request_ids() {
             .unwrap();
         assert_eq!(response.headers()["x-request-id"], "trace-42");
 
-        let metrics = reqwest::get(format!("{}/metrics", app.base)).await.unwrap();
+        let metrics = http()
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(metrics.status(), StatusCode::OK);
         let text = metrics.text().await.unwrap();
         assert!(text.contains("http_requests_total"), "{text}");

@@ -84,7 +84,7 @@ impl TestApp {
 
     async fn wait_until_healthy(&self) {
         for _ in 0..200 {
-            let response = reqwest::get(format!("{}/healthz", self.base)).await;
+            let response = http().get(format!("{}/healthz", self.base)).send().await;
             if response.is_ok_and(|r| r.status() == StatusCode::OK) {
                 return;
             }
@@ -128,6 +128,12 @@ impl TestApp {
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// A plain HTTP client for tests (TLS needs the process's crypto provider installed first).
+pub fn http() -> reqwest::Client {
+    sb_net::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 /// An HTTP client with its own cookie jar; sends the CSRF token or API key it holds.
 pub struct Client {
     pub http: reqwest::Client,
@@ -138,6 +144,7 @@ pub struct Client {
 
 impl Client {
     fn new(base: &str) -> Self {
+        sb_net::install_crypto_provider();
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .build()
