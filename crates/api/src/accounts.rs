@@ -67,12 +67,8 @@ async fn start_session(state: &AppState, user: User, status: StatusCode) -> ApiR
     let [session_cookie, csrf_cookie] = session_cookies(&state.config, &token, &csrf);
     let body = Data(json!({ "user": user, "tenant": tenant, "csrf_token": csrf }));
     let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, session_cookie);
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, csrf_cookie);
+    response.headers_mut().append(header::SET_COOKIE, session_cookie);
+    response.headers_mut().append(header::SET_COOKIE, csrf_cookie);
     Ok(response)
 }
 
@@ -85,11 +81,8 @@ async fn signup(
 ) -> ApiResult<Response> {
     check_origin(&headers, &state)?;
     state.login_limits.check(ip, None)?;
-    let input = SignUp {
-        tenant_name: body.tenant_name,
-        email: body.email,
-        password: body.password,
-    };
+    let input =
+        SignUp { tenant_name: body.tenant_name, email: body.email, password: body.password };
     let (tenant, user) = accounts::sign_up(state.store.as_ref(), input).await?;
     tracing::info!(tenant_id = %tenant.id, user_id = %user.id, "tenant signed up");
     start_session(&state, user, StatusCode::CREATED).await
@@ -145,7 +138,5 @@ async fn me(
         Credential::ApiKey(_) => "api_key",
         Credential::CommandLine => "command_line",
     };
-    Ok(Data(
-        json!({ "user": user, "tenant": tenant, "role": actor.role, "auth": via }),
-    ))
+    Ok(Data(json!({ "user": user, "tenant": tenant, "role": actor.role, "auth": via })))
 }

@@ -15,9 +15,7 @@ use crate::path::PathId;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api-keys", get(list).post(create))
-        .route("/api-keys/{id}", delete(remove))
+    Router::new().route("/api-keys", get(list).post(create)).route("/api-keys/{id}", delete(remove))
 }
 
 #[derive(Deserialize)]
@@ -44,9 +42,7 @@ async fn list(
     Paging(page): Paging,
 ) -> ApiResult<List<ApiKey>> {
     actor.require(Role::Admin)?;
-    Ok(List(
-        state.store.list_api_keys(&actor.tenant_id, &page).await?,
-    ))
+    Ok(List(state.store.list_api_keys(&actor.tenant_id, &page).await?))
 }
 
 async fn remove(

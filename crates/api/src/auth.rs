@@ -29,9 +29,7 @@ fn api_key_from(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let value = authorization.to_str().map_err(|_| invalid_api_key())?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(token.trim())),
-        _ => Err(ApiError::unauthenticated(
-            "use Authorization: Bearer <API key>",
-        )),
+        _ => Err(ApiError::unauthenticated("use Authorization: Bearer <API key>")),
     }
 }
 
@@ -47,16 +45,9 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Actor, ApiE
     if !key.starts_with(API_KEY_PREFIX) {
         return Err(invalid_api_key());
     }
-    let record = state
-        .store
-        .find_api_key(&sha256_hex(key))
-        .await?
-        .ok_or_else(invalid_api_key)?;
+    let record = state.store.find_api_key(&sha256_hex(key)).await?.ok_or_else(invalid_api_key)?;
     let now = Timestamp::now();
-    if record
-        .last_used_at
-        .is_none_or(|at| now.duration_since(at) > TOUCH_INTERVAL)
-    {
+    if record.last_used_at.is_none_or(|at| now.duration_since(at) > TOUCH_INTERVAL) {
         let store = state.store.clone();
         let id = record.id.clone();
         tokio::spawn(async move {
@@ -94,10 +85,7 @@ pub(crate) fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), 
     if same {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "origin_mismatch",
-            "the request comes from another site",
-        ))
+        Err(ApiError::forbidden("origin_mismatch", "the request comes from another site"))
     }
 }
 
@@ -113,10 +101,7 @@ async fn authenticate_session(
         .ok_or_else(|| ApiError::unauthenticated("the session has expired; log in again"))?;
     if is_unsafe(&parts.method) {
         check_origin(&parts.headers, state)?;
-        let sent = parts
-            .headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok());
+        let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
         let valid =
             sent.is_some_and(|csrf| constant_time_eq(&sha256_hex(csrf), &session.csrf_hash));
         if !valid {

@@ -41,15 +41,8 @@ impl FromRequestParts<AppState> for ClientIp {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        Ok(ClientIp(client_ip(
-            peer,
-            forwarded,
-            &state.config.trusted_proxies,
-        )))
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        Ok(ClientIp(client_ip(peer, forwarded, &state.config.trusted_proxies)))
     }
 }
 
@@ -65,10 +58,7 @@ mod tests {
         assert_eq!(client_ip(client, Some("198.51.100.1"), &trusted), client);
         assert_eq!(client_ip(proxy, Some("203.0.113.7"), &trusted), client);
         // A client-supplied first hop is ignored: only the hop our proxy appended counts.
-        assert_eq!(
-            client_ip(proxy, Some("1.2.3.4, 203.0.113.7, 10.0.0.9"), &trusted),
-            client
-        );
+        assert_eq!(client_ip(proxy, Some("1.2.3.4, 203.0.113.7, 10.0.0.9"), &trusted), client);
         assert_eq!(client_ip(proxy, None, &trusted), proxy);
         assert_eq!(client_ip(proxy, Some("203.0.113.7"), &[]), proxy);
     }

@@ -49,10 +49,7 @@ pub fn session_cookies(config: &ApiConfig, token: &str, csrf: &str) -> [HeaderVa
 
 /// `Set-Cookie` values that end a session in the browser.
 pub fn clearing_cookies(config: &ApiConfig) -> [HeaderValue; 2] {
-    [
-        cookie(config, SESSION_COOKIE, "", 0, true),
-        cookie(config, CSRF_COOKIE, "", 0, false),
-    ]
+    [cookie(config, SESSION_COOKIE, "", 0, true), cookie(config, CSRF_COOKIE, "", 0, false)]
 }
 
 #[cfg(test)]
@@ -62,10 +59,7 @@ mod tests {
     #[test]
     fn reads_cookies_from_any_cookie_header() {
         let mut headers = HeaderMap::new();
-        headers.append(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; sb_session=abc"),
-        );
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1; sb_session=abc"));
         headers.append(header::COOKIE, HeaderValue::from_static("sb_csrf=\"xyz\""));
         assert_eq!(read_cookie(&headers, SESSION_COOKIE), Some("abc"));
         assert_eq!(read_cookie(&headers, CSRF_COOKIE), Some("xyz"));
@@ -74,10 +68,7 @@ mod tests {
 
     #[test]
     fn session_cookie_is_http_only_and_csrf_cookie_is_readable() {
-        let config = ApiConfig {
-            secure_cookies: true,
-            ..ApiConfig::default()
-        };
+        let config = ApiConfig { secure_cookies: true, ..ApiConfig::default() };
         let [session, csrf] = session_cookies(&config, "tok", "csrf");
         let session = session.to_str().unwrap();
         assert!(session.starts_with("sb_session=tok; Path=/; Max-Age=604800; SameSite=Lax"));

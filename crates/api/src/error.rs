@@ -42,11 +42,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
@@ -70,11 +66,7 @@ impl ApiError {
     /// Logs the cause and answers with a generic 500.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal server error",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error")
     }
 
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
@@ -96,9 +88,7 @@ impl IntoResponse for ApiError {
         });
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -119,18 +109,18 @@ impl From<ValidationError> for ApiError {
 /// What a violated uniqueness constraint means to an API client.
 fn conflict(constraint: Constraint) -> ApiError {
     let (code, field, message) = match constraint {
-        Constraint::UserEmail => (
-            "email_taken",
-            "email",
-            "a user with this e-mail already exists",
-        ),
-        Constraint::ApiKeyName => (
-            "name_taken",
-            "name",
-            "an API key with this name already exists",
-        ),
+        Constraint::UserEmail => ("email_taken", "email", "a user with this e-mail already exists"),
+        Constraint::ApiKeyName => {
+            ("name_taken", "name", "an API key with this name already exists")
+        }
         Constraint::TeamName => ("name_taken", "name", "a team with this name already exists"),
         Constraint::TeamMember => ("duplicate_member", "member_ids", "a user is listed twice"),
+        Constraint::ConnectionName => {
+            ("name_taken", "name", "a connection with this name already exists")
+        }
+        Constraint::EndpointName => {
+            ("name_taken", "name", "an endpoint with this name already exists")
+        }
         // 256 random bits colliding is not a client's doing.
         Constraint::ApiKeyHash => return ApiError::internal("API key hash collision"),
     };
@@ -159,6 +149,10 @@ impl From<EngineError> for ApiError {
             EngineError::Invalid(invalid) => invalid.into(),
             EngineError::Store(store) => store.into(),
             EngineError::Forbidden(message) => Self::forbidden("forbidden", message),
+            EngineError::ConfirmationRequired(message) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "confirmation_required", message)
+                    .with_field("confirm")
+            }
             EngineError::Internal(cause) => Self::internal(cause),
         }
     }

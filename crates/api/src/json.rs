@@ -26,11 +26,7 @@ fn is_json(content_type: Option<&str>) -> bool {
 /// serde reports a missing field at its parent; point at the field itself.
 fn missing_field_path(path: &str, message: &str) -> Option<String> {
     let name = message.strip_prefix("missing field `")?.split('`').next()?;
-    Some(if path.is_empty() || path == "." {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
-    })
+    Some(if path.is_empty() || path == "." { name.to_owned() } else { format!("{path}.{name}") })
 }
 
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -39,11 +35,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_owned();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let (code, field) = if let Some(field) = missing_field_path(&path, &message) {
@@ -68,10 +60,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
         if !is_json(content_type) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -87,11 +76,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     "the request body is larger than the server accepts",
                 )
             } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "unreadable_body",
-                    rejection.body_text(),
-                )
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
             }
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -140,15 +125,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let axum::extract::Query(params) =
-            axum::extract::Query::<ListParams>::from_request_parts(parts, state)
-                .await
-                .map_err(|rejection| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_query",
-                        rejection.body_text(),
-                    )
-                })?;
+            axum::extract::Query::<ListParams>::from_request_parts(parts, state).await.map_err(
+                |rejection| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+                },
+            )?;
         let limit = match params.limit {
             None => PageRequest::DEFAULT_LIMIT,
             Some(raw) => raw
@@ -167,10 +148,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
                     .with_field("limit")
                 })?,
         };
-        Ok(Paging(PageRequest {
-            after: params.cursor.filter(|c| !c.is_empty()),
-            limit,
-        }))
+        Ok(Paging(PageRequest { after: params.cursor.filter(|c| !c.is_empty()), limit }))
     }
 }
 
@@ -203,19 +181,11 @@ mod tests {
         let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
         assert_eq!(
             error_of(r#"{"name": "a", "inner": {"ids": [1, "x"]}}"#),
-            (
-                unprocessable,
-                "invalid_field".into(),
-                Some("inner.ids[1]".into())
-            )
+            (unprocessable, "invalid_field".into(), Some("inner.ids[1]".into()))
         );
         assert_eq!(
             error_of(r#"{"name": "a", "inner": {}}"#),
-            (
-                unprocessable,
-                "missing_field".into(),
-                Some("inner.ids".into())
-            )
+            (unprocessable, "missing_field".into(), Some("inner.ids".into()))
         );
         assert_eq!(
             error_of(r#"{"inner": {"ids": []}}"#),

@@ -6,7 +6,9 @@ mod accounts;
 mod api_keys;
 mod auth;
 mod client_ip;
+mod connections;
 mod cookies;
+mod endpoints;
 mod error;
 mod health;
 mod json;
@@ -33,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(api_keys::router())
         .merge(teams::router())
+        .merge(connections::router())
+        .merge(endpoints::router())
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)
@@ -52,11 +56,7 @@ pub async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.login_limits.forget_idle();
-        if let Err(err) = state
-            .store
-            .delete_expired_sessions(jiff::Timestamp::now())
-            .await
-        {
+        if let Err(err) = state.store.delete_expired_sessions(jiff::Timestamp::now()).await {
             tracing::warn!(error = %err, "could not delete expired sessions");
         }
     }
@@ -73,10 +73,5 @@ async fn not_found(method: Method, uri: Uri) -> Response {
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     let message = format!("{method} is not allowed on {}", uri.path());
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        message,
-    )
-    .into_response()
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).into_response()
 }

@@ -15,9 +15,7 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// default) the server mints one. Either way it is echoed on the response.
 fn accept_client_id(value: &HeaderValue) -> Option<String> {
     let text = value.to_str().ok()?;
-    let plain = text
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    let plain = text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
     (plain && (1..=64).contains(&text.len())).then(|| text.to_owned())
 }
 
@@ -51,17 +49,9 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     span.record("status", status);
     span.in_scope(|| {
-        tracing::info!(
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            status,
-            "request finished"
-        );
+        tracing::info!(latency_ms = elapsed.as_secs_f64() * 1000.0, status, "request finished");
     });
-    let labels = [
-        ("method", method.to_string()),
-        ("route", route),
-        ("status", status.to_string()),
-    ];
+    let labels = [("method", method.to_string()), ("route", route), ("status", status.to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels[..2])
         .record(elapsed.as_secs_f64());
@@ -77,14 +67,8 @@ mod tests {
 
     #[test]
     fn only_plain_client_request_ids_are_kept() {
-        assert_eq!(
-            accept_client_id(&HeaderValue::from_static("abc-123")),
-            Some("abc-123".into())
-        );
+        assert_eq!(accept_client_id(&HeaderValue::from_static("abc-123")), Some("abc-123".into()));
         assert_eq!(accept_client_id(&HeaderValue::from_static("a b")), None);
-        assert_eq!(
-            accept_client_id(&HeaderValue::from_str(&"x".repeat(65)).unwrap()),
-            None
-        );
+        assert_eq!(accept_client_id(&HeaderValue::from_str(&"x".repeat(65)).unwrap()), None);
     }
 }

@@ -16,8 +16,6 @@ impl<S: Send + Sync, T: FromStr + Send> FromRequestParts<S> for PathId<T> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::not_found("resource"))?;
-        raw.parse()
-            .map(PathId)
-            .map_err(|_| ApiError::not_found("resource"))
+        raw.parse().map(PathId).map_err(|_| ApiError::not_found("resource"))
     }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use metrics_exporter_prometheus::PrometheusHandle;
+use sb_engine::Engine;
 use sb_store::Store;
 
 use crate::rate_limit::LoginLimits;
@@ -40,6 +41,7 @@ impl Default for ApiConfig {
 
 pub struct Services {
     pub store: Arc<dyn Store>,
+    pub engine: Arc<Engine>,
     pub config: ApiConfig,
     pub login_limits: LoginLimits,
     /// Renders `/metrics`; absent when metrics are disabled.
@@ -51,21 +53,13 @@ pub struct Services {
 pub struct AppState(Arc<Services>);
 
 impl AppState {
-    pub fn new(
-        store: Arc<dyn Store>,
-        config: ApiConfig,
-        metrics: Option<PrometheusHandle>,
-    ) -> Self {
+    pub fn new(engine: Arc<Engine>, config: ApiConfig, metrics: Option<PrometheusHandle>) -> Self {
+        let store = engine.store.clone();
         let login_limits = LoginLimits::new(
             config.login_attempts_per_minute_per_ip,
             config.login_attempts_per_minute_per_account,
         );
-        Self(Arc::new(Services {
-            store,
-            config,
-            login_limits,
-            metrics,
-        }))
+        Self(Arc::new(Services { store, engine, config, login_limits, metrics }))
     }
 }
 

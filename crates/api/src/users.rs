@@ -15,9 +15,7 @@ use crate::path::PathId;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(list).post(create))
-        .route("/users/{id}", get(show))
+    Router::new().route("/users", get(list).post(create)).route("/users/{id}", get(show))
 }
 
 #[derive(Deserialize)]
@@ -33,14 +31,8 @@ async fn create(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Created<User>> {
-    let input = CreateUser {
-        email: body.email,
-        password: body.password,
-        role: body.role,
-    };
-    Ok(Created(
-        accounts::create_user(state.store.as_ref(), &actor, input).await?,
-    ))
+    let input = CreateUser { email: body.email, password: body.password, role: body.role };
+    Ok(Created(accounts::create_user(state.store.as_ref(), &actor, input).await?))
 }
 
 async fn list(

@@ -35,7 +35,7 @@ impl TenantName {
 }
 
 /// A trimmed, single-line, human-readable name of bounded length.
-pub(crate) fn display_name(
+pub fn display_name(
     raw: &str,
     field: &'static str,
     max_chars: usize,
@@ -79,11 +79,7 @@ impl Email {
         let email = raw.trim().to_lowercase();
         let invalid = |message: &str| ValidationError::new("email", "invalid_email", message);
         if email.is_empty() {
-            return Err(ValidationError::new(
-                "email",
-                "required",
-                "must not be empty",
-            ));
+            return Err(ValidationError::new("email", "required", "must not be empty"));
         }
         if email.len() > 254 {
             return Err(invalid("must be at most 254 characters"));
@@ -221,10 +217,7 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
-            "ann@example.com"
-        );
+        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
         for bad in [
             "",
             "ann",
@@ -255,26 +248,14 @@ mod tests {
     fn names_are_trimmed_and_bounded() {
         assert_eq!(TenantName::parse("  Acme ").unwrap().as_str(), "Acme");
         assert_eq!(TenantName::parse("   ").unwrap_err().code, "required");
-        assert_eq!(
-            TenantName::parse(&"x".repeat(101)).unwrap_err().code,
-            "too_long"
-        );
-        assert_eq!(
-            TenantName::parse("a\nb").unwrap_err().code,
-            "invalid_characters"
-        );
+        assert_eq!(TenantName::parse(&"x".repeat(101)).unwrap_err().code, "too_long");
+        assert_eq!(TenantName::parse("a\nb").unwrap_err().code, "invalid_characters");
     }
 
     #[test]
     fn passwords_need_eight_characters() {
         assert!(validate_password("correct horse").is_ok());
-        assert_eq!(
-            validate_password("short").unwrap_err().code,
-            "password_too_short"
-        );
-        assert_eq!(
-            validate_password(&"p".repeat(129)).unwrap_err().code,
-            "password_too_long"
-        );
+        assert_eq!(validate_password("short").unwrap_err().code, "password_too_short");
+        assert_eq!(validate_password(&"p".repeat(129)).unwrap_err().code, "password_too_long");
     }
 }

@@ -16,11 +16,7 @@ impl ValidationError {
         code: &'static str,
         message: impl Into<String>,
     ) -> Self {
-        Self {
-            field: field.into(),
-            code,
-            message: message.into(),
-        }
+        Self { field: field.into(), code, message: message.into() }
     }
 
     /// Re-roots the error under a parent path: `name` inside `teams[1]` becomes `teams[1].name`.

@@ -159,28 +159,14 @@ mod tests {
     #[test]
     fn an_id_of_another_kind_does_not_parse() {
         let user = UserId::new();
-        assert_eq!(
-            user.as_str().parse::<TenantId>(),
-            Err(IdParseError { prefix: "ten" })
-        );
+        assert_eq!(user.as_str().parse::<TenantId>(), Err(IdParseError { prefix: "ten" }));
         assert!("ten_".parse::<TenantId>().is_err());
-        assert!(
-            "ten_0000000000000000000000000!"
-                .parse::<TenantId>()
-                .is_err()
-        );
+        assert!("ten_0000000000000000000000000!".parse::<TenantId>().is_err());
         // Uppercase is not what we emit, so it is not accepted either: one spelling per id.
-        let upper = TenantId::new()
-            .as_str()
-            .to_uppercase()
-            .replacen("TEN", "ten", 1);
+        let upper = TenantId::new().as_str().to_uppercase().replacen("TEN", "ten", 1);
         assert!(upper.parse::<TenantId>().is_err());
         // A first character above 7 would overflow 128 bits.
-        assert!(
-            "ten_80000000000000000000000000"
-                .parse::<TenantId>()
-                .is_err()
-        );
+        assert!("ten_80000000000000000000000000".parse::<TenantId>().is_err());
     }
 
     #[test]

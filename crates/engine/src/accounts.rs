@@ -32,11 +32,7 @@ pub async fn sign_up(store: &dyn Store, input: SignUp) -> Result<(Tenant, User),
     let name = TenantName::parse(&input.tenant_name)?;
     let email = Email::parse(&input.email)?;
     validate_password(input.password.expose())?;
-    let tenant = Tenant {
-        id: TenantId::new(),
-        name,
-        created_at: Timestamp::now(),
-    };
+    let tenant = Tenant { id: TenantId::new(), name, created_at: Timestamp::now() };
     let owner = NewUser {
         id: UserId::new(),
         email,
@@ -174,9 +170,6 @@ pub async fn update_team(
         Some(ids) => Some(tenant_members(store, &actor.tenant_id, ids).await?),
         None => None,
     };
-    let update = TeamUpdate {
-        name: name.map(TeamName::parse).transpose()?,
-        member_ids: members,
-    };
+    let update = TeamUpdate { name: name.map(TeamName::parse).transpose()?, member_ids: members };
     Ok(store.update_team(&actor.tenant_id, id, &update).await?)
 }

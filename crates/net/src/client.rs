@@ -148,10 +148,7 @@ impl HttpClient {
     ) -> Result<Self, NetError> {
         install_crypto_provider();
         let policy = Arc::new(policy);
-        let resolver = FilteringResolver {
-            lookup,
-            policy: policy.clone(),
-        };
+        let resolver = FilteringResolver { lookup, policy: policy.clone() };
         let inner = reqwest::Client::builder()
             .dns_resolver(Arc::new(resolver))
             // Redirects are followed by hand so that every hop is checked.
@@ -163,11 +160,7 @@ impl HttpClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|err| NetError::TlsFailed(format!("cannot set up the HTTP client: {err}")))?;
-        Ok(Self {
-            inner,
-            policy,
-            config: Arc::new(config),
-        })
+        Ok(Self { inner, policy, config: Arc::new(config) })
     }
 
     /// A client without SSRF filtering, for endpoints the server operator configured (the
@@ -186,10 +179,8 @@ impl HttpClient {
 
     /// Sends the request under one deadline covering every hop and the whole body.
     pub async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, NetError> {
-        let deadline = request
-            .timeout
-            .unwrap_or(self.config.max_timeout)
-            .min(self.config.max_timeout);
+        let deadline =
+            request.timeout.unwrap_or(self.config.max_timeout).min(self.config.max_timeout);
         let started = Instant::now();
         let method = request.method.clone();
         let shown_url = redact_url(&request.url, &request.sensitive_query);
@@ -271,10 +262,8 @@ fn redirected(
         .url
         .join(location)
         .map_err(|err| NetError::InvalidUrl(format!("redirect to {location:?}: {err}")))?;
-    let keeps_method = matches!(
-        status,
-        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
-    );
+    let keeps_method =
+        matches!(status, StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT);
     if !keeps_method && request.method != Method::HEAD {
         request.method = Method::GET;
         request.body = None;
@@ -295,10 +284,7 @@ fn redirected(
 
 /// Reads the body, after decompression, refusing to hold more than `cap` bytes.
 async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Bytes, NetError> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > cap as u64)
-    {
+    if response.content_length().is_some_and(|len| len > cap as u64) {
         return Err(NetError::ResponseTooLarge(cap));
     }
     let mut body = BytesMut::new();
@@ -335,10 +321,7 @@ fn classify(err: reqwest::Error) -> NetError {
     if err.is_timeout() {
         return NetError::Timeout(0);
     }
-    let detail = sources(&err)
-        .last()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    let detail = sources(&err).last().map(ToString::to_string).unwrap_or_default();
     // A non-TLS answer to a TLS hello surfaces as an I/O error inside the TLS layer.
     if detail.contains("InvalidContentType") || detail.contains("tls") || detail.contains("TLS") {
         return NetError::TlsFailed(detail);
@@ -350,11 +333,6 @@ fn classify_body(err: &reqwest::Error) -> NetError {
     if err.is_decode() {
         return NetError::InvalidResponse(format!("undecodable body: {err}"));
     }
-    let detail = sources(err)
-        .last()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    NetError::ConnectFailed(format!(
-        "the connection broke while reading the answer: {detail}"
-    ))
+    let detail = sources(err).last().map(ToString::to_string).unwrap_or_default();
+    NetError::ConnectFailed(format!("the connection broke while reading the answer: {detail}"))
 }

@@ -20,29 +20,17 @@ const BLOCKED_V4: &[((Ipv4Addr, u8), &str)] = &[
     (v4(10, 0, 0, 0, 8), "private network (10.0.0.0/8)"),
     (v4(100, 64, 0, 0, 10), "carrier-grade NAT (100.64.0.0/10)"),
     (v4(127, 0, 0, 0, 8), "loopback (127.0.0.0/8)"),
-    (
-        v4(169, 254, 0, 0, 16),
-        "link-local, incl. cloud metadata (169.254.0.0/16)",
-    ),
+    (v4(169, 254, 0, 0, 16), "link-local, incl. cloud metadata (169.254.0.0/16)"),
     (v4(172, 16, 0, 0, 12), "private network (172.16.0.0/12)"),
-    (
-        v4(192, 0, 0, 0, 24),
-        "IETF protocol assignments (192.0.0.0/24)",
-    ),
+    (v4(192, 0, 0, 0, 24), "IETF protocol assignments (192.0.0.0/24)"),
     (v4(192, 0, 2, 0, 24), "documentation (192.0.2.0/24)"),
-    (
-        v4(192, 88, 99, 0, 24),
-        "deprecated 6to4 relay anycast (192.88.99.0/24)",
-    ),
+    (v4(192, 88, 99, 0, 24), "deprecated 6to4 relay anycast (192.88.99.0/24)"),
     (v4(192, 168, 0, 0, 16), "private network (192.168.0.0/16)"),
     (v4(198, 18, 0, 0, 15), "benchmarking (198.18.0.0/15)"),
     (v4(198, 51, 100, 0, 24), "documentation (198.51.100.0/24)"),
     (v4(203, 0, 113, 0, 24), "documentation (203.0.113.0/24)"),
     (v4(224, 0, 0, 0, 4), "multicast (224.0.0.0/4)"),
-    (
-        v4(240, 0, 0, 0, 4),
-        "reserved, incl. broadcast (240.0.0.0/4)",
-    ),
+    (v4(240, 0, 0, 0, 4), "reserved, incl. broadcast (240.0.0.0/4)"),
 ];
 
 const fn v6(segments: [u16; 8], prefix: u8) -> (Ipv6Addr, u8) {
@@ -63,18 +51,9 @@ const GLOBAL_IN_2001_23: &[(Ipv6Addr, u8)] = &[
 
 /// IPv6 ranges inside global unicast 2000::/3 that are nevertheless not globally reachable.
 const BLOCKED_V6_IN_GLOBAL: &[((Ipv6Addr, u8), &str)] = &[
-    (
-        v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32),
-        "documentation (2001:db8::/32)",
-    ),
-    (
-        v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 23),
-        "IETF protocol assignments (2001::/23)",
-    ),
-    (
-        v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20),
-        "documentation (3fff::/20)",
-    ),
+    (v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), "documentation (2001:db8::/32)"),
+    (v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 23), "IETF protocol assignments (2001::/23)"),
+    (v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), "documentation (3fff::/20)"),
 ];
 
 fn in_v4(ip: Ipv4Addr, (net, prefix): (Ipv4Addr, u8)) -> bool {
@@ -94,10 +73,7 @@ pub fn blocked_reason(ip: IpAddr) -> Option<String> {
 }
 
 fn blocked_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    BLOCKED_V4
-        .iter()
-        .find(|(net, _)| in_v4(ip, *net))
-        .map(|(_, why)| *why)
+    BLOCKED_V4.iter().find(|(net, _)| in_v4(ip, *net)).map(|(_, why)| *why)
 }
 
 fn embedded_verdict(kind: &str, inner: Ipv4Addr) -> Option<String> {
@@ -115,11 +91,7 @@ fn blocked_v6(ip: Ipv6Addr) -> Option<String> {
     }
     // ::ffff:a.b.c.d (IPv4-mapped) and ::a.b.c.d (IPv4-compatible, deprecated).
     if s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0) {
-        let kind = if s[5] == 0xffff {
-            "IPv4-mapped"
-        } else {
-            "IPv4-compatible"
-        };
+        let kind = if s[5] == 0xffff { "IPv4-mapped" } else { "IPv4-compatible" };
         return embedded_verdict(kind, low32);
     }
     // NAT64 well-known prefix 64:ff9b::/96 translates to the IPv4 address in the low 32 bits.
@@ -154,10 +126,7 @@ fn blocked_v6(ip: Ipv6Addr) -> Option<String> {
     if GLOBAL_IN_2001_23.iter().any(|net| in_v6(ip, *net)) {
         return None;
     }
-    BLOCKED_V6_IN_GLOBAL
-        .iter()
-        .find(|(net, _)| in_v6(ip, *net))
-        .map(|(_, why)| (*why).to_owned())
+    BLOCKED_V6_IN_GLOBAL.iter().find(|(net, _)| in_v6(ip, *net)).map(|(_, why)| (*why).to_owned())
 }
 
 #[cfg(test)]
@@ -218,9 +187,6 @@ mod tests {
     #[test]
     fn reasons_explain_the_range() {
         let why = blocked_reason("::ffff:169.254.169.254".parse().unwrap()).unwrap();
-        assert!(
-            why.contains("IPv4-mapped") && why.contains("link-local"),
-            "{why}"
-        );
+        assert!(why.contains("IPv4-mapped") && why.contains("link-local"), "{why}");
     }
 }

@@ -42,34 +42,19 @@ impl std::str::FromStr for AllowEntry {
                 None => (raw, None),
             }
         };
-        let port = port
-            .map(|p| p.parse::<u16>().map_err(|_| bad()))
-            .transpose()?;
+        let port = port.map(|p| p.parse::<u16>().map_err(|_| bad())).transpose()?;
         if let Ok(net) = host.parse::<IpNet>() {
-            return Ok(AllowEntry::Net {
-                net: net.trunc(),
-                port,
-            });
+            return Ok(AllowEntry::Net { net: net.trunc(), port });
         }
         if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(AllowEntry::Net {
-                net: IpNet::from(ip),
-                port,
-            });
+            return Ok(AllowEntry::Net { net: IpNet::from(ip), port });
         }
         let name = normalise_name(host);
         let valid = !name.is_empty()
             && name.split('.').all(|label| {
-                !label.is_empty()
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             });
-        if valid {
-            Ok(AllowEntry::Name { name, port })
-        } else {
-            Err(bad())
-        }
+        if valid { Ok(AllowEntry::Name { name, port }) } else { Err(bad()) }
     }
 }
 
@@ -86,10 +71,7 @@ fn internal_name_reason(name: &str) -> Option<&'static str> {
     const SUFFIXES: &[(&str, &str)] = &[
         ("localhost", "localhost names point at this machine"),
         ("local", "mDNS .local names are local-network only"),
-        (
-            "internal",
-            ".internal names are internal-only (e.g. cloud metadata)",
-        ),
+        ("internal", ".internal names are internal-only (e.g. cloud metadata)"),
         ("localdomain", ".localdomain names are local-network only"),
         ("home.arpa", ".home.arpa names are home-network only"),
         ("arpa", ".arpa names are infrastructure, not web hosts"),
@@ -125,17 +107,11 @@ pub struct SsrfPolicy {
 
 impl SsrfPolicy {
     pub fn new(allow: Vec<AllowEntry>) -> Self {
-        Self {
-            allow,
-            unrestricted: false,
-        }
+        Self { allow, unrestricted: false }
     }
 
     pub(crate) fn unrestricted() -> Self {
-        Self {
-            allow: Vec::new(),
-            unrestricted: true,
-        }
+        Self { allow: Vec::new(), unrestricted: true }
     }
 
     /// Whether the operator allowed `ip`. URL literals come with their port; addresses from DNS
@@ -143,13 +119,9 @@ impl SsrfPolicy {
     fn allowed_address(&self, ip: IpAddr, port: Option<u16>) -> bool {
         self.allow.iter().any(|entry| match (entry, port) {
             (AllowEntry::Net { net, port: None }, _) => net.contains(&ip),
-            (
-                AllowEntry::Net {
-                    net,
-                    port: Some(allowed),
-                },
-                Some(port),
-            ) => net.contains(&ip) && *allowed == port,
+            (AllowEntry::Net { net, port: Some(allowed) }, Some(port)) => {
+                net.contains(&ip) && *allowed == port
+            }
             _ => false,
         })
     }
@@ -160,10 +132,7 @@ impl SsrfPolicy {
             .allow
             .iter()
             .filter_map(|entry| match entry {
-                AllowEntry::Name {
-                    name: allowed,
-                    port,
-                } if allowed == name => Some(*port),
+                AllowEntry::Name { name: allowed, port } if allowed == name => Some(*port),
                 _ => None,
             })
             .collect();
@@ -184,9 +153,7 @@ impl SsrfPolicy {
             ));
         }
         let port = url.port_or_known_default().unwrap_or(80);
-        let host = url
-            .host()
-            .ok_or_else(|| NetError::InvalidUrl("the URL has no host".into()))?;
+        let host = url.host().ok_or_else(|| NetError::InvalidUrl("the URL has no host".into()))?;
         let ip = match host {
             Host::Ipv4(ip) => IpAddr::V4(ip),
             Host::Ipv6(ip) => IpAddr::V6(ip),
@@ -196,9 +163,7 @@ impl SsrfPolicy {
             return Ok(CheckedHost::Address(ip));
         }
         match blocked_reason(ip) {
-            Some(why) => Err(NetError::SsrfBlocked(format!(
-                "{ip} is not a public address: {why}"
-            ))),
+            Some(why) => Err(NetError::SsrfBlocked(format!("{ip} is not a public address: {why}"))),
             None => Ok(CheckedHost::Address(ip)),
         }
     }
@@ -220,9 +185,7 @@ impl SsrfPolicy {
             None => {}
         }
         match internal_name_reason(name) {
-            Some(why) => Err(NetError::SsrfBlocked(format!(
-                "{name} is an internal name: {why}"
-            ))),
+            Some(why) => Err(NetError::SsrfBlocked(format!("{name} is an internal name: {why}"))),
             None => Ok(CheckedHost::Name(name.to_owned())),
         }
     }
@@ -230,10 +193,7 @@ impl SsrfPolicy {
     /// Checks one address a name resolved to. `Err` carries the reason it was dropped.
     pub fn check_resolved(&self, name: &str, ip: IpAddr) -> Result<(), String> {
         if self.unrestricted
-            || self
-                .allow
-                .iter()
-                .any(|e| matches!(e, AllowEntry::Name { name: n, .. } if n == name))
+            || self.allow.iter().any(|e| matches!(e, AllowEntry::Name { name: n, .. } if n == name))
             || self.allowed_address(ip, None)
         {
             return Ok(());

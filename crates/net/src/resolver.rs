@@ -82,10 +82,8 @@ impl FilteringResolver {
 
 impl Resolve for FilteringResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let resolver = FilteringResolver {
-            lookup: self.lookup.clone(),
-            policy: self.policy.clone(),
-        };
+        let resolver =
+            FilteringResolver { lookup: self.lookup.clone(), policy: self.policy.clone() };
         Box::pin(async move {
             let ips = resolver.resolve_checked(name.as_str()).await?;
             // The port is filled in by the connector from the URL.
@@ -110,42 +108,23 @@ mod tests {
             &self,
             host: &str,
         ) -> Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>> {
-            let answer = self
-                .0
-                .get(host)
-                .cloned()
-                .ok_or_else(|| io::Error::other("NXDOMAIN"));
+            let answer = self.0.get(host).cloned().ok_or_else(|| io::Error::other("NXDOMAIN"));
             Box::pin(async move { answer })
         }
     }
 
     fn resolver(allow: &[&str]) -> FilteringResolver {
-        let ips = |list: &[&str]| {
-            list.iter()
-                .map(|ip| ip.parse().unwrap())
-                .collect::<Vec<IpAddr>>()
-        };
+        let ips =
+            |list: &[&str]| list.iter().map(|ip| ip.parse().unwrap()).collect::<Vec<IpAddr>>();
         let table = HashMap::from([
-            (
-                "public.example",
-                ips(&["93.184.216.34", "2606:2800:220:1::1"]),
-            ),
+            ("public.example", ips(&["93.184.216.34", "2606:2800:220:1::1"])),
             ("rebind.example", ips(&["127.0.0.1"])),
-            (
-                "mixed.example",
-                ips(&["10.0.0.5", "93.184.216.34", "::1", "169.254.169.254"]),
-            ),
-            (
-                "metadata-alias.example",
-                ips(&["::ffff:169.254.169.254", "fd00:ec2::254"]),
-            ),
+            ("mixed.example", ips(&["10.0.0.5", "93.184.216.34", "::1", "169.254.169.254"])),
+            ("metadata-alias.example", ips(&["::ffff:169.254.169.254", "fd00:ec2::254"])),
             ("backend.corp", ips(&["192.168.7.7"])),
             ("empty.example", vec![]),
         ]);
-        let allow = allow
-            .iter()
-            .map(|e| e.parse::<AllowEntry>().unwrap())
-            .collect();
+        let allow = allow.iter().map(|e| e.parse::<AllowEntry>().unwrap()).collect();
         FilteringResolver {
             lookup: Arc::new(Table(table)),
             policy: Arc::new(SsrfPolicy::new(allow)),
@@ -178,29 +157,16 @@ mod tests {
             r.resolve_checked("nxdomain.example").await,
             Err(ResolveError::Failed(_))
         ));
-        assert!(matches!(
-            r.resolve_checked("empty.example").await,
-            Err(ResolveError::Failed(_))
-        ));
+        assert!(matches!(r.resolve_checked("empty.example").await, Err(ResolveError::Failed(_))));
     }
 
     #[tokio::test]
     async fn the_operator_can_allow_a_name_or_a_range() {
         let by_name = resolver(&["backend.corp:8443"]);
-        assert_eq!(
-            by_name.resolve_checked("backend.corp").await.unwrap().len(),
-            1
-        );
+        assert_eq!(by_name.resolve_checked("backend.corp").await.unwrap().len(), 1);
         assert!(by_name.resolve_checked("rebind.example").await.is_err());
         let by_range = resolver(&["127.0.0.0/8"]);
-        assert_eq!(
-            by_range
-                .resolve_checked("rebind.example")
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(by_range.resolve_checked("rebind.example").await.unwrap().len(), 1);
         // An address entry with a port opens that address only where the URL names it literally.
         let by_address = resolver(&["127.0.0.1:9000"]);
         assert!(by_address.resolve_checked("rebind.example").await.is_err());

@@ -42,10 +42,7 @@ fn client_allowing(entries: &[String]) -> HttpClient {
 }
 
 fn client_with(entries: &[String], config: NetConfig) -> HttpClient {
-    let allow = entries
-        .iter()
-        .map(|e| e.parse::<AllowEntry>().unwrap())
-        .collect();
+    let allow = entries.iter().map(|e| e.parse::<AllowEntry>().unwrap()).collect();
     HttpClient::new(SsrfPolicy::new(allow), config).unwrap()
 }
 
@@ -57,9 +54,7 @@ async fn fetch(client: &HttpClient, url: &str) -> Result<sb_net::OutboundRespons
 async fn an_allowlisted_server_answers() {
     let (addr, hits) = counting_server().await;
     let client = client_allowing(&[addr.to_string()]);
-    let response = fetch(&client, &format!("http://{addr}/hello"))
-        .await
-        .unwrap();
+    let response = fetch(&client, &format!("http://{addr}/hello")).await.unwrap();
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(&response.body[..], b"ok");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
@@ -73,16 +68,10 @@ async fn loopback_is_refused_without_connecting_unless_allowlisted() {
     let url = format!("http://{addr}/");
     let err = fetch(&client, &url).await.unwrap_err();
     assert_eq!(err.code(), "ssrf_blocked", "{err}");
-    let err = fetch(&client, &format!("http://localhost:{}/", addr.port()))
-        .await
-        .unwrap_err();
+    let err = fetch(&client, &format!("http://localhost:{}/", addr.port())).await.unwrap_err();
     assert_eq!(err.code(), "ssrf_blocked", "{err}");
-    let err = fetch(
-        &client,
-        &format!("http://[::ffff:127.0.0.1]:{}/", addr.port()),
-    )
-    .await
-    .unwrap_err();
+    let err =
+        fetch(&client, &format!("http://[::ffff:127.0.0.1]:{}/", addr.port())).await.unwrap_err();
     assert_eq!(err.code(), "ssrf_blocked", "{err}");
     assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing reached the server");
 }
@@ -97,11 +86,8 @@ fn redirect_to(location: String, status: StatusCode) -> Router {
 #[tokio::test]
 async fn every_redirect_hop_is_checked() {
     let (target, target_hits) = counting_server().await;
-    let to_loopback = serve(redirect_to(
-        format!("http://{target}/secret"),
-        StatusCode::FOUND,
-    ))
-    .await;
+    let to_loopback =
+        serve(redirect_to(format!("http://{target}/secret"), StatusCode::FOUND)).await;
     let to_metadata = serve(redirect_to(
         "http://169.254.169.254/latest/meta-data/".into(),
         StatusCode::MOVED_PERMANENTLY,
@@ -120,30 +106,18 @@ async fn every_redirect_hop_is_checked() {
         to_file.to_string(),
     ]);
     for start in [to_loopback, to_metadata, to_localhost] {
-        let err = fetch(&client, &format!("http://{start}/"))
-            .await
-            .unwrap_err();
+        let err = fetch(&client, &format!("http://{start}/")).await.unwrap_err();
         assert_eq!(err.code(), "ssrf_blocked", "{start}: {err}");
     }
-    let err = fetch(&client, &format!("http://{to_file}/"))
-        .await
-        .unwrap_err();
+    let err = fetch(&client, &format!("http://{to_file}/")).await.unwrap_err();
     assert_eq!(err.code(), "invalid_url", "{err}");
-    assert_eq!(
-        target_hits.load(Ordering::SeqCst),
-        0,
-        "the private target was never contacted"
-    );
+    assert_eq!(target_hits.load(Ordering::SeqCst), 0, "the private target was never contacted");
 }
 
 #[tokio::test]
 async fn redirects_are_followed_within_the_allowlist_up_to_five_hops() {
     let (target, hits) = counting_server().await;
-    let hop = serve(redirect_to(
-        format!("http://{target}/final"),
-        StatusCode::FOUND,
-    ))
-    .await;
+    let hop = serve(redirect_to(format!("http://{target}/final"), StatusCode::FOUND)).await;
     let client = client_allowing(&[hop.to_string(), target.to_string()]);
     let response = fetch(&client, &format!("http://{hop}/")).await.unwrap();
     assert_eq!(response.redirects, 1);
@@ -159,15 +133,9 @@ async fn redirects_are_followed_within_the_allowlist_up_to_five_hops() {
     }));
     let looping = serve(looping).await;
     let client = client_allowing(&[looping.to_string()]);
-    let err = fetch(&client, &format!("http://{looping}/"))
-        .await
-        .unwrap_err();
+    let err = fetch(&client, &format!("http://{looping}/")).await.unwrap_err();
     assert_eq!(err.code(), "too_many_redirects");
-    assert_eq!(
-        loop_hits.load(Ordering::SeqCst),
-        6,
-        "the first request and five redirects"
-    );
+    assert_eq!(loop_hits.load(Ordering::SeqCst), 6, "the first request and five redirects");
 }
 
 #[tokio::test]
@@ -198,10 +166,7 @@ async fn credentials_do_not_follow_a_redirect_to_another_origin() {
             .route(
                 "/away",
                 any(move || async move {
-                    (
-                        StatusCode::SEE_OTHER,
-                        [(header::LOCATION, format!("http://{other}/landing"))],
-                    )
+                    (StatusCode::SEE_OTHER, [(header::LOCATION, format!("http://{other}/landing"))])
                         .into_response()
                 }),
             ),
@@ -221,21 +186,14 @@ async fn credentials_do_not_follow_a_redirect_to_another_origin() {
             .unwrap()
     };
     let same = client.send(request("/same")).await.unwrap();
-    assert_eq!(
-        &same.body[..],
-        b"key-123",
-        "same-origin hops keep credentials"
-    );
+    assert_eq!(&same.body[..], b"key-123", "same-origin hops keep credentials");
     let away = client.send(request("/away")).await.unwrap();
     assert_eq!(&away.body[..], b"landed");
     let headers = seen.lock().unwrap().pop().unwrap();
     assert!(headers.get("x-api-key").is_none());
     assert!(headers.get("authorization").is_none());
     assert_eq!(headers["x-trace"], "visible");
-    assert!(
-        headers.get("content-type").is_none(),
-        "303 turns the POST into a GET without body"
-    );
+    assert!(headers.get("content-type").is_none(), "303 turns the POST into a GET without body");
 }
 
 #[tokio::test]
@@ -252,17 +210,10 @@ async fn a_hanging_server_trips_the_deadline() {
         .timeout(Duration::from_millis(300));
     let err = client.send(request).await.unwrap_err();
     assert_eq!(err.code(), "timeout");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
 
     // A request cannot ask for more than the ceiling (5 s in production, 400 ms here).
-    let config = NetConfig {
-        max_timeout: Duration::from_millis(400),
-        ..NetConfig::default()
-    };
+    let config = NetConfig { max_timeout: Duration::from_millis(400), ..NetConfig::default() };
     let client = client_with(&[slow.to_string()], config);
     let started = Instant::now();
     let request = OutboundRequest::new(Method::GET, &format!("http://{slow}/"))
@@ -282,19 +233,10 @@ async fn a_slow_drip_of_bytes_still_ends_at_the_deadline() {
         Response::new(Body::from_stream(stream))
     })))
     .await;
-    let config = NetConfig {
-        max_timeout: Duration::from_millis(700),
-        ..NetConfig::default()
-    };
+    let config = NetConfig { max_timeout: Duration::from_millis(700), ..NetConfig::default() };
     let client = client_with(&[drip.to_string()], config);
     let started = Instant::now();
-    assert_eq!(
-        fetch(&client, &format!("http://{drip}/"))
-            .await
-            .unwrap_err()
-            .code(),
-        "timeout"
-    );
+    assert_eq!(fetch(&client, &format!("http://{drip}/")).await.unwrap_err().code(), "timeout");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
@@ -307,11 +249,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn oversized_and_compressed_bomb_bodies_stop_at_the_cap() {
     let bomb = Arc::new(gzip(&vec![0u8; 64 * 1024 * 1024]));
-    assert!(
-        bomb.len() < 200 * 1024,
-        "64 MiB of zeros compress to {} bytes",
-        bomb.len()
-    );
+    assert!(bomb.len() < 200 * 1024, "64 MiB of zeros compress to {} bytes", bomb.len());
     let small_gzip = Arc::new(gzip(b"{\"fine\":true}"));
     let server = serve(
         Router::new()
@@ -344,19 +282,11 @@ async fn oversized_and_compressed_bomb_bodies_stop_at_the_cap() {
     .await;
     let client = client_allowing(&[server.to_string()]);
     for path in ["/bomb", "/huge", "/chunked"] {
-        let err = fetch(&client, &format!("http://{server}{path}"))
-            .await
-            .unwrap_err();
+        let err = fetch(&client, &format!("http://{server}{path}")).await.unwrap_err();
         assert_eq!(err.code(), "response_too_large", "{path}: {err}");
     }
-    let fine = fetch(&client, &format!("http://{server}/gzip"))
-        .await
-        .unwrap();
-    assert_eq!(
-        &fine.body[..],
-        b"{\"fine\":true}",
-        "gzip is decoded transparently"
-    );
+    let fine = fetch(&client, &format!("http://{server}/gzip")).await.unwrap();
+    assert_eq!(&fine.body[..], b"{\"fine\":true}", "gzip is decoded transparently");
 }
 
 #[tokio::test]
@@ -367,13 +297,9 @@ async fn refused_connections_and_tls_failures_have_their_own_codes() {
     };
     let (plain, _) = counting_server().await;
     let client = client_allowing(&[closed.to_string(), plain.to_string()]);
-    let err = fetch(&client, &format!("http://{closed}/"))
-        .await
-        .unwrap_err();
+    let err = fetch(&client, &format!("http://{closed}/")).await.unwrap_err();
     assert_eq!(err.code(), "connect_failed", "{err}");
-    let err = fetch(&client, &format!("https://{plain}/"))
-        .await
-        .unwrap_err();
+    let err = fetch(&client, &format!("https://{plain}/")).await.unwrap_err();
     assert_eq!(err.code(), "tls_failed", "{err}");
 }
 
@@ -393,32 +319,21 @@ impl Lookup for PointsAtLoopback {
 async fn a_public_looking_name_pointing_at_loopback_is_blocked_unless_the_name_is_allowed() {
     let (addr, hits) = counting_server().await;
     let port = addr.port();
-    let allow = vec![
-        format!("backend.test:{port}")
-            .parse::<AllowEntry>()
-            .unwrap(),
-    ];
+    let allow = vec![format!("backend.test:{port}").parse::<AllowEntry>().unwrap()];
     let client = HttpClient::with_lookup(
         SsrfPolicy::new(allow),
         NetConfig::default(),
         Arc::new(PointsAtLoopback),
     )
     .unwrap();
-    let err = fetch(&client, &format!("http://api.shop-example.com:{port}/"))
-        .await
-        .unwrap_err();
+    let err = fetch(&client, &format!("http://api.shop-example.com:{port}/")).await.unwrap_err();
     assert_eq!(err.code(), "ssrf_blocked", "{err}");
     assert_eq!(hits.load(Ordering::SeqCst), 0);
-    let response = fetch(&client, &format!("http://backend.test:{port}/"))
-        .await
-        .unwrap();
+    let response = fetch(&client, &format!("http://backend.test:{port}/")).await.unwrap();
     assert_eq!(&response.body[..], b"ok");
-    let err = fetch(
-        &client,
-        &format!("http://backend.test:{}/", port.wrapping_add(1)),
-    )
-    .await
-    .unwrap_err();
+    let err = fetch(&client, &format!("http://backend.test:{}/", port.wrapping_add(1)))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "ssrf_blocked");
 }
 
@@ -429,16 +344,8 @@ async fn header_values_with_line_breaks_are_refused_before_sending() {
         let err = request.clone().header("x-order", value).unwrap_err();
         assert_eq!(err.code(), "invalid_header", "{value:?}");
     }
-    assert_eq!(
-        request.clone().header("bad name", "v").unwrap_err().code(),
-        "invalid_header"
-    );
-    assert_eq!(
-        OutboundRequest::new(Method::GET, "no url")
-            .unwrap_err()
-            .code(),
-        "invalid_url"
-    );
+    assert_eq!(request.clone().header("bad name", "v").unwrap_err().code(), "invalid_header");
+    assert_eq!(OutboundRequest::new(Method::GET, "no url").unwrap_err().code(), "invalid_url");
 }
 
 /// Captures log output so tests can look for leaked secrets.
@@ -482,8 +389,5 @@ async fn logs_show_redacted_urls_and_no_credentials() {
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("outbound call"), "{logs}");
     assert!(logs.contains("id=7"), "{logs}");
-    assert!(
-        !logs.contains("SECRET"),
-        "a credential reached the logs:\n{logs}"
-    );
+    assert!(!logs.contains("SECRET"), "a credential reached the logs:\n{logs}");
 }

@@ -78,10 +78,7 @@ const TABLE: &[(&str, Verdict)] = &[
     ("http://%6c%6f%63%61%6c%68%6f%73%74/", Blocked),
     ("http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/", Blocked),
     ("http://printer.local/", Blocked),
-    (
-        "http://metadata.google.internal/computeMetadata/v1/",
-        Blocked,
-    ),
+    ("http://metadata.google.internal/computeMetadata/v1/", Blocked),
     ("http://METADATA.GOOGLE.INTERNAL./", Blocked),
     ("http://db.internal/", Blocked),
     ("http://host.localdomain/", Blocked),
@@ -219,42 +216,27 @@ fn default_policy_verdicts() {
         .iter()
         .filter(|(url, expected)| verdict(&policy, url) != *expected)
         .map(|(url, expected)| {
-            format!(
-                "{url}: expected {expected:?}, got {:?}",
-                verdict(&policy, url)
-            )
+            format!("{url}: expected {expected:?}, got {:?}", verdict(&policy, url))
         })
         .collect();
     assert!(TABLE.len() > 150, "the table covers {} URLs", TABLE.len());
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
 fn names_are_left_for_the_resolver_to_check() {
     let policy = SsrfPolicy::default();
-    let checked = policy
-        .check_url(&Url::parse("https://API.Example.COM./x").unwrap())
-        .unwrap();
+    let checked = policy.check_url(&Url::parse("https://API.Example.COM./x").unwrap()).unwrap();
     assert_eq!(checked, CheckedHost::Name("api.example.com".into()));
 }
 
 #[test]
 fn operator_allowlist_opens_exact_exceptions() {
-    let allow: Vec<AllowEntry> = [
-        "127.0.0.1:9000",
-        "10.1.0.0/16",
-        "[::1]:7000",
-        "backend.corp:8443",
-        "fd00:abcd::/32",
-    ]
-    .iter()
-    .map(|e| e.parse().unwrap())
-    .collect();
+    let allow: Vec<AllowEntry> =
+        ["127.0.0.1:9000", "10.1.0.0/16", "[::1]:7000", "backend.corp:8443", "fd00:abcd::/32"]
+            .iter()
+            .map(|e| e.parse().unwrap())
+            .collect();
     let policy = SsrfPolicy::new(allow);
     let cases = [
         ("http://127.0.0.1:9000/", Allowed),
@@ -279,51 +261,22 @@ fn operator_allowlist_opens_exact_exceptions() {
         assert_eq!(verdict(&policy, url), expected, "{url}");
     }
     // DNS answers: only port-less ranges and allowed names open private addresses.
-    assert!(
-        policy
-            .check_resolved("anything.example", "10.1.0.9".parse().unwrap())
-            .is_ok()
-    );
-    assert!(
-        policy
-            .check_resolved("anything.example", "127.0.0.1".parse().unwrap())
-            .is_err()
-    );
-    assert!(
-        policy
-            .check_resolved("backend.corp", "192.168.5.5".parse().unwrap())
-            .is_ok()
-    );
-    assert!(
-        policy
-            .check_resolved("anything.example", "8.8.8.8".parse().unwrap())
-            .is_ok()
-    );
+    assert!(policy.check_resolved("anything.example", "10.1.0.9".parse().unwrap()).is_ok());
+    assert!(policy.check_resolved("anything.example", "127.0.0.1".parse().unwrap()).is_err());
+    assert!(policy.check_resolved("backend.corp", "192.168.5.5".parse().unwrap()).is_ok());
+    assert!(policy.check_resolved("anything.example", "8.8.8.8".parse().unwrap()).is_ok());
 }
 
 #[test]
 fn allowlist_entries_parse_strictly() {
-    for bad in [
-        "",
-        "127.0.0.1:",
-        "127.0.0.1:99999",
-        "10.0.0.0/33",
-        "[::1",
-        "[::1]x",
-        "bad host",
-        "a..b",
-    ] {
-        assert!(
-            bad.parse::<AllowEntry>().is_err(),
-            "{bad:?} should be refused"
-        );
+    for bad in
+        ["", "127.0.0.1:", "127.0.0.1:99999", "10.0.0.0/33", "[::1", "[::1]x", "bad host", "a..b"]
+    {
+        assert!(bad.parse::<AllowEntry>().is_err(), "{bad:?} should be refused");
     }
     assert_eq!(
         "10.1.2.3/16".parse::<AllowEntry>().unwrap(),
-        AllowEntry::Net {
-            net: "10.1.0.0/16".parse().unwrap(),
-            port: None
-        },
+        AllowEntry::Net { net: "10.1.0.0/16".parse().unwrap(), port: None },
         "ranges are normalised"
     );
 }

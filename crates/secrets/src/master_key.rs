@@ -13,15 +13,9 @@ use crate::{Secret, sha256_hex};
 #[derive(Debug, thiserror::Error)]
 pub enum MasterKeyError {
     #[error("cannot read master key file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot create master key file {path}: {source}")]
-    Create {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Create { path: PathBuf, source: std::io::Error },
     #[error("master key file {path} must hold 32 raw bytes or 64 hex characters")]
     Malformed { path: PathBuf },
 }
@@ -40,9 +34,7 @@ pub struct MasterKey {
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MasterKey")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("MasterKey").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
@@ -52,10 +44,7 @@ impl MasterKey {
         // it is a hash, so it reveals nothing about the key.
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let id = sha256_hex(&format!("switchboard master key id:{hex}"))[..8].to_owned();
-        Self {
-            bytes: Secret::new(bytes),
-            id,
-        }
+        Self { bytes: Secret::new(bytes), id }
     }
 
     /// A short, stable, non-secret identifier of this key.
@@ -68,15 +57,11 @@ impl MasterKey {
     }
 
     pub fn load(path: &Path) -> Result<Self, MasterKeyError> {
-        let raw = std::fs::read(path).map_err(|source| MasterKeyError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let raw = std::fs::read(path)
+            .map_err(|source| MasterKeyError::Read { path: path.to_owned(), source })?;
         parse(&raw)
             .map(Self::from_bytes)
-            .ok_or_else(|| MasterKeyError::Malformed {
-                path: path.to_owned(),
-            })
+            .ok_or_else(|| MasterKeyError::Malformed { path: path.to_owned() })
     }
 
     /// Loads the key at `path`, or creates a fresh random one there with mode 0600.
@@ -93,10 +78,7 @@ impl MasterKey {
     }
 
     fn generate(path: &Path) -> Result<Self, MasterKeyError> {
-        let create_err = |source| MasterKeyError::Create {
-            path: path.to_owned(),
-            source,
-        };
+        let create_err = |source| MasterKeyError::Create { path: path.to_owned(), source };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(create_err)?;
         }
@@ -110,17 +92,14 @@ impl MasterKey {
             .mode(0o600)
             .open(path)
             .map_err(create_err)?;
-        file.write_all(format!("{hex}\n").as_bytes())
-            .map_err(create_err)?;
+        file.write_all(format!("{hex}\n").as_bytes()).map_err(create_err)?;
         file.sync_all().map_err(create_err)?;
         Ok(Self::from_bytes(bytes))
     }
 
     /// True when group or others may read the key file: worth a warning at start.
     pub fn is_readable_by_others(path: &Path) -> bool {
-        std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o077 != 0)
-            .unwrap_or(false)
+        std::fs::metadata(path).map(|m| m.permissions().mode() & 0o077 != 0).unwrap_or(false)
     }
 }
 
@@ -156,10 +135,7 @@ mod tests {
         assert_eq!(source, MasterKeySource::Loaded);
         assert_eq!(loaded.expose_bytes(), generated.expose_bytes());
         assert_eq!(loaded.id(), generated.id());
-        assert_eq!(
-            format!("{loaded:?}"),
-            format!("MasterKey {{ id: {:?}, .. }}", loaded.id())
-        );
+        assert_eq!(format!("{loaded:?}"), format!("MasterKey {{ id: {:?}, .. }}", loaded.id()));
     }
 
     #[test]
@@ -175,14 +151,8 @@ mod tests {
         );
         let short = dir.path().join("short");
         std::fs::write(&short, "abcd").unwrap();
-        assert!(matches!(
-            MasterKey::load(&short),
-            Err(MasterKeyError::Malformed { .. })
-        ));
+        assert!(matches!(MasterKey::load(&short), Err(MasterKeyError::Malformed { .. })));
         let missing = dir.path().join("missing");
-        assert!(matches!(
-            MasterKey::load(&missing),
-            Err(MasterKeyError::Read { .. })
-        ));
+        assert!(matches!(MasterKey::load(&missing), Err(MasterKeyError::Read { .. })));
     }
 }

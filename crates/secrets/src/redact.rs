@@ -34,14 +34,7 @@ pub fn redact_url(url: &Url, sensitive: &[String]) -> String {
             .map(|(name, value)| {
                 let hide = is_secret_like_name(&name)
                     || sensitive.iter().any(|s| s.eq_ignore_ascii_case(&name));
-                (
-                    name.into_owned(),
-                    if hide {
-                        "***".to_owned()
-                    } else {
-                        value.into_owned()
-                    },
-                )
+                (name.into_owned(), if hide { "***".to_owned() } else { value.into_owned() })
             })
             .collect();
         redacted.query_pairs_mut().clear().extend_pairs(pairs);
@@ -60,23 +53,15 @@ mod tests {
             Url::parse("https://user:pw@api.example.com/v1/orders?id=7&api_key=s3cr3t&X=9#frag")
                 .unwrap();
         let shown = redact_url(&url, &["x".into()]);
-        assert_eq!(
-            shown,
-            "https://api.example.com/v1/orders?id=7&api_key=***&X=***"
-        );
+        assert_eq!(shown, "https://api.example.com/v1/orders?id=7&api_key=***&X=***");
         assert!(!shown.contains("s3cr3t") && !shown.contains("pw"));
     }
 
     #[test]
     fn secret_like_names_are_recognised() {
-        for name in [
-            "api_key",
-            "X-Api-Key",
-            "access_token",
-            "client_secret",
-            "Authorization",
-            "sig",
-        ] {
+        for name in
+            ["api_key", "X-Api-Key", "access_token", "client_secret", "Authorization", "sig"]
+        {
             assert!(is_secret_like_name(name), "{name}");
         }
         for name in ["id", "order", "page", "email"] {

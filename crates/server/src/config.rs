@@ -54,6 +54,7 @@ pub struct BusConfig {
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
     pub master_key_file: String,
+    pub previous_master_key_files: Vec<String>,
     pub ssrf_allow: Vec<String>,
     pub session_ttl_hours: u64,
     pub login_attempts_per_minute_per_ip: u32,
@@ -100,10 +101,7 @@ pub struct ConfigError {
 }
 
 fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        key: key.to_owned(),
-        message: message.into(),
-    }
+    ConfigError { key: key.to_owned(), message: message.into() }
 }
 
 /// Which storage backend a database URL selects.
@@ -160,14 +158,10 @@ impl Config {
         }
         // SWITCHBOARD_SECTION__KEY for every setting. Single-underscore names belong to flags,
         // which clap reads itself, so they are left out here.
-        let nested = Env::prefixed("SWITCHBOARD_")
-            .filter(|key| key.as_str().contains("__"))
-            .split("__");
-        let config: Config = figment
-            .merge(nested)
-            .merge(overrides.as_figment())
-            .extract()
-            .map_err(|err| {
+        let nested =
+            Env::prefixed("SWITCHBOARD_").filter(|key| key.as_str().contains("__")).split("__");
+        let config: Config =
+            figment.merge(nested).merge(overrides.as_figment()).extract().map_err(|err| {
                 let key = err.path.join(".");
                 let message = err.to_string();
                 invalid(if key.is_empty() { "config" } else { &key }, message)
@@ -186,10 +180,7 @@ impl Config {
             return Err(invalid("outbound.timeout_ms", "must be from 1 to 5000"));
         }
         if outbound.max_response_bytes < 1024 {
-            return Err(invalid(
-                "outbound.max_response_bytes",
-                "must be at least 1024",
-            ));
+            return Err(invalid("outbound.max_response_bytes", "must be at least 1024"));
         }
         if outbound.max_redirects > 10 {
             return Err(invalid("outbound.max_redirects", "must be at most 10"));
@@ -218,10 +209,7 @@ impl Config {
     /// The backend selected by `database.url`; any scheme other than sqlite or postgres is refused.
     pub fn backend(&self) -> Result<Backend, ConfigError> {
         let url = self.database.url.trim();
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             let file = path.split('?').next().unwrap_or_default();
             if file.is_empty() {
                 return Err(invalid(
@@ -229,9 +217,7 @@ impl Config {
                     "a sqlite URL needs a file path: sqlite://./data/switchboard.db",
                 ));
             }
-            return Ok(Backend::Sqlite {
-                file: PathBuf::from(file),
-            });
+            return Ok(Backend::Sqlite { file: PathBuf::from(file) });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Backend::Postgres);
@@ -268,9 +254,7 @@ impl Config {
             .iter()
             .enumerate()
             .map(|(i, entry)| {
-                entry
-                    .parse()
-                    .map_err(|why| invalid(&format!("security.ssrf_allow[{i}]"), why))
+                entry.parse().map_err(|why| invalid(&format!("security.ssrf_allow[{i}]"), why))
             })
             .collect()
     }

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sb_api::{ApiConfig, AppState};
-use sb_secrets::{MasterKey, MasterKeySource};
+use sb_connectors::Connector;
+use sb_engine::Engine;
+use sb_net::{HttpClient, SsrfPolicy};
+use sb_secrets::{Keyring, MasterKey, MasterKeySource};
 use sb_store::Store;
 use tokio::net::TcpListener;
 
@@ -26,13 +29,9 @@ pub async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<Arc<dy
                 max_connections: config.database.max_connections,
                 ..Default::default()
             };
-            let store = sb_store_sqlite::connect(url, &options)
-                .await
-                .context("opening SQLite")?;
+            let store = sb_store_sqlite::connect(url, &options).await.context("opening SQLite")?;
             if migrate {
-                sb_store_sqlite::migrate(&store)
-                    .await
-                    .context("migrating SQLite")?;
+                sb_store_sqlite::migrate(&store).await.context("migrating SQLite")?;
             }
             Arc::new(store)
         }
@@ -45,9 +44,7 @@ pub async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<Arc<dy
                 .await
                 .context("connecting to PostgreSQL")?;
             if migrate {
-                sb_store_postgres::migrate(&store)
-                    .await
-                    .context("migrating PostgreSQL")?;
+                sb_store_postgres::migrate(&store).await.context("migrating PostgreSQL")?;
             }
             Arc::new(store)
         }
@@ -77,12 +74,72 @@ pub fn load_master_key(config: &Config) -> anyhow::Result<MasterKey> {
     Ok(key)
 }
 
+/// The keyring: the current master key and any previous ones still sealing stored values.
+pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
+    let current = load_master_key(config)?;
+    let previous = config
+        .security
+        .previous_master_key_files
+        .iter()
+        .map(|file| MasterKey::load(std::path::Path::new(file)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Keyring::new(current, previous))
+}
+
+/// Wires the use-case layer: store, keyring and the SSRF-safe outbound client.
+pub fn build_engine(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Engine> {
+    // Loaded before accepting traffic, so a missing or malformed key stops the start.
+    let keyring = Arc::new(load_keyring(config)?);
+    let allow = config.ssrf_allow()?;
+    if !allow.is_empty() {
+        tracing::info!(entries = ?config.security.ssrf_allow, "operator SSRF exceptions in force");
+    }
+    let http = HttpClient::new(SsrfPolicy::new(allow), config.net_config())?;
+    Ok(Engine { store, keyring, connector: Arc::new(Connector::new(http)) })
+}
+
+/// What `switchboard keys rotate` did.
+#[derive(Debug, Default)]
+pub struct RotationReport {
+    pub resealed: usize,
+    pub already_current: usize,
+    /// Values no key of the keyring opens (their connections must be re-entered).
+    pub unreadable: Vec<String>,
+}
+
+/// Re-seals every stored credential with the key in `new_key` (created if missing). Values are
+/// replaced one by one, each only if unchanged meanwhile, so it is safe to run while serving.
+pub async fn rotate_keys(
+    config: &Config,
+    new_key: &std::path::Path,
+) -> anyhow::Result<RotationReport> {
+    let store = open_store(config, false).await?;
+    let (new_key, _) = MasterKey::load_or_generate(new_key)?;
+    let old = load_keyring(config)?;
+    let target = Keyring::new(new_key, Vec::new());
+    let mut report = RotationReport::default();
+    for value in store.list_sealed().await? {
+        if !target.is_stale(&value.sealed) {
+            report.already_current += 1;
+            continue;
+        }
+        match old.open(value.tenant_id.as_str(), &value.sealed) {
+            Ok(plaintext) => {
+                let resealed = target.seal(value.tenant_id.as_str(), &plaintext);
+                if store.replace_sealed(&value, &resealed).await? {
+                    report.resealed += 1;
+                }
+            }
+            Err(err) => report.unreadable.push(format!("{:?} {}: {err}", value.kind, value.id)),
+        }
+    }
+    Ok(report)
+}
+
 fn api_config(config: &Config) -> anyhow::Result<ApiConfig> {
     let public_origin = config.public_origin()?;
     Ok(ApiConfig {
-        secure_cookies: public_origin
-            .as_deref()
-            .is_some_and(|o| o.starts_with("https://")),
+        secure_cookies: public_origin.as_deref().is_some_and(|o| o.starts_with("https://")),
         public_origin,
         session_ttl: Duration::from_secs(config.security.session_ttl_hours * 3600),
         max_body_bytes: config.server.max_body_bytes,
@@ -102,31 +159,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = open_store(&config, config.database.auto_migrate).await?;
-    // Loaded before accepting traffic, so a missing or malformed key stops the start.
-    let _master_key = load_master_key(&config)?;
+    let engine = Arc::new(build_engine(&config, store.clone())?);
     let metrics = config.metrics.enabled.then(telemetry::metrics_handle);
-    let state = AppState::new(store.clone(), api_config(&config)?, metrics);
+    let state = AppState::new(engine, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let app = sb_api::router(state);
 
-    let ssrf_allow = config.ssrf_allow()?;
-    if !ssrf_allow.is_empty() {
-        tracing::info!(entries = ?config.security.ssrf_allow, "operator SSRF exceptions in force");
-    }
     let address = listener.local_addr()?;
     tracing::info!(%address, store = store.backend(), "switchboard is listening on http://{address}");
 
     let stopping = Arc::new(tokio::sync::Notify::new());
     let stopping_signal = stopping.clone();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        tracing::info!("shutting down: finishing requests in flight");
-        stopping_signal.notify_one();
-    });
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing requests in flight");
+            stopping_signal.notify_one();
+        });
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let result = tokio::select! {
         result = server => result.context("server failed"),

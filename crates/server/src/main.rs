@@ -13,11 +13,7 @@ use switchboard::config::{Config, DEFAULT_CONFIG, Overrides};
 use switchboard::telemetry;
 
 #[derive(Parser)]
-#[command(
-    name = "switchboard",
-    version,
-    about = "Self-hosted AI customer-support chat"
-)]
+#[command(name = "switchboard", version, about = "Self-hosted AI customer-support chat")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,6 +32,26 @@ enum Command {
     },
     /// Print the default configuration, with comments.
     DefaultConfig,
+    /// Manage the master key that seals stored credentials.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Re-seal every stored credential with a new master key (created if the file is missing).
+    Rotate {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The current master key file (default: from the configuration).
+        #[arg(long, env = "SWITCHBOARD_MASTER_KEY_FILE")]
+        master_key_file: Option<String>,
+        /// The new master key file.
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -62,11 +78,7 @@ struct ServeArgs {
     #[arg(long, env = "SWITCHBOARD_MASTER_KEY_FILE")]
     master_key_file: Option<String>,
     /// Allow outbound calls to this HOST_OR_CIDR[:PORT] despite the SSRF rules (repeatable).
-    #[arg(
-        long = "ssrf-allow",
-        env = "SWITCHBOARD_SSRF_ALLOW",
-        value_delimiter = ','
-    )]
+    #[arg(long = "ssrf-allow", env = "SWITCHBOARD_SSRF_ALLOW", value_delimiter = ',')]
     ssrf_allow: Vec<String>,
 }
 
@@ -88,10 +100,7 @@ enum TenantCommand {
 }
 
 fn load(store: &StoreArgs, overrides: Overrides) -> anyhow::Result<Config> {
-    let overrides = Overrides {
-        database: store.database.clone(),
-        ..overrides
-    };
+    let overrides = Overrides { database: store.database.clone(), ..overrides };
     let config = Config::load(store.config.as_deref(), &overrides)?;
     telemetry::init_logging(&config.log);
     Ok(config)
@@ -99,9 +108,7 @@ fn load(store: &StoreArgs, overrides: Overrides) -> anyhow::Result<Config> {
 
 fn read_password() -> anyhow::Result<Secret<String>> {
     let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .context("reading the password from stdin")?;
+    std::io::stdin().read_to_string(&mut input).context("reading the password from stdin")?;
     let password = input.lines().next().unwrap_or_default().to_owned();
     Ok(Secret::new(password))
 }
@@ -128,23 +135,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = switchboard::open_store(&config, true).await?;
             println!("database is up to date ({})", store.backend());
         }
+        Command::Keys { command: KeysCommand::Rotate { store, master_key_file, new_key_file } } => {
+            let config = load(&store, Overrides { master_key_file, ..Overrides::default() })?;
+            let report = switchboard::rotate_keys(&config, &new_key_file).await?;
+            println!("resealed: {}", report.resealed);
+            println!("already on the new key: {}", report.already_current);
+            for value in &report.unreadable {
+                println!("unreadable: {value}");
+            }
+            println!(
+                "next: set security.master_key_file to {} and list the old key in \
+                 security.previous_master_key_files until every node runs with the new key",
+                new_key_file.display()
+            );
+            if !report.unreadable.is_empty() {
+                anyhow::bail!(
+                    "{} sealed values could not be opened with the configured keys",
+                    report.unreadable.len()
+                );
+            }
+        }
         Command::Tenant {
-            command:
-                TenantCommand::Create {
-                    store,
-                    name,
-                    email,
-                    password_stdin: _,
-                },
+            command: TenantCommand::Create { store, name, email, password_stdin: _ },
         } => {
             let config = load(&store, Overrides::default())?;
             let password = read_password()?;
             let store = switchboard::open_store(&config, config.database.auto_migrate).await?;
-            let input = SignUp {
-                tenant_name: name,
-                email,
-                password,
-            };
+            let input = SignUp { tenant_name: name, email, password };
             let (tenant, owner) = accounts::sign_up(store.as_ref(), input).await?;
             let actor = Actor {
                 tenant_id: tenant.id.clone(),

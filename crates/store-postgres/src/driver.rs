@@ -5,10 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sb_store::{StoreError, StoreResult};
+use sb_store::StoreResult;
 use sb_store_sql::{Arg, Db, Query, Row, Tx, Value};
 use sqlx::postgres::{PgArguments, PgRow, Postgres};
-use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Column, PgPool, Row as _, Transaction, TypeInfo};
 
 use crate::errors::map;
@@ -29,34 +28,24 @@ impl PostgresDb {
 
 type SqlxQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
-fn prepare(query: Query) -> StoreResult<SqlxQuery<'static>> {
+fn prepare(query: Query) -> SqlxQuery<'static> {
     let mut prepared = match query.sql {
         Cow::Borrowed(sql) => sqlx::query(sql),
         Cow::Owned(sql) => sqlx::query(AssertSqlSafe(sql)),
     };
     for arg in query.args {
         prepared = match arg {
-            Arg::Text(v) => prepared.bind(v),
+            Arg::Text(v) | Arg::Json(v) => prepared.bind(v),
             Arg::Int(v) => prepared.bind(v),
             Arg::Bool(v) => prepared.bind(v),
             Arg::Real(v) => prepared.bind(v),
-            Arg::Json(v) => {
-                let parsed = v
-                    .map(|text| serde_json::from_str::<serde_json::Value>(&text).map(Json))
-                    .transpose()
-                    .map_err(|err| StoreError::Internal(format!("invalid JSON argument: {err}")))?;
-                prepared.bind(parsed)
-            }
         };
     }
-    Ok(prepared)
+    prepared
 }
 
 fn value(row: &PgRow, i: usize, type_name: &str) -> Result<Value, sqlx::Error> {
-    if row
-        .try_get_raw(i)
-        .map(|raw| sqlx::ValueRef::is_null(&raw))?
-    {
+    if row.try_get_raw(i).map(|raw| sqlx::ValueRef::is_null(&raw))? {
         return Ok(Value::Null);
     }
     Ok(match type_name {
@@ -66,9 +55,6 @@ fn value(row: &PgRow, i: usize, type_name: &str) -> Result<Value, sqlx::Error> {
         "BOOL" => Value::Bool(row.try_get(i)?),
         "FLOAT8" => Value::Real(row.try_get(i)?),
         "FLOAT4" => Value::Real(row.try_get::<f32, _>(i)?.into()),
-        "JSON" | "JSONB" => {
-            Value::Text(row.try_get::<Json<serde_json::Value>, _>(i)?.0.to_string())
-        }
         _ => Value::Text(row.try_get(i)?),
     })
 }
@@ -77,18 +63,10 @@ fn convert(rows: Vec<PgRow>) -> StoreResult<Vec<Row>> {
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
-    let columns: Arc<HashMap<String, usize>> = Arc::new(
-        first
-            .columns()
-            .iter()
-            .map(|c| (c.name().to_owned(), c.ordinal()))
-            .collect(),
-    );
-    let types: Vec<String> = first
-        .columns()
-        .iter()
-        .map(|c| c.type_info().name().to_owned())
-        .collect();
+    let columns: Arc<HashMap<String, usize>> =
+        Arc::new(first.columns().iter().map(|c| (c.name().to_owned(), c.ordinal())).collect());
+    let types: Vec<String> =
+        first.columns().iter().map(|c| c.type_info().name().to_owned()).collect();
     rows.iter()
         .map(|row| {
             let values = types
@@ -108,15 +86,11 @@ impl Db for PostgresDb {
     }
 
     async fn fetch_all(&self, query: Query) -> StoreResult<Vec<Row>> {
-        convert(prepare(query)?.fetch_all(&self.pool).await.map_err(map)?)
+        convert(prepare(query).fetch_all(&self.pool).await.map_err(map)?)
     }
 
     async fn execute(&self, query: Query) -> StoreResult<u64> {
-        Ok(prepare(query)?
-            .execute(&self.pool)
-            .await
-            .map_err(map)?
-            .rows_affected())
+        Ok(prepare(query).execute(&self.pool).await.map_err(map)?.rows_affected())
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
@@ -129,15 +103,11 @@ struct PostgresTx(Transaction<'static, Postgres>);
 #[async_trait]
 impl Tx for PostgresTx {
     async fn fetch_all(&mut self, query: Query) -> StoreResult<Vec<Row>> {
-        convert(prepare(query)?.fetch_all(&mut *self.0).await.map_err(map)?)
+        convert(prepare(query).fetch_all(&mut *self.0).await.map_err(map)?)
     }
 
     async fn execute(&mut self, query: Query) -> StoreResult<u64> {
-        Ok(prepare(query)?
-            .execute(&mut *self.0)
-            .await
-            .map_err(map)?
-            .rows_affected())
+        Ok(prepare(query).execute(&mut *self.0).await.map_err(map)?.rows_affected())
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

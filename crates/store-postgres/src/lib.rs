@@ -16,11 +16,10 @@ use sqlx::postgres::PgPoolOptions;
 pub use driver::PostgresDb;
 
 /// The migrations, in order. Their versions and intent match the SQLite backend's.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "accounts",
-    include_str!("../migrations/0001_accounts.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "accounts", include_str!("../migrations/0001_accounts.sql")),
+    (2, "connections", include_str!("../migrations/0002_connections.sql")),
+];
 
 pub struct PostgresOptions {
     pub max_connections: u32,
@@ -30,10 +29,7 @@ pub struct PostgresOptions {
 
 impl Default for PostgresOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-            acquire_timeout: Duration::from_secs(5),
-        }
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
     }
 }
 

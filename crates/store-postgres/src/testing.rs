@@ -20,13 +20,38 @@ pub fn base_url() -> Option<String> {
 pub async fn fresh_schema_url(base: &str) -> String {
     use sqlx::Executor;
     let schema = format!("t_{}", sb_domain::random_token(10));
-    let pool = sqlx::PgPool::connect(base)
-        .await
-        .expect("connect to TEST_POSTGRES_URL");
+    let pool = sqlx::PgPool::connect(base).await.expect("connect to TEST_POSTGRES_URL");
     pool.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .await
         .expect("create test schema");
     pool.close().await;
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}options=-csearch_path%3D{schema}")
+}
+
+/// Every row of every table in the URL's search path, as text: for tests proving that some
+/// value (a planted secret) is stored nowhere in plaintext.
+pub async fn dump_text(url: &str) -> String {
+    use sqlx::Row;
+    let pool = sqlx::PgPool::connect(url).await.expect("connect for dump");
+    let tables: Vec<String> = sqlx::query(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("list tables")
+    .iter()
+    .map(|row| row.get::<String, _>(0))
+    .collect();
+    let mut text = String::new();
+    for table in tables {
+        let sql = format!("SELECT row_to_json(t)::text FROM \"{table}\" t");
+        for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.expect("dump table")
+        {
+            text.push_str(&row.get::<String, _>(0));
+            text.push('\n');
+        }
+    }
+    pool.close().await;
+    text
 }

@@ -8,9 +8,7 @@ async fn postgres_store_passes_the_story() {
         return;
     };
     let url = testing::fresh_schema_url(&base).await;
-    let store = sb_store_postgres::connect(&url, &Default::default())
-        .await
-        .unwrap();
+    let store = sb_store_postgres::connect(&url, &Default::default()).await.unwrap();
     sb_store_postgres::migrate(&store).await.unwrap();
     sb_store_postgres::migrate(&store).await.unwrap();
     sb_store::story::run(&store).await;

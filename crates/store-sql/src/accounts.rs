@@ -44,9 +44,7 @@ impl<D: Db> AccountStore for SqlStore<D> {
                 .ts(tenant.created_at),
         )
         .await?;
-        let row = tx
-            .fetch_one(insert_user(&tenant.id, owner, tenant.created_at))
-            .await?;
+        let row = tx.fetch_one(insert_user(&tenant.id, owner, tenant.created_at)).await?;
         let user = user_from_row(&row)?;
         tx.commit().await?;
         Ok(user)
@@ -67,10 +65,7 @@ impl<D: Db> AccountStore for SqlStore<D> {
     }
 
     async fn create_user(&self, tenant: &TenantId, user: &NewUser) -> StoreResult<User> {
-        let row = self
-            .db
-            .fetch_one(insert_user(tenant, user, sb_domain::Timestamp::now()))
-            .await?;
+        let row = self.db.fetch_one(insert_user(tenant, user, sb_domain::Timestamp::now())).await?;
         user_from_row(&row)
     }
 
@@ -78,11 +73,9 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let row = self
             .db
             .fetch_one(
-                q(format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
-                ))
-                .text(tenant.as_str())
-                .text(id.as_str()),
+                q(format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"))
+                    .text(tenant.as_str())
+                    .text(id.as_str()),
             )
             .await?;
         user_from_row(&row)
@@ -101,10 +94,7 @@ impl<D: Db> AccountStore for SqlStore<D> {
                 .int(page.fetch_limit()),
             )
             .await?;
-        let users = rows
-            .iter()
-            .map(user_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let users = rows.iter().map(user_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok(page.finish(users, |u| u.id.to_string()))
     }
 
@@ -115,10 +105,8 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let row = self
             .db
             .fetch_optional(
-                q(format!(
-                    "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
-                ))
-                .text(email.as_str()),
+                q(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"))
+                    .text(email.as_str()),
             )
             .await?;
         row.map(|row| {

@@ -57,26 +57,19 @@ impl<D: Db> ApiKeyStore for SqlStore<D> {
                 .int(page.fetch_limit()),
             )
             .await?;
-        let keys = rows
-            .iter()
-            .map(api_key_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let keys = rows.iter().map(api_key_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok(page.finish(keys, |k| k.id.to_string()))
     }
 
     async fn delete_api_key(&self, tenant: &TenantId, id: &ApiKeyId) -> StoreResult<()> {
-        self.delete_owned("api_keys", tenant.as_str(), id.as_str())
-            .await
+        self.delete_owned("api_keys", tenant.as_str(), id.as_str()).await
     }
 
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
         let row = self
             .db
             .fetch_optional(
-                q(format!(
-                    "SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1"
-                ))
-                .text(key_hash),
+                q(format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1")).text(key_hash),
             )
             .await?;
         row.as_ref().map(api_key_from_row).transpose()

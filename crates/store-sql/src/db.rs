@@ -20,7 +20,8 @@ pub enum Arg {
     Int(Option<i64>),
     Bool(Option<bool>),
     Real(Option<f64>),
-    /// A JSON document: `jsonb` on PostgreSQL, text on SQLite.
+    /// A JSON document, stored as text in both backends so it comes back exactly as written
+    /// (PostgreSQL's `jsonb` would reorder object keys).
     Json(Option<String>),
 }
 
@@ -32,10 +33,7 @@ pub struct Query {
 }
 
 pub fn q(sql: impl Into<Cow<'static, str>>) -> Query {
-    Query {
-        sql: sql.into(),
-        args: Vec::new(),
-    }
+    Query { sql: sql.into(), args: Vec::new() }
 }
 
 impl Query {
@@ -94,9 +92,7 @@ pub struct Row {
 }
 
 fn decode_error(column: &str, expected: &str, found: &Value) -> StoreError {
-    StoreError::Internal(format!(
-        "column {column}: expected {expected}, found {found:?}"
-    ))
+    StoreError::Internal(format!("column {column}: expected {expected}, found {found:?}"))
 }
 
 impl Row {
@@ -120,8 +116,7 @@ impl Row {
     }
 
     pub fn text(&self, column: &str) -> StoreResult<String> {
-        self.opt_text(column)?
-            .ok_or_else(|| decode_error(column, "text", &Value::Null))
+        self.opt_text(column)?.ok_or_else(|| decode_error(column, "text", &Value::Null))
     }
 
     pub fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
@@ -133,8 +128,7 @@ impl Row {
     }
 
     pub fn int(&self, column: &str) -> StoreResult<i64> {
-        self.opt_int(column)?
-            .ok_or_else(|| decode_error(column, "integer", &Value::Null))
+        self.opt_int(column)?.ok_or_else(|| decode_error(column, "integer", &Value::Null))
     }
 
     pub fn opt_real(&self, column: &str) -> StoreResult<Option<f64>> {
@@ -161,8 +155,7 @@ impl Row {
         T::Err: std::fmt::Display,
     {
         let raw = self.text(column)?;
-        raw.parse()
-            .map_err(|err| StoreError::Internal(format!("column {column}: {err}")))
+        raw.parse().map_err(|err| StoreError::Internal(format!("column {column}: {err}")))
     }
 
     pub fn opt_parse<T: std::str::FromStr>(&self, column: &str) -> StoreResult<Option<T>>
@@ -183,9 +176,7 @@ impl Row {
     }
 
     pub fn opt_ts(&self, column: &str) -> StoreResult<Option<Timestamp>> {
-        self.opt_int(column)?
-            .map(|ms| millis_to_ts(column, ms))
-            .transpose()
+        self.opt_int(column)?.map(|ms| millis_to_ts(column, ms)).transpose()
     }
 }
 
@@ -211,9 +202,7 @@ pub trait Db: Send + Sync + 'static {
 
     /// The single expected row; none is [`StoreError::NotFound`].
     async fn fetch_one(&self, query: Query) -> StoreResult<Row> {
-        self.fetch_optional(query)
-            .await?
-            .ok_or(StoreError::NotFound)
+        self.fetch_optional(query).await?.ok_or(StoreError::NotFound)
     }
 }
 
@@ -229,8 +218,6 @@ pub trait Tx: Send {
     }
 
     async fn fetch_one(&mut self, query: Query) -> StoreResult<Row> {
-        self.fetch_optional(query)
-            .await?
-            .ok_or(StoreError::NotFound)
+        self.fetch_optional(query).await?.ok_or(StoreError::NotFound)
     }
 }

@@ -4,7 +4,9 @@
 
 mod accounts;
 mod api_keys;
+mod connections;
 mod db;
+mod json;
 mod sessions;
 mod teams;
 
@@ -12,6 +14,11 @@ pub use db::{Arg, Db, Query, Row, Tx, Value, q};
 
 use async_trait::async_trait;
 use sb_store::{Store, StoreResult};
+
+/// Turns "no row affected" into `NotFound`.
+fn expect_found(affected: u64) -> StoreResult<()> {
+    if affected == 0 { Err(sb_store::StoreError::NotFound) } else { Ok(()) }
+}
 
 /// A [`Store`] over any [`Db`].
 pub struct SqlStore<D> {
@@ -30,12 +37,7 @@ impl<D: Db> SqlStore<D> {
     /// Deletes the row `id` of `table` if it belongs to `tenant`; otherwise it is not found.
     async fn delete_owned(&self, table: &'static str, tenant: &str, id: &str) -> StoreResult<()> {
         let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2");
-        let deleted = self.db.execute(q(sql).text(tenant).text(id)).await?;
-        if deleted == 0 {
-            Err(sb_store::StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        expect_found(self.db.execute(q(sql).text(tenant).text(id)).await?)
     }
 }
 

@@ -60,8 +60,6 @@ impl<D: Db> SessionStore for SqlStore<D> {
     }
 
     async fn delete_expired_sessions(&self, now: Timestamp) -> StoreResult<u64> {
-        self.db
-            .execute(q("DELETE FROM sessions WHERE expires_at <= $1").ts(now))
-            .await
+        self.db.execute(q("DELETE FROM sessions WHERE expires_at <= $1").ts(now)).await
     }
 }

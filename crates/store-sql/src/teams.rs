@@ -73,11 +73,9 @@ impl<D: Db> TeamStore for SqlStore<D> {
         let rows = self
             .db
             .fetch_all(
-                q(select_teams(
-                    "SELECT * FROM teams WHERE tenant_id = $1 AND id = $2",
-                ))
-                .text(tenant.as_str())
-                .text(id.as_str()),
+                q(select_teams("SELECT * FROM teams WHERE tenant_id = $1 AND id = $2"))
+                    .text(tenant.as_str())
+                    .text(id.as_str()),
             )
             .await?;
         teams_from_rows(&rows)?.pop().ok_or(StoreError::NotFound)
@@ -119,8 +117,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
             return Err(StoreError::NotFound);
         }
         if let Some(members) = &update.member_ids {
-            tx.execute(q("DELETE FROM team_members WHERE team_id = $1").text(id.as_str()))
-                .await?;
+            tx.execute(q("DELETE FROM team_members WHERE team_id = $1").text(id.as_str())).await?;
             insert_members(&mut tx, tenant, id, members).await?;
         }
         tx.commit().await?;
@@ -128,7 +125,6 @@ impl<D: Db> TeamStore for SqlStore<D> {
     }
 
     async fn delete_team(&self, tenant: &TenantId, id: &TeamId) -> StoreResult<()> {
-        self.delete_owned("teams", tenant.as_str(), id.as_str())
-            .await
+        self.delete_owned("teams", tenant.as_str(), id.as_str()).await
     }
 }

@@ -49,13 +49,8 @@ fn convert(rows: Vec<SqliteRow>) -> StoreResult<Vec<Row>> {
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
-    let columns: Arc<HashMap<String, usize>> = Arc::new(
-        first
-            .columns()
-            .iter()
-            .map(|c| (c.name().to_owned(), c.ordinal()))
-            .collect(),
-    );
+    let columns: Arc<HashMap<String, usize>> =
+        Arc::new(first.columns().iter().map(|c| (c.name().to_owned(), c.ordinal())).collect());
     rows.iter()
         .map(|row| {
             let values = (0..row.len())
@@ -88,11 +83,7 @@ impl Db for SqliteDb {
     }
 
     async fn execute(&self, query: Query) -> StoreResult<u64> {
-        Ok(prepare(query)
-            .execute(&self.pool)
-            .await
-            .map_err(map)?
-            .rows_affected())
+        Ok(prepare(query).execute(&self.pool).await.map_err(map)?.rows_affected())
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
@@ -110,11 +101,7 @@ impl Tx for SqliteTx {
     }
 
     async fn execute(&mut self, query: Query) -> StoreResult<u64> {
-        Ok(prepare(query)
-            .execute(&mut *self.0)
-            .await
-            .map_err(map)?
-            .rows_affected())
+        Ok(prepare(query).execute(&mut *self.0).await.map_err(map)?.rows_affected())
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

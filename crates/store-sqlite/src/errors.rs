@@ -8,10 +8,9 @@ const UNIQUE_COLUMNS: &[(&str, Constraint)] = &[
     ("api_keys.tenant_id, api_keys.name", Constraint::ApiKeyName),
     ("api_keys.key_hash", Constraint::ApiKeyHash),
     ("teams.tenant_id, teams.name", Constraint::TeamName),
-    (
-        "team_members.team_id, team_members.user_id",
-        Constraint::TeamMember,
-    ),
+    ("team_members.team_id, team_members.user_id", Constraint::TeamMember),
+    ("connections.tenant_id, connections.name", Constraint::ConnectionName),
+    ("endpoints.tenant_id, endpoints.name", Constraint::EndpointName),
 ];
 
 pub(crate) fn map(err: sqlx::Error) -> StoreError {

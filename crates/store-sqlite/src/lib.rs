@@ -17,11 +17,10 @@ use sqlx::{SqlSafeStr, SqlitePool};
 pub use driver::SqliteDb;
 
 /// The migrations, in order. Their versions and intent match the PostgreSQL backend's.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "accounts",
-    include_str!("../migrations/0001_accounts.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "accounts", include_str!("../migrations/0001_accounts.sql")),
+    (2, "connections", include_str!("../migrations/0002_connections.sql")),
+];
 
 pub struct SqliteOptions {
     pub max_connections: u32,
@@ -30,10 +29,7 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 8,
-            busy_timeout: Duration::from_secs(5),
-        }
+        Self { max_connections: 8, busy_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -71,13 +67,11 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
 /// Creates missing folders above a new database file, readable by the owner only.
 fn create_private_parent_dir(file: &Path) -> StoreResult<()> {
     match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|err| {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => {
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|err| {
                 StoreError::Unavailable(format!("cannot create {}: {err}", dir.display()))
-            }),
+            })
+        }
         _ => Ok(()),
     }
 }

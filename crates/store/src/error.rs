@@ -7,15 +7,19 @@ pub enum Constraint {
     ApiKeyHash,
     TeamName,
     TeamMember,
+    ConnectionName,
+    EndpointName,
 }
 
 impl Constraint {
-    pub const ALL: [Constraint; 5] = [
+    pub const ALL: [Constraint; 7] = [
         Constraint::UserEmail,
         Constraint::ApiKeyName,
         Constraint::ApiKeyHash,
         Constraint::TeamName,
         Constraint::TeamMember,
+        Constraint::ConnectionName,
+        Constraint::EndpointName,
     ];
 
     /// The constraint's name in both schemas.
@@ -26,6 +30,8 @@ impl Constraint {
             Constraint::ApiKeyHash => "api_keys_key_hash_key",
             Constraint::TeamName => "teams_tenant_name_key",
             Constraint::TeamMember => "team_members_pkey",
+            Constraint::ConnectionName => "connections_tenant_name_key",
+            Constraint::EndpointName => "endpoints_tenant_name_key",
         }
     }
 

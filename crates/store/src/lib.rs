@@ -6,6 +6,7 @@
 //! how a request *finds* its tenant; they are named for that purpose.
 
 mod accounts;
+mod connections;
 mod error;
 mod page;
 #[cfg(feature = "story")]
@@ -15,13 +16,24 @@ pub use accounts::{
     AccountStore, ApiKeyStore, NewSession, SessionStore, SessionWithUser, TeamStore, TeamUpdate,
     UserCredentials,
 };
+pub use connections::{
+    ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
+};
 pub use error::{Constraint, StoreError, StoreResult};
 pub use page::{Page, PageRequest};
 
 /// Everything the server needs from a storage backend.
 #[async_trait::async_trait]
 pub trait Store:
-    AccountStore + SessionStore + ApiKeyStore + TeamStore + Send + Sync + 'static
+    AccountStore
+    + SessionStore
+    + ApiKeyStore
+    + TeamStore
+    + ConnectionStore
+    + SealedSecretStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is (`sqlite`, `postgres`), for logs and health output.
     fn backend(&self) -> &'static str;

@@ -23,35 +23,16 @@ async fn signup_starts_a_session_and_me_describes_it() {
             .iter()
             .map(|v| v.to_str().unwrap().to_owned())
             .collect();
-        let session = cookies
-            .iter()
-            .find(|c| c.starts_with("sb_session="))
-            .expect("session cookie");
-        assert!(
-            session.contains("HttpOnly") && session.contains("SameSite=Lax"),
-            "{session}"
-        );
-        let csrf = cookies
-            .iter()
-            .find(|c| c.starts_with("sb_csrf="))
-            .expect("csrf cookie");
-        assert!(
-            !csrf.contains("HttpOnly"),
-            "the dashboard script must read it: {csrf}"
-        );
+        let session =
+            cookies.iter().find(|c| c.starts_with("sb_session=")).expect("session cookie");
+        assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+        let csrf = cookies.iter().find(|c| c.starts_with("sb_csrf=")).expect("csrf cookie");
+        assert!(!csrf.contains("HttpOnly"), "the dashboard script must read it: {csrf}");
         let body: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(
-            body["data"]["user"]["email"], "owner@acme.test",
-            "e-mails are normalised"
-        );
+        assert_eq!(body["data"]["user"]["email"], "owner@acme.test", "e-mails are normalised");
         assert_eq!(body["data"]["user"]["role"], "owner");
         assert!(body["data"]["user"].get("password_hash").is_none());
-        assert!(
-            body["data"]["tenant"]["id"]
-                .as_str()
-                .unwrap()
-                .starts_with("ten_")
-        );
+        assert!(body["data"]["tenant"]["id"].as_str().unwrap().starts_with("ten_"));
 
         let owner = app.signup("Beta", "owner@beta.test").await;
         let me = owner.me().await;
@@ -125,10 +106,7 @@ async fn login_and_logout() {
         let owner = app.signup("Acme", "owner@acme.test").await;
         let anonymous = app.anonymous();
         let login = |email: &str, password: &str| {
-            anonymous.post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": password }),
-            )
+            anonymous.post("/api/v1/auth/login", json!({ "email": email, "password": password }))
         };
         let unauthorized = StatusCode::UNAUTHORIZED;
         assert_error(
@@ -155,12 +133,7 @@ async fn login_and_logout() {
 
         let (status, body) = again.post("/api/v1/auth/logout", json!({})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_error(
-            &again.get("/api/v1/me").await,
-            unauthorized,
-            "unauthenticated",
-            None,
-        );
+        assert_error(&again.get("/api/v1/me").await, unauthorized, "unauthenticated", None);
         // The other session is untouched.
         assert_eq!(owner.me().await["user"]["email"], "owner@acme.test");
     }
@@ -174,31 +147,15 @@ async fn unsafe_requests_with_a_session_need_the_csrf_token_and_our_origin() {
     let body = json!({ "name": "Support" });
 
     let forbidden = StatusCode::FORBIDDEN;
-    assert_error(
-        &owner.post("/api/v1/teams", body.clone()).await,
-        forbidden,
-        "csrf_failed",
-        None,
-    );
-    let wrong = owner
-        .request(reqwest::Method::POST, "/api/v1/teams")
-        .header("x-csrf-token", "guess");
-    assert_error(
-        &owner.send(wrong.json(&body)).await,
-        forbidden,
-        "csrf_failed",
-        None,
-    );
+    assert_error(&owner.post("/api/v1/teams", body.clone()).await, forbidden, "csrf_failed", None);
+    let wrong =
+        owner.request(reqwest::Method::POST, "/api/v1/teams").header("x-csrf-token", "guess");
+    assert_error(&owner.send(wrong.json(&body)).await, forbidden, "csrf_failed", None);
     let foreign = owner
         .request(reqwest::Method::POST, "/api/v1/teams")
         .header("x-csrf-token", &token)
         .header("origin", "https://evil.example");
-    assert_error(
-        &owner.send(foreign.json(&body)).await,
-        forbidden,
-        "origin_mismatch",
-        None,
-    );
+    assert_error(&owner.send(foreign.json(&body)).await, forbidden, "origin_mismatch", None);
 
     // Reads need no token; writes succeed with it, from our own origin.
     assert_eq!(owner.get("/api/v1/teams").await.0, StatusCode::OK);
@@ -240,16 +197,8 @@ async fn repeated_failed_logins_are_rate_limited() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::TOO_MANY_REQUESTS,
-        "even the right password waits"
-    );
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after));
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");

@@ -8,20 +8,17 @@ const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 fn switchboard(dir: &std::path::Path) -> Command {
     let mut command = Command::new(BIN);
-    command.current_dir(dir).env_remove("RUST_LOG").env(
-        "SWITCHBOARD_DATABASE",
-        format!("sqlite://{}/data/sb.db", dir.display()),
-    );
+    command
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env("SWITCHBOARD_DATABASE", format!("sqlite://{}/data/sb.db", dir.display()));
     command
 }
 
 #[test]
 fn default_config_prints_the_documented_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    let output = switchboard(dir.path())
-        .arg("default-config")
-        .output()
-        .unwrap();
+    let output = switchboard(dir.path()).arg("default-config").output().unwrap();
     assert!(output.status.success());
     let printed = String::from_utf8(output.stdout).unwrap();
     assert_eq!(printed, switchboard::config::DEFAULT_CONFIG);
@@ -41,10 +38,7 @@ fn bad_configuration_names_the_key() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("database.url") && stderr.contains("mysql"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("database.url") && stderr.contains("mysql"), "{stderr}");
 
     let output = switchboard(dir.path())
         .args(["serve"])
@@ -56,13 +50,7 @@ fn bad_configuration_names_the_key() {
     assert!(stderr.contains("security.session_ttl_hours"), "{stderr}");
 
     let output = switchboard(dir.path())
-        .args([
-            "serve",
-            "--ssrf-allow",
-            "127.0.0.1:9000",
-            "--ssrf-allow",
-            "bad host",
-        ])
+        .args(["serve", "--ssrf-allow", "127.0.0.1:9000", "--ssrf-allow", "bad host"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -70,12 +58,7 @@ fn bad_configuration_names_the_key() {
 
     let file = dir.path().join("switchboard.toml");
     std::fs::write(&file, "[server]\nlisten = \"nowhere\"\n").unwrap();
-    let output = switchboard(dir.path())
-        .arg("serve")
-        .arg("--config")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let output = switchboard(dir.path()).arg("serve").arg("--config").arg(&file).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("server.listen"), "{stderr}");
 }
@@ -84,11 +67,7 @@ fn bad_configuration_names_the_key() {
 async fn tenant_create_then_serve_then_stop_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let migrate = switchboard(dir.path()).arg("migrate").output().unwrap();
-    assert!(
-        migrate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrate.stderr)
-    );
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
 
     let mut create = switchboard(dir.path())
         .args([
@@ -104,12 +83,7 @@ async fn tenant_create_then_serve_then_stop_gracefully() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    create
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse battery\n")
-        .unwrap();
+    create.stdin.take().unwrap().write_all(b"correct horse battery\n").unwrap();
     let output = create.wait_with_output().unwrap();
     assert!(output.status.success());
     let printed = String::from_utf8(output.stdout).unwrap();
@@ -146,9 +120,7 @@ async fn tenant_create_then_serve_then_stop_gracefully() {
         "the first start generates and announces the key: {log:?}"
     );
     let key_mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(dir.path().join("data/master.key"))
-            .unwrap()
-            .permissions(),
+        &std::fs::metadata(dir.path().join("data/master.key")).unwrap().permissions(),
     );
     assert_eq!(key_mode & 0o777, 0o600);
 
@@ -165,26 +137,14 @@ async fn tenant_create_then_serve_then_stop_gracefully() {
     assert_eq!(me["data"]["user"]["email"], "owner@acme.test");
 
     let pid = server.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let started = std::time::Instant::now();
     loop {
         if let Some(status) = server.try_wait().unwrap() {
-            assert!(
-                status.success(),
-                "SIGTERM ends the server cleanly: {status}"
-            );
+            assert!(status.success(), "SIGTERM ends the server cleanly: {status}");
             break;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "server did not stop on SIGTERM"
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "server did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -12,30 +12,14 @@ async fn malformed_oversized_and_mistyped_bodies_get_precise_errors() {
             .header("content-type", content_type)
             .body(body)
     };
-    let answer = client
-        .send(raw(b"{\"tenant_name\": ".to_vec(), "application/json"))
-        .await;
+    let answer = client.send(raw(b"{\"tenant_name\": ".to_vec(), "application/json")).await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "malformed_json", None);
-    let answer = client
-        .send(raw(
-            b"tenant_name=x".to_vec(),
-            "application/x-www-form-urlencoded",
-        ))
-        .await;
-    assert_error(
-        &answer,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-        None,
-    );
+    let answer =
+        client.send(raw(b"tenant_name=x".to_vec(), "application/x-www-form-urlencoded")).await;
+    assert_error(&answer, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None);
     let huge = format!("{{\"tenant_name\": \"{}\"}}", "x".repeat(8192)).into_bytes();
     let answer = client.send(raw(huge, "application/json")).await;
-    assert_error(
-        &answer,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        None,
-    );
+    assert_error(&answer, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None);
 }
 
 #[tokio::test]
@@ -48,15 +32,8 @@ async fn unknown_routes_and_methods_answer_in_the_error_format() {
         "not_found",
         None,
     );
-    let answer = client
-        .send(client.request(Method::PUT, "/api/v1/auth/login"))
-        .await;
-    assert_error(
-        &answer,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        None,
-    );
+    let answer = client.send(client.request(Method::PUT, "/api/v1/auth/login")).await;
+    assert_error(&answer, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None);
 }
 
 #[tokio::test]

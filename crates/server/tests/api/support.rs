@@ -6,9 +6,15 @@ use serde_json::{Value, json};
 use switchboard::config::{Config, Overrides};
 use tokio::net::TcpListener;
 
+enum Database {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
 pub struct TestApp {
     pub base: String,
     pub backend: &'static str,
+    database: Database,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -34,18 +40,45 @@ impl TestApp {
     }
 
     /// A server on a fresh PostgreSQL schema, when `TEST_POSTGRES_URL` is set.
-    pub async fn postgres() -> Option<Self> {
+    pub async fn postgres_with(tweak: impl FnOnce(&mut Config)) -> Option<Self> {
         let base = sb_store_postgres::testing::base_url()?;
         let url = sb_store_postgres::testing::fresh_schema_url(&base).await;
         let dir = tempfile::tempdir().unwrap();
-        Some(Self::start(dir, url, "postgres", |_| {}).await)
+        Some(Self::start(dir, url, "postgres", tweak).await)
     }
 
     /// One server per available backend: SQLite always, PostgreSQL when configured.
     pub async fn every_backend() -> Vec<Self> {
-        let mut apps = vec![Self::sqlite().await];
-        apps.extend(Self::postgres().await);
+        Self::every_backend_with(|_| {}).await
+    }
+
+    pub async fn every_backend_with(tweak: impl Fn(&mut Config)) -> Vec<Self> {
+        let mut apps = vec![Self::sqlite_with(&tweak).await];
+        apps.extend(Self::postgres_with(&tweak).await);
         apps
+    }
+
+    /// A server that may call these loopback addresses (the operator allowlist).
+    pub async fn every_backend_allowing(addrs: &[std::net::SocketAddr]) -> Vec<Self> {
+        let allow: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        Self::every_backend_with(|config| config.security.ssrf_allow = allow.clone()).await
+    }
+
+    /// Everything the database holds, as text (to prove a secret is not in it).
+    pub async fn database_text(&self) -> String {
+        match &self.database {
+            Database::Sqlite(dir) => {
+                let mut text = String::new();
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.file_name().unwrap().to_string_lossy().starts_with("switchboard.db") {
+                        text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+                    }
+                }
+                text
+            }
+            Database::Postgres(url) => sb_store_postgres::testing::dump_text(url).await,
+        }
     }
 
     async fn start(
@@ -54,6 +87,11 @@ impl TestApp {
         backend: &'static str,
         tweak: impl FnOnce(&mut Config),
     ) -> Self {
+        let database_kind = if backend == "sqlite" {
+            Database::Sqlite(dir.path().to_owned())
+        } else {
+            Database::Postgres(database.clone())
+        };
         let key_file = dir.path().join("master.key");
         std::fs::write(&key_file, "11".repeat(32)).unwrap();
         let overrides = Overrides {
@@ -68,16 +106,9 @@ impl TestApp {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let shutdown = async move { drop(stopped.await) };
-            switchboard::serve(config, listener, shutdown)
-                .await
-                .unwrap();
+            switchboard::serve(config, listener, shutdown).await.unwrap();
         });
-        let app = Self {
-            base,
-            backend,
-            stop: Some(stop),
-            _dir: dir,
-        };
+        let app = Self { base, backend, database: database_kind, stop: Some(stop), _dir: dir };
         app.wait_until_healthy().await;
         app
     }
@@ -145,16 +176,8 @@ pub struct Client {
 impl Client {
     fn new(base: &str) -> Self {
         sb_net::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        Self {
-            http,
-            base: base.to_owned(),
-            csrf: None,
-            api_key: None,
-        }
+        let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        Self { http, base: base.to_owned(), csrf: None, api_key: None }
     }
 
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
@@ -181,13 +204,11 @@ impl Client {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.request(Method::POST, path).json(&body))
-            .await
+        self.send(self.request(Method::POST, path).json(&body)).await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.request(Method::PATCH, path).json(&body))
-            .await
+        self.send(self.request(Method::PATCH, path).json(&body)).await
     }
 
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
@@ -227,12 +248,7 @@ pub fn assert_error(
     let (got_status, body) = answer;
     assert_eq!(*got_status, status, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     match field {
         Some(field) => assert_eq!(body["error"]["field"], field, "{body}"),
         None => assert!(body["error"]["field"].is_null(), "{body}"),

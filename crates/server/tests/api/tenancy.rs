@@ -11,10 +11,7 @@ async fn another_tenants_objects_answer_404_by_session_and_by_api_key() {
         let alice = app.signup("Alpha", "alice@alpha.test").await;
         let operator = alice.create_user("op@alpha.test", "operator").await;
         let (_, team) = alice
-            .post(
-                "/api/v1/teams",
-                json!({ "name": "Support", "member_ids": [operator] }),
-            )
+            .post("/api/v1/teams", json!({ "name": "Support", "member_ids": [operator] }))
             .await;
         let team = team["data"]["id"].as_str().unwrap().to_owned();
         alice.create_api_key("alpha-ci").await;
@@ -30,10 +27,7 @@ async fn another_tenants_objects_answer_404_by_session_and_by_api_key() {
                 |answer| assert_error(&answer, StatusCode::NOT_FOUND, "not_found", None);
             not_found(bob.get(&format!("/api/v1/users/{operator}")).await);
             not_found(bob.get(&format!("/api/v1/teams/{team}")).await);
-            not_found(
-                bob.patch(&format!("/api/v1/teams/{team}"), json!({ "name": "Mine" }))
-                    .await,
-            );
+            not_found(bob.patch(&format!("/api/v1/teams/{team}"), json!({ "name": "Mine" })).await);
             not_found(bob.delete(&format!("/api/v1/teams/{team}")).await);
             not_found(bob.delete(&format!("/api/v1/api-keys/{key_id}")).await);
 
@@ -45,10 +39,7 @@ async fn another_tenants_objects_answer_404_by_session_and_by_api_key() {
 
             // Referencing another tenant's user is refused like an unknown one.
             let answer = bob
-                .post(
-                    "/api/v1/teams",
-                    json!({ "name": "Steal", "member_ids": [operator] }),
-                )
+                .post("/api/v1/teams", json!({ "name": "Steal", "member_ids": [operator] }))
                 .await;
             assert_error(
                 &answer,
@@ -62,13 +53,7 @@ async fn another_tenants_objects_answer_404_by_session_and_by_api_key() {
         let (status, still) = alice.get(&format!("/api/v1/teams/{team}")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(still["data"]["name"], "Support");
-        assert_eq!(
-            alice.get("/api/v1/api-keys").await.1["data"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(alice.get("/api/v1/api-keys").await.1["data"].as_array().unwrap().len(), 1);
     }
 }
 
@@ -81,11 +66,6 @@ async fn malformed_ids_are_not_found() {
         "/api/v1/teams/usr_01jd00000000000000000000000",
         "/api/v1/users/ten_x",
     ] {
-        assert_error(
-            &owner.get(path).await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-            None,
-        );
+        assert_error(&owner.get(path).await, StatusCode::NOT_FOUND, "not_found", None);
     }
 }

@@ -1,0 +1,364 @@
+//! The one path every call to a tenant's backend takes — from rules, from the AI's tools and
+//! from the test buttons: build, authenticate, send under one deadline, retry only where safe,
+//! refresh an expired OAuth token once, map the answer, and record the call.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use sb_domain::{AuthConfig, Connection, Endpoint, MAX_TIMEOUT_MS};
+use sb_net::{HttpClient, OutboundRequest, OutboundResponse, StatusCode, header};
+use sb_secrets::redact_url;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::auth::AuthSecrets;
+use crate::mapping::{self, JsonPath};
+use crate::oauth::{TokenCache, TokenRequest};
+use crate::template::{Variables, value_text};
+use crate::{CallError, request};
+
+/// Bytes of the answer shown in test results.
+pub const BODY_PREVIEW_BYTES: usize = 2048;
+
+/// A connection with its opened credentials.
+#[derive(Clone, Copy)]
+pub struct CallTarget<'a> {
+    pub connection: &'a Connection,
+    pub secrets: &'a AuthSecrets,
+}
+
+/// The request as it may be shown: method and URL without credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestLine {
+    pub method: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CallOutcome {
+    pub ok: bool,
+    pub request: Option<RequestLine>,
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    pub attempts: u32,
+    pub token_refreshed: bool,
+    pub mapped: BTreeMap<String, Value>,
+    pub missing: Vec<String>,
+    pub notes: Vec<String>,
+    pub body_preview: String,
+    pub error: Option<CallError>,
+}
+
+/// Where every call is recorded (conversation trace, endpoint statistics).
+#[async_trait]
+pub trait CallSink: Send + Sync {
+    async fn record(&self, connection: &Connection, endpoint: &Endpoint, outcome: &CallOutcome);
+}
+
+/// A sink that records nothing.
+pub struct NoSink;
+
+#[async_trait]
+impl CallSink for NoSink {
+    async fn record(&self, _: &Connection, _: &Endpoint, _: &CallOutcome) {}
+}
+
+/// The outbound client and the OAuth token cache, shared by the whole process.
+pub struct Connector {
+    http: HttpClient,
+    tokens: TokenCache,
+}
+
+struct Exchange {
+    response: Result<OutboundResponse, CallError>,
+    attempts: u32,
+    token_refreshed: bool,
+}
+
+fn token_request<'a>(target: CallTarget<'a>) -> Option<Result<TokenRequest<'a>, CallError>> {
+    let AuthConfig::Oauth2ClientCredentials {
+        token_url,
+        client_id,
+        scope,
+        audience,
+        client_auth,
+        ..
+    } = &target.connection.auth
+    else {
+        return None;
+    };
+    let Some(secret) = target.secrets.client_secret.as_ref() else {
+        return Some(Err(CallError::new(
+            "auth_failed",
+            "the connection has no client_secret configured",
+        )));
+    };
+    Some(Ok(TokenRequest {
+        tenant_id: &target.connection.tenant_id,
+        connection_id: &target.connection.id,
+        token_url,
+        client_id,
+        client_secret: secret.expose(),
+        scope: scope.as_deref(),
+        audience: audience.as_deref(),
+        client_auth: *client_auth,
+    }))
+}
+
+/// Whether the API's answer says the access token expired (per the connection's `refresh_on`).
+fn token_expired(auth: &AuthConfig, response: &OutboundResponse) -> bool {
+    let AuthConfig::Oauth2ClientCredentials { refresh_on, .. } = auth else { return false };
+    if refresh_on.statuses.contains(&response.status.as_u16()) {
+        return true;
+    }
+    let Some(path) = refresh_on.body_path.as_deref().and_then(|p| JsonPath::parse(p).ok()) else {
+        return false;
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&response.body) else { return false };
+    path.extract(&body)
+        .and_then(|v| value_text(&v))
+        .is_some_and(|found| refresh_on.body_values.contains(&found))
+}
+
+/// How long to wait before the one retry, if a retry is allowed at all.
+fn retry_delay(
+    response: &Result<OutboundResponse, CallError>,
+    remaining: Duration,
+) -> Option<Duration> {
+    let delay = match response {
+        Err(err) if matches!(err.code, "connect_failed" | "dns_failed") => {
+            Duration::from_millis(100)
+        }
+        Ok(r) if matches!(r.status.as_u16(), 502..=504) => Duration::from_millis(200),
+        Ok(r) if r.status == StatusCode::TOO_MANY_REQUESTS => {
+            let seconds =
+                r.headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok()?;
+            Duration::from_secs(seconds)
+        }
+        _ => return None,
+    };
+    // Only if the retry still has time for an answer after the wait.
+    (delay + Duration::from_millis(100) < remaining).then_some(delay)
+}
+
+impl Connector {
+    pub fn new(http: HttpClient) -> Self {
+        Self { http, tokens: TokenCache::default() }
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    pub fn tokens(&self) -> &TokenCache {
+        &self.tokens
+    }
+
+    fn deadline(&self, connection: &Connection, endpoint: Option<&Endpoint>) -> Duration {
+        let ms = [
+            Some(connection.timeout_ms),
+            endpoint.and_then(|e| e.timeout_ms),
+            Some(MAX_TIMEOUT_MS),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(MAX_TIMEOUT_MS);
+        Duration::from_millis(u64::from(ms)).min(self.http.config().max_timeout)
+    }
+
+    /// Sends `request`, adding an OAuth token if the connection uses one, refreshing it once if
+    /// the API reports it expired, and retrying once when `retry_safe` and the failure allows.
+    async fn exchange(
+        &self,
+        target: CallTarget<'_>,
+        request: OutboundRequest,
+        retry_safe: bool,
+        deadline: Instant,
+    ) -> Exchange {
+        let oauth = token_request(target);
+        let mut exchange = Exchange {
+            response: Err(CallError::new("timeout", "no time left")),
+            attempts: 0,
+            token_refreshed: false,
+        };
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                exchange.response = Err(CallError::new("timeout", "the call ran out of time"));
+                return exchange;
+            }
+            let mut attempt = request.clone().timeout(remaining);
+            let mut used_token = None;
+            if let Some(oauth) = &oauth {
+                let token = match oauth {
+                    Ok(req) => self.tokens.token(&self.http, req, remaining).await,
+                    Err(err) => Err(err.clone()),
+                };
+                match token.and_then(|t| {
+                    Ok((
+                        attempt.clone().secret_header(
+                            "authorization",
+                            &format!("Bearer {}", t.access_token.expose()),
+                        )?,
+                        t,
+                    ))
+                }) {
+                    Ok((with_token, token)) => {
+                        attempt = with_token;
+                        used_token = Some(token.access_token);
+                    }
+                    Err(err) => {
+                        exchange.response = Err(err);
+                        return exchange;
+                    }
+                }
+            }
+            exchange.attempts += 1;
+            let response = self.http.send(attempt).await.map_err(CallError::from);
+            if let (Ok(answer), Some(Ok(req)), Some(token)) = (&response, &oauth, &used_token) {
+                if token_expired(&target.connection.auth, answer) {
+                    if exchange.token_refreshed {
+                        exchange.response = Err(CallError::new(
+                            "auth_failed",
+                            "the API still rejects a freshly fetched token",
+                        ));
+                        return exchange;
+                    }
+                    self.tokens.invalidate(req, token).await;
+                    exchange.token_refreshed = true;
+                    continue;
+                }
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match retry_delay(&response, remaining) {
+                Some(delay) if retry_safe && exchange.attempts < 2 => {
+                    tokio::time::sleep(delay).await
+                }
+                _ => {
+                    exchange.response = response;
+                    return exchange;
+                }
+            }
+        }
+    }
+
+    /// Calls `endpoint` with `vars`, maps the answer and records the call in `sink`.
+    pub async fn execute(
+        &self,
+        target: CallTarget<'_>,
+        endpoint: &Endpoint,
+        vars: &Variables,
+        sink: &dyn CallSink,
+    ) -> CallOutcome {
+        let started = Instant::now();
+        let deadline = started + self.deadline(target.connection, Some(endpoint));
+        let mut outcome = CallOutcome::default();
+        let result = match request::build(target.connection, target.secrets, endpoint, vars) {
+            Err(err) => Err(err),
+            Ok(request) => {
+                outcome.request = Some(RequestLine {
+                    method: endpoint.method.as_str().to_owned(),
+                    url: redact_url(&request.url, &request.sensitive_query),
+                });
+                let exchange =
+                    self.exchange(target, request, endpoint.is_retry_safe(), deadline).await;
+                outcome.attempts = exchange.attempts;
+                outcome.token_refreshed = exchange.token_refreshed;
+                exchange.response
+            }
+        };
+        outcome.error = match result {
+            Err(err) => Some(err),
+            Ok(response) => interpret(&response, endpoint, &mut outcome).err(),
+        };
+        outcome.error = outcome.error.take().map(|e| e.scrubbed(&target.secrets.values()));
+        outcome.ok = outcome.error.is_none();
+        outcome.latency_ms = started.elapsed().as_millis() as u64;
+        let code = outcome.error.as_ref().map_or("ok", |e| e.code);
+        metrics::counter!("backend_calls_total", "outcome" => code).increment(1);
+        metrics::histogram!("backend_call_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        sink.record(target.connection, endpoint, &outcome).await;
+        outcome
+    }
+
+    /// Checks reachability and credentials: GET on the base URL, with a freshly fetched token
+    /// for OAuth2. Any answer but 401/403 and 5xx counts as reachable.
+    pub async fn test_connection(&self, target: CallTarget<'_>) -> CallOutcome {
+        let started = Instant::now();
+        let deadline = started + self.deadline(target.connection, None);
+        self.tokens.forget_connection(&target.connection.tenant_id, &target.connection.id);
+        let mut outcome = CallOutcome::default();
+        let result = match request::probe(target.connection, target.secrets) {
+            Err(err) => Err(err),
+            Ok(request) => {
+                outcome.request = Some(RequestLine {
+                    method: "GET".into(),
+                    url: redact_url(&request.url, &request.sensitive_query),
+                });
+                let exchange = self.exchange(target, request, true, deadline).await;
+                outcome.attempts = exchange.attempts;
+                exchange.response
+            }
+        };
+        outcome.error = match result {
+            Err(err) => Some(err),
+            Ok(response) => {
+                outcome.status = Some(response.status.as_u16());
+                outcome.body_preview = preview(&response.body);
+                status_error(response.status)
+                    .filter(|e| e.code != "http_error" || response.status.is_server_error())
+            }
+        };
+        outcome.error = outcome.error.take().map(|e| e.scrubbed(&target.secrets.values()));
+        outcome.ok = outcome.error.is_none();
+        outcome.latency_ms = started.elapsed().as_millis() as u64;
+        outcome
+    }
+}
+
+fn preview(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(BODY_PREVIEW_BYTES)];
+    let mut text = String::from_utf8_lossy(cut).into_owned();
+    if body.len() > BODY_PREVIEW_BYTES {
+        text.push('…');
+    }
+    text
+}
+
+fn status_error(status: StatusCode) -> Option<CallError> {
+    match status.as_u16() {
+        200..=299 => None,
+        401 | 403 => Some(CallError::new(
+            "auth_failed",
+            format!("the API refused the credentials ({status})"),
+        )),
+        _ => Some(CallError::new("http_error", format!("the API answered {status}"))),
+    }
+}
+
+/// Judges the answer and fills in status, preview and mapped values.
+fn interpret(
+    response: &OutboundResponse,
+    endpoint: &Endpoint,
+    outcome: &mut CallOutcome,
+) -> Result<(), CallError> {
+    outcome.status = Some(response.status.as_u16());
+    outcome.body_preview = preview(&response.body);
+    if let Some(err) = status_error(response.status) {
+        return Err(err);
+    }
+    if endpoint.response_mapping.is_empty() {
+        return Ok(());
+    }
+    let body: Value = serde_json::from_slice(&response.body).map_err(|err| {
+        CallError::new("invalid_response", format!("the answer is not JSON: {err}"))
+    })?;
+    let mapped = mapping::apply(&endpoint.response_mapping, &body);
+    outcome.mapped = mapped.values;
+    outcome.missing = mapped.missing;
+    outcome.notes = mapped.notes;
+    Ok(())
+}

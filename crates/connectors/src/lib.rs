@@ -1,0 +1,19 @@
+//! API connections at run time: request templates with context-aware encoding, the five
+//! authentication methods, the OAuth2 token cache, response mapping, and [`Connector::execute`]
+//! — the one path every call to a tenant's backend takes.
+
+mod auth;
+mod error;
+mod execute;
+pub mod mapping;
+mod oauth;
+pub mod pattern;
+mod request;
+pub mod template;
+
+pub use auth::AuthSecrets;
+pub use error::CallError;
+pub use execute::{CallOutcome, CallSink, CallTarget, Connector, NoSink, RequestLine};
+pub use oauth::{DEFAULT_TOKEN_LIFETIME, TokenCache};
+pub use request::check_declared;
+pub use template::{Template, Variables};

@@ -1,0 +1,36 @@
+//! Tenant-supplied regular expressions: compiled with size limits (the `regex` crate matches in
+//! linear time, but compiling a huge pattern could still eat memory), and cached.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use regex::{Regex, RegexBuilder};
+
+/// Longest pattern accepted, in bytes.
+pub const MAX_PATTERN_LEN: usize = 1000;
+const SIZE_LIMIT: usize = 1 << 20;
+const CACHE_LIMIT: usize = 4096;
+
+/// Compiles `pattern` anchored at both ends (the whole value must match).
+pub fn compile(pattern: &str) -> Result<Arc<Regex>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(pattern) {
+        return Ok(found.clone());
+    }
+    if pattern.len() > MAX_PATTERN_LEN {
+        return Err(format!("the pattern is longer than {MAX_PATTERN_LEN} characters"));
+    }
+    let regex = RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(SIZE_LIMIT)
+        .build()
+        .map_err(|err| format!("invalid pattern: {err}"))?;
+    let regex = Arc::new(regex);
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= CACHE_LIMIT {
+        cache.clear();
+    }
+    cache.insert(pattern.to_owned(), regex.clone());
+    Ok(regex)
+}

@@ -1,0 +1,270 @@
+//! Managing endpoints (request templates on a connection) and the endpoint test.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sb_connectors::mapping::JsonPath;
+use sb_connectors::template::parse_body;
+use sb_connectors::{CallOutcome, CallTarget, NoSink, Template, Variables, pattern};
+use sb_domain::{
+    ConnectionId, Endpoint, EndpointId, HttpMethod, Role, Timestamp, ValidationError, VariableSpec,
+    validate_endpoint_name, validate_variable_name,
+};
+use sb_store::{Page, PageRequest};
+
+use super::{summary, validate};
+use crate::{Actor, Engine, EngineError};
+
+/// An endpoint as submitted; on update, absent fields keep their value.
+#[derive(Debug, Default)]
+pub struct EndpointDraft {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub query: Option<BTreeMap<String, String>>,
+    pub headers: Option<BTreeMap<String, String>>,
+    /// `Some(None)` removes the body.
+    pub body: Option<Option<serde_json::Value>>,
+    pub variables: Option<Vec<VariableSpec>>,
+    pub response_mapping: Option<BTreeMap<String, String>>,
+    /// `Some(None)` returns to the connection's timeout.
+    pub timeout_ms: Option<Option<u32>>,
+    pub ai_tool: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub requires_verified_visitor: Option<bool>,
+}
+
+pub struct EndpointTest {
+    pub variables: Variables,
+    pub confirm: bool,
+}
+
+fn path_template(path: &str) -> Result<String, ValidationError> {
+    let invalid = |message: &str| ValidationError::new("path", "invalid_path", message);
+    if !path.starts_with('/') {
+        return Err(invalid("must start with /"));
+    }
+    if path.contains(['?', '#']) {
+        return Err(invalid("put query parameters in query, not in the path"));
+    }
+    if path.split('/').any(|segment| segment == "." || segment == "..") {
+        return Err(invalid("cannot contain . or .. segments"));
+    }
+    validate::text("path", path, 2000)?;
+    Template::parse("path", path)?;
+    Ok(path.to_owned())
+}
+
+fn variables(specs: &[VariableSpec]) -> Result<(), ValidationError> {
+    let mut seen = BTreeSet::new();
+    for (i, spec) in specs.iter().enumerate() {
+        validate_variable_name(format!("variables[{i}].name"), &spec.name)?;
+        if !seen.insert(spec.name.as_str()) {
+            return Err(ValidationError::new(
+                format!("variables[{i}].name"),
+                "duplicate_variable",
+                format!("{} is declared twice", spec.name),
+            ));
+        }
+        validate::text(&format!("variables[{i}].description"), &spec.description, 1000)?;
+        if let Some(p) = &spec.pattern {
+            pattern::compile(p).map_err(|why| {
+                ValidationError::new(format!("variables[{i}].pattern"), "invalid_pattern", why)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn response_mapping(mapping: &BTreeMap<String, String>) -> Result<(), ValidationError> {
+    for (variable, path) in mapping {
+        let field = format!("response_mapping.{variable}");
+        validate_variable_name(field.clone(), variable)?;
+        JsonPath::parse(path).map_err(|why| ValidationError::new(field, "invalid_path", why))?;
+    }
+    Ok(())
+}
+
+fn query(templates: &BTreeMap<String, String>) -> Result<(), ValidationError> {
+    for (name, value) in templates {
+        let field = format!("query.{name}");
+        if name.trim().is_empty() {
+            return Err(ValidationError::new(
+                field,
+                "invalid_field",
+                "parameter names cannot be empty",
+            ));
+        }
+        Template::parse(&field, value)?;
+    }
+    Ok(())
+}
+
+/// Applies a draft to an endpoint (new or stored) and validates the result as a whole.
+fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), ValidationError> {
+    if let Some(name) = draft.name {
+        validate_endpoint_name(&name)?;
+        endpoint.name = name;
+    }
+    if let Some(description) = draft.description {
+        endpoint.description = validate::text("description", &description, 2000)?;
+    }
+    if let Some(method) = draft.method {
+        endpoint.method = method.parse()?;
+    }
+    if let Some(path) = draft.path {
+        endpoint.path = path_template(&path)?;
+    }
+    if let Some(q) = draft.query {
+        query(&q)?;
+        endpoint.query = q;
+    }
+    if let Some(headers) = draft.headers {
+        validate::headers("headers", &headers)?;
+        endpoint.headers = headers;
+    }
+    if let Some(body) = draft.body {
+        if let Some(body) = &body {
+            parse_body("body", body)?;
+        }
+        endpoint.body = body;
+    }
+    if let Some(specs) = draft.variables {
+        variables(&specs)?;
+        endpoint.variables = specs;
+    }
+    if let Some(mapping) = draft.response_mapping {
+        response_mapping(&mapping)?;
+        endpoint.response_mapping = mapping;
+    }
+    if let Some(timeout) = draft.timeout_ms {
+        endpoint.timeout_ms = timeout.map(|t| validate::timeout_ms("timeout_ms", t)).transpose()?;
+    }
+    endpoint.ai_tool = draft.ai_tool.unwrap_or(endpoint.ai_tool);
+    endpoint.idempotent = draft.idempotent.unwrap_or(endpoint.idempotent);
+    endpoint.requires_verified_visitor =
+        draft.requires_verified_visitor.unwrap_or(endpoint.requires_verified_visitor);
+    if endpoint.body.is_some() && matches!(endpoint.method, HttpMethod::Get | HttpMethod::Head) {
+        return Err(ValidationError::new(
+            "body",
+            "invalid_field",
+            format!("{} requests cannot have a body", endpoint.method.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+impl Engine {
+    pub async fn create_endpoint(
+        &self,
+        actor: &Actor,
+        connection: &ConnectionId,
+        draft: EndpointDraft,
+    ) -> Result<Endpoint, EngineError> {
+        actor.require(Role::Admin)?;
+        // The connection must be the tenant's own; another tenant's is simply not found.
+        self.store.get_connection(&actor.tenant_id, connection).await?;
+        for (field, present) in [
+            ("name", draft.name.is_some()),
+            ("method", draft.method.is_some()),
+            ("path", draft.path.is_some()),
+        ] {
+            if !present {
+                return Err(ValidationError::new(
+                    field,
+                    "missing_field",
+                    format!("missing field `{field}`"),
+                )
+                .into());
+            }
+        }
+        let now = Timestamp::now();
+        let mut endpoint = Endpoint {
+            id: EndpointId::new(),
+            tenant_id: actor.tenant_id.clone(),
+            connection_id: connection.clone(),
+            name: String::new(),
+            description: String::new(),
+            method: HttpMethod::Get,
+            path: "/".into(),
+            query: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            body: None,
+            variables: Vec::new(),
+            response_mapping: BTreeMap::new(),
+            timeout_ms: None,
+            ai_tool: false,
+            idempotent: false,
+            requires_verified_visitor: false,
+            created_at: now,
+            updated_at: now,
+            last_test: None,
+        };
+        apply(&mut endpoint, draft)?;
+        self.store.create_endpoint(&endpoint).await?;
+        Ok(endpoint)
+    }
+
+    pub async fn update_endpoint(
+        &self,
+        actor: &Actor,
+        id: &EndpointId,
+        draft: EndpointDraft,
+    ) -> Result<Endpoint, EngineError> {
+        actor.require(Role::Admin)?;
+        let mut endpoint = self.store.get_endpoint(&actor.tenant_id, id).await?;
+        apply(&mut endpoint, draft)?;
+        endpoint.updated_at = Timestamp::now();
+        self.store.update_endpoint(&endpoint).await?;
+        Ok(endpoint)
+    }
+
+    pub async fn get_endpoint(
+        &self,
+        actor: &Actor,
+        id: &EndpointId,
+    ) -> Result<Endpoint, EngineError> {
+        actor.require(Role::Admin)?;
+        Ok(self.store.get_endpoint(&actor.tenant_id, id).await?)
+    }
+
+    pub async fn list_endpoints(
+        &self,
+        actor: &Actor,
+        connection: &ConnectionId,
+        page: &PageRequest,
+    ) -> Result<Page<Endpoint>, EngineError> {
+        actor.require(Role::Admin)?;
+        self.store.get_connection(&actor.tenant_id, connection).await?;
+        Ok(self.store.list_endpoints(&actor.tenant_id, connection, page).await?)
+    }
+
+    pub async fn delete_endpoint(&self, actor: &Actor, id: &EndpointId) -> Result<(), EngineError> {
+        actor.require(Role::Admin)?;
+        Ok(self.store.delete_endpoint(&actor.tenant_id, id).await?)
+    }
+
+    /// Calls the endpoint with sample variables. Endpoints that change data are only called with
+    /// explicit confirmation; without it nothing is sent.
+    pub async fn test_endpoint(
+        &self,
+        actor: &Actor,
+        id: &EndpointId,
+        test: EndpointTest,
+    ) -> Result<CallOutcome, EngineError> {
+        actor.require(Role::Admin)?;
+        let endpoint = self.store.get_endpoint(&actor.tenant_id, id).await?;
+        if endpoint.method.changes_data() && !test.confirm {
+            return Err(EngineError::ConfirmationRequired(format!(
+                "{} may change data on the backend; send \"confirm\": true to call it",
+                endpoint.method.as_str()
+            )));
+        }
+        let stored = self.store.get_connection(&actor.tenant_id, &endpoint.connection_id).await?;
+        let secrets = self.open_secrets(&stored)?;
+        let target = CallTarget { connection: &stored.connection, secrets: &secrets };
+        let outcome = self.connector.execute(target, &endpoint, &test.variables, &NoSink).await;
+        self.store.record_endpoint_test(&actor.tenant_id, id, &summary(&outcome)).await?;
+        Ok(outcome)
+    }
+}

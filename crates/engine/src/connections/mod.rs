@@ -1,0 +1,243 @@
+//! Managing API connections: validation, sealing credentials, and the connection test.
+
+mod auth_input;
+mod endpoints;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use sb_connectors::{AuthSecrets, CallOutcome, CallTarget};
+use sb_domain::{
+    Connection, ConnectionId, MAX_TIMEOUT_MS, Role, TenantId, TestSummary, Timestamp, display_name,
+};
+use sb_store::{Page, PageRequest, StoredConnection};
+use serde_json::{Value, json};
+
+pub use auth_input::AuthInput;
+pub use endpoints::{EndpointDraft, EndpointTest};
+
+use crate::{Actor, Engine, EngineError};
+
+/// A connection as submitted; on update, absent fields keep their value.
+#[derive(Debug, Default)]
+pub struct ConnectionDraft {
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    pub auth: Option<AuthInput>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub timeout_ms: Option<u32>,
+}
+
+/// What may be shown of a connection: everything but secret values, with `<field>_set` flags.
+#[derive(Debug, Clone)]
+pub struct ConnectionView {
+    pub connection: Connection,
+    pub secrets_set: bool,
+}
+
+impl ConnectionView {
+    pub fn to_json(&self) -> Value {
+        let mut value = serde_json::to_value(&self.connection).unwrap_or(Value::Null);
+        if let Some(auth) = value.get_mut("auth").and_then(Value::as_object_mut) {
+            for field in self.connection.auth.secret_fields() {
+                auth.insert(format!("{field}_set"), json!(self.secrets_set));
+            }
+        }
+        value
+    }
+}
+
+fn view(stored: StoredConnection) -> ConnectionView {
+    ConnectionView { secrets_set: stored.sealed_secrets.is_some(), connection: stored.connection }
+}
+
+impl Engine {
+    fn seal(&self, tenant: &TenantId, secrets: &AuthSecrets) -> Option<String> {
+        (!secrets.is_empty())
+            .then(|| self.keyring.seal(tenant.as_str(), secrets.to_sealable().expose().as_bytes()))
+    }
+
+    /// Opens a connection's sealed credentials.
+    pub(crate) fn open_secrets(
+        &self,
+        stored: &StoredConnection,
+    ) -> Result<AuthSecrets, EngineError> {
+        let Some(sealed) = &stored.sealed_secrets else { return Ok(AuthSecrets::default()) };
+        let connection = &stored.connection;
+        let plaintext =
+            self.keyring.open(connection.tenant_id.as_str(), sealed).map_err(|err| {
+                EngineError::Internal(format!(
+                    "credentials of connection {} cannot be opened: {err}",
+                    connection.id
+                ))
+            })?;
+        let text = String::from_utf8(plaintext)
+            .map_err(|_| EngineError::Internal("sealed credentials are not text".into()))?;
+        AuthSecrets::from_sealable(&text).map_err(EngineError::Internal)
+    }
+
+    pub async fn create_connection(
+        &self,
+        actor: &Actor,
+        draft: ConnectionDraft,
+    ) -> Result<ConnectionView, EngineError> {
+        actor.require(Role::Admin)?;
+        let policy = self.connector.http().policy();
+        let missing = |field: &str| {
+            sb_domain::ValidationError::new(
+                field.to_owned(),
+                "missing_field",
+                format!("missing field `{field}`"),
+            )
+        };
+        let name =
+            display_name(draft.name.as_deref().ok_or_else(|| missing("name"))?, "name", 100)?;
+        let base_url = validate::base_url(
+            draft.base_url.as_deref().ok_or_else(|| missing("base_url"))?,
+            policy,
+        )?;
+        let (auth, sent) = draft.auth.unwrap_or(AuthInput::None).into_parts(policy)?;
+        let secrets = auth_input::merge_secrets(&auth, sent, None)?;
+        let headers = draft.headers.unwrap_or_default();
+        validate::headers("headers", &headers)?;
+        let now = Timestamp::now();
+        let connection = Connection {
+            id: ConnectionId::new(),
+            tenant_id: actor.tenant_id.clone(),
+            name,
+            base_url,
+            auth,
+            headers,
+            timeout_ms: validate::timeout_ms(
+                "timeout_ms",
+                draft.timeout_ms.unwrap_or(MAX_TIMEOUT_MS),
+            )?,
+            created_at: now,
+            updated_at: now,
+            last_test: None,
+        };
+        let sealed = self.seal(&actor.tenant_id, &secrets);
+        self.store.create_connection(&connection, sealed.as_deref()).await?;
+        Ok(ConnectionView { connection, secrets_set: sealed.is_some() })
+    }
+
+    pub async fn update_connection(
+        &self,
+        actor: &Actor,
+        id: &ConnectionId,
+        draft: ConnectionDraft,
+    ) -> Result<ConnectionView, EngineError> {
+        actor.require(Role::Admin)?;
+        let stored = self.store.get_connection(&actor.tenant_id, id).await?;
+        let policy = self.connector.http().policy();
+        let mut connection = stored.connection.clone();
+        if let Some(name) = draft.name {
+            connection.name = display_name(&name, "name", 100)?;
+        }
+        if let Some(base_url) = draft.base_url {
+            connection.base_url = validate::base_url(&base_url, policy)?;
+        }
+        if let Some(headers) = draft.headers {
+            validate::headers("headers", &headers)?;
+            connection.headers = headers;
+        }
+        if let Some(timeout) = draft.timeout_ms {
+            connection.timeout_ms = validate::timeout_ms("timeout_ms", timeout)?;
+        }
+        let old_secrets = self.open_secrets(&stored)?;
+        let secrets = match draft.auth {
+            Some(input) => {
+                let (auth, sent) = input.into_parts(policy)?;
+                let secrets = auth_input::merge_secrets(
+                    &auth,
+                    sent,
+                    Some((&stored.connection.auth, old_secrets.clone())),
+                )?;
+                connection.auth = auth;
+                secrets
+            }
+            None => old_secrets.clone(),
+        };
+        connection.updated_at = Timestamp::now();
+        // Re-seal only when something changed, so an unrelated edit keeps the ciphertext.
+        let sealed = if secrets == old_secrets {
+            stored.sealed_secrets.clone()
+        } else {
+            self.seal(&actor.tenant_id, &secrets)
+        };
+        self.store.update_connection(&connection, sealed.as_deref()).await?;
+        if connection.auth != stored.connection.auth
+            || secrets != old_secrets
+            || connection.base_url != stored.connection.base_url
+        {
+            self.connector.tokens().forget_connection(&actor.tenant_id, id);
+        }
+        Ok(ConnectionView { connection, secrets_set: sealed.is_some() })
+    }
+
+    pub async fn get_connection(
+        &self,
+        actor: &Actor,
+        id: &ConnectionId,
+    ) -> Result<ConnectionView, EngineError> {
+        actor.require(Role::Admin)?;
+        Ok(view(self.store.get_connection(&actor.tenant_id, id).await?))
+    }
+
+    pub async fn list_connections(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> Result<Page<ConnectionView>, EngineError> {
+        actor.require(Role::Admin)?;
+        let page = self.store.list_connections(&actor.tenant_id, page).await?;
+        // Listing does not open credentials; every saved connection has the secrets its method needs.
+        let items = page
+            .items
+            .into_iter()
+            .map(|connection| ConnectionView {
+                secrets_set: !connection.auth.secret_fields().is_empty(),
+                connection,
+            })
+            .collect();
+        Ok(Page { items, next: page.next })
+    }
+
+    pub async fn delete_connection(
+        &self,
+        actor: &Actor,
+        id: &ConnectionId,
+    ) -> Result<(), EngineError> {
+        actor.require(Role::Admin)?;
+        self.store.delete_connection(&actor.tenant_id, id).await?;
+        self.connector.tokens().forget_connection(&actor.tenant_id, id);
+        Ok(())
+    }
+
+    /// Checks reachability and credentials, and remembers the result for the dashboard.
+    pub async fn test_connection(
+        &self,
+        actor: &Actor,
+        id: &ConnectionId,
+    ) -> Result<CallOutcome, EngineError> {
+        actor.require(Role::Admin)?;
+        let stored = self.store.get_connection(&actor.tenant_id, id).await?;
+        let secrets = self.open_secrets(&stored)?;
+        let outcome = self
+            .connector
+            .test_connection(CallTarget { connection: &stored.connection, secrets: &secrets })
+            .await;
+        self.store.record_connection_test(&actor.tenant_id, id, &summary(&outcome)).await?;
+        Ok(outcome)
+    }
+}
+
+pub(crate) fn summary(outcome: &CallOutcome) -> TestSummary {
+    TestSummary {
+        ok: outcome.ok,
+        status: outcome.status,
+        latency_ms: outcome.latency_ms,
+        error_code: outcome.error.as_ref().map(|e| e.code.to_owned()),
+        at: Timestamp::now(),
+    }
+}

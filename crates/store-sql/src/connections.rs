@@ -1,0 +1,291 @@
+use async_trait::async_trait;
+use sb_domain::{Connection, ConnectionId, Endpoint, EndpointId, TenantId, TestSummary};
+use sb_store::{
+    ConnectionStore, Page, PageRequest, SealedKind, SealedSecretStore, SealedValue, StoreResult,
+    StoredConnection,
+};
+
+use crate::json::to_json;
+use crate::{Db, Query, Row, SqlStore, expect_found, q};
+
+const CONNECTION_COLUMNS: &str = "id, tenant_id, name, base_url, auth_json, secrets_sealed, \
+     headers_json, timeout_ms, created_at, updated_at, last_test_json";
+
+const ENDPOINT_COLUMNS: &str = "id, tenant_id, connection_id, name, description, method, path, \
+     query_json, headers_json, body_json, variables_json, response_mapping_json, timeout_ms, \
+     ai_tool, idempotent, requires_verified_visitor, created_at, updated_at, last_test_json";
+
+fn connection_from_row(row: &Row) -> StoreResult<Connection> {
+    Ok(Connection {
+        id: row.parse("id")?,
+        tenant_id: row.parse("tenant_id")?,
+        name: row.text("name")?,
+        base_url: row.text("base_url")?,
+        auth: row.json("auth_json")?,
+        headers: row.json("headers_json")?,
+        timeout_ms: u32::try_from(row.int("timeout_ms")?).unwrap_or(sb_domain::MAX_TIMEOUT_MS),
+        created_at: row.ts("created_at")?,
+        updated_at: row.ts("updated_at")?,
+        last_test: row.opt_json("last_test_json")?,
+    })
+}
+
+fn endpoint_from_row(row: &Row) -> StoreResult<Endpoint> {
+    Ok(Endpoint {
+        id: row.parse("id")?,
+        tenant_id: row.parse("tenant_id")?,
+        connection_id: row.parse("connection_id")?,
+        name: row.text("name")?,
+        description: row.text("description")?,
+        method: row.parse("method")?,
+        path: row.text("path")?,
+        query: row.json("query_json")?,
+        headers: row.json("headers_json")?,
+        body: row.opt_json("body_json")?,
+        variables: row.json("variables_json")?,
+        response_mapping: row.json("response_mapping_json")?,
+        timeout_ms: row.opt_int("timeout_ms")?.and_then(|ms| u32::try_from(ms).ok()),
+        ai_tool: row.boolean("ai_tool")?,
+        idempotent: row.boolean("idempotent")?,
+        requires_verified_visitor: row.boolean("requires_verified_visitor")?,
+        created_at: row.ts("created_at")?,
+        updated_at: row.ts("updated_at")?,
+        last_test: row.opt_json("last_test_json")?,
+    })
+}
+
+/// Binds the endpoint's mutable fields as $1..$15, in ENDPOINT_WRITE order.
+fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
+    query
+        .text(&e.name)
+        .text(&e.description)
+        .text(e.method.as_str())
+        .text(&e.path)
+        .json(to_json(&e.query))
+        .json(to_json(&e.headers))
+        .opt_json(e.body.as_ref().map(to_json))
+        .json(to_json(&e.variables))
+        .json(to_json(&e.response_mapping))
+        .opt_int(e.timeout_ms.map(i64::from))
+        .boolean(e.ai_tool)
+        .boolean(e.idempotent)
+        .boolean(e.requires_verified_visitor)
+        .ts(e.updated_at)
+}
+
+#[async_trait]
+impl<D: Db> ConnectionStore for SqlStore<D> {
+    async fn create_connection(&self, c: &Connection, sealed: Option<&str>) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO connections ({CONNECTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        );
+        self.db
+            .execute(
+                q(sql)
+                    .text(c.id.as_str())
+                    .text(c.tenant_id.as_str())
+                    .text(&c.name)
+                    .text(&c.base_url)
+                    .json(to_json(&c.auth))
+                    .opt_text(sealed)
+                    .json(to_json(&c.headers))
+                    .int(i64::from(c.timeout_ms))
+                    .ts(c.created_at)
+                    .ts(c.updated_at)
+                    .opt_json(c.last_test.as_ref().map(to_json)),
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn get_connection(
+        &self,
+        tenant: &TenantId,
+        id: &ConnectionId,
+    ) -> StoreResult<StoredConnection> {
+        let sql = format!(
+            "SELECT {CONNECTION_COLUMNS} FROM connections WHERE tenant_id = $1 AND id = $2"
+        );
+        let row = self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?;
+        Ok(StoredConnection {
+            connection: connection_from_row(&row)?,
+            sealed_secrets: row.opt_text("secrets_sealed")?,
+        })
+    }
+
+    async fn list_connections(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Connection>> {
+        let sql = format!(
+            "SELECT {CONNECTION_COLUMNS} FROM connections WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let rows = self
+            .db
+            .fetch_all(
+                q(sql)
+                    .text(tenant.as_str())
+                    .text(page.after.clone().unwrap_or_default())
+                    .int(page.fetch_limit()),
+            )
+            .await?;
+        let items = rows.iter().map(connection_from_row).collect::<StoreResult<Vec<_>>>()?;
+        Ok(page.finish(items, |c| c.id.to_string()))
+    }
+
+    async fn update_connection(&self, c: &Connection, sealed: Option<&str>) -> StoreResult<()> {
+        let query = q("UPDATE connections SET name = $1, base_url = $2, auth_json = $3, secrets_sealed = $4, \
+                       headers_json = $5, timeout_ms = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9")
+        .text(&c.name)
+        .text(&c.base_url)
+        .json(to_json(&c.auth))
+        .opt_text(sealed)
+        .json(to_json(&c.headers))
+        .int(i64::from(c.timeout_ms))
+        .ts(c.updated_at)
+        .text(c.tenant_id.as_str())
+        .text(c.id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn delete_connection(&self, tenant: &TenantId, id: &ConnectionId) -> StoreResult<()> {
+        self.delete_owned("connections", tenant.as_str(), id.as_str()).await
+    }
+
+    async fn record_connection_test(
+        &self,
+        tenant: &TenantId,
+        id: &ConnectionId,
+        summary: &TestSummary,
+    ) -> StoreResult<()> {
+        let query =
+            q("UPDATE connections SET last_test_json = $1 WHERE tenant_id = $2 AND id = $3")
+                .json(to_json(summary))
+                .text(tenant.as_str())
+                .text(id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn create_endpoint(&self, e: &Endpoint) -> StoreResult<()> {
+        let sql = "INSERT INTO endpoints (name, description, method, path, query_json, headers_json, body_json, \
+                   variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
+                   requires_verified_visitor, updated_at, id, tenant_id, connection_id, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+        let query = bind_endpoint_fields(q(sql), e)
+            .text(e.id.as_str())
+            .text(e.tenant_id.as_str())
+            .text(e.connection_id.as_str())
+            .ts(e.created_at);
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn get_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> StoreResult<Endpoint> {
+        let sql =
+            format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE tenant_id = $1 AND id = $2");
+        endpoint_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
+    }
+
+    async fn list_endpoints(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Endpoint>> {
+        let sql = format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE tenant_id = $1 AND connection_id = $2 AND id > $3 \
+             ORDER BY id LIMIT $4"
+        );
+        let query = q(sql)
+            .text(tenant.as_str())
+            .text(connection.as_str())
+            .text(page.after.clone().unwrap_or_default())
+            .int(page.fetch_limit());
+        let items = self
+            .db
+            .fetch_all(query)
+            .await?
+            .iter()
+            .map(endpoint_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(page.finish(items, |e| e.id.to_string()))
+    }
+
+    async fn list_ai_tool_endpoints(&self, tenant: &TenantId) -> StoreResult<Vec<Endpoint>> {
+        let sql = format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE tenant_id = $1 AND ai_tool = $2 ORDER BY name"
+        );
+        let rows = self.db.fetch_all(q(sql).text(tenant.as_str()).boolean(true)).await?;
+        rows.iter().map(endpoint_from_row).collect()
+    }
+
+    async fn update_endpoint(&self, e: &Endpoint) -> StoreResult<()> {
+        let sql = "UPDATE endpoints SET name = $1, description = $2, method = $3, path = $4, query_json = $5, \
+                   headers_json = $6, body_json = $7, variables_json = $8, response_mapping_json = $9, \
+                   timeout_ms = $10, ai_tool = $11, idempotent = $12, requires_verified_visitor = $13, \
+                   updated_at = $14 WHERE tenant_id = $15 AND id = $16";
+        let query = bind_endpoint_fields(q(sql), e).text(e.tenant_id.as_str()).text(e.id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn delete_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> StoreResult<()> {
+        self.delete_owned("endpoints", tenant.as_str(), id.as_str()).await
+    }
+
+    async fn record_endpoint_test(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+        summary: &TestSummary,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE endpoints SET last_test_json = $1 WHERE tenant_id = $2 AND id = $3")
+            .json(to_json(summary))
+            .text(tenant.as_str())
+            .text(id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+}
+
+/// Where each kind of sealed value lives.
+fn sealed_location(kind: SealedKind) -> (&'static str, &'static str) {
+    match kind {
+        SealedKind::ConnectionSecrets => ("connections", "secrets_sealed"),
+    }
+}
+
+const SEALED_KINDS: [SealedKind; 1] = [SealedKind::ConnectionSecrets];
+
+#[async_trait]
+impl<D: Db> SealedSecretStore for SqlStore<D> {
+    async fn list_sealed(&self) -> StoreResult<Vec<SealedValue>> {
+        let mut values = Vec::new();
+        for kind in SEALED_KINDS {
+            let (table, column) = sealed_location(kind);
+            let sql = format!(
+                "SELECT tenant_id, id, {column} AS sealed FROM {table} WHERE {column} IS NOT NULL ORDER BY id"
+            );
+            for row in self.db.fetch_all(q(sql)).await? {
+                values.push(SealedValue {
+                    kind,
+                    tenant_id: row.parse("tenant_id")?,
+                    id: row.text("id")?,
+                    sealed: row.text("sealed")?,
+                });
+            }
+        }
+        Ok(values)
+    }
+
+    async fn replace_sealed(&self, value: &SealedValue, resealed: &str) -> StoreResult<bool> {
+        let (table, column) = sealed_location(value.kind);
+        let sql = format!(
+            "UPDATE {table} SET {column} = $1 WHERE tenant_id = $2 AND id = $3 AND {column} = $4"
+        );
+        let query = q(sql)
+            .text(resealed)
+            .text(value.tenant_id.as_str())
+            .text(&value.id)
+            .text(&value.sealed);
+        Ok(self.db.execute(query).await? == 1)
+    }
+}

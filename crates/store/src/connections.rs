@@ -1,0 +1,88 @@
+use async_trait::async_trait;
+use sb_domain::{Connection, ConnectionId, Endpoint, EndpointId, TenantId, TestSummary};
+
+use crate::{Page, PageRequest, StoreResult};
+
+/// A connection with its sealed credentials (opaque to the store).
+#[derive(Debug, Clone)]
+pub struct StoredConnection {
+    pub connection: Connection,
+    pub sealed_secrets: Option<String>,
+}
+
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    async fn create_connection(
+        &self,
+        connection: &Connection,
+        sealed: Option<&str>,
+    ) -> StoreResult<()>;
+    async fn get_connection(
+        &self,
+        tenant: &TenantId,
+        id: &ConnectionId,
+    ) -> StoreResult<StoredConnection>;
+    async fn list_connections(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Connection>>;
+    /// Replaces every mutable field (name, URL, auth, secrets, headers, timeout).
+    async fn update_connection(
+        &self,
+        connection: &Connection,
+        sealed: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Deletes the connection and its endpoints.
+    async fn delete_connection(&self, tenant: &TenantId, id: &ConnectionId) -> StoreResult<()>;
+    async fn record_connection_test(
+        &self,
+        tenant: &TenantId,
+        id: &ConnectionId,
+        summary: &TestSummary,
+    ) -> StoreResult<()>;
+
+    /// The endpoint's connection must belong to the same tenant, else `MissingReference`.
+    async fn create_endpoint(&self, endpoint: &Endpoint) -> StoreResult<()>;
+    async fn get_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> StoreResult<Endpoint>;
+    async fn list_endpoints(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Endpoint>>;
+    /// Endpoints the AI may call as tools, across the tenant's connections.
+    async fn list_ai_tool_endpoints(&self, tenant: &TenantId) -> StoreResult<Vec<Endpoint>>;
+    async fn update_endpoint(&self, endpoint: &Endpoint) -> StoreResult<()>;
+    async fn delete_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> StoreResult<()>;
+    async fn record_endpoint_test(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+        summary: &TestSummary,
+    ) -> StoreResult<()>;
+}
+
+/// Which kind of row a sealed value lives in (for master-key rotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedKind {
+    ConnectionSecrets,
+}
+
+/// One sealed value somewhere in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    pub kind: SealedKind,
+    pub tenant_id: TenantId,
+    pub id: String,
+    pub sealed: String,
+}
+
+#[async_trait]
+pub trait SealedSecretStore: Send + Sync {
+    /// Every sealed value, of every kind and tenant.
+    async fn list_sealed(&self) -> StoreResult<Vec<SealedValue>>;
+    /// Replaces one sealed value, only if it is still `value.sealed` (a concurrent change wins).
+    /// Returns whether it was replaced.
+    async fn replace_sealed(&self, value: &SealedValue, resealed: &str) -> StoreResult<bool>;
+}

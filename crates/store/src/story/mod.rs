@@ -1,0 +1,52 @@
+//! One story that calls every store method and checks the results, run by each backend crate
+//! against its own real database. Both backends passing the same story is what keeps them equal.
+
+mod accounts;
+mod connections;
+
+use sb_domain::{Email, NewUser, Role, Tenant, TenantId, TenantName, Timestamp, UserId};
+
+use crate::{Constraint, Store, StoreError};
+
+pub(crate) fn new_user(email: &str, role: Role) -> NewUser {
+    NewUser {
+        id: UserId::new(),
+        email: Email::parse(email).unwrap(),
+        role,
+        password_hash: format!("hash-of-{email}"),
+    }
+}
+
+pub(crate) fn new_tenant(name: &str) -> Tenant {
+    Tenant { id: TenantId::new(), name: TenantName::parse(name).unwrap(), created_at: now() }
+}
+
+/// Millisecond precision: what both backends store.
+pub(crate) fn now() -> Timestamp {
+    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap()
+}
+
+pub(crate) fn assert_conflict<T: std::fmt::Debug>(
+    result: Result<T, StoreError>,
+    expected: Constraint,
+) {
+    match result {
+        Err(StoreError::Conflict(found)) => assert_eq!(found, expected),
+        other => panic!("expected a conflict on {}, got {other:?}", expected.name()),
+    }
+}
+
+pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
+    assert!(matches!(result, Err(StoreError::NotFound)), "expected NotFound, got {result:?}");
+}
+
+pub async fn run(store: &dyn Store) {
+    store.ping().await.unwrap();
+    assert!(["sqlite", "postgres"].contains(&store.backend()));
+    let (acme, other) = accounts::accounts(store).await;
+    accounts::sessions(store, &acme).await;
+    accounts::api_keys(store, &acme, &other).await;
+    accounts::teams(store, &acme, &other).await;
+    connections::connections_and_endpoints(store, &acme, &other).await;
+    connections::sealed_secrets(store, &acme).await;
+}
