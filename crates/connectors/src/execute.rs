@@ -217,19 +217,19 @@ impl Connector {
             }
             exchange.attempts += 1;
             let response = self.http.send(attempt).await.map_err(CallError::from);
-            if let (Ok(answer), Some(Ok(req)), Some(token)) = (&response, &oauth, &used_token) {
-                if token_expired(&target.connection.auth, answer) {
-                    if exchange.token_refreshed {
-                        exchange.response = Err(CallError::new(
-                            "auth_failed",
-                            "the API still rejects a freshly fetched token",
-                        ));
-                        return exchange;
-                    }
-                    self.tokens.invalidate(req, token).await;
-                    exchange.token_refreshed = true;
-                    continue;
+            if let (Ok(answer), Some(Ok(req)), Some(token)) = (&response, &oauth, &used_token)
+                && token_expired(&target.connection.auth, answer)
+            {
+                if exchange.token_refreshed {
+                    exchange.response = Err(CallError::new(
+                        "auth_failed",
+                        "the API still rejects a freshly fetched token",
+                    ));
+                    return exchange;
                 }
+                self.tokens.invalidate(req, token).await;
+                exchange.token_refreshed = true;
+                continue;
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             match retry_delay(&response, remaining) {

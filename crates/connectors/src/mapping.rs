@@ -130,14 +130,14 @@ pub fn apply(mapping: &BTreeMap<String, String>, response: &Value) -> Mapped {
             mapped.missing.push(raw_path.clone());
             continue;
         };
-        if let Value::Array(items) = &mut value {
-            if items.len() > MAX_LIST_ITEMS {
-                mapped.notes.push(format!(
-                    "{variable}: kept the first {MAX_LIST_ITEMS} of {} items",
-                    items.len()
-                ));
-                items.truncate(MAX_LIST_ITEMS);
-            }
+        if let Value::Array(items) = &mut value
+            && items.len() > MAX_LIST_ITEMS
+        {
+            mapped.notes.push(format!(
+                "{variable}: kept the first {MAX_LIST_ITEMS} of {} items",
+                items.len()
+            ));
+            items.truncate(MAX_LIST_ITEMS);
         }
         let size = value.to_string().len();
         if size > MAX_VALUE_BYTES {

@@ -94,15 +94,15 @@ impl TokenCache {
     ) -> Result<IssuedToken, CallError> {
         let slot = self.slot(request.cache_key());
         let mut slot = slot.lock().await;
-        if let Some((token, renew_at)) = &slot.token {
-            if Instant::now() < *renew_at {
-                return Ok(IssuedToken { access_token: token.clone(), fetched: false });
-            }
+        if let Some((token, renew_at)) = &slot.token
+            && Instant::now() < *renew_at
+        {
+            return Ok(IssuedToken { access_token: token.clone(), fetched: false });
         }
-        if let Some((at, err)) = &slot.failure {
-            if at.elapsed() < FAILURE_REUSE {
-                return Err(err.clone());
-            }
+        if let Some((at, err)) = &slot.failure
+            && at.elapsed() < FAILURE_REUSE
+        {
+            return Err(err.clone());
         }
         match fetch(http, request, timeout).await {
             Ok((token, lifetime)) => {
@@ -210,12 +210,12 @@ async fn fetch(
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| failed("the token endpoint's answer has no access_token".into()))?;
-    if let Some(kind) = body.get("token_type").and_then(Value::as_str) {
-        if !kind.eq_ignore_ascii_case("bearer") {
-            return Err(failed(format!(
-                "unsupported token_type {kind:?}; only bearer tokens are supported"
-            )));
-        }
+    if let Some(kind) = body.get("token_type").and_then(Value::as_str)
+        && !kind.eq_ignore_ascii_case("bearer")
+    {
+        return Err(failed(format!(
+            "unsupported token_type {kind:?}; only bearer tokens are supported"
+        )));
     }
     let lifetime = match body.get("expires_in") {
         Some(Value::Number(n)) => n.as_u64(),

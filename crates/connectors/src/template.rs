@@ -186,10 +186,11 @@ pub fn render_query(
     let mut missing = Vec::new();
     let mut pairs = Vec::new();
     for (name, template) in templates {
-        if let Some(var) = template.sole_variable() {
-            if vars.get(var).and_then(value_text).is_none() && optional(var) {
-                continue;
-            }
+        if let Some(var) = template.sole_variable()
+            && vars.get(var).and_then(value_text).is_none()
+            && optional(var)
+        {
+            continue;
         }
         // Form encoding happens when the pairs are put on the URL.
         pairs.push((name.clone(), template.render(vars, &mut missing, str::to_owned)));

@@ -3,9 +3,14 @@
 
 mod accounts;
 mod api_keys;
+mod backend;
 mod cli;
+mod connections;
+mod endpoints;
 mod errors;
 mod health;
+mod keys;
+mod secrets;
 mod support;
 mod tenancy;
 mod users_teams;

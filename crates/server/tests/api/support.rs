@@ -14,6 +14,8 @@ enum Database {
 pub struct TestApp {
     pub base: String,
     pub backend: &'static str,
+    /// The configuration the server runs with (for tests that run commands beside it).
+    pub config: Config,
     database: Database,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -101,6 +103,7 @@ impl TestApp {
         };
         let mut config = Config::load(None, &overrides).unwrap();
         tweak(&mut config);
+        let config_copy = config.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -108,7 +111,14 @@ impl TestApp {
             let shutdown = async move { drop(stopped.await) };
             switchboard::serve(config, listener, shutdown).await.unwrap();
         });
-        let app = Self { base, backend, database: database_kind, stop: Some(stop), _dir: dir };
+        let app = Self {
+            base,
+            backend,
+            config: config_copy,
+            database: database_kind,
+            stop: Some(stop),
+            _dir: dir,
+        };
         app.wait_until_healthy().await;
         app
     }
