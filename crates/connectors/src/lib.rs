@@ -7,7 +7,6 @@ mod error;
 mod execute;
 pub mod mapping;
 mod oauth;
-pub mod pattern;
 mod request;
 pub mod template;
 

@@ -31,7 +31,7 @@ pub fn check_declared(endpoint: &Endpoint, vars: &Variables) -> Result<(), CallE
             None => {}
             Some(value) => {
                 if let Some(pattern) = &spec.pattern {
-                    let regex = crate::pattern::compile(pattern)
+                    let regex = sb_domain::pattern::compile(pattern)
                         .map_err(|err| CallError::new("invalid_variable", err))?;
                     if !regex.is_match(&value) {
                         return Err(CallError::new(

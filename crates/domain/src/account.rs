@@ -12,7 +12,20 @@ use crate::{ApiKeyId, TenantId, Timestamp, UserId, ValidationError};
 pub struct Tenant {
     pub id: TenantId,
     pub name: TenantName,
+    /// IANA time zone for `now.*` variables (e.g. `Europe/Berlin`).
+    pub time_zone: String,
     pub created_at: Timestamp,
+}
+
+/// An IANA time zone name the server knows.
+pub fn validate_time_zone(name: &str) -> Result<String, ValidationError> {
+    jiff::tz::TimeZone::get(name).map(|_| name.to_owned()).map_err(|_| {
+        ValidationError::new(
+            "time_zone",
+            "invalid_time_zone",
+            format!("{name:?} is not a known time zone, e.g. Europe/Berlin"),
+        )
+    })
 }
 
 /// 1–100 characters after trimming, no control characters.
@@ -178,6 +191,8 @@ pub struct User {
     pub tenant_id: TenantId,
     pub email: Email,
     pub role: Role,
+    /// Takes conversations now (set by the operator).
+    pub available: bool,
     pub created_at: Timestamp,
 }
 

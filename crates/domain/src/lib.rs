@@ -4,23 +4,37 @@
 
 mod account;
 mod connection;
+mod conversation;
 mod error;
 mod id;
+pub mod pattern;
+mod rule;
 mod team;
+pub mod template;
+mod widget;
 
 pub use account::{
     ApiKey, Email, NewUser, Role, Tenant, TenantName, User, display_name, validate_password,
+    validate_time_zone,
 };
 pub use connection::{
     ApiKeyPlacement, AuthConfig, ClientAuth, Connection, Endpoint, HttpMethod, MAX_TIMEOUT_MS,
     RefreshOn, TestSummary, VariableSpec, validate_endpoint_name, validate_variable_name,
+};
+pub use conversation::{
+    Author, Conversation, ConversationStatus, MAX_MESSAGE_CHARS, MAX_VARIABLE_BYTES,
+    MAX_VARIABLES_BYTES, Message, TraceEvent, Visitor,
 };
 pub use error::ValidationError;
 pub use id::{
     ApiKeyId, ConnectionId, ConversationId, DocumentId, EndpointId, IdParseError, MessageId,
     RequestId, RuleId, SessionId, TeamId, TenantId, UserId, WidgetId, random_token,
 };
+pub use rule::{
+    Action, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition, Trigger, is_built_in,
+};
 pub use team::{Team, TeamName};
+pub use widget::{DEFAULT_COLOR, Widget, WidgetPosition, validate_color, validate_origin};
 
 /// Wall-clock instant used on every entity (serialised as RFC 3339).
 pub type Timestamp = jiff::Timestamp;

@@ -32,7 +32,8 @@ pub async fn sign_up(store: &dyn Store, input: SignUp) -> Result<(Tenant, User),
     let name = TenantName::parse(&input.tenant_name)?;
     let email = Email::parse(&input.email)?;
     validate_password(input.password.expose())?;
-    let tenant = Tenant { id: TenantId::new(), name, created_at: Timestamp::now() };
+    let tenant =
+        Tenant { id: TenantId::new(), name, time_zone: "UTC".into(), created_at: Timestamp::now() };
     let owner = NewUser {
         id: UserId::new(),
         email,

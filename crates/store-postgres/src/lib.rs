@@ -19,6 +19,7 @@ pub use driver::PostgresDb;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/0001_accounts.sql")),
     (2, "connections", include_str!("../migrations/0002_connections.sql")),
+    (3, "conversations", include_str!("../migrations/0003_conversations.sql")),
 ];
 
 pub struct PostgresOptions {

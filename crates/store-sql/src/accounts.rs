@@ -4,7 +4,7 @@ use sb_store::{AccountStore, Page, PageRequest, StoreResult, UserCredentials};
 
 use crate::{Db, Query, Row, SqlStore, q};
 
-const USER_COLUMNS: &str = "id, tenant_id, email, role, created_at";
+const USER_COLUMNS: &str = "id, tenant_id, email, role, available, created_at";
 
 pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
     Ok(User {
@@ -12,20 +12,22 @@ pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
         tenant_id: row.parse("tenant_id")?,
         email: Email::from_stored(row.text("email")?),
         role: row.parse("role")?,
+        available: row.boolean("available")?,
         created_at: row.ts("created_at")?,
     })
 }
 
 fn insert_user(tenant: &TenantId, user: &NewUser, now: sb_domain::Timestamp) -> Query {
     q(format!(
-        "INSERT INTO users (id, tenant_id, email, password_hash, role, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+        "INSERT INTO users (id, tenant_id, email, password_hash, role, available, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
     ))
     .text(user.id.as_str())
     .text(tenant.as_str())
     .text(user.email.as_str())
     .text(&user.password_hash)
     .text(user.role.as_str())
+    .boolean(false)
     .ts(now)
 }
 
@@ -38,9 +40,10 @@ impl<D: Db> AccountStore for SqlStore<D> {
     ) -> StoreResult<User> {
         let mut tx = self.db.begin().await?;
         tx.execute(
-            q("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+            q("INSERT INTO tenants (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
                 .text(tenant.id.as_str())
                 .text(tenant.name.as_str())
+                .text(&tenant.time_zone)
                 .ts(tenant.created_at),
         )
         .await?;
@@ -54,12 +57,14 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let row = self
             .db
             .fetch_one(
-                q("SELECT id, name, created_at FROM tenants WHERE id = $1").text(tenant.as_str()),
+                q("SELECT id, name, time_zone, created_at FROM tenants WHERE id = $1")
+                    .text(tenant.as_str()),
             )
             .await?;
         Ok(Tenant {
             id: row.parse("id")?,
             name: TenantName::from_stored(row.text("name")?),
+            time_zone: row.text("time_zone")?,
             created_at: row.ts("created_at")?,
         })
     }
@@ -116,5 +121,34 @@ impl<D: Db> AccountStore for SqlStore<D> {
             })
         })
         .transpose()
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let query = q("UPDATE tenants SET name = $1, time_zone = $2 WHERE id = $3")
+            .text(tenant.name.as_str())
+            .text(&tenant.time_zone)
+            .text(tenant.id.as_str());
+        crate::expect_found(self.db.execute(query).await?)
+    }
+
+    async fn set_available(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        available: bool,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE users SET available = $1 WHERE tenant_id = $2 AND id = $3")
+            .boolean(available)
+            .text(tenant.as_str())
+            .text(user.as_str());
+        crate::expect_found(self.db.execute(query).await?)
+    }
+
+    async fn available_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND available = $2 ORDER BY id"
+        );
+        let rows = self.db.fetch_all(q(sql).text(tenant.as_str()).boolean(true)).await?;
+        rows.iter().map(user_from_row).collect()
     }
 }

@@ -250,10 +250,12 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
 fn sealed_location(kind: SealedKind) -> (&'static str, &'static str) {
     match kind {
         SealedKind::ConnectionSecrets => ("connections", "secrets_sealed"),
+        SealedKind::WidgetIdentitySecret => ("widgets", "identity_secret_sealed"),
     }
 }
 
-const SEALED_KINDS: [SealedKind; 1] = [SealedKind::ConnectionSecrets];
+const SEALED_KINDS: [SealedKind; 2] =
+    [SealedKind::ConnectionSecrets, SealedKind::WidgetIdentitySecret];
 
 #[async_trait]
 impl<D: Db> SealedSecretStore for SqlStore<D> {

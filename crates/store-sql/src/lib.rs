@@ -5,10 +5,13 @@
 mod accounts;
 mod api_keys;
 mod connections;
+mod conversations;
 mod db;
 mod json;
+mod rules;
 mod sessions;
 mod teams;
+mod widgets;
 
 pub use db::{Arg, Db, Query, Row, Tx, Value, q};
 

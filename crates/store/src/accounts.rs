@@ -19,6 +19,16 @@ pub trait AccountStore: Send + Sync {
     async fn create_tenant_with_owner(&self, tenant: &Tenant, owner: &NewUser)
     -> StoreResult<User>;
     async fn get_tenant(&self, tenant: &TenantId) -> StoreResult<Tenant>;
+    /// Saves the tenant's name and time zone.
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn set_available(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        available: bool,
+    ) -> StoreResult<()>;
+    /// Users who take conversations now, by id.
+    async fn available_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>>;
     async fn create_user(&self, tenant: &TenantId, user: &NewUser) -> StoreResult<User>;
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<User>;
     async fn list_users(&self, tenant: &TenantId, page: &PageRequest) -> StoreResult<Page<User>>;

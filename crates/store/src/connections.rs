@@ -67,6 +67,7 @@ pub trait ConnectionStore: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SealedKind {
     ConnectionSecrets,
+    WidgetIdentitySecret,
 }
 
 /// One sealed value somewhere in the database.

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod connections;
+mod conversations;
 mod error;
 mod page;
 #[cfg(feature = "story")]
@@ -19,6 +20,10 @@ pub use accounts::{
 pub use connections::{
     ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
 };
+pub use conversations::{
+    ConversationFilter, ConversationState, ConversationStore, NewMessage, RuleStore, StoredWidget,
+    WidgetStore,
+};
 pub use error::{Constraint, StoreError, StoreResult};
 pub use page::{Page, PageRequest};
 
@@ -30,6 +35,9 @@ pub trait Store:
     + ApiKeyStore
     + TeamStore
     + ConnectionStore
+    + WidgetStore
+    + ConversationStore
+    + RuleStore
     + SealedSecretStore
     + Send
     + Sync

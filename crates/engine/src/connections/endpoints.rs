@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sb_connectors::mapping::JsonPath;
 use sb_connectors::template::parse_body;
-use sb_connectors::{CallOutcome, CallTarget, NoSink, Template, Variables, pattern};
+use sb_connectors::{CallOutcome, CallTarget, NoSink, Template, Variables};
+use sb_domain::pattern;
 use sb_domain::{
     ConnectionId, Endpoint, EndpointId, HttpMethod, Role, Timestamp, ValidationError, VariableSpec,
     validate_endpoint_name, validate_variable_name,

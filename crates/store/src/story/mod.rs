@@ -3,6 +3,7 @@
 
 mod accounts;
 mod connections;
+mod conversations;
 
 use sb_domain::{Email, NewUser, Role, Tenant, TenantId, TenantName, Timestamp, UserId};
 
@@ -18,7 +19,12 @@ pub(crate) fn new_user(email: &str, role: Role) -> NewUser {
 }
 
 pub(crate) fn new_tenant(name: &str) -> Tenant {
-    Tenant { id: TenantId::new(), name: TenantName::parse(name).unwrap(), created_at: now() }
+    Tenant {
+        id: TenantId::new(),
+        name: TenantName::parse(name).unwrap(),
+        time_zone: "UTC".into(),
+        created_at: now(),
+    }
 }
 
 /// Millisecond precision: what both backends store.
@@ -49,4 +55,5 @@ pub async fn run(store: &dyn Store) {
     accounts::teams(store, &acme, &other).await;
     connections::connections_and_endpoints(store, &acme, &other).await;
     connections::sealed_secrets(store, &acme).await;
+    conversations::widgets_conversations_and_rules(store, &acme, &other).await;
 }

@@ -11,17 +11,29 @@ pub const MAX_PATTERN_LEN: usize = 1000;
 const SIZE_LIMIT: usize = 1 << 20;
 const CACHE_LIMIT: usize = 4096;
 
-/// Compiles `pattern` anchored at both ends (the whole value must match).
+/// Compiles `pattern` anchored at both ends: the whole value must match.
 pub fn compile(pattern: &str) -> Result<Arc<Regex>, String> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Regex>>>> = OnceLock::new();
+    cached(pattern, true, false)
+}
+
+/// Compiles `pattern` to search anywhere in a text, optionally ignoring case.
+pub fn compile_search(pattern: &str, case_insensitive: bool) -> Result<Arc<Regex>, String> {
+    cached(pattern, false, case_insensitive)
+}
+
+fn cached(pattern: &str, anchored: bool, case_insensitive: bool) -> Result<Arc<Regex>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<(String, bool, bool), Arc<Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(pattern) {
+    let key = (pattern.to_owned(), anchored, case_insensitive);
+    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Ok(found.clone());
     }
     if pattern.len() > MAX_PATTERN_LEN {
         return Err(format!("the pattern is longer than {MAX_PATTERN_LEN} characters"));
     }
-    let regex = RegexBuilder::new(&format!("^(?:{pattern})$"))
+    let source = if anchored { format!("^(?:{pattern})$") } else { pattern.to_owned() };
+    let regex = RegexBuilder::new(&source)
+        .case_insensitive(case_insensitive)
         .size_limit(SIZE_LIMIT)
         .dfa_size_limit(SIZE_LIMIT)
         .build()
@@ -31,6 +43,6 @@ pub fn compile(pattern: &str) -> Result<Arc<Regex>, String> {
     if cache.len() >= CACHE_LIMIT {
         cache.clear();
     }
-    cache.insert(pattern.to_owned(), regex.clone());
+    cache.insert(key, regex.clone());
     Ok(regex)
 }

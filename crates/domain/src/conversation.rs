@@ -1,0 +1,134 @@
+//! Conversations between a visitor and the tenant (bot or operators), and their messages.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::template::Variables;
+use crate::{ConversationId, MessageId, TeamId, TenantId, Timestamp, UserId, WidgetId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// The bot answers.
+    Open,
+    /// Handed to an operator (or a team queue); the bot stays quiet.
+    Pending,
+    Closed,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Pending => "pending",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl std::str::FromStr for ConversationStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "open" => Ok(Self::Open),
+            "pending" => Ok(Self::Pending),
+            "closed" => Ok(Self::Closed),
+            _ => Err(format!("unknown status {s:?}")),
+        }
+    }
+}
+
+/// What is known about the visitor. Only `verified` identities come from the tenant's site
+/// (signed); everything else is what the visitor typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visitor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub tenant_id: TenantId,
+    pub widget_id: WidgetId,
+    pub status: ConversationStatus,
+    pub assigned_to: Option<UserId>,
+    pub assigned_team: Option<TeamId>,
+    pub visitor: Visitor,
+    pub variables: Variables,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_message_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Visitor,
+    Bot,
+    Operator,
+    System,
+}
+
+impl Author {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Visitor => "visitor",
+            Self::Bot => "bot",
+            Self::Operator => "operator",
+            Self::System => "system",
+        }
+    }
+}
+
+impl std::str::FromStr for Author {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "visitor" => Ok(Self::Visitor),
+            "bot" => Ok(Self::Bot),
+            "operator" => Ok(Self::Operator),
+            "system" => Ok(Self::System),
+            _ => Err(format!("unknown author {s:?}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    /// Position in the conversation, from 1; `after=` pagination follows it.
+    pub seq: i64,
+    pub author: Author,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_user_id: Option<UserId>,
+    pub text: String,
+    pub created_at: Timestamp,
+}
+
+/// One step of what the engine did with a conversation, for the trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceEvent {
+    pub seq: i64,
+    pub conversation_id: ConversationId,
+    pub message_id: Option<MessageId>,
+    pub kind: String,
+    pub data: Value,
+    pub at: Timestamp,
+}
+
+/// Longest message accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+/// Largest single session variable, as JSON text.
+pub const MAX_VARIABLE_BYTES: usize = 16 * 1024;
+/// Largest set of session variables of one conversation, as JSON text.
+pub const MAX_VARIABLES_BYTES: usize = 256 * 1024;

@@ -1,0 +1,213 @@
+//! Rules: when a visitor's message matches a trigger and the conditions hold, run actions.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::{EndpointId, RuleId, TeamId, TenantId, Timestamp, UserId, WidgetId};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub id: RuleId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    /// Only for this widget; `None`: every widget of the tenant.
+    pub widget_id: Option<WidgetId>,
+    /// Lower runs first.
+    pub priority: i32,
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub definition: RuleDefinition,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The behaviour of a rule, stored as one JSON document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleDefinition {
+    pub trigger: Trigger,
+    #[serde(default, deserialize_with = "conditions")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, rename = "match")]
+    pub match_mode: MatchMode,
+    pub actions: Vec<Action>,
+    #[serde(default)]
+    pub stop: bool,
+    #[serde(default)]
+    pub suppress_ai_reply: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Trigger {
+    Any,
+    FirstMessage,
+    Keywords {
+        any: Vec<String>,
+    },
+    Regex {
+        pattern: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        flags: Option<String>,
+    },
+    /// Matched by the AI from a plain-words description.
+    Intent {
+        description: String,
+    },
+    /// Fires when the variable is set or changed during the evaluation.
+    Variable {
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchMode {
+    #[default]
+    All,
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Set,
+    Unset,
+    Eq,
+    Ne,
+    In,
+    Contains,
+    Matches,
+    Gt,
+    Lt,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Condition {
+    Variable {
+        variable: String,
+        op: Op,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<Value>,
+    },
+    OperatorOnline {
+        operator_online: bool,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariableCondition {
+    variable: String,
+    op: Op,
+    #[serde(default)]
+    value: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OnlineCondition {
+    operator_online: bool,
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    /// Tells the two shapes apart by their keys, so errors name the real problem.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = Value::deserialize(d)?;
+        if value.get("operator_online").is_some() {
+            let c: OnlineCondition = serde_json::from_value(value).map_err(D::Error::custom)?;
+            return Ok(Condition::OperatorOnline { operator_online: c.operator_online });
+        }
+        let c: VariableCondition = serde_json::from_value(value).map_err(D::Error::custom)?;
+        Ok(Condition::Variable { variable: c.variable, op: c.op, value: c.value })
+    }
+}
+
+/// `conditions` is a list, or a single condition object.
+fn conditions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Condition>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<Condition>),
+        One(Condition),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::Many(list)) => list,
+        Some(OneOrMany::One(one)) => vec![one],
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FromRegex {
+    pub pattern: String,
+    /// Capture group number or name; default 1 (or the whole match if there is no group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum Action {
+    #[serde(rename = "SET_VARIABLE")]
+    SetVariable {
+        name: String,
+        /// A template (string) or a literal JSON value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_regex: Option<FromRegex>,
+        /// What to extract from the message, in plain words (needs AI).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_ai: Option<String>,
+    },
+    #[serde(rename = "CALL_API")]
+    CallApi {
+        endpoint_id: EndpointId,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        on_error: Vec<Action>,
+    },
+    #[serde(rename = "REPLY_AI")]
+    ReplyAi {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        instructions: Option<String>,
+        /// Sent (as a template) when AI is off or fails.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fallback: Option<String>,
+    },
+    #[serde(rename = "REPLY_TEXT")]
+    ReplyText { text: String },
+    #[serde(rename = "ASSIGN_TO_OPERATOR")]
+    AssignToOperator {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team_id: Option<TeamId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+}
+
+impl Action {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Action::SetVariable { .. } => "SET_VARIABLE",
+            Action::CallApi { .. } => "CALL_API",
+            Action::ReplyAi { .. } => "REPLY_AI",
+            Action::ReplyText { .. } => "REPLY_TEXT",
+            Action::AssignToOperator { .. } => "ASSIGN_TO_OPERATOR",
+        }
+    }
+}
+
+/// Names the engine provides; rules may read them but not set them.
+pub const BUILT_IN_PREFIXES: [&str; 5] =
+    ["visitor.", "conversation.", "message.", "now.", "widget."];
+
+pub fn is_built_in(name: &str) -> bool {
+    BUILT_IN_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+}

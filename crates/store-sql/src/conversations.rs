@@ -1,0 +1,302 @@
+use async_trait::async_trait;
+use sb_domain::template::Variables;
+use sb_domain::{
+    Author, Conversation, ConversationId, Message, MessageId, TenantId, Timestamp, TraceEvent,
+    UserId,
+};
+use sb_store::{
+    ConversationFilter, ConversationState, ConversationStore, NewMessage, Page, PageRequest,
+    StoreResult,
+};
+use serde_json::Value;
+
+use crate::json::to_json;
+use crate::{Db, Row, SqlStore, expect_found, q};
+
+const COLUMNS: &str = "id, tenant_id, widget_id, status, assigned_user_id, assigned_team_id, \
+     visitor_json, variables_json, created_at, updated_at, last_message_at";
+const MESSAGE_COLUMNS: &str =
+    "id, tenant_id, conversation_id, seq, author, author_user_id, text, created_at";
+
+fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
+    Ok(Conversation {
+        id: row.parse("id")?,
+        tenant_id: row.parse("tenant_id")?,
+        widget_id: row.parse("widget_id")?,
+        status: row.parse("status")?,
+        assigned_to: row.opt_parse("assigned_user_id")?,
+        assigned_team: row.opt_parse("assigned_team_id")?,
+        visitor: row.json("visitor_json")?,
+        variables: row.json("variables_json")?,
+        created_at: row.ts("created_at")?,
+        updated_at: row.ts("updated_at")?,
+        last_message_at: row.opt_ts("last_message_at")?,
+    })
+}
+
+fn message_from_row(row: &Row) -> StoreResult<Message> {
+    Ok(Message {
+        id: row.parse("id")?,
+        conversation_id: row.parse("conversation_id")?,
+        seq: row.int("seq")?,
+        author: row.parse("author")?,
+        author_user_id: row.opt_parse("author_user_id")?,
+        text: row.text("text")?,
+        created_at: row.ts("created_at")?,
+    })
+}
+
+#[async_trait]
+impl<D: Db> ConversationStore for SqlStore<D> {
+    async fn create_conversation(&self, c: &Conversation, token_hash: &str) -> StoreResult<()> {
+        let query = q(format!(
+            "INSERT INTO conversations ({COLUMNS}, visitor_token_hash, last_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ))
+        .text(c.id.as_str())
+        .text(c.tenant_id.as_str())
+        .text(c.widget_id.as_str())
+        .text(c.status.as_str())
+        .opt_text(c.assigned_to.as_ref().map(|u| u.as_str()))
+        .opt_text(c.assigned_team.as_ref().map(|t| t.as_str()))
+        .json(to_json(&c.visitor))
+        .json(to_json(&c.variables))
+        .ts(c.created_at)
+        .ts(c.updated_at)
+        .opt_ts(c.last_message_at)
+        .text(token_hash)
+        .int(0);
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn get_conversation(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+    ) -> StoreResult<Conversation> {
+        let sql = format!("SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
+        conversation_from_row(
+            &self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?,
+        )
+    }
+
+    async fn find_conversation_by_token(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<Conversation>> {
+        let sql = format!("SELECT {COLUMNS} FROM conversations WHERE visitor_token_hash = $1");
+        let row = self.db.fetch_optional(q(sql).text(token_hash)).await?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+
+    async fn list_conversations(
+        &self,
+        tenant: &TenantId,
+        filter: &ConversationFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Conversation>> {
+        let (assigned_filter, assignee) = match &filter.assigned_to {
+            None => (0, String::new()),
+            Some(None) => (1, String::new()),
+            Some(Some(user)) => (2, user.to_string()),
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 \
+             AND ($2 = '' OR id < $2) \
+             AND ($3 = '' OR status = $3) \
+             AND ($4 = '' OR widget_id = $4) \
+             AND ($5 = 0 OR ($5 = 1 AND assigned_user_id IS NULL) OR ($5 = 2 AND assigned_user_id = $6)) \
+             ORDER BY id DESC LIMIT $7"
+        );
+        let query = q(sql)
+            .text(tenant.as_str())
+            .text(page.after.clone().unwrap_or_default())
+            .text(filter.status.map(|s| s.as_str()).unwrap_or_default())
+            .text(filter.widget_id.as_ref().map(|w| w.as_str()).unwrap_or_default())
+            .int(assigned_filter)
+            .text(assignee)
+            .int(page.fetch_limit());
+        let rows = self.db.fetch_all(query).await?;
+        let items = rows.iter().map(conversation_from_row).collect::<StoreResult<Vec<_>>>()?;
+        Ok(page.finish(items, |c| c.id.to_string()))
+    }
+
+    async fn set_conversation_state(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        state: &ConversationState,
+    ) -> StoreResult<()> {
+        let query = q(
+            "UPDATE conversations SET status = $1, assigned_user_id = $2, assigned_team_id = $3, \
+                       updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+        )
+        .text(state.status.as_str())
+        .opt_text(state.assigned_to.as_ref().map(|u| u.as_str()))
+        .opt_text(state.assigned_team.as_ref().map(|t| t.as_str()))
+        .ts(Timestamp::now())
+        .text(tenant.as_str())
+        .text(id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn save_variables(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        variables: &Variables,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE conversations SET variables_json = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
+            .json(to_json(variables))
+            .ts(Timestamp::now())
+            .text(tenant.as_str())
+            .text(id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn append_message(&self, tenant: &TenantId, m: NewMessage<'_>) -> StoreResult<Message> {
+        let mut tx = self.db.begin().await?;
+        // Taking the next number updates (and so locks) the conversation row: concurrent
+        // appends to one conversation queue up instead of colliding.
+        let row = tx
+            .fetch_one(
+                q("UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $1, updated_at = $1 \
+                   WHERE tenant_id = $2 AND id = $3 RETURNING last_seq")
+                .ts(m.created_at)
+                .text(tenant.as_str())
+                .text(m.conversation_id.as_str()),
+            )
+            .await?;
+        let seq = row.int("last_seq")?;
+        let query = q(format!("INSERT INTO messages ({MESSAGE_COLUMNS}, processed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+            .text(m.id.as_str())
+            .text(tenant.as_str())
+            .text(m.conversation_id.as_str())
+            .int(seq)
+            .text(m.author.as_str())
+            .opt_text(m.author_user_id.map(|u| u.as_str()))
+            .text(m.text)
+            .ts(m.created_at)
+            .boolean(m.author != Author::Visitor);
+        tx.execute(query).await?;
+        tx.commit().await?;
+        Ok(Message {
+            id: m.id.clone(),
+            conversation_id: m.conversation_id.clone(),
+            seq,
+            author: m.author,
+            author_user_id: m.author_user_id.cloned(),
+            text: m.text.to_owned(),
+            created_at: m.created_at,
+        })
+    }
+
+    async fn list_messages(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
+             AND seq > $3 ORDER BY seq LIMIT $4"
+        );
+        let query = q(sql)
+            .text(tenant.as_str())
+            .text(conversation.as_str())
+            .int(after_seq)
+            .int(i64::from(limit));
+        self.db.fetch_all(query).await?.iter().map(message_from_row).collect()
+    }
+
+    async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<Message> {
+        let sql =
+            format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2");
+        message_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
+    }
+
+    async fn mark_processed(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<()> {
+        let query = q("UPDATE messages SET processed = $1 WHERE tenant_id = $2 AND id = $3")
+            .boolean(true)
+            .text(tenant.as_str())
+            .text(id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn unprocessed_messages(
+        &self,
+        since: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(TenantId, Message)>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE processed = $1 AND created_at >= $2 \
+             ORDER BY created_at, seq LIMIT $3"
+        );
+        let rows = self.db.fetch_all(q(sql).boolean(false).ts(since).int(i64::from(limit))).await?;
+        rows.iter().map(|row| Ok((row.parse("tenant_id")?, message_from_row(row)?))).collect()
+    }
+
+    async fn append_trace(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        message: Option<&MessageId>,
+        kind: &str,
+        data: &Value,
+    ) -> StoreResult<()> {
+        let query = q("INSERT INTO trace_events (tenant_id, conversation_id, message_id, kind, data_json, created_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6)")
+        .text(tenant.as_str())
+        .text(conversation.as_str())
+        .opt_text(message.map(|m| m.as_str()))
+        .text(kind)
+        .json(to_json(data))
+        .ts(Timestamp::now());
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn list_trace(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> StoreResult<Vec<TraceEvent>> {
+        let query = q("SELECT seq, conversation_id, message_id, kind, data_json, created_at FROM trace_events \
+                       WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY seq")
+        .text(tenant.as_str())
+        .text(conversation.as_str());
+        let rows = self.db.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TraceEvent {
+                    seq: row.int("seq")?,
+                    conversation_id: row.parse("conversation_id")?,
+                    message_id: row.opt_parse("message_id")?,
+                    kind: row.text("kind")?,
+                    data: row.json("data_json")?,
+                    at: row.ts("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn pending_counts(
+        &self,
+        tenant: &TenantId,
+        users: &[UserId],
+    ) -> StoreResult<Vec<(UserId, i64)>> {
+        let query = q("SELECT assigned_user_id, COUNT(*) AS pending FROM conversations \
+                       WHERE tenant_id = $1 AND status = $2 AND assigned_user_id IS NOT NULL \
+                       GROUP BY assigned_user_id")
+        .text(tenant.as_str())
+        .text("pending");
+        let mut counts: Vec<(UserId, i64)> = users.iter().map(|u| (u.clone(), 0)).collect();
+        for row in self.db.fetch_all(query).await? {
+            let user: UserId = row.parse("assigned_user_id")?;
+            if let Some(entry) = counts.iter_mut().find(|(u, _)| *u == user) {
+                entry.1 = row.int("pending")?;
+            }
+        }
+        Ok(counts)
+    }
+}

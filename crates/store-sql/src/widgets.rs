@@ -1,0 +1,111 @@
+use async_trait::async_trait;
+use sb_domain::{TenantId, Widget, WidgetId};
+use sb_store::{Page, PageRequest, StoreResult, StoredWidget, WidgetStore};
+
+use crate::json::to_json;
+use crate::{Db, Row, SqlStore, expect_found, q};
+
+const COLUMNS: &str = "id, tenant_id, name, greeting, active, ai_enabled, translation_enabled, \
+     primary_color, position, allowed_origins_json, identity_secret_sealed, created_at, updated_at";
+
+fn widget_from_row(row: &Row) -> StoreResult<StoredWidget> {
+    let widget = Widget {
+        id: row.parse("id")?,
+        tenant_id: row.parse("tenant_id")?,
+        name: row.text("name")?,
+        greeting: row.opt_text("greeting")?,
+        active: row.boolean("active")?,
+        ai_enabled: row.boolean("ai_enabled")?,
+        translation_enabled: row.boolean("translation_enabled")?,
+        primary_color: row.text("primary_color")?,
+        position: row.parse("position")?,
+        allowed_origins: row.json("allowed_origins_json")?,
+        created_at: row.ts("created_at")?,
+        updated_at: row.ts("updated_at")?,
+    };
+    Ok(StoredWidget { widget, identity_secret_sealed: row.opt_text("identity_secret_sealed")? })
+}
+
+#[async_trait]
+impl<D: Db> WidgetStore for SqlStore<D> {
+    async fn create_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO widgets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        );
+        let query = q(sql)
+            .text(w.id.as_str())
+            .text(w.tenant_id.as_str())
+            .text(&w.name)
+            .opt_text(w.greeting.clone())
+            .boolean(w.active)
+            .boolean(w.ai_enabled)
+            .boolean(w.translation_enabled)
+            .text(&w.primary_color)
+            .text(w.position.as_str())
+            .json(to_json(&w.allowed_origins))
+            .opt_text(sealed)
+            .ts(w.created_at)
+            .ts(w.updated_at);
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn get_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<StoredWidget> {
+        let sql = format!("SELECT {COLUMNS} FROM widgets WHERE tenant_id = $1 AND id = $2");
+        widget_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
+    }
+
+    async fn find_widget(&self, id: &WidgetId) -> StoreResult<Option<StoredWidget>> {
+        let sql = format!("SELECT {COLUMNS} FROM widgets WHERE id = $1");
+        self.db
+            .fetch_optional(q(sql).text(id.as_str()))
+            .await?
+            .as_ref()
+            .map(widget_from_row)
+            .transpose()
+    }
+
+    async fn list_widgets(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Widget>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM widgets WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let query = q(sql)
+            .text(tenant.as_str())
+            .text(page.after.clone().unwrap_or_default())
+            .int(page.fetch_limit());
+        let rows = self.db.fetch_all(query).await?;
+        let items = rows
+            .iter()
+            .map(|r| widget_from_row(r).map(|w| w.widget))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(page.finish(items, |w| w.id.to_string()))
+    }
+
+    async fn update_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
+        let query =
+            q("UPDATE widgets SET name = $1, greeting = $2, active = $3, ai_enabled = $4, \
+                       translation_enabled = $5, primary_color = $6, position = $7, \
+                       allowed_origins_json = $8, identity_secret_sealed = $9, updated_at = $10 \
+                       WHERE tenant_id = $11 AND id = $12")
+            .text(&w.name)
+            .opt_text(w.greeting.clone())
+            .boolean(w.active)
+            .boolean(w.ai_enabled)
+            .boolean(w.translation_enabled)
+            .text(&w.primary_color)
+            .text(w.position.as_str())
+            .json(to_json(&w.allowed_origins))
+            .opt_text(sealed)
+            .ts(w.updated_at)
+            .text(w.tenant_id.as_str())
+            .text(w.id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn delete_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<()> {
+        self.delete_owned("widgets", tenant.as_str(), id.as_str()).await
+    }
+}

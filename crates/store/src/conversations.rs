@@ -1,0 +1,162 @@
+use async_trait::async_trait;
+use sb_domain::template::Variables;
+use sb_domain::{
+    Author, Conversation, ConversationId, ConversationStatus, Message, MessageId, Rule, RuleId,
+    TeamId, TenantId, Timestamp, TraceEvent, UserId, Widget, WidgetId,
+};
+use serde_json::Value;
+
+use crate::{Page, PageRequest, StoreResult};
+
+/// A widget with its sealed identity secret (opaque to the store).
+#[derive(Debug, Clone)]
+pub struct StoredWidget {
+    pub widget: Widget,
+    pub identity_secret_sealed: Option<String>,
+}
+
+#[async_trait]
+pub trait WidgetStore: Send + Sync {
+    async fn create_widget(
+        &self,
+        widget: &Widget,
+        identity_secret_sealed: Option<&str>,
+    ) -> StoreResult<()>;
+    async fn get_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<StoredWidget>;
+    /// Global lookup: how a visitor's browser, knowing only the widget id, finds its tenant.
+    async fn find_widget(&self, id: &WidgetId) -> StoreResult<Option<StoredWidget>>;
+    async fn list_widgets(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Widget>>;
+    async fn update_widget(
+        &self,
+        widget: &Widget,
+        identity_secret_sealed: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Deletes the widget and its conversations.
+    async fn delete_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<()>;
+}
+
+/// Which conversations an operator wants to see.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub status: Option<ConversationStatus>,
+    pub widget_id: Option<WidgetId>,
+    /// `Some(Some(user))`: assigned to that user; `Some(None)`: assigned to nobody.
+    pub assigned_to: Option<Option<UserId>>,
+}
+
+/// Who owns a conversation after an assignment or status change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationState {
+    pub status: ConversationStatus,
+    pub assigned_to: Option<UserId>,
+    pub assigned_team: Option<TeamId>,
+}
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    async fn create_conversation(
+        &self,
+        conversation: &Conversation,
+        visitor_token_hash: &str,
+    ) -> StoreResult<()>;
+    async fn get_conversation(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+    ) -> StoreResult<Conversation>;
+    /// Global lookup by visitor token (hash): the visitor's only credential.
+    async fn find_conversation_by_token(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<Conversation>>;
+    /// Newest first.
+    async fn list_conversations(
+        &self,
+        tenant: &TenantId,
+        filter: &ConversationFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Conversation>>;
+    async fn set_conversation_state(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        state: &ConversationState,
+    ) -> StoreResult<()>;
+    async fn save_variables(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        variables: &Variables,
+    ) -> StoreResult<()>;
+    /// Appends a message with the next sequence number of its conversation.
+    async fn append_message(
+        &self,
+        tenant: &TenantId,
+        message: NewMessage<'_>,
+    ) -> StoreResult<Message>;
+    /// Messages with a sequence number above `after_seq`, oldest first.
+    async fn list_messages(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+    async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<Message>;
+    /// Marks a visitor message as handled by the engine.
+    async fn mark_processed(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<()>;
+    /// Visitor messages accepted but not yet handled (after a crash), oldest first.
+    async fn unprocessed_messages(
+        &self,
+        since: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(TenantId, Message)>>;
+    async fn append_trace(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        message: Option<&MessageId>,
+        kind: &str,
+        data: &Value,
+    ) -> StoreResult<()>;
+    async fn list_trace(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> StoreResult<Vec<TraceEvent>>;
+    /// Conversations waiting for each given user (status pending), for least-busy routing.
+    async fn pending_counts(
+        &self,
+        tenant: &TenantId,
+        users: &[UserId],
+    ) -> StoreResult<Vec<(UserId, i64)>>;
+}
+
+pub struct NewMessage<'a> {
+    pub id: &'a MessageId,
+    pub conversation_id: &'a ConversationId,
+    pub author: Author,
+    pub author_user_id: Option<&'a UserId>,
+    pub text: &'a str,
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait RuleStore: Send + Sync {
+    async fn create_rule(&self, rule: &Rule) -> StoreResult<()>;
+    async fn get_rule(&self, tenant: &TenantId, id: &RuleId) -> StoreResult<Rule>;
+    /// Every rule of the tenant, ordered by priority, then creation.
+    async fn list_rules(&self, tenant: &TenantId) -> StoreResult<Vec<Rule>>;
+    /// The enabled rules that apply to a widget (its own and the tenant-wide ones), in order.
+    async fn rules_for_widget(
+        &self,
+        tenant: &TenantId,
+        widget: &WidgetId,
+    ) -> StoreResult<Vec<Rule>>;
+    async fn update_rule(&self, rule: &Rule) -> StoreResult<()>;
+    async fn delete_rule(&self, tenant: &TenantId, id: &RuleId) -> StoreResult<()>;
+}

@@ -1,0 +1,320 @@
+use sb_domain::template::Variables;
+use sb_domain::{
+    Action, Author, Conversation, ConversationId, ConversationStatus, MatchMode, MessageId, Rule,
+    RuleDefinition, RuleId, TenantId, Trigger, Visitor, Widget, WidgetId, WidgetPosition,
+};
+use serde_json::json;
+
+use super::{assert_not_found, now};
+use crate::{
+    ConversationFilter, ConversationState, NewMessage, PageRequest, SealedKind, Store, StoreError,
+};
+
+fn widget(tenant: &TenantId, name: &str) -> Widget {
+    Widget {
+        id: WidgetId::new(),
+        tenant_id: tenant.clone(),
+        name: name.into(),
+        greeting: Some("Hi! How can we help?".into()),
+        active: true,
+        ai_enabled: false,
+        translation_enabled: false,
+        primary_color: "#112233".into(),
+        position: WidgetPosition::BottomLeft,
+        allowed_origins: vec!["https://shop.example.com".into()],
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn conversation(tenant: &TenantId, widget: &WidgetId) -> Conversation {
+    Conversation {
+        id: ConversationId::new(),
+        tenant_id: tenant.clone(),
+        widget_id: widget.clone(),
+        status: ConversationStatus::Open,
+        assigned_to: None,
+        assigned_team: None,
+        visitor: Visitor {
+            name: Some("Ann".into()),
+            language: Some("de".into()),
+            ..Visitor::default()
+        },
+        variables: Variables::new(),
+        created_at: now(),
+        updated_at: now(),
+        last_message_at: None,
+    }
+}
+
+pub(super) async fn widgets_conversations_and_rules(
+    store: &dyn Store,
+    tenant: &TenantId,
+    other: &TenantId,
+) {
+    let mut tenant_row = store.get_tenant(tenant).await.unwrap();
+    tenant_row.time_zone = "Europe/Berlin".into();
+    store.update_tenant(&tenant_row).await.unwrap();
+    assert_eq!(store.get_tenant(tenant).await.unwrap().time_zone, "Europe/Berlin");
+
+    let users = store.list_users(tenant, &PageRequest::default()).await.unwrap().items;
+    store.set_available(tenant, &users[0].id, true).await.unwrap();
+    assert_eq!(
+        store
+            .available_users(tenant)
+            .await
+            .unwrap()
+            .iter()
+            .map(|u| u.id.clone())
+            .collect::<Vec<_>>(),
+        vec![users[0].id.clone()]
+    );
+    assert_not_found(store.set_available(other, &users[0].id, true).await);
+
+    let shop = widget(tenant, "Shop");
+    store.create_widget(&shop, Some("sealed-identity")).await.unwrap();
+    let stored = store.get_widget(tenant, &shop.id).await.unwrap();
+    assert_eq!(stored.widget, shop);
+    assert_eq!(stored.identity_secret_sealed.as_deref(), Some("sealed-identity"));
+    assert_eq!(store.find_widget(&shop.id).await.unwrap().unwrap().widget, shop);
+    assert_not_found(store.get_widget(other, &shop.id).await);
+    let mut changed = shop.clone();
+    changed.ai_enabled = true;
+    changed.allowed_origins.clear();
+    store.update_widget(&changed, None).await.unwrap();
+    assert_eq!(store.get_widget(tenant, &shop.id).await.unwrap().identity_secret_sealed, None);
+    assert_not_found(
+        store.update_widget(&Widget { tenant_id: other.clone(), ..changed.clone() }, None).await,
+    );
+    assert_eq!(
+        store.list_widgets(tenant, &PageRequest::default()).await.unwrap().items,
+        vec![changed.clone()]
+    );
+    assert!(
+        store
+            .list_sealed()
+            .await
+            .unwrap()
+            .iter()
+            .all(|v| v.kind != SealedKind::WidgetIdentitySecret || v.id != shop.id.as_str())
+    );
+
+    // Conversations, messages in order, variables, state.
+    let first = conversation(tenant, &shop.id);
+    store.create_conversation(&first, "token-1").await.unwrap();
+    assert_eq!(store.get_conversation(tenant, &first.id).await.unwrap(), first);
+    assert_not_found(store.get_conversation(other, &first.id).await);
+    assert_eq!(store.find_conversation_by_token("token-1").await.unwrap().unwrap().id, first.id);
+    assert!(store.find_conversation_by_token("token-x").await.unwrap().is_none());
+    let stranger = conversation(tenant, &WidgetId::new());
+    assert!(matches!(
+        store.create_conversation(&stranger, "token-2").await,
+        Err(StoreError::MissingReference)
+    ));
+
+    let hello = MessageId::new();
+    let m1 = store
+        .append_message(
+            tenant,
+            NewMessage {
+                id: &hello,
+                conversation_id: &first.id,
+                author: Author::Visitor,
+                author_user_id: None,
+                text: "Hello",
+                created_at: now(),
+            },
+        )
+        .await
+        .unwrap();
+    let reply_id = MessageId::new();
+    let m2 = store
+        .append_message(
+            tenant,
+            NewMessage {
+                id: &reply_id,
+                conversation_id: &first.id,
+                author: Author::Operator,
+                author_user_id: Some(&users[0].id),
+                text: "Hi Ann",
+                created_at: now(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((m1.seq, m2.seq), (1, 2));
+    let foreign = MessageId::new();
+    let result = store
+        .append_message(
+            other,
+            NewMessage {
+                id: &foreign,
+                conversation_id: &first.id,
+                author: Author::Visitor,
+                author_user_id: None,
+                text: "x",
+                created_at: now(),
+            },
+        )
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert_eq!(
+        store.list_messages(tenant, &first.id, 0, 10).await.unwrap(),
+        vec![m1.clone(), m2.clone()]
+    );
+    assert_eq!(store.list_messages(tenant, &first.id, 1, 10).await.unwrap(), vec![m2.clone()]);
+    assert!(store.list_messages(other, &first.id, 0, 10).await.unwrap().is_empty());
+    assert_eq!(store.get_message(tenant, &hello).await.unwrap(), m1);
+    assert_eq!(
+        store.get_conversation(tenant, &first.id).await.unwrap().last_message_at,
+        Some(m2.created_at)
+    );
+
+    let waiting =
+        store.unprocessed_messages(now() - jiff::SignedDuration::from_hours(1), 10).await.unwrap();
+    assert!(
+        waiting.iter().any(|(t, m)| *t == *tenant && m.id == hello),
+        "the visitor message awaits processing"
+    );
+    assert!(!waiting.iter().any(|(_, m)| m.id == reply_id), "operator messages need no processing");
+    store.mark_processed(tenant, &hello).await.unwrap();
+    let waiting =
+        store.unprocessed_messages(now() - jiff::SignedDuration::from_hours(1), 10).await.unwrap();
+    assert!(!waiting.iter().any(|(_, m)| m.id == hello));
+
+    let vars = Variables::from([
+        ("order_id".to_owned(), json!("4521")),
+        ("total".to_owned(), json!(19.5)),
+    ]);
+    store.save_variables(tenant, &first.id, &vars).await.unwrap();
+    assert_eq!(store.get_conversation(tenant, &first.id).await.unwrap().variables, vars);
+    assert_not_found(store.save_variables(other, &first.id, &vars).await);
+
+    let state = ConversationState {
+        status: ConversationStatus::Pending,
+        assigned_to: Some(users[0].id.clone()),
+        assigned_team: None,
+    };
+    store.set_conversation_state(tenant, &first.id, &state).await.unwrap();
+    assert_not_found(store.set_conversation_state(other, &first.id, &state).await);
+    let counts =
+        store.pending_counts(tenant, &[users[0].id.clone(), users[1].id.clone()]).await.unwrap();
+    assert_eq!(counts, vec![(users[0].id.clone(), 1), (users[1].id.clone(), 0)]);
+
+    let second = conversation(tenant, &shop.id);
+    store.create_conversation(&second, "token-3").await.unwrap();
+    let all = store
+        .list_conversations(tenant, &ConversationFilter::default(), &PageRequest::first(1))
+        .await
+        .unwrap();
+    assert_eq!(all.items[0].id, second.id, "newest first");
+    let rest = store
+        .list_conversations(
+            tenant,
+            &ConversationFilter::default(),
+            &PageRequest { after: all.next, limit: 5 },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![first.id.clone()]);
+    let pending =
+        ConversationFilter { status: Some(ConversationStatus::Pending), ..Default::default() };
+    assert_eq!(
+        store
+            .list_conversations(tenant, &pending, &PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let mine =
+        ConversationFilter { assigned_to: Some(Some(users[0].id.clone())), ..Default::default() };
+    assert_eq!(
+        store.list_conversations(tenant, &mine, &PageRequest::default()).await.unwrap().items[0].id,
+        first.id
+    );
+    let unassigned = ConversationFilter {
+        assigned_to: Some(None),
+        widget_id: Some(shop.id.clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_conversations(tenant, &unassigned, &PageRequest::default()).await.unwrap().items
+            [0]
+        .id,
+        second.id
+    );
+    assert!(
+        store
+            .list_conversations(other, &ConversationFilter::default(), &PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    store
+        .append_trace(tenant, &first.id, Some(&hello), "rule_fired", &json!({"rule": "a"}))
+        .await
+        .unwrap();
+    store.append_trace(tenant, &first.id, None, "assigned", &json!({"to": "b"})).await.unwrap();
+    let trace = store.list_trace(tenant, &first.id).await.unwrap();
+    assert_eq!(
+        trace.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["rule_fired", "assigned"]
+    );
+    assert!(trace[0].seq < trace[1].seq);
+    assert_eq!(trace[0].message_id.as_ref(), Some(&hello));
+    assert_eq!(trace[0].data, json!({"rule": "a"}));
+    assert!(store.list_trace(other, &first.id).await.unwrap().is_empty());
+
+    rules(store, tenant, other, &shop.id).await;
+
+    store.delete_widget(tenant, &shop.id).await.unwrap();
+    assert_not_found(store.get_conversation(tenant, &first.id).await);
+}
+
+async fn rules(store: &dyn Store, tenant: &TenantId, other: &TenantId, widget: &WidgetId) {
+    let rule = |name: &str, priority: i32, widget_id: Option<WidgetId>| Rule {
+        id: RuleId::new(),
+        tenant_id: tenant.clone(),
+        name: name.into(),
+        widget_id,
+        priority,
+        enabled: true,
+        definition: RuleDefinition {
+            trigger: Trigger::Keywords { any: vec!["order".into()] },
+            conditions: vec![],
+            match_mode: MatchMode::All,
+            actions: vec![Action::ReplyText { text: "Hi {visitor.name}".into() }],
+            stop: false,
+            suppress_ai_reply: false,
+        },
+        created_at: now(),
+        updated_at: now(),
+    };
+    let late = rule("late", 20, None);
+    let early = rule("early", 10, Some(widget.clone()));
+    let elsewhere = rule("elsewhere", 5, Some(WidgetId::new()));
+    store.create_rule(&late).await.unwrap();
+    store.create_rule(&early).await.unwrap();
+    assert!(matches!(store.create_rule(&elsewhere).await, Err(StoreError::MissingReference)));
+    assert_eq!(store.get_rule(tenant, &early.id).await.unwrap(), early);
+    assert_not_found(store.get_rule(other, &early.id).await);
+    assert_eq!(store.list_rules(tenant).await.unwrap(), vec![early.clone(), late.clone()]);
+    assert!(store.list_rules(other).await.unwrap().is_empty());
+    assert_eq!(store.rules_for_widget(tenant, widget).await.unwrap().len(), 2);
+    assert_eq!(store.rules_for_widget(tenant, &WidgetId::new()).await.unwrap(), vec![late.clone()]);
+    let mut disabled = early.clone();
+    disabled.enabled = false;
+    disabled.updated_at = now();
+    store.update_rule(&disabled).await.unwrap();
+    assert_eq!(store.rules_for_widget(tenant, widget).await.unwrap(), vec![late.clone()]);
+    assert_not_found(
+        store.update_rule(&Rule { tenant_id: other.clone(), ..disabled.clone() }).await,
+    );
+    assert_not_found(store.delete_rule(other, &late.id).await);
+    store.delete_rule(tenant, &late.id).await.unwrap();
+    assert_eq!(store.list_rules(tenant).await.unwrap(), vec![disabled]);
+}
