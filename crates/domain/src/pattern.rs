@@ -22,7 +22,9 @@ pub fn compile_search(pattern: &str, case_insensitive: bool) -> Result<Arc<Regex
 }
 
 fn cached(pattern: &str, anchored: bool, case_insensitive: bool) -> Result<Arc<Regex>, String> {
-    static CACHE: OnceLock<Mutex<HashMap<(String, bool, bool), Arc<Regex>>>> = OnceLock::new();
+    /// Compiled patterns by (source, anchored, case-insensitive).
+    type Cache = Mutex<HashMap<(String, bool, bool), Arc<Regex>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     let key = (pattern.to_owned(), anchored, case_insensitive);
     if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
