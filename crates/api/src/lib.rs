@@ -7,6 +7,7 @@ mod api_keys;
 mod auth;
 mod client_ip;
 mod connections;
+mod conversations;
 mod cookies;
 mod endpoints;
 mod error;
@@ -15,9 +16,13 @@ mod json;
 mod observability;
 mod path;
 mod rate_limit;
+mod rules;
 mod state;
 mod teams;
+mod tenant;
 mod users;
+mod visitor;
+mod widgets;
 
 pub use error::{ApiError, ApiResult};
 pub use state::{ApiConfig, AppState};
@@ -37,6 +42,11 @@ pub fn router(state: AppState) -> Router {
         .merge(teams::router())
         .merge(connections::router())
         .merge(endpoints::router())
+        .merge(widgets::router())
+        .merge(rules::router())
+        .merge(conversations::router())
+        .merge(tenant::router())
+        .merge(visitor::router())
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)
@@ -56,6 +66,7 @@ pub async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.login_limits.forget_idle();
+        state.visitor_limits.forget_idle();
         if let Err(err) = state.store.delete_expired_sessions(jiff::Timestamp::now()).await {
             tracing::warn!(error = %err, "could not delete expired sessions");
         }

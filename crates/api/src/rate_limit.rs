@@ -50,6 +50,42 @@ impl LoginLimits {
     }
 }
 
+/// Limits on the public visitor API, so one client cannot flood a tenant's inbox or backends.
+pub struct VisitorLimits {
+    starts_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    messages_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    messages_per_conversation: DefaultKeyedRateLimiter<sb_domain::ConversationId>,
+}
+
+impl VisitorLimits {
+    pub fn new(starts_per_minute: u32, messages_per_minute: u32) -> Self {
+        Self {
+            starts_per_ip: RateLimiter::keyed(per_minute(starts_per_minute)),
+            messages_per_ip: RateLimiter::keyed(per_minute(messages_per_minute.saturating_mul(4))),
+            messages_per_conversation: RateLimiter::keyed(per_minute(messages_per_minute)),
+        }
+    }
+
+    pub fn check_start(&self, ip: IpAddr) -> Result<(), ApiError> {
+        self.starts_per_ip.check_key(&ip).map_err(rejection)
+    }
+
+    pub fn check_message(
+        &self,
+        ip: IpAddr,
+        conversation: &sb_domain::ConversationId,
+    ) -> Result<(), ApiError> {
+        self.messages_per_ip.check_key(&ip).map_err(rejection)?;
+        self.messages_per_conversation.check_key(conversation).map_err(rejection)
+    }
+
+    pub fn forget_idle(&self) {
+        self.starts_per_ip.retain_recent();
+        self.messages_per_ip.retain_recent();
+        self.messages_per_conversation.retain_recent();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

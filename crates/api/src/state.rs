@@ -7,7 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sb_engine::Engine;
 use sb_store::Store;
 
-use crate::rate_limit::LoginLimits;
+use crate::rate_limit::{LoginLimits, VisitorLimits};
 
 /// The API's share of the server configuration.
 #[derive(Debug, Clone)]
@@ -21,6 +21,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     pub login_attempts_per_minute_per_ip: u32,
     pub login_attempts_per_minute_per_account: u32,
+    pub visitor_conversations_per_minute_per_ip: u32,
+    pub visitor_messages_per_minute_per_conversation: u32,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
 }
@@ -34,6 +36,8 @@ impl Default for ApiConfig {
             max_body_bytes: 1024 * 1024,
             login_attempts_per_minute_per_ip: 20,
             login_attempts_per_minute_per_account: 10,
+            visitor_conversations_per_minute_per_ip: 20,
+            visitor_messages_per_minute_per_conversation: 30,
             trusted_proxies: Vec::new(),
         }
     }
@@ -44,6 +48,7 @@ pub struct Services {
     pub engine: Arc<Engine>,
     pub config: ApiConfig,
     pub login_limits: LoginLimits,
+    pub visitor_limits: VisitorLimits,
     /// Renders `/metrics`; absent when metrics are disabled.
     pub metrics: Option<PrometheusHandle>,
 }
@@ -59,7 +64,11 @@ impl AppState {
             config.login_attempts_per_minute_per_ip,
             config.login_attempts_per_minute_per_account,
         );
-        Self(Arc::new(Services { store, engine, config, login_limits, metrics }))
+        let visitor_limits = VisitorLimits::new(
+            config.visitor_conversations_per_minute_per_ip,
+            config.visitor_messages_per_minute_per_conversation,
+        );
+        Self(Arc::new(Services { store, engine, config, login_limits, visitor_limits, metrics }))
     }
 }
 

@@ -31,7 +31,8 @@ pub use id::{
     RequestId, RuleId, SessionId, TeamId, TenantId, UserId, WidgetId, random_token,
 };
 pub use rule::{
-    Action, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition, Trigger, is_built_in,
+    Action, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition, Trigger,
+    deserialize_conditions, is_built_in,
 };
 pub use team::{Team, TeamName};
 pub use widget::{DEFAULT_COLOR, Widget, WidgetPosition, validate_color, validate_origin};

@@ -25,7 +25,7 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleDefinition {
     pub trigger: Trigger,
-    #[serde(default, deserialize_with = "conditions")]
+    #[serde(default, deserialize_with = "deserialize_conditions")]
     pub conditions: Vec<Condition>,
     #[serde(default, rename = "match")]
     pub match_mode: MatchMode,
@@ -125,7 +125,7 @@ impl<'de> Deserialize<'de> for Condition {
 }
 
 /// `conditions` is a list, or a single condition object.
-fn conditions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Condition>, D::Error> {
+pub fn deserialize_conditions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Condition>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {

@@ -4,10 +4,16 @@
 pub mod accounts;
 mod actor;
 pub mod connections;
+pub mod conversations;
 mod error;
+pub mod events;
+mod identity;
+pub mod rules;
+pub mod widgets;
 
 pub use actor::{Actor, Credential};
 pub use error::EngineError;
+pub use identity::user_hash;
 
 use std::sync::Arc;
 
@@ -20,4 +26,17 @@ pub struct Engine {
     pub store: Arc<dyn Store>,
     pub keyring: Arc<Keyring>,
     pub connector: Arc<Connector>,
+    pub events: Arc<dyn events::EventSink>,
+    workers: conversations::worker::Workers,
+}
+
+impl Engine {
+    pub fn new(
+        store: Arc<dyn Store>,
+        keyring: Arc<Keyring>,
+        connector: Arc<Connector>,
+        events: Arc<dyn events::EventSink>,
+    ) -> Arc<Self> {
+        Arc::new(Self { store, keyring, connector, events, workers: Default::default() })
+    }
 }

@@ -59,6 +59,8 @@ pub struct SecurityConfig {
     pub session_ttl_hours: u64,
     pub login_attempts_per_minute_per_ip: u32,
     pub login_attempts_per_minute_per_account: u32,
+    pub visitor_conversations_per_minute_per_ip: u32,
+    pub visitor_messages_per_minute_per_conversation: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -13,6 +13,7 @@ use anyhow::Context;
 use sb_api::{ApiConfig, AppState};
 use sb_connectors::Connector;
 use sb_engine::Engine;
+use sb_engine::events::NoEvents;
 use sb_net::{HttpClient, SsrfPolicy};
 use sb_secrets::{Keyring, MasterKey, MasterKeySource};
 use sb_store::Store;
@@ -87,7 +88,7 @@ pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
 }
 
 /// Wires the use-case layer: store, keyring and the SSRF-safe outbound client.
-pub fn build_engine(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Engine> {
+pub fn build_engine(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<Engine>> {
     // Loaded before accepting traffic, so a missing or malformed key stops the start.
     let keyring = Arc::new(load_keyring(config)?);
     let allow = config.ssrf_allow()?;
@@ -95,7 +96,7 @@ pub fn build_engine(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<En
         tracing::info!(entries = ?config.security.ssrf_allow, "operator SSRF exceptions in force");
     }
     let http = HttpClient::new(SsrfPolicy::new(allow), config.net_config())?;
-    Ok(Engine { store, keyring, connector: Arc::new(Connector::new(http)) })
+    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), Arc::new(NoEvents)))
 }
 
 /// What `switchboard keys rotate` did.
@@ -147,6 +148,12 @@ fn api_config(config: &Config) -> anyhow::Result<ApiConfig> {
         login_attempts_per_minute_per_account: config
             .security
             .login_attempts_per_minute_per_account,
+        visitor_conversations_per_minute_per_ip: config
+            .security
+            .visitor_conversations_per_minute_per_ip,
+        visitor_messages_per_minute_per_conversation: config
+            .security
+            .visitor_messages_per_minute_per_conversation,
         trusted_proxies: config.trusted_proxies()?,
     })
 }
@@ -159,8 +166,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = open_store(&config, config.database.auto_migrate).await?;
-    let engine = Arc::new(build_engine(&config, store.clone())?);
+    let engine = build_engine(&config, store.clone())?;
     let metrics = config.metrics.enabled.then(telemetry::metrics_handle);
+    let resumed = engine.resume_unprocessed().await?;
+    if resumed > 0 {
+        tracing::info!(
+            messages = resumed,
+            "resuming visitor messages left unhandled by the last run"
+        );
+    }
     let state = AppState::new(engine, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let app = sb_api::router(state);

@@ -68,7 +68,7 @@ impl<D: Db> WidgetStore for SqlStore<D> {
         &self,
         tenant: &TenantId,
         page: &PageRequest,
-    ) -> StoreResult<Page<Widget>> {
+    ) -> StoreResult<Page<StoredWidget>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM widgets WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
@@ -77,11 +77,8 @@ impl<D: Db> WidgetStore for SqlStore<D> {
             .text(page.after.clone().unwrap_or_default())
             .int(page.fetch_limit());
         let rows = self.db.fetch_all(query).await?;
-        let items = rows
-            .iter()
-            .map(|r| widget_from_row(r).map(|w| w.widget))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |w| w.id.to_string()))
+        let items = rows.iter().map(widget_from_row).collect::<StoreResult<Vec<_>>>()?;
+        Ok(page.finish(items, |w| w.widget.id.to_string()))
     }
 
     async fn update_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {

@@ -29,7 +29,7 @@ pub trait WidgetStore: Send + Sync {
         &self,
         tenant: &TenantId,
         page: &PageRequest,
-    ) -> StoreResult<Page<Widget>>;
+    ) -> StoreResult<Page<StoredWidget>>;
     async fn update_widget(
         &self,
         widget: &Widget,

@@ -1,0 +1,190 @@
+//! `/conversations`: the operator side — list, read, reply, assign, close, and the trace.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use sb_domain::{
+    Conversation, ConversationId, ConversationStatus, Message, MessageId, TeamId, TraceEvent,
+    UserId, WidgetId,
+};
+use sb_engine::conversations::AssignTarget;
+use sb_store::ConversationFilter;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::json::{ApiJson, Created, Data, List, Paging};
+use crate::path::PathId;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/conversations", get(list))
+        .route("/conversations/{id}", get(show))
+        .route("/conversations/{id}/messages", get(messages).post(reply))
+        .route("/conversations/{id}/assign", post(assign))
+        .route("/conversations/{id}/close", post(close))
+        .route("/conversations/{id}/reopen", post(reopen))
+        .route("/conversations/{id}/trace", get(trace))
+}
+
+/// A conversation as the API shows it (with `visitor_language` at the top, as the inbox needs).
+pub(crate) fn conversation_json(conversation: &Conversation) -> Value {
+    let mut value = serde_json::to_value(conversation).unwrap_or(Value::Null);
+    value["visitor_language"] = json!(conversation.visitor.language);
+    value
+}
+
+#[derive(Deserialize)]
+struct ListFilter {
+    status: Option<String>,
+    widget_id: Option<String>,
+    /// `me`, `unassigned`, or a user id.
+    assigned: Option<String>,
+}
+
+fn invalid_query(field: &str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message.to_owned())
+        .with_field(field)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Query(filter): Query<ListFilter>,
+    Paging(page): Paging,
+) -> ApiResult<List<Value>> {
+    let status = filter
+        .status
+        .map(|s| {
+            s.parse::<ConversationStatus>()
+                .map_err(|_| invalid_query("status", "must be open, pending or closed"))
+        })
+        .transpose()?;
+    let widget_id = filter
+        .widget_id
+        .map(|w| w.parse::<WidgetId>().map_err(|_| invalid_query("widget_id", "not a widget id")))
+        .transpose()?;
+    let assigned_to = match filter.assigned.as_deref() {
+        None => None,
+        Some("unassigned") => Some(None),
+        Some("me") => Some(Some(
+            actor
+                .user_id
+                .clone()
+                .ok_or_else(|| invalid_query("assigned", "an API key has no \"me\""))?,
+        )),
+        Some(other) => Some(Some(
+            other
+                .parse::<UserId>()
+                .map_err(|_| invalid_query("assigned", "use me, unassigned or a user id"))?,
+        )),
+    };
+    let filter = ConversationFilter { status, widget_id, assigned_to };
+    let page = state.engine.list_conversations(&actor, &filter, &page).await?;
+    Ok(List(sb_store::Page {
+        items: page.items.iter().map(conversation_json).collect(),
+        next: page.next,
+    }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ConversationId>,
+) -> ApiResult<Data<Value>> {
+    Ok(Data(conversation_json(&state.engine.get_conversation(&actor, &id).await?)))
+}
+
+#[derive(Deserialize)]
+struct After {
+    after: Option<String>,
+}
+
+/// Parses `?after=msg_…`; an id that is not a message id cannot be in the conversation.
+pub(crate) fn after_id(after: Option<String>) -> ApiResult<Option<MessageId>> {
+    after
+        .filter(|a| !a.is_empty())
+        .map(|a| a.parse().map_err(|_| invalid_query("after", "not a message id")))
+        .transpose()
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ConversationId>,
+    Query(after): Query<After>,
+) -> ApiResult<List<Message>> {
+    let conversation = state.engine.get_conversation(&actor, &id).await?;
+    let after = after_id(after.after)?;
+    let items = state.engine.messages_after(&conversation, after.as_ref()).await?;
+    Ok(List(sb_store::Page { items, next: None }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextBody {
+    text: String,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ConversationId>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> ApiResult<Created<Message>> {
+    Ok(Created(state.engine.operator_reply(&actor, &id, &body.text).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    user_id: Option<UserId>,
+    team_id: Option<TeamId>,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ConversationId>,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> ApiResult<Data<Value>> {
+    let target = match (body.user_id, body.team_id) {
+        (Some(_), Some(_)) => {
+            return Err(invalid_query("team_id", "assign to a user or to a team, not both"));
+        }
+        (Some(user), None) => AssignTarget::User(user),
+        (None, Some(team)) => AssignTarget::Team(team),
+        (None, None) => AssignTarget::AnyAvailable,
+    };
+    Ok(Data(conversation_json(&state.engine.assign(&actor, &id, target).await?)))
+}
+
+async fn close(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ConversationId>,
+) -> ApiResult<Data<Value>> {
+    Ok(Data(conversation_json(&state.engine.close(&actor, &id).await?)))
+}
+
+async fn reopen(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ConversationId>,
+) -> ApiResult<Data<Value>> {
+    Ok(Data(conversation_json(&state.engine.reopen(&actor, &id).await?)))
+}
+
+async fn trace(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ConversationId>,
+) -> ApiResult<List<TraceEvent>> {
+    Ok(List(sb_store::Page {
+        items: state.engine.conversation_trace(&actor, &id).await?,
+        next: None,
+    }))
+}

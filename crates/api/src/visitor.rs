@@ -1,0 +1,235 @@
+//! The visitor API the widget uses: no tenant credentials; a visitor token opens exactly one
+//! conversation. Browsers are held to the widget's allowed origins.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use sb_domain::{Conversation, ConversationId, Message, Widget, WidgetId};
+use sb_engine::conversations::VisitorStart;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::client_ip::ClientIp;
+use crate::conversations::after_id;
+use crate::error::{ApiError, ApiResult};
+use crate::json::{ApiJson, Created, Data, List, parse_json};
+use crate::path::PathId;
+use crate::state::AppState;
+
+/// Longest a caller may wait for replies (`?wait_ms=`).
+const MAX_WAIT_MS: u64 = 30_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/widget/{id}/config", get(config))
+        .route("/widget/{id}/conversations", post(start))
+        .route("/widget/conversations/{id}", get(show))
+        .route("/widget/conversations/{id}/messages", get(messages).post(send))
+        .layer(axum::middleware::from_fn(cors))
+}
+
+/// Lets the widget's page call this API from another origin. Whether that origin may is
+/// decided per widget by the handlers (403 `origin_not_allowed`).
+async fn cors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let mut response = if req.method() == Method::OPTIONS {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(req).await
+    };
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS".parse().unwrap());
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "authorization, content-type".parse().unwrap(),
+        );
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, "600".parse().unwrap());
+        headers.append(header::VARY, "Origin".parse().unwrap());
+    }
+    response
+}
+
+fn check_origin(widget: &Widget, headers: &HeaderMap) -> ApiResult<()> {
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        Some(origin) if !widget.allows_origin(origin) => Err(ApiError::forbidden(
+            "origin_not_allowed",
+            "this widget may not be used from this site; add the site to the widget's allowed origins",
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn config(
+    State(state): State<AppState>,
+    PathId(id): PathId<WidgetId>,
+    headers: HeaderMap,
+) -> ApiResult<Data<serde_json::Value>> {
+    let widget = state.engine.visitor_widget(&id).await?.widget;
+    check_origin(&widget, &headers)?;
+    Ok(Data(json!({
+        "id": widget.id,
+        "name": widget.name,
+        "greeting": widget.greeting,
+        "primary_color": widget.primary_color,
+        "position": widget.position,
+        "ai_enabled": widget.ai_enabled,
+    })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VisitorBody {
+    name: Option<String>,
+    email: Option<String>,
+    language: Option<String>,
+    user_id: Option<String>,
+    user_hash: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    #[serde(default)]
+    visitor: Option<VisitorBody>,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    PathId(id): PathId<WidgetId>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Created<serde_json::Value>> {
+    let widget = state.engine.visitor_widget(&id).await?;
+    check_origin(&widget.widget, &headers)?;
+    state.visitor_limits.check_start(ip)?;
+    // The body is optional: an anonymous visitor may start with nothing to say about themselves.
+    let body: StartBody = if body.iter().all(u8::is_ascii_whitespace) {
+        StartBody::default()
+    } else {
+        parse_json(&body)?
+    };
+    let visitor = body.visitor.unwrap_or_default();
+    let input = VisitorStart {
+        name: visitor.name,
+        email: visitor.email,
+        language: visitor.language,
+        user_id: visitor.user_id,
+        user_hash: visitor.user_hash,
+    };
+    let started = state.engine.start_conversation(&widget, input).await?;
+    Ok(Created(json!({
+        "conversation_id": started.conversation.id,
+        "visitor_token": started.visitor_token,
+        "verified": started.conversation.visitor.verified,
+    })))
+}
+
+/// The visitor's conversation, from `Authorization: Bearer sbv_…` and the id in the path.
+struct VisitorConversation(Conversation);
+
+impl FromRequestParts<AppState> for VisitorConversation {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let PathId(id) = PathId::<ConversationId>::from_request_parts(parts, state).await?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or_else(|| {
+                ApiError::unauthenticated("send the visitor token as Authorization: Bearer sbv_…")
+            })?;
+        let conversation = state
+            .engine
+            .visitor_conversation(token.trim())
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("the visitor token is not valid"))?;
+        // A token opens its own conversation only; anything else does not exist for it.
+        if conversation.id != id {
+            return Err(ApiError::not_found("conversation"));
+        }
+        let widget =
+            state.store.get_widget(&conversation.tenant_id, &conversation.widget_id).await?.widget;
+        check_origin(&widget, &parts.headers)?;
+        Ok(VisitorConversation(conversation))
+    }
+}
+
+async fn show(VisitorConversation(conversation): VisitorConversation) -> Data<serde_json::Value> {
+    Data(json!({
+        "id": conversation.id,
+        "status": conversation.status,
+        "assigned": conversation.assigned_to.is_some(),
+        "visitor": conversation.visitor,
+    }))
+}
+
+#[derive(Deserialize)]
+struct After {
+    after: Option<String>,
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    VisitorConversation(conversation): VisitorConversation,
+    Query(after): Query<After>,
+) -> ApiResult<List<Message>> {
+    let after = after_id(after.after)?;
+    let items = state.engine.messages_after(&conversation, after.as_ref()).await?;
+    Ok(List(sb_store::Page { items, next: None }))
+}
+
+#[derive(Deserialize)]
+struct Wait {
+    wait_ms: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextBody {
+    text: String,
+}
+
+fn wait_duration(raw: Option<String>) -> ApiResult<Option<Duration>> {
+    raw.map(|raw| {
+        raw.parse::<u64>()
+            .ok()
+            .filter(|ms| *ms <= MAX_WAIT_MS)
+            .map(Duration::from_millis)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_field",
+                    format!("wait_ms must be from 0 to {MAX_WAIT_MS}"),
+                )
+                .with_field("wait_ms")
+            })
+    })
+    .transpose()
+}
+
+async fn send(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    VisitorConversation(conversation): VisitorConversation,
+    Query(wait): Query<Wait>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> ApiResult<Response> {
+    let wait = wait_duration(wait.wait_ms)?;
+    state.visitor_limits.check_message(ip, &conversation.id)?;
+    let posted = state.engine.post_visitor_message(&conversation, &body.text, wait).await?;
+    if wait.is_none() {
+        return Ok((StatusCode::ACCEPTED, Data(posted.message)).into_response());
+    }
+    let status = if posted.finished { StatusCode::OK } else { StatusCode::ACCEPTED };
+    Ok((status, Data(json!({ "message": posted.message, "replies": posted.replies, "finished": posted.finished }))).into_response())
+}

@@ -1,0 +1,298 @@
+//! Running a rule's actions against one message.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use sb_connectors::{CallError, CallTarget};
+use sb_domain::template::Template;
+use sb_domain::{Action, Author, EndpointId, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES};
+use sb_store::StoreError;
+use serde_json::{Value, json};
+
+use super::process::Run;
+use super::routing::AssignTarget;
+use super::trace::{TraceSink, shorten};
+use crate::{Engine, EngineError};
+
+type Step<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send + 'a>>;
+
+/// What visitors are told when a person takes over.
+const HANDOVER_MESSAGE: &str =
+    "You're being connected with a member of our team. They will reply here shortly.";
+
+impl Engine {
+    async fn note(&self, run: &Run<'_>, kind: &str, data: Value) {
+        self.trace(&run.tenant.id, &run.conversation.id, Some(&run.message.id), kind, data).await;
+    }
+
+    /// Runs `actions` in order. Boxed because `on_error` branches recurse (at most two levels,
+    /// which rule validation enforces).
+    pub(crate) fn run_actions<'a>(
+        &'a self,
+        run: &'a mut Run<'_>,
+        actions: &'a [Action],
+    ) -> Step<'a> {
+        Box::pin(async move {
+            for action in actions {
+                match action {
+                    Action::SetVariable { name, value, from_regex, from_ai } => {
+                        let found = match (value, from_regex, from_ai) {
+                            (Some(Value::String(text)), _, _) => {
+                                Some(render_value(text, &run.vars))
+                            }
+                            (Some(literal), _, _) => Some(literal.clone()),
+                            (_, Some(from), _) => {
+                                sb_rules::capture(from, &run.message.text).map(Value::String)
+                            }
+                            (_, _, Some(what)) => {
+                                self.note(
+                                    run,
+                                    "ai_off",
+                                    json!({"action": "SET_VARIABLE", "name": name, "wanted": what}),
+                                )
+                                .await;
+                                None
+                            }
+                            _ => None,
+                        };
+                        match found {
+                            Some(value) => self.set_variable(run, name, value, "rule").await,
+                            None => {
+                                self.note(
+                                    run,
+                                    "variable_not_set",
+                                    json!({"name": name, "reason": "nothing matched"}),
+                                )
+                                .await
+                            }
+                        }
+                    }
+                    Action::CallApi { endpoint_id, on_error } => {
+                        if let Err(err) = self.call_api(run, endpoint_id).await
+                            && !on_error.is_empty()
+                        {
+                            self.note(
+                                run,
+                                "on_error",
+                                json!({"endpoint_id": endpoint_id, "code": err.code}),
+                            )
+                            .await;
+                            self.run_actions(run, on_error).await?;
+                        }
+                    }
+                    Action::ReplyText { text } => {
+                        let (reply, missing) = Template::parse("text", text)
+                            .map(|t| t.render_text(&run.vars))
+                            .unwrap_or_else(|_| (text.clone(), vec![]));
+                        if !missing.is_empty() {
+                            self.note(run, "reply_missing_variables", json!({"missing": missing}))
+                                .await;
+                        }
+                        self.reply(run, &reply).await?;
+                    }
+                    Action::ReplyAi { instructions, fallback } => {
+                        self.reply_ai(run, instructions.as_deref(), fallback.as_deref()).await?;
+                    }
+                    Action::AssignToOperator { user_id, team_id, note } => {
+                        let target = match (user_id, team_id) {
+                            (Some(user), _) => AssignTarget::User(user.clone()),
+                            (_, Some(team)) => AssignTarget::Team(team.clone()),
+                            _ => AssignTarget::AnyAvailable,
+                        };
+                        self.hand_over(run, target, note.as_deref()).await?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets a session variable within the size limits; records the change in the trace.
+    pub(crate) async fn set_variable(
+        &self,
+        run: &mut Run<'_>,
+        name: &str,
+        value: Value,
+        source: &str,
+    ) {
+        let size = value.to_string().len();
+        if size > MAX_VARIABLE_BYTES {
+            self.note(
+                run,
+                "variable_too_large",
+                json!({"name": name, "bytes": size, "limit": MAX_VARIABLE_BYTES}),
+            )
+            .await;
+            return;
+        }
+        let total: usize = run
+            .vars
+            .iter()
+            .filter(|(k, _)| k.as_str() != name)
+            .map(|(k, v)| k.len() + v.to_string().len())
+            .sum();
+        if total + size > MAX_VARIABLES_BYTES {
+            self.note(run, "variables_full", json!({"name": name, "limit": MAX_VARIABLES_BYTES}))
+                .await;
+            return;
+        }
+        if run.vars.get(name) != Some(&value) {
+            run.changed.insert(name.to_owned());
+        }
+        self.note(
+            run,
+            "variable_set",
+            json!({"name": name, "value": shorten(&value), "source": source}),
+        )
+        .await;
+        run.vars.insert(name.to_owned(), value);
+    }
+
+    /// Calls an endpoint of the tenant's with the session variables and maps the answer in.
+    /// On failure `api.<endpoint>.error` holds the error code, for templates and the AI.
+    async fn call_api(&self, run: &mut Run<'_>, endpoint_id: &EndpointId) -> Result<(), CallError> {
+        let tenant = run.tenant.id.clone();
+        let endpoint = match self.store.get_endpoint(&tenant, endpoint_id).await {
+            Ok(endpoint) => endpoint,
+            Err(err) => {
+                let error =
+                    CallError::new("endpoint_not_found", format!("endpoint {endpoint_id}: {err}"));
+                self.note(
+                    run,
+                    "api_call",
+                    json!({"endpoint_id": endpoint_id, "ok": false, "error": error}),
+                )
+                .await;
+                return Err(error);
+            }
+        };
+        let error_var = format!("api.{}.error", endpoint.name);
+        let result = if endpoint.requires_verified_visitor && !run.conversation.visitor.verified {
+            let error = CallError::new(
+                "visitor_not_verified",
+                "this endpoint answers only visitors whose identity the site signed",
+            );
+            self.note(run, "api_call", json!({"endpoint_id": endpoint.id, "endpoint": endpoint.name, "ok": false, "error": error})).await;
+            Err(error)
+        } else {
+            self.execute_for(run, &endpoint).await
+        };
+        match result {
+            Ok(mapped) => {
+                run.vars.remove(&error_var);
+                for (name, value) in mapped {
+                    self.set_variable(run, &name, value, &endpoint.name).await;
+                }
+                Ok(())
+            }
+            Err(error) => {
+                self.set_variable(run, &error_var, json!(error.code), &endpoint.name).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn execute_for(
+        &self,
+        run: &Run<'_>,
+        endpoint: &sb_domain::Endpoint,
+    ) -> Result<std::collections::BTreeMap<String, Value>, CallError> {
+        let tenant = &run.tenant.id;
+        let stored = self
+            .store
+            .get_connection(tenant, &endpoint.connection_id)
+            .await
+            .map_err(|err| CallError::new("connection_not_found", err.to_string()))?;
+        let secrets = self
+            .open_secrets(&stored)
+            .map_err(|err| CallError::new("credentials_unavailable", err.to_string()))?;
+        let sink = TraceSink {
+            engine: self,
+            tenant,
+            conversation: &run.conversation.id,
+            message: Some(&run.message.id),
+        };
+        let target = CallTarget { connection: &stored.connection, secrets: &secrets };
+        let outcome = self.connector.execute(target, endpoint, &run.vars, &sink).await;
+        match outcome.error {
+            None => Ok(outcome.mapped),
+            Some(error) => Err(error),
+        }
+    }
+
+    pub(crate) async fn reply(&self, run: &mut Run<'_>, text: &str) -> Result<(), EngineError> {
+        let text = text.trim();
+        if text.is_empty() {
+            self.note(run, "reply_empty", json!({})).await;
+            return Ok(());
+        }
+        let message = self.post_message(&run.conversation, Author::Bot, None, text).await?;
+        self.note(run, "reply", json!({"message_id": message.id, "text": shorten(&json!(text))}))
+            .await;
+        run.replied = true;
+        Ok(())
+    }
+
+    /// The AI's answer; with AI off, the fallback text (if the rule has one).
+    pub(crate) async fn reply_ai(
+        &self,
+        run: &mut Run<'_>,
+        _instructions: Option<&str>,
+        fallback: Option<&str>,
+    ) -> Result<(), EngineError> {
+        self.note(
+            run,
+            "ai_off",
+            json!({"action": "REPLY_AI", "reason": "no AI provider is configured"}),
+        )
+        .await;
+        if let Some(fallback) = fallback {
+            let text = Template::parse("fallback", fallback)
+                .map(|t| t.render_text(&run.vars).0)
+                .unwrap_or_else(|_| fallback.to_owned());
+            self.reply(run, &text).await?;
+        }
+        Ok(())
+    }
+
+    async fn hand_over(
+        &self,
+        run: &mut Run<'_>,
+        target: AssignTarget,
+        note: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let state = match self.route(&run.conversation, &target).await {
+            Ok(state) => state,
+            Err(EngineError::Store(StoreError::NotFound)) => {
+                self.note(
+                    run,
+                    "assign_failed",
+                    json!({"reason": "the operator or team no longer exists"}),
+                )
+                .await;
+                return Ok(());
+            }
+            Err(other) => return Err(other),
+        };
+        let mut conversation = run.conversation.clone();
+        self.set_state(&mut conversation, state).await?;
+        run.conversation = conversation;
+        run.handed_over = true;
+        let data = json!({"to": run.conversation.assigned_to, "team": run.conversation.assigned_team, "note": note});
+        self.note(run, "assigned", data).await;
+        self.post_message(&run.conversation, Author::System, None, HANDOVER_MESSAGE).await?;
+        Ok(())
+    }
+}
+
+/// A template that is exactly one `{variable}` copies that variable's JSON value (a number stays
+/// a number); anything else renders to text.
+fn render_value(text: &str, vars: &sb_domain::template::Variables) -> Value {
+    match Template::parse("value", text) {
+        Ok(template) => match template.sole_variable().and_then(|name| vars.get(name)) {
+            Some(value) => value.clone(),
+            None => Value::String(template.render_text(vars).0),
+        },
+        Err(_) => Value::String(text.to_owned()),
+    }
+}

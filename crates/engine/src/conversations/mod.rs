@@ -1,0 +1,419 @@
+//! Conversations: visitors starting them and writing, operators answering, and the engine
+//! turning each visitor message into actions (in `process`).
+
+mod actions;
+mod process;
+mod routing;
+mod trace;
+pub(crate) mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sb_domain::template::Variables;
+use sb_domain::{
+    Author, Conversation, ConversationId, ConversationStatus, Email, MAX_MESSAGE_CHARS, Message,
+    MessageId, Role, Timestamp, TraceEvent, ValidationError, Visitor, random_token,
+};
+use sb_secrets::sha256_hex;
+use sb_store::{
+    ConversationFilter, ConversationState, NewMessage, Page, PageRequest, StoredWidget,
+};
+
+pub use process::VISITOR_MESSAGES as VISITOR_MESSAGES_VARIABLE;
+pub use routing::AssignTarget;
+use worker::Job;
+
+use crate::events::ConversationEvent;
+use crate::{Actor, Engine, EngineError, identity};
+
+/// Visitor tokens look like `sbv_…` and open exactly one conversation.
+pub const VISITOR_TOKEN_PREFIX: &str = "sbv_";
+
+/// What a visitor (or the tenant's page on their behalf) says about themselves.
+#[derive(Debug, Default, Clone)]
+pub struct VisitorStart {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub language: Option<String>,
+    pub user_id: Option<String>,
+    /// Hex HMAC-SHA256 of `user_id` (or else `email`) under the widget's identity secret.
+    pub user_hash: Option<String>,
+}
+
+pub struct Started {
+    pub conversation: Conversation,
+    pub visitor_token: String,
+}
+
+/// A posted visitor message and, when the caller waited, the replies to it.
+pub struct Posted {
+    pub message: Message,
+    pub replies: Vec<Message>,
+    /// Whether the engine finished with the message within the wait.
+    pub finished: bool,
+}
+
+fn optional_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
+    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    if value.as_ref().is_some_and(|v| v.chars().count() > max || v.chars().any(char::is_control)) {
+        return Err(ValidationError::new(
+            format!("visitor.{field}"),
+            "invalid_field",
+            format!("must be at most {max} characters on one line"),
+        ));
+    }
+    Ok(value)
+}
+
+fn language_tag(value: Option<String>) -> Result<Option<String>, ValidationError> {
+    let value = optional_text("language", value, 35)?;
+    if value.as_ref().is_some_and(|tag| !tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        return Err(ValidationError::new(
+            "visitor.language",
+            "invalid_language",
+            "use a language tag such as de or pt-BR",
+        ));
+    }
+    Ok(value.map(|tag| tag.to_ascii_lowercase()))
+}
+
+pub(crate) fn message_text(text: &str) -> Result<String, ValidationError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ValidationError::new("text", "required", "must not be empty"));
+    }
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(ValidationError::new(
+            "text",
+            "too_long",
+            format!("must be at most {MAX_MESSAGE_CHARS} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+impl Engine {
+    /// The widget a visitor addresses; inactive widgets are not found.
+    pub async fn visitor_widget(
+        &self,
+        id: &sb_domain::WidgetId,
+    ) -> Result<StoredWidget, EngineError> {
+        match self.store.find_widget(id).await? {
+            Some(stored) if stored.widget.active => Ok(stored),
+            _ => Err(sb_store::StoreError::NotFound.into()),
+        }
+    }
+
+    /// Starts a conversation. The visitor is verified only by a valid `user_hash`.
+    pub async fn start_conversation(
+        &self,
+        widget: &StoredWidget,
+        input: VisitorStart,
+    ) -> Result<Started, EngineError> {
+        let email = optional_text("email", input.email, 254)?
+            .map(|e| Email::parse(&e).map(|e| e.to_string()).map_err(|err| err.within("visitor")))
+            .transpose()?;
+        let mut visitor = Visitor {
+            name: optional_text("name", input.name, 100)?,
+            email,
+            language: language_tag(input.language)?,
+            user_id: optional_text("user_id", input.user_id, 200)?,
+            verified: false,
+        };
+        if let (Some(hash), Some(secret)) = (input.user_hash, self.identity_secret(widget)?) {
+            let signed = visitor.user_id.clone().or_else(|| visitor.email.clone());
+            match signed {
+                Some(value) if identity::verify(secret.expose(), &value, &hash) => {
+                    visitor.verified = true
+                }
+                _ => {
+                    return Err(ValidationError::new(
+                        "visitor.user_hash",
+                        "invalid_user_hash",
+                        "the signature does not match user_id (or email)",
+                    )
+                    .into());
+                }
+            }
+        }
+        let token = format!("{VISITOR_TOKEN_PREFIX}{}", random_token(32));
+        let now = Timestamp::now();
+        let conversation = Conversation {
+            id: ConversationId::new(),
+            tenant_id: widget.widget.tenant_id.clone(),
+            widget_id: widget.widget.id.clone(),
+            status: ConversationStatus::Open,
+            assigned_to: None,
+            assigned_team: None,
+            visitor,
+            variables: Variables::new(),
+            created_at: now,
+            updated_at: now,
+            last_message_at: None,
+        };
+        self.store.create_conversation(&conversation, &sha256_hex(&token)).await?;
+        self.events.publish(ConversationEvent::ConversationCreated {
+            tenant_id: conversation.tenant_id.clone(),
+            conversation_id: conversation.id.clone(),
+            widget_id: conversation.widget_id.clone(),
+        });
+        Ok(Started { conversation, visitor_token: token })
+    }
+
+    /// The conversation a visitor token opens.
+    pub async fn visitor_conversation(
+        &self,
+        token: &str,
+    ) -> Result<Option<Conversation>, EngineError> {
+        if !token.starts_with(VISITOR_TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        Ok(self.store.find_conversation_by_token(&sha256_hex(token)).await?)
+    }
+
+    /// Stores a message and announces it.
+    pub(crate) async fn post_message(
+        &self,
+        conversation: &Conversation,
+        author: Author,
+        user: Option<&sb_domain::UserId>,
+        text: &str,
+    ) -> Result<Message, EngineError> {
+        let id = MessageId::new();
+        let message = self
+            .store
+            .append_message(
+                &conversation.tenant_id,
+                NewMessage {
+                    id: &id,
+                    conversation_id: &conversation.id,
+                    author,
+                    author_user_id: user,
+                    text,
+                    created_at: Timestamp::now(),
+                },
+            )
+            .await?;
+        self.events.publish(ConversationEvent::MessageCreated {
+            tenant_id: conversation.tenant_id.clone(),
+            conversation_id: conversation.id.clone(),
+            message: message.clone(),
+        });
+        Ok(message)
+    }
+
+    /// Saves and announces who owns a conversation now.
+    pub(crate) async fn set_state(
+        &self,
+        conversation: &mut Conversation,
+        state: ConversationState,
+    ) -> Result<(), EngineError> {
+        self.store
+            .set_conversation_state(&conversation.tenant_id, &conversation.id, &state)
+            .await?;
+        conversation.status = state.status;
+        conversation.assigned_to = state.assigned_to.clone();
+        conversation.assigned_team = state.assigned_team.clone();
+        self.events.publish(ConversationEvent::ConversationUpdated {
+            tenant_id: conversation.tenant_id.clone(),
+            conversation_id: conversation.id.clone(),
+            status: state.status,
+            assigned_to: state.assigned_to,
+            assigned_team: state.assigned_team,
+        });
+        Ok(())
+    }
+
+    /// Stores a visitor's message (it is safe once this returns) and queues it for the engine.
+    /// With `wait`, also waits up to that long for the replies.
+    pub async fn post_visitor_message(
+        self: &Arc<Self>,
+        conversation: &Conversation,
+        text: &str,
+        wait: Option<Duration>,
+    ) -> Result<Posted, EngineError> {
+        let text = message_text(text)?;
+        let message = self.post_message(conversation, Author::Visitor, None, &text).await?;
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let job = Job {
+            tenant: conversation.tenant_id.clone(),
+            message: message.clone(),
+            done: Some(done),
+        };
+        self.workers.enqueue(self, job);
+        let Some(wait) = wait else {
+            return Ok(Posted { message, replies: Vec::new(), finished: false });
+        };
+        let finished = tokio::time::timeout(wait, finished).await.is_ok_and(|r| r.is_ok());
+        let replies = self
+            .store
+            .list_messages(&conversation.tenant_id, &conversation.id, message.seq, 200)
+            .await?
+            .into_iter()
+            .filter(|m| m.author != Author::Visitor)
+            .collect();
+        Ok(Posted { message, replies, finished })
+    }
+
+    /// Messages after `after` (a message id of this conversation), oldest first.
+    pub async fn messages_after(
+        &self,
+        conversation: &Conversation,
+        after: Option<&MessageId>,
+    ) -> Result<Vec<Message>, EngineError> {
+        let after_seq = match after {
+            Some(id) => {
+                let message = self.store.get_message(&conversation.tenant_id, id).await?;
+                if message.conversation_id != conversation.id {
+                    return Err(sb_store::StoreError::NotFound.into());
+                }
+                message.seq
+            }
+            None => 0,
+        };
+        Ok(self
+            .store
+            .list_messages(&conversation.tenant_id, &conversation.id, after_seq, 500)
+            .await?)
+    }
+
+    /// Picks up visitor messages that were accepted but not handled before a restart.
+    pub async fn resume_unprocessed(self: &Arc<Self>) -> Result<usize, EngineError> {
+        let since = Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        let waiting = self.store.unprocessed_messages(since, 10_000).await?;
+        let count = waiting.len();
+        for (tenant, message) in waiting {
+            self.workers.enqueue(self, Job { tenant, message, done: None });
+        }
+        Ok(count)
+    }
+
+    // ---- the operator side ----
+
+    pub async fn list_conversations(
+        &self,
+        actor: &Actor,
+        filter: &ConversationFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>, EngineError> {
+        Ok(self.store.list_conversations(&actor.tenant_id, filter, page).await?)
+    }
+
+    pub async fn get_conversation(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+    ) -> Result<Conversation, EngineError> {
+        Ok(self.store.get_conversation(&actor.tenant_id, id).await?)
+    }
+
+    pub async fn conversation_trace(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+    ) -> Result<Vec<TraceEvent>, EngineError> {
+        self.store.get_conversation(&actor.tenant_id, id).await?;
+        Ok(self.store.list_trace(&actor.tenant_id, id).await?)
+    }
+
+    /// An operator's reply. Answering a conversation the bot had takes it over.
+    pub async fn operator_reply(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+        text: &str,
+    ) -> Result<Message, EngineError> {
+        actor.require(Role::Operator)?;
+        let text = message_text(text)?;
+        let mut conversation = self.store.get_conversation(&actor.tenant_id, id).await?;
+        if conversation.status != ConversationStatus::Pending || conversation.assigned_to.is_none()
+        {
+            let state = ConversationState {
+                status: ConversationStatus::Pending,
+                assigned_to: conversation.assigned_to.clone().or_else(|| actor.user_id.clone()),
+                assigned_team: conversation.assigned_team.clone(),
+            };
+            self.set_state(&mut conversation, state).await?;
+        }
+        self.post_message(&conversation, Author::Operator, actor.user_id.as_ref(), &text).await
+    }
+
+    pub async fn assign(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+        target: AssignTarget,
+    ) -> Result<Conversation, EngineError> {
+        actor.require(Role::Operator)?;
+        let mut conversation = self.store.get_conversation(&actor.tenant_id, id).await?;
+        let state = self.route(&conversation, &target).await.map_err(|err| match err {
+            EngineError::Store(sb_store::StoreError::NotFound) => {
+                let (field, what) = if matches!(target, AssignTarget::Team(_)) {
+                    ("team_id", "team")
+                } else {
+                    ("user_id", "user")
+                };
+                ValidationError::new(
+                    field,
+                    "unknown_reference",
+                    format!("no such {what} in this account"),
+                )
+                .into()
+            }
+            other => other,
+        })?;
+        self.set_state(&mut conversation, state).await?;
+        self.trace(&actor.tenant_id, id, None, "assigned", serde_json::json!({"by": actor.user_id, "to": conversation.assigned_to, "team": conversation.assigned_team})).await;
+        Ok(conversation)
+    }
+
+    pub async fn close(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+    ) -> Result<Conversation, EngineError> {
+        actor.require(Role::Operator)?;
+        let mut conversation = self.store.get_conversation(&actor.tenant_id, id).await?;
+        if conversation.status != ConversationStatus::Closed {
+            let state = ConversationState {
+                status: ConversationStatus::Closed,
+                assigned_to: conversation.assigned_to.clone(),
+                assigned_team: conversation.assigned_team.clone(),
+            };
+            self.set_state(&mut conversation, state).await?;
+            self.post_message(&conversation, Author::System, None, "This conversation was closed.")
+                .await?;
+        }
+        Ok(conversation)
+    }
+
+    /// Reopens a closed conversation: back to its operator if it had one, else to the bot.
+    pub async fn reopen(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+    ) -> Result<Conversation, EngineError> {
+        actor.require(Role::Operator)?;
+        let mut conversation = self.store.get_conversation(&actor.tenant_id, id).await?;
+        if conversation.status == ConversationStatus::Closed {
+            let status = if conversation.assigned_to.is_some() {
+                ConversationStatus::Pending
+            } else {
+                ConversationStatus::Open
+            };
+            let state = ConversationState {
+                status,
+                assigned_to: conversation.assigned_to.clone(),
+                assigned_team: conversation.assigned_team.clone(),
+            };
+            self.set_state(&mut conversation, state).await?;
+        }
+        Ok(conversation)
+    }
+}

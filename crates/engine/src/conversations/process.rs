@@ -1,0 +1,239 @@
+//! What the engine does with one visitor message: build the variables, walk the rules in
+//! priority order, run the actions of those that fire, let the AI answer when nothing else did,
+//! and save what changed.
+
+use std::collections::BTreeSet;
+
+use jiff::tz::TimeZone;
+use sb_domain::template::Variables;
+use sb_domain::{
+    Conversation, ConversationStatus, Message, Rule, Tenant, TenantId, Trigger, Widget, is_built_in,
+};
+use sb_rules::Situation;
+use sb_store::{ConversationState, StoreError};
+use serde_json::{Value, json};
+
+use crate::{Engine, EngineError};
+
+/// Counts the visitor's messages; kept with the session variables, read-only for rules.
+pub const VISITOR_MESSAGES: &str = "conversation.visitor_messages";
+
+/// The state of one message's evaluation.
+pub(crate) struct Run<'a> {
+    pub tenant: &'a Tenant,
+    pub conversation: Conversation,
+    pub message: &'a Message,
+    pub vars: Variables,
+    /// Variables set or changed while handling this message.
+    pub changed: BTreeSet<String>,
+    pub replied: bool,
+    /// An operator (or the queue) owns the conversation now: the bot stops.
+    pub handed_over: bool,
+}
+
+/// The variables Switchboard provides, recomputed for every message.
+pub(crate) fn built_ins(
+    tenant: &Tenant,
+    widget: &Widget,
+    conversation: &Conversation,
+    message: &Message,
+) -> Variables {
+    let visitor = &conversation.visitor;
+    let zone = TimeZone::get(&tenant.time_zone).unwrap_or(TimeZone::UTC);
+    let now = jiff::Timestamp::now().to_zoned(zone);
+    let mut vars = Variables::new();
+    let mut put = |name: &str, value: Value| {
+        if !value.is_null() {
+            vars.insert(name.to_owned(), value);
+        }
+    };
+    put("visitor.name", json!(visitor.name));
+    put("visitor.email", json!(visitor.email));
+    put("visitor.language", json!(visitor.language));
+    put("visitor.user_id", json!(visitor.user_id));
+    put("visitor.verified", json!(visitor.verified));
+    put("conversation.id", json!(conversation.id));
+    put("conversation.status", json!(conversation.status.as_str()));
+    put("widget.id", json!(widget.id));
+    put("widget.name", json!(widget.name));
+    put("message.id", json!(message.id));
+    put("message.text", json!(message.text));
+    put("now.datetime", json!(now.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()));
+    put("now.date", json!(now.strftime("%Y-%m-%d").to_string()));
+    put("now.time", json!(now.strftime("%H:%M").to_string()));
+    put("now.weekday", json!(now.strftime("%A").to_string().to_lowercase()));
+    put("now.hour", json!(now.hour()));
+    put("now.time_zone", json!(tenant.time_zone));
+    vars
+}
+
+/// The variables worth keeping: everything rules and APIs set, without the recomputed built-ins.
+fn persistent(vars: &Variables) -> Variables {
+    vars.iter()
+        .filter(|(name, _)| !is_built_in(name) || name.as_str() == VISITOR_MESSAGES)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+impl Engine {
+    /// Handles one queued visitor message; failures are traced and logged, never propagated.
+    pub(crate) async fn handle(&self, tenant: &TenantId, message: &Message) {
+        match self.process(tenant, message).await {
+            Ok(()) => {}
+            Err(EngineError::Store(StoreError::Unavailable(why))) => {
+                // Left unprocessed: picked up again on the next start.
+                tracing::warn!(conversation = %message.conversation_id, error = %why, "database unavailable; message left for later");
+                return;
+            }
+            Err(err) => {
+                tracing::error!(conversation = %message.conversation_id, error = %err, "handling a visitor message failed");
+                self.trace(
+                    tenant,
+                    &message.conversation_id,
+                    Some(&message.id),
+                    "error",
+                    json!({"message": err.to_string()}),
+                )
+                .await;
+            }
+        }
+        if let Err(err) = self.store.mark_processed(tenant, &message.id).await {
+            tracing::warn!(message = %message.id, error = %err, "could not mark a message handled");
+        }
+    }
+
+    async fn process(&self, tenant_id: &TenantId, message: &Message) -> Result<(), EngineError> {
+        let mut conversation =
+            self.store.get_conversation(tenant_id, &message.conversation_id).await?;
+        match conversation.status {
+            ConversationStatus::Pending => {
+                let data = json!({"reason": "an operator owns the conversation"});
+                self.trace(tenant_id, &conversation.id, Some(&message.id), "bot_skipped", data)
+                    .await;
+                return Ok(());
+            }
+            ConversationStatus::Closed => {
+                // The visitor wrote again: the conversation is live, and the bot's again.
+                let state = ConversationState {
+                    status: ConversationStatus::Open,
+                    assigned_to: None,
+                    assigned_team: None,
+                };
+                self.set_state(&mut conversation, state).await?;
+                self.trace(
+                    tenant_id,
+                    &conversation.id,
+                    Some(&message.id),
+                    "reopened",
+                    json!({"by": "visitor"}),
+                )
+                .await;
+            }
+            ConversationStatus::Open => {}
+        }
+        let tenant = self.store.get_tenant(tenant_id).await?;
+        let widget = self.store.get_widget(tenant_id, &conversation.widget_id).await?.widget;
+        let rules = self.store.rules_for_widget(tenant_id, &conversation.widget_id).await?;
+
+        let seen =
+            conversation.variables.get(VISITOR_MESSAGES).and_then(Value::as_u64).unwrap_or(0);
+        let mut vars = conversation.variables.clone();
+        vars.extend(built_ins(&tenant, &widget, &conversation, message));
+        vars.insert(VISITOR_MESSAGES.into(), json!(seen + 1));
+        let mut run = Run {
+            tenant: &tenant,
+            conversation,
+            message,
+            vars,
+            changed: BTreeSet::new(),
+            replied: false,
+            handed_over: false,
+        };
+        let suppress_ai = self.evaluate(&mut run, &rules, seen == 0).await?;
+
+        if widget.ai_enabled && !run.replied && !run.handed_over && !suppress_ai {
+            self.reply_ai(&mut run, None, None).await?;
+        }
+        let conversation = &run.conversation;
+        self.store.save_variables(tenant_id, &conversation.id, &persistent(&run.vars)).await?;
+        Ok(())
+    }
+
+    /// Walks the rules in order. Returns whether a fired rule asked to suppress the AI reply.
+    async fn evaluate(
+        &self,
+        run: &mut Run<'_>,
+        rules: &[Rule],
+        first_message: bool,
+    ) -> Result<bool, EngineError> {
+        let intents = self.recognise_intents(run, rules).await;
+        let needs_presence = rules.iter().any(|r| {
+            r.definition
+                .conditions
+                .iter()
+                .any(|c| matches!(c, sb_domain::Condition::OperatorOnline { .. }))
+        });
+        let operator_online = needs_presence && self.operator_online(&run.conversation).await?;
+        let mut suppress_ai = false;
+        for rule in rules {
+            let situation = Situation {
+                text: &run.message.text,
+                first_message,
+                variables: &run.vars,
+                changed: &run.changed,
+                intents: &intents,
+                operator_online,
+            };
+            if !sb_rules::fires(rule, &situation) {
+                continue;
+            }
+            let data =
+                json!({"rule_id": rule.id, "rule": rule.name, "trigger": rule.definition.trigger});
+            self.trace(
+                &run.tenant.id,
+                &run.conversation.id,
+                Some(&run.message.id),
+                "rule_fired",
+                data,
+            )
+            .await;
+            suppress_ai |= rule.definition.suppress_ai_reply;
+            self.run_actions(run, &rule.definition.actions).await?;
+            if run.handed_over || rule.definition.stop {
+                let why = if run.handed_over {
+                    "handed over to an operator"
+                } else {
+                    "the rule says stop"
+                };
+                self.trace(
+                    &run.tenant.id,
+                    &run.conversation.id,
+                    Some(&run.message.id),
+                    "evaluation_stopped",
+                    json!({"rule_id": rule.id, "reason": why}),
+                )
+                .await;
+                break;
+            }
+        }
+        Ok(suppress_ai)
+    }
+
+    /// Which intent rules the AI recognises in the message (none while AI is off).
+    async fn recognise_intents(
+        &self,
+        run: &Run<'_>,
+        rules: &[Rule],
+    ) -> BTreeSet<sb_domain::RuleId> {
+        let intent_rules: Vec<&Rule> = rules
+            .iter()
+            .filter(|r| matches!(r.definition.trigger, Trigger::Intent { .. }))
+            .collect();
+        if !intent_rules.is_empty() {
+            let data = json!({"reason": "AI is off: intent triggers need an AI provider", "rules": intent_rules.iter().map(|r| &r.name).collect::<Vec<_>>()});
+            self.trace(&run.tenant.id, &run.conversation.id, Some(&run.message.id), "ai_off", data)
+                .await;
+        }
+        BTreeSet::new()
+    }
+}

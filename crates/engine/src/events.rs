@@ -1,0 +1,56 @@
+//! What happens in conversations, announced to whoever listens (the realtime hub).
+
+use sb_domain::{ConversationId, ConversationStatus, Message, TeamId, TenantId, UserId, WidgetId};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ConversationEvent {
+    ConversationCreated {
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        widget_id: WidgetId,
+    },
+    MessageCreated {
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        message: Message,
+    },
+    ConversationUpdated {
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        status: ConversationStatus,
+        assigned_to: Option<UserId>,
+        assigned_team: Option<TeamId>,
+    },
+}
+
+impl ConversationEvent {
+    pub fn tenant_id(&self) -> &TenantId {
+        match self {
+            Self::ConversationCreated { tenant_id, .. }
+            | Self::MessageCreated { tenant_id, .. }
+            | Self::ConversationUpdated { tenant_id, .. } => tenant_id,
+        }
+    }
+
+    pub fn conversation_id(&self) -> &ConversationId {
+        match self {
+            Self::ConversationCreated { conversation_id, .. }
+            | Self::MessageCreated { conversation_id, .. }
+            | Self::ConversationUpdated { conversation_id, .. } => conversation_id,
+        }
+    }
+}
+
+/// Receives events after they are stored. Must not block.
+pub trait EventSink: Send + Sync {
+    fn publish(&self, event: ConversationEvent);
+}
+
+/// Drops every event (no realtime listeners).
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn publish(&self, _: ConversationEvent) {}
+}
