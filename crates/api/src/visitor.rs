@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sb_domain::{Conversation, ConversationId, Message, Widget, WidgetId};
@@ -26,10 +26,10 @@ const MAX_WAIT_MS: u64 = 30_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/widget/{id}/config", get(config))
-        .route("/widget/{id}/conversations", post(start))
-        .route("/widget/conversations/{id}", get(show))
-        .route("/widget/conversations/{id}/messages", get(messages).post(send))
+        .route("/widget/{id}/config", get(config).options(preflight))
+        .route("/widget/{id}/conversations", post(start).options(preflight))
+        .route("/widget/conversations/{id}", get(show).options(preflight))
+        .route("/widget/conversations/{id}/messages", get(messages).post(send).options(preflight))
         .layer(axum::middleware::from_fn(cors))
 }
 
@@ -37,11 +37,7 @@ pub fn router() -> Router<AppState> {
 /// decided per widget by the handlers (403 `origin_not_allowed`).
 async fn cors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let origin = req.headers().get(header::ORIGIN).cloned();
-    let mut response = if req.method() == Method::OPTIONS {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        next.run(req).await
-    };
+    let mut response = next.run(req).await;
     if let Some(origin) = origin {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
@@ -54,6 +50,11 @@ async fn cors(req: axum::extract::Request, next: axum::middleware::Next) -> Resp
         headers.append(header::VARY, "Origin".parse().unwrap());
     }
     response
+}
+
+/// Answers CORS preflights; the `cors` layer adds the headers.
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 fn check_origin(widget: &Widget, headers: &HeaderMap) -> ApiResult<()> {

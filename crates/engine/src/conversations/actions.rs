@@ -77,7 +77,9 @@ impl Engine {
                                 json!({"endpoint_id": endpoint_id, "code": err.code}),
                             )
                             .await;
-                            self.run_actions(run, on_error).await?;
+                            // The error branch replaces the rest of the rule: what came next
+                            // counted on the answer.
+                            return self.run_actions(run, on_error).await;
                         }
                     }
                     Action::ReplyText { text } => {
@@ -186,6 +188,12 @@ impl Engine {
                 Ok(())
             }
             Err(error) => {
+                // Values from an earlier answer must not pass for this one's.
+                for name in endpoint.response_mapping.keys() {
+                    if run.vars.remove(name).is_some() {
+                        run.changed.insert(name.clone());
+                    }
+                }
                 self.set_variable(run, &error_var, json!(error.code), &endpoint.name).await;
                 Err(error)
             }

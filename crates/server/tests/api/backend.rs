@@ -118,3 +118,15 @@ fn base64_encode(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+/// A backend that never answers within ten seconds.
+pub async fn hanging() -> SocketAddr {
+    let router = Router::new().fallback(any(|| async {
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        "too late"
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}

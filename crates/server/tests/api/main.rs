@@ -4,13 +4,16 @@
 mod accounts;
 mod api_keys;
 mod backend;
+mod chat;
 mod cli;
 mod connections;
 mod endpoints;
 mod errors;
 mod health;
 mod keys;
+mod patterns;
 mod secrets;
 mod support;
 mod tenancy;
 mod users_teams;
+mod visitor_api;

@@ -209,20 +209,20 @@ impl Client {
         (status, body)
     }
 
-    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.request(Method::GET, path)).await
+    pub async fn get(&self, path: impl AsRef<str>) -> (StatusCode, Value) {
+        self.send(self.request(Method::GET, path.as_ref())).await
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.request(Method::POST, path).json(&body)).await
+    pub async fn post(&self, path: impl AsRef<str>, body: Value) -> (StatusCode, Value) {
+        self.send(self.request(Method::POST, path.as_ref()).json(&body)).await
     }
 
-    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.request(Method::PATCH, path).json(&body)).await
+    pub async fn patch(&self, path: impl AsRef<str>, body: Value) -> (StatusCode, Value) {
+        self.send(self.request(Method::PATCH, path.as_ref()).json(&body)).await
     }
 
-    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.request(Method::DELETE, path)).await
+    pub async fn delete(&self, path: impl AsRef<str>) -> (StatusCode, Value) {
+        self.send(self.request(Method::DELETE, path.as_ref())).await
     }
 
     /// Creates an API key and returns its secret value.
