@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::json::{ApiJson, Created, Data, List, Paging};
+use crate::json::{ApiJson, Created, Data, List, page_request};
 use crate::path::PathId;
 use crate::state::AppState;
 
@@ -38,7 +38,10 @@ pub(crate) fn conversation_json(conversation: &Conversation) -> Value {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListFilter {
+    limit: Option<String>,
+    cursor: Option<String>,
     status: Option<String>,
     widget_id: Option<String>,
     /// `me`, `unassigned`, or a user id.
@@ -53,9 +56,11 @@ fn invalid_query(field: &str, message: &str) -> ApiError {
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Query(filter): Query<ListFilter>,
-    Paging(page): Paging,
+    query: Result<Query<ListFilter>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<List<Value>> {
+    let Query(filter) = query
+        .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text()))?;
+    let page = page_request(filter.limit, filter.cursor)?;
     let status = filter
         .status
         .map(|s| {

@@ -130,26 +130,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
                     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
                 },
             )?;
-        let limit = match params.limit {
-            None => PageRequest::DEFAULT_LIMIT,
-            Some(raw) => raw
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=PageRequest::MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_field",
-                        format!(
-                            "limit must be a whole number from 1 to {}",
-                            PageRequest::MAX_LIMIT
-                        ),
-                    )
-                    .with_field("limit")
-                })?,
-        };
-        Ok(Paging(PageRequest { after: params.cursor.filter(|c| !c.is_empty()), limit }))
+        page_request(params.limit, params.cursor).map(Paging)
     }
+}
+
+/// A page request from `limit` and `cursor` query values, for lists with more parameters.
+pub(crate) fn page_request(
+    limit: Option<String>,
+    cursor: Option<String>,
+) -> Result<PageRequest, ApiError> {
+    let limit = match limit {
+        None => PageRequest::DEFAULT_LIMIT,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=PageRequest::MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("limit must be a whole number from 1 to {}", PageRequest::MAX_LIMIT),
+            )
+            .with_field("limit")
+        })?,
+    };
+    Ok(PageRequest { after: cursor.filter(|c| !c.is_empty()), limit })
 }
 
 #[cfg(test)]

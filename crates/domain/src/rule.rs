@@ -124,19 +124,40 @@ impl<'de> Deserialize<'de> for Condition {
     }
 }
 
-/// `conditions` is a list, or a single condition object.
+/// `conditions` is a list, or a single condition object. Read element by element, so an error
+/// names the failing position (`conditions[2]`).
 pub fn deserialize_conditions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Condition>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        Many(Vec<Condition>),
-        One(Condition),
+    struct Conditions;
+
+    impl<'de> serde::de::Visitor<'de> for Conditions {
+        type Value = Vec<Condition>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of conditions or one condition object")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut list = Vec::new();
+            while let Some(condition) = seq.next_element()? {
+                list.push(condition);
+            }
+            Ok(list)
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            Condition::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                .map(|c| vec![c])
+        }
     }
-    Ok(match Option::<OneOrMany>::deserialize(d)? {
-        None => Vec::new(),
-        Some(OneOrMany::Many(list)) => list,
-        Some(OneOrMany::One(one)) => vec![one],
-    })
+
+    d.deserialize_any(Conditions)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

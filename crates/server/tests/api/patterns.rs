@@ -83,7 +83,11 @@ async fn lookup_and_reply_answers_with_the_live_order_status() {
         let conv = conversation(&owner, &visitor.conversation_id).await;
         assert_eq!(conv["variables"]["api.get_order.error"], "http_error");
         assert_eq!(conv["status"], "open");
-        assert_eq!(backend.tokens() - tokens_before, 1, "the OAuth token was fetched once and reused");
+        assert_eq!(
+            backend.tokens() - tokens_before,
+            1,
+            "the OAuth token was fetched once and reused"
+        );
     }
 }
 
