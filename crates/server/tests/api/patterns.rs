@@ -271,10 +271,13 @@ async fn a_backend_that_hangs_yields_the_on_error_reply_within_about_five_second
         "name": "Slow lookup", "trigger": {"type": "any"},
         "actions": [{"type": "CALL_API", "endpoint_id": ep["data"]["id"], "on_error": [{"type": "REPLY_TEXT", "text": "Our order system is slow right now ({api.slow.error})."}]}]
     })).await;
-    create_rule(&owner, json!({
-        "name": "Quick", "priority": 1, "trigger": {"type": "keywords", "any": ["quick"]},
-        "actions": [{"type": "REPLY_TEXT", "text": "quick answer"}], "stop": true
-    }))
+    create_rule(
+        &owner,
+        json!({
+            "name": "Quick", "priority": 1, "trigger": {"type": "keywords", "any": ["quick"]},
+            "actions": [{"type": "REPLY_TEXT", "text": "quick answer"}], "stop": true
+        }),
+    )
     .await;
     let visitor = Visitor::start(&app, &widget, json!({})).await;
     let other = Visitor::start(&app, &widget, json!({})).await;
@@ -287,7 +290,10 @@ async fn a_backend_that_hangs_yields_the_on_error_reply_within_about_five_second
     };
     let (replies, (quick_replies, quick_took)) = tokio::join!(slow, quick);
     assert_eq!(quick_replies, vec!["quick answer"]);
-    assert!(quick_took < Duration::from_secs(2), "another conversation was held up: {quick_took:?}");
+    assert!(
+        quick_took < Duration::from_secs(2),
+        "another conversation was held up: {quick_took:?}"
+    );
     let took = started.elapsed();
     assert_eq!(replies, vec!["Our order system is slow right now (timeout)."]);
     assert!(
