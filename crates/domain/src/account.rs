@@ -193,6 +193,8 @@ pub struct User {
     pub role: Role,
     /// Takes conversations now (set by the operator).
     pub available: bool,
+    /// The language this person reads and writes (ISO 639-1), for translation.
+    pub language: String,
     pub created_at: Timestamp,
 }
 

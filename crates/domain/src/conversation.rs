@@ -112,7 +112,16 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_user_id: Option<UserId>,
     pub text: String,
+    /// The text in the other side's language, when translation is on and the languages differ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translation: Option<Translation>,
     pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Translation {
+    pub language: String,
+    pub text: String,
 }
 
 /// One step of what the engine did with a conversation, for the trace.
@@ -132,3 +141,31 @@ pub const MAX_MESSAGE_CHARS: usize = 4000;
 pub const MAX_VARIABLE_BYTES: usize = 16 * 1024;
 /// Largest set of session variables of one conversation, as JSON text.
 pub const MAX_VARIABLES_BYTES: usize = 256 * 1024;
+
+/// A tenant's own AI provider, overriding the server's. The API key is sealed separately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AiSettings {
+    pub tenant_id: TenantId,
+    /// `openai` (any OpenAI-compatible API) or `anthropic`.
+    pub provider: String,
+    /// Empty: the provider's public API.
+    pub base_url: String,
+    pub model: String,
+    /// Added to every prompt: tone, scope, what never to promise.
+    pub instructions: String,
+    pub updated_at: Timestamp,
+}
+
+/// Tokens one model call used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AiUsage {
+    pub tenant_id: TenantId,
+    pub conversation_id: Option<ConversationId>,
+    /// What the call was for: `reply`, `intent`, `extract`, `translate`.
+    pub purpose: String,
+    pub provider: String,
+    pub model: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub at: Timestamp,
+}

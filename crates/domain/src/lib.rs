@@ -22,8 +22,8 @@ pub use connection::{
     RefreshOn, TestSummary, VariableSpec, validate_endpoint_name, validate_variable_name,
 };
 pub use conversation::{
-    Author, Conversation, ConversationStatus, MAX_MESSAGE_CHARS, MAX_VARIABLE_BYTES,
-    MAX_VARIABLES_BYTES, Message, TraceEvent, Visitor,
+    AiSettings, AiUsage, Author, Conversation, ConversationStatus, MAX_MESSAGE_CHARS,
+    MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES, Message, TraceEvent, Translation, Visitor,
 };
 pub use error::ValidationError;
 pub use id::{

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/0001_accounts.sql")),
     (2, "connections", include_str!("../migrations/0002_connections.sql")),
     (3, "conversations", include_str!("../migrations/0003_conversations.sql")),
+    (4, "ai", include_str!("../migrations/0004_ai.sql")),
 ];
 
 pub struct PostgresOptions {

@@ -4,7 +4,7 @@ use sb_store::{AccountStore, Page, PageRequest, StoreResult, UserCredentials};
 
 use crate::{Db, Query, Row, SqlStore, q};
 
-const USER_COLUMNS: &str = "id, tenant_id, email, role, available, created_at";
+const USER_COLUMNS: &str = "id, tenant_id, email, role, available, language, created_at";
 
 pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
     Ok(User {
@@ -13,6 +13,7 @@ pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
         email: Email::from_stored(row.text("email")?),
         role: row.parse("role")?,
         available: row.boolean("available")?,
+        language: row.text("language")?,
         created_at: row.ts("created_at")?,
     })
 }

@@ -246,31 +246,33 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
     }
 }
 
-/// Where each kind of sealed value lives.
-fn sealed_location(kind: SealedKind) -> (&'static str, &'static str) {
+/// Where each kind of sealed value lives: table, column, and the column that identifies a row.
+fn sealed_location(kind: SealedKind) -> (&'static str, &'static str, &'static str) {
     match kind {
-        SealedKind::ConnectionSecrets => ("connections", "secrets_sealed"),
-        SealedKind::WidgetIdentitySecret => ("widgets", "identity_secret_sealed"),
+        SealedKind::ConnectionSecrets => ("connections", "secrets_sealed", "id"),
+        SealedKind::WidgetIdentitySecret => ("widgets", "identity_secret_sealed", "id"),
+        SealedKind::AiApiKey => ("ai_settings", "api_key_sealed", "tenant_id"),
     }
 }
 
-const SEALED_KINDS: [SealedKind; 2] =
-    [SealedKind::ConnectionSecrets, SealedKind::WidgetIdentitySecret];
+const SEALED_KINDS: [SealedKind; 3] =
+    [SealedKind::ConnectionSecrets, SealedKind::WidgetIdentitySecret, SealedKind::AiApiKey];
 
 #[async_trait]
 impl<D: Db> SealedSecretStore for SqlStore<D> {
     async fn list_sealed(&self) -> StoreResult<Vec<SealedValue>> {
         let mut values = Vec::new();
         for kind in SEALED_KINDS {
-            let (table, column) = sealed_location(kind);
+            let (table, column, id) = sealed_location(kind);
             let sql = format!(
-                "SELECT tenant_id, id, {column} AS sealed FROM {table} WHERE {column} IS NOT NULL ORDER BY id"
+                "SELECT tenant_id, {id} AS row_id, {column} AS sealed FROM {table} \
+                 WHERE {column} IS NOT NULL ORDER BY {id}"
             );
             for row in self.db.fetch_all(q(sql)).await? {
                 values.push(SealedValue {
                     kind,
                     tenant_id: row.parse("tenant_id")?,
-                    id: row.text("id")?,
+                    id: row.text("row_id")?,
                     sealed: row.text("sealed")?,
                 });
             }
@@ -279,9 +281,9 @@ impl<D: Db> SealedSecretStore for SqlStore<D> {
     }
 
     async fn replace_sealed(&self, value: &SealedValue, resealed: &str) -> StoreResult<bool> {
-        let (table, column) = sealed_location(value.kind);
+        let (table, column, id) = sealed_location(value.kind);
         let sql = format!(
-            "UPDATE {table} SET {column} = $1 WHERE tenant_id = $2 AND id = $3 AND {column} = $4"
+            "UPDATE {table} SET {column} = $1 WHERE tenant_id = $2 AND {id} = $3 AND {column} = $4"
         );
         let query = q(sql)
             .text(resealed)

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use sb_domain::template::Variables;
 use sb_domain::{
     Author, Conversation, ConversationId, Message, MessageId, TenantId, Timestamp, TraceEvent,
-    UserId,
+    Translation, UserId,
 };
 use sb_store::{
     ConversationFilter, ConversationState, ConversationStore, NewMessage, Page, PageRequest,
@@ -15,8 +15,8 @@ use crate::{Db, Row, SqlStore, expect_found, q};
 
 const COLUMNS: &str = "id, tenant_id, widget_id, status, assigned_user_id, assigned_team_id, \
      visitor_json, variables_json, created_at, updated_at, last_message_at";
-const MESSAGE_COLUMNS: &str =
-    "id, tenant_id, conversation_id, seq, author, author_user_id, text, created_at";
+const MESSAGE_COLUMNS: &str = "id, tenant_id, conversation_id, seq, author, author_user_id, text, \
+     translation, translation_language, created_at";
 
 fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
     Ok(Conversation {
@@ -42,6 +42,10 @@ fn message_from_row(row: &Row) -> StoreResult<Message> {
         author: row.parse("author")?,
         author_user_id: row.opt_parse("author_user_id")?,
         text: row.text("text")?,
+        translation: match (row.opt_text("translation")?, row.opt_text("translation_language")?) {
+            (Some(text), Some(language)) => Some(Translation { language, text }),
+            _ => None,
+        },
         created_at: row.ts("created_at")?,
     })
 }
@@ -168,7 +172,8 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             )
             .await?;
         let seq = row.int("last_seq")?;
-        let query = q(format!("INSERT INTO messages ({MESSAGE_COLUMNS}, processed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+        let query = q("INSERT INTO messages (id, tenant_id, conversation_id, seq, author, author_user_id, text, \
+                       created_at, processed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .text(m.id.as_str())
             .text(tenant.as_str())
             .text(m.conversation_id.as_str())
@@ -187,6 +192,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             author: m.author,
             author_user_id: m.author_user_id.cloned(),
             text: m.text.to_owned(),
+            translation: None,
             created_at: m.created_at,
         })
     }

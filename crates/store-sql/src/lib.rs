@@ -3,6 +3,7 @@
 //! of driver errors; everything above that lives here, so the two backends cannot drift apart.
 
 mod accounts;
+mod ai;
 mod api_keys;
 mod connections;
 mod conversations;

@@ -34,7 +34,7 @@ impl<D: Db> SessionStore for SqlStore<D> {
             .db
             .fetch_optional(
                 q("SELECT s.id AS session_id, s.csrf_hash, s.expires_at, \
-                          u.id, u.tenant_id, u.email, u.role, u.available, u.created_at \
+                          u.id, u.tenant_id, u.email, u.role, u.available, u.language, u.created_at \
                    FROM sessions s JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
                    WHERE s.token_hash = $1 AND s.expires_at > $2")
                 .text(token_hash)

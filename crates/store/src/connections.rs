@@ -68,6 +68,7 @@ pub trait ConnectionStore: Send + Sync {
 pub enum SealedKind {
     ConnectionSecrets,
     WidgetIdentitySecret,
+    AiApiKey,
 }
 
 /// One sealed value somewhere in the database.

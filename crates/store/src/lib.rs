@@ -6,6 +6,7 @@
 //! how a request *finds* its tenant; they are named for that purpose.
 
 mod accounts;
+mod ai;
 mod connections;
 mod conversations;
 mod error;
@@ -17,6 +18,7 @@ pub use accounts::{
     AccountStore, ApiKeyStore, NewSession, SessionStore, SessionWithUser, TeamStore, TeamUpdate,
     UserCredentials,
 };
+pub use ai::{AiStore, UsageTotals};
 pub use connections::{
     ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
 };
@@ -38,6 +40,7 @@ pub trait Store:
     + WidgetStore
     + ConversationStore
     + RuleStore
+    + AiStore
     + SealedSecretStore
     + Send
     + Sync

@@ -10,7 +10,7 @@ use crate::{
     ConversationFilter, ConversationState, NewMessage, PageRequest, SealedKind, Store, StoreError,
 };
 
-fn widget(tenant: &TenantId, name: &str) -> Widget {
+pub(super) fn widget(tenant: &TenantId, name: &str) -> Widget {
     Widget {
         id: WidgetId::new(),
         tenant_id: tenant.clone(),
@@ -27,7 +27,7 @@ fn widget(tenant: &TenantId, name: &str) -> Widget {
     }
 }
 
-fn conversation(tenant: &TenantId, widget: &WidgetId) -> Conversation {
+pub(super) fn conversation(tenant: &TenantId, widget: &WidgetId) -> Conversation {
     Conversation {
         id: ConversationId::new(),
         tenant_id: tenant.clone(),

@@ -2,6 +2,7 @@
 //! against its own real database. Both backends passing the same story is what keeps them equal.
 
 mod accounts;
+mod ai;
 mod connections;
 mod conversations;
 
@@ -55,5 +56,6 @@ pub async fn run(store: &dyn Store) {
     accounts::teams(store, &acme, &other).await;
     connections::connections_and_endpoints(store, &acme, &other).await;
     connections::sealed_secrets(store, &acme).await;
+    ai::ai(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
 }
