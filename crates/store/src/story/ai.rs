@@ -1,6 +1,4 @@
-use sb_domain::{
-    AiSettings, AiUsage, Author, ConversationId, MessageId, TenantId, Translation, WidgetId,
-};
+use sb_domain::{AiSettings, AiUsage, Author, ConversationId, MessageId, TenantId, Translation};
 
 use super::{assert_not_found, now};
 use crate::{NewMessage, PageRequest, SealedKind, Store};
