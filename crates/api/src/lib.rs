@@ -3,6 +3,7 @@
 //! containment.
 
 mod accounts;
+mod ai;
 mod api_keys;
 mod auth;
 mod client_ip;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rules::router())
         .merge(conversations::router())
         .merge(tenant::router())
+        .merge(ai::router())
         .merge(visitor::router())
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()

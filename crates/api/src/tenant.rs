@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tenant", get(show).patch(update))
         .route("/me/availability", axum::routing::put(availability))
+        .route("/me/language", axum::routing::put(language))
 }
 
 async fn show(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Data<Tenant>> {
@@ -68,4 +69,35 @@ async fn availability(
     })?;
     state.store.set_available(&actor.tenant_id, &user, body.available).await?;
     Ok(Data(json!({ "user_id": user, "available": body.available })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanguageBody {
+    language: String,
+}
+
+/// The language an operator reads and writes; with translation on, visitors' messages are
+/// translated into it.
+async fn language(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<LanguageBody>,
+) -> ApiResult<Data<Value>> {
+    let user = actor.user_id.ok_or_else(|| {
+        ValidationError::new("language", "no_user", "an API key without a user has no language")
+    })?;
+    let language = body.language.trim().to_ascii_lowercase();
+    let valid = (2..=12).contains(&language.len())
+        && language.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid {
+        return Err(ValidationError::new(
+            "language",
+            "invalid_language",
+            "use a language code such as de or pt-br",
+        )
+        .into());
+    }
+    state.store.set_language(&actor.tenant_id, &user, &language).await?;
+    Ok(Data(json!({ "user_id": user, "language": language })))
 }

@@ -16,6 +16,12 @@ pub enum ConversationEvent {
         conversation_id: ConversationId,
         message: Message,
     },
+    /// A message gained a translation.
+    MessageUpdated {
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        message: Message,
+    },
     ConversationUpdated {
         tenant_id: TenantId,
         conversation_id: ConversationId,
@@ -30,6 +36,7 @@ impl ConversationEvent {
         match self {
             Self::ConversationCreated { tenant_id, .. }
             | Self::MessageCreated { tenant_id, .. }
+            | Self::MessageUpdated { tenant_id, .. }
             | Self::ConversationUpdated { tenant_id, .. } => tenant_id,
         }
     }
@@ -38,6 +45,7 @@ impl ConversationEvent {
         match self {
             Self::ConversationCreated { conversation_id, .. }
             | Self::MessageCreated { conversation_id, .. }
+            | Self::MessageUpdated { conversation_id, .. }
             | Self::ConversationUpdated { conversation_id, .. } => conversation_id,
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 mod actor;
+pub mod ai;
 pub mod connections;
 pub mod conversations;
 mod error;
@@ -27,6 +28,7 @@ pub struct Engine {
     pub keyring: Arc<Keyring>,
     pub connector: Arc<Connector>,
     pub events: Arc<dyn events::EventSink>,
+    pub ai: ai::Ai,
     workers: conversations::worker::Workers,
 }
 
@@ -36,7 +38,8 @@ impl Engine {
         keyring: Arc<Keyring>,
         connector: Arc<Connector>,
         events: Arc<dyn events::EventSink>,
+        ai: ai::Ai,
     ) -> Arc<Self> {
-        Arc::new(Self { store, keyring, connector, events, workers: Default::default() })
+        Arc::new(Self { store, keyring, connector, events, ai, workers: Default::default() })
     }
 }

@@ -9,12 +9,13 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use ipnet::IpNet;
 use sb_net::{AllowEntry, NetConfig};
+use sb_secrets::Secret;
 use serde::{Deserialize, Serialize};
 
 /// The commented defaults, printed by `switchboard default-config`.
 pub const DEFAULT_CONFIG: &str = include_str!("../../../config/default.toml");
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -22,11 +23,12 @@ pub struct Config {
     pub bus: BusConfig,
     pub security: SecurityConfig,
     pub outbound: OutboundConfig,
+    pub ai: AiConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
@@ -36,7 +38,7 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     pub url: String,
@@ -44,13 +46,13 @@ pub struct DatabaseConfig {
     pub auto_migrate: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusConfig {
     pub url: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
     pub master_key_file: String,
@@ -63,7 +65,7 @@ pub struct SecurityConfig {
     pub visitor_messages_per_minute_per_conversation: u32,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboundConfig {
     pub timeout_ms: u64,
@@ -71,24 +73,36 @@ pub struct OutboundConfig {
     pub max_redirects: usize,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiConfig {
+    pub provider: String,
+    pub base_url: String,
+    pub api_key: Secret<String>,
+    pub model: String,
+    pub timeout_ms: u64,
+    pub max_tool_rounds: usize,
+    pub history_messages: u32,
+}
+
 /// The hard ceiling on any call to a tenant's backend.
 pub const MAX_OUTBOUND_TIMEOUT_MS: u64 = 5000;
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     pub level: String,
     pub format: LogFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,
     Json,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsConfig {
     pub enabled: bool,
@@ -162,12 +176,18 @@ impl Config {
         // which clap reads itself, so they are left out here.
         let nested =
             Env::prefixed("SWITCHBOARD_").filter(|key| key.as_str().contains("__")).split("__");
+        // The server-wide AI provider has short names of its own (SWITCHBOARD_AI_PROVIDER, …).
+        let ai = Env::prefixed("SWITCHBOARD_AI_")
+            .filter(|key| ["provider", "base_url", "api_key", "model"].contains(&key.as_str()))
+            .map(|key| format!("ai.{key}").into());
         let config: Config =
-            figment.merge(nested).merge(overrides.as_figment()).extract().map_err(|err| {
-                let key = err.path.join(".");
-                let message = err.to_string();
-                invalid(if key.is_empty() { "config" } else { &key }, message)
-            })?;
+            figment.merge(nested).merge(ai).merge(overrides.as_figment()).extract().map_err(
+                |err| {
+                    let key = err.path.join(".");
+                    let message = err.to_string();
+                    invalid(if key.is_empty() { "config" } else { &key }, message)
+                },
+            )?;
         config.validate()?;
         Ok(config)
     }
@@ -201,6 +221,21 @@ impl Config {
                 "bus.url",
                 "only the in-process bus is available in this version; leave it empty",
             ));
+        }
+        if !self.ai.provider.is_empty() {
+            self.ai
+                .provider
+                .parse::<sb_llm::ProviderKind>()
+                .map_err(|why| invalid("ai.provider", why))?;
+            if self.ai.model.trim().is_empty() {
+                return Err(invalid("ai.model", "name the model the provider should use"));
+            }
+        }
+        if !(1000..=120_000).contains(&self.ai.timeout_ms) {
+            return Err(invalid("ai.timeout_ms", "must be from 1000 to 120000"));
+        }
+        if self.ai.max_tool_rounds > 10 {
+            return Err(invalid("ai.max_tool_rounds", "must be at most 10"));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", "is not a valid level or filter"));

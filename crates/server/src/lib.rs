@@ -13,9 +13,10 @@ use anyhow::Context;
 use sb_api::{ApiConfig, AppState};
 use sb_connectors::Connector;
 use sb_engine::Engine;
+use sb_engine::ai::{Ai, AiConfig, ServerAi};
 use sb_engine::events::NoEvents;
 use sb_net::{HttpClient, SsrfPolicy};
-use sb_secrets::{Keyring, MasterKey, MasterKeySource};
+use sb_secrets::{Keyring, MasterKey, MasterKeySource, Secret};
 use sb_store::Store;
 use tokio::net::TcpListener;
 
@@ -95,8 +96,48 @@ pub fn build_engine(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Ar
     if !allow.is_empty() {
         tracing::info!(entries = ?config.security.ssrf_allow, "operator SSRF exceptions in force");
     }
-    let http = HttpClient::new(SsrfPolicy::new(allow), config.net_config())?;
-    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), Arc::new(NoEvents)))
+    let http = HttpClient::new(SsrfPolicy::new(allow.clone()), config.net_config())?;
+    let ai = build_ai(config, allow)?;
+    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), Arc::new(NoEvents), ai))
+}
+
+/// The AI service: the server-wide provider (if configured) and the clients providers use.
+fn build_ai(config: &Config, allow: Vec<sb_net::AllowEntry>) -> anyhow::Result<Ai> {
+    let timeout = Duration::from_millis(config.ai.timeout_ms);
+    let net = sb_net::NetConfig {
+        max_timeout: timeout,
+        max_body_bytes: 4 * 1024 * 1024,
+        ..config.net_config()
+    };
+    let server = if config.ai.provider.is_empty() {
+        None
+    } else {
+        let key = config.ai.api_key.expose();
+        Some(ServerAi {
+            kind: config.ai.provider.parse().map_err(anyhow::Error::msg)?,
+            base_url: config.ai.base_url.clone(),
+            api_key: (!key.is_empty()).then(|| Secret::new(key.clone())),
+            model: config.ai.model.clone(),
+        })
+    };
+    match &server {
+        Some(s) => {
+            tracing::info!(provider = s.kind.as_str(), model = %s.model, "server-wide AI provider configured")
+        }
+        None => {
+            tracing::info!("AI is off: no server-wide provider (tenants may configure their own)")
+        }
+    }
+    Ok(Ai {
+        config: AiConfig {
+            server,
+            timeout,
+            max_tool_rounds: config.ai.max_tool_rounds,
+            history_messages: config.ai.history_messages,
+        },
+        tenant_http: HttpClient::new(SsrfPolicy::new(allow), net.clone())?,
+        operator_http: HttpClient::for_operator_endpoints(net)?,
+    })
 }
 
 /// What `switchboard keys rotate` did.

@@ -144,6 +144,20 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         expect_found(self.db.execute(query).await?)
     }
 
+    async fn update_visitor(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        visitor: &sb_domain::Visitor,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE conversations SET visitor_json = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
+            .json(to_json(visitor))
+            .ts(Timestamp::now())
+            .text(tenant.as_str())
+            .text(id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
     async fn save_variables(
         &self,
         tenant: &TenantId,
@@ -173,7 +187,8 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             .await?;
         let seq = row.int("last_seq")?;
         let query = q("INSERT INTO messages (id, tenant_id, conversation_id, seq, author, author_user_id, text, \
-                       created_at, processed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                       created_at, processed, translation, translation_language) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .text(m.id.as_str())
             .text(tenant.as_str())
             .text(m.conversation_id.as_str())
@@ -182,7 +197,9 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             .opt_text(m.author_user_id.map(|u| u.as_str()))
             .text(m.text)
             .ts(m.created_at)
-            .boolean(m.author != Author::Visitor);
+            .boolean(m.author != Author::Visitor)
+            .opt_text(m.translation.map(|t| t.text.clone()))
+            .opt_text(m.translation.map(|t| t.language.clone()));
         tx.execute(query).await?;
         tx.commit().await?;
         Ok(Message {
@@ -192,7 +209,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             author: m.author,
             author_user_id: m.author_user_id.cloned(),
             text: m.text.to_owned(),
-            translation: None,
+            translation: m.translation.cloned(),
             created_at: m.created_at,
         })
     }

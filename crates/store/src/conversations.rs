@@ -86,6 +86,13 @@ pub trait ConversationStore: Send + Sync {
         id: &ConversationId,
         state: &ConversationState,
     ) -> StoreResult<()>;
+    /// Saves what is known about the visitor (e.g. a detected language).
+    async fn update_visitor(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        visitor: &sb_domain::Visitor,
+    ) -> StoreResult<()>;
     async fn save_variables(
         &self,
         tenant: &TenantId,
@@ -142,6 +149,7 @@ pub struct NewMessage<'a> {
     pub author: Author,
     pub author_user_id: Option<&'a UserId>,
     pub text: &'a str,
+    pub translation: Option<&'a sb_domain::Translation>,
     pub created_at: Timestamp,
 }
 

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 pub use auth_input::AuthInput;
 pub use endpoints::{EndpointDraft, EndpointTest};
+pub(crate) use validate::check_public_url;
 
 use crate::{Actor, Engine, EngineError};
 

@@ -21,7 +21,7 @@ const HANDOVER_MESSAGE: &str =
     "You're being connected with a member of our team. They will reply here shortly.";
 
 impl Engine {
-    async fn note(&self, run: &Run<'_>, kind: &str, data: Value) {
+    pub(crate) async fn note(&self, run: &Run<'_>, kind: &str, data: Value) {
         self.trace(&run.tenant.id, &run.conversation.id, Some(&run.message.id), kind, data).await;
     }
 
@@ -44,15 +44,7 @@ impl Engine {
                             (_, Some(from), _) => {
                                 sb_rules::capture(from, &run.message.text).map(Value::String)
                             }
-                            (_, _, Some(what)) => {
-                                self.note(
-                                    run,
-                                    "ai_off",
-                                    json!({"action": "SET_VARIABLE", "name": name, "wanted": what}),
-                                )
-                                .await;
-                                None
-                            }
+                            (_, _, Some(what)) => self.extract(run, what).await,
                             _ => None,
                         };
                         match found {
@@ -152,7 +144,11 @@ impl Engine {
 
     /// Calls an endpoint of the tenant's with the session variables and maps the answer in.
     /// On failure `api.<endpoint>.error` holds the error code, for templates and the AI.
-    async fn call_api(&self, run: &mut Run<'_>, endpoint_id: &EndpointId) -> Result<(), CallError> {
+    pub(crate) async fn call_api(
+        &self,
+        run: &mut Run<'_>,
+        endpoint_id: &EndpointId,
+    ) -> Result<(), CallError> {
         let tenant = run.tenant.id.clone();
         let endpoint = match self.store.get_endpoint(&tenant, endpoint_id).await {
             Ok(endpoint) => endpoint,
@@ -234,32 +230,10 @@ impl Engine {
             self.note(run, "reply_empty", json!({})).await;
             return Ok(());
         }
-        let message = self.post_message(&run.conversation, Author::Bot, None, text).await?;
+        let message = self.post_message(&run.conversation, Author::Bot, None, text, None).await?;
         self.note(run, "reply", json!({"message_id": message.id, "text": shorten(&json!(text))}))
             .await;
         run.replied = true;
-        Ok(())
-    }
-
-    /// The AI's answer; with AI off, the fallback text (if the rule has one).
-    pub(crate) async fn reply_ai(
-        &self,
-        run: &mut Run<'_>,
-        _instructions: Option<&str>,
-        fallback: Option<&str>,
-    ) -> Result<(), EngineError> {
-        self.note(
-            run,
-            "ai_off",
-            json!({"action": "REPLY_AI", "reason": "no AI provider is configured"}),
-        )
-        .await;
-        if let Some(fallback) = fallback {
-            let text = Template::parse("fallback", fallback)
-                .map(|t| t.render_text(&run.vars).0)
-                .unwrap_or_else(|_| fallback.to_owned());
-            self.reply(run, &text).await?;
-        }
         Ok(())
     }
 
@@ -288,7 +262,7 @@ impl Engine {
         run.handed_over = true;
         let data = json!({"to": run.conversation.assigned_to, "team": run.conversation.assigned_team, "note": note});
         self.note(run, "assigned", data).await;
-        self.post_message(&run.conversation, Author::System, None, HANDOVER_MESSAGE).await?;
+        self.post_message(&run.conversation, Author::System, None, HANDOVER_MESSAGE, None).await?;
         Ok(())
     }
 }

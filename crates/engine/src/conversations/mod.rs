@@ -20,8 +20,10 @@ use sb_store::{
     ConversationFilter, ConversationState, NewMessage, Page, PageRequest, StoredWidget,
 };
 
+pub(crate) use process::Run;
 pub use process::VISITOR_MESSAGES as VISITOR_MESSAGES_VARIABLE;
 pub use routing::AssignTarget;
+pub(crate) use trace::shorten;
 use worker::Job;
 
 use crate::events::ConversationEvent;
@@ -81,6 +83,12 @@ fn language_tag(value: Option<String>) -> Result<Option<String>, ValidationError
         ));
     }
     Ok(value.map(|tag| tag.to_ascii_lowercase()))
+}
+
+/// Whether two language tags name the same language ("pt-BR" and "pt" do).
+pub(crate) fn same_language(a: &str, b: &str) -> bool {
+    let primary = |tag: &str| tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+    primary(a) == primary(b)
 }
 
 pub(crate) fn message_text(text: &str) -> Result<String, ValidationError> {
@@ -184,6 +192,7 @@ impl Engine {
         author: Author,
         user: Option<&sb_domain::UserId>,
         text: &str,
+        translation: Option<&sb_domain::Translation>,
     ) -> Result<Message, EngineError> {
         let id = MessageId::new();
         let message = self
@@ -196,6 +205,7 @@ impl Engine {
                     author,
                     author_user_id: user,
                     text,
+                    translation,
                     created_at: Timestamp::now(),
                 },
             )
@@ -239,7 +249,7 @@ impl Engine {
         wait: Option<Duration>,
     ) -> Result<Posted, EngineError> {
         let text = message_text(text)?;
-        let message = self.post_message(conversation, Author::Visitor, None, &text).await?;
+        let message = self.post_message(conversation, Author::Visitor, None, &text, None).await?;
         let (done, finished) = tokio::sync::oneshot::channel();
         let job = Job {
             tenant: conversation.tenant_id.clone(),
@@ -341,7 +351,36 @@ impl Engine {
             };
             self.set_state(&mut conversation, state).await?;
         }
-        self.post_message(&conversation, Author::Operator, actor.user_id.as_ref(), &text).await
+        let translation = self.operator_translation(actor, &conversation, &text).await?;
+        self.post_message(
+            &conversation,
+            Author::Operator,
+            actor.user_id.as_ref(),
+            &text,
+            translation.as_ref(),
+        )
+        .await
+    }
+
+    /// With translation on, an operator's words in the visitor's language — unless they already
+    /// share it, in which case no model is asked.
+    async fn operator_translation(
+        &self,
+        actor: &Actor,
+        conversation: &Conversation,
+        text: &str,
+    ) -> Result<Option<sb_domain::Translation>, EngineError> {
+        let (Some(user), Some(visitor_language)) = (&actor.user_id, &conversation.visitor.language)
+        else {
+            return Ok(None);
+        };
+        let widget =
+            self.store.get_widget(&conversation.tenant_id, &conversation.widget_id).await?.widget;
+        let operator_language = self.store.get_user(&conversation.tenant_id, user).await?.language;
+        if !widget.translation_enabled || same_language(&operator_language, visitor_language) {
+            return Ok(None);
+        }
+        Ok(self.translate(&conversation.tenant_id, &conversation.id, text, visitor_language).await)
     }
 
     pub async fn assign(
@@ -387,8 +426,14 @@ impl Engine {
                 assigned_team: conversation.assigned_team.clone(),
             };
             self.set_state(&mut conversation, state).await?;
-            self.post_message(&conversation, Author::System, None, "This conversation was closed.")
-                .await?;
+            self.post_message(
+                &conversation,
+                Author::System,
+                None,
+                "This conversation was closed.",
+                None,
+            )
+            .await?;
         }
         Ok(conversation)
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use jiff::tz::TimeZone;
 use sb_domain::template::Variables;
 use sb_domain::{
-    Conversation, ConversationStatus, Message, Rule, Tenant, TenantId, Trigger, Widget, is_built_in,
+    Conversation, ConversationStatus, Message, Rule, Tenant, TenantId, Widget, is_built_in,
 };
 use sb_rules::Situation;
 use sb_store::{ConversationState, StoreError};
@@ -110,7 +110,7 @@ impl Engine {
                 let data = json!({"reason": "an operator owns the conversation"});
                 self.trace(tenant_id, &conversation.id, Some(&message.id), "bot_skipped", data)
                     .await;
-                return Ok(());
+                return self.translate_for_operator(&conversation, message).await;
             }
             ConversationStatus::Closed => {
                 // The visitor wrote again: the conversation is live, and the bot's again.
@@ -149,6 +149,7 @@ impl Engine {
             replied: false,
             handed_over: false,
         };
+        self.detect_language(&mut run).await?;
         let suppress_ai = self.evaluate(&mut run, &rules, seen == 0).await?;
 
         if widget.ai_enabled && !run.replied && !run.handed_over && !suppress_ai {
@@ -156,6 +157,41 @@ impl Engine {
         }
         let conversation = &run.conversation;
         self.store.save_variables(tenant_id, &conversation.id, &persistent(&run.vars)).await?;
+        Ok(())
+    }
+
+    /// With translation on, the visitor's words in the operator's language, kept beside the
+    /// original. Skipped when they share a language (or the language is unknown).
+    async fn translate_for_operator(
+        &self,
+        conversation: &Conversation,
+        message: &Message,
+    ) -> Result<(), EngineError> {
+        let tenant = &conversation.tenant_id;
+        let (Some(operator), Some(visitor_language)) =
+            (&conversation.assigned_to, &conversation.visitor.language)
+        else {
+            return Ok(());
+        };
+        let widget = self.store.get_widget(tenant, &conversation.widget_id).await?.widget;
+        let detected = sb_llm::language::detect(&message.text);
+        let source = detected.unwrap_or(visitor_language.as_str());
+        let target = self.store.get_user(tenant, operator).await?.language;
+        if !widget.translation_enabled || super::same_language(source, &target) {
+            return Ok(());
+        }
+        if let Some(translation) =
+            self.translate(tenant, &conversation.id, &message.text, &target).await
+        {
+            self.store.set_translation(tenant, &message.id, &translation).await?;
+            let mut message = message.clone();
+            message.translation = Some(translation);
+            self.events.publish(crate::events::ConversationEvent::MessageUpdated {
+                tenant_id: tenant.clone(),
+                conversation_id: conversation.id.clone(),
+                message,
+            });
+        }
         Ok(())
     }
 
@@ -217,23 +253,5 @@ impl Engine {
             }
         }
         Ok(suppress_ai)
-    }
-
-    /// Which intent rules the AI recognises in the message (none while AI is off).
-    async fn recognise_intents(
-        &self,
-        run: &Run<'_>,
-        rules: &[Rule],
-    ) -> BTreeSet<sb_domain::RuleId> {
-        let intent_rules: Vec<&Rule> = rules
-            .iter()
-            .filter(|r| matches!(r.definition.trigger, Trigger::Intent { .. }))
-            .collect();
-        if !intent_rules.is_empty() {
-            let data = json!({"reason": "AI is off: intent triggers need an AI provider", "rules": intent_rules.iter().map(|r| &r.name).collect::<Vec<_>>()});
-            self.trace(&run.tenant.id, &run.conversation.id, Some(&run.message.id), "ai_off", data)
-                .await;
-        }
-        BTreeSet::new()
     }
 }

@@ -75,6 +75,7 @@ pub(super) async fn ai(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
         author: Author::Operator,
         author_user_id: None,
         text: "Hello",
+        translation: None,
         created_at: now(),
     };
     store.append_message(tenant, new).await.unwrap();

@@ -120,6 +120,7 @@ pub(super) async fn widgets_conversations_and_rules(
                 author: Author::Visitor,
                 author_user_id: None,
                 text: "Hello",
+                translation: None,
                 created_at: now(),
             },
         )
@@ -135,6 +136,7 @@ pub(super) async fn widgets_conversations_and_rules(
                 author: Author::Operator,
                 author_user_id: Some(&users[0].id),
                 text: "Hi Ann",
+                translation: None,
                 created_at: now(),
             },
         )
@@ -151,6 +153,7 @@ pub(super) async fn widgets_conversations_and_rules(
                 author: Author::Visitor,
                 author_user_id: None,
                 text: "x",
+                translation: None,
                 created_at: now(),
             },
         )

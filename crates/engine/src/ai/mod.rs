@@ -1,0 +1,263 @@
+//! AI: which model answers for a tenant (its own settings, else the server's), the settings
+//! use-cases, and token accounting. Replies, intents, extraction and translation build on it.
+
+mod reply;
+mod understand;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sb_domain::{AiSettings, AiUsage, ConversationId, Role, TenantId, Timestamp, ValidationError};
+use sb_llm::{ChatRequest, ChatResponse, LlmError, Provider, ProviderConfig, ProviderKind};
+use sb_net::{HttpClient, Url};
+use sb_secrets::Secret;
+use serde_json::{Value, json};
+
+use crate::{Actor, Engine, EngineError};
+
+/// The server-wide provider, configured by the operator.
+#[derive(Debug, Clone)]
+pub struct ServerAi {
+    pub kind: ProviderKind,
+    pub base_url: String,
+    pub api_key: Option<Secret<String>>,
+    pub model: String,
+}
+
+pub struct AiConfig {
+    pub server: Option<ServerAi>,
+    /// Deadline of one model request.
+    pub timeout: Duration,
+    /// Rounds of tool calls in one reply before the AI has to answer.
+    pub max_tool_rounds: usize,
+    /// Earlier messages of the conversation given to the model.
+    pub history_messages: u32,
+}
+
+/// The AI service: configuration and the two HTTP clients providers are reached through.
+pub struct Ai {
+    pub config: AiConfig,
+    /// SSRF-filtered: for base URLs a tenant chose.
+    pub tenant_http: HttpClient,
+    /// Unfiltered: only for the operator's server-wide provider.
+    pub operator_http: HttpClient,
+}
+
+/// A tenant's AI settings as shown: the key only as `api_key_set`.
+pub struct AiSettingsView {
+    pub settings: Option<AiSettings>,
+    pub api_key_set: bool,
+    pub server_default: Option<(String, String)>,
+}
+
+impl AiSettingsView {
+    pub fn to_json(&self) -> Value {
+        let source = match (&self.settings, &self.server_default) {
+            (Some(_), _) => "tenant",
+            (None, Some(_)) => "server",
+            (None, None) => "none",
+        };
+        let mut value = json!({ "source": source, "enabled": source != "none" });
+        if let Some(s) = &self.settings {
+            value["provider"] = json!(s.provider);
+            value["base_url"] = json!(s.base_url);
+            value["model"] = json!(s.model);
+            value["instructions"] = json!(s.instructions);
+            value["api_key_set"] = json!(self.api_key_set);
+            value["updated_at"] = json!(s.updated_at);
+        } else if let Some((provider, model)) = &self.server_default {
+            value["provider"] = json!(provider);
+            value["model"] = json!(model);
+        }
+        value
+    }
+}
+
+pub struct AiSettingsDraft {
+    pub provider: String,
+    pub base_url: Option<String>,
+    pub model: String,
+    pub api_key: Option<Secret<String>>,
+    pub instructions: Option<String>,
+}
+
+/// What a model call was for, in the usage records.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Purpose {
+    Reply,
+    Intent,
+    Extract,
+    Translate,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Reply => "reply",
+            Purpose::Intent => "intent",
+            Purpose::Extract => "extract",
+            Purpose::Translate => "translate",
+        }
+    }
+}
+
+impl Engine {
+    /// The model that answers for `tenant`: its own settings if it has any, else the server's,
+    /// else none (AI is off).
+    pub(crate) async fn provider_for(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<(Arc<dyn Provider>, String)>, EngineError> {
+        let timeout = self.ai.config.timeout;
+        if let Some((settings, sealed)) = self.store.get_ai_settings(tenant).await? {
+            let kind: ProviderKind = settings.provider.parse().map_err(EngineError::Internal)?;
+            let api_key = match sealed {
+                Some(sealed) => {
+                    let bytes = self
+                        .keyring
+                        .open(tenant.as_str(), &sealed)
+                        .map_err(|e| EngineError::Internal(format!("AI key: {e}")))?;
+                    Some(Secret::new(
+                        String::from_utf8(bytes)
+                            .map_err(|_| EngineError::Internal("AI key is not text".into()))?,
+                    ))
+                }
+                None => None,
+            };
+            let config = ProviderConfig {
+                kind,
+                base_url: settings.base_url,
+                api_key,
+                model: settings.model,
+                timeout,
+            };
+            return Ok(Some((
+                sb_llm::provider(config, self.ai.tenant_http.clone()),
+                settings.instructions,
+            )));
+        }
+        Ok(self.ai.config.server.as_ref().map(|server| {
+            let config = ProviderConfig {
+                kind: server.kind,
+                base_url: server.base_url.clone(),
+                api_key: server.api_key.clone(),
+                model: server.model.clone(),
+                timeout,
+            };
+            (sb_llm::provider(config, self.ai.operator_http.clone()), String::new())
+        }))
+    }
+
+    /// One model call, with its tokens recorded for the tenant and conversation.
+    pub(crate) async fn chat(
+        &self,
+        provider: &dyn Provider,
+        tenant: &TenantId,
+        conversation: Option<&ConversationId>,
+        purpose: Purpose,
+        request: &ChatRequest,
+    ) -> Result<ChatResponse, LlmError> {
+        let response = provider.chat(request).await?;
+        let usage = AiUsage {
+            tenant_id: tenant.clone(),
+            conversation_id: conversation.cloned(),
+            purpose: purpose.as_str().into(),
+            provider: provider.kind().into(),
+            model: provider.model().into(),
+            input_tokens: response.usage.input_tokens,
+            output_tokens: response.usage.output_tokens,
+            at: Timestamp::now(),
+        };
+        if let Err(err) = self.store.record_ai_usage(&usage).await {
+            tracing::warn!(error = %err, "could not record AI token usage");
+        }
+        metrics::counter!("ai_tokens_total", "direction" => "input")
+            .increment(response.usage.input_tokens);
+        metrics::counter!("ai_tokens_total", "direction" => "output")
+            .increment(response.usage.output_tokens);
+        Ok(response)
+    }
+
+    /// Knowledge-base passages relevant to `query`: (title, text), best first.
+    pub(crate) async fn knowledge_passages(
+        &self,
+        _tenant: &TenantId,
+        _widget: &sb_domain::WidgetId,
+        _query: &str,
+    ) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    fn server_default(&self) -> Option<(String, String)> {
+        self.ai.config.server.as_ref().map(|s| (s.kind.as_str().to_owned(), s.model.clone()))
+    }
+
+    pub async fn ai_settings(&self, actor: &Actor) -> Result<AiSettingsView, EngineError> {
+        let stored = self.store.get_ai_settings(&actor.tenant_id).await?;
+        let api_key_set = stored.as_ref().is_some_and(|(_, key)| key.is_some());
+        Ok(AiSettingsView {
+            settings: stored.map(|(s, _)| s),
+            api_key_set,
+            server_default: self.server_default(),
+        })
+    }
+
+    /// Saves the tenant's own provider. A base URL goes through the SSRF rules like any tenant
+    /// URL; a key left out is kept if the provider stays the same.
+    pub async fn put_ai_settings(
+        &self,
+        actor: &Actor,
+        draft: AiSettingsDraft,
+    ) -> Result<AiSettingsView, EngineError> {
+        actor.require(Role::Admin)?;
+        let kind: ProviderKind = draft
+            .provider
+            .parse()
+            .map_err(|why: String| ValidationError::new("provider", "invalid_provider", why))?;
+        let base_url = draft.base_url.unwrap_or_default().trim().trim_end_matches('/').to_owned();
+        if !base_url.is_empty() {
+            let url = Url::parse(&base_url).map_err(|e| {
+                ValidationError::new("base_url", "invalid_url", format!("not a URL: {e}"))
+            })?;
+            crate::connections::check_public_url("base_url", &url, self.ai.tenant_http.policy())?;
+        }
+        let model = draft.model.trim().to_owned();
+        if model.is_empty() {
+            return Err(ValidationError::new(
+                "model",
+                "required",
+                "name the model, e.g. gpt-4o-mini",
+            )
+            .into());
+        }
+        let previous = self.store.get_ai_settings(&actor.tenant_id).await?;
+        let sealed = match (draft.api_key, previous) {
+            (Some(key), _) if !key.expose().is_empty() => {
+                Some(self.keyring.seal(actor.tenant_id.as_str(), key.expose().as_bytes()))
+            }
+            (Some(_), _) => None,
+            (None, Some((old, sealed))) if old.provider == kind.as_str() => sealed,
+            (None, _) => None,
+        };
+        let settings = AiSettings {
+            tenant_id: actor.tenant_id.clone(),
+            provider: kind.as_str().into(),
+            base_url,
+            model,
+            instructions: draft.instructions.unwrap_or_default().trim().to_owned(),
+            updated_at: Timestamp::now(),
+        };
+        self.store.put_ai_settings(&settings, sealed.as_deref()).await?;
+        Ok(AiSettingsView {
+            api_key_set: sealed.is_some(),
+            settings: Some(settings),
+            server_default: self.server_default(),
+        })
+    }
+
+    /// Removes the tenant's own provider (the server's, if any, answers again).
+    pub async fn delete_ai_settings(&self, actor: &Actor) -> Result<(), EngineError> {
+        actor.require(Role::Admin)?;
+        Ok(self.store.delete_ai_settings(&actor.tenant_id).await?)
+    }
+}
