@@ -100,7 +100,18 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
 ) -> ApiResult<Data<Value>> {
-    Ok(Data(conversation_json(&state.engine.get_conversation(&actor, &id).await?)))
+    let conversation = state.engine.get_conversation(&actor, &id).await?;
+    let usage = state
+        .store
+        .ai_usage_totals(&actor.tenant_id, Some(&id), jiff::Timestamp::UNIX_EPOCH)
+        .await?;
+    let mut value = conversation_json(&conversation);
+    value["ai_usage"] = json!({
+        "calls": usage.calls,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+    });
+    Ok(Data(value))
 }
 
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 //! PostgreSQL as well when `TEST_POSTGRES_URL` is set.
 
 mod accounts;
+mod ai;
 mod api_keys;
 mod backend;
 mod chat;
