@@ -17,6 +17,7 @@ mod json;
 mod observability;
 mod path;
 mod rate_limit;
+mod realtime;
 mod rules;
 mod state;
 mod teams;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tenant::router())
         .merge(ai::router())
         .merge(visitor::router())
+        .merge(realtime::router())
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)

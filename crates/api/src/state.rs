@@ -5,6 +5,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sb_engine::Engine;
+use sb_realtime::{ConnectionCaps, Hub};
 use sb_store::Store;
 
 use crate::rate_limit::{LoginLimits, VisitorLimits};
@@ -23,6 +24,10 @@ pub struct ApiConfig {
     pub login_attempts_per_minute_per_account: u32,
     pub visitor_conversations_per_minute_per_ip: u32,
     pub visitor_messages_per_minute_per_conversation: u32,
+    pub realtime_connections_per_ip: usize,
+    pub realtime_connections_per_tenant: usize,
+    /// Seconds between pings on realtime connections; a connection silent for three is closed.
+    pub realtime_heartbeat: Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
 }
@@ -38,6 +43,9 @@ impl Default for ApiConfig {
             login_attempts_per_minute_per_account: 10,
             visitor_conversations_per_minute_per_ip: 20,
             visitor_messages_per_minute_per_conversation: 30,
+            realtime_connections_per_ip: 50,
+            realtime_connections_per_tenant: 5000,
+            realtime_heartbeat: Duration::from_secs(20),
             trusted_proxies: Vec::new(),
         }
     }
@@ -46,6 +54,8 @@ impl Default for ApiConfig {
 pub struct Services {
     pub store: Arc<dyn Store>,
     pub engine: Arc<Engine>,
+    pub hub: Arc<Hub>,
+    pub connection_caps: ConnectionCaps,
     pub config: ApiConfig,
     pub login_limits: LoginLimits,
     pub visitor_limits: VisitorLimits,
@@ -58,7 +68,16 @@ pub struct Services {
 pub struct AppState(Arc<Services>);
 
 impl AppState {
-    pub fn new(engine: Arc<Engine>, config: ApiConfig, metrics: Option<PrometheusHandle>) -> Self {
+    pub fn new(
+        engine: Arc<Engine>,
+        hub: Arc<Hub>,
+        config: ApiConfig,
+        metrics: Option<PrometheusHandle>,
+    ) -> Self {
+        let connection_caps = ConnectionCaps::new(
+            config.realtime_connections_per_ip,
+            config.realtime_connections_per_tenant,
+        );
         let store = engine.store.clone();
         let login_limits = LoginLimits::new(
             config.login_attempts_per_minute_per_ip,
@@ -68,7 +87,16 @@ impl AppState {
             config.visitor_conversations_per_minute_per_ip,
             config.visitor_messages_per_minute_per_conversation,
         );
-        Self(Arc::new(Services { store, engine, config, login_limits, visitor_limits, metrics }))
+        Self(Arc::new(Services {
+            store,
+            engine,
+            hub,
+            connection_caps,
+            config,
+            login_limits,
+            visitor_limits,
+            metrics,
+        }))
     }
 }
 

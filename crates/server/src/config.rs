@@ -24,6 +24,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub outbound: OutboundConfig,
     pub ai: AiConfig,
+    pub realtime: RealtimeConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
 }
@@ -83,6 +84,14 @@ pub struct AiConfig {
     pub timeout_ms: u64,
     pub max_tool_rounds: usize,
     pub history_messages: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealtimeConfig {
+    pub max_connections_per_ip: usize,
+    pub max_connections_per_tenant: usize,
+    pub heartbeat_secs: u64,
 }
 
 /// The hard ceiling on any call to a tenant's backend.
@@ -233,6 +242,9 @@ impl Config {
         }
         if !(1000..=120_000).contains(&self.ai.timeout_ms) {
             return Err(invalid("ai.timeout_ms", "must be from 1000 to 120000"));
+        }
+        if !(1..=300).contains(&self.realtime.heartbeat_secs) {
+            return Err(invalid("realtime.heartbeat_secs", "must be from 1 to 300"));
         }
         if self.ai.max_tool_rounds > 10 {
             return Err(invalid("ai.max_tool_rounds", "must be at most 10"));

@@ -14,8 +14,8 @@ use sb_api::{ApiConfig, AppState};
 use sb_connectors::Connector;
 use sb_engine::Engine;
 use sb_engine::ai::{Ai, AiConfig, ServerAi};
-use sb_engine::events::NoEvents;
 use sb_net::{HttpClient, SsrfPolicy};
+use sb_realtime::Hub;
 use sb_secrets::{Keyring, MasterKey, MasterKeySource, Secret};
 use sb_store::Store;
 use tokio::net::TcpListener;
@@ -89,7 +89,11 @@ pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
 }
 
 /// Wires the use-case layer: store, keyring and the SSRF-safe outbound client.
-pub fn build_engine(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<Engine>> {
+pub fn build_engine(
+    config: &Config,
+    store: Arc<dyn Store>,
+    hub: Arc<Hub>,
+) -> anyhow::Result<Arc<Engine>> {
     // Loaded before accepting traffic, so a missing or malformed key stops the start.
     let keyring = Arc::new(load_keyring(config)?);
     let allow = config.ssrf_allow()?;
@@ -98,7 +102,7 @@ pub fn build_engine(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Ar
     }
     let http = HttpClient::new(SsrfPolicy::new(allow.clone()), config.net_config())?;
     let ai = build_ai(config, allow)?;
-    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), Arc::new(NoEvents), ai))
+    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), hub, ai))
 }
 
 /// The AI service: the server-wide provider (if configured) and the clients providers use.
@@ -195,6 +199,9 @@ fn api_config(config: &Config) -> anyhow::Result<ApiConfig> {
         visitor_messages_per_minute_per_conversation: config
             .security
             .visitor_messages_per_minute_per_conversation,
+        realtime_connections_per_ip: config.realtime.max_connections_per_ip,
+        realtime_connections_per_tenant: config.realtime.max_connections_per_tenant,
+        realtime_heartbeat: Duration::from_secs(config.realtime.heartbeat_secs),
         trusted_proxies: config.trusted_proxies()?,
     })
 }
@@ -207,7 +214,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = open_store(&config, config.database.auto_migrate).await?;
-    let engine = build_engine(&config, store.clone())?;
+    let hub = Hub::new();
+    let engine = build_engine(&config, store.clone(), hub.clone())?;
     let metrics = config.metrics.enabled.then(telemetry::metrics_handle);
     let resumed = engine.resume_unprocessed().await?;
     if resumed > 0 {
@@ -216,7 +224,7 @@ pub async fn serve(
             "resuming visitor messages left unhandled by the last run"
         );
     }
-    let state = AppState::new(engine, api_config(&config)?, metrics);
+    let state = AppState::new(engine, hub, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let app = sb_api::router(state);
 

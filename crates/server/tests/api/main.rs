@@ -15,6 +15,7 @@ mod health;
 mod inbox;
 mod keys;
 mod patterns;
+mod realtime;
 mod rule_behaviour;
 mod secrets;
 mod support;

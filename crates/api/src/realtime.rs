@@ -1,0 +1,224 @@
+//! WebSockets: the visitor's feed of their conversation and the operators' feed of their tenant.
+//! See docs/realtime.md for the protocol.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use sb_domain::{Conversation, ConversationId, TenantId};
+use sb_engine::events::ConversationEvent;
+use sb_realtime::{ConnectionPermit, Event, Subscription};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::auth::{Auth, check_origin};
+use crate::client_ip::ClientIp;
+use crate::conversations::after_id;
+use crate::error::{ApiError, ApiResult};
+use crate::path::PathId;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws", get(operator)).route("/widget/conversations/{id}/ws", get(visitor))
+}
+
+fn over_capacity() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_connections",
+        "too many open realtime connections; close some and retry",
+    )
+}
+
+/// Who is on the other end, which decides what they may see and send.
+#[derive(Clone)]
+enum Audience {
+    Visitor(Conversation),
+    Operators(TenantId),
+}
+
+/// What a visitor is shown of an event: their conversation's messages, its status, and the
+/// operator typing — no internal ids.
+fn for_visitor(event: &Event) -> Option<Value> {
+    match event {
+        Event::Typing(t) if t.author == "operator" => {
+            Some(json!({"type": "typing", "typing": t.typing}))
+        }
+        Event::Typing(_) => None,
+        Event::Conversation(ConversationEvent::MessageCreated { message, .. }) => {
+            Some(json!({"type": "message", "message": message}))
+        }
+        Event::Conversation(ConversationEvent::MessageUpdated { message, .. }) => {
+            Some(json!({"type": "message_updated", "message": message}))
+        }
+        Event::Conversation(ConversationEvent::ConversationUpdated {
+            status, assigned_to, ..
+        }) => Some(
+            json!({"type": "conversation_updated", "status": status, "assigned": assigned_to.is_some()}),
+        ),
+        Event::Conversation(ConversationEvent::ConversationCreated { .. }) => None,
+    }
+}
+
+fn for_operators(event: &Event) -> Option<Value> {
+    match event {
+        Event::Typing(t) if t.author == "operator" => None,
+        other => serde_json::to_value(other).ok(),
+    }
+}
+
+#[derive(Deserialize)]
+struct VisitorParams {
+    token: String,
+    after: Option<String>,
+}
+
+/// `GET /widget/conversations/{id}/ws?token=sbv_…&after=msg_…`: browsers cannot set headers on
+/// WebSockets, so the visitor token comes as a query parameter.
+async fn visitor(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    PathId(id): PathId<ConversationId>,
+    Query(params): Query<VisitorParams>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let conversation = state
+        .engine
+        .visitor_conversation(&params.token)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("the visitor token is not valid"))?;
+    if conversation.id != id {
+        return Err(ApiError::not_found("conversation"));
+    }
+    let widget =
+        state.store.get_widget(&conversation.tenant_id, &conversation.widget_id).await?.widget;
+    if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) {
+        if !widget.allows_origin(origin) {
+            return Err(ApiError::forbidden(
+                "origin_not_allowed",
+                "this widget may not be used from this site",
+            ));
+        }
+    }
+    let after = after_id(params.after)?;
+    let permit =
+        state.connection_caps.admit(ip, &conversation.tenant_id).ok_or_else(over_capacity)?;
+    // Subscribe before reading the backlog, so nothing stored in between is missed.
+    let subscription = state.hub.subscribe_conversation(conversation.id.clone());
+    let backlog = state.engine.messages_after(&conversation, after.as_ref()).await?;
+    Ok(upgrade.on_upgrade(move |socket| {
+        let backlog =
+            backlog.into_iter().map(|m| json!({"type": "message", "message": m})).collect();
+        serve(socket, state, Audience::Visitor(conversation), subscription, backlog, permit)
+    }))
+}
+
+/// `GET /ws`: the operators' feed, authenticated like the API. A browser must come from our
+/// own origin (cookies would otherwise let another site listen in).
+async fn operator(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Auth(actor): Auth,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    check_origin(&headers, &state)?;
+    let permit = state.connection_caps.admit(ip, &actor.tenant_id).ok_or_else(over_capacity)?;
+    let subscription = state.hub.subscribe_tenant(actor.tenant_id.clone());
+    let hello = vec![json!({"type": "ready"})];
+    Ok(upgrade.on_upgrade(move |socket| {
+        serve(socket, state, Audience::Operators(actor.tenant_id), subscription, hello, permit)
+    }))
+}
+
+/// A typing signal from the client, relayed to the other side.
+async fn handle_incoming(state: &AppState, audience: &Audience, text: &str) {
+    let Ok(message) = serde_json::from_str::<Value>(text) else { return };
+    if message["type"] != "typing" {
+        return;
+    }
+    let typing = message["typing"].as_bool().unwrap_or(false);
+    match audience {
+        Audience::Visitor(conversation) => {
+            state.hub.typing(&conversation.tenant_id, &conversation.id, "visitor", typing)
+        }
+        Audience::Operators(tenant) => {
+            let Some(id) = message["conversation_id"]
+                .as_str()
+                .and_then(|id| id.parse::<ConversationId>().ok())
+            else {
+                return;
+            };
+            // Only into the operator's own tenant's conversations.
+            if state.store.get_conversation(tenant, &id).await.is_ok() {
+                state.hub.typing(tenant, &id, "operator", typing);
+            }
+        }
+    }
+}
+
+async fn serve(
+    mut socket: WebSocket,
+    state: AppState,
+    audience: Audience,
+    mut subscription: Subscription,
+    first: Vec<Value>,
+    _permit: ConnectionPermit,
+) {
+    metrics::gauge!("realtime_connections").increment(1.0);
+    for value in first {
+        if socket.send(Frame::Text(value.to_string().into())).await.is_err() {
+            metrics::gauge!("realtime_connections").decrement(1.0);
+            return;
+        }
+    }
+    let heartbeat = state.config.realtime_heartbeat;
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            event = subscription.receiver().recv() => {
+                let value = match event {
+                    Ok(event) => match &audience {
+                        Audience::Visitor(_) => for_visitor(&event),
+                        Audience::Operators(_) => for_operators(&event),
+                    },
+                    // Fell behind: the client fetches what it missed (docs/realtime.md).
+                    Err(RecvError::Lagged(_)) => Some(json!({"type": "resync"})),
+                    Err(RecvError::Closed) => break,
+                };
+                if let Some(value) = value {
+                    if socket.send(Frame::Text(value.to_string().into())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            incoming = socket.recv() => {
+                match incoming {
+                    Some(Ok(Frame::Text(text))) => {
+                        last_heard = Instant::now();
+                        handle_incoming(&state, &audience, &text).await;
+                    }
+                    Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => last_heard = Instant::now(),
+                }
+            }
+            _ = ticker.tick() => {
+                // A peer silent for three heartbeats is gone (half-open TCP): free its place.
+                if last_heard.elapsed() > heartbeat * 3 {
+                    break;
+                }
+                if socket.send(Frame::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    metrics::gauge!("realtime_connections").decrement(1.0);
+}
