@@ -38,15 +38,10 @@ fn send<K: Eq + Hash>(topics: &Topics<K>, key: &K, event: &Arc<Event>) {
     }
 }
 
+#[derive(Default)]
 pub struct Hub {
     tenants: Topics<TenantId>,
     conversations: Topics<ConversationId>,
-}
-
-impl Default for Hub {
-    fn default() -> Self {
-        Self { tenants: Mutex::default(), conversations: Mutex::default() }
-    }
 }
 
 /// A live subscription. Dropping it unsubscribes, and removes the topic if it was the last one.
