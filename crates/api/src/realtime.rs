@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use sb_domain::{Conversation, ConversationId, TenantId};
+use sb_domain::{ConversationId, TenantId};
 use sb_engine::events::ConversationEvent;
 use sb_realtime::{ConnectionPermit, Event, Subscription};
 use serde::Deserialize;
@@ -38,7 +38,7 @@ fn over_capacity() -> ApiError {
 /// Who is on the other end, which decides what they may see and send.
 #[derive(Clone)]
 enum Audience {
-    Visitor(Conversation),
+    Visitor { tenant: TenantId, conversation: ConversationId },
     Operators(TenantId),
 }
 
@@ -115,7 +115,9 @@ async fn visitor(
     Ok(upgrade.on_upgrade(move |socket| {
         let backlog =
             backlog.into_iter().map(|m| json!({"type": "message", "message": m})).collect();
-        serve(socket, state, Audience::Visitor(conversation), subscription, backlog, permit)
+        let audience =
+            Audience::Visitor { tenant: conversation.tenant_id, conversation: conversation.id };
+        serve(socket, state, audience, subscription, backlog, permit)
     }))
 }
 
@@ -145,8 +147,8 @@ async fn handle_incoming(state: &AppState, audience: &Audience, text: &str) {
     }
     let typing = message["typing"].as_bool().unwrap_or(false);
     match audience {
-        Audience::Visitor(conversation) => {
-            state.hub.typing(&conversation.tenant_id, &conversation.id, "visitor", typing)
+        Audience::Visitor { tenant, conversation } => {
+            state.hub.typing(tenant, conversation, "visitor", typing)
         }
         Audience::Operators(tenant) => {
             let Some(id) = message["conversation_id"]
@@ -186,7 +188,7 @@ async fn serve(
             event = subscription.receiver().recv() => {
                 let value = match event {
                     Ok(event) => match &audience {
-                        Audience::Visitor(_) => for_visitor(&event),
+                        Audience::Visitor { .. } => for_visitor(&event),
                         Audience::Operators(_) => for_operators(&event),
                     },
                     // Fell behind: the client fetches what it missed (docs/realtime.md).
