@@ -22,6 +22,7 @@ use crate::conversations::after_id;
 use crate::error::{ApiError, ApiResult};
 use crate::path::PathId;
 use crate::state::AppState;
+use crate::visitor::check_origin as check_widget_origin;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/ws", get(operator)).route("/widget/conversations/{id}/ws", get(visitor))
@@ -98,14 +99,7 @@ async fn visitor(
     }
     let widget =
         state.store.get_widget(&conversation.tenant_id, &conversation.widget_id).await?.widget;
-    if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) {
-        if !widget.allows_origin(origin) {
-            return Err(ApiError::forbidden(
-                "origin_not_allowed",
-                "this widget may not be used from this site",
-            ));
-        }
-    }
+    check_widget_origin(&widget, &headers)?;
     let after = after_id(params.after)?;
     let permit =
         state.connection_caps.admit(ip, &conversation.tenant_id).ok_or_else(over_capacity)?;

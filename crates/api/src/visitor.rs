@@ -57,7 +57,7 @@ async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-fn check_origin(widget: &Widget, headers: &HeaderMap) -> ApiResult<()> {
+pub(crate) fn check_origin(widget: &Widget, headers: &HeaderMap) -> ApiResult<()> {
     match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         Some(origin) if !widget.allows_origin(origin) => Err(ApiError::forbidden(
             "origin_not_allowed",
