@@ -189,11 +189,10 @@ async fn serve(
                     Err(RecvError::Lagged(_)) => Some(json!({"type": "resync"})),
                     Err(RecvError::Closed) => break,
                 };
-                if let Some(value) = value {
-                    if socket.send(Frame::Text(value.to_string().into())).await.is_err() {
+                if let Some(value) = value
+                    && socket.send(Frame::Text(value.to_string().into())).await.is_err() {
                         break;
                     }
-                }
             }
             incoming = socket.recv() => {
                 match incoming {
