@@ -5,6 +5,7 @@
 mod accounts;
 mod ai;
 mod api_keys;
+mod assets;
 mod auth;
 mod client_ip;
 mod connections;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())
+        .merge(assets::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn(observability::observe))

@@ -90,15 +90,25 @@ pub fn supported_languages() -> usize {
     Lang::all().len()
 }
 
+/// A detected language and whether the detector is sure of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detection {
+    pub code: &'static str,
+    /// Sure enough to override a language the visitor already has.
+    pub reliable: bool,
+}
+
 /// The language of `text`, when the text says enough: the detector is sure, or the text has
-/// enough letters for its best guess to hold.
-pub fn detect(text: &str) -> Option<&'static str> {
+/// enough letters for its best guess to be worth having (see [`Detection::reliable`]).
+pub fn detect(text: &str) -> Option<Detection> {
     if text.trim().chars().count() < MIN_CHARS {
         return None;
     }
     let info = whatlang::detect(text)?;
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    (info.is_reliable() || letters >= CONFIDENT_LETTERS).then(|| iso639_1(info.lang()))
+    let reliable = info.is_reliable();
+    (reliable || letters >= CONFIDENT_LETTERS)
+        .then(|| Detection { code: iso639_1(info.lang()), reliable })
 }
 
 /// The English name of a language code, for prompts ("de" → "German"); the code itself if unknown.

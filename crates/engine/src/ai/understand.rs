@@ -14,8 +14,11 @@ use crate::{Engine, EngineError};
 impl Engine {
     /// Detects the language of the message; a confident result becomes `visitor.language`.
     pub(crate) async fn detect_language(&self, run: &mut Run<'_>) -> Result<(), EngineError> {
-        let Some(code) = language::detect(&run.message.text) else { return Ok(()) };
-        if run.conversation.visitor.language.as_deref() == Some(code) {
+        let Some(found) = language::detect(&run.message.text) else { return Ok(()) };
+        let code = found.code;
+        let known = run.conversation.visitor.language.as_deref();
+        // An unsure guess only fills a gap; changing a known language takes a sure detection.
+        if known.is_some_and(|k| crate::conversations::same_language(k, code) || !found.reliable) {
             return Ok(());
         }
         let previous = run.conversation.visitor.language.replace(code.to_owned());

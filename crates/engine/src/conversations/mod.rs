@@ -24,6 +24,7 @@ pub(crate) use process::Run;
 pub use process::VISITOR_MESSAGES as VISITOR_MESSAGES_VARIABLE;
 pub use routing::AssignTarget;
 pub(crate) use trace::shorten;
+
 use worker::Job;
 
 use crate::events::ConversationEvent;

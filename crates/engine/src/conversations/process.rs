@@ -174,7 +174,8 @@ impl Engine {
             return Ok(());
         };
         let widget = self.store.get_widget(tenant, &conversation.widget_id).await?.widget;
-        let detected = sb_llm::language::detect(&message.text);
+        let detected =
+            sb_llm::language::detect(&message.text).filter(|d| d.reliable).map(|d| d.code);
         let source = detected.unwrap_or(visitor_language.as_str());
         let target = self.store.get_user(tenant, operator).await?.language;
         if !widget.translation_enabled || super::same_language(source, &target) {

@@ -29,3 +29,34 @@ async fn health_metrics_and_request_ids() {
         assert!(text.contains("route=\"/api/v1/me\""), "routes are labelled by template: {text}");
     }
 }
+
+#[tokio::test]
+async fn the_widget_and_dashboard_are_served_from_the_binary() {
+    let app = TestApp::sqlite().await;
+    let widget = http().get(format!("{}/widget.js", app.base)).send().await.unwrap();
+    assert_eq!(widget.status(), StatusCode::OK);
+    assert!(widget.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    let etag = widget.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(widget.text().await.unwrap().contains("attachShadow"));
+    let again = http()
+        .get(format!("{}/widget.js", app.base))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    let page = http().get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert!(page.text().await.unwrap().contains("/app/app.js"));
+    for asset in ["/app/app.js", "/app/inbox.js", "/app/style.css"] {
+        assert_eq!(
+            http().get(format!("{}{asset}", app.base)).send().await.unwrap().status(),
+            StatusCode::OK,
+            "{asset}"
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! The static assets, compiled into the binary: the embeddable widget and the dashboard.
+//! No Node.js is needed to build or run them — they are plain files.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sb_secrets::sha256_hex;
+
+use crate::state::AppState;
+
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+    /// Cache-Control: the widget is cached briefly by tenants' visitors; the dashboard revalidates.
+    cache: &'static str,
+    etag: LazyLock<String>,
+}
+
+macro_rules! asset {
+    ($path:literal, $file:literal, $type:literal, $cache:literal) => {
+        Asset {
+            path: $path,
+            content_type: $type,
+            body: include_bytes!(concat!("../../../web/", $file)),
+            cache: $cache,
+            etag: LazyLock::new(|| {
+                format!(
+                    "\"{}\"",
+                    &sha256_hex(&String::from_utf8_lossy(include_bytes!(concat!(
+                        "../../../web/",
+                        $file
+                    ))))[..16]
+                )
+            }),
+        }
+    };
+}
+
+static ASSETS: [Asset; 5] = [
+    asset!(
+        "/widget.js",
+        "widget/widget.js",
+        "text/javascript; charset=utf-8",
+        "public, max-age=300"
+    ),
+    asset!("/", "dashboard/index.html", "text/html; charset=utf-8", "no-cache"),
+    asset!("/app/app.js", "dashboard/app.js", "text/javascript; charset=utf-8", "no-cache"),
+    asset!("/app/inbox.js", "dashboard/inbox.js", "text/javascript; charset=utf-8", "no-cache"),
+    asset!("/app/style.css", "dashboard/style.css", "text/css; charset=utf-8", "no-cache"),
+];
+
+/// The dashboard's pages may only load our own scripts and talk to our own origin.
+const DASHBOARD_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
+    let etag = asset.etag.as_str();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(etag).unwrap_or(HeaderValue::from_static("\"0\"")),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(asset.cache));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if asset.content_type.starts_with("text/html") {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DASHBOARD_CSP));
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    }
+    if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    (headers, asset.body).into_response()
+}
+
+pub fn router() -> Router<AppState> {
+    ASSETS.iter().fold(Router::new(), |router, asset| {
+        router
+            .route(asset.path, get(move |headers: HeaderMap| async move { serve(asset, &headers) }))
+    })
+}

@@ -1,0 +1,207 @@
+// The operator inbox: live conversation list, thread, details and trace.
+import { call, h, explain, logout } from "./app.js";
+
+const labels = { visitor: "Visitor", bot: "Bot", operator: "Operator", system: "" };
+
+export async function showInbox(app, me) {
+  const state = { me, conversations: [], current: null, messages: [], unread: new Map(), users: [], teams: [], widgets: [], filter: { status: "", assigned: "", widget: "" }, socket: null, retry: 0 };
+
+  const list = h("ul", { "aria-label": "Conversations" });
+  const statusFilter = h("select", { "aria-label": "Status" }, ["", "open", "pending", "closed"].map((s) => h("option", { value: s }, s || "all statuses")));
+  const assignedFilter = h("select", { "aria-label": "Assigned" }, h("option", { value: "" }, "everyone"), h("option", { value: "me" }, "mine"), h("option", { value: "unassigned" }, "unassigned"));
+  const widgetFilter = h("select", { "aria-label": "Widget" }, h("option", { value: "" }, "all widgets"));
+  const thread = h("section", { class: "thread", "aria-label": "Conversation" }, h("p", { class: "empty" }, "Choose a conversation."));
+  const details = h("aside", { class: "details", "aria-label": "Details" });
+  const available = h("input", { type: "checkbox", id: "available", checked: me.user && me.user.available });
+  const topbar = h("header", { class: "topbar" },
+    h("h1", {}, `Switchboard — ${me.tenant.name}`),
+    h("nav", {}, h("a", { href: "#inbox", "aria-current": "page" }, "Inbox")),
+    h("label", {}, available, " Available"),
+    h("button", { onclick: logout }, "Sign out"));
+  available.addEventListener("change", () => call("PUT", "/me/availability", { available: available.checked }).catch((e) => alert(explain(e))));
+  app.replaceChildren(topbar, h("div", { class: "inbox" },
+    h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter), list),
+    thread, details));
+
+  for (const [select, key] of [[statusFilter, "status"], [assignedFilter, "assigned"], [widgetFilter, "widget"]]) {
+    select.addEventListener("change", () => { state.filter[key] = select.value; loadList(); });
+  }
+
+  const updateTitle = () => {
+    const total = [...state.unread.values()].reduce((a, b) => a + b, 0);
+    document.title = total ? `(${total}) Switchboard inbox` : "Switchboard inbox";
+  };
+
+  function beep() {
+    try {
+      const audio = new AudioContext(), osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 880; gain.gain.value = 0.05;
+      osc.connect(gain).connect(audio.destination); osc.start(); osc.stop(audio.currentTime + 0.12);
+    } catch { /* no audio */ }
+  }
+
+  function renderList() {
+    list.replaceChildren(...state.conversations.map((c) => {
+      const unread = state.unread.get(c.id) || 0;
+      return h("li", {}, h("button", { "aria-current": state.current && state.current.id === c.id ? "true" : "false", "data-id": c.id, onclick: () => open(c.id) },
+        h("span", { class: "name" }, c.visitor.name || c.visitor.email || "Visitor"),
+        unread ? h("span", { class: "badge", "aria-label": `${unread} unread` }, unread) : h("span", { class: "status" }, c.status),
+        h("span", { class: "meta" }, `${c.status}${c.assigned_to ? (c.assigned_to === me.user?.id ? " · mine" : " · assigned") : ""} · ${new Date(c.last_message_at || c.created_at).toLocaleString()}`)));
+    }));
+    updateTitle();
+  }
+
+  async function loadList() {
+    const q = new URLSearchParams();
+    if (state.filter.status) q.set("status", state.filter.status);
+    if (state.filter.assigned) q.set("assigned", state.filter.assigned);
+    if (state.filter.widget) q.set("widget_id", state.filter.widget);
+    try {
+      state.conversations = (await call("GET", `/conversations?${q}`)).data;
+      renderList();
+    } catch (err) { list.replaceChildren(h("li", { class: "error" }, explain(err))); }
+  }
+
+  function messageEl(m) {
+    return h("div", { class: `msg ${m.author}`, dir: "auto", "data-id": m.id },
+      labels[m.author] ? h("span", { class: "who" }, labels[m.author]) : null,
+      m.text,
+      m.translation ? h("span", { class: "translation", lang: m.translation.language }, `${m.translation.language}: ${m.translation.text}`) : null);
+  }
+
+  function renderDetails(conversation, trace) {
+    const rows = (obj) => h("table", {}, h("tbody", {}, Object.entries(obj).map(([k, v]) => h("tr", {}, h("td", {}, k), h("td", {}, typeof v === "string" ? v : JSON.stringify(v))))));
+    const summary = (e) => {
+      const d = e.data || {};
+      if (e.kind === "rule_fired") return d.rule;
+      if (e.kind === "api_call") return `${d.endpoint || ""} ${d.method || ""} ${d.status ?? ""} ${d.latency_ms ?? ""} ms${d.error ? ` — ${d.error.code}` : ""}`;
+      if (e.kind === "variable_set") return `${d.name} = ${JSON.stringify(d.value)}`;
+      if (e.kind === "reply") return d.text;
+      return d.reason || d.rule || (d.error && d.error.code) || "";
+    };
+    details.replaceChildren(
+      h("h3", {}, "Visitor"), rows(conversation.visitor),
+      h("h3", {}, "Variables"), Object.keys(conversation.variables).length ? rows(conversation.variables) : h("p", { class: "empty" }, "None yet."),
+      h("h3", {}, "Trace"),
+      h("ol", { class: "trace" }, trace.map((e) => h("li", {}, h("span", { class: `kind${e.data && e.data.ok === false ? " bad" : ""}` }, e.kind), " ", summary(e)))));
+  }
+
+  async function open(id) {
+    state.unread.set(id, 0);
+    let conversation, messages, trace;
+    try {
+      [conversation, messages, trace] = await Promise.all([
+        call("GET", `/conversations/${id}`), call("GET", `/conversations/${id}/messages`), call("GET", `/conversations/${id}/trace`)]);
+    } catch (err) { thread.replaceChildren(h("p", { class: "error", role: "alert" }, explain(err))); return; }
+    state.current = conversation.data;
+    state.messages = messages.data;
+    renderList();
+    renderThread();
+    renderDetails(conversation.data, trace.data);
+  }
+
+  function renderThread() {
+    const c = state.current;
+    const box = h("div", { class: "messages", role: "log", "aria-live": "polite", "aria-label": "Messages" }, state.messages.map(messageEl));
+    const error = h("p", { class: "error", role: "alert" });
+    const text = h("textarea", { "aria-label": "Reply", placeholder: "Write a reply…" });
+    const assign = h("select", { "aria-label": "Assign to" },
+      h("option", { value: "" }, "Assign…"),
+      me.user ? h("option", { value: `user:${me.user.id}` }, "me") : null,
+      state.users.filter((u) => !me.user || u.id !== me.user.id).map((u) => h("option", { value: `user:${u.id}` }, u.email)),
+      state.teams.map((t) => h("option", { value: `team:${t.id}` }, `team ${t.name}`)));
+    assign.addEventListener("change", async () => {
+      const [kind, id] = assign.value.split(":");
+      if (!id) return;
+      try { await call("POST", `/conversations/${c.id}/assign`, kind === "team" ? { team_id: id } : { user_id: id }); await open(c.id); }
+      catch (err) { error.textContent = explain(err); }
+    });
+    const toggle = c.status === "closed"
+      ? h("button", { onclick: () => act("reopen") }, "Reopen")
+      : h("button", { onclick: () => act("close") }, "Close");
+    async function act(what) {
+      try { await call("POST", `/conversations/${c.id}/${what}`, {}); await open(c.id); await loadList(); }
+      catch (err) { error.textContent = explain(err); }
+    }
+    const form = h("form", { class: "composer" }, text, h("button", { class: "primary", type: "submit" }, "Send"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = text.value.trim();
+      if (!value) return;
+      error.textContent = "";
+      try {
+        await call("POST", `/conversations/${c.id}/messages`, { text: value });
+        text.value = "";
+      } catch (err) {
+        // What the operator typed stays in the box.
+        error.textContent = `Not sent: ${explain(err)}`;
+      }
+    });
+    text.addEventListener("keydown", (event) => { if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit(); });
+    text.addEventListener("input", () => sendTyping(c.id));
+    thread.replaceChildren(
+      h("div", { class: "head" }, h("h2", {}, c.visitor.name || c.visitor.email || "Visitor"), h("span", { class: "status" }, c.status), assign, toggle),
+      box, h("div", { class: "typing", "aria-live": "polite" }), error, form);
+    box.scrollTop = box.scrollHeight;
+  }
+
+  let lastTyping = 0;
+  function sendTyping(id) {
+    const now = Date.now();
+    if (state.socket && state.socket.readyState === 1 && now - lastTyping > 2000) {
+      lastTyping = now;
+      state.socket.send(JSON.stringify({ type: "typing", conversation_id: id, typing: true }));
+    }
+  }
+
+  function onEvent(event) {
+    const current = state.current && event.conversation_id === state.current.id;
+    if (event.type === "message_created") {
+      if (current) {
+        if (!state.messages.some((m) => m.id === event.message.id)) {
+          state.messages.push(event.message);
+          const box = thread.querySelector(".messages");
+          box.append(messageEl(event.message));
+          box.scrollTop = box.scrollHeight;
+          thread.querySelector(".typing").textContent = "";
+        }
+      } else if (event.message.author === "visitor") {
+        state.unread.set(event.conversation_id, (state.unread.get(event.conversation_id) || 0) + 1);
+      }
+      if (event.message.author === "visitor" && (!current || document.hidden)) beep();
+      loadList();
+    } else if (event.type === "message_updated" && current) {
+      const el = thread.querySelector(`[data-id="${event.message.id}"]`);
+      if (el) el.replaceWith(messageEl(event.message));
+    } else if (event.type === "conversation_created" || event.type === "conversation_updated") {
+      loadList();
+      if (current) open(state.current.id);
+    } else if (event.type === "typing" && current) {
+      thread.querySelector(".typing").textContent = event.typing ? "The visitor is typing…" : "";
+    } else if (event.type === "resync") {
+      state.socket.close();
+    }
+  }
+
+  function connect() {
+    const url = new URL("/api/v1/ws", location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(url);
+    state.socket = socket;
+    socket.onopen = () => {
+      // After a reconnect, fetch what happened while the socket was down.
+      if (state.retry > 0) { loadList(); if (state.current) open(state.current.id); }
+      state.retry = 0;
+    };
+    socket.onmessage = (msg) => onEvent(JSON.parse(msg.data));
+    socket.onclose = () => { state.socket = null; setTimeout(connect, Math.min(15000, 500 * 2 ** state.retry++)); };
+  }
+
+  try {
+    const [users, teams, widgets] = await Promise.all([call("GET", "/users?limit=200"), call("GET", "/teams?limit=200"), call("GET", "/widgets?limit=200")]);
+    state.users = users.data; state.teams = teams.data; state.widgets = widgets.data;
+    widgetFilter.append(...state.widgets.map((w) => h("option", { value: w.id }, w.name)));
+  } catch (err) { details.replaceChildren(h("p", { class: "error" }, explain(err))); }
+  await loadList();
+  connect();
+}

@@ -1,0 +1,263 @@
+/* Switchboard chat widget. Embed with:
+ *   <script src="https://your-switchboard/widget.js" data-widget="wid_…" async></script>
+ * Plain JavaScript in a Shadow DOM: no framework, no build step, no styles leak in or out.
+ * Optional attributes: data-name, data-email, data-user-id, data-user-hash (identity
+ * verification, signed by your server), data-language. */
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  if (!script || !script.dataset.widget) return;
+  const widgetId = script.dataset.widget;
+  const base = new URL(script.src, location.href).origin;
+  const api = (path) => `${base}/api/v1${path}`;
+  const storeKey = `switchboard:${widgetId}`;
+  const saved = () => { try { return JSON.parse(localStorage.getItem(storeKey)) || null; } catch { return null; } };
+  const save = (value) => { try { localStorage.setItem(storeKey, JSON.stringify(value)); } catch { /* private mode */ } };
+
+  const CSS = `
+    :host { all: initial; }
+    * { box-sizing: border-box; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+    .root { position: fixed; bottom: 20px; z-index: 2147483000; font-size: 15px; line-height: 1.4; color: #111; }
+    .root.right { right: 20px; } .root.left { left: 20px; }
+    button { font: inherit; cursor: pointer; }
+    .launcher { width: 56px; height: 56px; border-radius: 50%; border: 0; background: var(--sb-color);
+      color: #fff; box-shadow: 0 4px 14px rgba(0,0,0,.25); display: grid; place-items: center; }
+    .launcher svg { width: 28px; height: 28px; fill: currentColor; }
+    .launcher:focus-visible, .send:focus-visible, .close:focus-visible, textarea:focus-visible { outline: 3px solid #111; outline-offset: 2px; }
+    .panel { position: absolute; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(540px, calc(100vh - 110px));
+      background: #fff; border-radius: 14px; box-shadow: 0 10px 40px rgba(0,0,0,.25); display: flex; flex-direction: column; overflow: hidden; }
+    .right .panel { right: 0; } .left .panel { left: 0; }
+    .panel[hidden] { display: none; }
+    header { background: var(--sb-color); color: #fff; padding: 12px 14px; display: flex; align-items: center; justify-content: space-between; }
+    header h2 { font-size: 16px; margin: 0; font-weight: 600; }
+    .close { background: transparent; border: 0; color: #fff; font-size: 22px; line-height: 1; padding: 2px 6px; border-radius: 6px; }
+    .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; background: #f6f7f9; }
+    .msg { max-width: 82%; padding: 8px 11px; border-radius: 12px; white-space: pre-wrap; word-wrap: break-word; }
+    .msg.visitor { align-self: flex-end; background: var(--sb-color); color: #fff; border-bottom-right-radius: 4px; }
+    .msg.bot { align-self: flex-start; background: #fff; border: 1px solid #e3e5e8; border-bottom-left-radius: 4px; }
+    .msg.operator { align-self: flex-start; background: #e8f5ee; border: 1px solid #bfe3cd; border-bottom-left-radius: 4px; }
+    .msg.system { align-self: center; background: transparent; color: #555; font-size: 13px; font-style: italic; text-align: center; }
+    .who { display: block; font-size: 11px; opacity: .75; margin-bottom: 2px; }
+    .msg.pending { opacity: .6; }
+    .msg.failed { outline: 2px solid #c62828; }
+    .typing { padding: 0 14px 6px; font-size: 13px; color: #555; min-height: 20px; background: #f6f7f9; }
+    form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #e3e5e8; background: #fff; }
+    textarea { flex: 1; resize: none; border: 1px solid #c9ccd1; border-radius: 10px; padding: 8px 10px; font: inherit; height: 42px; max-height: 120px; color: #111; background: #fff; }
+    .send { border: 0; border-radius: 10px; background: var(--sb-color); color: #fff; padding: 0 14px; }
+    .error { color: #b3261e; font-size: 13px; padding: 0 12px 8px; background: #fff; }
+    .error:empty { display: none; }
+    .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  `;
+
+  const host = document.createElement("div");
+  host.id = "switchboard-widget";
+  const shadow = host.attachShadow({ mode: "open" });
+  if ("adoptedStyleSheets" in shadow && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    const style = document.createElement("style");
+    style.textContent = CSS;
+    shadow.append(style);
+  }
+  const root = document.createElement("div");
+  root.className = "root right";
+  root.innerHTML = `
+    <div class="panel" role="dialog" aria-modal="false" aria-labelledby="sb-title" hidden>
+      <header><h2 id="sb-title">Chat</h2><button class="close" type="button" aria-label="Close chat">×</button></header>
+      <div class="log" role="log" aria-live="polite" aria-relevant="additions" aria-label="Conversation" tabindex="0"></div>
+      <div class="typing" aria-live="polite"></div>
+      <div class="error" role="alert"></div>
+      <form>
+        <label class="sr" for="sb-input">Your message</label>
+        <textarea id="sb-input" rows="1" placeholder="Type a message…" autocomplete="off" dir="auto" maxlength="4000"></textarea>
+        <button class="send" type="submit">Send</button>
+      </form>
+    </div>
+    <button class="launcher" type="button" aria-label="Open chat" aria-expanded="false" aria-haspopup="dialog">
+      <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>
+    </button>`;
+  shadow.append(root);
+  const $ = (sel) => root.querySelector(sel);
+  const panel = $(".panel"), launcher = $(".launcher"), log = $(".log"), input = $("textarea"),
+    form = $("form"), errorBox = $(".error"), typingBox = $(".typing"), title = $("#sb-title");
+
+  const state = { config: null, conversation: saved(), seen: new Set(), lastId: null, socket: null, retry: 0, typingTimer: null, sentTyping: 0 };
+  const labels = { bot: "Assistant", operator: "Team", system: "" };
+
+  function render(message, { pending = false } = {}) {
+    if (message.id && state.seen.has(message.id)) return update(message);
+    if (message.id) state.seen.add(message.id);
+    const el = document.createElement("div");
+    el.className = `msg ${message.author}${pending ? " pending" : ""}`;
+    el.dir = "auto";
+    if (message.id) el.dataset.id = message.id;
+    if (labels[message.author]) {
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = labels[message.author];
+      el.append(who);
+    }
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = (message.author === "operator" && message.translation) ? message.translation.text : message.text;
+    el.append(text);
+    log.append(el);
+    log.scrollTop = log.scrollHeight;
+    if (message.id && message.seq) state.lastId = message.id;
+    return el;
+  }
+
+  function update(message) {
+    const el = log.querySelector(`[data-id="${message.id}"] .text`);
+    if (el && message.author === "operator" && message.translation) el.textContent = message.translation.text;
+  }
+
+  async function request(path, options = {}) {
+    const headers = { "content-type": "application/json" };
+    if (state.conversation) headers.authorization = `Bearer ${state.conversation.token}`;
+    const response = await fetch(api(path), { ...options, headers });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const err = new Error(body.error ? body.error.message : `HTTP ${response.status}`);
+      err.status = response.status;
+      throw err;
+    }
+    return body.data;
+  }
+
+  function visitorInfo() {
+    const d = script.dataset, visitor = {};
+    if (d.name) visitor.name = d.name;
+    if (d.email) visitor.email = d.email;
+    if (d.userId) visitor.user_id = d.userId;
+    if (d.userHash) visitor.user_hash = d.userHash;
+    visitor.language = d.language || (navigator.language || "en").slice(0, 35);
+    return visitor;
+  }
+
+  async function ensureConversation() {
+    if (state.conversation) return;
+    const started = await request(`/widget/${widgetId}/conversations`, { method: "POST", body: JSON.stringify({ visitor: visitorInfo() }) });
+    state.conversation = { id: started.conversation_id, token: started.visitor_token };
+    save(state.conversation);
+    connect();
+  }
+
+  function connect() {
+    if (!state.conversation || state.socket) return;
+    const url = new URL(api(`/widget/conversations/${state.conversation.id}/ws`));
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("token", state.conversation.token);
+    if (state.lastId) url.searchParams.set("after", state.lastId);
+    const socket = new WebSocket(url);
+    state.socket = socket;
+    socket.onopen = () => { state.retry = 0; };
+    socket.onmessage = (event) => {
+      const data = JSON.parse(event.data);
+      if (data.type === "message") {
+        const pending = log.querySelector(".msg.pending");
+        if (pending && data.message.author === "visitor" && pending.querySelector(".text").textContent === data.message.text) {
+          pending.classList.remove("pending");
+          pending.dataset.id = data.message.id;
+          state.seen.add(data.message.id);
+          state.lastId = data.message.id;
+        } else {
+          render(data.message);
+        }
+        if (data.message.author !== "visitor") typingBox.textContent = "";
+      } else if (data.type === "message_updated") {
+        update(data.message);
+      } else if (data.type === "typing") {
+        typingBox.textContent = data.typing ? "Someone is typing…" : "";
+      } else if (data.type === "resync") {
+        socket.close();
+      }
+    };
+    socket.onclose = () => {
+      state.socket = null;
+      if (!state.conversation) return;
+      // Reconnect with backoff; `after` resumes exactly where this socket stopped.
+      const delay = Math.min(15000, 500 * 2 ** state.retry++);
+      setTimeout(connect, delay);
+    };
+  }
+
+  async function loadHistory() {
+    if (!state.conversation) return;
+    try {
+      const messages = await request(`/widget/conversations/${state.conversation.id}/messages`);
+      messages.forEach((m) => render(m));
+    } catch (err) {
+      if (err.status === 401 || err.status === 404) { state.conversation = null; localStorage.removeItem(storeKey); }
+    }
+  }
+
+  async function send(text) {
+    errorBox.textContent = "";
+    const bubble = render({ author: "visitor", text }, { pending: true });
+    try {
+      await ensureConversation();
+      await request(`/widget/conversations/${state.conversation.id}/messages`, { method: "POST", body: JSON.stringify({ text }) });
+      connect();
+    } catch (err) {
+      bubble.classList.remove("pending");
+      bubble.classList.add("failed");
+      errorBox.textContent = `Not sent: ${err.message}`;
+      input.value = input.value || text;
+    }
+  }
+
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.setAttribute("aria-label", "Close chat");
+    input.focus();
+    connect();
+  }
+
+  function close() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-label", "Open chat");
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", () => (panel.hidden ? open() : close()));
+  $(".close").addEventListener("click", close);
+  panel.addEventListener("keydown", (event) => { if (event.key === "Escape") close(); });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); form.requestSubmit(); }
+  });
+  input.addEventListener("input", () => {
+    const now = Date.now();
+    if (state.socket && state.socket.readyState === 1 && now - state.sentTyping > 2000) {
+      state.sentTyping = now;
+      state.socket.send(JSON.stringify({ type: "typing", typing: true }));
+    }
+  });
+
+  async function boot() {
+    try {
+      state.config = await (await fetch(api(`/widget/${widgetId}/config`))).json().then((b) => b.data);
+    } catch { return; }
+    if (!state.config) return;
+    root.style.setProperty("--sb-color", state.config.primary_color || "#2563eb");
+    root.className = `root ${state.config.position === "bottom-left" ? "left" : "right"}`;
+    title.textContent = state.config.name || "Chat";
+    if (state.config.greeting) render({ author: "bot", text: state.config.greeting });
+    (document.body || document.documentElement).append(host);
+    await loadHistory();
+    if (state.conversation) connect();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot); else boot();
+})();
