@@ -27,6 +27,7 @@ pub struct Config {
     pub realtime: RealtimeConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub demo: DemoConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +118,12 @@ pub struct MetricsConfig {
     pub enabled: bool,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    pub enabled: bool,
+}
+
 /// A configuration problem, naming the key at fault.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {key}: {message}")]
@@ -145,6 +152,8 @@ pub struct Overrides {
     pub master_key_file: Option<String>,
     /// Replaces `security.ssrf_allow` when non-empty.
     pub ssrf_allow: Vec<String>,
+    /// `--demo`: seeds and serves the demo (only ever switches it on).
+    pub demo: bool,
 }
 
 impl Overrides {
@@ -163,6 +172,9 @@ impl Overrides {
         }
         if !self.ssrf_allow.is_empty() {
             figment = figment.merge(Serialized::default("security.ssrf_allow", &self.ssrf_allow));
+        }
+        if self.demo {
+            figment = figment.merge(Serialized::default("demo.enabled", true));
         }
         figment
     }
@@ -187,7 +199,8 @@ impl Config {
             Env::prefixed("SWITCHBOARD_").filter(|key| key.as_str().contains("__")).split("__");
         // The server-wide AI provider has short names of its own (SWITCHBOARD_AI_PROVIDER, …).
         let ai = Env::prefixed("SWITCHBOARD_AI_")
-            .filter(|key| ["provider", "base_url", "api_key", "model"].contains(&key.as_str()))
+            // Keys keep the case of the environment here (they are lowercased later).
+            .filter(|key| ["provider", "base_url", "api_key", "model"].iter().any(|k| key == *k))
             .map(|key| format!("ai.{key}").into());
         let config: Config =
             figment.merge(nested).merge(ai).merge(overrides.as_figment()).extract().map_err(

@@ -2,6 +2,7 @@
 //! [`serve`]; tests bind port 0 and call the same function.
 
 pub mod config;
+pub mod demo;
 pub mod telemetry;
 
 use std::future::Future;
@@ -209,13 +210,24 @@ fn api_config(config: &Config) -> anyhow::Result<ApiConfig> {
 /// Runs the server on `listener` until `shutdown` completes, then lets requests in flight finish
 /// for up to `server.shutdown_grace_secs`.
 pub async fn serve(
-    config: Config,
+    mut config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let address = listener.local_addr()?;
+    let demo_backend = config.demo.enabled.then(|| demo::backend_address(address));
+    if let Some(backend) = demo_backend {
+        // Exactly this server's own address: the demo backend is reached like any tenant's
+        // backend, through the operator's allowlist, without relaxing the SSRF rules.
+        config.security.ssrf_allow.push(backend.to_string());
+    }
     let store = open_store(&config, config.database.auto_migrate).await?;
     let hub = Hub::new();
     let engine = build_engine(&config, store.clone(), hub.clone())?;
+    let demo = match demo_backend {
+        Some(backend) => Some(demo::seed(&engine, backend).await.context("seeding the demo")?),
+        None => None,
+    };
     let metrics = config.metrics.enabled.then(telemetry::metrics_handle);
     let resumed = engine.resume_unprocessed().await?;
     if resumed > 0 {
@@ -226,10 +238,12 @@ pub async fn serve(
     }
     let state = AppState::new(engine, hub, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
-    let app = sb_api::router(state);
-
-    let address = listener.local_addr()?;
+    let mut app = sb_api::router(state);
     tracing::info!(%address, store = store.backend(), "switchboard is listening on http://{address}");
+    if let (Some(demo), Some(backend)) = (&demo, demo_backend) {
+        app = app.merge(demo::backend::router()).merge(demo::page_router(demo.widget_id.clone()));
+        demo::announce(backend);
+    }
 
     let stopping = Arc::new(tokio::sync::Notify::new());
     let stopping_signal = stopping.clone();

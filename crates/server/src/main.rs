@@ -80,6 +80,9 @@ struct ServeArgs {
     /// Allow outbound calls to this HOST_OR_CIDR[:PORT] despite the SSRF rules (repeatable).
     #[arg(long = "ssrf-allow", env = "SWITCHBOARD_SSRF_ALLOW", value_delimiter = ',')]
     ssrf_allow: Vec<String>,
+    /// Seed and serve the demo: a tenant, a demo backend, rules and a page at /demo.
+    #[arg(long, env = "SWITCHBOARD_DEMO")]
+    demo: bool,
 }
 
 #[derive(Subcommand)]
@@ -122,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 bus: args.bus,
                 master_key_file: args.master_key_file,
                 ssrf_allow: args.ssrf_allow,
+                demo: args.demo,
                 ..Overrides::default()
             };
             let config = load(&args.store, overrides)?;

@@ -26,7 +26,11 @@ pub struct Visitor {
 
 impl Visitor {
     pub async fn start(app: &TestApp, widget: &str, visitor: Value) -> Self {
-        let client = app.anonymous();
+        Self::start_with(app.anonymous(), widget, visitor).await
+    }
+
+    /// Starts a conversation through `client`, which may point at any server.
+    pub async fn start_with(client: Client, widget: &str, visitor: Value) -> Self {
         let (status, started) = client
             .post(&format!("/api/v1/widget/{widget}/conversations"), json!({"visitor": visitor}))
             .await;

@@ -9,6 +9,7 @@ mod chat;
 mod cli;
 mod config_api;
 mod connections;
+mod demo;
 mod endpoints;
 mod errors;
 mod health;

@@ -184,7 +184,8 @@ pub struct Client {
 }
 
 impl Client {
-    fn new(base: &str) -> Self {
+    /// A client with no credentials for the server at `base` (`http://host:port`).
+    pub fn new(base: &str) -> Self {
         sb_net::install_crypto_provider();
         let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
         Self { http, base: base.to_owned(), csrf: None, api_key: None }

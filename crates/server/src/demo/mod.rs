@@ -1,0 +1,209 @@
+//! `switchboard serve --demo`: a ready-to-try tenant with a widget, two connections to a demo
+//! backend (OAuth 2.0 and an API key), endpoints, and rules for the three patterns —
+//! lookup-and-reply, lookup-and-route, and a multi-step flow. Seeding is idempotent: a restart
+//! reuses what exists and only points the connections at the current address.
+
+pub mod backend;
+mod page;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use sb_domain::{ConnectionId, Email, EndpointId, Role, WidgetId};
+use sb_engine::accounts::{self, CreateUser, SignUp};
+use sb_engine::connections::{AuthInput, ConnectionDraft, EndpointDraft};
+use sb_engine::rules::RuleDraft;
+use sb_engine::widgets::WidgetDraft;
+use sb_engine::{Actor, Credential, Engine};
+use sb_secrets::Secret;
+use sb_store::PageRequest;
+use serde_json::{Value, json};
+
+pub use page::page_router;
+
+pub const OWNER_EMAIL: &str = "demo@switchboard.local";
+pub const OPERATOR_EMAIL: &str = "agent@switchboard.local";
+pub const PASSWORD: &str = "demo-password";
+/// The widget, endpoints and rules, as data: the rules read like the ones a tenant writes.
+const SEED: &str = include_str!("seed.json");
+
+/// What seeding produced.
+pub struct Demo {
+    pub widget_id: WidgetId,
+}
+
+/// The address the demo backend is reached at: this server, on loopback.
+pub fn backend_address(listen: SocketAddr) -> SocketAddr {
+    let ip = if listen.ip().is_unspecified() { [127, 0, 0, 1].into() } else { listen.ip() };
+    SocketAddr::new(ip, listen.port())
+}
+
+async fn owner(engine: &Engine) -> anyhow::Result<Actor> {
+    let store = engine.store.as_ref();
+    let existing = store.find_credentials_by_email(&Email::parse(OWNER_EMAIL)?).await?;
+    let user = match existing {
+        Some(credentials) => credentials.user,
+        None => {
+            let input = SignUp {
+                tenant_name: "Demo Lamps".into(),
+                email: OWNER_EMAIL.into(),
+                password: Secret::new(PASSWORD.into()),
+            };
+            let (_, user) = accounts::sign_up(store, input).await?;
+            user
+        }
+    };
+    let actor = Actor {
+        tenant_id: user.tenant_id.clone(),
+        user_id: Some(user.id),
+        role: Role::Owner,
+        credential: Credential::CommandLine,
+    };
+    if store.find_credentials_by_email(&Email::parse(OPERATOR_EMAIL)?).await?.is_none() {
+        let input = CreateUser {
+            email: OPERATOR_EMAIL.into(),
+            password: Secret::new(PASSWORD.into()),
+            role: Role::Operator,
+        };
+        accounts::create_user(store, &actor, input).await?;
+    }
+    Ok(actor)
+}
+
+/// Tells the person starting the demo where to go and how to log in.
+pub fn announce(address: SocketAddr) {
+    tracing::info!(
+        "demo ready: open http://{address}/demo to chat with the widget, and http://{address}/ \
+         for the dashboard (owner {OWNER_EMAIL}, operator {OPERATOR_EMAIL}, password {PASSWORD})"
+    );
+}
+
+/// Creates the connection, or points an existing one at `base`.
+async fn connection(
+    engine: &Engine,
+    actor: &Actor,
+    name: &str,
+    base: &str,
+    auth: Value,
+) -> anyhow::Result<ConnectionId> {
+    let draft = ConnectionDraft {
+        name: Some(name.into()),
+        base_url: Some(format!("{base}/api")),
+        auth: Some(serde_json::from_value::<AuthInput>(auth)?),
+        headers: None,
+        timeout_ms: Some(3000),
+    };
+    let page = engine.list_connections(actor, &PageRequest::first(200)).await?;
+    let view = match page.items.into_iter().find(|c| c.connection.name == name) {
+        Some(found) => engine.update_connection(actor, &found.connection.id, draft).await?,
+        None => engine.create_connection(actor, draft).await?,
+    };
+    Ok(view.connection.id)
+}
+
+/// Creates the endpoint described by `spec` unless one of that name exists.
+async fn endpoint(
+    engine: &Engine,
+    actor: &Actor,
+    connection: &ConnectionId,
+    spec: &Value,
+) -> anyhow::Result<EndpointId> {
+    let name = spec["name"].as_str().context("an endpoint without a name")?;
+    let page = engine.list_endpoints(actor, connection, &PageRequest::first(200)).await?;
+    if let Some(found) = page.items.into_iter().find(|e| e.name == name) {
+        return Ok(found.id);
+    }
+    let draft = EndpointDraft {
+        name: Some(name.to_owned()),
+        description: spec["description"].as_str().map(str::to_owned),
+        method: Some("GET".into()),
+        path: spec["path"].as_str().map(str::to_owned),
+        variables: Some(serde_json::from_value(spec["variables"].clone())?),
+        response_mapping: Some(serde_json::from_value(spec["response_mapping"].clone())?),
+        ai_tool: Some(true),
+        ..EndpointDraft::default()
+    };
+    Ok(engine.create_endpoint(actor, connection, draft).await?.id)
+}
+
+async fn widget(engine: &Engine, actor: &Actor, spec: &Value) -> anyhow::Result<WidgetId> {
+    let name = spec["name"].as_str().context("the widget needs a name")?;
+    let page = engine.list_widgets(actor, &PageRequest::first(200)).await?;
+    if let Some(found) = page.items.into_iter().find(|w| w.widget.name == name) {
+        return Ok(found.widget.id);
+    }
+    let text = |key: &str| spec[key].as_str().map(str::to_owned);
+    let draft = WidgetDraft {
+        name: Some(name.to_owned()),
+        greeting: Some(text("greeting")),
+        primary_color: text("primary_color"),
+        ai_enabled: spec["ai_enabled"].as_bool(),
+        translation_enabled: spec["translation_enabled"].as_bool(),
+        ..WidgetDraft::default()
+    };
+    Ok(engine.create_widget(actor, draft).await?.widget.id)
+}
+
+/// Seeds (or refreshes) the demo tenant. `backend` is where the demo backend answers.
+pub async fn seed(engine: &Engine, backend: SocketAddr) -> anyhow::Result<Demo> {
+    let data: Value = serde_json::from_str(SEED)?;
+    let actor = owner(engine).await.context("creating the demo tenant")?;
+    let base = format!("http://{backend}/demo-backend");
+    let oauth = json!({"type": "oauth2_client_credentials",
+        "token_url": format!("{base}/oauth/token"), "scope": "orders:read",
+        "client_id": backend::CLIENT_ID, "client_secret": backend::CLIENT_SECRET});
+    let api_key = json!({"type": "api_key", "key": backend::API_KEY});
+    let connections = [
+        ("shop", connection(engine, &actor, "Demo shop (OAuth 2.0)", &base, oauth).await?),
+        ("crm", connection(engine, &actor, "Demo CRM (API key)", &base, api_key).await?),
+    ];
+    let mut endpoints = Vec::new();
+    for spec in data["endpoints"].as_array().into_iter().flatten() {
+        let (_, connection) = connections
+            .iter()
+            .find(|(key, _)| spec["connection"] == *key)
+            .context("an endpoint of an unknown demo connection")?;
+        let id = endpoint(engine, &actor, connection, spec).await?;
+        endpoints.push((spec["name"].as_str().unwrap_or_default().to_owned(), id));
+    }
+    let widget_id = widget(engine, &actor, &data["widget"]).await?;
+    // Rules are only created into an empty rule list, so a tenant's own changes survive restarts.
+    if engine.list_rules(&actor).await?.is_empty() {
+        for mut rule in data["rules"].as_array().cloned().unwrap_or_default() {
+            name_endpoints(&mut rule, &endpoints);
+            let name = rule["name"].as_str().unwrap_or_default().to_owned();
+            let draft = rule_draft(rule).with_context(|| format!("demo rule {name}"))?;
+            engine.create_rule(&actor, draft).await.with_context(|| format!("demo rule {name}"))?;
+        }
+    }
+    Ok(Demo { widget_id })
+}
+
+/// The seed names endpoints (`"endpoint": "get_order"`); rules refer to them by id.
+fn name_endpoints(value: &mut Value, endpoints: &[(String, EndpointId)]) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(name)) = map.remove("endpoint") {
+                let id = endpoints.iter().find(|(n, _)| *n == name).map(|(_, id)| id.to_string());
+                map.insert("endpoint_id".into(), id.unwrap_or(name).into());
+            }
+            map.values_mut().for_each(|v| name_endpoints(v, endpoints));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| name_endpoints(v, endpoints)),
+        _ => {}
+    }
+}
+
+fn rule_draft(rule: Value) -> anyhow::Result<RuleDraft> {
+    let field = |key: &str| rule.get(key).cloned();
+    Ok(RuleDraft {
+        name: rule["name"].as_str().map(str::to_owned),
+        priority: rule["priority"].as_i64().and_then(|p| i32::try_from(p).ok()),
+        trigger: field("trigger").map(serde_json::from_value).transpose()?,
+        conditions: field("conditions").map(serde_json::from_value).transpose()?,
+        match_mode: field("match").map(serde_json::from_value).transpose()?,
+        actions: field("actions").map(serde_json::from_value).transpose()?,
+        stop: rule["stop"].as_bool(),
+        ..RuleDraft::default()
+    })
+}

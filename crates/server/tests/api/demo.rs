@@ -1,0 +1,206 @@
+//! `switchboard serve --demo` as a newcomer runs it: a real process, chatting through the visitor
+//! API with the demo backend it serves itself.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use reqwest::StatusCode;
+use sb_llm::testing::{FakeModel, Reply};
+use serde_json::json;
+
+use crate::chat::Visitor;
+use crate::support::Client;
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+/// A running `switchboard serve --demo`, killed when dropped.
+struct DemoServer {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl DemoServer {
+    fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(BIN)
+            .current_dir(dir)
+            .env_remove("RUST_LOG")
+            .env("SWITCHBOARD_DATABASE", format!("sqlite://{}/data/sb.db", dir.display()))
+            .envs(env.iter().copied())
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut log = Vec::new();
+        let mut base = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let ready = line.contains("demo ready");
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                base = Some(rest.split_whitespace().next().unwrap().to_owned());
+            }
+            log.push(line);
+            if ready {
+                break;
+            }
+        }
+        let base = base.unwrap_or_else(|| panic!("the demo did not start: {log:?}"));
+        let log = Arc::new(Mutex::new(log));
+        // Keep draining the log so the server never blocks on a full pipe.
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, base, log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// The widget id embedded in the `/demo` page.
+    async fn widget_on_demo_page(&self) -> String {
+        let page = crate::support::http()
+            .get(format!("{}/demo", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let id = page.split("data-widget=\"").nth(1).expect("the page embeds the widget");
+        id.split('"').next().unwrap().to_owned()
+    }
+
+    async fn login(&self, email: &str) -> Client {
+        let mut client = Client::new(&self.base);
+        let body = json!({"email": email, "password": "demo-password"});
+        let (status, body) = client.post("/api/v1/auth/login", body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        client.csrf = Some(body["data"]["csrf_token"].as_str().unwrap().to_owned());
+        client
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn count(owner: &Client, path: &str) -> usize {
+    let (status, body) = owner.get(path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["data"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn the_demo_answers_from_its_live_backend_for_all_three_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DemoServer::start(dir.path(), &[]);
+    let log = server.log();
+    for shown in ["/demo", "demo@switchboard.local", "agent@switchboard.local", "demo-password"] {
+        assert!(log.contains(shown), "the start-up log shows {shown}: {log}");
+    }
+    let widget = server.widget_on_demo_page().await;
+    let visitor =
+        |name: &str| Visitor::start_with(Client::new(&server.base), &widget, json!({"name": name}));
+
+    // Lookup and reply, through OAuth 2.0 client credentials.
+    let ann = visitor("Ann").await;
+    let replies = ann.say("Hi, where is my order #4521?").await;
+    assert_eq!(replies, ["Order 4521 is shipped. It should arrive on 2026-12-01 with DHL."]);
+    let replies = ann.say("And order 9999?").await;
+    assert_eq!(replies, ["I couldn't find order 9999. Try 4521, 4522 or 4523."]);
+
+    // A multi-step flow across two messages, through an API key.
+    let bob = visitor("Bob").await;
+    assert_eq!(
+        bob.say("Is something in stock?").await,
+        ["Which product? Tell me its code, e.g. LAMP-2, BULB-9 or DESK-1."]
+    );
+    assert_eq!(bob.say("LAMP-2").await, ["Arc floor lamp (LAMP-2): 12 in stock."]);
+    assert_eq!(bob.say("is BULB-9 available?").await, ["Warm LED bulb (BULB-9): 0 in stock."]);
+
+    // Lookup and route: a premium plan goes to a person, others get an answer.
+    let cleo = visitor("Cleo").await;
+    assert_eq!(
+        cleo.say("my e-mail is ann@example.com").await,
+        [
+            "You're on the basic plan (customer since 2024-03-01). E-mails starting with vip are premium in this demo."
+        ]
+    );
+    let vip = visitor("Vic").await;
+    let replies = vip.say("I'm vip@example.com").await;
+    assert_eq!(replies.len(), 1, "the handover is announced: {replies:?}");
+    let operator = server.login("agent@switchboard.local").await;
+    let conversation = crate::chat::conversation(&operator, &vip.conversation_id).await;
+    assert_eq!(conversation["status"], "pending", "{conversation}");
+
+    // No AI provider: the catch-all rule says so and what to try.
+    let replies = ann.say("Do you ship to Norway?").await;
+    assert!(replies[0].contains("AI replies are off"), "{replies:?}");
+}
+
+#[tokio::test]
+async fn restarting_the_demo_reuses_it_and_a_configured_ai_answers_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = DemoServer::start(dir.path(), &[]);
+    let owner = first.login("demo@switchboard.local").await;
+    let counts = [
+        count(&owner, "/api/v1/connections").await,
+        count(&owner, "/api/v1/rules").await,
+        count(&owner, "/api/v1/widgets").await,
+        count(&owner, "/api/v1/users").await,
+    ];
+    assert_eq!(counts, [2, 7, 1, 2]);
+    let widget = first.widget_on_demo_page().await;
+    drop(first);
+
+    let model = FakeModel::start(|seen| match seen.structured {
+        Some(_) => Reply::Status(503, json!({"error": "not in this script"})),
+        None => Reply::Text("We ship to all of Europe.".into()),
+    })
+    .await;
+    let base_url = model.openai_url();
+    let env = [
+        ("SWITCHBOARD_AI_PROVIDER", "openai"),
+        ("SWITCHBOARD_AI_BASE_URL", base_url.as_str()),
+        ("SWITCHBOARD_AI_MODEL", "scripted"),
+    ];
+    // Another port: seeding points the connections at the new address.
+    let second = DemoServer::start(dir.path(), &env);
+    let owner = second.login("demo@switchboard.local").await;
+    let again = [
+        count(&owner, "/api/v1/connections").await,
+        count(&owner, "/api/v1/rules").await,
+        count(&owner, "/api/v1/widgets").await,
+        count(&owner, "/api/v1/users").await,
+    ];
+    assert_eq!(again, counts, "a restart seeds nothing twice");
+    assert_eq!(second.widget_on_demo_page().await, widget);
+
+    let visitor =
+        Visitor::start_with(Client::new(&second.base), &widget, json!({"language": "en"})).await;
+    assert_eq!(
+        visitor.say("where is order 4522").await,
+        ["Order 4522 is processing. It should arrive on 2026-12-04 with UPS."]
+    );
+    assert_eq!(visitor.say("Do you ship to Norway?").await, ["We ship to all of Europe."]);
+    let asked = model.requests();
+    assert_eq!(asked.len(), 1, "rules answered everything else");
+    assert_eq!(asked[0].last_user_text, "Do you ship to Norway?");
+    let mut tools = asked[0].tools.clone();
+    tools.sort();
+    assert_eq!(
+        tools,
+        ["check_stock", "get_account", "get_order"],
+        "the endpoints are the AI's tools"
+    );
+}
