@@ -1,51 +1,61 @@
 //! `/auth/*` and `/me`: signing up, logging in and out, and who am I.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Router, debug_handler};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use jiff::Timestamp;
-use sb_domain::{SessionId, User, random_token};
+use sb_domain::{Role, SessionId, Tenant, User, random_token};
 use sb_engine::Credential;
 use sb_engine::accounts::{self, SignUp};
 use sb_secrets::{Secret, sha256_hex};
 use sb_store::NewSession;
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::{Auth, check_origin};
 use crate::client_ip::ClientIp;
-use crate::cookies::{SESSION_COOKIE, clearing_cookies, read_cookie, session_cookies};
+use crate::cookies::{SESSION_COOKIE, WithCookies, clearing_cookies, read_cookie, session_cookies};
 use crate::error::{ApiError, ApiResult};
-use crate::json::{ApiJson, Data};
+use crate::json::{ApiJson, Created, Data};
+use crate::openapi::ApiRouter;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/signup", post(signup))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Accounts")
+        .post("/auth/signup", "Create an account and its owner, and log in", signup)
+        .post("/auth/login", "Log in: sets the session and CSRF cookies", login)
+        .post("/auth/logout", "Log out: ends the session", logout)
+        .get("/me", "Who is calling: the person, the account and the role", me)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Signup")]
 struct SignupBody {
     tenant_name: String,
     email: String,
     password: Secret<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Login")]
 struct LoginBody {
     email: String,
     password: Secret<String>,
 }
 
-/// Creates a session for `user` and answers with its cookies and the tenant.
-async fn start_session(state: &AppState, user: User, status: StatusCode) -> ApiResult<Response> {
+/// A new dashboard session.
+#[derive(Serialize, JsonSchema)]
+struct Session {
+    user: User,
+    tenant: Tenant,
+    /// Send it in `X-CSRF-Token` with every request other than GET (it is also in the `sb_csrf`
+    /// cookie).
+    csrf_token: String,
+}
+
+/// Creates a session for `user`: its cookies, and the person and tenant.
+async fn start_session(state: &AppState, user: User) -> ApiResult<([HeaderValue; 2], Session)> {
     let token = random_token(32);
     let csrf = random_token(32);
     let now = Timestamp::now();
@@ -64,28 +74,24 @@ async fn start_session(state: &AppState, user: User, status: StatusCode) -> ApiR
         })
         .await?;
     let tenant = state.store.get_tenant(&user.tenant_id).await?;
-    let [session_cookie, csrf_cookie] = session_cookies(&state.config, &token, &csrf);
-    let body = Data(json!({ "user": user, "tenant": tenant, "csrf_token": csrf }));
-    let mut response = (status, body).into_response();
-    response.headers_mut().append(header::SET_COOKIE, session_cookie);
-    response.headers_mut().append(header::SET_COOKIE, csrf_cookie);
-    Ok(response)
+    let cookies = session_cookies(&state.config, &token, &csrf);
+    Ok((cookies, Session { user, tenant, csrf_token: csrf }))
 }
 
-#[debug_handler(state = AppState)]
 async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SignupBody>,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookies<Created<Session>>> {
     check_origin(&headers, &state)?;
     state.login_limits.check(ip, None)?;
     let input =
         SignUp { tenant_name: body.tenant_name, email: body.email, password: body.password };
     let (tenant, user) = accounts::sign_up(state.store.as_ref(), input).await?;
     tracing::info!(tenant_id = %tenant.id, user_id = %user.id, "tenant signed up");
-    start_session(&state, user, StatusCode::CREATED).await
+    let (cookies, session) = start_session(&state, user).await?;
+    Ok(WithCookies(cookies, Created(session)))
 }
 
 async fn login(
@@ -93,7 +99,7 @@ async fn login(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookies<Data<Session>>> {
     // Login CSRF: a foreign page must not log the browser into the attacker's account.
     check_origin(&headers, &state)?;
     state.login_limits.check(ip, Some(&body.email))?;
@@ -106,28 +112,38 @@ async fn login(
                 "the e-mail or password is wrong",
             )
         })?;
-    start_session(&state, user, StatusCode::OK).await
+    let (cookies, session) = start_session(&state, user).await?;
+    Ok(WithCookies(cookies, Data(session)))
 }
 
 async fn logout(
     State(state): State<AppState>,
     Auth(_): Auth,
     headers: HeaderMap,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookies<Data<LoggedOut>>> {
     if let Some(token) = read_cookie(&headers, SESSION_COOKIE) {
         state.store.delete_session(&sha256_hex(token)).await?;
     }
-    let mut response = Data(json!({ "logged_out": true })).into_response();
-    for cookie in clearing_cookies(&state.config) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    Ok(WithCookies(clearing_cookies(&state.config), Data(LoggedOut { logged_out: true })))
 }
 
-async fn me(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-) -> ApiResult<Data<serde_json::Value>> {
+#[derive(Serialize, JsonSchema)]
+struct LoggedOut {
+    logged_out: bool,
+}
+
+/// The caller.
+#[derive(Serialize, JsonSchema)]
+struct Me {
+    /// Null for an API key not tied to a person.
+    user: Option<User>,
+    tenant: Tenant,
+    role: Role,
+    /// How the caller authenticated: `session`, `api_key` or `command_line`.
+    auth: &'static str,
+}
+
+async fn me(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Data<Me>> {
     let tenant = state.store.get_tenant(&actor.tenant_id).await?;
     let user = match &actor.user_id {
         Some(id) => Some(state.store.get_user(&actor.tenant_id, id).await?),
@@ -138,5 +154,5 @@ async fn me(
         Credential::ApiKey(_) => "api_key",
         Credential::CommandLine => "command_line",
     };
-    Ok(Data(json!({ "user": user, "tenant": tenant, "role": actor.role, "auth": via })))
+    Ok(Data(Me { user, tenant, role: actor.role, auth: via }))
 }

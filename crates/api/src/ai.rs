@@ -1,28 +1,32 @@
 //! `/ai-settings` (the tenant's own model provider; the key is write-only) and `/ai-usage`.
 
-use axum::Router;
 use axum::extract::{Query, State};
-use axum::routing::get;
 use jiff::{SignedDuration, Timestamp};
-use sb_engine::ai::AiSettingsDraft;
+use sb_engine::ai::{AiSettingsDraft, AiSettingsShown};
 use sb_secrets::Secret;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::json::{ApiJson, Data};
+use crate::openapi::ApiRouter;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ai-settings", get(show).put(update).delete(remove))
-        .route("/ai-usage", get(usage))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("AI")
+        .get("/ai-settings", "Which AI answers for the account", show)
+        .put("/ai-settings", "Use the account's own AI provider (admins)", update)
+        .delete("/ai-settings", "Go back to the server's AI provider, if any (admins)", remove)
+        .get("/ai-usage", "Tokens used over the last days", usage)
 }
 
-#[derive(Deserialize)]
+/// The account's own provider. The key is write-only; left out, the stored key is kept.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "AiSettingsInput")]
 struct SettingsBody {
+    /// `openai` (any OpenAI-compatible API) or `anthropic`.
     provider: String,
     base_url: Option<String>,
     model: String,
@@ -30,15 +34,18 @@ struct SettingsBody {
     instructions: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Data<Value>> {
-    Ok(Data(state.engine.ai_settings(&actor).await?.to_json()))
+async fn show(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+) -> ApiResult<Data<AiSettingsShown>> {
+    Ok(Data(state.engine.ai_settings(&actor).await?.shown()))
 }
 
 async fn update(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiJson(body): ApiJson<SettingsBody>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<AiSettingsShown>> {
     let draft = AiSettingsDraft {
         provider: body.provider,
         base_url: body.base_url,
@@ -46,17 +53,30 @@ async fn update(
         api_key: body.api_key,
         instructions: body.instructions,
     };
-    Ok(Data(state.engine.put_ai_settings(&actor, draft).await?.to_json()))
+    Ok(Data(state.engine.put_ai_settings(&actor, draft).await?.shown()))
 }
 
-async fn remove(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Data<Value>> {
+async fn remove(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+) -> ApiResult<Data<AiSettingsShown>> {
     state.engine.delete_ai_settings(&actor).await?;
-    Ok(Data(state.engine.ai_settings(&actor).await?.to_json()))
+    Ok(Data(state.engine.ai_settings(&actor).await?.shown()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Window {
+    /// How many days back, 1 to 366 (default 30).
     days: Option<u32>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Usage {
+    days: u32,
+    /// Model calls.
+    calls: i64,
+    input_tokens: i64,
+    output_tokens: i64,
 }
 
 /// Token usage of the tenant over the last `days` (default 30).
@@ -64,14 +84,14 @@ async fn usage(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Query(window): Query<Window>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<Usage>> {
     let days = window.days.unwrap_or(30).clamp(1, 366);
     let since = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(days));
     let totals = state.store.ai_usage_totals(&actor.tenant_id, None, since).await?;
-    Ok(Data(json!({
-        "days": days,
-        "calls": totals.calls,
-        "input_tokens": totals.input_tokens,
-        "output_tokens": totals.output_tokens,
-    })))
+    Ok(Data(Usage {
+        days,
+        calls: totals.calls,
+        input_tokens: totals.input_tokens,
+        output_tokens: totals.output_tokens,
+    }))
 }

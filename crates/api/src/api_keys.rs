@@ -1,39 +1,48 @@
 //! `/api-keys`: keys for scripts and integrations. The key is shown once, at creation.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{delete, get};
 use sb_domain::{ApiKey, ApiKeyId, Role};
 use sb_engine::accounts;
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::json::{ApiJson, Created, Data, List, Paging};
+use crate::json::{ApiJson, Created, Data, Deleted, List, Paging};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api-keys", get(list).post(create)).route("/api-keys/{id}", delete(remove))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("API keys")
+        .get("/api-keys", "List the API keys (admins)", list)
+        .post("/api-keys", "Create an API key; the key is shown only in this answer", create)
+        .delete("/api-keys/{id}", "Revoke an API key (admins)", remove)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ApiKeyCreate")]
 struct CreateBody {
     name: String,
+}
+
+/// A new API key, with the key itself: store it now, it is never shown again.
+#[derive(Serialize, JsonSchema)]
+struct NewApiKey {
+    #[serde(flatten)]
+    api_key: ApiKey,
+    key: String,
 }
 
 async fn create(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateBody>,
-) -> ApiResult<Created<serde_json::Value>> {
-    let (key, plaintext) =
+) -> ApiResult<Created<NewApiKey>> {
+    let (api_key, plaintext) =
         accounts::create_api_key(state.store.as_ref(), &actor, &body.name).await?;
-    let mut shown = serde_json::to_value(&key).map_err(crate::error::ApiError::internal)?;
-    shown["key"] = json!(plaintext.expose());
-    Ok(Created(shown))
+    Ok(Created(NewApiKey { api_key, key: plaintext.expose().clone() }))
 }
 
 async fn list(
@@ -49,8 +58,8 @@ async fn remove(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ApiKeyId>,
-) -> ApiResult<Data<serde_json::Value>> {
+) -> ApiResult<Data<Deleted>> {
     actor.require(Role::Admin)?;
     state.store.delete_api_key(&actor.tenant_id, &id).await?;
-    Ok(Data(json!({ "id": id, "deleted": true })))
+    Ok(Deleted::id(id))
 }

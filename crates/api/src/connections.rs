@@ -3,30 +3,34 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
-use sb_connectors::CallOutcome;
+use sb_connectors::{CallError, CallOutcome, RequestLine};
 use sb_domain::ConnectionId;
-use sb_engine::connections::{AuthInput, ConnectionDraft};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use sb_engine::connections::{AuthInput, ConnectionDraft, ConnectionView};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::json::{ApiJson, Created, Data, List, Paging};
+use crate::json::{ApiJson, Created, Data, Deleted, List, Paging};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/connections", get(list).post(create))
-        .route("/connections/{id}", get(show).patch(update).delete(remove))
-        .route("/connections/{id}/test", post(test))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Connections")
+        .get("/connections", "List the connections", list)
+        .post("/connections", "Connect a backend: base URL, authentication, headers", create)
+        .get("/connections/{id}", "Show a connection (credentials only as `*_set` flags)", show)
+        .patch("/connections/{id}", "Change a connection; credentials left out are kept", update)
+        .delete("/connections/{id}", "Delete a connection and its endpoints", remove)
+        .post("/connections/{id}/test", "Check that the backend answers (fetches a token)", test)
 }
 
-#[derive(Deserialize)]
+/// A connection to create, or the fields to change. Credentials are write-only.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ConnectionInput")]
 struct ConnectionBody {
     name: Option<String>,
     base_url: Option<String>,
@@ -51,28 +55,24 @@ async fn create(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiJson(body): ApiJson<ConnectionBody>,
-) -> ApiResult<Created<Value>> {
-    Ok(Created(state.engine.create_connection(&actor, body.into()).await?.to_json()))
+) -> ApiResult<Created<ConnectionView>> {
+    Ok(Created(state.engine.create_connection(&actor, body.into()).await?))
 }
 
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Paging(page): Paging,
-) -> ApiResult<List<Value>> {
-    let page = state.engine.list_connections(&actor, &page).await?;
-    Ok(List(sb_store::Page {
-        items: page.items.iter().map(|c| c.to_json()).collect(),
-        next: page.next,
-    }))
+) -> ApiResult<List<ConnectionView>> {
+    Ok(List(state.engine.list_connections(&actor, &page).await?))
 }
 
 async fn show(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ConnectionId>,
-) -> ApiResult<Data<Value>> {
-    Ok(Data(state.engine.get_connection(&actor, &id).await?.to_json()))
+) -> ApiResult<Data<ConnectionView>> {
+    Ok(Data(state.engine.get_connection(&actor, &id).await?))
 }
 
 async fn update(
@@ -80,36 +80,43 @@ async fn update(
     Auth(actor): Auth,
     PathId(id): PathId<ConnectionId>,
     ApiJson(body): ApiJson<ConnectionBody>,
-) -> ApiResult<Data<Value>> {
-    Ok(Data(state.engine.update_connection(&actor, &id, body.into()).await?.to_json()))
+) -> ApiResult<Data<ConnectionView>> {
+    Ok(Data(state.engine.update_connection(&actor, &id, body.into()).await?))
 }
 
 async fn remove(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ConnectionId>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<Deleted>> {
     state.engine.delete_connection(&actor, &id).await?;
-    Ok(Data(json!({ "id": id, "deleted": true })))
+    Ok(Deleted::id(id))
 }
 
-/// `{ok, status?, latency_ms, error?: {code, message}}` plus the request line shown.
-pub(crate) fn probe_json(outcome: &CallOutcome) -> Value {
-    let mut answer =
-        json!({ "ok": outcome.ok, "latency_ms": outcome.latency_ms, "request": outcome.request });
-    if let Some(status) = outcome.status {
-        answer["status"] = json!(status);
+/// The result of a connection test.
+#[derive(Serialize, JsonSchema)]
+struct ConnectionTest {
+    ok: bool,
+    /// The request made, without credentials.
+    request: Option<RequestLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    latency_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<CallError>,
+}
+
+impl From<CallOutcome> for ConnectionTest {
+    fn from(outcome: CallOutcome) -> Self {
+        let CallOutcome { ok, request, status, latency_ms, error, .. } = outcome;
+        Self { ok, request, status, latency_ms, error }
     }
-    if let Some(error) = &outcome.error {
-        answer["error"] = json!(error);
-    }
-    answer
 }
 
 async fn test(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ConnectionId>,
-) -> ApiResult<Data<Value>> {
-    Ok(Data(probe_json(&state.engine.test_connection(&actor, &id).await?)))
+) -> ApiResult<Data<ConnectionTest>> {
+    Ok(Data(state.engine.test_connection(&actor, &id).await?.into()))
 }

@@ -1,47 +1,74 @@
 //! `/conversations`: the operator side — list, read, reply, assign, close, and the trace.
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use sb_domain::{
     Conversation, ConversationId, ConversationStatus, Message, MessageId, TeamId, TraceEvent,
     UserId, WidgetId,
 };
 use sb_engine::conversations::AssignTarget;
 use sb_store::ConversationFilter;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{ApiJson, Created, Data, List, page_request};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/conversations", get(list))
-        .route("/conversations/{id}", get(show))
-        .route("/conversations/{id}/messages", get(messages).post(reply))
-        .route("/conversations/{id}/assign", post(assign))
-        .route("/conversations/{id}/close", post(close))
-        .route("/conversations/{id}/reopen", post(reopen))
-        .route("/conversations/{id}/trace", get(trace))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Conversations")
+        .get("/conversations", "List conversations, newest activity first", list)
+        .get("/conversations/{id}", "Show a conversation, its variables and AI usage", show)
+        .get("/conversations/{id}/messages", "Read the messages", messages)
+        .post("/conversations/{id}/messages", "Reply as an operator", reply)
+        .post("/conversations/{id}/assign", "Hand to a person, a team, or whoever is free", assign)
+        .post("/conversations/{id}/close", "Close the conversation", close)
+        .post("/conversations/{id}/reopen", "Reopen the conversation", reopen)
+        .get("/conversations/{id}/trace", "What the engine did, step by step", trace)
 }
 
 /// A conversation as the API shows it (with `visitor_language` at the top, as the inbox needs).
-pub(crate) fn conversation_json(conversation: &Conversation) -> Value {
-    let mut value = serde_json::to_value(conversation).unwrap_or(Value::Null);
-    value["visitor_language"] = json!(conversation.visitor.language);
-    value
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct ConversationView {
+    #[serde(flatten)]
+    conversation: Conversation,
+    visitor_language: Option<String>,
 }
 
-#[derive(Deserialize)]
+impl From<Conversation> for ConversationView {
+    fn from(conversation: Conversation) -> Self {
+        Self { visitor_language: conversation.visitor.language.clone(), conversation }
+    }
+}
+
+/// A conversation with the AI it has used so far.
+#[derive(Serialize, JsonSchema)]
+struct ConversationDetail {
+    #[serde(flatten)]
+    view: ConversationView,
+    ai_usage: UsageTotals,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct UsageTotals {
+    /// Model calls.
+    calls: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+}
+
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ListFilter {
+    /// Items per page (1 to 200, default 50).
+    #[schemars(with = "Option<u32>")]
     limit: Option<String>,
+    /// The `next` value of the previous page.
     cursor: Option<String>,
+    /// `open`, `pending` or `closed`.
     status: Option<String>,
     widget_id: Option<String>,
     /// `me`, `unassigned`, or a user id.
@@ -57,7 +84,7 @@ async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
     query: Result<Query<ListFilter>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<List<Value>> {
+) -> ApiResult<List<ConversationView>> {
     let Query(filter) = query
         .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text()))?;
     let page = page_request(filter.limit, filter.cursor)?;
@@ -90,7 +117,7 @@ async fn list(
     let filter = ConversationFilter { status, widget_id, assigned_to };
     let page = state.engine.list_conversations(&actor, &filter, &page).await?;
     Ok(List(sb_store::Page {
-        items: page.items.iter().map(conversation_json).collect(),
+        items: page.items.into_iter().map(ConversationView::from).collect(),
         next: page.next,
     }))
 }
@@ -99,24 +126,24 @@ async fn show(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<ConversationDetail>> {
     let conversation = state.engine.get_conversation(&actor, &id).await?;
     let usage = state
         .store
         .ai_usage_totals(&actor.tenant_id, Some(&id), jiff::Timestamp::UNIX_EPOCH)
         .await?;
-    let mut value = conversation_json(&conversation);
-    value["ai_usage"] = json!({
-        "calls": usage.calls,
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-    });
-    Ok(Data(value))
+    let ai_usage = UsageTotals {
+        calls: usage.calls,
+        input_tokens: usage.input_tokens,
+        output_tokens: usage.output_tokens,
+    };
+    Ok(Data(ConversationDetail { view: conversation.into(), ai_usage }))
 }
 
-#[derive(Deserialize)]
-struct After {
-    after: Option<String>,
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct After {
+    /// Only messages after this message id.
+    pub(crate) after: Option<String>,
 }
 
 /// Parses `?after=msg_…`; an id that is not a message id cannot be in the conversation.
@@ -139,10 +166,11 @@ async fn messages(
     Ok(List(sb_store::Page { items, next: None }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TextBody {
-    text: String,
+#[schemars(rename = "MessageInput")]
+pub(crate) struct TextBody {
+    pub(crate) text: String,
 }
 
 async fn reply(
@@ -154,8 +182,10 @@ async fn reply(
     Ok(Created(state.engine.operator_reply(&actor, &id, &body.text).await?))
 }
 
-#[derive(Deserialize)]
+/// Whom to hand the conversation to: a person, a team, or (neither) whoever is free.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "AssignInput")]
 struct AssignBody {
     user_id: Option<UserId>,
     team_id: Option<TeamId>,
@@ -166,7 +196,7 @@ async fn assign(
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
     ApiJson(body): ApiJson<AssignBody>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<ConversationView>> {
     let target = match (body.user_id, body.team_id) {
         (Some(_), Some(_)) => {
             return Err(invalid_query("team_id", "assign to a user or to a team, not both"));
@@ -175,23 +205,23 @@ async fn assign(
         (None, Some(team)) => AssignTarget::Team(team),
         (None, None) => AssignTarget::AnyAvailable,
     };
-    Ok(Data(conversation_json(&state.engine.assign(&actor, &id, target).await?)))
+    Ok(Data(state.engine.assign(&actor, &id, target).await?.into()))
 }
 
 async fn close(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
-) -> ApiResult<Data<Value>> {
-    Ok(Data(conversation_json(&state.engine.close(&actor, &id).await?)))
+) -> ApiResult<Data<ConversationView>> {
+    Ok(Data(state.engine.close(&actor, &id).await?.into()))
 }
 
 async fn reopen(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
-) -> ApiResult<Data<Value>> {
-    Ok(Data(conversation_json(&state.engine.reopen(&actor, &id).await?)))
+) -> ApiResult<Data<ConversationView>> {
+    Ok(Data(state.engine.reopen(&actor, &id).await?.into()))
 }
 
 async fn trace(

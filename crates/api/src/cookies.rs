@@ -52,6 +52,19 @@ pub fn clearing_cookies(config: &ApiConfig) -> [HeaderValue; 2] {
     [cookie(config, SESSION_COOKIE, "", 0, true), cookie(config, CSRF_COOKIE, "", 0, false)]
 }
 
+/// An answer that also sets (or clears) the session cookies.
+pub struct WithCookies<R>(pub [HeaderValue; 2], pub R);
+
+impl<R: axum::response::IntoResponse> axum::response::IntoResponse for WithCookies<R> {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = self.1.into_response();
+        for cookie in self.0 {
+            response.headers_mut().append(axum::http::header::SET_COOKIE, cookie);
+        }
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,38 +2,39 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
-use sb_connectors::Variables;
+use sb_connectors::{CallOutcome, Variables};
 use sb_domain::{ConnectionId, Endpoint, EndpointId, VariableSpec};
 use sb_engine::connections::{EndpointDraft, EndpointTest};
-use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::auth::Auth;
-use crate::connections::probe_json;
 use crate::error::ApiResult;
-use crate::json::{ApiJson, Created, Data, List, Paging};
+use crate::json::{ApiJson, Created, Data, Deleted, List, Paging, present};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/connections/{id}/endpoints", get(list).post(create))
-        .route("/endpoints/{id}", get(show).patch(update).delete(remove))
-        .route("/endpoints/{id}/test", post(test))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Endpoints")
+        .get("/connections/{id}/endpoints", "List a connection's endpoints", list)
+        .post("/connections/{id}/endpoints", "Add an endpoint (a request template)", create)
+        .get("/endpoints/{id}", "Show an endpoint", show)
+        .patch(
+            "/endpoints/{id}",
+            "Change an endpoint; `null` clears `body` or `timeout_ms`",
+            update,
+        )
+        .delete("/endpoints/{id}", "Delete an endpoint", remove)
+        .post("/endpoints/{id}/test", "Call the endpoint with sample variables", test)
 }
 
-/// Tells "absent" (keep) from `null` (clear) in a PATCH.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-#[derive(Deserialize)]
+/// An endpoint to create, or the fields to change.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "EndpointInput")]
 struct EndpointBody {
     name: Option<String>,
     description: Option<String>,
@@ -72,11 +73,14 @@ impl From<EndpointBody> for EndpointDraft {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "EndpointTestInput")]
 struct TestBody {
+    /// Values for the endpoint's variables.
     #[serde(default)]
     variables: Variables,
+    /// Required to call an endpoint that is not idempotent (POST, PUT, …).
     #[serde(default)]
     confirm: bool,
 }
@@ -120,9 +124,9 @@ async fn remove(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<EndpointId>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<Deleted>> {
     state.engine.delete_endpoint(&actor, &id).await?;
-    Ok(Data(json!({ "id": id, "deleted": true })))
+    Ok(Deleted::id(id))
 }
 
 async fn test(
@@ -130,7 +134,7 @@ async fn test(
     Auth(actor): Auth,
     PathId(id): PathId<EndpointId>,
     ApiJson(body): ApiJson<TestBody>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<CallOutcome>> {
     let outcome = state
         .engine
         .test_endpoint(
@@ -139,12 +143,5 @@ async fn test(
             EndpointTest { variables: body.variables, confirm: body.confirm },
         )
         .await?;
-    let mut answer = probe_json(&outcome);
-    answer["mapped"] = json!(outcome.mapped);
-    answer["missing"] = json!(outcome.missing);
-    answer["notes"] = json!(outcome.notes);
-    answer["body_preview"] = json!(outcome.body_preview);
-    answer["attempts"] = json!(outcome.attempts);
-    answer["token_refreshed"] = json!(outcome.token_refreshed);
-    Ok(Data(answer))
+    Ok(Data(outcome))
 }

@@ -56,30 +56,65 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     })
 }
 
+/// The body of a request, refused unless it is declared as JSON (or `blank_ok` and blank).
+async fn json_body<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    blank_ok: bool,
+) -> Result<Option<Bytes>, ApiError> {
+    let declared_json =
+        is_json(req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
+    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is larger than the server accepts",
+            )
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
+        }
+    })?;
+    if blank_ok && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    if !declared_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the request body as JSON with Content-Type: application/json",
+        ));
+    }
+    Ok(Some(bytes))
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-        if !is_json(content_type) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the request body as JSON with Content-Type: application/json",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is larger than the server accepts",
-                )
-            } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
-            }
-        })?;
+        let bytes = json_body(req, state, false).await?.unwrap_or_default();
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Tells "absent" (keep) from `null` (clear) in a PATCH.
+pub(crate) fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A JSON request body that may also be left out: a blank body reads as `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match json_body(req, state, true).await? {
+            Some(bytes) => parse_json(&bytes).map(OptionalJson),
+            None => Ok(OptionalJson(T::default())),
+        }
     }
 }
 
@@ -98,6 +133,20 @@ pub struct Created<T>(pub T);
 impl<T: Serialize> IntoResponse for Created<T> {
     fn into_response(self) -> Response {
         (StatusCode::CREATED, Data(self.0)).into_response()
+    }
+}
+
+/// The answer to a DELETE.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Deleted {
+    pub id: String,
+    /// Always true.
+    pub deleted: bool,
+}
+
+impl Deleted {
+    pub fn id(id: impl std::fmt::Display) -> Data<Deleted> {
+        Data(Deleted { id: id.to_string(), deleted: true })
     }
 }
 

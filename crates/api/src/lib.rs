@@ -16,6 +16,7 @@ mod error;
 mod health;
 mod json;
 mod observability;
+mod openapi;
 mod path;
 mod rate_limit;
 mod realtime;
@@ -36,9 +37,12 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::openapi::ApiRouter;
+
 /// The complete application: API, health and metrics.
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// Every route of `/api/v1`, documented.
+fn api_routes() -> ApiRouter {
+    ApiRouter::new("Accounts")
         .merge(accounts::router())
         .merge(users::router())
         .merge(api_keys::router())
@@ -52,9 +56,29 @@ pub fn router(state: AppState) -> Router {
         .merge(ai::router())
         .merge(visitor::router())
         .merge(realtime::router())
+}
+
+/// The OpenAPI 3.1 description of the API, as served at `/api/v1/openapi.json`.
+pub fn openapi() -> serde_json::Value {
+    api_routes().finish(API_PREFIX).1
+}
+
+const API_PREFIX: &str = "/api/v1";
+
+pub fn router(state: AppState) -> Router {
+    let (api, description) = api_routes().finish(API_PREFIX);
+    let description = axum::body::Bytes::from(description.to_string());
+    let api = api
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let body = description.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
+            }),
+        )
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
-        .nest("/api/v1", api)
+        .nest(API_PREFIX, api)
         .merge(health::router())
         .merge(assets::router())
         .fallback(not_found)

@@ -3,15 +3,14 @@
 
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
 use sb_domain::{ConversationId, TenantId};
 use sb_engine::events::ConversationEvent;
 use sb_realtime::{ConnectionPermit, Event, Subscription};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
@@ -20,12 +19,24 @@ use crate::auth::{Auth, check_origin};
 use crate::client_ip::ClientIp;
 use crate::conversations::after_id;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 use crate::visitor::check_origin as check_widget_origin;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/ws", get(operator)).route("/widget/conversations/{id}/ws", get(visitor))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Realtime")
+        .get("/ws", "The operators' live feed (WebSocket, see docs/realtime.md)", operator)
+        .get("/widget/conversations/{id}/ws", "A visitor's live conversation (WebSocket)", visitor)
+}
+
+/// A WebSocket handshake's answer.
+pub(crate) struct Upgraded(Response);
+
+impl IntoResponse for Upgraded {
+    fn into_response(self) -> Response {
+        self.0
+    }
 }
 
 fn over_capacity() -> ApiError {
@@ -73,9 +84,11 @@ fn for_operators(event: &Event) -> Option<Value> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct VisitorParams {
+    /// The visitor token (browsers cannot set headers on WebSockets).
     token: String,
+    /// Replay only the messages after this message id.
     after: Option<String>,
 }
 
@@ -88,7 +101,7 @@ async fn visitor(
     Query(params): Query<VisitorParams>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
-) -> ApiResult<Response> {
+) -> ApiResult<Upgraded> {
     let conversation = state
         .engine
         .visitor_conversation(&params.token)
@@ -106,13 +119,13 @@ async fn visitor(
     // Subscribe before reading the backlog, so nothing stored in between is missed.
     let subscription = state.hub.subscribe_conversation(conversation.id.clone());
     let backlog = state.engine.messages_after(&conversation, after.as_ref()).await?;
-    Ok(upgrade.on_upgrade(move |socket| {
+    Ok(Upgraded(upgrade.on_upgrade(move |socket| {
         let backlog =
             backlog.into_iter().map(|m| json!({"type": "message", "message": m})).collect();
         let audience =
             Audience::Visitor { tenant: conversation.tenant_id, conversation: conversation.id };
         serve(socket, state, audience, subscription, backlog, permit)
-    }))
+    })))
 }
 
 /// `GET /ws`: the operators' feed, authenticated like the API. A browser must come from our
@@ -123,14 +136,14 @@ async fn operator(
     Auth(actor): Auth,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
-) -> ApiResult<Response> {
+) -> ApiResult<Upgraded> {
     check_origin(&headers, &state)?;
     let permit = state.connection_caps.admit(ip, &actor.tenant_id).ok_or_else(over_capacity)?;
     let subscription = state.hub.subscribe_tenant(actor.tenant_id.clone());
     let hello = vec![json!({"type": "ready"})];
-    Ok(upgrade.on_upgrade(move |socket| {
+    Ok(Upgraded(upgrade.on_upgrade(move |socket| {
         serve(socket, state, Audience::Operators(actor.tenant_id), subscription, hello, permit)
-    }))
+    })))
 }
 
 /// A typing signal from the client, relayed to the other side.

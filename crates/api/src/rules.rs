@@ -1,34 +1,37 @@
 //! `/rules`: what the bot does with visitors' messages, and the dry run.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use sb_domain::template::Variables;
 use sb_domain::{Action, Condition, MatchMode, Rule, RuleId, Trigger, WidgetId};
 use sb_engine::rules::{DryRun, RuleDraft};
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::json::{ApiJson, Created, Data};
+use crate::json::{ApiJson, Created, Data, Deleted, List, present};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
-use crate::widgets::present;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/rules", get(list).post(create))
-        .route("/rules/dry-run", post(dry_run))
-        .route("/rules/{id}", get(show).patch(update).delete(remove))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Rules")
+        .get("/rules", "List every rule, in the order they are evaluated", list)
+        .post("/rules", "Create a rule", create)
+        .post("/rules/dry-run", "Show what the rules would do with a message", dry_run)
+        .get("/rules/{id}", "Show a rule", show)
+        .patch("/rules/{id}", "Change a rule", update)
+        .delete("/rules/{id}", "Delete a rule", remove)
 }
 
 fn conditions<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Condition>>, D::Error> {
     sb_domain::deserialize_conditions(d).map(Some)
 }
 
-#[derive(Deserialize)]
+/// A rule to create, or the fields to change (see docs/rules.md).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RuleInput")]
 struct RuleBody {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
@@ -37,6 +40,7 @@ struct RuleBody {
     enabled: Option<bool>,
     trigger: Option<Trigger>,
     #[serde(default, deserialize_with = "conditions")]
+    #[schemars(schema_with = "sb_domain::conditions_schema")]
     conditions: Option<Vec<Condition>>,
     #[serde(rename = "match")]
     match_mode: Option<MatchMode>,
@@ -62,8 +66,9 @@ impl From<RuleBody> for RuleDraft {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DryRunInput")]
 struct DryRunBody {
     widget_id: WidgetId,
     message: String,
@@ -79,10 +84,10 @@ async fn create(
     Ok(Created(state.engine.create_rule(&actor, body.into()).await?))
 }
 
-/// Every rule, in the order they are evaluated.
-async fn list(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<axum::Json<Value>> {
-    let rules = state.engine.list_rules(&actor).await?;
-    Ok(axum::Json(json!({ "data": rules, "next": null })))
+/// Every rule, in the order they are evaluated, on one page.
+async fn list(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<List<Rule>> {
+    let items = state.engine.list_rules(&actor).await?;
+    Ok(List(sb_store::Page { items, next: None }))
 }
 
 async fn show(
@@ -106,9 +111,9 @@ async fn remove(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<RuleId>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<Deleted>> {
     state.engine.delete_rule(&actor, &id).await?;
-    Ok(Data(json!({ "id": id, "deleted": true })))
+    Ok(Deleted::id(id))
 }
 
 async fn dry_run(

@@ -1,35 +1,39 @@
 //! `/teams`: groups of operators that conversations can be routed to.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use sb_domain::{Role, Team, TeamId, UserId};
 use sb_engine::accounts;
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::json::{ApiJson, Created, Data, List, Paging};
+use crate::json::{ApiJson, Created, Data, Deleted, List, Paging};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/teams", get(list).post(create))
-        .route("/teams/{id}", get(show).patch(update).delete(remove))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Teams")
+        .get("/teams", "List the teams", list)
+        .post("/teams", "Create a team", create)
+        .get("/teams/{id}", "Show a team", show)
+        .patch("/teams/{id}", "Rename a team or replace its members", update)
+        .delete("/teams/{id}", "Delete a team (admins)", remove)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TeamCreate")]
 struct CreateBody {
     name: String,
     #[serde(default)]
     member_ids: Vec<UserId>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TeamUpdate")]
 struct UpdateBody {
     name: Option<String>,
     member_ids: Option<Vec<UserId>>,
@@ -77,8 +81,8 @@ async fn remove(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<TeamId>,
-) -> ApiResult<Data<serde_json::Value>> {
+) -> ApiResult<Data<Deleted>> {
     actor.require(Role::Admin)?;
     state.store.delete_team(&actor.tenant_id, &id).await?;
-    Ok(Data(json!({ "id": id, "deleted": true })))
+    Ok(Deleted::id(id))
 }

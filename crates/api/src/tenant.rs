@@ -1,30 +1,32 @@
 //! `/tenant` (the account's own settings) and `PATCH /me` (the caller's availability).
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use sb_domain::UserId;
 use sb_domain::{Role, Tenant, TenantName, ValidationError, validate_time_zone};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::json::{ApiJson, Data};
+use crate::openapi::ApiRouter;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/tenant", get(show).patch(update))
-        .route("/me/availability", axum::routing::put(availability))
-        .route("/me/language", axum::routing::put(language))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Account")
+        .get("/tenant", "Show the account's settings", show)
+        .patch("/tenant", "Change the account's name or time zone (admins)", update)
+        .put("/me/availability", "Say whether you take conversations now", availability)
+        .put("/me/language", "Set the language you read and write", language)
 }
 
 async fn show(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Data<Tenant>> {
     Ok(Data(state.store.get_tenant(&actor.tenant_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TenantUpdate")]
 struct TenantBody {
     name: Option<String>,
     time_zone: Option<String>,
@@ -48,9 +50,16 @@ async fn update(
     Ok(Data(tenant))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "AvailabilityUpdate")]
 struct AvailabilityBody {
+    available: bool,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Availability {
+    user_id: UserId,
     available: bool,
 }
 
@@ -59,7 +68,7 @@ async fn availability(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiJson(body): ApiJson<AvailabilityBody>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<Availability>> {
     let user = actor.user_id.ok_or_else(|| {
         ValidationError::new(
             "available",
@@ -68,12 +77,20 @@ async fn availability(
         )
     })?;
     state.store.set_available(&actor.tenant_id, &user, body.available).await?;
-    Ok(Data(json!({ "user_id": user, "available": body.available })))
+    Ok(Data(Availability { user_id: user, available: body.available }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "LanguageUpdate")]
 struct LanguageBody {
+    /// A language code such as `de` or `pt-br`.
+    language: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Language {
+    user_id: UserId,
     language: String,
 }
 
@@ -83,7 +100,7 @@ async fn language(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiJson(body): ApiJson<LanguageBody>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<Language>> {
     let user = actor.user_id.ok_or_else(|| {
         ValidationError::new("language", "no_user", "an API key without a user has no language")
     })?;
@@ -99,5 +116,5 @@ async fn language(
         .into());
     }
     state.store.set_language(&actor.tenant_id, &user, &language).await?;
-    Ok(Data(json!({ "user_id": user, "language": language })))
+    Ok(Data(Language { user_id: user, language }))
 }

@@ -1,25 +1,29 @@
 //! `/users`: the people of a tenant.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use sb_domain::{Role, User};
 use sb_engine::accounts::{self, CreateUser};
 use sb_secrets::Secret;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::json::{ApiJson, Created, Data, List, Paging};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/users", get(list).post(create)).route("/users/{id}", get(show))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Users")
+        .get("/users", "List the account's people", list)
+        .post("/users", "Add a person (admins)", create)
+        .get("/users/{id}", "Show a person", show)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "UserCreate")]
 struct CreateBody {
     email: String,
     password: Secret<String>,

@@ -3,34 +3,47 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use sb_domain::{Conversation, ConversationId, Message, Widget, WidgetId};
+use axum::routing::options;
+use sb_domain::{
+    Conversation, ConversationId, ConversationStatus, Message, Visitor, Widget, WidgetId,
+    WidgetPosition,
+};
 use sb_engine::conversations::VisitorStart;
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::client_ip::ClientIp;
-use crate::conversations::after_id;
+use crate::conversations::{After, TextBody, after_id};
 use crate::error::{ApiError, ApiResult};
-use crate::json::{ApiJson, Created, Data, List, parse_json};
+use crate::json::{ApiJson, Created, Data, List, OptionalJson};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 
 /// Longest a caller may wait for replies (`?wait_ms=`).
 const MAX_WAIT_MS: u64 = 30_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/widget/{id}/config", get(config).options(preflight))
-        .route("/widget/{id}/conversations", post(start).options(preflight))
-        .route("/widget/conversations/{id}", get(show).options(preflight))
-        .route("/widget/conversations/{id}/messages", get(messages).post(send).options(preflight))
-        .layer(axum::middleware::from_fn(cors))
+pub fn router() -> ApiRouter {
+    let paths = [
+        "/widget/{id}/config",
+        "/widget/{id}/conversations",
+        "/widget/conversations/{id}",
+        "/widget/conversations/{id}/messages",
+    ];
+    let routes = ApiRouter::new("Visitors")
+        .get(paths[0], "The widget's public settings", config)
+        .post(paths[1], "Start a conversation; answers with its visitor token", start)
+        .get(paths[2], "The visitor's conversation", show)
+        .get(paths[3], "Read the conversation's messages", messages)
+        .post(paths[3], "Send a message, optionally waiting for the replies", send);
+    paths
+        .into_iter()
+        .fold(routes, |routes, path| routes.undocumented(path, options(preflight)))
+        .map_router(|router| router.layer(axum::middleware::from_fn(cors)))
 }
 
 /// Lets the widget's page call this API from another origin. Whether that origin may is
@@ -71,21 +84,35 @@ async fn config(
     State(state): State<AppState>,
     PathId(id): PathId<WidgetId>,
     headers: HeaderMap,
-) -> ApiResult<Data<serde_json::Value>> {
+) -> ApiResult<Data<WidgetConfig>> {
     let widget = state.engine.visitor_widget(&id).await?.widget;
     check_origin(&widget, &headers)?;
-    Ok(Data(json!({
-        "id": widget.id,
-        "name": widget.name,
-        "greeting": widget.greeting,
-        "primary_color": widget.primary_color,
-        "position": widget.position,
-        "ai_enabled": widget.ai_enabled,
-    })))
+    Ok(Data(WidgetConfig {
+        id: widget.id,
+        name: widget.name,
+        greeting: widget.greeting,
+        primary_color: widget.primary_color,
+        position: widget.position,
+        ai_enabled: widget.ai_enabled,
+    }))
 }
 
-#[derive(Deserialize, Default)]
+/// What the widget shows before a conversation starts.
+#[derive(Serialize, JsonSchema)]
+struct WidgetConfig {
+    id: WidgetId,
+    name: String,
+    greeting: Option<String>,
+    primary_color: String,
+    position: WidgetPosition,
+    ai_enabled: bool,
+}
+
+/// What the tenant's site knows about the visitor. `user_hash` (an HMAC of `user_id` or
+/// `email` with the widget's identity secret) marks the identity as verified.
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "VisitorInput")]
 struct VisitorBody {
     name: Option<String>,
     email: Option<String>,
@@ -94,8 +121,9 @@ struct VisitorBody {
     user_hash: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ConversationStart")]
 struct StartBody {
     #[serde(default)]
     visitor: Option<VisitorBody>,
@@ -106,17 +134,12 @@ async fn start(
     ClientIp(ip): ClientIp,
     PathId(id): PathId<WidgetId>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> ApiResult<Created<serde_json::Value>> {
+    // Optional: an anonymous visitor may start with nothing to say about themselves.
+    OptionalJson(body): OptionalJson<StartBody>,
+) -> ApiResult<Created<Started>> {
     let widget = state.engine.visitor_widget(&id).await?;
     check_origin(&widget.widget, &headers)?;
     state.visitor_limits.check_start(ip)?;
-    // The body is optional: an anonymous visitor may start with nothing to say about themselves.
-    let body: StartBody = if body.iter().all(u8::is_ascii_whitespace) {
-        StartBody::default()
-    } else {
-        parse_json(&body)?
-    };
     let visitor = body.visitor.unwrap_or_default();
     let input = VisitorStart {
         name: visitor.name,
@@ -126,15 +149,24 @@ async fn start(
         user_hash: visitor.user_hash,
     };
     let started = state.engine.start_conversation(&widget, input).await?;
-    Ok(Created(json!({
-        "conversation_id": started.conversation.id,
-        "visitor_token": started.visitor_token,
-        "verified": started.conversation.visitor.verified,
-    })))
+    Ok(Created(Started {
+        conversation_id: started.conversation.id,
+        visitor_token: started.visitor_token,
+        verified: started.conversation.visitor.verified,
+    }))
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Started {
+    conversation_id: ConversationId,
+    /// Opens this conversation only: send it as `Authorization: Bearer sbv_…`.
+    visitor_token: String,
+    /// Whether the tenant's site signed the visitor's identity.
+    verified: bool,
 }
 
 /// The visitor's conversation, from `Authorization: Bearer sbv_…` and the id in the path.
-struct VisitorConversation(Conversation);
+pub(crate) struct VisitorConversation(Conversation);
 
 impl FromRequestParts<AppState> for VisitorConversation {
     type Rejection = ApiError;
@@ -165,18 +197,23 @@ impl FromRequestParts<AppState> for VisitorConversation {
     }
 }
 
-async fn show(VisitorConversation(conversation): VisitorConversation) -> Data<serde_json::Value> {
-    Data(json!({
-        "id": conversation.id,
-        "status": conversation.status,
-        "assigned": conversation.assigned_to.is_some(),
-        "visitor": conversation.visitor,
-    }))
+/// The conversation as its visitor may see it.
+#[derive(Serialize, JsonSchema)]
+struct VisitorView {
+    id: ConversationId,
+    status: ConversationStatus,
+    /// Whether a person has taken it over.
+    assigned: bool,
+    visitor: Visitor,
 }
 
-#[derive(Deserialize)]
-struct After {
-    after: Option<String>,
+async fn show(VisitorConversation(conversation): VisitorConversation) -> Data<VisitorView> {
+    Data(VisitorView {
+        id: conversation.id,
+        status: conversation.status,
+        assigned: conversation.assigned_to.is_some(),
+        visitor: conversation.visitor,
+    })
 }
 
 async fn messages(
@@ -189,15 +226,12 @@ async fn messages(
     Ok(List(sb_store::Page { items, next: None }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Wait {
+    /// Wait up to this many milliseconds (at most 30000) for the engine to finish with the
+    /// message, and answer with its replies.
+    #[schemars(with = "Option<u32>")]
     wait_ms: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TextBody {
-    text: String,
 }
 
 fn wait_duration(raw: Option<String>) -> ApiResult<Option<Duration>> {
@@ -224,13 +258,40 @@ async fn send(
     VisitorConversation(conversation): VisitorConversation,
     Query(wait): Query<Wait>,
     ApiJson(body): ApiJson<TextBody>,
-) -> ApiResult<Response> {
+) -> ApiResult<Sent> {
     let wait = wait_duration(wait.wait_ms)?;
     state.visitor_limits.check_message(ip, &conversation.id)?;
     let posted = state.engine.post_visitor_message(&conversation, &body.text, wait).await?;
     if wait.is_none() {
-        return Ok((StatusCode::ACCEPTED, Data(posted.message)).into_response());
+        return Ok(Sent::Queued(posted.message));
     }
-    let status = if posted.finished { StatusCode::OK } else { StatusCode::ACCEPTED };
-    Ok((status, Data(json!({ "message": posted.message, "replies": posted.replies, "finished": posted.finished }))).into_response())
+    let handled =
+        Handled { message: posted.message, replies: posted.replies, finished: posted.finished };
+    Ok(Sent::Waited(handled))
+}
+
+/// The visitor's message and the replies to it so far.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Handled {
+    pub(crate) message: Message,
+    pub(crate) replies: Vec<Message>,
+    /// Whether the engine has finished with the message (rules, API calls, AI).
+    pub(crate) finished: bool,
+}
+
+/// 202 with the message when nobody waits; with `wait_ms`, 200 once handled, or 202 with the
+/// replies so far when the wait runs out.
+pub(crate) enum Sent {
+    Queued(Message),
+    Waited(Handled),
+}
+
+impl IntoResponse for Sent {
+    fn into_response(self) -> Response {
+        match self {
+            Sent::Queued(message) => (StatusCode::ACCEPTED, Data(message)).into_response(),
+            Sent::Waited(handled) if handled.finished => Data(handled).into_response(),
+            Sent::Waited(handled) => (StatusCode::ACCEPTED, Data(handled)).into_response(),
+        }
+    }
 }

@@ -1,35 +1,32 @@
 //! `/widgets`: the chat widgets a tenant embeds. `identity_secret` is write-only.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use sb_domain::WidgetId;
-use sb_engine::widgets::WidgetDraft;
+use sb_engine::widgets::{WidgetDraft, WidgetView};
 use sb_secrets::Secret;
-use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::json::{ApiJson, Created, Data, List, Paging};
+use crate::json::{ApiJson, Created, Data, Deleted, List, Paging, present};
+use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/widgets", get(list).post(create))
-        .route("/widgets/{id}", get(show).patch(update).delete(remove))
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Widgets")
+        .get("/widgets", "List the widgets", list)
+        .post("/widgets", "Create a widget", create)
+        .get("/widgets/{id}", "Show a widget", show)
+        .patch("/widgets/{id}", "Change a widget; `null` clears the greeting or secret", update)
+        .delete("/widgets/{id}", "Delete a widget", remove)
 }
 
-/// Tells "absent" (keep) from `null` (clear) in a PATCH.
-pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-#[derive(Deserialize)]
+/// A widget to create, or the fields to change.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "WidgetInput")]
 struct WidgetBody {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
@@ -64,28 +61,24 @@ async fn create(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiJson(body): ApiJson<WidgetBody>,
-) -> ApiResult<Created<Value>> {
-    Ok(Created(state.engine.create_widget(&actor, body.into()).await?.to_json()))
+) -> ApiResult<Created<WidgetView>> {
+    Ok(Created(state.engine.create_widget(&actor, body.into()).await?))
 }
 
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Paging(page): Paging,
-) -> ApiResult<List<Value>> {
-    let page = state.engine.list_widgets(&actor, &page).await?;
-    Ok(List(sb_store::Page {
-        items: page.items.iter().map(|w| w.to_json()).collect(),
-        next: page.next,
-    }))
+) -> ApiResult<List<WidgetView>> {
+    Ok(List(state.engine.list_widgets(&actor, &page).await?))
 }
 
 async fn show(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<WidgetId>,
-) -> ApiResult<Data<Value>> {
-    Ok(Data(state.engine.get_widget(&actor, &id).await?.to_json()))
+) -> ApiResult<Data<WidgetView>> {
+    Ok(Data(state.engine.get_widget(&actor, &id).await?))
 }
 
 async fn update(
@@ -93,15 +86,15 @@ async fn update(
     Auth(actor): Auth,
     PathId(id): PathId<WidgetId>,
     ApiJson(body): ApiJson<WidgetBody>,
-) -> ApiResult<Data<Value>> {
-    Ok(Data(state.engine.update_widget(&actor, &id, body.into()).await?.to_json()))
+) -> ApiResult<Data<WidgetView>> {
+    Ok(Data(state.engine.update_widget(&actor, &id, body.into()).await?))
 }
 
 async fn remove(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<WidgetId>,
-) -> ApiResult<Data<Value>> {
+) -> ApiResult<Data<Deleted>> {
     state.engine.delete_widget(&actor, &id).await?;
-    Ok(Data(json!({ "id": id, "deleted": true })))
+    Ok(Deleted::id(id))
 }

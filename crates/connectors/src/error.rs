@@ -2,7 +2,7 @@ use serde::Serialize;
 
 /// Why a call to a tenant's backend failed: a stable `code` and a message for people. Messages
 /// never contain credentials (see [`CallError::scrubbed`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct CallError {
     pub code: &'static str,

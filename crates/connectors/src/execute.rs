@@ -29,13 +29,14 @@ pub struct CallTarget<'a> {
 }
 
 /// The request as it may be shown: method and URL without credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RequestLine {
     pub method: String,
     pub url: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// What one call did, as endpoint tests and the trace show it.
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct CallOutcome {
     pub ok: bool,
     pub request: Option<RequestLine>,

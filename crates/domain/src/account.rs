@@ -3,12 +3,13 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{ApiKeyId, TenantId, Timestamp, UserId, ValidationError};
 
 /// A business using Switchboard. Everything else belongs to exactly one tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Tenant {
     pub id: TenantId,
     pub name: TenantName,
@@ -29,7 +30,7 @@ pub fn validate_time_zone(name: &str) -> Result<String, ValidationError> {
 }
 
 /// 1–100 characters after trimming, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct TenantName(String);
 
@@ -78,7 +79,7 @@ pub fn display_name(
 ///
 /// The check is deliberately modest (one `@`, a dotted domain, no spaces): full RFC 5322
 /// validation rejects real addresses, and deliverability can only be proven by sending mail.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Email(String);
 
@@ -143,7 +144,9 @@ pub fn validate_password(password: &str) -> Result<(), ValidationError> {
 }
 
 /// What a user may do inside their tenant. Ordered by power: operator < admin < owner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Answers conversations.
@@ -185,7 +188,7 @@ impl FromStr for Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct User {
     pub id: UserId,
     pub tenant_id: TenantId,
@@ -208,7 +211,7 @@ pub struct NewUser {
 }
 
 /// A tenant API key's public face. The key itself is shown once and stored only as a hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub tenant_id: TenantId,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{ConnectionId, EndpointId, TenantId, Timestamp, ValidationError};
@@ -11,7 +12,7 @@ use crate::{ConnectionId, EndpointId, TenantId, Timestamp, ValidationError};
 pub const MAX_TIMEOUT_MS: u32 = 5000;
 
 /// A configured backend. Secret values live elsewhere, sealed; this is what may be shown.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Connection {
     pub id: ConnectionId,
     pub tenant_id: TenantId,
@@ -28,7 +29,7 @@ pub struct Connection {
 
 /// The non-secret half of an authentication method. The secret half (`key`, `token`,
 /// `password`, `client_secret`) is sealed separately and never serialised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AuthConfig {
     None,
@@ -55,12 +56,17 @@ pub enum AuthConfig {
 impl AuthConfig {
     /// The secret fields this method needs, by name.
     pub fn secret_fields(&self) -> &'static [&'static str] {
-        match self {
-            AuthConfig::None => &[],
-            AuthConfig::ApiKey { .. } => &["key"],
-            AuthConfig::Bearer => &["token"],
-            AuthConfig::Basic { .. } => &["password"],
-            AuthConfig::Oauth2ClientCredentials { .. } => &["client_secret"],
+        Self::secret_fields_of(self.type_name())
+    }
+
+    /// The secret fields of the method called `type_name` (see [`AuthConfig::type_name`]).
+    pub fn secret_fields_of(type_name: &str) -> &'static [&'static str] {
+        match type_name {
+            "api_key" => &["key"],
+            "bearer" => &["token"],
+            "basic" => &["password"],
+            "oauth2_client_credentials" => &["client_secret"],
+            _ => &[],
         }
     }
 
@@ -75,7 +81,7 @@ impl AuthConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApiKeyPlacement {
     Header,
@@ -83,7 +89,7 @@ pub enum ApiKeyPlacement {
 }
 
 /// How the OAuth client proves itself to the token endpoint (RFC 6749 §2.3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuth {
     /// `client_secret_basic`: HTTP Basic with the client id and secret.
@@ -96,7 +102,7 @@ pub enum ClientAuth {
 /// How the API says an access token has expired: by status code, or by a value in the JSON
 /// body (some APIs answer 200 with `{"errcode": 40001}`). Then the token is fetched again and the
 /// call retried once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshOn {
     #[serde(default = "default_refresh_statuses")]
@@ -118,7 +124,7 @@ impl Default for RefreshOn {
 }
 
 /// The outcome of the last test, kept for the dashboard's health column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TestSummary {
     pub ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,7 +135,7 @@ pub struct TestSummary {
     pub at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum HttpMethod {
     Get,
@@ -177,7 +183,7 @@ impl std::str::FromStr for HttpMethod {
 }
 
 /// A value an endpoint needs, declared so it can be validated and described to the AI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariableSpec {
     pub name: String,
@@ -190,7 +196,7 @@ pub struct VariableSpec {
     pub pattern: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Endpoint {
     pub id: EndpointId,
     pub tenant_id: TenantId,

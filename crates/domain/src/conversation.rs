@@ -1,12 +1,13 @@
 //! Conversations between a visitor and the tenant (bot or operators), and their messages.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::template::Variables;
 use crate::{ConversationId, MessageId, TeamId, TenantId, Timestamp, UserId, WidgetId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
     /// The bot answers.
@@ -40,7 +41,7 @@ impl std::str::FromStr for ConversationStatus {
 
 /// What is known about the visitor. Only `verified` identities come from the tenant's site
 /// (signed); everything else is what the visitor typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Visitor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -54,7 +55,7 @@ pub struct Visitor {
     pub verified: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Conversation {
     pub id: ConversationId,
     pub tenant_id: TenantId,
@@ -69,7 +70,7 @@ pub struct Conversation {
     pub last_message_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Author {
     Visitor,
@@ -102,7 +103,7 @@ impl std::str::FromStr for Author {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
@@ -118,14 +119,14 @@ pub struct Message {
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Translation {
     pub language: String,
     pub text: String,
 }
 
 /// One step of what the engine did with a conversation, for the trace.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct TraceEvent {
     pub seq: i64,
     pub conversation_id: ConversationId,
@@ -143,7 +144,7 @@ pub const MAX_VARIABLE_BYTES: usize = 16 * 1024;
 pub const MAX_VARIABLES_BYTES: usize = 256 * 1024;
 
 /// A tenant's own AI provider, overriding the server's. The API key is sealed separately.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct AiSettings {
     pub tenant_id: TenantId,
     /// `openai` (any OpenAI-compatible API) or `anthropic`.
@@ -157,7 +158,7 @@ pub struct AiSettings {
 }
 
 /// Tokens one model call used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct AiUsage {
     pub tenant_id: TenantId,
     pub conversation_id: Option<ConversationId>,

@@ -113,6 +113,25 @@ macro_rules! define_id {
             }
         }
 
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "string",
+                    // The body: BODY_LEN characters of ALPHABET, the first at most '7'.
+                    "pattern": concat!("^", $prefix, "_[0-7][0-9a-hjkmnp-tv-z]{25}$"),
+                    "description": concat!("An id, `", $prefix, "_` and a time-ordered random part."),
+                })
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
@@ -167,6 +186,18 @@ mod tests {
         assert!(upper.parse::<TenantId>().is_err());
         // A first character above 7 would overflow 128 bits.
         assert!("ten_80000000000000000000000000".parse::<TenantId>().is_err());
+    }
+
+    #[test]
+    fn the_documented_pattern_matches_exactly_the_ids_that_parse() {
+        let schema = schemars::schema_for!(ConversationId);
+        let pattern = regex::Regex::new(schema.get("pattern").unwrap().as_str().unwrap()).unwrap();
+        for _ in 0..100 {
+            assert!(pattern.is_match(ConversationId::new().as_str()));
+        }
+        for bad in ["cnv_80000000000000000000000000", "cnv_0000000000000000000000000i", "ten_0"] {
+            assert!(bad.parse::<ConversationId>().is_err() && !pattern.is_match(bad), "{bad}");
+        }
     }
 
     #[test]

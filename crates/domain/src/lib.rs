@@ -31,7 +31,7 @@ pub use id::{
     RequestId, RuleId, SessionId, TeamId, TenantId, UserId, WidgetId, random_token,
 };
 pub use rule::{
-    Action, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition, Trigger,
+    Action, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition, Trigger, conditions_schema,
     deserialize_conditions, is_built_in,
 };
 pub use team::{Team, TeamName};

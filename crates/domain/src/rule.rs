@@ -1,11 +1,12 @@
 //! Rules: when a visitor's message matches a trigger and the conditions hold, run actions.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::{EndpointId, RuleId, TeamId, TenantId, Timestamp, UserId, WidgetId};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Rule {
     pub id: RuleId,
     pub tenant_id: TenantId,
@@ -22,10 +23,11 @@ pub struct Rule {
 }
 
 /// The behaviour of a rule, stored as one JSON document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleDefinition {
     pub trigger: Trigger,
     #[serde(default, deserialize_with = "deserialize_conditions")]
+    #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
     #[serde(default, rename = "match")]
     pub match_mode: MatchMode,
@@ -36,7 +38,7 @@ pub struct RuleDefinition {
     pub suppress_ai_reply: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trigger {
     Any,
@@ -59,7 +61,7 @@ pub enum Trigger {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchMode {
     #[default]
@@ -67,7 +69,7 @@ pub enum MatchMode {
     Any,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Set,
@@ -81,7 +83,7 @@ pub enum Op {
     Lt,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Condition {
     Variable {
@@ -124,6 +126,15 @@ impl<'de> Deserialize<'de> for Condition {
     }
 }
 
+/// The schema of `conditions`: a list, or one condition.
+pub fn conditions_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let one = generator.subschema_for::<Condition>();
+    schemars::json_schema!({
+        "description": "A list of conditions; a single condition object stands for a list of one.",
+        "anyOf": [{"type": "array", "items": one}, one]
+    })
+}
+
 /// `conditions` is a list, or a single condition object. Read element by element, so an error
 /// names the failing position (`conditions[2]`).
 pub fn deserialize_conditions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Condition>, D::Error> {
@@ -160,7 +171,7 @@ pub fn deserialize_conditions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Con
     d.deserialize_any(Conditions)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FromRegex {
     pub pattern: String,
@@ -171,7 +182,7 @@ pub struct FromRegex {
     pub flags: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum Action {
     #[serde(rename = "SET_VARIABLE")]

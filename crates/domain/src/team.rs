@@ -2,9 +2,10 @@ use serde::Serialize;
 
 use crate::account::display_name;
 use crate::{TeamId, TenantId, Timestamp, UserId, ValidationError};
+use schemars::JsonSchema;
 
 /// A group of operators that conversations can be routed to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Team {
     pub id: TeamId,
     pub tenant_id: TenantId,
@@ -13,7 +14,7 @@ pub struct Team {
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct TeamName(String);
 

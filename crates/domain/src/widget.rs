@@ -1,10 +1,11 @@
 //! Chat widgets: how a tenant's site embeds Switchboard.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{TenantId, Timestamp, ValidationError, WidgetId};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Widget {
     pub id: WidgetId,
     pub tenant_id: TenantId,
@@ -32,7 +33,7 @@ impl Widget {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum WidgetPosition {
     #[default]

@@ -47,17 +47,23 @@ impl RuleDraft {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A rule that would fire.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct FiredRule {
     pub rule_id: RuleId,
     pub name: String,
+    /// What each action would do: values extracted, the request an API call would make, the
+    /// text a reply would send.
     pub actions: Vec<Value>,
 }
 
-#[derive(Debug, Serialize)]
+/// What the rules would do with a message, without doing it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct DryRun {
     pub fired: Vec<FiredRule>,
+    /// The session variables afterwards.
     pub variables: Variables,
+    /// The rule that ended the walk, if one did.
     pub stopped_by: Option<RuleId>,
 }
 

@@ -6,7 +6,6 @@ use sb_domain::{
 };
 use sb_secrets::Secret;
 use sb_store::{Page, PageRequest, StoredWidget};
-use serde_json::{Value, json};
 
 use crate::{Actor, Engine, EngineError};
 
@@ -26,17 +25,12 @@ pub struct WidgetDraft {
     pub identity_secret: Option<Option<Secret<String>>>,
 }
 
+/// A widget as shown: the identity secret only as `identity_secret_set`.
+#[derive(serde::Serialize, schemars::JsonSchema)]
 pub struct WidgetView {
+    #[serde(flatten)]
     pub widget: Widget,
     pub identity_secret_set: bool,
-}
-
-impl WidgetView {
-    pub fn to_json(&self) -> Value {
-        let mut value = serde_json::to_value(&self.widget).unwrap_or(Value::Null);
-        value["identity_secret_set"] = json!(self.identity_secret_set);
-        value
-    }
 }
 
 fn apply(widget: &mut Widget, draft: &mut WidgetDraft) -> Result<(), ValidationError> {

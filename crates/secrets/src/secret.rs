@@ -50,6 +50,23 @@ impl<'de, T: Zeroize + serde::Deserialize<'de>> serde::Deserialize<'de> for Secr
     }
 }
 
+/// Documented as the value it holds, marked write-only: secrets go in and never come back out.
+impl<T: Zeroize + schemars::JsonSchema> schemars::JsonSchema for Secret<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = generator.subschema_for::<T>();
+        schema.insert("writeOnly".into(), true.into());
+        schema
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

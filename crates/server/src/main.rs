@@ -32,6 +32,8 @@ enum Command {
     },
     /// Print the default configuration, with comments.
     DefaultConfig,
+    /// Print the OpenAPI 3.1 description of the HTTP API.
+    Openapi,
     /// Manage the master key that seals stored credentials.
     Keys {
         #[command(subcommand)]
@@ -119,6 +121,7 @@ fn read_password() -> anyhow::Result<Secret<String>> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::DefaultConfig => print!("{DEFAULT_CONFIG}"),
+        Command::Openapi => println!("{}", serde_json::to_string_pretty(&sb_api::openapi())?),
         Command::Serve(args) => {
             let overrides = Overrides {
                 listen: args.listen,

@@ -11,7 +11,6 @@ use sb_domain::{AiSettings, AiUsage, ConversationId, Role, TenantId, Timestamp, 
 use sb_llm::{ChatRequest, ChatResponse, LlmError, Provider, ProviderConfig, ProviderKind};
 use sb_net::{HttpClient, Url};
 use sb_secrets::Secret;
-use serde_json::{Value, json};
 
 use crate::{Actor, Engine, EngineError};
 
@@ -50,26 +49,67 @@ pub struct AiSettingsView {
     pub server_default: Option<(String, String)>,
 }
 
+/// Which AI answers for a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AiSource {
+    /// The tenant's own provider.
+    Tenant,
+    /// The server-wide provider.
+    Server,
+    /// None: AI is off.
+    None,
+}
+
+/// The AI settings as the API shows them. The tenant's own settings carry every field; the
+/// server's default only `provider` and `model`.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct AiSettingsShown {
+    pub source: AiSource,
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_set: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<sb_domain::Timestamp>,
+}
+
 impl AiSettingsView {
-    pub fn to_json(&self) -> Value {
+    pub fn shown(&self) -> AiSettingsShown {
         let source = match (&self.settings, &self.server_default) {
-            (Some(_), _) => "tenant",
-            (None, Some(_)) => "server",
-            (None, None) => "none",
+            (Some(_), _) => AiSource::Tenant,
+            (None, Some(_)) => AiSource::Server,
+            (None, None) => AiSource::None,
         };
-        let mut value = json!({ "source": source, "enabled": source != "none" });
+        let mut shown = AiSettingsShown {
+            source,
+            enabled: source != AiSource::None,
+            provider: None,
+            model: None,
+            base_url: None,
+            instructions: None,
+            api_key_set: None,
+            updated_at: None,
+        };
         if let Some(s) = &self.settings {
-            value["provider"] = json!(s.provider);
-            value["base_url"] = json!(s.base_url);
-            value["model"] = json!(s.model);
-            value["instructions"] = json!(s.instructions);
-            value["api_key_set"] = json!(self.api_key_set);
-            value["updated_at"] = json!(s.updated_at);
+            shown.provider = Some(s.provider.clone());
+            shown.model = Some(s.model.clone());
+            shown.base_url = Some(s.base_url.clone());
+            shown.instructions = Some(s.instructions.clone());
+            shown.api_key_set = Some(self.api_key_set);
+            shown.updated_at = Some(s.updated_at);
         } else if let Some((provider, model)) = &self.server_default {
-            value["provider"] = json!(provider);
-            value["model"] = json!(model);
+            shown.provider = Some(provider.clone());
+            shown.model = Some(model.clone());
         }
-        value
+        shown
     }
 }
 

@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use super::validate::{check_public_url, header_name};
 
-#[derive(Debug, Clone, Deserialize)]
+/// How the backend authenticates calls. Secret fields (`key`, `token`, `password`,
+/// `client_secret`) are write-only; left out of an update, the stored value is kept.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AuthInput {
     None,

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use sb_connectors::{AuthSecrets, CallOutcome, CallTarget};
 use sb_domain::{
-    Connection, ConnectionId, MAX_TIMEOUT_MS, Role, TenantId, TestSummary, Timestamp, display_name,
+    AuthConfig, Connection, ConnectionId, MAX_TIMEOUT_MS, Role, TenantId, TestSummary, Timestamp,
+    display_name,
 };
 use sb_store::{Page, PageRequest, StoredConnection};
 use serde_json::{Value, json};
@@ -36,8 +37,45 @@ pub struct ConnectionView {
     pub secrets_set: bool,
 }
 
+impl serde::Serialize for ConnectionView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
+/// The connection's own schema, plus the flags that stand in for its secrets.
+impl schemars::JsonSchema for ConnectionView {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ConnectionView".into()
+    }
+
+    /// The connection's schema with each authentication method's `<secret>_set` flags added.
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut auth = AuthConfig::json_schema(generator).to_value();
+        for method in auth.get_mut("oneOf").and_then(Value::as_array_mut).into_iter().flatten() {
+            let kind = method.pointer("/properties/type/const").and_then(Value::as_str);
+            for field in AuthConfig::secret_fields_of(kind.unwrap_or_default()) {
+                let flag = format!("{field}_set");
+                method["properties"][&flag] = json!({
+                    "type": "boolean",
+                    "description": "Whether the credential is stored; it is never shown.",
+                });
+                if let Some(required) = method["required"].as_array_mut() {
+                    required.push(flag.into());
+                }
+            }
+        }
+        let mut schema = Connection::json_schema(generator);
+        schema.ensure_object().insert("description".into(), "A connection as shown.".into());
+        if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+            properties.insert("auth".into(), auth);
+        }
+        schema
+    }
+}
+
 impl ConnectionView {
-    pub fn to_json(&self) -> Value {
+    fn to_json(&self) -> Value {
         let mut value = serde_json::to_value(&self.connection).unwrap_or(Value::Null);
         if let Some(auth) = value.get_mut("auth").and_then(Value::as_object_mut) {
             for field in self.connection.auth.secret_fields() {

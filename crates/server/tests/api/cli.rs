@@ -30,6 +30,15 @@ fn default_config_prints_the_documented_defaults() {
 }
 
 #[test]
+fn openapi_prints_the_committed_description() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = switchboard(dir.path()).arg("openapi").output().unwrap();
+    assert!(output.status.success());
+    let committed = include_str!("../../../../docs/openapi.json");
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
+
+#[test]
 fn bad_configuration_names_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let output = switchboard(dir.path())

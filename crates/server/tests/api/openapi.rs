@@ -1,0 +1,357 @@
+//! The OpenAPI description: committed, served, well formed, complete, and true to the answers
+//! the API really gives.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::backend::{self, API_KEY};
+use crate::chat::Visitor;
+use crate::conformance::Spec;
+use crate::support::{Client, TestApp};
+
+const COMMITTED: &str = "../../docs/openapi.json";
+
+fn generated() -> String {
+    serde_json::to_string_pretty(&sb_api::openapi()).unwrap() + "\n"
+}
+
+#[test]
+fn the_committed_description_matches_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
+    let generated = generated();
+    if std::env::var_os("SWITCHBOARD_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/openapi.json is out of date: run `cargo run -- openapi > docs/openapi.json` \
+         (or the tests with SWITCHBOARD_UPDATE_OPENAPI=1) and commit it"
+    );
+}
+
+/// Every `(method, path)` pair of the description.
+fn operations(spec: &Value) -> Vec<(String, String, Value)> {
+    let paths = spec["paths"].as_object().unwrap();
+    paths
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object().unwrap().iter().map(|(m, op)| (m.clone(), path.clone(), op.clone()))
+        })
+        .collect()
+}
+
+fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                found.push(target);
+            }
+            map.values().for_each(|v| refs(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_description_is_served_and_well_formed() {
+    let app = TestApp::sqlite().await;
+    let (status, served) = app.anonymous().get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(served, sb_api::openapi());
+    assert_eq!(served["openapi"], "3.1.0");
+
+    let mut targets = Vec::new();
+    refs(&served, &mut targets);
+    for target in targets {
+        assert!(served.pointer(&target[1..]).is_some(), "{target} does not resolve");
+    }
+    let mut ids = BTreeSet::new();
+    for (method, path, op) in operations(&served) {
+        assert!(ids.insert(op["operationId"].as_str().unwrap().to_owned()), "{method} {path}");
+        let answers: Vec<&String> = op["responses"].as_object().unwrap().keys().collect();
+        assert!(
+            answers.iter().any(|s| s.starts_with('2') || *s == "101"),
+            "{method} {path} documents no success: {answers:?}"
+        );
+        if path.contains("{id}") {
+            let has_id =
+                op["parameters"].as_array().into_iter().flatten().any(|p| p["name"] == "id");
+            assert!(has_id, "{method} {path} does not describe its id");
+        }
+        let schemes: Vec<&str> = op["security"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s.as_object().unwrap().keys().map(String::as_str))
+            .collect();
+        let expected: &[&str] = match path.as_str() {
+            "/api/v1/auth/signup" | "/api/v1/auth/login" => &[],
+            // The widget's settings, starting a conversation, and the visitor's WebSocket
+            // (whose token comes as a query parameter) need no header.
+            p if p.starts_with("/api/v1/widget/{id}")
+                || p.ends_with("/ws") && p.contains("widget") =>
+            {
+                &[]
+            }
+            p if p.starts_with("/api/v1/widget/") => &["visitorToken"],
+            _ => &["apiKey", "session"],
+        };
+        assert_eq!(schemes, expected, "{method} {path}");
+    }
+}
+
+/// A valid-looking id for each path: routing must recognise the route whatever the id.
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "x_00000000000000000000000000")
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    let app = TestApp::sqlite().await;
+    let client = app.anonymous();
+    for (method, path, _) in operations(&sb_api::openapi()) {
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let request = client.request(method.clone(), &concrete(&path)).json(&json!({}));
+        let (status, body) = client.send(request).await;
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            status != StatusCode::METHOD_NOT_ALLOWED && !message.starts_with("no route"),
+            "{method} {path} is documented but not routed: {status} {body}"
+        );
+    }
+}
+
+/// Sends requests and checks every answer against the description, remembering which
+/// operations were exercised.
+struct Checked<'a> {
+    spec: &'a Spec,
+    seen: BTreeSet<(String, String)>,
+}
+
+impl Checked<'_> {
+    /// Sends `request` (made for `method template`) and checks the answer.
+    async fn send(
+        &mut self,
+        client: &Client,
+        method: Method,
+        template: &str,
+        request: reqwest::RequestBuilder,
+    ) -> (StatusCode, Value) {
+        let (status, answer) = client.send(request).await;
+        let verb = method.as_str().to_lowercase();
+        let schema = self
+            .spec
+            .response_schema(&verb, template, status.as_u16())
+            .unwrap_or_else(|| panic!("{method} {template} answered {status}, undocumented"));
+        let violations = self.spec.violations(schema, &answer);
+        assert!(violations.is_empty(), "{method} {template} {status}: {violations:#?}\n{answer}");
+        self.seen.insert((verb, template.to_owned()));
+        (status, answer)
+    }
+
+    /// Calls `template` with its `{id}`s replaced by `ids`, in order.
+    async fn call(
+        &mut self,
+        client: &Client,
+        method: Method,
+        template: &str,
+        ids: &[&str],
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let path = ids.iter().fold(template.to_owned(), |p, id| p.replacen("{id}", id, 1));
+        let mut request = client.request(method.clone(), &format!("/api/v1{path}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(client, method, template, request).await
+    }
+
+    /// Calls a visitor route of the visitor's conversation, with their token.
+    async fn visitor(
+        &mut self,
+        visitor: &Visitor,
+        method: Method,
+        template: &str,
+        query: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let path = template.replacen("{id}", &visitor.conversation_id, 1);
+        let url = format!("/api/v1{path}{query}");
+        let mut request = visitor.client.request(method.clone(), &url).bearer_auth(&visitor.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(&visitor.client, method, template, request).await
+    }
+}
+
+fn id(answer: &Value) -> String {
+    answer["data"]["id"].as_str().unwrap_or_else(|| panic!("no id in {answer}")).to_owned()
+}
+
+#[tokio::test]
+async fn real_answers_match_the_description() {
+    let backend = backend::start().await;
+    for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
+        let spec = Spec(sb_api::openapi());
+        let mut api = Checked { spec: &spec, seen: BTreeSet::new() };
+        exercise(&mut api, &app, &backend.url()).await;
+        let missing: Vec<_> = operations(&spec.0)
+            .into_iter()
+            .map(|(m, p, _)| (m, p.trim_start_matches("/api/v1").to_owned()))
+            .filter(|(_, p)| !p.ends_with("ws"))
+            .filter(|op| !api.seen.contains(op))
+            .collect();
+        assert!(missing.is_empty(), "operations not exercised: {missing:?}");
+    }
+}
+
+async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
+    use Method as M;
+    let anonymous = app.anonymous();
+    let signup = json!({"tenant_name": "Acme", "email": "owner@acme.test", "password": "correct horse battery"});
+    let mut owner = app.anonymous();
+    let (_, session) = api.call(&owner, M::POST, "/auth/signup", &[], Some(signup)).await;
+    owner.csrf = Some(session["data"]["csrf_token"].as_str().unwrap().to_owned());
+    api.call(&owner, M::GET, "/me", &[], None).await;
+    api.call(&owner, M::GET, "/tenant", &[], None).await;
+    api.call(&owner, M::PATCH, "/tenant", &[], Some(json!({"time_zone": "Europe/Berlin"}))).await;
+    api.call(&owner, M::PUT, "/me/availability", &[], Some(json!({"available": true}))).await;
+    api.call(&owner, M::PUT, "/me/language", &[], Some(json!({"language": "en"}))).await;
+    let person =
+        json!({"email": "ops@acme.test", "password": "correct horse battery", "role": "operator"});
+    let (_, user) = api.call(&owner, M::POST, "/users", &[], Some(person)).await;
+    let user = id(&user);
+    api.call(&owner, M::GET, "/users", &[], None).await;
+    api.call(&owner, M::GET, "/users/{id}", &[&user], None).await;
+    let (_, key) = api.call(&owner, M::POST, "/api-keys", &[], Some(json!({"name": "ci"}))).await;
+    api.call(&owner, M::GET, "/api-keys", &[], None).await;
+    api.call(&owner, M::DELETE, "/api-keys/{id}", &[&id(&key)], None).await;
+    let (_, team) = api
+        .call(
+            &owner,
+            M::POST,
+            "/teams",
+            &[],
+            Some(json!({"name": "Support", "member_ids": [user]})),
+        )
+        .await;
+    let team = id(&team);
+    api.call(&owner, M::GET, "/teams", &[], None).await;
+    api.call(&owner, M::GET, "/teams/{id}", &[&team], None).await;
+    api.call(&owner, M::PATCH, "/teams/{id}", &[&team], Some(json!({"name": "Care"}))).await;
+
+    let connection = json!({"name": "Shop", "base_url": format!("{backend}/api"), "auth": {"type": "api_key", "key": API_KEY}});
+    let (_, connection) = api.call(&owner, M::POST, "/connections", &[], Some(connection)).await;
+    let connection = id(&connection);
+    api.call(&owner, M::GET, "/connections", &[], None).await;
+    api.call(&owner, M::GET, "/connections/{id}", &[&connection], None).await;
+    api.call(
+        &owner,
+        M::PATCH,
+        "/connections/{id}",
+        &[&connection],
+        Some(json!({"timeout_ms": 3000})),
+    )
+    .await;
+    api.call(&owner, M::POST, "/connections/{id}/test", &[&connection], None).await;
+    let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
+        "variables": [{"name": "order_id", "required": true}],
+        "response_mapping": {"order_status": "data.status"}});
+    let (_, endpoint) = api
+        .call(&owner, M::POST, "/connections/{id}/endpoints", &[&connection], Some(endpoint))
+        .await;
+    let endpoint = id(&endpoint);
+    api.call(&owner, M::GET, "/connections/{id}/endpoints", &[&connection], None).await;
+    api.call(&owner, M::GET, "/endpoints/{id}", &[&endpoint], None).await;
+    api.call(&owner, M::PATCH, "/endpoints/{id}", &[&endpoint], Some(json!({"timeout_ms": null})))
+        .await;
+    let sample = json!({"variables": {"order_id": "4521"}});
+    let (_, tested) =
+        api.call(&owner, M::POST, "/endpoints/{id}/test", &[&endpoint], Some(sample)).await;
+    assert_eq!(tested["data"]["mapped"]["order_status"], "shipped");
+
+    let widget =
+        json!({"name": "Shop", "greeting": "Hello!", "identity_secret": "a-long-shared-secret"});
+    let (_, widget) = api.call(&owner, M::POST, "/widgets", &[], Some(widget)).await;
+    let widget = id(&widget);
+    api.call(&owner, M::GET, "/widgets", &[], None).await;
+    api.call(&owner, M::GET, "/widgets/{id}", &[&widget], None).await;
+    api.call(&owner, M::PATCH, "/widgets/{id}", &[&widget], Some(json!({"greeting": null}))).await;
+    let rule = json!({"name": "Orders", "trigger": {"type": "regex", "pattern": "\\d{4}"},
+        "conditions": {"variable": "message.text", "op": "contains", "value": "order"},
+        "actions": [{"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "(\\d{4})"}},
+            {"type": "CALL_API", "endpoint_id": endpoint},
+            {"type": "REPLY_TEXT", "text": "Order {order_id} is {order_status}."}], "stop": true});
+    let (_, rule) = api.call(&owner, M::POST, "/rules", &[], Some(rule)).await;
+    let rule = id(&rule);
+    api.call(&owner, M::GET, "/rules", &[], None).await;
+    api.call(&owner, M::GET, "/rules/{id}", &[&rule], None).await;
+    api.call(&owner, M::PATCH, "/rules/{id}", &[&rule], Some(json!({"priority": 5}))).await;
+    let dry_run = json!({"widget_id": widget, "message": "order 4521?"});
+    api.call(&owner, M::POST, "/rules/dry-run", &[], Some(dry_run)).await;
+
+    // The visitor's side.
+    api.call(&anonymous, M::GET, "/widget/{id}/config", &[&widget], None).await;
+    let (_, started) =
+        api.call(&anonymous, M::POST, "/widget/{id}/conversations", &[&widget], None).await;
+    let visitor = Visitor {
+        client: app.anonymous(),
+        conversation_id: started["data"]["conversation_id"].as_str().unwrap().to_owned(),
+        token: started["data"]["visitor_token"].as_str().unwrap().to_owned(),
+    };
+    let conversation = visitor.conversation_id.clone();
+    let messages = "/widget/conversations/{id}/messages";
+    let say = json!({"text": "Where is order 4521?"});
+    let (status, handled) =
+        api.visitor(&visitor, M::POST, messages, "?wait_ms=5000", Some(say)).await;
+    assert_eq!(status, StatusCode::OK, "{handled}");
+    assert_eq!(handled["data"]["replies"][0]["text"], "Order 4521 is shipped.");
+    let (status, _) =
+        api.visitor(&visitor, M::POST, messages, "", Some(json!({"text": "thanks"}))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    api.visitor(&visitor, M::GET, messages, "", None).await;
+    api.visitor(&visitor, M::GET, "/widget/conversations/{id}", "", None).await;
+
+    // The operator's side.
+    api.call(&owner, M::GET, "/conversations", &[], None).await;
+    api.call(&owner, M::GET, "/conversations/{id}", &[&conversation], None).await;
+    api.call(&owner, M::GET, "/conversations/{id}/messages", &[&conversation], None).await;
+    api.call(&owner, M::GET, "/conversations/{id}/trace", &[&conversation], None).await;
+    let reply = json!({"text": "Anything else?"});
+    api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(reply)).await;
+    let to_team = json!({"team_id": team});
+    api.call(&owner, M::POST, "/conversations/{id}/assign", &[&conversation], Some(to_team)).await;
+    api.call(&owner, M::POST, "/conversations/{id}/close", &[&conversation], None).await;
+    api.call(&owner, M::POST, "/conversations/{id}/reopen", &[&conversation], None).await;
+
+    api.call(&owner, M::GET, "/ai-settings", &[], None).await;
+    let ai = json!({"provider": "openai", "base_url": backend, "model": "m", "api_key": "sk-1"});
+    api.call(&owner, M::PUT, "/ai-settings", &[], Some(ai)).await;
+    api.call(&owner, M::DELETE, "/ai-settings", &[], None).await;
+    api.call(&owner, M::GET, "/ai-usage", &[], None).await;
+
+    // Errors are described too.
+    let (status, _) =
+        api.call(&owner, M::GET, "/rules/{id}", &["rul_00000000000000000000000000"], None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = api.call(&owner, M::POST, "/teams", &[], Some(json!({"name": 7}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    for (template, target) in [
+        ("/rules/{id}", rule),
+        ("/endpoints/{id}", endpoint),
+        ("/connections/{id}", connection),
+        ("/widgets/{id}", widget),
+        ("/teams/{id}", team),
+    ] {
+        api.call(&owner, M::DELETE, template, &[&target], None).await;
+    }
+    api.call(&owner, M::POST, "/auth/logout", &[], None).await;
+    let login = json!({"email": "owner@acme.test", "password": "correct horse battery"});
+    api.call(&anonymous, M::POST, "/auth/login", &[], Some(login)).await;
+}
