@@ -55,6 +55,25 @@ pub async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<Arc<dy
     Ok(store)
 }
 
+/// Copies the SQLite database to `target` while the server may be running.
+pub async fn backup(config: &Config, target: &std::path::Path) -> anyhow::Result<()> {
+    match config.backend()? {
+        Backend::Sqlite { file } if !file.is_file() => {
+            anyhow::bail!("there is no database at {}", file.display())
+        }
+        Backend::Sqlite { .. } => {
+            let store = sb_store_sqlite::connect(&config.database.url, &Default::default())
+                .await
+                .context("opening SQLite")?;
+            sb_store_sqlite::backup(&store, target).await.context("writing the backup")?;
+            Ok(())
+        }
+        Backend::Postgres => anyhow::bail!(
+            "back up PostgreSQL with its own tools, e.g. pg_dump --format=custom (see docs/operations.md)"
+        ),
+    }
+}
+
 /// Loads the master key, generating it beside the SQLite file on first start.
 pub fn load_master_key(config: &Config) -> anyhow::Result<MasterKey> {
     let path = config.master_key_path()?;
@@ -242,7 +261,7 @@ pub async fn serve(
     tracing::info!(%address, store = store.backend(), "switchboard is listening on http://{address}");
     if let (Some(demo), Some(backend)) = (&demo, demo_backend) {
         app = app.merge(demo::backend::router()).merge(demo::page_router(demo.widget_id.clone()));
-        demo::announce(backend);
+        demo::announce(backend, &demo.widget_id);
     }
 
     let stopping = Arc::new(tokio::sync::Notify::new());

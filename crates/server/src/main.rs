@@ -25,6 +25,14 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(StoreArgs),
+    /// Copy the SQLite database, consistently, while the server runs (PostgreSQL: use pg_dump).
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Manage tenants.
     Tenant {
         #[command(subcommand)]
@@ -136,6 +144,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {}", config.server.listen))?;
             switchboard::serve(config, listener, switchboard::shutdown_signal()).await?;
+        }
+        Command::Backup { store, to } => {
+            let config = load(&store, Overrides::default())?;
+            switchboard::backup(&config, &to).await?;
+            println!("wrote {}; keep it together with the master key", to.display());
         }
         Command::Migrate(args) => {
             let config = load(&args, Overrides::default())?;

@@ -78,6 +78,25 @@ fn create_private_parent_dir(file: &Path) -> StoreResult<()> {
     }
 }
 
+/// Writes a consistent copy of the whole database to `target` (which must not exist), while the
+/// server may keep writing: SQLite's `VACUUM INTO` reads one snapshot. The copy is owner-only.
+pub async fn backup(store: &SqlStore<SqliteDb>, target: &Path) -> StoreResult<()> {
+    if target.exists() {
+        return Err(StoreError::Internal(format!("{} already exists", target.display())));
+    }
+    let path = target
+        .to_str()
+        .ok_or_else(|| StoreError::Internal(format!("{} is not a UTF-8 path", target.display())))?;
+    create_private_parent_dir(target)?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(path)
+        .execute(store.db().pool())
+        .await
+        .map_err(errors::map)?;
+    std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o600))
+        .map_err(|err| StoreError::Internal(format!("cannot restrict {}: {err}", target.display())))
+}
+
 /// Brings the schema up to date. Safe to run on every start.
 pub async fn migrate(store: &SqlStore<SqliteDb>) -> StoreResult<()> {
     run_migrations(store.db().pool()).await

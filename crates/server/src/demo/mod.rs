@@ -71,8 +71,9 @@ async fn owner(engine: &Engine) -> anyhow::Result<Actor> {
 }
 
 /// Tells the person starting the demo where to go and how to log in.
-pub fn announce(address: SocketAddr) {
+pub fn announce(address: SocketAddr, widget: &WidgetId) {
     tracing::info!(
+        widget = %widget,
         "demo ready: open http://{address}/demo to chat with the widget, and http://{address}/ \
          for the dashboard (owner {OWNER_EMAIL}, operator {OPERATOR_EMAIL}, password {PASSWORD})"
     );

@@ -11,6 +11,7 @@ mod config_api;
 mod conformance;
 mod connections;
 mod demo;
+mod docs;
 mod endpoints;
 mod errors;
 mod health;
