@@ -39,8 +39,21 @@ export class Switchboard {
     return sb;
   }
 
+  /** `switchboard serve --demo`, on a fresh database. */
+  static async demo() {
+    const sb = new Switchboard();
+    sb.dir = mkdtempSync(join(tmpdir(), "sb-e2e-"));
+    sb.database = `sqlite://${sb.dir}/switchboard.db`;
+    sb.port = await freePort();
+    sb.base = `http://127.0.0.1:${sb.port}`;
+    sb.extraArgs = ["--demo"];
+    await sb.start();
+    return sb;
+  }
+
   async start() {
-    this.process = spawn(BIN, ["serve", "--listen", `127.0.0.1:${this.port}`, "--database", this.database], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
+    const args = ["serve", "--listen", `127.0.0.1:${this.port}`, "--database", this.database, ...(this.extraArgs || [])];
+    this.process = spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
     this.process.stderr.on("data", (d) => process.stderr.write(d));
     for (let i = 0; i < 200; i++) {
       try { if ((await fetch(`${this.base}/healthz`)).ok) return; } catch { /* not yet */ }
