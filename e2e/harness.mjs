@@ -27,12 +27,20 @@ async function freePort() {
 
 /** A switchboard process that can be stopped and started again on the same port and data. */
 export class Switchboard {
-  static async create() {
+  /** A server on a free port with a fresh database, not started yet. */
+  static async blank(extraArgs = []) {
     const sb = new Switchboard();
     sb.dir = mkdtempSync(join(tmpdir(), "sb-e2e-"));
     sb.database = `sqlite://${sb.dir}/switchboard.db`;
     sb.port = await freePort();
     sb.base = `http://127.0.0.1:${sb.port}`;
+    sb.extraArgs = extraArgs;
+    return sb;
+  }
+
+  /** A server with one tenant, Acme Lamps, and its API key. */
+  static async create() {
+    const sb = await Switchboard.blank();
     const out = execFileSync(BIN, ["tenant", "create", "--name", "Acme Lamps", "--email", "owner@acme.test", "--password-stdin", "--database", sb.database], { input: "correct horse battery\n" }).toString();
     sb.apiKey = out.match(/api_key: (\S+)/)[1];
     await sb.start();
@@ -41,18 +49,13 @@ export class Switchboard {
 
   /** `switchboard serve --demo`, on a fresh database. */
   static async demo() {
-    const sb = new Switchboard();
-    sb.dir = mkdtempSync(join(tmpdir(), "sb-e2e-"));
-    sb.database = `sqlite://${sb.dir}/switchboard.db`;
-    sb.port = await freePort();
-    sb.base = `http://127.0.0.1:${sb.port}`;
-    sb.extraArgs = ["--demo"];
+    const sb = await Switchboard.blank(["--demo"]);
     await sb.start();
     return sb;
   }
 
   async start() {
-    const args = ["serve", "--listen", `127.0.0.1:${this.port}`, "--database", this.database, ...(this.extraArgs || [])];
+    const args = ["serve", "--listen", `127.0.0.1:${this.port}`, "--database", this.database, ...this.extraArgs];
     this.process = spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
     this.process.stderr.on("data", (d) => process.stderr.write(d));
     for (let i = 0; i < 200; i++) {

@@ -94,10 +94,15 @@ impl Drop for DemoServer {
     }
 }
 
-async fn count(owner: &Client, path: &str) -> usize {
-    let (status, body) = owner.get(path).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["data"].as_array().unwrap().len()
+/// How many connections, rules, widgets and people the demo account has.
+async fn seeded(owner: &Client) -> Vec<usize> {
+    let mut counts = Vec::new();
+    for path in ["/api/v1/connections", "/api/v1/rules", "/api/v1/widgets", "/api/v1/users"] {
+        let (status, body) = owner.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        counts.push(body["data"].as_array().unwrap().len());
+    }
+    counts
 }
 
 #[tokio::test]
@@ -153,12 +158,7 @@ async fn restarting_the_demo_reuses_it_and_a_configured_ai_answers_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let first = DemoServer::start(dir.path(), &[]);
     let owner = first.login("demo@switchboard.local").await;
-    let counts = [
-        count(&owner, "/api/v1/connections").await,
-        count(&owner, "/api/v1/rules").await,
-        count(&owner, "/api/v1/widgets").await,
-        count(&owner, "/api/v1/users").await,
-    ];
+    let counts = seeded(&owner).await;
     assert_eq!(counts, [2, 7, 1, 2]);
     let widget = first.widget_on_demo_page().await;
     drop(first);
@@ -177,13 +177,7 @@ async fn restarting_the_demo_reuses_it_and_a_configured_ai_answers_the_rest() {
     // Another port: seeding points the connections at the new address.
     let second = DemoServer::start(dir.path(), &env);
     let owner = second.login("demo@switchboard.local").await;
-    let again = [
-        count(&owner, "/api/v1/connections").await,
-        count(&owner, "/api/v1/rules").await,
-        count(&owner, "/api/v1/widgets").await,
-        count(&owner, "/api/v1/users").await,
-    ];
-    assert_eq!(again, counts, "a restart seeds nothing twice");
+    assert_eq!(seeded(&owner).await, counts, "a restart seeds nothing twice");
     assert_eq!(second.widget_on_demo_page().await, widget);
 
     let visitor =
