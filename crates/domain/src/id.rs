@@ -152,6 +152,7 @@ define_id!(RuleId, "rul");
 define_id!(ConversationId, "cnv");
 define_id!(MessageId, "msg");
 define_id!(DocumentId, "doc");
+define_id!(ChunkId, "chk");
 define_id!(
     /// Identifies a dashboard login session (never the session secret itself).
     SessionId,

@@ -7,6 +7,7 @@ mod connection;
 mod conversation;
 mod error;
 mod id;
+mod kb;
 pub mod pattern;
 mod rule;
 mod team;
@@ -27,9 +28,10 @@ pub use conversation::{
 };
 pub use error::ValidationError;
 pub use id::{
-    ApiKeyId, ConnectionId, ConversationId, DocumentId, EndpointId, IdParseError, MessageId,
-    RequestId, RuleId, SessionId, TeamId, TenantId, UserId, WidgetId, random_token,
+    ApiKeyId, ChunkId, ConnectionId, ConversationId, DocumentId, EndpointId, IdParseError,
+    MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, UserId, WidgetId, random_token,
 };
+pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use rule::{
     Action, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition, Trigger, conditions_schema,
     deserialize_conditions, is_built_in,

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "connections", include_str!("../migrations/0002_connections.sql")),
     (3, "conversations", include_str!("../migrations/0003_conversations.sql")),
     (4, "ai", include_str!("../migrations/0004_ai.sql")),
+    (5, "kb", include_str!("../migrations/0005_kb.sql")),
 ];
 
 pub struct PostgresOptions {

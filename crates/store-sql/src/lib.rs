@@ -9,6 +9,7 @@ mod connections;
 mod conversations;
 mod db;
 mod json;
+mod kb;
 mod rules;
 mod sessions;
 mod teams;

@@ -10,6 +10,7 @@ mod ai;
 mod connections;
 mod conversations;
 mod error;
+mod kb;
 mod page;
 #[cfg(feature = "story")]
 pub mod story;
@@ -27,6 +28,7 @@ pub use conversations::{
     WidgetStore,
 };
 pub use error::{Constraint, StoreError, StoreResult};
+pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
 pub use page::{Page, PageRequest};
 
 /// Everything the server needs from a storage backend.
@@ -41,6 +43,7 @@ pub trait Store:
     + ConversationStore
     + RuleStore
     + AiStore
+    + KbStore
     + SealedSecretStore
     + Send
     + Sync

@@ -5,6 +5,7 @@ mod accounts;
 mod ai;
 mod connections;
 mod conversations;
+mod kb;
 
 use sb_domain::{Email, NewUser, Role, Tenant, TenantId, TenantName, Timestamp, UserId};
 
@@ -57,5 +58,6 @@ pub async fn run(store: &dyn Store) {
     connections::connections_and_endpoints(store, &acme, &other).await;
     connections::sealed_secrets(store, &acme).await;
     ai::ai(store, &acme, &other).await;
+    kb::kb(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
 }
