@@ -32,6 +32,9 @@ struct SettingsBody {
     model: String,
     api_key: Option<Secret<String>>,
     instructions: Option<String>,
+    /// Embeds knowledge-base passages for vector search (OpenAI-compatible providers only);
+    /// empty or absent: full-text search only.
+    embedding_model: Option<String>,
 }
 
 async fn show(
@@ -52,6 +55,7 @@ async fn update(
         model: body.model,
         api_key: body.api_key,
         instructions: body.instructions,
+        embedding_model: body.embedding_model,
     };
     Ok(Data(state.engine.put_ai_settings(&actor, draft).await?.shown()))
 }

@@ -15,6 +15,7 @@ mod endpoints;
 mod error;
 mod health;
 mod json;
+mod kb;
 mod observability;
 mod openapi;
 mod path;
@@ -54,6 +55,7 @@ fn api_routes() -> ApiRouter {
         .merge(conversations::router())
         .merge(tenant::router())
         .merge(ai::router())
+        .merge(kb::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }

@@ -154,6 +154,8 @@ pub struct AiSettings {
     pub model: String,
     /// Added to every prompt: tone, scope, what never to promise.
     pub instructions: String,
+    /// Embeds knowledge-base passages and questions (OpenAI-compatible providers); empty: none.
+    pub embedding_model: String,
     pub updated_at: Timestamp,
 }
 

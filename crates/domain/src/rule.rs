@@ -213,6 +213,13 @@ pub enum Action {
     },
     #[serde(rename = "REPLY_TEXT")]
     ReplyText { text: String },
+    /// Answers with the knowledge-base passage that best matches the message.
+    #[serde(rename = "REPLY_KB")]
+    ReplyKb {
+        /// Sent (as a template) when no passage answers the message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fallback: Option<String>,
+    },
     #[serde(rename = "ASSIGN_TO_OPERATOR")]
     AssignToOperator {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,6 +238,7 @@ impl Action {
             Action::CallApi { .. } => "CALL_API",
             Action::ReplyAi { .. } => "REPLY_AI",
             Action::ReplyText { .. } => "REPLY_TEXT",
+            Action::ReplyKb { .. } => "REPLY_KB",
             Action::AssignToOperator { .. } => "ASSIGN_TO_OPERATOR",
         }
     }

@@ -9,6 +9,7 @@ pub mod conversations;
 mod error;
 pub mod events;
 mod identity;
+pub mod kb;
 pub mod rules;
 pub mod widgets;
 
@@ -29,6 +30,7 @@ pub struct Engine {
     pub connector: Arc<Connector>,
     pub events: Arc<dyn events::EventSink>,
     pub ai: ai::Ai,
+    pub knowledge: kb::Knowledge,
     workers: conversations::worker::Workers,
 }
 
@@ -39,7 +41,9 @@ impl Engine {
         connector: Arc<Connector>,
         events: Arc<dyn events::EventSink>,
         ai: ai::Ai,
+        knowledge: kb::Knowledge,
     ) -> Arc<Self> {
-        Arc::new(Self { store, keyring, connector, events, ai, workers: Default::default() })
+        let workers = Default::default();
+        Arc::new(Self { store, keyring, connector, events, ai, knowledge, workers })
     }
 }

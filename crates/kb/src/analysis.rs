@@ -115,6 +115,18 @@ impl Lang {
         whatlang::detect(text).map_or(fallback, |info| Lang::from_whatlang(info.lang()))
     }
 
+    /// The language of `text` if the guess is reliable, else `fallback`: for short passages,
+    /// whose document's language is the better guess.
+    pub fn detect_reliably(text: &str, fallback: Lang) -> Lang {
+        if text.chars().filter(|c| is_cjk(*c)).count() * 3 > text.chars().count() {
+            return Lang::Cjk;
+        }
+        match whatlang::detect(text) {
+            Some(info) if info.is_reliable() => Lang::from_whatlang(info.lang()),
+            _ => fallback,
+        }
+    }
+
     /// The language named by an ISO 639-1 code (`de`, `pt-BR`), if the index has a field for it.
     pub fn from_code(code: &str) -> Option<Lang> {
         let primary = code.split(['-', '_']).next()?.to_ascii_lowercase();

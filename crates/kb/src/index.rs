@@ -28,13 +28,29 @@ const PREFERRED_LANGUAGE_BOOST: f32 = 2.0;
 const ALL_WIDGETS: &str = "*";
 
 #[derive(Debug, thiserror::Error)]
-#[error("knowledge-base index: {0}")]
-pub struct IndexError(String);
+pub enum IndexError {
+    /// Another index writer (another process, or another server in this one) holds the
+    /// directory.
+    #[error("knowledge-base index: the directory is in use by another process")]
+    InUse,
+    #[error("knowledge-base index: {0}")]
+    Failed(String),
+}
 
 impl From<tantivy::TantivyError> for IndexError {
     fn from(err: tantivy::TantivyError) -> Self {
-        IndexError(err.to_string())
+        match err {
+            tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _,
+            ) => IndexError::InUse,
+            other => IndexError::Failed(other.to_string()),
+        }
     }
+}
+
+fn failed(err: impl std::fmt::Display) -> IndexError {
+    IndexError::Failed(err.to_string())
 }
 
 /// A passage as the index holds it.
@@ -182,8 +198,8 @@ impl KbIndex {
         {
             let mut writer = self.writer();
             let mut prepared = writer.prepare_commit()?;
-            let payload = serde_json::to_string(&Payload { layout: LAYOUT, seq })
-                .map_err(|e| IndexError(e.to_string()))?;
+            let payload =
+                serde_json::to_string(&Payload { layout: LAYOUT, seq }).map_err(failed)?;
             prepared.set_payload(&payload);
             prepared.commit()?;
         }
@@ -270,13 +286,15 @@ impl KbIndex {
                 }
             };
             let snippet_html = generator.snippet(&text).to_html();
-            let wanted = &query_terms[&lang];
+            // Words of one character ("I", "s") say nothing about what is asked.
+            let wanted: Vec<&String> =
+                query_terms[&lang].iter().filter(|t| t.chars().count() > 1).collect();
             let present: BTreeSet<String> =
                 terms(&mut lang.analyzer(), &text).into_iter().collect();
             let coverage = if wanted.is_empty() {
                 0.0
             } else {
-                wanted.intersection(&present).count() as f32 / wanted.len() as f32
+                wanted.iter().filter(|t| present.contains(**t)).count() as f32 / wanted.len() as f32
             };
             hits.push(Hit {
                 chunk_id: text_of(f.chunk_id),
@@ -299,14 +317,14 @@ impl KbIndex {
 
 /// Opens the index in `dir`; an unreadable one is set aside and a new one created.
 fn open_dir(dir: &Path, schema: Schema) -> Result<Index, IndexError> {
-    std::fs::create_dir_all(dir).map_err(|e| IndexError(format!("{}: {e}", dir.display())))?;
-    let directory = || MmapDirectory::open(dir).map_err(|e| IndexError(e.to_string()));
+    std::fs::create_dir_all(dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
+    let directory = || MmapDirectory::open(dir).map_err(failed);
     match Index::open_or_create(directory()?, schema.clone()) {
         Ok(index) => Ok(index),
         Err(err) => {
             tracing::warn!(error = %err, dir = %dir.display(), "rebuilding the knowledge-base index");
-            std::fs::remove_dir_all(dir).map_err(|e| IndexError(e.to_string()))?;
-            std::fs::create_dir_all(dir).map_err(|e| IndexError(e.to_string()))?;
+            std::fs::remove_dir_all(dir).map_err(failed)?;
+            std::fs::create_dir_all(dir).map_err(failed)?;
             Ok(Index::create(directory()?, schema, Default::default())?)
         }
     }

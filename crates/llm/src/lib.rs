@@ -20,7 +20,7 @@ use sb_secrets::Secret;
 
 pub use error::LlmError;
 pub use types::{
-    ChatMessage, ChatRequest, ChatResponse, Role, Structured, ToolCall, ToolSpec, Usage,
+    ChatMessage, ChatRequest, ChatResponse, Embeddings, Role, Structured, ToolCall, ToolSpec, Usage,
 };
 
 /// A chat model that can call tools.
@@ -30,6 +30,15 @@ pub trait Provider: Send + Sync {
     fn kind(&self) -> &'static str;
     fn model(&self) -> &str;
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError>;
+
+    /// Vectors for `texts` from the provider's embeddings endpoint, with `model()` as the
+    /// embeddings model. Not every API has one.
+    async fn embed(&self, _texts: &[String]) -> Result<Embeddings, LlmError> {
+        Err(LlmError::new(
+            "not_supported",
+            format!("the {} API has no embeddings endpoint", self.kind()),
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

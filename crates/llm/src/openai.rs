@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use crate::transport::Transport;
-use crate::{ChatRequest, ChatResponse, LlmError, Provider, Role, ToolCall, Usage};
+use crate::{ChatRequest, ChatResponse, Embeddings, LlmError, Provider, Role, ToolCall, Usage};
 
 pub(crate) struct OpenAi {
     pub transport: Transport,
@@ -118,4 +118,45 @@ impl Provider for OpenAi {
             .await?;
         parse(&answer, request.structured.is_some())
     }
+
+    async fn embed(&self, texts: &[String]) -> Result<Embeddings, LlmError> {
+        let azure = self.transport.base_url.contains(".openai.azure.com");
+        let path = if azure { "/embeddings?api-version=2024-10-21" } else { "/embeddings" };
+        let body = json!({ "model": self.model, "input": texts });
+        let answer = self
+            .transport
+            .post(path, &body, |r, key| match key {
+                None => Ok(r),
+                Some(key) if azure => r.secret_header("api-key", key),
+                Some(key) => r.secret_header("authorization", &format!("Bearer {key}")),
+            })
+            .await?;
+        embeddings(&answer, texts.len())
+    }
+}
+
+/// `{"data": [{"index", "embedding": [...]}, …], "usage": {"prompt_tokens"}}`, in input order.
+fn embeddings(answer: &Value, expected: usize) -> Result<Embeddings, LlmError> {
+    let invalid = |why: &str| LlmError::new("invalid_response", format!("embeddings: {why}"));
+    let data = answer.get("data").and_then(Value::as_array).ok_or_else(|| invalid("no data"))?;
+    let mut vectors: Vec<(u64, Vec<f32>)> = Vec::with_capacity(data.len());
+    for (position, item) in data.iter().enumerate() {
+        let index = item.get("index").and_then(Value::as_u64).unwrap_or(position as u64);
+        let vector = item
+            .get("embedding")
+            .and_then(Value::as_array)
+            .ok_or_else(|| invalid("an item has no embedding"))?
+            .iter()
+            .map(|x| x.as_f64().map(|x| x as f32))
+            .collect::<Option<Vec<f32>>>()
+            .ok_or_else(|| invalid("an embedding is not a list of numbers"))?;
+        vectors.push((index, vector));
+    }
+    if vectors.len() != expected {
+        return Err(invalid(&format!("{} vectors for {expected} texts", vectors.len())));
+    }
+    vectors.sort_by_key(|(index, _)| *index);
+    let input_tokens =
+        answer.pointer("/usage/prompt_tokens").and_then(Value::as_u64).unwrap_or_default();
+    Ok(Embeddings { vectors: vectors.into_iter().map(|(_, v)| v).collect(), input_tokens })
 }

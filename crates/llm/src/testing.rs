@@ -52,6 +52,7 @@ type Script = Box<dyn FnMut(&Seen) -> Reply + Send>;
 struct Shared {
     script: Arc<Mutex<Script>>,
     requests: Arc<Mutex<Vec<Seen>>>,
+    embedded: Arc<Mutex<Vec<String>>>,
 }
 
 pub struct FakeModel {
@@ -61,11 +62,16 @@ pub struct FakeModel {
 
 impl FakeModel {
     pub async fn start(script: impl FnMut(&Seen) -> Reply + Send + 'static) -> Self {
-        let shared =
-            Shared { script: Arc::new(Mutex::new(Box::new(script))), requests: Arc::default() };
+        let shared = Shared {
+            script: Arc::new(Mutex::new(Box::new(script))),
+            requests: Arc::default(),
+            embedded: Arc::default(),
+        };
         let router = Router::new()
             .route("/chat/completions", post(openai))
             .route("/v1/chat/completions", post(openai))
+            .route("/embeddings", post(embeddings))
+            .route("/v1/embeddings", post(embeddings))
             .route("/v1/messages", post(anthropic))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake model");
@@ -87,6 +93,47 @@ impl FakeModel {
     pub fn requests(&self) -> Vec<Seen> {
         self.shared.requests.lock().expect("lock").clone()
     }
+
+    /// Every text the embeddings endpoint was given, in order.
+    pub fn embedded(&self) -> Vec<String> {
+        self.shared.embedded.lock().expect("lock").clone()
+    }
+}
+
+/// The fake embedding: words hashed into 64 buckets, normalised. Digits are left out, so like a
+/// real model it cannot tell order 4521 from order 4512 — which is what exact-token ranking must
+/// make up for.
+pub fn fake_embedding(text: &str) -> Vec<f32> {
+    let mut vector = vec![0.0_f32; 64];
+    for word in text.split(|c: char| !c.is_alphabetic()).filter(|w| w.len() > 2) {
+        let word = word.to_lowercase();
+        let bucket = word.bytes().fold(7_u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        vector[bucket as usize % 64] += 1.0;
+    }
+    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::EPSILON);
+    vector.iter().map(|x| x / norm).collect()
+}
+
+async fn embeddings(State(shared): State<Shared>, axum::Json(body): axum::Json<Value>) -> Response {
+    let texts: Vec<String> = match &body["input"] {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({"error": {"message": "no input"}})),
+            )
+                .into_response();
+        }
+    };
+    shared.embedded.lock().expect("lock").extend(texts.iter().cloned());
+    let data: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"object": "embedding", "index": i, "embedding": fake_embedding(t)}))
+        .collect();
+    let tokens: usize = texts.iter().map(|t| t.len() / 4).sum();
+    axum::Json(json!({"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})).into_response()
 }
 
 fn text_of(content: &Value) -> String {

@@ -89,6 +89,13 @@ pub struct Usage {
     pub output_tokens: u64,
 }
 
+/// Vectors for texts, in the order given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embeddings {
+    pub vectors: Vec<Vec<f32>>,
+    pub input_tokens: u64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChatResponse {
     pub text: String,

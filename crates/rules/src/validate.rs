@@ -68,10 +68,9 @@ fn actions(prefix: &str, list: &[Action], depth: usize) -> Result<(), Validation
                 actions(&format!("{at}.on_error"), on_error, depth + 1)?;
             }
             Action::ReplyText { text } => template(format!("{at}.text"), text)?,
-            Action::ReplyAi { fallback: Some(text), .. } => {
-                template(format!("{at}.fallback"), text)?
-            }
-            Action::ReplyAi { .. } => {}
+            Action::ReplyAi { fallback: Some(text), .. }
+            | Action::ReplyKb { fallback: Some(text) } => template(format!("{at}.fallback"), text)?,
+            Action::ReplyAi { .. } | Action::ReplyKb { .. } => {}
             Action::AssignToOperator { user_id, team_id, .. } => {
                 if user_id.is_some() && team_id.is_some() {
                     return Err(ValidationError::new(

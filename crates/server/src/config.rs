@@ -24,6 +24,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub outbound: OutboundConfig,
     pub ai: AiConfig,
+    pub kb: KbConfig,
     pub realtime: RealtimeConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
@@ -85,6 +86,13 @@ pub struct AiConfig {
     pub timeout_ms: u64,
     pub max_tool_rounds: usize,
     pub history_messages: u32,
+    pub embedding_model: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KbConfig {
+    pub index_dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -200,7 +208,11 @@ impl Config {
         // The server-wide AI provider has short names of its own (SWITCHBOARD_AI_PROVIDER, …).
         let ai = Env::prefixed("SWITCHBOARD_AI_")
             // Keys keep the case of the environment here (they are lowercased later).
-            .filter(|key| ["provider", "base_url", "api_key", "model"].iter().any(|k| key == *k))
+            .filter(|key| {
+                ["provider", "base_url", "api_key", "model", "embedding_model"]
+                    .iter()
+                    .any(|k| key == *k)
+            })
             .map(|key| format!("ai.{key}").into());
         let config: Config =
             figment.merge(nested).merge(ai).merge(overrides.as_figment()).extract().map_err(
@@ -343,6 +355,19 @@ impl Config {
             .ok_or_else(|| invalid("server.public_url", "must be an http:// or https:// URL"))?;
         let authority = rest.split('/').next().unwrap_or(rest);
         Ok(Some(format!("{scheme}://{authority}").to_ascii_lowercase()))
+    }
+
+    /// Where the knowledge-base index lives; `None`: in memory.
+    pub fn kb_index_dir(&self) -> Result<Option<PathBuf>, ConfigError> {
+        if !self.kb.index_dir.is_empty() {
+            return Ok(Some(PathBuf::from(&self.kb.index_dir)));
+        }
+        Ok(match self.backend()? {
+            Backend::Sqlite { file } => {
+                Some(file.parent().unwrap_or(Path::new(".")).join("kb-index"))
+            }
+            Backend::Postgres => None,
+        })
     }
 
     /// Where the master key lives: the configured file, or `master.key` beside the SQLite file.

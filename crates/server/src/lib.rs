@@ -15,6 +15,7 @@ use sb_api::{ApiConfig, AppState};
 use sb_connectors::Connector;
 use sb_engine::Engine;
 use sb_engine::ai::{Ai, AiConfig, ServerAi};
+use sb_engine::kb::Knowledge;
 use sb_net::{HttpClient, SsrfPolicy};
 use sb_realtime::Hub;
 use sb_secrets::{Keyring, MasterKey, MasterKeySource, Secret};
@@ -121,8 +122,15 @@ pub fn build_engine(
         tracing::info!(entries = ?config.security.ssrf_allow, "operator SSRF exceptions in force");
     }
     let http = HttpClient::new(SsrfPolicy::new(allow.clone()), config.net_config())?;
+    // Pages imported into the knowledge base may be larger than an API answer.
+    let pages = sb_net::NetConfig { max_body_bytes: 4 * 1024 * 1024, ..config.net_config() };
+    let index_dir = config.kb_index_dir()?;
+    let knowledge = Knowledge::open(
+        index_dir.as_deref(),
+        HttpClient::new(SsrfPolicy::new(allow.clone()), pages)?,
+    )?;
     let ai = build_ai(config, allow)?;
-    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), hub, ai))
+    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), hub, ai, knowledge))
 }
 
 /// The AI service: the server-wide provider (if configured) and the clients providers use.
@@ -142,6 +150,7 @@ fn build_ai(config: &Config, allow: Vec<sb_net::AllowEntry>) -> anyhow::Result<A
             base_url: config.ai.base_url.clone(),
             api_key: (!key.is_empty()).then(|| Secret::new(key.clone())),
             model: config.ai.model.clone(),
+            embedding_model: config.ai.embedding_model.trim().to_owned(),
         })
     };
     match &server {
@@ -248,6 +257,13 @@ pub async fn serve(
         None => None,
     };
     let metrics = config.metrics.enabled.then(telemetry::metrics_handle);
+    // The search index catches up with the database before the first search.
+    engine.sync_index().await;
+    engine.keep_index_in_sync(Duration::from_secs(2));
+    let documents = engine.resume_documents().await?;
+    if documents > 0 {
+        tracing::info!(documents, "resuming knowledge-base documents left half processed");
+    }
     let resumed = engine.resume_unprocessed().await?;
     if resumed > 0 {
         tracing::info!(

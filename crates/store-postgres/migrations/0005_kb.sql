@@ -40,3 +40,6 @@ CREATE TABLE kb_changes (
     document_id  TEXT NOT NULL,
     created_at   BIGINT NOT NULL
 );
+
+-- The model that embeds passages and questions for vector search; empty: full-text search only.
+ALTER TABLE ai_settings ADD COLUMN embedding_model TEXT NOT NULL DEFAULT '';

@@ -13,7 +13,7 @@ impl<D: Db> AiStore for SqlStore<D> {
         tenant: &TenantId,
     ) -> StoreResult<Option<(AiSettings, Option<String>)>> {
         let query = q(
-            "SELECT tenant_id, provider, base_url, model, api_key_sealed, instructions, updated_at \
+            "SELECT tenant_id, provider, base_url, model, api_key_sealed, instructions, embedding_model, updated_at \
                        FROM ai_settings WHERE tenant_id = $1",
         )
         .text(tenant.as_str());
@@ -24,23 +24,25 @@ impl<D: Db> AiStore for SqlStore<D> {
             base_url: row.text("base_url")?,
             model: row.text("model")?,
             instructions: row.text("instructions")?,
+            embedding_model: row.text("embedding_model")?,
             updated_at: row.ts("updated_at")?,
         };
         Ok(Some((settings, row.opt_text("api_key_sealed")?)))
     }
 
     async fn put_ai_settings(&self, s: &AiSettings, sealed: Option<&str>) -> StoreResult<()> {
-        let query = q("INSERT INTO ai_settings (tenant_id, provider, base_url, model, api_key_sealed, instructions, updated_at) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        let query = q("INSERT INTO ai_settings (tenant_id, provider, base_url, model, api_key_sealed, instructions, updated_at, embedding_model) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                        ON CONFLICT (tenant_id) DO UPDATE SET provider = $2, base_url = $3, model = $4, \
-                       api_key_sealed = $5, instructions = $6, updated_at = $7")
+                       api_key_sealed = $5, instructions = $6, updated_at = $7, embedding_model = $8")
         .text(s.tenant_id.as_str())
         .text(&s.provider)
         .text(&s.base_url)
         .text(&s.model)
         .opt_text(sealed)
         .text(&s.instructions)
-        .ts(s.updated_at);
+        .ts(s.updated_at)
+        .text(&s.embedding_model);
         self.db.execute(query).await.map(drop)
     }
 

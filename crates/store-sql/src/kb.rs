@@ -165,9 +165,10 @@ impl<D: Db> KbStore for SqlStore<D> {
     ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
         let sql = format!(
-            "UPDATE kb_documents SET status = 'ready', error = NULL, language = $4, chunk_count = $5, \
+            "UPDATE kb_documents SET error = NULL, language = $4, chunk_count = $5, \
              characters = $6, embedding_model = $7, content = COALESCE($8, content), \
-             title = COALESCE($9, title), updated_at = $10 WHERE {UNCHANGED}"
+             title = COALESCE($9, title), updated_at = $10, format = COALESCE($11, format) \
+             WHERE {UNCHANGED}"
         );
         let query = q(sql)
             .text(tenant.as_str())
@@ -179,7 +180,8 @@ impl<D: Db> KbStore for SqlStore<D> {
             .opt_text(p.embedding_model.clone())
             .opt_text(p.content.clone())
             .opt_text(p.title.clone())
-            .ts(p.at);
+            .ts(p.at)
+            .opt_text(p.format.clone());
         if tx.execute(query).await? == 0 {
             return Ok(false);
         }
@@ -201,6 +203,17 @@ impl<D: Db> KbStore for SqlStore<D> {
         }
         record_change(tx.as_mut(), id).await?;
         tx.commit().await.map(|()| true)
+    }
+
+    async fn mark_document_ready(
+        &self,
+        tenant: &TenantId,
+        id: &DocumentId,
+        expected: Timestamp,
+    ) -> StoreResult<bool> {
+        let sql = format!("UPDATE kb_documents SET status = 'ready' WHERE {UNCHANGED}");
+        let query = q(sql).text(tenant.as_str()).text(id.as_str()).ts(expected);
+        Ok(self.db.execute(query).await? > 0)
     }
 
     async fn fail_document(

@@ -12,6 +12,8 @@ pub struct ProcessedDocument {
     pub embedding_model: Option<String>,
     /// The content, when processing produced it (a fetched page); `None` keeps the stored one.
     pub content: Option<String>,
+    /// How that content is written (`html` for a fetched page); `None` keeps the stored format.
+    pub format: Option<String>,
     /// The page's own title, when the document has none yet.
     pub title: Option<String>,
     pub at: Timestamp,
@@ -63,15 +65,25 @@ pub trait KbStore: Send + Sync {
         document: &KbDocument,
         content: Option<&str>,
     ) -> StoreResult<()>;
-    /// Replaces the document's passages and marks it `ready`, unless it changed since
-    /// `expected_updated_at` (then nothing is written and `false` returned: newer content is
-    /// being processed).
+    /// Replaces the document's passages (it stays `processing` until [`mark_document_ready`],
+    /// once they are indexed), unless it changed since `expected_updated_at` (then nothing is
+    /// written and `false` returned: newer content is being processed).
+    ///
+    /// [`mark_document_ready`]: KbStore::mark_document_ready
     async fn finish_document(
         &self,
         tenant: &TenantId,
         id: &DocumentId,
         expected_updated_at: Timestamp,
         processed: &ProcessedDocument,
+    ) -> StoreResult<bool>;
+    /// Marks a processed document `ready` (searchable), unless it changed since
+    /// `expected_updated_at`. Not a change for indexes: they hold its passages already.
+    async fn mark_document_ready(
+        &self,
+        tenant: &TenantId,
+        id: &DocumentId,
+        expected_updated_at: Timestamp,
     ) -> StoreResult<bool>;
     /// Marks the document `failed` with `error` (its passages are removed), unless it changed
     /// since `expected_updated_at`.

@@ -21,6 +21,8 @@ pub struct ServerAi {
     pub base_url: String,
     pub api_key: Option<Secret<String>>,
     pub model: String,
+    /// Embeds knowledge-base passages and questions; empty: full-text search only.
+    pub embedding_model: String,
 }
 
 pub struct AiConfig {
@@ -46,7 +48,18 @@ pub struct Ai {
 pub struct AiSettingsView {
     pub settings: Option<AiSettings>,
     pub api_key_set: bool,
-    pub server_default: Option<(String, String)>,
+    pub server_default: Option<ServerAi>,
+}
+
+/// Where a tenant's model calls go: its own settings or the server's.
+struct Resolved {
+    kind: ProviderKind,
+    base_url: String,
+    api_key: Option<Secret<String>>,
+    model: String,
+    embedding_model: String,
+    instructions: String,
+    http: HttpClient,
 }
 
 /// Which AI answers for a tenant.
@@ -77,6 +90,9 @@ pub struct AiSettingsShown {
     pub instructions: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key_set: Option<bool>,
+    /// The model that embeds knowledge-base passages (empty: full-text search only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_model: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<sb_domain::Timestamp>,
 }
@@ -96,6 +112,7 @@ impl AiSettingsView {
             base_url: None,
             instructions: None,
             api_key_set: None,
+            embedding_model: None,
             updated_at: None,
         };
         if let Some(s) = &self.settings {
@@ -104,10 +121,12 @@ impl AiSettingsView {
             shown.base_url = Some(s.base_url.clone());
             shown.instructions = Some(s.instructions.clone());
             shown.api_key_set = Some(self.api_key_set);
+            shown.embedding_model = Some(s.embedding_model.clone());
             shown.updated_at = Some(s.updated_at);
-        } else if let Some((provider, model)) = &self.server_default {
-            shown.provider = Some(provider.clone());
-            shown.model = Some(model.clone());
+        } else if let Some(server) = &self.server_default {
+            shown.provider = Some(server.kind.as_str().to_owned());
+            shown.model = Some(server.model.clone());
+            shown.embedding_model = Some(server.embedding_model.clone());
         }
         shown
     }
@@ -119,6 +138,7 @@ pub struct AiSettingsDraft {
     pub model: String,
     pub api_key: Option<Secret<String>>,
     pub instructions: Option<String>,
+    pub embedding_model: Option<String>,
 }
 
 /// What a model call was for, in the usage records.
@@ -128,6 +148,7 @@ pub(crate) enum Purpose {
     Intent,
     Extract,
     Translate,
+    Embed,
 }
 
 impl Purpose {
@@ -137,20 +158,16 @@ impl Purpose {
             Purpose::Intent => "intent",
             Purpose::Extract => "extract",
             Purpose::Translate => "translate",
+            Purpose::Embed => "embed",
         }
     }
 }
 
 impl Engine {
-    /// The model that answers for `tenant`: its own settings if it has any, else the server's,
-    /// else none (AI is off).
-    pub(crate) async fn provider_for(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Option<(Arc<dyn Provider>, String)>, EngineError> {
-        let timeout = self.ai.config.timeout;
+    /// Where `tenant`'s model calls go: its own settings if it has any, else the server's, else
+    /// nowhere (AI is off).
+    async fn resolve(&self, tenant: &TenantId) -> Result<Option<Resolved>, EngineError> {
         if let Some((settings, sealed)) = self.store.get_ai_settings(tenant).await? {
-            let kind: ProviderKind = settings.provider.parse().map_err(EngineError::Internal)?;
             let api_key = match sealed {
                 Some(sealed) => {
                     let bytes = self
@@ -164,28 +181,61 @@ impl Engine {
                 }
                 None => None,
             };
-            let config = ProviderConfig {
-                kind,
+            return Ok(Some(Resolved {
+                kind: settings.provider.parse().map_err(EngineError::Internal)?,
                 base_url: settings.base_url,
                 api_key,
                 model: settings.model,
-                timeout,
-            };
-            return Ok(Some((
-                sb_llm::provider(config, self.ai.tenant_http.clone()),
-                settings.instructions,
-            )));
+                embedding_model: settings.embedding_model,
+                instructions: settings.instructions,
+                http: self.ai.tenant_http.clone(),
+            }));
         }
-        Ok(self.ai.config.server.as_ref().map(|server| {
-            let config = ProviderConfig {
-                kind: server.kind,
-                base_url: server.base_url.clone(),
-                api_key: server.api_key.clone(),
-                model: server.model.clone(),
-                timeout,
-            };
-            (sb_llm::provider(config, self.ai.operator_http.clone()), String::new())
+        Ok(self.ai.config.server.as_ref().map(|server| Resolved {
+            kind: server.kind,
+            base_url: server.base_url.clone(),
+            api_key: server.api_key.clone(),
+            model: server.model.clone(),
+            embedding_model: server.embedding_model.clone(),
+            instructions: String::new(),
+            http: self.ai.operator_http.clone(),
         }))
+    }
+
+    /// The model that answers for `tenant`, with the tenant's instructions; `None`: AI is off.
+    pub(crate) async fn provider_for(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<(Arc<dyn Provider>, String)>, EngineError> {
+        Ok(self.resolve(tenant).await?.map(|r| {
+            let config = ProviderConfig {
+                kind: r.kind,
+                base_url: r.base_url,
+                api_key: r.api_key,
+                model: r.model,
+                timeout: self.ai.config.timeout,
+            };
+            (sb_llm::provider(config, r.http), r.instructions)
+        }))
+    }
+
+    /// The embeddings model for `tenant`'s knowledge base; `None`: full-text search only.
+    pub(crate) async fn embedder_for(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<Arc<dyn Provider>>, EngineError> {
+        let Some(r) = self.resolve(tenant).await? else { return Ok(None) };
+        if r.embedding_model.is_empty() || r.kind != ProviderKind::Openai {
+            return Ok(None);
+        }
+        let config = ProviderConfig {
+            kind: r.kind,
+            base_url: r.base_url,
+            api_key: r.api_key,
+            model: r.embedding_model,
+            timeout: self.ai.config.timeout,
+        };
+        Ok(Some(sb_llm::provider(config, r.http)))
     }
 
     /// One model call, with its tokens recorded for the tenant and conversation.
@@ -218,18 +268,32 @@ impl Engine {
         Ok(response)
     }
 
-    /// Knowledge-base passages relevant to `query`: (title, text), best first.
-    pub(crate) async fn knowledge_passages(
+    /// Vectors for `texts`, with the tokens recorded for the tenant.
+    pub(crate) async fn embed_texts(
         &self,
-        _tenant: &TenantId,
-        _widget: &sb_domain::WidgetId,
-        _query: &str,
-    ) -> Vec<(String, String)> {
-        Vec::new()
+        provider: &dyn Provider,
+        tenant: &TenantId,
+        texts: &[String],
+    ) -> Result<Vec<Vec<f32>>, LlmError> {
+        let embeddings = provider.embed(texts).await?;
+        let usage = AiUsage {
+            tenant_id: tenant.clone(),
+            conversation_id: None,
+            purpose: Purpose::Embed.as_str().into(),
+            provider: provider.kind().into(),
+            model: provider.model().into(),
+            input_tokens: embeddings.input_tokens,
+            output_tokens: 0,
+            at: Timestamp::now(),
+        };
+        if let Err(err) = self.store.record_ai_usage(&usage).await {
+            tracing::warn!(error = %err, "could not record AI token usage");
+        }
+        Ok(embeddings.vectors)
     }
 
-    fn server_default(&self) -> Option<(String, String)> {
-        self.ai.config.server.as_ref().map(|s| (s.kind.as_str().to_owned(), s.model.clone()))
+    fn server_default(&self) -> Option<ServerAi> {
+        self.ai.config.server.clone()
     }
 
     pub async fn ai_settings(&self, actor: &Actor) -> Result<AiSettingsView, EngineError> {
@@ -270,6 +334,15 @@ impl Engine {
             )
             .into());
         }
+        let embedding_model = draft.embedding_model.unwrap_or_default().trim().to_owned();
+        if !embedding_model.is_empty() && kind != ProviderKind::Openai {
+            return Err(ValidationError::new(
+                "embedding_model",
+                "not_supported",
+                "embeddings need an OpenAI-compatible provider; leave it empty",
+            )
+            .into());
+        }
         let previous = self.store.get_ai_settings(&actor.tenant_id).await?;
         let sealed = match (draft.api_key, previous) {
             (Some(key), _) if !key.expose().is_empty() => {
@@ -285,6 +358,7 @@ impl Engine {
             base_url,
             model,
             instructions: draft.instructions.unwrap_or_default().trim().to_owned(),
+            embedding_model,
             updated_at: Timestamp::now(),
         };
         self.store.put_ai_settings(&settings, sealed.as_deref()).await?;

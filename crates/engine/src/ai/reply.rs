@@ -97,9 +97,7 @@ impl Engine {
             "\nSession data (JSON):\n{}\n",
             Value::Object(context_variables(run))
         ));
-        let passages = self
-            .knowledge_passages(&run.tenant.id, &run.conversation.widget_id, &run.message.text)
-            .await;
+        let passages = self.knowledge_passages(run).await;
         if !passages.is_empty() {
             prompt.push_str("\nFrom the knowledge base (cite the title when you use a passage):\n");
             for (title, text) in passages {
@@ -143,6 +141,9 @@ impl Engine {
             None => APOLOGY.to_owned(),
         };
         self.note(run, "ai_fallback", json!({"reason": reason})).await;
+        if self.reply_from_knowledge(run).await? {
+            return Ok(());
+        }
         self.reply(run, &text).await
     }
 
@@ -160,13 +161,8 @@ impl Engine {
                 json!({"action": "REPLY_AI", "reason": "no AI provider is configured"}),
             )
             .await;
-            if let Some(fallback) = fallback {
-                let text = Template::parse("fallback", fallback)
-                    .map(|t| t.render_text(&run.vars).0)
-                    .unwrap_or_else(|_| fallback.to_owned());
-                self.reply(run, &text).await?;
-            }
-            return Ok(());
+            // Without a model, the knowledge base may still hold the answer.
+            return self.reply_kb(run, fallback).await;
         };
         let endpoints = self.store.list_ai_tool_endpoints(&run.tenant.id).await?;
         let mut request = ChatRequest {

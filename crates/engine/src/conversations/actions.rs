@@ -87,6 +87,9 @@ impl Engine {
                     Action::ReplyAi { instructions, fallback } => {
                         self.reply_ai(run, instructions.as_deref(), fallback.as_deref()).await?;
                     }
+                    Action::ReplyKb { fallback } => {
+                        self.reply_kb(run, fallback.as_deref()).await?;
+                    }
                     Action::AssignToOperator { user_id, team_id, note } => {
                         let target = match (user_id, team_id) {
                             (Some(user), _) => AssignTarget::User(user.clone()),

@@ -16,6 +16,7 @@ mod endpoints;
 mod errors;
 mod health;
 mod inbox;
+mod kb;
 mod keys;
 mod openapi;
 mod patterns;

@@ -142,6 +142,7 @@ impl Checked<'_> {
         request: reqwest::RequestBuilder,
     ) -> (StatusCode, Value) {
         let (status, answer) = client.send(request).await;
+        let template = template.split('?').next().unwrap_or(template);
         let verb = method.as_str().to_lowercase();
         let schema = self
             .spec
@@ -335,6 +336,25 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     api.call(&owner, M::DELETE, "/ai-settings", &[], None).await;
     api.call(&owner, M::GET, "/ai-usage", &[], None).await;
 
+    let document = json!({"title": "Returns", "content": "# Returns\nYou can return items within 30 days.", "widget_ids": [widget]});
+    let (_, document) = api.call(&owner, M::POST, "/kb/documents", &[], Some(document)).await;
+    let document = id(&document);
+    api.call(&owner, M::GET, "/kb/documents", &[], None).await;
+    api.call(&owner, M::GET, "/kb/documents/{id}", &[&document], None).await;
+    api.call(
+        &owner,
+        M::PATCH,
+        "/kb/documents/{id}",
+        &[&document],
+        Some(json!({"title": "Returns policy"})),
+    )
+    .await;
+    let (_, found) = api.call(&owner, M::GET, "/kb/search?q=return%20items", &[], None).await;
+    assert_eq!(found["data"][0]["title"], "Returns policy", "{found}");
+    let imported = json!({"url": format!("{backend}/api")});
+    let (_, imported) = api.call(&owner, M::POST, "/kb/documents", &[], Some(imported)).await;
+    api.call(&owner, M::POST, "/kb/documents/{id}/refresh", &[&id(&imported)], None).await;
+
     // Errors are described too.
     let (status, _) =
         api.call(&owner, M::GET, "/rules/{id}", &["rul_00000000000000000000000000"], None).await;
@@ -343,6 +363,7 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     for (template, target) in [
+        ("/kb/documents/{id}", document),
         ("/rules/{id}", rule),
         ("/endpoints/{id}", endpoint),
         ("/connections/{id}", connection),

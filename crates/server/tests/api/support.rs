@@ -134,6 +134,11 @@ impl TestApp {
         panic!("server at {} did not become healthy", self.base);
     }
 
+    /// Takes the server's folder (database, key, index) so that it outlives the server.
+    pub fn keep_dir(&mut self) -> tempfile::TempDir {
+        std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap())
+    }
+
     /// A client with no credentials.
     pub fn anonymous(&self) -> Client {
         Client::new(&self.base)

@@ -11,6 +11,7 @@ pub(super) async fn ai(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
         base_url: String::new(),
         model: "claude".into(),
         instructions: "Be brief.".into(),
+        embedding_model: "embed-small".into(),
         updated_at: now(),
     };
     store.put_ai_settings(&settings, Some("sealed-key")).await.unwrap();

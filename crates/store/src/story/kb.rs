@@ -64,6 +64,7 @@ pub(super) async fn kb(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
         characters: 40,
         embedding_model: Some("embed-1".into()),
         content: None,
+        format: None,
         title: None,
         at: later(doc.updated_at),
     };
@@ -72,6 +73,10 @@ pub(super) async fn kb(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
     );
     assert!(!store.finish_document(other, &doc.id, doc.updated_at, &processed).await.unwrap());
     assert!(store.finish_document(tenant, &doc.id, doc.updated_at, &processed).await.unwrap());
+    let stored = store.get_document(tenant, &doc.id).await.unwrap();
+    assert_eq!(stored.status, KbStatus::Processing, "ready only once indexed");
+    assert!(!store.mark_document_ready(tenant, &doc.id, doc.updated_at).await.unwrap());
+    assert!(store.mark_document_ready(tenant, &doc.id, processed.at).await.unwrap());
     let ready = store.get_document(tenant, &doc.id).await.unwrap();
     assert_eq!((ready.status, ready.chunks, ready.characters), (KbStatus::Ready, 2, 40));
     assert_eq!(ready.language.as_deref(), Some("en"));
@@ -138,14 +143,16 @@ pub(super) async fn kb(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
         ProcessedDocument { chunks: vec![chunk(&second, 0, "Two days.", None)], ..processed };
     let processed = ProcessedDocument {
         content: Some("Fetched".into()),
+        format: Some("html".into()),
         title: Some("Page title".into()),
         ..processed
     };
     assert!(
         store.finish_document(tenant, &second.id, second.updated_at, &processed).await.unwrap()
     );
+    assert!(store.mark_document_ready(tenant, &second.id, processed.at).await.unwrap());
     let finished = store.get_document(tenant, &second.id).await.unwrap();
-    assert_eq!(finished.title, "Page title");
+    assert_eq!((finished.title.as_str(), finished.format.as_str()), ("Page title", "html"));
     assert_eq!(store.get_document_content(tenant, &second.id).await.unwrap(), "Fetched");
     let ready_ids = store.ready_documents(None, 10).await.unwrap();
     assert!(ready_ids.contains(&second.id) && !ready_ids.contains(&doc.id));
