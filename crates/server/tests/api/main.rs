@@ -17,6 +17,7 @@ mod errors;
 mod health;
 mod inbox;
 mod kb;
+mod kb_answers;
 mod keys;
 mod openapi;
 mod patterns;
