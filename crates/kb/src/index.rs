@@ -15,10 +15,11 @@ use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term, doc};
 
 use crate::analysis::{Lang, terms};
+use crate::highlight::{Highlighted, highlight};
 
 /// Bumped whenever the fields or analyzers change: older indexes are then rebuilt.
 const LAYOUT: u32 = 1;
@@ -100,6 +101,8 @@ struct Fields {
 }
 
 pub struct KbIndex {
+    /// Built once: an analyzer's stop-word set and stemmer are costly to make per search.
+    analyzers: HashMap<Lang, TextAnalyzer>,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
@@ -150,7 +153,8 @@ impl KbIndex {
             .filter(|p: &Payload| p.layout == LAYOUT);
         let writer = index.writer_with_num_threads(1, 32_000_000)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let kb = Self { reader, writer: Mutex::new(writer), fields };
+        let analyzers = Lang::ALL.iter().map(|l| (*l, l.analyzer())).collect();
+        let kb = Self { analyzers, reader, writer: Mutex::new(writer), fields };
         let seq = payload.map(|p| p.seq);
         if seq.is_none() {
             kb.clear()?;
@@ -233,7 +237,7 @@ impl KbIndex {
         let mut query_terms: HashMap<Lang, BTreeSet<String>> = HashMap::new();
         for lang in Lang::ALL {
             let distinct: BTreeSet<String> =
-                terms(&mut lang.analyzer(), query).into_iter().collect();
+                terms(&mut self.analyzer(lang), query).into_iter().collect();
             for term in &distinct {
                 let term = Term::from_field_text(f.text[&lang], term);
                 let mut clause: Box<dyn Query> =
@@ -269,7 +273,6 @@ impl KbIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let found = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-        let mut snippets: HashMap<Lang, SnippetGenerator> = HashMap::new();
         let mut hits = Vec::with_capacity(found.len());
         for (score, address) in found {
             let document: TantivyDocument = searcher.doc(address)?;
@@ -279,23 +282,8 @@ impl KbIndex {
             let lang =
                 Lang::ALL.into_iter().find(|l| l.code() == text_of(f.lang)).unwrap_or(Lang::Other);
             let text = text_of(f.text[&lang]);
-            let generator = match snippets.entry(lang) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(SnippetGenerator::create(&searcher, &query, f.text[&lang])?)
-                }
-            };
-            let snippet_html = generator.snippet(&text).to_html();
-            // Words of one character ("I", "s") say nothing about what is asked.
-            let wanted: Vec<&String> =
-                query_terms[&lang].iter().filter(|t| t.chars().count() > 1).collect();
-            let present: BTreeSet<String> =
-                terms(&mut lang.analyzer(), &text).into_iter().collect();
-            let coverage = if wanted.is_empty() {
-                0.0
-            } else {
-                wanted.iter().filter(|t| present.contains(**t)).count() as f32 / wanted.len() as f32
-            };
+            let Highlighted { snippet_html, coverage } =
+                highlight(&mut self.analyzer(lang), &text, &query_terms[&lang]);
             hits.push(Hit {
                 chunk_id: text_of(f.chunk_id),
                 document_id: text_of(f.document_id),
@@ -307,6 +295,10 @@ impl KbIndex {
             });
         }
         Ok(hits)
+    }
+
+    fn analyzer(&self, lang: Lang) -> TextAnalyzer {
+        self.analyzers[&lang].clone()
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod chunk;
 pub mod extract;
 pub mod fuse;
+mod highlight;
 pub mod index;
 
 pub use analysis::Lang;
