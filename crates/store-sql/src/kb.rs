@@ -270,14 +270,14 @@ impl<D: Db> KbStore for SqlStore<D> {
         Ok(Some((document, chunks)))
     }
 
-    async fn ready_documents(
+    async fn indexed_documents(
         &self,
         after: Option<&DocumentId>,
         limit: u32,
     ) -> StoreResult<Vec<DocumentId>> {
-        let query = q(
-            "SELECT id FROM kb_documents WHERE status = 'ready' AND id > $1 ORDER BY id LIMIT $2",
-        )
+        let query = q("SELECT id FROM kb_documents d WHERE id > $1 \
+             AND EXISTS (SELECT 1 FROM kb_chunks c WHERE c.document_id = d.id) \
+             ORDER BY id LIMIT $2")
         .text(after.map(|a| a.as_str()).unwrap_or_default())
         .int(i64::from(limit));
         let rows = self.db.fetch_all(query).await?;

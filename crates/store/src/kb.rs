@@ -103,8 +103,10 @@ pub trait KbStore: Send + Sync {
         &self,
         id: &DocumentId,
     ) -> StoreResult<Option<(KbDocument, Vec<KbChunk>)>>;
-    /// Ids of `ready` documents after `after`, in id order, any tenant (for rebuilding indexes).
-    async fn ready_documents(
+    /// Ids of documents that have passages, after `after`, in id order, any tenant (for
+    /// rebuilding indexes). Not only `ready` ones: a document is marked ready once indexed, so a
+    /// rebuild between the two must include it.
+    async fn indexed_documents(
         &self,
         after: Option<&DocumentId>,
         limit: u32,

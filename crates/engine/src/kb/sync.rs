@@ -159,7 +159,7 @@ impl Engine {
         let mut after: Option<DocumentId> = None;
         let mut count = 0;
         loop {
-            let ids = self.store.ready_documents(after.as_ref(), PAGE).await?;
+            let ids = self.store.indexed_documents(after.as_ref(), PAGE).await?;
             count += ids.len();
             self.reindex(&ids, last).await?;
             if ids.len() < PAGE as usize {

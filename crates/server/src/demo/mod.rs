@@ -7,11 +7,13 @@ pub mod backend;
 mod page;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use sb_domain::{ConnectionId, Email, EndpointId, Role, WidgetId};
 use sb_engine::accounts::{self, CreateUser, SignUp};
 use sb_engine::connections::{AuthInput, ConnectionDraft, EndpointDraft};
+use sb_engine::kb::DocumentDraft;
 use sb_engine::rules::RuleDraft;
 use sb_engine::widgets::WidgetDraft;
 use sb_engine::{Actor, Credential, Engine};
@@ -146,7 +148,7 @@ async fn widget(engine: &Engine, actor: &Actor, spec: &Value) -> anyhow::Result<
 }
 
 /// Seeds (or refreshes) the demo tenant. `backend` is where the demo backend answers.
-pub async fn seed(engine: &Engine, backend: SocketAddr) -> anyhow::Result<Demo> {
+pub async fn seed(engine: &Arc<Engine>, backend: SocketAddr) -> anyhow::Result<Demo> {
     let data: Value = serde_json::from_str(SEED)?;
     let actor = owner(engine).await.context("creating the demo tenant")?;
     let base = format!("http://{backend}/demo-backend");
@@ -177,7 +179,22 @@ pub async fn seed(engine: &Engine, backend: SocketAddr) -> anyhow::Result<Demo> 
             engine.create_rule(&actor, draft).await.with_context(|| format!("demo rule {name}"))?;
         }
     }
+    knowledge(engine, &actor, &data["knowledge"]).await.context("demo knowledge base")?;
     Ok(Demo { widget_id })
+}
+
+/// Adds the seed's documents to an empty knowledge base (a tenant's own edits survive restarts).
+async fn knowledge(engine: &Arc<Engine>, actor: &Actor, documents: &Value) -> anyhow::Result<()> {
+    if !engine.list_documents(actor, &PageRequest::first(1)).await?.items.is_empty() {
+        return Ok(());
+    }
+    for document in documents.as_array().into_iter().flatten() {
+        let text = |key: &str| document[key].as_str().map(str::to_owned);
+        let draft =
+            DocumentDraft { title: text("title"), content: text("content"), ..Default::default() };
+        engine.create_document(actor, draft).await?;
+    }
+    Ok(())
 }
 
 /// The seed names endpoints (`"endpoint": "get_order"`); rules refer to them by id.

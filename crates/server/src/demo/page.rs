@@ -27,6 +27,7 @@ credentials, inventory and accounts behind an API key.</p>
   <li><code>Is something in stock?</code> then <code>LAMP-2</code> — a flow over two messages.</li>
   <li><code>My e-mail is vip@example.com</code> — a premium customer is handed to a person;
       <code>ann@example.com</code> gets an answer.</li>
+  <li><code>What is your return policy?</code> — answered from the knowledge base, even with AI off.</li>
 </ul>
 <p>Then open the <a href="/">dashboard</a> (log in as <code>agent@switchboard.local</code> /
 <code>demo-password</code>) to see the conversation live, with its variables and the trace of every

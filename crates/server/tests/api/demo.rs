@@ -94,11 +94,12 @@ impl Drop for DemoServer {
     }
 }
 
-/// How many connections, rules, widgets and people the demo account has.
+/// How many connections, rules, widgets, people and documents the demo account has.
 async fn seeded(owner: &Client) -> Vec<usize> {
     let mut counts = Vec::new();
-    for path in ["/api/v1/connections", "/api/v1/rules", "/api/v1/widgets", "/api/v1/users"] {
-        let (status, body) = owner.get(path).await;
+    let lists = ["connections", "rules", "widgets", "users", "kb/documents"];
+    for path in lists.map(|list| format!("/api/v1/{list}")) {
+        let (status, body) = owner.get(&path).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         counts.push(body["data"].as_array().unwrap().len());
     }
@@ -148,8 +149,13 @@ async fn the_demo_answers_from_its_live_backend_for_all_three_patterns() {
     let conversation = crate::chat::conversation(&operator, &vip.conversation_id).await;
     assert_eq!(conversation["status"], "pending", "{conversation}");
 
-    // No AI provider: the catch-all rule says so and what to try.
-    let replies = ann.say("Do you ship to Norway?").await;
+    // No AI provider: the knowledge base answers what it can, with the document's title...
+    let replies = ann.say("What is your return policy?").await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(replies[0].contains("within 30 days of delivery"), "{replies:?}");
+    assert!(replies[0].ends_with("— Returns and refunds"), "{replies:?}");
+    // ...and the catch-all rule says AI is off and what to try.
+    let replies = ann.say("Do you sell gift cards?").await;
     assert!(replies[0].contains("AI replies are off"), "{replies:?}");
 }
 
@@ -159,7 +165,7 @@ async fn restarting_the_demo_reuses_it_and_a_configured_ai_answers_the_rest() {
     let first = DemoServer::start(dir.path(), &[]);
     let owner = first.login("demo@switchboard.local").await;
     let counts = seeded(&owner).await;
-    assert_eq!(counts, [2, 7, 1, 2]);
+    assert_eq!(counts, [2, 7, 1, 2, 2]);
     let widget = first.widget_on_demo_page().await;
     drop(first);
 

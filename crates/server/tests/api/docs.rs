@@ -68,6 +68,16 @@ const COVERED: &[(&str, &str, &str)] = &[
         "openapi_prints_the_committed_description",
     ),
     ("docs/configuration.md", "switchboard serve --ssrf-allow", "bad_configuration_names_the_key"),
+    (
+        "docs/knowledge-base.md",
+        "curl -X POST …/api/v1/kb/documents",
+        "documents_are_processed_searched_changed_and_deleted",
+    ),
+    (
+        "docs/knowledge-base.md",
+        "curl '…/api/v1/kb/search?",
+        "documents_are_processed_searched_changed_and_deleted",
+    ),
 ];
 
 /// The `sh` code blocks of a Markdown page: (line of the opening fence, text).
