@@ -12,17 +12,29 @@ use sqlx::{AssertSqlSafe, Column, Row as _, SqlitePool, Transaction, TypeInfo, V
 
 use crate::errors::map;
 
+/// Reads go to a pool of connections; every write goes to one writer connection. SQLite lets
+/// one writer in at a time anyway, and writers that race for its lock do not queue: the loser
+/// sleeps in the busy handler (backing off to 100 ms) and retries, so under load throughput
+/// collapses. Queuing writes in the process instead keeps them moving in order.
 pub struct SqliteDb {
-    pool: SqlitePool,
+    readers: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl SqliteDb {
-    pub(crate) fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub(crate) fn new(readers: SqlitePool, writer: SqlitePool) -> Self {
+        Self { readers, writer }
     }
 
+    /// The writer: for migrations and maintenance statements.
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.writer
+    }
+
+    /// The pool `sql` runs on: anything but a plain read may write.
+    fn pool_for(&self, sql: &str) -> &SqlitePool {
+        let head = sql.trim_start().get(..6).unwrap_or_default();
+        if head.eq_ignore_ascii_case("select") { &self.readers } else { &self.writer }
     }
 }
 
@@ -79,15 +91,17 @@ impl Db for SqliteDb {
     }
 
     async fn fetch_all(&self, query: Query) -> StoreResult<Vec<Row>> {
-        convert(prepare(query).fetch_all(&self.pool).await.map_err(map)?)
+        let pool = self.pool_for(&query.sql);
+        convert(prepare(query).fetch_all(pool).await.map_err(map)?)
     }
 
     async fn execute(&self, query: Query) -> StoreResult<u64> {
-        Ok(prepare(query).execute(&self.pool).await.map_err(map)?.rows_affected())
+        let pool = self.pool_for(&query.sql);
+        Ok(prepare(query).execute(pool).await.map_err(map)?.rows_affected())
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map)?;
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map)?;
         Ok(Box::new(SqliteTx(tx)))
     }
 }

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "conversations", include_str!("../migrations/0003_conversations.sql")),
     (4, "ai", include_str!("../migrations/0004_ai.sql")),
     (5, "kb", include_str!("../migrations/0005_kb.sql")),
+    (6, "rules_revision", include_str!("../migrations/0006_rules_revision.sql")),
 ];
 
 pub struct SqliteOptions {
@@ -52,7 +53,13 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
     if is_new {
         create_private_parent_dir(&file)?;
     }
-    let pool = SqlitePoolOptions::new()
+    // The writer first: it creates the file and switches it to WAL before readers open it.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(connect.clone())
+        .await
+        .map_err(errors::map)?;
+    let readers = SqlitePoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .connect_with(connect)
         .await
@@ -64,7 +71,7 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
             StoreError::Unavailable(format!("cannot restrict {}: {err}", file.display()))
         })?;
     }
-    Ok(SqlStore::new(SqliteDb::new(pool)))
+    Ok(SqlStore::new(SqliteDb::new(readers, writer)))
 }
 
 /// Creates missing folders above a new database file, readable by the owner only.
