@@ -119,7 +119,7 @@ async fn visitor(
     // Subscribe before reading the backlog, so nothing stored in between is missed.
     let subscription = state.hub.subscribe_conversation(conversation.id.clone());
     let backlog = state.engine.messages_after(&conversation, after.as_ref()).await?;
-    Ok(Upgraded(upgrade.on_upgrade(move |socket| {
+    Ok(Upgraded(sized(upgrade).on_upgrade(move |socket| {
         let backlog =
             backlog.into_iter().map(|m| json!({"type": "message", "message": m})).collect();
         let audience =
@@ -141,12 +141,25 @@ async fn operator(
     let permit = state.connection_caps.admit(ip, &actor.tenant_id).ok_or_else(over_capacity)?;
     let subscription = state.hub.subscribe_tenant(actor.tenant_id.clone());
     let hello = vec![json!({"type": "ready"})];
-    Ok(Upgraded(upgrade.on_upgrade(move |socket| {
+    Ok(Upgraded(sized(upgrade).on_upgrade(move |socket| {
         serve(socket, state, Audience::Operators(actor.tenant_id), subscription, hello, permit)
     })))
 }
 
 /// A typing signal from the client, relayed to the other side.
+/// Clients only send small control frames (typing indicators); the library's defaults — a
+/// 128 KiB read buffer per connection, messages up to 64 MiB — would make each idle
+/// connection cost over 130 KiB and let one client make the server buffer a huge frame.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+const MAX_INCOMING_BYTES: usize = 16 * 1024;
+
+fn sized(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(MAX_INCOMING_BYTES)
+        .max_frame_size(MAX_INCOMING_BYTES)
+}
+
 async fn handle_incoming(state: &AppState, audience: &Audience, text: &str) {
     let Ok(message) = serde_json::from_str::<Value>(text) else { return };
     if message["type"] != "typing" {

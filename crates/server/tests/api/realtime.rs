@@ -228,3 +228,26 @@ async fn a_silent_half_open_connection_is_closed_and_frees_its_place() {
     );
     drop(silent);
 }
+
+#[tokio::test]
+async fn an_oversized_frame_closes_the_connection() {
+    let app = TestApp::sqlite().await;
+    let owner = app.signup("Alpha", "owner@alpha.test").await;
+    let key = owner.create_api_key("ws").await;
+    let mut feed = operator_socket(&app, &key).await;
+    // A typing indicator is tiny and keeps the connection open...
+    let typing = json!({"type": "typing", "typing": true}).to_string();
+    feed.send(Frame::Text(typing.into())).await.unwrap();
+    // ...but the server does not buffer 32 KiB from a client (the limit is 16 KiB).
+    let huge = format!("{{\"type\":\"typing\",\"pad\":\"{}\"}}", "x".repeat(32 * 1024));
+    let _ = feed.send(Frame::Text(huge.into())).await;
+    let closed = async {
+        loop {
+            match feed.next().await {
+                None | Some(Err(_)) | Some(Ok(Frame::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), closed).await.expect("the server closes it");
+}
