@@ -22,12 +22,13 @@ pub fn compile_search(pattern: &str, case_insensitive: bool) -> Result<Arc<Regex
 }
 
 fn cached(pattern: &str, anchored: bool, case_insensitive: bool) -> Result<Arc<Regex>, String> {
-    /// Compiled patterns by (source, anchored, case-insensitive).
-    type Cache = Mutex<HashMap<(String, bool, bool), Arc<Regex>>>;
+    /// Compiled patterns by source, one map per (anchored, case-insensitive) pair, so that a
+    /// lookup borrows the pattern instead of copying it (rules look theirs up per message).
+    type Cache = Mutex<[HashMap<String, Arc<Regex>>; 4]>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
-    let key = (pattern.to_owned(), anchored, case_insensitive);
-    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    let kind = usize::from(anchored) * 2 + usize::from(case_insensitive);
+    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner())[kind].get(pattern) {
         return Ok(found.clone());
     }
     if pattern.len() > MAX_PATTERN_LEN {
@@ -41,10 +42,11 @@ fn cached(pattern: &str, anchored: bool, case_insensitive: bool) -> Result<Arc<R
         .build()
         .map_err(|err| format!("invalid pattern: {err}"))?;
     let regex = Arc::new(regex);
-    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    let mut caches = cache.lock().unwrap_or_else(|p| p.into_inner());
+    let cache = &mut caches[kind];
     if cache.len() >= CACHE_LIMIT {
         cache.clear();
     }
-    cache.insert(key, regex.clone());
+    cache.insert(pattern.to_owned(), regex.clone());
     Ok(regex)
 }

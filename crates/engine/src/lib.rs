@@ -10,6 +10,7 @@ mod error;
 pub mod events;
 mod identity;
 pub mod kb;
+mod rule_cache;
 pub mod rules;
 pub mod widgets;
 
@@ -32,6 +33,8 @@ pub struct Engine {
     pub ai: ai::Ai,
     pub knowledge: kb::Knowledge,
     workers: conversations::worker::Workers,
+    traces: conversations::trace::TraceWriter,
+    rule_cache: rule_cache::RuleCache,
 }
 
 impl Engine {
@@ -44,6 +47,18 @@ impl Engine {
         knowledge: kb::Knowledge,
     ) -> Arc<Self> {
         let workers = Default::default();
-        Arc::new(Self { store, keyring, connector, events, ai, knowledge, workers })
+        let traces = conversations::trace::TraceWriter::start(store.clone());
+        let rule_cache = Default::default();
+        Arc::new(Self {
+            store,
+            keyring,
+            connector,
+            events,
+            ai,
+            knowledge,
+            workers,
+            traces,
+            rule_cache,
+        })
     }
 }

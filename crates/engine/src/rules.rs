@@ -207,7 +207,7 @@ impl Engine {
     ) -> Result<DryRun, EngineError> {
         let tenant = &actor.tenant_id;
         let widget = self.store.get_widget(tenant, widget).await?.widget;
-        let rules = self.store.rules_for_widget(tenant, &widget.id).await?;
+        let rules = self.rules_for(tenant, &widget.id).await?;
         variables.insert("message.text".into(), json!(message));
         variables.insert("widget.id".into(), json!(widget.id));
         variables.insert("widget.name".into(), json!(widget.name));
@@ -216,9 +216,11 @@ impl Engine {
         let (mut changed, intents) = (BTreeSet::new(), BTreeSet::new());
         let mut result =
             DryRun { fired: Vec::new(), variables: Variables::new(), stopped_by: None };
-        for rule in &rules {
+        let prepared = sb_rules::MessageText::new(message);
+        for rule in rules.iter() {
             let situation = sb_rules::Situation {
                 text: message,
+                prepared: &prepared,
                 first_message,
                 variables: &variables,
                 changed: &changed,

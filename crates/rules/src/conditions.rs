@@ -99,6 +99,7 @@ mod tests {
         let (changed, intents) = (BTreeSet::new(), BTreeSet::new());
         let situation = Situation {
             text: "",
+            prepared: &crate::MessageText::new(""),
             first_message: false,
             variables: vars,
             changed: &changed,

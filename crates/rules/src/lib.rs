@@ -12,7 +12,7 @@ use sb_domain::template::Variables;
 use sb_domain::{Rule, RuleId};
 
 pub use conditions::conditions_hold;
-pub use triggers::{capture, keyword_matches, regex_for, trigger_fires};
+pub use triggers::{MessageText, capture, keyword_matches, regex_for, trigger_fires};
 pub use validate::validate_definition;
 
 /// What a rule is evaluated against.
@@ -20,6 +20,8 @@ pub use validate::validate_definition;
 pub struct Situation<'a> {
     /// The visitor's message.
     pub text: &'a str,
+    /// The message prepared once for all the rules' keywords.
+    pub prepared: &'a MessageText,
     /// Whether it is the visitor's first message in the conversation.
     pub first_message: bool,
     /// Session variables, built-ins included, as they stand when the rule is reached.

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use regex::Regex;
@@ -16,13 +17,14 @@ pub fn regex_for(pattern: &str, flags: Option<&str>) -> Result<Arc<Regex>, Strin
         Some((source, flags)) if flags.chars().all(|c| c.is_ascii_alphabetic()) => (source, flags),
         _ => (pattern, ""),
     };
-    let flags = format!("{inline_flags}{}", flags.unwrap_or_default());
-    if let Some(unknown) = flags.chars().find(|c| *c != 'i') {
+    // Evaluated for every rule on every message: no allocation on the way to the cache.
+    let mut flags = inline_flags.chars().chain(flags.unwrap_or_default().chars());
+    if let Some(unknown) = flags.clone().find(|c| *c != 'i') {
         return Err(format!(
             "unknown regex flag {unknown:?}; only \"i\" (ignore case) is supported"
         ));
     }
-    compile_search(source, flags.contains('i'))
+    compile_search(source, flags.any(|c| c == 'i'))
 }
 
 fn is_word_char(c: Option<char>) -> bool {
@@ -33,13 +35,63 @@ fn is_word_char(c: Option<char>) -> bool {
 /// letter or digit must not be glued to another one ("order" is not in "reorder"); scripts
 /// without spaces (Chinese, Japanese, Thai) match anywhere.
 pub fn keyword_matches(text: &str, keyword: &str) -> bool {
-    let keyword = keyword.trim().to_lowercase();
-    if keyword.is_empty() {
+    MessageText::new(text).has_keyword(keyword)
+}
+
+/// Bits in a message's sketch of byte pairs.
+const SKETCH_BITS: usize = 4096;
+
+/// A visitor's message prepared once for every rule: lowercased, with a sketch of the byte
+/// pairs it holds. A keyword with a pair the message lacks cannot be in it, which rules out
+/// most keywords of most rules without searching the text.
+#[derive(Debug)]
+pub struct MessageText {
+    lowercase: String,
+    pairs: Box<[u64; SKETCH_BITS / 64]>,
+}
+
+fn pair_bit(a: u8, b: u8) -> usize {
+    (usize::from(a) * 257 + usize::from(b)) % SKETCH_BITS
+}
+
+impl MessageText {
+    pub fn new(text: &str) -> Self {
+        let lowercase = text.to_lowercase();
+        let mut pairs = Box::new([0u64; SKETCH_BITS / 64]);
+        for pair in lowercase.as_bytes().windows(2) {
+            let bit = pair_bit(pair[0], pair[1]);
+            pairs[bit / 64] |= 1 << (bit % 64);
+        }
+        Self { lowercase, pairs }
+    }
+
+    fn may_contain(&self, keyword: &str) -> bool {
+        keyword.as_bytes().windows(2).all(|pair| {
+            let bit = pair_bit(pair[0], pair[1]);
+            self.pairs[bit / 64] & (1 << (bit % 64)) != 0
+        })
+    }
+
+    /// [`keyword_matches`] against this message.
+    pub fn has_keyword(&self, keyword: &str) -> bool {
+        keyword_in_lowercase(self, keyword)
+    }
+}
+
+fn keyword_in_lowercase(message: &MessageText, keyword: &str) -> bool {
+    let keyword = keyword.trim();
+    // Most keywords are written in lowercase: no need to copy them.
+    let keyword: Cow<'_, str> = if keyword.chars().any(char::is_uppercase) {
+        Cow::Owned(keyword.to_lowercase())
+    } else {
+        Cow::Borrowed(keyword)
+    };
+    if keyword.is_empty() || !message.may_contain(&keyword) {
         return false;
     }
-    let text = text.to_lowercase();
+    let (text, keyword) = (message.lowercase.as_str(), keyword.as_ref());
     let (first, last) = (keyword.chars().next(), keyword.chars().last());
-    text.match_indices(&keyword).any(|(at, found)| {
+    text.match_indices(keyword).any(|(at, found)| {
         let before = text[..at].chars().next_back();
         let after = text[at + found.len()..].chars().next();
         let glued_before = is_word_char(first) && is_word_char(before);
@@ -52,7 +104,9 @@ pub fn trigger_fires(trigger: &Trigger, rule: &RuleId, situation: &Situation<'_>
     match trigger {
         Trigger::Any => true,
         Trigger::FirstMessage => situation.first_message,
-        Trigger::Keywords { any } => any.iter().any(|k| keyword_matches(situation.text, k)),
+        Trigger::Keywords { any } => {
+            any.iter().any(|k| keyword_in_lowercase(situation.prepared, k))
+        }
         // Patterns were checked when the rule was saved; one that fails now simply does not match.
         Trigger::Regex { pattern, flags } => {
             regex_for(pattern, flags.as_deref()).is_ok_and(|re| re.is_match(situation.text))
@@ -93,6 +147,52 @@ mod tests {
         assert!(keyword_matches("我的订单在哪里", "订单"));
         assert!(keyword_matches("track my order", "track my"));
         assert!(!keyword_matches("anything", "  "));
+    }
+
+    #[test]
+    fn the_pair_sketch_never_hides_a_keyword_that_is_there() {
+        let texts = [
+            "Where is my ORDER #4521? It has not arrived.",
+            "Où est ma commande ? Ça fait une semaine.",
+            "我的订单在哪里",
+            "Ünïcödé Straße größe",
+            "a",
+            "",
+        ];
+        for text in texts {
+            let prepared = MessageText::new(text);
+            let lowercase = text.to_lowercase();
+            // Every substring of every word of the text is found, in any case.
+            for start in 0..lowercase.len() {
+                for end in start + 1..=lowercase.len() {
+                    let (Some(piece), true) =
+                        (lowercase.get(start..end), lowercase.is_char_boundary(start))
+                    else {
+                        continue;
+                    };
+                    let expected = keyword_matches_slowly(&lowercase, piece);
+                    assert_eq!(prepared.has_keyword(piece), expected, "{piece:?} in {text:?}");
+                    let upper = piece.to_uppercase();
+                    if upper.to_lowercase() == piece {
+                        assert_eq!(prepared.has_keyword(&upper), expected, "{upper:?} in {text:?}");
+                    }
+                }
+            }
+        }
+        assert!(!MessageText::new("order status").has_keyword("refund"));
+    }
+
+    /// The definition of a keyword match, with no shortcut.
+    fn keyword_matches_slowly(text: &str, keyword: &str) -> bool {
+        let keyword = keyword.trim();
+        !keyword.is_empty()
+            && text.match_indices(keyword).any(|(at, found)| {
+                let glued_before = is_word_char(keyword.chars().next())
+                    && is_word_char(text[..at].chars().next_back());
+                let glued_after = is_word_char(keyword.chars().last())
+                    && is_word_char(text[at + found.len()..].chars().next());
+                !glued_before && !glued_after
+            })
     }
 
     #[test]

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "conversations", include_str!("../migrations/0003_conversations.sql")),
     (4, "ai", include_str!("../migrations/0004_ai.sql")),
     (5, "kb", include_str!("../migrations/0005_kb.sql")),
+    (6, "rules_revision", include_str!("../migrations/0006_rules_revision.sql")),
 ];
 
 pub struct PostgresOptions {

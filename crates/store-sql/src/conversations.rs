@@ -5,10 +5,9 @@ use sb_domain::{
     Translation, UserId,
 };
 use sb_store::{
-    ConversationFilter, ConversationState, ConversationStore, NewMessage, Page, PageRequest,
-    StoreResult,
+    ConversationFilter, ConversationState, ConversationStore, NewMessage, NewTrace, Page,
+    PageRequest, StoreResult,
 };
-use serde_json::Value;
 
 use crate::json::to_json;
 use crate::{Db, Row, SqlStore, expect_found, q};
@@ -260,23 +259,23 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         rows.iter().map(|row| Ok((row.parse("tenant_id")?, message_from_row(row)?))).collect()
     }
 
-    async fn append_trace(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        message: Option<&MessageId>,
-        kind: &str,
-        data: &Value,
-    ) -> StoreResult<()> {
-        let query = q("INSERT INTO trace_events (tenant_id, conversation_id, message_id, kind, data_json, created_at) \
-                       VALUES ($1, $2, $3, $4, $5, $6)")
-        .text(tenant.as_str())
-        .text(conversation.as_str())
-        .opt_text(message.map(|m| m.as_str()))
-        .text(kind)
-        .json(to_json(data))
-        .ts(Timestamp::now());
-        self.db.execute(query).await.map(drop)
+    async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        for entry in entries {
+            let query = q("INSERT INTO trace_events (tenant_id, conversation_id, message_id, kind, data_json, created_at) \
+                           VALUES ($1, $2, $3, $4, $5, $6)")
+            .text(entry.tenant.as_str())
+            .text(entry.conversation.as_str())
+            .opt_text(entry.message.as_ref().map(|m| m.as_str()))
+            .text(&entry.kind)
+            .json(to_json(&entry.data))
+            .ts(entry.at);
+            tx.execute(query).await?;
+        }
+        tx.commit().await
     }
 
     async fn list_trace(

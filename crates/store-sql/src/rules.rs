@@ -3,7 +3,7 @@ use sb_domain::{Rule, RuleId, TenantId, WidgetId};
 use sb_store::{RuleStore, StoreResult};
 
 use crate::json::to_json;
-use crate::{Db, Row, SqlStore, expect_found, q};
+use crate::{Db, Row, SqlStore, Tx, expect_found, q};
 
 const COLUMNS: &str =
     "id, tenant_id, name, widget_id, priority, enabled, definition_json, created_at, updated_at";
@@ -25,6 +25,7 @@ fn rule_from_row(row: &Row) -> StoreResult<Rule> {
 #[async_trait]
 impl<D: Db> RuleStore for SqlStore<D> {
     async fn create_rule(&self, r: &Rule) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
         let sql =
             format!("INSERT INTO rules ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
         let query = q(sql)
@@ -37,7 +38,9 @@ impl<D: Db> RuleStore for SqlStore<D> {
             .json(to_json(&r.definition))
             .ts(r.created_at)
             .ts(r.updated_at);
-        self.db.execute(query).await.map(drop)
+        tx.execute(query).await?;
+        bump_revision(tx.as_mut(), &r.tenant_id).await?;
+        tx.commit().await
     }
 
     async fn get_rule(&self, tenant: &TenantId, id: &RuleId) -> StoreResult<Rule> {
@@ -64,6 +67,7 @@ impl<D: Db> RuleStore for SqlStore<D> {
     }
 
     async fn update_rule(&self, r: &Rule) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
         let query = q("UPDATE rules SET name = $1, widget_id = $2, priority = $3, enabled = $4, \
                        definition_json = $5, updated_at = $6 WHERE tenant_id = $7 AND id = $8")
         .text(&r.name)
@@ -74,10 +78,30 @@ impl<D: Db> RuleStore for SqlStore<D> {
         .ts(r.updated_at)
         .text(r.tenant_id.as_str())
         .text(r.id.as_str());
-        expect_found(self.db.execute(query).await?)
+        expect_found(tx.execute(query).await?)?;
+        bump_revision(tx.as_mut(), &r.tenant_id).await?;
+        tx.commit().await
     }
 
     async fn delete_rule(&self, tenant: &TenantId, id: &RuleId) -> StoreResult<()> {
-        self.delete_owned("rules", tenant.as_str(), id.as_str()).await
+        let mut tx = self.db.begin().await?;
+        let query = q("DELETE FROM rules WHERE tenant_id = $1 AND id = $2")
+            .text(tenant.as_str())
+            .text(id.as_str());
+        expect_found(tx.execute(query).await?)?;
+        bump_revision(tx.as_mut(), tenant).await?;
+        tx.commit().await
     }
+
+    async fn rules_revision(&self, tenant: &TenantId) -> StoreResult<i64> {
+        let query = q("SELECT rules_revision FROM tenants WHERE id = $1").text(tenant.as_str());
+        self.db.fetch_one(query).await?.int("rules_revision")
+    }
+}
+
+/// Counts a change to the tenant's rules, in the transaction that makes it.
+async fn bump_revision(tx: &mut dyn Tx, tenant: &TenantId) -> StoreResult<()> {
+    let query = q("UPDATE tenants SET rules_revision = rules_revision + 1 WHERE id = $1")
+        .text(tenant.as_str());
+    tx.execute(query).await.map(drop)
 }

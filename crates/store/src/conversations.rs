@@ -122,14 +122,8 @@ pub trait ConversationStore: Send + Sync {
         since: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<(TenantId, Message)>>;
-    async fn append_trace(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        message: Option<&MessageId>,
-        kind: &str,
-        data: &Value,
-    ) -> StoreResult<()>;
+    /// Appends trace entries, in order, in one transaction.
+    async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()>;
     async fn list_trace(
         &self,
         tenant: &TenantId,
@@ -153,6 +147,17 @@ pub struct NewMessage<'a> {
     pub created_at: Timestamp,
 }
 
+/// A trace entry to append.
+#[derive(Debug, Clone)]
+pub struct NewTrace {
+    pub tenant: TenantId,
+    pub conversation: ConversationId,
+    pub message: Option<MessageId>,
+    pub kind: String,
+    pub data: Value,
+    pub at: Timestamp,
+}
+
 #[async_trait]
 pub trait RuleStore: Send + Sync {
     async fn create_rule(&self, rule: &Rule) -> StoreResult<()>;
@@ -167,4 +172,7 @@ pub trait RuleStore: Send + Sync {
     ) -> StoreResult<Vec<Rule>>;
     async fn update_rule(&self, rule: &Rule) -> StoreResult<()>;
     async fn delete_rule(&self, tenant: &TenantId, id: &RuleId) -> StoreResult<()>;
+    /// A number that changes whenever one of the tenant's rules is created, changed or
+    /// deleted (on any node): what cached rules are checked against.
+    async fn rules_revision(&self, tenant: &TenantId) -> StoreResult<i64>;
 }

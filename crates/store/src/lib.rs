@@ -24,8 +24,8 @@ pub use connections::{
     ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
 };
 pub use conversations::{
-    ConversationFilter, ConversationState, ConversationStore, NewMessage, RuleStore, StoredWidget,
-    WidgetStore,
+    ConversationFilter, ConversationState, ConversationStore, NewMessage, NewTrace, RuleStore,
+    StoredWidget, WidgetStore,
 };
 pub use error::{Constraint, StoreError, StoreResult};
 pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};

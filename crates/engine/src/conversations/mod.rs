@@ -4,7 +4,7 @@
 mod actions;
 mod process;
 mod routing;
-mod trace;
+pub(crate) mod trace;
 pub(crate) mod worker;
 
 use std::sync::Arc;
@@ -410,6 +410,7 @@ impl Engine {
         })?;
         self.set_state(&mut conversation, state).await?;
         self.trace(&actor.tenant_id, id, None, "assigned", serde_json::json!({"by": actor.user_id, "to": conversation.assigned_to, "team": conversation.assigned_team})).await;
+        self.traces.flush().await;
         Ok(conversation)
     }
 

@@ -97,6 +97,8 @@ impl Engine {
                 .await;
             }
         }
+        // The trace first: a message marked handled has its whole trace written.
+        self.traces.flush().await;
         if let Err(err) = self.store.mark_processed(tenant, &message.id).await {
             tracing::warn!(message = %message.id, error = %err, "could not mark a message handled");
         }
@@ -133,7 +135,7 @@ impl Engine {
         }
         let tenant = self.store.get_tenant(tenant_id).await?;
         let widget = self.store.get_widget(tenant_id, &conversation.widget_id).await?.widget;
-        let rules = self.store.rules_for_widget(tenant_id, &conversation.widget_id).await?;
+        let rules = self.rules_for(tenant_id, &conversation.widget_id).await?;
 
         let seen =
             conversation.variables.get(VISITOR_MESSAGES).and_then(Value::as_u64).unwrap_or(0);
@@ -212,9 +214,11 @@ impl Engine {
         });
         let operator_online = needs_presence && self.operator_online(&run.conversation).await?;
         let mut suppress_ai = false;
+        let prepared = sb_rules::MessageText::new(&run.message.text);
         for rule in rules {
             let situation = Situation {
                 text: &run.message.text,
+                prepared: &prepared,
                 first_message,
                 variables: &run.vars,
                 changed: &run.changed,

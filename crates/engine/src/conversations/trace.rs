@@ -1,10 +1,14 @@
 //! The trace: every rule fired, variable set, API call and reply, so a tenant can see why the
 //! bot said what it said. Writing the trace never fails a conversation: errors are logged.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sb_connectors::{CallOutcome, CallSink};
-use sb_domain::{Connection, ConversationId, Endpoint, MessageId, TenantId};
+use sb_domain::{Connection, ConversationId, Endpoint, MessageId, TenantId, Timestamp};
+use sb_store::{NewTrace, Store};
 use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::Engine;
 
@@ -20,7 +24,70 @@ pub(crate) fn shorten(value: &Value) -> Value {
     json!(format!("{cut}…"))
 }
 
+/// Entries written per transaction at most.
+const BATCH: usize = 256;
+
+enum Queued {
+    Entry(NewTrace),
+    /// Answered once everything queued before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
+/// Writes trace entries behind the conversations, in order, many per transaction: a message's
+/// handling records half a dozen entries, and on SQLite a commit each would make the trace most
+/// of what a message costs. Handling a message flushes its entries before the message counts
+/// as handled, so a message whose trace was lost in a crash is handled again on the next start.
+pub(crate) struct TraceWriter {
+    queue: mpsc::UnboundedSender<Queued>,
+}
+
+impl TraceWriter {
+    /// Starts the writer task (on the current tokio runtime).
+    pub(crate) fn start(store: Arc<dyn Store>) -> Self {
+        let (queue, mut receiver) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut flushes = Vec::new();
+            while let Some(first) = receiver.recv().await {
+                let mut next = Some(first);
+                while let Some(queued) = next.take() {
+                    match queued {
+                        Queued::Entry(entry) => batch.push(entry),
+                        Queued::Flush(done) => flushes.push(done),
+                    }
+                    if batch.len() < BATCH {
+                        next = receiver.try_recv().ok();
+                    }
+                }
+                if let Err(err) = store.append_traces(&batch).await {
+                    tracing::warn!(entries = batch.len(), error = %err, "could not write trace entries");
+                }
+                batch.clear();
+                for done in flushes.drain(..) {
+                    let _ = done.send(());
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    fn push(&self, entry: NewTrace) {
+        if self.queue.send(Queued::Entry(entry)).is_err() {
+            tracing::warn!("the trace writer has stopped; an entry was dropped");
+        }
+    }
+
+    /// Waits until every entry queued so far is written.
+    pub(crate) async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.queue.send(Queued::Flush(done)).is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
 impl Engine {
+    /// Queues a trace entry; it is written with others shortly after (see [`TraceWriter`]).
     pub(crate) async fn trace(
         &self,
         tenant: &TenantId,
@@ -29,10 +96,14 @@ impl Engine {
         kind: &str,
         data: Value,
     ) {
-        if let Err(err) = self.store.append_trace(tenant, conversation, message, kind, &data).await
-        {
-            tracing::warn!(%conversation, kind, error = %err, "could not write a trace entry");
-        }
+        self.traces.push(NewTrace {
+            tenant: tenant.clone(),
+            conversation: conversation.clone(),
+            message: message.cloned(),
+            kind: kind.to_owned(),
+            data,
+            at: Timestamp::now(),
+        });
     }
 }
 

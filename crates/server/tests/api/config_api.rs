@@ -228,6 +228,37 @@ async fn the_dry_run_shows_what_would_happen_without_doing_it() {
 }
 
 #[tokio::test]
+async fn a_rule_changed_on_one_node_is_followed_at_once_on_another() {
+    for first in TestApp::every_backend().await {
+        let second = first.another_node().await;
+        let owner = first.signup("Acme", "owner@acme.test").await;
+        let key = owner.create_api_key("nodes").await;
+        let elsewhere = second.with_api_key(&key);
+        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+        let fired = |message: &'static str| {
+            let (elsewhere, widget) = (&elsewhere, widget.clone());
+            async move {
+                let body = json!({"widget_id": widget, "message": message});
+                let (status, run) = elsewhere.post("/api/v1/rules/dry-run", body).await;
+                assert_eq!(status, StatusCode::OK, "{run}");
+                let names = run["data"]["fired"].as_array().unwrap().iter();
+                names.map(|f| f["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            }
+        };
+        assert!(fired("hello").await.is_empty(), "no rules yet (and now cached as none)");
+        let rule = create_rule(&owner, json!({"name": "Greet", "trigger": {"type": "keywords", "any": ["hello"]}, "actions": [{"type": "REPLY_TEXT", "text": "hi"}]})).await;
+        assert_eq!(fired("hello").await, ["Greet"], "a new rule is seen");
+        let change = json!({"trigger": {"type": "keywords", "any": ["bye"]}});
+        let (status, body) = owner.patch(format!("/api/v1/rules/{rule}"), change).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(fired("hello").await.is_empty(), "a changed rule is seen");
+        assert_eq!(fired("bye").await, ["Greet"]);
+        owner.delete(format!("/api/v1/rules/{rule}")).await;
+        assert!(fired("bye").await.is_empty(), "a deleted rule is gone");
+    }
+}
+
+#[tokio::test]
 async fn widgets_and_rules_of_another_tenant_are_not_found() {
     for app in TestApp::every_backend().await {
         let alpha = app.signup("Alpha", "owner@alpha.test").await;

@@ -134,6 +134,19 @@ impl TestApp {
         panic!("server at {} did not become healthy", self.base);
     }
 
+    /// A second server on the same database (and master key): another node of a cluster.
+    pub async fn another_node(&self) -> Self {
+        let database = match &self.database {
+            Database::Sqlite(dir) => format!("sqlite://{}/switchboard.db", dir.display()),
+            Database::Postgres(url) => url.clone(),
+        };
+        let config = self.config.clone();
+        Self::start(tempfile::tempdir().unwrap(), database, self.backend, |c| {
+            c.security.ssrf_allow = config.security.ssrf_allow
+        })
+        .await
+    }
+
     /// Takes the server's folder (database, key, index) so that it outlives the server.
     pub fn keep_dir(&mut self) -> tempfile::TempDir {
         std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap())

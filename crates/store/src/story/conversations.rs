@@ -1,13 +1,15 @@
 use sb_domain::template::Variables;
 use sb_domain::{
     Action, Author, Conversation, ConversationId, ConversationStatus, MatchMode, MessageId, Rule,
-    RuleDefinition, RuleId, TenantId, Trigger, Visitor, Widget, WidgetId, WidgetPosition,
+    RuleDefinition, RuleId, TenantId, Timestamp, Trigger, Visitor, Widget, WidgetId,
+    WidgetPosition,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{assert_not_found, now};
 use crate::{
-    ConversationFilter, ConversationState, NewMessage, PageRequest, SealedKind, Store, StoreError,
+    ConversationFilter, ConversationState, NewMessage, NewTrace, PageRequest, SealedKind, Store,
+    StoreError,
 };
 
 pub(super) fn widget(tenant: &TenantId, name: &str) -> Widget {
@@ -255,11 +257,22 @@ pub(super) async fn widgets_conversations_and_rules(
             .is_empty()
     );
 
+    let entry = |message: Option<&MessageId>, kind: &str, data: Value| NewTrace {
+        tenant: tenant.clone(),
+        conversation: first.id.clone(),
+        message: message.cloned(),
+        kind: kind.into(),
+        data,
+        at: Timestamp::now(),
+    };
+    store.append_traces(&[]).await.unwrap();
     store
-        .append_trace(tenant, &first.id, Some(&hello), "rule_fired", &json!({"rule": "a"}))
+        .append_traces(&[
+            entry(Some(&hello), "rule_fired", json!({"rule": "a"})),
+            entry(None, "assigned", json!({"to": "b"})),
+        ])
         .await
         .unwrap();
-    store.append_trace(tenant, &first.id, None, "assigned", &json!({"to": "b"})).await.unwrap();
     let trace = store.list_trace(tenant, &first.id).await.unwrap();
     assert_eq!(
         trace.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
@@ -298,9 +311,16 @@ async fn rules(store: &dyn Store, tenant: &TenantId, other: &TenantId, widget: &
     let late = rule("late", 20, None);
     let early = rule("early", 10, Some(widget.clone()));
     let elsewhere = rule("elsewhere", 5, Some(WidgetId::new()));
+    let revision = |tenant: &TenantId| {
+        let tenant = tenant.clone();
+        async move { store.rules_revision(&tenant).await }
+    };
+    let (start, others) = (revision(tenant).await.unwrap(), revision(other).await.unwrap());
     store.create_rule(&late).await.unwrap();
     store.create_rule(&early).await.unwrap();
+    assert_eq!(revision(tenant).await.unwrap(), start + 2, "each creation counts");
     assert!(matches!(store.create_rule(&elsewhere).await, Err(StoreError::MissingReference)));
+    assert_eq!(revision(tenant).await.unwrap(), start + 2, "a refused one does not");
     assert_eq!(store.get_rule(tenant, &early.id).await.unwrap(), early);
     assert_not_found(store.get_rule(other, &early.id).await);
     assert_eq!(store.list_rules(tenant).await.unwrap(), vec![early.clone(), late.clone()]);
@@ -315,7 +335,10 @@ async fn rules(store: &dyn Store, tenant: &TenantId, other: &TenantId, widget: &
     assert_not_found(
         store.update_rule(&Rule { tenant_id: other.clone(), ..disabled.clone() }).await,
     );
+    assert_eq!(revision(tenant).await.unwrap(), start + 3, "a change counts");
     assert_not_found(store.delete_rule(other, &late.id).await);
     store.delete_rule(tenant, &late.id).await.unwrap();
     assert_eq!(store.list_rules(tenant).await.unwrap(), vec![disabled]);
+    assert_eq!(revision(tenant).await.unwrap(), start + 4, "a deletion counts");
+    assert_eq!(revision(other).await.unwrap(), others, "another tenant's count is its own");
 }
