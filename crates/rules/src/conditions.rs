@@ -13,7 +13,11 @@ fn is_set(value: Option<&Value>) -> bool {
 
 /// Equality as people mean it in rules: `"42"` equals `42`, `"true"` equals `true`.
 fn loosely_equal(a: &Value, b: &Value) -> bool {
-    a == b || value_text(a).is_some_and(|text| Some(text) == value_text(b))
+    match (a, b) {
+        // The common case, decided without rendering either side as text.
+        (Value::String(a), Value::String(b)) => a == b,
+        _ => a == b || value_text(a).is_some_and(|text| Some(text) == value_text(b)),
+    }
 }
 
 /// Numbers compare as numbers (numeric strings too); other text compares as text, which orders

@@ -54,12 +54,16 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
         create_private_parent_dir(&file)?;
     }
     // The writer first: it creates the file and switches it to WAL before readers open it.
+    // A connection to a local file does not go stale: no ping (a round trip to the connection's
+    // thread) before each use.
     let writer = SqlitePoolOptions::new()
+        .test_before_acquire(false)
         .max_connections(1)
         .connect_with(connect.clone())
         .await
         .map_err(errors::map)?;
     let readers = SqlitePoolOptions::new()
+        .test_before_acquire(false)
         .max_connections(options.max_connections.max(1))
         .connect_with(connect)
         .await

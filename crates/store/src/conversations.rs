@@ -122,7 +122,7 @@ pub trait ConversationStore: Send + Sync {
         since: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<(TenantId, Message)>>;
-    /// Appends trace entries, in order, in one transaction.
+    /// Appends trace entries, in order.
     async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()>;
     async fn list_trace(
         &self,
