@@ -107,6 +107,44 @@ pub struct Row {
     pub scan: Stats,
 }
 
+/// [`measure`] in a fresh child process (`switchboard-bench __kb <passages>`), so that the
+/// memory an index takes is not hidden by memory an earlier measurement freed.
+pub fn measure_apart(passages: usize) -> anyhow::Result<Row> {
+    let exe = std::env::current_exe()?;
+    let output = std::process::Command::new(exe).args(["__kb", &passages.to_string()]).output()?;
+    anyhow::ensure!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let line = String::from_utf8_lossy(&output.stdout);
+    let n: Vec<u64> = line.split_whitespace().map(str::parse).collect::<Result<_, _>>()?;
+    let [build, memory, p50, p95, p99, scan50, scan95, scan99] = n[..] else {
+        anyhow::bail!("unexpected answer from the child: {line}");
+    };
+    let nanos = Duration::from_nanos;
+    Ok(Row {
+        passages,
+        build: nanos(build),
+        memory_kib: (memory != u64::MAX).then_some(memory),
+        index: Stats { p50: nanos(p50), p95: nanos(p95), p99: nanos(p99) },
+        scan: Stats { p50: nanos(scan50), p95: nanos(scan95), p99: nanos(scan99) },
+    })
+}
+
+/// The child's side of [`measure_apart`]: one line of numbers.
+pub fn measure_and_print(passages: usize) {
+    let row = measure(passages);
+    let nanos = |d: Duration| d.as_nanos() as u64;
+    println!(
+        "{} {} {} {} {} {} {} {}",
+        nanos(row.build),
+        row.memory_kib.unwrap_or(u64::MAX),
+        nanos(row.index.p50),
+        nanos(row.index.p95),
+        nanos(row.index.p99),
+        nanos(row.scan.p50),
+        nanos(row.scan.p95),
+        nanos(row.scan.p99)
+    );
+}
+
 /// Builds an index of `passages` passages in a temporary folder and times searches in it.
 pub fn measure(passages: usize) -> Row {
     let words = vocabulary(30_000);

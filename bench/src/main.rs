@@ -137,7 +137,11 @@ async fn run(
                 store::print(&rows, postgres.is_some(), out);
             }
             "kb" => {
-                let rows: Vec<kb::Row> = scale.kb_sizes.iter().map(|&n| kb::measure(n)).collect();
+                let rows: Vec<kb::Row> = scale
+                    .kb_sizes
+                    .iter()
+                    .map(|&n| kb::measure_apart(n))
+                    .collect::<Result<_, _>>()?;
                 kb::print(&rows, &mut verdicts, out);
             }
             other => bail!("unknown scenario {other:?}: use {}", SCENARIOS.join(", ")),
@@ -152,8 +156,13 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     sb_net::install_crypto_provider();
     let runtime = tokio::runtime::Runtime::new()?;
-    if args.first().map(String::as_str) == Some("__serve") {
-        return runtime.block_on(child::serve(&args[1..]));
+    match args.first().map(String::as_str) {
+        Some("__serve") => return runtime.block_on(child::serve(&args[1..])),
+        Some("__kb") => {
+            kb::measure_and_print(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000));
+            return Ok(());
+        }
+        _ => {}
     }
     if cfg!(debug_assertions) {
         eprintln!("note: a debug build; run with --release for meaningful numbers");
