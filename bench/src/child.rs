@@ -104,10 +104,31 @@ async fn serve_switchboard(config: &Path) -> anyhow::Result<()> {
     switchboard::serve(config, listener, switchboard::shutdown_signal()).await
 }
 
+/// A Switchboard in a child process on SQLite in a temporary folder, with a backend on loopback
+/// it may call. Fields drop in order: the server stops before its folder goes.
+pub struct Rig {
+    pub server: Server,
+    pub backend: crate::backend::Backend,
+    pub dir: tempfile::TempDir,
+}
+
+impl Rig {
+    pub async fn start() -> anyhow::Result<Self> {
+        let backend = crate::backend::Backend::start().await?;
+        let dir = tempfile::tempdir()?;
+        let config = switchboard_config(dir.path(), backend.address())?;
+        let server = Server::start(
+            &["switchboard", config.to_str().unwrap_or_default()],
+            &dir.path().join("switchboard.log"),
+        )?;
+        Ok(Self { server, backend, dir })
+    }
+}
+
 /// Writes a Switchboard configuration for a benchmark: SQLite in `dir`, the backend allowed
 /// through the SSRF rules, and abuse limits lifted (the load comes from one address, as no real
 /// visitor traffic does). Everything else is the default.
-pub fn switchboard_config(dir: &Path, backend: SocketAddr) -> anyhow::Result<std::path::PathBuf> {
+fn switchboard_config(dir: &Path, backend: SocketAddr) -> anyhow::Result<std::path::PathBuf> {
     let config = format!(
         r#"[database]
 url = "sqlite://{database}"

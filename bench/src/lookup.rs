@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::backend::{Backend, expected_reply};
-use crate::child::{Server, switchboard_config};
+use crate::backend::expected_reply;
+use crate::child::{Rig, Server};
 use crate::report::{Stats, Verdict, micros, out};
 use crate::setup::{Admin, Conversation, conversations};
 
@@ -100,13 +100,7 @@ async fn drive(target: &Target, concurrency: usize, duration: Duration) -> Load 
 }
 
 pub async fn measure(levels: &[usize], duration: Duration) -> anyhow::Result<Vec<Level>> {
-    let backend = Backend::start().await?;
-    let dir = tempfile::tempdir()?;
-    let config = switchboard_config(dir.path(), backend.address())?;
-    let switchboard = Server::start(
-        &["switchboard", config.to_str().unwrap_or_default()],
-        &dir.path().join("switchboard.log"),
-    )?;
+    let Rig { server: switchboard, backend, dir } = Rig::start().await?;
     let proxy =
         Server::start(&["proxy", &backend.address().to_string()], &dir.path().join("proxy.log"))?;
     let base = switchboard.url("");

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::backend::{Backend, TOKEN, expected_reply};
-use crate::child::{Server, switchboard_config};
+use crate::backend::{TOKEN, expected_reply};
+use crate::child::Rig;
 use crate::report::{Verdict, out};
 use crate::setup::{Admin, Conversation, conversations};
 
@@ -58,13 +58,7 @@ async fn burst(base: &str, visitors: &[Conversation]) -> Burst {
 }
 
 pub async fn measure(calls: usize) -> anyhow::Result<Result> {
-    let backend = Backend::start().await?;
-    let dir = tempfile::tempdir()?;
-    let config = switchboard_config(dir.path(), backend.address())?;
-    let server = Server::start(
-        &["switchboard", config.to_str().unwrap_or_default()],
-        &dir.path().join("switchboard.log"),
-    )?;
+    let Rig { server, backend, dir: _dir } = Rig::start().await?;
     let base = server.url("");
     let http = reqwest::Client::new();
     let oauth = json!({"type": "oauth2_client_credentials",

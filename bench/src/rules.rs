@@ -14,8 +14,7 @@ use sb_domain::{Rule, RuleDefinition, RuleId, TenantId, Timestamp};
 use sb_rules::Situation;
 use serde_json::{Value, json};
 
-use crate::backend::Backend;
-use crate::child::{Server, switchboard_config};
+use crate::child::Rig;
 use crate::report::{Stats, Verdict, micros, out};
 use crate::setup::Admin;
 
@@ -164,13 +163,7 @@ fn evaluate(sizes: &[usize], budget: Duration) -> anyhow::Result<Vec<(Duration, 
 
 /// p50 of the dry-run API at each size, rules added to one widget as the sizes grow.
 async fn dry_runs(sizes: &[usize], asks: usize) -> anyhow::Result<Vec<Stats>> {
-    let backend = Backend::start().await?;
-    let dir = tempfile::tempdir()?;
-    let config = switchboard_config(dir.path(), backend.address())?;
-    let server = Server::start(
-        &["switchboard", config.to_str().unwrap_or_default()],
-        &dir.path().join("switchboard.log"),
-    )?;
+    let Rig { server, backend: _backend, dir: _dir } = Rig::start().await?;
     let admin = Admin::sign_up(&server.url(""), "rules").await?;
     let widget = admin.widget("Shop").await?;
     let mut made = 0;

@@ -10,8 +10,7 @@ use axum::extract::WebSocketUpgrade;
 use axum::routing::get;
 use futures_util::StreamExt;
 
-use crate::backend::Backend;
-use crate::child::{Server, switchboard_config};
+use crate::child::{Rig, Server};
 use crate::report::{Verdict, out};
 use crate::setup::{Admin, conversations};
 
@@ -79,13 +78,7 @@ async fn hold(server: &Server, urls: Vec<String>) -> anyhow::Result<Held> {
 }
 
 pub async fn measure(count: usize) -> anyhow::Result<Result> {
-    let backend = Backend::start().await?;
-    let dir = tempfile::tempdir()?;
-    let config = switchboard_config(dir.path(), backend.address())?;
-    let server = Server::start(
-        &["switchboard", config.to_str().unwrap_or_default()],
-        &dir.path().join("switchboard.log"),
-    )?;
+    let Rig { server, backend: _backend, dir } = Rig::start().await?;
     let base = server.url("");
     let widget = Admin::sign_up(&base, "sockets").await?.widget("Shop").await?;
     let visitors = conversations(&reqwest::Client::new(), &base, &widget, count, 16).await?;
