@@ -15,7 +15,14 @@ pub fn router() -> Router<AppState> {
 
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => Json(json!({ "status": "ok", "store": state.store.backend() })).into_response(),
+        Ok(()) => {
+            let mut body = json!({ "status": "ok", "store": state.store.backend() });
+            // A lost bus degrades realtime to this node's clients; the node still serves.
+            if let Some(connected) = state.hub.bus_connected() {
+                body["bus"] = json!(if connected { "connected" } else { "disconnected" });
+            }
+            Json(body).into_response()
+        }
         Err(err) => {
             tracing::warn!(error = %err, "health check: store unreachable");
             let body = Json(json!({ "status": "unavailable", "store": state.store.backend() }));

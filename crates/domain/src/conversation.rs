@@ -103,7 +103,7 @@ impl std::str::FromStr for Author {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,

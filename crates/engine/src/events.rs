@@ -1,9 +1,9 @@
 //! What happens in conversations, announced to whoever listens (the realtime hub).
 
 use sb_domain::{ConversationId, ConversationStatus, Message, TeamId, TenantId, UserId, WidgetId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ConversationEvent {
     ConversationCreated {

@@ -1,27 +1,28 @@
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use sb_domain::{ConversationId, TenantId};
 use sb_engine::events::{ConversationEvent, EventSink};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// What subscribers receive: stored conversation events, and transient typing signals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Event {
     Conversation(ConversationEvent),
     Typing(Typing),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Typing {
+    /// Always `typing`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     pub conversation_id: ConversationId,
     /// `visitor` or `operator`.
-    pub author: &'static str,
+    pub author: String,
     pub typing: bool,
 }
 
@@ -38,10 +39,17 @@ fn send<K: Eq + Hash>(topics: &Topics<K>, key: &K, event: &Arc<Event>) {
     }
 }
 
+/// Hands an event published on this node, with its tenant, to the other nodes.
+type Relay = Box<dyn Fn(&TenantId, &Event) + Send + Sync>;
+
 #[derive(Default)]
 pub struct Hub {
     tenants: Topics<TenantId>,
     conversations: Topics<ConversationId>,
+    /// Where events from this node also go so that other nodes hear them (see `cluster`).
+    relay: OnceLock<Relay>,
+    /// Whether the cross-node bus is connected; unset without one.
+    bus: OnceLock<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// A live subscription. Dropping it unsubscribes, and removes the topic if it was the last one.
@@ -107,14 +115,50 @@ impl Hub {
         author: &'static str,
         typing: bool,
     ) {
-        let event = Arc::new(Event::Typing(Typing {
-            kind: "typing",
+        let event = Event::Typing(Typing {
+            kind: "typing".into(),
             conversation_id: conversation.clone(),
-            author,
+            author: author.into(),
             typing,
-        }));
+        });
+        self.relay(tenant, &event);
+        self.deliver(tenant, conversation, Arc::new(event));
+    }
+
+    /// Sends `event` to this node's subscribers only.
+    fn deliver(&self, tenant: &TenantId, conversation: &ConversationId, event: Arc<Event>) {
         send(&self.tenants, tenant, &event);
         send(&self.conversations, conversation, &event);
+    }
+
+    /// Delivers a tenant's event another node published (it is not relayed again).
+    pub fn deliver_from_elsewhere(&self, tenant: &TenantId, event: Event) {
+        let conversation = match &event {
+            Event::Conversation(e) => e.conversation_id().clone(),
+            Event::Typing(t) => t.conversation_id.clone(),
+        };
+        self.deliver(tenant, &conversation, Arc::new(event));
+    }
+
+    /// Also hands every event published on this node to `relay`, with its tenant (once; later
+    /// calls are ignored). It must not block.
+    pub fn set_relay(&self, relay: impl Fn(&TenantId, &Event) + Send + Sync + 'static) {
+        let _ = self.relay.set(Box::new(relay));
+    }
+
+    /// `None` without a cross-node bus; otherwise whether it is connected now.
+    pub fn bus_connected(&self) -> Option<bool> {
+        self.bus.get().map(|b| b.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_bus_state(&self, state: Arc<std::sync::atomic::AtomicBool>) {
+        let _ = self.bus.set(state);
+    }
+
+    fn relay(&self, tenant: &TenantId, event: &Event) {
+        if let Some(relay) = self.relay.get() {
+            relay(tenant, event);
+        }
     }
 
     /// Topics with at least one subscriber: (tenants, conversations).
@@ -129,9 +173,9 @@ impl Hub {
 impl EventSink for Hub {
     fn publish(&self, event: ConversationEvent) {
         let (tenant, conversation) = (event.tenant_id().clone(), event.conversation_id().clone());
-        let event = Arc::new(Event::Conversation(event));
-        send(&self.tenants, &tenant, &event);
-        send(&self.conversations, &conversation, &event);
+        let event = Event::Conversation(event);
+        self.relay(&tenant, &event);
+        self.deliver(&tenant, &conversation, Arc::new(event));
     }
 }
 

@@ -250,10 +250,10 @@ impl Config {
         if self.security.session_ttl_hours == 0 {
             return Err(invalid("security.session_ttl_hours", "must be at least 1"));
         }
-        if !self.bus.url.is_empty() {
+        if !self.bus.url.is_empty() && !self.bus.url.starts_with("nats://") {
             return Err(invalid(
                 "bus.url",
-                "only the in-process bus is available in this version; leave it empty",
+                "must be a NATS server (nats://host:4222), or empty for the in-process bus",
             ));
         }
         if !self.ai.provider.is_empty() {

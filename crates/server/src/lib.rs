@@ -251,6 +251,11 @@ pub async fn serve(
     }
     let store = open_store(&config, config.database.auto_migrate).await?;
     let hub = Hub::new();
+    if !config.bus.url.is_empty() {
+        sb_realtime::cluster::join(&config.bus.url, hub.clone())
+            .await
+            .with_context(|| format!("joining the realtime bus at {}", config.bus.url))?;
+    }
     let engine = build_engine(&config, store.clone(), hub.clone())?;
     let demo = match demo_backend {
         Some(backend) => Some(demo::seed(&engine, backend).await.context("seeding the demo")?),

@@ -7,6 +7,7 @@ mod api_keys;
 mod backend;
 mod chat;
 mod cli;
+mod cluster;
 mod config_api;
 mod conformance;
 mod connections;

@@ -12,10 +12,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::chat::{Visitor, create_rule, create_widget};
 use crate::support::TestApp;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(
+pub(crate) async fn connect(
     app: &TestApp,
     path: &str,
     headers: &[(&str, String)],
@@ -37,7 +37,7 @@ async fn connect(
 }
 
 /// The next JSON event, skipping pings; panics after five seconds of silence.
-async fn next(socket: &mut Socket) -> Value {
+pub(crate) async fn next(socket: &mut Socket) -> Value {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
             .await
@@ -51,7 +51,7 @@ async fn next(socket: &mut Socket) -> Value {
 }
 
 /// Events until one of `kind` arrives (which is returned).
-async fn until(socket: &mut Socket, kind: &str) -> Value {
+pub(crate) async fn until(socket: &mut Socket, kind: &str) -> Value {
     loop {
         let event = next(socket).await;
         if event["type"] == kind {
@@ -60,7 +60,7 @@ async fn until(socket: &mut Socket, kind: &str) -> Value {
     }
 }
 
-async fn operator_socket(app: &TestApp, key: &str) -> Socket {
+pub(crate) async fn operator_socket(app: &TestApp, key: &str) -> Socket {
     let mut socket = connect(app, "/api/v1/ws", &[("x-api-key", key.to_owned())]).await.unwrap();
     assert_eq!(next(&mut socket).await["type"], "ready");
     socket

@@ -142,7 +142,8 @@ impl TestApp {
         };
         let config = self.config.clone();
         Self::start(tempfile::tempdir().unwrap(), database, self.backend, |c| {
-            c.security.ssrf_allow = config.security.ssrf_allow
+            c.security.ssrf_allow = config.security.ssrf_allow;
+            c.bus = config.bus;
         })
         .await
     }
