@@ -35,6 +35,7 @@ pub struct Engine {
     workers: conversations::worker::Workers,
     traces: conversations::trace::TraceWriter,
     rule_cache: rule_cache::RuleCache,
+    ordering: conversations::ordering::Ordering,
 }
 
 impl Engine {
@@ -49,6 +50,7 @@ impl Engine {
         let workers = Default::default();
         let traces = conversations::trace::TraceWriter::start(store.clone());
         let rule_cache = Default::default();
+        let ordering = conversations::ordering::Ordering::new(store.backend());
         Arc::new(Self {
             store,
             keyring,
@@ -59,6 +61,7 @@ impl Engine {
             workers,
             traces,
             rule_cache,
+            ordering,
         })
     }
 }

@@ -20,8 +20,11 @@ pub(crate) fn map(err: sqlx::Error) -> StoreError {
             }
             _ => StoreError::Internal(err.to_string()),
         },
+        // A peer that is not speaking PostgreSQL properly (a connection cut mid-handshake, a
+        // proxy with nothing behind it) is a database we cannot reach, not a fault of ours.
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),

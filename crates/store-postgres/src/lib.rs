@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "ai", include_str!("../migrations/0004_ai.sql")),
     (5, "kb", include_str!("../migrations/0005_kb.sql")),
     (6, "rules_revision", include_str!("../migrations/0006_rules_revision.sql")),
+    (7, "conversation_leases", include_str!("../migrations/0007_conversation_leases.sql")),
 ];
 
 pub struct PostgresOptions {

@@ -259,6 +259,47 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         rows.iter().map(|row| Ok((row.parse("tenant_id")?, message_from_row(row)?))).collect()
     }
 
+    async fn next_unprocessed(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> StoreResult<Option<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
+             AND processed = $3 ORDER BY seq LIMIT 1"
+        );
+        let query = q(sql).text(tenant.as_str()).text(conversation.as_str()).boolean(false);
+        self.db.fetch_all(query).await?.first().map(message_from_row).transpose()
+    }
+
+    async fn take_lease(
+        &self,
+        conversation: &ConversationId,
+        holder: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        // One statement: a new lease, or this holder's own extended, or an expired one taken
+        // over. Anything else leaves the row alone and returns nothing.
+        let query = q("INSERT INTO conversation_leases (conversation_id, holder, expires_at) \
+                       VALUES ($1, $2, $3) ON CONFLICT (conversation_id) DO UPDATE \
+                       SET holder = excluded.holder, expires_at = excluded.expires_at \
+                       WHERE conversation_leases.holder = excluded.holder \
+                       OR conversation_leases.expires_at < $4 RETURNING holder")
+        .text(conversation.as_str())
+        .text(holder)
+        .ts(until)
+        .ts(now);
+        Ok(!self.db.fetch_all(query).await?.is_empty())
+    }
+
+    async fn release_lease(&self, conversation: &ConversationId, holder: &str) -> StoreResult<()> {
+        let query = q("DELETE FROM conversation_leases WHERE conversation_id = $1 AND holder = $2")
+            .text(conversation.as_str())
+            .text(holder);
+        self.db.execute(query).await.map(drop)
+    }
+
     async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()> {
         // One statement per hundred entries: a batch costs one round trip, not one per entry.
         for chunk in entries.chunks(100) {

@@ -122,6 +122,23 @@ pub trait ConversationStore: Send + Sync {
         since: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<(TenantId, Message)>>;
+    /// The conversation's oldest visitor message not handled yet.
+    async fn next_unprocessed(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> StoreResult<Option<Message>>;
+    /// Takes (or extends) the lease on handling a conversation until `until`, if nobody else
+    /// holds one that is still valid at `now`. True when `holder` has it.
+    async fn take_lease(
+        &self,
+        conversation: &ConversationId,
+        holder: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Lets go of a lease `holder` has (nothing happens if it has none).
+    async fn release_lease(&self, conversation: &ConversationId, holder: &str) -> StoreResult<()>;
     /// Appends trace entries, in order.
     async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()>;
     async fn list_trace(

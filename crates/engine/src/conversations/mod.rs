@@ -2,6 +2,7 @@
 //! turning each visitor message into actions (in `process`).
 
 mod actions;
+pub(crate) mod ordering;
 mod process;
 mod routing;
 pub(crate) mod trace;

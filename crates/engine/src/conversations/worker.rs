@@ -75,7 +75,7 @@ async fn run(
                 None => return,
             },
         };
-        engine.handle(&job.tenant, &job.message).await;
+        engine.handle_in_order(&job.tenant, &job.message).await;
         if let Some(done) = job.done {
             done.send(()).ok();
         }

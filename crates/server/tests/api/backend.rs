@@ -130,3 +130,18 @@ pub async fn hanging() -> SocketAddr {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     addr
 }
+
+/// A backend whose `/delay/{ms}` answers `{"ms": …}` after that many milliseconds.
+pub async fn delaying() -> SocketAddr {
+    let router = Router::new().route(
+        "/delay/{ms}",
+        get(|Path(ms): Path<u64>| async move {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            axum::Json(json!({"ms": ms}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}

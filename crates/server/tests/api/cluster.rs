@@ -102,3 +102,157 @@ async fn a_visitor_on_one_node_and_an_operator_on_another_see_each_other_live() 
         (json!("First while away"), json!("Second while away"))
     );
 }
+
+#[tokio::test]
+async fn one_conversation_is_handled_in_order_even_when_its_messages_reach_two_nodes() {
+    let Ok(_) = std::env::var("TEST_POSTGRES_URL") else {
+        eprintln!("note: TEST_POSTGRES_URL not set; the two-node ordering test is skipped");
+        return;
+    };
+    let backend = crate::backend::delaying().await;
+    let allow = vec![backend.to_string()];
+    let a = TestApp::postgres_with(|c| c.security.ssrf_allow = allow).await.unwrap();
+    let b = a.another_node().await;
+    let owner = a.signup("Acme", "owner@acme.test").await;
+    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let (_, connection) = owner
+        .post(
+            "/api/v1/connections",
+            json!({"name": "Slow", "base_url": format!("http://{backend}")}),
+        )
+        .await;
+    let (status, endpoint) = owner
+        .post(
+            format!("/api/v1/connections/{}/endpoints", connection["data"]["id"].as_str().unwrap()),
+            json!({"name": "delay", "method": "GET", "path": "/delay/{ms}",
+                   "variables": [{"name": "ms", "required": true, "pattern": "[0-9]{1,4}"}],
+                   "response_mapping": {"waited": "ms"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{endpoint}");
+    create_rule(
+        &owner,
+        json!({"name": "Wait", "trigger": {"type": "regex", "pattern": "wait (\\d+)"}, "actions": [
+            {"type": "SET_VARIABLE", "name": "ms", "from_regex": {"pattern": "wait (\\d+)"}},
+            {"type": "CALL_API", "endpoint_id": endpoint["data"]["id"]},
+            {"type": "REPLY_TEXT", "text": "waited {waited}"}
+        ]}),
+    )
+    .await;
+
+    // The first message is slow to answer and reaches A; the second, quick one reaches B while
+    // A is still busy. B must not answer the second before A has answered the first.
+    let on_a = Visitor::start(&a, &widget, json!({})).await;
+    let on_b = crate::chat::Visitor {
+        client: b.anonymous(),
+        conversation_id: on_a.conversation_id.clone(),
+        token: on_a.token.clone(),
+    };
+    let slow = tokio::spawn(async move { on_a.say("wait 400").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    on_b.say("wait 1").await;
+    slow.await.unwrap();
+
+    let path = format!("/api/v1/conversations/{}/messages", on_b.conversation_id);
+    let (_, messages) = owner.get(&path).await;
+    let transcript: Vec<&str> =
+        messages["data"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(transcript, ["wait 400", "wait 1", "waited 400", "waited 1"]);
+}
+
+/// A NATS server of the test's own on a free port, so the test can stop and restart it.
+struct OwnNats {
+    port: u16,
+    process: Option<std::process::Child>,
+}
+
+impl OwnNats {
+    fn binary() -> Option<&'static str> {
+        ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+            .into_iter()
+            .find(|path| std::path::Path::new(path).exists())
+    }
+
+    fn start(port: u16) -> Self {
+        let mut nats = Self { port, process: None };
+        nats.resume();
+        nats
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn resume(&mut self) {
+        let binary = Self::binary().expect("nats-server");
+        let port = self.port.to_string();
+        let child = std::process::Command::new(binary)
+            .args(["-a", "127.0.0.1", "-p", &port])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        self.process = Some(child);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn bus_state(node: &TestApp, wanted: &str) {
+    for _ in 0..400 {
+        if node.anonymous().get("/healthz").await.1["bus"] == wanted {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the node at {} never reported its bus {wanted}", node.base);
+}
+
+#[tokio::test]
+async fn losing_nats_keeps_each_node_serving_its_own_clients_until_it_returns() {
+    let required = std::env::var("SWITCHBOARD_REQUIRE_NATS").is_ok_and(|v| v == "1");
+    if OwnNats::binary().is_none() || std::env::var("TEST_POSTGRES_URL").is_err() {
+        assert!(!required, "this test needs nats-server and TEST_POSTGRES_URL");
+        eprintln!("note: nats-server or TEST_POSTGRES_URL missing; the bus-loss test is skipped");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut nats = OwnNats::start(port);
+    let url = nats.url();
+    let a = TestApp::postgres_with(|c| c.bus.url = url).await.unwrap();
+    let b = a.another_node().await;
+    bus_state(&a, "connected").await;
+    bus_state(&b, "connected").await;
+    let owner = a.signup("Acme", "owner@acme.test").await;
+    let key = owner.create_api_key("nodes").await;
+    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+
+    nats.stop();
+    bus_state(&a, "disconnected").await;
+    // Each node still serves its own clients, live.
+    let mut on_a = operator_socket(&a, &key).await;
+    let visitor = Visitor::start(&a, &widget, json!({})).await;
+    visitor.say("hello while the bus is down").await;
+    let seen = until(&mut on_a, "message_created").await;
+    assert_eq!(seen["message"]["text"], "hello while the bus is down");
+
+    nats.resume();
+    bus_state(&a, "connected").await;
+    bus_state(&b, "connected").await;
+    // And events cross between nodes again.
+    let mut on_b = operator_socket(&b, &key).await;
+    visitor.say("hello again").await;
+    let seen = until(&mut on_b, "message_created").await;
+    assert_eq!(seen["message"]["text"], "hello again");
+}

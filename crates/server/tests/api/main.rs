@@ -21,6 +21,8 @@ mod kb;
 mod kb_answers;
 mod keys;
 mod openapi;
+mod outage;
+
 mod patterns;
 mod realtime;
 mod rule_behaviour;

@@ -49,6 +49,19 @@ impl TestApp {
         Some(Self::start(dir, url, "postgres", tweak).await)
     }
 
+    /// A server on a fresh PostgreSQL schema reached through `address` (a proxy the test
+    /// controls) instead of the database's own address.
+    pub async fn postgres_through(address: std::net::SocketAddr) -> Option<Self> {
+        let base = sb_store_postgres::testing::base_url()?;
+        let mut url =
+            reqwest::Url::parse(&sb_store_postgres::testing::fresh_schema_url(&base).await)
+                .unwrap();
+        url.set_ip_host(address.ip()).unwrap();
+        url.set_port(Some(address.port())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        Some(Self::start(dir, url.to_string(), "postgres", |_| {}).await)
+    }
+
     /// One server per available backend: SQLite always, PostgreSQL when configured.
     pub async fn every_backend() -> Vec<Self> {
         Self::every_backend_with(|_| {}).await

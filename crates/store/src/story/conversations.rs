@@ -180,7 +180,12 @@ pub(super) async fn widgets_conversations_and_rules(
         "the visitor message awaits processing"
     );
     assert!(!waiting.iter().any(|(_, m)| m.id == reply_id), "operator messages need no processing");
+    let next = store.next_unprocessed(tenant, &first.id).await.unwrap();
+    assert_eq!(next.map(|m| m.id), Some(hello.clone()), "the oldest unhandled visitor message");
+    assert!(store.next_unprocessed(other, &first.id).await.unwrap().is_none());
     store.mark_processed(tenant, &hello).await.unwrap();
+    assert!(store.next_unprocessed(tenant, &first.id).await.unwrap().is_none());
+    leases(store, &first.id).await;
     let waiting =
         store.unprocessed_messages(now() - jiff::SignedDuration::from_hours(1), 10).await.unwrap();
     assert!(!waiting.iter().any(|(_, m)| m.id == hello));
@@ -287,6 +292,25 @@ pub(super) async fn widgets_conversations_and_rules(
 
     store.delete_widget(tenant, &shop.id).await.unwrap();
     assert_not_found(store.get_conversation(tenant, &first.id).await);
+}
+
+/// One node at a time handles a conversation; a lease a crashed node left runs out.
+async fn leases(store: &dyn Store, conversation: &ConversationId) {
+    let t0 = now();
+    let later = |secs| t0 + jiff::SignedDuration::from_secs(secs);
+    assert!(store.take_lease(conversation, "node-a", later(60), t0).await.unwrap());
+    assert!(!store.take_lease(conversation, "node-b", later(60), t0).await.unwrap(), "held");
+    assert!(store.take_lease(conversation, "node-a", later(120), later(30)).await.unwrap());
+    assert!(!store.take_lease(conversation, "node-b", later(200), later(90)).await.unwrap());
+    assert!(
+        store.take_lease(conversation, "node-b", later(300), later(121)).await.unwrap(),
+        "an expired lease is taken over"
+    );
+    store.release_lease(conversation, "node-a").await.unwrap();
+    assert!(!store.take_lease(conversation, "node-a", later(400), later(122)).await.unwrap());
+    store.release_lease(conversation, "node-b").await.unwrap();
+    assert!(store.take_lease(conversation, "node-a", later(400), later(122)).await.unwrap());
+    store.release_lease(conversation, "node-a").await.unwrap();
 }
 
 async fn rules(store: &dyn Store, tenant: &TenantId, other: &TenantId, widget: &WidgetId) {

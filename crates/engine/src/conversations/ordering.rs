@@ -1,0 +1,91 @@
+//! One conversation's messages in order across nodes. On one node the conversation's queue is
+//! enough. With several nodes (PostgreSQL), two nodes may each receive a message of the same
+//! conversation; so a node first takes the conversation's lease in the database, then handles
+//! the conversation's unhandled messages oldest first — its own among them, unless another node
+//! got to it — and lets go. A node that dies holding a lease holds it until it runs out.
+
+use std::time::Duration;
+
+use sb_domain::{ConversationId, Message, MessageId, TenantId, Timestamp};
+
+use crate::Engine;
+
+/// How long a lease lasts unless renewed; renewed before each message handled.
+const LEASE: Duration = Duration::from_secs(120);
+/// How often a node waiting for a lease asks again.
+const RETRY: Duration = Duration::from_millis(20);
+
+/// Who holds leases for this node.
+pub(crate) struct Ordering {
+    /// Unique per engine (per node).
+    holder: String,
+    /// Only stores several nodes can share need the lease.
+    across_nodes: bool,
+}
+
+impl Ordering {
+    pub(crate) fn new(backend: &str) -> Self {
+        Self {
+            holder: format!("node_{}", sb_domain::random_token(16)),
+            across_nodes: backend == "postgres",
+        }
+    }
+}
+
+fn until_from_now() -> (Timestamp, Timestamp) {
+    let now = Timestamp::now();
+    let lease = jiff::SignedDuration::try_from(LEASE).unwrap_or(jiff::SignedDuration::ZERO);
+    (now + lease, now)
+}
+
+impl Engine {
+    /// Handles `message` in its conversation's order (see the module notes).
+    pub(crate) async fn handle_in_order(&self, tenant: &TenantId, message: &Message) {
+        if !self.ordering.across_nodes {
+            return self.handle(tenant, message).await;
+        }
+        let conversation = &message.conversation_id;
+        if !self.wait_for_lease(conversation).await {
+            // Availability over order: after a lease's whole life, handle it anyway.
+            tracing::warn!(%conversation, "no lease on the conversation; handling the message anyway");
+            return self.handle(tenant, message).await;
+        }
+        let mut handled: Vec<MessageId> = Vec::new();
+        loop {
+            let next = match self.store.next_unprocessed(tenant, conversation).await {
+                Ok(Some(next)) if !handled.contains(&next.id) => next,
+                // Nothing left, or a message that could not be marked handled: stop here.
+                Ok(_) => break,
+                Err(err) => {
+                    tracing::warn!(%conversation, error = %err, "could not read the next message");
+                    break;
+                }
+            };
+            self.renew_lease(conversation).await;
+            self.handle(tenant, &next).await;
+            handled.push(next.id);
+        }
+        let _ = self.store.release_lease(conversation, &self.ordering.holder).await;
+    }
+
+    async fn wait_for_lease(&self, conversation: &ConversationId) -> bool {
+        let started = std::time::Instant::now();
+        while started.elapsed() < LEASE {
+            let (until, now) = until_from_now();
+            match self.store.take_lease(conversation, &self.ordering.holder, until, now).await {
+                Ok(true) => return true,
+                Ok(false) => tokio::time::sleep(RETRY).await,
+                Err(err) => {
+                    tracing::warn!(%conversation, error = %err, "could not take the lease");
+                    tokio::time::sleep(RETRY * 10).await;
+                }
+            }
+        }
+        false
+    }
+
+    async fn renew_lease(&self, conversation: &ConversationId) {
+        let (until, now) = until_from_now();
+        let _ = self.store.take_lease(conversation, &self.ordering.holder, until, now).await;
+    }
+}
