@@ -1,7 +1,9 @@
-//! Two nodes on one PostgreSQL database and one NATS server: a visitor on one node and an
-//! operator on the other see each other live, and a visitor who reconnects to the other node
-//! resumes without loss. Runs when `TEST_POSTGRES_URL` and `TEST_NATS_URL` are set (CI sets
-//! both and `SWITCHBOARD_REQUIRE_NATS=1`, so it cannot skip).
+//! Two nodes on one PostgreSQL database: joined by NATS, a visitor on one node and an operator
+//! on the other see each other live, and a visitor who reconnects to the other node resumes
+//! without loss; losing NATS leaves each node serving its own clients until it returns; one
+//! conversation's messages are handled in order whichever node receives them; each node fetches
+//! one OAuth token. Runs when `TEST_POSTGRES_URL` (and, for the bus, `TEST_NATS_URL` or a
+//! `nats-server` binary) are there; CI sets `SWITCHBOARD_REQUIRE_NATS=1`, so nothing skips.
 
 use std::time::Duration;
 
@@ -255,4 +257,54 @@ async fn losing_nats_keeps_each_node_serving_its_own_clients_until_it_returns() 
     visitor.say("hello again").await;
     let seen = until(&mut on_b, "message_created").await;
     assert_eq!(seen["message"]["text"], "hello again");
+}
+
+#[tokio::test]
+async fn each_node_fetches_one_oauth_token_however_many_calls_it_makes() {
+    let Ok(_) = std::env::var("TEST_POSTGRES_URL") else {
+        eprintln!("note: TEST_POSTGRES_URL not set; the two-node OAuth test is skipped");
+        return;
+    };
+    use crate::backend::{CLIENT_ID, CLIENT_SECRET};
+    let backend = crate::backend::start().await;
+    let allow = vec![backend.addr().to_string()];
+    let a = TestApp::postgres_with(|c| c.security.ssrf_allow = allow).await.unwrap();
+    let b = a.another_node().await;
+    let owner = a.signup("Acme", "owner@acme.test").await;
+    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let auth = json!({"type": "oauth2_client_credentials",
+        "token_url": format!("{}/oauth/token", backend.url()),
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET});
+    let connection =
+        json!({"name": "Shop", "base_url": format!("{}/api", backend.url()), "auth": auth});
+    let (_, connection) = owner.post("/api/v1/connections", connection).await;
+    let (_, endpoint) = owner
+        .post(
+            format!("/api/v1/connections/{}/endpoints", connection["data"]["id"].as_str().unwrap()),
+            json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
+                   "response_mapping": {"order_status": "data.status"}}),
+        )
+        .await;
+    create_rule(
+        &owner,
+        json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
+            {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
+            {"type": "CALL_API", "endpoint_id": endpoint["data"]["id"]},
+            {"type": "REPLY_TEXT", "text": "{order_status}"}
+        ]}),
+    )
+    .await;
+
+    // Ten visitors on each node ask at once, on cold caches.
+    let mut asks = Vec::new();
+    for node in [&a, &b] {
+        for _ in 0..10 {
+            let visitor = Visitor::start(node, &widget, json!({})).await;
+            asks.push(tokio::spawn(async move { visitor.say("where is #4521?").await }));
+        }
+    }
+    for ask in asks {
+        assert_eq!(ask.await.unwrap(), ["shipped"]);
+    }
+    assert_eq!(backend.tokens(), 2, "one token per node, not one per call");
 }
