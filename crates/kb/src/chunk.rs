@@ -38,14 +38,19 @@ pub fn chunk(sections: &[Section], sizes: ChunkSizes) -> Vec<Chunk> {
         let mut length = 0;
         let mut fresh = 0; // sentences in `current` that are not overlap
         for sentence in sentences {
-            let extra = sentence.chars().count() + usize::from(!current.is_empty());
-            if fresh > 0 && length + extra > sizes.max {
+            let size = sentence.chars().count();
+            if fresh > 0 && length + 1 + size > sizes.max {
                 let carried = close(&mut chunks, &section.headings, &current, sizes.overlap);
                 length = carried.iter().map(|s| s.chars().count() + 1).sum();
                 current = carried;
                 fresh = 0;
             }
-            length += sentence.chars().count() + usize::from(!current.is_empty());
+            if !current.is_empty() && length + 1 + size > sizes.max {
+                // Even the overlap carried over leaves no room: it gives way, not the limit.
+                current.clear();
+                length = 0;
+            }
+            length += size + usize::from(!current.is_empty());
             current.push(sentence);
             fresh += 1;
             if length >= sizes.target {

@@ -16,6 +16,7 @@ mod docs;
 mod endpoints;
 mod errors;
 mod health;
+mod hostile_bodies;
 mod inbox;
 mod kb;
 mod kb_answers;
