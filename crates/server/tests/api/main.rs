@@ -18,6 +18,7 @@ mod errors;
 mod health;
 mod hostile_bodies;
 mod inbox;
+mod isolation_crawl;
 mod kb;
 mod kb_answers;
 mod keys;

@@ -1,0 +1,133 @@
+//! Tenant isolation, driven by the API's own description: for every authenticated operation
+//! with an id in its path, another tenant — by session and by API key — asking with the first
+//! tenant's id gets 404, and nothing of the first tenant changes. A new route is crawled the
+//! day it is registered.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::chat::{Visitor, create_rule, create_widget};
+use crate::support::{Client, TestApp};
+
+async fn id_of(client: &Client, path: &str, body: Value) -> String {
+    let (status, created) = client.post(path, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{path}: {created}");
+    created["data"]["id"].as_str().unwrap().to_owned()
+}
+
+/// A body the operation accepts, so that only the id can make it fail.
+fn body_for(schema: &str) -> Value {
+    match schema {
+        "ConnectionInput" => json!({"name": "Mine"}),
+        "EndpointInput" => json!({"name": "mine", "method": "GET", "path": "/x"}),
+        "AssignInput" => json!({}),
+        "MessageInput" => json!({"text": "hello"}),
+        "EndpointTestInput" => json!({"variables": {}}),
+        "DocumentInput" => json!({"title": "Mine"}),
+        "RuleInput" => json!({"name": "Mine"}),
+        "TeamUpdate" => json!({"name": "Mine"}),
+        "WidgetInput" => json!({"name": "Mine"}),
+        other => panic!("no body for {other}: add one here"),
+    }
+}
+
+#[tokio::test]
+async fn every_route_with_an_id_answers_404_to_another_tenant() {
+    for app in TestApp::every_backend().await {
+        let alice = app.signup("Alpha", "alice@alpha.test").await;
+        let widget = create_widget(&alice, json!({"name": "Shop"})).await;
+        let connection = id_of(
+            &alice,
+            "/api/v1/connections",
+            json!({"name": "C", "base_url": "https://api.example.com"}),
+        )
+        .await;
+        let endpoint = id_of(
+            &alice,
+            &format!("/api/v1/connections/{connection}/endpoints"),
+            json!({"name": "get_order", "method": "GET", "path": "/orders"}),
+        )
+        .await;
+        let rule = create_rule(&alice, json!({"name": "R", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "x"}]})).await;
+        let document =
+            id_of(&alice, "/api/v1/kb/documents", json!({"title": "T", "content": "Text"})).await;
+        let user = alice.create_user("op@alpha.test", "operator").await;
+        let team = id_of(&alice, "/api/v1/teams", json!({"name": "Support"})).await;
+        alice.create_api_key("alpha").await;
+        let key =
+            alice.get("/api/v1/api-keys").await.1["data"][0]["id"].as_str().unwrap().to_owned();
+        let conversation = Visitor::start(&app, &widget, json!({})).await.conversation_id;
+        let id_for = |path: &str| -> String {
+            let resource = path.trim_start_matches("/api/v1/").split("/{id}").next().unwrap();
+            match resource {
+                "api-keys" => &key,
+                "connections" => &connection,
+                "conversations" => &conversation,
+                "endpoints" => &endpoint,
+                "kb/documents" => &document,
+                "rules" => &rule,
+                "teams" => &team,
+                "users" => &user,
+                "widgets" => &widget,
+                other => panic!("no object of {other} to try: add one here"),
+            }
+            .clone()
+        };
+
+        let bob = app.signup("Beta", "bob@beta.test").await;
+        let bob_key = app.with_api_key(&bob.create_api_key("beta").await);
+        let (_, description) = bob.get("/api/v1/openapi.json").await;
+        let mut tried = Vec::new();
+        for (path, operations) in description["paths"].as_object().unwrap() {
+            for (method, operation) in operations.as_object().unwrap() {
+                let authenticated = operation["security"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|s| s.get("session").is_some()));
+                if !path.contains("{id}") || !authenticated {
+                    continue;
+                }
+                let url = path.replace("{id}", &id_for(path));
+                let schema =
+                    operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                        .as_str()
+                        .map(|r| r.rsplit('/').next().unwrap().to_owned());
+                let method: Method = method.to_uppercase().parse().unwrap();
+                for client in [&bob, &bob_key] {
+                    let mut request = client.request(method.clone(), &url);
+                    if let Some(schema) = &schema {
+                        request = request.json(&body_for(schema));
+                    }
+                    let (status, answer) = client.send(request).await;
+                    assert_eq!(
+                        (status, answer["error"]["code"].as_str()),
+                        (StatusCode::NOT_FOUND, Some("not_found")),
+                        "{} {method} {url}: {answer}",
+                        app.backend
+                    );
+                }
+                tried.push(format!("{method} {path}"));
+            }
+        }
+        assert!(tried.len() >= 32, "crawled only {tried:?}");
+
+        // Nothing of Alpha's changed or went away.
+        for path in [
+            format!("/api/v1/widgets/{widget}"),
+            format!("/api/v1/connections/{connection}"),
+            format!("/api/v1/endpoints/{endpoint}"),
+            format!("/api/v1/rules/{rule}"),
+            format!("/api/v1/kb/documents/{document}"),
+            format!("/api/v1/teams/{team}"),
+            format!("/api/v1/users/{user}"),
+            format!("/api/v1/conversations/{conversation}"),
+        ] {
+            let (status, answer) = alice.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {answer}");
+            assert_ne!(answer["data"]["name"], "Mine", "{path} was changed by another tenant");
+        }
+        let (_, messages) =
+            alice.get(format!("/api/v1/conversations/{conversation}/messages")).await;
+        assert!(messages["data"].as_array().unwrap().iter().all(|m| m["text"] != "hello"));
+        assert_eq!(alice.get("/api/v1/api-keys").await.1["data"].as_array().unwrap().len(), 1);
+    }
+}
