@@ -80,6 +80,16 @@ impl AuthSecrets {
     pub fn values(&self) -> Vec<&str> {
         Self::FIELDS.iter().filter_map(|f| self.get(f)).map(|s| s.expose().as_str()).collect()
     }
+
+    /// Every form in which the secrets go out on a request under `auth` — as they are, and
+    /// Basic auth's Base64 — for scrubbing them out of whatever comes back.
+    pub fn sent_forms(&self, auth: &AuthConfig) -> Vec<String> {
+        let mut forms: Vec<String> = self.values().into_iter().map(str::to_owned).collect();
+        if let (AuthConfig::Basic { username }, Some(password)) = (auth, self.get("password")) {
+            forms.push(STANDARD.encode(format!("{username}:{}", password.expose())));
+        }
+        forms
+    }
 }
 
 fn require<'a>(secrets: &'a AuthSecrets, field: &str) -> Result<&'a str, CallError> {

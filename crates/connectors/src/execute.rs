@@ -274,7 +274,7 @@ impl Connector {
             Err(err) => Some(err),
             Ok(response) => interpret(&response, endpoint, &mut outcome).err(),
         };
-        outcome.error = outcome.error.take().map(|e| e.scrubbed(&target.secrets.values()));
+        scrub_outcome(&mut outcome, &target.secrets.sent_forms(&target.connection.auth));
         outcome.ok = outcome.error.is_none();
         outcome.latency_ms = started.elapsed().as_millis() as u64;
         let code = outcome.error.as_ref().map_or("ok", |e| e.code);
@@ -313,10 +313,40 @@ impl Connector {
                     .filter(|e| e.code != "http_error" || response.status.is_server_error())
             }
         };
-        outcome.error = outcome.error.take().map(|e| e.scrubbed(&target.secrets.values()));
+        scrub_outcome(&mut outcome, &target.secrets.sent_forms(&target.connection.auth));
         outcome.ok = outcome.error.is_none();
         outcome.latency_ms = started.elapsed().as_millis() as u64;
         outcome
+    }
+}
+
+/// A backend may echo what it was sent — its own credentials included — into its answer, and
+/// from there into the test result, the trace, session variables and the AI's prompt. Every
+/// secret of the connection is replaced by `***` wherever the outcome carries text.
+fn scrub_outcome(outcome: &mut CallOutcome, secrets: &[String]) {
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).filter(|s| s.len() >= 4).collect();
+    outcome.error = outcome.error.take().map(|e| e.scrubbed(&secrets));
+    if secrets.is_empty() {
+        return;
+    }
+    outcome.body_preview = scrub_text(&outcome.body_preview, &secrets);
+    for value in outcome.mapped.values_mut() {
+        scrub_value(value, &secrets);
+    }
+}
+
+fn scrub_text(text: &str, secrets: &[&str]) -> String {
+    secrets.iter().fold(text.to_owned(), |text, secret| text.replace(secret, "***"))
+}
+
+fn scrub_value(value: &mut Value, secrets: &[&str]) {
+    match value {
+        Value::String(text) if secrets.iter().any(|s| text.contains(s)) => {
+            *text = scrub_text(text, secrets);
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| scrub_value(item, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|item| scrub_value(item, secrets)),
+        _ => {}
     }
 }
 

@@ -105,6 +105,14 @@ pub async fn start() -> Backend {
                 axum::Json(json!({"cancelled": true})).into_response()
             }
         }))
+        // Echoes what it was sent — headers and query — as a careless backend might.
+        .route("/api/echo", get(|Query(q): Query<std::collections::HashMap<String, String>>, headers: HeaderMap| async move {
+            let headers: std::collections::BTreeMap<String, String> = headers
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or_default().to_owned()))
+                .collect();
+            axum::Json(json!({"headers": headers, "query": q}))
+        }))
         .route("/api", any(|Query(q): Query<std::collections::HashMap<String, String>>, req: Request| async move {
             if authorised(req.headers(), &q) { (StatusCode::OK, "api root").into_response() } else { (StatusCode::UNAUTHORIZED, "no").into_response() }
         }));
