@@ -139,6 +139,9 @@ login_attempts_per_minute_per_ip = 1000000
 visitor_conversations_per_minute_per_ip = 1000000
 visitor_messages_per_minute_per_conversation = 1000000
 
+[outbound]
+calls_per_minute_per_tenant = 0
+
 [kb]
 index_dir = "{index}"
 

@@ -4,6 +4,7 @@
 pub mod accounts;
 mod actor;
 pub mod ai;
+mod budget;
 pub mod connections;
 pub mod conversations;
 mod error;
@@ -36,6 +37,7 @@ pub struct Engine {
     traces: conversations::trace::TraceWriter,
     rule_cache: rule_cache::RuleCache,
     ordering: conversations::ordering::Ordering,
+    outbound_budget: budget::OutboundBudget,
 }
 
 impl Engine {
@@ -46,6 +48,7 @@ impl Engine {
         events: Arc<dyn events::EventSink>,
         ai: ai::Ai,
         knowledge: kb::Knowledge,
+        outbound_calls_per_minute: u32,
     ) -> Arc<Self> {
         let workers = Default::default();
         let traces = conversations::trace::TraceWriter::start(store.clone());
@@ -62,6 +65,7 @@ impl Engine {
             traces,
             rule_cache,
             ordering,
+            outbound_budget: budget::OutboundBudget::per_minute(outbound_calls_per_minute),
         })
     }
 }

@@ -72,6 +72,8 @@ pub struct SecurityConfig {
 #[serde(deny_unknown_fields)]
 pub struct OutboundConfig {
     pub timeout_ms: u64,
+    /// Backend calls (`CALL_API`, AI tools) per tenant per minute on each node; 0: no limit.
+    pub calls_per_minute_per_tenant: u32,
     pub max_response_bytes: usize,
     pub max_redirects: usize,
 }

@@ -130,7 +130,8 @@ pub fn build_engine(
         HttpClient::new(SsrfPolicy::new(allow.clone()), pages)?,
     )?;
     let ai = build_ai(config, allow)?;
-    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), hub, ai, knowledge))
+    let budget = config.outbound.calls_per_minute_per_tenant;
+    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), hub, ai, knowledge, budget))
 }
 
 /// The AI service: the server-wide provider (if configured) and the clients providers use.

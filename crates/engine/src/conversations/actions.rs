@@ -175,6 +175,13 @@ impl Engine {
             );
             self.note(run, "api_call", json!({"endpoint_id": endpoint.id, "endpoint": endpoint.name, "ok": false, "error": error})).await;
             Err(error)
+        } else if !self.outbound_budget.take(&tenant) {
+            let error = CallError::new(
+                "budget_exceeded",
+                "this account's backend calls for this minute are used up",
+            );
+            self.note(run, "api_call", json!({"endpoint_id": endpoint.id, "endpoint": endpoint.name, "ok": false, "error": error})).await;
+            Err(error)
         } else {
             self.execute_for(run, &endpoint).await
         };

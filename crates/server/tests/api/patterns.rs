@@ -301,3 +301,67 @@ async fn a_backend_that_hangs_yields_the_on_error_reply_within_about_five_second
         "took {took:?}"
     );
 }
+
+#[tokio::test]
+async fn past_its_outbound_budget_a_tenant_gets_the_on_error_answer_not_another_call() {
+    let backend = backend::start().await;
+    let allow = vec![backend.addr().to_string()];
+    let app = TestApp::sqlite_with(|c| {
+        c.security.ssrf_allow = allow;
+        c.outbound.calls_per_minute_per_tenant = 3;
+    })
+    .await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let auth = json!({"type": "api_key", "key": API_KEY});
+    let connection = create_connection(&owner, "Shop", &backend.url(), auth).await;
+    let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
+        "response_mapping": {"order_status": "data.status"}});
+    let path = format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap());
+    let (_, ep) = owner.post(&path, endpoint).await;
+    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    create_rule(
+        &owner,
+        json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
+        {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
+        {"type": "CALL_API", "endpoint_id": ep["data"]["id"], "on_error": [
+            {"type": "REPLY_TEXT", "text": "Busy ({api.get_order.error})"}
+        ]},
+        {"type": "REPLY_TEXT", "text": "{order_status}"}
+    ], "stop": true}),
+    )
+    .await;
+
+    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    for _ in 0..3 {
+        assert_eq!(visitor.say("where is #4521?").await, ["shipped"]);
+    }
+    assert_eq!(visitor.say("and #4521?").await, ["Busy (budget_exceeded)"]);
+    let events = trace(&owner, &visitor.conversation_id).await;
+    let refused = events
+        .iter()
+        .filter(|e| e["kind"] == "api_call" && e["data"]["error"]["code"] == "budget_exceeded");
+    assert_eq!(refused.count(), 1, "the refusal is in the trace");
+    // Another tenant has a budget of its own.
+    let other = app.signup("Beta", "owner@beta.test").await;
+    let conn = create_connection(
+        &other,
+        "Shop",
+        &backend.url(),
+        json!({"type": "api_key", "key": API_KEY}),
+    )
+    .await;
+    let path = format!("/api/v1/connections/{}/endpoints", conn["id"].as_str().unwrap());
+    let (_, ep) = other.post(&path, json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}", "response_mapping": {"order_status": "data.status"}})).await;
+    let widget = create_widget(&other, json!({"name": "Shop"})).await;
+    create_rule(
+        &other,
+        json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
+        {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
+        {"type": "CALL_API", "endpoint_id": ep["data"]["id"]},
+        {"type": "REPLY_TEXT", "text": "{order_status}"}
+    ], "stop": true}),
+    )
+    .await;
+    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    assert_eq!(visitor.say("where is #4521?").await, ["shipped"]);
+}
