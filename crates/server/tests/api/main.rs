@@ -15,6 +15,7 @@ mod demo;
 mod docs;
 mod endpoints;
 mod errors;
+mod faults;
 mod health;
 mod hostile_bodies;
 mod inbox;
