@@ -204,3 +204,94 @@ async fn restarting_the_demo_reuses_it_and_a_configured_ai_answers_the_rest() {
         "the endpoints are the AI's tools"
     );
 }
+
+/// Every message id a visitor's page saw in its conversation, following `after=` to the end.
+async fn all_message_ids(base: &str, visitor: &Visitor) -> Vec<String> {
+    let http = crate::support::http();
+    let mut ids: Vec<String> = Vec::new();
+    loop {
+        let after = ids.last().map(|id| format!("?after={id}")).unwrap_or_default();
+        let url = format!(
+            "{base}/api/v1/widget/conversations/{}/messages{after}",
+            visitor.conversation_id
+        );
+        let page: serde_json::Value =
+            http.get(url).bearer_auth(&visitor.token).send().await.unwrap().json().await.unwrap();
+        let items = page["data"].as_array().unwrap();
+        if items.is_empty() {
+            return ids;
+        }
+        ids.extend(items.iter().map(|m| m["id"].as_str().unwrap().to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn a_kill_9_under_load_loses_no_acknowledged_message_and_conversations_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = DemoServer::start(dir.path(), &[]);
+    let widget = first.widget_on_demo_page().await;
+    let mut visitors = Vec::new();
+    for _ in 0..12 {
+        visitors.push(Visitor::start_with(Client::new(&first.base), &widget, json!({})).await);
+    }
+    // Every visitor keeps writing; what the server acknowledged is noted.
+    let acknowledged = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
+    let http = crate::support::http();
+    let mut writers = Vec::new();
+    for (n, visitor) in visitors.iter().enumerate() {
+        let url = format!(
+            "{}/api/v1/widget/conversations/{}/messages",
+            first.base, visitor.conversation_id
+        );
+        let (http, token, acknowledged) =
+            (http.clone(), visitor.token.clone(), acknowledged.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let body = json!({"text": format!("Where is my order #4521? ({i})")});
+                let Ok(response) = http.post(&url).bearer_auth(&token).json(&body).send().await
+                else {
+                    return; // the server is gone
+                };
+                if response.status().is_success()
+                    && let Ok(answer) = response.json::<serde_json::Value>().await
+                    && let Some(id) = answer["data"]["id"].as_str()
+                {
+                    acknowledged.lock().unwrap().push((n, id.to_owned()));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    first.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    first.child.wait().unwrap();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 50, "under load: {} acknowledged", acknowledged.len());
+
+    let second = DemoServer::start(dir.path(), &[]);
+    let mut lost = Vec::new();
+    for (n, visitor) in visitors.iter().enumerate() {
+        let stored = all_message_ids(&second.base, visitor).await;
+        lost.extend(acknowledged.iter().filter(|(v, id)| *v == n && !stored.contains(id)));
+    }
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged messages lost: {lost:?}",
+        lost.len(),
+        acknowledged.len()
+    );
+    // And every conversation goes on, answered by the restarted server.
+    for visitor in &visitors {
+        let visitor = Visitor {
+            client: Client::new(&second.base),
+            conversation_id: visitor.conversation_id.clone(),
+            token: visitor.token.clone(),
+        };
+        let replies = visitor.say("Where is my order #4521?").await;
+        assert_eq!(replies, ["Order 4521 is shipped. It should arrive on 2026-12-01 with DHL."]);
+    }
+    eprintln!("kill -9: {} acknowledged messages, none lost", acknowledged.len());
+}
