@@ -138,6 +138,8 @@ ssrf_allow = ["{backend}"]
 login_attempts_per_minute_per_ip = 1000000
 visitor_conversations_per_minute_per_ip = 1000000
 visitor_messages_per_minute_per_conversation = 1000000
+visitor_conversations_per_minute_per_widget = 1000000
+visitor_messages_per_minute_per_widget = 1000000
 
 [outbound]
 calls_per_minute_per_tenant = 0

@@ -55,34 +55,53 @@ pub struct VisitorLimits {
     starts_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     messages_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     messages_per_conversation: DefaultKeyedRateLimiter<sb_domain::ConversationId>,
+    /// Caps on a whole widget, whatever the addresses: many clients (a botnet, a runaway
+    /// script on the tenant's page) cannot flood one inbox either.
+    starts_per_widget: DefaultKeyedRateLimiter<sb_domain::WidgetId>,
+    messages_per_widget: DefaultKeyedRateLimiter<sb_domain::WidgetId>,
+}
+
+/// Per-minute visitor limits.
+pub struct VisitorQuotas {
+    pub starts_per_ip: u32,
+    pub messages_per_conversation: u32,
+    pub starts_per_widget: u32,
+    pub messages_per_widget: u32,
 }
 
 impl VisitorLimits {
-    pub fn new(starts_per_minute: u32, messages_per_minute: u32) -> Self {
+    pub fn new(quotas: &VisitorQuotas) -> Self {
+        let messages = quotas.messages_per_conversation;
         Self {
-            starts_per_ip: RateLimiter::keyed(per_minute(starts_per_minute)),
-            messages_per_ip: RateLimiter::keyed(per_minute(messages_per_minute.saturating_mul(4))),
-            messages_per_conversation: RateLimiter::keyed(per_minute(messages_per_minute)),
+            starts_per_ip: RateLimiter::keyed(per_minute(quotas.starts_per_ip)),
+            messages_per_ip: RateLimiter::keyed(per_minute(messages.saturating_mul(4))),
+            messages_per_conversation: RateLimiter::keyed(per_minute(messages)),
+            starts_per_widget: RateLimiter::keyed(per_minute(quotas.starts_per_widget)),
+            messages_per_widget: RateLimiter::keyed(per_minute(quotas.messages_per_widget)),
         }
     }
 
-    pub fn check_start(&self, ip: IpAddr) -> Result<(), ApiError> {
-        self.starts_per_ip.check_key(&ip).map_err(rejection)
+    pub fn check_start(&self, ip: IpAddr, widget: &sb_domain::WidgetId) -> Result<(), ApiError> {
+        self.starts_per_ip.check_key(&ip).map_err(rejection)?;
+        self.starts_per_widget.check_key(widget).map_err(rejection)
     }
 
     pub fn check_message(
         &self,
         ip: IpAddr,
-        conversation: &sb_domain::ConversationId,
+        conversation: &sb_domain::Conversation,
     ) -> Result<(), ApiError> {
         self.messages_per_ip.check_key(&ip).map_err(rejection)?;
-        self.messages_per_conversation.check_key(conversation).map_err(rejection)
+        self.messages_per_conversation.check_key(&conversation.id).map_err(rejection)?;
+        self.messages_per_widget.check_key(&conversation.widget_id).map_err(rejection)
     }
 
     pub fn forget_idle(&self) {
         self.starts_per_ip.retain_recent();
         self.messages_per_ip.retain_recent();
         self.messages_per_conversation.retain_recent();
+        self.starts_per_widget.retain_recent();
+        self.messages_per_widget.retain_recent();
     }
 }
 

@@ -8,7 +8,7 @@ use sb_engine::Engine;
 use sb_realtime::{ConnectionCaps, Hub};
 use sb_store::Store;
 
-use crate::rate_limit::{LoginLimits, VisitorLimits};
+use crate::rate_limit::{LoginLimits, VisitorLimits, VisitorQuotas};
 
 /// The API's share of the server configuration.
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct ApiConfig {
     pub login_attempts_per_minute_per_account: u32,
     pub visitor_conversations_per_minute_per_ip: u32,
     pub visitor_messages_per_minute_per_conversation: u32,
+    pub visitor_conversations_per_minute_per_widget: u32,
+    pub visitor_messages_per_minute_per_widget: u32,
     pub realtime_connections_per_ip: usize,
     pub realtime_connections_per_tenant: usize,
     /// Seconds between pings on realtime connections; a connection silent for three is closed.
@@ -43,6 +45,8 @@ impl Default for ApiConfig {
             login_attempts_per_minute_per_account: 10,
             visitor_conversations_per_minute_per_ip: 20,
             visitor_messages_per_minute_per_conversation: 30,
+            visitor_conversations_per_minute_per_widget: 600,
+            visitor_messages_per_minute_per_widget: 6000,
             realtime_connections_per_ip: 50,
             realtime_connections_per_tenant: 5000,
             realtime_heartbeat: Duration::from_secs(20),
@@ -83,10 +87,12 @@ impl AppState {
             config.login_attempts_per_minute_per_ip,
             config.login_attempts_per_minute_per_account,
         );
-        let visitor_limits = VisitorLimits::new(
-            config.visitor_conversations_per_minute_per_ip,
-            config.visitor_messages_per_minute_per_conversation,
-        );
+        let visitor_limits = VisitorLimits::new(&VisitorQuotas {
+            starts_per_ip: config.visitor_conversations_per_minute_per_ip,
+            messages_per_conversation: config.visitor_messages_per_minute_per_conversation,
+            starts_per_widget: config.visitor_conversations_per_minute_per_widget,
+            messages_per_widget: config.visitor_messages_per_minute_per_widget,
+        });
         Self(Arc::new(Services {
             store,
             engine,

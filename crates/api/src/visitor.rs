@@ -139,7 +139,7 @@ async fn start(
 ) -> ApiResult<Created<Started>> {
     let widget = state.engine.visitor_widget(&id).await?;
     check_origin(&widget.widget, &headers)?;
-    state.visitor_limits.check_start(ip)?;
+    state.visitor_limits.check_start(ip, &id)?;
     let visitor = body.visitor.unwrap_or_default();
     let input = VisitorStart {
         name: visitor.name,
@@ -260,7 +260,7 @@ async fn send(
     ApiJson(body): ApiJson<TextBody>,
 ) -> ApiResult<Sent> {
     let wait = wait_duration(wait.wait_ms)?;
-    state.visitor_limits.check_message(ip, &conversation.id)?;
+    state.visitor_limits.check_message(ip, &conversation)?;
     let posted = state.engine.post_visitor_message(&conversation, &body.text, wait).await?;
     if wait.is_none() {
         return Ok(Sent::Queued(posted.message));

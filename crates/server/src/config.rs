@@ -66,6 +66,8 @@ pub struct SecurityConfig {
     pub login_attempts_per_minute_per_account: u32,
     pub visitor_conversations_per_minute_per_ip: u32,
     pub visitor_messages_per_minute_per_conversation: u32,
+    pub visitor_conversations_per_minute_per_widget: u32,
+    pub visitor_messages_per_minute_per_widget: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

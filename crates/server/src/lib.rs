@@ -229,6 +229,12 @@ fn api_config(config: &Config) -> anyhow::Result<ApiConfig> {
         visitor_messages_per_minute_per_conversation: config
             .security
             .visitor_messages_per_minute_per_conversation,
+        visitor_conversations_per_minute_per_widget: config
+            .security
+            .visitor_conversations_per_minute_per_widget,
+        visitor_messages_per_minute_per_widget: config
+            .security
+            .visitor_messages_per_minute_per_widget,
         realtime_connections_per_ip: config.realtime.max_connections_per_ip,
         realtime_connections_per_tenant: config.realtime.max_connections_per_tenant,
         realtime_heartbeat: Duration::from_secs(config.realtime.heartbeat_secs),

@@ -330,3 +330,27 @@ async fn waiting_returns_the_replies_and_visitor_messages_are_rate_limited() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(visitor.messages().await.len(), 6, "the refused message was not stored");
 }
+
+#[tokio::test]
+async fn a_widget_has_its_own_caps_on_conversations_and_messages_whatever_the_addresses() {
+    let app = TestApp::sqlite_with(|c| {
+        c.security.visitor_conversations_per_minute_per_widget = 2;
+        c.security.visitor_messages_per_minute_per_widget = 3;
+    })
+    .await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let busy = create_widget(&owner, json!({"name": "Busy"})).await;
+    let quiet = create_widget(&owner, json!({"name": "Quiet"})).await;
+    let first = Visitor::start(&app, &busy, json!({})).await;
+    let second = Visitor::start(&app, &busy, json!({})).await;
+    let path = format!("/api/v1/widget/{busy}/conversations");
+    let third = app.anonymous().post(&path, json!({})).await;
+    assert_error(&third, StatusCode::TOO_MANY_REQUESTS, "rate_limited", None);
+    Visitor::start(&app, &quiet, json!({})).await; // another widget is not affected
+
+    for (visitor, text) in [(&first, "a"), (&second, "b"), (&first, "c")] {
+        assert_eq!(visitor.say_raw(text, 0).await.0, StatusCode::ACCEPTED);
+    }
+    let (status, body) = second.say_raw("d", 0).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the widget's fourth message: {body}");
+}
