@@ -2,7 +2,8 @@
 //! enough. With several nodes (PostgreSQL), two nodes may each receive a message of the same
 //! conversation; so a node first takes the conversation's lease in the database, then handles
 //! the conversation's unhandled messages oldest first — its own among them, unless another node
-//! got to it — and lets go. A node that dies holding a lease holds it until it runs out.
+//! got to it — and lets go. The lease is short and renewed while a message is being handled
+//! (an AI reply can take half a minute), so a node that dies frees its conversations soon.
 
 use std::time::Duration;
 
@@ -10,8 +11,10 @@ use sb_domain::{ConversationId, Message, MessageId, TenantId, Timestamp};
 
 use crate::Engine;
 
-/// How long a lease lasts unless renewed; renewed before each message handled.
-const LEASE: Duration = Duration::from_secs(120);
+/// How long a lease lasts unless renewed.
+const LEASE: Duration = Duration::from_secs(15);
+/// How often a lease is renewed while its holder works.
+const RENEW: Duration = Duration::from_secs(5);
 /// How often a node waiting for a lease asks again.
 const RETRY: Duration = Duration::from_millis(20);
 
@@ -62,7 +65,9 @@ impl Engine {
                 }
             };
             self.renew_lease(conversation).await;
+            let renewing = self.keep_renewing(conversation);
             self.handle(tenant, &next).await;
+            renewing.abort();
             handled.push(next.id);
         }
         let _ = self.store.release_lease(conversation, &self.ordering.holder).await;
@@ -82,6 +87,19 @@ impl Engine {
             }
         }
         false
+    }
+
+    /// Renews the lease every few seconds until aborted.
+    fn keep_renewing(&self, conversation: &ConversationId) -> tokio::task::JoinHandle<()> {
+        let (store, holder, conversation) =
+            (self.store.clone(), self.ordering.holder.clone(), conversation.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW).await;
+                let (until, now) = until_from_now();
+                let _ = store.take_lease(&conversation, &holder, until, now).await;
+            }
+        })
     }
 
     async fn renew_lease(&self, conversation: &ConversationId) {
