@@ -57,6 +57,20 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+fn rule_of(definition: RuleDefinition) -> Rule {
+    Rule {
+        id: RuleId::new(),
+        tenant_id: TenantId::new(),
+        name: "fuzzed".into(),
+        widget_id: None,
+        priority: 0,
+        enabled: true,
+        definition,
+        created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
+    }
+}
+
 fn situation_with<'a>(
     text: &'a str,
     prepared: &'a MessageText,
@@ -89,17 +103,7 @@ proptest! {
         if validate_definition(&definition).is_err() {
             return Ok(());
         }
-        let rule = Rule {
-            id: RuleId::new(),
-            tenant_id: TenantId::new(),
-            name: "fuzzed".into(),
-            widget_id: None,
-            priority: 0,
-            enabled: true,
-            definition,
-            created_at: Timestamp::now(),
-            updated_at: Timestamp::now(),
-        };
+        let rule = rule_of(definition);
         let (empty, intents, variables) = (BTreeSet::new(), BTreeSet::new(), Variables::new());
         let prepared = MessageText::new(&message);
         let situation = situation_with(&message, &prepared, &variables, &empty, &intents);
@@ -132,17 +136,7 @@ proptest! {
         if validate_definition(&definition).is_err() {
             return Ok(());
         }
-        let rule = Rule {
-            id: RuleId::new(),
-            tenant_id: TenantId::new(),
-            name: "fuzzed".into(),
-            widget_id: None,
-            priority: 0,
-            enabled: true,
-            definition,
-            created_at: Timestamp::now(),
-            updated_at: Timestamp::now(),
-        };
+        let rule = rule_of(definition);
         let variables = Variables::from([(variable.clone(), actual)]);
         let (empty, intents) = (BTreeSet::new(), BTreeSet::new());
         let prepared = MessageText::new(&message);
