@@ -349,7 +349,8 @@ async fn a_widget_has_its_own_caps_on_conversations_and_messages_whatever_the_ad
     Visitor::start(&app, &quiet, json!({})).await; // another widget is not affected
 
     for (visitor, text) in [(&first, "a"), (&second, "b"), (&first, "c")] {
-        assert_eq!(visitor.say_raw(text, 0).await.0, StatusCode::ACCEPTED);
+        // Accepted (202), or already answered (200) when the engine was that quick.
+        assert!(visitor.say_raw(text, 0).await.0.is_success());
     }
     let (status, body) = second.say_raw("d", 0).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the widget's fourth message: {body}");
