@@ -27,9 +27,19 @@ struct Envelope {
     event: Event,
 }
 
+/// Why a node could not join the bus (a malformed address, mostly: an unreachable server is
+/// retried in the background instead).
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("cannot connect: {0}")]
+    Connect(#[from] async_nats::ConnectError),
+    #[error("cannot subscribe: {0}")]
+    Subscribe(#[from] async_nats::SubscribeError),
+}
+
 /// Connects `hub` to the other nodes through the NATS server at `url`. Returns at once; the
 /// connection is made, and remade, in the background.
-pub async fn join(url: &str, hub: Arc<Hub>) -> Result<(), async_nats::ConnectError> {
+pub async fn join(url: &str, hub: Arc<Hub>) -> Result<(), BusError> {
     let connected = Arc::new(AtomicBool::new(false));
     let state = connected.clone();
     let client = async_nats::ConnectOptions::new()
@@ -78,9 +88,7 @@ pub async fn join(url: &str, hub: Arc<Hub>) -> Result<(), async_nats::ConnectErr
         }
     });
 
-    let mut incoming = client.subscribe(SUBJECT).await.map_err(|err| {
-        async_nats::ConnectError::with_source(async_nats::ConnectErrorKind::Io, err)
-    })?;
+    let mut incoming = client.subscribe(SUBJECT).await?;
     tokio::spawn(async move {
         while let Some(message) = incoming.next().await {
             match serde_json::from_slice::<Envelope>(&message.payload) {

@@ -13,7 +13,7 @@ use crate::Engine;
 
 /// How long a lease lasts unless renewed.
 const LEASE: Duration = Duration::from_secs(15);
-/// How often a lease is renewed while its holder works.
+/// How often a lease is renewed while its holder works through the conversation.
 const RENEW: Duration = Duration::from_secs(5);
 /// How often a node waiting for a lease asks again.
 const RETRY: Duration = Duration::from_millis(20);
@@ -53,6 +53,8 @@ impl Engine {
             tracing::warn!(%conversation, "no lease on the conversation; handling the message anyway");
             return self.handle(tenant, message).await;
         }
+        // Renewed every few seconds for as long as this node works through the conversation.
+        let renewing = self.keep_renewing(conversation);
         let mut handled: Vec<MessageId> = Vec::new();
         loop {
             let next = match self.store.next_unprocessed(tenant, conversation).await {
@@ -64,12 +66,10 @@ impl Engine {
                     break;
                 }
             };
-            self.renew_lease(conversation).await;
-            let renewing = self.keep_renewing(conversation);
             self.handle(tenant, &next).await;
-            renewing.abort();
             handled.push(next.id);
         }
+        renewing.abort();
         let _ = self.store.release_lease(conversation, &self.ordering.holder).await;
     }
 
@@ -100,10 +100,5 @@ impl Engine {
                 let _ = store.take_lease(&conversation, &holder, until, now).await;
             }
         })
-    }
-
-    async fn renew_lease(&self, conversation: &ConversationId) {
-        let (until, now) = until_from_now();
-        let _ = self.store.take_lease(conversation, &self.ordering.holder, until, now).await;
     }
 }
