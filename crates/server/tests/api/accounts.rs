@@ -203,3 +203,29 @@ async fn repeated_failed_logins_are_rate_limited() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
 }
+
+#[tokio::test]
+async fn signups_from_one_address_are_rate_limited() {
+    let app =
+        TestApp::sqlite_with(|config| config.security.login_attempts_per_minute_per_ip = 2).await;
+    let client = app.anonymous();
+    let signup = |n: u32| {
+        client.post(
+            "/api/v1/auth/signup",
+            json!({
+                "tenant_name": format!("Shop {n}"),
+                "email": format!("owner{n}@shop.test"),
+                "password": PASSWORD,
+            }),
+        )
+    };
+    assert_eq!(signup(1).await.0, StatusCode::CREATED);
+    assert_eq!(signup(2).await.0, StatusCode::CREATED);
+    let (status, body) = signup(3).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    let (status, _) = client
+        .post("/api/v1/auth/login", json!({"email": "owner1@shop.test", "password": PASSWORD}))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "login shares the address's budget");
+}
