@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use sb_connectors::{CallError, CallOutcome, RequestLine};
 use sb_domain::ConnectionId;
-use sb_engine::connections::{AuthInput, ConnectionDraft, ConnectionView};
+use sb_engine::connections::{AuthInput, ConnectionDraft, ConnectionStats, ConnectionView};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,11 @@ pub fn router() -> ApiRouter {
         .patch("/connections/{id}", "Change a connection; credentials left out are kept", update)
         .delete("/connections/{id}", "Delete a connection and its endpoints", remove)
         .post("/connections/{id}/test", "Check that the backend answers (fetches a token)", test)
+        .get(
+            "/connections/{id}/stats",
+            "Call health of the connection's endpoints: in total and per endpoint",
+            stats,
+        )
 }
 
 /// A connection to create, or the fields to change. Credentials are write-only.
@@ -119,4 +124,12 @@ async fn test(
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Data<ConnectionTest>> {
     Ok(Data(state.engine.test_connection(&actor, &id).await?.into()))
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ConnectionId>,
+) -> ApiResult<Data<ConnectionStats>> {
+    Ok(Data(state.engine.connection_stats(&actor, &id).await?))
 }

@@ -2,12 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use sb_connectors::{CallOutcome, Variables};
-use sb_domain::{ConnectionId, Endpoint, EndpointId, VariableSpec};
-use sb_engine::connections::{EndpointDraft, EndpointTest};
+use sb_domain::call_stats::WindowStats;
+use sb_domain::{ConnectionId, EndpointId, Timestamp, ValidationError, VariableSpec};
+use sb_engine::connections::{
+    EndpointDraft, EndpointStats, EndpointTest, EndpointView, MappingPreview,
+};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::Auth;
@@ -29,6 +32,12 @@ pub fn router() -> ApiRouter {
         )
         .delete("/endpoints/{id}", "Delete an endpoint", remove)
         .post("/endpoints/{id}/test", "Call the endpoint with sample variables", test)
+        .get("/endpoints/{id}/stats", "Call health of the endpoint: 1 h, 24 h and 7 d", stats)
+        .post(
+            "/endpoints/preview-mapping",
+            "Apply a response mapping to a sample answer, as a call would",
+            preview_mapping,
+        )
 }
 
 /// An endpoint to create, or the fields to change.
@@ -85,12 +94,23 @@ struct TestBody {
     confirm: bool,
 }
 
+/// A response mapping and an answer to try it on.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "MappingPreviewInput")]
+struct PreviewBody {
+    /// Variable name → path into the answer, as in an endpoint.
+    response_mapping: BTreeMap<String, String>,
+    /// Any JSON, e.g. the `body_json` of the endpoint's last test.
+    sample: Value,
+}
+
 async fn create(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(connection): PathId<ConnectionId>,
     ApiJson(body): ApiJson<EndpointBody>,
-) -> ApiResult<Created<Endpoint>> {
+) -> ApiResult<Created<EndpointView>> {
     Ok(Created(state.engine.create_endpoint(&actor, &connection, body.into()).await?))
 }
 
@@ -99,7 +119,7 @@ async fn list(
     Auth(actor): Auth,
     PathId(connection): PathId<ConnectionId>,
     Paging(page): Paging,
-) -> ApiResult<List<Endpoint>> {
+) -> ApiResult<List<EndpointView>> {
     Ok(List(state.engine.list_endpoints(&actor, &connection, &page).await?))
 }
 
@@ -107,7 +127,7 @@ async fn show(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<EndpointId>,
-) -> ApiResult<Data<Endpoint>> {
+) -> ApiResult<Data<EndpointView>> {
     Ok(Data(state.engine.get_endpoint(&actor, &id).await?))
 }
 
@@ -116,7 +136,7 @@ async fn update(
     Auth(actor): Auth,
     PathId(id): PathId<EndpointId>,
     ApiJson(body): ApiJson<EndpointBody>,
-) -> ApiResult<Data<Endpoint>> {
+) -> ApiResult<Data<EndpointView>> {
     Ok(Data(state.engine.update_endpoint(&actor, &id, body.into()).await?))
 }
 
@@ -144,4 +164,58 @@ async fn test(
         )
         .await?;
     Ok(Data(outcome))
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct StatsQuery {
+    /// The window the top-level figures cover: `1h`, `24h` (default) or `7d`. All three are
+    /// always in `windows`.
+    window: Option<String>,
+}
+
+/// The contract's flat figures for one window, with every window and the last call beside them.
+#[derive(Serialize, JsonSchema)]
+struct StatsAnswer {
+    window: &'static str,
+    #[serde(flatten)]
+    selected: WindowStats,
+    /// When the endpoint was last called for a conversation (null if not in the last 8 days).
+    last_called_at: Option<Timestamp>,
+    #[serde(flatten)]
+    stats: EndpointStats,
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<EndpointId>,
+    Query(query): Query<StatsQuery>,
+) -> ApiResult<Data<StatsAnswer>> {
+    let stats = state.engine.endpoint_stats(&actor, &id).await?;
+    let windows = &stats.stats.windows;
+    let (window, selected) = match query.window.as_deref().unwrap_or("24h") {
+        "1h" => ("1h", windows.hour.clone()),
+        "24h" => ("24h", windows.day.clone()),
+        "7d" => ("7d", windows.week.clone()),
+        _ => {
+            return Err(ValidationError::new(
+                "window",
+                "invalid_window",
+                "window must be 1h, 24h or 7d",
+            )
+            .into());
+        }
+    };
+    let last_called_at = stats.stats.last_call.as_ref().map(|call| call.at);
+    Ok(Data(StatsAnswer { window, selected, last_called_at, stats }))
+}
+
+/// The body is capped like every request's (`server.max_body_bytes`, 1 MiB by default — the
+/// size of the largest backend answer too).
+async fn preview_mapping(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<PreviewBody>,
+) -> ApiResult<Data<MappingPreview>> {
+    Ok(Data(state.engine.preview_mapping(&actor, &body.response_mapping, &body.sample)?))
 }

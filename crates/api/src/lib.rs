@@ -92,15 +92,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Background upkeep the API needs: forgetting idle rate-limit buckets. Runs until dropped.
+/// Background upkeep the API needs: forgetting idle rate-limit buckets, deleting expired
+/// sessions and, once an hour, endpoint call statistics past their retention. Runs until dropped.
 pub async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
+    for minute in 0u64.. {
         tick.tick().await;
         state.login_limits.forget_idle();
         state.visitor_limits.forget_idle();
         if let Err(err) = state.store.delete_expired_sessions(jiff::Timestamp::now()).await {
             tracing::warn!(error = %err, "could not delete expired sessions");
+        }
+        // Buckets are hourly, so pruning more often finds nothing new. Every node prunes; the
+        // delete is idempotent and touches only old rows.
+        if minute % 60 == 0
+            && let Err(err) = state.engine.prune_call_stats().await
+        {
+            tracing::warn!(error = %err, "could not prune endpoint call statistics");
         }
     }
 }

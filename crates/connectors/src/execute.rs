@@ -15,11 +15,14 @@ use serde_json::Value;
 use crate::auth::AuthSecrets;
 use crate::mapping::{self, JsonPath};
 use crate::oauth::{TokenCache, TokenRequest};
+use crate::scrub::scrub_outcome;
 use crate::template::{Variables, value_text};
 use crate::{CallError, request};
 
 /// Bytes of the answer shown in test results.
 pub const BODY_PREVIEW_BYTES: usize = 2048;
+/// Largest answer that test results also carry parsed, as `body_json`.
+pub const BODY_JSON_BYTES: usize = 64 * 1024;
 
 /// A connection with its opened credentials.
 #[derive(Clone, Copy)]
@@ -48,6 +51,10 @@ pub struct CallOutcome {
     pub missing: Vec<String>,
     pub notes: Vec<String>,
     pub body_preview: String,
+    /// The whole answer, parsed, when it is JSON of at most 64 KiB — so the dashboard can
+    /// preview a response mapping against it. Secrets are scrubbed as in `body_preview`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_json: Option<Value>,
     pub error: Option<CallError>,
 }
 
@@ -320,36 +327,6 @@ impl Connector {
     }
 }
 
-/// A backend may echo what it was sent — its own credentials included — into its answer, and
-/// from there into the test result, the trace, session variables and the AI's prompt. Every
-/// secret of the connection is replaced by `***` wherever the outcome carries text.
-fn scrub_outcome(outcome: &mut CallOutcome, secrets: &[String]) {
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).filter(|s| s.len() >= 4).collect();
-    outcome.error = outcome.error.take().map(|e| e.scrubbed(&secrets));
-    if secrets.is_empty() {
-        return;
-    }
-    outcome.body_preview = scrub_text(&outcome.body_preview, &secrets);
-    for value in outcome.mapped.values_mut() {
-        scrub_value(value, &secrets);
-    }
-}
-
-fn scrub_text(text: &str, secrets: &[&str]) -> String {
-    secrets.iter().fold(text.to_owned(), |text, secret| text.replace(secret, "***"))
-}
-
-fn scrub_value(value: &mut Value, secrets: &[&str]) {
-    match value {
-        Value::String(text) if secrets.iter().any(|s| text.contains(s)) => {
-            *text = scrub_text(text, secrets);
-        }
-        Value::Array(items) => items.iter_mut().for_each(|item| scrub_value(item, secrets)),
-        Value::Object(map) => map.values_mut().for_each(|item| scrub_value(item, secrets)),
-        _ => {}
-    }
-}
-
 fn preview(body: &[u8]) -> String {
     let cut = &body[..body.len().min(BODY_PREVIEW_BYTES)];
     let mut text = String::from_utf8_lossy(cut).into_owned();
@@ -370,7 +347,7 @@ fn status_error(status: StatusCode) -> Option<CallError> {
     }
 }
 
-/// Judges the answer and fills in status, preview and mapped values.
+/// Judges the answer and fills in status, preview, parsed body and mapped values.
 fn interpret(
     response: &OutboundResponse,
     endpoint: &Endpoint,
@@ -378,16 +355,38 @@ fn interpret(
 ) -> Result<(), CallError> {
     outcome.status = Some(response.status.as_u16());
     outcome.body_preview = preview(&response.body);
+    // Parsed once, for both the mapping and `body_json`; large answers only when mapped.
+    let small_json = (response.body.len() <= BODY_JSON_BYTES)
+        .then(|| serde_json::from_slice::<Value>(&response.body).ok())
+        .flatten();
+    let judged = map_answer(response, endpoint, small_json.as_ref(), outcome);
+    outcome.body_json = small_json;
+    judged
+}
+
+fn map_answer(
+    response: &OutboundResponse,
+    endpoint: &Endpoint,
+    parsed: Option<&Value>,
+    outcome: &mut CallOutcome,
+) -> Result<(), CallError> {
     if let Some(err) = status_error(response.status) {
         return Err(err);
     }
     if endpoint.response_mapping.is_empty() {
         return Ok(());
     }
-    let body: Value = serde_json::from_slice(&response.body).map_err(|err| {
-        CallError::new("invalid_response", format!("the answer is not JSON: {err}"))
-    })?;
-    let mapped = mapping::apply(&endpoint.response_mapping, &body);
+    let parsed_now;
+    let body = match parsed {
+        Some(body) => body,
+        None => {
+            parsed_now = serde_json::from_slice::<Value>(&response.body).map_err(|err| {
+                CallError::new("invalid_response", format!("the answer is not JSON: {err}"))
+            })?;
+            &parsed_now
+        }
+    };
+    let mapped = mapping::apply(&endpoint.response_mapping, body);
     outcome.mapped = mapped.values;
     outcome.missing = mapped.missing;
     outcome.notes = mapped.notes;

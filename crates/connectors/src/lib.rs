@@ -8,11 +8,14 @@ mod execute;
 pub mod mapping;
 mod oauth;
 mod request;
+mod scrub;
 pub mod template;
 
 pub use auth::AuthSecrets;
 pub use error::CallError;
-pub use execute::{CallOutcome, CallSink, CallTarget, Connector, NoSink, RequestLine};
+pub use execute::{
+    BODY_JSON_BYTES, CallOutcome, CallSink, CallTarget, Connector, NoSink, RequestLine,
+};
 pub use oauth::{DEFAULT_TOKEN_LIFETIME, TokenCache};
 pub use request::check_declared;
 pub use template::{Template, Variables};

@@ -123,7 +123,7 @@ impl Default for RefreshOn {
     }
 }
 
-/// The outcome of the last test, kept for the dashboard's health column.
+/// A call in brief: the last test of a connection or endpoint, or an endpoint's last real call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TestSummary {
     pub ok: bool,

@@ -3,6 +3,7 @@
 //! Nothing here performs I/O; the store, engine and API crates all speak these types.
 
 mod account;
+pub mod call_stats;
 mod connection;
 mod conversation;
 mod error;

@@ -5,6 +5,7 @@
 mod accounts;
 mod ai;
 mod api_keys;
+mod call_stats;
 mod connections;
 mod conversations;
 mod db;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "kb", include_str!("../migrations/0005_kb.sql")),
     (6, "rules_revision", include_str!("../migrations/0006_rules_revision.sql")),
     (7, "conversation_leases", include_str!("../migrations/0007_conversation_leases.sql")),
+    (8, "endpoint_stats", include_str!("../migrations/0008_endpoint_stats.sql")),
 ];
 
 pub struct SqliteOptions {

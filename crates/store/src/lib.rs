@@ -7,6 +7,7 @@
 
 mod accounts;
 mod ai;
+mod call_stats;
 mod connections;
 mod conversations;
 mod error;
@@ -20,6 +21,7 @@ pub use accounts::{
     UserCredentials,
 };
 pub use ai::{AiStore, UsageTotals};
+pub use call_stats::{CallStatsStore, StatsScope};
 pub use connections::{
     ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
 };
@@ -39,6 +41,7 @@ pub trait Store:
     + ApiKeyStore
     + TeamStore
     + ConnectionStore
+    + CallStatsStore
     + WidgetStore
     + ConversationStore
     + RuleStore

@@ -7,8 +7,8 @@ use sb_connectors::template::parse_body;
 use sb_connectors::{CallOutcome, CallTarget, NoSink, Template, Variables};
 use sb_domain::pattern;
 use sb_domain::{
-    ConnectionId, Endpoint, EndpointId, HttpMethod, Role, Timestamp, ValidationError, VariableSpec,
-    validate_endpoint_name, validate_variable_name,
+    ConnectionId, Endpoint, EndpointId, HttpMethod, Role, TestSummary, Timestamp, ValidationError,
+    VariableSpec, validate_endpoint_name, validate_variable_name,
 };
 use sb_store::{Page, PageRequest};
 
@@ -33,6 +33,15 @@ pub struct EndpointDraft {
     pub ai_tool: Option<bool>,
     pub idempotent: Option<bool>,
     pub requires_verified_visitor: Option<bool>,
+}
+
+/// An endpoint as shown: its definition and its last real call.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct EndpointView {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    /// The endpoint's last call from a conversation (tests are not counted); null if none.
+    pub last_call: Option<TestSummary>,
 }
 
 pub struct EndpointTest {
@@ -77,7 +86,7 @@ fn variables(specs: &[VariableSpec]) -> Result<(), ValidationError> {
     Ok(())
 }
 
-fn response_mapping(mapping: &BTreeMap<String, String>) -> Result<(), ValidationError> {
+pub(super) fn response_mapping(mapping: &BTreeMap<String, String>) -> Result<(), ValidationError> {
     for (variable, path) in mapping {
         let field = format!("response_mapping.{variable}");
         validate_variable_name(field.clone(), variable)?;
@@ -161,7 +170,7 @@ impl Engine {
         actor: &Actor,
         connection: &ConnectionId,
         draft: EndpointDraft,
-    ) -> Result<Endpoint, EngineError> {
+    ) -> Result<EndpointView, EngineError> {
         actor.require(Role::Admin)?;
         // The connection must be the tenant's own; another tenant's is simply not found.
         self.store.get_connection(&actor.tenant_id, connection).await?;
@@ -203,7 +212,27 @@ impl Engine {
         };
         apply(&mut endpoint, draft)?;
         self.store.create_endpoint(&endpoint).await?;
-        Ok(endpoint)
+        Ok(EndpointView { endpoint, last_call: None })
+    }
+
+    /// Endpoints with their last calls, found in one query.
+    async fn endpoint_views(
+        &self,
+        tenant: &sb_domain::TenantId,
+        endpoints: Vec<Endpoint>,
+    ) -> Result<Vec<EndpointView>, EngineError> {
+        let ids: Vec<EndpointId> = endpoints.iter().map(|e| e.id.clone()).collect();
+        let mut last = self.last_calls(tenant, &ids).await?;
+        Ok(endpoints
+            .into_iter()
+            .map(|endpoint| EndpointView { last_call: last.remove(&endpoint.id), endpoint })
+            .collect())
+    }
+
+    async fn endpoint_view(&self, endpoint: Endpoint) -> Result<EndpointView, EngineError> {
+        let tenant = endpoint.tenant_id.clone();
+        let mut views = self.endpoint_views(&tenant, vec![endpoint]).await?;
+        views.pop().ok_or_else(|| EngineError::Internal("an endpoint went missing".into()))
     }
 
     pub async fn update_endpoint(
@@ -211,22 +240,22 @@ impl Engine {
         actor: &Actor,
         id: &EndpointId,
         draft: EndpointDraft,
-    ) -> Result<Endpoint, EngineError> {
+    ) -> Result<EndpointView, EngineError> {
         actor.require(Role::Admin)?;
         let mut endpoint = self.store.get_endpoint(&actor.tenant_id, id).await?;
         apply(&mut endpoint, draft)?;
         endpoint.updated_at = Timestamp::now();
         self.store.update_endpoint(&endpoint).await?;
-        Ok(endpoint)
+        self.endpoint_view(endpoint).await
     }
 
     pub async fn get_endpoint(
         &self,
         actor: &Actor,
         id: &EndpointId,
-    ) -> Result<Endpoint, EngineError> {
+    ) -> Result<EndpointView, EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.get_endpoint(&actor.tenant_id, id).await?)
+        self.endpoint_view(self.store.get_endpoint(&actor.tenant_id, id).await?).await
     }
 
     pub async fn list_endpoints(
@@ -234,10 +263,14 @@ impl Engine {
         actor: &Actor,
         connection: &ConnectionId,
         page: &PageRequest,
-    ) -> Result<Page<Endpoint>, EngineError> {
+    ) -> Result<Page<EndpointView>, EngineError> {
         actor.require(Role::Admin)?;
         self.store.get_connection(&actor.tenant_id, connection).await?;
-        Ok(self.store.list_endpoints(&actor.tenant_id, connection, page).await?)
+        let page = self.store.list_endpoints(&actor.tenant_id, connection, page).await?;
+        Ok(Page {
+            items: self.endpoint_views(&actor.tenant_id, page.items).await?,
+            next: page.next,
+        })
     }
 
     pub async fn delete_endpoint(&self, actor: &Actor, id: &EndpointId) -> Result<(), EngineError> {

@@ -2,11 +2,14 @@
 
 mod auth_input;
 mod endpoints;
+mod health;
+mod preview;
 mod validate;
 
 use std::collections::BTreeMap;
 
 use sb_connectors::{AuthSecrets, CallOutcome, CallTarget};
+use sb_domain::call_stats::ConnectionHealth;
 use sb_domain::{
     AuthConfig, Connection, ConnectionId, MAX_TIMEOUT_MS, Role, TenantId, TestSummary, Timestamp,
     display_name,
@@ -15,7 +18,9 @@ use sb_store::{Page, PageRequest, StoredConnection};
 use serde_json::{Value, json};
 
 pub use auth_input::AuthInput;
-pub use endpoints::{EndpointDraft, EndpointTest};
+pub use endpoints::{EndpointDraft, EndpointTest, EndpointView};
+pub use health::{ConnectionStats, EndpointStats};
+pub use preview::MappingPreview;
 pub(crate) use validate::check_public_url;
 
 use crate::{Actor, Engine, EngineError};
@@ -30,11 +35,13 @@ pub struct ConnectionDraft {
     pub timeout_ms: Option<u32>,
 }
 
-/// What may be shown of a connection: everything but secret values, with `<field>_set` flags.
+/// What may be shown of a connection: everything but secret values, with `<field>_set` flags,
+/// and the health of its endpoints' calls.
 #[derive(Debug, Clone)]
 pub struct ConnectionView {
     pub connection: Connection,
     pub secrets_set: bool,
+    pub health: ConnectionHealth,
 }
 
 impl serde::Serialize for ConnectionView {
@@ -65,10 +72,15 @@ impl schemars::JsonSchema for ConnectionView {
                 }
             }
         }
+        let health = generator.subschema_for::<ConnectionHealth>().to_value();
         let mut schema = Connection::json_schema(generator);
         schema.ensure_object().insert("description".into(), "A connection as shown.".into());
         if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
             properties.insert("auth".into(), auth);
+            properties.insert("health".into(), health);
+        }
+        if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+            required.push("health".into());
         }
         schema
     }
@@ -82,15 +94,30 @@ impl ConnectionView {
                 auth.insert(format!("{field}_set"), json!(self.secrets_set));
             }
         }
+        if let Some(object) = value.as_object_mut() {
+            object.insert("health".into(), json!(self.health));
+        }
         value
     }
 }
 
-fn view(stored: StoredConnection) -> ConnectionView {
-    ConnectionView { secrets_set: stored.sealed_secrets.is_some(), connection: stored.connection }
-}
-
 impl Engine {
+    /// The connection as shown, with its health.
+    async fn connection_view(
+        &self,
+        stored: StoredConnection,
+    ) -> Result<ConnectionView, EngineError> {
+        let connection = stored.connection;
+        let mut health = self
+            .connections_health(&connection.tenant_id, std::slice::from_ref(&connection.id))
+            .await?;
+        Ok(ConnectionView {
+            secrets_set: stored.sealed_secrets.is_some(),
+            health: health.remove(&connection.id).unwrap_or_default(),
+            connection,
+        })
+    }
+
     fn seal(&self, tenant: &TenantId, secrets: &AuthSecrets) -> Option<String> {
         (!secrets.is_empty())
             .then(|| self.keyring.seal(tenant.as_str(), secrets.to_sealable().expose().as_bytes()))
@@ -157,7 +184,9 @@ impl Engine {
         };
         let sealed = self.seal(&actor.tenant_id, &secrets);
         self.store.create_connection(&connection, sealed.as_deref()).await?;
-        Ok(ConnectionView { connection, secrets_set: sealed.is_some() })
+        // A new connection has made no calls.
+        let health = ConnectionHealth::default();
+        Ok(ConnectionView { connection, secrets_set: sealed.is_some(), health })
     }
 
     pub async fn update_connection(
@@ -211,7 +240,7 @@ impl Engine {
         {
             self.connector.tokens().forget_connection(&actor.tenant_id, id);
         }
-        Ok(ConnectionView { connection, secrets_set: sealed.is_some() })
+        self.connection_view(StoredConnection { connection, sealed_secrets: sealed }).await
     }
 
     pub async fn get_connection(
@@ -220,7 +249,7 @@ impl Engine {
         id: &ConnectionId,
     ) -> Result<ConnectionView, EngineError> {
         actor.require(Role::Admin)?;
-        Ok(view(self.store.get_connection(&actor.tenant_id, id).await?))
+        self.connection_view(self.store.get_connection(&actor.tenant_id, id).await?).await
     }
 
     pub async fn list_connections(
@@ -230,12 +259,15 @@ impl Engine {
     ) -> Result<Page<ConnectionView>, EngineError> {
         actor.require(Role::Admin)?;
         let page = self.store.list_connections(&actor.tenant_id, page).await?;
+        let ids: Vec<ConnectionId> = page.items.iter().map(|c| c.id.clone()).collect();
+        let mut health = self.connections_health(&actor.tenant_id, &ids).await?;
         // Listing does not open credentials; every saved connection has the secrets its method needs.
         let items = page
             .items
             .into_iter()
             .map(|connection| ConnectionView {
                 secrets_set: !connection.auth.secret_fields().is_empty(),
+                health: health.remove(&connection.id).unwrap_or_default(),
                 connection,
             })
             .collect();

@@ -173,15 +173,13 @@ impl Engine {
                 "visitor_not_verified",
                 "this endpoint answers only visitors whose identity the site signed",
             );
-            self.note(run, "api_call", json!({"endpoint_id": endpoint.id, "endpoint": endpoint.name, "ok": false, "error": error})).await;
-            Err(error)
+            Err(self.refuse(run, &endpoint, error).await)
         } else if !self.outbound_budget.take(&tenant) {
             let error = CallError::new(
                 "budget_exceeded",
                 "this account's backend calls for this minute are used up",
             );
-            self.note(run, "api_call", json!({"endpoint_id": endpoint.id, "endpoint": endpoint.name, "ok": false, "error": error})).await;
-            Err(error)
+            Err(self.refuse(run, &endpoint, error).await)
         } else {
             self.execute_for(run, &endpoint).await
         };
@@ -206,20 +204,39 @@ impl Engine {
         }
     }
 
+    /// A call refused before anything was sent: in the trace, and counted as an error.
+    async fn refuse(
+        &self,
+        run: &Run<'_>,
+        endpoint: &sb_domain::Endpoint,
+        error: CallError,
+    ) -> CallError {
+        let data = json!({"endpoint_id": endpoint.id, "endpoint": endpoint.name, "ok": false, "error": error});
+        self.note(run, "api_call", data).await;
+        self.count_refusal(endpoint, &error).await;
+        error
+    }
+
     async fn execute_for(
         &self,
         run: &Run<'_>,
         endpoint: &sb_domain::Endpoint,
     ) -> Result<std::collections::BTreeMap<String, Value>, CallError> {
         let tenant = &run.tenant.id;
-        let stored = self
-            .store
-            .get_connection(tenant, &endpoint.connection_id)
-            .await
-            .map_err(|err| CallError::new("connection_not_found", err.to_string()))?;
-        let secrets = self
-            .open_secrets(&stored)
-            .map_err(|err| CallError::new("credentials_unavailable", err.to_string()))?;
+        let stored = match self.store.get_connection(tenant, &endpoint.connection_id).await {
+            Ok(stored) => stored,
+            Err(err) => {
+                let error = CallError::new("connection_not_found", err.to_string());
+                return Err(self.refuse(run, endpoint, error).await);
+            }
+        };
+        let secrets = match self.open_secrets(&stored) {
+            Ok(secrets) => secrets,
+            Err(err) => {
+                let error = CallError::new("credentials_unavailable", err.to_string());
+                return Err(self.refuse(run, endpoint, error).await);
+            }
+        };
         let sink = TraceSink {
             engine: self,
             tenant,

@@ -107,7 +107,7 @@ impl Engine {
     }
 }
 
-/// Records each backend call of a conversation in its trace.
+/// Records each backend call of a conversation in its trace and its endpoint's statistics.
 pub(crate) struct TraceSink<'a> {
     pub engine: &'a Engine,
     pub tenant: &'a TenantId,
@@ -136,5 +136,6 @@ impl CallSink for TraceSink<'_> {
             "notes": outcome.notes,
         });
         self.engine.trace(self.tenant, self.conversation, self.message, "api_call", data).await;
+        self.engine.count_call(endpoint, outcome).await;
     }
 }

@@ -113,8 +113,8 @@ async fn endpoint(
 ) -> anyhow::Result<EndpointId> {
     let name = spec["name"].as_str().context("an endpoint without a name")?;
     let page = engine.list_endpoints(actor, connection, &PageRequest::first(200)).await?;
-    if let Some(found) = page.items.into_iter().find(|e| e.name == name) {
-        return Ok(found.id);
+    if let Some(found) = page.items.into_iter().find(|e| e.endpoint.name == name) {
+        return Ok(found.endpoint.id);
     }
     let draft = EndpointDraft {
         name: Some(name.to_owned()),
@@ -126,7 +126,7 @@ async fn endpoint(
         ai_tool: Some(true),
         ..EndpointDraft::default()
     };
-    Ok(engine.create_endpoint(actor, connection, draft).await?.id)
+    Ok(engine.create_endpoint(actor, connection, draft).await?.endpoint.id)
 }
 
 async fn widget(engine: &Engine, actor: &Actor, spec: &Value) -> anyhow::Result<WidgetId> {

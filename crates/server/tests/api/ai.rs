@@ -92,10 +92,17 @@ async fn lookup_and_reply_with_the_ai_calling_the_endpoint_as_a_tool() {
     let model = FakeModel::start(order_assistant).await;
     for api in ["openai", "anthropic"] {
         let app = app_with_ai(&model, api, &backend, 5000).await;
-        let (owner, widget, _) = shop(&app, &backend).await;
+        let (owner, widget, endpoint) = shop(&app, &backend).await;
         let visitor = Visitor::start(&app, &widget, json!({"name": "Ann", "language": "en"})).await;
         let replies = visitor.say("Hi! Where is my order 4521?").await;
         assert_eq!(replies, ["Your order is shipped and arrives on 2026-12-01."], "{api}");
+        let (_, stats) = owner.get(format!("/api/v1/endpoints/{endpoint}/stats")).await;
+        let hour = &stats["data"]["windows"]["1h"];
+        assert_eq!(
+            (&hour["calls"], &hour["errors"]),
+            (&json!(1), &json!(0)),
+            "{api}: tool calls count"
+        );
         let events = trace(&owner, &visitor.conversation_id).await;
         let kinds = kinds(&events);
         assert!(

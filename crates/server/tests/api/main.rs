@@ -13,6 +13,7 @@ mod conformance;
 mod connections;
 mod demo;
 mod docs;
+mod endpoint_health;
 mod endpoints;
 mod errors;
 mod faults;
@@ -23,6 +24,7 @@ mod isolation_crawl;
 mod kb;
 mod kb_answers;
 mod keys;
+mod mapping_preview;
 mod openapi;
 mod outage;
 

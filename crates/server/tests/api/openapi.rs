@@ -330,6 +330,18 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     api.call(&owner, M::POST, "/conversations/{id}/close", &[&conversation], None).await;
     api.call(&owner, M::POST, "/conversations/{id}/reopen", &[&conversation], None).await;
 
+    // Call health, after the conversation's lookup, and the mapping preview.
+    let (_, stats) = api.call(&owner, M::GET, "/endpoints/{id}/stats", &[&endpoint], None).await;
+    assert_eq!(stats["data"]["windows"]["24h"]["calls"], 1, "{stats}");
+    api.call(&owner, M::GET, "/connections/{id}/stats", &[&connection], None).await;
+    let (_, listed) = api.call(&owner, M::GET, "/connections", &[], None).await;
+    assert_eq!(listed["data"][0]["health"]["calls_24h"], 1, "{listed}");
+    api.call(&owner, M::GET, "/endpoints/{id}", &[&endpoint], None).await;
+    let preview = json!({"response_mapping": {"order_status": "data.status"}, "sample": tested["data"]["body_json"]});
+    let (_, previewed) =
+        api.call(&owner, M::POST, "/endpoints/preview-mapping", &[], Some(preview)).await;
+    assert_eq!(previewed["data"]["mapped"]["order_status"], "shipped", "{previewed}");
+
     api.call(&owner, M::GET, "/ai-settings", &[], None).await;
     let ai = json!({"provider": "openai", "base_url": backend, "model": "m", "api_key": "sk-1"});
     api.call(&owner, M::PUT, "/ai-settings", &[], Some(ai)).await;

@@ -8,7 +8,7 @@ use sb_domain::{
 use super::{assert_conflict, assert_not_found, now};
 use crate::{Constraint, PageRequest, SealedKind, Store, StoreError};
 
-fn connection(tenant: &TenantId, name: &str, auth: AuthConfig) -> Connection {
+pub(super) fn connection(tenant: &TenantId, name: &str, auth: AuthConfig) -> Connection {
     Connection {
         id: ConnectionId::new(),
         tenant_id: tenant.clone(),
@@ -23,7 +23,7 @@ fn connection(tenant: &TenantId, name: &str, auth: AuthConfig) -> Connection {
     }
 }
 
-fn endpoint(connection: &Connection, name: &str) -> Endpoint {
+pub(super) fn endpoint(connection: &Connection, name: &str) -> Endpoint {
     Endpoint {
         id: EndpointId::new(),
         tenant_id: connection.tenant_id.clone(),

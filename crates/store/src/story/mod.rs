@@ -3,6 +3,7 @@
 
 mod accounts;
 mod ai;
+mod call_stats;
 mod connections;
 mod conversations;
 mod kb;
@@ -57,6 +58,7 @@ pub async fn run(store: &dyn Store) {
     accounts::teams(store, &acme, &other).await;
     connections::connections_and_endpoints(store, &acme, &other).await;
     connections::sealed_secrets(store, &acme).await;
+    call_stats::call_stats(store, &acme, &other).await;
     ai::ai(store, &acme, &other).await;
     kb::kb(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
