@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = root;
 export const BIN = process.env.SWITCHBOARD_BIN || join(root, "target", "debug", "switchboard");
 export const ARTIFACTS = join(root, "e2e", "artifacts");
 mkdirSync(ARTIFACTS, { recursive: true });

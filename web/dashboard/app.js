@@ -1,75 +1,75 @@
-// Switchboard dashboard: plain ES modules, no build step. app.js holds the API helper, login
-// and the router; each screen is a module.
+// Switchboard dashboard: plain ES modules, no build step. app.js holds the API helper, sign-in
+// and the router; each screen is a module that renders into the page's main area.
 import { showInbox } from "./inbox.js";
-
-const csrf = () => (document.cookie.match(/(?:^|; )sb_csrf=([^;]+)/) || [])[1] || "";
-
-/** Calls the API; throws an Error carrying the API's code, message and field. */
-export async function call(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (method !== "GET") headers["x-csrf-token"] = csrf();
-  const response = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
-  const text = await response.text();
-  const data = text ? JSON.parse(text) : {};
-  if (!response.ok) {
-    const error = new Error(data.error ? data.error.message : `HTTP ${response.status}`);
-    Object.assign(error, { status: response.status, code: data.error && data.error.code, field: data.error && data.error.field });
-    throw error;
-  }
-  return data;
-}
-
-/** Builds DOM from a tag, attributes and children (strings become text, never HTML). */
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "class") el.className = value;
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
-
-/** Explains an API error in plain words, naming the field when there is one. */
-export function explain(error) {
-  if (error.status === 0 || error instanceof TypeError) return "The server cannot be reached. Check your connection and try again.";
-  return error.field ? `${error.field}: ${error.message}` : error.message;
-}
+import { showConnections, showConnection } from "./connections.js";
+import { showEndpoint } from "./endpoints.js";
+import { showRules, showRule } from "./rules.js";
+import { showWidgets, showWidget } from "./widgets.js";
+import { showKnowledge } from "./knowledge.js";
+import { showAi } from "./ai.js";
+import { showTeam } from "./team.js";
+import { h, call, explain, field, submitting, fill } from "./ui.js";
 
 const app = document.getElementById("app");
 
-function showLogin(message = "") {
+const SCREENS = [
+  { path: "inbox", label: "Inbox", show: showInbox },
+  { path: "connections", label: "API connections", show: showConnections, admin: true },
+  { path: "rules", label: "Rules", show: showRules, admin: true },
+  { path: "widgets", label: "Widgets", show: showWidgets, admin: true },
+  { path: "knowledge", label: "Knowledge base", show: showKnowledge, admin: true },
+  { path: "ai", label: "AI", show: showAi, admin: true },
+  { path: "team", label: "Team", show: showTeam },
+];
+
+// Screens reached from a list: `#connections/con_…` and friends.
+const DETAILS = { connections: showConnection, endpoints: showEndpoint, rules: showRule, widgets: showWidget };
+
+function showSignIn(message = "", mode = "login") {
+  const signup = mode === "signup";
   const error = h("p", { class: "error", role: "alert" }, message);
-  const email = h("input", { id: "email", type: "email", autocomplete: "username", required: true });
-  const password = h("input", { id: "password", type: "password", autocomplete: "current-password", required: true });
-  const form = h("form", { class: "login", "aria-labelledby": "login-title" },
-    h("h1", { id: "login-title" }, "Sign in to Switchboard"),
-    h("label", { for: "email" }, "E-mail"), email,
-    h("label", { for: "password" }, "Password"), password,
+  const tenant = h("input", { id: "tenant_name", name: "tenant_name", "data-field": "tenant_name", autocomplete: "organization", required: true, maxlength: 200 });
+  const email = h("input", { id: "email", name: "email", "data-field": "email", type: "email", autocomplete: "username", required: true });
+  const password = h("input", { id: "password", name: "password", "data-field": "password", type: "password", autocomplete: signup ? "new-password" : "current-password", required: true, minlength: signup ? 8 : undefined });
+  const form = h("form", { class: "login", "aria-labelledby": "login-title", novalidate: true },
+    h("h1", { id: "login-title" }, signup ? "Create your Switchboard account" : "Sign in to Switchboard"),
+    signup ? field("Company name", tenant) : null,
+    field("E-mail", email),
+    field("Password", password, signup ? "At least 8 characters." : undefined),
     error,
-    h("button", { class: "primary", type: "submit" }, "Sign in"));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    error.textContent = "";
+    h("button", { class: "primary", type: "submit" }, signup ? "Create account" : "Sign in"),
+    h("p", { class: "switch" }, signup ? "Already have an account? " : "New here? ",
+      h("a", { href: "#", onclick: (event) => { event.preventDefault(); showSignIn("", signup ? "login" : "signup"); } }, signup ? "Sign in" : "Create an account")));
+  submitting(form, async () => {
     try {
-      await call("POST", "/auth/login", { email: email.value, password: password.value });
-      route();
+      if (signup) await call("POST", "/auth/signup", { tenant_name: tenant.value, email: email.value, password: password.value });
+      else await call("POST", "/auth/login", { email: email.value, password: password.value });
     } catch (err) {
-      error.textContent = err.status === 401 ? "The e-mail or password is wrong." : explain(err);
+      if (err.status === 401) err.message = "The e-mail or password is wrong.";
+      throw err;
     }
+    if (signup) location.hash = "#connections";
+    route();
   });
-  app.replaceChildren(form);
-  email.focus();
+  fill(app, form);
+  (signup ? tenant : email).focus();
 }
 
 export async function logout() {
-  try { await call("POST", "/auth/logout", {}); } finally { showLogin(); }
+  try { await call("POST", "/auth/logout", {}); } finally { showSignIn(); }
+}
+
+let leaveScreen = null;
+
+function shell(me, current) {
+  const admin = me.role === "admin" || me.role === "owner";
+  const nav = h("nav", { "aria-label": "Sections" }, SCREENS.filter((s) => admin || !s.admin).map((s) =>
+    h("a", { href: `#${s.path}`, "aria-current": s.path === current ? "page" : undefined }, s.label)));
+  const main = h("main", { id: "screen", tabindex: "-1" });
+  fill(app, h("header", { class: "topbar" },
+    h("span", { class: "brand" }, `Switchboard — ${me.tenant.name}`), nav,
+    h("button", { onclick: logout }, "Sign out")), main);
+  return main;
 }
 
 async function route() {
@@ -77,9 +77,22 @@ async function route() {
   try {
     me = (await call("GET", "/me")).data;
   } catch (err) {
-    return showLogin(err.status === 401 ? "" : explain(err));
+    return showSignIn(err.status === 401 ? "" : explain(err));
   }
-  showInbox(app, me);
+  if (leaveScreen) { leaveScreen(); leaveScreen = null; }
+  const [section, id] = location.hash.replace(/^#\/?/, "").split("/");
+  const screen = SCREENS.find((s) => s.path === section) || SCREENS[0];
+  const detail = id && DETAILS[section];
+  const main = shell(me, section === "endpoints" ? "connections" : screen.path);
+  try {
+    const left = detail ? await detail(main, me, decodeURIComponent(id)) : await screen.show(main, me);
+    if (typeof left === "function") leaveScreen = left;
+  } catch (err) {
+    fill(main, h("p", { class: "error", role: "alert" }, explain(err)));
+  }
+  const heading = main.querySelector("h1, h2");
+  document.title = heading ? `${heading.textContent} · Switchboard` : "Switchboard";
 }
 
+window.addEventListener("hashchange", route);
 route();

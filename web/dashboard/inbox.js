@@ -1,10 +1,10 @@
 // The operator inbox: live conversation list, thread, details and trace.
-import { call, h, explain, logout } from "./app.js";
+import { call, h, explain } from "./ui.js";
 
 const labels = { visitor: "Visitor", bot: "Bot", operator: "Operator", system: "" };
 
-export async function showInbox(app, me) {
-  const state = { me, conversations: [], current: null, messages: [], unread: new Map(), users: [], teams: [], widgets: [], filter: { status: "", assigned: "", widget: "" }, socket: null, retry: 0 };
+export async function showInbox(main, me) {
+  const state = { me, conversations: [], current: null, messages: [], unread: new Map(), users: [], teams: [], widgets: [], filter: { status: "", assigned: "", widget: "" }, socket: null, retry: 0, left: false };
 
   const list = h("ul", { "aria-label": "Conversations" });
   const statusFilter = h("select", { "aria-label": "Status" }, ["", "open", "pending", "closed"].map((s) => h("option", { value: s }, s || "all statuses")));
@@ -13,14 +13,11 @@ export async function showInbox(app, me) {
   const thread = h("section", { class: "thread", "aria-label": "Conversation" }, h("p", { class: "empty" }, "Choose a conversation."));
   const details = h("aside", { class: "details", "aria-label": "Details" });
   const available = h("input", { type: "checkbox", id: "available", checked: me.user && me.user.available });
-  const topbar = h("header", { class: "topbar" },
-    h("h1", {}, `Switchboard — ${me.tenant.name}`),
-    h("nav", {}, h("a", { href: "#inbox", "aria-current": "page" }, "Inbox")),
-    h("label", {}, available, " Available"),
-    h("button", { onclick: logout }, "Sign out"));
   available.addEventListener("change", () => call("PUT", "/me/availability", { available: available.checked }).catch((e) => alert(explain(e))));
-  app.replaceChildren(topbar, h("div", { class: "inbox" },
-    h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter), list),
+  main.classList.add("inbox-screen");
+  main.replaceChildren(h("h1", { class: "visually-hidden" }, "Inbox"), h("div", { class: "inbox" },
+    h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter,
+      me.user ? h("label", { class: "check" }, available, " Available") : null), list),
     thread, details));
 
   for (const [select, key] of [[statusFilter, "status"], [assignedFilter, "assigned"], [widgetFilter, "widget"]]) {
@@ -194,7 +191,7 @@ export async function showInbox(app, me) {
       state.retry = 0;
     };
     socket.onmessage = (msg) => onEvent(JSON.parse(msg.data));
-    socket.onclose = () => { state.socket = null; setTimeout(connect, Math.min(15000, 500 * 2 ** state.retry++)); };
+    socket.onclose = () => { state.socket = null; if (!state.left) setTimeout(connect, Math.min(15000, 500 * 2 ** state.retry++)); };
   }
 
   try {
@@ -204,4 +201,6 @@ export async function showInbox(app, me) {
   } catch (err) { details.replaceChildren(h("p", { class: "error" }, explain(err))); }
   await loadList();
   connect();
+  // Leaving the inbox: no more live updates or reconnects.
+  return () => { state.left = true; if (state.socket) state.socket.close(); };
 }

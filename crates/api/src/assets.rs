@@ -40,7 +40,7 @@ macro_rules! asset {
     };
 }
 
-static ASSETS: [Asset; 5] = [
+static ASSETS: [Asset; 14] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -49,7 +49,36 @@ static ASSETS: [Asset; 5] = [
     ),
     asset!("/", "dashboard/index.html", "text/html; charset=utf-8", "no-cache"),
     asset!("/app/app.js", "dashboard/app.js", "text/javascript; charset=utf-8", "no-cache"),
+    asset!("/app/ui.js", "dashboard/ui.js", "text/javascript; charset=utf-8", "no-cache"),
     asset!("/app/inbox.js", "dashboard/inbox.js", "text/javascript; charset=utf-8", "no-cache"),
+    asset!(
+        "/app/connections.js",
+        "dashboard/connections.js",
+        "text/javascript; charset=utf-8",
+        "no-cache"
+    ),
+    asset!(
+        "/app/endpoints.js",
+        "dashboard/endpoints.js",
+        "text/javascript; charset=utf-8",
+        "no-cache"
+    ),
+    asset!("/app/rules.js", "dashboard/rules.js", "text/javascript; charset=utf-8", "no-cache"),
+    asset!(
+        "/app/rule_parts.js",
+        "dashboard/rule_parts.js",
+        "text/javascript; charset=utf-8",
+        "no-cache"
+    ),
+    asset!("/app/widgets.js", "dashboard/widgets.js", "text/javascript; charset=utf-8", "no-cache"),
+    asset!(
+        "/app/knowledge.js",
+        "dashboard/knowledge.js",
+        "text/javascript; charset=utf-8",
+        "no-cache"
+    ),
+    asset!("/app/ai.js", "dashboard/ai.js", "text/javascript; charset=utf-8", "no-cache"),
+    asset!("/app/team.js", "dashboard/team.js", "text/javascript; charset=utf-8", "no-cache"),
     asset!("/app/style.css", "dashboard/style.css", "text/css; charset=utf-8", "no-cache"),
 ];
 

@@ -52,11 +52,27 @@ async fn the_widget_and_dashboard_are_served_from_the_binary() {
     assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(page.headers()["x-frame-options"], "DENY");
     assert!(page.text().await.unwrap().contains("/app/app.js"));
-    for asset in ["/app/app.js", "/app/inbox.js", "/app/style.css"] {
-        assert_eq!(
-            http().get(format!("{}{asset}", app.base)).send().await.unwrap().status(),
-            StatusCode::OK,
-            "{asset}"
+    assert_eq!(
+        http().get(format!("{}/app/style.css", app.base)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    // Every module the dashboard imports, followed from app.js, is served as JavaScript.
+    let mut pending = vec!["app.js".to_owned()];
+    let mut served = std::collections::BTreeSet::new();
+    while let Some(module) = pending.pop() {
+        if !served.insert(module.clone()) {
+            continue;
+        }
+        let answer = http().get(format!("{}/app/{module}", app.base)).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{module}");
+        assert!(answer.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+        let source = answer.text().await.unwrap();
+        pending.extend(
+            source
+                .split("from \"./")
+                .skip(1)
+                .filter_map(|rest| rest.split_once('"').map(|(name, _)| name.to_owned())),
         );
     }
+    assert!(served.len() >= 10, "{served:?}");
 }

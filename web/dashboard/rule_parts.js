@@ -1,0 +1,200 @@
+// Editors for the parts of a rule: its trigger, its conditions and its ordered actions (with
+// the on_error branch of CALL_API). Each editor returns an element with a `read()` method that
+// gives the part back in the API's shape; `data-field` paths match the API's error fields.
+import { h, field, fill } from "./ui.js";
+
+const TRIGGERS = [
+  ["keywords", "The message contains a word"],
+  ["regex", "The message matches a pattern"],
+  ["any", "Any message"],
+  ["first_message", "The visitor's first message"],
+  ["intent", "The AI recognises an intent"],
+  ["variable", "A variable was set"],
+];
+
+export function triggerEditor(trigger) {
+  const type = h("select", { "data-field": "trigger.type" }, TRIGGERS.map(([v, l]) => h("option", { value: v, selected: v === trigger.type }, l)));
+  const params = h("div", {});
+  const box = h("div", { class: "trigger" }, field("When", type), params);
+  const render = (t) => {
+    const input = (label, key, value, attrs = {}, hint) => field(label, h("input", { "data-field": `trigger.${key}`, value: value || "", required: true, spellcheck: "false", ...attrs }), hint);
+    const parts = {
+      keywords: () => [input("Words (comma-separated)", "any", (t.any || []).join(", "), {}, "Ignoring case; a word must stand apart (“order” does not match “reorder”).")],
+      regex: () => [input("Pattern", "pattern", t.pattern, { class: "mono" }, "A regular expression, e.g. order\\s*#?\\d+"),
+        h("label", { class: "check" }, h("input", { type: "checkbox", "data-field": "trigger.flags", checked: t.flags === undefined || (t.flags || "").includes("i") }), " ignore case")],
+      intent: () => [input("Intent, in plain words", "description", t.description, {}, "e.g. the visitor wants to cancel an order (needs AI)")],
+      variable: () => [input("Variable", "name", t.name, { class: "mono" })],
+      any: () => [], first_message: () => [],
+    };
+    fill(params, ...parts[t.type]());
+  };
+  type.addEventListener("change", () => render({ type: type.value }));
+  render(trigger);
+  box.read = () => {
+    const value = (k) => params.querySelector(`[data-field="trigger.${k}"]`);
+    switch (type.value) {
+      case "keywords": return { type: "keywords", any: value("any").value.split(",").map((w) => w.trim()).filter(Boolean) };
+      case "regex": return { type: "regex", pattern: value("pattern").value, flags: value("flags").checked ? "i" : null };
+      case "intent": return { type: "intent", description: value("description").value.trim() };
+      case "variable": return { type: "variable", name: value("name").value.trim() };
+      default: return { type: type.value };
+    }
+  };
+  return box;
+}
+
+const OPS = [["eq", "equals"], ["ne", "does not equal"], ["set", "has a value"], ["unset", "has no value"], ["in", "is one of"],
+  ["contains", "contains"], ["matches", "matches the pattern"], ["gt", "is greater than"], ["lt", "is less than"]];
+
+/** A typed value from what was typed: numbers and booleans stay typed, the rest is text. */
+function typed(text) {
+  const t = text.trim();
+  if (/^(true|false|-?\d+(\.\d+)?)$/.test(t)) return JSON.parse(t);
+  return text;
+}
+
+export function conditionsEditor(conditions) {
+  const list = h("div", { class: "items", "data-field": "conditions", tabindex: "-1" });
+  const add = (c = { variable: "", op: "eq", value: "" }) => {
+    const i = list.children.length;
+    const online = "operator_online" in c;
+    const variable = h("input", { "aria-label": "Variable", "data-field": `conditions[${i}].variable`, value: online ? "" : c.variable, spellcheck: "false", class: "mono", placeholder: "order_status" });
+    const op = h("select", { "aria-label": "Test", "data-field": `conditions[${i}].op` },
+      OPS.map(([v, l]) => h("option", { value: v, selected: !online && v === c.op }, l)),
+      h("option", { value: "online", selected: online && c.operator_online }, "— an operator is online"),
+      h("option", { value: "offline", selected: online && !c.operator_online }, "— no operator is online"));
+    const shown = c.value === undefined ? "" : Array.isArray(c.value) ? c.value.join(", ") : typeof c.value === "string" ? c.value : JSON.stringify(c.value);
+    const value = h("input", { "aria-label": "Value", "data-field": `conditions[${i}].value`, value: shown, spellcheck: "false" });
+    const sync = () => { const noVar = op.value === "online" || op.value === "offline"; variable.hidden = noVar; value.hidden = noVar || op.value === "set" || op.value === "unset"; };
+    op.addEventListener("change", sync);
+    const row = h("div", { class: "item condition" }, variable, op, value, h("button", { type: "button", "aria-label": "Remove condition", onclick: () => row.remove() }, "✕"));
+    row.read = () => {
+      if (op.value === "online" || op.value === "offline") return { operator_online: op.value === "online" };
+      const out = { variable: variable.value.trim(), op: op.value };
+      if (op.value === "in") out.value = value.value.split(",").map((v) => typed(v.trim()));
+      else if (op.value !== "set" && op.value !== "unset") out.value = typed(value.value);
+      return out;
+    };
+    list.append(row);
+    sync();
+  };
+  conditions.forEach(add);
+  const box = h("div", {}, list, h("button", { type: "button", onclick: () => add() }, "Add condition"));
+  box.read = () => [...list.children].map((row) => row.read());
+  return box;
+}
+
+const ACTIONS = [
+  ["REPLY_TEXT", "Reply with text"],
+  ["CALL_API", "Call an endpoint"],
+  ["SET_VARIABLE", "Set a variable"],
+  ["REPLY_AI", "Reply with AI"],
+  ["REPLY_KB", "Reply from the knowledge base"],
+  ["ASSIGN_TO_OPERATOR", "Hand over to a person"],
+];
+
+/** Ordered actions: each can move up or down (buttons, so the keyboard works) or be removed. */
+export function actionsEditor(actions, context, prefix = "actions", depth = 0) {
+  const list = h("ol", { class: "items actions", "data-field": prefix, tabindex: "-1" });
+  const renumber = () => { list.dataset.field = prefix; [...list.children].forEach((item, i) => item.renumber(`${prefix}[${i}]`)); };
+  const add = (action) => {
+    const item = actionItem(action, context, depth, () => { renumber(); });
+    list.append(item);
+    renumber();
+    return item;
+  };
+  actions.forEach(add);
+  const kind = h("select", { "aria-label": depth ? "Add an on-error action" : "Add an action" }, ACTIONS.map(([v, l]) => h("option", { value: v }, l)));
+  const box = h("div", { class: "actions-box" }, list,
+    h("div", { class: "row" }, kind, h("button", { type: "button", onclick: () => add({ type: kind.value }).querySelector("input, select, textarea").focus() }, depth ? "Add on-error action" : "Add action")));
+  box.read = () => [...list.children].map((item) => item.read());
+  // A nested list (on_error) learns its place from the action that holds it.
+  box.renumber = (path) => { prefix = path; renumber(); };
+  return box;
+}
+
+function actionItem(action, context, depth, changed) {
+  const label = ACTIONS.find(([v]) => v === action.type)[1];
+  const body = h("div", { class: "action-body" });
+  const move = (dir) => {
+    const sibling = dir < 0 ? item.previousElementSibling : item.nextElementSibling;
+    if (!sibling) return;
+    if (dir < 0) sibling.before(item); else sibling.after(item);
+    changed();
+    item.querySelector(`button[data-move="${dir}"]`).focus();
+  };
+  const item = h("li", { class: "item action" },
+    h("div", { class: "action-head" }, h("strong", {}, label),
+      h("button", { type: "button", "data-move": "-1", "aria-label": `Move “${label}” up`, onclick: () => move(-1) }, "↑"),
+      h("button", { type: "button", "data-move": "1", "aria-label": `Move “${label}” down`, onclick: () => move(1) }, "↓"),
+      h("button", { type: "button", "aria-label": `Remove “${label}”`, onclick: () => { item.remove(); changed(); } }, "✕")),
+    body);
+  const parts = actionFields(action, context, depth);
+  body.append(...parts.elements);
+  item.read = () => ({ type: action.type, ...parts.read() });
+  // Field names follow the item's place, so the API's `actions[2].text` finds its control.
+  item.renumber = (path) => {
+    for (const el of body.querySelectorAll("[data-key]")) if (el.closest(".item.action") === item) el.dataset.field = `${path}.${el.dataset.key}`;
+    if (parts.nested) parts.nested.renumber(`${path}.on_error`);
+  };
+  return item;
+}
+
+function actionFields(a, context, depth) {
+  const input = (label, key, value, attrs = {}, hint) => field(label, h("input", { "data-key": key, value: value ?? "", spellcheck: "false", ...attrs }), hint);
+  const area = (label, key, value, attrs = {}, hint) => field(label, h("textarea", { "data-key": key, rows: 3, ...attrs }, value ?? ""), hint);
+  const els = [];
+  const get = (key) => els.map((e) => e.querySelector ? (e.matches?.(`[data-key="${key}"]`) ? e : e.querySelector(`[data-key="${key}"]`)) : null).find(Boolean);
+  const optional = (v) => (v.trim() ? v : null);
+  switch (a.type) {
+    case "REPLY_TEXT":
+      els.push(area("Text", "text", a.text, { required: true }, "Use {variables}, e.g. Order {order_id} is {order_status}."));
+      return { elements: els, read: () => ({ text: get("text").value }) };
+    case "REPLY_AI":
+      els.push(area("Instructions (optional)", "instructions", a.instructions), input("Fallback when AI is off or fails (optional)", "fallback", a.fallback));
+      return { elements: els, read: () => ({ instructions: optional(get("instructions").value), fallback: optional(get("fallback").value) }) };
+    case "REPLY_KB":
+      els.push(input("Fallback when nothing answers (optional)", "fallback", a.fallback));
+      return { elements: els, read: () => ({ fallback: optional(get("fallback").value) }) };
+    case "SET_VARIABLE": {
+      const mode = a.from_regex ? "regex" : a.from_ai ? "ai" : "value";
+      const how = h("select", {}, [["value", "to a value"], ["regex", "to what a pattern captures in the message"], ["ai", "to what the AI extracts"]].map(([v, l]) => h("option", { value: v, selected: v === mode }, l)));
+      els.push(input("Variable", "name", a.name, { required: true, class: "mono" }), field("Set it", how),
+        input("Value", "value", typeof a.value === "string" ? a.value : a.value === undefined ? "" : JSON.stringify(a.value), {}, "A template, e.g. {visitor.name}"),
+        input("Pattern", "from_regex.pattern", a.from_regex?.pattern, { class: "mono" }, "The first group is taken, e.g. #?(\\d{3,})"),
+        input("What to extract", "from_ai", a.from_ai, {}, "e.g. the order number"));
+      const sync = () => { for (const [k, m] of [["value", "value"], ["from_regex.pattern", "regex"], ["from_ai", "ai"]]) { const f = get(k); f.closest(".field").hidden = how.value !== m; f.required = how.value === m && m !== "value"; } };
+      how.addEventListener("change", sync);
+      setTimeout(sync);
+      return { elements: els, read: () => {
+        const out = { name: get("name").value.trim() };
+        if (how.value === "regex") out.from_regex = { pattern: get("from_regex.pattern").value };
+        else if (how.value === "ai") out.from_ai = get("from_ai").value.trim();
+        else out.value = typed(get("value").value);
+        return out;
+      } };
+    }
+    case "CALL_API": {
+      const select = h("select", { "data-key": "endpoint_id", required: true }, h("option", { value: "" }, "Choose an endpoint…"),
+        context.endpoints.map((e) => h("option", { value: e.id, selected: e.id === a.endpoint_id }, `${e.connection} · ${e.name} (${e.method} ${e.path})`)));
+      const nested = depth < 1 ? actionsEditor(a.on_error || [], context, "on_error", depth + 1) : null;
+      els.push(field("Endpoint", select, "Its mapped values become variables for the actions after it."));
+      if (nested) els.push(h("fieldset", { class: "on-error" }, h("legend", {}, "If the call fails (instead of the rest of the rule)"), nested));
+      return { elements: els, nested, read: () => { const out = { endpoint_id: select.value }; const e = nested ? nested.read() : []; if (e.length) out.on_error = e; return out; } };
+    }
+    case "ASSIGN_TO_OPERATOR": {
+      const current = a.user_id ? `user:${a.user_id}` : a.team_id ? `team:${a.team_id}` : "";
+      const to = h("select", { "data-key": "user_id" }, h("option", { value: "" }, "whoever is available"),
+        context.users.map((u) => h("option", { value: `user:${u.id}`, selected: current === `user:${u.id}` }, u.email)),
+        context.teams.map((t) => h("option", { value: `team:${t.id}`, selected: current === `team:${t.id}` }, `team ${t.name}`)));
+      els.push(field("Hand to", to), input("Note for the operator (optional)", "note", a.note));
+      return { elements: els, read: () => {
+        const [kind, id] = to.value.split(":");
+        return { user_id: kind === "user" ? id : null, team_id: kind === "team" ? id : null, note: optional(get("note").value) };
+      } };
+    }
+    default: return { elements: [], read: () => ({}) };
+  }
+}
+
+export { typed };

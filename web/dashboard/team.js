@@ -1,0 +1,90 @@
+// Settings → Team: the account, its people, teams and API keys (a new key is shown once).
+import { h, call, field, submitting, confirmAction, isAdmin, ago, fill } from "./ui.js";
+
+export async function showTeam(main, me) {
+  const admin = isAdmin(me);
+  const [users, teams, keys] = await Promise.all([call("GET", "/users?limit=200"), call("GET", "/teams?limit=200"),
+    admin ? call("GET", "/api-keys?limit=200") : Promise.resolve({ data: [] })]);
+  const reload = () => showTeam(main, me);
+  const sections = [h("h1", {}, "Team"), peopleSection(users.data, admin, reload), teamsSection(teams.data, users.data, admin, reload)];
+  if (admin) sections.push(keysSection(keys.data, reload), accountSection(me));
+  fill(main, ...sections);
+}
+
+function peopleSection(users, admin, reload) {
+  const email = h("input", { "data-field": "email", type: "email", required: true, autocomplete: "off" });
+  const password = h("input", { "data-field": "password", type: "password", required: true, minlength: 8, autocomplete: "new-password" });
+  const role = h("select", { "data-field": "role" }, ["operator", "admin", "owner"].map((r) => h("option", { value: r }, r)));
+  const form = h("form", { class: "inline-form", "aria-label": "Add a person" }, field("E-mail", email), field("First password", password, "At least 8 characters; tell them to keep it safe."), field("Role", role),
+    h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Add person"));
+  submitting(form, async () => { await call("POST", "/users", { email: email.value.trim(), password: password.value, role: role.value }); reload(); });
+  return h("section", { class: "panel", "aria-labelledby": "people-title" }, h("h2", { id: "people-title" }, "People"),
+    h("table", { class: "list-table" }, h("thead", {}, h("tr", {}, h("th", {}, "E-mail"), h("th", {}, "Role"), h("th", {}, "Available"))),
+      h("tbody", {}, users.map((u) => h("tr", {}, h("td", {}, u.email), h("td", {}, u.role), h("td", {}, u.available ? "yes" : "no"))))),
+    admin ? form : null);
+}
+
+function teamsSection(teams, users, admin, reload) {
+  const emailOf = (id) => (users.find((u) => u.id === id) || { email: id }).email;
+  const members = (chosen, prefix) => h("fieldset", { class: "members", "data-field": "member_ids" }, h("legend", {}, "Members"),
+    users.map((u) => h("label", { class: "check" }, h("input", { type: "checkbox", value: u.id, name: `${prefix}-members`, checked: chosen.includes(u.id) }), ` ${u.email}`)));
+  const chosenIn = (el) => [...el.querySelectorAll("input[type=checkbox]:checked")].map((c) => c.value);
+  const rows = teams.map((t) => {
+    const box = members(t.member_ids, t.id);
+    const form = h("form", { class: "team-edit" }, box, h("p", { class: "error", role: "alert" }), h("div", { class: "row" },
+      h("button", { type: "submit" }, "Save members"),
+      h("button", { type: "button", class: "danger", onclick: async () => {
+        if (!(await confirmAction(`Delete the team “${t.name}”? Conversations waiting in its queue go to the general queue.`))) return;
+        await call("DELETE", `/teams/${t.id}`);
+        reload();
+      } }, "Delete team")));
+    submitting(form, async () => { await call("PATCH", `/teams/${t.id}`, { member_ids: chosenIn(box) }); reload(); });
+    return h("li", { class: "card" }, h("h3", {}, t.name), admin ? form : h("p", {}, t.member_ids.map(emailOf).join(", ") || "No members."));
+  });
+  const name = h("input", { "data-field": "name", required: true, maxlength: 100 });
+  const newMembers = members([], "new");
+  const create = h("form", { class: "inline-form", "aria-label": "Create a team" }, field("Team name", name), newMembers, h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Create team"));
+  submitting(create, async () => { await call("POST", "/teams", { name: name.value.trim(), member_ids: chosenIn(newMembers) }); reload(); });
+  return h("section", { class: "panel", "aria-labelledby": "teams-title" }, h("h2", { id: "teams-title" }, "Teams"),
+    h("p", { class: "hint" }, "Rules can hand conversations to a team: its available member with the fewest pending conversations gets it."),
+    teams.length ? h("ul", { class: "cards" }, rows) : h("p", { class: "empty" }, "No teams yet."), create);
+}
+
+function keysSection(keys, reload) {
+  const name = h("input", { "data-field": "name", required: true, maxlength: 100, placeholder: "CRM sync" });
+  const shown = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "inline-form", "aria-label": "Create an API key" }, field("Name", name), h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Create key"));
+  submitting(form, async () => {
+    const key = (await call("POST", "/api-keys", { name: name.value.trim() })).data;
+    name.value = "";
+    const value = h("code", { id: "new-api-key" }, key.key);
+    fill(shown, h("div", { class: "result good", role: "status" }, h("strong", {}, `Key “${key.name}” — copy it now, it is never shown again:`), value,
+      h("button", { type: "button", onclick: () => navigator.clipboard.writeText(key.key).catch(() => getSelection().selectAllChildren(value)) }, "Copy")));
+    list.replaceWith(list = keyList([key, ...keys], reload));
+  });
+  let list = keyList(keys, reload);
+  return h("section", { class: "panel", "aria-labelledby": "keys-title" }, h("h2", { id: "keys-title" }, "API keys"),
+    h("p", { class: "hint" }, "For your own systems calling the Switchboard API (header X-Api-Key). A key acts with your role."), list, form, shown);
+}
+
+function keyList(keys, reload) {
+  if (!keys.length) return h("p", { class: "empty" }, "No API keys.");
+  return h("table", { class: "list-table" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Key"), h("th", {}, "Role"), h("th", {}, "Last used"), h("th", {}, ""))),
+    h("tbody", {}, keys.map((k) => h("tr", {}, h("td", {}, k.name), h("td", { class: "mono" }, `${k.prefix}…`), h("td", {}, k.role), h("td", {}, ago(k.last_used_at)),
+      h("td", {}, h("button", { type: "button", class: "danger", onclick: async () => {
+        if (!(await confirmAction(`Revoke the key “${k.name}”? Systems using it stop working at once.`, "Revoke"))) return;
+        await call("DELETE", `/api-keys/${k.id}`);
+        reload();
+      } }, "Revoke"))))));
+}
+
+function accountSection(me) {
+  const name = h("input", { "data-field": "name", required: true, value: me.tenant.name });
+  const zone = h("input", { "data-field": "time_zone", required: true, value: me.tenant.time_zone, spellcheck: "false", placeholder: "Europe/Berlin" });
+  const saved = h("p", { class: "saved", role: "status" });
+  const form = h("form", { class: "panel", "aria-labelledby": "account-title" }, h("h2", { id: "account-title" }, "Account"),
+    field("Company name", name), field("Time zone", zone, "IANA name, for the now.* variables rules use (opening hours)."),
+    h("p", { class: "error", role: "alert" }), h("div", { class: "row" }, h("button", { type: "submit" }, "Save"), saved));
+  submitting(form, async () => { saved.textContent = ""; await call("PATCH", "/tenant", { name: name.value.trim(), time_zone: zone.value.trim() }); saved.textContent = "Saved."; });
+  return form;
+}
