@@ -60,6 +60,10 @@ struct EndpointBody {
     ai_tool: Option<bool>,
     idempotent: Option<bool>,
     requires_verified_visitor: Option<bool>,
+    /// Seconds to reuse a successful answer to the same request (GET, 1–86400); `null` turns
+    /// caching off.
+    #[serde(default, deserialize_with = "present")]
+    cache_ttl_s: Option<Option<u32>>,
 }
 
 impl From<EndpointBody> for EndpointDraft {
@@ -78,6 +82,7 @@ impl From<EndpointBody> for EndpointDraft {
             ai_tool: b.ai_tool,
             idempotent: b.idempotent,
             requires_verified_visitor: b.requires_verified_visitor,
+            cache_ttl_s: b.cache_ttl_s,
         }
     }
 }

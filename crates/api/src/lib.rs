@@ -18,6 +18,7 @@ mod json;
 mod kb;
 mod observability;
 mod openapi;
+mod openapi_import;
 mod path;
 mod rate_limit;
 mod realtime;
@@ -27,6 +28,7 @@ mod teams;
 mod tenant;
 mod users;
 mod visitor;
+mod webhooks;
 mod widgets;
 
 pub use error::{ApiError, ApiResult};
@@ -50,12 +52,14 @@ fn api_routes() -> ApiRouter {
         .merge(teams::router())
         .merge(connections::router())
         .merge(endpoints::router())
+        .merge(openapi_import::router())
         .merge(widgets::router())
         .merge(rules::router())
         .merge(conversations::router())
         .merge(tenant::router())
         .merge(ai::router())
         .merge(kb::router())
+        .merge(webhooks::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }
@@ -93,7 +97,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Background upkeep the API needs: forgetting idle rate-limit buckets, deleting expired
-/// sessions and, once an hour, endpoint call statistics past their retention. Runs until dropped.
+/// sessions, expiring webhook deliveries and, once an hour, endpoint call statistics and webhook
+/// deliveries past their retention. Runs until dropped.
 pub async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     for minute in 0u64.. {
@@ -109,6 +114,11 @@ pub async fn housekeeping(state: AppState) {
             && let Err(err) = state.engine.prune_call_stats().await
         {
             tracing::warn!(error = %err, "could not prune endpoint call statistics");
+        }
+        // Webhook deliveries still waiting past the retry window (switched-off webhooks) fail
+        // every minute; deliveries older than 7 days are pruned hourly.
+        if let Err(err) = state.engine.webhook_housekeeping(minute % 60 == 0).await {
+            tracing::warn!(error = %err, "could not tidy the webhook delivery log");
         }
     }
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::AuthSecrets;
+use crate::cache::{self, ResponseCache};
 use crate::mapping::{self, JsonPath};
 use crate::oauth::{TokenCache, TokenRequest};
 use crate::scrub::scrub_outcome;
@@ -56,6 +57,9 @@ pub struct CallOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_json: Option<Value>,
     pub error: Option<CallError>,
+    /// Answered from the cache (`cache_ttl_s`) without calling the backend.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 /// Where every call is recorded (conversation trace, endpoint statistics).
@@ -76,6 +80,7 @@ impl CallSink for NoSink {
 pub struct Connector {
     http: HttpClient,
     tokens: TokenCache,
+    answers: ResponseCache,
 }
 
 struct Exchange {
@@ -152,7 +157,33 @@ fn retry_delay(
 
 impl Connector {
     pub fn new(http: HttpClient) -> Self {
-        Self { http, tokens: TokenCache::default() }
+        Self { http, tokens: TokenCache::default(), answers: ResponseCache::default() }
+    }
+
+    /// A cached answer to this call, when the endpoint caches and one is still fresh.
+    pub fn cached(
+        &self,
+        target: CallTarget<'_>,
+        endpoint: &Endpoint,
+        vars: &Variables,
+    ) -> Option<CallOutcome> {
+        cache::cacheable(endpoint)?;
+        let request = request::build(target.connection, target.secrets, endpoint, vars).ok()?;
+        self.answers.get(&cache::key(target.connection, endpoint, &request))
+    }
+
+    /// Keeps a successful answer of a caching endpoint for its time to live.
+    pub fn remember(
+        &self,
+        target: CallTarget<'_>,
+        endpoint: &Endpoint,
+        vars: &Variables,
+        outcome: &CallOutcome,
+    ) {
+        let Some(ttl) = cache::cacheable(endpoint) else { return };
+        if let Ok(request) = request::build(target.connection, target.secrets, endpoint, vars) {
+            self.answers.put(cache::key(target.connection, endpoint, &request), ttl, outcome);
+        }
     }
 
     pub fn http(&self) -> &HttpClient {

@@ -3,10 +3,12 @@
 //! — the one path every call to a tenant's backend takes.
 
 mod auth;
+mod cache;
 mod error;
 mod execute;
 pub mod mapping;
 mod oauth;
+pub mod openapi;
 mod request;
 mod scrub;
 pub mod template;

@@ -216,10 +216,16 @@ pub struct Endpoint {
     /// Safe to retry even though the method is not idempotent by definition.
     pub idempotent: bool,
     pub requires_verified_visitor: bool,
+    /// Seconds a successful answer is reused for the same request (GET only, never for
+    /// verified-visitor endpoints); null: every call goes to the backend.
+    pub cache_ttl_s: Option<u32>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub last_test: Option<TestSummary>,
 }
+
+/// The longest an answer may be cached: a day.
+pub const MAX_CACHE_TTL_S: u32 = 86_400;
 
 impl Endpoint {
     /// Whether a failed call may be retried without risking a repeated side effect.

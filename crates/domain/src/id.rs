@@ -153,6 +153,12 @@ define_id!(ConversationId, "cnv");
 define_id!(MessageId, "msg");
 define_id!(DocumentId, "doc");
 define_id!(ChunkId, "chk");
+define_id!(WebhookId, "whk");
+define_id!(
+    /// One event on its way to one webhook; also its `webhook-id` header, the same on every retry.
+    DeliveryId,
+    "dlv"
+);
 define_id!(
     /// Identifies a dashboard login session (never the session secret itself).
     SessionId,

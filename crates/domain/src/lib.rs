@@ -13,6 +13,7 @@ pub mod pattern;
 mod rule;
 mod team;
 pub mod template;
+pub mod webhook;
 mod widget;
 
 pub use account::{
@@ -20,8 +21,9 @@ pub use account::{
     validate_time_zone,
 };
 pub use connection::{
-    ApiKeyPlacement, AuthConfig, ClientAuth, Connection, Endpoint, HttpMethod, MAX_TIMEOUT_MS,
-    RefreshOn, TestSummary, VariableSpec, validate_endpoint_name, validate_variable_name,
+    ApiKeyPlacement, AuthConfig, ClientAuth, Connection, Endpoint, HttpMethod, MAX_CACHE_TTL_S,
+    MAX_TIMEOUT_MS, RefreshOn, TestSummary, VariableSpec, validate_endpoint_name,
+    validate_variable_name,
 };
 pub use conversation::{
     AiSettings, AiUsage, Author, Conversation, ConversationStatus, MAX_MESSAGE_CHARS,
@@ -29,8 +31,9 @@ pub use conversation::{
 };
 pub use error::ValidationError;
 pub use id::{
-    ApiKeyId, ChunkId, ConnectionId, ConversationId, DocumentId, EndpointId, IdParseError,
-    MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, UserId, WidgetId, random_token,
+    ApiKeyId, ChunkId, ConnectionId, ConversationId, DeliveryId, DocumentId, EndpointId,
+    IdParseError, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, UserId, WebhookId,
+    WidgetId, random_token,
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use rule::{

@@ -28,7 +28,20 @@ pub enum ConversationEvent {
         status: ConversationStatus,
         assigned_to: Option<UserId>,
         assigned_team: Option<TeamId>,
+        /// Who owned the conversation before the change. Known on the node that made it (the
+        /// outbound webhooks tell assignments, closing and reopening apart with it); not sent
+        /// to realtime clients or other nodes.
+        #[serde(skip)]
+        before: Option<Before>,
     },
+}
+
+/// A conversation's status and owners before a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Before {
+    pub status: ConversationStatus,
+    pub assigned_to: Option<UserId>,
+    pub assigned_team: Option<TeamId>,
 }
 
 impl ConversationEvent {

@@ -13,6 +13,7 @@ mod identity;
 pub mod kb;
 mod rule_cache;
 pub mod rules;
+pub mod webhooks;
 pub mod widgets;
 
 pub use actor::{Actor, Credential};
@@ -38,6 +39,7 @@ pub struct Engine {
     rule_cache: rule_cache::RuleCache,
     ordering: conversations::ordering::Ordering,
     outbound_budget: budget::OutboundBudget,
+    webhooks: webhooks::Webhooks,
 }
 
 impl Engine {
@@ -54,6 +56,8 @@ impl Engine {
         let traces = conversations::trace::TraceWriter::start(store.clone());
         let rule_cache = Default::default();
         let ordering = conversations::ordering::Ordering::new(store.backend());
+        // Every event also goes to the outbound webhooks' queue, once their worker runs.
+        let (webhooks, events) = webhooks::Webhooks::new(events);
         Arc::new(Self {
             store,
             keyring,
@@ -66,6 +70,7 @@ impl Engine {
             rule_cache,
             ordering,
             outbound_budget: budget::OutboundBudget::per_minute(outbound_calls_per_minute),
+            webhooks,
         })
     }
 }

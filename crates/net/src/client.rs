@@ -173,6 +173,12 @@ impl HttpClient {
         &self.policy
     }
 
+    /// The same client — SSRF policy, resolver, connection pool — with other limits (a larger
+    /// body cap and a longer deadline for fetching OpenAPI documents, for instance).
+    pub fn with_config(&self, config: NetConfig) -> Self {
+        Self { inner: self.inner.clone(), policy: self.policy.clone(), config: Arc::new(config) }
+    }
+
     pub fn config(&self) -> &NetConfig {
         &self.config
     }

@@ -26,6 +26,7 @@ pub struct Config {
     pub ai: AiConfig,
     pub kb: KbConfig,
     pub realtime: RealtimeConfig,
+    pub webhooks: WebhooksConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub demo: DemoConfig,
@@ -105,6 +106,18 @@ pub struct RealtimeConfig {
     pub max_connections_per_ip: usize,
     pub max_connections_per_tenant: usize,
     pub heartbeat_secs: u64,
+}
+
+/// Outbound webhooks: how this node's worker delivers (see docs/webhooks.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    pub poll_interval_ms: u64,
+    pub retry_delays_ms: Vec<u64>,
+    pub retry_window_secs: u64,
+    pub timeout_ms: u64,
+    pub max_in_flight: usize,
+    pub max_in_flight_per_webhook: usize,
 }
 
 /// The hard ceiling on any call to a tenant's backend.
@@ -278,10 +291,64 @@ impl Config {
         if self.ai.max_tool_rounds > 10 {
             return Err(invalid("ai.max_tool_rounds", "must be at most 10"));
         }
+        self.validate_webhooks()?;
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", "is not a valid level or filter"));
         }
         Ok(())
+    }
+
+    fn validate_webhooks(&self) -> Result<(), ConfigError> {
+        let webhooks = &self.webhooks;
+        if !(10..=60_000).contains(&webhooks.poll_interval_ms) {
+            return Err(invalid("webhooks.poll_interval_ms", "must be from 10 to 60000"));
+        }
+        if webhooks.retry_delays_ms.is_empty() {
+            return Err(invalid("webhooks.retry_delays_ms", "needs at least one delay"));
+        }
+        if let Some(i) =
+            webhooks.retry_delays_ms.iter().position(|ms| !(1..=86_400_000).contains(ms))
+        {
+            return Err(invalid(
+                &format!("webhooks.retry_delays_ms[{i}]"),
+                "must be from 1 to 86400000 (24 hours)",
+            ));
+        }
+        // Deliveries are kept 7 days: every retry must be over well before they are pruned.
+        if !(1..=259_200).contains(&webhooks.retry_window_secs) {
+            return Err(invalid("webhooks.retry_window_secs", "must be from 1 to 259200 (3 days)"));
+        }
+        if !(1..=MAX_OUTBOUND_TIMEOUT_MS).contains(&webhooks.timeout_ms) {
+            return Err(invalid("webhooks.timeout_ms", "must be from 1 to 5000"));
+        }
+        if !(1..=256).contains(&webhooks.max_in_flight) {
+            return Err(invalid("webhooks.max_in_flight", "must be from 1 to 256"));
+        }
+        if !(1..=webhooks.max_in_flight).contains(&webhooks.max_in_flight_per_webhook) {
+            return Err(invalid(
+                "webhooks.max_in_flight_per_webhook",
+                "must be from 1 to webhooks.max_in_flight",
+            ));
+        }
+        Ok(())
+    }
+
+    /// How this node delivers webhooks.
+    pub fn webhook_settings(&self) -> sb_engine::webhooks::WebhookSettings {
+        let webhooks = &self.webhooks;
+        sb_engine::webhooks::WebhookSettings {
+            poll_interval: Duration::from_millis(webhooks.poll_interval_ms),
+            retry_delays: webhooks
+                .retry_delays_ms
+                .iter()
+                .map(|ms| Duration::from_millis(*ms))
+                .collect(),
+            retry_window: Duration::from_secs(webhooks.retry_window_secs),
+            // The outbound client's ceiling applies as well.
+            timeout: Duration::from_millis(webhooks.timeout_ms.min(self.outbound.timeout_ms)),
+            max_in_flight: webhooks.max_in_flight,
+            max_in_flight_per_webhook: webhooks.max_in_flight_per_webhook,
+        }
     }
 
     /// The backend selected by `database.url`; any scheme other than sqlite or postgres is refused.

@@ -264,6 +264,8 @@ pub async fn serve(
             .with_context(|| format!("joining the realtime bus at {}", config.bus.url))?;
     }
     let engine = build_engine(&config, store.clone(), hub.clone())?;
+    // Before anything can publish events (the demo, resumed messages), so none is missed.
+    let webhooks = engine.start_webhooks(config.webhook_settings());
     let demo = match demo_backend {
         Some(backend) => Some(demo::seed(&engine, backend).await.context("seeding the demo")?),
         None => None,
@@ -309,6 +311,7 @@ pub async fn serve(
         }
     };
     housekeeping.abort();
+    drop(webhooks);
     tracing::info!("stopped");
     result
 }

@@ -90,11 +90,30 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
             {"type": "REPLY_TEXT", "text": "{echoed} {asked}"}
         ], "stop": true})).await;
     }
+    // A webhook: its signing secret is shown once, in this answer, and nowhere after.
+    let hook = json!({"url": format!("{}/api", backend.url()), "events": ["message.created"]});
+    let (_, hook) = owner.post("/api/v1/webhooks", hook).await;
+    let hook_id = hook["data"]["id"].as_str().unwrap().to_owned();
+    let hook_secret = hook["data"]["secret"].as_str().unwrap().to_owned();
     let visitor = chat::Visitor::start(&app, &widget, json!({})).await;
     let mut replies = Vec::new();
     for i in 0..auths.len() {
         replies.extend(visitor.say(&format!("echo{i}")).await);
     }
+    // Every message of the conversation was sent to the webhook (and refused: 401, retried).
+    let messages = format!("/api/v1/conversations/{}/messages", visitor.conversation_id);
+    let messages = owner.get(&messages).await.1["data"].as_array().unwrap().len();
+    let deliveries = format!("/api/v1/webhooks/{hook_id}/deliveries");
+    for _ in 0..400 {
+        let (_, log) = owner.get(&deliveries).await;
+        let log = log["data"].as_array().unwrap();
+        if log.len() == messages && log.iter().all(|d| d["attempt_count"] != 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    answers.push(owner.get(&deliveries).await.1);
+    answers.push(owner.get(format!("/api/v1/webhooks/{hook_id}")).await.1);
     let conversation = format!("/api/v1/conversations/{}", visitor.conversation_id);
     answers.push(owner.get(&conversation).await.1);
     answers.push(owner.get(format!("{conversation}/trace")).await.1);
@@ -119,7 +138,8 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
         "identity-secret",
         "ai-key",
     ];
-    for secret in fields.map(planted).into_iter().chain([basic]) {
+    let hook_key = hook_secret.trim_start_matches("whsec_").to_owned();
+    for secret in fields.map(planted).into_iter().chain([basic, hook_secret, hook_key]) {
         assert!(!everything.contains(&secret), "{secret} came back in an answer, trace or reply");
         assert!(!logs.contains(&secret), "{secret} is in the logs");
     }

@@ -13,7 +13,7 @@ const CONNECTION_COLUMNS: &str = "id, tenant_id, name, base_url, auth_json, secr
 
 const ENDPOINT_COLUMNS: &str = "id, tenant_id, connection_id, name, description, method, path, \
      query_json, headers_json, body_json, variables_json, response_mapping_json, timeout_ms, \
-     ai_tool, idempotent, requires_verified_visitor, created_at, updated_at, last_test_json";
+     ai_tool, idempotent, requires_verified_visitor, cache_ttl_s, created_at, updated_at, last_test_json";
 
 fn connection_from_row(row: &Row) -> StoreResult<Connection> {
     Ok(Connection {
@@ -48,13 +48,14 @@ fn endpoint_from_row(row: &Row) -> StoreResult<Endpoint> {
         ai_tool: row.boolean("ai_tool")?,
         idempotent: row.boolean("idempotent")?,
         requires_verified_visitor: row.boolean("requires_verified_visitor")?,
+        cache_ttl_s: row.opt_int("cache_ttl_s")?.and_then(|s| u32::try_from(s).ok()),
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
         last_test: row.opt_json("last_test_json")?,
     })
 }
 
-/// Binds the endpoint's mutable fields as $1..$15, in ENDPOINT_WRITE order.
+/// Binds the endpoint's mutable fields as $1..$15, in the order the INSERT and UPDATE name them.
 fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
     query
         .text(&e.name)
@@ -70,7 +71,23 @@ fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
         .boolean(e.ai_tool)
         .boolean(e.idempotent)
         .boolean(e.requires_verified_visitor)
+        .opt_int(e.cache_ttl_s.map(i64::from))
         .ts(e.updated_at)
+}
+
+/// The INSERT of one endpoint, `tail` appended (an `ON CONFLICT` clause).
+fn insert_endpoint(e: &Endpoint, tail: &str) -> Query {
+    let sql = format!(
+        "INSERT INTO endpoints (name, description, method, path, query_json, headers_json, body_json, \
+                   variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
+                   requires_verified_visitor, cache_ttl_s, updated_at, id, tenant_id, connection_id, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19){tail}"
+    );
+    bind_endpoint_fields(q(sql), e)
+        .text(e.id.as_str())
+        .text(e.tenant_id.as_str())
+        .text(e.connection_id.as_str())
+        .ts(e.created_at)
 }
 
 #[async_trait]
@@ -168,16 +185,26 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
     }
 
     async fn create_endpoint(&self, e: &Endpoint) -> StoreResult<()> {
-        let sql = "INSERT INTO endpoints (name, description, method, path, query_json, headers_json, body_json, \
-                   variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
-                   requires_verified_visitor, updated_at, id, tenant_id, connection_id, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
-        let query = bind_endpoint_fields(q(sql), e)
-            .text(e.id.as_str())
-            .text(e.tenant_id.as_str())
-            .text(e.connection_id.as_str())
-            .ts(e.created_at);
-        self.db.execute(query).await.map(drop)
+        self.db.execute(insert_endpoint(e, "")).await.map(drop)
+    }
+
+    async fn create_endpoints(&self, endpoints: &[Endpoint]) -> StoreResult<Vec<bool>> {
+        let mut tx = self.db.begin().await?;
+        let mut created = Vec::with_capacity(endpoints.len());
+        for e in endpoints {
+            let query = insert_endpoint(e, " ON CONFLICT (tenant_id, name) DO NOTHING");
+            created.push(tx.execute(query).await? == 1);
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn endpoint_names(&self, tenant: &TenantId) -> StoreResult<Vec<String>> {
+        let rows = self
+            .db
+            .fetch_all(q("SELECT name FROM endpoints WHERE tenant_id = $1").text(tenant.as_str()))
+            .await?;
+        rows.iter().map(|row| row.text("name")).collect()
     }
 
     async fn get_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> StoreResult<Endpoint> {
@@ -223,7 +250,7 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         let sql = "UPDATE endpoints SET name = $1, description = $2, method = $3, path = $4, query_json = $5, \
                    headers_json = $6, body_json = $7, variables_json = $8, response_mapping_json = $9, \
                    timeout_ms = $10, ai_tool = $11, idempotent = $12, requires_verified_visitor = $13, \
-                   updated_at = $14 WHERE tenant_id = $15 AND id = $16";
+                   cache_ttl_s = $14, updated_at = $15 WHERE tenant_id = $16 AND id = $17";
         let query = bind_endpoint_fields(q(sql), e).text(e.tenant_id.as_str()).text(e.id.as_str());
         expect_found(self.db.execute(query).await?)
     }
@@ -252,11 +279,18 @@ fn sealed_location(kind: SealedKind) -> (&'static str, &'static str, &'static st
         SealedKind::ConnectionSecrets => ("connections", "secrets_sealed", "id"),
         SealedKind::WidgetIdentitySecret => ("widgets", "identity_secret_sealed", "id"),
         SealedKind::AiApiKey => ("ai_settings", "api_key_sealed", "tenant_id"),
+        SealedKind::WebhookSecret => ("webhooks", "secret_sealed", "id"),
+        SealedKind::WebhookPreviousSecret => ("webhooks", "previous_secret_sealed", "id"),
     }
 }
 
-const SEALED_KINDS: [SealedKind; 3] =
-    [SealedKind::ConnectionSecrets, SealedKind::WidgetIdentitySecret, SealedKind::AiApiKey];
+const SEALED_KINDS: [SealedKind; 5] = [
+    SealedKind::ConnectionSecrets,
+    SealedKind::WidgetIdentitySecret,
+    SealedKind::AiApiKey,
+    SealedKind::WebhookSecret,
+    SealedKind::WebhookPreviousSecret,
+];
 
 #[async_trait]
 impl<D: Db> SealedSecretStore for SqlStore<D> {

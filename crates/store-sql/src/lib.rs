@@ -14,6 +14,7 @@ mod kb;
 mod rules;
 mod sessions;
 mod teams;
+mod webhooks;
 mod widgets;
 
 pub use db::{Arg, Db, Query, Row, Tx, Value, q};

@@ -26,6 +26,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "rules_revision", include_str!("../migrations/0006_rules_revision.sql")),
     (7, "conversation_leases", include_str!("../migrations/0007_conversation_leases.sql")),
     (8, "endpoint_stats", include_str!("../migrations/0008_endpoint_stats.sql")),
+    (9, "webhooks", include_str!("../migrations/0009_webhooks.sql")),
+    (10, "endpoint_cache", include_str!("../migrations/0010_endpoint_cache.sql")),
 ];
 
 pub struct SqliteOptions {

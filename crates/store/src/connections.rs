@@ -44,6 +44,11 @@ pub trait ConnectionStore: Send + Sync {
 
     /// The endpoint's connection must belong to the same tenant, else `MissingReference`.
     async fn create_endpoint(&self, endpoint: &Endpoint) -> StoreResult<()>;
+    /// Creates several endpoints in one transaction (an OpenAPI import). An endpoint whose name
+    /// the tenant already uses is left out; the answer says, in order, which were created.
+    async fn create_endpoints(&self, endpoints: &[Endpoint]) -> StoreResult<Vec<bool>>;
+    /// The names of all the tenant's endpoints.
+    async fn endpoint_names(&self, tenant: &TenantId) -> StoreResult<Vec<String>>;
     async fn get_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> StoreResult<Endpoint>;
     async fn list_endpoints(
         &self,
@@ -69,6 +74,9 @@ pub enum SealedKind {
     ConnectionSecrets,
     WidgetIdentitySecret,
     AiApiKey,
+    WebhookSecret,
+    /// A webhook's secret before its last rotation, kept for the grace period.
+    WebhookPreviousSecret,
 }
 
 /// One sealed value somewhere in the database.

@@ -15,6 +15,7 @@ mod kb;
 mod page;
 #[cfg(feature = "story")]
 pub mod story;
+mod webhooks;
 
 pub use accounts::{
     AccountStore, ApiKeyStore, NewSession, SessionStore, SessionWithUser, TeamStore, TeamUpdate,
@@ -32,6 +33,9 @@ pub use conversations::{
 pub use error::{Constraint, StoreError, StoreResult};
 pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
 pub use page::{Page, PageRequest};
+pub use webhooks::{
+    AttemptOutcome, AttemptRecord, ClaimedDelivery, NewDelivery, StoredWebhook, WebhookStore,
+};
 
 /// Everything the server needs from a storage backend.
 #[async_trait::async_trait]
@@ -47,6 +51,7 @@ pub trait Store:
     + RuleStore
     + AiStore
     + KbStore
+    + WebhookStore
     + SealedSecretStore
     + Send
     + Sync

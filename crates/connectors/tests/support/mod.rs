@@ -60,6 +60,7 @@ pub fn endpoint(connection: &Connection, method: HttpMethod, path: &str) -> Endp
         ai_tool: false,
         idempotent: false,
         requires_verified_visitor: false,
+        cache_ttl_s: None,
         created_at: Timestamp::now(),
         updated_at: Timestamp::now(),
         last_test: None,

@@ -7,8 +7,8 @@ use sb_connectors::template::parse_body;
 use sb_connectors::{CallOutcome, CallTarget, NoSink, Template, Variables};
 use sb_domain::pattern;
 use sb_domain::{
-    ConnectionId, Endpoint, EndpointId, HttpMethod, Role, TestSummary, Timestamp, ValidationError,
-    VariableSpec, validate_endpoint_name, validate_variable_name,
+    ConnectionId, Endpoint, EndpointId, HttpMethod, MAX_CACHE_TTL_S, Role, TestSummary, Timestamp,
+    ValidationError, VariableSpec, validate_endpoint_name, validate_variable_name,
 };
 use sb_store::{Page, PageRequest};
 
@@ -33,6 +33,8 @@ pub struct EndpointDraft {
     pub ai_tool: Option<bool>,
     pub idempotent: Option<bool>,
     pub requires_verified_visitor: Option<bool>,
+    /// `Some(None)` turns caching off.
+    pub cache_ttl_s: Option<Option<u32>>,
 }
 
 /// An endpoint as shown: its definition and its last real call.
@@ -154,6 +156,10 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
     endpoint.idempotent = draft.idempotent.unwrap_or(endpoint.idempotent);
     endpoint.requires_verified_visitor =
         draft.requires_verified_visitor.unwrap_or(endpoint.requires_verified_visitor);
+    if let Some(ttl) = draft.cache_ttl_s {
+        endpoint.cache_ttl_s = ttl;
+    }
+    cache_ttl(endpoint)?;
     if endpoint.body.is_some() && matches!(endpoint.method, HttpMethod::Get | HttpMethod::Head) {
         return Err(ValidationError::new(
             "body",
@@ -162,6 +168,80 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
         ));
     }
     Ok(())
+}
+
+/// Caching is for lookups: GET only, and never for answers about one verified visitor (another
+/// visitor's identical request must not be served their data).
+fn cache_ttl(endpoint: &Endpoint) -> Result<(), ValidationError> {
+    let Some(ttl) = endpoint.cache_ttl_s else { return Ok(()) };
+    let refuse = |code, message: String| Err(ValidationError::new("cache_ttl_s", code, message));
+    if !(1..=MAX_CACHE_TTL_S).contains(&ttl) {
+        return refuse(
+            "out_of_range",
+            format!("cache_ttl_s must be 1–{MAX_CACHE_TTL_S} seconds, or null"),
+        );
+    }
+    if endpoint.method != HttpMethod::Get {
+        return refuse(
+            "cache_not_allowed",
+            format!("only GET answers are cached, not {}", endpoint.method.as_str()),
+        );
+    }
+    if endpoint.requires_verified_visitor {
+        return refuse(
+            "cache_not_allowed",
+            "endpoints for verified visitors are never cached: their answers belong to one visitor"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// A new endpoint of `connection` from a draft that names at least its name, method and path,
+/// validated as a whole (creation and OpenAPI imports).
+pub(super) fn new_endpoint(
+    tenant: &sb_domain::TenantId,
+    connection: &ConnectionId,
+    draft: EndpointDraft,
+) -> Result<Endpoint, ValidationError> {
+    for (field, present) in [
+        ("name", draft.name.is_some()),
+        ("method", draft.method.is_some()),
+        ("path", draft.path.is_some()),
+    ] {
+        if !present {
+            return Err(ValidationError::new(
+                field,
+                "missing_field",
+                format!("missing field `{field}`"),
+            ));
+        }
+    }
+    let now = Timestamp::now();
+    let mut endpoint = Endpoint {
+        id: EndpointId::new(),
+        tenant_id: tenant.clone(),
+        connection_id: connection.clone(),
+        name: String::new(),
+        description: String::new(),
+        method: HttpMethod::Get,
+        path: "/".into(),
+        query: BTreeMap::new(),
+        headers: BTreeMap::new(),
+        body: None,
+        variables: Vec::new(),
+        response_mapping: BTreeMap::new(),
+        timeout_ms: None,
+        ai_tool: false,
+        idempotent: false,
+        requires_verified_visitor: false,
+        cache_ttl_s: None,
+        created_at: now,
+        updated_at: now,
+        last_test: None,
+    };
+    apply(&mut endpoint, draft)?;
+    Ok(endpoint)
 }
 
 impl Engine {
@@ -174,43 +254,7 @@ impl Engine {
         actor.require(Role::Admin)?;
         // The connection must be the tenant's own; another tenant's is simply not found.
         self.store.get_connection(&actor.tenant_id, connection).await?;
-        for (field, present) in [
-            ("name", draft.name.is_some()),
-            ("method", draft.method.is_some()),
-            ("path", draft.path.is_some()),
-        ] {
-            if !present {
-                return Err(ValidationError::new(
-                    field,
-                    "missing_field",
-                    format!("missing field `{field}`"),
-                )
-                .into());
-            }
-        }
-        let now = Timestamp::now();
-        let mut endpoint = Endpoint {
-            id: EndpointId::new(),
-            tenant_id: actor.tenant_id.clone(),
-            connection_id: connection.clone(),
-            name: String::new(),
-            description: String::new(),
-            method: HttpMethod::Get,
-            path: "/".into(),
-            query: BTreeMap::new(),
-            headers: BTreeMap::new(),
-            body: None,
-            variables: Vec::new(),
-            response_mapping: BTreeMap::new(),
-            timeout_ms: None,
-            ai_tool: false,
-            idempotent: false,
-            requires_verified_visitor: false,
-            created_at: now,
-            updated_at: now,
-            last_test: None,
-        };
-        apply(&mut endpoint, draft)?;
+        let endpoint = new_endpoint(&actor.tenant_id, connection, draft)?;
         self.store.create_endpoint(&endpoint).await?;
         Ok(EndpointView { endpoint, last_call: None })
     }

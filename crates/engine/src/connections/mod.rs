@@ -3,6 +3,7 @@
 mod auth_input;
 mod endpoints;
 mod health;
+mod import;
 mod preview;
 mod validate;
 
@@ -20,6 +21,9 @@ use serde_json::{Value, json};
 pub use auth_input::AuthInput;
 pub use endpoints::{EndpointDraft, EndpointTest, EndpointView};
 pub use health::{ConnectionStats, EndpointStats};
+pub use import::{
+    IMPORT_FETCH_TIMEOUT, IMPORT_MAX_BYTES, ImportResult, ImportedEndpoint, OpenApiImport,
+};
 pub use preview::MappingPreview;
 pub(crate) use validate::check_public_url;
 

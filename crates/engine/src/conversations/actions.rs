@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use sb_connectors::{CallError, CallTarget};
+use sb_connectors::{CallError, CallSink, CallTarget};
 use sb_domain::template::Template;
 use sb_domain::{Action, Author, EndpointId, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES};
 use sb_store::StoreError;
@@ -174,12 +174,6 @@ impl Engine {
                 "this endpoint answers only visitors whose identity the site signed",
             );
             Err(self.refuse(run, &endpoint, error).await)
-        } else if !self.outbound_budget.take(&tenant) {
-            let error = CallError::new(
-                "budget_exceeded",
-                "this account's backend calls for this minute are used up",
-            );
-            Err(self.refuse(run, &endpoint, error).await)
         } else {
             self.execute_for(run, &endpoint).await
         };
@@ -244,7 +238,20 @@ impl Engine {
             message: Some(&run.message.id),
         };
         let target = CallTarget { connection: &stored.connection, secrets: &secrets };
+        // A cached answer costs the backend nothing, so it is not held to the budget either.
+        if let Some(hit) = self.connector.cached(target, endpoint, &run.vars) {
+            sink.record(&stored.connection, endpoint, &hit).await;
+            return Ok(hit.mapped);
+        }
+        if !self.outbound_budget.take(tenant) {
+            let error = CallError::new(
+                "budget_exceeded",
+                "this account's backend calls for this minute are used up",
+            );
+            return Err(self.refuse(run, endpoint, error).await);
+        }
         let outcome = self.connector.execute(target, endpoint, &run.vars, &sink).await;
+        self.connector.remember(target, endpoint, &run.vars, &outcome);
         match outcome.error {
             None => Ok(outcome.mapped),
             Some(error) => Err(error),

@@ -229,6 +229,11 @@ impl Engine {
         self.store
             .set_conversation_state(&conversation.tenant_id, &conversation.id, &state)
             .await?;
+        let before = crate::events::Before {
+            status: conversation.status,
+            assigned_to: conversation.assigned_to.clone(),
+            assigned_team: conversation.assigned_team.clone(),
+        };
         conversation.status = state.status;
         conversation.assigned_to = state.assigned_to.clone();
         conversation.assigned_team = state.assigned_team.clone();
@@ -238,6 +243,7 @@ impl Engine {
             status: state.status,
             assigned_to: state.assigned_to,
             assigned_team: state.assigned_team,
+            before: Some(before),
         });
         Ok(())
     }

@@ -118,7 +118,7 @@ pub(crate) struct TraceSink<'a> {
 #[async_trait]
 impl CallSink for TraceSink<'_> {
     async fn record(&self, connection: &Connection, endpoint: &Endpoint, outcome: &CallOutcome) {
-        let data = json!({
+        let mut data = json!({
             "connection_id": connection.id,
             "connection": connection.name,
             "endpoint_id": endpoint.id,
@@ -135,7 +135,13 @@ impl CallSink for TraceSink<'_> {
             "missing": outcome.missing,
             "notes": outcome.notes,
         });
+        if endpoint.cache_ttl_s.is_some() {
+            data["cache"] = json!(if outcome.cached { "hit" } else { "miss" });
+        }
         self.engine.trace(self.tenant, self.conversation, self.message, "api_call", data).await;
-        self.engine.count_call(endpoint, outcome).await;
+        // The statistics describe the backend; an answer from the cache never reached it.
+        if !outcome.cached {
+            self.engine.count_call(endpoint, outcome).await;
+        }
     }
 }

@@ -85,6 +85,10 @@ async fn every_malformed_configuration_gets_a_4xx_with_a_code() {
             json!({"title": "T", "content": "Text", "format": "markdown"}),
         ),
         ("/api/v1/teams".to_owned(), json!({"name": "Team", "member_ids": []})),
+        (
+            "/api/v1/webhooks".to_owned(),
+            json!({"url": "https://hooks.example.com/in", "events": ["message.created"], "description": "CRM", "active": true}),
+        ),
     ];
     let mut tried = 0;
     for (path, body) in &valid {

@@ -22,11 +22,15 @@ fn body_for(schema: &str) -> Value {
         "EndpointInput" => json!({"name": "mine", "method": "GET", "path": "/x"}),
         "AssignInput" => json!({}),
         "MessageInput" => json!({"text": "hello"}),
+        "OpenApiImportInput" => {
+            json!({"spec": {"openapi": "3.0.0", "paths": {"/mine": {"get": {"operationId": "mine"}}}}})
+        }
         "EndpointTestInput" => json!({"variables": {}}),
         "DocumentInput" => json!({"title": "Mine"}),
         "RuleInput" => json!({"name": "Mine"}),
         "TeamUpdate" => json!({"name": "Mine"}),
         "WidgetInput" => json!({"name": "Mine"}),
+        "WebhookUpdate" => json!({"description": "Mine"}),
         other => panic!("no body for {other}: add one here"),
     }
 }
@@ -57,6 +61,12 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
         let key =
             alice.get("/api/v1/api-keys").await.1["data"][0]["id"].as_str().unwrap().to_owned();
         let conversation = Visitor::start(&app, &widget, json!({})).await.conversation_id;
+        let webhook = id_of(
+            &alice,
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/in", "events": ["message.created"]}),
+        )
+        .await;
         let id_for = |path: &str| -> String {
             let resource = path.trim_start_matches("/api/v1/").split("/{id}").next().unwrap();
             match resource {
@@ -68,6 +78,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 "rules" => &rule,
                 "teams" => &team,
                 "users" => &user,
+                "webhooks" => &webhook,
                 "widgets" => &widget,
                 other => panic!("no object of {other} to try: add one here"),
             }
@@ -120,6 +131,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
             format!("/api/v1/teams/{team}"),
             format!("/api/v1/users/{user}"),
             format!("/api/v1/conversations/{conversation}"),
+            format!("/api/v1/webhooks/{webhook}"),
         ] {
             let (status, answer) = alice.get(&path).await;
             assert_eq!(status, StatusCode::OK, "{path}: {answer}");
@@ -129,5 +141,10 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
             alice.get(format!("/api/v1/conversations/{conversation}/messages")).await;
         assert!(messages["data"].as_array().unwrap().iter().all(|m| m["text"] != "hello"));
         assert_eq!(alice.get("/api/v1/api-keys").await.1["data"].as_array().unwrap().len(), 1);
+        let (_, hook) = alice.get(format!("/api/v1/webhooks/{webhook}")).await;
+        assert_ne!(hook["data"]["description"], "Mine");
+        assert!(hook["data"]["previous_secret_expires_at"].is_null(), "the secret was not rotated");
+        let (_, log) = alice.get(format!("/api/v1/webhooks/{webhook}/deliveries")).await;
+        assert!(log["data"].as_array().unwrap().is_empty(), "no test event was queued");
     }
 }

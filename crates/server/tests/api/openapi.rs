@@ -275,6 +275,13 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     let (_, tested) =
         api.call(&owner, M::POST, "/endpoints/{id}/test", &[&endpoint], Some(sample)).await;
     assert_eq!(tested["data"]["mapped"]["order_status"], "shipped");
+    let spec = json!({"openapi": "3.0.0", "servers": [{"url": "/api"}],
+        "paths": {"/orders": {"get": {"operationId": "list_orders", "parameters": [
+            {"name": "page", "in": "query", "schema": {"type": "integer"}}]}}}});
+    let import = "/connections/{id}/import-openapi";
+    let (_, imported) =
+        api.call(&owner, M::POST, import, &[&connection], Some(json!({"spec": spec}))).await;
+    assert_eq!(imported["data"]["created"][0]["query"]["page"], "{page}", "{imported}");
 
     let widget =
         json!({"name": "Shop", "greeting": "Hello!", "identity_secret": "a-long-shared-secret"});
@@ -367,6 +374,22 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     let (_, imported) = api.call(&owner, M::POST, "/kb/documents", &[], Some(imported)).await;
     api.call(&owner, M::POST, "/kb/documents/{id}/refresh", &[&id(&imported)], None).await;
 
+    let hook = json!({"url": format!("{backend}/hooks"), "events": ["message.created", "conversation.closed"], "description": "CRM"});
+    let (_, hook) = api.call(&owner, M::POST, "/webhooks", &[], Some(hook)).await;
+    let hook = id(&hook);
+    api.call(&owner, M::GET, "/webhooks", &[], None).await;
+    api.call(&owner, M::GET, "/webhooks/{id}", &[&hook], None).await;
+    api.call(&owner, M::PATCH, "/webhooks/{id}", &[&hook], Some(json!({"active": true}))).await;
+    api.call(&owner, M::POST, "/webhooks/{id}/rotate-secret", &[&hook], None).await;
+    api.call(&owner, M::POST, "/webhooks/{id}/test", &[&hook], None).await;
+    for _ in 0..200 {
+        let (_, log) = api.call(&owner, M::GET, "/webhooks/{id}/deliveries", &[&hook], None).await;
+        if log["data"][0]["attempts"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+
     // Errors are described too.
     let (status, _) =
         api.call(&owner, M::GET, "/rules/{id}", &["rul_00000000000000000000000000"], None).await;
@@ -381,6 +404,7 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
         ("/connections/{id}", connection),
         ("/widgets/{id}", widget),
         ("/teams/{id}", team),
+        ("/webhooks/{id}", hook),
     ] {
         api.call(&owner, M::DELETE, template, &[&target], None).await;
     }

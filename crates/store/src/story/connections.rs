@@ -47,6 +47,7 @@ pub(super) fn endpoint(connection: &Connection, name: &str) -> Endpoint {
         ai_tool: true,
         idempotent: false,
         requires_verified_visitor: true,
+        cache_ttl_s: None,
         created_at: now(),
         updated_at: now(),
         last_test: None,
@@ -194,4 +195,31 @@ pub(super) async fn sealed_secrets(store: &dyn Store, tenant: &TenantId) {
     assert!(!store.replace_sealed(&ours, "stale").await.unwrap());
     let stored = store.get_connection(tenant, &sealed_conn.id).await.unwrap();
     assert_eq!(stored.sealed_secrets.as_deref(), Some("new-ciphertext"));
+}
+
+/// An OpenAPI import's batch: one transaction, taken names left out, names listed per tenant.
+pub(super) async fn endpoint_batches(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
+    let api = connection(tenant, "Imported", AuthConfig::None);
+    store.create_connection(&api, None).await.unwrap();
+    let existing = endpoint(&api, "list_pets");
+    store.create_endpoint(&existing).await.unwrap();
+    let batch = [
+        endpoint(&api, "add_pet"),
+        endpoint(&api, "list_pets"),
+        endpoint(&api, "get_pet"),
+        endpoint(&api, "add_pet"),
+    ];
+    assert_eq!(store.create_endpoints(&batch).await.unwrap(), [true, false, true, false]);
+    assert_eq!(store.get_endpoint(tenant, &batch[0].id).await.unwrap(), batch[0]);
+    assert_not_found(store.get_endpoint(tenant, &batch[1].id).await);
+    let mut names = store.endpoint_names(tenant).await.unwrap();
+    names.sort();
+    assert!(["add_pet", "get_pet", "list_pets"].iter().all(|n| names.iter().any(|m| m == n)));
+    assert_eq!(names.iter().filter(|n| *n == "add_pet").count(), 1);
+    assert!(!store.endpoint_names(other).await.unwrap().contains(&"add_pet".to_owned()));
+    // Another tenant's connection: nothing of the batch is stored.
+    let stray = [Endpoint { tenant_id: other.clone(), ..endpoint(&api, "stray") }];
+    assert!(store.create_endpoints(&stray).await.is_err());
+    assert!(store.create_endpoints(&[]).await.unwrap().is_empty());
+    store.delete_connection(tenant, &api.id).await.unwrap();
 }

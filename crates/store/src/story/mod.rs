@@ -7,6 +7,7 @@ mod call_stats;
 mod connections;
 mod conversations;
 mod kb;
+mod webhooks;
 
 use sb_domain::{Email, NewUser, Role, Tenant, TenantId, TenantName, Timestamp, UserId};
 
@@ -58,8 +59,10 @@ pub async fn run(store: &dyn Store) {
     accounts::teams(store, &acme, &other).await;
     connections::connections_and_endpoints(store, &acme, &other).await;
     connections::sealed_secrets(store, &acme).await;
+    connections::endpoint_batches(store, &acme, &other).await;
     call_stats::call_stats(store, &acme, &other).await;
     ai::ai(store, &acme, &other).await;
     kb::kb(store, &acme, &other).await;
+    webhooks::webhooks(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
 }

@@ -1,0 +1,546 @@
+//! Getting events to webhooks without ever holding up a conversation.
+//!
+//! **Queueing.** The engine publishes every conversation event, after storing it, to its event
+//! sink — a non-blocking call. The [`Tap`] in front of that sink also offers a copy to a bounded
+//! in-memory channel (`try_send`: when it is full the copy is dropped and counted, never waited
+//! for). A task of this node reads the channel in batches, finds the tenants' active webhooks
+//! and writes one durable delivery row per subscribed webhook. So the message path pays for a
+//! clone and a channel send, nothing more; no query, no write, no receiver.
+//!
+//! The trade-off: between an event being stored and its delivery rows being written (usually
+//! milliseconds) the event lives only in this process. A crash in that window, or a full
+//! channel (the database stalled for a long time), loses the webhook deliveries of those
+//! events — the conversation itself is safe. Writing the rows in the same transaction as each
+//! message would close the window, at the price of extra writes on every message of every
+//! tenant, on SQLite's single writer. Once written, a delivery survives restarts and is retried
+//! for the whole retry window.
+//!
+//! **Delivering.** One worker per node claims due rows in the database (an UPDATE that sets a
+//! lease, safe with several nodes sharing PostgreSQL; a dead node's claims run out), at most
+//! `max_in_flight` at once and `max_in_flight_per_webhook` per webhook (each claim takes the
+//! oldest due delivery of each webhook, so a receiver with a backlog or one that hangs cannot
+//! starve the others), and sends them through the SSRF-safe client under `timeout`. Every attempt
+//! is logged; failures are retried after `retry_delays` with full jitter until `retry_window`
+//! after the event.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use jiff::SignedDuration;
+use sb_domain::webhook::Webhook;
+use sb_domain::{Conversation, ConversationId, DeliveryId, TenantId, Timestamp, WebhookId};
+use sb_net::{Method, OutboundRequest};
+use sb_store::{AttemptOutcome, AttemptRecord, ClaimedDelivery, NewDelivery};
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::task::JoinHandle;
+
+use super::{payload, signing};
+use crate::events::{ConversationEvent, EventSink};
+use crate::{Engine, EngineError};
+
+/// Events waiting to become delivery rows, at most.
+const QUEUE: usize = 10_000;
+/// Events turned into rows at once.
+const BATCH: usize = 256;
+/// How long a claim lasts: far longer than an attempt (at most 5 s) and its bookkeeping.
+const LEASE: SignedDuration = SignedDuration::from_secs(60);
+/// The receiver's answer kept in the log, at most.
+const EXCERPT_BYTES: usize = 1024;
+
+/// How the worker delivers (`[webhooks]` in the configuration).
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// How often to look for due deliveries; new events wake the worker at once.
+    pub poll_interval: Duration,
+    /// The wait before each retry: the first after the first failure, and so on; the last
+    /// repeats. Each wait is drawn between zero and this (full jitter).
+    pub retry_delays: Vec<Duration>,
+    /// No attempt is made later than this after the event; the delivery then fails for good.
+    pub retry_window: Duration,
+    /// The longest a receiver may take (the outbound client's ceiling applies too).
+    pub timeout: Duration,
+    pub max_in_flight: usize,
+    pub max_in_flight_per_webhook: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        let secs = Duration::from_secs;
+        Self {
+            poll_interval: secs(1),
+            retry_delays: [5, 30, 120, 600, 1800, 3600, 7200].map(secs).to_vec(),
+            retry_window: secs(24 * 3600),
+            timeout: secs(5),
+            max_in_flight: 8,
+            max_in_flight_per_webhook: 2,
+        }
+    }
+}
+
+impl WebhookSettings {
+    pub(crate) fn window(&self) -> SignedDuration {
+        SignedDuration::try_from(self.retry_window).unwrap_or(SignedDuration::from_hours(24))
+    }
+
+    /// When to try again after attempt number `attempt` failed at `now`: a random point within
+    /// that step's delay (full jitter), or `None` once that is past the retry window.
+    fn next_attempt(
+        &self,
+        attempt: u32,
+        created_at: Timestamp,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let index = (attempt as usize).saturating_sub(1);
+        let step = self.retry_delays.get(index).or(self.retry_delays.last())?;
+        let millis = u64::try_from(step.as_millis()).unwrap_or(u64::MAX);
+        let delay = SignedDuration::from_millis(i64::try_from(jitter(millis)).unwrap_or(i64::MAX));
+        let at = now.checked_add(delay).ok()?;
+        (at <= created_at.checked_add(self.window()).ok()?).then_some(at)
+    }
+}
+
+/// A uniformly random number of milliseconds from 0 to `max`.
+fn jitter(max: u64) -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("operating system random source failed");
+    u64::from_le_bytes(bytes) % max.saturating_add(1).max(1)
+}
+
+/// In front of the engine's event sink: passes every event on, and offers a copy to the webhook
+/// queue once the worker runs. Never blocks.
+pub(crate) struct Tap {
+    inner: Arc<dyn EventSink>,
+    sender: mpsc::Sender<ConversationEvent>,
+    on: AtomicBool,
+    dropped: AtomicU64,
+}
+
+impl Tap {
+    pub(crate) fn new(inner: Arc<dyn EventSink>) -> (Arc<Self>, mpsc::Receiver<ConversationEvent>) {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        let tap = Self { inner, sender, on: AtomicBool::new(false), dropped: AtomicU64::new(0) };
+        (Arc::new(tap), receiver)
+    }
+}
+
+impl EventSink for Tap {
+    fn publish(&self, event: ConversationEvent) {
+        let wanted = !matches!(event, ConversationEvent::MessageUpdated { .. });
+        if wanted
+            && self.on.load(Ordering::Relaxed)
+            && let Err(mpsc::error::TrySendError::Full(_)) = self.sender.try_send(event.clone())
+        {
+            metrics::counter!("webhook_events_dropped_total").increment(1);
+            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(dropped, "the webhook queue is full: events dropped for webhooks");
+            }
+        }
+        self.inner.publish(event);
+    }
+}
+
+/// The running worker of this node; dropping it stops it.
+pub struct WebhookWorker {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for WebhookWorker {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Webhooks this node is busy with, and how many deliveries of each are in flight.
+type Busy = Arc<Mutex<HashMap<WebhookId, usize>>>;
+
+fn lock(busy: &Busy) -> std::sync::MutexGuard<'_, HashMap<WebhookId, usize>> {
+    busy.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What one attempt came to.
+struct Attempted {
+    status: Option<u16>,
+    latency_ms: u64,
+    error: Option<(String, String)>,
+    excerpt: Option<String>,
+    gone: bool,
+}
+
+impl Engine {
+    /// Starts this node's webhook worker: events start flowing into the queue, and due
+    /// deliveries are sent. Runs until the returned handle is dropped.
+    pub fn start_webhooks(self: &Arc<Self>, settings: WebhookSettings) -> WebhookWorker {
+        let settings = Arc::new(settings);
+        let _ = self.webhooks.settings.set(settings.clone());
+        let wake = self.webhooks.wake.clone();
+        let mut tasks = Vec::new();
+        let receiver = self.webhooks.events.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(mut receiver) = receiver {
+            self.webhooks.tap.on.store(true, Ordering::Relaxed);
+            let engine = Arc::downgrade(self);
+            let wake = wake.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut batch = Vec::with_capacity(BATCH);
+                while receiver.recv_many(&mut batch, BATCH).await > 0 {
+                    let Some(engine) = engine.upgrade() else { return };
+                    let events = std::mem::take(&mut batch);
+                    if engine.queue_deliveries(events).await {
+                        wake.notify_one();
+                    }
+                }
+            }));
+        }
+        let engine = Arc::downgrade(self);
+        tasks.push(tokio::spawn(deliver(engine, settings, wake)));
+        WebhookWorker { tasks }
+    }
+
+    /// Turns a batch of events into delivery rows; true when some were written. Store failures
+    /// are retried a few times (the rows keep their ids, so a retried insert adds nothing
+    /// twice); after that the batch's webhook deliveries are lost (logged and counted).
+    async fn queue_deliveries(&self, events: Vec<ConversationEvent>) -> bool {
+        let mut rows = None;
+        for attempt in 1..=3 {
+            if attempt > 1 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            if rows.is_none() {
+                match self.delivery_rows(&events).await {
+                    Ok(made) => rows = Some(made),
+                    Err(err) => {
+                        tracing::warn!(error = %err, attempt, "could not queue webhook deliveries");
+                        continue;
+                    }
+                }
+            }
+            let Some(made) = &rows else { continue };
+            if made.is_empty() {
+                return false;
+            }
+            match self.store.enqueue_deliveries(made).await {
+                Ok(()) => return true,
+                Err(err) => {
+                    tracing::warn!(error = %err, attempt, "could not queue webhook deliveries")
+                }
+            }
+        }
+        metrics::counter!("webhook_events_dropped_total").increment(events.len() as u64);
+        tracing::error!(events = events.len(), "webhook deliveries of these events were lost");
+        false
+    }
+
+    async fn delivery_rows(
+        &self,
+        events: &[ConversationEvent],
+    ) -> Result<Vec<NewDelivery>, EngineError> {
+        let mut webhooks: HashMap<TenantId, Vec<Webhook>> = HashMap::new();
+        let mut conversations: HashMap<ConversationId, Option<Conversation>> = HashMap::new();
+        let mut rows = Vec::new();
+        let now = Timestamp::now();
+        for event in events {
+            let kinds = payload::webhook_events(event);
+            if kinds.is_empty() {
+                continue;
+            }
+            let tenant = event.tenant_id();
+            if !webhooks.contains_key(tenant) {
+                webhooks.insert(tenant.clone(), self.store.active_webhooks(tenant).await?);
+            }
+            let hooks = &webhooks[tenant];
+            for kind in kinds {
+                let targets: Vec<&Webhook> = hooks.iter().filter(|w| w.wants(kind)).collect();
+                if targets.is_empty() {
+                    continue;
+                }
+                let id = event.conversation_id();
+                if !conversations.contains_key(id) {
+                    let found = match self.store.get_conversation(tenant, id).await {
+                        Ok(c) => Some(c),
+                        Err(sb_store::StoreError::NotFound) => None,
+                        Err(err) => return Err(err.into()),
+                    };
+                    conversations.insert(id.clone(), found);
+                }
+                // A conversation deleted meanwhile (with its widget) has nothing to report.
+                let Some(conversation) = &conversations[id] else { continue };
+                let (data, at) = payload::data(event, conversation);
+                let body = payload::body(kind, at, data);
+                rows.extend(targets.into_iter().map(|webhook| NewDelivery {
+                    id: DeliveryId::new(),
+                    tenant_id: tenant.clone(),
+                    webhook_id: webhook.id.clone(),
+                    event: kind,
+                    payload: body.clone(),
+                    created_at: now,
+                }));
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Claims due deliveries while there are free slots, and starts sending each.
+    async fn claim_and_send(
+        self: &Arc<Self>,
+        settings: &Arc<WebhookSettings>,
+        slots: &Arc<Semaphore>,
+        busy: &Busy,
+    ) -> Result<(), EngineError> {
+        let mut looked = false;
+        loop {
+            let free = slots.available_permits();
+            if free == 0 {
+                return Ok(());
+            }
+            let now = Timestamp::now();
+            // A read first: an idle node does not take SQLite's write lock every poll.
+            if !looked && !self.store.due_deliveries_exist(now).await? {
+                return Ok(());
+            }
+            looked = true;
+            let skip: Vec<WebhookId> = lock(busy)
+                .iter()
+                .filter(|(_, n)| **n >= settings.max_in_flight_per_webhook)
+                .map(|(id, _)| id.clone())
+                .collect();
+            let limit = u32::try_from(free).unwrap_or(u32::MAX);
+            let claimed = self
+                .store
+                .claim_deliveries(&self.webhooks.holder, now, now + LEASE, limit, &skip)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(());
+            }
+            for delivery in claimed {
+                let Ok(permit) = slots.clone().acquire_owned().await else { return Ok(()) };
+                *lock(busy).entry(delivery.webhook_id.clone()).or_default() += 1;
+                let (engine, settings, busy) = (self.clone(), settings.clone(), busy.clone());
+                let wake = self.webhooks.wake.clone();
+                tokio::spawn(async move {
+                    let webhook = delivery.webhook_id.clone();
+                    engine.attempt_delivery(delivery, &settings).await;
+                    let mut in_flight = lock(&busy);
+                    if let Some(n) = in_flight.get_mut(&webhook) {
+                        *n -= 1;
+                        if *n == 0 {
+                            in_flight.remove(&webhook);
+                        }
+                    }
+                    drop(in_flight);
+                    drop(permit);
+                    // A slot is free: look for more at once.
+                    wake.notify_one();
+                });
+            }
+        }
+    }
+
+    /// The secrets to sign a delivery with: the current one, and the previous one during its
+    /// grace period.
+    fn signing_secrets(
+        &self,
+        d: &ClaimedDelivery,
+    ) -> Result<Vec<sb_secrets::Secret<String>>, EngineError> {
+        let mut secrets =
+            vec![self.open_webhook_secret(&d.tenant_id, &d.webhook_id, &d.secret_sealed)?];
+        if let (Some(sealed), Some(until)) =
+            (&d.previous_secret_sealed, d.previous_secret_expires_at)
+            && until > Timestamp::now()
+        {
+            secrets.push(self.open_webhook_secret(&d.tenant_id, &d.webhook_id, sealed)?);
+        }
+        Ok(secrets)
+    }
+
+    /// Sends one delivery once, logs the attempt and schedules what follows.
+    async fn attempt_delivery(&self, d: ClaimedDelivery, settings: &WebhookSettings) {
+        let attempt = d.attempts + 1;
+        let at = Timestamp::now();
+        let attempted = match self.signing_secrets(&d) {
+            Ok(secrets) => self.send_delivery(&d, &secrets, settings.timeout).await,
+            Err(err) => {
+                tracing::error!(delivery = %d.id, error = %err, "cannot sign a webhook delivery");
+                Attempted {
+                    status: None,
+                    latency_ms: 0,
+                    error: Some(("internal".into(), "the signing secret cannot be opened".into())),
+                    excerpt: None,
+                    gone: false,
+                }
+            }
+        };
+        let outcome = if attempted.error.is_none() {
+            AttemptOutcome::Delivered
+        } else if attempted.gone {
+            AttemptOutcome::FailedAndDisable {
+                reason: "the receiver answered 410 Gone: the webhook was switched off".into(),
+            }
+        } else {
+            match settings.next_attempt(attempt, d.created_at, Timestamp::now()) {
+                Some(next) => AttemptOutcome::Retry { at: next },
+                None => AttemptOutcome::Failed,
+            }
+        };
+        let label = match &outcome {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::Retry { .. } => "retry",
+            AttemptOutcome::Failed | AttemptOutcome::FailedAndDisable { .. } => "failed",
+        };
+        metrics::counter!("webhook_attempts_total", "outcome" => label).increment(1);
+        tracing::debug!(
+            delivery = %d.id, webhook = %d.webhook_id, attempt, status = attempted.status,
+            code = attempted.error.as_ref().map(|e| e.0.as_str()), latency_ms = attempted.latency_ms,
+            outcome = label, "webhook delivery attempt"
+        );
+        let (error_code, error_message) = attempted.error.unzip();
+        let record = AttemptRecord {
+            tenant_id: d.tenant_id.clone(),
+            delivery_id: d.id.clone(),
+            webhook_id: d.webhook_id.clone(),
+            attempt,
+            at,
+            status: attempted.status,
+            latency_ms: attempted.latency_ms,
+            error_code,
+            error_message,
+            response_excerpt: attempted.excerpt,
+        };
+        match self.store.record_attempt(&self.webhooks.holder, &record, &outcome).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(delivery = %d.id, "a webhook delivery's claim ran out during its attempt")
+            }
+            // The claim runs out and the delivery is attempted again: at least once.
+            Err(err) => {
+                tracing::warn!(delivery = %d.id, error = %err, "could not log a webhook attempt")
+            }
+        }
+    }
+
+    async fn send_delivery(
+        &self,
+        d: &ClaimedDelivery,
+        secrets: &[sb_secrets::Secret<String>],
+        timeout: Duration,
+    ) -> Attempted {
+        let timestamp = Timestamp::now().as_second();
+        let keys: Vec<&str> = secrets.iter().map(|s| s.expose().as_str()).collect();
+        let signature =
+            signing::signature_header(&keys, d.id.as_str(), timestamp, d.payload.as_bytes());
+        let request = OutboundRequest::new(Method::POST, &d.url).and_then(|r| {
+            r.header("webhook-id", d.id.as_str())?
+                .header("webhook-timestamp", &timestamp.to_string())?
+                .header("webhook-signature", &signature)?
+                .body("application/json", d.payload.clone())
+        });
+        let started = Instant::now();
+        let result = match request {
+            Ok(mut request) => {
+                // A redirect is an answer like any other non-2xx: receivers give their final URL.
+                request.follow_redirects = false;
+                self.connector.http().send(request.timeout(timeout)).await
+            }
+            Err(err) => Err(err),
+        };
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Ok(response) => {
+                let status = response.status.as_u16();
+                let excerpt = excerpt(&response.body, &keys);
+                let error = (!response.status.is_success()).then(|| {
+                    ("http_error".to_owned(), format!("the receiver answered {}", response.status))
+                });
+                Attempted { status: Some(status), latency_ms, error, excerpt, gone: status == 410 }
+            }
+            Err(err) => Attempted {
+                status: None,
+                latency_ms,
+                error: Some((err.code().to_owned(), err.to_string())),
+                excerpt: None,
+                gone: false,
+            },
+        }
+    }
+}
+
+/// The start of an answer for the log: at most [`EXCERPT_BYTES`] of text, with any signing
+/// secret a receiver might echo replaced by `***`.
+fn excerpt(body: &[u8], secrets: &[&str]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let mut text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_BYTES)]).into_owned();
+    for secret in secrets {
+        let key = secret.strip_prefix(signing::SECRET_PREFIX).unwrap_or(secret);
+        text = text.replace(secret, "***").replace(key, "***");
+    }
+    let mut end = text.len().min(EXCERPT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    Some(text)
+}
+
+/// The delivery loop: claims and sends due deliveries whenever woken or polled.
+async fn deliver(engine: Weak<Engine>, settings: Arc<WebhookSettings>, wake: Arc<Notify>) {
+    let slots = Arc::new(Semaphore::new(settings.max_in_flight.max(1)));
+    let busy: Busy = Default::default();
+    loop {
+        {
+            let Some(engine) = engine.upgrade() else { return };
+            if let Err(err) = engine.claim_and_send(&settings, &slots, &busy).await {
+                tracing::warn!(error = %err, "could not claim webhook deliveries");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(settings.poll_interval) => {}
+            () = wake.notified() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_follow_the_schedule_with_jitter_until_the_window_closes() {
+        let settings = WebhookSettings::default();
+        let created: Timestamp = "2026-03-01T10:00:00Z".parse().unwrap();
+        for _ in 0..200 {
+            let first = settings.next_attempt(1, created, created).unwrap();
+            assert!(first >= created && first <= created + SignedDuration::from_secs(5));
+            let sixth = settings.next_attempt(6, created, created).unwrap();
+            assert!(sixth <= created + SignedDuration::from_hours(1));
+            // Past the schedule, the last step (2 h) repeats.
+            let late = created + SignedDuration::from_hours(10);
+            let tenth = settings.next_attempt(10, created, late).unwrap();
+            assert!(tenth >= late && tenth <= late + SignedDuration::from_hours(2));
+        }
+        // Nothing is scheduled past 24 h after the event.
+        let end = created + SignedDuration::from_hours(24);
+        assert_eq!(settings.next_attempt(30, created, end + SignedDuration::from_secs(1)), None);
+        let none = WebhookSettings { retry_delays: Vec::new(), ..WebhookSettings::default() };
+        assert_eq!(none.next_attempt(1, created, created), None);
+        let spread: std::collections::BTreeSet<u64> = (0..100).map(|_| jitter(1000)).collect();
+        assert!(spread.len() > 50 && spread.iter().all(|ms| *ms <= 1000), "full jitter spreads");
+    }
+
+    #[test]
+    fn excerpts_are_short_text_without_secrets() {
+        let secret = "whsec_c2VjcmV0LWtleS1ieXRlcw==";
+        let echoed = format!(
+            "got whsec_c2VjcmV0LWtleS1ieXRlcw== and c2VjcmV0LWtleS1ieXRlcw== {}",
+            "é".repeat(1000)
+        );
+        let text = excerpt(echoed.as_bytes(), &[secret]).unwrap();
+        assert!(text.starts_with("got *** and *** "), "{text}");
+        assert!(text.len() <= EXCERPT_BYTES && !text.contains("c2VjcmV0"));
+        assert_eq!(excerpt(b"", &[secret]), None);
+    }
+}
