@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 
 export async function shopBackend({ clientId, clientSecret }) {
   const issued = new Set();
-  const seen = { tokenRequests: 0, orderRequests: 0 };
+  const seen = { tokenRequests: 0, orderRequests: 0, webhooks: [] };
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
     const json = (status, body) => { res.writeHead(status, { "content-type": "application/json" }); res.end(JSON.stringify(body)); };
@@ -16,6 +16,12 @@ export async function shopBackend({ clientId, clientSecret }) {
       const token = `tok-${issued.size + 1}`;
       issued.add(token);
       return json(200, { access_token: token, token_type: "Bearer", expires_in: 3600 });
+    }
+    if (req.method === "POST" && url.pathname === "/hooks") {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => { seen.webhooks.push({ headers: req.headers, body: Buffer.concat(chunks).toString() }); json(200, { ok: true }); });
+      return;
     }
     const bearer = (req.headers.authorization || "").replace(/^Bearer /, "");
     if (!issued.has(bearer)) return json(401, { error: "unauthorized" });

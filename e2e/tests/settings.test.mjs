@@ -227,6 +227,41 @@ test("the visitor asks through the copied snippet and gets the live answer", asy
   await visitor.close();
 });
 
+test("the connection shows the visitor's call; more endpoints come from an OpenAPI document", async () => {
+  await nav("API connections").click();
+  await page.locator(".health.good", { hasText: "1 call in 24 h, 0 % failed" }).waitFor();
+  await page.getByRole("link", { name: "Shop" }).click();
+  await heading("Shop");
+  const spec = [
+    "openapi: 3.0.3",
+    "info: {title: Lamp shop, version: '1'}",
+    `servers: [{url: '${backend.base}/api'}]`,
+    "paths:",
+    "  /orders/{orderId}/tracking:",
+    "    get:",
+    "      operationId: getTracking",
+    "      summary: Tracking events of an order",
+    "      parameters:",
+    "        - {name: orderId, in: path, required: true, description: The order number, schema: {type: integer}}",
+    "  /upload:",
+    "    post:",
+    "      operationId: upload",
+    "      requestBody: {required: true, content: {multipart/form-data: {schema: {type: object}}}}",
+  ].join("\n");
+  const panel = page.locator('form[aria-labelledby="import-title"]');
+  await panel.getByLabel("Paste the document").fill(spec);
+  await panel.getByRole("button", { name: "Preview" }).click();
+  await panel.getByText("Would create 1 endpoint(s), skip 1.").waitFor();
+  assert.match(await panel.locator(".result").textContent(), /GET \/orders\/\{orderId\}\/tracking/);
+  await panel.getByRole("button", { name: "Import" }).click();
+  await page.getByRole("link", { name: "getTracking" }).waitFor();
+  await shot("connection-import");
+  await page.getByRole("link", { name: "get_order" }).click();
+  await heading("get_order");
+  const health = page.locator(".endpoint-health");
+  await health.getByRole("row", { name: /Last 24 hours\s*1\s*0 %/ }).waitFor();
+});
+
 test("knowledge base, AI and team screens; destructive actions ask first", async () => {
   await nav("Knowledge base").click();
   await heading("Knowledge base");
@@ -264,9 +299,31 @@ test("knowledge base, AI and team screens; destructive actions ask first", async
   assert.equal(await page.locator("#new-api-key").count(), 0, "a key is shown once");
 });
 
+test("a webhook: secret shown once, a test event delivered and logged, the secret rotated", async () => {
+  await nav("Webhooks").click();
+  await heading("Webhooks");
+  await page.getByLabel("URL").fill(`${backend.base}/hooks`);
+  await page.getByLabel("Description (optional)").fill("CRM");
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  assert.match(await page.locator("#webhook-secret").textContent(), /^whsec_[A-Za-z0-9+/=]{40,}$/);
+  await page.getByRole("link", { name: `${backend.base}/hooks` }).click();
+  await heading("CRM");
+  await page.getByRole("button", { name: "Send test event" }).click();
+  await page.getByRole("row", { name: /webhook\.test\s*delivered\s*1\s*HTTP 200/ }).waitFor();
+  const delivered = backend.seen.webhooks.find((w) => JSON.parse(w.body).type === "webhook.test");
+  assert.match(delivered.headers["webhook-signature"], /^v1,/);
+  await page.getByRole("button", { name: "Rotate secret" }).click();
+  await page.locator("dialog").getByRole("button", { name: "Rotate" }).click();
+  assert.match(await page.locator("#webhook-secret").textContent(), /^whsec_/);
+  await shot("webhook");
+  await page.goto(`${sb.base}/#webhooks`);
+  await heading("Webhooks");
+  assert.equal(await page.locator("#webhook-secret").count(), 0, "the secret is shown once");
+});
+
 test("every settings screen fits a 375 px wide phone", async () => {
   await page.setViewportSize({ width: 375, height: 800 });
-  for (const hash of ["#connections", "#rules", "#widgets", "#knowledge", "#ai", "#team"]) {
+  for (const hash of ["#connections", "#rules", "#widgets", "#knowledge", "#ai", "#webhooks", "#team"]) {
     await page.goto(`${sb.base}/${hash}`);
     await page.locator("main#screen h1").waitFor();
     const width = await page.evaluate(() => document.documentElement.scrollWidth);

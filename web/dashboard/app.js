@@ -8,6 +8,7 @@ import { showWidgets, showWidget } from "./widgets.js";
 import { showKnowledge } from "./knowledge.js";
 import { showAi } from "./ai.js";
 import { showTeam } from "./team.js";
+import { showWebhooks, showWebhook } from "./webhooks.js";
 import { h, call, explain, field, submitting, fill } from "./ui.js";
 
 const app = document.getElementById("app");
@@ -19,11 +20,12 @@ const SCREENS = [
   { path: "widgets", label: "Widgets", show: showWidgets, admin: true },
   { path: "knowledge", label: "Knowledge base", show: showKnowledge, admin: true },
   { path: "ai", label: "AI", show: showAi, admin: true },
+  { path: "webhooks", label: "Webhooks", show: showWebhooks, admin: true },
   { path: "team", label: "Team", show: showTeam },
 ];
 
 // Screens reached from a list: `#connections/con_…` and friends.
-const DETAILS = { connections: showConnection, endpoints: showEndpoint, rules: showRule, widgets: showWidget };
+const DETAILS = { connections: showConnection, endpoints: showEndpoint, rules: showRule, widgets: showWidget, webhooks: showWebhook };
 
 function showSignIn(message = "", mode = "login") {
   const signup = mode === "signup";

@@ -1,5 +1,6 @@
 // Settings → API connections: the list with each backend's health, and the connection form
 // (authentication with write-only secrets, the test button, the connection's endpoints).
+import { importPanel } from "./openapi_import.js";
 import { h, call, field, submitting, confirmAction, secretField, pairRows, verdict, callError, ago, fill } from "./ui.js";
 
 const AUTH_TYPES = [
@@ -76,10 +77,12 @@ function testResult(result) {
     line ? h("code", {}, line) : null);
 }
 
-export async function showConnection(main, me, id) {
+export async function showConnection(main, me, id, imported = null) {
   const isNew = id === "new";
   const connection = isNew ? { name: "", base_url: "https://", auth: { type: "none" }, headers: {}, timeout_ms: 5000 } : (await call("GET", `/connections/${id}`)).data;
   const endpoints = isNew ? [] : (await call("GET", `/connections/${id}/endpoints?limit=200`)).data;
+  const stats = isNew ? { endpoints: [] } : (await call("GET", `/connections/${id}/stats`)).data;
+  const dayOf = (endpointId) => ((stats.endpoints.find((s) => s.endpoint_id === endpointId) || {}).windows || {})["24h"];
   const name = h("input", { "data-field": "name", value: connection.name, required: true, maxlength: 100 });
   const baseUrl = h("input", { "data-field": "base_url", value: connection.base_url, type: "url", required: true, spellcheck: "false" });
   const timeout = h("input", { "data-field": "timeout_ms", value: connection.timeout_ms, type: "number", min: 1, max: 5000, required: true });
@@ -136,13 +139,21 @@ export async function showConnection(main, me, id) {
       h("div", { class: "screen-head" }, h("h2", { id: "endpoints-title" }, "Endpoints"),
         h("a", { class: "button", href: `#endpoints/new:${id}` }, "Add endpoint")),
       endpoints.length
-        ? h("table", { class: "list-table" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Request"), h("th", {}, "Last test"), h("th", {}, "AI"))),
-          h("tbody", {}, endpoints.map((e) => h("tr", {},
-            h("td", {}, h("a", { href: `#endpoints/${e.id}` }, e.name)),
-            h("td", { class: "mono" }, `${e.method} ${e.path}`),
-            h("td", {}, verdict(e.last_test)),
-            h("td", {}, e.ai_tool ? "tool" : "—")))))
+        ? h("table", { class: "list-table" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Request"), h("th", {}, "Last test"),
+          h("th", {}, "Calls, 24 h"), h("th", {}, "Failed"), h("th", {}, "p95"), h("th", {}, "AI"))),
+          h("tbody", {}, endpoints.map((e) => {
+            const day = dayOf(e.id) || { calls: 0, error_rate: null, p95_ms: null };
+            return h("tr", { class: day.error_rate >= 0.2 ? "bad" : "" },
+              h("td", {}, h("a", { href: `#endpoints/${e.id}` }, e.name)),
+              h("td", { class: "mono" }, `${e.method} ${e.path}`),
+              h("td", {}, verdict(e.last_test)),
+              h("td", {}, day.calls),
+              h("td", {}, day.error_rate === null ? "—" : `${Math.round(day.error_rate * 100)} %`),
+              h("td", {}, day.p95_ms === null ? "—" : `≤ ${day.p95_ms} ms`),
+              h("td", {}, e.ai_tool ? "tool" : "—"));
+          })))
         : h("p", { class: "empty" }, "No endpoints yet. An endpoint is one request, like GET /orders/{order_id}.")),
+    isNew ? null : importPanel(id, (result) => showConnection(main, me, id, result), imported),
     isNew ? null : h("section", { class: "panel danger-zone" }, h("h2", {}, "Danger zone"), remove, h("p", { class: "muted" }, `Created ${ago(connection.created_at)}.`)));
   name.focus();
 }

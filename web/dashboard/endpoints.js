@@ -1,6 +1,6 @@
 // The endpoint editor: a request template filled from session variables, its declared
 // variables, the response mapping with a live preview, and the test button.
-import { h, call, field, submitting, confirmAction, pairRows, verdict, callError, fill } from "./ui.js";
+import { h, call, field, submitting, confirmAction, pairRows, verdict, callError, ago, fill } from "./ui.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 // What Switchboard itself provides to every conversation (docs/rules.md).
@@ -49,6 +49,7 @@ export async function showEndpoint(main, me, id) {
   const path = h("input", { "data-field": "path", value: endpoint.path, required: true, pattern: "/.*", spellcheck: "false", class: "mono" });
   const body = h("textarea", { "data-field": "body", "data-json": "", rows: 5, class: "mono", spellcheck: "false" }, endpoint.body == null ? "" : JSON.stringify(endpoint.body, null, 2));
   const timeout = h("input", { "data-field": "timeout_ms", type: "number", min: 1, max: connection.timeout_ms, value: endpoint.timeout_ms ?? "" });
+  const cacheTtl = h("input", { "data-field": "cache_ttl_s", type: "number", min: 1, max: 86400, value: endpoint.cache_ttl_s ?? "" });
   const toggle = (key, label) => h("label", { class: "check" }, h("input", { type: "checkbox", "data-field": key, checked: endpoint[key] }), ` ${label}`);
   const query = pairRows({ field: "query", keyLabel: "Parameter", valueLabel: "Value template", entries: endpoint.query, onchange: () => refreshSamples() });
   const headers = pairRows({ field: "headers", keyLabel: "Header", valueLabel: "Value template", entries: endpoint.headers, onchange: () => refreshSamples() });
@@ -111,6 +112,7 @@ export async function showEndpoint(main, me, id) {
       h("p", { class: "hint" }, "Paths like data.shipping.eta, items[0].name, items[*].sku or data[\"key.with.dots\"].")),
     h("div", { class: "row wrap" }, toggle("ai_tool", "Available to the AI as a tool"), toggle("idempotent", "Safe to retry"), toggle("requires_verified_visitor", "Only for verified visitors")),
     field("Timeout (ms, optional)", timeout, `Lower than the connection's ${connection.timeout_ms} ms.`),
+    field("Reuse answers for (seconds, optional)", cacheTtl, "GET lookups only, never for verified visitors: the same request within this time is answered from the cache, per account."),
     h("p", { class: "error", role: "alert" }),
     h("div", { class: "row" }, h("button", { class: "primary", type: "submit" }, isNew ? "Create endpoint" : "Save"), saved));
   submitting(form, async () => {
@@ -119,7 +121,8 @@ export async function showEndpoint(main, me, id) {
     const payload = { name: name.value.trim(), description: description.value.trim(), method: method.value, path: path.value.trim(),
       query: query.read(), headers: headers.read(), body: body.value.trim() ? JSON.parse(body.value) : null, variables: variables.read(),
       response_mapping: mapping.read(), ai_tool: checked("ai_tool"), idempotent: checked("idempotent"),
-      requires_verified_visitor: checked("requires_verified_visitor"), timeout_ms: timeout.value ? Number(timeout.value) : null };
+      requires_verified_visitor: checked("requires_verified_visitor"), timeout_ms: timeout.value ? Number(timeout.value) : null,
+      cache_ttl_s: cacheTtl.value ? Number(cacheTtl.value) : null };
     if (isNew) {
       const created = await call("POST", `/connections/${endpoint.connection_id}/endpoints`, payload);
       location.hash = `#endpoints/${created.data.id}`;
@@ -172,10 +175,27 @@ export async function showEndpoint(main, me, id) {
       isNew ? h("section", { class: "panel" }, h("h2", {}, "Test"), h("p", { class: "hint" }, "Create the endpoint, then test it here with sample values."))
         : h("section", { class: "panel sticky", "aria-labelledby": "test-title" }, h("h2", { id: "test-title" }, "Test"),
           h("p", { class: "hint" }, "Calls the backend as a rule would, with these sample values. Credentials never appear in what is shown."),
-          samples, METHODS.slice(1, 5).includes(endpoint.method) ? confirmBox : null, testButton, testOut)),
+          samples, METHODS.slice(1, 5).includes(endpoint.method) ? confirmBox : null, testButton, testOut,
+          await healthPanel(id))),
     isNew ? null : h("section", { class: "panel danger-zone" }, h("h2", {}, "Danger zone"), remove));
   preview();
   name.focus();
+}
+
+/** Calls made for conversations over the last hour, day and week, and the last error. */
+async function healthPanel(id) {
+  const stats = (await call("GET", `/endpoints/${id}/stats`)).data;
+  const pct = (rate) => (rate === null ? "—" : `${Math.round(rate * 1000) / 10} %`);
+  const ms = (v) => (v === null ? "—" : `≤ ${v} ms`);
+  const rows = [["1h", "Last hour"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"]].map(([key, label]) => {
+    const w = stats.windows[key];
+    return h("tr", { class: w.error_rate >= 0.2 ? "bad" : "" }, h("th", {}, label), h("td", {}, w.calls), h("td", {}, pct(w.error_rate)), h("td", {}, ms(w.p50_ms)), h("td", {}, ms(w.p95_ms)));
+  });
+  return h("div", { class: "endpoint-health", "aria-label": "Health" },
+    h("h3", {}, "Calls for conversations"),
+    h("table", { class: "list-table" }, h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "Calls"), h("th", {}, "Failed"), h("th", {}, "p50"), h("th", {}, "p95"))), h("tbody", {}, rows)),
+    h("p", { class: "muted" }, `Last call: ${verdict(stats.last_call)}`),
+    stats.last_error ? h("p", { class: "bad" }, `Last error ${ago(stats.last_error.at)}: ${stats.last_error.code} — ${stats.last_error.message}`) : null);
 }
 
 function outcome(r) {

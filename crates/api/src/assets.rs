@@ -40,7 +40,7 @@ macro_rules! asset {
     };
 }
 
-static ASSETS: [Asset; 14] = [
+static ASSETS: [Asset; 16] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -79,6 +79,18 @@ static ASSETS: [Asset; 14] = [
     ),
     asset!("/app/ai.js", "dashboard/ai.js", "text/javascript; charset=utf-8", "no-cache"),
     asset!("/app/team.js", "dashboard/team.js", "text/javascript; charset=utf-8", "no-cache"),
+    asset!(
+        "/app/webhooks.js",
+        "dashboard/webhooks.js",
+        "text/javascript; charset=utf-8",
+        "no-cache"
+    ),
+    asset!(
+        "/app/openapi_import.js",
+        "dashboard/openapi_import.js",
+        "text/javascript; charset=utf-8",
+        "no-cache"
+    ),
     asset!("/app/style.css", "dashboard/style.css", "text/css; charset=utf-8", "no-cache"),
 ];
 
