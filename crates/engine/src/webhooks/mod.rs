@@ -7,6 +7,7 @@
 //! retried with backoff), and `signing`.
 
 mod payload;
+mod queue;
 pub mod signing;
 mod worker;
 
@@ -40,7 +41,7 @@ const MAX_DESCRIPTION_CHARS: usize = 500;
 /// The engine's share of the webhook machinery: the tap's other end, until the worker takes it.
 pub(crate) struct Webhooks {
     events: Mutex<Option<mpsc::Receiver<ConversationEvent>>>,
-    tap: std::sync::Arc<worker::Tap>,
+    tap: std::sync::Arc<queue::Tap>,
     /// Wakes the delivery worker when something is queued.
     wake: std::sync::Arc<tokio::sync::Notify>,
     /// Names this node's claims on deliveries.
@@ -55,7 +56,7 @@ impl Webhooks {
     pub(crate) fn new(
         events: std::sync::Arc<dyn EventSink>,
     ) -> (Self, std::sync::Arc<dyn EventSink>) {
-        let (tap, receiver) = worker::Tap::new(events);
+        let (tap, receiver) = queue::Tap::new(events);
         let sink: std::sync::Arc<dyn EventSink> = tap.clone();
         let webhooks = Self {
             events: Mutex::new(Some(receiver)),
