@@ -15,7 +15,7 @@ function peopleSection(users, admin, reload) {
   const email = h("input", { "data-field": "email", type: "email", required: true, autocomplete: "off" });
   const password = h("input", { "data-field": "password", type: "password", required: true, minlength: 8, autocomplete: "new-password" });
   const role = h("select", { "data-field": "role" }, ["operator", "admin", "owner"].map((r) => h("option", { value: r }, r)));
-  const form = h("form", { class: "inline-form", "aria-label": "Add a person" }, field("E-mail", email), field("First password", password, "At least 8 characters; tell them to keep it safe."), field("Role", role),
+  const form = h("form", { class: "inline-form", "aria-label": "Add a person" }, h("h3", {}, "Add a person"), field("E-mail", email), field("First password", password, "At least 8 characters; tell them to keep it safe."), field("Role", role),
     h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Add person"));
   submitting(form, async () => { await call("POST", "/users", { email: email.value.trim(), password: password.value, role: role.value }); reload(); });
   return h("section", { class: "panel", "aria-labelledby": "people-title" }, h("h2", { id: "people-title" }, "People"),
@@ -43,7 +43,7 @@ function teamsSection(teams, users, admin, reload) {
   });
   const name = h("input", { "data-field": "name", required: true, maxlength: 100 });
   const newMembers = members([], "new");
-  const create = h("form", { class: "inline-form", "aria-label": "Create a team" }, field("Team name", name), newMembers, h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Create team"));
+  const create = h("form", { class: "inline-form", "aria-label": "Create a team" }, h("h3", {}, "New team"), field("Team name", name), newMembers, h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Create team"));
   submitting(create, async () => { await call("POST", "/teams", { name: name.value.trim(), member_ids: chosenIn(newMembers) }); reload(); });
   return h("section", { class: "panel", "aria-labelledby": "teams-title" }, h("h2", { id: "teams-title" }, "Teams"),
     h("p", { class: "hint" }, "Rules can hand conversations to a team: its available member with the fewest pending conversations gets it."),
@@ -53,7 +53,7 @@ function teamsSection(teams, users, admin, reload) {
 function keysSection(keys, reload) {
   const name = h("input", { "data-field": "name", required: true, maxlength: 100, placeholder: "CRM sync" });
   const shown = h("div", { "aria-live": "polite" });
-  const form = h("form", { class: "inline-form", "aria-label": "Create an API key" }, field("Name", name), h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Create key"));
+  const form = h("form", { class: "inline-form", "aria-label": "Create an API key" }, h("h3", {}, "New API key"), field("Name", name), h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Create key"));
   submitting(form, async () => {
     const key = (await call("POST", "/api-keys", { name: name.value.trim() })).data;
     name.value = "";
