@@ -201,8 +201,15 @@ test("a lookup-and-reply rule built in the editor, ordered by keyboard, and dry-
   await page.getByRole("button", { name: "Add on-error action" }).click();
   await byField("actions[1].on_error[0].text").fill("Sorry, I cannot look up order {order_id} right now.");
   await byField("actions[2].text").fill("Your order {order_id} is {order_status}, arriving {delivery_eta}.");
+  // A condition whose value only looks like a number stays text ("007" is not 7).
+  await page.getByRole("button", { name: "Add condition" }).click();
+  await byField("conditions[0].variable").fill("order_id");
+  await byField("conditions[0].op").selectOption("ne");
+  await byField("conditions[0].value").fill("007");
   await page.getByRole("button", { name: "Create rule" }).click();
   await heading("Order status");
+  const saved = await page.evaluate(() => fetch("/api/v1/rules").then((r) => r.json()));
+  assert.deepEqual(saved.data[0].conditions, [{ variable: "order_id", op: "ne", value: "007" }]);
 
   const dryRun = page.locator('form[aria-labelledby="dry-run-title"]');
   await dryRun.getByLabel("Message").fill("Where is my order #4521?");

@@ -57,11 +57,12 @@ function showSignIn(message = "", mode = "login") {
   (signup ? tenant : email).focus();
 }
 
+let leaveScreen = null;
+
 export async function logout() {
+  if (leaveScreen) { leaveScreen(); leaveScreen = null; }
   try { await call("POST", "/auth/logout", {}); } finally { showSignIn(); }
 }
-
-let leaveScreen = null;
 
 function shell(me, current) {
   const admin = me.role === "admin" || me.role === "owner";
@@ -74,13 +75,18 @@ function shell(me, current) {
   return main;
 }
 
+let routes = 0;
+
 async function route() {
+  // A newer navigation wins: a slow screen that finishes late must not take over.
+  const generation = ++routes;
   let me;
   try {
     me = (await call("GET", "/me")).data;
   } catch (err) {
     return showSignIn(err.status === 401 ? "" : explain(err));
   }
+  if (generation !== routes) return;
   if (leaveScreen) { leaveScreen(); leaveScreen = null; }
   const [section, id] = location.hash.replace(/^#\/?/, "").split("/");
   const screen = SCREENS.find((s) => s.path === section) || SCREENS[0];
@@ -88,12 +94,18 @@ async function route() {
   const main = shell(me, section === "endpoints" ? "connections" : screen.path);
   try {
     const left = detail ? await detail(main, me, decodeURIComponent(id)) : await screen.show(main, me);
-    if (typeof left === "function") leaveScreen = left;
+    if (typeof left === "function") {
+      if (generation === routes) leaveScreen = left;
+      else left();
+    }
   } catch (err) {
     fill(main, h("p", { class: "error", role: "alert" }, explain(err)));
   }
+  if (generation !== routes) return;
   const heading = main.querySelector("h1, h2");
   document.title = heading ? `${heading.textContent} · Switchboard` : "Switchboard";
+  // Keyboard and screen-reader users start at the new screen, not at a link that is gone.
+  if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
 
 window.addEventListener("hashchange", route);

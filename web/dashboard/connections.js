@@ -64,6 +64,8 @@ function authFields(auth, box) {
     for (const name of ["placement", "name", "username", "token_url", "client_id", "client_auth"]) if (value(name) !== undefined) out[name] = value(name);
     for (const name of ["scope", "audience"]) if (value(name) !== undefined) out[name] = value(name) || null;
     for (const [name, s] of Object.entries(secrets)) if (s.value() !== undefined) out[name] = s.value();
+    // Not edited here: a refresh rule set over the API stays as it is.
+    if (type === "oauth2_client_credentials" && auth.refresh_on) out.refresh_on = auth.refresh_on;
     return out;
   };
 }
@@ -81,7 +83,8 @@ export async function showConnection(main, me, id, imported = null) {
   const isNew = id === "new";
   const connection = isNew ? { name: "", base_url: "https://", auth: { type: "none" }, headers: {}, timeout_ms: 5000 } : (await call("GET", `/connections/${id}`)).data;
   const endpoints = isNew ? [] : (await call("GET", `/connections/${id}/endpoints?limit=200`)).data;
-  const stats = isNew ? { endpoints: [] } : (await call("GET", `/connections/${id}/stats`)).data;
+  // Health is a bonus here: without it the form still works.
+  const stats = isNew ? { endpoints: [] } : (await call("GET", `/connections/${id}/stats`).catch(() => ({ data: { endpoints: [] } }))).data;
   const dayOf = (endpointId) => ((stats.endpoints.find((s) => s.endpoint_id === endpointId) || {}).windows || {})["24h"];
   const name = h("input", { "data-field": "name", value: connection.name, required: true, maxlength: 100 });
   const baseUrl = h("input", { "data-field": "base_url", value: connection.base_url, type: "url", required: true, spellcheck: "false" });

@@ -3,6 +3,8 @@
 import { h, call, field, submitting, confirmAction, pairRows, verdict, callError, ago, fill } from "./ui.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+// Tests of these are sent only after the user confirms.
+const CHANGES_DATA = ["POST", "PUT", "PATCH", "DELETE"];
 // What Switchboard itself provides to every conversation (docs/rules.md).
 const BUILT_IN = ["visitor.name", "visitor.email", "visitor.language", "visitor.user_id", "visitor.verified", "conversation.id",
   "message.text", "widget.name", "now.date", "now.time", "now.weekday"];
@@ -23,9 +25,12 @@ function variableRows(variables) {
       field("Description (for the AI)", h("input", { "data-field": `variables[${i}].description`, value: v.description || "" })),
       field("Pattern (whole value)", h("input", { "data-field": `variables[${i}].pattern`, value: v.pattern || "", placeholder: "[0-9]{3,10}", spellcheck: "false" })),
       h("label", { class: "check" }, h("input", { type: "checkbox", checked: v.required }), " required"),
-      h("button", { type: "button", "aria-label": "Remove variable", onclick: () => row.remove() }, "✕"));
+      h("button", { type: "button", "aria-label": "Remove variable", onclick: () => { row.remove(); renumber(); } }, "✕"));
     list.append(row);
   };
+  const renumber = () => [...list.children].forEach((row, i) => {
+    for (const el of row.querySelectorAll("[data-field]")) el.dataset.field = el.dataset.field.replace(/^variables\[\d+\]/, `variables[${i}]`);
+  });
   variables.forEach(add);
   const box = h("div", {}, list, h("button", { type: "button", onclick: () => add() }, "Declare a variable"));
   box.read = () => [...list.children].map((row) => {
@@ -43,7 +48,7 @@ export async function showEndpoint(main, me, id) {
   const connection = (await call("GET", `/connections/${endpoint.connection_id}`)).data;
   const siblings = (await call("GET", `/connections/${endpoint.connection_id}/endpoints?limit=200`)).data;
 
-  const name = h("input", { "data-field": "name", value: endpoint.name, required: true, pattern: "[A-Za-z0-9_-]{1,64}", spellcheck: "false" });
+  const name = h("input", { "data-field": "name", value: endpoint.name, required: true, pattern: "[A-Za-z0-9_\\-]{1,64}", spellcheck: "false" });
   const description = h("textarea", { "data-field": "description", rows: 2 }, endpoint.description);
   const method = h("select", { "data-field": "method" }, METHODS.map((m) => h("option", { selected: m === endpoint.method }, m)));
   const path = h("input", { "data-field": "path", value: endpoint.path, required: true, pattern: "/.*", spellcheck: "false", class: "mono" });
@@ -129,6 +134,7 @@ export async function showEndpoint(main, me, id) {
       return;
     }
     Object.assign(endpoint, (await call("PATCH", `/endpoints/${id}`, payload)).data);
+    confirmBox.hidden = !CHANGES_DATA.includes(endpoint.method);
     saved.textContent = "Saved.";
   });
 
@@ -145,7 +151,7 @@ export async function showEndpoint(main, me, id) {
   path.addEventListener("input", refreshSamples);
   body.addEventListener("input", refreshSamples);
   refreshSamples();
-  const confirmBox = h("label", { class: "check" }, h("input", { type: "checkbox", id: "confirm-change" }), " I understand this request may change data in the backend");
+  const confirmBox = h("label", { class: "check", hidden: !CHANGES_DATA.includes(endpoint.method) }, h("input", { type: "checkbox", id: "confirm-change" }), " I understand this request may change data in the backend");
   const testOut = h("div", { "aria-live": "polite" }, endpoint.last_test ? h("p", { class: "muted" }, `Last test: ${verdict(endpoint.last_test)}`) : null);
   const testButton = h("button", { type: "button", onclick: runTest }, "Test endpoint");
   async function runTest() {
@@ -175,7 +181,7 @@ export async function showEndpoint(main, me, id) {
       isNew ? h("section", { class: "panel" }, h("h2", {}, "Test"), h("p", { class: "hint" }, "Create the endpoint, then test it here with sample values."))
         : h("section", { class: "panel sticky", "aria-labelledby": "test-title" }, h("h2", { id: "test-title" }, "Test"),
           h("p", { class: "hint" }, "Calls the backend as a rule would, with these sample values. Credentials never appear in what is shown."),
-          samples, METHODS.slice(1, 5).includes(endpoint.method) ? confirmBox : null, testButton, testOut,
+          samples, confirmBox, testButton, testOut,
           await healthPanel(id))),
     isNew ? null : h("section", { class: "panel danger-zone" }, h("h2", {}, "Danger zone"), remove));
   preview();
@@ -184,10 +190,11 @@ export async function showEndpoint(main, me, id) {
 
 /** Calls made for conversations over the last hour, day and week, and the last error. */
 async function healthPanel(id) {
-  const stats = (await call("GET", `/endpoints/${id}/stats`)).data;
+  let stats;
+  try { stats = (await call("GET", `/endpoints/${id}/stats`)).data; } catch (err) { return h("p", { class: "error" }, `Health unavailable: ${err.message}`); }
   const pct = (rate) => (rate === null ? "—" : `${Math.round(rate * 1000) / 10} %`);
   const ms = (v) => (v === null ? "—" : `≤ ${v} ms`);
-  const rows = [["1h", "Last hour"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"]].map(([key, label]) => {
+  const rows = [["1h", "This hour and the last"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"]].map(([key, label]) => {
     const w = stats.windows[key];
     return h("tr", { class: w.error_rate >= 0.2 ? "bad" : "" }, h("th", {}, label), h("td", {}, w.calls), h("td", {}, pct(w.error_rate)), h("td", {}, ms(w.p50_ms)), h("td", {}, ms(w.p95_ms)));
   });

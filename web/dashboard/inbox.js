@@ -181,6 +181,7 @@ export async function showInbox(main, me) {
   }
 
   function connect() {
+    if (state.left) return;
     const url = new URL("/api/v1/ws", location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(url);

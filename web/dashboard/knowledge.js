@@ -4,7 +4,7 @@ import { h, call, field, submitting, confirmAction, ago, fill } from "./ui.js";
 
 export async function showKnowledge(main) {
   const list = h("div", { "aria-live": "polite" });
-  let timer = null;
+  let timer = null, left = false;
   async function load() {
     const docs = (await call("GET", "/kb/documents?limit=200")).data;
     fill(list, docs.length
@@ -21,7 +21,7 @@ export async function showKnowledge(main) {
       : h("p", { class: "empty" }, "No documents yet. Add your return policy, shipping times, opening hours…"));
     // Imports and embeddings finish in the background: look again while any is processing.
     clearTimeout(timer);
-    if (docs.some((d) => d.status === "processing")) timer = setTimeout(load, 1500);
+    if (!left && docs.some((d) => d.status === "processing")) timer = setTimeout(load, 1500);
   }
 
   const title = h("input", { "data-field": "title", required: true, maxlength: 300 });
@@ -55,5 +55,5 @@ export async function showKnowledge(main) {
     h("section", { class: "panel", "aria-label": "Documents" }, h("h2", {}, "Documents"), list),
     h("div", { class: "two-col" }, addForm, h("div", {}, importForm, searchForm)));
   await load();
-  return () => clearTimeout(timer);
+  return () => { left = true; clearTimeout(timer); };
 }

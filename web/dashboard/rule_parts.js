@@ -49,7 +49,9 @@ const OPS = [["eq", "equals"], ["ne", "does not equal"], ["set", "has a value"],
 /** A typed value from what was typed: numbers and booleans stay typed, the rest is text. */
 function typed(text) {
   const t = text.trim();
-  if (/^(true|false|-?\d+(\.\d+)?)$/.test(t)) return JSON.parse(t);
+  if (t === "true" || t === "false") return t === "true";
+  // Only numbers that survive the round trip: "007" and 20-digit ids stay text.
+  if (t !== "" && String(Number(t)) === t) return Number(t);
   return text;
 }
 
@@ -67,7 +69,7 @@ export function conditionsEditor(conditions) {
     const value = h("input", { "aria-label": "Value", "data-field": `conditions[${i}].value`, value: shown, spellcheck: "false" });
     const sync = () => { const noVar = op.value === "online" || op.value === "offline"; variable.hidden = noVar; value.hidden = noVar || op.value === "set" || op.value === "unset"; };
     op.addEventListener("change", sync);
-    const row = h("div", { class: "item condition" }, variable, op, value, h("button", { type: "button", "aria-label": "Remove condition", onclick: () => row.remove() }, "✕"));
+    const row = h("div", { class: "item condition" }, variable, op, value, h("button", { type: "button", "aria-label": "Remove condition", onclick: () => { row.remove(); renumber(); } }, "✕"));
     row.read = () => {
       if (op.value === "online" || op.value === "offline") return { operator_online: op.value === "online" };
       const out = { variable: variable.value.trim(), op: op.value };
@@ -78,6 +80,10 @@ export function conditionsEditor(conditions) {
     list.append(row);
     sync();
   };
+  // Field names follow each row's place, so the API's `conditions[1].value` finds its control.
+  const renumber = () => [...list.children].forEach((row, i) => {
+    for (const el of row.querySelectorAll("[data-field]")) el.dataset.field = el.dataset.field.replace(/^conditions\[\d+\]/, `conditions[${i}]`);
+  });
   conditions.forEach(add);
   const box = h("div", {}, list, h("button", { type: "button", onclick: () => add() }, "Add condition"));
   box.read = () => [...list.children].map((row) => row.read());
@@ -168,7 +174,8 @@ function actionFields(a, context, depth) {
       setTimeout(sync);
       return { elements: els, read: () => {
         const out = { name: get("name").value.trim() };
-        if (how.value === "regex") out.from_regex = { pattern: get("from_regex.pattern").value };
+        // Group and flags are not edited here; ones set over the API are kept.
+        if (how.value === "regex") out.from_regex = { ...(a.from_regex || {}), pattern: get("from_regex.pattern").value };
         else if (how.value === "ai") out.from_ai = get("from_ai").value.trim();
         else out.value = typed(get("value").value);
         return out;

@@ -25,7 +25,7 @@ export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value.constructor.name === "AsyncFunction" ? guarded(value) : value);
     else if (key === "class") el.className = value;
     else if (key === "value") el.value = value;
     else el.setAttribute(key, value === true ? "" : value);
@@ -35,6 +35,24 @@ export function h(tag, attrs = {}, ...children) {
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;
+}
+
+/** An async handler (delete, revoke, rotate, test…): the control is disabled while it runs, so a
+ * double click does not do it twice, and a failure is shown next to it instead of vanishing. */
+function guarded(handler) {
+  return async (event) => {
+    const el = event.currentTarget;
+    const slot = el.nextElementSibling && el.nextElementSibling.classList.contains("action-error") ? el.nextElementSibling : null;
+    if (slot) slot.remove();
+    el.disabled = true;
+    try {
+      await handler(event);
+    } catch (err) {
+      if (el.isConnected) el.after(h("span", { class: "action-error error", role: "alert" }, explain(err)));
+    } finally {
+      el.disabled = false;
+    }
+  };
 }
 
 /** Replaces an element's children, skipping the null/false left by optional parts. */

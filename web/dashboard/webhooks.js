@@ -85,12 +85,12 @@ export async function showWebhook(main, me, id) {
     saved.textContent = "Saved.";
   });
   const log = h("div", { "aria-live": "polite" });
-  let timer = null;
+  let timer = null, left = false;
   async function refresh() {
     const deliveries = (await call("GET", `/webhooks/${id}/deliveries?limit=50`)).data;
     fill(log, deliveryRows(deliveries));
     clearTimeout(timer);
-    if (deliveries.some((d) => d.state === "pending")) timer = setTimeout(refresh, 1500);
+    if (!left && deliveries.some((d) => d.state === "pending")) timer = setTimeout(refresh, 1500);
   }
   const notice = h("div", { "aria-live": "polite" });
   const test = h("button", { type: "button", onclick: async () => { await call("POST", `/webhooks/${id}/test`, {}); await refresh(); } }, "Send test event");
@@ -114,5 +114,5 @@ export async function showWebhook(main, me, id) {
     h("section", { class: "panel", "aria-labelledby": "log-title" }, h("h2", { id: "log-title" }, "Deliveries"), log),
     h("section", { class: "panel danger-zone" }, h("h2", {}, "Danger zone"), remove));
   await refresh();
-  return () => clearTimeout(timer);
+  return () => { left = true; clearTimeout(timer); };
 }
