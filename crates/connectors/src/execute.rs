@@ -87,6 +87,8 @@ struct Exchange {
     response: Result<OutboundResponse, CallError>,
     attempts: u32,
     token_refreshed: bool,
+    /// The OAuth access tokens sent: a backend echoing one must not show it either.
+    tokens_sent: Vec<String>,
 }
 
 fn token_request<'a>(target: CallTarget<'a>) -> Option<Result<TokenRequest<'a>, CallError>> {
@@ -182,7 +184,8 @@ impl Connector {
     ) {
         let Some(ttl) = cache::cacheable(endpoint) else { return };
         if let Ok(request) = request::build(target.connection, target.secrets, endpoint, vars) {
-            self.answers.put(cache::key(target.connection, endpoint, &request), ttl, outcome);
+            let key = cache::key(target.connection, endpoint, &request);
+            self.answers.put(key, endpoint.tenant_id.as_str(), ttl, outcome);
         }
     }
 
@@ -221,6 +224,7 @@ impl Connector {
             response: Err(CallError::new("timeout", "no time left")),
             attempts: 0,
             token_refreshed: false,
+            tokens_sent: Vec::new(),
         };
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -246,6 +250,7 @@ impl Connector {
                 }) {
                     Ok((with_token, token)) => {
                         attempt = with_token;
+                        exchange.tokens_sent.push(token.access_token.expose().to_string());
                         used_token = Some(token.access_token);
                     }
                     Err(err) => {
@@ -294,6 +299,7 @@ impl Connector {
         let started = Instant::now();
         let deadline = started + self.deadline(target.connection, Some(endpoint));
         let mut outcome = CallOutcome::default();
+        let mut sent = Vec::new();
         let result = match request::build(target.connection, target.secrets, endpoint, vars) {
             Err(err) => Err(err),
             Ok(request) => {
@@ -305,6 +311,7 @@ impl Connector {
                     self.exchange(target, request, endpoint.is_retry_safe(), deadline).await;
                 outcome.attempts = exchange.attempts;
                 outcome.token_refreshed = exchange.token_refreshed;
+                sent = exchange.tokens_sent;
                 exchange.response
             }
         };
@@ -312,7 +319,8 @@ impl Connector {
             Err(err) => Some(err),
             Ok(response) => interpret(&response, endpoint, &mut outcome).err(),
         };
-        scrub_outcome(&mut outcome, &target.secrets.sent_forms(&target.connection.auth));
+        sent.extend(target.secrets.sent_forms(&target.connection.auth));
+        scrub_outcome(&mut outcome, &sent);
         outcome.ok = outcome.error.is_none();
         outcome.latency_ms = started.elapsed().as_millis() as u64;
         let code = outcome.error.as_ref().map_or("ok", |e| e.code);
@@ -330,6 +338,7 @@ impl Connector {
         let deadline = started + self.deadline(target.connection, None);
         self.tokens.forget_connection(&target.connection.tenant_id, &target.connection.id);
         let mut outcome = CallOutcome::default();
+        let mut sent = Vec::new();
         let result = match request::probe(target.connection, target.secrets) {
             Err(err) => Err(err),
             Ok(request) => {
@@ -339,6 +348,7 @@ impl Connector {
                 });
                 let exchange = self.exchange(target, request, true, deadline).await;
                 outcome.attempts = exchange.attempts;
+                sent = exchange.tokens_sent;
                 exchange.response
             }
         };
@@ -351,7 +361,8 @@ impl Connector {
                     .filter(|e| e.code != "http_error" || response.status.is_server_error())
             }
         };
-        scrub_outcome(&mut outcome, &target.secrets.sent_forms(&target.connection.auth));
+        sent.extend(target.secrets.sent_forms(&target.connection.auth));
+        scrub_outcome(&mut outcome, &sent);
         outcome.ok = outcome.error.is_none();
         outcome.latency_ms = started.elapsed().as_millis() as u64;
         outcome

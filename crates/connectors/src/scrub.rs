@@ -8,7 +8,10 @@ use crate::CallOutcome;
 /// from there into the test result, the trace, session variables and the AI's prompt. Every
 /// secret of the connection is replaced by `***` wherever the outcome carries text.
 pub(crate) fn scrub_outcome(outcome: &mut CallOutcome, secrets: &[String]) {
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).filter(|s| s.len() >= 4).collect();
+    let mut secrets: Vec<&str> =
+        secrets.iter().map(String::as_str).filter(|s| s.len() >= 4).collect();
+    // Longest first: a secret containing another must not leave a piece of itself behind.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     outcome.error = outcome.error.take().map(|e| e.scrubbed(&secrets));
     if secrets.is_empty() {
         return;

@@ -77,6 +77,14 @@ async fn the_endpoint_test_carries_the_parsed_answer_with_credentials_scrubbed()
     let tested = test_result(&owner, &crm, echo, json!({})).await;
     assert_eq!(tested["body_json"]["headers"]["authorization"], "Bearer ***", "{tested}");
     assert!(!tested.to_string().contains(BEARER));
+    // The OAuth access token fetched for the call is as secret as the stored credentials.
+    let oauth = json!({"type": "oauth2_client_credentials", "token_url": "TOKEN_URL",
+        "client_id": backend::CLIENT_ID, "client_secret": backend::CLIENT_SECRET});
+    let sso = create_connection(&owner, "SSO", &backend.url(), oauth).await;
+    let echo = json!({"name": "echo_oauth", "method": "GET", "path": "/echo"});
+    let tested = test_result(&owner, &sso, echo, json!({})).await;
+    assert_eq!(tested["body_json"]["headers"]["authorization"], "Bearer ***", "{tested}");
+    assert!(!tested.to_string().contains("oauth-token"), "{tested}");
 
     // Answers that are not JSON, or over 64 KiB, have the preview only.
     let root = json!({"name": "root", "method": "GET", "path": "/"});
