@@ -1,7 +1,10 @@
 //! `POST /connections/{id}/import-openapi`: endpoints from an OpenAPI 3.0/3.1 or Swagger 2.0
 //! document. Real documents are large (GitHub's is 13 MB), so this route has its own body limit.
 
+use std::time::Duration;
+
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
 use sb_domain::ConnectionId;
 use sb_engine::connections::{IMPORT_MAX_BYTES, ImportResult, OpenApiImport};
 use schemars::JsonSchema;
@@ -9,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::auth::Auth;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::json::{ApiJson, Data};
 use crate::openapi::ApiRouter;
 use crate::path::PathId;
@@ -39,12 +42,26 @@ struct ImportBody {
     dry_run: bool,
 }
 
+/// How long an import waits for one of the node's import slots before answering 503 `busy`.
+const SLOT_WAIT: Duration = Duration::from_secs(20);
+
 async fn import(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(connection): PathId<ConnectionId>,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> ApiResult<Data<ImportResult>> {
-    let import = OpenApiImport { spec: body.spec, url: body.url, dry_run: body.dry_run };
+    // At most OpenApiImport::MAX_CONCURRENT imports run on a node; others wait a while.
+    let Ok(slot) = tokio::time::timeout(SLOT_WAIT, OpenApiImport::slot()).await else {
+        let mut busy = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "other OpenAPI imports are running on this server; try again shortly",
+        );
+        busy.retry_after = Some(10);
+        return Err(busy);
+    };
+    let import =
+        OpenApiImport { spec: body.spec, url: body.url, dry_run: body.dry_run, slot: Some(slot) };
     Ok(Data(state.engine.import_openapi(&actor, &connection, import).await?))
 }

@@ -8,6 +8,11 @@
 //! text. Here the YAML is therefore built through a visitor that charges every node and every
 //! string byte it creates against a budget proportional to the text, and gives up when it runs
 //! out: expansion is bounded before it is allocated.
+//!
+//! The budget is in bytes of memory, roughly: a `serde_json::Value` (with `preserve_order`) and
+//! its slot in an array or map take about 80 bytes, a map key as much again, and a string its
+//! length besides. A document may use [`EXPANSION`] times its text, and never more than
+//! [`MAX_BUDGET`] (512 MiB: 16 × the 32 MiB request body limit of the import).
 
 use std::cell::Cell;
 use std::fmt;
@@ -17,10 +22,12 @@ use serde_json::{Map, Number, Value};
 
 /// Deepest nesting accepted (serde_json and yaml_serde stop at 128 anyway).
 pub const MAX_DEPTH: usize = 128;
-/// Budget units per node (a string also costs its length in bytes).
-const NODE_COST: usize = 8;
-/// Whatever the text, a document may not expand to more than this many units.
-const MAX_BUDGET: usize = 256 * 1024 * 1024;
+/// Budget units (bytes) per node, value or map key (a string also costs its length).
+const NODE_COST: usize = 80;
+/// Budget units per byte of text: dense YAML (`[1, 2, 3]`, `a: b`) needs up to ~30.
+const EXPANSION: usize = 32;
+/// Whatever the text, a document may not expand to more than this many units (bytes).
+pub const MAX_BUDGET: usize = 512 * 1024 * 1024;
 
 /// The text is not JSON or YAML, or expands beyond the bounds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,17 +47,32 @@ pub fn parse_text(text: &str) -> Result<Value, Unparsable> {
         return Err(Unparsable("the document is empty".into()));
     }
     if trimmed.starts_with(['{', '[']) {
-        return serde_json::from_str(trimmed)
-            .map_err(|err| Unparsable(format!("the document is not valid JSON: {err}")));
+        return parse_json(trimmed);
     }
     parse_yaml(text)
 }
 
+fn budget_for(text: &str) -> Cell<usize> {
+    Cell::new(text.len().saturating_mul(EXPANSION).saturating_add(1 << 20).min(MAX_BUDGET))
+}
+
+/// Parses JSON text, charging the budget too (`[0,0,0,…]` takes 40 times its text).
+fn parse_json(text: &str) -> Result<Value, Unparsable> {
+    let invalid =
+        |err: serde_json::Error| Unparsable(format!("the document is not valid JSON: {err}"));
+    let budget = budget_for(text);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let seed = Node { budget: &budget, depth: 0, yaml: false };
+    let value = seed.deserialize(&mut deserializer).map_err(invalid)?;
+    deserializer.end().map_err(invalid)?;
+    Ok(value)
+}
+
 /// Parses YAML into JSON values, charging the budget for everything built.
 pub fn parse_yaml(text: &str) -> Result<Value, Unparsable> {
-    let budget = Cell::new(text.len().saturating_mul(16).saturating_add(1 << 20).min(MAX_BUDGET));
+    let budget = budget_for(text);
     let deserializer = yaml_serde::Deserializer::from_str(text);
-    let seed = Node { budget: &budget, depth: 0 };
+    let seed = Node { budget: &budget, depth: 0, yaml: true };
     seed.deserialize(deserializer)
         .map_err(|err| Unparsable(format!("the document is not valid YAML: {err}")))
 }
@@ -60,6 +82,8 @@ pub fn parse_yaml(text: &str) -> Result<Value, Unparsable> {
 struct Node<'b> {
     budget: &'b Cell<usize>,
     depth: usize,
+    /// YAML: `<<` is a merge key.
+    yaml: bool,
 }
 
 fn charge<E: de::Error>(budget: &Cell<usize>, units: usize) -> Result<(), E> {
@@ -68,9 +92,10 @@ fn charge<E: de::Error>(budget: &Cell<usize>, units: usize) -> Result<(), E> {
             budget.set(left);
             Ok(())
         }
-        None => {
-            Err(E::custom("the document expands to far more than its text (YAML aliases); refused"))
-        }
+        None => Err(E::custom(
+            "the document expands to far more than its text (YAML aliases, or very many \
+                 small values); refused",
+        )),
     }
 }
 
@@ -91,7 +116,7 @@ impl<'de> Visitor<'de> for Node<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a YAML value")
+        f.write_str("a JSON or YAML value")
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
@@ -175,7 +200,7 @@ impl<'de> Visitor<'de> for Node<'_> {
         let mut merged = Vec::new();
         while let Some(key) = map.next_key_seed(Key { budget: self.budget })? {
             let value = map.next_value_seed(inner)?;
-            if key == "<<" {
+            if self.yaml && key == "<<" {
                 // A YAML merge key: its mappings' entries apply where the map has none.
                 merged.push(value);
             } else {
@@ -211,7 +236,7 @@ impl Node<'_> {
                 "the document is nested deeper than {MAX_DEPTH} levels"
             )));
         }
-        Ok(Self { budget: self.budget, depth: self.depth + 1 })
+        Ok(Self { depth: self.depth + 1, ..self })
     }
 }
 

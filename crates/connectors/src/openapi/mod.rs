@@ -6,7 +6,11 @@
 //! engine's part.
 //!
 //! Bounds: see [`document`] for parsing; `$ref` chains, `allOf` nesting and schema visits are
-//! limited in [`refs`]; at most [`MAX_OPERATIONS`] operations are converted per document.
+//! limited in [`refs`]; at most [`MAX_OPERATIONS`] operations are converted per document, with
+//! at most [`MAX_PARAMETERS`] parameters each; and the whole conversion shares one work budget
+//! ([`MAX_WORK`] units: schemas visited, properties merged, parameters read). When the budget
+//! runs out, the operation being converted and all after it are skipped with one entry saying
+//! so; the operations converted before are kept.
 
 mod document;
 mod names;
@@ -25,14 +29,18 @@ use serde_json::Value;
 
 pub use document::{MAX_DEPTH, Unparsable, parse_text};
 pub use names::{MAX_DESCRIPTION, MAX_NAME};
+pub use refs::MAX_WORK;
 
-use refs::Doc;
+use refs::{Doc, Work};
 use servers::{Base, Server};
 
 /// Most operations converted from one document; the rest are reported as skipped.
 pub const MAX_OPERATIONS: usize = 2000;
 /// Most request-body properties templated; the others are noted.
 pub const MAX_BODY_PROPERTIES: usize = 100;
+/// Most parameters read for one operation (path-level and operation-level together); the
+/// others are noted.
+pub const MAX_PARAMETERS: usize = 100;
 
 /// The path-item keys that are HTTP methods in OpenAPI.
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -147,6 +155,16 @@ fn version(root: &Value) -> Result<Version, NotOpenApi> {
 
 /// Converts every operation of the document.
 pub fn convert(root: &Value, options: &Options<'_>) -> Result<Conversion, NotOpenApi> {
+    convert_within(root, options, MAX_WORK)
+}
+
+/// [`convert`] with a given work budget.
+fn convert_within(
+    root: &Value,
+    options: &Options<'_>,
+    work: usize,
+) -> Result<Conversion, NotOpenApi> {
+    let work = Work::new(work);
     let version = version(root)?;
     if let Some(paths) = root.get("paths")
         && !paths.is_object()
@@ -158,7 +176,7 @@ pub fn convert(root: &Value, options: &Options<'_>) -> Result<Conversion, NotOpe
         _ => servers::from_list(root.get("servers")),
     };
     let context = Context {
-        doc: Doc { root },
+        doc: Doc { root, work: &work },
         version,
         base: Base::parse(options.base_url),
         servers: servers.clone(),
@@ -207,7 +225,21 @@ pub fn convert(root: &Value, options: &Options<'_>) -> Result<Conversion, NotOpe
             });
             break;
         }
-        match context.operation(path, method, item, operation) {
+        let converted = context.operation(path, method, item, operation);
+        if work.exhausted() {
+            // What was converted since the budget ran out may be incomplete: left out.
+            conversion.skipped.push(Skipped {
+                operation: label,
+                reason: format!(
+                    "the document needs more work to convert than one import allows (its \
+                     schemas are too large or referenced too often): this operation and the {} \
+                     after it were not imported; import them from a smaller document",
+                    operations.len() - i - 1
+                ),
+            });
+            break;
+        }
+        match converted {
             Ok(mut draft) => {
                 draft.name = names::unique(&draft.name, |n| names.contains(n));
                 names.insert(draft.name.clone());

@@ -1,14 +1,15 @@
 //! One operation of a document → one endpoint draft: its parameters as declared variables and
 //! templates, its JSON body as a body template, its description for the AI.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sb_domain::{HttpMethod, VariableSpec};
 use serde_json::Value;
 
 use super::refs::{RefProblem, Schema};
 use super::{
-    Context, Draft, IGNORED_HEADERS, MAX_BODY_PROPERTIES, MAX_DESCRIPTION, Version, names, servers,
+    Context, Draft, IGNORED_HEADERS, MAX_BODY_PROPERTIES, MAX_DESCRIPTION, MAX_PARAMETERS, Version,
+    names, servers,
 };
 
 /// A parameter, resolved, with its schema flattened.
@@ -36,12 +37,14 @@ fn is_json(media_type: &str) -> bool {
 #[derive(Default)]
 struct Vars {
     specs: Vec<VariableSpec>,
+    /// The names in `specs`.
+    names: HashSet<String>,
     notes: Vec<String>,
 }
 
 impl Vars {
     fn taken(&self, name: &str) -> bool {
-        self.specs.iter().any(|s| s.name == name)
+        self.names.contains(name)
     }
 
     /// Declares a variable for `raw` (a parameter or property name); `place` prefixes the name
@@ -79,6 +82,7 @@ impl Vars {
                 None
             }
         };
+        self.names.insert(name.clone());
         self.specs.push(VariableSpec {
             name: name.clone(),
             description: names::cap(&description, names::MAX_VARIABLE_DESCRIPTION),
@@ -140,39 +144,62 @@ impl<'a> Context<'a, '_> {
         })
     }
 
-    /// The prefix endpoint paths need: from the operation's servers, its path's, or the
-    /// document's.
-    fn prefix(&self, item: &'a Value, operation: &'a Value) -> Result<String, String> {
+    /// Where the endpoint path goes, from the operation's servers, its path's, or the
+    /// document's: a prefix to put in front, and the rest of `path` (see [`servers::place`]).
+    fn prefix<'p>(
+        &self,
+        path: &'p str,
+        item: &'a Value,
+        operation: &'a Value,
+    ) -> Result<(String, &'p str), String> {
         if self.version == Version::Swagger2 {
-            return servers::choose(&self.base, &self.servers);
+            return servers::choose(&self.base, &self.servers, path);
         }
         let own = operation.get("servers").or_else(|| item.get("servers"));
         match own.map(|list| servers::from_list(Some(list))) {
-            Some(list) if !list.is_empty() => servers::choose(&self.base, &list),
-            _ => servers::choose(&self.base, &self.servers),
+            Some(list) if !list.is_empty() => servers::choose(&self.base, &list, path),
+            _ => servers::choose(&self.base, &self.servers, path),
         }
     }
 
-    /// Path-level and operation-level parameters, the operation's winning by name and place.
-    fn parameters(&self, item: &'a Value, operation: &'a Value) -> Result<Vec<Param<'a>>, String> {
-        let mut params: Vec<Param<'a>> = Vec::new();
-        for source in [item.get("parameters"), operation.get("parameters")] {
-            for raw in source.and_then(Value::as_array).into_iter().flatten() {
-                let p = self
-                    .doc
-                    .resolve(raw)
-                    .map_err(|problem| format!("a parameter could not be read: {problem}"))?;
-                let (Some(name), Some(location)) =
-                    (p.get("name").and_then(Value::as_str), p.get("in").and_then(Value::as_str))
-                else {
-                    continue;
-                };
-                let param = self.param(p, name, location)?;
-                params.retain(|known| !(known.name == name && known.location == location));
-                params.push(param);
-            }
+    /// Path-level and operation-level parameters, the operation's winning by name and place;
+    /// at most [`MAX_PARAMETERS`] are read (a note says how many were not).
+    fn parameters(
+        &self,
+        item: &'a Value,
+        operation: &'a Value,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<Param<'a>>, String> {
+        let mut params: Vec<Option<Param<'a>>> = Vec::new();
+        let mut at: HashMap<(&'a str, &'a str), usize> = HashMap::new();
+        let sources = [item.get("parameters"), operation.get("parameters")];
+        let total: usize =
+            sources.iter().flatten().filter_map(|s| s.as_array()).map(Vec::len).sum();
+        if total > MAX_PARAMETERS {
+            notes.push(format!(
+                "only the first {MAX_PARAMETERS} of the operation's {total} parameters are read"
+            ));
         }
-        Ok(params)
+        let raws = sources.into_iter().flat_map(|s| s.and_then(Value::as_array)).flatten();
+        for raw in raws.take(MAX_PARAMETERS) {
+            let p = self
+                .doc
+                .resolve(raw)
+                .map_err(|problem| format!("a parameter could not be read: {problem}"))?;
+            let (Some(name), Some(location)) =
+                (p.get("name").and_then(Value::as_str), p.get("in").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            let param = self.param(p, name, location)?;
+            // A later one (the operation's) replaces an earlier one of the same name and
+            // place, and takes its place at the end.
+            if let Some(earlier) = at.insert((name, location), params.len()) {
+                params[earlier] = None;
+            }
+            params.push(Some(param));
+        }
+        Ok(params.into_iter().flatten().collect())
     }
 
     fn param(&self, p: &'a Value, name: &'a str, location: &'a str) -> Result<Param<'a>, String> {
@@ -369,9 +396,9 @@ impl<'a> Context<'a, '_> {
                 "the path has a query string or fragment, which endpoint paths cannot hold".into(),
             );
         }
-        let prefix = self.prefix(item, operation)?;
-        let params = self.parameters(item, operation)?;
+        let (prefix, rest) = self.prefix(path, item, operation)?;
         let mut notes = Vec::new();
+        let params = self.parameters(item, operation, &mut notes)?;
         let mut vars = Vars::default();
 
         if let Some(cookie) = params.iter().find(|p| p.location == "cookie" && p.required) {
@@ -385,11 +412,17 @@ impl<'a> Context<'a, '_> {
         }
         let body = self.body(operation, &params, &mut notes)?;
 
-        // Path parameters, in the order the path uses them.
-        let template = path_template(path, |raw| {
+        // Path parameters, in the order the path uses them; one used twice is one variable.
+        let mut declared: HashMap<String, String> = HashMap::new();
+        let template = path_template(rest, |raw| {
+            if let Some(name) = declared.get(raw) {
+                return name.clone();
+            }
             let param = params.iter().find(|p| p.location == "path" && p.name == raw);
             let schema = param.map(|p| p.schema.clone()).unwrap_or_default();
-            vars.declare(raw, "path", true, &schema, param.and_then(|p| p.description))
+            let name = vars.declare(raw, "path", true, &schema, param.and_then(|p| p.description));
+            declared.insert(raw.to_owned(), name.clone());
+            name
         });
         let mut full = literal(&prefix);
         if !template.starts_with('/') {

@@ -1,9 +1,12 @@
 //! `$ref` resolution inside one document, and schemas flattened to what an endpoint needs: the
 //! type, pattern, enum and description of a value, and the top-level properties of an object
 //! (`allOf` parts merged). Every walk is bounded: reference chains, nesting and the number of
-//! schemas one flattening may visit, so recursive and hostile schemas end quickly.
+//! schemas one flattening may visit, so recursive and hostile schemas end quickly — and all the
+//! walks of one conversion share one [`Work`] budget, so that a small document whose schemas
+//! are referenced many times cannot make the conversion run for long.
 
-use std::collections::BTreeSet;
+use std::cell::Cell;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
 use serde_json::Value;
@@ -14,6 +17,44 @@ const MAX_REF_HOPS: usize = 32;
 const MAX_SCHEMA_DEPTH: usize = 16;
 /// Most schemas one flattening visits (`allOf` of `allOf`s can fan out).
 const MAX_SCHEMA_VISITS: usize = 1000;
+
+/// Units of work one conversion may spend: a schema or reference visited, a property merged,
+/// a parameter read, 32 bytes of a reference pointer each cost one. Real documents (GitHub's
+/// 13 MB description) need well under a tenth of it.
+pub const MAX_WORK: usize = 20_000_000;
+
+/// The work budget of one conversion, shared by every walk.
+#[derive(Debug)]
+pub struct Work {
+    left: Cell<usize>,
+}
+
+impl Work {
+    pub fn new(units: usize) -> Self {
+        Work { left: Cell::new(units) }
+    }
+
+    /// Spends `units`, or says the budget is gone (and leaves it empty).
+    pub fn charge(&self, units: usize) -> Result<(), RefProblem> {
+        match self.left.get().checked_sub(units) {
+            Some(left) => {
+                self.left.set(left);
+                Ok(())
+            }
+            None => {
+                self.left.set(0);
+                Err(RefProblem::TooComplex(
+                    "the document needs more work to convert than one import allows".into(),
+                ))
+            }
+        }
+    }
+
+    /// True once a charge has failed: whatever was converted since may be incomplete.
+    pub fn exhausted(&self) -> bool {
+        self.left.get() == 0
+    }
+}
 
 /// Why a reference could not be followed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +89,7 @@ impl fmt::Display for RefProblem {
 #[derive(Clone, Copy)]
 pub struct Doc<'a> {
     pub root: &'a Value,
+    pub work: &'a Work,
 }
 
 /// Decodes a JSON pointer token (`~1` is `/`, `~0` is `~`) after URI percent-decoding.
@@ -76,6 +118,7 @@ impl<'a> Doc<'a> {
         let Some(pointer) = reference.strip_prefix('#') else {
             return Err(RefProblem::External(reference.to_owned()));
         };
+        self.work.charge(1 + reference.len() / 32)?;
         let mut at = self.root;
         for raw in pointer.split('/').skip(1) {
             let key = token(raw);
@@ -114,7 +157,8 @@ impl<'a> Doc<'a> {
     pub fn flatten(&self, schema: &'a Value) -> Result<Schema<'a>, RefProblem> {
         let mut out = Schema::default();
         let mut visits = 0;
-        self.merge_into(&mut out, schema, 0, &mut Vec::new(), &mut visits)?;
+        let mut known = HashSet::new();
+        self.merge_into(&mut out, schema, 0, &mut Vec::new(), &mut visits, &mut known)?;
         Ok(out)
     }
 
@@ -125,8 +169,10 @@ impl<'a> Doc<'a> {
         depth: usize,
         stack: &mut Vec<&'a str>,
         visits: &mut usize,
+        known: &mut HashSet<&'a str>,
     ) -> Result<(), RefProblem> {
         *visits += 1;
+        self.work.charge(1)?;
         if depth > MAX_SCHEMA_DEPTH || *visits > MAX_SCHEMA_VISITS {
             return Err(RefProblem::TooComplex(
                 "the schema nests too many allOf parts or references".into(),
@@ -139,22 +185,27 @@ impl<'a> Doc<'a> {
             }
             let target = self.target(reference)?;
             stack.push(reference);
-            let merged = self.merge_into(out, target, depth + 1, stack, visits);
+            let merged = self.merge_into(out, target, depth + 1, stack, visits, known);
             stack.pop();
             merged?;
             // OpenAPI 3.1 allows keywords beside $ref; they refine the target.
-            return self.merge_own(out, schema);
+            return self.merge_own(out, schema, known);
         }
-        self.merge_own(out, schema)?;
+        self.merge_own(out, schema, known)?;
         for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
-            self.merge_into(out, part, depth + 1, stack, visits)?;
+            self.merge_into(out, part, depth + 1, stack, visits, known)?;
         }
         Ok(())
     }
 
     /// The schema's own keywords; what is already known (from the schema itself, or an earlier
     /// part) stays.
-    fn merge_own(&self, out: &mut Schema<'a>, schema: &'a Value) -> Result<(), RefProblem> {
+    fn merge_own(
+        &self,
+        out: &mut Schema<'a>,
+        schema: &'a Value,
+        known: &mut HashSet<&'a str>,
+    ) -> Result<(), RefProblem> {
         let Some(map) = schema.as_object() else { return Ok(()) };
         match map.get("type") {
             Some(Value::String(t)) => out.add_type(t),
@@ -188,13 +239,16 @@ impl<'a> Doc<'a> {
         out.read_only |= map.get("readOnly").and_then(Value::as_bool) == Some(true);
         out.composite |= ["oneOf", "anyOf", "not"].iter().any(|k| map.contains_key(*k));
         if let Some(properties) = map.get("properties").and_then(Value::as_object) {
+            self.work.charge(properties.len())?;
             for (name, property) in properties {
-                if !out.properties.iter().any(|(known, _)| known == name) {
+                if known.insert(name.as_str()) {
                     out.properties.push((name.as_str(), property));
                 }
             }
         }
-        for name in map.get("required").and_then(Value::as_array).into_iter().flatten() {
+        let required = map.get("required").and_then(Value::as_array);
+        self.work.charge(required.map_or(0, Vec::len))?;
+        for name in required.into_iter().flatten() {
             if let Some(name) = name.as_str() {
                 out.required.insert(name);
             }

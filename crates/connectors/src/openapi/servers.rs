@@ -134,9 +134,33 @@ fn segments(path: &str) -> Vec<&str> {
     path.split('/').filter(|s| !s.is_empty()).collect()
 }
 
-/// The prefix endpoint paths need for operations served from `server`, or why the connection
-/// cannot reach them.
-pub fn prefix(base: &Base, server: &Server) -> Result<String, String> {
+/// `path` without the leading segments `wanted`, if it starts with them.
+fn strip_segments<'p>(path: &'p str, wanted: &[&str]) -> Option<&'p str> {
+    let mut rest = path;
+    for segment in wanted {
+        let after = rest.trim_start_matches('/').strip_prefix(segment)?;
+        if !(after.is_empty() || after.starts_with('/')) {
+            return None;
+        }
+        rest = after;
+    }
+    Some(rest)
+}
+
+fn joined(segments: &[&str]) -> String {
+    segments.iter().map(|s| format!("/{s}")).collect()
+}
+
+/// Where the endpoint for the operation at `path`, served from `server`, goes: the prefix to
+/// put in front of the endpoint path, and the part of `path` that follows it — or why the
+/// connection cannot reach it.
+///
+/// A server with a host is where the operation really is: its full path (the server's path,
+/// then the operation's) must start with the connection's base path, which is taken off
+/// (server `https://api.example.com/`, path `/v1/customers`, base `https://api.example.com/v1`:
+/// `/customers`). A relative server's path is put in front unless the base URL already ends
+/// with it.
+pub fn place<'p>(base: &Base, server: &Server, path: &'p str) -> Result<(String, &'p str), String> {
     if let (Some(host), Some(base_host)) = (&server.host, &base.host)
         && host != base_host
     {
@@ -146,34 +170,53 @@ pub fn prefix(base: &Base, server: &Server) -> Result<String, String> {
     }
     let base_path = segments(&base.path);
     let server_path = segments(&server.path);
+    let base_shown = if base.path.is_empty() { "/" } else { &base.path };
+    if server.host.is_some() && base.host.is_some() {
+        if server_path.starts_with(&base_path) {
+            return Ok((joined(&server_path[base_path.len()..]), path));
+        }
+        if base_path.starts_with(&server_path)
+            && let Some(rest) = strip_segments(path, &base_path[server_path.len()..])
+        {
+            return Ok((String::new(), rest));
+        }
+        return Err(format!(
+            "it is served at {}{}, outside the connection's base path {base_shown}",
+            server.path,
+            if path.starts_with('/') { path.to_owned() } else { format!("/{path}") }
+        ));
+    }
     // Already at the end of the base URL: nothing to add.
     if base_path.ends_with(&server_path) {
-        return Ok(String::new());
+        return Ok((String::new(), path));
     }
     // Below the base URL's path: add the rest.
     if server_path.starts_with(&base_path) {
-        return Ok(server_path[base_path.len()..].iter().map(|s| format!("/{s}")).collect());
+        return Ok((joined(&server_path[base_path.len()..]), path));
     }
     if server.host.is_some() {
         return Err(format!(
-            "it is served under {}, outside the connection's base path {}",
+            "it is served under {}, outside the connection's base path {base_shown}",
             if server.path.is_empty() { "/" } else { &server.path },
-            if base.path.is_empty() { "/" } else { &base.path }
         ));
     }
-    Ok(server_path.iter().map(|s| format!("/{s}")).collect())
+    Ok((joined(&server_path), path))
 }
 
-/// Of several servers, the first the connection reaches (with its prefix), else the first
+/// Of several servers, the first the connection reaches (with its placement), else the first
 /// reason none does.
-pub fn choose(base: &Base, servers: &[Server]) -> Result<String, String> {
+pub fn choose<'p>(
+    base: &Base,
+    servers: &[Server],
+    path: &'p str,
+) -> Result<(String, &'p str), String> {
     if servers.is_empty() {
-        return Ok(String::new());
+        return Ok((String::new(), path));
     }
     let mut first_problem = None;
     for server in servers {
-        match prefix(base, server) {
-            Ok(prefix) => return Ok(prefix),
+        match place(base, server, path) {
+            Ok(placed) => return Ok(placed),
             Err(why) => {
                 first_problem.get_or_insert(why);
             }

@@ -566,7 +566,7 @@ fn path_item_references_and_cycles() {
 #[test]
 fn patterns_fit_the_project_syntax() {
     let schema = |v: Value| -> Option<String> {
-        let doc = Doc { root: &Value::Null };
+        let doc = Doc { root: &Value::Null, work: &Work::new(MAX_WORK) };
         names::pattern(&doc.flatten(&v).unwrap()).unwrap()
     };
     assert_eq!(schema(json!({"pattern": "^[a-z]+$"})).as_deref(), Some("(?:[a-z]+)"));
@@ -580,7 +580,7 @@ fn patterns_fit_the_project_syntax() {
         sb_domain::pattern::compile(&schema(json!({"pattern": "[a-z]"})).unwrap()).unwrap();
     assert!(compiled.is_match("12a34"));
     assert!(!compiled.is_match("1234"));
-    let doc = Doc { root: &Value::Null };
+    let doc = Doc { root: &Value::Null, work: &Work::new(MAX_WORK) };
     let refused = json!({"pattern": "(a)\\1"});
     assert!(names::pattern(&doc.flatten(&refused).unwrap()).is_err());
     let long = json!({"pattern": "a".repeat(2000)});
@@ -696,4 +696,127 @@ fn hostile_yaml_is_refused_quickly() {
     assert!(
         parse_text(&deep_yaml).unwrap_err().0.contains("deeper") || parse_text(&deep_yaml).is_err()
     );
+}
+
+#[test]
+fn host_servers_are_placed_against_the_base_path() {
+    let spec = |server: &str| {
+        json!({"openapi": "3.0.0", "servers": [{"url": server}], "paths": {
+            "/v1/customers/{id}": {"get": {"operationId": "customer"}},
+            "/v1": {"get": {"operationId": "root"}},
+            "/v2/other": {"get": {"operationId": "other"}}}})
+    };
+    // A root server, a base URL with a path: the path's own prefix is taken off.
+    let c = convert_ok(&spec("https://api.stripe.com/"), "https://api.stripe.com/v1");
+    assert_eq!(draft(&c, "customer").path, "/customers/{id}");
+    assert_eq!(draft(&c, "root").path, "/");
+    assert!(reason(&c, "GET /v2/other").contains("outside the connection's base path /v1"));
+    assert!(reason(&c, "GET /v2/other").contains("/v2/other"));
+    // The server's path is the base path: nothing to add or take off.
+    let c = convert_ok(&spec("https://api.stripe.com/v1"), "https://api.stripe.com/v1/");
+    assert_eq!(draft(&c, "customer").path, "/v1/customers/{id}");
+    // The server's path goes further than the base path: the rest is put in front.
+    let c = convert_ok(&spec("https://api.stripe.com/v1/x"), "https://api.stripe.com/v1");
+    assert_eq!(draft(&c, "customer").path, "/x/v1/customers/{id}");
+    // Neither under the other: skipped.
+    let c = convert_ok(&spec("https://api.stripe.com/api"), "https://api.stripe.com/v1");
+    assert!(c.drafts.is_empty());
+    assert!(
+        reason(&c, "GET /v1/customers/{id}")
+            .contains("served at /api/v1/customers/{id}, outside the connection's base path /v1")
+    );
+    // A segment only partly the same is not the base path.
+    let c = convert_ok(&spec("https://api.stripe.com"), "https://api.stripe.com/v");
+    assert!(c.drafts.is_empty());
+    // Relative servers keep their rule: put in front unless the base URL ends with them.
+    let c = convert_ok(&spec("/v1"), "https://api.stripe.com/v1");
+    assert_eq!(draft(&c, "customer").path, "/v1/customers/{id}");
+    let c = convert_ok(&spec("/api"), "https://api.stripe.com/v1");
+    assert_eq!(draft(&c, "customer").path, "/api/v1/customers/{id}");
+}
+
+#[test]
+fn a_path_parameter_used_twice_is_one_variable() {
+    let spec = json!({"openapi": "3.0.0", "paths": {"/a/{id}/b/{id}": {"get": {
+        "operationId": "twice",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                       {"name": "id", "in": "query", "schema": {"type": "string"}}]}}}});
+    let c = convert_ok(&spec, "https://x.example");
+    let twice = draft(&c, "twice");
+    assert_eq!(twice.path, "/a/{id}/b/{id}");
+    assert_eq!(twice.query["id"], "{query_id}");
+    assert_eq!(twice.variables.len(), 2, "{:?}", twice.variables);
+    assert_eq!(var(twice, "id").pattern.as_deref(), Some("-?[0-9]+"));
+}
+
+#[test]
+fn parameters_per_operation_are_capped() {
+    let params: Vec<Value> =
+        (0..150).map(|i| json!({"name": format!("q{i}"), "in": "query"})).collect();
+    let mut operation_params = params[..10].to_vec();
+    operation_params[0] = json!({"name": "q0", "in": "query", "description": "mine"});
+    let spec = json!({"openapi": "3.0.0", "paths": {"/a": {
+        "parameters": params,
+        "get": {"operationId": "many", "parameters": operation_params}}}});
+    let c = convert_ok(&spec, "https://x.example");
+    let many = draft(&c, "many");
+    assert_eq!(many.query.len(), MAX_PARAMETERS);
+    assert!(many.notes.iter().any(|n| n.contains("first 100 of the operation's 160 parameters")));
+}
+
+/// One schema of 50,000 properties, the body of 2,000 operations: under 1 MB of text, but
+/// quadratic merging or a budget per flattening would take minutes.
+#[test]
+fn work_is_bounded_per_document() {
+    let properties: serde_json::Map<String, Value> =
+        (0..50_000).map(|i| (format!("p{i}"), json!({}))).collect();
+    let mut paths = serde_json::Map::new();
+    for i in 0..2000 {
+        paths.insert(
+            format!("/r{i}"),
+            json!({"post": {"operationId": format!("op{i}"), "requestBody": {"content": {
+                "application/json": {"schema": {"allOf": [
+                    {"$ref": "#/components/schemas/Big"}, {"$ref": "#/components/schemas/Big"}]}}}}}}),
+        );
+    }
+    let spec = json!({"openapi": "3.0.0", "paths": paths,
+        "components": {"schemas": {"Big": {"type": "object", "properties": properties}}}});
+    let started = std::time::Instant::now();
+    let c = convert(&spec, &options("https://x.example")).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(!c.drafts.is_empty());
+    assert!(c.drafts.len() < 2000);
+    assert_eq!(draft(&c, "op0").body.as_ref().unwrap().as_object().unwrap().len(), 100);
+    let last = c.skipped.last().unwrap();
+    assert!(last.reason.contains("more work to convert than one import allows"), "{last:?}");
+    assert!(last.reason.contains(&format!("the {} after it", 2000 - c.drafts.len() - 1)));
+    assert_eq!(c.skipped.len(), 1);
+}
+
+#[test]
+fn the_budget_keeps_what_was_converted_before_it_ran_out() {
+    let spec = json!({"openapi": "3.0.0", "paths": {
+        "/a": {"get": {"operationId": "a"}},
+        "/b": {"post": {"operationId": "b", "requestBody": {"content": {"application/json": {
+            "schema": {"type": "object", "properties": {"x": {}, "y": {}, "z": {}}}}}}}},
+        "/c": {"get": {"operationId": "c"}}}});
+    let c = convert_within(&spec, &options("https://x.example"), 3).unwrap();
+    assert_eq!(c.drafts.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["a"]);
+    assert!(reason(&c, "POST /b").contains("this operation and the 1 after it"));
+    let c = convert_within(&spec, &options("https://x.example"), 1000).unwrap();
+    assert_eq!(c.drafts.len(), 3);
+}
+
+#[test]
+fn json_text_is_charged_like_yaml() {
+    let dense = format!("[{}0]", "0,".repeat(2_000_000));
+    let err = parse_text(&dense).unwrap_err();
+    assert!(err.0.contains("expands to far more"), "{err}");
+    // An ordinary document, and a JSON "<<" key that is not a merge.
+    let fine = parse_text(r#"{"openapi": "3.0.0", "<<": {"a": 1}, "x": [1, 2.5, null, true]}"#);
+    assert_eq!(
+        fine.unwrap(),
+        json!({"openapi": "3.0.0", "<<": {"a": 1}, "x": [1, 2.5, null, true]})
+    );
+    assert!(parse_text("{\"a\": 1} x").is_err());
 }

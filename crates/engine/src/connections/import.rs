@@ -3,6 +3,7 @@
 //! endpoint, names checked against the account, and all of them stored in one transaction.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use sb_connectors::openapi::{self, Options, Skipped};
@@ -14,6 +15,7 @@ use sb_net::{Method, NetConfig, OutboundRequest, Url};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::endpoints::{EndpointDraft, new_endpoint};
 use super::validate::check_public_url;
@@ -25,6 +27,11 @@ pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// The deadline for fetching a document from a URL.
 pub const IMPORT_FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The import slots of this node: parsing and converting a large document takes a core and up
+/// to a few hundred MB for a while, so at most [`OpenApiImport::MAX_CONCURRENT`] run at once.
+static IMPORT_SLOTS: LazyLock<Arc<Semaphore>> =
+    LazyLock::new(|| Arc::new(Semaphore::new(OpenApiImport::MAX_CONCURRENT)));
+
 /// An import request: the document (`spec`: an object, or JSON or YAML text) or where to fetch
 /// it (`url`) — one of the two.
 #[derive(Debug, Default)]
@@ -33,6 +40,20 @@ pub struct OpenApiImport {
     pub url: Option<String>,
     /// Convert and check everything, store nothing.
     pub dry_run: bool,
+    /// One of the node's import slots, taken with [`OpenApiImport::slot`]; without one,
+    /// [`Engine::import_openapi`] waits for one. Held until the import ends (also by the
+    /// blocking parse and conversion, should the request go away meanwhile).
+    pub slot: Option<OwnedSemaphorePermit>,
+}
+
+impl OpenApiImport {
+    /// Imports this node runs at once; others wait for a slot.
+    pub const MAX_CONCURRENT: usize = 2;
+
+    /// Waits for one of the node's import slots.
+    pub async fn slot() -> OwnedSemaphorePermit {
+        IMPORT_SLOTS.clone().acquire_owned().await.expect("the import semaphore is never closed")
+    }
 }
 
 /// An endpoint an import created (or, in a dry run, would create).
@@ -71,12 +92,20 @@ pub struct ImportResult {
     pub skipped: Vec<Skipped>,
 }
 
-/// Parses text off the async threads (a large document takes a while).
-async fn parse(text: String, field: &'static str) -> Result<Value, EngineError> {
-    tokio::task::spawn_blocking(move || openapi::parse_text(&text))
-        .await
-        .map_err(|err| EngineError::Internal(format!("parsing an OpenAPI document failed: {err}")))?
-        .map_err(|err| ValidationError::new(field, "invalid_spec", err.0).into())
+/// Parses text off the async threads (a large document takes a while), holding the slot.
+async fn parse(
+    text: String,
+    field: &'static str,
+    slot: OwnedSemaphorePermit,
+) -> Result<(Value, OwnedSemaphorePermit), EngineError> {
+    let (parsed, slot) =
+        tokio::task::spawn_blocking(move || (openapi::parse_text(&text), slot)).await.map_err(
+            |err| EngineError::Internal(format!("parsing an OpenAPI document failed: {err}")),
+        )?;
+    match parsed {
+        Ok(value) => Ok((value, slot)),
+        Err(err) => Err(ValidationError::new(field, "invalid_spec", err.0).into()),
+    }
 }
 
 impl Engine {
@@ -91,7 +120,11 @@ impl Engine {
         actor.require(Role::Admin)?;
         // Another tenant's connection is not found, before anything is fetched.
         let connection = self.store.get_connection(&actor.tenant_id, id).await?.connection;
-        let (document, field) = match (import.spec, import.url) {
+        let slot = match import.slot {
+            Some(slot) => slot,
+            None => OpenApiImport::slot().await,
+        };
+        let (document, field, slot) = match (import.spec, import.url) {
             (Some(_), Some(_)) => {
                 return Err(ValidationError::new(
                     "url",
@@ -100,8 +133,11 @@ impl Engine {
                 )
                 .into());
             }
-            (Some(document @ Value::Object(_)), None) => (document, "spec"),
-            (Some(Value::String(text)), None) => (parse(text, "spec").await?, "spec"),
+            (Some(document @ Value::Object(_)), None) => (document, "spec", slot),
+            (Some(Value::String(text)), None) => {
+                let (document, slot) = parse(text, "spec", slot).await?;
+                (document, "spec", slot)
+            }
             (Some(_), None) => {
                 return Err(ValidationError::new(
                     "spec",
@@ -110,7 +146,10 @@ impl Engine {
                 )
                 .into());
             }
-            (None, Some(url)) => (parse(self.fetch_document(&url).await?, "url").await?, "url"),
+            (None, Some(url)) => {
+                let (document, slot) = parse(self.fetch_document(&url).await?, "url", slot).await?;
+                (document, "url", slot)
+            }
             (None, None) => {
                 return Err(ValidationError::new(
                     "spec",
@@ -132,7 +171,11 @@ impl Engine {
         let base_url = connection.base_url.clone();
         let conversion = tokio::task::spawn_blocking(move || {
             let options = Options { base_url: &base_url, provided_headers, provided_query };
-            openapi::convert(&document, &options)
+            let conversion = openapi::convert(&document, &options);
+            // The document is freed before the slot is given back.
+            drop(document);
+            drop(slot);
+            conversion
         })
         .await
         .map_err(|err| {
