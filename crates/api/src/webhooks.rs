@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::auth::Auth;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::json::{ApiJson, Created, Data, Deleted, List, Paging, present};
 use crate::openapi::ApiRouter;
 use crate::path::PathId;
@@ -28,7 +28,7 @@ pub fn router() -> ApiRouter {
         .delete("/webhooks/{id}", "Delete a webhook and its delivery log", remove)
         .post(
             "/webhooks/{id}/test",
-            "Send a `webhook.test` event; its outcome appears in the delivery log",
+            "Send a `webhook.test` event (at most 10 a minute per webhook); its outcome appears in the delivery log",
             test,
         )
         .post(
@@ -142,6 +142,10 @@ async fn test(
     Auth(actor): Auth,
     PathId(id): PathId<WebhookId>,
 ) -> ApiResult<Created<TestQueued>> {
+    state
+        .engine
+        .take_webhook_test(&actor, &id)
+        .map_err(|wait| ApiError::rate_limited(wait.as_secs().max(1)))?;
     Ok(Created(state.engine.test_webhook(&actor, &id).await?))
 }
 

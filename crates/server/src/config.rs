@@ -118,6 +118,7 @@ pub struct WebhooksConfig {
     pub timeout_ms: u64,
     pub max_in_flight: usize,
     pub max_in_flight_per_webhook: usize,
+    pub max_in_flight_per_tenant: usize,
 }
 
 /// The hard ceiling on any call to a tenant's backend.
@@ -330,6 +331,12 @@ impl Config {
                 "must be from 1 to webhooks.max_in_flight",
             ));
         }
+        if !(1..=webhooks.max_in_flight).contains(&webhooks.max_in_flight_per_tenant) {
+            return Err(invalid(
+                "webhooks.max_in_flight_per_tenant",
+                "must be from 1 to webhooks.max_in_flight",
+            ));
+        }
         Ok(())
     }
 
@@ -348,6 +355,7 @@ impl Config {
             timeout: Duration::from_millis(webhooks.timeout_ms.min(self.outbound.timeout_ms)),
             max_in_flight: webhooks.max_in_flight,
             max_in_flight_per_webhook: webhooks.max_in_flight_per_webhook,
+            max_in_flight_per_tenant: webhooks.max_in_flight_per_tenant,
         }
     }
 

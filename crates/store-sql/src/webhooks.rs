@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use sb_domain::webhook::{AttemptError, Delivery, DeliveryAttempt, Webhook};
 use sb_domain::{DeliveryId, TenantId, Timestamp, WebhookId};
 use sb_store::{
-    AttemptOutcome, AttemptRecord, ClaimedDelivery, NewDelivery, Page, PageRequest, StoreError,
-    StoreResult, StoredWebhook, WebhookStore,
+    AttemptOutcome, AttemptRecord, Claim, ClaimedDelivery, NewDelivery, Page, PageRequest,
+    StoreError, StoreResult, StoredWebhook, WebhookStore,
 };
 
 use crate::json::to_json;
@@ -231,40 +231,53 @@ impl<D: Db> WebhookStore for SqlStore<D> {
         Ok(self.db.fetch_optional(q(sql).ts(now).boolean(true)).await?.is_some())
     }
 
-    async fn claim_deliveries(
-        &self,
-        holder: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-        skip: &[WebhookId],
-    ) -> StoreResult<Vec<ClaimedDelivery>> {
-        if limit == 0 {
+    async fn claim_deliveries(&self, claim: &Claim<'_>) -> StoreResult<Vec<ClaimedDelivery>> {
+        let Claim { holder, now, lease_until, limit, per_tenant, .. } = *claim;
+        let (skip, skip_tenants) = (claim.skip_webhooks, claim.skip_tenants);
+        if limit == 0 || per_tenant == 0 {
             return Ok(Vec::new());
         }
-        let skip_clause = if skip.is_empty() {
-            String::new()
-        } else {
-            format!("AND d.webhook_id NOT IN ({})", placeholders(6, skip.len()))
-        };
+        let mut skip_clause = String::new();
+        if !skip.is_empty() {
+            skip_clause += &format!("AND d.webhook_id NOT IN ({}) ", placeholders(7, skip.len()));
+        }
+        if !skip_tenants.is_empty() {
+            let from = 7 + skip.len();
+            skip_clause +=
+                &format!("AND d.tenant_id NOT IN ({})", placeholders(from, skip_tenants.len()));
+        }
         // The oldest due delivery of each webhook (so one busy webhook cannot take every slot),
-        // then the oldest of those. The conditions are repeated on the row being updated: on
-        // PostgreSQL a node whose candidate another node claimed meanwhile re-reads the row
-        // after that node commits, finds it claimed, and skips it; SQLite has one writer.
+        // the oldest `per_tenant` of those of each tenant (so one tenant with many webhooks
+        // cannot either), then the oldest of those. The conditions are repeated on the row being
+        // updated: on PostgreSQL a node whose candidate another node claimed (or rescheduled)
+        // meanwhile re-reads the row after that node commits, finds it claimed or not due, and
+        // skips it; SQLite has one writer.
         let sql = format!(
             "UPDATE webhook_deliveries SET locked_until = $3, locked_by = $4 WHERE id IN ( \
                SELECT id FROM ( \
-                 SELECT d.id AS id, d.next_attempt_at AS due, ROW_NUMBER() OVER ( \
-                   PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS place \
-                 FROM webhook_deliveries d \
-                 JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id \
-                 WHERE {DUE} {skip_clause} \
-               ) ranked WHERE place = 1 ORDER BY due, id LIMIT $5 \
-             ) AND state = 'pending' AND (locked_until IS NULL OR locked_until < $1) \
+                 SELECT id, due, ROW_NUMBER() OVER ( \
+                   PARTITION BY tenant_id ORDER BY due, id) AS tenant_place \
+                 FROM ( \
+                   SELECT d.id AS id, d.tenant_id AS tenant_id, d.next_attempt_at AS due, \
+                     ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS place \
+                   FROM webhook_deliveries d \
+                   JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id \
+                   WHERE {DUE} {skip_clause} \
+                 ) ranked WHERE place = 1 \
+               ) fair WHERE tenant_place <= $6 ORDER BY due, id LIMIT $5 \
+             ) AND state = 'pending' AND next_attempt_at <= $1 \
+             AND (locked_until IS NULL OR locked_until < $1) \
              RETURNING id, tenant_id, webhook_id, event_type, payload, attempts, created_at"
         );
-        let query = q(sql).ts(now).boolean(true).ts(lease_until).text(holder).int(i64::from(limit));
+        let query = q(sql)
+            .ts(now)
+            .boolean(true)
+            .ts(lease_until)
+            .text(holder)
+            .int(i64::from(limit))
+            .int(i64::from(per_tenant));
         let query = skip.iter().fold(query, |q, id| q.text(id.as_str()));
+        let query = skip_tenants.iter().fold(query, |q, id| q.text(id.as_str()));
         let claimed = self.db.fetch_all(query).await?;
         if claimed.is_empty() {
             return Ok(Vec::new());

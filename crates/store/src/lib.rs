@@ -34,7 +34,7 @@ pub use error::{Constraint, StoreError, StoreResult};
 pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
 pub use page::{Page, PageRequest};
 pub use webhooks::{
-    AttemptOutcome, AttemptRecord, ClaimedDelivery, NewDelivery, StoredWebhook, WebhookStore,
+    AttemptOutcome, AttemptRecord, Claim, ClaimedDelivery, NewDelivery, StoredWebhook, WebhookStore,
 };
 
 /// Everything the server needs from a storage backend.

@@ -25,6 +25,38 @@ pub struct NewDelivery {
     pub created_at: Timestamp,
 }
 
+/// What a node asks for when it claims deliveries.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    /// Who claims, until when (a claim a dead node left behind runs out then).
+    pub holder: &'a str,
+    pub now: Timestamp,
+    pub lease_until: Timestamp,
+    /// At most this many in all, and at most one per webhook (its oldest due).
+    pub limit: u32,
+    /// Webhooks and tenants this node has as much in flight for as it allows.
+    pub skip_webhooks: &'a [WebhookId],
+    pub skip_tenants: &'a [TenantId],
+    /// At most this many of any one tenant, so one tenant's backlog cannot take every slot.
+    pub per_tenant: u32,
+}
+
+impl<'a> Claim<'a> {
+    /// Up to `limit` deliveries for `holder` at `now`, leased until `lease_until`, with no
+    /// webhook or tenant left out.
+    pub fn new(holder: &'a str, now: Timestamp, lease_until: Timestamp, limit: u32) -> Self {
+        Self {
+            holder,
+            now,
+            lease_until,
+            limit,
+            skip_webhooks: &[],
+            skip_tenants: &[],
+            per_tenant: u32::MAX,
+        }
+    }
+}
+
 /// A delivery a node has claimed for one attempt, with what it needs to send it.
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
@@ -114,19 +146,9 @@ pub trait WebhookStore: Send + Sync {
     /// Whether any pending delivery of an active webhook (or a `webhook.test` delivery of any)
     /// is due and unclaimed at `now` (a read; claiming is a write).
     async fn due_deliveries_exist(&self, now: Timestamp) -> StoreResult<bool>;
-    /// Claims up to `limit` due deliveries of active webhooks (test deliveries of any) for
-    /// `holder` until `lease_until`
-    /// (a claim a dead node left behind runs out then), at most one per webhook, leaving out the
-    /// webhooks in `skip`. Nodes sharing the database never claim the same delivery at once.
-    /// Oldest due first.
-    async fn claim_deliveries(
-        &self,
-        holder: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-        skip: &[WebhookId],
-    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// Claims due deliveries of active webhooks (test deliveries of any) as `claim` describes.
+    /// Nodes sharing the database never claim the same delivery at once. Oldest due first.
+    async fn claim_deliveries(&self, claim: &Claim<'_>) -> StoreResult<Vec<ClaimedDelivery>>;
     /// Logs an attempt and moves its delivery on (releasing the claim), if `holder` still holds
     /// the claim; returns whether it did.
     async fn record_attempt(

@@ -12,6 +12,7 @@ pub mod signing;
 mod worker;
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use jiff::SignedDuration;
 use sb_domain::webhook::{Delivery, Webhook, WebhookEvent, validate_webhook_events};
@@ -37,6 +38,8 @@ pub const DELIVERY_RETENTION: SignedDuration = SignedDuration::from_hours(7 * 24
 pub const MAX_WEBHOOKS: u64 = 20;
 const MAX_URL_CHARS: usize = 2000;
 const MAX_DESCRIPTION_CHARS: usize = 500;
+/// Test events per webhook and minute (per node), all of them available in a burst.
+pub const TESTS_PER_MINUTE: u32 = 10;
 
 /// The engine's share of the webhook machinery: the tap's other end, until the worker takes it.
 pub(crate) struct Webhooks {
@@ -48,6 +51,8 @@ pub(crate) struct Webhooks {
     holder: String,
     /// Set when the worker starts.
     settings: std::sync::OnceLock<std::sync::Arc<WebhookSettings>>,
+    /// Test events sent per webhook, so "send test event" cannot flood a receiver (or the queue).
+    tests: governor::DefaultKeyedRateLimiter<(TenantId, WebhookId)>,
 }
 
 impl Webhooks {
@@ -64,6 +69,9 @@ impl Webhooks {
             wake: Default::default(),
             holder: format!("node_{}", sb_domain::random_token(16)),
             settings: Default::default(),
+            tests: governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(TESTS_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN),
+            )),
         };
         (webhooks, sink)
     }
@@ -277,6 +285,16 @@ impl Engine {
         Ok(WebhookWithSecret { webhook, secret: secret.expose().clone() })
     }
 
+    /// Takes one test event from the webhook's allowance ([`TESTS_PER_MINUTE`]); when none is
+    /// left, `Err` with how long until one is.
+    pub fn take_webhook_test(&self, actor: &Actor, id: &WebhookId) -> Result<(), Duration> {
+        use governor::clock::{Clock, DefaultClock};
+        self.webhooks
+            .tests
+            .check_key(&(actor.tenant_id.clone(), id.clone()))
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
     /// Queues a `webhook.test` delivery (sent even while the webhook is switched off).
     pub async fn test_webhook(
         &self,
@@ -334,6 +352,7 @@ impl Engine {
                 "gave up on webhook deliveries past the retry window"
             );
         }
+        self.webhooks.tests.retain_recent();
         if prune {
             self.store.prune_deliveries(now - DELIVERY_RETENTION).await?;
         }

@@ -2,9 +2,10 @@
 //!
 //! **Delivering.** One worker per node claims due rows in the database (an UPDATE that sets a
 //! lease, safe with several nodes sharing PostgreSQL; a dead node's claims run out), at most
-//! `max_in_flight` at once and `max_in_flight_per_webhook` per webhook (each claim takes the
-//! oldest due delivery of each webhook, so a receiver with a backlog or one that hangs cannot
-//! starve the others), and sends them through the SSRF-safe client under `timeout`. Every attempt
+//! `max_in_flight` at once, `max_in_flight_per_webhook` per webhook and
+//! `max_in_flight_per_tenant` per tenant (each claim takes the oldest due delivery of each
+//! webhook, and a few per tenant, so a receiver with a backlog or one that hangs, or a tenant
+//! with many of them, cannot starve the others), and sends them through the SSRF-safe client under `timeout`. Every attempt
 //! is logged; failures are retried after `retry_delays` with full jitter until `retry_window`
 //! after the event.
 
@@ -14,9 +15,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
-use sb_domain::{Timestamp, WebhookId};
+use sb_domain::{TenantId, Timestamp, WebhookId};
 use sb_net::{Method, OutboundRequest};
-use sb_store::{AttemptOutcome, AttemptRecord, ClaimedDelivery};
+use sb_store::{AttemptOutcome, AttemptRecord, Claim, ClaimedDelivery};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -43,6 +44,9 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     pub max_in_flight: usize,
     pub max_in_flight_per_webhook: usize,
+    /// At most this many of one tenant's deliveries at once on this node, so one tenant's
+    /// hanging receivers cannot hold every slot.
+    pub max_in_flight_per_tenant: usize,
 }
 
 impl Default for WebhookSettings {
@@ -55,6 +59,7 @@ impl Default for WebhookSettings {
             timeout: secs(5),
             max_in_flight: 8,
             max_in_flight_per_webhook: 2,
+            max_in_flight_per_tenant: 4,
         }
     }
 }
@@ -101,10 +106,36 @@ impl Drop for WebhookWorker {
     }
 }
 
-/// Webhooks this node is busy with, and how many deliveries of each are in flight.
-type Busy = Arc<Mutex<HashMap<WebhookId, usize>>>;
+/// Webhooks and tenants this node is busy with, and how many deliveries of each are in flight.
+#[derive(Default)]
+struct InFlight {
+    webhooks: HashMap<WebhookId, usize>,
+    tenants: HashMap<TenantId, usize>,
+}
 
-fn lock(busy: &Busy) -> std::sync::MutexGuard<'_, HashMap<WebhookId, usize>> {
+impl InFlight {
+    fn add(&mut self, d: &ClaimedDelivery) {
+        *self.webhooks.entry(d.webhook_id.clone()).or_default() += 1;
+        *self.tenants.entry(d.tenant_id.clone()).or_default() += 1;
+    }
+
+    fn remove(&mut self, tenant: &TenantId, webhook: &WebhookId) {
+        fn down<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: &K) {
+            if let Some(n) = map.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(key);
+                }
+            }
+        }
+        down(&mut self.webhooks, webhook);
+        down(&mut self.tenants, tenant);
+    }
+}
+
+type Busy = Arc<Mutex<InFlight>>;
+
+fn lock(busy: &Busy) -> std::sync::MutexGuard<'_, InFlight> {
     busy.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -165,35 +196,47 @@ impl Engine {
                 return Ok(());
             }
             looked = true;
-            let skip: Vec<WebhookId> = lock(busy)
-                .iter()
-                .filter(|(_, n)| **n >= settings.max_in_flight_per_webhook)
-                .map(|(id, _)| id.clone())
-                .collect();
+            let (skip, skip_tenants, per_tenant) = {
+                let busy = lock(busy);
+                let skip: Vec<WebhookId> = busy
+                    .webhooks
+                    .iter()
+                    .filter(|(_, n)| **n >= settings.max_in_flight_per_webhook)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                let cap = settings.max_in_flight_per_tenant.max(1);
+                let skip_tenants: Vec<TenantId> = busy
+                    .tenants
+                    .iter()
+                    .filter(|(_, n)| **n >= cap)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                // Room left to the busiest tenant below its cap: no tenant goes over it.
+                let busiest = busy.tenants.values().filter(|n| **n < cap).max().copied();
+                (skip, skip_tenants, cap - busiest.unwrap_or_default())
+            };
             let limit = u32::try_from(free).unwrap_or(u32::MAX);
-            let claimed = self
-                .store
-                .claim_deliveries(&self.webhooks.holder, now, now + LEASE, limit, &skip)
-                .await?;
+            let per_tenant = u32::try_from(per_tenant).unwrap_or(u32::MAX);
+            let claim = Claim {
+                skip_webhooks: &skip,
+                skip_tenants: &skip_tenants,
+                per_tenant,
+                ..Claim::new(&self.webhooks.holder, now, now + LEASE, limit)
+            };
+            let claimed = self.store.claim_deliveries(&claim).await?;
             if claimed.is_empty() {
                 return Ok(());
             }
             for delivery in claimed {
                 let Ok(permit) = slots.clone().acquire_owned().await else { return Ok(()) };
-                *lock(busy).entry(delivery.webhook_id.clone()).or_default() += 1;
+                lock(busy).add(&delivery);
                 let (engine, settings, busy) = (self.clone(), settings.clone(), busy.clone());
                 let wake = self.webhooks.wake.clone();
                 tokio::spawn(async move {
-                    let webhook = delivery.webhook_id.clone();
+                    let (tenant, webhook) =
+                        (delivery.tenant_id.clone(), delivery.webhook_id.clone());
                     engine.attempt_delivery(delivery, &settings).await;
-                    let mut in_flight = lock(&busy);
-                    if let Some(n) = in_flight.get_mut(&webhook) {
-                        *n -= 1;
-                        if *n == 0 {
-                            in_flight.remove(&webhook);
-                        }
-                    }
-                    drop(in_flight);
+                    lock(&busy).remove(&tenant, &webhook);
                     drop(permit);
                     // A slot is free: look for more at once.
                     wake.notify_one();
@@ -272,14 +315,34 @@ impl Engine {
             error_message,
             response_excerpt: attempted.excerpt,
         };
-        match self.store.record_attempt(&self.webhooks.holder, &record, &outcome).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(delivery = %d.id, "a webhook delivery's claim ran out during its attempt")
+        self.record_attempt(record, &outcome).await;
+    }
+
+    /// Logs an attempt and moves its delivery on. A failure is retried, the last time without
+    /// the receiver's text (should that be what the database refuses): a delivery whose attempt
+    /// cannot be logged would otherwise be sent again each time its claim runs out, with its
+    /// attempts never counted, so never given up.
+    async fn record_attempt(&self, mut record: AttemptRecord, outcome: &AttemptOutcome) {
+        const TRIES: u32 = 3;
+        for tried in 1..=TRIES {
+            if tried == TRIES {
+                record.response_excerpt = None;
+                record.error_message = record.error_message.map(|_| "(not kept)".to_owned());
             }
-            // The claim runs out and the delivery is attempted again: at least once.
-            Err(err) => {
-                tracing::warn!(delivery = %d.id, error = %err, "could not log a webhook attempt")
+            match self.store.record_attempt(&self.webhooks.holder, &record, outcome).await {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::warn!(delivery = %record.delivery_id, "a webhook delivery's claim ran out during its attempt");
+                    return;
+                }
+                Err(err) if tried < TRIES => {
+                    tracing::warn!(delivery = %record.delivery_id, error = %err, "could not log a webhook attempt; trying again");
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(tried))).await;
+                }
+                // The claim runs out and the delivery is attempted again: at least once.
+                Err(err) => {
+                    tracing::error!(delivery = %record.delivery_id, error = %err, "could not log a webhook attempt")
+                }
             }
         }
     }
@@ -322,7 +385,7 @@ impl Engine {
             Err(err) => Attempted {
                 status: None,
                 latency_ms,
-                error: Some((err.code().to_owned(), err.to_string())),
+                error: Some((err.code().to_owned(), loggable(&err.to_string()))),
                 excerpt: None,
                 gone: false,
             },
@@ -331,22 +394,34 @@ impl Engine {
 }
 
 /// The start of an answer for the log: at most [`EXCERPT_BYTES`] of text, with any signing
-/// secret a receiver might echo replaced by `***`.
+/// secret a receiver might echo replaced by `***` (before cutting, so a secret straddling the
+/// cut leaves nothing behind) and control characters other than line breaks and tabs dropped.
 fn excerpt(body: &[u8], secrets: &[&str]) -> Option<String> {
     if body.is_empty() {
         return None;
     }
-    let mut text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_BYTES)]).into_owned();
+    // The whole answer (at most the client's 1 MiB cap): control characters go first, so none
+    // can hide a secret, then the secrets, then the cut.
+    let mut text = loggable(&String::from_utf8_lossy(body));
     for secret in secrets {
         let key = secret.strip_prefix(signing::SECRET_PREFIX).unwrap_or(secret);
-        text = text.replace(secret, "***").replace(key, "***");
+        text = text.replace(secret, "***");
+        if !key.is_empty() {
+            text = text.replace(key, "***");
+        }
     }
     let mut end = text.len().min(EXCERPT_BYTES);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     text.truncate(end);
-    Some(text)
+    (!text.is_empty()).then_some(text)
+}
+
+/// `text` without control characters other than `\n`, `\r` and `\t`: storable in any database
+/// (PostgreSQL's TEXT refuses NUL) and harmless in logs.
+fn loggable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).collect()
 }
 
 /// The delivery loop: claims and sends due deliveries whenever woken or polled.
@@ -405,5 +480,21 @@ mod tests {
         assert!(text.starts_with("got *** and *** "), "{text}");
         assert!(text.len() <= EXCERPT_BYTES && !text.contains("c2VjcmV0"));
         assert_eq!(excerpt(b"", &[secret]), None);
+    }
+
+    #[test]
+    fn a_secret_straddling_the_cut_is_replaced_whole_and_control_characters_dropped() {
+        let secret = "whsec_c2VjcmV0LWtleS1ieXRlcw==";
+        for at in EXCERPT_BYTES - 20..EXCERPT_BYTES + 5 {
+            let body = format!("{}{secret} tail", "a".repeat(at));
+            let text = excerpt(body.as_bytes(), &[secret]).unwrap();
+            assert!(!text.contains("whsec") && !text.contains("c2Vj"), "at {at}: {text}");
+            assert!(text.len() <= EXCERPT_BYTES);
+        }
+        // A NUL cannot split a secret to hide it, and none is kept.
+        let hidden = "ok\0 whsec_c2VjcmV0\0LWtleS1ieXRlcw==\r\n\u{1b}[1m";
+        assert_eq!(excerpt(hidden.as_bytes(), &[secret]).unwrap(), "ok ***\r\n[1m");
+        assert_eq!(excerpt(b"\0\0", &[secret]), None);
+        assert_eq!(loggable("a\0b\tc\u{7f}"), "ab\tc");
     }
 }

@@ -31,6 +31,8 @@ enum Mode {
     Status(u16),
     /// Never answers.
     Hang,
+    /// 200 with this body.
+    Body(&'static str),
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +87,7 @@ impl Receiver {
                     }
                     Mode::FailFirst(_) => (Code::OK, "finally".to_owned()),
                     Mode::Status(status) => (Code::from_u16(status).unwrap(), "nope".to_owned()),
+                    Mode::Body(body) => (Code::OK, body.to_owned()),
                     Mode::Hang => {
                         tokio::time::sleep(Duration::from_secs(60)).await;
                         (Code::OK, "too late".to_owned())
@@ -666,5 +669,76 @@ async fn nodes_sharing_a_database_send_each_delivery_once() {
         assert_eq!(seen.len(), 20, "{}", first.backend);
         assert!(seen.values().all(|n| *n == 1), "each delivery sent once: {seen:?}");
         assert!(ids.iter().all(|id| seen.contains_key(id)));
+    }
+}
+
+#[tokio::test]
+async fn an_answer_with_a_nul_byte_is_logged_without_it() {
+    let receiver = Receiver::start(Mode::Body("ok\u{0}fine\u{1b}[0m\n")).await;
+    for app in apps(&[receiver.addr], |_| {}).await {
+        let owner = app.signup("Acme", "owner@acme.test").await;
+        let (webhook, _) = create_webhook(&owner, &receiver.url(), &["message.created"]).await;
+        let id = send_test(&owner, &webhook).await;
+        let delivered = eventually("the delivery logged as delivered", async || {
+            let d = delivery(&owner, &webhook, &id).await;
+            (d["state"] == "delivered").then_some(d)
+        })
+        .await;
+        assert_eq!(delivered["attempt_count"], 1, "{}: {delivered}", app.backend);
+        assert_eq!(delivered["attempts"][0]["status"], 200);
+        assert_eq!(delivered["attempts"][0]["response_excerpt"], "okfine[0m\n");
+        // Sent once: the attempt was logged, so the delivery is not sent again.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(receiver.all().iter().filter(|r| r.id == id).count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn one_account_with_hanging_receivers_does_not_hold_up_another() {
+    let hanging = Receiver::start(Mode::Hang).await;
+    let healthy = Receiver::start(Mode::Ok).await;
+    let allow = [hanging.addr, healthy.addr];
+    for app in apps(&allow, |config| config.webhooks.timeout_ms = 4000).await {
+        hanging.received.lock().unwrap().clear();
+        let busy = app.signup("Busy", "owner@busy.test").await;
+        let other = app.signup("Other", "owner@other.test").await;
+        // Ten hanging deliveries over five webhooks: more than the node's 8 slots, all older
+        // than the other account's.
+        for _ in 0..5 {
+            let (webhook, _) = create_webhook(&busy, &hanging.url(), &["message.created"]).await;
+            send_test(&busy, &webhook).await;
+            send_test(&busy, &webhook).await;
+        }
+        eventually("the hanging receiver to hold 4 deliveries", async || {
+            (hanging.all().len() >= 4).then_some(())
+        })
+        .await;
+        let (webhook, _) = create_webhook(&other, &healthy.url(), &["message.created"]).await;
+        let started = Instant::now();
+        let id = send_test(&other, &webhook).await;
+        eventually("the other account's delivery", async || {
+            healthy.all().iter().any(|r| r.id == id).then_some(())
+        })
+        .await;
+        assert!(started.elapsed() < Duration::from_millis(2000), "took {:?}", started.elapsed());
+        // This account's share of the node: 4 at once.
+        assert_eq!(hanging.all().len(), 4, "{}", app.backend);
+    }
+}
+
+#[tokio::test]
+async fn test_events_are_rate_limited_per_webhook() {
+    let receiver = Receiver::start(Mode::Ok).await;
+    for app in apps(&[receiver.addr], |_| {}).await {
+        let owner = app.signup("Acme", "owner@acme.test").await;
+        let (webhook, _) = create_webhook(&owner, &receiver.url(), &["message.created"]).await;
+        let (another, _) = create_webhook(&owner, &receiver.url(), &["message.created"]).await;
+        for _ in 0..10 {
+            send_test(&owner, &webhook).await;
+        }
+        let refused = owner.post(format!("/api/v1/webhooks/{webhook}/test"), json!({})).await;
+        assert_error(&refused, StatusCode::TOO_MANY_REQUESTS, "rate_limited", None);
+        // Another webhook has its own allowance.
+        send_test(&owner, &another).await;
     }
 }

@@ -3,7 +3,7 @@ use sb_domain::{DeliveryId, TenantId, Timestamp, WebhookId};
 
 use super::{assert_not_found, now};
 use crate::{
-    AttemptOutcome, AttemptRecord, NewDelivery, PageRequest, SealedKind, Store, StoreError,
+    AttemptOutcome, AttemptRecord, Claim, NewDelivery, PageRequest, SealedKind, Store, StoreError,
 };
 
 fn webhook(tenant: &TenantId, url: &str, events: Vec<WebhookEvent>) -> Webhook {
@@ -143,7 +143,7 @@ pub(super) async fn webhooks(store: &dyn Store, tenant: &TenantId, other: &Tenan
 
     // Claiming: one per webhook at a time, of active webhooks only, never twice while claimed.
     let lease = |s: i64| at(s + 60);
-    let claimed = store.claim_deliveries("node-a", at(5), lease(5), 10, &[]).await.unwrap();
+    let claimed = store.claim_deliveries(&Claim::new("node-a", at(5), lease(5), 10)).await.unwrap();
     assert_eq!(claimed.iter().map(|c| &c.id).collect::<Vec<_>>(), [&one.id]);
     let c = &claimed[0];
     assert_eq!(
@@ -157,19 +157,24 @@ pub(super) async fn webhooks(store: &dyn Store, tenant: &TenantId, other: &Tenan
     assert_eq!((c.event, c.payload.as_str()), (MessageCreated, one.payload.as_str()));
     assert_eq!(c.previous_secret_expires_at, Some(at(86_400)));
     let skipped = store
-        .claim_deliveries("node-b", at(5), lease(5), 10, std::slice::from_ref(&crm.id))
+        .claim_deliveries(&Claim {
+            skip_webhooks: std::slice::from_ref(&crm.id),
+            ..Claim::new("node-b", at(5), lease(5), 10)
+        })
         .await
         .unwrap();
     assert!(skipped.is_empty(), "a webhook the worker is busy with is skipped");
-    let next = store.claim_deliveries("node-b", at(5), lease(5), 10, &[]).await.unwrap();
+    let next = store.claim_deliveries(&Claim::new("node-b", at(5), lease(5), 10)).await.unwrap();
     assert_eq!(next.iter().map(|c| &c.id).collect::<Vec<_>>(), [&two.id]);
-    assert!(store.claim_deliveries("node-b", at(5), lease(5), 0, &[]).await.unwrap().is_empty());
+    assert!(
+        store.claim_deliveries(&Claim::new("node-b", at(5), lease(5), 0)).await.unwrap().is_empty()
+    );
 
     // A failed attempt schedules a retry and releases the claim.
     let retry = AttemptOutcome::Retry { at: at(30) };
     assert!(store.record_attempt("node-a", &attempt(&one, 1, 5, Some(500)), &retry).await.unwrap());
     // node-b's claim on `two` runs out; node-a takes it over, and node-b's late result is dropped.
-    let taken = store.claim_deliveries("node-a", at(70), lease(70), 1, &[]).await.unwrap();
+    let taken = store.claim_deliveries(&Claim::new("node-a", at(70), lease(70), 1)).await.unwrap();
     assert_eq!(taken.iter().map(|c| &c.id).collect::<Vec<_>>(), [&two.id]);
     let late = attempt(&two, 1, 66, Some(200));
     assert!(!store.record_attempt("node-b", &late, &AttemptOutcome::Delivered).await.unwrap());
@@ -180,22 +185,26 @@ pub(super) async fn webhooks(store: &dyn Store, tenant: &TenantId, other: &Tenan
             .unwrap()
     );
     // `three` (due since 2 s) comes before `one` (due at 30 s); it fails again.
-    let oldest = store.claim_deliveries("node-a", at(72), lease(72), 5, &[]).await.unwrap();
+    let oldest = store.claim_deliveries(&Claim::new("node-a", at(72), lease(72), 5)).await.unwrap();
     assert_eq!(oldest.iter().map(|c| &c.id).collect::<Vec<_>>(), [&three.id]);
     let later = AttemptOutcome::Retry { at: at(200) };
     assert!(
         store.record_attempt("node-a", &attempt(&three, 1, 72, Some(503)), &later).await.unwrap()
     );
     // `one` goes through on its second attempt.
-    let again = store.claim_deliveries("node-a", at(73), lease(73), 5, &[]).await.unwrap();
+    let again = store.claim_deliveries(&Claim::new("node-a", at(73), lease(73), 5)).await.unwrap();
     assert_eq!(again.iter().map(|c| (&c.id, c.attempts)).collect::<Vec<_>>(), [(&one.id, 1)]);
     let delivered = attempt(&one, 2, 73, Some(200));
     assert!(store.record_attempt("node-a", &delivered, &AttemptOutcome::Delivered).await.unwrap());
     // 410 Gone: failed for good, and the webhook switched off with the reason.
     assert!(
-        store.claim_deliveries("node-a", at(199), lease(199), 5, &[]).await.unwrap().is_empty()
+        store
+            .claim_deliveries(&Claim::new("node-a", at(199), lease(199), 5))
+            .await
+            .unwrap()
+            .is_empty()
     );
-    let last = store.claim_deliveries("node-a", at(201), lease(201), 5, &[]).await.unwrap();
+    let last = store.claim_deliveries(&Claim::new("node-a", at(201), lease(201), 5)).await.unwrap();
     assert_eq!(last.iter().map(|c| (&c.id, c.attempts)).collect::<Vec<_>>(), [(&three.id, 1)]);
     let gone = AttemptOutcome::FailedAndDisable { reason: "the receiver answered 410 Gone".into() };
     assert!(
