@@ -100,6 +100,25 @@ test("an operator sees the conversation live, takes it over, and the visitor see
   await context.close();
 });
 
+test("on a 375 px phone the inbox shows the list, then the conversation, and back", async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
+  const phone = await context.newPage();
+  await phone.goto(`${sb.base}/`);
+  await phone.getByLabel("E-mail").fill(OPERATOR.email);
+  await phone.getByLabel("Password").fill(OPERATOR.password);
+  await phone.getByRole("button", { name: "Sign in" }).click();
+  const list = phone.getByRole("list", { name: "Conversations" });
+  await list.getByText("Vera").click();
+  await phone.getByRole("log", { name: "Messages" }).getByText("Which lamp is it?").waitFor();
+  assert.equal(await list.isVisible(), false, "the thread takes the screen");
+  assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth) <= 375);
+  await phone.screenshot({ path: join(ARTIFACTS, "inbox-phone.png") });
+  await phone.getByRole("button", { name: "← Conversations" }).click();
+  await list.getByText("Vera").waitFor();
+  assert.equal(await phone.getByRole("log", { name: "Messages" }).count(), 0);
+  await context.close();
+});
+
 test("a reload keeps the history", async () => {
   await page.reload();
   await shadow(page).getByRole("button", { name: "Open chat" }).click();

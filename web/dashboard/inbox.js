@@ -15,10 +15,12 @@ export async function showInbox(main, me) {
   const available = h("input", { type: "checkbox", id: "available", checked: me.user && me.user.available });
   available.addEventListener("change", () => call("PUT", "/me/availability", { available: available.checked }).catch((e) => alert(explain(e))));
   main.classList.add("inbox-screen");
-  main.replaceChildren(h("h1", { class: "visually-hidden" }, "Inbox"), h("div", { class: "inbox" },
+  // On a phone the list and the open conversation take turns (`reading` shows the thread).
+  const layout = h("div", { class: "inbox" },
     h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter,
       me.user ? h("label", { class: "check" }, available, " Available") : null), list),
-    thread, details));
+    thread, details);
+  main.replaceChildren(h("h1", { class: "visually-hidden" }, "Inbox"), layout);
 
   for (const [select, key] of [[statusFilter, "status"], [assignedFilter, "assigned"], [widgetFilter, "widget"]]) {
     select.addEventListener("change", () => { state.filter[key] = select.value; loadList(); });
@@ -91,6 +93,7 @@ export async function showInbox(main, me) {
         call("GET", `/conversations/${id}`), call("GET", `/conversations/${id}/messages`), call("GET", `/conversations/${id}/trace`)]);
     } catch (err) { thread.replaceChildren(h("p", { class: "error", role: "alert" }, explain(err))); return; }
     state.current = conversation.data;
+    layout.classList.add("reading");
     state.messages = messages.data;
     renderList();
     renderThread();
@@ -137,7 +140,9 @@ export async function showInbox(main, me) {
     text.addEventListener("keydown", (event) => { if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit(); });
     text.addEventListener("input", () => sendTyping(c.id));
     thread.replaceChildren(
-      h("div", { class: "head" }, h("h2", {}, c.visitor.name || c.visitor.email || "Visitor"), h("span", { class: "status" }, c.status), assign, toggle),
+      h("div", { class: "head" },
+        h("button", { type: "button", class: "back", onclick: () => { state.current = null; layout.classList.remove("reading"); renderList(); list.querySelector(`[data-id="${c.id}"]`)?.focus(); } }, "← Conversations"),
+        h("h2", {}, c.visitor.name || c.visitor.email || "Visitor"), h("span", { class: "status" }, c.status), assign, toggle),
       box, h("div", { class: "typing", "aria-live": "polite" }), error, form);
     box.scrollTop = box.scrollHeight;
   }
