@@ -171,13 +171,13 @@ impl<D: Db> WebhookStore for SqlStore<D> {
         tenant: &TenantId,
         id: &WebhookId,
         secret_sealed: &str,
-        previous_sealed: &str,
         previous_expires_at: Timestamp,
     ) -> StoreResult<()> {
-        let query = q("UPDATE webhooks SET secret_sealed = $1, previous_secret_sealed = $2, \
-                       previous_secret_expires_at = $3, updated_at = $4 WHERE tenant_id = $5 AND id = $6")
+        // One statement: the secret moved to `previous` is the one stored now, not one read
+        // earlier (both databases read the old row's values on the right-hand side).
+        let query = q("UPDATE webhooks SET previous_secret_sealed = secret_sealed, secret_sealed = $1, \
+                       previous_secret_expires_at = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5")
         .text(secret_sealed)
-        .text(previous_sealed)
         .ts(previous_expires_at)
         .ts(Timestamp::now())
         .text(tenant.as_str())

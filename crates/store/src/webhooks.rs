@@ -128,13 +128,14 @@ pub trait WebhookStore: Send + Sync {
     async fn active_webhooks(&self, tenant: &TenantId) -> StoreResult<Vec<Webhook>>;
     /// Saves the URL, events, description, `active`, `disabled_reason` and `updated_at`.
     async fn update_webhook(&self, webhook: &Webhook) -> StoreResult<()>;
-    /// Replaces the signing secret; the one it replaces stays valid until `previous_expires_at`.
+    /// Replaces the signing secret; the one it replaces — whatever it is at that moment, so two
+    /// rotations at once each leave a secret that signs — stays valid until
+    /// `previous_expires_at`.
     async fn rotate_webhook_secret(
         &self,
         tenant: &TenantId,
         id: &WebhookId,
         secret_sealed: &str,
-        previous_sealed: &str,
         previous_expires_at: Timestamp,
     ) -> StoreResult<()>;
     /// Deletes the webhook and its deliveries.

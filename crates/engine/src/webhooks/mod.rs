@@ -273,13 +273,11 @@ impl Engine {
         actor: &Actor,
         id: &WebhookId,
     ) -> Result<WebhookWithSecret, EngineError> {
-        let stored = self.stored_webhook(actor, id).await?;
+        self.stored_webhook(actor, id).await?;
         let secret = signing::new_secret();
         let sealed = self.seal_webhook_secret(&actor.tenant_id, &secret);
         let expires = Timestamp::now() + ROTATION_GRACE;
-        self.store
-            .rotate_webhook_secret(&actor.tenant_id, id, &sealed, &stored.secret_sealed, expires)
-            .await?;
+        self.store.rotate_webhook_secret(&actor.tenant_id, id, &sealed, expires).await?;
         let mut webhook = self.store.get_webhook(&actor.tenant_id, id).await?.webhook;
         webhook.previous_secret_expires_at = Some(expires);
         Ok(WebhookWithSecret { webhook, secret: secret.expose().clone() })

@@ -103,11 +103,8 @@ pub(super) async fn webhooks(store: &dyn Store, tenant: &TenantId, other: &Tenan
     assert_not_found(store.update_webhook(&stolen).await);
 
     // Rotation keeps the previous secret until it expires; both are found by key rotation.
-    assert_not_found(store.rotate_webhook_secret(other, &crm.id, "x", "y", at(0)).await);
-    store
-        .rotate_webhook_secret(tenant, &crm.id, "sealed-crm-2", "sealed-crm", at(86_400))
-        .await
-        .unwrap();
+    assert_not_found(store.rotate_webhook_secret(other, &crm.id, "x", at(0)).await);
+    store.rotate_webhook_secret(tenant, &crm.id, "sealed-crm-2", at(86_400)).await.unwrap();
     let rotated = store.get_webhook(tenant, &crm.id).await.unwrap();
     assert_eq!(rotated.secret_sealed, "sealed-crm-2");
     assert_eq!(rotated.previous_secret_sealed.as_deref(), Some("sealed-crm"));
