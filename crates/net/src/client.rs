@@ -47,6 +47,9 @@ pub struct OutboundRequest {
     /// Query parameters that carry credentials: hidden in logs.
     pub sensitive_query: Vec<String>,
     pub follow_redirects: bool,
+    /// Keep only the first bytes of an over-long answer instead of failing: for callers that
+    /// need the status, not the body (a webhook receiver's 2xx is delivered, however long).
+    pub truncate_body: bool,
 }
 
 impl OutboundRequest {
@@ -65,6 +68,7 @@ impl OutboundRequest {
             sensitive_headers: Vec::new(),
             sensitive_query: Vec::new(),
             follow_redirects: true,
+            truncate_body: false,
         }
     }
 
@@ -229,7 +233,8 @@ impl HttpClient {
                 }
                 None => {
                     let headers = response.headers().clone();
-                    let body = read_capped(response, self.config.max_body_bytes).await?;
+                    let (cap, truncate) = (self.config.max_body_bytes, request.truncate_body);
+                    let body = read_capped(response, cap, truncate).await?;
                     return Ok(OutboundResponse {
                         status,
                         headers,
@@ -288,9 +293,14 @@ fn redirected(
     Ok(request)
 }
 
-/// Reads the body, after decompression, refusing to hold more than `cap` bytes.
-async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Bytes, NetError> {
-    if response.content_length().is_some_and(|len| len > cap as u64) {
+/// Reads the body, after decompression, refusing to hold more than `cap` bytes — or, with
+/// `truncate`, keeping the first `cap` bytes and dropping the rest unread.
+async fn read_capped(
+    response: reqwest::Response,
+    cap: usize,
+    truncate: bool,
+) -> Result<Bytes, NetError> {
+    if !truncate && response.content_length().is_some_and(|len| len > cap as u64) {
         return Err(NetError::ResponseTooLarge(cap));
     }
     let mut body = BytesMut::new();
@@ -298,6 +308,10 @@ async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Bytes, N
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|err| classify_body(&err))?;
         if body.len() + chunk.len() > cap {
+            if truncate {
+                body.extend_from_slice(&chunk[..cap - body.len()]);
+                break;
+            }
             return Err(NetError::ResponseTooLarge(cap));
         }
         body.extend_from_slice(&chunk);

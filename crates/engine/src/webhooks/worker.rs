@@ -368,6 +368,8 @@ impl Engine {
             Ok(mut request) => {
                 // A redirect is an answer like any other non-2xx: receivers give their final URL.
                 request.follow_redirects = false;
+                // The status decides; a long answer is cut, not a failure.
+                request.truncate_body = true;
                 self.connector.http().send(request.timeout(timeout)).await
             }
             Err(err) => Err(err),

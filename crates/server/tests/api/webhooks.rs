@@ -694,6 +694,28 @@ async fn an_answer_with_a_nul_byte_is_logged_without_it() {
 }
 
 #[tokio::test]
+async fn a_2xx_answer_longer_than_the_read_limit_is_delivered_not_retried() {
+    let long: &'static str = Box::leak("x".repeat(2 * 1024 * 1024).into_boxed_str());
+    let receiver = Receiver::start(Mode::Body(long)).await;
+    let app = TestApp::sqlite_with(|config| quick(config, &[receiver.addr])).await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let (webhook, _) = create_webhook(&owner, &receiver.url(), &["message.created"]).await;
+    let id = send_test(&owner, &webhook).await;
+    let delivered = eventually("the delivery logged as delivered", async || {
+        let d = delivery(&owner, &webhook, &id).await;
+        (d["state"] != "pending").then_some(d)
+    })
+    .await;
+    assert_eq!(
+        (&delivered["state"], &delivered["attempt_count"]),
+        (&json!("delivered"), &json!(1)),
+        "{delivered}"
+    );
+    let excerpt = delivered["attempts"][0]["response_excerpt"].as_str().unwrap();
+    assert!(excerpt.len() <= 1024 && excerpt.starts_with("xxx"), "{}", excerpt.len());
+}
+
+#[tokio::test]
 async fn one_account_with_hanging_receivers_does_not_hold_up_another() {
     let hanging = Receiver::start(Mode::Hang).await;
     let healthy = Receiver::start(Mode::Ok).await;
