@@ -20,11 +20,13 @@ export function importPanel(connectionId, onImported, last = null) {
   const source = h("textarea", { "data-field": "spec", rows: 6, class: "mono", spellcheck: "false", placeholder: "openapi: 3.1.0\ninfo: …\npaths: …" });
   const url = h("input", { "data-field": "url", type: "url", spellcheck: "false", placeholder: "https://api.example.com/openapi.json" });
   const out = h("div", { "aria-live": "polite" }, last ? summary(last, false) : null);
+  const forAi = h("input", { type: "checkbox", "data-field": "ai_tool" });
   const importButton = h("button", { type: "submit", class: "primary", name: "import", disabled: true }, "Import");
   const form = h("form", { class: "panel", "aria-labelledby": "import-title" },
     h("h2", { id: "import-title" }, "Import from OpenAPI"),
     h("p", { class: "hint" }, "OpenAPI 3.0/3.1 or Swagger 2.0, JSON or YAML. Each operation becomes an endpoint with its parameters as declared variables; endpoints that already exist are left alone."),
     field("Paste the document", source), field("…or fetch it from", url, "Fetched through the same safe client as API calls."),
+    h("label", { class: "check" }, forAi, " Let the AI call them as tools (their descriptions come from the document)"),
     h("p", { class: "error", role: "alert" }),
     h("div", { class: "row" }, h("button", { type: "submit", name: "preview" }, "Preview"), importButton), out);
   // Any change asks for a new preview before importing.
@@ -37,7 +39,7 @@ export function importPanel(connectionId, onImported, last = null) {
       err.field = "spec";
       throw err;
     }
-    const result = (await call("POST", `/connections/${connectionId}/import-openapi`, { ...body, dry_run: dryRun })).data;
+    const result = (await call("POST", `/connections/${connectionId}/import-openapi`, { ...body, dry_run: dryRun, ai_tool: forAi.checked })).data;
     fill(out, summary(result, dryRun));
     importButton.disabled = !(dryRun && result.created.length);
     if (!dryRun) onImported(result);

@@ -40,6 +40,9 @@ struct ImportBody {
     /// Answer what would be created, and create nothing.
     #[serde(default)]
     dry_run: bool,
+    /// Make every imported endpoint available to the AI as a tool (default false).
+    #[serde(default)]
+    ai_tool: bool,
 }
 
 /// How long an import waits for one of the node's import slots before answering 503 `busy`.
@@ -61,7 +64,12 @@ async fn import(
         busy.retry_after = Some(10);
         return Err(busy);
     };
-    let import =
-        OpenApiImport { spec: body.spec, url: body.url, dry_run: body.dry_run, slot: Some(slot) };
+    let import = OpenApiImport {
+        spec: body.spec,
+        url: body.url,
+        dry_run: body.dry_run,
+        ai_tool: body.ai_tool,
+        slot: Some(slot),
+    };
     Ok(Data(state.engine.import_openapi(&actor, &connection, import).await?))
 }

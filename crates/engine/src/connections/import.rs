@@ -40,6 +40,9 @@ pub struct OpenApiImport {
     pub url: Option<String>,
     /// Convert and check everything, store nothing.
     pub dry_run: bool,
+    /// Let the AI call every imported endpoint as a tool (their descriptions come from the
+    /// document's summaries).
+    pub ai_tool: bool,
     /// One of the node's import slots, taken with [`OpenApiImport::slot`]; without one,
     /// [`Engine::import_openapi`] waits for one. Held until the import ends (also by the
     /// blocking parse and conversion, should the request go away meanwhile).
@@ -70,6 +73,8 @@ pub struct ImportedEndpoint {
     pub headers: BTreeMap<String, String>,
     pub body: Option<Value>,
     pub variables: Vec<VariableSpec>,
+    /// The AI may call it as a tool (`ai_tool` of the import).
+    pub ai_tool: bool,
     /// The operation it comes from, as the document writes it: `GET /pets/{petId}`.
     pub operation: String,
     /// What the import could not carry over (a body to add by hand, headers left out, …).
@@ -203,6 +208,7 @@ impl Engine {
                 headers: Some(draft.headers),
                 body: Some(draft.body),
                 variables: Some(draft.variables),
+                ai_tool: Some(import.ai_tool),
                 ..EndpointDraft::default()
             };
             match new_endpoint(&actor.tenant_id, &connection.id, submitted) {
@@ -244,6 +250,7 @@ impl Engine {
                 headers: endpoint.headers,
                 body: endpoint.body,
                 variables: endpoint.variables,
+                ai_tool: endpoint.ai_tool,
                 operation,
                 notes,
             });

@@ -107,8 +107,9 @@ async fn imports_create_endpoints_report_skips_and_are_idempotent() {
     assert_eq!(operations(&preview["skipped"]), ["OPTIONS /pets", "PUT /pets/{petId}/photo"]);
     assert!(owner.get(&endpoints).await.1["data"].as_array().unwrap().is_empty());
 
-    // The real import, from YAML text.
-    let (status, imported) = owner.post(import_path(&pets), json!({"spec": SPEC_YAML})).await;
+    // The real import, from YAML text, for the AI to use.
+    let (status, imported) =
+        owner.post(import_path(&pets), json!({"spec": SPEC_YAML, "ai_tool": true})).await;
     assert_eq!(status, StatusCode::OK, "{imported}");
     let imported = &imported["data"];
     assert_eq!(imported["dry_run"], false);
@@ -127,6 +128,7 @@ async fn imports_create_endpoints_report_skips_and_are_idempotent() {
     assert_eq!(stored["data"]["method"], "GET");
     assert_eq!(stored["data"]["path"], "/pets/{petId}");
     assert_eq!(stored["data"]["description"], "Find a pet by its id");
+    assert_eq!(stored["data"]["ai_tool"], true);
     assert_eq!(
         stored["data"]["variables"],
         json!([{"name": "petId", "description": "The pet's id", "required": true, "pattern": "-?[0-9]+"}])
