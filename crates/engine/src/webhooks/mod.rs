@@ -6,8 +6,10 @@
 //! in `worker` (events become durable delivery rows, sent through the SSRF-safe client and
 //! retried with backoff), and `signing`.
 
+mod excerpt;
 mod payload;
 mod queue;
+mod settings;
 pub mod signing;
 mod worker;
 
@@ -24,7 +26,8 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-pub use worker::{WebhookSettings, WebhookWorker};
+pub use settings::WebhookSettings;
+pub use worker::WebhookWorker;
 
 use crate::connections::check_public_url;
 use crate::events::{ConversationEvent, EventSink};

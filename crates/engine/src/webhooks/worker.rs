@@ -21,77 +21,14 @@ use sb_store::{AttemptOutcome, AttemptRecord, Claim, ClaimedDelivery};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 
+use super::excerpt::{excerpt, loggable};
 use super::queue::BATCH;
+use super::settings::WebhookSettings;
 use super::signing;
 use crate::{Engine, EngineError};
 
 /// How long a claim lasts: far longer than an attempt (at most 5 s) and its bookkeeping.
 const LEASE: SignedDuration = SignedDuration::from_secs(60);
-/// The receiver's answer kept in the log, at most.
-const EXCERPT_BYTES: usize = 1024;
-
-/// How the worker delivers (`[webhooks]` in the configuration).
-#[derive(Debug, Clone)]
-pub struct WebhookSettings {
-    /// How often to look for due deliveries; new events wake the worker at once.
-    pub poll_interval: Duration,
-    /// The wait before each retry: the first after the first failure, and so on; the last
-    /// repeats. Each wait is drawn between zero and this (full jitter).
-    pub retry_delays: Vec<Duration>,
-    /// No attempt is made later than this after the event; the delivery then fails for good.
-    pub retry_window: Duration,
-    /// The longest a receiver may take (the outbound client's ceiling applies too).
-    pub timeout: Duration,
-    pub max_in_flight: usize,
-    pub max_in_flight_per_webhook: usize,
-    /// At most this many of one tenant's deliveries at once on this node, so one tenant's
-    /// hanging receivers cannot hold every slot.
-    pub max_in_flight_per_tenant: usize,
-}
-
-impl Default for WebhookSettings {
-    fn default() -> Self {
-        let secs = Duration::from_secs;
-        Self {
-            poll_interval: secs(1),
-            retry_delays: [5, 30, 120, 600, 1800, 3600, 7200].map(secs).to_vec(),
-            retry_window: secs(24 * 3600),
-            timeout: secs(5),
-            max_in_flight: 8,
-            max_in_flight_per_webhook: 2,
-            max_in_flight_per_tenant: 4,
-        }
-    }
-}
-
-impl WebhookSettings {
-    pub(crate) fn window(&self) -> SignedDuration {
-        SignedDuration::try_from(self.retry_window).unwrap_or(SignedDuration::from_hours(24))
-    }
-
-    /// When to try again after attempt number `attempt` failed at `now`: a random point within
-    /// that step's delay (full jitter), or `None` once that is past the retry window.
-    fn next_attempt(
-        &self,
-        attempt: u32,
-        created_at: Timestamp,
-        now: Timestamp,
-    ) -> Option<Timestamp> {
-        let index = (attempt as usize).saturating_sub(1);
-        let step = self.retry_delays.get(index).or(self.retry_delays.last())?;
-        let millis = u64::try_from(step.as_millis()).unwrap_or(u64::MAX);
-        let delay = SignedDuration::from_millis(i64::try_from(jitter(millis)).unwrap_or(i64::MAX));
-        let at = now.checked_add(delay).ok()?;
-        (at <= created_at.checked_add(self.window()).ok()?).then_some(at)
-    }
-}
-
-/// A uniformly random number of milliseconds from 0 to `max`.
-fn jitter(max: u64) -> u64 {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("operating system random source failed");
-    u64::from_le_bytes(bytes) % max.saturating_add(1).max(1)
-}
 
 /// The running worker of this node; dropping it stops it.
 pub struct WebhookWorker {
@@ -395,37 +332,6 @@ impl Engine {
     }
 }
 
-/// The start of an answer for the log: at most [`EXCERPT_BYTES`] of text, with any signing
-/// secret a receiver might echo replaced by `***` (before cutting, so a secret straddling the
-/// cut leaves nothing behind) and control characters other than line breaks and tabs dropped.
-fn excerpt(body: &[u8], secrets: &[&str]) -> Option<String> {
-    if body.is_empty() {
-        return None;
-    }
-    // The whole answer (at most the client's 1 MiB cap): control characters go first, so none
-    // can hide a secret, then the secrets, then the cut.
-    let mut text = loggable(&String::from_utf8_lossy(body));
-    for secret in secrets {
-        let key = secret.strip_prefix(signing::SECRET_PREFIX).unwrap_or(secret);
-        text = text.replace(secret, "***");
-        if !key.is_empty() {
-            text = text.replace(key, "***");
-        }
-    }
-    let mut end = text.len().min(EXCERPT_BYTES);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text.truncate(end);
-    (!text.is_empty()).then_some(text)
-}
-
-/// `text` without control characters other than `\n`, `\r` and `\t`: storable in any database
-/// (PostgreSQL's TEXT refuses NUL) and harmless in logs.
-fn loggable(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).collect()
-}
-
 /// The delivery loop: claims and sends due deliveries whenever woken or polled.
 async fn deliver(engine: Weak<Engine>, settings: Arc<WebhookSettings>, wake: Arc<Notify>) {
     let slots = Arc::new(Semaphore::new(settings.max_in_flight.max(1)));
@@ -441,62 +347,5 @@ async fn deliver(engine: Weak<Engine>, settings: Arc<WebhookSettings>, wake: Arc
             () = tokio::time::sleep(settings.poll_interval) => {}
             () = wake.notified() => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_follow_the_schedule_with_jitter_until_the_window_closes() {
-        let settings = WebhookSettings::default();
-        let created: Timestamp = "2026-03-01T10:00:00Z".parse().unwrap();
-        for _ in 0..200 {
-            let first = settings.next_attempt(1, created, created).unwrap();
-            assert!(first >= created && first <= created + SignedDuration::from_secs(5));
-            let sixth = settings.next_attempt(6, created, created).unwrap();
-            assert!(sixth <= created + SignedDuration::from_hours(1));
-            // Past the schedule, the last step (2 h) repeats.
-            let late = created + SignedDuration::from_hours(10);
-            let tenth = settings.next_attempt(10, created, late).unwrap();
-            assert!(tenth >= late && tenth <= late + SignedDuration::from_hours(2));
-        }
-        // Nothing is scheduled past 24 h after the event.
-        let end = created + SignedDuration::from_hours(24);
-        assert_eq!(settings.next_attempt(30, created, end + SignedDuration::from_secs(1)), None);
-        let none = WebhookSettings { retry_delays: Vec::new(), ..WebhookSettings::default() };
-        assert_eq!(none.next_attempt(1, created, created), None);
-        let spread: std::collections::BTreeSet<u64> = (0..100).map(|_| jitter(1000)).collect();
-        assert!(spread.len() > 50 && spread.iter().all(|ms| *ms <= 1000), "full jitter spreads");
-    }
-
-    #[test]
-    fn excerpts_are_short_text_without_secrets() {
-        let secret = "whsec_c2VjcmV0LWtleS1ieXRlcw==";
-        let echoed = format!(
-            "got whsec_c2VjcmV0LWtleS1ieXRlcw== and c2VjcmV0LWtleS1ieXRlcw== {}",
-            "é".repeat(1000)
-        );
-        let text = excerpt(echoed.as_bytes(), &[secret]).unwrap();
-        assert!(text.starts_with("got *** and *** "), "{text}");
-        assert!(text.len() <= EXCERPT_BYTES && !text.contains("c2VjcmV0"));
-        assert_eq!(excerpt(b"", &[secret]), None);
-    }
-
-    #[test]
-    fn a_secret_straddling_the_cut_is_replaced_whole_and_control_characters_dropped() {
-        let secret = "whsec_c2VjcmV0LWtleS1ieXRlcw==";
-        for at in EXCERPT_BYTES - 20..EXCERPT_BYTES + 5 {
-            let body = format!("{}{secret} tail", "a".repeat(at));
-            let text = excerpt(body.as_bytes(), &[secret]).unwrap();
-            assert!(!text.contains("whsec") && !text.contains("c2Vj"), "at {at}: {text}");
-            assert!(text.len() <= EXCERPT_BYTES);
-        }
-        // A NUL cannot split a secret to hide it, and none is kept.
-        let hidden = "ok\0 whsec_c2VjcmV0\0LWtleS1ieXRlcw==\r\n\u{1b}[1m";
-        assert_eq!(excerpt(hidden.as_bytes(), &[secret]).unwrap(), "ok ***\r\n[1m");
-        assert_eq!(excerpt(b"\0\0", &[secret]), None);
-        assert_eq!(loggable("a\0b\tc\u{7f}"), "ab\tc");
     }
 }
