@@ -64,8 +64,6 @@ function authFields(auth, box) {
     for (const name of ["placement", "name", "username", "token_url", "client_id", "client_auth"]) if (value(name) !== undefined) out[name] = value(name);
     for (const name of ["scope", "audience"]) if (value(name) !== undefined) out[name] = value(name) || null;
     for (const [name, s] of Object.entries(secrets)) if (s.value() !== undefined) out[name] = s.value();
-    // Not edited here: a refresh rule set over the API stays as it is.
-    if (type === "oauth2_client_credentials" && auth.refresh_on) out.refresh_on = auth.refresh_on;
     return out;
   };
 }

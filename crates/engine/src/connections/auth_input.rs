@@ -63,6 +63,18 @@ fn required_text(field: &str, value: &str) -> Result<String, ValidationError> {
 }
 
 impl AuthInput {
+    /// On an update, settings left out keep their stored value, like secrets do: an OAuth2
+    /// method sent again without `refresh_on` keeps the stored refresh rule.
+    pub fn keep_unsent(&mut self, stored: &AuthConfig) {
+        if let (
+            AuthInput::Oauth2ClientCredentials { refresh_on: refresh_on @ None, .. },
+            AuthConfig::Oauth2ClientCredentials { refresh_on: kept, .. },
+        ) = (self, stored)
+        {
+            *refresh_on = Some(kept.clone());
+        }
+    }
+
     /// Splits into the public settings and the secrets that were sent.
     pub fn into_parts(
         self,

@@ -218,7 +218,8 @@ impl Engine {
         }
         let old_secrets = self.open_secrets(&stored)?;
         let secrets = match draft.auth {
-            Some(input) => {
+            Some(mut input) => {
+                input.keep_unsent(&stored.connection.auth);
                 let (auth, sent) = input.into_parts(policy)?;
                 let secrets = auth_input::merge_secrets(
                     &auth,

@@ -129,6 +129,21 @@ async fn a_patch_without_secrets_keeps_them_and_a_new_method_needs_its_own() {
             owner.patch(&path, json!({"auth": {"type": "api_key", "key": "wrong-key"}})).await;
         assert_eq!(wrong["data"]["auth"]["key_set"], true);
         assert_eq!(test().await.1["data"]["error"]["code"], "auth_failed");
+
+        // An OAuth2 method sent again without its refresh rule keeps the stored one.
+        let rule = json!({"statuses": [401], "body_path": "errcode", "body_values": ["40001"]});
+        let oauth = json!({"type": "oauth2_client_credentials", "token_url": format!("{}/oauth/token", backend.url()),
+            "client_id": backend::CLIENT_ID, "client_secret": backend::CLIENT_SECRET, "refresh_on": rule});
+        let (status, _) = owner.patch(&path, json!({"auth": oauth})).await;
+        assert_eq!(status, StatusCode::OK);
+        let again = json!({"type": "oauth2_client_credentials", "token_url": format!("{}/oauth/token", backend.url()),
+            "client_id": backend::CLIENT_ID, "scope": "orders"});
+        let (status, kept) = owner.patch(&path, json!({"auth": again})).await;
+        assert_eq!(status, StatusCode::OK, "{kept}");
+        assert_eq!(
+            (&kept["data"]["auth"]["refresh_on"], &kept["data"]["auth"]["scope"]),
+            (&rule, &json!("orders"))
+        );
     }
 }
 
