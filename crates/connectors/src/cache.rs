@@ -73,6 +73,13 @@ pub struct ResponseCache {
     entries: Mutex<Entries>,
 }
 
+/// Where one call's answer is cached: its key, for how long, and whose share it counts against.
+pub struct CacheSlot {
+    pub(crate) key: String,
+    pub(crate) ttl: Duration,
+    pub(crate) tenant: String,
+}
+
 /// The endpoint's time to live, if its answers may be cached at all.
 pub fn cacheable(endpoint: &Endpoint) -> Option<Duration> {
     let ttl = endpoint.cache_ttl_s.filter(|&s| s > 0)?;

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::AuthSecrets;
-use crate::cache::{self, ResponseCache};
+use crate::cache::{self, CacheSlot, ResponseCache};
 use crate::mapping::{self, JsonPath};
 use crate::oauth::{TokenCache, TokenRequest};
 use crate::scrub::scrub_outcome;
@@ -163,30 +163,27 @@ impl Connector {
     }
 
     /// A cached answer to this call, when the endpoint caches and one is still fresh.
-    pub fn cached(
-        &self,
-        target: CallTarget<'_>,
-        endpoint: &Endpoint,
-        vars: &Variables,
-    ) -> Option<CallOutcome> {
-        cache::cacheable(endpoint)?;
-        let request = request::build(target.connection, target.secrets, endpoint, vars).ok()?;
-        self.answers.get(&cache::key(target.connection, endpoint, &request))
+    pub fn cached(&self, slot: &CacheSlot) -> Option<CallOutcome> {
+        self.answers.get(&slot.key)
     }
 
-    /// Keeps a successful answer of a caching endpoint for its time to live.
-    pub fn remember(
+    /// Where this call's answer is cached, when the endpoint caches: worked out once per call
+    /// for both the lookup and the keeping.
+    pub fn cache_slot(
         &self,
         target: CallTarget<'_>,
         endpoint: &Endpoint,
         vars: &Variables,
-        outcome: &CallOutcome,
-    ) {
-        let Some(ttl) = cache::cacheable(endpoint) else { return };
-        if let Ok(request) = request::build(target.connection, target.secrets, endpoint, vars) {
-            let key = cache::key(target.connection, endpoint, &request);
-            self.answers.put(key, endpoint.tenant_id.as_str(), ttl, outcome);
-        }
+    ) -> Option<CacheSlot> {
+        let ttl = cache::cacheable(endpoint)?;
+        let request = request::build(target.connection, target.secrets, endpoint, vars).ok()?;
+        let key = cache::key(target.connection, endpoint, &request);
+        Some(CacheSlot { key, ttl, tenant: endpoint.tenant_id.to_string() })
+    }
+
+    /// Keeps a successful answer in its slot for the endpoint's time to live.
+    pub fn remember(&self, slot: CacheSlot, outcome: &CallOutcome) {
+        self.answers.put(slot.key, &slot.tenant, slot.ttl, outcome);
     }
 
     pub fn http(&self) -> &HttpClient {

@@ -14,6 +14,7 @@ mod scrub;
 pub mod template;
 
 pub use auth::AuthSecrets;
+pub use cache::CacheSlot;
 pub use error::CallError;
 pub use execute::{
     BODY_JSON_BYTES, CallOutcome, CallSink, CallTarget, Connector, NoSink, RequestLine,

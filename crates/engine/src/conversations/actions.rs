@@ -239,7 +239,8 @@ impl Engine {
         };
         let target = CallTarget { connection: &stored.connection, secrets: &secrets };
         // A cached answer costs the backend nothing, so it is not held to the budget either.
-        if let Some(hit) = self.connector.cached(target, endpoint, &run.vars) {
+        let slot = self.connector.cache_slot(target, endpoint, &run.vars);
+        if let Some(hit) = slot.as_ref().and_then(|slot| self.connector.cached(slot)) {
             sink.record(&stored.connection, endpoint, &hit).await;
             return Ok(hit.mapped);
         }
@@ -251,7 +252,9 @@ impl Engine {
             return Err(self.refuse(run, endpoint, error).await);
         }
         let outcome = self.connector.execute(target, endpoint, &run.vars, &sink).await;
-        self.connector.remember(target, endpoint, &run.vars, &outcome);
+        if let Some(slot) = slot {
+            self.connector.remember(slot, &outcome);
+        }
         match outcome.error {
             None => Ok(outcome.mapped),
             Some(error) => Err(error),
