@@ -21,7 +21,7 @@ struct Asset {
 }
 
 macro_rules! asset {
-    ($path:literal, $file:literal, $type:literal, $cache:literal) => {
+    ($path:expr, $file:expr, $type:literal, $cache:literal) => {
         Asset {
             path: $path,
             content_type: $type,
@@ -40,6 +40,18 @@ macro_rules! asset {
     };
 }
 
+/// A dashboard module: served at `/app/<name>.js`, revalidated on every load.
+macro_rules! module {
+    ($name:literal) => {
+        asset!(
+            concat!("/app/", $name, ".js"),
+            concat!("dashboard/", $name, ".js"),
+            "text/javascript; charset=utf-8",
+            "no-cache"
+        )
+    };
+}
+
 static ASSETS: [Asset; 16] = [
     asset!(
         "/widget.js",
@@ -48,49 +60,19 @@ static ASSETS: [Asset; 16] = [
         "public, max-age=300"
     ),
     asset!("/", "dashboard/index.html", "text/html; charset=utf-8", "no-cache"),
-    asset!("/app/app.js", "dashboard/app.js", "text/javascript; charset=utf-8", "no-cache"),
-    asset!("/app/ui.js", "dashboard/ui.js", "text/javascript; charset=utf-8", "no-cache"),
-    asset!("/app/inbox.js", "dashboard/inbox.js", "text/javascript; charset=utf-8", "no-cache"),
-    asset!(
-        "/app/connections.js",
-        "dashboard/connections.js",
-        "text/javascript; charset=utf-8",
-        "no-cache"
-    ),
-    asset!(
-        "/app/endpoints.js",
-        "dashboard/endpoints.js",
-        "text/javascript; charset=utf-8",
-        "no-cache"
-    ),
-    asset!("/app/rules.js", "dashboard/rules.js", "text/javascript; charset=utf-8", "no-cache"),
-    asset!(
-        "/app/rule_parts.js",
-        "dashboard/rule_parts.js",
-        "text/javascript; charset=utf-8",
-        "no-cache"
-    ),
-    asset!("/app/widgets.js", "dashboard/widgets.js", "text/javascript; charset=utf-8", "no-cache"),
-    asset!(
-        "/app/knowledge.js",
-        "dashboard/knowledge.js",
-        "text/javascript; charset=utf-8",
-        "no-cache"
-    ),
-    asset!("/app/ai.js", "dashboard/ai.js", "text/javascript; charset=utf-8", "no-cache"),
-    asset!("/app/team.js", "dashboard/team.js", "text/javascript; charset=utf-8", "no-cache"),
-    asset!(
-        "/app/webhooks.js",
-        "dashboard/webhooks.js",
-        "text/javascript; charset=utf-8",
-        "no-cache"
-    ),
-    asset!(
-        "/app/openapi_import.js",
-        "dashboard/openapi_import.js",
-        "text/javascript; charset=utf-8",
-        "no-cache"
-    ),
+    module!("app"),
+    module!("ui"),
+    module!("inbox"),
+    module!("connections"),
+    module!("endpoints"),
+    module!("rules"),
+    module!("rule_parts"),
+    module!("widgets"),
+    module!("knowledge"),
+    module!("ai"),
+    module!("team"),
+    module!("webhooks"),
+    module!("openapi_import"),
     asset!("/app/style.css", "dashboard/style.css", "text/css; charset=utf-8", "no-cache"),
 ];
 
