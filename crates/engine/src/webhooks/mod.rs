@@ -276,13 +276,13 @@ impl Engine {
         actor: &Actor,
         id: &WebhookId,
     ) -> Result<WebhookWithSecret, EngineError> {
-        self.stored_webhook(actor, id).await?;
+        actor.require(Role::Admin)?;
         let secret = signing::new_secret();
         let sealed = self.seal_webhook_secret(&actor.tenant_id, &secret);
         let expires = Timestamp::now() + ROTATION_GRACE;
+        // Another tenant's or an unknown webhook is not found by the update itself.
         self.store.rotate_webhook_secret(&actor.tenant_id, id, &sealed, expires).await?;
-        let mut webhook = self.store.get_webhook(&actor.tenant_id, id).await?.webhook;
-        webhook.previous_secret_expires_at = Some(expires);
+        let webhook = self.get_webhook(actor, id).await?;
         Ok(WebhookWithSecret { webhook, secret: secret.expose().clone() })
     }
 
