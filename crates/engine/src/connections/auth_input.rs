@@ -30,13 +30,16 @@ pub enum AuthInput {
         token: Option<Secret<String>>,
     },
     Basic {
-        username: String,
+        #[serde(default)]
+        username: Option<String>,
         #[serde(default)]
         password: Option<Secret<String>>,
     },
     Oauth2ClientCredentials {
-        token_url: String,
-        client_id: String,
+        #[serde(default)]
+        token_url: Option<String>,
+        #[serde(default)]
+        client_id: Option<String>,
         #[serde(default)]
         client_secret: Option<Secret<String>>,
         #[serde(default)]
@@ -54,7 +57,14 @@ fn blank_to_none(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn required_text(field: &str, value: &str) -> Result<String, ValidationError> {
+fn required_text(field: &str, value: Option<String>) -> Result<String, ValidationError> {
+    let Some(value) = value else {
+        return Err(ValidationError::new(
+            format!("auth.{field}"),
+            "missing_field",
+            format!("missing field `{field}`"),
+        ));
+    };
     let value = value.trim();
     if value.is_empty() {
         return Err(ValidationError::new(format!("auth.{field}"), "required", "must not be empty"));
@@ -63,15 +73,57 @@ fn required_text(field: &str, value: &str) -> Result<String, ValidationError> {
 }
 
 impl AuthInput {
-    /// On an update, settings left out keep their stored value, like secrets do: an OAuth2
-    /// method sent again without `refresh_on` keeps the stored refresh rule.
+    /// On an update of the same method, settings left out keep their stored value, as secrets
+    /// do: `{"type": "oauth2_client_credentials", "client_secret": "new"}` changes the secret
+    /// alone. A change of method starts from nothing, so it must name what the method needs.
     pub fn keep_unsent(&mut self, stored: &AuthConfig) {
-        if let (
-            AuthInput::Oauth2ClientCredentials { refresh_on: refresh_on @ None, .. },
-            AuthConfig::Oauth2ClientCredentials { refresh_on: kept, .. },
-        ) = (self, stored)
-        {
-            *refresh_on = Some(kept.clone());
+        fn keep<T: Clone>(sent: &mut Option<T>, stored: &T) {
+            if sent.is_none() {
+                *sent = Some(stored.clone());
+            }
+        }
+        match (self, stored) {
+            (
+                AuthInput::ApiKey { placement, name, .. },
+                AuthConfig::ApiKey { placement: kept_placement, name: kept_name },
+            ) => {
+                keep(placement, kept_placement);
+                keep(name, kept_name);
+            }
+            (AuthInput::Basic { username, .. }, AuthConfig::Basic { username: kept }) => {
+                keep(username, kept);
+            }
+            (
+                AuthInput::Oauth2ClientCredentials {
+                    token_url,
+                    client_id,
+                    scope,
+                    audience,
+                    client_auth,
+                    refresh_on,
+                    ..
+                },
+                AuthConfig::Oauth2ClientCredentials {
+                    token_url: kept_url,
+                    client_id: kept_id,
+                    scope: kept_scope,
+                    audience: kept_audience,
+                    client_auth: kept_auth,
+                    refresh_on: kept_refresh,
+                },
+            ) => {
+                keep(token_url, kept_url);
+                keep(client_id, kept_id);
+                if let Some(kept) = kept_scope {
+                    keep(scope, kept);
+                }
+                if let Some(kept) = kept_audience {
+                    keep(audience, kept);
+                }
+                keep(client_auth, kept_auth);
+                keep(refresh_on, kept_refresh);
+            }
+            _ => {}
         }
     }
 
@@ -112,7 +164,7 @@ impl AuthInput {
             }
             AuthInput::Basic { username, password } => {
                 keep("password", password)?;
-                let username = required_text("username", &username)?;
+                let username = required_text("username", username)?;
                 if username.contains(':') {
                     return Err(ValidationError::new(
                         "auth.username",
@@ -132,7 +184,8 @@ impl AuthInput {
                 refresh_on,
             } => {
                 keep("client_secret", client_secret)?;
-                let url = Url::parse(token_url.trim()).map_err(|err| {
+                let token_url = required_text("token_url", token_url)?;
+                let url = Url::parse(&token_url).map_err(|err| {
                     ValidationError::new(
                         "auth.token_url",
                         "invalid_url",
@@ -148,7 +201,7 @@ impl AuthInput {
                 }
                 AuthConfig::Oauth2ClientCredentials {
                     token_url: url.to_string(),
-                    client_id: required_text("client_id", &client_id)?,
+                    client_id: required_text("client_id", client_id)?,
                     scope: blank_to_none(scope),
                     audience: blank_to_none(audience),
                     client_auth: client_auth.unwrap_or_default(),

@@ -144,6 +144,41 @@ async fn a_patch_without_secrets_keeps_them_and_a_new_method_needs_its_own() {
             (&kept["data"]["auth"]["refresh_on"], &kept["data"]["auth"]["scope"]),
             (&rule, &json!("orders"))
         );
+
+        // Every field left out keeps its value: a new client secret alone is enough.
+        let only_secret = json!({"type": "oauth2_client_credentials", "client_secret": "rotated"});
+        let (status, rotated) = owner.patch(&path, json!({"auth": only_secret})).await;
+        assert_eq!(status, StatusCode::OK, "{rotated}");
+        assert_eq!(rotated["data"]["auth"], kept["data"]["auth"], "only the secret changed");
+        assert_eq!(test().await.1["data"]["error"]["code"], "token_request_failed");
+        let right =
+            json!({"type": "oauth2_client_credentials", "client_secret": backend::CLIENT_SECRET});
+        owner.patch(&path, json!({"auth": right})).await;
+        assert_eq!(test().await.1["data"]["ok"], true, "the kept token URL and client id work");
+        // A change of method has nothing to keep: it names what the new method needs.
+        let basic = owner.patch(&path, json!({"auth": {"type": "basic", "password": "p"}})).await;
+        assert_error(
+            &basic,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_field",
+            Some("auth.username"),
+        );
+        let (status, _) = owner.patch(&path, json!({"auth": {"type": "basic", "username": "shop", "password": "backend-password"}})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, renamed) =
+            owner.patch(&path, json!({"auth": {"type": "basic", "username": "shop2"}})).await;
+        assert_eq!(
+            (status, &renamed["data"]["auth"]["password_set"]),
+            (StatusCode::OK, &json!(true))
+        );
+        let (status, kept) =
+            owner.patch(&path, json!({"auth": {"type": "api_key", "key": API_KEY}})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, renamed) = owner.patch(&path, json!({"auth": {"type": "api_key", "key": API_KEY, "placement": "query", "name": "api_key"}})).await;
+        let (_, kept_query) =
+            owner.patch(&path, json!({"auth": {"type": "api_key", "key": API_KEY}})).await;
+        assert_eq!(kept_query["data"]["auth"], renamed["data"]["auth"], "{kept}");
+        assert_eq!(test().await.1["data"]["ok"], true, "the key is still sent in the query");
     }
 }
 
