@@ -278,3 +278,29 @@ fn the_operations_guide_works_as_written() {
         assert!(dir.join("switchboard.dump").is_file());
     }
 }
+
+/// The guides run `cargo run -- …` through a stand-in for cargo, so check separately that the real
+/// one picks the `switchboard` binary: a workspace with a second binary makes a bare `cargo run`
+/// fail unless its default members hold exactly one.
+#[test]
+fn a_bare_cargo_run_runs_switchboard() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let defaults = metadata["workspace_default_members"].as_array().unwrap();
+    let binaries: Vec<&str> = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|package| defaults.contains(&package["id"]))
+        .flat_map(|package| package["targets"].as_array().unwrap())
+        .filter(|target| target["kind"].as_array().unwrap().contains(&"bin".into()))
+        .map(|target| target["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(binaries, ["switchboard"]);
+}
