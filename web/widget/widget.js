@@ -1,8 +1,8 @@
 /* Switchboard chat widget. Embed with:
  *   <script src="https://your-switchboard/widget.js" data-widget="wid_…" async></script>
  * Plain JavaScript in a Shadow DOM: no framework, no build step, no styles leak in or out.
- * Optional attributes: data-name, data-email, data-user-id, data-user-hash (identity
- * verification, signed by your server), data-language. */
+ * Optional attributes: data-name, data-email, data-user-id, data-user-hash and data-email-hash
+ * (identity verification, signed by your server), data-language. */
 (() => {
   "use strict";
   const script = document.currentScript;
@@ -10,7 +10,10 @@
   const widgetId = script.dataset.widget;
   const base = new URL(script.src, location.href).origin;
   const api = (path) => `${base}/api/v1${path}`;
-  const storeKey = `switchboard:${widgetId}`;
+  // One saved conversation per signed identity: a customer who signs in on a shared browser never
+  // continues the conversation of the one who signed in before.
+  const signedAs = script.dataset.userHash || script.dataset.emailHash || "";
+  const storeKey = `switchboard:${widgetId}${signedAs ? ":" + signedAs.slice(0, 16) : ""}`;
   const saved = () => { try { return JSON.parse(localStorage.getItem(storeKey)) || null; } catch { return null; } };
   const save = (value) => { try { localStorage.setItem(storeKey, JSON.stringify(value)); } catch { /* private mode */ } };
 
@@ -133,6 +136,7 @@
     if (d.email) visitor.email = d.email;
     if (d.userId) visitor.user_id = d.userId;
     if (d.userHash) visitor.user_hash = d.userHash;
+    if (d.emailHash) visitor.email_hash = d.emailHash;
     visitor.language = d.language || (navigator.language || "en").slice(0, 35);
     return visitor;
   }

@@ -88,12 +88,23 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(assets::router())
         .fallback(not_found)
+        .layer(axum::middleware::map_response(private_answers))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn(observability::observe))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a request handler panicked").into_response()
         }))
         .with_state(state)
+}
+
+/// Answers carry one account's data: no browser or proxy may keep them, and none may guess
+/// another type for them. Static assets set their own caching, which is kept.
+async fn private_answers(mut response: Response) -> Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// Background upkeep the API needs: forgetting idle rate-limit buckets, deleting expired

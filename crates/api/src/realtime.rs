@@ -7,7 +7,7 @@ use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sb_domain::{ConversationId, TenantId};
+use sb_domain::{ConversationId, TenantId, VisitorMessage};
 use sb_engine::events::ConversationEvent;
 use sb_realtime::{ConnectionPermit, Event, Subscription};
 use schemars::JsonSchema;
@@ -63,11 +63,11 @@ fn for_visitor(event: &Event) -> Option<Value> {
         }
         Event::Typing(_) => None,
         Event::Conversation(ConversationEvent::MessageCreated { message, .. }) => {
-            Some(json!({"type": "message", "message": message}))
+            Some(json!({"type": "message", "message": VisitorMessage::from(message.clone())}))
         }
-        Event::Conversation(ConversationEvent::MessageUpdated { message, .. }) => {
-            Some(json!({"type": "message_updated", "message": message}))
-        }
+        Event::Conversation(ConversationEvent::MessageUpdated { message, .. }) => Some(
+            json!({"type": "message_updated", "message": VisitorMessage::from(message.clone())}),
+        ),
         Event::Conversation(ConversationEvent::ConversationUpdated {
             status, assigned_to, ..
         }) => Some(
@@ -120,8 +120,10 @@ async fn visitor(
     let subscription = state.hub.subscribe_conversation(conversation.id.clone());
     let backlog = state.engine.messages_after(&conversation, after.as_ref()).await?;
     Ok(Upgraded(sized(upgrade).on_upgrade(move |socket| {
-        let backlog =
-            backlog.into_iter().map(|m| json!({"type": "message", "message": m})).collect();
+        let backlog = backlog
+            .into_iter()
+            .map(|m| json!({"type": "message", "message": VisitorMessage::from(m)}))
+            .collect();
         let audience =
             Audience::Visitor { tenant: conversation.tenant_id, conversation: conversation.id };
         serve(socket, state, audience, subscription, backlog, permit)

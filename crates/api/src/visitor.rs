@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::options;
 use sb_domain::{
-    Conversation, ConversationId, ConversationStatus, Message, Visitor, Widget, WidgetId,
+    Conversation, ConversationId, ConversationStatus, Visitor, VisitorMessage, Widget, WidgetId,
     WidgetPosition,
 };
 use sb_engine::conversations::VisitorStart;
@@ -108,8 +108,10 @@ struct WidgetConfig {
     ai_enabled: bool,
 }
 
-/// What the tenant's site knows about the visitor. `user_hash` (an HMAC of `user_id` or
-/// `email` with the widget's identity secret) marks the identity as verified.
+/// What the tenant's site knows about the visitor. `user_hash` (an HMAC of `user_id`, or of
+/// `email` when there is no `user_id`, with the widget's identity secret) marks the identity as
+/// verified; `email_hash` (an HMAC of `email`) verifies the e-mail beside a `user_id`. What no
+/// signature covers stays unverified.
 #[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "VisitorInput")]
@@ -119,6 +121,7 @@ struct VisitorBody {
     language: Option<String>,
     user_id: Option<String>,
     user_hash: Option<String>,
+    email_hash: Option<String>,
 }
 
 #[derive(Deserialize, Default, JsonSchema)]
@@ -147,12 +150,14 @@ async fn start(
         language: visitor.language,
         user_id: visitor.user_id,
         user_hash: visitor.user_hash,
+        email_hash: visitor.email_hash,
     };
     let started = state.engine.start_conversation(&widget, input).await?;
     Ok(Created(Started {
         conversation_id: started.conversation.id,
         visitor_token: started.visitor_token,
         verified: started.conversation.visitor.verified,
+        email_verified: started.conversation.visitor.email_verified,
     }))
 }
 
@@ -163,6 +168,8 @@ struct Started {
     visitor_token: String,
     /// Whether the tenant's site signed the visitor's identity.
     verified: bool,
+    /// Whether a signature covers the e-mail address itself.
+    email_verified: bool,
 }
 
 /// The visitor's conversation, from `Authorization: Bearer sbv_…` and the id in the path.
@@ -220,9 +227,10 @@ async fn messages(
     State(state): State<AppState>,
     VisitorConversation(conversation): VisitorConversation,
     Query(after): Query<After>,
-) -> ApiResult<List<Message>> {
+) -> ApiResult<List<VisitorMessage>> {
     let after = after_id(after.after)?;
     let items = state.engine.messages_after(&conversation, after.as_ref()).await?;
+    let items = items.into_iter().map(VisitorMessage::from).collect();
     Ok(List(sb_store::Page { items, next: None }))
 }
 
@@ -263,18 +271,21 @@ async fn send(
     state.visitor_limits.check_message(ip, &conversation)?;
     let posted = state.engine.post_visitor_message(&conversation, &body.text, wait).await?;
     if wait.is_none() {
-        return Ok(Sent::Queued(posted.message));
+        return Ok(Sent::Queued(posted.message.into()));
     }
-    let handled =
-        Handled { message: posted.message, replies: posted.replies, finished: posted.finished };
+    let handled = Handled {
+        message: posted.message.into(),
+        replies: posted.replies.into_iter().map(VisitorMessage::from).collect(),
+        finished: posted.finished,
+    };
     Ok(Sent::Waited(handled))
 }
 
 /// The visitor's message and the replies to it so far.
 #[derive(Serialize, JsonSchema)]
 pub(crate) struct Handled {
-    pub(crate) message: Message,
-    pub(crate) replies: Vec<Message>,
+    pub(crate) message: VisitorMessage,
+    pub(crate) replies: Vec<VisitorMessage>,
     /// Whether the engine has finished with the message (rules, API calls, AI).
     pub(crate) finished: bool,
 }
@@ -282,7 +293,7 @@ pub(crate) struct Handled {
 /// 202 with the message when nobody waits; with `wait_ms`, 200 once handled, or 202 with the
 /// replies so far when the wait runs out.
 pub(crate) enum Sent {
-    Queued(Message),
+    Queued(VisitorMessage),
     Waited(Handled),
 }
 

@@ -39,8 +39,10 @@ impl std::str::FromStr for ConversationStatus {
     }
 }
 
-/// What is known about the visitor. Only `verified` identities come from the tenant's site
-/// (signed); everything else is what the visitor typed.
+/// What is known about the visitor. Only what a signature covers is verified: `verified` means
+/// the site signed the visitor's identity (`user_id`, or the e-mail when there is no `user_id`),
+/// and `email_verified` that the e-mail itself was signed. Everything else is what the visitor
+/// typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Visitor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +55,16 @@ pub struct Visitor {
     pub user_id: Option<String>,
     #[serde(default)]
     pub verified: bool,
+    /// The e-mail was signed: by `user_hash` when there is no `user_id`, or by `email_hash`.
+    #[serde(default)]
+    pub email_verified: bool,
+}
+
+impl Visitor {
+    /// The e-mail address, when a signature proves it.
+    pub fn verified_email(&self) -> Option<&str> {
+        self.email.as_deref().filter(|_| self.email_verified)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -117,6 +129,36 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub translation: Option<Translation>,
     pub created_at: Timestamp,
+}
+
+/// A message as its visitor sees it: without the internal id of the operator who wrote it
+/// (visitors get no internal ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct VisitorMessage {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    pub author: Author,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translation: Option<Translation>,
+    pub created_at: Timestamp,
+}
+
+impl From<Message> for VisitorMessage {
+    fn from(message: Message) -> Self {
+        let Message {
+            id,
+            conversation_id,
+            seq,
+            author,
+            author_user_id: _,
+            text,
+            translation,
+            created_at,
+        } = message;
+        Self { id, conversation_id, seq, author, text, translation, created_at }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

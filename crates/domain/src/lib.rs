@@ -13,6 +13,7 @@ pub mod pattern;
 mod rule;
 mod team;
 pub mod template;
+pub mod verified_calls;
 pub mod webhook;
 mod widget;
 
@@ -28,6 +29,7 @@ pub use connection::{
 pub use conversation::{
     AiSettings, AiUsage, Author, Conversation, ConversationStatus, MAX_MESSAGE_CHARS,
     MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES, Message, TraceEvent, Translation, Visitor,
+    VisitorMessage,
 };
 pub use error::ValidationError;
 pub use id::{

@@ -250,10 +250,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
-    let demo_backend = config.demo.enabled.then(|| demo::backend_address(address));
-    if let Some(backend) = demo_backend {
-        // Exactly this server's own address: the demo backend is reached like any tenant's
-        // backend, through the operator's allowlist, without relaxing the SSRF rules.
+    // Everything the server writes (database, master key, search index) is its user's alone,
+    // also inside a data folder that already existed with looser permissions.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let demo_backend = match config.demo.enabled {
+        true => Some(demo::backend::start().await.context("starting the demo backend")?),
+        false => None,
+    };
+    if let Some((backend, _)) = &demo_backend {
+        // Exactly the demo backend's own loopback port: it is reached like any tenant's backend,
+        // through the operator's allowlist, and nothing of this server is opened to tenants.
         config.security.ssrf_allow.push(backend.to_string());
     }
     let store = open_store(&config, config.database.auto_migrate).await?;
@@ -266,8 +272,10 @@ pub async fn serve(
     let engine = build_engine(&config, store.clone(), hub.clone())?;
     // Before anything can publish events (the demo, resumed messages), so none is missed.
     let webhooks = engine.start_webhooks(config.webhook_settings());
-    let demo = match demo_backend {
-        Some(backend) => Some(demo::seed(&engine, backend).await.context("seeding the demo")?),
+    let demo = match &demo_backend {
+        Some((backend, _)) => {
+            Some(demo::seed(&engine, *backend).await.context("seeding the demo")?)
+        }
         None => None,
     };
     let metrics = config.metrics.enabled.then(telemetry::metrics_handle);
@@ -289,9 +297,9 @@ pub async fn serve(
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let mut app = sb_api::router(state);
     tracing::info!(%address, store = store.backend(), "switchboard is listening on http://{address}");
-    if let (Some(demo), Some(backend)) = (&demo, demo_backend) {
-        app = app.merge(demo::backend::router()).merge(demo::page_router(demo.widget_id.clone()));
-        demo::announce(backend, &demo.widget_id);
+    if let Some(demo) = demo {
+        demo::announce(address, &demo.widget_id);
+        app = app.merge(demo::page_router(demo.widget_id, demo.identity_secret));
     }
 
     let stopping = Arc::new(tokio::sync::Notify::new());
@@ -311,6 +319,9 @@ pub async fn serve(
         }
     };
     housekeeping.abort();
+    if let Some((_, backend)) = demo_backend {
+        backend.abort();
+    }
     drop(webhooks);
     tracing::info!("stopped");
     result

@@ -226,7 +226,8 @@ impl DescribeOutput for Upgraded {
 impl DescribeOutput for Sent {
     fn describe(operation: &mut Operation, schemas: &mut Schemas) {
         let handled = envelope(schemas.responses.subschema_for::<Handled>().to_value());
-        let message = envelope(schemas.responses.subschema_for::<sb_domain::Message>().to_value());
+        let message =
+            envelope(schemas.responses.subschema_for::<sb_domain::VisitorMessage>().to_value());
         operation.respond("200", "The engine has finished with the message", Some(handled.clone()));
         operation.respond(
             "202",

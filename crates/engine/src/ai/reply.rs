@@ -164,7 +164,11 @@ impl Engine {
             // Without a model, the knowledge base may still hold the answer.
             return self.reply_kb(run, fallback).await;
         };
-        let endpoints = self.store.list_ai_tool_endpoints(&run.tenant.id).await?;
+        let mut endpoints = self.store.list_ai_tool_endpoints(&run.tenant.id).await?;
+        // Offer only what this visitor may use: a tool that would be refused wastes a round and
+        // invites probing.
+        let verified = run.conversation.visitor.verified;
+        endpoints.retain(|endpoint| verified || !endpoint.requires_verified_visitor);
         let mut request = ChatRequest {
             system: self.system_prompt(run, &tenant_instructions, instructions).await,
             messages: self.history(run).await?,

@@ -160,6 +160,7 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
         endpoint.cache_ttl_s = ttl;
     }
     cache_ttl(endpoint)?;
+    sb_domain::verified_calls::check_verified_endpoint(endpoint)?;
     if endpoint.body.is_some() && matches!(endpoint.method, HttpMethod::Get | HttpMethod::Head) {
         return Err(ValidationError::new(
             "body",

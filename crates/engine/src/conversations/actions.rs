@@ -224,6 +224,13 @@ impl Engine {
                 return Err(self.refuse(run, endpoint, error).await);
             }
         };
+        if let Err(refused) =
+            sb_domain::verified_calls::check_verified_call(&stored.connection, endpoint)
+        {
+            let error =
+                CallError::new(refused.code, format!("{}: {}", refused.field, refused.message));
+            return Err(self.refuse(run, endpoint, error).await);
+        }
         let secrets = match self.open_secrets(&stored) {
             Ok(secrets) => secrets,
             Err(err) => {

@@ -43,6 +43,8 @@ pub struct VisitorStart {
     pub user_id: Option<String>,
     /// Hex HMAC-SHA256 of `user_id` (or else `email`) under the widget's identity secret.
     pub user_hash: Option<String>,
+    /// Hex HMAC-SHA256 of `email` under the same secret: proves the e-mail on its own.
+    pub email_hash: Option<String>,
 }
 
 pub struct Started {
@@ -120,7 +122,7 @@ impl Engine {
         }
     }
 
-    /// Starts a conversation. The visitor is verified only by a valid `user_hash`.
+    /// Starts a conversation. Only what a valid signature covers is verified.
     pub async fn start_conversation(
         &self,
         widget: &StoredWidget,
@@ -135,23 +137,16 @@ impl Engine {
             language: language_tag(input.language)?,
             user_id: optional_text("user_id", input.user_id, 200)?,
             verified: false,
+            email_verified: false,
         };
-        if let (Some(hash), Some(secret)) = (input.user_hash, self.identity_secret(widget)?) {
-            let signed = visitor.user_id.clone().or_else(|| visitor.email.clone());
-            match signed {
-                Some(value) if identity::verify(secret.expose(), &value, &hash) => {
-                    visitor.verified = true
-                }
-                _ => {
-                    return Err(ValidationError::new(
-                        "visitor.user_hash",
-                        "invalid_user_hash",
-                        "the signature does not match user_id (or email)",
-                    )
-                    .into());
-                }
-            }
-        }
+        let secret = self.identity_secret(widget)?;
+        let signatures =
+            identity::Signatures { user_hash: input.user_hash, email_hash: input.email_hash };
+        identity::verify_visitor(
+            secret.as_ref().map(|s| s.expose().as_str()),
+            &mut visitor,
+            &signatures,
+        )?;
         let token = format!("{VISITOR_TOKEN_PREFIX}{}", random_token(32));
         let now = Timestamp::now();
         let conversation = Conversation {

@@ -52,6 +52,7 @@ pub(crate) fn built_ins(
     put("visitor.language", json!(visitor.language));
     put("visitor.user_id", json!(visitor.user_id));
     put("visitor.verified", json!(visitor.verified));
+    put("visitor.verified_email", json!(visitor.verified_email()));
     put("conversation.id", json!(conversation.id));
     put("conversation.status", json!(conversation.status.as_str()));
     put("widget.id", json!(widget.id));

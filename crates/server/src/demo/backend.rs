@@ -1,9 +1,10 @@
-//! The demo's stand-in for a tenant's own systems, served by the same process under
-//! `/demo-backend`: an order API behind OAuth 2.0 client credentials, and inventory and customer
+//! The demo's stand-in for a tenant's own systems, served by the same process on a loopback port
+//! of its own, under `/demo-backend`: an order API behind OAuth 2.0 client credentials, and inventory and customer
 //! accounts behind an API key. Switchboard reaches it like any backend — through the SSRF-safe
 //! client, via the operator allowlist.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::Path;
@@ -108,7 +109,19 @@ async fn account(headers: HeaderMap, Path(email): Path<String>) -> Response {
         .into_response()
 }
 
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+/// Serves the demo backend on a loopback port of its own until the handle is aborted.
+pub async fn start() -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+    let address = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router()).await {
+            tracing::warn!(error = %err, "the demo backend stopped");
+        }
+    });
+    Ok((address, task))
+}
+
+fn router() -> Router {
     Router::new()
         .route("/demo-backend/oauth/token", post(token))
         .route("/demo-backend/api/orders/{id}", get(order))

@@ -1,7 +1,9 @@
 //! `switchboard serve --demo`: a ready-to-try tenant with a widget, two connections to a demo
 //! backend (OAuth 2.0 and an API key), endpoints, and rules for the three patterns —
 //! lookup-and-reply, lookup-and-route, and a multi-step flow. Seeding is idempotent: a restart
-//! reuses what exists and only points the connections at the current address.
+//! reuses what exists, points the connections at the backend's current address and brings the
+//! demo's endpoints back to the seed. The backend listens on a loopback port of its own, so the
+//! allowlist entry it needs opens nothing of the server itself to tenants.
 
 pub mod backend;
 mod page;
@@ -32,12 +34,8 @@ const SEED: &str = include_str!("seed.json");
 /// What seeding produced.
 pub struct Demo {
     pub widget_id: WidgetId,
-}
-
-/// The address the demo backend is reached at: this server, on loopback.
-pub fn backend_address(listen: SocketAddr) -> SocketAddr {
-    let ip = if listen.ip().is_unspecified() { [127, 0, 0, 1].into() } else { listen.ip() };
-    SocketAddr::new(ip, listen.port())
+    /// The widget's identity secret, for the demo page to sign its pretend customer.
+    pub identity_secret: Secret<String>,
 }
 
 async fn owner(engine: &Engine) -> anyhow::Result<Actor> {
@@ -73,7 +71,9 @@ async fn owner(engine: &Engine) -> anyhow::Result<Actor> {
 }
 
 /// Tells the person starting the demo where to go and how to log in.
-pub fn announce(address: SocketAddr, widget: &WidgetId) {
+pub fn announce(listen: SocketAddr, widget: &WidgetId) {
+    let ip = if listen.ip().is_unspecified() { [127, 0, 0, 1].into() } else { listen.ip() };
+    let address = SocketAddr::new(ip, listen.port());
     tracing::info!(
         widget = %widget,
         "demo ready: open http://{address}/demo to chat with the widget, and http://{address}/ \
@@ -104,7 +104,9 @@ async fn connection(
     Ok(view.connection.id)
 }
 
-/// Creates the endpoint described by `spec` unless one of that name exists.
+/// Creates the endpoint described by `spec`, or brings an existing one of that name back to the
+/// seed's definition: the demo's endpoints are the demo's, and an older demo's must not keep a
+/// lookup that a newer one made safe.
 async fn endpoint(
     engine: &Engine,
     actor: &Actor,
@@ -112,10 +114,6 @@ async fn endpoint(
     spec: &Value,
 ) -> anyhow::Result<EndpointId> {
     let name = spec["name"].as_str().context("an endpoint without a name")?;
-    let page = engine.list_endpoints(actor, connection, &PageRequest::first(200)).await?;
-    if let Some(found) = page.items.into_iter().find(|e| e.endpoint.name == name) {
-        return Ok(found.endpoint.id);
-    }
     let draft = EndpointDraft {
         name: Some(name.to_owned()),
         description: spec["description"].as_str().map(str::to_owned),
@@ -124,16 +122,30 @@ async fn endpoint(
         variables: Some(serde_json::from_value(spec["variables"].clone())?),
         response_mapping: Some(serde_json::from_value(spec["response_mapping"].clone())?),
         ai_tool: Some(true),
+        requires_verified_visitor: Some(spec["requires_verified_visitor"] == true),
         ..EndpointDraft::default()
     };
+    let page = engine.list_endpoints(actor, connection, &PageRequest::first(200)).await?;
+    if let Some(found) = page.items.into_iter().find(|e| e.endpoint.name == name) {
+        return Ok(engine.update_endpoint(actor, &found.endpoint.id, draft).await?.endpoint.id);
+    }
     Ok(engine.create_endpoint(actor, connection, draft).await?.endpoint.id)
 }
 
-async fn widget(engine: &Engine, actor: &Actor, spec: &Value) -> anyhow::Result<WidgetId> {
+/// Creates the widget, or finds it, and gives it a fresh identity secret: the demo page signs its
+/// pretend signed-in customer with it, as a real shop's server would.
+async fn widget(
+    engine: &Engine,
+    actor: &Actor,
+    spec: &Value,
+    identity_secret: &Secret<String>,
+) -> anyhow::Result<WidgetId> {
     let name = spec["name"].as_str().context("the widget needs a name")?;
+    let secret = Some(Some(identity_secret.clone()));
     let page = engine.list_widgets(actor, &PageRequest::first(200)).await?;
     if let Some(found) = page.items.into_iter().find(|w| w.widget.name == name) {
-        return Ok(found.widget.id);
+        let draft = WidgetDraft { identity_secret: secret, ..WidgetDraft::default() };
+        return Ok(engine.update_widget(actor, &found.widget.id, draft).await?.widget.id);
     }
     let text = |key: &str| spec[key].as_str().map(str::to_owned);
     let draft = WidgetDraft {
@@ -142,6 +154,7 @@ async fn widget(engine: &Engine, actor: &Actor, spec: &Value) -> anyhow::Result<
         primary_color: text("primary_color"),
         ai_enabled: spec["ai_enabled"].as_bool(),
         translation_enabled: spec["translation_enabled"].as_bool(),
+        identity_secret: secret,
         ..WidgetDraft::default()
     };
     Ok(engine.create_widget(actor, draft).await?.widget.id)
@@ -169,7 +182,8 @@ pub async fn seed(engine: &Arc<Engine>, backend: SocketAddr) -> anyhow::Result<D
         let id = endpoint(engine, &actor, connection, spec).await?;
         endpoints.push((spec["name"].as_str().unwrap_or_default().to_owned(), id));
     }
-    let widget_id = widget(engine, &actor, &data["widget"]).await?;
+    let identity_secret = Secret::new(sb_domain::random_token(32));
+    let widget_id = widget(engine, &actor, &data["widget"], &identity_secret).await?;
     // Rules are only created into an empty rule list, so a tenant's own changes survive restarts.
     if engine.list_rules(&actor).await?.is_empty() {
         for mut rule in data["rules"].as_array().cloned().unwrap_or_default() {
@@ -180,7 +194,7 @@ pub async fn seed(engine: &Arc<Engine>, backend: SocketAddr) -> anyhow::Result<D
         }
     }
     knowledge(engine, &actor, &data["knowledge"]).await.context("demo knowledge base")?;
-    Ok(Demo { widget_id })
+    Ok(Demo { widget_id, identity_secret })
 }
 
 /// Adds the seed's documents to an empty knowledge base (a tenant's own edits survive restarts).

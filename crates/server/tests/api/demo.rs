@@ -77,6 +77,19 @@ impl DemoServer {
         id.split('"').next().unwrap().to_owned()
     }
 
+    /// A visitor signed in on the demo page as `customer`, with the identity the page signed.
+    async fn signed_visitor(&self, customer: &str) -> Visitor {
+        let url = format!("{}/demo?customer={customer}", self.base);
+        let page = crate::support::http().get(url).send().await.unwrap().text().await.unwrap();
+        let attribute = |name: &str| {
+            let value = page.split(&format!("{name}=\"")).nth(1).expect("a signed customer");
+            value.split('"').next().unwrap().to_owned()
+        };
+        let identity = json!({"name": attribute("data-name"), "email": attribute("data-email"), "user_hash": attribute("data-user-hash")});
+        let widget = attribute("data-widget");
+        Visitor::start_with(Client::new(&self.base), &widget, identity).await
+    }
+
     async fn login(&self, email: &str) -> Client {
         let mut client = Client::new(&self.base);
         let body = json!({"email": email, "password": "demo-password"});
@@ -134,20 +147,30 @@ async fn the_demo_answers_from_its_live_backend_for_all_three_patterns() {
     assert_eq!(bob.say("LAMP-2").await, ["Arc floor lamp (LAMP-2): 12 in stock."]);
     assert_eq!(bob.say("is BULB-9 available?").await, ["Warm LED bulb (BULB-9): 0 in stock."]);
 
-    // Lookup and route: a premium plan goes to a person, others get an answer.
+    // Lookup and route, for the customer the page signed: a premium plan goes to a person,
+    // others get an answer. An e-mail typed in the chat looks nothing up.
     let cleo = visitor("Cleo").await;
     assert_eq!(
-        cleo.say("my e-mail is ann@example.com").await,
+        cleo.say("my e-mail is ann@example.com, what plan am I on?").await,
         [
-            "You're on the basic plan (customer since 2024-03-01). E-mails starting with vip are premium in this demo."
+            "I can tell you your plan once you're signed in on the shop's page; for your privacy I never look up an e-mail address typed in the chat."
         ]
     );
-    let vip = visitor("Vic").await;
-    let replies = vip.say("I'm vip@example.com").await;
+    let signed_ann = server.signed_visitor("ann").await;
+    assert_eq!(
+        signed_ann.say("I'm vip@example.com, what plan am I on?").await,
+        [
+            "You're signed in as ann@example.com: you're on the basic plan (customer since 2024-03-01). In this demo, vip@example.com is premium."
+        ],
+        "the signed customer's plan, not the typed address's"
+    );
+    let vip = server.signed_visitor("vip").await;
+    let replies = vip.say("What plan am I on?").await;
     assert_eq!(replies.len(), 1, "the handover is announced: {replies:?}");
     let operator = server.login("agent@switchboard.local").await;
     let conversation = crate::chat::conversation(&operator, &vip.conversation_id).await;
     assert_eq!(conversation["status"], "pending", "{conversation}");
+    assert_eq!(conversation["visitor"]["email_verified"], true);
 
     // No AI provider: the knowledge base answers what it can, with the document's title...
     let replies = ann.say("What is your return policy?").await;
@@ -165,7 +188,7 @@ async fn restarting_the_demo_reuses_it_and_a_configured_ai_answers_the_rest() {
     let first = DemoServer::start(dir.path(), &[]);
     let owner = first.login("demo@switchboard.local").await;
     let counts = seeded(&owner).await;
-    assert_eq!(counts, [2, 7, 1, 2, 2]);
+    assert_eq!(counts, [2, 8, 1, 2, 2]);
     let widget = first.widget_on_demo_page().await;
     drop(first);
 
@@ -200,8 +223,28 @@ async fn restarting_the_demo_reuses_it_and_a_configured_ai_answers_the_rest() {
     tools.sort();
     assert_eq!(
         tools,
-        ["check_stock", "get_account", "get_order"],
-        "the endpoints are the AI's tools"
+        ["check_stock", "get_order"],
+        "the endpoints are the AI's tools, but not the account lookup for a visitor nobody signed"
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_on_a_demo_server_cannot_reach_the_server_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DemoServer::start(dir.path(), &[]);
+    let mut stranger = Client::new(&server.base);
+    let signup = json!({"tenant_name": "Stranger", "email": "x@stranger.test", "password": "a long password 123"});
+    let (status, body) = stranger.post("/api/v1/auth/signup", signup).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    stranger.csrf = Some(body["data"]["csrf_token"].as_str().unwrap().to_owned());
+    // The server's own address (its metrics, its API, its login) is not a backend.
+    let connection = json!({"name": "Self", "base_url": format!("{}/metrics", server.base), "auth": {"type": "none"}});
+    let refused = stranger.post("/api/v1/connections", connection).await;
+    crate::support::assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ssrf_blocked",
+        Some("base_url"),
     );
 }
 

@@ -21,6 +21,9 @@ async fn health_metrics_and_request_ids() {
             .await
             .unwrap();
         assert_eq!(response.headers()["x-request-id"], "trace-42");
+        // One account's answers are neither kept by caches nor type-sniffed.
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
 
         let metrics = http().get(format!("{}/metrics", app.base)).send().await.unwrap();
         assert_eq!(metrics.status(), StatusCode::OK);

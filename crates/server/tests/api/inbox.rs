@@ -63,6 +63,11 @@ async fn operators_read_reply_assign_close_and_reopen() {
             .map(|m| m["text"].as_str().unwrap().to_owned())
             .collect();
         assert_eq!(texts, ["hello", "bot here", "Hi Vera, Ann here.", "thanks"]);
+        let shown = visitor.messages().await;
+        assert!(
+            shown.iter().all(|m| m.get("author_user_id").is_none()),
+            "visitors get no internal ids: {shown:?}"
+        );
 
         let owner_id = owner.me().await["user"]["id"].as_str().unwrap().to_owned();
         let (status, assigned) = ann

@@ -286,3 +286,33 @@ async fn a_missing_index_is_rebuilt_from_the_store() {
     assert!(index.is_dir(), "the index is back on disk");
     drop(keep_dir);
 }
+
+#[tokio::test]
+async fn files_in_a_data_folder_that_already_existed_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let outer = tempfile::tempdir().unwrap();
+    let data = outer.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let url = format!("sqlite://{}/switchboard.db", data.display());
+    let app = TestApp::sqlite_with(|c| c.database.url = url.clone()).await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    add_document(&owner, json!({"title": "Help", "content": RETURNS})).await;
+    let mut pending = vec![data.clone()];
+    let mut seen = 0;
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode & 0o077, 0, "{} is {mode:o}", path.display());
+            seen += 1;
+            if path.is_dir() {
+                pending.push(path);
+            }
+        }
+    }
+    assert!(
+        data.join("kb-index").is_dir() && seen > 5,
+        "the index is in the folder ({seen} files)"
+    );
+}

@@ -37,5 +37,6 @@ mod secrets;
 mod support;
 mod tenancy;
 mod users_teams;
+mod verified_identity;
 mod visitor_api;
 mod webhooks;

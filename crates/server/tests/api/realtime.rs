@@ -126,6 +126,10 @@ async fn visitors_and_operators_see_each_other_live_and_resume_without_loss() {
             (first["message"]["text"].clone(), second["message"]["text"].clone()),
             (json!("First while you were away"), json!("Second while you were away"))
         );
+        assert!(
+            first["message"].get("author_user_id").is_none(),
+            "visitors are not shown the operator's internal id: {first}"
+        );
         let update = until(&mut operators, "conversation_updated").await;
         assert_eq!(update["status"], "pending");
         owner
