@@ -148,6 +148,9 @@ test("an endpoint with a declared variable and a mapping, tested with a live pre
   await result.filter({ hasText: "Success" }).waitFor();
   const text = await result.textContent();
   assert.match(text, /GET http:\/\/127\.0\.0\.1:\d+\/api\/orders\/4521/);
+  // The exact request: its headers too, the OAuth token as ***.
+  assert.match(text, /authorization: Bearer \*\*\*/);
+  assert.match(text, /accept: application\/json/);
   assert.match(text, /"shipped"/);
   // Each mapping row previews its value from the answer just received.
   await page.locator("output.preview.good", { hasText: '"2026-12-01"' }).waitFor();
@@ -214,7 +217,9 @@ test("a lookup-and-reply rule built in the editor, ordered by keyboard, and dry-
   const dryRun = page.locator('form[aria-labelledby="dry-run-title"]');
   await dryRun.getByLabel("Message").fill("Where is my order #4521?");
   await dryRun.getByRole("button", { name: "Try it" }).click();
-  await dryRun.getByText("get_order: GET /orders/{order_id}").waitFor();
+  // The request is rendered with the order number the rule extracts in the same run.
+  await dryRun.getByText("get_order: would send").waitFor();
+  assert.match(await dryRun.locator("pre.request").textContent(), /^GET http:\/\/127\.0\.0\.1:\d+\/api\/orders\/4521\n[\s\S]*authorization: Bearer \*\*\*/);
   assert.match(await dryRun.locator(".dry-run-result").textContent(), /Order status.*order_id = "4521".*would reply “Your order 4521 is , arriving \.”/s);
   await shot("rule");
   await nav("Rules").click();

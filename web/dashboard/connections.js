@@ -1,7 +1,7 @@
 // Settings → API connections: the list with each backend's health, and the connection form
 // (authentication with write-only secrets, the test button, the connection's endpoints).
 import { importPanel } from "./openapi_import.js";
-import { h, call, field, submitting, confirmAction, secretField, pairRows, verdict, callError, ago, fill } from "./ui.js";
+import { h, call, field, submitting, confirmAction, secretField, pairRows, verdict, callError, ago, fill, requestView } from "./ui.js";
 
 const AUTH_TYPES = [
   ["none", "None"],
@@ -69,12 +69,17 @@ function authFields(auth, box) {
 }
 
 function testResult(result) {
-  const line = result.request ? `${result.request.method} ${result.request.url}` : "";
   return h("div", { class: `result ${result.ok ? "good" : "bad"}`, role: "status" },
     h("strong", {}, result.ok ? "Connected" : "Failed"),
     h("span", {}, [result.status ? `HTTP ${result.status}` : null, `${result.latency_ms} ms`].filter(Boolean).join(" · ")),
     result.error ? h("span", { class: "why" }, callError(result.error)) : null,
-    line ? h("code", {}, line) : null);
+    requestView(result.request));
+}
+
+/** Sample values for the variables the connection's headers use, asked for beside the test button. */
+function sampleInputs(box, names, values) {
+  fill(box, names.length ? h("fieldset", { class: "samples" }, h("legend", {}, "Sample values for the headers"),
+    names.map((name) => field(`{${name}}`, h("input", { "data-sample": name, value: values[name] || "", spellcheck: "false" })))) : null);
 }
 
 export async function showConnection(main, me, id, imported = null) {
@@ -116,10 +121,18 @@ export async function showConnection(main, me, id, imported = null) {
   });
 
   const testOut = h("div", { "aria-live": "polite" }, connection.last_test ? h("p", { class: "muted" }, `Last test: ${verdict(connection.last_test)}`) : null);
+  // Header templates need sample values: asked for once the test names them.
+  const samples = h("div", {});
+  const sampleValues = () => Object.fromEntries([...samples.querySelectorAll("[data-sample]")].filter((el) => el.value.trim()).map((el) => [el.dataset.sample, el.value.trim()]));
   const testButton = h("button", { type: "button", onclick: async () => {
     testButton.disabled = true;
     fill(testOut, h("p", { class: "muted" }, "Testing…"));
-    try { fill(testOut, testResult((await call("POST", `/connections/${id}/test`, {})).data)); }
+    try {
+      const values = sampleValues();
+      const result = (await call("POST", `/connections/${id}/test`, { variables: values })).data;
+      sampleInputs(samples, result.needs, values);
+      fill(testOut, testResult(result));
+    }
     catch (err) { fill(testOut, h("p", { class: "error", role: "alert" }, err.message)); }
     finally { testButton.disabled = false; }
   } }, "Test connection");
@@ -135,7 +148,7 @@ export async function showConnection(main, me, id, imported = null) {
     form,
     isNew ? null : h("section", { class: "panel", "aria-labelledby": "test-title" }, h("h2", { id: "test-title" }, "Test"),
       h("p", { class: "hint" }, "Sends GET to the base URL with the credentials (for OAuth 2.0 after fetching a fresh token). Any answer but 401/403 or 5xx counts as reachable."),
-      testButton, testOut),
+      samples, testButton, testOut),
     isNew ? null : h("section", { class: "panel", "aria-labelledby": "endpoints-title" },
       h("div", { class: "screen-head" }, h("h2", { id: "endpoints-title" }, "Endpoints"),
         h("a", { class: "button", href: `#endpoints/new:${id}` }, "Add endpoint")),

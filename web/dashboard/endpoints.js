@@ -1,6 +1,6 @@
 // The endpoint editor: a request template filled from session variables, its declared
 // variables, the response mapping with a live preview, and the test button.
-import { h, call, field, submitting, confirmAction, pairRows, verdict, callError, ago, fill } from "./ui.js";
+import { h, call, field, submitting, confirmAction, pairRows, verdict, callError, ago, fill, requestView } from "./ui.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 // Tests of these are sent only after the user confirms.
@@ -211,7 +211,7 @@ function outcome(r) {
     h("strong", {}, r.ok ? "Success" : "Failed"),
     h("span", {}, [r.status ? `HTTP ${r.status}` : null, `${r.latency_ms} ms`, r.attempts > 1 ? `${r.attempts} attempts` : null, r.token_refreshed ? "token refreshed" : null].filter(Boolean).join(" · ")),
     r.error ? h("span", { class: "why" }, callError(r.error)) : null,
-    r.request ? h("code", { class: "request" }, `${r.request.method} ${r.request.url}`) : null,
+    requestView(r.request),
     h("h3", {}, "Mapped variables"), Object.keys(r.mapped).length ? table(r.mapped) : h("p", { class: "muted" }, "None."),
     r.missing.length ? h("p", { class: "bad" }, `Not in the answer: ${r.missing.join(", ")}`) : null,
     r.notes.length ? h("ul", {}, r.notes.map((n) => h("li", {}, n))) : null,

@@ -1,6 +1,6 @@
 // Settings → Rules: the list in evaluation order, the rule editor, and the dry-run panel that
 // shows which rules would fire on a message and what they would do — without doing it.
-import { h, call, field, submitting, confirmAction, fill } from "./ui.js";
+import { h, call, field, submitting, confirmAction, fill, callError, requestView } from "./ui.js";
 import { triggerEditor, conditionsEditor, actionsEditor } from "./rule_parts.js";
 
 function describeTrigger(t) {
@@ -114,7 +114,7 @@ function renderDryRun(result) {
   const said = (a) => {
     switch (a.type) {
       case "SET_VARIABLE": return `${a.name} = ${JSON.stringify(a.result)}`;
-      case "CALL_API": return `${a.endpoint}: ${a.request}${a.would_send ? "" : " — would not be sent: a required variable is missing or does not fit"}`;
+      case "CALL_API": return h("span", {}, `${a.endpoint}: ${a.would_send ? "would send" : `would not be sent — ${callError(a.error)}`}`, requestView(a.request));
       case "REPLY_TEXT": return `would reply “${a.preview}”`;
       case "ASSIGN_TO_OPERATOR": return "would hand the conversation to a person";
       case "REPLY_AI": return "the AI would reply";

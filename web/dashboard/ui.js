@@ -249,3 +249,12 @@ export function verdict(summary) {
 }
 
 export const isAdmin = (me) => me.role === "admin" || me.role === "owner";
+
+/** A request as sent (method, URL, headers with credentials as ***, body), from a test or dry run. */
+export function requestView(request) {
+  if (!request) return null;
+  const lines = [`${request.method} ${request.url || request.path}`];
+  for (const [name, value] of Object.entries(request.headers || {})) lines.push(`${name}: ${value}`);
+  if (request.body) lines.push("", request.body);
+  return h("pre", { class: "request" }, lines.join("\n"));
+}

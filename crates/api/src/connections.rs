@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::json::{ApiJson, Created, Data, Deleted, List, Paging};
+use crate::json::{ApiJson, Created, Data, Deleted, List, OptionalJson, Paging};
 use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
@@ -98,32 +98,40 @@ async fn remove(
     Ok(Deleted::id(id))
 }
 
+/// What a connection test is given: sample values for the connection's header templates.
+#[derive(Deserialize, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ConnectionTestBody {
+    /// Values for the variables the connection's headers use (see `needs` in the answer).
+    #[serde(default)]
+    variables: sb_connectors::Variables,
+}
+
 /// The result of a connection test.
 #[derive(Serialize, JsonSchema)]
 struct ConnectionTest {
     ok: bool,
-    /// The request made, without credentials.
+    /// The request made, headers and all, without credentials; null when nothing was sent.
     request: Option<RequestLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<u16>,
     latency_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<CallError>,
-}
-
-impl From<CallOutcome> for ConnectionTest {
-    fn from(outcome: CallOutcome) -> Self {
-        let CallOutcome { ok, request, status, latency_ms, error, .. } = outcome;
-        Self { ok, request, status, latency_ms, error }
-    }
+    /// The variables the connection's header templates use: the test needs a sample value for
+    /// each (`missing_variable` otherwise), as every real call needs a session value.
+    needs: Vec<String>,
 }
 
 async fn test(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ConnectionId>,
+    OptionalJson(body): OptionalJson<ConnectionTestBody>,
 ) -> ApiResult<Data<ConnectionTest>> {
-    Ok(Data(state.engine.test_connection(&actor, &id).await?.into()))
+    let (outcome, needs) = state.engine.test_connection(&actor, &id, &body.variables).await?;
+    let CallOutcome { ok, request, status, latency_ms, error, .. } = outcome;
+    Ok(Data(ConnectionTest { ok, request, status, latency_ms, error, needs }))
 }
 
 async fn stats(

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use sb_domain::{AuthConfig, Connection, Endpoint, MAX_TIMEOUT_MS};
 use sb_net::{HttpClient, OutboundRequest, OutboundResponse, StatusCode, header};
-use sb_secrets::redact_url;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -17,6 +16,7 @@ use crate::cache::{self, CacheSlot, ResponseCache};
 use crate::mapping::{self, JsonPath};
 use crate::oauth::{TokenCache, TokenRequest};
 use crate::scrub::scrub_outcome;
+pub use crate::shown::RequestLine;
 use crate::template::{Variables, value_text};
 use crate::{CallError, request};
 
@@ -32,11 +32,10 @@ pub struct CallTarget<'a> {
     pub secrets: &'a AuthSecrets,
 }
 
-/// The request as it may be shown: method and URL without credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct RequestLine {
-    pub method: String,
-    pub url: String,
+impl CallTarget<'_> {
+    fn uses_oauth(&self) -> bool {
+        matches!(self.connection.auth, AuthConfig::Oauth2ClientCredentials { .. })
+    }
 }
 
 /// What one call did, as endpoint tests and the trace show it.
@@ -300,10 +299,7 @@ impl Connector {
         let result = match request::build(target.connection, target.secrets, endpoint, vars) {
             Err(err) => Err(err),
             Ok(request) => {
-                outcome.request = Some(RequestLine {
-                    method: endpoint.method.as_str().to_owned(),
-                    url: redact_url(&request.url, &request.sensitive_query),
-                });
+                outcome.request = Some(RequestLine::of(&request, target.uses_oauth()));
                 let exchange =
                     self.exchange(target, request, endpoint.is_retry_safe(), deadline).await;
                 outcome.attempts = exchange.attempts;
@@ -328,21 +324,19 @@ impl Connector {
         outcome
     }
 
-    /// Checks reachability and credentials: GET on the base URL, with a freshly fetched token
-    /// for OAuth2. Any answer but 401/403 and 5xx counts as reachable.
-    pub async fn test_connection(&self, target: CallTarget<'_>) -> CallOutcome {
+    /// Checks reachability and credentials: GET on the base URL with the connection's headers
+    /// (filled from `vars`), with a freshly fetched token for OAuth2. Any answer but 401/403 and
+    /// 5xx counts as reachable.
+    pub async fn test_connection(&self, target: CallTarget<'_>, vars: &Variables) -> CallOutcome {
         let started = Instant::now();
         let deadline = started + self.deadline(target.connection, None);
         self.tokens.forget_connection(&target.connection.tenant_id, &target.connection.id);
         let mut outcome = CallOutcome::default();
         let mut sent = Vec::new();
-        let result = match request::probe(target.connection, target.secrets) {
+        let result = match request::probe(target.connection, target.secrets, vars) {
             Err(err) => Err(err),
             Ok(request) => {
-                outcome.request = Some(RequestLine {
-                    method: "GET".into(),
-                    url: redact_url(&request.url, &request.sensitive_query),
-                });
+                outcome.request = Some(RequestLine::of(&request, target.uses_oauth()));
                 let exchange = self.exchange(target, request, true, deadline).await;
                 outcome.attempts = exchange.attempts;
                 sent = exchange.tokens_sent;

@@ -11,6 +11,7 @@ mod oauth;
 pub mod openapi;
 mod request;
 mod scrub;
+mod shown;
 pub mod template;
 
 pub use auth::AuthSecrets;
@@ -20,5 +21,6 @@ pub use execute::{
     BODY_JSON_BYTES, CallOutcome, CallSink, CallTarget, Connector, NoSink, RequestLine,
 };
 pub use oauth::{DEFAULT_TOKEN_LIFETIME, TokenCache};
-pub use request::check_declared;
+pub use request::{check_declared, connection_variables};
+pub use shown::would_send;
 pub use template::{Template, Variables};

@@ -93,17 +93,45 @@ pub fn build(
     apply_static(&connection.auth, secrets, request)
 }
 
-/// The request a connection test sends: GET on the base URL with the connection's headers
-/// (those whose placeholders have no value are left out) and credentials.
-pub fn probe(connection: &Connection, secrets: &AuthSecrets) -> Result<OutboundRequest, CallError> {
-    let mut request = OutboundRequest::new(Method::GET, &connection.base_url)?;
-    let empty = Variables::new();
-    for (name, template) in parse_all("headers", &connection.headers)? {
-        if let Ok(rendered) = render_headers(&[(name, template)], &empty) {
-            for (name, value) in rendered {
-                request = request.header(&name, &value)?;
+/// The variables the connection's own header templates use, in order, each once.
+pub fn connection_variables(connection: &Connection) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for text in connection.headers.values() {
+        if let Ok(template) = Template::parse("headers", text) {
+            for name in template.variables() {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_owned());
+                }
             }
         }
+    }
+    names
+}
+
+/// The request a connection test sends: GET on the base URL with the connection's headers,
+/// rendered from `vars` (sample values), and credentials. A header whose placeholder has no value
+/// fails the test: every real call would fail the same way.
+pub fn probe(
+    connection: &Connection,
+    secrets: &AuthSecrets,
+    vars: &Variables,
+) -> Result<OutboundRequest, CallError> {
+    let mut request = OutboundRequest::new(Method::GET, &connection.base_url)?;
+    let missing: Vec<String> = connection_variables(connection)
+        .into_iter()
+        .filter(|name| vars.get(name).and_then(value_text).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(CallError::new(
+            "missing_variable",
+            format!(
+                "the connection's headers use {}: give sample values to test with",
+                missing.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    for (name, value) in render_headers(&parse_all("headers", &connection.headers)?, vars)? {
+        request = request.header(&name, &value)?;
     }
     apply_static(&connection.auth, secrets, request)
 }

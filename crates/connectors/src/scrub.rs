@@ -17,6 +17,9 @@ pub(crate) fn scrub_outcome(outcome: &mut CallOutcome, secrets: &[String]) {
         return;
     }
     outcome.body_preview = scrub_text(&outcome.body_preview, &secrets);
+    if let Some(request) = &mut outcome.request {
+        request.scrub(|text| scrub_text(text, &secrets));
+    }
     for value in outcome.mapped.values_mut().chain(outcome.body_json.as_mut()) {
         scrub_value(value, &secrets);
     }

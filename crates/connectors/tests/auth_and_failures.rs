@@ -334,8 +334,9 @@ async fn the_connection_test_accepts_any_answer_but_refused_credentials_and_serv
         (broken, false, Some("http_error")),
     ] {
         let conn = connection(target, AuthConfig::None);
-        let outcome =
-            connector.test_connection(CallTarget { connection: &conn, secrets: &none }).await;
+        let outcome = connector
+            .test_connection(CallTarget { connection: &conn, secrets: &none }, &Default::default())
+            .await;
         assert_eq!(outcome.ok, ok, "{target}: {:?}", outcome.error);
         assert_eq!(outcome.error.map(|e| e.code), code);
         assert!(outcome.status.is_some());

@@ -267,10 +267,10 @@ async fn new_credentials_never_reuse_an_old_token() {
 
     // The connection test always proves the credentials with a fresh token.
     let outcome = connector
-        .test_connection(CallTarget {
-            connection: &conn,
-            secrets: &secrets("client_secret", "second"),
-        })
+        .test_connection(
+            CallTarget { connection: &conn, secrets: &secrets("client_secret", "second") },
+            &Default::default(),
+        )
         .await;
     assert_eq!(server.issued.load(Ordering::SeqCst), 4, "{:?}", outcome.error);
 }

@@ -280,14 +280,18 @@ impl Engine {
             Action::CallApi { endpoint_id, .. } => {
                 if let Ok(endpoint) = self.store.get_endpoint(&actor.tenant_id, endpoint_id).await {
                     shown["endpoint"] = json!(endpoint.name);
-                    shown["request"] =
-                        json!(format!("{} {}", endpoint.method.as_str(), endpoint.path));
-                    shown["would_send"] = json!(
-                        sb_connectors::check_declared(&endpoint, vars)
-                            .map_err(|e| e.message)
-                            .err()
-                            .is_none()
-                    );
+                    match self.render_request(actor, &endpoint, vars).await {
+                        Ok(request) => {
+                            shown["request"] = json!(request);
+                            shown["would_send"] = json!(true);
+                        }
+                        Err(error) => {
+                            shown["request"] =
+                                json!({"method": endpoint.method.as_str(), "path": endpoint.path});
+                            shown["would_send"] = json!(false);
+                            shown["error"] = json!(error);
+                        }
+                    }
                 }
             }
             Action::ReplyText { text } => {
@@ -300,5 +304,24 @@ impl Engine {
             _ => {}
         }
         shown
+    }
+
+    /// The request a call would send with `vars`, rendered (credentials as `***`), not sent.
+    async fn render_request(
+        &self,
+        actor: &Actor,
+        endpoint: &sb_domain::Endpoint,
+        vars: &Variables,
+    ) -> Result<sb_connectors::RequestLine, sb_connectors::CallError> {
+        let unavailable = |err: String| sb_connectors::CallError::new("connection_not_found", err);
+        let stored = self
+            .store
+            .get_connection(&actor.tenant_id, &endpoint.connection_id)
+            .await
+            .map_err(|err| unavailable(err.to_string()))?;
+        let secrets = self.open_secrets(&stored).map_err(|err| unavailable(err.to_string()))?;
+        let target =
+            sb_connectors::CallTarget { connection: &stored.connection, secrets: &secrets };
+        sb_connectors::would_send(target, endpoint, vars)
     }
 }

@@ -9,7 +9,7 @@ mod validate;
 
 use std::collections::BTreeMap;
 
-use sb_connectors::{AuthSecrets, CallOutcome, CallTarget};
+use sb_connectors::{AuthSecrets, CallOutcome, CallTarget, Variables};
 use sb_domain::call_stats::ConnectionHealth;
 use sb_domain::{
     AuthConfig, Connection, ConnectionId, MAX_TIMEOUT_MS, Role, TenantId, TestSummary, Timestamp,
@@ -291,20 +291,21 @@ impl Engine {
     }
 
     /// Checks reachability and credentials, and remembers the result for the dashboard.
+    /// Tests the connection with sample values for its header templates; also says which
+    /// variables those templates need, so a caller can ask for them.
     pub async fn test_connection(
         &self,
         actor: &Actor,
         id: &ConnectionId,
-    ) -> Result<CallOutcome, EngineError> {
+        variables: &Variables,
+    ) -> Result<(CallOutcome, Vec<String>), EngineError> {
         actor.require(Role::Admin)?;
         let stored = self.store.get_connection(&actor.tenant_id, id).await?;
         let secrets = self.open_secrets(&stored)?;
-        let outcome = self
-            .connector
-            .test_connection(CallTarget { connection: &stored.connection, secrets: &secrets })
-            .await;
+        let target = CallTarget { connection: &stored.connection, secrets: &secrets };
+        let outcome = self.connector.test_connection(target, variables).await;
         self.store.record_connection_test(&actor.tenant_id, id, &summary(&outcome)).await?;
-        Ok(outcome)
+        Ok((outcome, sb_connectors::connection_variables(&stored.connection)))
     }
 }
 

@@ -217,7 +217,11 @@ async fn the_dry_run_shows_what_would_happen_without_doing_it() {
     assert_eq!(fired.len(), 1, "the stop ends it: {run}");
     assert_eq!(fired[0]["name"], "Order");
     assert_eq!(fired[0]["actions"][0]["result"], "4521");
-    assert_eq!(fired[0]["actions"][1]["request"], "GET /orders/{order_id}");
+    let request = &fired[0]["actions"][1]["request"];
+    assert_eq!(
+        (&request["method"], &request["url"]),
+        (&json!("GET"), &json!("https://api.example.com/orders/4521"))
+    );
     assert_eq!(fired[0]["actions"][2]["preview"], "Looking up 4521 for Ann");
     assert_eq!(run["data"]["variables"]["order_id"], "4521");
     let (_, conversations) = owner.get("/api/v1/conversations").await;

@@ -34,6 +34,7 @@ mod patterns;
 mod realtime;
 mod rule_behaviour;
 mod secrets;
+mod shown_requests;
 mod support;
 mod tenancy;
 mod users_teams;
