@@ -4,6 +4,7 @@
 //! return types (see [`describe`]). What is routed is what is documented, by construction.
 
 mod describe;
+mod service;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -214,6 +215,9 @@ impl ApiRouter {
             let path = format!("{prefix}{}", operation.path);
             paths.entry(path).or_default().insert(operation.method.into(), operation.to_json());
         }
+        let mut paths: BTreeMap<String, Value> =
+            paths.into_iter().map(|(path, ops)| (path, Value::Object(ops))).collect();
+        paths.extend(service::paths(prefix));
         (self.router, document(paths, components))
     }
 }
@@ -276,7 +280,7 @@ fn rename_refs(value: &mut Value, renamed: &BTreeSet<String>) {
 
 const SCHEMAS: &str = "#/components/schemas/";
 
-fn document(paths: BTreeMap<String, Map<String, Value>>, components: Map<String, Value>) -> Value {
+fn document(paths: BTreeMap<String, Value>, components: Map<String, Value>) -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -26,6 +26,7 @@ fn body_for(schema: &str) -> Value {
             json!({"spec": {"openapi": "3.0.0", "paths": {"/mine": {"get": {"operationId": "mine"}}}}})
         }
         "EndpointTestInput" => json!({"variables": {}}),
+        "ConnectionTestBody" => json!({"variables": {}}),
         "DocumentInput" => json!({"title": "Mine"}),
         "RuleInput" => json!({"name": "Mine"}),
         "TeamUpdate" => json!({"name": "Mine"}),

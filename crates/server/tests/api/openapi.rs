@@ -90,6 +90,7 @@ async fn the_description_is_served_and_well_formed() {
             .collect();
         let expected: &[&str] = match path.as_str() {
             "/api/v1/auth/signup" | "/api/v1/auth/login" => &[],
+            "/healthz" | "/metrics" | "/api/v1/openapi.json" => &[],
             // The widget's settings, starting a conversation, and the visitor's WebSocket
             // (whose token comes as a query parameter) need no header.
             p if p.starts_with("/api/v1/widget/{id}")
@@ -102,6 +103,21 @@ async fn the_description_is_served_and_well_formed() {
         };
         assert_eq!(schemes, expected, "{method} {path}");
     }
+}
+
+#[tokio::test]
+async fn the_routes_beside_the_api_are_described_too() {
+    let app = TestApp::sqlite().await;
+    let spec = sb_api::openapi();
+    for path in ["/healthz", "/metrics", "/api/v1/openapi.json"] {
+        assert!(spec["paths"][path]["get"]["responses"]["200"].is_object(), "{path}");
+    }
+    let (status, health) = app.anonymous().get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    let schema = &spec["paths"]["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"];
+    let spec = Spec(spec.clone());
+    assert_eq!(spec.violations(schema, &health), Vec::<String>::new(), "{health}");
 }
 
 /// A valid-looking id for each path: routing must recognise the route whatever the id.
@@ -205,6 +221,8 @@ async fn real_answers_match_the_description() {
             .into_iter()
             .map(|(m, p, _)| (m, p.trim_start_matches("/api/v1").to_owned()))
             .filter(|(_, p)| !p.ends_with("ws"))
+            // Not JSON resources: checked by the_routes_beside_the_api_are_described_too.
+            .filter(|(_, p)| !matches!(p.as_str(), "/healthz" | "/metrics" | "/openapi.json"))
             .filter(|op| !api.seen.contains(op))
             .collect();
         assert!(missing.is_empty(), "operations not exercised: {missing:?}");
