@@ -26,6 +26,7 @@ mod rules;
 mod state;
 mod teams;
 mod tenant;
+mod typing_gate;
 mod users;
 mod visitor;
 mod webhooks;

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
+use crate::typing_gate::{FloodGate, TypingCoalescer};
 use crate::visitor::check_origin as check_widget_origin;
 
 pub fn router() -> ApiRouter {
@@ -162,28 +163,47 @@ fn sized(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
         .max_frame_size(MAX_INCOMING_BYTES)
 }
 
-async fn handle_incoming(state: &AppState, audience: &Audience, text: &str) {
-    let Ok(message) = serde_json::from_str::<Value>(text) else { return };
+/// The typing signal a client frame carries, for a conversation this client may type into.
+async fn typing_signal(
+    state: &AppState,
+    audience: &Audience,
+    text: &str,
+) -> Option<(ConversationId, bool)> {
+    let message = serde_json::from_str::<Value>(text).ok()?;
     if message["type"] != "typing" {
-        return;
+        return None;
     }
     let typing = message["typing"].as_bool().unwrap_or(false);
     match audience {
-        Audience::Visitor { tenant, conversation } => {
+        Audience::Visitor { conversation, .. } => Some((conversation.clone(), typing)),
+        Audience::Operators(tenant) => {
+            let id = message["conversation_id"].as_str()?.parse::<ConversationId>().ok()?;
+            // Only into the operator's own tenant's conversations.
+            state.store.get_conversation(tenant, &id).await.ok()?;
+            Some((id, typing))
+        }
+    }
+}
+
+fn relay_typing(
+    state: &AppState,
+    audience: &Audience,
+    conversation: &ConversationId,
+    typing: bool,
+) {
+    match audience {
+        Audience::Visitor { tenant, .. } => {
             state.hub.typing(tenant, conversation, "visitor", typing)
         }
-        Audience::Operators(tenant) => {
-            let Some(id) = message["conversation_id"]
-                .as_str()
-                .and_then(|id| id.parse::<ConversationId>().ok())
-            else {
-                return;
-            };
-            // Only into the operator's own tenant's conversations.
-            if state.store.get_conversation(tenant, &id).await.is_ok() {
-                state.hub.typing(tenant, &id, "operator", typing);
-            }
-        }
+        Audience::Operators(tenant) => state.hub.typing(tenant, conversation, "operator", typing),
+    }
+}
+
+/// Waits until the coalescer holds a change that is due, or forever.
+async fn typing_due(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -205,6 +225,8 @@ async fn serve(
     let heartbeat = state.config.realtime_heartbeat;
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
     let mut last_heard = Instant::now();
+    let mut flood = FloodGate::new(last_heard);
+    let mut typing = TypingCoalescer::default();
     loop {
         tokio::select! {
             event = subscription.receiver().recv() => {
@@ -226,10 +248,24 @@ async fn serve(
                 match incoming {
                     Some(Ok(Frame::Text(text))) => {
                         last_heard = Instant::now();
-                        handle_incoming(&state, &audience, &text).await;
+                        if !flood.admit(last_heard) {
+                            metrics::counter!("realtime_flood_closed_total").increment(1);
+                            let close = CloseFrame { code: close_code::POLICY, reason: "too many frames".into() };
+                            let _ = socket.send(Frame::Close(Some(close))).await;
+                            break;
+                        }
+                        if let Some((conversation, signal)) = typing_signal(&state, &audience, &text).await
+                            && let Some(signal) = typing.offer(&conversation, signal, last_heard) {
+                                relay_typing(&state, &audience, &conversation, signal);
+                            }
                     }
                     Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => last_heard = Instant::now(),
+                }
+            }
+            () = typing_due(typing.next_due()) => {
+                for (conversation, signal) in typing.due(Instant::now()) {
+                    relay_typing(&state, &audience, &conversation, signal);
                 }
             }
             _ = ticker.tick() => {

@@ -255,3 +255,62 @@ async fn an_oversized_frame_closes_the_connection() {
     };
     tokio::time::timeout(Duration::from_secs(5), closed).await.expect("the server closes it");
 }
+
+#[tokio::test]
+async fn a_typing_flood_is_coalesced_and_its_socket_closed() {
+    let app = TestApp::sqlite().await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let key = owner.create_api_key("ws").await;
+    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let mut operators = operator_socket(&app, &key).await;
+    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    until(&mut operators, "conversation_created").await;
+    let path = format!(
+        "/api/v1/widget/conversations/{}/ws?token={}",
+        visitor.conversation_id, visitor.token
+    );
+    let mut feed = connect(&app, &path, &[]).await.unwrap();
+
+    // Up to 20,000 typing frames as fast as the socket takes them, until the server hangs up.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut sent = 0;
+    while sent < 20_000 && tokio::time::Instant::now() < deadline {
+        let frame = json!({"type": "typing", "typing": sent % 2 == 0}).to_string();
+        if feed.send(Frame::Text(frame.into())).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    let closed = tokio::time::timeout_at(deadline, async {
+        loop {
+            match feed.next().await {
+                Some(Ok(Frame::Close(close))) => return close.map(|c| u16::from(c.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .expect("the server closes a flooding socket");
+    assert!(closed.is_none() || closed == Some(1008), "closed with {closed:?}");
+
+    // The operator heard a handful of typing events at most, and no resync; a message sent
+    // afterwards marks the end of what the flood could have caused.
+    owner
+        .post(
+            format!("/api/v1/conversations/{}/messages", visitor.conversation_id),
+            json!({"text": "hi"}),
+        )
+        .await;
+    let mut typing = 0;
+    loop {
+        let event = next(&mut operators).await;
+        assert_ne!(event["type"], "resync");
+        match event["type"].as_str() {
+            Some("typing") => typing += 1,
+            Some("message_created") => break,
+            _ => {}
+        }
+    }
+    assert!((1..=3).contains(&typing), "{typing} typing events from {sent} frames");
+}
