@@ -130,7 +130,10 @@ impl Rig {
 /// visitor traffic does). Everything else is the default.
 fn switchboard_config(dir: &Path, backend: SocketAddr) -> anyhow::Result<std::path::PathBuf> {
     let config = format!(
-        r#"[database]
+        r#"[server]
+max_connections_per_ip = 0
+
+[database]
 url = "sqlite://{database}"
 
 [security]

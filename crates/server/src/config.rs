@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     pub max_body_bytes: usize,
     pub shutdown_grace_secs: u64,
+    pub header_read_timeout_secs: u64,
+    pub body_read_timeout_secs: u64,
+    pub max_connections_per_ip: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -258,6 +261,14 @@ impl Config {
         }
         if outbound.max_redirects > 10 {
             return Err(invalid("outbound.max_redirects", "must be at most 10"));
+        }
+        for (key, secs) in [
+            ("server.header_read_timeout_secs", self.server.header_read_timeout_secs),
+            ("server.body_read_timeout_secs", self.server.body_read_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&secs) {
+                return Err(invalid(key, "must be from 1 to 3600 seconds"));
+            }
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));

@@ -3,10 +3,10 @@
 
 pub mod config;
 pub mod demo;
+mod listen;
 pub mod telemetry;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -302,22 +302,15 @@ pub async fn serve(
         app = app.merge(demo::page_router(demo.widget_id, demo.identity_secret));
     }
 
-    let stopping = Arc::new(tokio::sync::Notify::new());
-    let stopping_signal = stopping.clone();
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing requests in flight");
-            stopping_signal.notify_one();
-        });
-    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
-    let result = tokio::select! {
-        result = server => result.context("server failed"),
-        () = async { stopping.notified().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!("requests still running after the grace period were cut off");
-            Ok(())
-        }
+    let limits = listen::ConnectionLimits {
+        header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
+        body_read_timeout: Duration::from_secs(config.server.body_read_timeout_secs),
+        max_per_ip: config.server.max_connections_per_ip,
+        trusted_proxies: config.trusted_proxies()?,
+        shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
     };
+    listen::serve(listener, app, limits, shutdown).await;
+    let result: anyhow::Result<()> = Ok(());
     housekeeping.abort();
     if let Some((_, backend)) = demo_backend {
         backend.abort();

@@ -35,6 +35,7 @@ mod realtime;
 mod rule_behaviour;
 mod secrets;
 mod shown_requests;
+mod slow_clients;
 mod support;
 mod tenancy;
 mod users_teams;
