@@ -54,12 +54,14 @@ async fn import(
     PathId(connection): PathId<ConnectionId>,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> ApiResult<Data<ImportResult>> {
-    // At most OpenApiImport::MAX_CONCURRENT imports run on a node; others wait a while.
-    let Ok(slot) = tokio::time::timeout(SLOT_WAIT, OpenApiImport::slot()).await else {
+    // At most OpenApiImport::MAX_CONCURRENT imports run on a node, one per tenant; others wait
+    // a while, tenants taking turns.
+    let Ok(slot) = tokio::time::timeout(SLOT_WAIT, OpenApiImport::slot(&actor.tenant_id)).await
+    else {
         let mut busy = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",
-            "other OpenAPI imports are running on this server; try again shortly",
+            "other OpenAPI imports are running on this server (or your account's import is still running); try again shortly",
         );
         busy.retry_after = Some(10);
         return Err(busy);

@@ -9,6 +9,7 @@ pub mod connections;
 pub mod conversations;
 mod error;
 pub mod events;
+pub mod fair_slots;
 mod identity;
 pub mod kb;
 mod rule_cache;

@@ -8,17 +8,17 @@ use std::time::Duration;
 
 use sb_connectors::openapi::{self, Options, Skipped};
 use sb_domain::{
-    ApiKeyPlacement, AuthConfig, ConnectionId, Endpoint, EndpointId, HttpMethod, Role,
+    ApiKeyPlacement, AuthConfig, ConnectionId, Endpoint, EndpointId, HttpMethod, Role, TenantId,
     ValidationError, VariableSpec,
 };
 use sb_net::{Method, NetConfig, OutboundRequest, Url};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::endpoints::{EndpointDraft, new_endpoint};
 use super::validate::check_public_url;
+use crate::fair_slots::{FairSlots, Slot};
 use crate::{Actor, Engine, EngineError};
 
 /// The largest document imported: the request body limit of the import route, and the most a
@@ -28,9 +28,10 @@ pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
 pub const IMPORT_FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The import slots of this node: parsing and converting a large document takes a core and up
-/// to a few hundred MB for a while, so at most [`OpenApiImport::MAX_CONCURRENT`] run at once.
-static IMPORT_SLOTS: LazyLock<Arc<Semaphore>> =
-    LazyLock::new(|| Arc::new(Semaphore::new(OpenApiImport::MAX_CONCURRENT)));
+/// to a few hundred MB for a while, so at most [`OpenApiImport::MAX_CONCURRENT`] run at once —
+/// one per tenant, so a tenant's slow imports never hold every slot.
+static IMPORT_SLOTS: LazyLock<Arc<FairSlots>> =
+    LazyLock::new(|| FairSlots::new(OpenApiImport::MAX_CONCURRENT, 1));
 
 /// An import request: the document (`spec`: an object, or JSON or YAML text) or where to fetch
 /// it (`url`) — one of the two.
@@ -46,16 +47,16 @@ pub struct OpenApiImport {
     /// One of the node's import slots, taken with [`OpenApiImport::slot`]; without one,
     /// [`Engine::import_openapi`] waits for one. Held until the import ends (also by the
     /// blocking parse and conversion, should the request go away meanwhile).
-    pub slot: Option<OwnedSemaphorePermit>,
+    pub slot: Option<Slot>,
 }
 
 impl OpenApiImport {
     /// Imports this node runs at once; others wait for a slot.
     pub const MAX_CONCURRENT: usize = 2;
 
-    /// Waits for one of the node's import slots.
-    pub async fn slot() -> OwnedSemaphorePermit {
-        IMPORT_SLOTS.clone().acquire_owned().await.expect("the import semaphore is never closed")
+    /// Waits for one of the node's import slots for `tenant`.
+    pub async fn slot(tenant: &TenantId) -> Slot {
+        IMPORT_SLOTS.acquire(tenant).await
     }
 }
 
@@ -101,8 +102,8 @@ pub struct ImportResult {
 async fn parse(
     text: String,
     field: &'static str,
-    slot: OwnedSemaphorePermit,
-) -> Result<(Value, OwnedSemaphorePermit), EngineError> {
+    slot: Slot,
+) -> Result<(Value, Slot), EngineError> {
     let (parsed, slot) =
         tokio::task::spawn_blocking(move || (openapi::parse_text(&text), slot)).await.map_err(
             |err| EngineError::Internal(format!("parsing an OpenAPI document failed: {err}")),
@@ -127,7 +128,7 @@ impl Engine {
         let connection = self.store.get_connection(&actor.tenant_id, id).await?.connection;
         let slot = match import.slot {
             Some(slot) => slot,
-            None => OpenApiImport::slot().await,
+            None => OpenApiImport::slot(&actor.tenant_id).await,
         };
         let (document, field, slot) = match (import.spec, import.url) {
             (Some(_), Some(_)) => {

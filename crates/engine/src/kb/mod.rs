@@ -35,8 +35,9 @@ pub struct Knowledge {
     vectors: Mutex<HashMap<(TenantId, String), TenantVectors>>,
     /// Fetches documents from URLs: SSRF rules apply.
     http: HttpClient,
-    /// Background processing at most this many documents at a time.
-    workers: Arc<tokio::sync::Semaphore>,
+    /// Background processing: four documents at a time, at most two of one tenant, tenants
+    /// taking turns.
+    workers: Arc<crate::fair_slots::FairSlots>,
 }
 
 impl Knowledge {
@@ -59,7 +60,7 @@ impl Knowledge {
             sync: tokio::sync::Mutex::new(sync::SyncState::new(applied)),
             vectors: Mutex::default(),
             http,
-            workers: Arc::new(tokio::sync::Semaphore::new(2)),
+            workers: crate::fair_slots::FairSlots::new(4, 2),
         })
     }
 }

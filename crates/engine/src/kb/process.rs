@@ -38,9 +38,7 @@ impl Engine {
         } else {
             let (engine, tenant, id) = (self.clone(), tenant.clone(), id.clone());
             tokio::spawn(async move {
-                let Ok(_permit) = engine.knowledge.workers.clone().acquire_owned().await else {
-                    return;
-                };
+                let _slot = engine.knowledge.workers.acquire(&tenant).await;
                 if let Err(err) = engine.process_document(&tenant, &id).await {
                     tracing::warn!(document = %id, error = %err, "could not process a document");
                 }

@@ -17,6 +17,7 @@ mod endpoint_cache;
 mod endpoint_health;
 mod endpoints;
 mod errors;
+mod fair_imports;
 mod faults;
 mod health;
 mod hostile_bodies;

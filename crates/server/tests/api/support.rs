@@ -207,7 +207,9 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// An HTTP client with its own cookie jar; sends the CSRF token or API key it holds.
+/// An HTTP client with its own cookie jar; sends the CSRF token or API key it holds. A clone
+/// shares the jar.
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
