@@ -10,6 +10,7 @@ pub mod conversations;
 mod error;
 pub mod events;
 pub mod fair_slots;
+mod fixed_texts;
 mod identity;
 pub mod kb;
 mod rule_cache;

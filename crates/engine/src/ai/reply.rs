@@ -9,12 +9,9 @@ use sb_llm::{ChatMessage, ChatRequest, ToolCall, ToolSpec};
 use serde_json::{Map, Value, json};
 
 use super::Purpose;
-use crate::conversations::Run;
+use crate::conversations::{AssignTarget, Run};
+use crate::fixed_texts::FixedText;
 use crate::{Engine, EngineError};
-
-/// Said when the AI cannot answer and the rule gave no fallback.
-const APOLOGY: &str =
-    "Sorry, I can't answer that right now. A member of our team will get back to you.";
 
 /// Tool parameters are the endpoint's declared variables that the session does not provide.
 fn tool_spec(endpoint: &Endpoint) -> ToolSpec {
@@ -128,23 +125,41 @@ impl Engine {
         Ok(messages)
     }
 
+    /// What the visitor gets when the AI failed: the rule's own fallback text if it has one, or
+    /// a passage from the knowledge base that answers; otherwise the conversation goes to people
+    /// (their queue when nobody is available), and the visitor is told so in their language — a
+    /// promise of a person is made only when a person has the conversation.
     async fn answer_without_ai(
         &self,
         run: &mut Run<'_>,
         fallback: Option<&str>,
         reason: &str,
     ) -> Result<(), EngineError> {
-        let text = match fallback {
-            Some(fallback) => Template::parse("fallback", fallback)
-                .map(|t| t.render_text(&run.vars).0)
-                .unwrap_or_else(|_| fallback.to_owned()),
-            None => APOLOGY.to_owned(),
-        };
         self.note(run, "ai_fallback", json!({"reason": reason})).await;
+        if let Some(fallback) = fallback {
+            let text = Template::parse("fallback", fallback)
+                .map(|t| t.render_text(&run.vars).0)
+                .unwrap_or_else(|_| fallback.to_owned());
+            if self.reply_from_knowledge(run).await? {
+                return Ok(());
+            }
+            return self.reply(run, &text).await;
+        }
         if self.reply_from_knowledge(run).await? {
             return Ok(());
         }
-        self.reply(run, &text).await
+        let why = format!("the AI could not answer ({reason})");
+        if self.hand_over_quietly(run, AssignTarget::AnyAvailable, Some(&why)).await? {
+            let text = self.fixed_text(run, FixedText::AiFailedHandedOver, false).await;
+            return self.reply(run, &text).await;
+        }
+        self.note(
+            run,
+            "reply_empty",
+            json!({"reason": "the AI failed and the hand-over did not work"}),
+        )
+        .await;
+        Ok(())
     }
 
     /// The AI's answer; with AI off, the fallback text (if the rule has one).

@@ -12,13 +12,10 @@ use serde_json::{Value, json};
 use super::process::Run;
 use super::routing::AssignTarget;
 use super::trace::{TraceSink, shorten};
+use crate::fixed_texts::FixedText;
 use crate::{Engine, EngineError};
 
 type Step<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send + 'a>>;
-
-/// What visitors are told when a person takes over.
-const HANDOVER_MESSAGE: &str =
-    "You're being connected with a member of our team. They will reply here shortly.";
 
 impl Engine {
     pub(crate) async fn note(&self, run: &Run<'_>, kind: &str, data: Value) {
@@ -287,6 +284,21 @@ impl Engine {
         target: AssignTarget,
         note: Option<&str>,
     ) -> Result<(), EngineError> {
+        if self.hand_over_quietly(run, target, note).await? {
+            let text = self.fixed_text(run, FixedText::Handover, true).await;
+            self.post_message(&run.conversation, Author::System, None, &text, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the conversation to people (or their queue) and notes why; whether it worked.
+    /// The caller tells the visitor.
+    pub(crate) async fn hand_over_quietly(
+        &self,
+        run: &mut Run<'_>,
+        target: AssignTarget,
+        note: Option<&str>,
+    ) -> Result<bool, EngineError> {
         let state = match self.route(&run.conversation, &target).await {
             Ok(state) => state,
             Err(EngineError::Store(StoreError::NotFound)) => {
@@ -296,7 +308,7 @@ impl Engine {
                     json!({"reason": "the operator or team no longer exists"}),
                 )
                 .await;
-                return Ok(());
+                return Ok(false);
             }
             Err(other) => return Err(other),
         };
@@ -306,8 +318,7 @@ impl Engine {
         run.handed_over = true;
         let data = json!({"to": run.conversation.assigned_to, "team": run.conversation.assigned_team, "note": note});
         self.note(run, "assigned", data).await;
-        self.post_message(&run.conversation, Author::System, None, HANDOVER_MESSAGE, None).await?;
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -270,11 +270,26 @@ async fn failures_end_in_a_fallback_and_the_trace_says_why() {
     let replies = visitor.say("you are slow").await;
     assert_eq!(
         replies,
-        ["Sorry, I can't answer that right now. A member of our team will get back to you."]
+        [
+            "Sorry, I can't answer that myself right now. I've passed your question to our team, and a person will reply here."
+        ]
     );
     let events = trace(&owner, &visitor.conversation_id).await;
     let error = events.iter().find(|e| e["kind"] == "ai_error").unwrap();
     assert_eq!(error["data"]["error"]["code"], "timeout");
+    // The promise is kept: the conversation waits for people, and the trace says why.
+    let assigned = events.iter().find(|e| e["kind"] == "assigned").unwrap();
+    assert_eq!(assigned["data"]["note"], "the AI could not answer (timeout)");
+    assert_eq!(conversation(&owner, &visitor.conversation_id).await["status"], "pending");
+    // In the visitor's language, from the built-in texts while the provider is down.
+    let german = Visitor::start(&app, &widget, json!({"language": "de"})).await;
+    assert_eq!(
+        german.say("you are slow").await,
+        [
+            "Das kann ich gerade leider nicht selbst beantworten. Ich habe Ihre Frage an unser Team weitergegeben; eine Person antwortet Ihnen hier."
+        ]
+    );
+    let visitor = Visitor::start(&app, &widget, json!({})).await;
 
     let replies = visitor.say("garbled question").await;
     assert!(
@@ -475,4 +490,37 @@ async fn tenants_bring_their_own_provider_with_a_write_only_key() {
         ["from the server's model"]
     );
     drop(widget);
+}
+
+#[tokio::test]
+async fn the_hand_over_message_speaks_the_visitors_language() {
+    let backend = backend::start().await;
+    let model = FakeModel::start(|seen| match seen.structured.as_deref() {
+        Some("translation") => {
+            Reply::Structured(json!({"translation": "Đang kết nối bạn với nhân viên."}))
+        }
+        _ => Reply::Text("unused".into()),
+    })
+    .await;
+    let app = app_with_ai(&model, "openai", &backend, 5000).await;
+    let (owner, widget, _) = shop(&app, &backend).await;
+    create_rule(&owner, json!({"name": "People", "trigger": {"type": "keywords", "any": ["human", "mensch", "người"]},
+        "actions": [{"type": "ASSIGN_TO_OPERATOR"}]}))
+    .await;
+    let german = Visitor::start(&app, &widget, json!({"language": "de"})).await;
+    assert_eq!(
+        german.say("Ich möchte mit einem Mensch sprechen").await,
+        ["Wir verbinden Sie mit einem Mitglied unseres Teams. Es antwortet Ihnen gleich hier."]
+    );
+    // A language without a built-in text is translated through the provider, once.
+    for _ in 0..2 {
+        let visitor = Visitor::start(&app, &widget, json!({"language": "vi"})).await;
+        assert_eq!(
+            visitor.say("tôi muốn nói chuyện với người").await,
+            ["Đang kết nối bạn với nhân viên."]
+        );
+    }
+    let translations =
+        model.requests().iter().filter(|r| r.structured.as_deref() == Some("translation")).count();
+    assert_eq!(translations, 1, "the translation is kept");
 }
