@@ -46,7 +46,7 @@ struct LoginBody {
 
 /// A new dashboard session.
 #[derive(Serialize, JsonSchema)]
-struct Session {
+pub(crate) struct Session {
     user: User,
     tenant: Tenant,
     /// Send it in `X-CSRF-Token` with every request other than GET (it is also in the `sb_csrf`
@@ -55,7 +55,10 @@ struct Session {
 }
 
 /// Creates a session for `user`: its cookies, and the person and tenant.
-async fn start_session(state: &AppState, user: User) -> ApiResult<([HeaderValue; 2], Session)> {
+pub(crate) async fn start_session(
+    state: &AppState,
+    user: User,
+) -> ApiResult<([HeaderValue; 2], Session)> {
     let token = random_token(32);
     let csrf = random_token(32);
     let now = Timestamp::now();

@@ -19,6 +19,7 @@ mod kb;
 mod observability;
 mod openapi;
 mod openapi_import;
+mod passwords;
 mod path;
 mod rate_limit;
 mod realtime;
@@ -58,6 +59,7 @@ fn api_routes() -> ApiRouter {
         .merge(rules::router())
         .merge(conversations::router())
         .merge(tenant::router())
+        .merge(passwords::router())
         .merge(ai::router())
         .merge(kb::router())
         .merge(webhooks::router())

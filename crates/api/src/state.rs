@@ -32,6 +32,8 @@ pub struct ApiConfig {
     pub realtime_heartbeat: Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// Sends password-reset and invitation links; `None`: this server sends no e-mail.
+    pub mailer: Option<Arc<dyn sb_engine::credentials::Mailer>>,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +53,7 @@ impl Default for ApiConfig {
             realtime_connections_per_tenant: 5000,
             realtime_heartbeat: Duration::from_secs(20),
             trusted_proxies: Vec::new(),
+            mailer: None,
         }
     }
 }

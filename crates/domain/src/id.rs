@@ -165,6 +165,11 @@ define_id!(
     "ses"
 );
 define_id!(
+    /// An invitation for a new team member to set their own password.
+    InvitationId,
+    "inv"
+);
+define_id!(
     /// Correlates one HTTP request across logs, traces and the `x-request-id` header.
     RequestId,
     "req"

@@ -34,8 +34,8 @@ pub use conversation::{
 pub use error::ValidationError;
 pub use id::{
     ApiKeyId, ChunkId, ConnectionId, ConversationId, DeliveryId, DocumentId, EndpointId,
-    IdParseError, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, UserId, WebhookId,
-    WidgetId, random_token,
+    IdParseError, InvitationId, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, UserId,
+    WebhookId, WidgetId, random_token,
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use rule::{

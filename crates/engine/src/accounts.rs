@@ -14,7 +14,7 @@ pub const API_KEY_PREFIX: &str = "sbk_";
 const API_KEY_VISIBLE_CHARS: usize = 12;
 
 /// Argon2 is deliberately slow: run it off the async executor.
-async fn hash_password(password: Secret<String>) -> Result<String, EngineError> {
+pub(crate) async fn hash_password(password: Secret<String>) -> Result<String, EngineError> {
     tokio::task::spawn_blocking(move || sb_secrets::hash_password(password.expose()))
         .await
         .map_err(|err| EngineError::Internal(err.to_string()))?

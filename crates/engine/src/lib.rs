@@ -7,6 +7,7 @@ pub mod ai;
 mod budget;
 pub mod connections;
 pub mod conversations;
+pub mod credentials;
 mod error;
 pub mod events;
 pub mod fair_slots;

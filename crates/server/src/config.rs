@@ -27,6 +27,7 @@ pub struct Config {
     pub kb: KbConfig,
     pub realtime: RealtimeConfig,
     pub webhooks: WebhooksConfig,
+    pub smtp: SmtpConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub demo: DemoConfig,
@@ -51,6 +52,32 @@ pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
     pub auto_migrate: bool,
+}
+
+/// Outgoing e-mail (password-reset and invitation links). Empty host: no e-mail.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub tls: String,
+    pub username: String,
+    pub password: String,
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -270,6 +297,7 @@ impl Config {
                 return Err(invalid(key, "must be from 1 to 3600 seconds"));
             }
         }
+        self.validate_smtp()?;
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
         }
@@ -306,6 +334,29 @@ impl Config {
         self.validate_webhooks()?;
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", "is not a valid level or filter"));
+        }
+        Ok(())
+    }
+
+    fn validate_smtp(&self) -> Result<(), ConfigError> {
+        let smtp = &self.smtp;
+        if smtp.host.is_empty() {
+            return Ok(());
+        }
+        if !["starttls", "tls", "none"].contains(&smtp.tls.as_str()) {
+            return Err(invalid("smtp.tls", "must be starttls, tls or none"));
+        }
+        if smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "smtp.from",
+                "must be an address such as \"Support <support@example.com>\"",
+            ));
+        }
+        if self.public_origin()?.is_none() {
+            return Err(invalid(
+                "server.public_url",
+                "must be set when smtp.host is: e-mailed links point there",
+            ));
         }
         Ok(())
     }

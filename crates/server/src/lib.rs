@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 mod listen;
+mod mail;
 pub mod telemetry;
 
 use std::future::Future;
@@ -239,6 +240,10 @@ fn api_config(config: &Config) -> anyhow::Result<ApiConfig> {
         realtime_connections_per_tenant: config.realtime.max_connections_per_tenant,
         realtime_heartbeat: Duration::from_secs(config.realtime.heartbeat_secs),
         trusted_proxies: config.trusted_proxies()?,
+        mailer: match config.smtp.host.is_empty() {
+            true => None,
+            false => Some(Arc::new(mail::SmtpMailer::new(&config.smtp)?)),
+        },
     })
 }
 

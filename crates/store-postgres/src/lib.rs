@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "endpoint_stats", include_str!("../migrations/0008_endpoint_stats.sql")),
     (9, "webhooks", include_str!("../migrations/0009_webhooks.sql")),
     (10, "endpoint_cache", include_str!("../migrations/0010_endpoint_cache.sql")),
+    (11, "credentials", include_str!("../migrations/0011_credentials.sql")),
 ];
 
 pub struct PostgresOptions {

@@ -18,7 +18,7 @@ pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
     })
 }
 
-fn insert_user(tenant: &TenantId, user: &NewUser, now: sb_domain::Timestamp) -> Query {
+pub(crate) fn insert_user(tenant: &TenantId, user: &NewUser, now: sb_domain::Timestamp) -> Query {
     q(format!(
         "INSERT INTO users (id, tenant_id, email, password_hash, role, available, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"

@@ -8,6 +8,7 @@ mod api_keys;
 mod call_stats;
 mod connections;
 mod conversations;
+mod credentials;
 mod db;
 mod json;
 mod kb;

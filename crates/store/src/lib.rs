@@ -10,6 +10,7 @@ mod ai;
 mod call_stats;
 mod connections;
 mod conversations;
+mod credentials;
 mod error;
 mod kb;
 mod page;
@@ -30,6 +31,7 @@ pub use conversations::{
     ConversationFilter, ConversationState, ConversationStore, NewMessage, NewTrace, RuleStore,
     StoredWidget, WidgetStore,
 };
+pub use credentials::{CredentialStore, Invitation};
 pub use error::{Constraint, StoreError, StoreResult};
 pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
 pub use page::{Page, PageRequest};
@@ -42,6 +44,7 @@ pub use webhooks::{
 pub trait Store:
     AccountStore
     + SessionStore
+    + CredentialStore
     + ApiKeyStore
     + TeamStore
     + ConnectionStore

@@ -32,6 +32,7 @@ fn body_for(schema: &str) -> Value {
         "TeamUpdate" => json!({"name": "Mine"}),
         "WidgetInput" => json!({"name": "Mine"}),
         "WebhookUpdate" => json!({"description": "Mine"}),
+        "PasswordSet" => json!({"password": "taken over by bob"}),
         other => panic!("no body for {other}: add one here"),
     }
 }
@@ -68,6 +69,10 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
             json!({"url": "https://hooks.example.com/in", "events": ["message.created"]}),
         )
         .await;
+        let (_, invited) = alice
+            .post("/api/v1/invitations", json!({"email": "new@alpha.test", "role": "operator"}))
+            .await;
+        let invitation = invited["data"]["id"].as_str().unwrap().to_owned();
         let id_for = |path: &str| -> String {
             let resource = path.trim_start_matches("/api/v1/").split("/{id}").next().unwrap();
             match resource {
@@ -75,6 +80,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 "connections" => &connection,
                 "conversations" => &conversation,
                 "endpoints" => &endpoint,
+                "invitations" => &invitation,
                 "kb/documents" => &document,
                 "rules" => &rule,
                 "teams" => &team,

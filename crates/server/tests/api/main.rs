@@ -31,6 +31,7 @@ mod openapi;
 mod openapi_import;
 mod outage;
 
+mod passwords;
 mod patterns;
 mod realtime;
 mod rule_behaviour;

@@ -89,7 +89,11 @@ async fn the_description_is_served_and_well_formed() {
             .flat_map(|s| s.as_object().unwrap().keys().map(String::as_str))
             .collect();
         let expected: &[&str] = match path.as_str() {
-            "/api/v1/auth/signup" | "/api/v1/auth/login" => &[],
+            "/api/v1/auth/signup"
+            | "/api/v1/auth/login"
+            | "/api/v1/auth/password-reset"
+            | "/api/v1/auth/password-reset/confirm"
+            | "/api/v1/auth/accept-invitation" => &[],
             "/healthz" | "/metrics" | "/api/v1/openapi.json" => &[],
             // The widget's settings, starting a conversation, and the visitor's WebSocket
             // (whose token comes as a query parameter) need no header.
@@ -241,12 +245,44 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     api.call(&owner, M::PATCH, "/tenant", &[], Some(json!({"time_zone": "Europe/Berlin"}))).await;
     api.call(&owner, M::PUT, "/me/availability", &[], Some(json!({"available": true}))).await;
     api.call(&owner, M::PUT, "/me/language", &[], Some(json!({"language": "en"}))).await;
+    let change = json!({"current_password": "correct horse battery", "new_password": "another horse battery"});
+    api.call(&owner, M::PUT, "/me/password", &[], Some(change)).await;
     let person =
         json!({"email": "ops@acme.test", "password": "correct horse battery", "role": "operator"});
     let (_, user) = api.call(&owner, M::POST, "/users", &[], Some(person)).await;
     let user = id(&user);
     api.call(&owner, M::GET, "/users", &[], None).await;
     api.call(&owner, M::GET, "/users/{id}", &[&user], None).await;
+    let new_password = json!({"password": "set by the owner"});
+    api.call(&owner, M::PUT, "/users/{id}/password", &[&user], Some(new_password)).await;
+    let (_, invited) = api
+        .call(
+            &owner,
+            M::POST,
+            "/invitations",
+            &[],
+            Some(json!({"email": "new@acme.test", "role": "admin"})),
+        )
+        .await;
+    api.call(&owner, M::GET, "/invitations", &[], None).await;
+    let joining = app.anonymous();
+    let token = invited["data"]["token"].as_str().unwrap();
+    let accepted = json!({"token": token, "password": "chosen on joining"});
+    api.call(&joining, M::POST, "/auth/accept-invitation", &[], Some(accepted)).await;
+    let (_, again) = api
+        .call(
+            &owner,
+            M::POST,
+            "/invitations",
+            &[],
+            Some(json!({"email": "late@acme.test", "role": "operator"})),
+        )
+        .await;
+    api.call(&owner, M::DELETE, "/invitations/{id}", &[&id(&again)], None).await;
+    let forgot = json!({"email": "ops@acme.test"});
+    api.call(&joining, M::POST, "/auth/password-reset", &[], Some(forgot)).await;
+    let bogus = json!({"token": "not-a-token", "password": "whatever it is"});
+    api.call(&joining, M::POST, "/auth/password-reset/confirm", &[], Some(bogus)).await;
     let (_, key) = api.call(&owner, M::POST, "/api-keys", &[], Some(json!({"name": "ci"}))).await;
     api.call(&owner, M::GET, "/api-keys", &[], None).await;
     api.call(&owner, M::DELETE, "/api-keys/{id}", &[&id(&key)], None).await;

@@ -6,6 +6,7 @@ mod ai;
 mod call_stats;
 mod connections;
 mod conversations;
+mod credentials;
 mod kb;
 mod webhooks;
 
@@ -57,6 +58,7 @@ pub async fn run(store: &dyn Store) {
     accounts::sessions(store, &acme).await;
     accounts::api_keys(store, &acme, &other).await;
     accounts::teams(store, &acme, &other).await;
+    credentials::credentials(store, &acme, &other).await;
     connections::connections_and_endpoints(store, &acme, &other).await;
     connections::sealed_secrets(store, &acme).await;
     connections::endpoint_batches(store, &acme, &other).await;

@@ -1,0 +1,244 @@
+//! Passwords and invitations: `PUT /me/password`, `PUT /users/{id}/password`, reset links
+//! (`/auth/password-reset`), and `/invitations` with `/auth/accept-invitation`.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use sb_domain::{InvitationId, Role, Timestamp, UserId};
+use sb_engine::Credential;
+use sb_engine::credentials::{self, Links};
+use sb_secrets::Secret;
+use sb_store::Invitation;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::{Session, start_session};
+use crate::auth::{Auth, check_origin};
+use crate::client_ip::ClientIp;
+use crate::cookies::WithCookies;
+use crate::error::ApiResult;
+use crate::json::{ApiJson, Created, Data, Deleted};
+use crate::openapi::ApiRouter;
+use crate::path::PathId;
+use crate::state::AppState;
+
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Accounts")
+        .put("/me/password", "Change your password (other sessions end)", change)
+        .put("/users/{id}/password", "Set a team member's password (their sessions end)", set)
+        .post(
+            "/auth/password-reset",
+            "E-mail a password-reset link (same answer for any address)",
+            request_reset,
+        )
+        .post(
+            "/auth/password-reset/confirm",
+            "Choose a new password through a reset link",
+            confirm_reset,
+        )
+        .get("/invitations", "Invitations not yet accepted", list_invitations)
+        .post(
+            "/invitations",
+            "Invite a team member: a link where they choose their password",
+            invite,
+        )
+        .delete("/invitations/{id}", "Withdraw an invitation", revoke)
+        .post("/auth/accept-invitation", "Join through an invitation link, and log in", accept)
+}
+
+fn links(state: &AppState) -> Links<'_> {
+    Links {
+        mailer: state.config.mailer.as_deref(),
+        public_url: state.config.public_origin.as_deref(),
+    }
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Done {
+    ok: bool,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "PasswordChange")]
+struct ChangeBody {
+    current_password: Secret<String>,
+    new_password: Secret<String>,
+}
+
+async fn change(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<ChangeBody>,
+) -> ApiResult<Data<Done>> {
+    let session = match &actor.credential {
+        Credential::Session(id) => Some(id.clone()),
+        _ => None,
+    };
+    let store = state.store.as_ref();
+    credentials::change_password(
+        store,
+        &actor,
+        session.as_ref(),
+        body.current_password,
+        body.new_password,
+    )
+    .await?;
+    Ok(Data(Done { ok: true }))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "PasswordSet")]
+struct SetBody {
+    password: Secret<String>,
+}
+
+async fn set(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<UserId>,
+    ApiJson(body): ApiJson<SetBody>,
+) -> ApiResult<Data<Done>> {
+    credentials::set_member_password(state.store.as_ref(), &actor, &id, body.password).await?;
+    Ok(Data(Done { ok: true }))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "PasswordResetRequest")]
+struct ResetRequestBody {
+    email: String,
+}
+
+/// The same answer whether or not the address has an account, and whether or not e-mail is set
+/// up (`email_configured` is a property of the server, not of the address).
+#[derive(Serialize, JsonSchema)]
+struct ResetRequested {
+    /// A link is sent if the address has an account.
+    requested: bool,
+    /// Whether this server sends e-mail at all; without it, ask an owner to set your password.
+    email_configured: bool,
+}
+
+async fn request_reset(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ResetRequestBody>,
+) -> ApiResult<Data<ResetRequested>> {
+    check_origin(&headers, &state)?;
+    state.login_limits.check(ip, Some(&body.email))?;
+    credentials::request_password_reset(state.store.as_ref(), links(&state), &body.email).await?;
+    let email_configured = links(&state).mailer.is_some() && links(&state).public_url.is_some();
+    Ok(Data(ResetRequested { requested: true, email_configured }))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "PasswordResetConfirm")]
+struct TokenPassword {
+    token: String,
+    password: Secret<String>,
+}
+
+async fn confirm_reset(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<TokenPassword>,
+) -> ApiResult<Data<Done>> {
+    check_origin(&headers, &state)?;
+    state.login_limits.check(ip, None)?;
+    credentials::confirm_password_reset(state.store.as_ref(), &body.token, body.password).await?;
+    Ok(Data(Done { ok: true }))
+}
+
+/// An invitation as shown.
+#[derive(Serialize, JsonSchema)]
+struct InvitationView {
+    id: InvitationId,
+    email: String,
+    role: Role,
+    invited_by: Option<UserId>,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+}
+
+impl From<Invitation> for InvitationView {
+    fn from(i: Invitation) -> Self {
+        Self {
+            id: i.id,
+            email: i.email.to_string(),
+            role: i.role,
+            invited_by: i.invited_by,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+/// A new invitation, with its secret token: shown once, like an API key.
+#[derive(Serialize, JsonSchema)]
+struct Invited {
+    #[serde(flatten)]
+    invitation: InvitationView,
+    /// Put it in `#invite/<token>` on the dashboard (the link below, when the server knows its
+    /// public URL); it is not shown again.
+    token: String,
+    link: Option<String>,
+    /// Whether the link was also e-mailed.
+    emailed: bool,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "InvitationCreate")]
+struct InviteBody {
+    email: String,
+    role: Role,
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> ApiResult<Created<Invited>> {
+    let links = links(&state);
+    let (invitation, token) =
+        credentials::invite(state.store.as_ref(), &actor, links, &body.email, body.role).await?;
+    let link = links.public_url.map(|base| format!("{base}/#invite/{token}"));
+    let emailed = links.mailer.is_some() && link.is_some();
+    Ok(Created(Invited { invitation: invitation.into(), token, link, emailed }))
+}
+
+async fn list_invitations(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+) -> ApiResult<Data<Vec<InvitationView>>> {
+    let invitations = credentials::list_invitations(state.store.as_ref(), &actor).await?;
+    Ok(Data(invitations.into_iter().map(Into::into).collect()))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<InvitationId>,
+) -> ApiResult<Data<Deleted>> {
+    credentials::revoke_invitation(state.store.as_ref(), &actor, &id).await?;
+    Ok(Deleted::id(id))
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<TokenPassword>,
+) -> ApiResult<WithCookies<Created<Session>>> {
+    check_origin(&headers, &state)?;
+    state.login_limits.check(ip, None)?;
+    let user =
+        credentials::accept_invitation(state.store.as_ref(), &body.token, body.password).await?;
+    tracing::info!(tenant_id = %user.tenant_id, user_id = %user.id, "invitation accepted");
+    let (cookies, session) = start_session(&state, user).await?;
+    Ok(WithCookies(cookies, Created(session)))
+}
