@@ -9,6 +9,7 @@ import { showKnowledge } from "./knowledge.js";
 import { showAi } from "./ai.js";
 import { showTeam } from "./team.js";
 import { showWebhooks, showWebhook } from "./webhooks.js";
+import { forgotForm, linkForm } from "./passwords.js";
 import { h, call, explain, field, submitting, fill } from "./ui.js";
 
 const app = document.getElementById("app");
@@ -41,7 +42,12 @@ function showSignIn(message = "", mode = "login") {
     error,
     h("button", { class: "primary", type: "submit" }, signup ? "Create account" : "Sign in"),
     h("p", { class: "switch" }, signup ? "Already have an account? " : "New here? ",
-      h("a", { href: "#", onclick: (event) => { event.preventDefault(); showSignIn("", signup ? "login" : "signup"); } }, signup ? "Sign in" : "Create an account")));
+      h("a", { href: "#", onclick: (event) => { event.preventDefault(); showSignIn("", signup ? "login" : "signup"); } }, signup ? "Sign in" : "Create an account")),
+    signup ? null : h("p", { class: "switch" }, h("a", { href: "#", onclick: (event) => {
+      event.preventDefault();
+      fill(app, forgotForm(() => showSignIn()));
+      app.querySelector("input").focus();
+    } }, "Forgot your password?")));
   submitting(form, async () => {
     try {
       if (signup) await call("POST", "/auth/signup", { tenant_name: tenant.value, email: email.value, password: password.value });
@@ -77,9 +83,22 @@ function shell(me, current) {
 
 let routes = 0;
 
+/** `#reset/<token>` and `#invite/<token>`: links from e-mails or from a colleague. */
+function linkScreen() {
+  const [kind, token] = location.hash.replace(/^#\/?/, "").split("/");
+  if (!["reset", "invite"].includes(kind) || !token) return false;
+  fill(app, linkForm(kind, decodeURIComponent(token), (message) => {
+    history.replaceState(null, "", location.pathname);
+    if (kind === "invite") { location.hash = "#inbox"; route(); } else showSignIn(message);
+  }));
+  app.querySelector("input").focus();
+  return true;
+}
+
 async function route() {
   // A newer navigation wins: a slow screen that finishes late must not take over.
   const generation = ++routes;
+  if (linkScreen()) return;
   let me;
   try {
     me = (await call("GET", "/me")).data;

@@ -1,17 +1,22 @@
 // Settings → Team: the account, its people, teams and API keys (a new key is shown once).
 import { h, call, field, submitting, confirmAction, isAdmin, ago, fill } from "./ui.js";
+import { yourPasswordSection, memberPasswordForm, invitationsSection } from "./passwords.js";
 
 export async function showTeam(main, me) {
   const admin = isAdmin(me);
-  const [users, teams, keys] = await Promise.all([call("GET", "/users?limit=200"), call("GET", "/teams?limit=200"),
-    admin ? call("GET", "/api-keys?limit=200") : Promise.resolve({ data: [] })]);
+  const none = Promise.resolve({ data: [] });
+  const [users, teams, keys, invitations] = await Promise.all([call("GET", "/users?limit=200"), call("GET", "/teams?limit=200"),
+    admin ? call("GET", "/api-keys?limit=200") : none, admin ? call("GET", "/invitations") : none]);
   const reload = () => showTeam(main, me);
-  const sections = [h("h1", {}, "Team"), peopleSection(users.data, admin, reload), teamsSection(teams.data, users.data, admin, reload)];
+  const sections = [h("h1", {}, "Team"), peopleSection(users.data, admin, reload, me)];
+  if (admin) sections.push(invitationsSection(invitations.data, reload));
+  sections.push(teamsSection(teams.data, users.data, admin, reload));
   if (admin) sections.push(keysSection(keys.data, reload), accountSection(me));
+  if (me.user) sections.push(yourPasswordSection());
   fill(main, ...sections);
 }
 
-function peopleSection(users, admin, reload) {
+function peopleSection(users, admin, reload, me) {
   const email = h("input", { "data-field": "email", type: "email", required: true, autocomplete: "off" });
   const password = h("input", { "data-field": "password", type: "password", required: true, minlength: 8, autocomplete: "new-password" });
   const role = h("select", { "data-field": "role" }, ["operator", "admin", "owner"].map((r) => h("option", { value: r }, r)));
@@ -21,7 +26,7 @@ function peopleSection(users, admin, reload) {
   return h("section", { class: "panel", "aria-labelledby": "people-title" }, h("h2", { id: "people-title" }, "People"),
     h("table", { class: "list-table" }, h("thead", {}, h("tr", {}, h("th", {}, "E-mail"), h("th", {}, "Role"), h("th", {}, "Available"))),
       h("tbody", {}, users.map((u) => h("tr", {}, h("td", {}, u.email), h("td", {}, u.role), h("td", {}, u.available ? "yes" : "no"))))),
-    admin ? form : null);
+    admin ? form : null, admin ? memberPasswordForm(users, me) : null);
 }
 
 function teamsSection(teams, users, admin, reload) {

@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 16] = [
+static ASSETS: [Asset; 17] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -71,6 +71,7 @@ static ASSETS: [Asset; 16] = [
     module!("knowledge"),
     module!("ai"),
     module!("team"),
+    module!("passwords"),
     module!("webhooks"),
     module!("openapi_import"),
     asset!("/app/style.css", "dashboard/style.css", "text/css; charset=utf-8", "no-cache"),
