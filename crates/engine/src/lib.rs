@@ -55,6 +55,8 @@ impl Engine {
         knowledge: kb::Knowledge,
         outbound_calls_per_minute: u32,
     ) -> Arc<Self> {
+        // Language detection's model is read now, not on a visitor's first message.
+        sb_llm::language::warm_up();
         let workers = Default::default();
         let traces = conversations::trace::TraceWriter::start(store.clone());
         let rule_cache = Default::default();

@@ -12,13 +12,17 @@ use crate::conversations::Run;
 use crate::{Engine, EngineError};
 
 impl Engine {
-    /// Detects the language of the message; a confident result becomes `visitor.language`.
+    /// Detects the language of the message. `visitor.language` (the browser's language, then
+    /// what earlier messages established) is the prior: it changes only on a confident detection
+    /// of another language, so "ok thanks" or a product name never flips a conversation. With no
+    /// language yet, a sure detection sets it.
     pub(crate) async fn detect_language(&self, run: &mut Run<'_>) -> Result<(), EngineError> {
-        let Some(found) = language::detect(&run.message.text) else { return Ok(()) };
-        let code = found.code;
         let known = run.conversation.visitor.language.as_deref();
-        // An unsure guess only fills a gap; changing a known language takes a sure detection.
-        if known.is_some_and(|k| crate::conversations::same_language(k, code) || !found.reliable) {
+        let Some(found) = language::detect_with_prior(&run.message.text, known) else {
+            return Ok(());
+        };
+        let code = found.code;
+        if !found.reliable || known.is_some_and(|k| crate::conversations::same_language(k, code)) {
             return Ok(());
         }
         let previous = run.conversation.visitor.language.replace(code.to_owned());

@@ -177,9 +177,9 @@ impl Engine {
             return Ok(());
         };
         let widget = self.store.get_widget(tenant, &conversation.widget_id).await?.widget;
-        let detected =
-            sb_llm::language::detect(&message.text).filter(|d| d.reliable).map(|d| d.code);
-        let source = detected.unwrap_or(visitor_language.as_str());
+        // The conversation's language unless the message is confidently in another one.
+        let source = sb_llm::language::detect_with_prior(&message.text, Some(visitor_language))
+            .map_or(visitor_language.as_str(), |d| d.code);
         let target = self.store.get_user(tenant, operator).await?.language;
         if !widget.translation_enabled || super::same_language(source, &target) {
             return Ok(());

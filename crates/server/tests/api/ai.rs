@@ -432,6 +432,54 @@ async fn replies_follow_the_visitors_language_and_translation_bridges_operator_a
     assert_eq!(model.requests().len(), before, "no translation between speakers of one language");
 }
 
+/// The language the AI is told to write in, from its system prompt.
+fn told_language(seen: &Seen) -> Reply {
+    let code = seen
+        .system
+        .split("(language code ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or("none");
+    Reply::Text(format!("reply in {code}"))
+}
+
+/// The conversation's language starts from the browser's and changes only on a confident
+/// detection: an English sentence once taken for Danish stays English, and a German
+/// conversation is not flipped by "ok thanks" or a product name.
+#[tokio::test]
+async fn the_ai_is_told_the_conversations_language_which_short_messages_do_not_flip() {
+    let backend = backend::start().await;
+    let model = FakeModel::start(told_language).await;
+    let app = app_with_ai(&model, "openai", &backend, 5000).await;
+    let (owner, widget, _) = shop(&app, &backend).await;
+
+    let english = Visitor::start(&app, &widget, json!({"language": "en"})).await;
+    assert_eq!(
+        english.say("Hello, I would like some information about my delivery please.").await,
+        ["reply in en"]
+    );
+    assert_eq!(english.say("What are your opening hours on Saturday?").await, ["reply in en"]);
+    assert_eq!(conversation(&owner, &english.conversation_id).await["visitor_language"], "en");
+
+    let german = Visitor::start(&app, &widget, json!({"language": "de"})).await;
+    assert_eq!(
+        german.say("Hallo, ich möchte wissen, wann meine Bestellung ankommt.").await,
+        ["reply in de"]
+    );
+    for short in ["ok thanks", "Thermomix TM6", "iPhone 15 Pro Max", "Super, merci"] {
+        assert_eq!(german.say(short).await, ["reply in de"], "{short}");
+    }
+    assert_eq!(conversation(&owner, &german.conversation_id).await["visitor_language"], "de");
+    // A clear message in another language does switch it.
+    assert_eq!(
+        german
+            .say("Sorry, I don't speak German. Could you help me with my order in English?")
+            .await,
+        ["reply in en"]
+    );
+    assert_eq!(conversation(&owner, &german.conversation_id).await["visitor_language"], "en");
+}
+
 #[tokio::test]
 async fn tenants_bring_their_own_provider_with_a_write_only_key() {
     let backend = backend::start().await;
