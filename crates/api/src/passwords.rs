@@ -128,8 +128,18 @@ async fn request_reset(
 ) -> ApiResult<Data<ResetRequested>> {
     check_origin(&headers, &state)?;
     state.login_limits.check(ip, Some(&body.email))?;
-    credentials::request_password_reset(state.store.as_ref(), links(&state), &body.email).await?;
     let email_configured = links(&state).mailer.is_some() && links(&state).public_url.is_some();
+    // Looked up and sent after answering: how long the answer takes must not tell whether the
+    // address has an account (sending mail takes a while, doing nothing does not).
+    let background = state.clone();
+    tokio::spawn(async move {
+        let store = background.store.as_ref();
+        if let Err(err) =
+            credentials::request_password_reset(store, links(&background), &body.email).await
+        {
+            tracing::warn!(error = %err, "could not prepare a password-reset link");
+        }
+    });
     Ok(Data(ResetRequested { requested: true, email_configured }))
 }
 
