@@ -128,7 +128,7 @@ async fn request_reset(
 ) -> ApiResult<Data<ResetRequested>> {
     check_origin(&headers, &state)?;
     state.login_limits.check(ip, Some(&body.email))?;
-    let email_configured = links(&state).mailer.is_some() && links(&state).public_url.is_some();
+    let email_configured = links(&state).mail().is_some();
     // Looked up and sent after answering: how long the answer takes must not tell whether the
     // address has an account (sending mail takes a while, doing nothing does not).
     let background = state.clone();
@@ -217,7 +217,7 @@ async fn invite(
     let (invitation, token) =
         credentials::invite(state.store.as_ref(), &actor, links, &body.email, body.role).await?;
     let link = links.public_url.map(|base| format!("{base}/#invite/{token}"));
-    let emailed = links.mailer.is_some() && link.is_some();
+    let emailed = links.mail().is_some();
     Ok(Created(Invited { invitation: invitation.into(), token, link, emailed }))
 }
 

@@ -33,7 +33,8 @@ pub struct CallTarget<'a> {
 }
 
 impl CallTarget<'_> {
-    fn uses_oauth(&self) -> bool {
+    /// An OAuth access token is added to each attempt (and so shown as sent).
+    pub(crate) fn uses_oauth(&self) -> bool {
         matches!(self.connection.auth, AuthConfig::Oauth2ClientCredentials { .. })
     }
 }

@@ -96,13 +96,9 @@ pub fn build(
 /// The variables the connection's own header templates use, in order, each once.
 pub fn connection_variables(connection: &Connection) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for text in connection.headers.values() {
-        if let Ok(template) = Template::parse("headers", text) {
-            for name in template.variables() {
-                if !names.iter().any(|n| n == name) {
-                    names.push(name.to_owned());
-                }
-            }
+    for (_, name) in sb_domain::verified_calls::connection_template_uses(connection) {
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
     names

@@ -2,26 +2,47 @@
 
 use serde_json::Value;
 
-use crate::CallOutcome;
+use crate::{CallOutcome, RequestLine};
 
 /// A backend may echo what it was sent — its own credentials included — into its answer, and
 /// from there into the test result, the trace, session variables and the AI's prompt. Every
 /// secret of the connection is replaced by `***` wherever the outcome carries text.
 pub(crate) fn scrub_outcome(outcome: &mut CallOutcome, secrets: &[String]) {
-    let mut secrets: Vec<&str> =
-        secrets.iter().map(String::as_str).filter(|s| s.len() >= 4).collect();
-    // Longest first: a secret containing another must not leave a piece of itself behind.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let secrets = replaceable(secrets);
     outcome.error = outcome.error.take().map(|e| e.scrubbed(&secrets));
     if secrets.is_empty() {
         return;
     }
     outcome.body_preview = scrub_text(&outcome.body_preview, &secrets);
     if let Some(request) = &mut outcome.request {
-        request.scrub(|text| scrub_text(text, &secrets));
+        scrub_request(request, &secrets);
     }
     for value in outcome.mapped.values_mut().chain(outcome.body_json.as_mut()) {
         scrub_value(value, &secrets);
+    }
+}
+
+/// The secrets worth replacing, longest first: a secret containing another must not leave a
+/// piece of itself behind.
+fn replaceable(secrets: &[String]) -> Vec<&str> {
+    let mut secrets: Vec<&str> =
+        secrets.iter().map(String::as_str).filter(|s| s.len() >= 4).collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+}
+
+/// A request about to be shown without having been sent (the dry run).
+pub(crate) fn scrub_shown_request(request: &mut RequestLine, secrets: &[String]) {
+    scrub_request(request, &replaceable(secrets));
+}
+
+fn scrub_request(request: &mut RequestLine, secrets: &[&str]) {
+    request.url = scrub_text(&request.url, secrets);
+    for value in request.headers.values_mut() {
+        *value = scrub_text(value, secrets);
+    }
+    if let Some(body) = &mut request.body {
+        *body = scrub_text(body, secrets);
     }
 }
 

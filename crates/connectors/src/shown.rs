@@ -57,17 +57,6 @@ impl RequestLine {
             body,
         }
     }
-
-    /// Replaces each secret wherever it could appear (a template may have put one in).
-    pub(crate) fn scrub(&mut self, replace: impl Fn(&str) -> String) {
-        self.url = replace(&self.url);
-        for value in self.headers.values_mut() {
-            *value = replace(value);
-        }
-        if let Some(body) = &mut self.body {
-            *body = replace(body);
-        }
-    }
 }
 
 /// The request a call would send now, rendered but not sent (the rules' dry run), credentials
@@ -78,11 +67,8 @@ pub fn would_send(
     vars: &crate::Variables,
 ) -> Result<RequestLine, crate::CallError> {
     let request = crate::request::build(target.connection, target.secrets, endpoint, vars)?;
-    let oauth =
-        matches!(target.connection.auth, sb_domain::AuthConfig::Oauth2ClientCredentials { .. });
-    let mut shown = RequestLine::of(&request, oauth);
-    let mut secrets: Vec<String> = target.secrets.sent_forms(&target.connection.auth);
-    secrets.retain(|s| s.len() >= 4);
-    shown.scrub(|text| secrets.iter().fold(text.to_owned(), |t, s| t.replace(s.as_str(), "***")));
+    let mut shown = RequestLine::of(&request, target.uses_oauth());
+    let secrets = target.secrets.sent_forms(&target.connection.auth);
+    crate::scrub::scrub_shown_request(&mut shown, &secrets);
     Ok(shown)
 }

@@ -13,16 +13,19 @@ const UNVERIFIED_VISITOR_VALUES: [(&str, &str); 2] = [
     ("visitor.name", "visitor.user_id or visitor.verified_email"),
 ];
 
+/// `(field, variable)` for each variable `text` uses; nothing for a template that does not
+/// parse (saving rejects those).
+fn template_uses(field: String, text: &str) -> Vec<(String, String)> {
+    Template::parse(&field, text)
+        .map(|t| t.variables().map(|name| (field.clone(), name.to_owned())).collect())
+        .unwrap_or_default()
+}
+
 /// Every `(field, variable)` the endpoint's templates use: path, query, headers and the string
-/// values of the JSON body. Templates that do not parse are skipped (saving rejects them).
+/// values of the JSON body.
 pub fn endpoint_template_uses(endpoint: &Endpoint) -> Vec<(String, String)> {
-    let mut uses = Vec::new();
-    let mut add = |field: String, text: &str| {
-        if let Ok(template) = Template::parse(&field, text) {
-            uses.extend(template.variables().map(|name| (field.clone(), name.to_owned())));
-        }
-    };
-    add("path".into(), &endpoint.path);
+    let mut uses = template_uses("path".into(), &endpoint.path);
+    let mut add = |field: String, text: &str| uses.extend(template_uses(field, text));
     for (name, value) in &endpoint.query {
         add(format!("query.{name}"), value);
     }
@@ -33,6 +36,16 @@ pub fn endpoint_template_uses(endpoint: &Endpoint) -> Vec<(String, String)> {
         body_strings("body", body, &mut add);
     }
     uses
+}
+
+/// Every `(field, variable)` the connection's own header templates use (fields named
+/// `connection.headers.<name>`); they apply to every endpoint of the connection.
+pub fn connection_template_uses(connection: &Connection) -> Vec<(String, String)> {
+    connection
+        .headers
+        .iter()
+        .flat_map(|(name, value)| template_uses(format!("connection.headers.{name}"), value))
+        .collect()
 }
 
 fn body_strings(field: &str, value: &Value, add: &mut impl FnMut(String, &str)) {
@@ -88,11 +101,6 @@ pub fn check_verified_call(
     if !endpoint.requires_verified_visitor {
         return Ok(());
     }
-    let connection_uses = connection.headers.iter().flat_map(|(name, value)| {
-        let field = format!("connection.headers.{name}");
-        Template::parse(&field, value)
-            .map(|t| t.variables().map(|v| (field.clone(), v.to_owned())).collect::<Vec<_>>())
-            .unwrap_or_default()
-    });
-    first_unverified(endpoint_template_uses(endpoint).into_iter().chain(connection_uses))
+    let uses = endpoint_template_uses(endpoint);
+    first_unverified(uses.into_iter().chain(connection_template_uses(connection)))
 }

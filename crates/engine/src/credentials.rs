@@ -12,7 +12,7 @@ use sb_domain::{
 use sb_secrets::{Secret, sha256_hex};
 use sb_store::{Invitation, Store, StoreError};
 
-use crate::accounts::hash_password;
+use crate::accounts::{hash_password, password_matches};
 use crate::{Actor, EngineError};
 
 /// How long a password-reset link works.
@@ -34,12 +34,15 @@ pub struct Links<'a> {
     pub public_url: Option<&'a str>,
 }
 
-fn later(lifetime: Duration) -> Timestamp {
-    Timestamp::now() + jiff::SignedDuration::try_from(lifetime).unwrap_or_default()
+impl<'a> Links<'a> {
+    /// The mailer and where links point, when this server sends e-mail at all.
+    pub fn mail(self) -> Option<(&'a dyn Mailer, &'a str)> {
+        self.mailer.zip(self.public_url)
+    }
 }
 
-fn verify(password: Secret<String>, hash: String) -> impl FnOnce() -> bool {
-    move || sb_secrets::verify_password(password.expose(), Some(&hash))
+fn later(lifetime: Duration) -> Timestamp {
+    Timestamp::now() + jiff::SignedDuration::try_from(lifetime).unwrap_or_default()
 }
 
 /// Changes the caller's own password; every other session of theirs ends.
@@ -54,10 +57,7 @@ pub async fn change_password(
         return Err(EngineError::Forbidden("an API key without a person has no password"));
     };
     let hash = store.password_hash(&actor.tenant_id, user).await?;
-    let matches = tokio::task::spawn_blocking(verify(current, hash))
-        .await
-        .map_err(|err| EngineError::Internal(err.to_string()))?;
-    if !matches {
+    if !password_matches(current, Some(hash)).await? {
         return Err(ValidationError::new(
             "current_password",
             "invalid_credentials",
@@ -103,7 +103,7 @@ pub async fn request_password_reset(
     links: Links<'_>,
     email: &str,
 ) -> Result<(), EngineError> {
-    let (Some(mailer), Some(base)) = (links.mailer, links.public_url) else { return Ok(()) };
+    let Some((mailer, base)) = links.mail() else { return Ok(()) };
     let Ok(email) = Email::parse(email) else { return Ok(()) };
     let Some(credentials) = store.find_credentials_by_email(&email).await? else { return Ok(()) };
     let user = credentials.user;
@@ -168,7 +168,7 @@ pub async fn invite(
     };
     let token = random_token(32);
     store.create_invitation(&invitation, &sha256_hex(&token)).await?;
-    if let (Some(mailer), Some(base)) = (links.mailer, links.public_url) {
+    if let Some((mailer, base)) = links.mail() {
         let tenant = store.get_tenant(&actor.tenant_id).await?;
         let body = format!(
             "You are invited to join {} on Switchboard as {}.\n\n\

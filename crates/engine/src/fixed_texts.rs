@@ -148,9 +148,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
 
 /// The built-in text in `language` (a tag such as `pt-BR`; its primary subtag counts).
 fn built_in(text: FixedText, language: &str) -> Option<&'static str> {
-    let primary = language.split('-').next().unwrap_or(language).to_ascii_lowercase();
-    // Norwegian in general and Nynorsk readers read Bokmål.
-    let primary = if primary == "no" || primary == "nn" { "nb".to_owned() } else { primary };
+    let primary = sb_llm::language::primary(language);
     TEXTS.iter().find(|(code, ..)| *code == primary).map(|(_, handover, failed)| match text {
         FixedText::Handover => *handover,
         FixedText::AiFailedHandedOver => *failed,

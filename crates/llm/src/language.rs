@@ -286,12 +286,18 @@ fn script_of(code: &str) -> Option<Script> {
 /// A language tag as a code of this module ("de-AT" → "de"; Norwegian as Bokmål); `None` for a
 /// language it does not know.
 fn known_code(tag: &str) -> Option<&'static str> {
-    let primary = tag.split(['-', '_']).next().unwrap_or(tag).to_ascii_lowercase();
-    let primary = match primary.as_str() {
-        "no" | "nn" => "nb",
-        other => other,
-    };
+    let primary = primary(tag);
     Lang::all().iter().map(|l| iso639_1(*l)).find(|c| *c == primary)
+}
+
+/// The primary language of a tag, lower case ("de-AT" → "de"); Norwegian and Nynorsk tags as
+/// Bokmål ("nb"), which their readers read.
+pub fn primary(tag: &str) -> String {
+    let primary = tag.split(['-', '_']).next().unwrap_or(tag).to_ascii_lowercase();
+    match primary.as_str() {
+        "no" | "nn" => "nb".to_owned(),
+        _ => primary,
+    }
 }
 
 /// How confident the detector is in each candidate language of `text`; `None` when the text has

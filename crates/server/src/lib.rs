@@ -315,14 +315,13 @@ pub async fn serve(
         shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
     };
     listen::serve(listener, app, limits, shutdown).await;
-    let result: anyhow::Result<()> = Ok(());
     housekeeping.abort();
     if let Some((_, backend)) = demo_backend {
         backend.abort();
     }
     drop(webhooks);
     tracing::info!("stopped");
-    result
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -125,8 +125,8 @@ impl Engine {
         Ok(messages)
     }
 
-    /// What the visitor gets when the AI failed: the rule's own fallback text if it has one, or
-    /// a passage from the knowledge base that answers; otherwise the conversation goes to people
+    /// What the visitor gets when the AI failed: a passage from the knowledge base that answers,
+    /// or the rule's own fallback text if it has one; otherwise the conversation goes to people
     /// (their queue when nobody is available), and the visitor is told so in their language — a
     /// promise of a person is made only when a person has the conversation.
     async fn answer_without_ai(
@@ -136,17 +136,14 @@ impl Engine {
         reason: &str,
     ) -> Result<(), EngineError> {
         self.note(run, "ai_fallback", json!({"reason": reason})).await;
+        if self.reply_from_knowledge(run).await? {
+            return Ok(());
+        }
         if let Some(fallback) = fallback {
             let text = Template::parse("fallback", fallback)
                 .map(|t| t.render_text(&run.vars).0)
                 .unwrap_or_else(|_| fallback.to_owned());
-            if self.reply_from_knowledge(run).await? {
-                return Ok(());
-            }
             return self.reply(run, &text).await;
-        }
-        if self.reply_from_knowledge(run).await? {
-            return Ok(());
         }
         let why = format!("the AI could not answer ({reason})");
         if self.hand_over_quietly(run, AssignTarget::AnyAvailable, Some(&why)).await? {

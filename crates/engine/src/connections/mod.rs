@@ -290,9 +290,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Checks reachability and credentials, and remembers the result for the dashboard.
-    /// Tests the connection with sample values for its header templates; also says which
-    /// variables those templates need, so a caller can ask for them.
+    /// Checks reachability and credentials with sample values for the connection's header
+    /// templates, and remembers the result for the dashboard; also says which variables those
+    /// templates need, so a caller can ask for them.
     pub async fn test_connection(
         &self,
         actor: &Actor,
