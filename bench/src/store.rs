@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sb_domain::{Author, ConversationId, MessageId, Role, TenantId, Timestamp};
-use sb_engine::accounts::{self, SignUp};
+use sb_engine::accounts::SignUp;
 use sb_engine::conversations::VisitorStart;
-use sb_engine::widgets::WidgetDraft;
+use sb_engine::conversations::widgets::WidgetDraft;
 use sb_engine::{Actor, Credential};
 use sb_secrets::Secret;
 use sb_store::{NewMessage, Store};
@@ -102,13 +102,13 @@ async fn prepared(
     )?;
     let config = switchboard::config::Config::load(Some(&file), &Default::default())?;
     let store = switchboard::open_store(&config, true).await?;
-    let engine = switchboard::build_engine(&config, store.clone(), sb_realtime::Hub::new())?;
+    let services = switchboard::build_services(&config, store.clone(), sb_realtime::Hub::new())?;
     let signup = SignUp {
         tenant_name: "Bench".into(),
         email: "owner@store.bench".into(),
         password: Secret::new("a long bench password".into()),
     };
-    let (tenant, user) = accounts::sign_up(store.as_ref(), signup).await?;
+    let (tenant, user) = services.accounts.sign_up(signup).await?;
     let actor = Actor {
         tenant_id: tenant.id.clone(),
         user_id: Some(user.id),
@@ -116,11 +116,12 @@ async fn prepared(
         credential: Credential::CommandLine,
     };
     let draft = WidgetDraft { name: Some("Shop".into()), ..WidgetDraft::default() };
-    let widget = engine.create_widget(&actor, draft).await?.widget;
+    let widget = services.conversations.create_widget(&actor, draft).await?.widget;
     let widget = store.get_widget(&tenant.id, &widget.id).await?;
     let mut conversations = Vec::new();
     for _ in 0..count {
-        let started = engine.start_conversation(&widget, VisitorStart::default()).await?;
+        let started =
+            services.conversations.start_conversation(&widget, VisitorStart::default()).await?;
         conversations.push(started.conversation.id);
     }
     Ok((store, tenant.id, conversations))

@@ -2,16 +2,14 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use jiff::Timestamp;
-use sb_domain::{Role, SessionId, Tenant, User, random_token};
+use sb_domain::{Role, Tenant, User};
 use sb_engine::Credential;
-use sb_engine::accounts::{self, SignUp};
-use sb_secrets::{Secret, sha256_hex};
-use sb_store::NewSession;
+use sb_engine::accounts::SignUp;
+use sb_secrets::Secret;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Auth, check_origin};
+use crate::auth::{Auth, check_same_origin};
 use crate::client_ip::ClientIp;
 use crate::cookies::{SESSION_COOKIE, WithCookies, clearing_cookies, read_cookie, session_cookies};
 use crate::error::{ApiError, ApiResult};
@@ -59,26 +57,10 @@ pub(crate) async fn start_session(
     state: &AppState,
     user: User,
 ) -> ApiResult<([HeaderValue; 2], Session)> {
-    let token = random_token(32);
-    let csrf = random_token(32);
-    let now = Timestamp::now();
-    let ttl =
-        jiff::SignedDuration::try_from(state.config.session_ttl).map_err(ApiError::internal)?;
-    state
-        .store
-        .create_session(&NewSession {
-            id: SessionId::new(),
-            tenant_id: user.tenant_id.clone(),
-            user_id: user.id.clone(),
-            token_hash: sha256_hex(&token),
-            csrf_hash: sha256_hex(&csrf),
-            created_at: now,
-            expires_at: now + ttl,
-        })
-        .await?;
-    let tenant = state.store.get_tenant(&user.tenant_id).await?;
-    let cookies = session_cookies(&state.config, &token, &csrf);
-    Ok((cookies, Session { user, tenant, csrf_token: csrf }))
+    let started = state.accounts.start_session(user, state.config.session_ttl).await?;
+    let cookies = session_cookies(&state.config, &started.token, &started.csrf);
+    let session = Session { user: started.user, tenant: started.tenant, csrf_token: started.csrf };
+    Ok((cookies, session))
 }
 
 async fn signup(
@@ -87,11 +69,11 @@ async fn signup(
     headers: HeaderMap,
     ApiJson(body): ApiJson<SignupBody>,
 ) -> ApiResult<WithCookies<Created<Session>>> {
-    check_origin(&headers, &state)?;
+    check_same_origin(&headers, &state)?;
     state.login_limits.check(ip, None)?;
     let input =
         SignUp { tenant_name: body.tenant_name, email: body.email, password: body.password };
-    let (tenant, user) = accounts::sign_up(state.store.as_ref(), input).await?;
+    let (tenant, user) = state.accounts.sign_up(input).await?;
     tracing::info!(tenant_id = %tenant.id, user_id = %user.id, "tenant signed up");
     let (cookies, session) = start_session(&state, user).await?;
     Ok(WithCookies(cookies, Created(session)))
@@ -104,17 +86,15 @@ async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<WithCookies<Data<Session>>> {
     // Login CSRF: a foreign page must not log the browser into the attacker's account.
-    check_origin(&headers, &state)?;
+    check_same_origin(&headers, &state)?;
     state.login_limits.check(ip, Some(&body.email))?;
-    let user = accounts::verify_login(state.store.as_ref(), &body.email, body.password)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "the e-mail or password is wrong",
-            )
-        })?;
+    let user = state.accounts.verify_login(&body.email, body.password).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "the e-mail or password is wrong",
+        )
+    })?;
     let (cookies, session) = start_session(&state, user).await?;
     Ok(WithCookies(cookies, Data(session)))
 }
@@ -125,7 +105,7 @@ async fn logout(
     headers: HeaderMap,
 ) -> ApiResult<WithCookies<Data<LoggedOut>>> {
     if let Some(token) = read_cookie(&headers, SESSION_COOKIE) {
-        state.store.delete_session(&sha256_hex(token)).await?;
+        state.accounts.end_session(token).await?;
     }
     Ok(WithCookies(clearing_cookies(&state.config), Data(LoggedOut { logged_out: true })))
 }
@@ -147,9 +127,9 @@ struct Me {
 }
 
 async fn me(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Data<Me>> {
-    let tenant = state.store.get_tenant(&actor.tenant_id).await?;
+    let tenant = state.accounts.tenant(&actor).await?;
     let user = match &actor.user_id {
-        Some(id) => Some(state.store.get_user(&actor.tenant_id, id).await?),
+        Some(id) => Some(state.accounts.get_user(&actor, id).await?),
         None => None,
     };
     let via = match actor.credential {

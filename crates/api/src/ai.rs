@@ -41,7 +41,7 @@ async fn show(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Data<AiSettingsShown>> {
-    Ok(Data(state.engine.ai_settings(&actor).await?.shown()))
+    Ok(Data(state.ai.ai_settings(&actor).await?.shown()))
 }
 
 async fn update(
@@ -57,15 +57,15 @@ async fn update(
         instructions: body.instructions,
         embedding_model: body.embedding_model,
     };
-    Ok(Data(state.engine.put_ai_settings(&actor, draft).await?.shown()))
+    Ok(Data(state.ai.put_ai_settings(&actor, draft).await?.shown()))
 }
 
 async fn remove(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Data<AiSettingsShown>> {
-    state.engine.delete_ai_settings(&actor).await?;
-    Ok(Data(state.engine.ai_settings(&actor).await?.shown()))
+    state.ai.delete_ai_settings(&actor).await?;
+    Ok(Data(state.ai.ai_settings(&actor).await?.shown()))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -91,7 +91,7 @@ async fn usage(
 ) -> ApiResult<Data<Usage>> {
     let days = window.days.unwrap_or(30).clamp(1, 366);
     let since = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(days));
-    let totals = state.store.ai_usage_totals(&actor.tenant_id, None, since).await?;
+    let totals = state.ai.usage(&actor, None, since).await?;
     Ok(Data(Usage {
         days,
         calls: totals.calls,

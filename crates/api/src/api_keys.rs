@@ -1,8 +1,7 @@
 //! `/api-keys`: keys for scripts and integrations. The key is shown once, at creation.
 
 use axum::extract::State;
-use sb_domain::{ApiKey, ApiKeyId, Role};
-use sb_engine::accounts;
+use sb_domain::{ApiKey, ApiKeyId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -40,8 +39,7 @@ async fn create(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Created<NewApiKey>> {
-    let (api_key, plaintext) =
-        accounts::create_api_key(state.store.as_ref(), &actor, &body.name).await?;
+    let (api_key, plaintext) = state.accounts.create_api_key(&actor, &body.name).await?;
     Ok(Created(NewApiKey { api_key, key: plaintext.expose().clone() }))
 }
 
@@ -50,8 +48,7 @@ async fn list(
     Auth(actor): Auth,
     Paging(page): Paging,
 ) -> ApiResult<List<ApiKey>> {
-    actor.require(Role::Admin)?;
-    Ok(List(state.store.list_api_keys(&actor.tenant_id, &page).await?))
+    Ok(List(state.accounts.list_api_keys(&actor, &page).await?))
 }
 
 async fn remove(
@@ -59,7 +56,6 @@ async fn remove(
     Auth(actor): Auth,
     PathId(id): PathId<ApiKeyId>,
 ) -> ApiResult<Data<Deleted>> {
-    actor.require(Role::Admin)?;
-    state.store.delete_api_key(&actor.tenant_id, &id).await?;
+    state.accounts.revoke_api_key(&actor, &id).await?;
     Ok(Deleted::id(id))
 }

@@ -5,9 +5,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use jiff::{SignedDuration, Timestamp};
-use sb_engine::{Actor, Credential, accounts::API_KEY_PREFIX};
-use sb_secrets::{constant_time_eq, sha256_hex};
+use sb_engine::Actor;
 
 use crate::cookies::{SESSION_COOKIE, read_cookie};
 use crate::error::ApiError;
@@ -15,9 +13,6 @@ use crate::state::AppState;
 
 /// The authenticated caller.
 pub struct Auth(pub Actor);
-
-/// `last_used_at` is refreshed at most this often, to keep API-key requests read-only.
-const TOUCH_INTERVAL: SignedDuration = SignedDuration::from_secs(60);
 
 fn api_key_from(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     if let Some(value) = headers.get("x-api-key") {
@@ -42,26 +37,7 @@ fn invalid_api_key() -> ApiError {
 }
 
 async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Actor, ApiError> {
-    if !key.starts_with(API_KEY_PREFIX) {
-        return Err(invalid_api_key());
-    }
-    let record = state.store.find_api_key(&sha256_hex(key)).await?.ok_or_else(invalid_api_key)?;
-    let now = Timestamp::now();
-    if record.last_used_at.is_none_or(|at| now.duration_since(at) > TOUCH_INTERVAL) {
-        let store = state.store.clone();
-        let id = record.id.clone();
-        tokio::spawn(async move {
-            if let Err(err) = store.touch_api_key(&id, now).await {
-                tracing::warn!(api_key = %id, error = %err, "could not record API key use");
-            }
-        });
-    }
-    Ok(Actor {
-        tenant_id: record.tenant_id,
-        user_id: record.created_by,
-        role: record.role,
-        credential: Credential::ApiKey(record.id),
-    })
+    state.accounts.authenticate_api_key(key).await?.ok_or_else(invalid_api_key)
 }
 
 fn is_unsafe(method: &Method) -> bool {
@@ -69,7 +45,7 @@ fn is_unsafe(method: &Method) -> bool {
 }
 
 /// Browsers send `Origin` on cross-site and unsafe requests; when present it must be ours.
-pub(crate) fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError> {
+pub(crate) fn check_same_origin(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
@@ -95,28 +71,21 @@ async fn authenticate_session(
     token: &str,
 ) -> Result<Actor, ApiError> {
     let session = state
-        .store
-        .find_session(&sha256_hex(token), Timestamp::now())
+        .accounts
+        .find_session(token)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("the session has expired; log in again"))?;
     if is_unsafe(&parts.method) {
-        check_origin(&parts.headers, state)?;
+        check_same_origin(&parts.headers, state)?;
         let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-        let valid =
-            sent.is_some_and(|csrf| constant_time_eq(&sha256_hex(csrf), &session.csrf_hash));
-        if !valid {
+        if !sent.is_some_and(|csrf| session.csrf_matches(csrf)) {
             return Err(ApiError::forbidden(
                 "csrf_failed",
                 "send the sb_csrf cookie's value in the X-CSRF-Token header",
             ));
         }
     }
-    Ok(Actor {
-        tenant_id: session.user.tenant_id,
-        user_id: Some(session.user.id),
-        role: session.user.role,
-        credential: Credential::Session(session.id),
-    })
+    Ok(session.actor)
 }
 
 impl FromRequestParts<AppState> for Auth {

@@ -61,7 +61,7 @@ async fn create(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<ConnectionBody>,
 ) -> ApiResult<Created<ConnectionView>> {
-    Ok(Created(state.engine.create_connection(&actor, body.into()).await?))
+    Ok(Created(state.connections.create_connection(&actor, body.into()).await?))
 }
 
 async fn list(
@@ -69,7 +69,7 @@ async fn list(
     Auth(actor): Auth,
     Paging(page): Paging,
 ) -> ApiResult<List<ConnectionView>> {
-    Ok(List(state.engine.list_connections(&actor, &page).await?))
+    Ok(List(state.connections.list_connections(&actor, &page).await?))
 }
 
 async fn show(
@@ -77,7 +77,7 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Data<ConnectionView>> {
-    Ok(Data(state.engine.get_connection(&actor, &id).await?))
+    Ok(Data(state.connections.get_connection(&actor, &id).await?))
 }
 
 async fn update(
@@ -86,7 +86,7 @@ async fn update(
     PathId(id): PathId<ConnectionId>,
     ApiJson(body): ApiJson<ConnectionBody>,
 ) -> ApiResult<Data<ConnectionView>> {
-    Ok(Data(state.engine.update_connection(&actor, &id, body.into()).await?))
+    Ok(Data(state.connections.update_connection(&actor, &id, body.into()).await?))
 }
 
 async fn remove(
@@ -94,7 +94,7 @@ async fn remove(
     Auth(actor): Auth,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Data<Deleted>> {
-    state.engine.delete_connection(&actor, &id).await?;
+    state.connections.delete_connection(&actor, &id).await?;
     Ok(Deleted::id(id))
 }
 
@@ -129,7 +129,7 @@ async fn test(
     PathId(id): PathId<ConnectionId>,
     OptionalJson(body): OptionalJson<ConnectionTestBody>,
 ) -> ApiResult<Data<ConnectionTest>> {
-    let (outcome, needs) = state.engine.test_connection(&actor, &id, &body.variables).await?;
+    let (outcome, needs) = state.connections.test_connection(&actor, &id, &body.variables).await?;
     let CallOutcome { ok, request, status, latency_ms, error, .. } = outcome;
     Ok(Data(ConnectionTest { ok, request, status, latency_ms, error, needs }))
 }
@@ -139,5 +139,5 @@ async fn stats(
     Auth(actor): Auth,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Data<ConnectionStats>> {
-    Ok(Data(state.engine.connection_stats(&actor, &id).await?))
+    Ok(Data(state.connections.connection_stats(&actor, &id).await?))
 }

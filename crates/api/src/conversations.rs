@@ -7,7 +7,7 @@ use sb_domain::{
     UserId, WidgetId,
 };
 use sb_engine::conversations::AssignTarget;
-use sb_store::ConversationFilter;
+use sb_engine::conversations::ConversationFilter;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -115,8 +115,8 @@ async fn list(
         )),
     };
     let filter = ConversationFilter { status, widget_id, assigned_to };
-    let page = state.engine.list_conversations(&actor, &filter, &page).await?;
-    Ok(List(sb_store::Page {
+    let page = state.conversations.list_conversations(&actor, &filter, &page).await?;
+    Ok(List(sb_domain::Page {
         items: page.items.into_iter().map(ConversationView::from).collect(),
         next: page.next,
     }))
@@ -127,11 +127,8 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
 ) -> ApiResult<Data<ConversationDetail>> {
-    let conversation = state.engine.get_conversation(&actor, &id).await?;
-    let usage = state
-        .store
-        .ai_usage_totals(&actor.tenant_id, Some(&id), jiff::Timestamp::UNIX_EPOCH)
-        .await?;
+    let conversation = state.conversations.get_conversation(&actor, &id).await?;
+    let usage = state.ai.usage(&actor, Some(&id), jiff::Timestamp::UNIX_EPOCH).await?;
     let ai_usage = UsageTotals {
         calls: usage.calls,
         input_tokens: usage.input_tokens,
@@ -160,10 +157,10 @@ async fn messages(
     PathId(id): PathId<ConversationId>,
     Query(after): Query<After>,
 ) -> ApiResult<List<Message>> {
-    let conversation = state.engine.get_conversation(&actor, &id).await?;
+    let conversation = state.conversations.get_conversation(&actor, &id).await?;
     let after = after_id(after.after)?;
-    let items = state.engine.messages_after(&conversation, after.as_ref()).await?;
-    Ok(List(sb_store::Page { items, next: None }))
+    let items = state.conversations.messages_after(&conversation, after.as_ref()).await?;
+    Ok(List(sb_domain::Page { items, next: None }))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -179,7 +176,7 @@ async fn reply(
     PathId(id): PathId<ConversationId>,
     ApiJson(body): ApiJson<TextBody>,
 ) -> ApiResult<Created<Message>> {
-    Ok(Created(state.engine.operator_reply(&actor, &id, &body.text).await?))
+    Ok(Created(state.conversations.operator_reply(&actor, &id, &body.text).await?))
 }
 
 /// Whom to hand the conversation to: a person, a team, or (neither) whoever is free.
@@ -205,7 +202,7 @@ async fn assign(
         (None, Some(team)) => AssignTarget::Team(team),
         (None, None) => AssignTarget::AnyAvailable,
     };
-    Ok(Data(state.engine.assign(&actor, &id, target).await?.into()))
+    Ok(Data(state.conversations.assign(&actor, &id, target).await?.into()))
 }
 
 async fn close(
@@ -213,7 +210,7 @@ async fn close(
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
 ) -> ApiResult<Data<ConversationView>> {
-    Ok(Data(state.engine.close(&actor, &id).await?.into()))
+    Ok(Data(state.conversations.close(&actor, &id).await?.into()))
 }
 
 async fn reopen(
@@ -221,7 +218,7 @@ async fn reopen(
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
 ) -> ApiResult<Data<ConversationView>> {
-    Ok(Data(state.engine.reopen(&actor, &id).await?.into()))
+    Ok(Data(state.conversations.reopen(&actor, &id).await?.into()))
 }
 
 async fn trace(
@@ -229,8 +226,8 @@ async fn trace(
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
 ) -> ApiResult<List<TraceEvent>> {
-    Ok(List(sb_store::Page {
-        items: state.engine.conversation_trace(&actor, &id).await?,
+    Ok(List(sb_domain::Page {
+        items: state.conversations.conversation_trace(&actor, &id).await?,
         next: None,
     }))
 }

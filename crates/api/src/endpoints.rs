@@ -116,7 +116,7 @@ async fn create(
     PathId(connection): PathId<ConnectionId>,
     ApiJson(body): ApiJson<EndpointBody>,
 ) -> ApiResult<Created<EndpointView>> {
-    Ok(Created(state.engine.create_endpoint(&actor, &connection, body.into()).await?))
+    Ok(Created(state.connections.create_endpoint(&actor, &connection, body.into()).await?))
 }
 
 async fn list(
@@ -125,7 +125,7 @@ async fn list(
     PathId(connection): PathId<ConnectionId>,
     Paging(page): Paging,
 ) -> ApiResult<List<EndpointView>> {
-    Ok(List(state.engine.list_endpoints(&actor, &connection, &page).await?))
+    Ok(List(state.connections.list_endpoints(&actor, &connection, &page).await?))
 }
 
 async fn show(
@@ -133,7 +133,7 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<EndpointId>,
 ) -> ApiResult<Data<EndpointView>> {
-    Ok(Data(state.engine.get_endpoint(&actor, &id).await?))
+    Ok(Data(state.connections.get_endpoint(&actor, &id).await?))
 }
 
 async fn update(
@@ -142,7 +142,7 @@ async fn update(
     PathId(id): PathId<EndpointId>,
     ApiJson(body): ApiJson<EndpointBody>,
 ) -> ApiResult<Data<EndpointView>> {
-    Ok(Data(state.engine.update_endpoint(&actor, &id, body.into()).await?))
+    Ok(Data(state.connections.update_endpoint(&actor, &id, body.into()).await?))
 }
 
 async fn remove(
@@ -150,7 +150,7 @@ async fn remove(
     Auth(actor): Auth,
     PathId(id): PathId<EndpointId>,
 ) -> ApiResult<Data<Deleted>> {
-    state.engine.delete_endpoint(&actor, &id).await?;
+    state.connections.delete_endpoint(&actor, &id).await?;
     Ok(Deleted::id(id))
 }
 
@@ -161,7 +161,7 @@ async fn test(
     ApiJson(body): ApiJson<TestBody>,
 ) -> ApiResult<Data<CallOutcome>> {
     let outcome = state
-        .engine
+        .connections
         .test_endpoint(
             &actor,
             &id,
@@ -196,7 +196,7 @@ async fn stats(
     PathId(id): PathId<EndpointId>,
     Query(query): Query<StatsQuery>,
 ) -> ApiResult<Data<StatsAnswer>> {
-    let stats = state.engine.endpoint_stats(&actor, &id).await?;
+    let stats = state.connections.endpoint_stats(&actor, &id).await?;
     let windows = &stats.stats.windows;
     let (window, selected) = match query.window.as_deref().unwrap_or("24h") {
         "1h" => ("1h", windows.hour.clone()),
@@ -222,5 +222,5 @@ async fn preview_mapping(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<PreviewBody>,
 ) -> ApiResult<Data<MappingPreview>> {
-    Ok(Data(state.engine.preview_mapping(&actor, &body.response_mapping, &body.sample)?))
+    Ok(Data(state.connections.preview_mapping(&actor, &body.response_mapping, &body.sample)?))
 }

@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sb_domain::ValidationError;
 use sb_engine::EngineError;
-use sb_store::{Constraint, StoreError};
+use sb_engine::{Constraint, StoreError};
 use serde_json::json;
 
 #[derive(Debug)]
@@ -149,6 +149,9 @@ impl From<EngineError> for ApiError {
             EngineError::Invalid(invalid) => invalid.into(),
             EngineError::Store(store) => store.into(),
             EngineError::Forbidden(message) => Self::forbidden("forbidden", message),
+            EngineError::Refused { code, message } => Self::forbidden(code, message),
+            EngineError::Unauthenticated(message) => Self::unauthenticated(message),
+            EngineError::NotFound(what) => Self::not_found(what),
             EngineError::ConfirmationRequired(message) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "confirmation_required", message)
                     .with_field("confirm")

@@ -14,9 +14,9 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    match state.health.ping().await {
         Ok(()) => {
-            let mut body = json!({ "status": "ok", "store": state.store.backend() });
+            let mut body = json!({ "status": "ok", "store": state.health.backend() });
             // A lost bus degrades realtime to this node's clients; the node still serves.
             if let Some(connected) = state.hub.bus_connected() {
                 body["bus"] = json!(if connected { "connected" } else { "disconnected" });
@@ -25,7 +25,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
         }
         Err(err) => {
             tracing::warn!(error = %err, "health check: store unreachable");
-            let body = Json(json!({ "status": "unavailable", "store": state.store.backend() }));
+            let body = Json(json!({ "status": "unavailable", "store": state.health.backend() }));
             (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
         }
     }

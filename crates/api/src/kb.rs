@@ -61,7 +61,7 @@ async fn create(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<DocumentBody>,
 ) -> ApiResult<Created<KbDocument>> {
-    Ok(Created(state.engine.create_document(&actor, body.into()).await?))
+    Ok(Created(state.knowledge.create_document(&actor, body.into()).await?))
 }
 
 async fn list(
@@ -69,7 +69,7 @@ async fn list(
     Auth(actor): Auth,
     Paging(page): Paging,
 ) -> ApiResult<List<KbDocument>> {
-    Ok(List(state.engine.list_documents(&actor, &page).await?))
+    Ok(List(state.knowledge.list_documents(&actor, &page).await?))
 }
 
 async fn show(
@@ -77,7 +77,7 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<DocumentId>,
 ) -> ApiResult<Data<DocumentWithContent>> {
-    Ok(Data(state.engine.get_document(&actor, &id).await?))
+    Ok(Data(state.knowledge.get_document(&actor, &id).await?))
 }
 
 async fn update(
@@ -86,7 +86,7 @@ async fn update(
     PathId(id): PathId<DocumentId>,
     ApiJson(body): ApiJson<DocumentBody>,
 ) -> ApiResult<Data<KbDocument>> {
-    Ok(Data(state.engine.update_document(&actor, &id, body.into()).await?))
+    Ok(Data(state.knowledge.update_document(&actor, &id, body.into()).await?))
 }
 
 async fn remove(
@@ -94,7 +94,7 @@ async fn remove(
     Auth(actor): Auth,
     PathId(id): PathId<DocumentId>,
 ) -> ApiResult<Data<Deleted>> {
-    state.engine.delete_document(&actor, &id).await?;
+    state.knowledge.delete_document(&actor, &id).await?;
     Ok(Deleted::id(id))
 }
 
@@ -103,7 +103,7 @@ async fn refresh(
     Auth(actor): Auth,
     PathId(id): PathId<DocumentId>,
 ) -> ApiResult<Data<KbDocument>> {
-    Ok(Data(state.engine.refresh_document(&actor, &id).await?))
+    Ok(Data(state.knowledge.refresh_document(&actor, &id).await?))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -143,7 +143,7 @@ async fn search(
         .map(|w| w.parse::<WidgetId>().map_err(|_| invalid("widget_id", "not a widget id")))
         .transpose()?;
     let hits = state
-        .engine
+        .knowledge
         .search_knowledge(
             &actor,
             &params.q,

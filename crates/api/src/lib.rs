@@ -119,19 +119,19 @@ pub async fn housekeeping(state: AppState) {
         tick.tick().await;
         state.login_limits.forget_idle();
         state.visitor_limits.forget_idle();
-        if let Err(err) = state.store.delete_expired_sessions(jiff::Timestamp::now()).await {
+        if let Err(err) = state.accounts.delete_expired_sessions().await {
             tracing::warn!(error = %err, "could not delete expired sessions");
         }
         // Buckets are hourly, so pruning more often finds nothing new. Every node prunes; the
         // delete is idempotent and touches only old rows.
         if minute % 60 == 0
-            && let Err(err) = state.engine.prune_call_stats().await
+            && let Err(err) = state.connections.prune_call_stats().await
         {
             tracing::warn!(error = %err, "could not prune endpoint call statistics");
         }
         // Webhook deliveries still waiting past the retry window (switched-off webhooks) fail
         // every minute; deliveries older than 7 days are pruned hourly.
-        if let Err(err) = state.engine.webhook_housekeeping(minute % 60 == 0).await {
+        if let Err(err) = state.webhooks.webhook_housekeeping(minute % 60 == 0).await {
             tracing::warn!(error = %err, "could not tidy the webhook delivery log");
         }
     }

@@ -73,5 +73,5 @@ async fn import(
         ai_tool: body.ai_tool,
         slot: Some(slot),
     };
-    Ok(Data(state.engine.import_openapi(&actor, &connection, import).await?))
+    Ok(Data(state.connections.import_openapi(&actor, &connection, import).await?))
 }

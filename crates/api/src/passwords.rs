@@ -5,14 +5,14 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use sb_domain::{InvitationId, Role, Timestamp, UserId};
 use sb_engine::Credential;
-use sb_engine::credentials::{self, Links};
+use sb_engine::accounts::Invitation;
+use sb_engine::accounts::Links;
 use sb_secrets::Secret;
-use sb_store::Invitation;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Session, start_session};
-use crate::auth::{Auth, check_origin};
+use crate::auth::{Auth, check_same_origin};
 use crate::client_ip::ClientIp;
 use crate::cookies::WithCookies;
 use crate::error::ApiResult;
@@ -74,15 +74,10 @@ async fn change(
         Credential::Session(id) => Some(id.clone()),
         _ => None,
     };
-    let store = state.store.as_ref();
-    credentials::change_password(
-        store,
-        &actor,
-        session.as_ref(),
-        body.current_password,
-        body.new_password,
-    )
-    .await?;
+    state
+        .accounts
+        .change_password(&actor, session.as_ref(), body.current_password, body.new_password)
+        .await?;
     Ok(Data(Done { ok: true }))
 }
 
@@ -99,7 +94,7 @@ async fn set(
     PathId(id): PathId<UserId>,
     ApiJson(body): ApiJson<SetBody>,
 ) -> ApiResult<Data<Done>> {
-    credentials::set_member_password(state.store.as_ref(), &actor, &id, body.password).await?;
+    state.accounts.set_member_password(&actor, &id, body.password).await?;
     Ok(Data(Done { ok: true }))
 }
 
@@ -126,16 +121,15 @@ async fn request_reset(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ResetRequestBody>,
 ) -> ApiResult<Data<ResetRequested>> {
-    check_origin(&headers, &state)?;
+    check_same_origin(&headers, &state)?;
     state.login_limits.check(ip, Some(&body.email))?;
     let email_configured = links(&state).mail().is_some();
     // Looked up and sent after answering: how long the answer takes must not tell whether the
     // address has an account (sending mail takes a while, doing nothing does not).
     let background = state.clone();
     tokio::spawn(async move {
-        let store = background.store.as_ref();
         if let Err(err) =
-            credentials::request_password_reset(store, links(&background), &body.email).await
+            background.accounts.request_password_reset(links(&background), &body.email).await
         {
             tracing::warn!(error = %err, "could not prepare a password-reset link");
         }
@@ -157,9 +151,9 @@ async fn confirm_reset(
     headers: HeaderMap,
     ApiJson(body): ApiJson<TokenPassword>,
 ) -> ApiResult<Data<Done>> {
-    check_origin(&headers, &state)?;
+    check_same_origin(&headers, &state)?;
     state.login_limits.check(ip, None)?;
-    credentials::confirm_password_reset(state.store.as_ref(), &body.token, body.password).await?;
+    state.accounts.confirm_password_reset(&body.token, body.password).await?;
     Ok(Data(Done { ok: true }))
 }
 
@@ -214,8 +208,7 @@ async fn invite(
     ApiJson(body): ApiJson<InviteBody>,
 ) -> ApiResult<Created<Invited>> {
     let links = links(&state);
-    let (invitation, token) =
-        credentials::invite(state.store.as_ref(), &actor, links, &body.email, body.role).await?;
+    let (invitation, token) = state.accounts.invite(&actor, links, &body.email, body.role).await?;
     let link = links.public_url.map(|base| format!("{base}/#invite/{token}"));
     let emailed = links.mail().is_some();
     Ok(Created(Invited { invitation: invitation.into(), token, link, emailed }))
@@ -225,7 +218,7 @@ async fn list_invitations(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Data<Vec<InvitationView>>> {
-    let invitations = credentials::list_invitations(state.store.as_ref(), &actor).await?;
+    let invitations = state.accounts.list_invitations(&actor).await?;
     Ok(Data(invitations.into_iter().map(Into::into).collect()))
 }
 
@@ -234,7 +227,7 @@ async fn revoke(
     Auth(actor): Auth,
     PathId(id): PathId<InvitationId>,
 ) -> ApiResult<Data<Deleted>> {
-    credentials::revoke_invitation(state.store.as_ref(), &actor, &id).await?;
+    state.accounts.revoke_invitation(&actor, &id).await?;
     Ok(Deleted::id(id))
 }
 
@@ -244,10 +237,9 @@ async fn accept(
     headers: HeaderMap,
     ApiJson(body): ApiJson<TokenPassword>,
 ) -> ApiResult<WithCookies<Created<Session>>> {
-    check_origin(&headers, &state)?;
+    check_same_origin(&headers, &state)?;
     state.login_limits.check(ip, None)?;
-    let user =
-        credentials::accept_invitation(state.store.as_ref(), &body.token, body.password).await?;
+    let user = state.accounts.accept_invitation(&body.token, body.password).await?;
     tracing::info!(tenant_id = %user.tenant_id, user_id = %user.id, "invitation accepted");
     let (cookies, session) = start_session(&state, user).await?;
     Ok(WithCookies(cookies, Created(session)))

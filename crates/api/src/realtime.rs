@@ -7,15 +7,16 @@ use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrad
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use sb_domain::events::ConversationEvent;
 use sb_domain::{ConversationId, TenantId, VisitorMessage};
-use sb_engine::events::ConversationEvent;
+use sb_engine::Actor;
 use sb_realtime::{ConnectionPermit, Event, Subscription};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::{Auth, check_origin};
+use crate::auth::{Auth, check_same_origin};
 use crate::client_ip::ClientIp;
 use crate::conversations::after_id;
 use crate::error::{ApiError, ApiResult};
@@ -23,7 +24,6 @@ use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
 use crate::typing_gate::{FloodGate, TypingCoalescer};
-use crate::visitor::check_origin as check_widget_origin;
 
 pub fn router() -> ApiRouter {
     ApiRouter::new("Realtime")
@@ -52,7 +52,7 @@ fn over_capacity() -> ApiError {
 #[derive(Clone)]
 enum Audience {
     Visitor { tenant: TenantId, conversation: ConversationId },
-    Operators(TenantId),
+    Operators(Actor),
 }
 
 /// What a visitor is shown of an event: their conversation's messages, its status, and the
@@ -103,23 +103,14 @@ async fn visitor(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Upgraded> {
-    let conversation = state
-        .engine
-        .visitor_conversation(&params.token)
-        .await?
-        .ok_or_else(|| ApiError::unauthenticated("the visitor token is not valid"))?;
-    if conversation.id != id {
-        return Err(ApiError::not_found("conversation"));
-    }
-    let widget =
-        state.store.get_widget(&conversation.tenant_id, &conversation.widget_id).await?.widget;
-    check_widget_origin(&widget, &headers)?;
+    let origin = crate::visitor::origin(&headers);
+    let conversation = state.conversations.visitor_conversation(&params.token, &id, origin).await?;
     let after = after_id(params.after)?;
     let permit =
         state.connection_caps.admit(ip, &conversation.tenant_id).ok_or_else(over_capacity)?;
     // Subscribe before reading the backlog, so nothing stored in between is missed.
     let subscription = state.hub.subscribe_conversation(conversation.id.clone());
-    let backlog = state.engine.messages_after(&conversation, after.as_ref()).await?;
+    let backlog = state.conversations.messages_after(&conversation, after.as_ref()).await?;
     Ok(Upgraded(sized(upgrade).on_upgrade(move |socket| {
         let backlog = backlog
             .into_iter()
@@ -140,12 +131,12 @@ async fn operator(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Upgraded> {
-    check_origin(&headers, &state)?;
+    check_same_origin(&headers, &state)?;
     let permit = state.connection_caps.admit(ip, &actor.tenant_id).ok_or_else(over_capacity)?;
     let subscription = state.hub.subscribe_tenant(actor.tenant_id.clone());
     let hello = vec![json!({"type": "ready"})];
     Ok(Upgraded(sized(upgrade).on_upgrade(move |socket| {
-        serve(socket, state, Audience::Operators(actor.tenant_id), subscription, hello, permit)
+        serve(socket, state, Audience::Operators(actor), subscription, hello, permit)
     })))
 }
 
@@ -176,10 +167,10 @@ async fn typing_signal(
     let typing = message["typing"].as_bool().unwrap_or(false);
     match audience {
         Audience::Visitor { conversation, .. } => Some((conversation.clone(), typing)),
-        Audience::Operators(tenant) => {
+        Audience::Operators(actor) => {
             let id = message["conversation_id"].as_str()?.parse::<ConversationId>().ok()?;
             // Only into the operator's own tenant's conversations.
-            state.store.get_conversation(tenant, &id).await.ok()?;
+            state.conversations.get_conversation(actor, &id).await.ok()?;
             Some((id, typing))
         }
     }
@@ -195,7 +186,9 @@ fn relay_typing(
         Audience::Visitor { tenant, .. } => {
             state.hub.typing(tenant, conversation, "visitor", typing)
         }
-        Audience::Operators(tenant) => state.hub.typing(tenant, conversation, "operator", typing),
+        Audience::Operators(actor) => {
+            state.hub.typing(&actor.tenant_id, conversation, "operator", typing)
+        }
     }
 }
 

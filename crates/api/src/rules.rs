@@ -3,7 +3,7 @@
 use axum::extract::State;
 use sb_domain::template::Variables;
 use sb_domain::{Action, Condition, MatchMode, Rule, RuleId, Trigger, WidgetId};
-use sb_engine::rules::{DryRun, RuleDraft};
+use sb_engine::conversations::rules::{DryRun, RuleDraft};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
@@ -81,13 +81,13 @@ async fn create(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<RuleBody>,
 ) -> ApiResult<Created<Rule>> {
-    Ok(Created(state.engine.create_rule(&actor, body.into()).await?))
+    Ok(Created(state.conversations.create_rule(&actor, body.into()).await?))
 }
 
 /// Every rule, in the order they are evaluated, on one page.
 async fn list(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<List<Rule>> {
-    let items = state.engine.list_rules(&actor).await?;
-    Ok(List(sb_store::Page { items, next: None }))
+    let items = state.conversations.list_rules(&actor).await?;
+    Ok(List(sb_domain::Page { items, next: None }))
 }
 
 async fn show(
@@ -95,7 +95,7 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<RuleId>,
 ) -> ApiResult<Data<Rule>> {
-    Ok(Data(state.engine.get_rule(&actor, &id).await?))
+    Ok(Data(state.conversations.get_rule(&actor, &id).await?))
 }
 
 async fn update(
@@ -104,7 +104,7 @@ async fn update(
     PathId(id): PathId<RuleId>,
     ApiJson(body): ApiJson<RuleBody>,
 ) -> ApiResult<Data<Rule>> {
-    Ok(Data(state.engine.update_rule(&actor, &id, body.into()).await?))
+    Ok(Data(state.conversations.update_rule(&actor, &id, body.into()).await?))
 }
 
 async fn remove(
@@ -112,7 +112,7 @@ async fn remove(
     Auth(actor): Auth,
     PathId(id): PathId<RuleId>,
 ) -> ApiResult<Data<Deleted>> {
-    state.engine.delete_rule(&actor, &id).await?;
+    state.conversations.delete_rule(&actor, &id).await?;
     Ok(Deleted::id(id))
 }
 
@@ -121,5 +121,7 @@ async fn dry_run(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<DryRunBody>,
 ) -> ApiResult<Data<DryRun>> {
-    Ok(Data(state.engine.dry_run(&actor, &body.widget_id, &body.message, body.variables).await?))
+    Ok(Data(
+        state.conversations.dry_run(&actor, &body.widget_id, &body.message, body.variables).await?,
+    ))
 }

@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use metrics_exporter_prometheus::PrometheusHandle;
-use sb_engine::Engine;
 use sb_realtime::{ConnectionCaps, Hub};
-use sb_store::Store;
 
 use crate::rate_limit::{LoginLimits, VisitorLimits, VisitorQuotas};
 
@@ -33,7 +31,7 @@ pub struct ApiConfig {
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
     /// Sends password-reset and invitation links; `None`: this server sends no e-mail.
-    pub mailer: Option<Arc<dyn sb_engine::credentials::Mailer>>,
+    pub mailer: Option<Arc<dyn sb_engine::accounts::Mailer>>,
 }
 
 impl Default for ApiConfig {
@@ -58,9 +56,9 @@ impl Default for ApiConfig {
     }
 }
 
-pub struct Services {
-    pub store: Arc<dyn Store>,
-    pub engine: Arc<Engine>,
+/// What every handler shares: the application's services and the API's own machinery.
+pub struct Shared {
+    pub services: sb_engine::Services,
     pub hub: Arc<Hub>,
     pub connection_caps: ConnectionCaps,
     pub config: ApiConfig,
@@ -72,11 +70,11 @@ pub struct Services {
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
-pub struct AppState(Arc<Services>);
+pub struct AppState(Arc<Shared>);
 
 impl AppState {
     pub fn new(
-        engine: Arc<Engine>,
+        services: sb_engine::Services,
         hub: Arc<Hub>,
         config: ApiConfig,
         metrics: Option<PrometheusHandle>,
@@ -85,7 +83,6 @@ impl AppState {
             config.realtime_connections_per_ip,
             config.realtime_connections_per_tenant,
         );
-        let store = engine.store.clone();
         let login_limits = LoginLimits::new(
             config.login_attempts_per_minute_per_ip,
             config.login_attempts_per_minute_per_account,
@@ -96,9 +93,8 @@ impl AppState {
             starts_per_widget: config.visitor_conversations_per_minute_per_widget,
             messages_per_widget: config.visitor_messages_per_minute_per_widget,
         });
-        Self(Arc::new(Services {
-            store,
-            engine,
+        Self(Arc::new(Shared {
+            services,
             hub,
             connection_caps,
             config,
@@ -110,8 +106,16 @@ impl AppState {
 }
 
 impl Deref for AppState {
-    type Target = Services;
-    fn deref(&self) -> &Services {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
         &self.0
+    }
+}
+
+/// Handlers name the service they use: `state.conversations.close(…)`.
+impl Deref for Shared {
+    type Target = sb_engine::Services;
+    fn deref(&self) -> &sb_engine::Services {
+        &self.services
     }
 }

@@ -1,8 +1,7 @@
 //! `/teams`: groups of operators that conversations can be routed to.
 
 use axum::extract::State;
-use sb_domain::{Role, Team, TeamId, UserId};
-use sb_engine::accounts;
+use sb_domain::{Team, TeamId, UserId};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -44,8 +43,7 @@ async fn create(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Created<Team>> {
-    let team =
-        accounts::create_team(state.store.as_ref(), &actor, &body.name, body.member_ids).await?;
+    let team = state.accounts.create_team(&actor, &body.name, body.member_ids).await?;
     Ok(Created(team))
 }
 
@@ -54,7 +52,7 @@ async fn list(
     Auth(actor): Auth,
     Paging(page): Paging,
 ) -> ApiResult<List<Team>> {
-    Ok(List(state.store.list_teams(&actor.tenant_id, &page).await?))
+    Ok(List(state.accounts.list_teams(&actor, &page).await?))
 }
 
 async fn show(
@@ -62,7 +60,7 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<TeamId>,
 ) -> ApiResult<Data<Team>> {
-    Ok(Data(state.store.get_team(&actor.tenant_id, &id).await?))
+    Ok(Data(state.accounts.get_team(&actor, &id).await?))
 }
 
 async fn update(
@@ -71,9 +69,8 @@ async fn update(
     PathId(id): PathId<TeamId>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Data<Team>> {
-    let store = state.store.as_ref();
-    let team =
-        accounts::update_team(store, &actor, &id, body.name.as_deref(), body.member_ids).await?;
+    let name = body.name.as_deref();
+    let team = state.accounts.update_team(&actor, &id, name, body.member_ids).await?;
     Ok(Data(team))
 }
 
@@ -82,7 +79,6 @@ async fn remove(
     Auth(actor): Auth,
     PathId(id): PathId<TeamId>,
 ) -> ApiResult<Data<Deleted>> {
-    actor.require(Role::Admin)?;
-    state.store.delete_team(&actor.tenant_id, &id).await?;
+    state.accounts.delete_team(&actor, &id).await?;
     Ok(Deleted::id(id))
 }

@@ -1,8 +1,8 @@
 //! `/tenant` (the account's own settings) and `PATCH /me` (the caller's availability).
 
 use axum::extract::State;
+use sb_domain::Tenant;
 use sb_domain::UserId;
-use sb_domain::{Role, Tenant, TenantName, ValidationError, validate_time_zone};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +21,7 @@ pub fn router() -> ApiRouter {
 }
 
 async fn show(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Data<Tenant>> {
-    Ok(Data(state.store.get_tenant(&actor.tenant_id).await?))
+    Ok(Data(state.accounts.tenant(&actor).await?))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -37,16 +37,8 @@ async fn update(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<TenantBody>,
 ) -> ApiResult<Data<Tenant>> {
-    actor.require(Role::Admin)?;
-    let mut tenant = state.store.get_tenant(&actor.tenant_id).await?;
-    if let Some(name) = body.name {
-        tenant.name =
-            TenantName::parse(&name).map_err(|e| ValidationError { field: "name".into(), ..e })?;
-    }
-    if let Some(zone) = body.time_zone {
-        tenant.time_zone = validate_time_zone(&zone)?;
-    }
-    state.store.update_tenant(&tenant).await?;
+    let name = body.name.as_deref();
+    let tenant = state.accounts.update_tenant(&actor, name, body.time_zone.as_deref()).await?;
     Ok(Data(tenant))
 }
 
@@ -69,14 +61,7 @@ async fn availability(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<AvailabilityBody>,
 ) -> ApiResult<Data<Availability>> {
-    let user = actor.user_id.ok_or_else(|| {
-        ValidationError::new(
-            "available",
-            "no_user",
-            "an API key without a user has no availability",
-        )
-    })?;
-    state.store.set_available(&actor.tenant_id, &user, body.available).await?;
+    let user = state.accounts.set_availability(&actor, body.available).await?;
     Ok(Data(Availability { user_id: user, available: body.available }))
 }
 
@@ -101,20 +86,6 @@ async fn language(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<LanguageBody>,
 ) -> ApiResult<Data<Language>> {
-    let user = actor.user_id.ok_or_else(|| {
-        ValidationError::new("language", "no_user", "an API key without a user has no language")
-    })?;
-    let language = body.language.trim().to_ascii_lowercase();
-    let valid = (2..=12).contains(&language.len())
-        && language.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if !valid {
-        return Err(ValidationError::new(
-            "language",
-            "invalid_language",
-            "use a language code such as de or pt-br",
-        )
-        .into());
-    }
-    state.store.set_language(&actor.tenant_id, &user, &language).await?;
+    let (user, language) = state.accounts.set_language(&actor, &body.language).await?;
     Ok(Data(Language { user_id: user, language }))
 }

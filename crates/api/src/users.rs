@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use sb_domain::{Role, User};
-use sb_engine::accounts::{self, CreateUser};
+use sb_engine::accounts::CreateUser;
 use sb_secrets::Secret;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -36,7 +36,7 @@ async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Created<User>> {
     let input = CreateUser { email: body.email, password: body.password, role: body.role };
-    Ok(Created(accounts::create_user(state.store.as_ref(), &actor, input).await?))
+    Ok(Created(state.accounts.create_user(&actor, input).await?))
 }
 
 async fn list(
@@ -44,7 +44,7 @@ async fn list(
     Auth(actor): Auth,
     Paging(page): Paging,
 ) -> ApiResult<List<User>> {
-    Ok(List(state.store.list_users(&actor.tenant_id, &page).await?))
+    Ok(List(state.accounts.list_users(&actor, &page).await?))
 }
 
 async fn show(
@@ -52,5 +52,5 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<sb_domain::UserId>,
 ) -> ApiResult<Data<User>> {
-    Ok(Data(state.store.get_user(&actor.tenant_id, &id).await?))
+    Ok(Data(state.accounts.get_user(&actor, &id).await?))
 }

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::options;
 use sb_domain::{
-    Conversation, ConversationId, ConversationStatus, Visitor, VisitorMessage, Widget, WidgetId,
+    Conversation, ConversationId, ConversationStatus, Visitor, VisitorMessage, WidgetId,
     WidgetPosition,
 };
 use sb_engine::conversations::VisitorStart;
@@ -70,14 +70,9 @@ async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-pub(crate) fn check_origin(widget: &Widget, headers: &HeaderMap) -> ApiResult<()> {
-    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        Some(origin) if !widget.allows_origin(origin) => Err(ApiError::forbidden(
-            "origin_not_allowed",
-            "this widget may not be used from this site; add the site to the widget's allowed origins",
-        )),
-        _ => Ok(()),
-    }
+/// The `Origin` a browser sent, if any: the page a widget is used from.
+pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
 }
 
 async fn config(
@@ -85,8 +80,7 @@ async fn config(
     PathId(id): PathId<WidgetId>,
     headers: HeaderMap,
 ) -> ApiResult<Data<WidgetConfig>> {
-    let widget = state.engine.visitor_widget(&id).await?.widget;
-    check_origin(&widget, &headers)?;
+    let widget = state.conversations.visitor_widget(&id, origin(&headers)).await?.widget;
     Ok(Data(WidgetConfig {
         id: widget.id,
         name: widget.name,
@@ -140,8 +134,7 @@ async fn start(
     // Optional: an anonymous visitor may start with nothing to say about themselves.
     OptionalJson(body): OptionalJson<StartBody>,
 ) -> ApiResult<Created<Started>> {
-    let widget = state.engine.visitor_widget(&id).await?;
-    check_origin(&widget.widget, &headers)?;
+    let widget = state.conversations.visitor_widget(&id, origin(&headers)).await?;
     state.visitor_limits.check_start(ip, &id)?;
     let visitor = body.visitor.unwrap_or_default();
     let input = VisitorStart {
@@ -152,7 +145,7 @@ async fn start(
         user_hash: visitor.user_hash,
         email_hash: visitor.email_hash,
     };
-    let started = state.engine.start_conversation(&widget, input).await?;
+    let started = state.conversations.start_conversation(&widget, input).await?;
     Ok(Created(Started {
         conversation_id: started.conversation.id,
         visitor_token: started.visitor_token,
@@ -188,18 +181,9 @@ impl FromRequestParts<AppState> for VisitorConversation {
             .ok_or_else(|| {
                 ApiError::unauthenticated("send the visitor token as Authorization: Bearer sbv_…")
             })?;
-        let conversation = state
-            .engine
-            .visitor_conversation(token.trim())
-            .await?
-            .ok_or_else(|| ApiError::unauthenticated("the visitor token is not valid"))?;
-        // A token opens its own conversation only; anything else does not exist for it.
-        if conversation.id != id {
-            return Err(ApiError::not_found("conversation"));
-        }
-        let widget =
-            state.store.get_widget(&conversation.tenant_id, &conversation.widget_id).await?.widget;
-        check_origin(&widget, &parts.headers)?;
+        let origin = origin(&parts.headers);
+        let conversation =
+            state.conversations.visitor_conversation(token.trim(), &id, origin).await?;
         Ok(VisitorConversation(conversation))
     }
 }
@@ -229,9 +213,9 @@ async fn messages(
     Query(after): Query<After>,
 ) -> ApiResult<List<VisitorMessage>> {
     let after = after_id(after.after)?;
-    let items = state.engine.messages_after(&conversation, after.as_ref()).await?;
+    let items = state.conversations.messages_after(&conversation, after.as_ref()).await?;
     let items = items.into_iter().map(VisitorMessage::from).collect();
-    Ok(List(sb_store::Page { items, next: None }))
+    Ok(List(sb_domain::Page { items, next: None }))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -269,7 +253,7 @@ async fn send(
 ) -> ApiResult<Sent> {
     let wait = wait_duration(wait.wait_ms)?;
     state.visitor_limits.check_message(ip, &conversation)?;
-    let posted = state.engine.post_visitor_message(&conversation, &body.text, wait).await?;
+    let posted = state.conversations.post_visitor_message(&conversation, &body.text, wait).await?;
     if wait.is_none() {
         return Ok(Sent::Queued(posted.message.into()));
     }

@@ -94,7 +94,7 @@ async fn create(
         description: body.description,
         active: body.active,
     };
-    Ok(Created(state.engine.create_webhook(&actor, draft).await?))
+    Ok(Created(state.webhooks.create_webhook(&actor, draft).await?))
 }
 
 async fn list(
@@ -102,7 +102,7 @@ async fn list(
     Auth(actor): Auth,
     Paging(page): Paging,
 ) -> ApiResult<List<Webhook>> {
-    Ok(List(state.engine.list_webhooks(&actor, &page).await?))
+    Ok(List(state.webhooks.list_webhooks(&actor, &page).await?))
 }
 
 async fn show(
@@ -110,7 +110,7 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<WebhookId>,
 ) -> ApiResult<Data<Webhook>> {
-    Ok(Data(state.engine.get_webhook(&actor, &id).await?))
+    Ok(Data(state.webhooks.get_webhook(&actor, &id).await?))
 }
 
 async fn update(
@@ -125,7 +125,7 @@ async fn update(
         description: body.description.map(Option::unwrap_or_default),
         active: body.active,
     };
-    Ok(Data(state.engine.update_webhook(&actor, &id, draft).await?))
+    Ok(Data(state.webhooks.update_webhook(&actor, &id, draft).await?))
 }
 
 async fn remove(
@@ -133,7 +133,7 @@ async fn remove(
     Auth(actor): Auth,
     PathId(id): PathId<WebhookId>,
 ) -> ApiResult<Data<Deleted>> {
-    state.engine.delete_webhook(&actor, &id).await?;
+    state.webhooks.delete_webhook(&actor, &id).await?;
     Ok(Deleted::id(id))
 }
 
@@ -143,10 +143,10 @@ async fn test(
     PathId(id): PathId<WebhookId>,
 ) -> ApiResult<Created<TestQueued>> {
     state
-        .engine
+        .webhooks
         .take_webhook_test(&actor, &id)
         .map_err(|wait| ApiError::rate_limited(wait.as_secs().max(1)))?;
-    Ok(Created(state.engine.test_webhook(&actor, &id).await?))
+    Ok(Created(state.webhooks.test_webhook(&actor, &id).await?))
 }
 
 async fn rotate(
@@ -154,7 +154,7 @@ async fn rotate(
     Auth(actor): Auth,
     PathId(id): PathId<WebhookId>,
 ) -> ApiResult<Data<WebhookWithSecret>> {
-    Ok(Data(state.engine.rotate_webhook_secret(&actor, &id).await?))
+    Ok(Data(state.webhooks.rotate_webhook_secret(&actor, &id).await?))
 }
 
 async fn deliveries(
@@ -163,5 +163,5 @@ async fn deliveries(
     PathId(id): PathId<WebhookId>,
     Paging(page): Paging,
 ) -> ApiResult<List<Delivery>> {
-    Ok(List(state.engine.webhook_deliveries(&actor, &id, &page).await?))
+    Ok(List(state.webhooks.webhook_deliveries(&actor, &id, &page).await?))
 }

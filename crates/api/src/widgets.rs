@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use sb_domain::WidgetId;
-use sb_engine::widgets::{WidgetDraft, WidgetView};
+use sb_engine::conversations::widgets::{WidgetDraft, WidgetView};
 use sb_secrets::Secret;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -62,7 +62,7 @@ async fn create(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<WidgetBody>,
 ) -> ApiResult<Created<WidgetView>> {
-    Ok(Created(state.engine.create_widget(&actor, body.into()).await?))
+    Ok(Created(state.conversations.create_widget(&actor, body.into()).await?))
 }
 
 async fn list(
@@ -70,7 +70,7 @@ async fn list(
     Auth(actor): Auth,
     Paging(page): Paging,
 ) -> ApiResult<List<WidgetView>> {
-    Ok(List(state.engine.list_widgets(&actor, &page).await?))
+    Ok(List(state.conversations.list_widgets(&actor, &page).await?))
 }
 
 async fn show(
@@ -78,7 +78,7 @@ async fn show(
     Auth(actor): Auth,
     PathId(id): PathId<WidgetId>,
 ) -> ApiResult<Data<WidgetView>> {
-    Ok(Data(state.engine.get_widget(&actor, &id).await?))
+    Ok(Data(state.conversations.get_widget(&actor, &id).await?))
 }
 
 async fn update(
@@ -87,7 +87,7 @@ async fn update(
     PathId(id): PathId<WidgetId>,
     ApiJson(body): ApiJson<WidgetBody>,
 ) -> ApiResult<Data<WidgetView>> {
-    Ok(Data(state.engine.update_widget(&actor, &id, body.into()).await?))
+    Ok(Data(state.conversations.update_widget(&actor, &id, body.into()).await?))
 }
 
 async fn remove(
@@ -95,6 +95,6 @@ async fn remove(
     Auth(actor): Auth,
     PathId(id): PathId<WidgetId>,
 ) -> ApiResult<Data<Deleted>> {
-    state.engine.delete_widget(&actor, &id).await?;
+    state.conversations.delete_widget(&actor, &id).await?;
     Ok(Deleted::id(id))
 }

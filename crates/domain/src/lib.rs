@@ -7,8 +7,10 @@ pub mod call_stats;
 mod connection;
 mod conversation;
 mod error;
+pub mod events;
 mod id;
 mod kb;
+mod page;
 pub mod pattern;
 mod rule;
 mod team;
@@ -38,6 +40,7 @@ pub use id::{
     WebhookId, WidgetId, random_token,
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
+pub use page::{Page, PageRequest};
 pub use rule::{
     Action, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition, Trigger, conditions_schema,
     deserialize_conditions, is_built_in,

@@ -10,6 +10,16 @@ pub enum EngineError {
     /// The actor is known but lacks the role for this action.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// Refused for a reason the caller can act on (`code` names it), e.g. a widget used from a
+    /// site it does not allow.
+    #[error("{code}: {message}")]
+    Refused { code: &'static str, message: &'static str },
+    /// The credential presented opens nothing (an unknown or ended visitor token).
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+    /// The named thing does not exist for this caller.
+    #[error("{0} not found")]
+    NotFound(&'static str),
     /// The action would have side effects the caller has not confirmed.
     #[error("{0}")]
     ConfirmationRequired(String),

@@ -1,5 +1,28 @@
 //! Use-cases shared by every entry point (HTTP API, command line): they validate input, enforce
 //! permissions and call the store. Transport concerns (status codes, cookies) stay outside.
+//!
+//! One service per aggregate, each holding only the storage traits and clients it uses:
+//! [`AccountsService`], [`ConnectionsService`], [`ConversationsService`] (widgets, visitors,
+//! messages, rules, routing), [`KnowledgeService`], [`AiService`] and [`WebhooksService`]. The
+//! server's composition root builds them; [`Services`] hands them to the API together.
+
+/// Declares a service's share of the store: one field per storage trait it may use, each taken
+/// from the whole store when the service is built. What a service may touch is read here.
+macro_rules! stores {
+    ($(#[$meta:meta])* $name:ident { $($field:ident: $store_trait:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        pub(crate) struct $name {
+            $(pub(crate) $field: std::sync::Arc<dyn sb_store::$store_trait>,)*
+        }
+
+        impl $name {
+            pub(crate) fn of(store: &std::sync::Arc<dyn sb_store::Store>) -> Self {
+                Self { $($field: store.clone(),)* }
+            }
+        }
+    };
+}
 
 pub mod accounts;
 mod actor;
@@ -7,75 +30,38 @@ pub mod ai;
 mod budget;
 pub mod connections;
 pub mod conversations;
-pub mod credentials;
 mod error;
-pub mod events;
 pub mod fair_slots;
-mod fixed_texts;
+mod health;
 mod identity;
 pub mod kb;
-mod rule_cache;
-pub mod rules;
+#[cfg(test)]
+mod testing;
 pub mod webhooks;
-pub mod widgets;
 
+pub use accounts::AccountsService;
 pub use actor::{Actor, Credential};
+pub use ai::AiService;
+pub use connections::ConnectionsService;
+pub use conversations::ConversationsService;
 pub use error::EngineError;
+pub use health::HealthService;
 pub use identity::user_hash;
+pub use kb::KnowledgeService;
+/// What a store failure looks like to callers (inside [`EngineError::Store`]).
+pub use sb_store::{Constraint, StoreError};
+pub use webhooks::WebhooksService;
 
 use std::sync::Arc;
 
-use sb_connectors::Connector;
-use sb_secrets::Keyring;
-use sb_store::Store;
-
-/// The services every use-case needs, shared by the whole process.
-pub struct Engine {
-    pub store: Arc<dyn Store>,
-    pub keyring: Arc<Keyring>,
-    pub connector: Arc<Connector>,
-    pub events: Arc<dyn events::EventSink>,
-    pub ai: ai::Ai,
-    pub knowledge: kb::Knowledge,
-    workers: conversations::worker::Workers,
-    traces: conversations::trace::TraceWriter,
-    rule_cache: rule_cache::RuleCache,
-    ordering: conversations::ordering::Ordering,
-    outbound_budget: budget::OutboundBudget,
-    webhooks: webhooks::Webhooks,
-}
-
-impl Engine {
-    pub fn new(
-        store: Arc<dyn Store>,
-        keyring: Arc<Keyring>,
-        connector: Arc<Connector>,
-        events: Arc<dyn events::EventSink>,
-        ai: ai::Ai,
-        knowledge: kb::Knowledge,
-        outbound_calls_per_minute: u32,
-    ) -> Arc<Self> {
-        // Language detection's model is read now, not on a visitor's first message.
-        sb_llm::language::warm_up();
-        let workers = Default::default();
-        let traces = conversations::trace::TraceWriter::start(store.clone());
-        let rule_cache = Default::default();
-        let ordering = conversations::ordering::Ordering::new(store.backend());
-        // Every event also goes to the outbound webhooks' queue, once their worker runs.
-        let (webhooks, events) = webhooks::Webhooks::new(events);
-        Arc::new(Self {
-            store,
-            keyring,
-            connector,
-            events,
-            ai,
-            knowledge,
-            workers,
-            traces,
-            rule_cache,
-            ordering,
-            outbound_budget: budget::OutboundBudget::per_minute(outbound_calls_per_minute),
-            webhooks,
-        })
-    }
+/// Every service of the application, as the composition root built them.
+#[derive(Clone)]
+pub struct Services {
+    pub accounts: Arc<AccountsService>,
+    pub connections: Arc<ConnectionsService>,
+    pub conversations: Arc<ConversationsService>,
+    pub knowledge: Arc<KnowledgeService>,
+    pub ai: Arc<AiService>,
+    pub webhooks: Arc<WebhooksService>,
+    pub health: Arc<HealthService>,
 }

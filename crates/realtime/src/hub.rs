@@ -2,8 +2,8 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use sb_domain::events::{ConversationEvent, EventSink};
 use sb_domain::{ConversationId, TenantId};
-use sb_engine::events::{ConversationEvent, EventSink};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 

@@ -14,9 +14,13 @@ use std::time::Duration;
 use anyhow::Context;
 use sb_api::{ApiConfig, AppState};
 use sb_connectors::Connector;
-use sb_engine::Engine;
 use sb_engine::ai::{Ai, AiConfig, ServerAi};
+use sb_engine::conversations::ConversationsParts;
 use sb_engine::kb::Knowledge;
+use sb_engine::{
+    AccountsService, AiService, ConnectionsService, ConversationsService, HealthService,
+    KnowledgeService, Services, WebhooksService,
+};
 use sb_net::{HttpClient, SsrfPolicy};
 use sb_realtime::Hub;
 use sb_secrets::{Keyring, MasterKey, MasterKeySource, Secret};
@@ -110,12 +114,13 @@ pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
     Ok(Keyring::new(current, previous))
 }
 
-/// Wires the use-case layer: store, keyring and the SSRF-safe outbound client.
-pub fn build_engine(
+/// The composition root: builds every service from the store, the keyring and the SSRF-safe
+/// outbound clients, each service getting only what it uses.
+pub fn build_services(
     config: &Config,
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
-) -> anyhow::Result<Arc<Engine>> {
+) -> anyhow::Result<Services> {
     // Loaded before accepting traffic, so a missing or malformed key stops the start.
     let keyring = Arc::new(load_keyring(config)?);
     let allow = config.ssrf_allow()?;
@@ -123,16 +128,38 @@ pub fn build_engine(
         tracing::info!(entries = ?config.security.ssrf_allow, "operator SSRF exceptions in force");
     }
     let http = HttpClient::new(SsrfPolicy::new(allow.clone()), config.net_config())?;
+    let connector = Arc::new(Connector::new(http));
     // Pages imported into the knowledge base may be larger than an API answer.
     let pages = sb_net::NetConfig { max_body_bytes: 4 * 1024 * 1024, ..config.net_config() };
     let index_dir = config.kb_index_dir()?;
-    let knowledge = Knowledge::open(
+    let index = Knowledge::open(
         index_dir.as_deref(),
         HttpClient::new(SsrfPolicy::new(allow.clone()), pages)?,
     )?;
-    let ai = build_ai(config, allow)?;
-    let budget = config.outbound.calls_per_minute_per_tenant;
-    Ok(Engine::new(store, keyring, Arc::new(Connector::new(http)), hub, ai, knowledge, budget))
+    let ai = AiService::new(&store, keyring.clone(), build_ai(config, allow)?);
+    let knowledge = KnowledgeService::new(&store, index, ai.clone());
+    let connections = ConnectionsService::new(&store, keyring.clone(), connector.clone());
+    // Conversation events reach the realtime hub, and through the webhooks' queue, webhooks.
+    let (webhooks, events) = WebhooksService::new(&store, keyring.clone(), connector.clone(), hub);
+    let conversations = ConversationsService::new(ConversationsParts {
+        store: store.clone(),
+        keyring,
+        connector,
+        events,
+        ai: ai.clone(),
+        knowledge: knowledge.clone(),
+        connections: connections.clone(),
+        outbound_calls_per_minute: config.outbound.calls_per_minute_per_tenant,
+    });
+    Ok(Services {
+        accounts: AccountsService::new(&store),
+        health: HealthService::new(&store),
+        connections,
+        conversations,
+        knowledge,
+        ai,
+        webhooks,
+    })
 }
 
 /// The AI service: the server-wide provider (if configured) and the clients providers use.
@@ -274,31 +301,31 @@ pub async fn serve(
             .await
             .with_context(|| format!("joining the realtime bus at {}", config.bus.url))?;
     }
-    let engine = build_engine(&config, store.clone(), hub.clone())?;
+    let services = build_services(&config, store.clone(), hub.clone())?;
     // Before anything can publish events (the demo, resumed messages), so none is missed.
-    let webhooks = engine.start_webhooks(config.webhook_settings());
+    let webhooks = services.webhooks.start_webhooks(config.webhook_settings());
     let demo = match &demo_backend {
         Some((backend, _)) => {
-            Some(demo::seed(&engine, *backend).await.context("seeding the demo")?)
+            Some(demo::seed(&services, *backend).await.context("seeding the demo")?)
         }
         None => None,
     };
     let metrics = config.metrics.enabled.then(telemetry::metrics_handle);
     // The search index catches up with the database before the first search.
-    engine.sync_index().await;
-    engine.keep_index_in_sync(Duration::from_secs(2));
-    let documents = engine.resume_documents().await?;
+    services.knowledge.sync_index().await;
+    services.knowledge.keep_index_in_sync(Duration::from_secs(2));
+    let documents = services.knowledge.resume_documents().await?;
     if documents > 0 {
         tracing::info!(documents, "resuming knowledge-base documents left half processed");
     }
-    let resumed = engine.resume_unprocessed().await?;
+    let resumed = services.conversations.resume_unprocessed().await?;
     if resumed > 0 {
         tracing::info!(
             messages = resumed,
             "resuming visitor messages left unhandled by the last run"
         );
     }
-    let state = AppState::new(engine, hub, api_config(&config)?, metrics);
+    let state = AppState::new(services, hub, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let mut app = sb_api::router(state);
     tracing::info!(%address, store = store.backend(), "switchboard is listening on http://{address}");

@@ -7,7 +7,7 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sb_domain::Email;
-use sb_engine::credentials::Mailer;
+use sb_engine::accounts::Mailer;
 
 use crate::config::SmtpConfig;
 

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use sb_engine::accounts::{self, SignUp};
+use sb_engine::AccountsService;
+use sb_engine::accounts::SignUp;
 use sb_engine::{Actor, Credential};
 use sb_secrets::Secret;
 use switchboard::config::{Config, DEFAULT_CONFIG, Overrides};
@@ -182,15 +183,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let password = read_password()?;
             let store = switchboard::open_store(&config, config.database.auto_migrate).await?;
             let input = SignUp { tenant_name: name, email, password };
-            let (tenant, owner) = accounts::sign_up(store.as_ref(), input).await?;
+            let accounts = AccountsService::new(&store);
+            let (tenant, owner) = accounts.sign_up(input).await?;
             let actor = Actor {
                 tenant_id: tenant.id.clone(),
                 user_id: Some(owner.id.clone()),
                 role: owner.role,
                 credential: Credential::CommandLine,
             };
-            let (_, key) =
-                accounts::create_api_key(store.as_ref(), &actor, "created at setup").await?;
+            let (_, key) = accounts.create_api_key(&actor, "created at setup").await?;
             println!("tenant_id: {}", tenant.id);
             println!("owner_id: {}", owner.id);
             println!("api_key: {}", key.expose());

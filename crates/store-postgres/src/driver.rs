@@ -85,6 +85,10 @@ impl Db for PostgresDb {
         "postgres"
     }
 
+    fn shared_across_nodes(&self) -> bool {
+        true
+    }
+
     async fn fetch_all(&self, query: Query) -> StoreResult<Vec<Row>> {
         convert(prepare(query).fetch_all(&self.pool).await.map_err(map)?)
     }

@@ -152,4 +152,17 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let rows = self.db.fetch_all(q(sql).text(tenant.as_str()).boolean(true)).await?;
         rows.iter().map(user_from_row).collect()
     }
+
+    async fn set_language(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        language: &str,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE users SET language = $1 WHERE tenant_id = $2 AND id = $3")
+            .text(language)
+            .text(tenant.as_str())
+            .text(user.as_str());
+        crate::expect_found(self.db.execute(query).await?)
+    }
 }

@@ -1,7 +1,5 @@
 use async_trait::async_trait;
-use sb_domain::{
-    AiSettings, AiUsage, ConversationId, MessageId, TenantId, Timestamp, Translation, UserId,
-};
+use sb_domain::{AiSettings, AiUsage, ConversationId, TenantId, Timestamp};
 use sb_store::{AiStore, StoreResult, UsageTotals};
 
 use crate::{Db, SqlStore, expect_found, q};
@@ -86,32 +84,5 @@ impl<D: Db> AiStore for SqlStore<D> {
             input_tokens: row.int("input_tokens")?,
             output_tokens: row.int("output_tokens")?,
         })
-    }
-
-    async fn set_translation(
-        &self,
-        tenant: &TenantId,
-        message: &MessageId,
-        translation: &Translation,
-    ) -> StoreResult<()> {
-        let query = q("UPDATE messages SET translation = $1, translation_language = $2 WHERE tenant_id = $3 AND id = $4")
-            .text(&translation.text)
-            .text(&translation.language)
-            .text(tenant.as_str())
-            .text(message.as_str());
-        expect_found(self.db.execute(query).await?)
-    }
-
-    async fn set_language(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        language: &str,
-    ) -> StoreResult<()> {
-        let query = q("UPDATE users SET language = $1 WHERE tenant_id = $2 AND id = $3")
-            .text(language)
-            .text(tenant.as_str())
-            .text(user.as_str());
-        expect_found(self.db.execute(query).await?)
     }
 }

@@ -379,4 +379,18 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         }
         Ok(counts)
     }
+
+    async fn set_translation(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+        translation: &Translation,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE messages SET translation = $1, translation_language = $2 WHERE tenant_id = $3 AND id = $4")
+            .text(&translation.text)
+            .text(&translation.language)
+            .text(tenant.as_str())
+            .text(message.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
 }

@@ -190,6 +190,8 @@ fn millis_to_ts(column: &str, millis: i64) -> StoreResult<Timestamp> {
 pub trait Db: Send + Sync + 'static {
     /// Which backend this is (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
+    /// Whether several nodes may share this database (see [`sb_store::Store::shared_across_nodes`]).
+    fn shared_across_nodes(&self) -> bool;
     async fn fetch_all(&self, query: Query) -> StoreResult<Vec<Row>>;
     async fn execute(&self, query: Query) -> StoreResult<u64>;
     /// A transaction that intends to write. On SQLite it takes the write lock up front, so two

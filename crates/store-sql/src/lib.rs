@@ -21,7 +21,7 @@ mod widgets;
 pub use db::{Arg, Db, Query, Row, Tx, Value, q};
 
 use async_trait::async_trait;
-use sb_store::{Store, StoreResult};
+use sb_store::{Database, StoreResult};
 
 /// Turns "no row affected" into `NotFound`.
 fn expect_found(affected: u64) -> StoreResult<()> {
@@ -50,9 +50,13 @@ impl<D: Db> SqlStore<D> {
 }
 
 #[async_trait]
-impl<D: Db> Store for SqlStore<D> {
+impl<D: Db> Database for SqlStore<D> {
     fn backend(&self) -> &'static str {
         self.db.backend()
+    }
+
+    fn shared_across_nodes(&self) -> bool {
+        self.db.shared_across_nodes()
     }
 
     async fn ping(&self) -> StoreResult<()> {

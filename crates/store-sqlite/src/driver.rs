@@ -90,6 +90,11 @@ impl Db for SqliteDb {
         "sqlite"
     }
 
+    /// The file belongs to one process: a second node would need a database of its own.
+    fn shared_across_nodes(&self) -> bool {
+        false
+    }
+
     async fn fetch_all(&self, query: Query) -> StoreResult<Vec<Row>> {
         let pool = self.pool_for(&query.sql);
         convert(prepare(query).fetch_all(pool).await.map_err(map)?)

@@ -37,6 +37,13 @@ pub trait AccountStore: Send + Sync {
         &self,
         email: &Email,
     ) -> StoreResult<Option<UserCredentials>>;
+
+    async fn set_language(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        language: &str,
+    ) -> StoreResult<()>;
 }
 
 /// A dashboard login. The token itself is never stored, only its SHA-256.

@@ -1,7 +1,5 @@
 use async_trait::async_trait;
-use sb_domain::{
-    AiSettings, AiUsage, ConversationId, MessageId, TenantId, Timestamp, Translation, UserId,
-};
+use sb_domain::{AiSettings, AiUsage, ConversationId, TenantId, Timestamp};
 
 use crate::StoreResult;
 
@@ -34,16 +32,4 @@ pub trait AiStore: Send + Sync {
         conversation: Option<&ConversationId>,
         since: Timestamp,
     ) -> StoreResult<UsageTotals>;
-    async fn set_translation(
-        &self,
-        tenant: &TenantId,
-        message: &MessageId,
-        translation: &Translation,
-    ) -> StoreResult<()>;
-    async fn set_language(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        language: &str,
-    ) -> StoreResult<()>;
 }

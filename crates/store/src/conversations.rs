@@ -152,6 +152,13 @@ pub trait ConversationStore: Send + Sync {
         tenant: &TenantId,
         users: &[UserId],
     ) -> StoreResult<Vec<(UserId, i64)>>;
+
+    async fn set_translation(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+        translation: &sb_domain::Translation,
+    ) -> StoreResult<()>;
 }
 
 pub struct NewMessage<'a> {

@@ -13,7 +13,6 @@ mod conversations;
 mod credentials;
 mod error;
 mod kb;
-mod page;
 #[cfg(feature = "story")]
 pub mod story;
 mod webhooks;
@@ -34,15 +33,30 @@ pub use conversations::{
 pub use credentials::{CredentialStore, Invitation};
 pub use error::{Constraint, StoreError, StoreResult};
 pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
-pub use page::{Page, PageRequest};
+pub use sb_domain::{Page, PageRequest};
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, Claim, ClaimedDelivery, NewDelivery, StoredWebhook, WebhookStore,
 };
 
-/// Everything the server needs from a storage backend.
+/// The database itself: which one, whether nodes share it, whether it answers.
 #[async_trait::async_trait]
+pub trait Database: Send + Sync {
+    /// Which backend this is (`sqlite`, `postgres`), for logs and health output.
+    fn backend(&self) -> &'static str;
+
+    /// Whether several nodes may serve the same tenants from this store at once. When they may,
+    /// work that must happen once or in order (a conversation's messages) is coordinated through
+    /// the store itself, not only inside this process.
+    fn shared_across_nodes(&self) -> bool;
+
+    /// Cheap round trip proving the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Everything the server needs from a storage backend.
 pub trait Store:
-    AccountStore
+    Database
+    + AccountStore
     + SessionStore
     + CredentialStore
     + ApiKeyStore
@@ -60,9 +74,26 @@ pub trait Store:
     + Sync
     + 'static
 {
-    /// Which backend this is (`sqlite`, `postgres`), for logs and health output.
-    fn backend(&self) -> &'static str;
+}
 
-    /// Cheap round trip proving the database answers.
-    async fn ping(&self) -> StoreResult<()>;
+impl<T> Store for T where
+    T: Database
+        + AccountStore
+        + SessionStore
+        + CredentialStore
+        + ApiKeyStore
+        + TeamStore
+        + ConnectionStore
+        + CallStatsStore
+        + WidgetStore
+        + ConversationStore
+        + RuleStore
+        + AiStore
+        + KbStore
+        + WebhookStore
+        + SealedSecretStore
+        + Send
+        + Sync
+        + 'static
+{
 }

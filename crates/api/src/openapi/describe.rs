@@ -124,8 +124,8 @@ pub(crate) fn path_id<T: JsonSchema>(operation: &mut Operation, schemas: &mut Sc
 
 impl DescribeInput for Paging {
     fn describe(operation: &mut Operation, _: &mut Schemas) {
-        let max = sb_store::PageRequest::MAX_LIMIT;
-        let default = sb_store::PageRequest::DEFAULT_LIMIT;
+        let max = sb_domain::PageRequest::MAX_LIMIT;
+        let default = sb_domain::PageRequest::DEFAULT_LIMIT;
         operation.add_parameter(json!({
             "name": "limit", "in": "query", "required": false,
             "description": "Items per page.",

@@ -1,8 +1,8 @@
 //! AI: which model answers for a tenant (its own settings, else the server's), the settings
 //! use-cases, and token accounting. Replies, intents, extraction and translation build on it.
 
-mod reply;
-mod understand;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,32 @@ use sb_llm::{ChatRequest, ChatResponse, LlmError, Provider, ProviderConfig, Prov
 use sb_net::{HttpClient, Url};
 use sb_secrets::Secret;
 
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, EngineError};
+
+stores!(AiStores { ai: AiStore });
+
+/// The AI aggregate: the tenant's provider settings, and every model call (which model
+/// answers for a tenant, tokens recorded per tenant and conversation).
+pub struct AiService {
+    store: AiStores,
+    keyring: Arc<sb_secrets::Keyring>,
+    ai: Ai,
+}
+
+impl AiService {
+    pub fn new(
+        store: &Arc<dyn sb_store::Store>,
+        keyring: Arc<sb_secrets::Keyring>,
+        ai: Ai,
+    ) -> Arc<Self> {
+        Arc::new(Self { store: AiStores::of(store), keyring, ai })
+    }
+
+    /// How model calls are made on this server (timeouts, rounds, history length).
+    pub(crate) fn config(&self) -> &AiConfig {
+        &self.ai.config
+    }
+}
 
 /// The server-wide provider, configured by the operator.
 #[derive(Debug, Clone)]
@@ -163,11 +188,11 @@ impl Purpose {
     }
 }
 
-impl Engine {
+impl AiService {
     /// Where `tenant`'s model calls go: its own settings if it has any, else the server's, else
     /// nowhere (AI is off).
     async fn resolve(&self, tenant: &TenantId) -> Result<Option<Resolved>, EngineError> {
-        if let Some((settings, sealed)) = self.store.get_ai_settings(tenant).await? {
+        if let Some((settings, sealed)) = self.store.ai.get_ai_settings(tenant).await? {
             let api_key = match sealed {
                 Some(sealed) => {
                     let bytes = self
@@ -258,7 +283,7 @@ impl Engine {
             output_tokens: response.usage.output_tokens,
             at: Timestamp::now(),
         };
-        if let Err(err) = self.store.record_ai_usage(&usage).await {
+        if let Err(err) = self.store.ai.record_ai_usage(&usage).await {
             tracing::warn!(error = %err, "could not record AI token usage");
         }
         metrics::counter!("ai_tokens_total", "direction" => "input")
@@ -286,7 +311,7 @@ impl Engine {
             output_tokens: 0,
             at: Timestamp::now(),
         };
-        if let Err(err) = self.store.record_ai_usage(&usage).await {
+        if let Err(err) = self.store.ai.record_ai_usage(&usage).await {
             tracing::warn!(error = %err, "could not record AI token usage");
         }
         Ok(embeddings.vectors)
@@ -297,7 +322,7 @@ impl Engine {
     }
 
     pub async fn ai_settings(&self, actor: &Actor) -> Result<AiSettingsView, EngineError> {
-        let stored = self.store.get_ai_settings(&actor.tenant_id).await?;
+        let stored = self.store.ai.get_ai_settings(&actor.tenant_id).await?;
         let api_key_set = stored.as_ref().is_some_and(|(_, key)| key.is_some());
         Ok(AiSettingsView {
             settings: stored.map(|(s, _)| s),
@@ -343,7 +368,7 @@ impl Engine {
             )
             .into());
         }
-        let previous = self.store.get_ai_settings(&actor.tenant_id).await?;
+        let previous = self.store.ai.get_ai_settings(&actor.tenant_id).await?;
         let sealed = match (draft.api_key, previous) {
             (Some(key), _) if !key.expose().is_empty() => {
                 Some(self.keyring.seal(actor.tenant_id.as_str(), key.expose().as_bytes()))
@@ -361,7 +386,7 @@ impl Engine {
             embedding_model,
             updated_at: Timestamp::now(),
         };
-        self.store.put_ai_settings(&settings, sealed.as_deref()).await?;
+        self.store.ai.put_ai_settings(&settings, sealed.as_deref()).await?;
         Ok(AiSettingsView {
             api_key_set: sealed.is_some(),
             settings: Some(settings),
@@ -372,6 +397,18 @@ impl Engine {
     /// Removes the tenant's own provider (the server's, if any, answers again).
     pub async fn delete_ai_settings(&self, actor: &Actor) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.delete_ai_settings(&actor.tenant_id).await?)
+        Ok(self.store.ai.delete_ai_settings(&actor.tenant_id).await?)
+    }
+}
+
+impl AiService {
+    /// The tenant's model calls and tokens since `since`, or one conversation's.
+    pub async fn usage(
+        &self,
+        actor: &Actor,
+        conversation: Option<&ConversationId>,
+        since: Timestamp,
+    ) -> Result<sb_store::UsageTotals, EngineError> {
+        Ok(self.store.ai.ai_usage_totals(&actor.tenant_id, conversation, since).await?)
     }
 }

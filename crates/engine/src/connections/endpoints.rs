@@ -13,7 +13,7 @@ use sb_domain::{
 use sb_store::{Page, PageRequest};
 
 use super::{summary, validate};
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, ConnectionsService, EngineError};
 
 /// An endpoint as submitted; on update, absent fields keep their value.
 #[derive(Debug, Default)]
@@ -245,7 +245,7 @@ pub(super) fn new_endpoint(
     Ok(endpoint)
 }
 
-impl Engine {
+impl ConnectionsService {
     pub async fn create_endpoint(
         &self,
         actor: &Actor,
@@ -254,9 +254,9 @@ impl Engine {
     ) -> Result<EndpointView, EngineError> {
         actor.require(Role::Admin)?;
         // The connection must be the tenant's own; another tenant's is simply not found.
-        self.store.get_connection(&actor.tenant_id, connection).await?;
+        self.store.connections.get_connection(&actor.tenant_id, connection).await?;
         let endpoint = new_endpoint(&actor.tenant_id, connection, draft)?;
-        self.store.create_endpoint(&endpoint).await?;
+        self.store.connections.create_endpoint(&endpoint).await?;
         Ok(EndpointView { endpoint, last_call: None })
     }
 
@@ -287,10 +287,10 @@ impl Engine {
         draft: EndpointDraft,
     ) -> Result<EndpointView, EngineError> {
         actor.require(Role::Admin)?;
-        let mut endpoint = self.store.get_endpoint(&actor.tenant_id, id).await?;
+        let mut endpoint = self.store.connections.get_endpoint(&actor.tenant_id, id).await?;
         apply(&mut endpoint, draft)?;
         endpoint.updated_at = Timestamp::now();
-        self.store.update_endpoint(&endpoint).await?;
+        self.store.connections.update_endpoint(&endpoint).await?;
         self.endpoint_view(endpoint).await
     }
 
@@ -300,7 +300,7 @@ impl Engine {
         id: &EndpointId,
     ) -> Result<EndpointView, EngineError> {
         actor.require(Role::Admin)?;
-        self.endpoint_view(self.store.get_endpoint(&actor.tenant_id, id).await?).await
+        self.endpoint_view(self.store.connections.get_endpoint(&actor.tenant_id, id).await?).await
     }
 
     pub async fn list_endpoints(
@@ -310,8 +310,9 @@ impl Engine {
         page: &PageRequest,
     ) -> Result<Page<EndpointView>, EngineError> {
         actor.require(Role::Admin)?;
-        self.store.get_connection(&actor.tenant_id, connection).await?;
-        let page = self.store.list_endpoints(&actor.tenant_id, connection, page).await?;
+        self.store.connections.get_connection(&actor.tenant_id, connection).await?;
+        let page =
+            self.store.connections.list_endpoints(&actor.tenant_id, connection, page).await?;
         Ok(Page {
             items: self.endpoint_views(&actor.tenant_id, page.items).await?,
             next: page.next,
@@ -320,7 +321,7 @@ impl Engine {
 
     pub async fn delete_endpoint(&self, actor: &Actor, id: &EndpointId) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.delete_endpoint(&actor.tenant_id, id).await?)
+        Ok(self.store.connections.delete_endpoint(&actor.tenant_id, id).await?)
     }
 
     /// Calls the endpoint with sample variables. Endpoints that change data are only called with
@@ -332,18 +333,25 @@ impl Engine {
         test: EndpointTest,
     ) -> Result<CallOutcome, EngineError> {
         actor.require(Role::Admin)?;
-        let endpoint = self.store.get_endpoint(&actor.tenant_id, id).await?;
+        let endpoint = self.store.connections.get_endpoint(&actor.tenant_id, id).await?;
         if endpoint.method.changes_data() && !test.confirm {
             return Err(EngineError::ConfirmationRequired(format!(
                 "{} may change data on the backend; send \"confirm\": true to call it",
                 endpoint.method.as_str()
             )));
         }
-        let stored = self.store.get_connection(&actor.tenant_id, &endpoint.connection_id).await?;
+        let stored = self
+            .store
+            .connections
+            .get_connection(&actor.tenant_id, &endpoint.connection_id)
+            .await?;
         let secrets = self.open_secrets(&stored)?;
         let target = CallTarget { connection: &stored.connection, secrets: &secrets };
         let outcome = self.connector.execute(target, &endpoint, &test.variables, &NoSink).await;
-        self.store.record_endpoint_test(&actor.tenant_id, id, &summary(&outcome)).await?;
+        self.store
+            .connections
+            .record_endpoint_test(&actor.tenant_id, id, &summary(&outcome))
+            .await?;
         Ok(outcome)
     }
 }

@@ -12,7 +12,7 @@ use sb_store::{PageRequest, StatsScope};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, ConnectionsService, EngineError};
 
 /// One endpoint's statistics.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -36,7 +36,7 @@ fn of_endpoint(rows: &[HourlyStats], endpoint: &EndpointId) -> Vec<HourlyStats> 
     rows.iter().filter(|r| r.endpoint_id == *endpoint).cloned().collect()
 }
 
-impl Engine {
+impl ConnectionsService {
     /// Counts a call a conversation made through the connector (the trace sink reports it).
     pub(crate) async fn count_call(&self, endpoint: &Endpoint, outcome: &CallOutcome) {
         let summary = TestSummary {
@@ -80,7 +80,7 @@ impl Engine {
             sent,
             message,
         );
-        if let Err(err) = self.store.add_call_stats(&endpoint.tenant_id, &delta).await {
+        if let Err(err) = self.store.call_stats.add_call_stats(&endpoint.tenant_id, &delta).await {
             tracing::warn!(endpoint_id = %endpoint.id, error = %err, "could not count an endpoint call");
         }
     }
@@ -88,7 +88,7 @@ impl Engine {
     /// Deletes every tenant's buckets past the retention (see `housekeeping` in the API).
     pub async fn prune_call_stats(&self) -> Result<u64, EngineError> {
         let before = window_start(Timestamp::now(), RETENTION_HOURS);
-        Ok(self.store.prune_call_stats(before).await?)
+        Ok(self.store.call_stats.prune_call_stats(before).await?)
     }
 
     pub async fn endpoint_stats(
@@ -97,11 +97,11 @@ impl Engine {
         id: &EndpointId,
     ) -> Result<EndpointStats, EngineError> {
         actor.require(Role::Admin)?;
-        let endpoint = self.store.get_endpoint(&actor.tenant_id, id).await?;
+        let endpoint = self.store.connections.get_endpoint(&actor.tenant_id, id).await?;
         let now = Timestamp::now();
         let since = window_start(now, RETENTION_HOURS);
         let scope = StatsScope::Endpoints(std::slice::from_ref(&endpoint.id));
-        let rows = self.store.call_stats(&actor.tenant_id, scope, since).await?;
+        let rows = self.store.call_stats.call_stats(&actor.tenant_id, scope, since).await?;
         Ok(EndpointStats {
             endpoint_id: endpoint.id,
             name: endpoint.name,
@@ -115,11 +115,11 @@ impl Engine {
         id: &ConnectionId,
     ) -> Result<ConnectionStats, EngineError> {
         actor.require(Role::Admin)?;
-        self.store.get_connection(&actor.tenant_id, id).await?;
+        self.store.connections.get_connection(&actor.tenant_id, id).await?;
         let mut endpoints = Vec::new();
         let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
         loop {
-            let found = self.store.list_endpoints(&actor.tenant_id, id, &page).await?;
+            let found = self.store.connections.list_endpoints(&actor.tenant_id, id, &page).await?;
             endpoints.extend(found.items);
             match found.next {
                 Some(next) => page.after = Some(next),
@@ -129,7 +129,7 @@ impl Engine {
         let now = Timestamp::now();
         let since = window_start(now, RETENTION_HOURS);
         let scope = StatsScope::Connections(std::slice::from_ref(id));
-        let rows = self.store.call_stats(&actor.tenant_id, scope, since).await?;
+        let rows = self.store.call_stats.call_stats(&actor.tenant_id, scope, since).await?;
         let endpoints = endpoints
             .into_iter()
             .map(|e| EndpointStats {
@@ -149,7 +149,8 @@ impl Engine {
     ) -> Result<HashMap<ConnectionId, ConnectionHealth>, EngineError> {
         let now = Timestamp::now();
         let since = window_start(now, 24);
-        let rows = self.store.call_stats(tenant, StatsScope::Connections(ids), since).await?;
+        let rows =
+            self.store.call_stats.call_stats(tenant, StatsScope::Connections(ids), since).await?;
         Ok(ids
             .iter()
             .map(|id| {
@@ -167,8 +168,11 @@ impl Engine {
         ids: &[EndpointId],
     ) -> Result<HashMap<EndpointId, TestSummary>, EngineError> {
         // Only the latest bucket of each endpoint is needed, and it always comes back.
-        let rows =
-            self.store.call_stats(tenant, StatsScope::Endpoints(ids), Timestamp::MAX).await?;
+        let rows = self
+            .store
+            .call_stats
+            .call_stats(tenant, StatsScope::Endpoints(ids), Timestamp::MAX)
+            .await?;
         let mut last: HashMap<EndpointId, TestSummary> = HashMap::new();
         for row in rows {
             let newer = last.get(&row.endpoint_id).is_none_or(|seen| row.last_call.at > seen.at);

@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::endpoints::{EndpointDraft, new_endpoint};
 use super::validate::check_public_url;
 use crate::fair_slots::{FairSlots, Slot};
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, ConnectionsService, EngineError};
 
 /// The largest document imported: the request body limit of the import route, and the most a
 /// URL fetch for an import reads (GitHub's REST description is 13 MB).
@@ -45,7 +45,7 @@ pub struct OpenApiImport {
     /// document's summaries).
     pub ai_tool: bool,
     /// One of the node's import slots, taken with [`OpenApiImport::slot`]; without one,
-    /// [`Engine::import_openapi`] waits for one. Held until the import ends (also by the
+    /// [`ConnectionsService::import_openapi`](super::ConnectionsService::import_openapi) waits for one. Held until the import ends (also by the
     /// blocking parse and conversion, should the request go away meanwhile).
     pub slot: Option<Slot>,
 }
@@ -114,7 +114,7 @@ async fn parse(
     }
 }
 
-impl Engine {
+impl ConnectionsService {
     /// Creates an endpoint for every operation of an OpenAPI document that the connection can
     /// call, and says why the others were skipped.
     pub async fn import_openapi(
@@ -125,7 +125,8 @@ impl Engine {
     ) -> Result<ImportResult, EngineError> {
         actor.require(Role::Admin)?;
         // Another tenant's connection is not found, before anything is fetched.
-        let connection = self.store.get_connection(&actor.tenant_id, id).await?.connection;
+        let connection =
+            self.store.connections.get_connection(&actor.tenant_id, id).await?.connection;
         let slot = match import.slot {
             Some(slot) => slot,
             None => OpenApiImport::slot(&actor.tenant_id).await,
@@ -190,7 +191,7 @@ impl Engine {
         .map_err(|err| ValidationError::new(field, "not_openapi", err.0))?;
 
         let taken: HashSet<String> =
-            self.store.endpoint_names(&actor.tenant_id).await?.into_iter().collect();
+            self.store.connections.endpoint_names(&actor.tenant_id).await?.into_iter().collect();
         let exists = |name: &str| format!("an endpoint named {name} already exists");
         let mut skipped = conversion.skipped;
         let mut endpoints: Vec<Endpoint> = Vec::new();
@@ -230,7 +231,7 @@ impl Engine {
         let stored = if import.dry_run {
             vec![false; endpoints.len()]
         } else {
-            self.store.create_endpoints(&endpoints).await?
+            self.store.connections.create_endpoints(&endpoints).await?
         };
         let mut created = Vec::with_capacity(endpoints.len());
         for ((endpoint, (operation, notes)), stored) in endpoints.into_iter().zip(about).zip(stored)

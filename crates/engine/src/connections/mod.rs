@@ -5,6 +5,8 @@ mod endpoints;
 mod health;
 mod import;
 mod preview;
+#[cfg(test)]
+mod tests;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -27,7 +29,32 @@ pub use import::{
 pub use preview::MappingPreview;
 pub(crate) use validate::check_public_url;
 
-use crate::{Actor, Engine, EngineError};
+use std::sync::Arc;
+
+use sb_connectors::Connector;
+use sb_secrets::Keyring;
+
+use crate::{Actor, EngineError};
+
+stores!(ConnectionStores { connections: ConnectionStore, call_stats: CallStatsStore });
+
+/// The connections aggregate: API connections, their endpoints, OpenAPI import, test buttons
+/// and call statistics.
+pub struct ConnectionsService {
+    store: ConnectionStores,
+    keyring: Arc<Keyring>,
+    connector: Arc<Connector>,
+}
+
+impl ConnectionsService {
+    pub fn new(
+        store: &Arc<dyn sb_store::Store>,
+        keyring: Arc<Keyring>,
+        connector: Arc<Connector>,
+    ) -> Arc<Self> {
+        Arc::new(Self { store: ConnectionStores::of(store), keyring, connector })
+    }
+}
 
 /// A connection as submitted; on update, absent fields keep their value.
 #[derive(Debug, Default)]
@@ -105,7 +132,7 @@ impl ConnectionView {
     }
 }
 
-impl Engine {
+impl ConnectionsService {
     /// The connection as shown, with its health.
     async fn connection_view(
         &self,
@@ -187,7 +214,7 @@ impl Engine {
             last_test: None,
         };
         let sealed = self.seal(&actor.tenant_id, &secrets);
-        self.store.create_connection(&connection, sealed.as_deref()).await?;
+        self.store.connections.create_connection(&connection, sealed.as_deref()).await?;
         // A new connection has made no calls.
         let health = ConnectionHealth::default();
         Ok(ConnectionView { connection, secrets_set: sealed.is_some(), health })
@@ -200,7 +227,7 @@ impl Engine {
         draft: ConnectionDraft,
     ) -> Result<ConnectionView, EngineError> {
         actor.require(Role::Admin)?;
-        let stored = self.store.get_connection(&actor.tenant_id, id).await?;
+        let stored = self.store.connections.get_connection(&actor.tenant_id, id).await?;
         let policy = self.connector.http().policy();
         let mut connection = stored.connection.clone();
         if let Some(name) = draft.name {
@@ -238,7 +265,7 @@ impl Engine {
         } else {
             self.seal(&actor.tenant_id, &secrets)
         };
-        self.store.update_connection(&connection, sealed.as_deref()).await?;
+        self.store.connections.update_connection(&connection, sealed.as_deref()).await?;
         if connection.auth != stored.connection.auth
             || secrets != old_secrets
             || connection.base_url != stored.connection.base_url
@@ -254,7 +281,8 @@ impl Engine {
         id: &ConnectionId,
     ) -> Result<ConnectionView, EngineError> {
         actor.require(Role::Admin)?;
-        self.connection_view(self.store.get_connection(&actor.tenant_id, id).await?).await
+        self.connection_view(self.store.connections.get_connection(&actor.tenant_id, id).await?)
+            .await
     }
 
     pub async fn list_connections(
@@ -263,7 +291,7 @@ impl Engine {
         page: &PageRequest,
     ) -> Result<Page<ConnectionView>, EngineError> {
         actor.require(Role::Admin)?;
-        let page = self.store.list_connections(&actor.tenant_id, page).await?;
+        let page = self.store.connections.list_connections(&actor.tenant_id, page).await?;
         let ids: Vec<ConnectionId> = page.items.iter().map(|c| c.id.clone()).collect();
         let mut health = self.connections_health(&actor.tenant_id, &ids).await?;
         // Listing does not open credentials; every saved connection has the secrets its method needs.
@@ -285,7 +313,7 @@ impl Engine {
         id: &ConnectionId,
     ) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
-        self.store.delete_connection(&actor.tenant_id, id).await?;
+        self.store.connections.delete_connection(&actor.tenant_id, id).await?;
         self.connector.tokens().forget_connection(&actor.tenant_id, id);
         Ok(())
     }
@@ -300,11 +328,14 @@ impl Engine {
         variables: &Variables,
     ) -> Result<(CallOutcome, Vec<String>), EngineError> {
         actor.require(Role::Admin)?;
-        let stored = self.store.get_connection(&actor.tenant_id, id).await?;
+        let stored = self.store.connections.get_connection(&actor.tenant_id, id).await?;
         let secrets = self.open_secrets(&stored)?;
         let target = CallTarget { connection: &stored.connection, secrets: &secrets };
         let outcome = self.connector.test_connection(target, variables).await;
-        self.store.record_connection_test(&actor.tenant_id, id, &summary(&outcome)).await?;
+        self.store
+            .connections
+            .record_connection_test(&actor.tenant_id, id, &summary(&outcome))
+            .await?;
         Ok((outcome, sb_connectors::connection_variables(&stored.connection)))
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::endpoints::response_mapping;
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, ConnectionsService, EngineError};
 
 /// What a mapping takes from a sample answer.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -22,7 +22,7 @@ pub struct MappingPreview {
     pub notes: Vec<String>,
 }
 
-impl Engine {
+impl ConnectionsService {
     /// Applies `mapping` (variable → path) to `sample` with the code real calls use, after the
     /// validation endpoints get: a path an endpoint could not save is refused here too.
     pub fn preview_mapping(

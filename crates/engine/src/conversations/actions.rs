@@ -9,15 +9,15 @@ use sb_domain::{Action, Author, EndpointId, MAX_VARIABLE_BYTES, MAX_VARIABLES_BY
 use sb_store::StoreError;
 use serde_json::{Value, json};
 
+use super::fixed_texts::FixedText;
 use super::process::Run;
 use super::routing::AssignTarget;
 use super::trace::{TraceSink, shorten};
-use crate::fixed_texts::FixedText;
-use crate::{Engine, EngineError};
+use crate::{ConversationsService, EngineError};
 
 type Step<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send + 'a>>;
 
-impl Engine {
+impl ConversationsService {
     pub(crate) async fn note(&self, run: &Run<'_>, kind: &str, data: Value) {
         self.trace(&run.tenant.id, &run.conversation.id, Some(&run.message.id), kind, data).await;
     }
@@ -150,7 +150,7 @@ impl Engine {
         endpoint_id: &EndpointId,
     ) -> Result<(), CallError> {
         let tenant = run.tenant.id.clone();
-        let endpoint = match self.store.get_endpoint(&tenant, endpoint_id).await {
+        let endpoint = match self.store.connections.get_endpoint(&tenant, endpoint_id).await {
             Ok(endpoint) => endpoint,
             Err(err) => {
                 let error =
@@ -204,7 +204,7 @@ impl Engine {
     ) -> CallError {
         let data = json!({"endpoint_id": endpoint.id, "endpoint": endpoint.name, "ok": false, "error": error});
         self.note(run, "api_call", data).await;
-        self.count_refusal(endpoint, &error).await;
+        self.connections.count_refusal(endpoint, &error).await;
         error
     }
 
@@ -214,13 +214,14 @@ impl Engine {
         endpoint: &sb_domain::Endpoint,
     ) -> Result<std::collections::BTreeMap<String, Value>, CallError> {
         let tenant = &run.tenant.id;
-        let stored = match self.store.get_connection(tenant, &endpoint.connection_id).await {
-            Ok(stored) => stored,
-            Err(err) => {
-                let error = CallError::new("connection_not_found", err.to_string());
-                return Err(self.refuse(run, endpoint, error).await);
-            }
-        };
+        let stored =
+            match self.store.connections.get_connection(tenant, &endpoint.connection_id).await {
+                Ok(stored) => stored,
+                Err(err) => {
+                    let error = CallError::new("connection_not_found", err.to_string());
+                    return Err(self.refuse(run, endpoint, error).await);
+                }
+            };
         if let Err(refused) =
             sb_domain::verified_calls::check_verified_call(&stored.connection, endpoint)
         {
@@ -228,7 +229,7 @@ impl Engine {
                 CallError::new(refused.code, format!("{}: {}", refused.field, refused.message));
             return Err(self.refuse(run, endpoint, error).await);
         }
-        let secrets = match self.open_secrets(&stored) {
+        let secrets = match self.connections.open_secrets(&stored) {
             Ok(secrets) => secrets,
             Err(err) => {
                 let error = CallError::new("credentials_unavailable", err.to_string());

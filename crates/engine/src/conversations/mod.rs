@@ -2,10 +2,21 @@
 //! turning each visitor message into actions (in `process`).
 
 mod actions;
+mod ai_reply;
+mod fixed_texts;
+mod knowledge;
 pub(crate) mod ordering;
 mod process;
 mod routing;
+pub(crate) mod rule_cache;
+pub mod rules;
+mod service;
+#[cfg(test)]
+mod tests;
 pub(crate) mod trace;
+mod understand;
+mod visitor_access;
+pub mod widgets;
 pub(crate) mod worker;
 
 use std::sync::Arc;
@@ -17,9 +28,8 @@ use sb_domain::{
     MessageId, Role, Timestamp, TraceEvent, ValidationError, Visitor, random_token,
 };
 use sb_secrets::sha256_hex;
-use sb_store::{
-    ConversationFilter, ConversationState, NewMessage, Page, PageRequest, StoredWidget,
-};
+pub use sb_store::ConversationFilter;
+use sb_store::{ConversationState, NewMessage, Page, PageRequest, StoredWidget};
 
 pub(crate) use process::Run;
 pub use process::VISITOR_MESSAGES as VISITOR_MESSAGES_VARIABLE;
@@ -28,8 +38,10 @@ pub(crate) use trace::shorten;
 
 use worker::Job;
 
-use crate::events::ConversationEvent;
-use crate::{Actor, Engine, EngineError, identity};
+use sb_domain::events::ConversationEvent;
+pub use service::{ConversationsParts, ConversationsService};
+
+use crate::{Actor, EngineError, identity};
 
 /// Visitor tokens look like `sbv_…` and open exactly one conversation.
 pub const VISITOR_TOKEN_PREFIX: &str = "sbv_";
@@ -110,18 +122,7 @@ pub(crate) fn message_text(text: &str) -> Result<String, ValidationError> {
     Ok(text.to_owned())
 }
 
-impl Engine {
-    /// The widget a visitor addresses; inactive widgets are not found.
-    pub async fn visitor_widget(
-        &self,
-        id: &sb_domain::WidgetId,
-    ) -> Result<StoredWidget, EngineError> {
-        match self.store.find_widget(id).await? {
-            Some(stored) if stored.widget.active => Ok(stored),
-            _ => Err(sb_store::StoreError::NotFound.into()),
-        }
-    }
-
+impl ConversationsService {
     /// Starts a conversation. Only what a valid signature covers is verified.
     pub async fn start_conversation(
         &self,
@@ -162,24 +163,13 @@ impl Engine {
             updated_at: now,
             last_message_at: None,
         };
-        self.store.create_conversation(&conversation, &sha256_hex(&token)).await?;
+        self.store.conversations.create_conversation(&conversation, &sha256_hex(&token)).await?;
         self.events.publish(ConversationEvent::ConversationCreated {
             tenant_id: conversation.tenant_id.clone(),
             conversation_id: conversation.id.clone(),
             widget_id: conversation.widget_id.clone(),
         });
         Ok(Started { conversation, visitor_token: token })
-    }
-
-    /// The conversation a visitor token opens.
-    pub async fn visitor_conversation(
-        &self,
-        token: &str,
-    ) -> Result<Option<Conversation>, EngineError> {
-        if !token.starts_with(VISITOR_TOKEN_PREFIX) {
-            return Ok(None);
-        }
-        Ok(self.store.find_conversation_by_token(&sha256_hex(token)).await?)
     }
 
     /// Stores a message and announces it.
@@ -194,6 +184,7 @@ impl Engine {
         let id = MessageId::new();
         let message = self
             .store
+            .conversations
             .append_message(
                 &conversation.tenant_id,
                 NewMessage {
@@ -222,9 +213,10 @@ impl Engine {
         state: ConversationState,
     ) -> Result<(), EngineError> {
         self.store
+            .conversations
             .set_conversation_state(&conversation.tenant_id, &conversation.id, &state)
             .await?;
-        let before = crate::events::Before {
+        let before = sb_domain::events::Before {
             status: conversation.status,
             assigned_to: conversation.assigned_to.clone(),
             assigned_team: conversation.assigned_team.clone(),
@@ -266,6 +258,7 @@ impl Engine {
         let finished = tokio::time::timeout(wait, finished).await.is_ok_and(|r| r.is_ok());
         let replies = self
             .store
+            .conversations
             .list_messages(&conversation.tenant_id, &conversation.id, message.seq, 200)
             .await?
             .into_iter()
@@ -282,7 +275,8 @@ impl Engine {
     ) -> Result<Vec<Message>, EngineError> {
         let after_seq = match after {
             Some(id) => {
-                let message = self.store.get_message(&conversation.tenant_id, id).await?;
+                let message =
+                    self.store.conversations.get_message(&conversation.tenant_id, id).await?;
                 if message.conversation_id != conversation.id {
                     return Err(sb_store::StoreError::NotFound.into());
                 }
@@ -292,6 +286,7 @@ impl Engine {
         };
         Ok(self
             .store
+            .conversations
             .list_messages(&conversation.tenant_id, &conversation.id, after_seq, 500)
             .await?)
     }
@@ -299,7 +294,7 @@ impl Engine {
     /// Picks up visitor messages that were accepted but not handled before a restart.
     pub async fn resume_unprocessed(self: &Arc<Self>) -> Result<usize, EngineError> {
         let since = Timestamp::now() - jiff::SignedDuration::from_hours(24);
-        let waiting = self.store.unprocessed_messages(since, 10_000).await?;
+        let waiting = self.store.conversations.unprocessed_messages(since, 10_000).await?;
         let count = waiting.len();
         for (tenant, message) in waiting {
             self.workers.enqueue(self, Job { tenant, message, done: None });
@@ -315,7 +310,7 @@ impl Engine {
         filter: &ConversationFilter,
         page: &PageRequest,
     ) -> Result<Page<Conversation>, EngineError> {
-        Ok(self.store.list_conversations(&actor.tenant_id, filter, page).await?)
+        Ok(self.store.conversations.list_conversations(&actor.tenant_id, filter, page).await?)
     }
 
     pub async fn get_conversation(
@@ -323,7 +318,7 @@ impl Engine {
         actor: &Actor,
         id: &ConversationId,
     ) -> Result<Conversation, EngineError> {
-        Ok(self.store.get_conversation(&actor.tenant_id, id).await?)
+        Ok(self.store.conversations.get_conversation(&actor.tenant_id, id).await?)
     }
 
     pub async fn conversation_trace(
@@ -331,8 +326,8 @@ impl Engine {
         actor: &Actor,
         id: &ConversationId,
     ) -> Result<Vec<TraceEvent>, EngineError> {
-        self.store.get_conversation(&actor.tenant_id, id).await?;
-        Ok(self.store.list_trace(&actor.tenant_id, id).await?)
+        self.store.conversations.get_conversation(&actor.tenant_id, id).await?;
+        Ok(self.store.conversations.list_trace(&actor.tenant_id, id).await?)
     }
 
     /// An operator's reply. Answering a conversation the bot had takes it over.
@@ -344,7 +339,8 @@ impl Engine {
     ) -> Result<Message, EngineError> {
         actor.require(Role::Operator)?;
         let text = message_text(text)?;
-        let mut conversation = self.store.get_conversation(&actor.tenant_id, id).await?;
+        let mut conversation =
+            self.store.conversations.get_conversation(&actor.tenant_id, id).await?;
         if conversation.status != ConversationStatus::Pending || conversation.assigned_to.is_none()
         {
             let state = ConversationState {
@@ -377,9 +373,14 @@ impl Engine {
         else {
             return Ok(None);
         };
-        let widget =
-            self.store.get_widget(&conversation.tenant_id, &conversation.widget_id).await?.widget;
-        let operator_language = self.store.get_user(&conversation.tenant_id, user).await?.language;
+        let widget = self
+            .store
+            .widgets
+            .get_widget(&conversation.tenant_id, &conversation.widget_id)
+            .await?
+            .widget;
+        let operator_language =
+            self.store.accounts.get_user(&conversation.tenant_id, user).await?.language;
         if !widget.translation_enabled || same_language(&operator_language, visitor_language) {
             return Ok(None);
         }
@@ -393,7 +394,8 @@ impl Engine {
         target: AssignTarget,
     ) -> Result<Conversation, EngineError> {
         actor.require(Role::Operator)?;
-        let mut conversation = self.store.get_conversation(&actor.tenant_id, id).await?;
+        let mut conversation =
+            self.store.conversations.get_conversation(&actor.tenant_id, id).await?;
         let state = self.route(&conversation, &target).await.map_err(|err| match err {
             EngineError::Store(sb_store::StoreError::NotFound) => {
                 let (field, what) = if matches!(target, AssignTarget::Team(_)) {
@@ -422,7 +424,8 @@ impl Engine {
         id: &ConversationId,
     ) -> Result<Conversation, EngineError> {
         actor.require(Role::Operator)?;
-        let mut conversation = self.store.get_conversation(&actor.tenant_id, id).await?;
+        let mut conversation =
+            self.store.conversations.get_conversation(&actor.tenant_id, id).await?;
         if conversation.status != ConversationStatus::Closed {
             let state = ConversationState {
                 status: ConversationStatus::Closed,
@@ -449,7 +452,8 @@ impl Engine {
         id: &ConversationId,
     ) -> Result<Conversation, EngineError> {
         actor.require(Role::Operator)?;
-        let mut conversation = self.store.get_conversation(&actor.tenant_id, id).await?;
+        let mut conversation =
+            self.store.conversations.get_conversation(&actor.tenant_id, id).await?;
         if conversation.status == ConversationStatus::Closed {
             let status = if conversation.assigned_to.is_some() {
                 ConversationStatus::Pending

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sb_domain::{ConversationId, Message, MessageId, TenantId, Timestamp};
 
-use crate::Engine;
+use super::ConversationsService;
 
 /// How long a lease lasts unless renewed.
 const LEASE: Duration = Duration::from_secs(15);
@@ -27,11 +27,8 @@ pub(crate) struct Ordering {
 }
 
 impl Ordering {
-    pub(crate) fn new(backend: &str) -> Self {
-        Self {
-            holder: format!("node_{}", sb_domain::random_token(16)),
-            across_nodes: backend == "postgres",
-        }
+    pub(crate) fn new(across_nodes: bool) -> Self {
+        Self { holder: format!("node_{}", sb_domain::random_token(16)), across_nodes }
     }
 }
 
@@ -41,7 +38,7 @@ fn until_from_now() -> (Timestamp, Timestamp) {
     (now + lease, now)
 }
 
-impl Engine {
+impl ConversationsService {
     /// Handles `message` in its conversation's order (see the module notes).
     pub(crate) async fn handle_in_order(&self, tenant: &TenantId, message: &Message) {
         if !self.ordering.across_nodes {
@@ -57,7 +54,7 @@ impl Engine {
         let renewing = self.keep_renewing(conversation);
         let mut handled: Vec<MessageId> = Vec::new();
         loop {
-            let next = match self.store.next_unprocessed(tenant, conversation).await {
+            let next = match self.store.conversations.next_unprocessed(tenant, conversation).await {
                 Ok(Some(next)) if !handled.contains(&next.id) => next,
                 // Nothing left, or a message that could not be marked handled: stop here.
                 Ok(_) => break,
@@ -70,14 +67,19 @@ impl Engine {
             handled.push(next.id);
         }
         renewing.abort();
-        let _ = self.store.release_lease(conversation, &self.ordering.holder).await;
+        let _ = self.store.conversations.release_lease(conversation, &self.ordering.holder).await;
     }
 
     async fn wait_for_lease(&self, conversation: &ConversationId) -> bool {
         let started = std::time::Instant::now();
         while started.elapsed() < LEASE {
             let (until, now) = until_from_now();
-            match self.store.take_lease(conversation, &self.ordering.holder, until, now).await {
+            match self
+                .store
+                .conversations
+                .take_lease(conversation, &self.ordering.holder, until, now)
+                .await
+            {
                 Ok(true) => return true,
                 Ok(false) => tokio::time::sleep(RETRY).await,
                 Err(err) => {
@@ -92,7 +94,7 @@ impl Engine {
     /// Renews the lease every few seconds until aborted.
     fn keep_renewing(&self, conversation: &ConversationId) -> tokio::task::JoinHandle<()> {
         let (store, holder, conversation) =
-            (self.store.clone(), self.ordering.holder.clone(), conversation.clone());
+            (self.store.conversations.clone(), self.ordering.holder.clone(), conversation.clone());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(RENEW).await;

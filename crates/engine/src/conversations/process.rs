@@ -13,7 +13,7 @@ use sb_rules::Situation;
 use sb_store::{ConversationState, StoreError};
 use serde_json::{Value, json};
 
-use crate::{Engine, EngineError};
+use crate::{ConversationsService, EngineError};
 
 /// Counts the visitor's messages; kept with the session variables, read-only for rules.
 pub const VISITOR_MESSAGES: &str = "conversation.visitor_messages";
@@ -76,7 +76,7 @@ fn persistent(vars: &Variables) -> Variables {
         .collect()
 }
 
-impl Engine {
+impl ConversationsService {
     /// Handles one queued visitor message; failures are traced and logged, never propagated.
     pub(crate) async fn handle(&self, tenant: &TenantId, message: &Message) {
         match self.process(tenant, message).await {
@@ -100,14 +100,14 @@ impl Engine {
         }
         // The trace first: a message marked handled has its whole trace written.
         self.traces.flush().await;
-        if let Err(err) = self.store.mark_processed(tenant, &message.id).await {
+        if let Err(err) = self.store.conversations.mark_processed(tenant, &message.id).await {
             tracing::warn!(message = %message.id, error = %err, "could not mark a message handled");
         }
     }
 
     async fn process(&self, tenant_id: &TenantId, message: &Message) -> Result<(), EngineError> {
         let mut conversation =
-            self.store.get_conversation(tenant_id, &message.conversation_id).await?;
+            self.store.conversations.get_conversation(tenant_id, &message.conversation_id).await?;
         match conversation.status {
             ConversationStatus::Pending => {
                 let data = json!({"reason": "an operator owns the conversation"});
@@ -134,8 +134,9 @@ impl Engine {
             }
             ConversationStatus::Open => {}
         }
-        let tenant = self.store.get_tenant(tenant_id).await?;
-        let widget = self.store.get_widget(tenant_id, &conversation.widget_id).await?.widget;
+        let tenant = self.store.accounts.get_tenant(tenant_id).await?;
+        let widget =
+            self.store.widgets.get_widget(tenant_id, &conversation.widget_id).await?.widget;
         let rules = self.rules_for(tenant_id, &conversation.widget_id).await?;
 
         let seen =
@@ -159,7 +160,10 @@ impl Engine {
             self.reply_ai(&mut run, None, None).await?;
         }
         let conversation = &run.conversation;
-        self.store.save_variables(tenant_id, &conversation.id, &persistent(&run.vars)).await?;
+        self.store
+            .conversations
+            .save_variables(tenant_id, &conversation.id, &persistent(&run.vars))
+            .await?;
         Ok(())
     }
 
@@ -176,21 +180,21 @@ impl Engine {
         else {
             return Ok(());
         };
-        let widget = self.store.get_widget(tenant, &conversation.widget_id).await?.widget;
+        let widget = self.store.widgets.get_widget(tenant, &conversation.widget_id).await?.widget;
         // The conversation's language unless the message is confidently in another one.
         let source = sb_llm::language::detect_with_prior(&message.text, Some(visitor_language))
             .map_or(visitor_language.as_str(), |d| d.code);
-        let target = self.store.get_user(tenant, operator).await?.language;
+        let target = self.store.accounts.get_user(tenant, operator).await?.language;
         if !widget.translation_enabled || super::same_language(source, &target) {
             return Ok(());
         }
         if let Some(translation) =
             self.translate(tenant, &conversation.id, &message.text, &target).await
         {
-            self.store.set_translation(tenant, &message.id, &translation).await?;
+            self.store.conversations.set_translation(tenant, &message.id, &translation).await?;
             let mut message = message.clone();
             message.translation = Some(translation);
-            self.events.publish(crate::events::ConversationEvent::MessageUpdated {
+            self.events.publish(sb_domain::events::ConversationEvent::MessageUpdated {
                 tenant_id: tenant.clone(),
                 conversation_id: conversation.id.clone(),
                 message,

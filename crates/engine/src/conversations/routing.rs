@@ -4,7 +4,7 @@
 use sb_domain::{Conversation, ConversationStatus, TeamId, User, UserId};
 use sb_store::{ConversationState, StoreError};
 
-use crate::{Engine, EngineError};
+use crate::{ConversationsService, EngineError};
 
 /// Who should take the conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub enum AssignTarget {
     AnyAvailable,
 }
 
-impl Engine {
+impl ConversationsService {
     /// The available candidate with the fewest pending conversations (ties: the earliest user).
     async fn least_busy(
         &self,
@@ -25,7 +25,7 @@ impl Engine {
             return Ok(None);
         }
         let ids: Vec<UserId> = candidates.into_iter().map(|u| u.id).collect();
-        let counts = self.store.pending_counts(&conversation.tenant_id, &ids).await?;
+        let counts = self.store.conversations.pending_counts(&conversation.tenant_id, &ids).await?;
         Ok(counts
             .into_iter()
             .min_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))
@@ -41,18 +41,18 @@ impl Engine {
         let tenant = &conversation.tenant_id;
         let (assigned_to, assigned_team) = match target {
             AssignTarget::User(user) => {
-                self.store.get_user(tenant, user).await?;
+                self.store.accounts.get_user(tenant, user).await?;
                 (Some(user.clone()), None)
             }
             AssignTarget::Team(team) => {
-                let team = self.store.get_team(tenant, team).await?;
-                let available = self.store.available_users(tenant).await?;
+                let team = self.store.teams.get_team(tenant, team).await?;
+                let available = self.store.accounts.available_users(tenant).await?;
                 let members =
                     available.into_iter().filter(|u| team.member_ids.contains(&u.id)).collect();
                 (self.least_busy(conversation, members).await?, Some(team.id))
             }
             AssignTarget::AnyAvailable => {
-                let available = self.store.available_users(tenant).await?;
+                let available = self.store.accounts.available_users(tenant).await?;
                 (self.least_busy(conversation, available).await?, None)
             }
         };
@@ -64,6 +64,6 @@ impl Engine {
         &self,
         conversation: &Conversation,
     ) -> Result<bool, StoreError> {
-        Ok(!self.store.available_users(&conversation.tenant_id).await?.is_empty())
+        Ok(!self.store.accounts.available_users(&conversation.tenant_id).await?.is_empty())
     }
 }

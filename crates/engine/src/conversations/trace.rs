@@ -6,11 +6,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sb_connectors::{CallOutcome, CallSink};
 use sb_domain::{Connection, ConversationId, Endpoint, MessageId, TenantId, Timestamp};
-use sb_store::{NewTrace, Store};
+use sb_store::{ConversationStore, NewTrace};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::Engine;
+use super::ConversationsService;
 
 /// Trace entries are for people; very long values are shortened.
 const MAX_TRACE_TEXT: usize = 500;
@@ -43,7 +43,7 @@ pub(crate) struct TraceWriter {
 
 impl TraceWriter {
     /// Starts the writer task (on the current tokio runtime).
-    pub(crate) fn start(store: Arc<dyn Store>) -> Self {
+    pub(crate) fn start(store: Arc<dyn ConversationStore>) -> Self {
         let (queue, mut receiver) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
@@ -86,7 +86,7 @@ impl TraceWriter {
     }
 }
 
-impl Engine {
+impl ConversationsService {
     /// Queues a trace entry; it is written with others shortly after (see [`TraceWriter`]).
     pub(crate) async fn trace(
         &self,
@@ -109,7 +109,7 @@ impl Engine {
 
 /// Records each backend call of a conversation in its trace and its endpoint's statistics.
 pub(crate) struct TraceSink<'a> {
-    pub engine: &'a Engine,
+    pub engine: &'a ConversationsService,
     pub tenant: &'a TenantId,
     pub conversation: &'a ConversationId,
     pub message: Option<&'a MessageId>,
@@ -141,7 +141,7 @@ impl CallSink for TraceSink<'_> {
         self.engine.trace(self.tenant, self.conversation, self.message, "api_call", data).await;
         // The statistics describe the backend; an answer from the cache never reached it.
         if !outcome.cached {
-            self.engine.count_call(endpoint, outcome).await;
+            self.engine.connections.count_call(endpoint, outcome).await;
         }
     }
 }

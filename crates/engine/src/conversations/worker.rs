@@ -8,7 +8,7 @@ use std::time::Duration;
 use sb_domain::{ConversationId, Message, TenantId};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::Engine;
+use super::ConversationsService;
 
 /// A worker with nothing to do for this long ends; the next message starts a new one.
 const IDLE: Duration = Duration::from_secs(30);
@@ -27,7 +27,7 @@ pub(crate) struct Workers {
 
 impl Workers {
     /// Queues `job` behind the conversation's earlier messages, starting a worker if none runs.
-    pub(crate) fn enqueue(&self, engine: &Arc<Engine>, job: Job) {
+    pub(crate) fn enqueue(&self, engine: &Arc<ConversationsService>, job: Job) {
         let conversation = job.message.conversation_id.clone();
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
         let job = match queues.get(&conversation) {
@@ -62,7 +62,7 @@ impl Workers {
 }
 
 async fn run(
-    engine: Arc<Engine>,
+    engine: Arc<ConversationsService>,
     conversation: ConversationId,
     mut receiver: mpsc::UnboundedReceiver<Job>,
 ) {

@@ -2,10 +2,11 @@
 //! the SSRF-safe client when asked), indexed for full-text search on every node, optionally
 //! embedded for vector search, and searched to ground AI replies or to answer on their own.
 
-mod answer;
 mod process;
 mod search;
 mod sync;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,7 +22,28 @@ use sb_store::{Page, PageRequest};
 
 pub use search::{SearchHit, SearchRequest};
 
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, AiService, EngineError};
+
+stores!(KnowledgeStores { kb: KbStore, widgets: WidgetStore });
+
+/// The knowledge-base aggregate: documents, their processing into passages, the search index
+/// and search.
+pub struct KnowledgeService {
+    store: KnowledgeStores,
+    knowledge: Knowledge,
+    /// Embeddings, when the tenant's model offers them.
+    ai: Arc<AiService>,
+}
+
+impl KnowledgeService {
+    pub fn new(
+        store: &Arc<dyn sb_store::Store>,
+        knowledge: Knowledge,
+        ai: Arc<AiService>,
+    ) -> Arc<Self> {
+        Arc::new(Self { store: KnowledgeStores::of(store), knowledge, ai })
+    }
+}
 
 /// Largest content accepted, in characters (a page fetched from a URL is capped by the client).
 pub const MAX_CONTENT_CHARS: usize = 2_000_000;
@@ -111,7 +133,7 @@ fn next_version(previous: Timestamp) -> Timestamp {
     if now > previous { now } else { previous + jiff::SignedDuration::from_millis(1) }
 }
 
-impl Engine {
+impl KnowledgeService {
     fn check_url(&self, raw: &str) -> Result<String, ValidationError> {
         let url = Url::parse(raw.trim())
             .map_err(|e| ValidationError::new("url", "invalid_url", format!("not a URL: {e}")))?;
@@ -121,7 +143,7 @@ impl Engine {
 
     async fn check_widgets(&self, actor: &Actor, ids: &[WidgetId]) -> Result<(), EngineError> {
         for (i, id) in ids.iter().enumerate() {
-            if self.store.get_widget(&actor.tenant_id, id).await.is_err() {
+            if self.store.widgets.get_widget(&actor.tenant_id, id).await.is_err() {
                 return Err(ValidationError::new(
                     format!("widget_ids[{i}]"),
                     "unknown_widget",
@@ -178,7 +200,7 @@ impl Engine {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_document(&document, &content).await?;
+        self.store.kb.create_document(&document, &content).await?;
         self.process_soon(&document.tenant_id, &document.id).await
     }
 
@@ -189,7 +211,7 @@ impl Engine {
         draft: DocumentDraft,
     ) -> Result<KbDocument, EngineError> {
         actor.require(Role::Admin)?;
-        let mut document = self.store.get_document(&actor.tenant_id, id).await?;
+        let mut document = self.store.kb.get_document(&actor.tenant_id, id).await?;
         let mut reprocess = false;
         let mut content = draft.content;
         if let Some(title) = draft.title {
@@ -225,7 +247,7 @@ impl Engine {
             document.status = KbStatus::Processing;
             document.error = None;
         }
-        self.store.update_document(&document, content.as_deref()).await?;
+        self.store.kb.update_document(&document, content.as_deref()).await?;
         if reprocess {
             return self.process_soon(&document.tenant_id, &document.id).await;
         }
@@ -240,7 +262,7 @@ impl Engine {
         id: &DocumentId,
     ) -> Result<KbDocument, EngineError> {
         actor.require(Role::Admin)?;
-        let mut document = self.store.get_document(&actor.tenant_id, id).await?;
+        let mut document = self.store.kb.get_document(&actor.tenant_id, id).await?;
         if document.url.is_none() {
             return Err(ValidationError::new("url", "no_url", "the document has no url").into());
         }
@@ -248,13 +270,13 @@ impl Engine {
         document.error = None;
         document.updated_at = next_version(document.updated_at);
         // Empty content makes processing fetch the URL again.
-        self.store.update_document(&document, Some("")).await?;
+        self.store.kb.update_document(&document, Some("")).await?;
         self.process_soon(&document.tenant_id, &document.id).await
     }
 
     pub async fn delete_document(&self, actor: &Actor, id: &DocumentId) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
-        self.store.delete_document(&actor.tenant_id, id).await?;
+        self.store.kb.delete_document(&actor.tenant_id, id).await?;
         self.sync_index().await;
         Ok(())
     }
@@ -264,8 +286,8 @@ impl Engine {
         actor: &Actor,
         id: &DocumentId,
     ) -> Result<DocumentWithContent, EngineError> {
-        let document = self.store.get_document(&actor.tenant_id, id).await?;
-        let content = self.store.get_document_content(&actor.tenant_id, id).await?;
+        let document = self.store.kb.get_document(&actor.tenant_id, id).await?;
+        let content = self.store.kb.get_document_content(&actor.tenant_id, id).await?;
         Ok(DocumentWithContent { document, content })
     }
 
@@ -274,6 +296,6 @@ impl Engine {
         actor: &Actor,
         page: &PageRequest,
     ) -> Result<Page<KbDocument>, EngineError> {
-        Ok(self.store.list_documents(&actor.tenant_id, page).await?)
+        Ok(self.store.kb.list_documents(&actor.tenant_id, page).await?)
     }
 }

@@ -10,7 +10,7 @@ use sb_kb::{ChunkSizes, Extracted, Format, Lang, chunk, extract};
 use sb_net::{Method, OutboundRequest, header};
 use sb_store::ProcessedDocument;
 
-use crate::{Engine, EngineError};
+use crate::{EngineError, KnowledgeService};
 
 /// Passages embedded per request to the embeddings endpoint.
 const EMBEDDING_BATCH: usize = 64;
@@ -24,7 +24,7 @@ impl Failure {
     }
 }
 
-impl Engine {
+impl KnowledgeService {
     /// Processes the document now when that is quick (typed content, no embeddings to fetch),
     /// in the background otherwise. Answers with the document as it then stands.
     pub(super) async fn process_soon(
@@ -32,8 +32,8 @@ impl Engine {
         tenant: &TenantId,
         id: &DocumentId,
     ) -> Result<KbDocument, EngineError> {
-        let content = self.store.get_document_content(tenant, id).await?;
-        if !content.trim().is_empty() && self.embedder_for(tenant).await?.is_none() {
+        let content = self.store.kb.get_document_content(tenant, id).await?;
+        if !content.trim().is_empty() && self.ai.embedder_for(tenant).await?.is_none() {
             self.process_document(tenant, id).await?;
         } else {
             let (engine, tenant, id) = (self.clone(), tenant.clone(), id.clone());
@@ -44,12 +44,12 @@ impl Engine {
                 }
             });
         }
-        Ok(self.store.get_document(tenant, id).await?)
+        Ok(self.store.kb.get_document(tenant, id).await?)
     }
 
     /// Picks up documents a stop left half processed.
     pub async fn resume_documents(self: &Arc<Self>) -> Result<usize, EngineError> {
-        let waiting = self.store.processing_documents().await?;
+        let waiting = self.store.kb.processing_documents().await?;
         for (tenant, id) in &waiting {
             self.process_soon(tenant, id).await?;
         }
@@ -61,18 +61,18 @@ impl Engine {
         tenant: &TenantId,
         id: &DocumentId,
     ) -> Result<(), EngineError> {
-        let document = self.store.get_document(tenant, id).await?;
+        let document = self.store.kb.get_document(tenant, id).await?;
         let version = document.updated_at;
-        let stored = self.store.get_document_content(tenant, id).await?;
+        let stored = self.store.kb.get_document_content(tenant, id).await?;
         let written = match self.passages_of(&document, stored).await {
             Ok(processed) => {
-                let stored = self.store.finish_document(tenant, id, version, &processed).await?;
+                let stored = self.store.kb.finish_document(tenant, id, version, &processed).await?;
                 // Ready means searchable: indexed first.
                 self.sync_index().await;
-                stored && self.store.mark_document_ready(tenant, id, processed.at).await?
+                stored && self.store.kb.mark_document_ready(tenant, id, processed.at).await?
             }
             Err(Failure(reason)) => {
-                let failed = self.store.fail_document(tenant, id, version, &reason).await?;
+                let failed = self.store.kb.fail_document(tenant, id, version, &reason).await?;
                 self.sync_index().await;
                 failed
             }
@@ -183,7 +183,7 @@ impl Engine {
     /// Embeds the passages when the tenant has an embeddings model; returns its name if all were
     /// embedded. A failure leaves the document searchable by full text only.
     async fn embed(&self, document: &KbDocument, chunks: &mut [KbChunk]) -> Option<String> {
-        let provider = match self.embedder_for(&document.tenant_id).await {
+        let provider = match self.ai.embedder_for(&document.tenant_id).await {
             Ok(Some(provider)) => provider,
             Ok(None) => return None,
             Err(err) => {
@@ -194,7 +194,7 @@ impl Engine {
         for batch in chunks.chunks_mut(EMBEDDING_BATCH) {
             let texts: Vec<String> =
                 batch.iter().map(|c| passage_text(&document.title, c)).collect();
-            match self.embed_texts(provider.as_ref(), &document.tenant_id, &texts).await {
+            match self.ai.embed_texts(provider.as_ref(), &document.tenant_id, &texts).await {
                 Ok(vectors) => {
                     for (chunk, vector) in batch.iter_mut().zip(vectors) {
                         chunk.embedding = Some(vector);

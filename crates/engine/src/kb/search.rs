@@ -8,7 +8,7 @@ use sb_domain::{ChunkId, DocumentId, TenantId, WidgetId};
 use sb_kb::{Hit, Lang, fuse};
 use sb_store::{EmbeddedChunk, KbPassage};
 
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, EngineError, KnowledgeService};
 
 /// The most passages one search returns.
 pub const MAX_LIMIT: usize = 20;
@@ -66,7 +66,7 @@ fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-impl Engine {
+impl KnowledgeService {
     /// `GET /kb/search`: the account's passages best matching `query`.
     pub async fn search_knowledge(
         &self,
@@ -92,7 +92,7 @@ impl Engine {
         // Passages only the vectors found: their text is needed for the identifier rule.
         let vector_only: Vec<ChunkId> =
             vector_ids.iter().filter(|id| !by_text.contains(&id.to_string())).cloned().collect();
-        let fetched = self.store.passages(request.tenant, &vector_only).await?;
+        let fetched = self.store.kb.passages(request.tenant, &vector_only).await?;
         let mut texts: HashMap<String, &str> =
             text_hits.iter().map(|h| (h.chunk_id.clone(), h.text.as_str())).collect();
         texts.extend(fetched.iter().map(|p| (p.chunk.id.to_string(), p.chunk.text.as_str())));
@@ -101,6 +101,7 @@ impl Engine {
             ranked.iter().take(limit).filter_map(|r| r.id.parse().ok()).collect();
         let passages: HashMap<String, KbPassage> = self
             .store
+            .kb
             .passages(request.tenant, &chosen)
             .await?
             .into_iter()
@@ -156,12 +157,12 @@ impl Engine {
     /// The nearest passages by embedding; empty without an embeddings model, or when the model
     /// cannot be reached (full-text search then stands alone).
     async fn vector_search(&self, request: &SearchRequest<'_>, depth: usize) -> Vec<ChunkId> {
-        let provider = match self.embedder_for(request.tenant).await {
+        let provider = match self.ai.embedder_for(request.tenant).await {
             Ok(Some(provider)) => provider,
             _ => return Vec::new(),
         };
         let question = [request.query.to_owned()];
-        let query = match self.embed_texts(provider.as_ref(), request.tenant, &question).await {
+        let query = match self.ai.embed_texts(provider.as_ref(), request.tenant, &question).await {
             Ok(mut vectors) if !vectors.is_empty() => vectors.swap_remove(0),
             Ok(_) => return Vec::new(),
             Err(err) => {
@@ -200,7 +201,7 @@ impl Engine {
         {
             return Ok(cached.clone());
         }
-        let loaded = Arc::new(self.store.embedded_chunks(tenant, model).await?);
+        let loaded = Arc::new(self.store.kb.embedded_chunks(tenant, model).await?);
         self.knowledge
             .vectors
             .lock()

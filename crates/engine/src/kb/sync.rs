@@ -12,7 +12,7 @@ use sb_domain::{DocumentId, KbChunk, KbDocument};
 use sb_kb::{IndexedChunk, Lang};
 
 use super::process::passage_text;
-use crate::{Engine, EngineError};
+use crate::{EngineError, KnowledgeService};
 
 /// How long a missing change number is waited for.
 const GAP_PATIENCE: Duration = Duration::from_secs(30);
@@ -51,7 +51,7 @@ fn indexed(document: &KbDocument, chunks: &[KbChunk]) -> Vec<IndexedChunk> {
         .collect()
 }
 
-impl Engine {
+impl KnowledgeService {
     /// Brings the index up to date with the store. A failure is logged; searches go on with
     /// what the index has, and the next sync catches up.
     pub async fn sync_index(&self) {
@@ -62,7 +62,7 @@ impl Engine {
 
     /// Syncs every `every` while the engine lives (other nodes' changes arrive this way).
     pub fn keep_index_in_sync(self: &Arc<Self>, every: Duration) {
-        let engine: Weak<Engine> = Arc::downgrade(self);
+        let engine: Weak<KnowledgeService> = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
@@ -82,7 +82,7 @@ impl Engine {
         let mut touched = BTreeSet::new();
         let mut cursor = low;
         loop {
-            let changes = self.store.changes_since(cursor, PAGE).await?;
+            let changes = self.store.kb.changes_since(cursor, PAGE).await?;
             for change in &changes {
                 if state.above.insert(change.seq) {
                     touched.insert(change.document_id.clone());
@@ -125,7 +125,7 @@ impl Engine {
     async fn reindex(&self, documents: &[DocumentId], low: i64) -> Result<(), EngineError> {
         let mut batch = Vec::with_capacity(documents.len());
         for id in documents {
-            let chunks = match self.store.document_for_index(id).await? {
+            let chunks = match self.store.kb.document_for_index(id).await? {
                 Some((document, chunks)) => indexed(&document, &chunks),
                 None => Vec::new(),
             };
@@ -150,7 +150,7 @@ impl Engine {
     async fn rebuild_index(&self) -> Result<i64, EngineError> {
         let started = Instant::now();
         // Read first: changes after this point are applied by the sync that follows.
-        let last = self.store.last_change().await?;
+        let last = self.store.kb.last_change().await?;
         let index = self.knowledge.index.clone();
         tokio::task::spawn_blocking(move || index.clear())
             .await
@@ -159,7 +159,7 @@ impl Engine {
         let mut after: Option<DocumentId> = None;
         let mut count = 0;
         loop {
-            let ids = self.store.indexed_documents(after.as_ref(), PAGE).await?;
+            let ids = self.store.kb.indexed_documents(after.as_ref(), PAGE).await?;
             count += ids.len();
             self.reindex(&ids, last).await?;
             if ids.len() < PAGE as usize {

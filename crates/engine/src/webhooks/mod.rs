@@ -11,6 +11,8 @@ mod payload;
 mod queue;
 mod settings;
 pub mod signing;
+#[cfg(test)]
+mod tests;
 mod worker;
 
 use std::sync::Mutex;
@@ -30,8 +32,34 @@ pub use settings::WebhookSettings;
 pub use worker::WebhookWorker;
 
 use crate::connections::check_public_url;
-use crate::events::{ConversationEvent, EventSink};
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, EngineError};
+use sb_domain::events::{ConversationEvent, EventSink};
+
+stores!(WebhookStores { webhooks: WebhookStore, conversations: ConversationStore });
+
+/// The webhooks aggregate: subscriptions, signing secrets, and delivery of conversation events
+/// to them with retries.
+pub struct WebhooksService {
+    store: WebhookStores,
+    keyring: std::sync::Arc<sb_secrets::Keyring>,
+    connector: std::sync::Arc<sb_connectors::Connector>,
+    webhooks: Webhooks,
+}
+
+impl WebhooksService {
+    /// The service, and the event sink the other services publish to: everything published
+    /// still reaches `events`, and once the worker runs, a copy is queued for webhooks too.
+    pub fn new(
+        store: &std::sync::Arc<dyn sb_store::Store>,
+        keyring: std::sync::Arc<sb_secrets::Keyring>,
+        connector: std::sync::Arc<sb_connectors::Connector>,
+        events: std::sync::Arc<dyn EventSink>,
+    ) -> (std::sync::Arc<Self>, std::sync::Arc<dyn EventSink>) {
+        let (webhooks, events) = Webhooks::new(events);
+        let service = Self { store: WebhookStores::of(store), keyring, connector, webhooks };
+        (std::sync::Arc::new(service), events)
+    }
+}
 
 /// After a rotation, deliveries are signed with the previous secret too for this long.
 pub const ROTATION_GRACE: SignedDuration = SignedDuration::from_hours(24);
@@ -149,7 +177,7 @@ fn description(value: &str) -> Result<String, ValidationError> {
     Ok(value.to_owned())
 }
 
-impl Engine {
+impl WebhooksService {
     fn seal_webhook_secret(&self, tenant: &TenantId, secret: &Secret<String>) -> String {
         self.keyring.seal(tenant.as_str(), secret.expose().as_bytes())
     }
@@ -187,7 +215,7 @@ impl Engine {
         })?;
         let events = validate_webhook_events(&events)?;
         let description = description(draft.description.as_deref().unwrap_or_default())?;
-        if self.store.count_webhooks(&actor.tenant_id).await? >= MAX_WEBHOOKS {
+        if self.store.webhooks.count_webhooks(&actor.tenant_id).await? >= MAX_WEBHOOKS {
             return Err(ValidationError::new(
                 "url",
                 "too_many_webhooks",
@@ -210,7 +238,7 @@ impl Engine {
         };
         let secret = signing::new_secret();
         let sealed = self.seal_webhook_secret(&actor.tenant_id, &secret);
-        self.store.create_webhook(&webhook, &sealed).await?;
+        self.store.webhooks.create_webhook(&webhook, &sealed).await?;
         Ok(WebhookWithSecret { webhook, secret: secret.expose().clone() })
     }
 
@@ -220,7 +248,7 @@ impl Engine {
         page: &PageRequest,
     ) -> Result<Page<Webhook>, EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.list_webhooks(&actor.tenant_id, page).await?)
+        Ok(self.store.webhooks.list_webhooks(&actor.tenant_id, page).await?)
     }
 
     async fn stored_webhook(
@@ -229,7 +257,7 @@ impl Engine {
         id: &WebhookId,
     ) -> Result<StoredWebhook, EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.get_webhook(&actor.tenant_id, id).await?)
+        Ok(self.store.webhooks.get_webhook(&actor.tenant_id, id).await?)
     }
 
     pub async fn get_webhook(&self, actor: &Actor, id: &WebhookId) -> Result<Webhook, EngineError> {
@@ -260,13 +288,13 @@ impl Engine {
             webhook.active = active;
         }
         webhook.updated_at = Timestamp::now();
-        self.store.update_webhook(&webhook).await?;
+        self.store.webhooks.update_webhook(&webhook).await?;
         Ok(webhook)
     }
 
     pub async fn delete_webhook(&self, actor: &Actor, id: &WebhookId) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.delete_webhook(&actor.tenant_id, id).await?)
+        Ok(self.store.webhooks.delete_webhook(&actor.tenant_id, id).await?)
     }
 
     /// A new signing secret. The current one stays valid for [`ROTATION_GRACE`]: until then
@@ -281,7 +309,7 @@ impl Engine {
         let sealed = self.seal_webhook_secret(&actor.tenant_id, &secret);
         let expires = Timestamp::now() + ROTATION_GRACE;
         // Another tenant's or an unknown webhook is not found by the update itself.
-        self.store.rotate_webhook_secret(&actor.tenant_id, id, &sealed, expires).await?;
+        self.store.webhooks.rotate_webhook_secret(&actor.tenant_id, id, &sealed, expires).await?;
         let webhook = self.get_webhook(actor, id).await?;
         Ok(WebhookWithSecret { webhook, secret: secret.expose().clone() })
     }
@@ -316,7 +344,7 @@ impl Engine {
             payload: payload::body(WebhookEvent::WebhookTest, now, data),
             created_at: now,
         };
-        self.store.enqueue_deliveries(std::slice::from_ref(&delivery)).await?;
+        self.store.webhooks.enqueue_deliveries(std::slice::from_ref(&delivery)).await?;
         self.webhooks.wake.notify_one();
         Ok(TestQueued {
             delivery_id: delivery.id,
@@ -333,7 +361,7 @@ impl Engine {
         page: &PageRequest,
     ) -> Result<Page<Delivery>, EngineError> {
         self.stored_webhook(actor, id).await?;
-        Ok(self.store.list_deliveries(&actor.tenant_id, id, page).await?)
+        Ok(self.store.webhooks.list_deliveries(&actor.tenant_id, id, page).await?)
     }
 
     /// Upkeep: gives up on deliveries older than the retry window that are still waiting (those
@@ -346,7 +374,7 @@ impl Engine {
             .map(|s| s.window())
             .unwrap_or_else(|| WebhookSettings::default().window());
         let now = Timestamp::now();
-        let expired = self.store.fail_expired_deliveries(now - window, now).await?;
+        let expired = self.store.webhooks.fail_expired_deliveries(now - window, now).await?;
         if expired > 0 {
             tracing::info!(
                 deliveries = expired,
@@ -355,7 +383,7 @@ impl Engine {
         }
         self.webhooks.tests.retain_recent();
         if prune {
-            self.store.prune_deliveries(now - DELIVERY_RETENTION).await?;
+            self.store.webhooks.prune_deliveries(now - DELIVERY_RETENTION).await?;
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use sb_domain::webhook::WebhookEvent;
 use sb_domain::{Conversation, ConversationStatus, Timestamp};
 use serde_json::{Value, json};
 
-use crate::events::ConversationEvent;
+use sb_domain::events::ConversationEvent;
 
 /// The webhook events `event` stands for (none for a translation being added).
 pub(crate) fn webhook_events(event: &ConversationEvent) -> Vec<WebhookEvent> {
@@ -92,7 +92,7 @@ mod tests {
     use sb_domain::{ConversationId, TeamId, TenantId, UserId};
 
     use super::*;
-    use crate::events::Before;
+    use sb_domain::events::Before;
 
     fn updated(
         status: ConversationStatus,

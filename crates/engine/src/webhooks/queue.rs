@@ -26,8 +26,8 @@ use sb_store::NewDelivery;
 use tokio::sync::mpsc;
 
 use super::payload;
-use crate::events::{ConversationEvent, EventSink};
-use crate::{Engine, EngineError};
+use crate::{EngineError, WebhooksService};
+use sb_domain::events::{ConversationEvent, EventSink};
 
 /// Events waiting to become delivery rows, at most.
 const QUEUE: usize = 10_000;
@@ -68,7 +68,7 @@ impl EventSink for Tap {
     }
 }
 
-impl Engine {
+impl WebhooksService {
     /// Turns a batch of events into delivery rows; true when some were written. Store failures
     /// are retried a few times (the rows keep their ids, so a retried insert adds nothing
     /// twice); after that the batch's webhook deliveries are lost (logged and counted).
@@ -91,7 +91,7 @@ impl Engine {
             if made.is_empty() {
                 return false;
             }
-            match self.store.enqueue_deliveries(made).await {
+            match self.store.webhooks.enqueue_deliveries(made).await {
                 Ok(()) => return true,
                 Err(err) => {
                     tracing::warn!(error = %err, attempt, "could not queue webhook deliveries")
@@ -118,7 +118,7 @@ impl Engine {
             }
             let tenant = event.tenant_id();
             if !webhooks.contains_key(tenant) {
-                webhooks.insert(tenant.clone(), self.store.active_webhooks(tenant).await?);
+                webhooks.insert(tenant.clone(), self.store.webhooks.active_webhooks(tenant).await?);
             }
             let hooks = &webhooks[tenant];
             for kind in kinds {
@@ -128,7 +128,7 @@ impl Engine {
                 }
                 let id = event.conversation_id();
                 if !conversations.contains_key(id) {
-                    let found = match self.store.get_conversation(tenant, id).await {
+                    let found = match self.store.conversations.get_conversation(tenant, id).await {
                         Ok(c) => Some(c),
                         Err(sb_store::StoreError::NotFound) => None,
                         Err(err) => return Err(err.into()),

@@ -25,7 +25,7 @@ use super::excerpt::{excerpt, loggable};
 use super::queue::BATCH;
 use super::settings::WebhookSettings;
 use super::signing;
-use crate::{Engine, EngineError};
+use crate::{EngineError, WebhooksService};
 
 /// How long a claim lasts: far longer than an attempt (at most 5 s) and its bookkeeping.
 const LEASE: SignedDuration = SignedDuration::from_secs(60);
@@ -85,7 +85,7 @@ struct Attempted {
     gone: bool,
 }
 
-impl Engine {
+impl WebhooksService {
     /// Starts this node's webhook worker: events start flowing into the queue, and due
     /// deliveries are sent. Runs until the returned handle is dropped.
     pub fn start_webhooks(self: &Arc<Self>, settings: WebhookSettings) -> WebhookWorker {
@@ -129,7 +129,7 @@ impl Engine {
             }
             let now = Timestamp::now();
             // A read first: an idle node does not take SQLite's write lock every poll.
-            if !looked && !self.store.due_deliveries_exist(now).await? {
+            if !looked && !self.store.webhooks.due_deliveries_exist(now).await? {
                 return Ok(());
             }
             looked = true;
@@ -160,7 +160,7 @@ impl Engine {
                 per_tenant,
                 ..Claim::new(&self.webhooks.holder, now, now + LEASE, limit)
             };
-            let claimed = self.store.claim_deliveries(&claim).await?;
+            let claimed = self.store.webhooks.claim_deliveries(&claim).await?;
             if claimed.is_empty() {
                 return Ok(());
             }
@@ -266,7 +266,8 @@ impl Engine {
                 record.response_excerpt = None;
                 record.error_message = record.error_message.map(|_| "(not kept)".to_owned());
             }
-            match self.store.record_attempt(&self.webhooks.holder, &record, outcome).await {
+            match self.store.webhooks.record_attempt(&self.webhooks.holder, &record, outcome).await
+            {
                 Ok(true) => return,
                 Ok(false) => {
                     tracing::warn!(delivery = %record.delivery_id, "a webhook delivery's claim ran out during its attempt");
@@ -333,7 +334,7 @@ impl Engine {
 }
 
 /// The delivery loop: claims and sends due deliveries whenever woken or polled.
-async fn deliver(engine: Weak<Engine>, settings: Arc<WebhookSettings>, wake: Arc<Notify>) {
+async fn deliver(engine: Weak<WebhooksService>, settings: Arc<WebhookSettings>, wake: Arc<Notify>) {
     let slots = Arc::new(Semaphore::new(settings.max_in_flight.max(1)));
     let busy: Busy = Default::default();
     loop {

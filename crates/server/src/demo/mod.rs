@@ -9,18 +9,17 @@ pub mod backend;
 mod page;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::Context;
-use sb_domain::{ConnectionId, Email, EndpointId, Role, WidgetId};
-use sb_engine::accounts::{self, CreateUser, SignUp};
+use sb_domain::PageRequest;
+use sb_domain::{ConnectionId, EndpointId, Role, WidgetId};
+use sb_engine::accounts::{CreateUser, SignUp};
 use sb_engine::connections::{AuthInput, ConnectionDraft, EndpointDraft};
+use sb_engine::conversations::rules::RuleDraft;
+use sb_engine::conversations::widgets::WidgetDraft;
 use sb_engine::kb::DocumentDraft;
-use sb_engine::rules::RuleDraft;
-use sb_engine::widgets::WidgetDraft;
-use sb_engine::{Actor, Credential, Engine};
+use sb_engine::{Actor, Credential, Services};
 use sb_secrets::Secret;
-use sb_store::PageRequest;
 use serde_json::{Value, json};
 
 pub use page::page_router;
@@ -38,18 +37,17 @@ pub struct Demo {
     pub identity_secret: Secret<String>,
 }
 
-async fn owner(engine: &Engine) -> anyhow::Result<Actor> {
-    let store = engine.store.as_ref();
-    let existing = store.find_credentials_by_email(&Email::parse(OWNER_EMAIL)?).await?;
-    let user = match existing {
-        Some(credentials) => credentials.user,
+async fn owner(services: &Services) -> anyhow::Result<Actor> {
+    let accounts = &services.accounts;
+    let user = match accounts.find_user_by_email(OWNER_EMAIL).await? {
+        Some(user) => user,
         None => {
             let input = SignUp {
                 tenant_name: "Demo Lamps".into(),
                 email: OWNER_EMAIL.into(),
                 password: Secret::new(PASSWORD.into()),
             };
-            let (_, user) = accounts::sign_up(store, input).await?;
+            let (_, user) = accounts.sign_up(input).await?;
             user
         }
     };
@@ -59,13 +57,13 @@ async fn owner(engine: &Engine) -> anyhow::Result<Actor> {
         role: Role::Owner,
         credential: Credential::CommandLine,
     };
-    if store.find_credentials_by_email(&Email::parse(OPERATOR_EMAIL)?).await?.is_none() {
+    if accounts.find_user_by_email(OPERATOR_EMAIL).await?.is_none() {
         let input = CreateUser {
             email: OPERATOR_EMAIL.into(),
             password: Secret::new(PASSWORD.into()),
             role: Role::Operator,
         };
-        accounts::create_user(store, &actor, input).await?;
+        accounts.create_user(&actor, input).await?;
     }
     Ok(actor)
 }
@@ -83,7 +81,7 @@ pub fn announce(listen: SocketAddr, widget: &WidgetId) {
 
 /// Creates the connection, or points an existing one at `base`.
 async fn connection(
-    engine: &Engine,
+    services: &Services,
     actor: &Actor,
     name: &str,
     base: &str,
@@ -96,10 +94,12 @@ async fn connection(
         headers: None,
         timeout_ms: Some(3000),
     };
-    let page = engine.list_connections(actor, &PageRequest::first(200)).await?;
+    let page = services.connections.list_connections(actor, &PageRequest::first(200)).await?;
     let view = match page.items.into_iter().find(|c| c.connection.name == name) {
-        Some(found) => engine.update_connection(actor, &found.connection.id, draft).await?,
-        None => engine.create_connection(actor, draft).await?,
+        Some(found) => {
+            services.connections.update_connection(actor, &found.connection.id, draft).await?
+        }
+        None => services.connections.create_connection(actor, draft).await?,
     };
     Ok(view.connection.id)
 }
@@ -108,7 +108,7 @@ async fn connection(
 /// seed's definition: the demo's endpoints are the demo's, and an older demo's must not keep a
 /// lookup that a newer one made safe.
 async fn endpoint(
-    engine: &Engine,
+    services: &Services,
     actor: &Actor,
     connection: &ConnectionId,
     spec: &Value,
@@ -125,27 +125,38 @@ async fn endpoint(
         requires_verified_visitor: Some(spec["requires_verified_visitor"] == true),
         ..EndpointDraft::default()
     };
-    let page = engine.list_endpoints(actor, connection, &PageRequest::first(200)).await?;
+    let page =
+        services.connections.list_endpoints(actor, connection, &PageRequest::first(200)).await?;
     if let Some(found) = page.items.into_iter().find(|e| e.endpoint.name == name) {
-        return Ok(engine.update_endpoint(actor, &found.endpoint.id, draft).await?.endpoint.id);
+        return Ok(services
+            .connections
+            .update_endpoint(actor, &found.endpoint.id, draft)
+            .await?
+            .endpoint
+            .id);
     }
-    Ok(engine.create_endpoint(actor, connection, draft).await?.endpoint.id)
+    Ok(services.connections.create_endpoint(actor, connection, draft).await?.endpoint.id)
 }
 
 /// Creates the widget, or finds it, and gives it a fresh identity secret: the demo page signs its
 /// pretend signed-in customer with it, as a real shop's server would.
 async fn widget(
-    engine: &Engine,
+    services: &Services,
     actor: &Actor,
     spec: &Value,
     identity_secret: &Secret<String>,
 ) -> anyhow::Result<WidgetId> {
     let name = spec["name"].as_str().context("the widget needs a name")?;
     let secret = Some(Some(identity_secret.clone()));
-    let page = engine.list_widgets(actor, &PageRequest::first(200)).await?;
+    let page = services.conversations.list_widgets(actor, &PageRequest::first(200)).await?;
     if let Some(found) = page.items.into_iter().find(|w| w.widget.name == name) {
         let draft = WidgetDraft { identity_secret: secret, ..WidgetDraft::default() };
-        return Ok(engine.update_widget(actor, &found.widget.id, draft).await?.widget.id);
+        return Ok(services
+            .conversations
+            .update_widget(actor, &found.widget.id, draft)
+            .await?
+            .widget
+            .id);
     }
     let text = |key: &str| spec[key].as_str().map(str::to_owned);
     let draft = WidgetDraft {
@@ -157,21 +168,21 @@ async fn widget(
         identity_secret: secret,
         ..WidgetDraft::default()
     };
-    Ok(engine.create_widget(actor, draft).await?.widget.id)
+    Ok(services.conversations.create_widget(actor, draft).await?.widget.id)
 }
 
 /// Seeds (or refreshes) the demo tenant. `backend` is where the demo backend answers.
-pub async fn seed(engine: &Arc<Engine>, backend: SocketAddr) -> anyhow::Result<Demo> {
+pub async fn seed(services: &Services, backend: SocketAddr) -> anyhow::Result<Demo> {
     let data: Value = serde_json::from_str(SEED)?;
-    let actor = owner(engine).await.context("creating the demo tenant")?;
+    let actor = owner(services).await.context("creating the demo tenant")?;
     let base = format!("http://{backend}/demo-backend");
     let oauth = json!({"type": "oauth2_client_credentials",
         "token_url": format!("{base}/oauth/token"), "scope": "orders:read",
         "client_id": backend::CLIENT_ID, "client_secret": backend::CLIENT_SECRET});
     let api_key = json!({"type": "api_key", "key": backend::API_KEY});
     let connections = [
-        ("shop", connection(engine, &actor, "Demo shop (OAuth 2.0)", &base, oauth).await?),
-        ("crm", connection(engine, &actor, "Demo CRM (API key)", &base, api_key).await?),
+        ("shop", connection(services, &actor, "Demo shop (OAuth 2.0)", &base, oauth).await?),
+        ("crm", connection(services, &actor, "Demo CRM (API key)", &base, api_key).await?),
     ];
     let mut endpoints = Vec::new();
     for spec in data["endpoints"].as_array().into_iter().flatten() {
@@ -179,34 +190,38 @@ pub async fn seed(engine: &Arc<Engine>, backend: SocketAddr) -> anyhow::Result<D
             .iter()
             .find(|(key, _)| spec["connection"] == *key)
             .context("an endpoint of an unknown demo connection")?;
-        let id = endpoint(engine, &actor, connection, spec).await?;
+        let id = endpoint(services, &actor, connection, spec).await?;
         endpoints.push((spec["name"].as_str().unwrap_or_default().to_owned(), id));
     }
     let identity_secret = Secret::new(sb_domain::random_token(32));
-    let widget_id = widget(engine, &actor, &data["widget"], &identity_secret).await?;
+    let widget_id = widget(services, &actor, &data["widget"], &identity_secret).await?;
     // Rules are only created into an empty rule list, so a tenant's own changes survive restarts.
-    if engine.list_rules(&actor).await?.is_empty() {
+    if services.conversations.list_rules(&actor).await?.is_empty() {
         for mut rule in data["rules"].as_array().cloned().unwrap_or_default() {
             name_endpoints(&mut rule, &endpoints);
             let name = rule["name"].as_str().unwrap_or_default().to_owned();
             let draft = rule_draft(rule).with_context(|| format!("demo rule {name}"))?;
-            engine.create_rule(&actor, draft).await.with_context(|| format!("demo rule {name}"))?;
+            services
+                .conversations
+                .create_rule(&actor, draft)
+                .await
+                .with_context(|| format!("demo rule {name}"))?;
         }
     }
-    knowledge(engine, &actor, &data["knowledge"]).await.context("demo knowledge base")?;
+    knowledge(services, &actor, &data["knowledge"]).await.context("demo knowledge base")?;
     Ok(Demo { widget_id, identity_secret })
 }
 
 /// Adds the seed's documents to an empty knowledge base (a tenant's own edits survive restarts).
-async fn knowledge(engine: &Arc<Engine>, actor: &Actor, documents: &Value) -> anyhow::Result<()> {
-    if !engine.list_documents(actor, &PageRequest::first(1)).await?.items.is_empty() {
+async fn knowledge(services: &Services, actor: &Actor, documents: &Value) -> anyhow::Result<()> {
+    if !services.knowledge.list_documents(actor, &PageRequest::first(1)).await?.items.is_empty() {
         return Ok(());
     }
     for document in documents.as_array().into_iter().flatten() {
         let text = |key: &str| document[key].as_str().map(str::to_owned);
         let draft =
             DocumentDraft { title: text("title"), content: text("content"), ..Default::default() };
-        engine.create_document(actor, draft).await?;
+        services.knowledge.create_document(actor, draft).await?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use sb_domain::{
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, ConversationsService, EngineError};
 
 /// A rule as submitted; on update, absent fields keep their value.
 #[derive(Debug, Default)]
@@ -76,7 +76,7 @@ fn unknown(field: String, what: &str) -> EngineError {
     .into()
 }
 
-impl Engine {
+impl ConversationsService {
     /// Every id a rule mentions must name one of the tenant's own objects.
     async fn check_references(
         &self,
@@ -86,7 +86,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let tenant = &actor.tenant_id;
         if let Some(widget) = widget
-            && self.store.get_widget(tenant, widget).await.is_err()
+            && self.store.widgets.get_widget(tenant, widget).await.is_err()
         {
             return Err(unknown("widget_id".into(), "widget"));
         }
@@ -99,7 +99,7 @@ impl Engine {
         while let Some((at, action)) = stack.pop() {
             match action {
                 Action::CallApi { endpoint_id, on_error } => {
-                    if self.store.get_endpoint(tenant, endpoint_id).await.is_err() {
+                    if self.store.connections.get_endpoint(tenant, endpoint_id).await.is_err() {
                         return Err(unknown(format!("{at}.endpoint_id"), "endpoint"));
                     }
                     stack.extend(
@@ -110,12 +110,12 @@ impl Engine {
                     );
                 }
                 Action::AssignToOperator { user_id: Some(user), .. }
-                    if self.store.get_user(tenant, user).await.is_err() =>
+                    if self.store.accounts.get_user(tenant, user).await.is_err() =>
                 {
                     return Err(unknown(format!("{at}.user_id"), "user"));
                 }
                 Action::AssignToOperator { team_id: Some(team), .. }
-                    if self.store.get_team(tenant, team).await.is_err() =>
+                    if self.store.teams.get_team(tenant, team).await.is_err() =>
                 {
                     return Err(unknown(format!("{at}.team_id"), "team"));
                 }
@@ -155,7 +155,7 @@ impl Engine {
         draft.merge_into(&mut rule.definition);
         sb_rules::validate_definition(&rule.definition)?;
         self.check_references(actor, rule.widget_id.as_ref(), &rule.definition).await?;
-        self.store.create_rule(&rule).await?;
+        self.store.rules.create_rule(&rule).await?;
         Ok(rule)
     }
 
@@ -166,7 +166,7 @@ impl Engine {
         draft: RuleDraft,
     ) -> Result<Rule, EngineError> {
         actor.require(Role::Admin)?;
-        let mut rule = self.store.get_rule(&actor.tenant_id, id).await?;
+        let mut rule = self.store.rules.get_rule(&actor.tenant_id, id).await?;
         if let Some(name) = &draft.name {
             rule.name = display_name(name, "name", 100)?;
         }
@@ -179,21 +179,21 @@ impl Engine {
         sb_rules::validate_definition(&rule.definition)?;
         self.check_references(actor, rule.widget_id.as_ref(), &rule.definition).await?;
         rule.updated_at = Timestamp::now();
-        self.store.update_rule(&rule).await?;
+        self.store.rules.update_rule(&rule).await?;
         Ok(rule)
     }
 
     pub async fn get_rule(&self, actor: &Actor, id: &RuleId) -> Result<Rule, EngineError> {
-        Ok(self.store.get_rule(&actor.tenant_id, id).await?)
+        Ok(self.store.rules.get_rule(&actor.tenant_id, id).await?)
     }
 
     pub async fn list_rules(&self, actor: &Actor) -> Result<Vec<Rule>, EngineError> {
-        Ok(self.store.list_rules(&actor.tenant_id).await?)
+        Ok(self.store.rules.list_rules(&actor.tenant_id).await?)
     }
 
     pub async fn delete_rule(&self, actor: &Actor, id: &RuleId) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.delete_rule(&actor.tenant_id, id).await?)
+        Ok(self.store.rules.delete_rule(&actor.tenant_id, id).await?)
     }
 
     /// Which rules would fire for `message` and what they would do — without calling anything,
@@ -206,7 +206,7 @@ impl Engine {
         mut variables: Variables,
     ) -> Result<DryRun, EngineError> {
         let tenant = &actor.tenant_id;
-        let widget = self.store.get_widget(tenant, widget).await?.widget;
+        let widget = self.store.widgets.get_widget(tenant, widget).await?.widget;
         let rules = self.rules_for(tenant, &widget.id).await?;
         variables.insert("message.text".into(), json!(message));
         variables.insert("widget.id".into(), json!(widget.id));
@@ -278,7 +278,9 @@ impl Engine {
                 }
             }
             Action::CallApi { endpoint_id, .. } => {
-                if let Ok(endpoint) = self.store.get_endpoint(&actor.tenant_id, endpoint_id).await {
+                if let Ok(endpoint) =
+                    self.store.connections.get_endpoint(&actor.tenant_id, endpoint_id).await
+                {
                     shown["endpoint"] = json!(endpoint.name);
                     match self.render_request(actor, &endpoint, vars).await {
                         Ok(request) => {
@@ -316,10 +318,12 @@ impl Engine {
         let unavailable = |err: String| sb_connectors::CallError::new("connection_not_found", err);
         let stored = self
             .store
+            .connections
             .get_connection(&actor.tenant_id, &endpoint.connection_id)
             .await
             .map_err(|err| unavailable(err.to_string()))?;
-        let secrets = self.open_secrets(&stored).map_err(|err| unavailable(err.to_string()))?;
+        let secrets =
+            self.connections.open_secrets(&stored).map_err(|err| unavailable(err.to_string()))?;
         let target =
             sb_connectors::CallTarget { connection: &stored.connection, secrets: &secrets };
         sb_connectors::would_send(target, endpoint, vars)

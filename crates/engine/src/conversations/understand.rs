@@ -7,11 +7,11 @@ use sb_domain::{Rule, RuleId, TenantId, Translation, Trigger};
 use sb_llm::{ChatMessage, ChatRequest, Structured, language};
 use serde_json::{Value, json};
 
-use super::Purpose;
+use crate::ai::Purpose;
 use crate::conversations::Run;
-use crate::{Engine, EngineError};
+use crate::{ConversationsService, EngineError};
 
-impl Engine {
+impl ConversationsService {
     /// Detects the language of the message. `visitor.language` (the browser's language, then
     /// what earlier messages established) is the prior: it changes only on a confident detection
     /// of another language, so "ok thanks" or a product name never flips a conversation. With no
@@ -27,6 +27,7 @@ impl Engine {
         }
         let previous = run.conversation.visitor.language.replace(code.to_owned());
         self.store
+            .conversations
             .update_visitor(&run.tenant.id, &run.conversation.id, &run.conversation.visitor)
             .await?;
         run.vars.insert("visitor.language".into(), json!(code));
@@ -50,7 +51,7 @@ impl Engine {
         if intents.is_empty() {
             return BTreeSet::new();
         }
-        let provider = match self.provider_for(&run.tenant.id).await {
+        let provider = match self.ai.provider_for(&run.tenant.id).await {
             Ok(Some((provider, _))) => provider,
             Ok(None) | Err(_) => {
                 let names: Vec<&str> = intents.iter().map(|(_, d)| *d).collect();
@@ -80,6 +81,7 @@ impl Engine {
             ..ChatRequest::default()
         };
         match self
+            .ai
             .chat(
                 provider.as_ref(),
                 &run.tenant.id,
@@ -111,7 +113,7 @@ impl Engine {
 
     /// Extracts `what` from the conversation with a JSON-schema-constrained call.
     pub(crate) async fn extract(&self, run: &Run<'_>, what: &str) -> Option<Value> {
-        let provider = match self.provider_for(&run.tenant.id).await {
+        let provider = match self.ai.provider_for(&run.tenant.id).await {
             Ok(Some((provider, _))) => provider,
             _ => {
                 self.note(run, "ai_off", json!({"action": "SET_VARIABLE", "wanted": what})).await;
@@ -138,6 +140,7 @@ impl Engine {
             ..ChatRequest::default()
         };
         match self
+            .ai
             .chat(
                 provider.as_ref(),
                 &run.tenant.id,
@@ -174,7 +177,7 @@ impl Engine {
         text: &str,
         to: &str,
     ) -> Option<Translation> {
-        let (provider, _) = self.provider_for(tenant).await.ok().flatten()?;
+        let (provider, _) = self.ai.provider_for(tenant).await.ok().flatten()?;
         let request = ChatRequest {
             system: format!(
                 "Translate the customer-support message into {} (language code {to}). Keep names, numbers, \
@@ -191,6 +194,7 @@ impl Engine {
             ..ChatRequest::default()
         };
         match self
+            .ai
             .chat(provider.as_ref(), tenant, Some(conversation), Purpose::Translate, &request)
             .await
         {

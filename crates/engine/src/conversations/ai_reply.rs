@@ -8,10 +8,10 @@ use sb_llm::language;
 use sb_llm::{ChatMessage, ChatRequest, ToolCall, ToolSpec};
 use serde_json::{Map, Value, json};
 
-use super::Purpose;
+use super::fixed_texts::FixedText;
+use crate::ai::Purpose;
 use crate::conversations::{AssignTarget, Run};
-use crate::fixed_texts::FixedText;
-use crate::{Engine, EngineError};
+use crate::{ConversationsService, EngineError};
 
 /// Tool parameters are the endpoint's declared variables that the session does not provide.
 fn tool_spec(endpoint: &Endpoint) -> ToolSpec {
@@ -53,7 +53,7 @@ fn context_variables(run: &Run<'_>) -> Map<String, Value> {
         .collect()
 }
 
-impl Engine {
+impl ConversationsService {
     async fn system_prompt(
         &self,
         run: &Run<'_>,
@@ -106,10 +106,11 @@ impl Engine {
 
     /// Earlier turns of the conversation, oldest first, ending with the current message.
     async fn history(&self, run: &Run<'_>) -> Result<Vec<ChatMessage>, EngineError> {
-        let keep = i64::from(self.ai.config.history_messages);
+        let keep = i64::from(self.ai.config().history_messages);
         let after = (run.message.seq - keep - 1).max(0);
         let earlier = self
             .store
+            .conversations
             .list_messages(&run.tenant.id, &run.conversation.id, after, keep as u32 + 1)
             .await?;
         let mut messages: Vec<ChatMessage> = earlier
@@ -166,7 +167,8 @@ impl Engine {
         instructions: Option<&str>,
         fallback: Option<&str>,
     ) -> Result<(), EngineError> {
-        let Some((provider, tenant_instructions)) = self.provider_for(&run.tenant.id).await? else {
+        let Some((provider, tenant_instructions)) = self.ai.provider_for(&run.tenant.id).await?
+        else {
             self.note(
                 run,
                 "ai_off",
@@ -176,7 +178,7 @@ impl Engine {
             // Without a model, the knowledge base may still hold the answer.
             return self.reply_kb(run, fallback).await;
         };
-        let mut endpoints = self.store.list_ai_tool_endpoints(&run.tenant.id).await?;
+        let mut endpoints = self.store.connections.list_ai_tool_endpoints(&run.tenant.id).await?;
         // Offer only what this visitor may use: a tool that would be refused wastes a round and
         // invites probing.
         let verified = run.conversation.visitor.verified;
@@ -190,8 +192,9 @@ impl Engine {
             ..ChatRequest::default()
         };
         let conversation = run.conversation.id.clone();
-        for round in 0..=self.ai.config.max_tool_rounds {
+        for round in 0..=self.ai.config().max_tool_rounds {
             let response = match self
+                .ai
                 .chat(
                     provider.as_ref(),
                     &run.tenant.id,
@@ -213,7 +216,7 @@ impl Engine {
             if response.tool_calls.is_empty() {
                 return self.reply(run, &response.text).await;
             }
-            if round == self.ai.config.max_tool_rounds {
+            if round == self.ai.config().max_tool_rounds {
                 self.note(run, "ai_tool_limit", json!({"rounds": round + 1})).await;
                 return self.answer_without_ai(run, fallback, "tool_limit").await;
             }

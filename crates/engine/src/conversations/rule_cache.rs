@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use sb_domain::{Rule, TenantId, WidgetId};
 
-use crate::{Engine, EngineError};
+use crate::{ConversationsService, EngineError};
 
 /// Widgets whose rules are kept; past this, the cache starts over (a crude but safe bound).
 const MAX_WIDGETS: usize = 10_000;
@@ -23,7 +23,7 @@ pub(crate) struct RuleCache {
     widgets: Mutex<HashMap<(TenantId, WidgetId), Cached>>,
 }
 
-impl Engine {
+impl ConversationsService {
     /// The enabled rules that apply to `widget`, in evaluation order, current as of this call.
     pub(crate) async fn rules_for(
         &self,
@@ -31,7 +31,7 @@ impl Engine {
         widget: &WidgetId,
     ) -> Result<Arc<[Rule]>, EngineError> {
         // The revision first: a change landing while the rules load makes the next call reload.
-        let revision = self.store.rules_revision(tenant).await?;
+        let revision = self.store.rules.rules_revision(tenant).await?;
         let key = (tenant.clone(), widget.clone());
         {
             let widgets = self.rule_cache.widgets.lock().unwrap_or_else(|p| p.into_inner());
@@ -39,7 +39,7 @@ impl Engine {
                 return Ok(cached.rules.clone());
             }
         }
-        let rules: Arc<[Rule]> = self.store.rules_for_widget(tenant, widget).await?.into();
+        let rules: Arc<[Rule]> = self.store.rules.rules_for_widget(tenant, widget).await?.into();
         let mut widgets = self.rule_cache.widgets.lock().unwrap_or_else(|p| p.into_inner());
         if widgets.len() >= MAX_WIDGETS {
             widgets.clear();

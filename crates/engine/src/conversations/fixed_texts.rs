@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use crate::Engine;
+use super::ConversationsService;
 use crate::conversations::Run;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -159,7 +159,7 @@ fn built_in(text: FixedText, language: &str) -> Option<&'static str> {
 static TRANSLATED: LazyLock<Mutex<HashMap<(FixedText, String), String>>> =
     LazyLock::new(Mutex::default);
 
-impl Engine {
+impl ConversationsService {
     /// `text` in the visitor's language. `ask_provider`: translate through the AI provider when
     /// the language has no built-in text (pointless right after the provider failed).
     pub(crate) async fn fixed_text(

@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use super::search::{SearchHit, SearchRequest};
 use crate::conversations::Run;
-use crate::{Engine, EngineError};
+use crate::kb::{SearchHit, SearchRequest};
+use crate::{ConversationsService, EngineError};
 
 /// Passages given to the model with each reply.
 const GROUNDING_PASSAGES: usize = 4;
@@ -13,7 +13,7 @@ const GROUNDING_PASSAGES: usize = 4;
 /// (or every identifier in it): better no answer than a wrong one.
 const MIN_COVERAGE: f32 = 0.5;
 
-impl Engine {
+impl ConversationsService {
     /// Passages relevant to the visitor's message, best first, recorded in the trace.
     pub(crate) async fn knowledge_for(&self, run: &Run<'_>, limit: usize) -> Vec<SearchHit> {
         let language = run.conversation.visitor.language.clone();
@@ -24,7 +24,7 @@ impl Engine {
             language: language.as_deref(),
             limit,
         };
-        let hits = match self.knowledge_search(&request).await {
+        let hits = match self.knowledge.knowledge_search(&request).await {
             Ok(hits) => hits,
             Err(err) => {
                 self.note(run, "kb_error", json!({"error": err.to_string()})).await;

@@ -7,7 +7,7 @@ use sb_domain::{
 use sb_secrets::Secret;
 use sb_store::{Page, PageRequest, StoredWidget};
 
-use crate::{Actor, Engine, EngineError};
+use crate::{Actor, ConversationsService, EngineError};
 
 /// A widget as submitted; on update, absent fields keep their value.
 #[derive(Debug, Default)]
@@ -66,7 +66,7 @@ fn apply(widget: &mut Widget, draft: &mut WidgetDraft) -> Result<(), ValidationE
     Ok(())
 }
 
-impl Engine {
+impl ConversationsService {
     fn seal_identity_secret(
         &self,
         widget: &Widget,
@@ -131,7 +131,7 @@ impl Engine {
             Some(secret) => Some(self.seal_identity_secret(&widget, &secret)?),
             None => None,
         };
-        self.store.create_widget(&widget, sealed.as_deref()).await?;
+        self.store.widgets.create_widget(&widget, sealed.as_deref()).await?;
         Ok(WidgetView { widget, identity_secret_set: sealed.is_some() })
     }
 
@@ -142,7 +142,7 @@ impl Engine {
         mut draft: WidgetDraft,
     ) -> Result<WidgetView, EngineError> {
         actor.require(Role::Admin)?;
-        let stored = self.store.get_widget(&actor.tenant_id, id).await?;
+        let stored = self.store.widgets.get_widget(&actor.tenant_id, id).await?;
         let mut widget = stored.widget.clone();
         apply(&mut widget, &mut draft)?;
         widget.updated_at = Timestamp::now();
@@ -151,7 +151,7 @@ impl Engine {
             Some(None) => None,
             Some(Some(secret)) => Some(self.seal_identity_secret(&widget, &secret)?),
         };
-        self.store.update_widget(&widget, sealed.as_deref()).await?;
+        self.store.widgets.update_widget(&widget, sealed.as_deref()).await?;
         Ok(WidgetView { widget, identity_secret_set: sealed.is_some() })
     }
 
@@ -160,7 +160,7 @@ impl Engine {
         actor: &Actor,
         id: &WidgetId,
     ) -> Result<WidgetView, EngineError> {
-        let stored = self.store.get_widget(&actor.tenant_id, id).await?;
+        let stored = self.store.widgets.get_widget(&actor.tenant_id, id).await?;
         Ok(WidgetView {
             identity_secret_set: stored.identity_secret_sealed.is_some(),
             widget: stored.widget,
@@ -172,7 +172,7 @@ impl Engine {
         actor: &Actor,
         page: &PageRequest,
     ) -> Result<Page<WidgetView>, EngineError> {
-        let page = self.store.list_widgets(&actor.tenant_id, page).await?;
+        let page = self.store.widgets.list_widgets(&actor.tenant_id, page).await?;
         let items = page
             .items
             .into_iter()
@@ -186,6 +186,6 @@ impl Engine {
 
     pub async fn delete_widget(&self, actor: &Actor, id: &WidgetId) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.delete_widget(&actor.tenant_id, id).await?)
+        Ok(self.store.widgets.delete_widget(&actor.tenant_id, id).await?)
     }
 }

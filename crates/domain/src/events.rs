@@ -1,6 +1,6 @@
 //! What happens in conversations, announced to whoever listens (the realtime hub).
 
-use sb_domain::{ConversationId, ConversationStatus, Message, TeamId, TenantId, UserId, WidgetId};
+use crate::{ConversationId, ConversationStatus, Message, TeamId, TenantId, UserId, WidgetId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

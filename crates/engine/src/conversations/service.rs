@@ -1,0 +1,85 @@
+//! The conversations aggregate's service: what it holds and how it is built.
+
+use std::sync::Arc;
+
+use sb_connectors::Connector;
+use sb_domain::events::EventSink;
+use sb_secrets::Keyring;
+
+use super::ordering::Ordering;
+use super::rule_cache::RuleCache;
+use super::trace::TraceWriter;
+use super::worker::Workers;
+use crate::budget::OutboundBudget;
+use crate::{AiService, ConnectionsService, KnowledgeService};
+
+stores!(ConversationStores {
+    widgets: WidgetStore,
+    conversations: ConversationStore,
+    rules: RuleStore,
+    accounts: AccountStore,
+    teams: TeamStore,
+    connections: ConnectionStore,
+});
+
+/// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
+/// to an operator's reply. Calls out to the other aggregates only through their services.
+pub struct ConversationsService {
+    pub(super) store: ConversationStores,
+    pub(super) keyring: Arc<Keyring>,
+    pub(super) connector: Arc<Connector>,
+    pub(super) events: Arc<dyn EventSink>,
+    pub(super) ai: Arc<AiService>,
+    pub(super) knowledge: Arc<KnowledgeService>,
+    pub(super) connections: Arc<ConnectionsService>,
+    pub(super) workers: Workers,
+    pub(super) traces: TraceWriter,
+    pub(super) rule_cache: RuleCache,
+    pub(super) ordering: Ordering,
+    pub(super) outbound_budget: OutboundBudget,
+}
+
+/// What the conversations service is built from.
+pub struct ConversationsParts {
+    pub store: Arc<dyn sb_store::Store>,
+    pub keyring: Arc<Keyring>,
+    pub connector: Arc<Connector>,
+    /// Where conversation events go (the realtime hub, through the webhooks' queue).
+    pub events: Arc<dyn EventSink>,
+    pub ai: Arc<AiService>,
+    pub knowledge: Arc<KnowledgeService>,
+    pub connections: Arc<ConnectionsService>,
+    /// Backend calls per tenant and minute.
+    pub outbound_calls_per_minute: u32,
+}
+
+impl ConversationsService {
+    pub fn new(parts: ConversationsParts) -> Arc<Self> {
+        // Language detection's model is read now, not on a visitor's first message.
+        sb_llm::language::warm_up();
+        let ConversationsParts {
+            store,
+            keyring,
+            connector,
+            events,
+            ai,
+            knowledge,
+            connections,
+            ..
+        } = parts;
+        Arc::new(Self {
+            store: ConversationStores::of(&store),
+            traces: TraceWriter::start(store.clone()),
+            ordering: Ordering::new(store.shared_across_nodes()),
+            keyring,
+            connector,
+            events,
+            ai,
+            knowledge,
+            connections,
+            workers: Workers::default(),
+            rule_cache: RuleCache::default(),
+            outbound_budget: OutboundBudget::per_minute(parts.outbound_calls_per_minute),
+        })
+    }
+}
