@@ -224,10 +224,70 @@ pub struct Endpoint {
     pub last_test: Option<TestSummary>,
 }
 
+/// What an endpoint is called and what it sends, with the variables it takes: the part of an
+/// endpoint that an OpenAPI operation describes, an import reports, and a new endpoint starts
+/// from.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct EndpointRequest {
+    pub name: String,
+    pub description: String,
+    pub method: HttpMethod,
+    pub path: String,
+    pub query: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<serde_json::Value>,
+    pub variables: Vec<VariableSpec>,
+}
+
+impl Default for EndpointRequest {
+    /// `GET /`, unnamed, without parameters.
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            description: String::new(),
+            method: HttpMethod::Get,
+            path: "/".into(),
+            query: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            body: None,
+            variables: Vec::new(),
+        }
+    }
+}
+
 /// The longest an answer may be cached: a day.
 pub const MAX_CACHE_TTL_S: u32 = 86_400;
 
 impl Endpoint {
+    /// A new endpoint of `connection` that sends `request`, every other setting at its default.
+    pub fn new(tenant: &TenantId, connection: &ConnectionId, request: EndpointRequest) -> Self {
+        let EndpointRequest { name, description, method, path, query, headers, body, variables } =
+            request;
+        let now = Timestamp::now();
+        Self {
+            id: EndpointId::new(),
+            tenant_id: tenant.clone(),
+            connection_id: connection.clone(),
+            name,
+            description,
+            method,
+            path,
+            query,
+            headers,
+            body,
+            variables,
+            response_mapping: BTreeMap::new(),
+            timeout_ms: None,
+            ai_tool: false,
+            idempotent: false,
+            requires_verified_visitor: false,
+            cache_ttl_s: None,
+            created_at: now,
+            updated_at: now,
+            last_test: None,
+        }
+    }
+
     /// Whether a failed call may be retried without risking a repeated side effect.
     pub fn is_retry_safe(&self) -> bool {
         self.method.is_idempotent() || self.idempotent

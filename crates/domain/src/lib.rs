@@ -24,8 +24,8 @@ pub use account::{
     validate_time_zone,
 };
 pub use connection::{
-    ApiKeyPlacement, AuthConfig, ClientAuth, Connection, Endpoint, HttpMethod, MAX_CACHE_TTL_S,
-    MAX_TIMEOUT_MS, RefreshOn, TestSummary, VariableSpec, validate_endpoint_name,
+    ApiKeyPlacement, AuthConfig, ClientAuth, Connection, Endpoint, EndpointRequest, HttpMethod,
+    MAX_CACHE_TTL_S, MAX_TIMEOUT_MS, RefreshOn, TestSummary, VariableSpec, validate_endpoint_name,
     validate_variable_name,
 };
 pub use conversation::{

@@ -20,9 +20,9 @@ mod servers;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-use sb_domain::{HttpMethod, VariableSpec};
+use sb_domain::EndpointRequest;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -88,14 +88,8 @@ pub struct Options<'a> {
 pub struct Draft {
     /// `GET /pets/{petId}`, as the document writes it.
     pub operation: String,
-    pub name: String,
-    pub description: String,
-    pub method: HttpMethod,
-    pub path: String,
-    pub query: BTreeMap<String, String>,
-    pub headers: BTreeMap<String, String>,
-    pub body: Option<Value>,
-    pub variables: Vec<VariableSpec>,
+    /// The endpoint it becomes.
+    pub request: EndpointRequest,
     /// What could not be carried over, for whoever reviews the import.
     pub notes: Vec<String>,
 }
@@ -241,8 +235,8 @@ fn convert_within(
         }
         match converted {
             Ok(mut draft) => {
-                draft.name = names::unique(&draft.name, |n| names.contains(n));
-                names.insert(draft.name.clone());
+                draft.request.name = names::unique(&draft.request.name, |n| names.contains(n));
+                names.insert(draft.request.name.clone());
                 conversion.drafts.push(draft);
             }
             Err(reason) => conversion.skipped.push(Skipped { operation: label, reason }),

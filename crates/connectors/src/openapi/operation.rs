@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sb_domain::{HttpMethod, VariableSpec};
+use sb_domain::{EndpointRequest, HttpMethod, VariableSpec};
 use serde_json::Value;
 
 use super::refs::{RefProblem, Schema};
@@ -509,14 +509,16 @@ impl<'a> Context<'a, '_> {
         notes.append(&mut vars.notes);
         Ok(Draft {
             operation: format!("{} {path}", method.to_ascii_uppercase()),
-            name,
-            description: names::cap(&about, MAX_DESCRIPTION),
-            method: http_method,
-            path: full,
-            query,
-            headers,
-            body,
-            variables: vars.specs,
+            request: EndpointRequest {
+                name,
+                description: names::cap(&about, MAX_DESCRIPTION),
+                method: http_method,
+                path: full,
+                query,
+                headers,
+                body,
+                variables: vars.specs,
+            },
             notes,
         })
     }

@@ -1,5 +1,6 @@
 //! Small handcrafted documents, one concern each.
 
+use sb_domain::{HttpMethod, VariableSpec};
 use serde_json::{Value, json};
 
 use super::operation::path_template;
@@ -20,18 +21,18 @@ fn convert_ok(spec: &Value, base_url: &str) -> Conversion {
 
 /// Every draft is an endpoint the project accepts: name, templates, declared variables.
 fn assert_valid(draft: &Draft) {
-    sb_domain::validate_endpoint_name(&draft.name).unwrap();
-    assert!(draft.description.chars().count() <= MAX_DESCRIPTION);
-    assert!(draft.path.starts_with('/'), "{}", draft.path);
+    sb_domain::validate_endpoint_name(&draft.request.name).unwrap();
+    assert!(draft.request.description.chars().count() <= MAX_DESCRIPTION);
+    assert!(draft.request.path.starts_with('/'), "{}", draft.request.path);
     let mut used: Vec<String> = Vec::new();
-    let path = Template::parse("path", &draft.path).unwrap();
+    let path = Template::parse("path", &draft.request.path).unwrap();
     used.extend(path.variables().map(str::to_owned));
-    for (field, map) in [("query", &draft.query), ("headers", &draft.headers)] {
+    for (field, map) in [("query", &draft.request.query), ("headers", &draft.request.headers)] {
         for value in map.values() {
             used.extend(Template::parse(field, value).unwrap().variables().map(str::to_owned));
         }
     }
-    if let Some(body) = &draft.body {
+    if let Some(body) = &draft.request.body {
         parse_body("body", body).unwrap();
         for value in body.as_object().unwrap().values() {
             used.extend(
@@ -42,7 +43,7 @@ fn assert_valid(draft: &Draft) {
             );
         }
     }
-    for spec in &draft.variables {
+    for spec in &draft.request.variables {
         sb_domain::validate_variable_name("v", &spec.name).unwrap();
         if let Some(p) = &spec.pattern {
             sb_domain::pattern::compile(p).unwrap();
@@ -50,15 +51,18 @@ fn assert_valid(draft: &Draft) {
         assert!(used.contains(&spec.name), "{} declared but unused in {draft:?}", spec.name);
     }
     for name in used {
-        assert!(draft.variables.iter().any(|v| v.name == name), "{name} used but not declared");
+        assert!(
+            draft.request.variables.iter().any(|v| v.name == name),
+            "{name} used but not declared"
+        );
     }
 }
 
 fn draft<'c>(conversion: &'c Conversion, name: &str) -> &'c Draft {
-    conversion.drafts.iter().find(|d| d.name == name).unwrap_or_else(|| {
+    conversion.drafts.iter().find(|d| d.request.name == name).unwrap_or_else(|| {
         panic!(
             "no draft {name}: {:?} / {:?}",
-            conversion.drafts.iter().map(|d| &d.name).collect::<Vec<_>>(),
+            conversion.drafts.iter().map(|d| &d.request.name).collect::<Vec<_>>(),
             conversion.skipped
         )
     })
@@ -66,6 +70,7 @@ fn draft<'c>(conversion: &'c Conversion, name: &str) -> &'c Draft {
 
 fn var<'d>(draft: &'d Draft, name: &str) -> &'d VariableSpec {
     draft
+        .request
         .variables
         .iter()
         .find(|v| v.name == name)
@@ -152,17 +157,17 @@ fn swagger_2_operations_become_endpoints() {
     assert_eq!(c.servers, ["https://petstore.swagger.io/v2", "http://petstore.swagger.io/v2"]);
 
     let get = draft(&c, "getPetById");
-    assert_eq!(get.method, HttpMethod::Get);
-    assert_eq!(get.path, "/pet/{petId}");
-    assert_eq!(get.description, "Find pet by ID");
+    assert_eq!(get.request.method, HttpMethod::Get);
+    assert_eq!(get.request.path, "/pet/{petId}");
+    assert_eq!(get.request.description, "Find pet by ID");
     let pet_id = var(get, "petId");
     assert!(pet_id.required);
     assert_eq!(pet_id.pattern.as_deref(), Some("-?[0-9]+"));
     assert_eq!(pet_id.description, "ID of the pet (format: int64)");
 
     let find = draft(&c, "findPetsByStatus");
-    assert_eq!(find.query["status"], "{status}");
-    assert_eq!(find.query["limit"], "{limit}");
+    assert_eq!(find.request.query["status"], "{status}");
+    assert_eq!(find.request.query["limit"], "{limit}");
     assert!(var(find, "status").required);
     assert!(!var(find, "limit").required);
     assert_eq!(var(find, "limit").description, "How many");
@@ -170,7 +175,7 @@ fn swagger_2_operations_become_endpoints() {
     // A body parameter: a template of the definition's properties (readOnly ones left out).
     let add = draft(&c, "addPet");
     assert_eq!(
-        add.body,
+        add.request.body,
         Some(json!({"name": "{name}", "category": "{category}", "status": "{status}"}))
     );
     assert!(var(add, "name").required);
@@ -179,7 +184,7 @@ fn swagger_2_operations_become_endpoints() {
     assert_eq!(var(add, "name").description, "The pet's name");
 
     let delete = draft(&c, "deletePet");
-    assert_eq!(delete.headers["api_key"], "{api_key}");
+    assert_eq!(delete.request.headers["api_key"], "{api_key}");
 
     assert!(reason(&c, "POST /pet/{petId}/uploadImage").contains("form body (the field file)"));
     assert!(reason(&c, "PUT /pet/{petId}/xml").contains("application/xml"));
@@ -189,9 +194,9 @@ fn swagger_2_operations_become_endpoints() {
 #[test]
 fn swagger_2_base_path_is_prefixed_unless_the_connection_has_it() {
     let c = convert_ok(&swagger_petstore(), "https://petstore.swagger.io");
-    assert_eq!(draft(&c, "getPetById").path, "/v2/pet/{petId}");
+    assert_eq!(draft(&c, "getPetById").request.path, "/v2/pet/{petId}");
     let c = convert_ok(&swagger_petstore(), "https://petstore.swagger.io/v2/");
-    assert_eq!(draft(&c, "getPetById").path, "/pet/{petId}");
+    assert_eq!(draft(&c, "getPetById").request.path, "/pet/{petId}");
     // Another host: nothing the connection can call.
     let c = convert_ok(&swagger_petstore(), "https://shop.example.com/v2");
     assert!(c.drafts.is_empty());
@@ -347,21 +352,21 @@ fn openapi_3_0_yaml_with_references_and_merged_parameters() {
     assert_eq!(c.servers, ["/api/v3"]);
     let get = draft(&c, "get_order");
     assert_eq!(get.operation, "GET /orders/{order-id}");
-    assert_eq!(get.path, "/api/v3/orders/{order_id}");
-    assert_eq!(get.description, "Look up an order\n\nStatus, delivery date and items.");
+    assert_eq!(get.request.path, "/api/v3/orders/{order_id}");
+    assert_eq!(get.request.description, "Look up an order\n\nStatus, delivery date and items.");
     let order_id = var(get, "order_id");
     assert_eq!(order_id.description, "The order number");
     assert_eq!(order_id.pattern.as_deref(), Some("(?:[0-9]{3,10})"));
     // The operation's `lang` replaces the path item's.
-    assert_eq!(get.query.len(), 1);
+    assert_eq!(get.request.query.len(), 1);
     let lang = var(get, "lang");
     assert_eq!(lang.description, "Operation-level language wins");
     assert_eq!(lang.pattern.as_deref(), Some(r"en|de|a\.b"));
     assert!(!lang.required);
     // Headers: a required one is templated, Authorization comes from the connection, an
     // optional one is left out.
-    assert_eq!(get.headers.len(), 1);
-    assert_eq!(get.headers["X-Request-Id"], "{X_Request_Id}");
+    assert_eq!(get.request.headers.len(), 1);
+    assert_eq!(get.request.headers["X-Request-Id"], "{X_Request_Id}");
     assert_eq!(var(get, "X_Request_Id").description, "Format: uuid.");
     assert!(get.notes.iter().any(|n| n.contains("Authorization comes from the connection")));
     assert!(get.notes.iter().any(|n| n.contains("optional header trace is left out")));
@@ -379,10 +384,14 @@ fn request_bodies_become_json_templates_with_all_of_merged() {
     let c = convert_ok(&openapi_30(), "https://shop.example.com/api/v3");
     // A recursive schema (Order includes itself and has itself as a property) is fine.
     let update = draft(&c, "updateOrder");
-    assert_eq!(update.path, "/orders/{order_id}");
-    assert!(update.description.starts_with("Deprecated. "), "{}", update.description);
+    assert_eq!(update.request.path, "/orders/{order_id}");
+    assert!(
+        update.request.description.starts_with("Deprecated. "),
+        "{}",
+        update.request.description
+    );
     assert_eq!(
-        update.body,
+        update.request.body,
         Some(
             json!({"quantity": "{quantity}", "note": "{note}", "express": "{express}", "parent": "{parent}"})
         )
@@ -396,7 +405,7 @@ fn request_bodies_become_json_templates_with_all_of_merged() {
     // parameter would be; `order-id` sanitised.
     let create = draft(&c, "createOrder");
     assert_eq!(
-        create.body,
+        create.request.body,
         Some(
             json!({"quantity": "{quantity}", "note": "{note}", "sku": "{sku}", "order-id": "{order_id}"})
         )
@@ -406,10 +415,10 @@ fn request_bodies_become_json_templates_with_all_of_merged() {
 
     // oneOf and arrays: created, without a body template, with a note.
     let note = draft(&c, "addNote");
-    assert_eq!(note.body, None);
+    assert_eq!(note.request.body, None);
     assert!(note.notes.iter().any(|n| n.contains("oneOf/anyOf")), "{:?}", note.notes);
     let patch = draft(&c, "patchNotes");
-    assert_eq!(patch.body, None);
+    assert_eq!(patch.request.body, None);
     assert!(patch.notes.iter().any(|n| n.contains("an array, not an object")), "{:?}", patch.notes);
     // An optional body that is not JSON: created, body noted.
     let put = draft(&c, "putNotes");
@@ -421,7 +430,7 @@ fn names_and_variables_are_sanitised_and_unique() {
     let c = convert_ok(&openapi_30(), "https://shop.example.com");
     // No operationId: method and path words.
     let list = draft(&c, "get_orders");
-    assert_eq!(list.query["page[size]"], "{page_size}");
+    assert_eq!(list.request.query["page[size]"], "{page_size}");
     // A pattern the project cannot compile (lookahead) is dropped, with a note.
     assert_eq!(var(list, "filter").pattern, None);
     assert!(
@@ -447,7 +456,7 @@ fn names_and_variables_are_sanitised_and_unique() {
         "/a": {"get": {"operationId": "list"}}, "/b": {"get": {"operationId": "list"}},
         "/c": {"get": {"operationId": "list"}}, "/d": {"get": {"operationId": "list_2"}}}});
     let c = convert_ok(&spec, "https://x.example");
-    let names: Vec<&str> = c.drafts.iter().map(|d| d.name.as_str()).collect();
+    let names: Vec<&str> = c.drafts.iter().map(|d| d.request.name.as_str()).collect();
     assert_eq!(names, ["list", "list_2", "list_3", "list_2_2"]);
 
     // A body property with the same name as a path parameter gets its own variable.
@@ -458,9 +467,9 @@ fn names_and_variables_are_sanitised_and_unique() {
         "requestBody": {"content": {"application/json": {"schema": {"properties": {"id": {"type": "string"}}}}}}}}}});
     let converted = convert_ok(&spec, "https://x.example");
     let put = draft(&converted, "put");
-    assert_eq!(put.path, "/items/{id}");
-    assert_eq!(put.query["id"], "{query_id}");
-    assert_eq!(put.body, Some(json!({"id": "{body_id}"})));
+    assert_eq!(put.request.path, "/items/{id}");
+    assert_eq!(put.request.query["id"], "{query_id}");
+    assert_eq!(put.request.body, Some(json!({"id": "{body_id}"})));
 }
 
 #[test]
@@ -473,7 +482,7 @@ fn literal_braces_in_paths_stay_literal() {
         json!({"openapi": "3.0.0", "paths": {"/odd}/{id}{": {"get": {"operationId": "odd"}}}});
     let converted = convert_ok(&spec, "https://x.example");
     let odd = draft(&converted, "odd");
-    assert_eq!(odd.path, "/odd}}/{id}{{");
+    assert_eq!(odd.request.path, "/odd}}/{id}{{");
     assert!(var(odd, "id").required);
 }
 
@@ -510,7 +519,7 @@ fn openapi_3_1_servers_types_and_external_references() {
     assert_eq!(c.version, Version::OpenApi31);
     assert_eq!(c.servers, ["https://api.trains.example/v1"]);
     let station = draft(&c, "get-station");
-    assert_eq!(station.path, "/stations/{id}");
+    assert_eq!(station.request.path, "/stations/{id}");
     assert_eq!(var(station, "id").pattern.as_deref(), Some("x"));
     assert_eq!(
         var(station, "coordinates").pattern.as_deref(),
@@ -518,7 +527,7 @@ fn openapi_3_1_servers_types_and_external_references() {
     );
     // Path-level servers elsewhere; operation-level servers: the first that fits.
     assert!(reason(&c, "GET /bookings").contains("served from payments.example.com"));
-    assert_eq!(draft(&c, "trips").path, "/x/trips");
+    assert_eq!(draft(&c, "trips").request.path, "/x/trips");
     assert!(reason(&c, "POST /trips").contains("external references are not followed"));
     assert!(reason(&c, "POST /trips").contains("schemas.yaml#/Trip"));
     assert!(reason(&c, "PUT /trips").contains("another document"));
@@ -544,7 +553,7 @@ fn path_item_references_and_cycles() {
         }
     });
     let c = convert_ok(&spec, "https://x.example");
-    assert_eq!(draft(&c, "listPets").query["limit"], "{limit}");
+    assert_eq!(draft(&c, "listPets").request.query["limit"], "{limit}");
     assert!(reason(&c, "* /loop").contains("refers back to itself"));
     draft(&c, "escaped");
 
@@ -559,7 +568,7 @@ fn path_item_references_and_cycles() {
         "components": {"schemas": schemas}});
     let converted = convert_ok(&spec, "https://x.example");
     let deep = draft(&converted, "deep");
-    assert_eq!(deep.body, None);
+    assert_eq!(deep.request.body, None);
     assert!(deep.notes.iter().any(|n| n.contains("too many allOf parts")), "{:?}", deep.notes);
 }
 
@@ -596,11 +605,11 @@ fn descriptions_are_capped_and_parameters_described() {
         "/b": {"get": {"operationId": "b"}}}});
     let c = convert_ok(&spec, "https://x.example");
     let a = draft(&c, "a");
-    assert!(a.description.starts_with("Short\n\nword word"));
-    assert_eq!(a.description.chars().count(), MAX_DESCRIPTION);
-    assert!(a.description.ends_with('…'));
+    assert!(a.request.description.starts_with("Short\n\nword word"));
+    assert_eq!(a.request.description.chars().count(), MAX_DESCRIPTION);
+    assert!(a.request.description.ends_with('…'));
     assert_eq!(var(a, "q").description.chars().count(), 1000);
-    assert_eq!(draft(&c, "b").description, "GET /a".replace("/a", "/b"));
+    assert_eq!(draft(&c, "b").request.description, "GET /a".replace("/a", "/b"));
 }
 
 #[test]
@@ -616,8 +625,8 @@ fn what_the_connection_provides_is_left_out() {
     };
     let c = convert(&spec, &options).unwrap();
     let a = draft(&c, "a");
-    assert!(a.query.is_empty());
-    assert_eq!(a.headers.keys().collect::<Vec<_>>(), ["X-Tenant"]);
+    assert!(a.request.query.is_empty());
+    assert_eq!(a.request.headers.keys().collect::<Vec<_>>(), ["X-Tenant"]);
     assert_valid(a);
 }
 
@@ -705,16 +714,16 @@ fn host_servers_are_placed_against_the_base_path() {
     };
     // A root server, a base URL with a path: the path's own prefix is taken off.
     let c = convert_ok(&spec("https://api.stripe.com/"), "https://api.stripe.com/v1");
-    assert_eq!(draft(&c, "customer").path, "/customers/{id}");
-    assert_eq!(draft(&c, "root").path, "/");
+    assert_eq!(draft(&c, "customer").request.path, "/customers/{id}");
+    assert_eq!(draft(&c, "root").request.path, "/");
     assert!(reason(&c, "GET /v2/other").contains("outside the connection's base path /v1"));
     assert!(reason(&c, "GET /v2/other").contains("/v2/other"));
     // The server's path is the base path: nothing to add or take off.
     let c = convert_ok(&spec("https://api.stripe.com/v1"), "https://api.stripe.com/v1/");
-    assert_eq!(draft(&c, "customer").path, "/v1/customers/{id}");
+    assert_eq!(draft(&c, "customer").request.path, "/v1/customers/{id}");
     // The server's path goes further than the base path: the rest is put in front.
     let c = convert_ok(&spec("https://api.stripe.com/v1/x"), "https://api.stripe.com/v1");
-    assert_eq!(draft(&c, "customer").path, "/x/v1/customers/{id}");
+    assert_eq!(draft(&c, "customer").request.path, "/x/v1/customers/{id}");
     // Neither under the other: skipped.
     let c = convert_ok(&spec("https://api.stripe.com/api"), "https://api.stripe.com/v1");
     assert!(c.drafts.is_empty());
@@ -727,9 +736,9 @@ fn host_servers_are_placed_against_the_base_path() {
     assert!(c.drafts.is_empty());
     // Relative servers keep their rule: put in front unless the base URL ends with them.
     let c = convert_ok(&spec("/v1"), "https://api.stripe.com/v1");
-    assert_eq!(draft(&c, "customer").path, "/v1/customers/{id}");
+    assert_eq!(draft(&c, "customer").request.path, "/v1/customers/{id}");
     let c = convert_ok(&spec("/api"), "https://api.stripe.com/v1");
-    assert_eq!(draft(&c, "customer").path, "/api/v1/customers/{id}");
+    assert_eq!(draft(&c, "customer").request.path, "/api/v1/customers/{id}");
 }
 
 #[test]
@@ -740,9 +749,9 @@ fn a_path_parameter_used_twice_is_one_variable() {
                        {"name": "id", "in": "query", "schema": {"type": "string"}}]}}}});
     let c = convert_ok(&spec, "https://x.example");
     let twice = draft(&c, "twice");
-    assert_eq!(twice.path, "/a/{id}/b/{id}");
-    assert_eq!(twice.query["id"], "{query_id}");
-    assert_eq!(twice.variables.len(), 2, "{:?}", twice.variables);
+    assert_eq!(twice.request.path, "/a/{id}/b/{id}");
+    assert_eq!(twice.request.query["id"], "{query_id}");
+    assert_eq!(twice.request.variables.len(), 2, "{:?}", twice.request.variables);
     assert_eq!(var(twice, "id").pattern.as_deref(), Some("-?[0-9]+"));
 }
 
@@ -757,7 +766,7 @@ fn parameters_per_operation_are_capped() {
         "get": {"operationId": "many", "parameters": operation_params}}}});
     let c = convert_ok(&spec, "https://x.example");
     let many = draft(&c, "many");
-    assert_eq!(many.query.len(), MAX_PARAMETERS);
+    assert_eq!(many.request.query.len(), MAX_PARAMETERS);
     assert!(many.notes.iter().any(|n| n.contains("first 100 of the operation's 160 parameters")));
 }
 
@@ -784,7 +793,7 @@ fn work_is_bounded_per_document() {
     let c = convert(&spec, &options("https://x.example")).unwrap();
     assert!(!c.drafts.is_empty());
     assert!(c.drafts.len() < 2000);
-    assert_eq!(draft(&c, "op0").body.as_ref().unwrap().as_object().unwrap().len(), 100);
+    assert_eq!(draft(&c, "op0").request.body.as_ref().unwrap().as_object().unwrap().len(), 100);
     let last = c.skipped.last().unwrap();
     assert!(last.reason.contains("more work to convert than one import allows"), "{last:?}");
     assert!(last.reason.contains(&format!("the {} after it", 2000 - c.drafts.len() - 1)));
@@ -799,7 +808,7 @@ fn the_budget_keeps_what_was_converted_before_it_ran_out() {
             "schema": {"type": "object", "properties": {"x": {}, "y": {}, "z": {}}}}}}}},
         "/c": {"get": {"operationId": "c"}}}});
     let c = convert_within(&spec, &options("https://x.example"), 3).unwrap();
-    assert_eq!(c.drafts.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["a"]);
+    assert_eq!(c.drafts.iter().map(|d| d.request.name.as_str()).collect::<Vec<_>>(), ["a"]);
     assert!(reason(&c, "POST /b").contains("this operation and the 1 after it"));
     let c = convert_within(&spec, &options("https://x.example"), 1000).unwrap();
     assert_eq!(c.drafts.len(), 3);

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use sb_connectors::{AuthSecrets, Connector};
 use sb_domain::{
-    AuthConfig, Connection, ConnectionId, Endpoint, EndpointId, HttpMethod, TenantId, Timestamp,
+    AuthConfig, Connection, ConnectionId, Endpoint, EndpointRequest, HttpMethod, TenantId,
+    Timestamp,
 };
 use sb_net::{AllowEntry, HttpClient, NetConfig, SsrfPolicy};
 use sb_secrets::Secret;
@@ -43,28 +44,13 @@ pub fn connection(base: SocketAddr, auth: AuthConfig) -> Connection {
 }
 
 pub fn endpoint(connection: &Connection, method: HttpMethod, path: &str) -> Endpoint {
-    Endpoint {
-        id: EndpointId::new(),
-        tenant_id: connection.tenant_id.clone(),
-        connection_id: connection.id.clone(),
+    let request = EndpointRequest {
         name: "get_order".into(),
-        description: String::new(),
         method,
         path: path.into(),
-        query: BTreeMap::new(),
-        headers: BTreeMap::new(),
-        body: None,
-        variables: Vec::new(),
-        response_mapping: BTreeMap::new(),
-        timeout_ms: None,
-        ai_tool: false,
-        idempotent: false,
-        requires_verified_visitor: false,
-        cache_ttl_s: None,
-        created_at: Timestamp::now(),
-        updated_at: Timestamp::now(),
-        last_test: None,
-    }
+        ..Default::default()
+    };
+    Endpoint::new(&connection.tenant_id, &connection.id, request)
 }
 
 pub fn secrets(field: &str, value: &str) -> AuthSecrets {

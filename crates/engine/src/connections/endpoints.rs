@@ -7,8 +7,9 @@ use sb_connectors::template::parse_body;
 use sb_connectors::{CallOutcome, CallTarget, NoSink, Template, Variables};
 use sb_domain::pattern;
 use sb_domain::{
-    ConnectionId, Endpoint, EndpointId, HttpMethod, MAX_CACHE_TTL_S, Role, TestSummary, Timestamp,
-    ValidationError, VariableSpec, validate_endpoint_name, validate_variable_name,
+    ConnectionId, Endpoint, EndpointId, EndpointRequest, HttpMethod, MAX_CACHE_TTL_S, Role,
+    TestSummary, Timestamp, ValidationError, VariableSpec, validate_endpoint_name,
+    validate_variable_name,
 };
 use sb_store::{Page, PageRequest};
 
@@ -198,6 +199,23 @@ fn cache_ttl(endpoint: &Endpoint) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// An OpenAPI operation's endpoint, as if submitted.
+impl From<EndpointRequest> for EndpointDraft {
+    fn from(request: EndpointRequest) -> Self {
+        EndpointDraft {
+            name: Some(request.name),
+            description: Some(request.description),
+            method: Some(request.method.as_str().to_owned()),
+            path: Some(request.path),
+            query: Some(request.query),
+            headers: Some(request.headers),
+            body: Some(request.body),
+            variables: Some(request.variables),
+            ..EndpointDraft::default()
+        }
+    }
+}
+
 /// A new endpoint of `connection` from a draft that names at least its name, method and path,
 /// validated as a whole (creation and OpenAPI imports).
 pub(super) fn new_endpoint(
@@ -218,29 +236,7 @@ pub(super) fn new_endpoint(
             ));
         }
     }
-    let now = Timestamp::now();
-    let mut endpoint = Endpoint {
-        id: EndpointId::new(),
-        tenant_id: tenant.clone(),
-        connection_id: connection.clone(),
-        name: String::new(),
-        description: String::new(),
-        method: HttpMethod::Get,
-        path: "/".into(),
-        query: BTreeMap::new(),
-        headers: BTreeMap::new(),
-        body: None,
-        variables: Vec::new(),
-        response_mapping: BTreeMap::new(),
-        timeout_ms: None,
-        ai_tool: false,
-        idempotent: false,
-        requires_verified_visitor: false,
-        cache_ttl_s: None,
-        created_at: now,
-        updated_at: now,
-        last_test: None,
-    };
+    let mut endpoint = Endpoint::new(tenant, connection, EndpointRequest::default());
     apply(&mut endpoint, draft)?;
     Ok(endpoint)
 }

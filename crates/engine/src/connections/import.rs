@@ -2,14 +2,14 @@
 //! SSRF-safe client): converted by `sb_connectors::openapi`, each draft validated like a created
 //! endpoint, names checked against the account, and all of them stored in one transaction.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use sb_connectors::openapi::{self, Options, Skipped};
 use sb_domain::{
-    ApiKeyPlacement, AuthConfig, ConnectionId, Endpoint, EndpointId, HttpMethod, Role, TenantId,
-    ValidationError, VariableSpec,
+    ApiKeyPlacement, AuthConfig, ConnectionId, Endpoint, EndpointId, EndpointRequest, Role,
+    TenantId, ValidationError,
 };
 use sb_net::{Method, NetConfig, OutboundRequest, Url};
 use schemars::JsonSchema;
@@ -66,14 +66,8 @@ pub struct ImportedEndpoint {
     /// The new endpoint's id; null in a dry run, where nothing is stored.
     pub id: Option<EndpointId>,
     pub connection_id: ConnectionId,
-    pub name: String,
-    pub description: String,
-    pub method: HttpMethod,
-    pub path: String,
-    pub query: BTreeMap<String, String>,
-    pub headers: BTreeMap<String, String>,
-    pub body: Option<Value>,
-    pub variables: Vec<VariableSpec>,
+    #[serde(flatten)]
+    pub request: EndpointRequest,
     /// The AI may call it as a tool (`ai_tool` of the import).
     pub ai_tool: bool,
     /// The operation it comes from, as the document writes it: `GET /pets/{petId}`.
@@ -197,22 +191,12 @@ impl ConnectionsService {
         let mut endpoints: Vec<Endpoint> = Vec::new();
         let mut about: Vec<(String, Vec<String>)> = Vec::new();
         for draft in conversion.drafts {
-            if taken.contains(&draft.name) {
-                skipped.push(Skipped { operation: draft.operation, reason: exists(&draft.name) });
+            if taken.contains(&draft.request.name) {
+                let reason = exists(&draft.request.name);
+                skipped.push(Skipped { operation: draft.operation, reason });
                 continue;
             }
-            let submitted = EndpointDraft {
-                name: Some(draft.name),
-                description: Some(draft.description),
-                method: Some(draft.method.as_str().to_owned()),
-                path: Some(draft.path),
-                query: Some(draft.query),
-                headers: Some(draft.headers),
-                body: Some(draft.body),
-                variables: Some(draft.variables),
-                ai_tool: Some(import.ai_tool),
-                ..EndpointDraft::default()
-            };
+            let submitted = EndpointDraft { ai_tool: Some(import.ai_tool), ..draft.request.into() };
             match new_endpoint(&actor.tenant_id, &connection.id, submitted) {
                 Ok(endpoint) => {
                     endpoints.push(endpoint);
@@ -241,18 +225,36 @@ impl ConnectionsService {
                 skipped.push(Skipped { operation, reason: exists(&endpoint.name) });
                 continue;
             }
+            let Endpoint {
+                id,
+                connection_id,
+                name,
+                description,
+                method,
+                path,
+                query,
+                headers,
+                body,
+                variables,
+                ai_tool,
+                ..
+            } = endpoint;
+            let request = EndpointRequest {
+                name,
+                description,
+                method,
+                path,
+                query,
+                headers,
+                body,
+                variables,
+            };
+            let id = (!import.dry_run).then_some(id);
             created.push(ImportedEndpoint {
-                id: (!import.dry_run).then_some(endpoint.id),
-                connection_id: endpoint.connection_id,
-                name: endpoint.name,
-                description: endpoint.description,
-                method: endpoint.method,
-                path: endpoint.path,
-                query: endpoint.query,
-                headers: endpoint.headers,
-                body: endpoint.body,
-                variables: endpoint.variables,
-                ai_tool: endpoint.ai_tool,
+                id,
+                connection_id,
+                request,
+                ai_tool,
                 operation,
                 notes,
             });

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use sb_domain::{Rule, RuleId, TenantId, Translation, Trigger};
-use sb_llm::{ChatMessage, ChatRequest, Structured, language};
+use sb_llm::{ChatMessage, ChatRequest, LlmError, Provider, Structured, language};
 use serde_json::{Value, json};
 
 use crate::ai::Purpose;
@@ -61,39 +61,22 @@ impl ConversationsService {
         };
         let ids: Vec<String> = intents.iter().map(|(id, _)| id.to_string()).collect();
         let listing: String = intents.iter().map(|(id, d)| format!("- {id}: {d}\n")).collect();
-        let request = ChatRequest {
-            system: format!(
-                "Decide which of these intents the customer's message expresses. List every intent that \
-                 applies, or none.\nIntents:\n{listing}"
-            ),
-            messages: vec![ChatMessage::user(run.message.text.clone())],
-            structured: Some(Structured {
-                name: "intents".into(),
-                schema: json!({
-                    "type": "object",
-                    "properties": {"matches": {"type": "array", "items": {"type": "string", "enum": ids}}},
-                    "required": ["matches"],
-                    "additionalProperties": false
-                }),
-            }),
-            max_tokens: 200,
-            temperature: Some(0.0),
-            ..ChatRequest::default()
-        };
+        let system = format!(
+            "Decide which of these intents the customer's message expresses. List every intent that \
+             applies, or none.\nIntents:\n{listing}"
+        );
+        let schema = json!({
+            "type": "object",
+            "properties": {"matches": {"type": "array", "items": {"type": "string", "enum": ids}}},
+            "required": ["matches"],
+            "additionalProperties": false
+        });
         match self
-            .ai
-            .chat(
-                provider.as_ref(),
-                &run.tenant.id,
-                Some(&run.conversation.id),
-                Purpose::Intent,
-                &request,
-            )
+            .ask_structured(run, provider.as_ref(), (Purpose::Intent, "intents"), system, schema)
             .await
         {
             Ok(answer) => {
                 let matched: BTreeSet<RuleId> = answer
-                    .structured
                     .and_then(|v| v.get("matches").cloned())
                     .and_then(|m| serde_json::from_value::<Vec<String>>(m).ok())
                     .unwrap_or_default()
@@ -120,38 +103,28 @@ impl ConversationsService {
                 return None;
             }
         };
-        let request = ChatRequest {
-            system: format!(
-                "Extract {what} from the customer's latest message. Copy it exactly as written. If it is \
-                 not there, answer found=false. Do not guess."
-            ),
-            messages: vec![ChatMessage::user(run.message.text.clone())],
-            structured: Some(Structured {
-                name: "extraction".into(),
-                schema: json!({
-                    "type": "object",
-                    "properties": {"found": {"type": "boolean"}, "value": {"type": ["string", "null"]}},
-                    "required": ["found", "value"],
-                    "additionalProperties": false
-                }),
-            }),
-            max_tokens: 200,
-            temperature: Some(0.0),
-            ..ChatRequest::default()
-        };
+        let system = format!(
+            "Extract {what} from the customer's latest message. Copy it exactly as written. If it is \
+             not there, answer found=false. Do not guess."
+        );
+        let schema = json!({
+            "type": "object",
+            "properties": {"found": {"type": "boolean"}, "value": {"type": ["string", "null"]}},
+            "required": ["found", "value"],
+            "additionalProperties": false
+        });
         match self
-            .ai
-            .chat(
+            .ask_structured(
+                run,
                 provider.as_ref(),
-                &run.tenant.id,
-                Some(&run.conversation.id),
-                Purpose::Extract,
-                &request,
+                (Purpose::Extract, "extraction"),
+                system,
+                schema,
             )
             .await
         {
             Ok(answer) => {
-                let found = answer.structured.unwrap_or(Value::Null);
+                let found = answer.unwrap_or(Value::Null);
                 let value = found
                     .get("value")
                     .and_then(Value::as_str)
@@ -214,5 +187,30 @@ impl ConversationsService {
                 None
             }
         }
+    }
+}
+
+impl ConversationsService {
+    /// One deterministic model call about the visitor's message, answered as JSON that fits
+    /// `schema` (`None` when the model sent none).
+    async fn ask_structured(
+        &self,
+        run: &Run<'_>,
+        provider: &dyn Provider,
+        (purpose, name): (Purpose, &str),
+        system: String,
+        schema: Value,
+    ) -> Result<Option<Value>, LlmError> {
+        let request = ChatRequest {
+            system,
+            messages: vec![ChatMessage::user(run.message.text.clone())],
+            structured: Some(Structured { name: name.into(), schema }),
+            max_tokens: 200,
+            temperature: Some(0.0),
+            ..ChatRequest::default()
+        };
+        let (tenant, conversation) = (&run.tenant.id, Some(&run.conversation.id));
+        let answer = self.ai.chat(provider, tenant, conversation, purpose, &request).await?;
+        Ok(answer.structured)
     }
 }

@@ -4,6 +4,7 @@
 mod accounts;
 mod ai;
 mod api_keys;
+mod architecture;
 mod backend;
 mod chat;
 mod cli;
