@@ -4,7 +4,12 @@ use sb_store::{AccountStore, Page, PageRequest, StoreResult, UserCredentials};
 
 use crate::{Db, Query, Row, SqlStore, q};
 
-const USER_COLUMNS: &str = "id, tenant_id, email, role, available, language, created_at";
+/// A user's columns, for [`user_from_row`].
+macro_rules! user_columns {
+    () => {
+        "id, tenant_id, email, role, available, language, created_at"
+    };
+}
 
 pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
     Ok(User {
@@ -19,9 +24,10 @@ pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
 }
 
 pub(crate) fn insert_user(tenant: &TenantId, user: &NewUser, now: sb_domain::Timestamp) -> Query {
-    q(format!(
+    q(concat!(
         "INSERT INTO users (id, tenant_id, email, password_hash, role, available, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        user_columns!()
     ))
     .text(user.id.as_str())
     .text(tenant.as_str())
@@ -79,9 +85,13 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let row = self
             .db
             .fetch_one(
-                q(format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"))
-                    .text(tenant.as_str())
-                    .text(id.as_str()),
+                q(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM users WHERE tenant_id = $1 AND id = $2"
+                ))
+                .text(tenant.as_str())
+                .text(id.as_str()),
             )
             .await?;
         user_from_row(&row)
@@ -91,9 +101,10 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let rows = self
             .db
             .fetch_all(
-                q(format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id > $2 \
-                     ORDER BY id LIMIT $3"
+                q(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
                 ))
                 .text(tenant.as_str())
                 .text(page.after.clone().unwrap_or_default())
@@ -111,8 +122,12 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let row = self
             .db
             .fetch_optional(
-                q(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"))
-                    .text(email.as_str()),
+                q(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    ", password_hash FROM users WHERE email = $1"
+                ))
+                .text(email.as_str()),
             )
             .await?;
         row.map(|row| {
@@ -146,8 +161,10 @@ impl<D: Db> AccountStore for SqlStore<D> {
     }
 
     async fn available_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND available = $2 ORDER BY id"
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE tenant_id = $1 AND available = $2 ORDER BY id"
         );
         let rows = self.db.fetch_all(q(sql).text(tenant.as_str()).boolean(true)).await?;
         rows.iter().map(user_from_row).collect()

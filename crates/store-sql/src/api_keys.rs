@@ -4,7 +4,12 @@ use sb_store::{ApiKeyStore, Page, PageRequest, StoreResult};
 
 use crate::{Db, Row, SqlStore, q};
 
-const COLUMNS: &str = "id, tenant_id, name, prefix, role, created_by, created_at, last_used_at";
+/// An API key's columns, for [`api_key_from_row`].
+macro_rules! columns {
+    () => {
+        "id, tenant_id, name, prefix, role, created_by, created_at, last_used_at"
+    };
+}
 
 fn api_key_from_row(row: &Row) -> StoreResult<ApiKey> {
     Ok(ApiKey {
@@ -48,9 +53,10 @@ impl<D: Db> ApiKeyStore for SqlStore<D> {
         let rows = self
             .db
             .fetch_all(
-                q(format!(
-                    "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id > $2 \
-                     ORDER BY id LIMIT $3"
+                q(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
                 ))
                 .text(tenant.as_str())
                 .text(page.after.clone().unwrap_or_default())
@@ -62,14 +68,15 @@ impl<D: Db> ApiKeyStore for SqlStore<D> {
     }
 
     async fn delete_api_key(&self, tenant: &TenantId, id: &ApiKeyId) -> StoreResult<()> {
-        self.delete_owned("api_keys", tenant.as_str(), id.as_str()).await
+        self.delete_owned(delete_owned_sql!("api_keys"), tenant.as_str(), id.as_str()).await
     }
 
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
         let row = self
             .db
             .fetch_optional(
-                q(format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1")).text(key_hash),
+                q(concat!("SELECT ", columns!(), " FROM api_keys WHERE key_hash = $1"))
+                    .text(key_hash),
             )
             .await?;
         row.as_ref().map(api_key_from_row).transpose()

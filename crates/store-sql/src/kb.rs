@@ -10,10 +10,40 @@ use sb_store::{
 use crate::json::to_json;
 use crate::{Db, Row, SqlStore, Tx, expect_found, q};
 
-const COLUMNS: &str = "id, tenant_id, title, url, format, widget_ids_json, status, error, language, \
-                       chunk_count, characters, embedding_model, created_at, updated_at";
-const CHUNK_COLUMNS: &str =
-    "id, document_id, tenant_id, ord, headings_json, text, language, embedding";
+/// A document's columns, for [`document_from_row`].
+macro_rules! columns {
+    () => {
+        "id, tenant_id, title, url, format, widget_ids_json, status, error, language, \
+         chunk_count, characters, embedding_model, created_at, updated_at"
+    };
+}
+
+/// A chunk's columns, for [`chunk_from_row`]; given a table alias such as `"c."`, each behind it.
+macro_rules! chunk_columns {
+    () => {
+        chunk_columns!("")
+    };
+    ($alias:literal) => {
+        concat!(
+            $alias,
+            "id, ",
+            $alias,
+            "document_id, ",
+            $alias,
+            "tenant_id, ",
+            $alias,
+            "ord, ",
+            $alias,
+            "headings_json, ",
+            $alias,
+            "text, ",
+            $alias,
+            "language, ",
+            $alias,
+            "embedding"
+        )
+    };
+}
 
 fn document_from_row(row: &Row) -> StoreResult<KbDocument> {
     let status = row.text("status")?;
@@ -70,14 +100,20 @@ async fn record_change(tx: &mut dyn Tx, document: &DocumentId) -> StoreResult<()
 }
 
 /// The `WHERE` that makes a write apply only to the version that was processed.
-const UNCHANGED: &str = "tenant_id = $1 AND id = $2 AND updated_at = $3";
+macro_rules! unchanged {
+    () => {
+        "tenant_id = $1 AND id = $2 AND updated_at = $3"
+    };
+}
 
 #[async_trait]
 impl<D: Db> KbStore for SqlStore<D> {
     async fn create_document(&self, d: &KbDocument, content: &str) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        let sql = format!(
-            "INSERT INTO kb_documents ({COLUMNS}, content) \
+        let sql = concat!(
+            "INSERT INTO kb_documents (",
+            columns!(),
+            ", content) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         );
         let query = q(sql)
@@ -102,7 +138,8 @@ impl<D: Db> KbStore for SqlStore<D> {
     }
 
     async fn get_document(&self, tenant: &TenantId, id: &DocumentId) -> StoreResult<KbDocument> {
-        let sql = format!("SELECT {COLUMNS} FROM kb_documents WHERE tenant_id = $1 AND id = $2");
+        let sql =
+            concat!("SELECT ", columns!(), " FROM kb_documents WHERE tenant_id = $1 AND id = $2");
         let row = self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?;
         document_from_row(&row)
     }
@@ -123,8 +160,10 @@ impl<D: Db> KbStore for SqlStore<D> {
         tenant: &TenantId,
         page: &PageRequest,
     ) -> StoreResult<Page<KbDocument>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM kb_documents WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM kb_documents WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
         let query = q(sql)
             .text(tenant.as_str())
@@ -164,11 +203,12 @@ impl<D: Db> KbStore for SqlStore<D> {
         p: &ProcessedDocument,
     ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
-        let sql = format!(
+        let sql = concat!(
             "UPDATE kb_documents SET error = NULL, language = $4, chunk_count = $5, \
              characters = $6, embedding_model = $7, content = COALESCE($8, content), \
              title = COALESCE($9, title), updated_at = $10, format = COALESCE($11, format) \
-             WHERE {UNCHANGED}"
+             WHERE ",
+            unchanged!()
         );
         let query = q(sql)
             .text(tenant.as_str())
@@ -187,8 +227,10 @@ impl<D: Db> KbStore for SqlStore<D> {
         }
         tx.execute(q("DELETE FROM kb_chunks WHERE document_id = $1").text(id.as_str())).await?;
         for c in &p.chunks {
-            let sql = format!(
-                "INSERT INTO kb_chunks ({CHUNK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            let sql = concat!(
+                "INSERT INTO kb_chunks (",
+                chunk_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             );
             let query = q(sql)
                 .text(c.id.as_str())
@@ -211,7 +253,7 @@ impl<D: Db> KbStore for SqlStore<D> {
         id: &DocumentId,
         expected: Timestamp,
     ) -> StoreResult<bool> {
-        let sql = format!("UPDATE kb_documents SET status = 'ready' WHERE {UNCHANGED}");
+        let sql = concat!("UPDATE kb_documents SET status = 'ready' WHERE ", unchanged!());
         let query = q(sql).text(tenant.as_str()).text(id.as_str()).ts(expected);
         Ok(self.db.execute(query).await? > 0)
     }
@@ -224,9 +266,10 @@ impl<D: Db> KbStore for SqlStore<D> {
         error: &str,
     ) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
-        let sql = format!(
+        let sql = concat!(
             "UPDATE kb_documents SET status = 'failed', error = $4, chunk_count = 0, \
-             embedding_model = NULL WHERE {UNCHANGED}"
+             embedding_model = NULL WHERE ",
+            unchanged!()
         );
         let query = q(sql).text(tenant.as_str()).text(id.as_str()).ts(expected).text(error);
         if tx.execute(query).await? == 0 {
@@ -258,13 +301,16 @@ impl<D: Db> KbStore for SqlStore<D> {
         &self,
         id: &DocumentId,
     ) -> StoreResult<Option<(KbDocument, Vec<KbChunk>)>> {
-        let sql = format!("SELECT {COLUMNS} FROM kb_documents WHERE id = $1");
+        let sql = concat!("SELECT ", columns!(), " FROM kb_documents WHERE id = $1");
         let Some(row) = self.db.fetch_optional(q(sql).text(id.as_str())).await? else {
             return Ok(None);
         };
         let document = document_from_row(&row)?;
-        let sql =
-            format!("SELECT {CHUNK_COLUMNS} FROM kb_chunks WHERE document_id = $1 ORDER BY ord");
+        let sql = concat!(
+            "SELECT ",
+            chunk_columns!(),
+            " FROM kb_chunks WHERE document_id = $1 ORDER BY ord"
+        );
         let rows = self.db.fetch_all(q(sql).text(id.as_str())).await?;
         let chunks = rows.iter().map(chunk_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok(Some((document, chunks)))
@@ -330,10 +376,11 @@ impl<D: Db> KbStore for SqlStore<D> {
         let mut passages = Vec::with_capacity(ids.len());
         // A handful per search: one query each keeps the SQL the same for both backends.
         for id in ids {
-            let sql = format!(
-                "SELECT c.{}, d.title, d.url FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
-                 WHERE c.tenant_id = $1 AND c.id = $2",
-                CHUNK_COLUMNS.replace(", ", ", c.")
+            let sql = concat!(
+                "SELECT ",
+                chunk_columns!("c."),
+                ", d.title, d.url FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
+                 WHERE c.tenant_id = $1 AND c.id = $2"
             );
             if let Some(row) =
                 self.db.fetch_optional(q(sql).text(tenant.as_str()).text(id.as_str())).await?

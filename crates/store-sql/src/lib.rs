@@ -2,6 +2,13 @@
 //! PostgreSQL backends. Each backend crate supplies the driver, the migrations and the mapping
 //! of driver errors; everything above that lives here, so the two backends cannot drift apart.
 
+/// The statement for [`SqlStore::delete_owned`]: row `$2` of `$table`, if it is tenant `$1`'s.
+macro_rules! delete_owned_sql {
+    ($table:literal) => {
+        concat!("DELETE FROM ", $table, " WHERE tenant_id = $1 AND id = $2")
+    };
+}
+
 mod accounts;
 mod ai;
 mod api_keys;
@@ -12,6 +19,7 @@ mod credentials;
 mod db;
 mod json;
 mod kb;
+mod lists;
 mod rules;
 mod sessions;
 mod teams;
@@ -42,9 +50,9 @@ impl<D: Db> SqlStore<D> {
         &self.db
     }
 
-    /// Deletes the row `id` of `table` if it belongs to `tenant`; otherwise it is not found.
-    async fn delete_owned(&self, table: &'static str, tenant: &str, id: &str) -> StoreResult<()> {
-        let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2");
+    /// Deletes the row `id` of a table if it belongs to `tenant`; otherwise it is not found.
+    /// `sql` is `delete_owned_sql!("table")`.
+    async fn delete_owned(&self, sql: &'static str, tenant: &str, id: &str) -> StoreResult<()> {
         expect_found(self.db.execute(q(sql).text(tenant).text(id)).await?)
     }
 }

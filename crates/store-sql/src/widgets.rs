@@ -5,8 +5,13 @@ use sb_store::{Page, PageRequest, StoreResult, StoredWidget, WidgetStore};
 use crate::json::to_json;
 use crate::{Db, Row, SqlStore, expect_found, q};
 
-const COLUMNS: &str = "id, tenant_id, name, greeting, active, ai_enabled, translation_enabled, \
-     primary_color, position, allowed_origins_json, identity_secret_sealed, created_at, updated_at";
+/// A widget's columns, in the order `create_widget` binds them.
+macro_rules! columns {
+    () => {
+        "id, tenant_id, name, greeting, active, ai_enabled, translation_enabled, primary_color, \
+         position, allowed_origins_json, identity_secret_sealed, created_at, updated_at"
+    };
+}
 
 fn widget_from_row(row: &Row) -> StoreResult<StoredWidget> {
     let widget = Widget {
@@ -29,8 +34,10 @@ fn widget_from_row(row: &Row) -> StoreResult<StoredWidget> {
 #[async_trait]
 impl<D: Db> WidgetStore for SqlStore<D> {
     async fn create_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO widgets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        let sql = concat!(
+            "INSERT INTO widgets (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         );
         let query = q(sql)
             .text(w.id.as_str())
@@ -50,12 +57,12 @@ impl<D: Db> WidgetStore for SqlStore<D> {
     }
 
     async fn get_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<StoredWidget> {
-        let sql = format!("SELECT {COLUMNS} FROM widgets WHERE tenant_id = $1 AND id = $2");
+        let sql = concat!("SELECT ", columns!(), " FROM widgets WHERE tenant_id = $1 AND id = $2");
         widget_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
 
     async fn find_widget(&self, id: &WidgetId) -> StoreResult<Option<StoredWidget>> {
-        let sql = format!("SELECT {COLUMNS} FROM widgets WHERE id = $1");
+        let sql = concat!("SELECT ", columns!(), " FROM widgets WHERE id = $1");
         self.db
             .fetch_optional(q(sql).text(id.as_str()))
             .await?
@@ -69,8 +76,10 @@ impl<D: Db> WidgetStore for SqlStore<D> {
         tenant: &TenantId,
         page: &PageRequest,
     ) -> StoreResult<Page<StoredWidget>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM widgets WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM widgets WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
         let query = q(sql)
             .text(tenant.as_str())
@@ -103,6 +112,6 @@ impl<D: Db> WidgetStore for SqlStore<D> {
     }
 
     async fn delete_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<()> {
-        self.delete_owned("widgets", tenant.as_str(), id.as_str()).await
+        self.delete_owned(delete_owned_sql!("widgets"), tenant.as_str(), id.as_str()).await
     }
 }
