@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use sb_domain::{Email, NewUser, Tenant, TenantId, TenantName, User, UserId};
 use sb_store::{AccountStore, Page, PageRequest, StoreResult, UserCredentials};
 
-use crate::{Db, Query, Row, SqlStore, q};
+use crate::{Db, Query, Row, SqlStore, each, q};
 
 /// A user's columns, for [`user_from_row`].
 macro_rules! user_columns {
@@ -98,21 +98,13 @@ impl<D: Db> AccountStore for SqlStore<D> {
     }
 
     async fn list_users(&self, tenant: &TenantId, page: &PageRequest) -> StoreResult<Page<User>> {
-        let rows = self
-            .db
-            .fetch_all(
-                q(concat!(
-                    "SELECT ",
-                    user_columns!(),
-                    " FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-                ))
-                .text(tenant.as_str())
-                .text(page.after.clone().unwrap_or_default())
-                .int(page.fetch_limit()),
-            )
-            .await?;
-        let users = rows.iter().map(user_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(users, |u| u.id.to_string()))
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(user_from_row), |u| u.id.to_string()).await
     }
 
     async fn find_credentials_by_email(

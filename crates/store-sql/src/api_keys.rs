@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use sb_domain::{ApiKey, ApiKeyId, TenantId, Timestamp};
 use sb_store::{ApiKeyStore, Page, PageRequest, StoreResult};
 
-use crate::{Db, Row, SqlStore, q};
+use crate::{Db, Row, SqlStore, each, q};
 
 /// An API key's columns, for [`api_key_from_row`].
 macro_rules! columns {
@@ -50,21 +50,13 @@ impl<D: Db> ApiKeyStore for SqlStore<D> {
         tenant: &TenantId,
         page: &PageRequest,
     ) -> StoreResult<Page<ApiKey>> {
-        let rows = self
-            .db
-            .fetch_all(
-                q(concat!(
-                    "SELECT ",
-                    columns!(),
-                    " FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-                ))
-                .text(tenant.as_str())
-                .text(page.after.clone().unwrap_or_default())
-                .int(page.fetch_limit()),
-            )
-            .await?;
-        let keys = rows.iter().map(api_key_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(keys, |k| k.id.to_string()))
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(api_key_from_row), |k| k.id.to_string()).await
     }
 
     async fn delete_api_key(&self, tenant: &TenantId, id: &ApiKeyId) -> StoreResult<()> {

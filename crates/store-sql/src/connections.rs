@@ -6,7 +6,7 @@ use sb_store::{
 };
 
 use crate::json::to_json;
-use crate::{Db, Query, Row, SqlStore, expect_found, q};
+use crate::{Db, Query, Row, SqlStore, each, expect_found, q};
 
 /// A connection's columns, in the order `create_connection` binds them.
 macro_rules! connection_columns {
@@ -161,17 +161,8 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
             connection_columns!(),
             " FROM connections WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        let rows = self
-            .db
-            .fetch_all(
-                q(sql)
-                    .text(tenant.as_str())
-                    .text(page.after.clone().unwrap_or_default())
-                    .int(page.fetch_limit()),
-            )
-            .await?;
-        let items = rows.iter().map(connection_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |c| c.id.to_string()))
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(connection_from_row), |c| c.id.to_string()).await
     }
 
     async fn update_connection(&self, c: &Connection, sealed: Option<&str>) -> StoreResult<()> {
@@ -252,19 +243,8 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
             " FROM endpoints WHERE tenant_id = $1 AND connection_id = $2 AND id > $3 \
              ORDER BY id LIMIT $4"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(connection.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let items = self
-            .db
-            .fetch_all(query)
-            .await?
-            .iter()
-            .map(endpoint_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |e| e.id.to_string()))
+        let query = q(sql).text(tenant.as_str()).text(connection.as_str());
+        self.fetch_page(query, page, each(endpoint_from_row), |e| e.id.to_string()).await
     }
 
     async fn list_ai_tool_endpoints(&self, tenant: &TenantId) -> StoreResult<Vec<Endpoint>> {

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use crate::json::to_json;
 use crate::lists::{INSERT_ROWS, placeholders};
-use crate::{Db, Row, SqlStore, expect_found, q};
+use crate::{Db, Row, SqlStore, each, expect_found, q};
 
 /// A conversation's columns, for [`conversation_from_row`].
 macro_rules! columns {
@@ -134,27 +134,24 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             Some(None) => (1, String::new()),
             Some(Some(user)) => (2, user.to_string()),
         };
+        // Newest first: the cursor ($6) is the last id seen, the next page's are smaller.
         let sql = concat!(
             "SELECT ",
             columns!(),
             " FROM conversations WHERE tenant_id = $1 \
-             AND ($2 = '' OR id < $2) \
-             AND ($3 = '' OR status = $3) \
-             AND ($4 = '' OR widget_id = $4) \
-             AND ($5 = 0 OR ($5 = 1 AND assigned_user_id IS NULL) OR ($5 = 2 AND assigned_user_id = $6)) \
+             AND ($2 = '' OR status = $2) \
+             AND ($3 = '' OR widget_id = $3) \
+             AND ($4 = 0 OR ($4 = 1 AND assigned_user_id IS NULL) OR ($4 = 2 AND assigned_user_id = $5)) \
+             AND ($6 = '' OR id < $6) \
              ORDER BY id DESC LIMIT $7"
         );
         let query = q(sql)
             .text(tenant.as_str())
-            .text(page.after.clone().unwrap_or_default())
             .text(filter.status.map(|s| s.as_str()).unwrap_or_default())
             .text(filter.widget_id.as_ref().map(|w| w.as_str()).unwrap_or_default())
             .int(assigned_filter)
-            .text(assignee)
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let items = rows.iter().map(conversation_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |c| c.id.to_string()))
+            .text(assignee);
+        self.fetch_page(query, page, each(conversation_from_row), |c| c.id.to_string()).await
     }
 
     async fn set_conversation_state(

@@ -8,7 +8,7 @@ use sb_store::{
 };
 
 use crate::json::to_json;
-use crate::{Db, Row, SqlStore, Tx, expect_found, q};
+use crate::{Db, Row, SqlStore, Tx, each, expect_found, q};
 
 /// A document's columns, for [`document_from_row`].
 macro_rules! columns {
@@ -165,13 +165,8 @@ impl<D: Db> KbStore for SqlStore<D> {
             columns!(),
             " FROM kb_documents WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let items = rows.iter().map(document_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |d| d.id.to_string()))
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(document_from_row), |d| d.id.to_string()).await
     }
 
     async fn update_document(&self, d: &KbDocument, content: Option<&str>) -> StoreResult<()> {

@@ -29,7 +29,7 @@ mod widgets;
 pub use db::{Arg, Db, Query, Row, Tx, Value, q};
 
 use async_trait::async_trait;
-use sb_store::{Store, StoreResult};
+use sb_store::{Page, PageRequest, Store, StoreResult};
 
 /// Turns "no row affected" into `NotFound`.
 fn expect_found(affected: u64) -> StoreResult<()> {
@@ -55,6 +55,27 @@ impl<D: Db> SqlStore<D> {
     async fn delete_owned(&self, sql: &'static str, tenant: &str, id: &str) -> StoreResult<()> {
         expect_found(self.db.execute(q(sql).text(tenant).text(id)).await?)
     }
+
+    /// One page of a keyset-paginated list. The statement takes the cursor (the last id the
+    /// caller saw, `''` for the first page) and the number of rows to fetch as its last two
+    /// parameters, after those `query` has bound; `items` decodes the rows, `cursor_of` gives
+    /// an item's id for the next page.
+    async fn fetch_page<T>(
+        &self,
+        query: Query,
+        page: &PageRequest,
+        items: impl FnOnce(&[Row]) -> StoreResult<Vec<T>>,
+        cursor_of: impl Fn(&T) -> String,
+    ) -> StoreResult<Page<T>> {
+        let query = query.text(page.after.clone().unwrap_or_default()).int(page.fetch_limit());
+        let rows = self.db.fetch_all(query).await?;
+        Ok(page.finish(items(&rows)?, cursor_of))
+    }
+}
+
+/// Decodes each row with `decode`: the usual `items` of [`SqlStore::fetch_page`].
+fn each<T>(decode: impl Fn(&Row) -> StoreResult<T>) -> impl FnOnce(&[Row]) -> StoreResult<Vec<T>> {
+    move |rows| rows.iter().map(decode).collect()
 }
 
 #[async_trait]

@@ -84,18 +84,11 @@ impl<D: Db> TeamStore for SqlStore<D> {
     }
 
     async fn list_teams(&self, tenant: &TenantId, page: &PageRequest) -> StoreResult<Page<Team>> {
-        let rows = self
-            .db
-            .fetch_all(
-                q(select_teams!(
-                    "SELECT * FROM teams WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-                ))
-                .text(tenant.as_str())
-                .text(page.after.clone().unwrap_or_default())
-                .int(page.fetch_limit()),
-            )
-            .await?;
-        Ok(page.finish(teams_from_rows(&rows)?, |t| t.id.to_string()))
+        let sql = select_teams!(
+            "SELECT * FROM teams WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, teams_from_rows, |t| t.id.to_string()).await
     }
 
     async fn update_team(

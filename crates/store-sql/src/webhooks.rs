@@ -11,7 +11,7 @@ use sb_store::{
 
 use crate::json::to_json;
 use crate::lists::{IN_LIST, INSERT_ROWS, delimited, in_runs, not_listed, placeholders};
-use crate::{Db, Row, SqlStore, expect_found, q};
+use crate::{Db, Row, SqlStore, each, expect_found, q};
 
 /// A webhook's columns, in the order `create_webhook` binds them.
 macro_rules! columns {
@@ -209,16 +209,9 @@ impl<D: Db> WebhookStore for SqlStore<D> {
             columns!(),
             " FROM webhooks WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let items = rows
-            .iter()
-            .map(|row| webhook_from_row(row).map(|s| s.webhook))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |w| w.id.to_string()))
+        let query = q(sql).text(tenant.as_str());
+        let webhook = |row: &Row| webhook_from_row(row).map(|s| s.webhook);
+        self.fetch_page(query, page, each(webhook), |w| w.id.to_string()).await
     }
 
     async fn count_webhooks(&self, tenant: &TenantId) -> StoreResult<u64> {
@@ -445,16 +438,9 @@ impl<D: Db> WebhookStore for SqlStore<D> {
             " FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2 \
              AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(webhook.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let mut page = page
-            .finish(rows.iter().map(delivery_from_row).collect::<StoreResult<Vec<_>>>()?, |d| {
-                d.id.to_string()
-            });
+        let query = q(sql).text(tenant.as_str()).text(webhook.as_str());
+        let mut page =
+            self.fetch_page(query, page, each(delivery_from_row), |d| d.id.to_string()).await?;
         if page.items.is_empty() {
             return Ok(page);
         }

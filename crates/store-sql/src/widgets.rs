@@ -3,7 +3,7 @@ use sb_domain::{TenantId, Widget, WidgetId};
 use sb_store::{Page, PageRequest, StoreResult, StoredWidget, WidgetStore};
 
 use crate::json::to_json;
-use crate::{Db, Row, SqlStore, expect_found, q};
+use crate::{Db, Row, SqlStore, each, expect_found, q};
 
 /// A widget's columns, in the order `create_widget` binds them.
 macro_rules! columns {
@@ -81,13 +81,8 @@ impl<D: Db> WidgetStore for SqlStore<D> {
             columns!(),
             " FROM widgets WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let items = rows.iter().map(widget_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |w| w.widget.id.to_string()))
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(widget_from_row), |w| w.widget.id.to_string()).await
     }
 
     async fn update_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
