@@ -341,31 +341,16 @@ impl<D: Db> ConversationStore for SqlStore<D> {
 
     async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()> {
         // One statement per hundred entries: a batch costs one round trip, not one per entry.
-        // A shorter run is padded with rows of nulls, which the statement leaves out.
-        for chunk in entries.chunks(INSERT_ROWS) {
-            let mut query = q(INSERT_TRACES.as_str());
-            for entry in chunk {
-                query = query
-                    .text(entry.tenant.as_str())
-                    .text(entry.conversation.as_str())
-                    .opt_text(entry.message.as_ref().map(|m| m.as_str()))
-                    .text(&entry.kind)
-                    .json(to_json(&entry.data))
-                    .ts(entry.at);
-            }
-            for _ in chunk.len()..INSERT_ROWS {
-                let none = None::<&str>;
-                query = query
-                    .opt_text(none)
-                    .opt_text(none)
-                    .opt_text(none)
-                    .opt_text(none)
-                    .opt_json(None)
-                    .opt_ts(None);
-            }
-            self.db.execute(query).await?;
-        }
-        Ok(())
+        self.insert_rows(q(INSERT_TRACES.as_str()), entries, |query, entry| {
+            query
+                .text(entry.tenant.as_str())
+                .text(entry.conversation.as_str())
+                .opt_text(entry.message.as_ref().map(|m| m.as_str()))
+                .text(&entry.kind)
+                .json(to_json(&entry.data))
+                .ts(entry.at)
+        })
+        .await
     }
 
     async fn list_trace(

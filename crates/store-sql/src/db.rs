@@ -24,6 +24,19 @@ pub enum Arg {
     Json(Option<String>),
 }
 
+impl Arg {
+    /// A null of the same type.
+    pub(crate) fn null(&self) -> Self {
+        match self {
+            Self::Text(_) => Self::Text(None),
+            Self::Int(_) => Self::Int(None),
+            Self::Bool(_) => Self::Bool(None),
+            Self::Real(_) => Self::Real(None),
+            Self::Json(_) => Self::Json(None),
+        }
+    }
+}
+
 /// One SQL statement and its arguments, built fluently: `q("… $1 …").text(id)`.
 ///
 /// The statement is `&'static str`: SQL text is made only from constants (literals, `concat!`

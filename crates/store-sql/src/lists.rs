@@ -5,12 +5,40 @@
 //! multi-row inserts of [`INSERT_ROWS`] rows, padded with rows of nulls that the statement
 //! leaves out.
 
+use sb_store::StoreResult;
+
+use crate::{Db, Query, SqlStore};
+
 /// How many placeholders an `IN (…)` list has. Longer lists are looked up in several
 /// statements; a shorter run repeats one of its ids, which `IN` does not count twice.
 pub(crate) const IN_LIST: usize = 50;
 
 /// How many rows one multi-row insert takes: a batch costs one round trip per this many.
 pub(crate) const INSERT_ROWS: usize = 100;
+
+impl<D: Db> SqlStore<D> {
+    /// Inserts `items`, [`INSERT_ROWS`] a statement: `start` is the statement (one that leaves
+    /// out rows of nulls) with what comes before the rows bound, `bind` adds one item's row. A
+    /// short run is padded with rows of nulls, typed like the item rows.
+    pub(crate) async fn insert_rows<T>(
+        &self,
+        start: Query,
+        items: &[T],
+        bind: impl Fn(Query, &T) -> Query,
+    ) -> StoreResult<()> {
+        for run in items.chunks(INSERT_ROWS) {
+            let mut query = run.iter().fold(start.clone(), &bind);
+            let per_row = (query.args.len() - start.args.len()) / run.len();
+            let nulls: Vec<_> =
+                query.args[query.args.len() - per_row..].iter().map(|a| a.null()).collect();
+            for _ in run.len()..INSERT_ROWS {
+                query.args.extend(nulls.iter().cloned());
+            }
+            self.db.execute(query).await?;
+        }
+        Ok(())
+    }
+}
 
 /// `$from, $from+1, …` for `n` values; for statements computed once from constants.
 pub(crate) fn placeholders(from: usize, n: usize) -> String {

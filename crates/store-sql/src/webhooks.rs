@@ -273,30 +273,17 @@ impl<D: Db> WebhookStore for SqlStore<D> {
     }
 
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()> {
-        for chunk in deliveries.chunks(INSERT_ROWS) {
-            let mut query = q(ENQUEUE.as_str()).text("pending").int(0);
-            for d in chunk {
-                query = query
-                    .text(d.id.as_str())
-                    .text(d.tenant_id.as_str())
-                    .text(d.webhook_id.as_str())
-                    .text(d.event.as_str())
-                    .text(&d.payload)
-                    .ts(d.created_at);
-            }
-            for _ in chunk.len()..INSERT_ROWS {
-                let none = None::<&str>;
-                query = query
-                    .opt_text(none)
-                    .opt_text(none)
-                    .opt_text(none)
-                    .opt_text(none)
-                    .opt_text(none)
-                    .opt_ts(None);
-            }
-            self.db.execute(query).await?;
-        }
-        Ok(())
+        let start = q(ENQUEUE.as_str()).text("pending").int(0);
+        self.insert_rows(start, deliveries, |query, d| {
+            query
+                .text(d.id.as_str())
+                .text(d.tenant_id.as_str())
+                .text(d.webhook_id.as_str())
+                .text(d.event.as_str())
+                .text(&d.payload)
+                .ts(d.created_at)
+        })
+        .await
     }
 
     async fn due_deliveries_exist(&self, now: Timestamp) -> StoreResult<bool> {
