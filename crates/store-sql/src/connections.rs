@@ -107,6 +107,27 @@ fn insert_endpoint(sql: &'static str, e: &Endpoint) -> Query {
         .ts(e.created_at)
 }
 
+/// Stores the last test of row `$3` of tenant `$2` of `$table`, a connection or an endpoint.
+macro_rules! record_test_sql {
+    ($table:literal) => {
+        concat!("UPDATE ", $table, " SET last_test_json = $1 WHERE tenant_id = $2 AND id = $3")
+    };
+}
+
+impl<D: Db> SqlStore<D> {
+    /// Stores the last test of a connection or endpoint; `sql` is a `record_test_sql!`.
+    async fn record_test(
+        &self,
+        sql: &'static str,
+        tenant: &TenantId,
+        id: &str,
+        summary: &TestSummary,
+    ) -> StoreResult<()> {
+        let query = q(sql).json(to_json(summary)).text(tenant.as_str()).text(id);
+        expect_found(self.db.execute(query).await?)
+    }
+}
+
 #[async_trait]
 impl<D: Db> ConnectionStore for SqlStore<D> {
     async fn create_connection(&self, c: &Connection, sealed: Option<&str>) -> StoreResult<()> {
@@ -190,12 +211,8 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         id: &ConnectionId,
         summary: &TestSummary,
     ) -> StoreResult<()> {
-        let query =
-            q("UPDATE connections SET last_test_json = $1 WHERE tenant_id = $2 AND id = $3")
-                .json(to_json(summary))
-                .text(tenant.as_str())
-                .text(id.as_str());
-        expect_found(self.db.execute(query).await?)
+        let sql = record_test_sql!("connections");
+        self.record_test(sql, tenant, id.as_str(), summary).await
     }
 
     async fn create_endpoint(&self, e: &Endpoint) -> StoreResult<()> {
@@ -276,11 +293,8 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         id: &EndpointId,
         summary: &TestSummary,
     ) -> StoreResult<()> {
-        let query = q("UPDATE endpoints SET last_test_json = $1 WHERE tenant_id = $2 AND id = $3")
-            .json(to_json(summary))
-            .text(tenant.as_str())
-            .text(id.as_str());
-        expect_found(self.db.execute(query).await?)
+        let sql = record_test_sql!("endpoints");
+        self.record_test(sql, tenant, id.as_str(), summary).await
     }
 }
 

@@ -8,7 +8,7 @@ use sb_store::{
 };
 
 use crate::json::to_json;
-use crate::{Db, Row, SqlStore, Tx, each, expect_found, q};
+use crate::{Db, Query, Row, SqlStore, Tx, each, expect_found, q};
 
 /// A document's columns, for [`document_from_row`].
 macro_rules! columns {
@@ -92,6 +92,18 @@ fn chunk_from_row(row: &Row) -> StoreResult<KbChunk> {
     })
 }
 
+/// Binds what an editor sets of a document (title, url, format, widgets, status, error), in
+/// that order: consecutive in both the INSERT and the UPDATE.
+fn bind_document_fields(query: Query, d: &KbDocument) -> Query {
+    query
+        .text(&d.title)
+        .opt_text(d.url.clone())
+        .text(&d.format)
+        .json(to_json(&d.widget_ids))
+        .text(d.status.as_str())
+        .opt_text(d.error.clone())
+}
+
 async fn record_change(tx: &mut dyn Tx, document: &DocumentId) -> StoreResult<()> {
     let query = q("INSERT INTO kb_changes (document_id, created_at) VALUES ($1, $2)")
         .text(document.as_str())
@@ -106,6 +118,44 @@ macro_rules! unchanged {
     };
 }
 
+impl<D: Db> SqlStore<D> {
+    /// What processing document `id` came to, in one transaction: `update` (which writes only
+    /// to the version that was processed, see `unchanged!`), its chunks replaced by `chunks`,
+    /// and the change recorded. False, with nothing written, if the document changed meanwhile.
+    async fn settle_document(
+        &self,
+        update: Query,
+        tenant: &TenantId,
+        id: &DocumentId,
+        chunks: &[KbChunk],
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        if tx.execute(update).await? == 0 {
+            return Ok(false);
+        }
+        tx.execute(q("DELETE FROM kb_chunks WHERE document_id = $1").text(id.as_str())).await?;
+        for c in chunks {
+            let sql = concat!(
+                "INSERT INTO kb_chunks (",
+                chunk_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            );
+            let query = q(sql)
+                .text(c.id.as_str())
+                .text(id.as_str())
+                .text(tenant.as_str())
+                .int(i64::from(c.ord))
+                .json(to_json(&c.headings))
+                .text(&c.text)
+                .text(&c.language)
+                .opt_text(c.embedding.as_deref().map(encode_vector));
+            tx.execute(query).await?;
+        }
+        record_change(tx.as_mut(), id).await?;
+        tx.commit().await.map(|()| true)
+    }
+}
+
 #[async_trait]
 impl<D: Db> KbStore for SqlStore<D> {
     async fn create_document(&self, d: &KbDocument, content: &str) -> StoreResult<()> {
@@ -116,15 +166,7 @@ impl<D: Db> KbStore for SqlStore<D> {
             ", content) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         );
-        let query = q(sql)
-            .text(d.id.as_str())
-            .text(d.tenant_id.as_str())
-            .text(&d.title)
-            .opt_text(d.url.clone())
-            .text(&d.format)
-            .json(to_json(&d.widget_ids))
-            .text(d.status.as_str())
-            .opt_text(d.error.clone())
+        let query = bind_document_fields(q(sql).text(d.id.as_str()).text(d.tenant_id.as_str()), d)
             .opt_text(d.language.clone())
             .int(i64::from(d.chunks))
             .int(i64::from(d.characters))
@@ -171,16 +213,10 @@ impl<D: Db> KbStore for SqlStore<D> {
 
     async fn update_document(&self, d: &KbDocument, content: Option<&str>) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        let query =
-            q("UPDATE kb_documents SET title = $1, url = $2, format = $3, widget_ids_json = $4, \
-                       status = $5, error = $6, updated_at = $7, content = COALESCE($8, content) \
-                       WHERE tenant_id = $9 AND id = $10")
-            .text(&d.title)
-            .opt_text(d.url.clone())
-            .text(&d.format)
-            .json(to_json(&d.widget_ids))
-            .text(d.status.as_str())
-            .opt_text(d.error.clone())
+        let sql = "UPDATE kb_documents SET title = $1, url = $2, format = $3, widget_ids_json = $4, \
+                   status = $5, error = $6, updated_at = $7, content = COALESCE($8, content) \
+                   WHERE tenant_id = $9 AND id = $10";
+        let query = bind_document_fields(q(sql), d)
             .ts(d.updated_at)
             .opt_text(content)
             .text(d.tenant_id.as_str())
@@ -197,7 +233,6 @@ impl<D: Db> KbStore for SqlStore<D> {
         expected: Timestamp,
         p: &ProcessedDocument,
     ) -> StoreResult<bool> {
-        let mut tx = self.db.begin().await?;
         let sql = concat!(
             "UPDATE kb_documents SET error = NULL, language = $4, chunk_count = $5, \
              characters = $6, embedding_model = $7, content = COALESCE($8, content), \
@@ -217,29 +252,7 @@ impl<D: Db> KbStore for SqlStore<D> {
             .opt_text(p.title.clone())
             .ts(p.at)
             .opt_text(p.format.clone());
-        if tx.execute(query).await? == 0 {
-            return Ok(false);
-        }
-        tx.execute(q("DELETE FROM kb_chunks WHERE document_id = $1").text(id.as_str())).await?;
-        for c in &p.chunks {
-            let sql = concat!(
-                "INSERT INTO kb_chunks (",
-                chunk_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            );
-            let query = q(sql)
-                .text(c.id.as_str())
-                .text(id.as_str())
-                .text(tenant.as_str())
-                .int(i64::from(c.ord))
-                .json(to_json(&c.headings))
-                .text(&c.text)
-                .text(&c.language)
-                .opt_text(c.embedding.as_deref().map(encode_vector));
-            tx.execute(query).await?;
-        }
-        record_change(tx.as_mut(), id).await?;
-        tx.commit().await.map(|()| true)
+        self.settle_document(query, tenant, id, &p.chunks).await
     }
 
     async fn mark_document_ready(
@@ -260,19 +273,13 @@ impl<D: Db> KbStore for SqlStore<D> {
         expected: Timestamp,
         error: &str,
     ) -> StoreResult<bool> {
-        let mut tx = self.db.begin().await?;
         let sql = concat!(
             "UPDATE kb_documents SET status = 'failed', error = $4, chunk_count = 0, \
              embedding_model = NULL WHERE ",
             unchanged!()
         );
         let query = q(sql).text(tenant.as_str()).text(id.as_str()).ts(expected).text(error);
-        if tx.execute(query).await? == 0 {
-            return Ok(false);
-        }
-        tx.execute(q("DELETE FROM kb_chunks WHERE document_id = $1").text(id.as_str())).await?;
-        record_change(tx.as_mut(), id).await?;
-        tx.commit().await.map(|()| true)
+        self.settle_document(query, tenant, id, &[]).await
     }
 
     async fn delete_document(&self, tenant: &TenantId, id: &DocumentId) -> StoreResult<()> {

@@ -3,9 +3,9 @@ use sb_domain::{TenantId, Widget, WidgetId};
 use sb_store::{Page, PageRequest, StoreResult, StoredWidget, WidgetStore};
 
 use crate::json::to_json;
-use crate::{Db, Row, SqlStore, each, expect_found, q};
+use crate::{Db, Query, Row, SqlStore, each, expect_found, q};
 
-/// A widget's columns, in the order `create_widget` binds them.
+/// A widget's columns, for [`widget_from_row`].
 macro_rules! columns {
     () => {
         "id, tenant_id, name, greeting, active, ai_enabled, translation_enabled, primary_color, \
@@ -31,28 +31,32 @@ fn widget_from_row(row: &Row) -> StoreResult<StoredWidget> {
     Ok(StoredWidget { widget, identity_secret_sealed: row.opt_text("identity_secret_sealed")? })
 }
 
+/// Binds the widget's mutable fields as $1..$10, in the order the INSERT and UPDATE name them.
+fn bind_widget_fields(query: Query, w: &Widget, sealed: Option<&str>) -> Query {
+    query
+        .text(&w.name)
+        .opt_text(w.greeting.clone())
+        .boolean(w.active)
+        .boolean(w.ai_enabled)
+        .boolean(w.translation_enabled)
+        .text(&w.primary_color)
+        .text(w.position.as_str())
+        .json(to_json(&w.allowed_origins))
+        .opt_text(sealed)
+        .ts(w.updated_at)
+}
+
 #[async_trait]
 impl<D: Db> WidgetStore for SqlStore<D> {
     async fn create_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
-        let sql = concat!(
-            "INSERT INTO widgets (",
-            columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        );
-        let query = q(sql)
+        let sql = "INSERT INTO widgets (name, greeting, active, ai_enabled, translation_enabled, \
+                   primary_color, position, allowed_origins_json, identity_secret_sealed, updated_at, \
+                   id, tenant_id, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        let query = bind_widget_fields(q(sql), w, sealed)
             .text(w.id.as_str())
             .text(w.tenant_id.as_str())
-            .text(&w.name)
-            .opt_text(w.greeting.clone())
-            .boolean(w.active)
-            .boolean(w.ai_enabled)
-            .boolean(w.translation_enabled)
-            .text(&w.primary_color)
-            .text(w.position.as_str())
-            .json(to_json(&w.allowed_origins))
-            .opt_text(sealed)
-            .ts(w.created_at)
-            .ts(w.updated_at);
+            .ts(w.created_at);
         self.db.execute(query).await.map(drop)
     }
 
@@ -86,23 +90,12 @@ impl<D: Db> WidgetStore for SqlStore<D> {
     }
 
     async fn update_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
+        let sql = "UPDATE widgets SET name = $1, greeting = $2, active = $3, ai_enabled = $4, \
+                   translation_enabled = $5, primary_color = $6, position = $7, \
+                   allowed_origins_json = $8, identity_secret_sealed = $9, updated_at = $10 \
+                   WHERE tenant_id = $11 AND id = $12";
         let query =
-            q("UPDATE widgets SET name = $1, greeting = $2, active = $3, ai_enabled = $4, \
-                       translation_enabled = $5, primary_color = $6, position = $7, \
-                       allowed_origins_json = $8, identity_secret_sealed = $9, updated_at = $10 \
-                       WHERE tenant_id = $11 AND id = $12")
-            .text(&w.name)
-            .opt_text(w.greeting.clone())
-            .boolean(w.active)
-            .boolean(w.ai_enabled)
-            .boolean(w.translation_enabled)
-            .text(&w.primary_color)
-            .text(w.position.as_str())
-            .json(to_json(&w.allowed_origins))
-            .opt_text(sealed)
-            .ts(w.updated_at)
-            .text(w.tenant_id.as_str())
-            .text(w.id.as_str());
+            bind_widget_fields(q(sql), w, sealed).text(w.tenant_id.as_str()).text(w.id.as_str());
         expect_found(self.db.execute(query).await?)
     }
 
