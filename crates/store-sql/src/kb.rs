@@ -18,30 +18,20 @@ macro_rules! columns {
     };
 }
 
-/// A chunk's columns, for [`chunk_from_row`]; given a table alias such as `"c."`, each behind it.
+/// The columns, comma-separated, each behind `$alias` (a table alias such as `"c."`, or `""`).
+macro_rules! aliased {
+    ($alias:literal; $first:ident $(, $column:ident)*) => {
+        concat!($alias, stringify!($first) $(, ", ", $alias, stringify!($column))*)
+    };
+}
+
+/// A chunk's columns, for [`chunk_from_row`]; `chunk_columns!("c.")` puts each behind an alias.
 macro_rules! chunk_columns {
     () => {
         chunk_columns!("")
     };
     ($alias:literal) => {
-        concat!(
-            $alias,
-            "id, ",
-            $alias,
-            "document_id, ",
-            $alias,
-            "tenant_id, ",
-            $alias,
-            "ord, ",
-            $alias,
-            "headings_json, ",
-            $alias,
-            "text, ",
-            $alias,
-            "language, ",
-            $alias,
-            "embedding"
-        )
+        aliased!($alias; id, document_id, tenant_id, ord, headings_json, text, language, embedding)
     };
 }
 
@@ -401,6 +391,13 @@ impl<D: Db> KbStore for SqlStore<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_columns_take_an_alias() {
+        let plain = "id, document_id, tenant_id, ord, headings_json, text, language, embedding";
+        assert_eq!(chunk_columns!(), plain);
+        assert_eq!(chunk_columns!("c."), format!("c.{}", plain.replace(", ", ", c.")));
+    }
 
     #[test]
     fn vectors_round_trip_through_text() {
