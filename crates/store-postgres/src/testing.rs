@@ -16,14 +16,20 @@ pub fn base_url() -> Option<String> {
     }
 }
 
+/// Runs a statement that has to name something made at run time: a schema or a table. This is
+/// the one place in the crates that hands sqlx SQL built at run time (a test in `store-sql`
+/// keeps it so), and the names in it are safe: a schema name this module generates (`t_` and
+/// random base32), and table names read from the test schema's own catalog, quoted. Test
+/// support only; the store itself runs constant SQL.
+async fn run_generated(pool: &sqlx::PgPool, sql: String, what: &str) -> Vec<sqlx::postgres::PgRow> {
+    sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.expect(what)
+}
+
 /// Creates a new schema and returns a URL whose connections use it as their search path.
 pub async fn fresh_schema_url(base: &str) -> String {
-    use sqlx::Executor;
     let schema = format!("t_{}", sb_domain::random_token(10));
     let pool = sqlx::PgPool::connect(base).await.expect("connect to TEST_POSTGRES_URL");
-    pool.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .await
-        .expect("create test schema");
+    run_generated(&pool, format!("CREATE SCHEMA {schema}"), "create test schema").await;
     pool.close().await;
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}options=-csearch_path%3D{schema}")
@@ -46,8 +52,7 @@ pub async fn dump_text(url: &str) -> String {
     let mut text = String::new();
     for table in tables {
         let sql = format!("SELECT row_to_json(t)::text FROM \"{table}\" t");
-        for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.expect("dump table")
-        {
+        for row in run_generated(&pool, sql, "dump table").await {
             text.push_str(&row.get::<String, _>(0));
             text.push('\n');
         }

@@ -2,9 +2,14 @@ use async_trait::async_trait;
 use sb_domain::{Email, NewUser, Tenant, TenantId, TenantName, User, UserId};
 use sb_store::{AccountStore, Page, PageRequest, StoreResult, UserCredentials};
 
-use crate::{Db, Query, Row, SqlStore, q};
+use crate::{Db, Query, Row, SqlStore, each, q};
 
-const USER_COLUMNS: &str = "id, tenant_id, email, role, available, language, created_at";
+/// A user's columns, for [`user_from_row`].
+macro_rules! user_columns {
+    () => {
+        "id, tenant_id, email, role, available, language, created_at"
+    };
+}
 
 pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
     Ok(User {
@@ -19,9 +24,10 @@ pub(crate) fn user_from_row(row: &Row) -> StoreResult<User> {
 }
 
 pub(crate) fn insert_user(tenant: &TenantId, user: &NewUser, now: sb_domain::Timestamp) -> Query {
-    q(format!(
+    q(concat!(
         "INSERT INTO users (id, tenant_id, email, password_hash, role, available, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        user_columns!()
     ))
     .text(user.id.as_str())
     .text(tenant.as_str())
@@ -79,29 +85,26 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let row = self
             .db
             .fetch_one(
-                q(format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"))
-                    .text(tenant.as_str())
-                    .text(id.as_str()),
+                q(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM users WHERE tenant_id = $1 AND id = $2"
+                ))
+                .text(tenant.as_str())
+                .text(id.as_str()),
             )
             .await?;
         user_from_row(&row)
     }
 
     async fn list_users(&self, tenant: &TenantId, page: &PageRequest) -> StoreResult<Page<User>> {
-        let rows = self
-            .db
-            .fetch_all(
-                q(format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id > $2 \
-                     ORDER BY id LIMIT $3"
-                ))
-                .text(tenant.as_str())
-                .text(page.after.clone().unwrap_or_default())
-                .int(page.fetch_limit()),
-            )
-            .await?;
-        let users = rows.iter().map(user_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(users, |u| u.id.to_string()))
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(user_from_row), |u| u.id.to_string()).await
     }
 
     async fn find_credentials_by_email(
@@ -111,8 +114,12 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let row = self
             .db
             .fetch_optional(
-                q(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"))
-                    .text(email.as_str()),
+                q(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    ", password_hash FROM users WHERE email = $1"
+                ))
+                .text(email.as_str()),
             )
             .await?;
         row.map(|row| {
@@ -146,8 +153,10 @@ impl<D: Db> AccountStore for SqlStore<D> {
     }
 
     async fn available_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND available = $2 ORDER BY id"
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE tenant_id = $1 AND available = $2 ORDER BY id"
         );
         let rows = self.db.fetch_all(q(sql).text(tenant.as_str()).boolean(true)).await?;
         rows.iter().map(user_from_row).collect()

@@ -2,9 +2,14 @@ use async_trait::async_trait;
 use sb_domain::{ApiKey, ApiKeyId, TenantId, Timestamp};
 use sb_store::{ApiKeyStore, Page, PageRequest, StoreResult};
 
-use crate::{Db, Row, SqlStore, q};
+use crate::{Db, Row, SqlStore, each, q};
 
-const COLUMNS: &str = "id, tenant_id, name, prefix, role, created_by, created_at, last_used_at";
+/// An API key's columns, for [`api_key_from_row`].
+macro_rules! columns {
+    () => {
+        "id, tenant_id, name, prefix, role, created_by, created_at, last_used_at"
+    };
+}
 
 fn api_key_from_row(row: &Row) -> StoreResult<ApiKey> {
     Ok(ApiKey {
@@ -45,31 +50,25 @@ impl<D: Db> ApiKeyStore for SqlStore<D> {
         tenant: &TenantId,
         page: &PageRequest,
     ) -> StoreResult<Page<ApiKey>> {
-        let rows = self
-            .db
-            .fetch_all(
-                q(format!(
-                    "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id > $2 \
-                     ORDER BY id LIMIT $3"
-                ))
-                .text(tenant.as_str())
-                .text(page.after.clone().unwrap_or_default())
-                .int(page.fetch_limit()),
-            )
-            .await?;
-        let keys = rows.iter().map(api_key_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(keys, |k| k.id.to_string()))
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(api_key_from_row), |k| k.id.to_string()).await
     }
 
     async fn delete_api_key(&self, tenant: &TenantId, id: &ApiKeyId) -> StoreResult<()> {
-        self.delete_owned("api_keys", tenant.as_str(), id.as_str()).await
+        self.delete_owned(delete_owned_sql!("api_keys"), tenant.as_str(), id.as_str()).await
     }
 
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
         let row = self
             .db
             .fetch_optional(
-                q(format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1")).text(key_hash),
+                q(concat!("SELECT ", columns!(), " FROM api_keys WHERE key_hash = $1"))
+                    .text(key_hash),
             )
             .await?;
         row.as_ref().map(api_key_from_row).transpose()

@@ -5,6 +5,7 @@ use sb_domain::call_stats::{HourlyStats, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, Las
 use sb_domain::{TenantId, TestSummary, Timestamp};
 use sb_store::{CallStatsStore, StatsScope, StoreError, StoreResult};
 
+use crate::lists::{IN_LIST, in_runs, placeholders};
 use crate::{Db, Row, SqlStore, q};
 
 /// The histogram's columns, in bucket order: `ms_le_5`, `ms_le_10`, ….
@@ -21,7 +22,8 @@ const LAST_CALL_COLUMNS: [&str; 5] = [
 ];
 const LAST_ERROR_COLUMNS: [&str; 3] = ["last_error_at", "last_error_code", "last_error_message"];
 
-/// Every column, in the order the upsert binds them.
+/// Every column, in the order the upsert binds them. (The statements are computed once, from
+/// these constants: the histogram's columns follow `LATENCY_BOUNDS_MS`.)
 static COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
     ["tenant_id", "endpoint_id", "connection_id", "hour_start", "calls", "errors"]
         .into_iter()
@@ -35,7 +37,6 @@ static COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
 /// taken as a whole from whichever row has the later one: nodes may record calls out of order.
 /// (Every right-hand side sees the stored row as it was before the update, in both databases.)
 static UPSERT: LazyLock<String> = LazyLock::new(|| {
-    let placeholders: Vec<String> = (1..=COLUMNS.len()).map(|i| format!("${i}")).collect();
     let mut sets: Vec<String> = ["calls", "errors"]
         .into_iter()
         .map(str::to_owned)
@@ -56,10 +57,28 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
         "INSERT INTO endpoint_stats ({}) VALUES ({}) \
          ON CONFLICT (tenant_id, endpoint_id, hour_start) DO UPDATE SET {}",
         COLUMNS.join(", "),
-        placeholders.join(", "),
+        placeholders(1, COLUMNS.len()),
         sets.join(", ")
     )
 });
+
+/// The buckets of the endpoints (or connections) in `$3 …`, an `IN_LIST` of them: those since
+/// `$2`, and each endpoint's latest one. The latest bucket of an endpoint is found through the
+/// primary key, one index probe per older row at most; rows are bounded by pruning (8 days of
+/// hours per endpoint).
+fn select_by(column: &'static str) -> String {
+    format!(
+        "SELECT {} FROM endpoint_stats s WHERE s.tenant_id = $1 AND s.{column} IN ({}) \
+         AND (s.hour_start >= $2 OR s.hour_start = (SELECT MAX(l.hour_start) FROM endpoint_stats l \
+              WHERE l.tenant_id = s.tenant_id AND l.endpoint_id = s.endpoint_id)) \
+         ORDER BY s.endpoint_id, s.hour_start",
+        COLUMNS.iter().map(|c| format!("s.{c} AS {c}")).collect::<Vec<_>>().join(", "),
+        placeholders(3, IN_LIST)
+    )
+}
+
+static BY_ENDPOINT: LazyLock<String> = LazyLock::new(|| select_by("endpoint_id"));
+static BY_CONNECTION: LazyLock<String> = LazyLock::new(|| select_by("connection_id"));
 
 fn count(row: &Row, column: &str) -> StoreResult<u64> {
     u64::try_from(row.int(column)?)
@@ -131,29 +150,27 @@ impl<D: Db> CallStatsStore for SqlStore<D> {
         scope: StatsScope<'_>,
         since: Timestamp,
     ) -> StoreResult<Vec<HourlyStats>> {
-        let (column, ids): (&str, Vec<&str>) = match scope {
-            StatsScope::Endpoints(ids) => ("endpoint_id", ids.iter().map(|i| i.as_str()).collect()),
+        let (sql, ids): (&'static str, Vec<&str>) = match scope {
+            StatsScope::Endpoints(ids) => {
+                (BY_ENDPOINT.as_str(), ids.iter().map(|i| i.as_str()).collect())
+            }
             StatsScope::Connections(ids) => {
-                ("connection_id", ids.iter().map(|i| i.as_str()).collect())
+                (BY_CONNECTION.as_str(), ids.iter().map(|i| i.as_str()).collect())
             }
         };
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let runs = in_runs(ids);
+        let mut stats = Vec::new();
+        for run in &runs {
+            let query = q(sql).text(tenant.as_str()).ts(since).texts(*run);
+            for row in self.db.fetch_all(query).await? {
+                stats.push(stats_from_row(&row)?);
+            }
         }
-        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
-        // The latest bucket of an endpoint is found through the primary key, one index probe
-        // per older row at most; rows are bounded by pruning (8 days of hours per endpoint).
-        let sql = format!(
-            "SELECT {} FROM endpoint_stats s WHERE s.tenant_id = $1 AND s.{column} IN ({}) \
-             AND (s.hour_start >= $2 OR s.hour_start = (SELECT MAX(l.hour_start) FROM endpoint_stats l \
-                  WHERE l.tenant_id = s.tenant_id AND l.endpoint_id = s.endpoint_id)) \
-             ORDER BY s.endpoint_id, s.hour_start",
-            COLUMNS.iter().map(|c| format!("s.{c} AS {c}")).collect::<Vec<_>>().join(", "),
-            list.join(", ")
-        );
-        let query =
-            ids.into_iter().fold(q(sql).text(tenant.as_str()).ts(since), |q, id| q.text(id));
-        self.db.fetch_all(query).await?.iter().map(stats_from_row).collect()
+        if runs.len() > 1 {
+            // Each statement's rows come in (endpoint, hour) order; so do those of all of them.
+            stats.sort_by(|a, b| (&a.endpoint_id, a.hour).cmp(&(&b.endpoint_id, b.hour)));
+        }
+        Ok(stats)
     }
 
     async fn prune_call_stats(&self, before: Timestamp) -> StoreResult<u64> {

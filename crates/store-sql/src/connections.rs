@@ -6,14 +6,24 @@ use sb_store::{
 };
 
 use crate::json::to_json;
-use crate::{Db, Query, Row, SqlStore, expect_found, q};
+use crate::{Db, Query, Row, SqlStore, each, expect_found, q};
 
-const CONNECTION_COLUMNS: &str = "id, tenant_id, name, base_url, auth_json, secrets_sealed, \
-     headers_json, timeout_ms, created_at, updated_at, last_test_json";
+/// A connection's columns, in the order `create_connection` binds them.
+macro_rules! connection_columns {
+    () => {
+        "id, tenant_id, name, base_url, auth_json, secrets_sealed, headers_json, timeout_ms, \
+         created_at, updated_at, last_test_json"
+    };
+}
 
-const ENDPOINT_COLUMNS: &str = "id, tenant_id, connection_id, name, description, method, path, \
-     query_json, headers_json, body_json, variables_json, response_mapping_json, timeout_ms, \
-     ai_tool, idempotent, requires_verified_visitor, cache_ttl_s, created_at, updated_at, last_test_json";
+/// An endpoint's columns, for [`endpoint_from_row`].
+macro_rules! endpoint_columns {
+    () => {
+        "id, tenant_id, connection_id, name, description, method, path, query_json, headers_json, \
+         body_json, variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
+         requires_verified_visitor, cache_ttl_s, created_at, updated_at, last_test_json"
+    };
+}
 
 fn connection_from_row(row: &Row) -> StoreResult<Connection> {
     Ok(Connection {
@@ -75,14 +85,21 @@ fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
         .ts(e.updated_at)
 }
 
-/// The INSERT of one endpoint, `tail` appended (an `ON CONFLICT` clause).
-fn insert_endpoint(e: &Endpoint, tail: &str) -> Query {
-    let sql = format!(
-        "INSERT INTO endpoints (name, description, method, path, query_json, headers_json, body_json, \
-                   variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
-                   requires_verified_visitor, cache_ttl_s, updated_at, id, tenant_id, connection_id, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19){tail}"
-    );
+/// The INSERT of one endpoint, `tail` appended (an `ON CONFLICT` clause, or nothing).
+macro_rules! insert_endpoint_sql {
+    ($tail:literal) => {
+        concat!(
+            "INSERT INTO endpoints (name, description, method, path, query_json, headers_json, body_json, \
+             variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
+             requires_verified_visitor, cache_ttl_s, updated_at, id, tenant_id, connection_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            $tail
+        )
+    };
+}
+
+/// One endpoint for `sql`, an `insert_endpoint_sql!`.
+fn insert_endpoint(sql: &'static str, e: &Endpoint) -> Query {
     bind_endpoint_fields(q(sql), e)
         .text(e.id.as_str())
         .text(e.tenant_id.as_str())
@@ -90,11 +107,34 @@ fn insert_endpoint(e: &Endpoint, tail: &str) -> Query {
         .ts(e.created_at)
 }
 
+/// Stores the last test of row `$3` of tenant `$2` of `$table`, a connection or an endpoint.
+macro_rules! record_test_sql {
+    ($table:literal) => {
+        concat!("UPDATE ", $table, " SET last_test_json = $1 WHERE tenant_id = $2 AND id = $3")
+    };
+}
+
+impl<D: Db> SqlStore<D> {
+    /// Stores the last test of a connection or endpoint; `sql` is a `record_test_sql!`.
+    async fn record_test(
+        &self,
+        sql: &'static str,
+        tenant: &TenantId,
+        id: &str,
+        summary: &TestSummary,
+    ) -> StoreResult<()> {
+        let query = q(sql).json(to_json(summary)).text(tenant.as_str()).text(id);
+        expect_found(self.db.execute(query).await?)
+    }
+}
+
 #[async_trait]
 impl<D: Db> ConnectionStore for SqlStore<D> {
     async fn create_connection(&self, c: &Connection, sealed: Option<&str>) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO connections ({CONNECTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        let sql = concat!(
+            "INSERT INTO connections (",
+            connection_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
         self.db
             .execute(
@@ -120,8 +160,10 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         tenant: &TenantId,
         id: &ConnectionId,
     ) -> StoreResult<StoredConnection> {
-        let sql = format!(
-            "SELECT {CONNECTION_COLUMNS} FROM connections WHERE tenant_id = $1 AND id = $2"
+        let sql = concat!(
+            "SELECT ",
+            connection_columns!(),
+            " FROM connections WHERE tenant_id = $1 AND id = $2"
         );
         let row = self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?;
         Ok(StoredConnection {
@@ -135,20 +177,13 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         tenant: &TenantId,
         page: &PageRequest,
     ) -> StoreResult<Page<Connection>> {
-        let sql = format!(
-            "SELECT {CONNECTION_COLUMNS} FROM connections WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        let sql = concat!(
+            "SELECT ",
+            connection_columns!(),
+            " FROM connections WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        let rows = self
-            .db
-            .fetch_all(
-                q(sql)
-                    .text(tenant.as_str())
-                    .text(page.after.clone().unwrap_or_default())
-                    .int(page.fetch_limit()),
-            )
-            .await?;
-        let items = rows.iter().map(connection_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |c| c.id.to_string()))
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(connection_from_row), |c| c.id.to_string()).await
     }
 
     async fn update_connection(&self, c: &Connection, sealed: Option<&str>) -> StoreResult<()> {
@@ -167,7 +202,7 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
     }
 
     async fn delete_connection(&self, tenant: &TenantId, id: &ConnectionId) -> StoreResult<()> {
-        self.delete_owned("connections", tenant.as_str(), id.as_str()).await
+        self.delete_owned(delete_owned_sql!("connections"), tenant.as_str(), id.as_str()).await
     }
 
     async fn record_connection_test(
@@ -176,23 +211,20 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         id: &ConnectionId,
         summary: &TestSummary,
     ) -> StoreResult<()> {
-        let query =
-            q("UPDATE connections SET last_test_json = $1 WHERE tenant_id = $2 AND id = $3")
-                .json(to_json(summary))
-                .text(tenant.as_str())
-                .text(id.as_str());
-        expect_found(self.db.execute(query).await?)
+        let sql = record_test_sql!("connections");
+        self.record_test(sql, tenant, id.as_str(), summary).await
     }
 
     async fn create_endpoint(&self, e: &Endpoint) -> StoreResult<()> {
-        self.db.execute(insert_endpoint(e, "")).await.map(drop)
+        self.db.execute(insert_endpoint(insert_endpoint_sql!(""), e)).await.map(drop)
     }
 
     async fn create_endpoints(&self, endpoints: &[Endpoint]) -> StoreResult<Vec<bool>> {
         let mut tx = self.db.begin().await?;
         let mut created = Vec::with_capacity(endpoints.len());
         for e in endpoints {
-            let query = insert_endpoint(e, " ON CONFLICT (tenant_id, name) DO NOTHING");
+            let sql = insert_endpoint_sql!(" ON CONFLICT (tenant_id, name) DO NOTHING");
+            let query = insert_endpoint(sql, e);
             created.push(tx.execute(query).await? == 1);
         }
         tx.commit().await?;
@@ -208,8 +240,11 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
     }
 
     async fn get_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> StoreResult<Endpoint> {
-        let sql =
-            format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE tenant_id = $1 AND id = $2");
+        let sql = concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM endpoints WHERE tenant_id = $1 AND id = $2"
+        );
         endpoint_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
 
@@ -219,28 +254,21 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         connection: &ConnectionId,
         page: &PageRequest,
     ) -> StoreResult<Page<Endpoint>> {
-        let sql = format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE tenant_id = $1 AND connection_id = $2 AND id > $3 \
+        let sql = concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM endpoints WHERE tenant_id = $1 AND connection_id = $2 AND id > $3 \
              ORDER BY id LIMIT $4"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(connection.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let items = self
-            .db
-            .fetch_all(query)
-            .await?
-            .iter()
-            .map(endpoint_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |e| e.id.to_string()))
+        let query = q(sql).text(tenant.as_str()).text(connection.as_str());
+        self.fetch_page(query, page, each(endpoint_from_row), |e| e.id.to_string()).await
     }
 
     async fn list_ai_tool_endpoints(&self, tenant: &TenantId) -> StoreResult<Vec<Endpoint>> {
-        let sql = format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE tenant_id = $1 AND ai_tool = $2 ORDER BY name"
+        let sql = concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM endpoints WHERE tenant_id = $1 AND ai_tool = $2 ORDER BY name"
         );
         let rows = self.db.fetch_all(q(sql).text(tenant.as_str()).boolean(true)).await?;
         rows.iter().map(endpoint_from_row).collect()
@@ -256,7 +284,7 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
     }
 
     async fn delete_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> StoreResult<()> {
-        self.delete_owned("endpoints", tenant.as_str(), id.as_str()).await
+        self.delete_owned(delete_owned_sql!("endpoints"), tenant.as_str(), id.as_str()).await
     }
 
     async fn record_endpoint_test(
@@ -265,22 +293,59 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         id: &EndpointId,
         summary: &TestSummary,
     ) -> StoreResult<()> {
-        let query = q("UPDATE endpoints SET last_test_json = $1 WHERE tenant_id = $2 AND id = $3")
-            .json(to_json(summary))
-            .text(tenant.as_str())
-            .text(id.as_str());
-        expect_found(self.db.execute(query).await?)
+        let sql = record_test_sql!("endpoints");
+        self.record_test(sql, tenant, id.as_str(), summary).await
     }
 }
 
-/// Where each kind of sealed value lives: table, column, and the column that identifies a row.
-fn sealed_location(kind: SealedKind) -> (&'static str, &'static str, &'static str) {
+/// The statements that list and replace one kind of sealed value, from where it lives: table,
+/// column, and the column that identifies a row.
+struct SealedSql {
+    list: &'static str,
+    replace: &'static str,
+}
+
+macro_rules! sealed_sql {
+    ($table:literal, $column:literal, $id:literal) => {
+        SealedSql {
+            list: concat!(
+                "SELECT tenant_id, ",
+                $id,
+                " AS row_id, ",
+                $column,
+                " AS sealed FROM ",
+                $table,
+                " WHERE ",
+                $column,
+                " IS NOT NULL ORDER BY ",
+                $id
+            ),
+            replace: concat!(
+                "UPDATE ",
+                $table,
+                " SET ",
+                $column,
+                " = $1 WHERE tenant_id = $2 AND ",
+                $id,
+                " = $3 AND ",
+                $column,
+                " = $4"
+            ),
+        }
+    };
+}
+
+fn sealed_sql(kind: SealedKind) -> SealedSql {
     match kind {
-        SealedKind::ConnectionSecrets => ("connections", "secrets_sealed", "id"),
-        SealedKind::WidgetIdentitySecret => ("widgets", "identity_secret_sealed", "id"),
-        SealedKind::AiApiKey => ("ai_settings", "api_key_sealed", "tenant_id"),
-        SealedKind::WebhookSecret => ("webhooks", "secret_sealed", "id"),
-        SealedKind::WebhookPreviousSecret => ("webhooks", "previous_secret_sealed", "id"),
+        SealedKind::ConnectionSecrets => sealed_sql!("connections", "secrets_sealed", "id"),
+        SealedKind::WidgetIdentitySecret => {
+            sealed_sql!("widgets", "identity_secret_sealed", "id")
+        }
+        SealedKind::AiApiKey => sealed_sql!("ai_settings", "api_key_sealed", "tenant_id"),
+        SealedKind::WebhookSecret => sealed_sql!("webhooks", "secret_sealed", "id"),
+        SealedKind::WebhookPreviousSecret => {
+            sealed_sql!("webhooks", "previous_secret_sealed", "id")
+        }
     }
 }
 
@@ -297,12 +362,7 @@ impl<D: Db> SealedSecretStore for SqlStore<D> {
     async fn list_sealed(&self) -> StoreResult<Vec<SealedValue>> {
         let mut values = Vec::new();
         for kind in SEALED_KINDS {
-            let (table, column, id) = sealed_location(kind);
-            let sql = format!(
-                "SELECT tenant_id, {id} AS row_id, {column} AS sealed FROM {table} \
-                 WHERE {column} IS NOT NULL ORDER BY {id}"
-            );
-            for row in self.db.fetch_all(q(sql)).await? {
+            for row in self.db.fetch_all(q(sealed_sql(kind).list)).await? {
                 values.push(SealedValue {
                     kind,
                     tenant_id: row.parse("tenant_id")?,
@@ -315,11 +375,7 @@ impl<D: Db> SealedSecretStore for SqlStore<D> {
     }
 
     async fn replace_sealed(&self, value: &SealedValue, resealed: &str) -> StoreResult<bool> {
-        let (table, column, id) = sealed_location(value.kind);
-        let sql = format!(
-            "UPDATE {table} SET {column} = $1 WHERE tenant_id = $2 AND {id} = $3 AND {column} = $4"
-        );
-        let query = q(sql)
+        let query = q(sealed_sql(value.kind).replace)
             .text(resealed)
             .text(value.tenant_id.as_str())
             .text(&value.id)

@@ -9,13 +9,40 @@ use sb_store::{
     PageRequest, StoreResult,
 };
 
-use crate::json::to_json;
-use crate::{Db, Row, SqlStore, expect_found, q};
+use std::sync::LazyLock;
 
-const COLUMNS: &str = "id, tenant_id, widget_id, status, assigned_user_id, assigned_team_id, \
-     visitor_json, variables_json, created_at, updated_at, last_message_at";
-const MESSAGE_COLUMNS: &str = "id, tenant_id, conversation_id, seq, author, author_user_id, text, \
-     translation, translation_language, created_at";
+use crate::json::to_json;
+use crate::lists::{INSERT_ROWS, placeholders};
+use crate::{Db, Row, SqlStore, each, expect_found, q};
+
+/// A conversation's columns, for [`conversation_from_row`].
+macro_rules! columns {
+    () => {
+        "id, tenant_id, widget_id, status, assigned_user_id, assigned_team_id, visitor_json, \
+         variables_json, created_at, updated_at, last_message_at"
+    };
+}
+
+/// A message's columns, for [`message_from_row`].
+macro_rules! message_columns {
+    () => {
+        "id, tenant_id, conversation_id, seq, author, author_user_id, text, translation, \
+         translation_language, created_at"
+    };
+}
+
+/// Up to `INSERT_ROWS` trace entries, six parameters each; rows whose tenant is null are
+/// padding and left out. VALUES columns are named column1, column2, … in both databases.
+static INSERT_TRACES: LazyLock<String> = LazyLock::new(|| {
+    let rows: Vec<String> =
+        (0..INSERT_ROWS).map(|i| format!("({})", placeholders(i * 6 + 1, 6))).collect();
+    format!(
+        "INSERT INTO trace_events (tenant_id, conversation_id, message_id, kind, data_json, created_at) \
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 \
+         FROM (VALUES {}) AS v WHERE v.column1 IS NOT NULL",
+        rows.join(", ")
+    )
+});
 
 fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
     Ok(Conversation {
@@ -52,8 +79,10 @@ fn message_from_row(row: &Row) -> StoreResult<Message> {
 #[async_trait]
 impl<D: Db> ConversationStore for SqlStore<D> {
     async fn create_conversation(&self, c: &Conversation, token_hash: &str) -> StoreResult<()> {
-        let query = q(format!(
-            "INSERT INTO conversations ({COLUMNS}, visitor_token_hash, last_seq) \
+        let query = q(concat!(
+            "INSERT INTO conversations (",
+            columns!(),
+            ", visitor_token_hash, last_seq) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
         .text(c.id.as_str())
@@ -77,7 +106,8 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         tenant: &TenantId,
         id: &ConversationId,
     ) -> StoreResult<Conversation> {
-        let sql = format!("SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
+        let sql =
+            concat!("SELECT ", columns!(), " FROM conversations WHERE tenant_id = $1 AND id = $2");
         conversation_from_row(
             &self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?,
         )
@@ -87,7 +117,8 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         &self,
         token_hash: &str,
     ) -> StoreResult<Option<Conversation>> {
-        let sql = format!("SELECT {COLUMNS} FROM conversations WHERE visitor_token_hash = $1");
+        let sql =
+            concat!("SELECT ", columns!(), " FROM conversations WHERE visitor_token_hash = $1");
         let row = self.db.fetch_optional(q(sql).text(token_hash)).await?;
         row.as_ref().map(conversation_from_row).transpose()
     }
@@ -103,25 +134,24 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             Some(None) => (1, String::new()),
             Some(Some(user)) => (2, user.to_string()),
         };
-        let sql = format!(
-            "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 \
-             AND ($2 = '' OR id < $2) \
-             AND ($3 = '' OR status = $3) \
-             AND ($4 = '' OR widget_id = $4) \
-             AND ($5 = 0 OR ($5 = 1 AND assigned_user_id IS NULL) OR ($5 = 2 AND assigned_user_id = $6)) \
+        // Newest first: the cursor ($6) is the last id seen, the next page's are smaller.
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM conversations WHERE tenant_id = $1 \
+             AND ($2 = '' OR status = $2) \
+             AND ($3 = '' OR widget_id = $3) \
+             AND ($4 = 0 OR ($4 = 1 AND assigned_user_id IS NULL) OR ($4 = 2 AND assigned_user_id = $5)) \
+             AND ($6 = '' OR id < $6) \
              ORDER BY id DESC LIMIT $7"
         );
         let query = q(sql)
             .text(tenant.as_str())
-            .text(page.after.clone().unwrap_or_default())
             .text(filter.status.map(|s| s.as_str()).unwrap_or_default())
             .text(filter.widget_id.as_ref().map(|w| w.as_str()).unwrap_or_default())
             .int(assigned_filter)
-            .text(assignee)
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let items = rows.iter().map(conversation_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |c| c.id.to_string()))
+            .text(assignee);
+        self.fetch_page(query, page, each(conversation_from_row), |c| c.id.to_string()).await
     }
 
     async fn set_conversation_state(
@@ -220,8 +250,10 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         after_seq: i64,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
+        let sql = concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
              AND seq > $3 ORDER BY seq LIMIT $4"
         );
         let query = q(sql)
@@ -233,8 +265,11 @@ impl<D: Db> ConversationStore for SqlStore<D> {
     }
 
     async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<Message> {
-        let sql =
-            format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2");
+        let sql = concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE tenant_id = $1 AND id = $2"
+        );
         message_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
 
@@ -251,8 +286,10 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         since: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<(TenantId, Message)>> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE processed = $1 AND created_at >= $2 \
+        let sql = concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE processed = $1 AND created_at >= $2 \
              ORDER BY created_at, seq LIMIT $3"
         );
         let rows = self.db.fetch_all(q(sql).boolean(false).ts(since).int(i64::from(limit))).await?;
@@ -264,8 +301,10 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         tenant: &TenantId,
         conversation: &ConversationId,
     ) -> StoreResult<Option<Message>> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
+        let sql = concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
              AND processed = $3 ORDER BY seq LIMIT 1"
         );
         let query = q(sql).text(tenant.as_str()).text(conversation.as_str()).boolean(false);
@@ -302,38 +341,16 @@ impl<D: Db> ConversationStore for SqlStore<D> {
 
     async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()> {
         // One statement per hundred entries: a batch costs one round trip, not one per entry.
-        for chunk in entries.chunks(100) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let n = i * 6;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${})",
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5,
-                        n + 6
-                    )
-                })
-                .collect();
-            let mut query = q(format!(
-                "INSERT INTO trace_events (tenant_id, conversation_id, message_id, kind, data_json, created_at) \
-                 VALUES {}",
-                rows.join(", ")
-            ));
-            for entry in chunk {
-                query = query
-                    .text(entry.tenant.as_str())
-                    .text(entry.conversation.as_str())
-                    .opt_text(entry.message.as_ref().map(|m| m.as_str()))
-                    .text(&entry.kind)
-                    .json(to_json(&entry.data))
-                    .ts(entry.at);
-            }
-            self.db.execute(query).await?;
-        }
-        Ok(())
+        self.insert_rows(q(INSERT_TRACES.as_str()), entries, |query, entry| {
+            query
+                .text(entry.tenant.as_str())
+                .text(entry.conversation.as_str())
+                .opt_text(entry.message.as_ref().map(|m| m.as_str()))
+                .text(&entry.kind)
+                .json(to_json(&entry.data))
+                .ts(entry.at)
+        })
+        .await
     }
 
     async fn list_trace(

@@ -5,7 +5,12 @@ use sb_store::{CredentialStore, Invitation, StoreResult};
 use crate::accounts::{insert_user, user_from_row};
 use crate::{Db, Row, SqlStore, q};
 
-const INVITATION_COLUMNS: &str = "id, tenant_id, email, role, invited_by, created_at, expires_at";
+/// An invitation's columns, for [`invitation_from_row`].
+macro_rules! invitation_columns {
+    () => {
+        "id, tenant_id, email, role, invited_by, created_at, expires_at"
+    };
+}
 
 fn invitation_from_row(row: &Row) -> StoreResult<Invitation> {
     Ok(Invitation {
@@ -114,8 +119,10 @@ impl<D: Db> CredentialStore for SqlStore<D> {
         tenant: &TenantId,
         now: Timestamp,
     ) -> StoreResult<Vec<Invitation>> {
-        let query = q(format!(
-            "SELECT {INVITATION_COLUMNS} FROM invitations \
+        let query = q(concat!(
+            "SELECT ",
+            invitation_columns!(),
+            " FROM invitations \
              WHERE tenant_id = $1 AND accepted_at IS NULL AND expires_at > $2 ORDER BY id"
         ))
         .text(tenant.as_str())
@@ -140,10 +147,11 @@ impl<D: Db> CredentialStore for SqlStore<D> {
         let mut tx = self.db.begin().await?;
         let taken = tx
             .fetch_optional(
-                q(format!(
+                q(concat!(
                     "UPDATE invitations SET accepted_at = $1 \
                      WHERE token_hash = $2 AND accepted_at IS NULL AND expires_at > $1 \
-                     RETURNING {INVITATION_COLUMNS}"
+                     RETURNING ",
+                    invitation_columns!()
                 ))
                 .ts(now)
                 .text(token_hash),

@@ -5,7 +5,6 @@
 //! them over its sqlx pool: binding [`Arg`]s with the right SQL types, reading rows into the
 //! driver-neutral [`Row`], and mapping driver errors to [`StoreError`]s.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -25,21 +24,42 @@ pub enum Arg {
     Json(Option<String>),
 }
 
+impl Arg {
+    /// A null of the same type.
+    pub(crate) fn null(&self) -> Self {
+        match self {
+            Self::Text(_) => Self::Text(None),
+            Self::Int(_) => Self::Int(None),
+            Self::Bool(_) => Self::Bool(None),
+            Self::Real(_) => Self::Real(None),
+            Self::Json(_) => Self::Json(None),
+        }
+    }
+}
+
 /// One SQL statement and its arguments, built fluently: `q("… $1 …").text(id)`.
+///
+/// The statement is `&'static str`: SQL text is made only from constants (literals, `concat!`
+/// of column-list macros, or a static computed once from constants), never from values. Values
+/// go in as arguments, and a list of them of any length uses the same statement text.
 #[derive(Debug, Clone)]
 pub struct Query {
-    pub sql: Cow<'static, str>,
+    pub sql: &'static str,
     pub args: Vec<Arg>,
 }
 
-pub fn q(sql: impl Into<Cow<'static, str>>) -> Query {
-    Query { sql: sql.into(), args: Vec::new() }
+pub fn q(sql: &'static str) -> Query {
+    Query { sql, args: Vec::new() }
 }
 
 impl Query {
     pub fn text(mut self, value: impl Into<String>) -> Self {
         self.args.push(Arg::Text(Some(value.into())));
         self
+    }
+    /// Each value as a text argument, in order.
+    pub fn texts<'a>(self, values: impl IntoIterator<Item = &'a str>) -> Self {
+        values.into_iter().fold(self, Self::text)
     }
     pub fn opt_text(mut self, value: Option<impl Into<String>>) -> Self {
         self.args.push(Arg::Text(value.map(Into::into)));

@@ -8,12 +8,32 @@ use sb_store::{
 };
 
 use crate::json::to_json;
-use crate::{Db, Row, SqlStore, Tx, expect_found, q};
+use crate::{Db, Query, Row, SqlStore, Tx, each, expect_found, q};
 
-const COLUMNS: &str = "id, tenant_id, title, url, format, widget_ids_json, status, error, language, \
-                       chunk_count, characters, embedding_model, created_at, updated_at";
-const CHUNK_COLUMNS: &str =
-    "id, document_id, tenant_id, ord, headings_json, text, language, embedding";
+/// A document's columns, for [`document_from_row`].
+macro_rules! columns {
+    () => {
+        "id, tenant_id, title, url, format, widget_ids_json, status, error, language, \
+         chunk_count, characters, embedding_model, created_at, updated_at"
+    };
+}
+
+/// The columns, comma-separated, each behind `$alias` (a table alias such as `"c."`, or `""`).
+macro_rules! aliased {
+    ($alias:literal; $first:ident $(, $column:ident)*) => {
+        concat!($alias, stringify!($first) $(, ", ", $alias, stringify!($column))*)
+    };
+}
+
+/// A chunk's columns, for [`chunk_from_row`]; `chunk_columns!("c.")` puts each behind an alias.
+macro_rules! chunk_columns {
+    () => {
+        chunk_columns!("")
+    };
+    ($alias:literal) => {
+        aliased!($alias; id, document_id, tenant_id, ord, headings_json, text, language, embedding)
+    };
+}
 
 fn document_from_row(row: &Row) -> StoreResult<KbDocument> {
     let status = row.text("status")?;
@@ -62,6 +82,18 @@ fn chunk_from_row(row: &Row) -> StoreResult<KbChunk> {
     })
 }
 
+/// Binds what an editor sets of a document (title, url, format, widgets, status, error), in
+/// that order: consecutive in both the INSERT and the UPDATE.
+fn bind_document_fields(query: Query, d: &KbDocument) -> Query {
+    query
+        .text(&d.title)
+        .opt_text(d.url.clone())
+        .text(&d.format)
+        .json(to_json(&d.widget_ids))
+        .text(d.status.as_str())
+        .opt_text(d.error.clone())
+}
+
 async fn record_change(tx: &mut dyn Tx, document: &DocumentId) -> StoreResult<()> {
     let query = q("INSERT INTO kb_changes (document_id, created_at) VALUES ($1, $2)")
         .text(document.as_str())
@@ -70,25 +102,61 @@ async fn record_change(tx: &mut dyn Tx, document: &DocumentId) -> StoreResult<()
 }
 
 /// The `WHERE` that makes a write apply only to the version that was processed.
-const UNCHANGED: &str = "tenant_id = $1 AND id = $2 AND updated_at = $3";
+macro_rules! unchanged {
+    () => {
+        "tenant_id = $1 AND id = $2 AND updated_at = $3"
+    };
+}
+
+impl<D: Db> SqlStore<D> {
+    /// What processing document `id` came to, in one transaction: `update` (which writes only
+    /// to the version that was processed, see `unchanged!`), its chunks replaced by `chunks`,
+    /// and the change recorded. False, with nothing written, if the document changed meanwhile.
+    async fn settle_document(
+        &self,
+        update: Query,
+        tenant: &TenantId,
+        id: &DocumentId,
+        chunks: &[KbChunk],
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        if tx.execute(update).await? == 0 {
+            return Ok(false);
+        }
+        tx.execute(q("DELETE FROM kb_chunks WHERE document_id = $1").text(id.as_str())).await?;
+        for c in chunks {
+            let sql = concat!(
+                "INSERT INTO kb_chunks (",
+                chunk_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            );
+            let query = q(sql)
+                .text(c.id.as_str())
+                .text(id.as_str())
+                .text(tenant.as_str())
+                .int(i64::from(c.ord))
+                .json(to_json(&c.headings))
+                .text(&c.text)
+                .text(&c.language)
+                .opt_text(c.embedding.as_deref().map(encode_vector));
+            tx.execute(query).await?;
+        }
+        record_change(tx.as_mut(), id).await?;
+        tx.commit().await.map(|()| true)
+    }
+}
 
 #[async_trait]
 impl<D: Db> KbStore for SqlStore<D> {
     async fn create_document(&self, d: &KbDocument, content: &str) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        let sql = format!(
-            "INSERT INTO kb_documents ({COLUMNS}, content) \
+        let sql = concat!(
+            "INSERT INTO kb_documents (",
+            columns!(),
+            ", content) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         );
-        let query = q(sql)
-            .text(d.id.as_str())
-            .text(d.tenant_id.as_str())
-            .text(&d.title)
-            .opt_text(d.url.clone())
-            .text(&d.format)
-            .json(to_json(&d.widget_ids))
-            .text(d.status.as_str())
-            .opt_text(d.error.clone())
+        let query = bind_document_fields(q(sql).text(d.id.as_str()).text(d.tenant_id.as_str()), d)
             .opt_text(d.language.clone())
             .int(i64::from(d.chunks))
             .int(i64::from(d.characters))
@@ -102,7 +170,8 @@ impl<D: Db> KbStore for SqlStore<D> {
     }
 
     async fn get_document(&self, tenant: &TenantId, id: &DocumentId) -> StoreResult<KbDocument> {
-        let sql = format!("SELECT {COLUMNS} FROM kb_documents WHERE tenant_id = $1 AND id = $2");
+        let sql =
+            concat!("SELECT ", columns!(), " FROM kb_documents WHERE tenant_id = $1 AND id = $2");
         let row = self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?;
         document_from_row(&row)
     }
@@ -123,30 +192,21 @@ impl<D: Db> KbStore for SqlStore<D> {
         tenant: &TenantId,
         page: &PageRequest,
     ) -> StoreResult<Page<KbDocument>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM kb_documents WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM kb_documents WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let items = rows.iter().map(document_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |d| d.id.to_string()))
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(document_from_row), |d| d.id.to_string()).await
     }
 
     async fn update_document(&self, d: &KbDocument, content: Option<&str>) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        let query =
-            q("UPDATE kb_documents SET title = $1, url = $2, format = $3, widget_ids_json = $4, \
-                       status = $5, error = $6, updated_at = $7, content = COALESCE($8, content) \
-                       WHERE tenant_id = $9 AND id = $10")
-            .text(&d.title)
-            .opt_text(d.url.clone())
-            .text(&d.format)
-            .json(to_json(&d.widget_ids))
-            .text(d.status.as_str())
-            .opt_text(d.error.clone())
+        let sql = "UPDATE kb_documents SET title = $1, url = $2, format = $3, widget_ids_json = $4, \
+                   status = $5, error = $6, updated_at = $7, content = COALESCE($8, content) \
+                   WHERE tenant_id = $9 AND id = $10";
+        let query = bind_document_fields(q(sql), d)
             .ts(d.updated_at)
             .opt_text(content)
             .text(d.tenant_id.as_str())
@@ -163,12 +223,12 @@ impl<D: Db> KbStore for SqlStore<D> {
         expected: Timestamp,
         p: &ProcessedDocument,
     ) -> StoreResult<bool> {
-        let mut tx = self.db.begin().await?;
-        let sql = format!(
+        let sql = concat!(
             "UPDATE kb_documents SET error = NULL, language = $4, chunk_count = $5, \
              characters = $6, embedding_model = $7, content = COALESCE($8, content), \
              title = COALESCE($9, title), updated_at = $10, format = COALESCE($11, format) \
-             WHERE {UNCHANGED}"
+             WHERE ",
+            unchanged!()
         );
         let query = q(sql)
             .text(tenant.as_str())
@@ -182,27 +242,7 @@ impl<D: Db> KbStore for SqlStore<D> {
             .opt_text(p.title.clone())
             .ts(p.at)
             .opt_text(p.format.clone());
-        if tx.execute(query).await? == 0 {
-            return Ok(false);
-        }
-        tx.execute(q("DELETE FROM kb_chunks WHERE document_id = $1").text(id.as_str())).await?;
-        for c in &p.chunks {
-            let sql = format!(
-                "INSERT INTO kb_chunks ({CHUNK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            );
-            let query = q(sql)
-                .text(c.id.as_str())
-                .text(id.as_str())
-                .text(tenant.as_str())
-                .int(i64::from(c.ord))
-                .json(to_json(&c.headings))
-                .text(&c.text)
-                .text(&c.language)
-                .opt_text(c.embedding.as_deref().map(encode_vector));
-            tx.execute(query).await?;
-        }
-        record_change(tx.as_mut(), id).await?;
-        tx.commit().await.map(|()| true)
+        self.settle_document(query, tenant, id, &p.chunks).await
     }
 
     async fn mark_document_ready(
@@ -211,7 +251,7 @@ impl<D: Db> KbStore for SqlStore<D> {
         id: &DocumentId,
         expected: Timestamp,
     ) -> StoreResult<bool> {
-        let sql = format!("UPDATE kb_documents SET status = 'ready' WHERE {UNCHANGED}");
+        let sql = concat!("UPDATE kb_documents SET status = 'ready' WHERE ", unchanged!());
         let query = q(sql).text(tenant.as_str()).text(id.as_str()).ts(expected);
         Ok(self.db.execute(query).await? > 0)
     }
@@ -223,18 +263,13 @@ impl<D: Db> KbStore for SqlStore<D> {
         expected: Timestamp,
         error: &str,
     ) -> StoreResult<bool> {
-        let mut tx = self.db.begin().await?;
-        let sql = format!(
+        let sql = concat!(
             "UPDATE kb_documents SET status = 'failed', error = $4, chunk_count = 0, \
-             embedding_model = NULL WHERE {UNCHANGED}"
+             embedding_model = NULL WHERE ",
+            unchanged!()
         );
         let query = q(sql).text(tenant.as_str()).text(id.as_str()).ts(expected).text(error);
-        if tx.execute(query).await? == 0 {
-            return Ok(false);
-        }
-        tx.execute(q("DELETE FROM kb_chunks WHERE document_id = $1").text(id.as_str())).await?;
-        record_change(tx.as_mut(), id).await?;
-        tx.commit().await.map(|()| true)
+        self.settle_document(query, tenant, id, &[]).await
     }
 
     async fn delete_document(&self, tenant: &TenantId, id: &DocumentId) -> StoreResult<()> {
@@ -258,13 +293,16 @@ impl<D: Db> KbStore for SqlStore<D> {
         &self,
         id: &DocumentId,
     ) -> StoreResult<Option<(KbDocument, Vec<KbChunk>)>> {
-        let sql = format!("SELECT {COLUMNS} FROM kb_documents WHERE id = $1");
+        let sql = concat!("SELECT ", columns!(), " FROM kb_documents WHERE id = $1");
         let Some(row) = self.db.fetch_optional(q(sql).text(id.as_str())).await? else {
             return Ok(None);
         };
         let document = document_from_row(&row)?;
-        let sql =
-            format!("SELECT {CHUNK_COLUMNS} FROM kb_chunks WHERE document_id = $1 ORDER BY ord");
+        let sql = concat!(
+            "SELECT ",
+            chunk_columns!(),
+            " FROM kb_chunks WHERE document_id = $1 ORDER BY ord"
+        );
         let rows = self.db.fetch_all(q(sql).text(id.as_str())).await?;
         let chunks = rows.iter().map(chunk_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok(Some((document, chunks)))
@@ -330,10 +368,11 @@ impl<D: Db> KbStore for SqlStore<D> {
         let mut passages = Vec::with_capacity(ids.len());
         // A handful per search: one query each keeps the SQL the same for both backends.
         for id in ids {
-            let sql = format!(
-                "SELECT c.{}, d.title, d.url FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
-                 WHERE c.tenant_id = $1 AND c.id = $2",
-                CHUNK_COLUMNS.replace(", ", ", c.")
+            let sql = concat!(
+                "SELECT ",
+                chunk_columns!("c."),
+                ", d.title, d.url FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
+                 WHERE c.tenant_id = $1 AND c.id = $2"
             );
             if let Some(row) =
                 self.db.fetch_optional(q(sql).text(tenant.as_str()).text(id.as_str())).await?
@@ -352,6 +391,13 @@ impl<D: Db> KbStore for SqlStore<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_columns_take_an_alias() {
+        let plain = "id, document_id, tenant_id, ord, headings_json, text, language, embedding";
+        assert_eq!(chunk_columns!(), plain);
+        assert_eq!(chunk_columns!("c."), format!("c.{}", plain.replace(", ", ", c.")));
+    }
 
     #[test]
     fn vectors_round_trip_through_text() {

@@ -2,6 +2,13 @@
 //! PostgreSQL backends. Each backend crate supplies the driver, the migrations and the mapping
 //! of driver errors; everything above that lives here, so the two backends cannot drift apart.
 
+/// The statement for [`SqlStore::delete_owned`]: row `$2` of `$table`, if it is tenant `$1`'s.
+macro_rules! delete_owned_sql {
+    ($table:literal) => {
+        concat!("DELETE FROM ", $table, " WHERE tenant_id = $1 AND id = $2")
+    };
+}
+
 mod accounts;
 mod ai;
 mod api_keys;
@@ -12,6 +19,7 @@ mod credentials;
 mod db;
 mod json;
 mod kb;
+mod lists;
 mod rules;
 mod sessions;
 mod teams;
@@ -21,14 +29,14 @@ mod widgets;
 pub use db::{Arg, Db, Query, Row, Tx, Value, q};
 
 use async_trait::async_trait;
-use sb_store::{Database, StoreResult};
+use sb_store::{Database, Page, PageRequest, StoreResult};
 
 /// Turns "no row affected" into `NotFound`.
 fn expect_found(affected: u64) -> StoreResult<()> {
     if affected == 0 { Err(sb_store::StoreError::NotFound) } else { Ok(()) }
 }
 
-/// A [`Store`] over any [`Db`].
+/// A [`sb_store::Store`] over any [`Db`].
 pub struct SqlStore<D> {
     db: D,
 }
@@ -42,11 +50,32 @@ impl<D: Db> SqlStore<D> {
         &self.db
     }
 
-    /// Deletes the row `id` of `table` if it belongs to `tenant`; otherwise it is not found.
-    async fn delete_owned(&self, table: &'static str, tenant: &str, id: &str) -> StoreResult<()> {
-        let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2");
+    /// Deletes the row `id` of a table if it belongs to `tenant`; otherwise it is not found.
+    /// `sql` is `delete_owned_sql!("table")`.
+    async fn delete_owned(&self, sql: &'static str, tenant: &str, id: &str) -> StoreResult<()> {
         expect_found(self.db.execute(q(sql).text(tenant).text(id)).await?)
     }
+
+    /// One page of a keyset-paginated list. The statement takes the cursor (the last id the
+    /// caller saw, `''` for the first page) and the number of rows to fetch as its last two
+    /// parameters, after those `query` has bound; `items` decodes the rows, `cursor_of` gives
+    /// an item's id for the next page.
+    async fn fetch_page<T>(
+        &self,
+        query: Query,
+        page: &PageRequest,
+        items: impl FnOnce(&[Row]) -> StoreResult<Vec<T>>,
+        cursor_of: impl Fn(&T) -> String,
+    ) -> StoreResult<Page<T>> {
+        let query = query.text(page.after.clone().unwrap_or_default()).int(page.fetch_limit());
+        let rows = self.db.fetch_all(query).await?;
+        Ok(page.finish(items(&rows)?, cursor_of))
+    }
+}
+
+/// Decodes each row with `decode`: the usual `items` of [`SqlStore::fetch_page`].
+fn each<T>(decode: impl Fn(&Row) -> StoreResult<T>) -> impl FnOnce(&[Row]) -> StoreResult<Vec<T>> {
+    move |rows| rows.iter().map(decode).collect()
 }
 
 #[async_trait]

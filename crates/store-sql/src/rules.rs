@@ -5,8 +5,12 @@ use sb_store::{RuleStore, StoreResult};
 use crate::json::to_json;
 use crate::{Db, Row, SqlStore, Tx, expect_found, q};
 
-const COLUMNS: &str =
-    "id, tenant_id, name, widget_id, priority, enabled, definition_json, created_at, updated_at";
+/// A rule's columns, for [`rule_from_row`].
+macro_rules! columns {
+    () => {
+        "id, tenant_id, name, widget_id, priority, enabled, definition_json, created_at, updated_at"
+    };
+}
 
 fn rule_from_row(row: &Row) -> StoreResult<Rule> {
     Ok(Rule {
@@ -26,8 +30,11 @@ fn rule_from_row(row: &Row) -> StoreResult<Rule> {
 impl<D: Db> RuleStore for SqlStore<D> {
     async fn create_rule(&self, r: &Rule) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        let sql =
-            format!("INSERT INTO rules ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+        let sql = concat!(
+            "INSERT INTO rules (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
         let query = q(sql)
             .text(r.id.as_str())
             .text(r.tenant_id.as_str())
@@ -44,12 +51,16 @@ impl<D: Db> RuleStore for SqlStore<D> {
     }
 
     async fn get_rule(&self, tenant: &TenantId, id: &RuleId) -> StoreResult<Rule> {
-        let sql = format!("SELECT {COLUMNS} FROM rules WHERE tenant_id = $1 AND id = $2");
+        let sql = concat!("SELECT ", columns!(), " FROM rules WHERE tenant_id = $1 AND id = $2");
         rule_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
 
     async fn list_rules(&self, tenant: &TenantId) -> StoreResult<Vec<Rule>> {
-        let sql = format!("SELECT {COLUMNS} FROM rules WHERE tenant_id = $1 ORDER BY priority, id");
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM rules WHERE tenant_id = $1 ORDER BY priority, id"
+        );
         self.db.fetch_all(q(sql).text(tenant.as_str())).await?.iter().map(rule_from_row).collect()
     }
 
@@ -58,8 +69,10 @@ impl<D: Db> RuleStore for SqlStore<D> {
         tenant: &TenantId,
         widget: &WidgetId,
     ) -> StoreResult<Vec<Rule>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM rules WHERE tenant_id = $1 AND enabled = $2 \
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM rules WHERE tenant_id = $1 AND enabled = $2 \
              AND (widget_id IS NULL OR widget_id = $3) ORDER BY priority, id"
         );
         let query = q(sql).text(tenant.as_str()).boolean(true).text(widget.as_str());

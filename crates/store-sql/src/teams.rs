@@ -5,12 +5,14 @@ use sb_store::{Page, PageRequest, StoreError, StoreResult, TeamStore, TeamUpdate
 use crate::{Db, Row, SqlStore, Tx, q};
 
 /// Selects teams (through the `picked` subquery) joined with their members, one row per member.
-fn select_teams(picked: &str) -> String {
-    format!(
-        "SELECT t.id, t.tenant_id, t.name, t.created_at, m.user_id \
-         FROM ({picked}) t LEFT JOIN team_members m ON m.team_id = t.id \
-         ORDER BY t.id, m.user_id"
-    )
+macro_rules! select_teams {
+    ($picked:literal) => {
+        concat!(
+            "SELECT t.id, t.tenant_id, t.name, t.created_at, m.user_id FROM (",
+            $picked,
+            ") t LEFT JOIN team_members m ON m.team_id = t.id ORDER BY t.id, m.user_id"
+        )
+    };
 }
 
 /// Folds the one-row-per-member result back into teams, keeping their order.
@@ -73,7 +75,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
         let rows = self
             .db
             .fetch_all(
-                q(select_teams("SELECT * FROM teams WHERE tenant_id = $1 AND id = $2"))
+                q(select_teams!("SELECT * FROM teams WHERE tenant_id = $1 AND id = $2"))
                     .text(tenant.as_str())
                     .text(id.as_str()),
             )
@@ -82,18 +84,11 @@ impl<D: Db> TeamStore for SqlStore<D> {
     }
 
     async fn list_teams(&self, tenant: &TenantId, page: &PageRequest) -> StoreResult<Page<Team>> {
-        let rows = self
-            .db
-            .fetch_all(
-                q(select_teams(
-                    "SELECT * FROM teams WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-                ))
-                .text(tenant.as_str())
-                .text(page.after.clone().unwrap_or_default())
-                .int(page.fetch_limit()),
-            )
-            .await?;
-        Ok(page.finish(teams_from_rows(&rows)?, |t| t.id.to_string()))
+        let sql = select_teams!(
+            "SELECT * FROM teams WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, teams_from_rows, |t| t.id.to_string()).await
     }
 
     async fn update_team(
@@ -125,6 +120,6 @@ impl<D: Db> TeamStore for SqlStore<D> {
     }
 
     async fn delete_team(&self, tenant: &TenantId, id: &TeamId) -> StoreResult<()> {
-        self.delete_owned("teams", tenant.as_str(), id.as_str()).await
+        self.delete_owned(delete_owned_sql!("teams"), tenant.as_str(), id.as_str()).await
     }
 }

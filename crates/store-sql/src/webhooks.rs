@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use sb_domain::webhook::{AttemptError, Delivery, DeliveryAttempt, Webhook};
@@ -9,13 +10,24 @@ use sb_store::{
 };
 
 use crate::json::to_json;
-use crate::{Db, Query, Row, SqlStore, expect_found, q};
+use crate::lists::{IN_LIST, INSERT_ROWS, delimited, in_runs, not_listed, placeholders};
+use crate::{Db, Row, SqlStore, each, expect_found, q};
 
-const COLUMNS: &str = "id, tenant_id, url, events_json, description, active, disabled_reason, \
-     secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at";
+/// A webhook's columns, in the order `create_webhook` binds them.
+macro_rules! columns {
+    () => {
+        "id, tenant_id, url, events_json, description, active, disabled_reason, secret_sealed, \
+         previous_secret_sealed, previous_secret_expires_at, created_at, updated_at"
+    };
+}
 
-const DELIVERY_COLUMNS: &str = "id, webhook_id, event_type, payload, state, attempts, \
-     next_attempt_at, created_at, finished_at";
+/// A delivery's columns, for [`delivery_from_row`].
+macro_rules! delivery_columns {
+    () => {
+        "id, webhook_id, event_type, payload, state, attempts, next_attempt_at, created_at, \
+         finished_at"
+    };
+}
 
 fn webhook_from_row(row: &Row) -> StoreResult<StoredWebhook> {
     let webhook = Webhook {
@@ -76,22 +88,96 @@ fn attempt_from_row(row: &Row) -> StoreResult<DeliveryAttempt> {
     })
 }
 
-/// `$from, $from+1, …` for `n` values.
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// Due, unclaimed and pending, of an active webhook (test events go to switched-off webhooks
 /// too): what a worker may claim. Binds `$1` (now) and `$2` (true). Uses the partial index on
 /// pending rows.
-const DUE: &str = "d.state = 'pending' AND d.next_attempt_at <= $1 \
-     AND (d.locked_until IS NULL OR d.locked_until < $1) \
-     AND (w.active = $2 OR d.event_type = 'webhook.test')";
+macro_rules! due {
+    () => {
+        "d.state = 'pending' AND d.next_attempt_at <= $1 \
+         AND (d.locked_until IS NULL OR d.locked_until < $1) \
+         AND (w.active = $2 OR d.event_type = 'webhook.test')"
+    };
+}
+
+/// Queues up to `INSERT_ROWS` deliveries, six parameters each after `$1` (pending) and `$2`
+/// (0). Joined with the webhooks, so a row whose webhook was deleted meanwhile (or belongs to
+/// another tenant) is left out instead of failing the batch, and so are the rows of nulls that
+/// pad a short batch. VALUES columns are named column1, column2, … in both databases. A row
+/// already queued (a retried batch) is left alone; SQLite needs the WHERE to read ON CONFLICT
+/// as the upsert clause.
+static ENQUEUE: LazyLock<String> = LazyLock::new(|| {
+    let rows: Vec<String> =
+        (0..INSERT_ROWS).map(|i| format!("({})", placeholders(i * 6 + 3, 6))).collect();
+    format!(
+        "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_type, payload, state, \
+         attempts, next_attempt_at, created_at) \
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, $1, $2, v.column6, v.column6 \
+         FROM (VALUES {}) AS v JOIN webhooks w ON w.tenant_id = v.column2 AND w.id = v.column3 \
+         WHERE 1 = 1 ON CONFLICT (id) DO NOTHING",
+        rows.join(", ")
+    )
+});
+
+/// The webhooks in `$1 …`, an `IN_LIST` of them.
+static WEBHOOKS_IN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        concat!("SELECT ", columns!(), " FROM webhooks WHERE id IN ({})"),
+        placeholders(1, IN_LIST)
+    )
+});
+
+/// The attempts of tenant `$1`'s deliveries in `$2 …`, an `IN_LIST` of them.
+static ATTEMPTS_IN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT delivery_id, attempt, attempted_at, status, latency_ms, error_code, error_message, \
+         response_excerpt FROM webhook_attempts WHERE tenant_id = $1 AND delivery_id IN ({}) \
+         ORDER BY delivery_id, attempt",
+        placeholders(2, IN_LIST)
+    )
+});
+
+/// Claims due deliveries, binding `$1` (now), `$2` (true), `$3` (lease until), `$4` (holder),
+/// `$5` (limit), `$6` (per tenant) and, as [`delimited`] lists, `$7` (webhooks to skip) and
+/// `$8` (tenants to skip).
+///
+/// The oldest due delivery of each webhook (so one busy webhook cannot take every slot), the
+/// oldest `per_tenant` of those of each tenant (so one tenant with many webhooks cannot
+/// either), then the oldest of those. The conditions are repeated on the row being updated: on
+/// PostgreSQL a node whose candidate another node claimed (or rescheduled) meanwhile re-reads
+/// the row after that node commits, finds it claimed or not due, and skips it; SQLite has one
+/// writer.
+const CLAIM: &str = concat!(
+    "UPDATE webhook_deliveries SET locked_until = $3, locked_by = $4 WHERE id IN ( \
+       SELECT id FROM ( \
+         SELECT id, due, ROW_NUMBER() OVER ( \
+           PARTITION BY tenant_id ORDER BY due, id) AS tenant_place \
+         FROM ( \
+           SELECT d.id AS id, d.tenant_id AS tenant_id, d.next_attempt_at AS due, \
+             ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS place \
+           FROM webhook_deliveries d \
+           JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id \
+           WHERE ",
+    due!(),
+    " AND ",
+    not_listed!("$7", "d.webhook_id"),
+    " AND ",
+    not_listed!("$8", "d.tenant_id"),
+    " \
+         ) ranked WHERE place = 1 \
+       ) fair WHERE tenant_place <= $6 ORDER BY due, id LIMIT $5 \
+     ) AND state = 'pending' AND next_attempt_at <= $1 \
+     AND (locked_until IS NULL OR locked_until < $1) \
+     RETURNING id, tenant_id, webhook_id, event_type, payload, attempts, created_at"
+);
 
 #[async_trait]
 impl<D: Db> WebhookStore for SqlStore<D> {
     async fn create_webhook(&self, w: &Webhook, secret_sealed: &str) -> StoreResult<()> {
-        let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", placeholders(1, 12));
+        let sql = concat!(
+            "INSERT INTO webhooks (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        );
         let query = q(sql)
             .text(w.id.as_str())
             .text(w.tenant_id.as_str())
@@ -109,7 +195,7 @@ impl<D: Db> WebhookStore for SqlStore<D> {
     }
 
     async fn get_webhook(&self, tenant: &TenantId, id: &WebhookId) -> StoreResult<StoredWebhook> {
-        let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND id = $2");
+        let sql = concat!("SELECT ", columns!(), " FROM webhooks WHERE tenant_id = $1 AND id = $2");
         webhook_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
 
@@ -118,19 +204,14 @@ impl<D: Db> WebhookStore for SqlStore<D> {
         tenant: &TenantId,
         page: &PageRequest,
     ) -> StoreResult<Page<Webhook>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM webhooks WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let items = rows
-            .iter()
-            .map(|row| webhook_from_row(row).map(|s| s.webhook))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |w| w.id.to_string()))
+        let query = q(sql).text(tenant.as_str());
+        let webhook = |row: &Row| webhook_from_row(row).map(|s| s.webhook);
+        self.fetch_page(query, page, each(webhook), |w| w.id.to_string()).await
     }
 
     async fn count_webhooks(&self, tenant: &TenantId) -> StoreResult<u64> {
@@ -144,8 +225,10 @@ impl<D: Db> WebhookStore for SqlStore<D> {
     }
 
     async fn active_webhooks(&self, tenant: &TenantId) -> StoreResult<Vec<Webhook>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND active = $2 ORDER BY id"
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM webhooks WHERE tenant_id = $1 AND active = $2 ORDER BY id"
         );
         let rows = self.db.fetch_all(q(sql).text(tenant.as_str()).boolean(true)).await?;
         rows.iter().map(|row| webhook_from_row(row).map(|s| s.webhook)).collect()
@@ -186,47 +269,30 @@ impl<D: Db> WebhookStore for SqlStore<D> {
     }
 
     async fn delete_webhook(&self, tenant: &TenantId, id: &WebhookId) -> StoreResult<()> {
-        self.delete_owned("webhooks", tenant.as_str(), id.as_str()).await
+        self.delete_owned(delete_owned_sql!("webhooks"), tenant.as_str(), id.as_str()).await
     }
 
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()> {
-        // Joined with the webhooks, so a row whose webhook was deleted meanwhile (or belongs to
-        // another tenant) is left out instead of failing the batch. VALUES columns are named
-        // column1, column2, … in both databases. A row already queued (a retried batch) is left
-        // alone; SQLite needs the WHERE to read ON CONFLICT as the upsert clause.
-        const PER_ROW: usize = 6;
-        for chunk in deliveries.chunks(100) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(i * PER_ROW + 3, PER_ROW)))
-                .collect();
-            let sql = format!(
-                "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_type, payload, state, \
-                 attempts, next_attempt_at, created_at) \
-                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, $1, $2, v.column6, v.column6 \
-                 FROM (VALUES {}) AS v JOIN webhooks w ON w.tenant_id = v.column2 AND w.id = v.column3 \
-                 WHERE 1 = 1 ON CONFLICT (id) DO NOTHING",
-                rows.join(", ")
-            );
-            let mut query = q(sql).text("pending").int(0);
-            for d in chunk {
-                query = query
-                    .text(d.id.as_str())
-                    .text(d.tenant_id.as_str())
-                    .text(d.webhook_id.as_str())
-                    .text(d.event.as_str())
-                    .text(&d.payload)
-                    .ts(d.created_at);
-            }
-            self.db.execute(query).await?;
-        }
-        Ok(())
+        let start = q(ENQUEUE.as_str()).text("pending").int(0);
+        self.insert_rows(start, deliveries, |query, d| {
+            query
+                .text(d.id.as_str())
+                .text(d.tenant_id.as_str())
+                .text(d.webhook_id.as_str())
+                .text(d.event.as_str())
+                .text(&d.payload)
+                .ts(d.created_at)
+        })
+        .await
     }
 
     async fn due_deliveries_exist(&self, now: Timestamp) -> StoreResult<bool> {
-        let sql = format!(
+        let sql = concat!(
             "SELECT d.id AS id FROM webhook_deliveries d \
              JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id \
-             WHERE {DUE} LIMIT 1"
+             WHERE ",
+            due!(),
+            " LIMIT 1"
         );
         Ok(self.db.fetch_optional(q(sql).ts(now).boolean(true)).await?.is_some())
     }
@@ -237,66 +303,29 @@ impl<D: Db> WebhookStore for SqlStore<D> {
         if limit == 0 || per_tenant == 0 {
             return Ok(Vec::new());
         }
-        let mut skip_clause = String::new();
-        if !skip.is_empty() {
-            skip_clause += &format!("AND d.webhook_id NOT IN ({}) ", placeholders(7, skip.len()));
-        }
-        if !skip_tenants.is_empty() {
-            let from = 7 + skip.len();
-            skip_clause +=
-                &format!("AND d.tenant_id NOT IN ({})", placeholders(from, skip_tenants.len()));
-        }
-        // The oldest due delivery of each webhook (so one busy webhook cannot take every slot),
-        // the oldest `per_tenant` of those of each tenant (so one tenant with many webhooks
-        // cannot either), then the oldest of those. The conditions are repeated on the row being
-        // updated: on PostgreSQL a node whose candidate another node claimed (or rescheduled)
-        // meanwhile re-reads the row after that node commits, finds it claimed or not due, and
-        // skips it; SQLite has one writer.
-        let sql = format!(
-            "UPDATE webhook_deliveries SET locked_until = $3, locked_by = $4 WHERE id IN ( \
-               SELECT id FROM ( \
-                 SELECT id, due, ROW_NUMBER() OVER ( \
-                   PARTITION BY tenant_id ORDER BY due, id) AS tenant_place \
-                 FROM ( \
-                   SELECT d.id AS id, d.tenant_id AS tenant_id, d.next_attempt_at AS due, \
-                     ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS place \
-                   FROM webhook_deliveries d \
-                   JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id \
-                   WHERE {DUE} {skip_clause} \
-                 ) ranked WHERE place = 1 \
-               ) fair WHERE tenant_place <= $6 ORDER BY due, id LIMIT $5 \
-             ) AND state = 'pending' AND next_attempt_at <= $1 \
-             AND (locked_until IS NULL OR locked_until < $1) \
-             RETURNING id, tenant_id, webhook_id, event_type, payload, attempts, created_at"
-        );
-        let query = q(sql)
+        let query = q(CLAIM)
             .ts(now)
             .boolean(true)
             .ts(lease_until)
             .text(holder)
             .int(i64::from(limit))
-            .int(i64::from(per_tenant));
-        let query = skip.iter().fold(query, |q, id| q.text(id.as_str()));
-        let query = skip_tenants.iter().fold(query, |q, id| q.text(id.as_str()));
+            .int(i64::from(per_tenant))
+            .text(delimited(skip.iter().map(WebhookId::as_str)))
+            .text(delimited(skip_tenants.iter().map(TenantId::as_str)));
         let claimed = self.db.fetch_all(query).await?;
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
         // Where to send them, and the secrets to sign with.
-        let mut ids: Vec<String> = Vec::new();
-        for row in &claimed {
-            let id = row.text("webhook_id")?;
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-        let sql =
-            format!("SELECT {COLUMNS} FROM webhooks WHERE id IN ({})", placeholders(1, ids.len()));
-        let query = ids.iter().fold(q(sql), |q, id| q.text(id.clone()));
+        let ids =
+            claimed.iter().map(|row| row.text("webhook_id")).collect::<StoreResult<Vec<_>>>()?;
         let mut webhooks = HashMap::new();
-        for row in self.db.fetch_all(query).await? {
-            let stored = webhook_from_row(&row)?;
-            webhooks.insert((stored.webhook.tenant_id.clone(), stored.webhook.id.clone()), stored);
+        for run in in_runs(ids.iter().map(String::as_str).collect()) {
+            for row in self.db.fetch_all(q(WEBHOOKS_IN.as_str()).texts(run)).await? {
+                let stored = webhook_from_row(&row)?;
+                let key = (stored.webhook.tenant_id.clone(), stored.webhook.id.clone());
+                webhooks.insert(key, stored);
+            }
         }
         let mut out = Vec::with_capacity(claimed.len());
         for row in &claimed {
@@ -390,34 +419,25 @@ impl<D: Db> WebhookStore for SqlStore<D> {
         webhook: &WebhookId,
         page: &PageRequest,
     ) -> StoreResult<Page<Delivery>> {
-        let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2 \
+        let sql = concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2 \
              AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(webhook.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let mut page = page
-            .finish(rows.iter().map(delivery_from_row).collect::<StoreResult<Vec<_>>>()?, |d| {
-                d.id.to_string()
-            });
+        let query = q(sql).text(tenant.as_str()).text(webhook.as_str());
+        let mut page =
+            self.fetch_page(query, page, each(delivery_from_row), |d| d.id.to_string()).await?;
         if page.items.is_empty() {
             return Ok(page);
         }
-        let sql = format!(
-            "SELECT delivery_id, attempt, attempted_at, status, latency_ms, error_code, error_message, \
-             response_excerpt FROM webhook_attempts WHERE tenant_id = $1 AND delivery_id IN ({}) \
-             ORDER BY delivery_id, attempt",
-            placeholders(2, page.items.len())
-        );
-        let query: Query =
-            page.items.iter().fold(q(sql).text(tenant.as_str()), |q, d| q.text(d.id.as_str()));
         let mut attempts: HashMap<DeliveryId, Vec<DeliveryAttempt>> = HashMap::new();
-        for row in self.db.fetch_all(query).await? {
-            attempts.entry(row.parse("delivery_id")?).or_default().push(attempt_from_row(&row)?);
+        for run in in_runs(page.items.iter().map(|d| d.id.as_str()).collect()) {
+            let query = q(ATTEMPTS_IN.as_str()).text(tenant.as_str()).texts(run);
+            for row in self.db.fetch_all(query).await? {
+                let delivery = row.parse("delivery_id")?;
+                attempts.entry(delivery).or_default().push(attempt_from_row(&row)?);
+            }
         }
         for delivery in &mut page.items {
             delivery.attempts = attempts.remove(&delivery.id).unwrap_or_default();

@@ -3,10 +3,15 @@ use sb_domain::{TenantId, Widget, WidgetId};
 use sb_store::{Page, PageRequest, StoreResult, StoredWidget, WidgetStore};
 
 use crate::json::to_json;
-use crate::{Db, Row, SqlStore, expect_found, q};
+use crate::{Db, Query, Row, SqlStore, each, expect_found, q};
 
-const COLUMNS: &str = "id, tenant_id, name, greeting, active, ai_enabled, translation_enabled, \
-     primary_color, position, allowed_origins_json, identity_secret_sealed, created_at, updated_at";
+/// A widget's columns, for [`widget_from_row`].
+macro_rules! columns {
+    () => {
+        "id, tenant_id, name, greeting, active, ai_enabled, translation_enabled, primary_color, \
+         position, allowed_origins_json, identity_secret_sealed, created_at, updated_at"
+    };
+}
 
 fn widget_from_row(row: &Row) -> StoreResult<StoredWidget> {
     let widget = Widget {
@@ -26,36 +31,42 @@ fn widget_from_row(row: &Row) -> StoreResult<StoredWidget> {
     Ok(StoredWidget { widget, identity_secret_sealed: row.opt_text("identity_secret_sealed")? })
 }
 
+/// Binds the widget's mutable fields as $1..$10, in the order the INSERT and UPDATE name them.
+fn bind_widget_fields(query: Query, w: &Widget, sealed: Option<&str>) -> Query {
+    query
+        .text(&w.name)
+        .opt_text(w.greeting.clone())
+        .boolean(w.active)
+        .boolean(w.ai_enabled)
+        .boolean(w.translation_enabled)
+        .text(&w.primary_color)
+        .text(w.position.as_str())
+        .json(to_json(&w.allowed_origins))
+        .opt_text(sealed)
+        .ts(w.updated_at)
+}
+
 #[async_trait]
 impl<D: Db> WidgetStore for SqlStore<D> {
     async fn create_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO widgets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        );
-        let query = q(sql)
+        let sql = "INSERT INTO widgets (name, greeting, active, ai_enabled, translation_enabled, \
+                   primary_color, position, allowed_origins_json, identity_secret_sealed, updated_at, \
+                   id, tenant_id, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        let query = bind_widget_fields(q(sql), w, sealed)
             .text(w.id.as_str())
             .text(w.tenant_id.as_str())
-            .text(&w.name)
-            .opt_text(w.greeting.clone())
-            .boolean(w.active)
-            .boolean(w.ai_enabled)
-            .boolean(w.translation_enabled)
-            .text(&w.primary_color)
-            .text(w.position.as_str())
-            .json(to_json(&w.allowed_origins))
-            .opt_text(sealed)
-            .ts(w.created_at)
-            .ts(w.updated_at);
+            .ts(w.created_at);
         self.db.execute(query).await.map(drop)
     }
 
     async fn get_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<StoredWidget> {
-        let sql = format!("SELECT {COLUMNS} FROM widgets WHERE tenant_id = $1 AND id = $2");
+        let sql = concat!("SELECT ", columns!(), " FROM widgets WHERE tenant_id = $1 AND id = $2");
         widget_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
 
     async fn find_widget(&self, id: &WidgetId) -> StoreResult<Option<StoredWidget>> {
-        let sql = format!("SELECT {COLUMNS} FROM widgets WHERE id = $1");
+        let sql = concat!("SELECT ", columns!(), " FROM widgets WHERE id = $1");
         self.db
             .fetch_optional(q(sql).text(id.as_str()))
             .await?
@@ -69,40 +80,26 @@ impl<D: Db> WidgetStore for SqlStore<D> {
         tenant: &TenantId,
         page: &PageRequest,
     ) -> StoreResult<Page<StoredWidget>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM widgets WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM widgets WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(page.after.clone().unwrap_or_default())
-            .int(page.fetch_limit());
-        let rows = self.db.fetch_all(query).await?;
-        let items = rows.iter().map(widget_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.finish(items, |w| w.widget.id.to_string()))
+        let query = q(sql).text(tenant.as_str());
+        self.fetch_page(query, page, each(widget_from_row), |w| w.widget.id.to_string()).await
     }
 
     async fn update_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
+        let sql = "UPDATE widgets SET name = $1, greeting = $2, active = $3, ai_enabled = $4, \
+                   translation_enabled = $5, primary_color = $6, position = $7, \
+                   allowed_origins_json = $8, identity_secret_sealed = $9, updated_at = $10 \
+                   WHERE tenant_id = $11 AND id = $12";
         let query =
-            q("UPDATE widgets SET name = $1, greeting = $2, active = $3, ai_enabled = $4, \
-                       translation_enabled = $5, primary_color = $6, position = $7, \
-                       allowed_origins_json = $8, identity_secret_sealed = $9, updated_at = $10 \
-                       WHERE tenant_id = $11 AND id = $12")
-            .text(&w.name)
-            .opt_text(w.greeting.clone())
-            .boolean(w.active)
-            .boolean(w.ai_enabled)
-            .boolean(w.translation_enabled)
-            .text(&w.primary_color)
-            .text(w.position.as_str())
-            .json(to_json(&w.allowed_origins))
-            .opt_text(sealed)
-            .ts(w.updated_at)
-            .text(w.tenant_id.as_str())
-            .text(w.id.as_str());
+            bind_widget_fields(q(sql), w, sealed).text(w.tenant_id.as_str()).text(w.id.as_str());
         expect_found(self.db.execute(query).await?)
     }
 
     async fn delete_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<()> {
-        self.delete_owned("widgets", tenant.as_str(), id.as_str()).await
+        self.delete_owned(delete_owned_sql!("widgets"), tenant.as_str(), id.as_str()).await
     }
 }

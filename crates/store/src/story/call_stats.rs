@@ -1,5 +1,5 @@
 use sb_domain::call_stats::{HourlyStats, latency_bucket};
-use sb_domain::{AuthConfig, Endpoint, TenantId, TestSummary, Timestamp};
+use sb_domain::{AuthConfig, ConnectionId, Endpoint, EndpointId, TenantId, TestSummary, Timestamp};
 
 use super::connections::{connection, endpoint};
 use crate::{StatsScope, Store, StoreError};
@@ -108,6 +108,26 @@ pub(super) async fn call_stats(store: &dyn Store, tenant: &TenantId, other: &Ten
     assert_eq!(rows.len(), 3);
     assert_eq!(rows.iter().find(|r| r.endpoint_id == find.id), Some(&found), "stored as given");
     assert!(of(store, tenant, StatsScope::Connections(&[]), at(0)).await.is_empty());
+
+    // Lists longer than one statement takes, with repeats and unknown ids sorting before the
+    // real ones (so the real ones may fall into different statements): the same rows, in the
+    // same order.
+    let all: Vec<EndpointId> = rows.iter().map(|r| r.endpoint_id.clone()).collect();
+    for unknown in [1, 31, 49, 50, 99, 150] {
+        let filler = |i| format!("0{i:025}");
+        let connections: Vec<ConnectionId> = (0..unknown)
+            .map(|i| format!("con_{}", filler(i)).parse().unwrap())
+            .chain(both.iter().rev().cloned())
+            .chain(both.iter().cloned())
+            .collect();
+        assert_eq!(of(store, tenant, StatsScope::Connections(&connections), at(0)).await, rows);
+        let endpoints: Vec<EndpointId> = (0..unknown)
+            .map(|i| format!("ep_{}", filler(i)).parse().unwrap())
+            .chain(all.iter().rev().cloned())
+            .chain(all.iter().cloned())
+            .collect();
+        assert_eq!(of(store, tenant, StatsScope::Endpoints(&endpoints), at(0)).await, rows);
+    }
 
     // Another tenant sees nothing and cannot count calls on these endpoints.
     assert!(

@@ -287,6 +287,17 @@ pub(super) async fn widgets_conversations_and_rules(
     assert_eq!(trace[0].message_id.as_ref(), Some(&hello));
     assert_eq!(trace[0].data, json!({"rule": "a"}));
     assert!(store.list_trace(other, &first.id).await.unwrap().is_empty());
+    // A batch larger than one statement takes is written whole, in order.
+    let many: Vec<NewTrace> =
+        (0..250).map(|i| entry(None, &format!("step_{i}"), json!({"i": i}))).collect();
+    store.append_traces(&many).await.unwrap();
+    let trace = store.list_trace(tenant, &first.id).await.unwrap();
+    assert_eq!(trace.len(), 252);
+    for (i, e) in trace[2..].iter().enumerate() {
+        assert_eq!((e.kind.as_str(), &e.data), (format!("step_{i}").as_str(), &json!({"i": i})));
+        assert!(e.message_id.is_none());
+    }
+    assert!(trace.windows(2).all(|pair| pair[0].seq < pair[1].seq));
 
     rules(store, tenant, other, &shop.id).await;
 

@@ -161,8 +161,24 @@ pub(super) async fn webhooks(store: &dyn Store, tenant: &TenantId, other: &Tenan
         .await
         .unwrap();
     assert!(skipped.is_empty(), "a webhook the worker is busy with is skipped");
-    let next = store.claim_deliveries(&Claim::new("node-b", at(5), lease(5), 10)).await.unwrap();
-    assert_eq!(next.iter().map(|c| &c.id).collect::<Vec<_>>(), [&two.id]);
+    let skipped = store
+        .claim_deliveries(&Claim {
+            skip_tenants: std::slice::from_ref(tenant),
+            ..Claim::new("node-b", at(5), lease(5), 10)
+        })
+        .await
+        .unwrap();
+    assert!(skipped.is_empty(), "a tenant the worker is busy with is skipped");
+    let busy_elsewhere = [theirs.id.clone(), audit.id.clone()];
+    let next = store
+        .claim_deliveries(&Claim {
+            skip_webhooks: &busy_elsewhere,
+            skip_tenants: std::slice::from_ref(other),
+            ..Claim::new("node-b", at(5), lease(5), 10)
+        })
+        .await
+        .unwrap();
+    assert_eq!(next.iter().map(|c| &c.id).collect::<Vec<_>>(), [&two.id], "others are skipped");
     assert!(
         store.claim_deliveries(&Claim::new("node-b", at(5), lease(5), 0)).await.unwrap().is_empty()
     );
