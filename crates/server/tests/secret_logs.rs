@@ -8,7 +8,7 @@ mod backend;
 #[path = "api/chat.rs"]
 #[allow(dead_code)]
 mod chat;
-#[path = "api/support.rs"]
+#[path = "api/support/mod.rs"]
 #[allow(dead_code)]
 mod support;
 
