@@ -5,11 +5,8 @@
 #[path = "api/backend.rs"]
 #[allow(dead_code)]
 mod backend;
-#[path = "api/chat.rs"]
-#[allow(dead_code)]
-mod chat;
 #[path = "api/support/mod.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod support;
 
 use serde_json::json;
@@ -58,11 +55,9 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
         json!({"type": "basic", "username": "u", "password": planted("password")}),
         json!({"type": "oauth2_client_credentials", "token_url": format!("{}/oauth/token", backend.url()), "client_id": "c", "client_secret": planted("client-secret")}),
     ];
-    let widget = chat::create_widget(
-        &owner,
-        json!({"name": "Shop", "identity_secret": planted("identity-secret")}),
-    )
-    .await;
+    let widget = owner
+        .create_widget_with(json!({"name": "Shop", "identity_secret": planted("identity-secret")}))
+        .await;
     let ai = json!({"provider": "openai", "base_url": format!("{}/v1", backend.url()),
         "model": "m", "api_key": planted("ai-key")});
     let mut answers = vec![
@@ -85,7 +80,7 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
         );
         answers
             .push(owner.post(format!("/api/v1/connections/{connection}/test"), json!({})).await.1);
-        chat::create_rule(&owner, json!({"name": format!("r{i}"), "trigger": {"type": "keywords", "any": [format!("echo{i}")]}, "actions": [
+        owner.create_rule(json!({"name": format!("r{i}"), "trigger": {"type": "keywords", "any": [format!("echo{i}")]}, "actions": [
             {"type": "CALL_API", "endpoint_id": endpoint},
             {"type": "REPLY_TEXT", "text": "{echoed} {asked}"}
         ], "stop": true})).await;
@@ -95,7 +90,7 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
     let (_, hook) = owner.post("/api/v1/webhooks", hook).await;
     let hook_id = hook["data"]["id"].as_str().unwrap().to_owned();
     let hook_secret = hook["data"]["secret"].as_str().unwrap().to_owned();
-    let visitor = chat::Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     let mut replies = Vec::new();
     for i in 0..auths.len() {
         replies.extend(visitor.say(&format!("echo{i}")).await);

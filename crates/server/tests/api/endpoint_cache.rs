@@ -13,7 +13,6 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::chat::{Visitor, create_rule, create_widget, trace};
 use crate::support::{Client, TestApp, assert_error};
 
 /// A backend whose `/orders/{id}` answers with a fresh serial number each time, so a reused
@@ -58,8 +57,8 @@ async fn shop(app: &TestApp, owner: &Client, backend: SocketAddr, ttl: u64) -> (
     assert_eq!(status, StatusCode::CREATED, "{endpoint}");
     assert_eq!(endpoint["data"]["cache_ttl_s"], ttl);
     let endpoint = endpoint["data"]["id"].as_str().unwrap().to_owned();
-    let widget = create_widget(owner, json!({"name": "Shop"})).await;
-    create_rule(owner, json!({"name": "order", "trigger": {"type": "regex", "pattern": "^order (\\d+)$"},
+    let widget = owner.create_widget("Shop").await;
+    owner.create_rule(json!({"name": "order", "trigger": {"type": "regex", "pattern": "^order (\\d+)$"},
         "actions": [
             {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "^order (\\d+)$"}},
             {"type": "CALL_API", "endpoint_id": endpoint, "on_error": [{"type": "REPLY_TEXT", "text": "failed"}]},
@@ -81,14 +80,14 @@ async fn a_cached_answer_is_reused_per_tenant_and_request_until_it_expires() {
     let owner = app.signup("Acme", "owner@acme.test").await;
     let (endpoint, widget) = shop(&app, &owner, backend, 2).await;
 
-    let first = Visitor::start(&app, &widget, json!({})).await;
+    let first = app.start_conversation(&widget).await;
     assert_eq!(first.say("order 4521").await, ["serial 1"]);
-    let second = Visitor::start(&app, &widget, json!({})).await;
+    let second = app.start_conversation(&widget).await;
     assert_eq!(second.say("order 4521").await, ["serial 1"], "the same request: from the cache");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    let hit = api_calls(&trace(&owner, &second.conversation_id).await);
+    let hit = api_calls(&owner.trace(&second.conversation_id).await);
     assert_eq!((&hit[0]["cache"], &hit[0]["ok"]), (&json!("hit"), &json!(true)), "{hit:?}");
-    let miss = api_calls(&trace(&owner, &first.conversation_id).await);
+    let miss = api_calls(&owner.trace(&first.conversation_id).await);
     assert_eq!(miss[0]["cache"], "miss");
 
     // Another request, a failure, another tenant: all go to the backend.
@@ -98,7 +97,7 @@ async fn a_cached_answer_is_reused_per_tenant_and_request_until_it_expires() {
     assert_eq!(calls.load(Ordering::SeqCst), 4);
     let beta = app.signup("Beta", "owner@beta.test").await;
     let (_, beta_widget) = shop(&app, &beta, backend, 60).await;
-    let stranger = Visitor::start(&app, &beta_widget, json!({})).await;
+    let stranger = app.start_conversation(&beta_widget).await;
     assert_eq!(stranger.say("order 4521").await, ["serial 5"], "never across tenants");
 
     // Cache hits are not backend calls: the statistics count the calls that were made.

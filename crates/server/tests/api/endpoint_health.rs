@@ -7,7 +7,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend::{self, API_KEY};
-use crate::chat::{Visitor, create_rule, create_widget, trace};
 use crate::connections::create_connection;
 use crate::support::{Client, TestApp, assert_error};
 
@@ -21,9 +20,7 @@ async fn create_endpoint(owner: &Client, connection: &str, body: Value) -> Strin
 /// A rule answering `<word> <argument>` by calling `endpoint` with the argument in `variable`.
 async fn lookup_rule(owner: &Client, widget: &str, word: &str, endpoint: &str, variable: &str) {
     let pattern = format!("^{word} (\\S+)$");
-    create_rule(
-        owner,
-        json!({"name": word, "widget_id": widget,
+    let rule = json!({"name": word, "widget_id": widget,
         "trigger": {"type": "regex", "pattern": pattern},
         "actions": [
             {"type": "SET_VARIABLE", "name": variable, "from_regex": {"pattern": pattern}},
@@ -31,9 +28,8 @@ async fn lookup_rule(owner: &Client, widget: &str, word: &str, endpoint: &str, v
                 {"type": "REPLY_TEXT", "text": "failed"}
             ]},
             {"type": "REPLY_TEXT", "text": "done"}
-        ], "stop": true}),
-    )
-    .await;
+        ], "stop": true});
+    owner.create_rule(rule).await;
 }
 
 async fn stats(owner: &Client, path: &str) -> Value {
@@ -87,12 +83,12 @@ async fn conversation_calls_are_counted_per_endpoint_and_connection() {
             "response_mapping": {"waited": "ms"}}),
         )
         .await;
-        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+        let widget = owner.create_widget("Shop").await;
         lookup_rule(&owner, &widget, "order", &get_order, "order_id").await;
         lookup_rule(&owner, &widget, "wait", &wait, "ms").await;
 
         // Succeeding and failing calls, one of them refused before sending (not digits).
-        let visitor = Visitor::start(&app, &widget, json!({})).await;
+        let visitor = app.start_conversation(&widget).await;
         for (message, reply) in [
             ("order 4521", "done"),
             ("order abc", "failed"),
@@ -108,7 +104,7 @@ async fn conversation_calls_are_counted_per_endpoint_and_connection() {
         // Conversations in parallel, on a shared row: every call adds up.
         let mut parallel = Vec::new();
         for _ in 0..6 {
-            parallel.push(Visitor::start(&app, &widget, json!({})).await);
+            parallel.push(app.start_conversation(&widget).await);
         }
         let replies =
             futures_util::future::join_all(parallel.iter().map(|v| v.say("order 4521"))).await;
@@ -207,7 +203,7 @@ async fn conversation_calls_are_counted_per_endpoint_and_connection() {
         assert_eq!(last_calls, [last_call, &Value::Null]);
 
         // The trace stays small: no parsed answers in it.
-        let events = trace(&owner, &visitor.conversation_id).await;
+        let events = owner.trace(&visitor.conversation_id).await;
         let calls: Vec<&Value> = events.iter().filter(|e| e["kind"] == "api_call").collect();
         assert_eq!(calls.len(), 9);
         assert!(calls.iter().all(|e| e["data"].get("body_json").is_none()), "{calls:?}");
@@ -252,11 +248,11 @@ async fn calls_refused_before_sending_count_as_errors() {
     let private = json!({"name": "private", "method": "GET", "path": "/orders/{order_id}",
         "variables": [{"name": "order_id", "required": true}], "requires_verified_visitor": true});
     let private = create_endpoint(&owner, &shop, private).await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let widget = owner.create_widget("Shop").await;
     lookup_rule(&owner, &widget, "order", &get_order, "order_id").await;
     lookup_rule(&owner, &widget, "private", &private, "order_id").await;
 
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     // The budget allows two calls a minute: the third is refused.
     for (message, reply) in
         [("order 4521", "done"), ("order 4521", "done"), ("order 4521", "failed")]

@@ -5,7 +5,6 @@ mod accounts;
 mod ai;
 mod api_keys;
 mod backend;
-mod chat;
 mod cli;
 mod cluster;
 mod config_api;

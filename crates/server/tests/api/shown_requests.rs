@@ -10,7 +10,6 @@ use axum::routing::any;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::chat::{create_rule, create_widget};
 use crate::support::{Client, TestApp};
 
 const KEY: &str = "shown-requests-api-key";
@@ -112,15 +111,15 @@ async fn the_dry_run_renders_the_request_with_values_from_the_same_run() {
     let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}", "query": {"lang": "{visitor.language}"}});
     let (_, created) =
         owner.post(format!("/api/v1/connections/{connection}/endpoints"), endpoint).await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    create_rule(
-        &owner,
-        json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
-            {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-            {"type": "CALL_API", "endpoint_id": created["data"]["id"]}
-        ]}),
-    )
-    .await;
+    let widget = owner.create_widget("Shop").await;
+    owner
+        .create_rule(
+            json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
+                {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
+                {"type": "CALL_API", "endpoint_id": created["data"]["id"]}
+            ]}),
+        )
+        .await;
     let dry_run = |message: &str, variables: Value| {
         owner.post(
             "/api/v1/rules/dry-run",

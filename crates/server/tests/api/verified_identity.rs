@@ -11,7 +11,6 @@ use reqwest::StatusCode;
 use sb_llm::testing::{FakeModel, Reply};
 use serde_json::{Value, json};
 
-use crate::chat::{Visitor, conversation, create_rule, create_widget, trace};
 use crate::connections::create_connection;
 use crate::support::{Client, TestApp, assert_error};
 
@@ -88,8 +87,8 @@ async fn a_signed_user_id_does_not_verify_the_email_typed_beside_it() {
     let (status, _) = account_endpoint(&owner, connection, "{visitor.verified_email}").await;
     assert_eq!(status, StatusCode::CREATED);
 
-    let widget = create_widget(&owner, json!({"name": "Shop", "identity_secret": SECRET})).await;
-    create_rule(&owner, json!({
+    let widget = owner.create_widget_with(json!({"name": "Shop", "identity_secret": SECRET})).await;
+    owner.create_rule(json!({
         "name": "Plan", "priority": 1, "trigger": {"type": "any"},
         "actions": [
             {"type": "CALL_API", "endpoint_id": endpoint_id(&owner, connection).await,
@@ -111,21 +110,21 @@ async fn a_signed_user_id_does_not_verify_the_email_typed_beside_it() {
         (&started["data"]["verified"], &started["data"]["email_verified"]),
         (&json!(true), &json!(false))
     );
-    let intruder = Visitor::start(&app, &widget, start).await;
+    let intruder = app.start_conversation_as(&widget, start).await;
     assert_eq!(
         intruder.say("what plan am I on?").await,
         ["No account details without a signed e-mail."]
     );
     assert!(asked.lock().unwrap().is_empty(), "vip's address never reached the backend");
-    let shown = conversation(&owner, &intruder.conversation_id).await;
+    let shown = owner.conversation(&intruder.conversation_id).await;
     assert_eq!(shown["visitor"]["verified"], true);
     assert_eq!(shown["visitor"]["email_verified"], false);
 
     // The site signs the e-mail as well (email_hash): now it is the visitor's own, and used.
     let email_hash = sb_engine::user_hash(SECRET, "ann@example.com");
-    let ann = Visitor::start(&app, &widget, json!({"user_id": "u-7", "user_hash": sb_engine::user_hash(SECRET, "u-7"), "email": "ann@example.com", "email_hash": email_hash})).await;
+    let ann = app.start_conversation_as(&widget, json!({"user_id": "u-7", "user_hash": sb_engine::user_hash(SECRET, "u-7"), "email": "ann@example.com", "email_hash": email_hash})).await;
     let replies = ann.say("what plan am I on?").await;
-    let events = trace(&owner, &ann.conversation_id).await;
+    let events = owner.trace(&ann.conversation_id).await;
     assert_eq!(replies, ["ann@example.com is on Premium."], "{events:?}");
     assert_eq!(*asked.lock().unwrap(), ["ann@example.com"]);
 
@@ -158,19 +157,20 @@ async fn a_connection_header_with_a_typed_value_is_refused_at_call_time() {
     let connection = connection["data"]["id"].as_str().unwrap();
     let (status, _) = account_endpoint(&owner, connection, "{visitor.verified_email}").await;
     assert_eq!(status, StatusCode::CREATED);
-    let widget = create_widget(&owner, json!({"name": "Shop", "identity_secret": SECRET})).await;
-    create_rule(&owner, json!({
+    let widget = owner.create_widget_with(json!({"name": "Shop", "identity_secret": SECRET})).await;
+    owner.create_rule(json!({
         "name": "Plan", "trigger": {"type": "any"},
         "actions": [{"type": "CALL_API", "endpoint_id": endpoint_id(&owner, connection).await,
                      "on_error": [{"type": "REPLY_TEXT", "text": "failed: {api.get_account.error}"}]}]
     }))
     .await;
     let hash = sb_engine::user_hash(SECRET, "ann@example.com");
-    let ann =
-        Visitor::start(&app, &widget, json!({"email": "ann@example.com", "user_hash": hash})).await;
+    let ann = app
+        .start_conversation_as(&widget, json!({"email": "ann@example.com", "user_hash": hash}))
+        .await;
     assert_eq!(ann.say("my plan?").await, ["failed: unverified_variable"]);
     assert!(asked.lock().unwrap().is_empty());
-    let events = trace(&owner, &ann.conversation_id).await;
+    let events = owner.trace(&ann.conversation_id).await;
     let call = events.iter().find(|e| e["kind"] == "api_call").unwrap();
     assert_eq!(call["data"]["error"]["code"], "unverified_variable");
     assert!(
@@ -196,16 +196,15 @@ async fn the_ai_is_offered_verified_only_tools_for_verified_visitors_only() {
     let connection = create_connection(&owner, "CRM", &url, json!({"type": "none"})).await;
     let connection = connection["id"].as_str().unwrap();
     account_endpoint(&owner, connection, "{visitor.verified_email}").await;
-    let widget = create_widget(
-        &owner,
-        json!({"name": "Shop", "ai_enabled": true, "identity_secret": SECRET}),
-    )
-    .await;
-    let anonymous = Visitor::start(&app, &widget, json!({"email": "ann@example.com"})).await;
+    let widget = owner
+        .create_widget_with(json!({"name": "Shop", "ai_enabled": true, "identity_secret": SECRET}))
+        .await;
+    let anonymous = app.start_conversation_as(&widget, json!({"email": "ann@example.com"})).await;
     assert_eq!(anonymous.say("what plan am I on?").await, ["Hello!"]);
     let hash = sb_engine::user_hash(SECRET, "ann@example.com");
-    let signed =
-        Visitor::start(&app, &widget, json!({"email": "ann@example.com", "user_hash": hash})).await;
+    let signed = app
+        .start_conversation_as(&widget, json!({"email": "ann@example.com", "user_hash": hash}))
+        .await;
     assert_eq!(signed.say("what plan am I on?").await, ["Hello!"]);
     let offered: Vec<Vec<String>> = model
         .requests()

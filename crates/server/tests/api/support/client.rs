@@ -1,5 +1,5 @@
-//! `Client`: an HTTP client with its own cookie jar and one method per HTTP verb, answering
-//! `(status, body)`.
+//! `Client`: an HTTP client with its own cookie jar, the HTTP verbs answering `(status, body)`,
+//! and `create` for any object the API makes.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -59,19 +59,24 @@ impl Client {
         self.send(self.request(Method::DELETE, path.as_ref())).await
     }
 
+    /// POSTs `body` to `path`, which must answer 201 Created; returns the created object.
+    pub async fn create(&self, path: impl AsRef<str>, body: Value) -> Value {
+        let path = path.as_ref();
+        let (status, created) = self.post(path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "POST {path}: {created}");
+        created["data"].clone()
+    }
+
     /// Creates an API key and returns its secret value.
     pub async fn create_api_key(&self, name: &str) -> String {
-        let (status, body) = self.post("/api/v1/api-keys", json!({ "name": name })).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["data"]["key"].as_str().unwrap().to_owned()
+        let created = self.create("/api/v1/api-keys", json!({ "name": name })).await;
+        created["key"].as_str().unwrap().to_owned()
     }
 
     /// Creates a user and returns their id.
     pub async fn create_user(&self, email: &str, role: &str) -> String {
         let body = json!({ "email": email, "password": PASSWORD, "role": role });
-        let (status, body) = self.post("/api/v1/users", body).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["data"]["id"].as_str().unwrap().to_owned()
+        id(&self.create("/api/v1/users", body).await)
     }
 
     pub async fn me(&self) -> Value {
@@ -79,4 +84,9 @@ impl Client {
         assert_eq!(status, StatusCode::OK, "{body}");
         body["data"].clone()
     }
+}
+
+/// The id of a created object.
+pub fn id(created: &Value) -> String {
+    created["id"].as_str().unwrap_or_else(|| panic!("no id in {created}")).to_owned()
 }

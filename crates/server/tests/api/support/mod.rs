@@ -1,15 +1,24 @@
 //! What the black-box tests stand on: `TestApp`, the real server on 127.0.0.1:0 over a fresh
-//! database (`app`), and `Client`, a small HTTP client with one method per API call the tests
-//! need (`client`).
+//! database; `Client`, an HTTP client with a typed method for each call the tests make often
+//! (each asserting the answer it needs, naming the call when it does not come); and `Visitor`,
+//! someone chatting through a widget.
+//!
+//! - `app`: starting servers, signing up and logging in.
+//! - `client`: the HTTP verbs, and creating anything through `create`.
+//! - `tenant`: what an admin sets up — rules and widgets.
+//! - `visitor`: conversations from the visitor's side, and what the operator API shows of them.
 
 mod app;
 mod client;
+mod tenant;
+mod visitor;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
 pub use app::TestApp;
 pub use client::Client;
+pub use visitor::{Visitor, kinds};
 
 pub const PASSWORD: &str = "correct horse battery";
 
