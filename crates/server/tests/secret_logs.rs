@@ -11,7 +11,7 @@ mod support;
 
 use serde_json::json;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, api_connection};
 
 /// Log lines written by the servers polled on this thread.
 #[derive(Clone, Default)]
@@ -64,14 +64,11 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
         owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&ai)).await.1,
     ];
     for (i, auth) in auths.iter().enumerate() {
-        let body = json!({"name": format!("c{i}"), "base_url": format!("{}/api", backend.url()), "auth": auth});
-        let (_, connection) = owner.post("/api/v1/connections", body).await;
-        let connection = connection["data"]["id"].as_str().unwrap().to_owned();
+        let body = api_connection(&format!("c{i}"), &backend.url(), auth.clone());
+        let connection = owner.create_connection(body).await;
         let endpoint = json!({"name": format!("echo{i}"), "method": "GET", "path": "/echo",
             "response_mapping": {"echoed": "headers", "asked": "query"}});
-        let (_, endpoint) =
-            owner.post(format!("/api/v1/connections/{connection}/endpoints"), endpoint).await;
-        let endpoint = endpoint["data"]["id"].as_str().unwrap().to_owned();
+        let endpoint = owner.create_endpoint(&connection, endpoint).await;
         answers.push(
             owner
                 .post(format!("/api/v1/endpoints/{endpoint}/test"), json!({"variables": {}}))

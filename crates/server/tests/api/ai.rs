@@ -9,8 +9,7 @@ use sb_llm::testing::{FakeModel, Reply, Seen};
 use serde_json::{Value, json};
 
 use crate::backend::{self, API_KEY, Backend};
-use crate::connections::create_connection;
-use crate::support::{Client, PASSWORD, TestApp, assert_error, kinds};
+use crate::support::{Client, PASSWORD, TestApp, api_connection, assert_error, kinds};
 
 /// A server whose AI provider is `model`, speaking `api`, allowed to call `backend`.
 async fn app_with_ai(model: &FakeModel, api: &str, backend: &Backend, timeout_ms: u64) -> TestApp {
@@ -30,16 +29,24 @@ async fn app_with_ai(model: &FakeModel, api: &str, backend: &Backend, timeout_ms
     .await
 }
 
+/// A server whose AI provider is `model`, speaking OpenAI's API with the default limits, allowed
+/// to call `allow`.
+async fn openai_app(model: &FakeModel, allow: Vec<String>) -> TestApp {
+    let base = model.openai_url();
+    TestApp::sqlite_with(move |c| {
+        c.ai.provider = "openai".into();
+        c.ai.base_url = base.clone();
+        c.ai.model = "fake".into();
+        c.security.ssrf_allow = allow.clone();
+    })
+    .await
+}
+
 /// An AI-enabled widget and the order endpoint offered to the AI as a tool.
 async fn shop(app: &TestApp, backend: &Backend) -> (Client, String, String) {
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection = create_connection(
-        &owner,
-        "Shop",
-        &backend.url(),
-        json!({"type": "api_key", "key": API_KEY}),
-    )
-    .await;
+    let auth = json!({"type": "api_key", "key": API_KEY});
+    let connection = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
     let endpoint = json!({
         "name": "get_order", "description": "Looks up an order: status, delivery date and carrier.",
         "method": "GET", "path": "/orders/{order_id}",
@@ -47,14 +54,9 @@ async fn shop(app: &TestApp, backend: &Backend) -> (Client, String, String) {
         "response_mapping": {"order_status": "data.status", "eta": "data.shipping.eta", "carrier": "data.shipping.carrier"},
         "ai_tool": true
     });
-    let (_, ep) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-            endpoint,
-        )
-        .await;
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
     let widget = owner.create_widget_with(json!({"name": "Shop", "ai_enabled": true})).await;
-    (owner, widget, ep["data"]["id"].as_str().unwrap().to_owned())
+    (owner, widget, endpoint)
 }
 
 fn order_number(text: &str) -> Option<String> {
@@ -312,29 +314,16 @@ async fn a_failed_lookup_is_told_to_the_ai_which_says_it_could_not_check() {
         }
     })
     .await;
-    let allow = vec![backend.addr().to_string(), hanging.to_string()];
-    let base = model.openai_url();
-    let app = TestApp::sqlite_with(move |c| {
-        c.ai.provider = "openai".into();
-        c.ai.base_url = base.clone();
-        c.ai.model = "fake".into();
-        c.security.ssrf_allow = allow.clone();
-    })
-    .await;
+    let app = openai_app(&model, vec![backend.addr().to_string(), hanging.to_string()]).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection =
-        create_connection(&owner, "Slow", &format!("http://{hanging}"), json!({"type": "none"}))
-            .await;
-    let (_, ep) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-            json!({"name": "slow_lookup", "method": "GET", "path": "/x", "timeout_ms": 500}),
-        )
-        .await;
+    let slow = api_connection("Slow", &format!("http://{hanging}"), json!({"type": "none"}));
+    let connection = owner.create_connection(slow).await;
+    let endpoint = json!({"name": "slow_lookup", "method": "GET", "path": "/x", "timeout_ms": 500});
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
     let widget = owner.create_widget("Shop").await;
     owner
         .create_rule(json!({"name": "Look up then answer", "trigger": {"type": "any"}, "actions": [
-            {"type": "CALL_API", "endpoint_id": ep["data"]["id"]}, {"type": "REPLY_AI"}
+            {"type": "CALL_API", "endpoint_id": endpoint}, {"type": "REPLY_AI"}
         ]}))
         .await;
     let visitor = app.start_conversation(&widget).await;
@@ -499,14 +488,7 @@ async fn tenants_bring_their_own_provider_with_a_write_only_key() {
 
     // ...unless the operator allows it.
     let allow = vec![backend.addr().to_string(), tenant_model.addr.to_string()];
-    let base = server_model.openai_url();
-    let app = TestApp::sqlite_with(move |c| {
-        c.ai.provider = "openai".into();
-        c.ai.base_url = base.clone();
-        c.ai.model = "fake".into();
-        c.security.ssrf_allow = allow.clone();
-    })
-    .await;
+    let app = openai_app(&server_model, allow).await;
     let (owner, widget_2, _) = shop(&app, &backend).await;
     let (status, saved) =
         owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&body)).await;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::realtime::{connect, next, operator_socket, until};
-use crate::support::TestApp;
+use crate::support::{TestApp, api_connection};
 
 /// Two nodes joined by NATS, or `None` (with a note) when the services are not configured.
 async fn two_nodes() -> Option<(TestApp, TestApp)> {
@@ -116,25 +116,21 @@ async fn one_conversation_is_handled_in_order_even_when_its_messages_reach_two_n
     let b = a.another_node().await;
     let owner = a.signup("Acme", "owner@acme.test").await;
     let widget = owner.create_widget("Shop").await;
-    let (_, connection) = owner
-        .post(
-            "/api/v1/connections",
-            json!({"name": "Slow", "base_url": format!("http://{backend}")}),
-        )
+    let connection = owner
+        .create_connection(json!({"name": "Slow", "base_url": format!("http://{backend}")}))
         .await;
-    let (status, endpoint) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", connection["data"]["id"].as_str().unwrap()),
+    let endpoint = owner
+        .create_endpoint(
+            &connection,
             json!({"name": "delay", "method": "GET", "path": "/delay/{ms}",
                    "variables": [{"name": "ms", "required": true, "pattern": "[0-9]{1,4}"}],
                    "response_mapping": {"waited": "ms"}}),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{endpoint}");
     owner
         .create_rule(json!({"name": "Wait", "trigger": {"type": "regex", "pattern": "wait (\\d+)"}, "actions": [
             {"type": "SET_VARIABLE", "name": "ms", "from_regex": {"pattern": "wait (\\d+)"}},
-            {"type": "CALL_API", "endpoint_id": endpoint["data"]["id"]},
+            {"type": "CALL_API", "endpoint_id": endpoint},
             {"type": "REPLY_TEXT", "text": "waited {waited}"}
         ]}))
         .await;
@@ -268,12 +264,10 @@ async fn each_node_fetches_one_oauth_token_however_many_calls_it_makes() {
     let auth = json!({"type": "oauth2_client_credentials",
         "token_url": format!("{}/oauth/token", backend.url()),
         "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET});
-    let connection =
-        json!({"name": "Shop", "base_url": format!("{}/api", backend.url()), "auth": auth});
-    let (_, connection) = owner.post("/api/v1/connections", connection).await;
-    let (_, endpoint) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", connection["data"]["id"].as_str().unwrap()),
+    let connection = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
+    let endpoint = owner
+        .create_endpoint(
+            &connection,
             json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
                    "response_mapping": {"order_status": "data.status"}}),
         )
@@ -282,7 +276,7 @@ async fn each_node_fetches_one_oauth_token_however_many_calls_it_makes() {
         .create_rule(
             json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
                 {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-                {"type": "CALL_API", "endpoint_id": endpoint["data"]["id"]},
+                {"type": "CALL_API", "endpoint_id": endpoint},
                 {"type": "REPLY_TEXT", "text": "{order_status}"}
             ]}),
         )

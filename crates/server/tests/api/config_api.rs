@@ -194,18 +194,17 @@ async fn the_dry_run_shows_what_would_happen_without_doing_it() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     let widget = owner.create_widget("Shop").await;
-    let (_, conn) = owner
-        .post("/api/v1/connections", json!({"name": "C", "base_url": "https://api.example.com"}))
-        .await;
-    let (_, ep) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", conn["data"]["id"].as_str().unwrap()),
+    let connection =
+        owner.create_connection(json!({"name": "C", "base_url": "https://api.example.com"})).await;
+    let endpoint = owner
+        .create_endpoint(
+            &connection,
             json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}"}),
         )
         .await;
     owner.create_rule(json!({"name": "Order", "priority": 1, "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
         {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-        {"type": "CALL_API", "endpoint_id": ep["data"]["id"]},
+        {"type": "CALL_API", "endpoint_id": endpoint},
         {"type": "REPLY_TEXT", "text": "Looking up {order_id} for {visitor.name}"}
     ], "stop": true})).await;
     owner.create_rule(json!({"name": "Fallback", "priority": 2, "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "hi"}]})).await;

@@ -40,23 +40,18 @@ async fn counting_backend() -> (SocketAddr, Arc<AtomicUsize>) {
 
 /// A tenant with a caching lookup endpoint behind the rule "order <id>" → "serial <n>".
 async fn shop(app: &TestApp, owner: &Client, backend: SocketAddr, ttl: u64) -> (String, String) {
-    let (_, connection) = owner
-        .post(
-            "/api/v1/connections",
-            json!({"name": "Shop", "base_url": format!("http://{backend}")}),
-        )
+    let connection = owner
+        .create_connection(json!({"name": "Shop", "base_url": format!("http://{backend}")}))
         .await;
-    let connection = connection["data"]["id"].as_str().unwrap().to_owned();
-    let (status, endpoint) = owner
-        .post(
+    let endpoint = owner
+        .create(
             format!("/api/v1/connections/{connection}/endpoints"),
             json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
                    "response_mapping": {"serial": "data.serial"}, "cache_ttl_s": ttl}),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{endpoint}");
-    assert_eq!(endpoint["data"]["cache_ttl_s"], ttl);
-    let endpoint = endpoint["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(endpoint["cache_ttl_s"], ttl);
+    let endpoint = endpoint["id"].as_str().unwrap().to_owned();
     let widget = owner.create_widget("Shop").await;
     owner.create_rule(json!({"name": "order", "trigger": {"type": "regex", "pattern": "^order (\\d+)$"},
         "actions": [
@@ -119,39 +114,31 @@ async fn a_cached_answer_is_reused_per_tenant_and_request_until_it_expires() {
 async fn only_get_endpoints_for_anyone_may_cache() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let (_, connection) = owner
-        .post(
-            "/api/v1/connections",
-            json!({"name": "Shop", "base_url": "https://shop.example.com"}),
+    let connection = owner
+        .create_connection(json!({"name": "Shop", "base_url": "https://shop.example.com"}))
+        .await;
+    let cases = [
+        (
+            json!({"name": "a", "method": "POST", "path": "/a", "cache_ttl_s": 60}),
+            "cache_not_allowed",
+        ),
+        (
+            json!({"name": "b", "method": "GET", "path": "/b", "cache_ttl_s": 60, "requires_verified_visitor": true}),
+            "cache_not_allowed",
+        ),
+        (json!({"name": "c", "method": "GET", "path": "/c", "cache_ttl_s": 0}), "out_of_range"),
+    ];
+    let endpoints = format!("/api/v1/connections/{connection}/endpoints");
+    for (body, code) in cases {
+        let refused = owner.post(&endpoints, body).await;
+        assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, code, Some("cache_ttl_s"));
+    }
+    let id = owner
+        .create_endpoint(
+            &connection,
+            json!({"name": "d", "method": "GET", "path": "/d", "cache_ttl_s": 86400}),
         )
         .await;
-    let connection = connection["data"]["id"].as_str().unwrap().to_owned();
-    let create =
-        |body: Value| owner.post(format!("/api/v1/connections/{connection}/endpoints"), body);
-    let refused =
-        create(json!({"name": "a", "method": "POST", "path": "/a", "cache_ttl_s": 60})).await;
-    assert_error(
-        &refused,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "cache_not_allowed",
-        Some("cache_ttl_s"),
-    );
-    let refused = create(json!({"name": "b", "method": "GET", "path": "/b", "cache_ttl_s": 60,
-        "requires_verified_visitor": true}))
-    .await;
-    assert_error(
-        &refused,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "cache_not_allowed",
-        Some("cache_ttl_s"),
-    );
-    let refused =
-        create(json!({"name": "c", "method": "GET", "path": "/c", "cache_ttl_s": 0})).await;
-    assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range", Some("cache_ttl_s"));
-    let (status, created) =
-        create(json!({"name": "d", "method": "GET", "path": "/d", "cache_ttl_s": 86400})).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let id = created["data"]["id"].as_str().unwrap();
     // Marking it for verified visitors later is refused too, while it caches; null turns it off.
     let refused = owner
         .patch(format!("/api/v1/endpoints/{id}"), json!({"requires_verified_visitor": true}))

@@ -142,20 +142,16 @@ async fn lookup_rule(
 ) {
     let body =
         json!({"name": format!("Faulty {word}"), "base_url": format!("{base}/api"), "auth": auth});
-    let (status, connection) = owner.post("/api/v1/connections", body).await;
-    assert_eq!(status, reqwest::StatusCode::CREATED, "{connection}");
-    let connection = &connection["data"];
+    let connection = owner.create_connection(body).await;
     let endpoint = json!({"name": format!("faults_{word}"), "method": "GET", "path": "/{fault}",
         "variables": [{"name": "fault", "required": true, "pattern": "[a-z0-9-]+"}],
         "response_mapping": {"value": "value"}});
-    let path = format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap());
-    let (status, ep) = owner.post(&path, endpoint).await;
-    assert_eq!(status, reqwest::StatusCode::CREATED, "{ep}");
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
     owner.create_rule(json!({"name": format!("Fault {word}"), "widget_id": widget,
         "trigger": {"type": "regex", "pattern": format!("^{word} ([a-z0-9-]+)$")},
         "actions": [
             {"type": "SET_VARIABLE", "name": "fault", "from_regex": {"pattern": format!("^{word} ([a-z0-9-]+)$")}},
-            {"type": "CALL_API", "endpoint_id": ep["data"]["id"], "on_error": [
+            {"type": "CALL_API", "endpoint_id": endpoint, "on_error": [
                 {"type": "REPLY_TEXT", "text": format!("failed {{api.faults_{word}.error}}")}
             ]},
             {"type": "REPLY_TEXT", "text": "value {value}"}

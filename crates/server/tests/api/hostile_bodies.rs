@@ -54,10 +54,8 @@ async fn every_malformed_configuration_gets_a_4xx_with_a_code() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     let widget = owner.create_widget("Shop").await;
-    let (_, connection) = owner
-        .post("/api/v1/connections", json!({"name": "C", "base_url": "https://api.example.com"}))
-        .await;
-    let connection = connection["data"]["id"].as_str().unwrap().to_owned();
+    let connection =
+        owner.create_connection(json!({"name": "C", "base_url": "https://api.example.com"})).await;
     let valid = [
         (
             "/api/v1/widgets".to_owned(),

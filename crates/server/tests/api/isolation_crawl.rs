@@ -9,9 +9,7 @@ use serde_json::{Value, json};
 use crate::support::{Client, TestApp};
 
 async fn id_of(client: &Client, path: &str, body: Value) -> String {
-    let (status, created) = client.post(path, body).await;
-    assert_eq!(status, StatusCode::CREATED, "{path}: {created}");
-    created["data"]["id"].as_str().unwrap().to_owned()
+    client.create(path, body).await["id"].as_str().unwrap().to_owned()
 }
 
 /// A body the operation accepts, so that only the id can make it fail.
@@ -41,18 +39,15 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
     for app in TestApp::every_backend().await {
         let alice = app.signup("Alpha", "alice@alpha.test").await;
         let widget = alice.create_widget("Shop").await;
-        let connection = id_of(
-            &alice,
-            "/api/v1/connections",
-            json!({"name": "C", "base_url": "https://api.example.com"}),
-        )
-        .await;
-        let endpoint = id_of(
-            &alice,
-            &format!("/api/v1/connections/{connection}/endpoints"),
-            json!({"name": "get_order", "method": "GET", "path": "/orders"}),
-        )
-        .await;
+        let connection = alice
+            .create_connection(json!({"name": "C", "base_url": "https://api.example.com"}))
+            .await;
+        let endpoint = alice
+            .create_endpoint(
+                &connection,
+                json!({"name": "get_order", "method": "GET", "path": "/orders"}),
+            )
+            .await;
         let rule = alice.create_rule(json!({"name": "R", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "x"}]})).await;
         let document =
             id_of(&alice, "/api/v1/kb/documents", json!({"title": "T", "content": "Text"})).await;

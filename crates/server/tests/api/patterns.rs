@@ -2,11 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::backend::{self, API_KEY, CLIENT_ID, CLIENT_SECRET};
-use crate::connections::create_connection;
-use crate::support::{PASSWORD, TestApp, kinds};
+use crate::backend::{self, API_KEY, Backend, CLIENT_ID, CLIENT_SECRET};
+use crate::support::{Client, PASSWORD, TestApp, api_connection, kinds};
 
 #[tokio::test]
 async fn lookup_and_reply_answers_with_the_live_order_status() {
@@ -15,19 +14,14 @@ async fn lookup_and_reply_answers_with_the_live_order_status() {
         let tokens_before = backend.tokens();
         let owner = app.signup("Acme", "owner@acme.test").await;
         let auth = json!({"type": "oauth2_client_credentials", "token_url": "TOKEN_URL", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET});
-        let connection = create_connection(&owner, "Shop", &backend.url(), auth).await;
+        let connection =
+            owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
         let endpoint = json!({
             "name": "get_order", "method": "GET", "path": "/orders/{order_id}",
             "variables": [{"name": "order_id", "required": true, "pattern": "[0-9]+"}],
             "response_mapping": {"order_status": "data.status", "delivery_eta": "data.shipping.eta"}
         });
-        let (_, ep) = owner
-            .post(
-                &format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-                endpoint,
-            )
-            .await;
-        let endpoint_id = ep["data"]["id"].as_str().unwrap();
+        let endpoint_id = owner.create_endpoint(&connection, endpoint).await;
         let widget = owner.create_widget("Shop").await;
         owner.create_rule(json!({
             "name": "Order status", "priority": 10,
@@ -104,24 +98,13 @@ async fn lookup_and_route_hands_vip_accounts_to_a_person() {
                     .json(&json!({"available": true})),
             )
             .await;
-        let connection = create_connection(
-            &owner,
-            "CRM",
-            &backend.url(),
-            json!({"type": "api_key", "key": API_KEY}),
-        )
-        .await;
+        let crm = api_connection("CRM", &backend.url(), json!({"type": "api_key", "key": API_KEY}));
+        let connection = owner.create_connection(crm).await;
         let endpoint = json!({
             "name": "get_account", "method": "GET", "path": "/orders/{visitor.user_id}",
             "response_mapping": {"account_status": "data.status"}, "requires_verified_visitor": true
         });
-        let (_, ep) = owner
-            .post(
-                &format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-                endpoint,
-            )
-            .await;
-        let endpoint_id = ep["data"]["id"].as_str().unwrap();
+        let endpoint_id = owner.create_endpoint(&connection, endpoint).await;
         let secret = "identity-secret-0123456789";
         let widget =
             owner.create_widget_with(json!({"name": "Shop", "identity_secret": secret})).await;
@@ -181,21 +164,11 @@ async fn a_multi_step_flow_collects_context_across_messages() {
     let backend = backend::start().await;
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let owner = app.signup("Acme", "owner@acme.test").await;
-        let connection = create_connection(
-            &owner,
-            "Shop",
-            &backend.url(),
-            json!({"type": "bearer", "token": backend::BEARER}),
-        )
-        .await;
+        let auth = json!({"type": "bearer", "token": backend::BEARER});
+        let connection =
+            owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
         let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}", "response_mapping": {"eta": "data.shipping.eta", "carrier": "data.shipping.carrier"}});
-        let (_, ep) = owner
-            .post(
-                &format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-                endpoint,
-            )
-            .await;
-        let endpoint_id = ep["data"]["id"].as_str().unwrap();
+        let endpoint_id = owner.create_endpoint(&connection, endpoint).await;
         let widget = owner.create_widget("Shop").await;
         // Step 1: the visitor mentions a delivery problem — ask for the order number.
         owner.create_rule(json!({
@@ -252,19 +225,14 @@ async fn a_backend_that_hangs_yields_the_on_error_reply_within_about_five_second
     let hanging = crate::backend::hanging().await;
     let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = vec![hanging.to_string()]).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection =
-        create_connection(&owner, "Slow", &format!("http://{hanging}"), json!({"type": "none"}))
-            .await;
-    let (_, ep) = owner
-        .post(
-            &format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-            json!({"name": "slow", "method": "GET", "path": "/x"}),
-        )
-        .await;
+    let slow = api_connection("Slow", &format!("http://{hanging}"), json!({"type": "none"}));
+    let connection = owner.create_connection(slow).await;
+    let endpoint = json!({"name": "slow", "method": "GET", "path": "/x"});
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
     let widget = owner.create_widget("Shop").await;
     owner.create_rule(json!({
         "name": "Slow lookup", "trigger": {"type": "any"},
-        "actions": [{"type": "CALL_API", "endpoint_id": ep["data"]["id"], "on_error": [{"type": "REPLY_TEXT", "text": "Our order system is slow right now ({api.slow.error})."}]}]
+        "actions": [{"type": "CALL_API", "endpoint_id": endpoint, "on_error": [{"type": "REPLY_TEXT", "text": "Our order system is slow right now ({api.slow.error})."}]}]
     })).await;
     owner
         .create_rule(json!({
@@ -305,24 +273,8 @@ async fn past_its_outbound_budget_a_tenant_gets_the_on_error_answer_not_another_
     })
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let auth = json!({"type": "api_key", "key": API_KEY});
-    let connection = create_connection(&owner, "Shop", &backend.url(), auth).await;
-    let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
-        "response_mapping": {"order_status": "data.status"}});
-    let path = format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap());
-    let (_, ep) = owner.post(&path, endpoint).await;
-    let widget = owner.create_widget("Shop").await;
-    owner
-        .create_rule(
-            json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
-        {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-        {"type": "CALL_API", "endpoint_id": ep["data"]["id"], "on_error": [
-            {"type": "REPLY_TEXT", "text": "Busy ({api.get_order.error})"}
-        ]},
-        {"type": "REPLY_TEXT", "text": "{order_status}"}
-    ], "stop": true}),
-        )
-        .await;
+    let busy = json!([{"type": "REPLY_TEXT", "text": "Busy ({api.get_order.error})"}]);
+    let widget = order_status_shop(&owner, &backend, Some(busy)).await;
 
     let visitor = app.start_conversation(&widget).await;
     for _ in 0..3 {
@@ -336,25 +288,34 @@ async fn past_its_outbound_budget_a_tenant_gets_the_on_error_answer_not_another_
     assert_eq!(refused.count(), 1, "the refusal is in the trace");
     // Another tenant has a budget of its own.
     let other = app.signup("Beta", "owner@beta.test").await;
-    let conn = create_connection(
-        &other,
-        "Shop",
-        &backend.url(),
-        json!({"type": "api_key", "key": API_KEY}),
-    )
-    .await;
-    let path = format!("/api/v1/connections/{}/endpoints", conn["id"].as_str().unwrap());
-    let (_, ep) = other.post(&path, json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}", "response_mapping": {"order_status": "data.status"}})).await;
-    let widget = other.create_widget("Shop").await;
-    other
-        .create_rule(
-            json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
-        {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-        {"type": "CALL_API", "endpoint_id": ep["data"]["id"]},
-        {"type": "REPLY_TEXT", "text": "{order_status}"}
-    ], "stop": true}),
-        )
-        .await;
+    let widget = order_status_shop(&other, &backend, None).await;
     let visitor = app.start_conversation(&widget).await;
     assert_eq!(visitor.say("where is #4521?").await, ["shipped"]);
+}
+
+/// `owner`'s shop at `backend`: a widget whose rule answers "#<number>" with the order's status
+/// from the `get_order` endpoint, or with the `on_error` actions when the lookup fails.
+async fn order_status_shop(owner: &Client, backend: &Backend, on_error: Option<Value>) -> String {
+    let auth = json!({"type": "api_key", "key": API_KEY});
+    let connection = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
+    let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
+        "response_mapping": {"order_status": "data.status"}});
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
+    let mut call = json!({"type": "CALL_API", "endpoint_id": endpoint});
+    if let Some(on_error) = on_error {
+        call["on_error"] = on_error;
+    }
+    let widget = owner.create_widget("Shop").await;
+    owner
+        .create_rule(json!({
+            "name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"},
+            "actions": [
+                {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
+                call,
+                {"type": "REPLY_TEXT", "text": "{order_status}"}
+            ],
+            "stop": true
+        }))
+        .await;
+    widget
 }

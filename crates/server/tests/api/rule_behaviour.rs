@@ -231,20 +231,16 @@ async fn rules_cannot_reference_another_tenants_objects() {
     let (alpha, alpha_widget) = setup(&app).await;
     let alpha_user = alpha.create_user("op@alpha.test", "operator").await;
     let (_, team) = alpha.post("/api/v1/teams", json!({"name": "T"})).await;
-    let (_, conn) = alpha
-        .post("/api/v1/connections", json!({"name": "C", "base_url": "https://api.example.com"}))
-        .await;
-    let (_, ep) = alpha
-        .post(
-            format!("/api/v1/connections/{}/endpoints", conn["data"]["id"].as_str().unwrap()),
-            json!({"name": "e", "method": "GET", "path": "/"}),
-        )
+    let connection =
+        alpha.create_connection(json!({"name": "C", "base_url": "https://api.example.com"})).await;
+    let endpoint = alpha
+        .create_endpoint(&connection, json!({"name": "e", "method": "GET", "path": "/"}))
         .await;
     let beta = app.signup("Beta", "owner@beta.test").await;
     let unprocessable = reqwest::StatusCode::UNPROCESSABLE_ENTITY;
     let cases = [
         (
-            json!({"name": "x", "trigger": {"type": "any"}, "actions": [{"type": "CALL_API", "endpoint_id": ep["data"]["id"]}]}),
+            json!({"name": "x", "trigger": {"type": "any"}, "actions": [{"type": "CALL_API", "endpoint_id": endpoint}]}),
             "unknown_endpoint",
             "actions[0].endpoint_id",
         ),
@@ -264,7 +260,7 @@ async fn rules_cannot_reference_another_tenants_objects() {
             "widget_id",
         ),
         (
-            json!({"name": "x", "trigger": {"type": "any"}, "actions": [{"type": "CALL_API", "endpoint_id": "ep_00000000000000000000000000", "on_error": [{"type": "CALL_API", "endpoint_id": ep["data"]["id"]}]}]}),
+            json!({"name": "x", "trigger": {"type": "any"}, "actions": [{"type": "CALL_API", "endpoint_id": "ep_00000000000000000000000000", "on_error": [{"type": "CALL_API", "endpoint_id": endpoint}]}]}),
             "unknown_endpoint",
             "actions[0].endpoint_id",
         ),

@@ -11,8 +11,7 @@ use reqwest::StatusCode;
 use sb_llm::testing::{FakeModel, Reply};
 use serde_json::{Value, json};
 
-use crate::connections::create_connection;
-use crate::support::{Client, TestApp, assert_error};
+use crate::support::{Client, TestApp, api_connection, assert_error};
 
 const SECRET: &str = "identity-secret-0123456789";
 
@@ -72,8 +71,8 @@ async fn a_signed_user_id_does_not_verify_the_email_typed_beside_it() {
     let (url, asked) = accounts_backend().await;
     let app = app_for(&url, |_| {}).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection = create_connection(&owner, "CRM", &url, json!({"type": "none"})).await;
-    let connection = connection["id"].as_str().unwrap();
+    let crm = api_connection("CRM", &url, json!({"type": "none"}));
+    let connection = &owner.create_connection(crm).await;
 
     // The endpoint the audit used: verified-only, picking the customer by the typed e-mail.
     let refused = account_endpoint(&owner, connection, "{visitor.email}").await;
@@ -151,10 +150,9 @@ async fn a_connection_header_with_a_typed_value_is_refused_at_call_time() {
     let app = app_for(&url, |_| {}).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     // The connection's own headers apply to every endpoint, so they are checked at each call.
-    let (_, connection) = owner
-        .post("/api/v1/connections", json!({"name": "CRM", "base_url": format!("{url}/api"), "auth": {"type": "none"}, "headers": {"X-Customer": "{visitor.email}"}}))
+    let connection = &owner
+        .create_connection(json!({"name": "CRM", "base_url": format!("{url}/api"), "auth": {"type": "none"}, "headers": {"X-Customer": "{visitor.email}"}}))
         .await;
-    let connection = connection["data"]["id"].as_str().unwrap();
     let (status, _) = account_endpoint(&owner, connection, "{visitor.verified_email}").await;
     assert_eq!(status, StatusCode::CREATED);
     let widget = owner.create_widget_with(json!({"name": "Shop", "identity_secret": SECRET})).await;
@@ -193,8 +191,8 @@ async fn the_ai_is_offered_verified_only_tools_for_verified_visitors_only() {
     })
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection = create_connection(&owner, "CRM", &url, json!({"type": "none"})).await;
-    let connection = connection["id"].as_str().unwrap();
+    let crm = api_connection("CRM", &url, json!({"type": "none"}));
+    let connection = &owner.create_connection(crm).await;
     account_endpoint(&owner, connection, "{visitor.verified_email}").await;
     let widget = owner
         .create_widget_with(json!({"name": "Shop", "ai_enabled": true, "identity_secret": SECRET}))

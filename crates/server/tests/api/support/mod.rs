@@ -5,7 +5,7 @@
 //!
 //! - `app`: starting servers, signing up and logging in.
 //! - `client`: the HTTP verbs, and creating anything through `create`.
-//! - `tenant`: what an admin sets up — rules and widgets.
+//! - `tenant`: what an admin sets up — connections, endpoints, rules and widgets.
 //! - `visitor`: conversations from the visitor's side, and what the operator API shows of them.
 
 mod app;
@@ -18,6 +18,7 @@ use serde_json::Value;
 
 pub use app::TestApp;
 pub use client::Client;
+pub use tenant::api_connection;
 pub use visitor::{Visitor, kinds};
 
 pub const PASSWORD: &str = "correct horse battery";

@@ -1,12 +1,31 @@
-//! What a tenant's admin sets up, one typed call each. Each asserts that the object was created
-//! and returns its id.
+//! What a tenant's admin sets up, one typed call each: connections, endpoints, rules and
+//! widgets. Each asserts that the object was created and returns its id.
 
 use serde_json::{Value, json};
 
 use super::Client;
 use super::client::id;
 
+/// The body of a connection named `name` to the `/api` of the server at `base_url`, the way the
+/// test backends serve it; an OAuth2 `token_url` in `auth` is pointed at its `/oauth/token`.
+pub fn api_connection(name: &str, base_url: &str, mut auth: Value) -> Value {
+    if let Some(url) = auth.get_mut("token_url") {
+        *url = json!(format!("{base_url}/oauth/token"));
+    }
+    json!({"name": name, "base_url": format!("{base_url}/api"), "auth": auth})
+}
+
 impl Client {
+    /// Creates a connection (see `api_connection`) and returns its id.
+    pub async fn create_connection(&self, body: Value) -> String {
+        id(&self.create("/api/v1/connections", body).await)
+    }
+
+    /// Creates an endpoint on `connection` and returns its id.
+    pub async fn create_endpoint(&self, connection: &str, body: Value) -> String {
+        id(&self.create(format!("/api/v1/connections/{connection}/endpoints"), body).await)
+    }
+
     /// Creates a rule and returns its id.
     pub async fn create_rule(&self, body: Value) -> String {
         id(&self.create("/api/v1/rules", body).await)
