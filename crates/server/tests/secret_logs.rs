@@ -48,21 +48,13 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(format!("u:{}", planted("password")))
     };
-    let auths = [
-        json!({"type": "api_key", "key": planted("header-key")}),
-        json!({"type": "api_key", "placement": "query", "name": "k", "key": planted("query-key")}),
-        json!({"type": "bearer", "token": planted("token")}),
-        json!({"type": "basic", "username": "u", "password": planted("password")}),
-        json!({"type": "oauth2_client_credentials", "token_url": format!("{}/oauth/token", backend.url()), "client_id": "c", "client_secret": planted("client-secret")}),
-    ];
+    let auths = backend::planted_auths(&backend.url(), planted);
     let widget = owner
         .create_widget_with(json!({"name": "Shop", "identity_secret": planted("identity-secret")}))
         .await;
     let ai = json!({"provider": "openai", "base_url": format!("{}/v1", backend.url()),
         "model": "m", "api_key": planted("ai-key")});
-    let mut answers = vec![
-        owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&ai)).await.1,
-    ];
+    let mut answers = vec![owner.put("/api/v1/ai-settings", ai).await.1];
     for (i, auth) in auths.iter().enumerate() {
         let body = api_connection(&format!("c{i}"), &backend.url(), auth.clone());
         let connection = owner.create_connection(body).await;

@@ -364,13 +364,7 @@ async fn replies_follow_the_visitors_language_and_translation_bridges_operator_a
 
     let operator_id = owner.create_user("op@acme.test", "operator").await;
     let operator = app.login("op@acme.test", PASSWORD).await;
-    let (status, _) = operator
-        .send(
-            operator
-                .request(reqwest::Method::PUT, "/api/v1/me/language")
-                .json(&json!({"language": "en"})),
-        )
-        .await;
+    let (status, _) = operator.put("/api/v1/me/language", json!({"language": "en"})).await;
     assert_eq!(status, StatusCode::OK);
     let (_, reply) = operator
         .post(
@@ -397,13 +391,7 @@ async fn replies_follow_the_visitors_language_and_translation_bridges_operator_a
 
     // Sharing a language, nothing goes to the provider.
     let before = model.requests().len();
-    operator
-        .send(
-            operator
-                .request(reqwest::Method::PUT, "/api/v1/me/language")
-                .json(&json!({"language": "de"})),
-        )
-        .await;
+    operator.put("/api/v1/me/language", json!({"language": "de"})).await;
     let (_, plain) = operator
         .post(
             format!("/api/v1/conversations/{}/messages", visitor.conversation_id),
@@ -475,12 +463,11 @@ async fn tenants_bring_their_own_provider_with_a_write_only_key() {
 
     // A tenant's base URL is held to the SSRF rules: loopback is refused...
     let body = json!({"provider": "openai", "base_url": tenant_model.openai_url(), "model": "m", "api_key": "sk-tenant-secret-key"});
-    let answer =
-        owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&body)).await;
+    let answer = owner.put("/api/v1/ai-settings", body.clone()).await;
     assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "ssrf_blocked", Some("base_url"));
     let bad = json!({"provider": "gpt", "model": "m"});
     assert_error(
-        &owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&bad)).await,
+        &owner.put("/api/v1/ai-settings", bad).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_provider",
         Some("provider"),
@@ -490,8 +477,7 @@ async fn tenants_bring_their_own_provider_with_a_write_only_key() {
     let allow = vec![backend.addr().to_string(), tenant_model.addr.to_string()];
     let app = openai_app(&server_model, allow).await;
     let (owner, widget_2, _) = shop(&app, &backend).await;
-    let (status, saved) =
-        owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&body)).await;
+    let (status, saved) = owner.put("/api/v1/ai-settings", body).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(
         (saved["data"]["source"].clone(), saved["data"]["api_key_set"].clone()),

@@ -52,7 +52,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
         let document =
             id_of(&alice, "/api/v1/kb/documents", json!({"title": "T", "content": "Text"})).await;
         let user = alice.create_user("op@alpha.test", "operator").await;
-        let team = id_of(&alice, "/api/v1/teams", json!({"name": "Support"})).await;
+        let team = alice.create_team(json!({"name": "Support"})).await;
         alice.create_api_key("alpha").await;
         let key =
             alice.get("/api/v1/api-keys").await.1["data"][0]["id"].as_str().unwrap().to_owned();

@@ -94,9 +94,7 @@ async fn embeddings_join_full_text_and_exact_tokens_still_rank_first() {
     let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow.clone()).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     let settings = json!({"provider": "openai", "base_url": base, "model": "chat", "embedding_model": "embed-small"});
-    let (status, body) = owner
-        .send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&settings))
-        .await;
+    let (status, body) = owner.put("/api/v1/ai-settings", settings).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     assert_eq!(body["data"]["embedding_model"], "embed-small");
     for (title, text) in ORDERS {
@@ -122,9 +120,7 @@ async fn embeddings_join_full_text_and_exact_tokens_still_rank_first() {
     // Anthropic has no embeddings endpoint: refused, naming the field.
     let anthropic =
         json!({"provider": "anthropic", "model": "claude", "embedding_model": "embed-small"});
-    let (status, body) = owner
-        .send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&anthropic))
-        .await;
+    let (status, body) = owner.put("/api/v1/ai-settings", anthropic).await;
     crate::support::assert_error(
         &(status, body),
         reqwest::StatusCode::UNPROCESSABLE_ENTITY,

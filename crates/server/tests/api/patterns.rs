@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::backend::{self, API_KEY, Backend, CLIENT_ID, CLIENT_SECRET};
-use crate::support::{Client, PASSWORD, TestApp, api_connection, kinds};
+use crate::support::{Client, TestApp, api_connection, kinds};
 
 #[tokio::test]
 async fn lookup_and_reply_answers_with_the_live_order_status() {
@@ -89,15 +89,7 @@ async fn lookup_and_route_hands_vip_accounts_to_a_person() {
     let backend = backend::start().await;
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let owner = app.signup("Acme", "owner@acme.test").await;
-        let agent_id = owner.create_user("agent@acme.test", "operator").await;
-        let agent = app.login("agent@acme.test", PASSWORD).await;
-        agent
-            .send(
-                agent
-                    .request(reqwest::Method::PUT, "/api/v1/me/availability")
-                    .json(&json!({"available": true})),
-            )
-            .await;
+        let (agent_id, _agent) = app.available_operator(&owner, "agent@acme.test").await;
         let crm = api_connection("CRM", &backend.url(), json!({"type": "api_key", "key": API_KEY}));
         let connection = owner.create_connection(crm).await;
         let endpoint = json!({

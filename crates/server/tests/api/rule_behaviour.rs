@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Client, PASSWORD, TestApp, kinds};
+use crate::support::{Client, TestApp, kinds};
 
 async fn setup(app: &TestApp) -> (Client, String) {
     let owner = app.signup("Acme", "owner@acme.test").await;
@@ -93,17 +93,7 @@ async fn conditions_combine_with_all_or_any_and_see_earlier_rules_variables() {
         ["small", "vip-list", "not-silver", "nobody-online", "any-of"]
     );
 
-    let agent = {
-        owner.create_user("agent@acme.test", "operator").await;
-        app.login("agent@acme.test", PASSWORD).await
-    };
-    agent
-        .send(
-            agent
-                .request(reqwest::Method::PUT, "/api/v1/me/availability")
-                .json(&json!({"available": true})),
-        )
-        .await;
+    app.available_operator(&owner, "agent@acme.test").await;
     let visitor = app.start_conversation(&widget).await;
     assert_eq!(
         visitor.say("hello").await,
@@ -178,21 +168,10 @@ async fn reply_ai_without_a_provider_sends_the_fallback_and_says_ai_is_off() {
 async fn assignment_goes_to_a_named_operator_a_teams_least_busy_member_or_the_queue() {
     let app = TestApp::sqlite().await;
     let (owner, widget) = setup(&app).await;
-    let ann = owner.create_user("ann@acme.test", "operator").await;
-    let bob = owner.create_user("bob@acme.test", "operator").await;
+    let (ann, _) = app.available_operator(&owner, "ann@acme.test").await;
+    let (bob, _) = app.available_operator(&owner, "bob@acme.test").await;
     let carl = owner.create_user("carl@acme.test", "operator").await;
-    for email in ["ann@acme.test", "bob@acme.test"] {
-        let op = app.login(email, PASSWORD).await;
-        op.send(
-            op.request(reqwest::Method::PUT, "/api/v1/me/availability")
-                .json(&json!({"available": true})),
-        )
-        .await;
-    }
-    let (_, team) = owner
-        .post("/api/v1/teams", json!({"name": "Tier 2", "member_ids": [ann, bob, carl]}))
-        .await;
-    let team = team["data"]["id"].as_str().unwrap().to_owned();
+    let team = owner.create_team(json!({"name": "Tier 2", "member_ids": [ann, bob, carl]})).await;
     owner.create_rule(json!({"name": "to carl", "priority": 1, "trigger": {"type": "keywords", "any": ["carl"]}, "actions": [{"type": "ASSIGN_TO_OPERATOR", "user_id": carl}]})).await;
     owner.create_rule(json!({"name": "to team", "priority": 2, "trigger": {"type": "keywords", "any": ["team"]}, "actions": [{"type": "ASSIGN_TO_OPERATOR", "team_id": team}, reply("a teammate is coming")]})).await;
     owner.create_rule(json!({"name": "after", "priority": 3, "trigger": {"type": "any"}, "actions": [reply("bot still here")]})).await;
@@ -230,7 +209,7 @@ async fn rules_cannot_reference_another_tenants_objects() {
     let app = TestApp::sqlite().await;
     let (alpha, alpha_widget) = setup(&app).await;
     let alpha_user = alpha.create_user("op@alpha.test", "operator").await;
-    let (_, team) = alpha.post("/api/v1/teams", json!({"name": "T"})).await;
+    let team = alpha.create_team(json!({"name": "T"})).await;
     let connection =
         alpha.create_connection(json!({"name": "C", "base_url": "https://api.example.com"})).await;
     let endpoint = alpha
@@ -250,7 +229,7 @@ async fn rules_cannot_reference_another_tenants_objects() {
             "actions[0].user_id",
         ),
         (
-            json!({"name": "x", "trigger": {"type": "any"}, "actions": [{"type": "ASSIGN_TO_OPERATOR", "team_id": team["data"]["id"]}]}),
+            json!({"name": "x", "trigger": {"type": "any"}, "actions": [{"type": "ASSIGN_TO_OPERATOR", "team_id": team}]}),
             "unknown_team",
             "actions[0].team_id",
         ),

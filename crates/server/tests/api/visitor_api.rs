@@ -30,15 +30,7 @@ async fn a_visitor_token_opens_its_own_conversation_only() {
         let bob = app.start_conversation(&widget).await;
         let (status, posted) = ann
             .client
-            .send(
-                ann.client
-                    .request(
-                        Method::POST,
-                        &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-                    )
-                    .bearer_auth(&ann.token)
-                    .json(&json!({"text": "  hello  "})),
-            )
+            .send(ann.request(Method::POST, "/messages").json(&json!({"text": "  hello  "})))
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{posted}");
         assert_eq!(posted["data"]["text"], "hello");
@@ -46,67 +38,23 @@ async fn a_visitor_token_opens_its_own_conversation_only() {
         assert_eq!(posted["data"]["seq"], 1);
 
         // Bob's token does not open Ann's conversation; no token, no access.
-        let cross = ann
-            .client
-            .request(
-                Method::GET,
-                &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-            )
-            .bearer_auth(&bob.token);
+        let anns_messages = || ann.client.request(Method::GET, &ann.path("/messages"));
+        let cross = anns_messages().bearer_auth(&bob.token);
         assert_error(&ann.client.send(cross).await, StatusCode::NOT_FOUND, "not_found", None);
-        let none = ann.client.request(
-            Method::GET,
-            &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-        );
-        assert_error(
-            &ann.client.send(none).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            None,
-        );
-        let forged = ann
-            .client
-            .request(
-                Method::GET,
-                &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-            )
-            .bearer_auth("sbv_forged");
-        assert_error(
-            &ann.client.send(forged).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            None,
-        );
+        let unauthenticated = StatusCode::UNAUTHORIZED;
+        let none = anns_messages();
+        assert_error(&ann.client.send(none).await, unauthenticated, "unauthenticated", None);
+        let forged = anns_messages().bearer_auth("sbv_forged");
+        assert_error(&ann.client.send(forged).await, unauthenticated, "unauthenticated", None);
         // A tenant API key is not a visitor token either.
         let key = owner.create_api_key("ci").await;
-        let with_key = ann
-            .client
-            .request(
-                Method::GET,
-                &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-            )
-            .bearer_auth(&key);
-        assert_error(
-            &ann.client.send(with_key).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            None,
-        );
+        let with_key = anns_messages().bearer_auth(&key);
+        assert_error(&ann.client.send(with_key).await, unauthenticated, "unauthenticated", None);
 
         let messages = ann.messages().await;
         assert_eq!(messages.len(), 1);
-        let after = ann
-            .client
-            .request(
-                Method::GET,
-                &format!(
-                    "/api/v1/widget/conversations/{}/messages?after={}",
-                    ann.conversation_id,
-                    messages[0]["id"].as_str().unwrap()
-                ),
-            )
-            .bearer_auth(&ann.token);
-        assert_eq!(ann.client.send(after).await.1["data"], json!([]));
+        let after = format!("/messages?after={}", messages[0]["id"].as_str().unwrap());
+        assert_eq!(ann.client.send(ann.request(Method::GET, &after)).await.1["data"], json!([]));
 
         let (_, shown) = owner.get(&format!("/api/v1/conversations/{}", ann.conversation_id)).await;
         assert_eq!(shown["data"]["visitor"]["email"], "ann@example.com");
@@ -162,14 +110,7 @@ async fn visitor_input_is_validated() {
 
     let visitor = app.start_conversation(&widget).await;
     let send = |text: &str, wait: &str| {
-        visitor
-            .client
-            .request(
-                Method::POST,
-                &format!("/api/v1/widget/conversations/{}/messages{wait}", visitor.conversation_id),
-            )
-            .bearer_auth(&visitor.token)
-            .json(&json!({"text": text}))
+        visitor.request(Method::POST, &format!("/messages{wait}")).json(&json!({"text": text}))
     };
     assert_error(
         &visitor.client.send(send("   ", "")).await,

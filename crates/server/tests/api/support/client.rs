@@ -51,6 +51,10 @@ impl Client {
         self.send(self.request(Method::POST, path.as_ref()).json(&body)).await
     }
 
+    pub async fn put(&self, path: impl AsRef<str>, body: Value) -> (StatusCode, Value) {
+        self.send(self.request(Method::PUT, path.as_ref()).json(&body)).await
+    }
+
     pub async fn patch(&self, path: impl AsRef<str>, body: Value) -> (StatusCode, Value) {
         self.send(self.request(Method::PATCH, path.as_ref()).json(&body)).await
     }

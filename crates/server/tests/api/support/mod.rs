@@ -5,7 +5,7 @@
 //!
 //! - `app`: starting servers, signing up and logging in.
 //! - `client`: the HTTP verbs, and creating anything through `create`.
-//! - `tenant`: what an admin sets up — connections, endpoints, rules and widgets.
+//! - `tenant`: what an admin sets up — connections, endpoints, rules, widgets, operators.
 //! - `visitor`: conversations from the visitor's side, and what the operator API shows of them.
 
 mod app;

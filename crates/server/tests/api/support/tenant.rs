@@ -1,10 +1,12 @@
-//! What a tenant's admin sets up, one typed call each: connections, endpoints, rules and
-//! widgets. Each asserts that the object was created and returns its id.
+//! What a tenant's admin sets up, one typed call each: connections, endpoints, rules, widgets,
+//! and operators ready to take conversations. Each asserts that the object was created and
+//! returns its id.
 
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::Client;
 use super::client::id;
+use super::{Client, PASSWORD, TestApp};
 
 /// The body of a connection named `name` to the `/api` of the server at `base_url`, the way the
 /// test backends serve it; an OAuth2 `token_url` in `auth` is pointed at its `/oauth/token`.
@@ -39,5 +41,26 @@ impl Client {
     /// Creates a widget with these settings and returns its id.
     pub async fn create_widget_with(&self, body: Value) -> String {
         id(&self.create("/api/v1/widgets", body).await)
+    }
+
+    /// Creates a team and returns its id.
+    pub async fn create_team(&self, body: Value) -> String {
+        id(&self.create("/api/v1/teams", body).await)
+    }
+
+    /// Marks the signed-in user available to take conversations.
+    pub async fn make_available(&self) {
+        let (status, body) = self.put("/api/v1/me/availability", json!({"available": true})).await;
+        assert_eq!(status, StatusCode::OK, "PUT /api/v1/me/availability: {body}");
+    }
+}
+
+impl TestApp {
+    /// An operator whom `admin` creates, signed in and available: their id and their client.
+    pub async fn available_operator(&self, admin: &Client, email: &str) -> (String, Client) {
+        let id = admin.create_user(email, "operator").await;
+        let operator = self.login(email, PASSWORD).await;
+        operator.make_available().await;
+        (id, operator)
     }
 }
