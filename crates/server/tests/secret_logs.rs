@@ -5,16 +5,13 @@
 #[path = "api/backend.rs"]
 #[allow(dead_code)]
 mod backend;
-#[path = "api/chat.rs"]
-#[allow(dead_code)]
-mod chat;
-#[path = "api/support.rs"]
-#[allow(dead_code)]
+#[path = "api/support/mod.rs"]
+#[allow(dead_code, unused_imports)]
 mod support;
 
 use serde_json::json;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, api_connection};
 
 /// Log lines written by the servers polled on this thread.
 #[derive(Clone, Default)]
@@ -51,32 +48,19 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(format!("u:{}", planted("password")))
     };
-    let auths = [
-        json!({"type": "api_key", "key": planted("header-key")}),
-        json!({"type": "api_key", "placement": "query", "name": "k", "key": planted("query-key")}),
-        json!({"type": "bearer", "token": planted("token")}),
-        json!({"type": "basic", "username": "u", "password": planted("password")}),
-        json!({"type": "oauth2_client_credentials", "token_url": format!("{}/oauth/token", backend.url()), "client_id": "c", "client_secret": planted("client-secret")}),
-    ];
-    let widget = chat::create_widget(
-        &owner,
-        json!({"name": "Shop", "identity_secret": planted("identity-secret")}),
-    )
-    .await;
+    let auths = backend::planted_auths(&backend.url(), planted);
+    let widget = owner
+        .create_widget_with(json!({"name": "Shop", "identity_secret": planted("identity-secret")}))
+        .await;
     let ai = json!({"provider": "openai", "base_url": format!("{}/v1", backend.url()),
         "model": "m", "api_key": planted("ai-key")});
-    let mut answers = vec![
-        owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&ai)).await.1,
-    ];
+    let mut answers = vec![owner.put("/api/v1/ai-settings", ai).await.1];
     for (i, auth) in auths.iter().enumerate() {
-        let body = json!({"name": format!("c{i}"), "base_url": format!("{}/api", backend.url()), "auth": auth});
-        let (_, connection) = owner.post("/api/v1/connections", body).await;
-        let connection = connection["data"]["id"].as_str().unwrap().to_owned();
+        let body = api_connection(&format!("c{i}"), &backend.url(), auth.clone());
+        let connection = owner.create_connection(body).await;
         let endpoint = json!({"name": format!("echo{i}"), "method": "GET", "path": "/echo",
             "response_mapping": {"echoed": "headers", "asked": "query"}});
-        let (_, endpoint) =
-            owner.post(format!("/api/v1/connections/{connection}/endpoints"), endpoint).await;
-        let endpoint = endpoint["data"]["id"].as_str().unwrap().to_owned();
+        let endpoint = owner.create_endpoint(&connection, endpoint).await;
         answers.push(
             owner
                 .post(format!("/api/v1/endpoints/{endpoint}/test"), json!({"variables": {}}))
@@ -85,7 +69,7 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
         );
         answers
             .push(owner.post(format!("/api/v1/connections/{connection}/test"), json!({})).await.1);
-        chat::create_rule(&owner, json!({"name": format!("r{i}"), "trigger": {"type": "keywords", "any": [format!("echo{i}")]}, "actions": [
+        owner.create_rule(json!({"name": format!("r{i}"), "trigger": {"type": "keywords", "any": [format!("echo{i}")]}, "actions": [
             {"type": "CALL_API", "endpoint_id": endpoint},
             {"type": "REPLY_TEXT", "text": "{echoed} {asked}"}
         ], "stop": true})).await;
@@ -95,7 +79,7 @@ async fn planted_secrets_stay_out_of_echoes_traces_replies_and_logs() {
     let (_, hook) = owner.post("/api/v1/webhooks", hook).await;
     let hook_id = hook["data"]["id"].as_str().unwrap().to_owned();
     let hook_secret = hook["data"]["secret"].as_str().unwrap().to_owned();
-    let visitor = chat::Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     let mut replies = Vec::new();
     for i in 0..auths.len() {
         replies.extend(visitor.say(&format!("echo{i}")).await);

@@ -9,9 +9,7 @@ use sb_llm::testing::{FakeModel, Reply, Seen};
 use serde_json::{Value, json};
 
 use crate::backend::{self, API_KEY, Backend};
-use crate::chat::{Visitor, conversation, create_rule, create_widget, kinds, trace};
-use crate::connections::create_connection;
-use crate::support::{Client, PASSWORD, TestApp, assert_error};
+use crate::support::{Client, PASSWORD, TestApp, api_connection, assert_error, kinds};
 
 /// A server whose AI provider is `model`, speaking `api`, allowed to call `backend`.
 async fn app_with_ai(model: &FakeModel, api: &str, backend: &Backend, timeout_ms: u64) -> TestApp {
@@ -31,16 +29,24 @@ async fn app_with_ai(model: &FakeModel, api: &str, backend: &Backend, timeout_ms
     .await
 }
 
+/// A server whose AI provider is `model`, speaking OpenAI's API with the default limits, allowed
+/// to call `allow`.
+async fn openai_app(model: &FakeModel, allow: Vec<String>) -> TestApp {
+    let base = model.openai_url();
+    TestApp::sqlite_with(move |c| {
+        c.ai.provider = "openai".into();
+        c.ai.base_url = base.clone();
+        c.ai.model = "fake".into();
+        c.security.ssrf_allow = allow.clone();
+    })
+    .await
+}
+
 /// An AI-enabled widget and the order endpoint offered to the AI as a tool.
 async fn shop(app: &TestApp, backend: &Backend) -> (Client, String, String) {
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection = create_connection(
-        &owner,
-        "Shop",
-        &backend.url(),
-        json!({"type": "api_key", "key": API_KEY}),
-    )
-    .await;
+    let auth = json!({"type": "api_key", "key": API_KEY});
+    let connection = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
     let endpoint = json!({
         "name": "get_order", "description": "Looks up an order: status, delivery date and carrier.",
         "method": "GET", "path": "/orders/{order_id}",
@@ -48,14 +54,9 @@ async fn shop(app: &TestApp, backend: &Backend) -> (Client, String, String) {
         "response_mapping": {"order_status": "data.status", "eta": "data.shipping.eta", "carrier": "data.shipping.carrier"},
         "ai_tool": true
     });
-    let (_, ep) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-            endpoint,
-        )
-        .await;
-    let widget = create_widget(&owner, json!({"name": "Shop", "ai_enabled": true})).await;
-    (owner, widget, ep["data"]["id"].as_str().unwrap().to_owned())
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
+    let widget = owner.create_widget_with(json!({"name": "Shop", "ai_enabled": true})).await;
+    (owner, widget, endpoint)
 }
 
 fn order_number(text: &str) -> Option<String> {
@@ -93,7 +94,8 @@ async fn lookup_and_reply_with_the_ai_calling_the_endpoint_as_a_tool() {
     for api in ["openai", "anthropic"] {
         let app = app_with_ai(&model, api, &backend, 5000).await;
         let (owner, widget, endpoint) = shop(&app, &backend).await;
-        let visitor = Visitor::start(&app, &widget, json!({"name": "Ann", "language": "en"})).await;
+        let visitor =
+            app.start_conversation_as(&widget, json!({"name": "Ann", "language": "en"})).await;
         let replies = visitor.say("Hi! Where is my order 4521?").await;
         assert_eq!(replies, ["Your order is shipped and arrives on 2026-12-01."], "{api}");
         let (_, stats) = owner.get(format!("/api/v1/endpoints/{endpoint}/stats")).await;
@@ -103,7 +105,7 @@ async fn lookup_and_reply_with_the_ai_calling_the_endpoint_as_a_tool() {
             (&json!(1), &json!(0)),
             "{api}: tool calls count"
         );
-        let events = trace(&owner, &visitor.conversation_id).await;
+        let events = owner.trace(&visitor.conversation_id).await;
         let kinds = kinds(&events);
         assert!(
             kinds.starts_with(&["ai_call".into(), "variable_set".into(), "api_call".into()]),
@@ -114,7 +116,7 @@ async fn lookup_and_reply_with_the_ai_calling_the_endpoint_as_a_tool() {
             (call["data"]["status"].clone(), call["data"]["endpoint"].clone()),
             (json!(200), json!("get_order"))
         );
-        let conv = conversation(&owner, &visitor.conversation_id).await;
+        let conv = owner.conversation(&visitor.conversation_id).await;
         assert_eq!(
             conv["variables"]["order_id"], "4521",
             "tool arguments become session variables"
@@ -152,21 +154,17 @@ async fn lookup_and_route_with_an_extracted_account_number() {
     let app = app_with_ai(&model, "openai", &backend, 5000).await;
     let (owner, widget, endpoint) = shop(&app, &backend).await;
     owner.patch(format!("/api/v1/widgets/{widget}"), json!({"ai_enabled": false})).await;
-    create_rule(&owner, json!({"name": "Find the account", "priority": 1, "trigger": {"type": "any"}, "actions": [
+    owner.create_rule(json!({"name": "Find the account", "priority": 1, "trigger": {"type": "any"}, "actions": [
         {"type": "SET_VARIABLE", "name": "order_id", "from_ai": "the customer's order or account number"},
         {"type": "CALL_API", "endpoint_id": endpoint, "on_error": [{"type": "REPLY_TEXT", "text": "Which order is it about?"}]}
     ]})).await;
-    create_rule(
-        &owner,
-        json!({"name": "Shipped orders go to a person", "priority": 2, "trigger": {"type": "any"},
+    owner.create_rule(json!({"name": "Shipped orders go to a person", "priority": 2, "trigger": {"type": "any"},
         "conditions": [{"variable": "order_status", "op": "eq", "value": "shipped"}],
-        "actions": [{"type": "ASSIGN_TO_OPERATOR"}]}),
-    )
-    .await;
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+        "actions": [{"type": "ASSIGN_TO_OPERATOR"}]})).await;
+    let visitor = app.start_conversation(&widget).await;
     assert_eq!(visitor.say("hello there").await, ["Which order is it about?"]);
     visitor.say("it is about 4521").await;
-    let conv = conversation(&owner, &visitor.conversation_id).await;
+    let conv = owner.conversation(&visitor.conversation_id).await;
     assert_eq!(
         (conv["variables"]["order_id"].clone(), conv["status"].clone()),
         (json!("4521"), json!("pending"))
@@ -194,7 +192,7 @@ async fn a_multi_step_flow_where_the_ai_keeps_the_context() {
     .await;
     let app = app_with_ai(&model, "anthropic", &backend, 5000).await;
     let (_, widget, _) = shop(&app, &backend).await;
-    let visitor = Visitor::start(&app, &widget, json!({"language": "en"})).await;
+    let visitor = app.start_conversation_as(&widget, json!({"language": "en"})).await;
     assert_eq!(
         visitor.say("My parcel has not arrived yet").await,
         ["Could you tell me your order number?"]
@@ -229,9 +227,9 @@ async fn intents_route_messages_the_ai_recognises() {
     .await;
     let app = app_with_ai(&model, "openai", &backend, 5000).await;
     let (owner, widget, _) = shop(&app, &backend).await;
-    create_rule(&owner, json!({"name": "Refunds", "trigger": {"type": "intent", "description": "the customer wants a refund"},
+    owner.create_rule(json!({"name": "Refunds", "trigger": {"type": "intent", "description": "the customer wants a refund"},
         "actions": [{"type": "REPLY_TEXT", "text": "I'll start a refund for you."}], "suppress_ai_reply": true})).await;
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     assert_eq!(visitor.say("I want my money back").await, ["I'll start a refund for you."]);
     assert_eq!(visitor.say("What are your opening hours?").await, ["Anything else?"]);
     let intents =
@@ -265,7 +263,7 @@ async fn failures_end_in_a_fallback_and_the_trace_says_why() {
     .await;
     let app = app_with_ai(&model, "openai", &backend, 1500).await;
     let (owner, widget, _) = shop(&app, &backend).await;
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
 
     let replies = visitor.say("you are slow").await;
     assert_eq!(
@@ -274,22 +272,22 @@ async fn failures_end_in_a_fallback_and_the_trace_says_why() {
             "Sorry, I can't answer that myself right now. I've passed your question to our team, and a person will reply here."
         ]
     );
-    let events = trace(&owner, &visitor.conversation_id).await;
+    let events = owner.trace(&visitor.conversation_id).await;
     let error = events.iter().find(|e| e["kind"] == "ai_error").unwrap();
     assert_eq!(error["data"]["error"]["code"], "timeout");
     // The promise is kept: the conversation waits for people, and the trace says why.
     let assigned = events.iter().find(|e| e["kind"] == "assigned").unwrap();
     assert_eq!(assigned["data"]["note"], "the AI could not answer (timeout)");
-    assert_eq!(conversation(&owner, &visitor.conversation_id).await["status"], "pending");
+    assert_eq!(owner.conversation(&visitor.conversation_id).await["status"], "pending");
     // In the visitor's language, from the built-in texts while the provider is down.
-    let german = Visitor::start(&app, &widget, json!({"language": "de"})).await;
+    let german = app.start_conversation_as(&widget, json!({"language": "de"})).await;
     assert_eq!(
         german.say("you are slow").await,
         [
             "Das kann ich gerade leider nicht selbst beantworten. Ich habe Ihre Frage an unser Team weitergegeben; eine Person antwortet Ihnen hier."
         ]
     );
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
 
     let replies = visitor.say("garbled question").await;
     assert!(
@@ -300,7 +298,7 @@ async fn failures_end_in_a_fallback_and_the_trace_says_why() {
     let replies = visitor.say("loop forever").await;
     assert_eq!(replies.len(), 1);
     assert!(
-        kinds(&trace(&owner, &visitor.conversation_id).await).contains(&"ai_tool_limit".to_owned())
+        owner.trace_kinds(&visitor.conversation_id).await.contains(&"ai_tool_limit".to_owned())
     );
 }
 
@@ -316,34 +314,19 @@ async fn a_failed_lookup_is_told_to_the_ai_which_says_it_could_not_check() {
         }
     })
     .await;
-    let allow = vec![backend.addr().to_string(), hanging.to_string()];
-    let base = model.openai_url();
-    let app = TestApp::sqlite_with(move |c| {
-        c.ai.provider = "openai".into();
-        c.ai.base_url = base.clone();
-        c.ai.model = "fake".into();
-        c.security.ssrf_allow = allow.clone();
-    })
-    .await;
+    let app = openai_app(&model, vec![backend.addr().to_string(), hanging.to_string()]).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection =
-        create_connection(&owner, "Slow", &format!("http://{hanging}"), json!({"type": "none"}))
-            .await;
-    let (_, ep) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-            json!({"name": "slow_lookup", "method": "GET", "path": "/x", "timeout_ms": 500}),
-        )
+    let slow = api_connection("Slow", &format!("http://{hanging}"), json!({"type": "none"}));
+    let connection = owner.create_connection(slow).await;
+    let endpoint = json!({"name": "slow_lookup", "method": "GET", "path": "/x", "timeout_ms": 500});
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
+    let widget = owner.create_widget("Shop").await;
+    owner
+        .create_rule(json!({"name": "Look up then answer", "trigger": {"type": "any"}, "actions": [
+            {"type": "CALL_API", "endpoint_id": endpoint}, {"type": "REPLY_AI"}
+        ]}))
         .await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    create_rule(
-        &owner,
-        json!({"name": "Look up then answer", "trigger": {"type": "any"}, "actions": [
-            {"type": "CALL_API", "endpoint_id": ep["data"]["id"]}, {"type": "REPLY_AI"}
-        ]}),
-    )
-    .await;
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     assert_eq!(
         visitor.say("is my stuff ok?").await,
         ["I'm sorry, I could not check that right now."]
@@ -372,22 +355,16 @@ async fn replies_follow_the_visitors_language_and_translation_bridges_operator_a
     let app = app_with_ai(&model, "openai", &backend, 5000).await;
     let (owner, widget, _) = shop(&app, &backend).await;
     owner.patch(format!("/api/v1/widgets/{widget}"), json!({"translation_enabled": true})).await;
-    let visitor = Visitor::start(&app, &widget, json!({"language": "en"})).await;
+    let visitor = app.start_conversation_as(&widget, json!({"language": "en"})).await;
     let replies =
         visitor.say("Hallo, ich habe eine Frage zu meiner Bestellung von letzter Woche.").await;
     assert_eq!(replies, ["Gern helfe ich Ihnen!"]);
-    let conv = conversation(&owner, &visitor.conversation_id).await;
+    let conv = owner.conversation(&visitor.conversation_id).await;
     assert_eq!(conv["visitor_language"], "de", "detected from the message");
 
     let operator_id = owner.create_user("op@acme.test", "operator").await;
     let operator = app.login("op@acme.test", PASSWORD).await;
-    let (status, _) = operator
-        .send(
-            operator
-                .request(reqwest::Method::PUT, "/api/v1/me/language")
-                .json(&json!({"language": "en"})),
-        )
-        .await;
+    let (status, _) = operator.put("/api/v1/me/language", json!({"language": "en"})).await;
     assert_eq!(status, StatusCode::OK);
     let (_, reply) = operator
         .post(
@@ -401,7 +378,7 @@ async fn replies_follow_the_visitors_language_and_translation_bridges_operator_a
         json!({"language": "de", "text": "[de] Hello, how can I help?"})
     );
     assert_eq!(
-        conversation(&owner, &visitor.conversation_id).await["assigned_to"],
+        owner.conversation(&visitor.conversation_id).await["assigned_to"],
         json!(operator_id)
     );
 
@@ -414,13 +391,7 @@ async fn replies_follow_the_visitors_language_and_translation_bridges_operator_a
 
     // Sharing a language, nothing goes to the provider.
     let before = model.requests().len();
-    operator
-        .send(
-            operator
-                .request(reqwest::Method::PUT, "/api/v1/me/language")
-                .json(&json!({"language": "de"})),
-        )
-        .await;
+    operator.put("/api/v1/me/language", json!({"language": "de"})).await;
     let (_, plain) = operator
         .post(
             format!("/api/v1/conversations/{}/messages", visitor.conversation_id),
@@ -453,15 +424,15 @@ async fn the_ai_is_told_the_conversations_language_which_short_messages_do_not_f
     let app = app_with_ai(&model, "openai", &backend, 5000).await;
     let (owner, widget, _) = shop(&app, &backend).await;
 
-    let english = Visitor::start(&app, &widget, json!({"language": "en"})).await;
+    let english = app.start_conversation_as(&widget, json!({"language": "en"})).await;
     assert_eq!(
         english.say("Hello, I would like some information about my delivery please.").await,
         ["reply in en"]
     );
     assert_eq!(english.say("What are your opening hours on Saturday?").await, ["reply in en"]);
-    assert_eq!(conversation(&owner, &english.conversation_id).await["visitor_language"], "en");
+    assert_eq!(owner.conversation(&english.conversation_id).await["visitor_language"], "en");
 
-    let german = Visitor::start(&app, &widget, json!({"language": "de"})).await;
+    let german = app.start_conversation_as(&widget, json!({"language": "de"})).await;
     assert_eq!(
         german.say("Hallo, ich möchte wissen, wann meine Bestellung ankommt.").await,
         ["reply in de"]
@@ -469,7 +440,7 @@ async fn the_ai_is_told_the_conversations_language_which_short_messages_do_not_f
     for short in ["ok thanks", "Thermomix TM6", "iPhone 15 Pro Max", "Super, merci"] {
         assert_eq!(german.say(short).await, ["reply in de"], "{short}");
     }
-    assert_eq!(conversation(&owner, &german.conversation_id).await["visitor_language"], "de");
+    assert_eq!(owner.conversation(&german.conversation_id).await["visitor_language"], "de");
     // A clear message in another language does switch it.
     assert_eq!(
         german
@@ -477,7 +448,7 @@ async fn the_ai_is_told_the_conversations_language_which_short_messages_do_not_f
             .await,
         ["reply in en"]
     );
-    assert_eq!(conversation(&owner, &german.conversation_id).await["visitor_language"], "en");
+    assert_eq!(owner.conversation(&german.conversation_id).await["visitor_language"], "en");
 }
 
 #[tokio::test]
@@ -492,12 +463,11 @@ async fn tenants_bring_their_own_provider_with_a_write_only_key() {
 
     // A tenant's base URL is held to the SSRF rules: loopback is refused...
     let body = json!({"provider": "openai", "base_url": tenant_model.openai_url(), "model": "m", "api_key": "sk-tenant-secret-key"});
-    let answer =
-        owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&body)).await;
+    let answer = owner.put("/api/v1/ai-settings", body.clone()).await;
     assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "ssrf_blocked", Some("base_url"));
     let bad = json!({"provider": "gpt", "model": "m"});
     assert_error(
-        &owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&bad)).await,
+        &owner.put("/api/v1/ai-settings", bad).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_provider",
         Some("provider"),
@@ -505,17 +475,9 @@ async fn tenants_bring_their_own_provider_with_a_write_only_key() {
 
     // ...unless the operator allows it.
     let allow = vec![backend.addr().to_string(), tenant_model.addr.to_string()];
-    let base = server_model.openai_url();
-    let app = TestApp::sqlite_with(move |c| {
-        c.ai.provider = "openai".into();
-        c.ai.base_url = base.clone();
-        c.ai.model = "fake".into();
-        c.security.ssrf_allow = allow.clone();
-    })
-    .await;
+    let app = openai_app(&server_model, allow).await;
     let (owner, widget_2, _) = shop(&app, &backend).await;
-    let (status, saved) =
-        owner.send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&body)).await;
+    let (status, saved) = owner.put("/api/v1/ai-settings", body).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(
         (saved["data"]["source"].clone(), saved["data"]["api_key_set"].clone()),
@@ -526,7 +488,7 @@ async fn tenants_bring_their_own_provider_with_a_write_only_key() {
         !app.database_text().await.contains("sk-tenant-secret-key"),
         "the key is sealed at rest"
     );
-    let visitor = Visitor::start(&app, &widget_2, json!({})).await;
+    let visitor = app.start_conversation(&widget_2).await;
     assert_eq!(visitor.say("hello").await, ["from the tenant's model"]);
     let sent = tenant_model.requests().pop().unwrap();
     assert_eq!(sent.body["model"], "m");
@@ -534,7 +496,7 @@ async fn tenants_bring_their_own_provider_with_a_write_only_key() {
     assert!(usage["data"]["calls"].as_i64().unwrap() >= 1);
     owner.delete("/api/v1/ai-settings").await;
     assert_eq!(
-        Visitor::start(&app, &widget_2, json!({})).await.say("hello").await,
+        app.start_conversation(&widget_2).await.say("hello").await,
         ["from the server's model"]
     );
     drop(widget);
@@ -552,17 +514,17 @@ async fn the_hand_over_message_speaks_the_visitors_language() {
     .await;
     let app = app_with_ai(&model, "openai", &backend, 5000).await;
     let (owner, widget, _) = shop(&app, &backend).await;
-    create_rule(&owner, json!({"name": "People", "trigger": {"type": "keywords", "any": ["human", "mensch", "người"]},
+    owner.create_rule(json!({"name": "People", "trigger": {"type": "keywords", "any": ["human", "mensch", "người"]},
         "actions": [{"type": "ASSIGN_TO_OPERATOR"}]}))
     .await;
-    let german = Visitor::start(&app, &widget, json!({"language": "de"})).await;
+    let german = app.start_conversation_as(&widget, json!({"language": "de"})).await;
     assert_eq!(
         german.say("Ich möchte mit einem Mensch sprechen").await,
         ["Wir verbinden Sie mit einem Mitglied unseres Teams. Es antwortet Ihnen gleich hier."]
     );
     // A language without a built-in text is translated through the provider, once.
     for _ in 0..2 {
-        let visitor = Visitor::start(&app, &widget, json!({"language": "vi"})).await;
+        let visitor = app.start_conversation_as(&widget, json!({"language": "vi"})).await;
         assert_eq!(
             visitor.say("tôi muốn nói chuyện với người").await,
             ["Đang kết nối bạn với nhân viên."]

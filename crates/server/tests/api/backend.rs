@@ -153,3 +153,15 @@ pub async fn delaying() -> SocketAddr {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     addr
 }
+
+/// One connection auth of each kind whose every secret is `planted(<field>)`, the OAuth2 token
+/// asked of `base_url`: the secrets to look for where they must not be.
+pub fn planted_auths(base_url: &str, planted: impl Fn(&str) -> String) -> [serde_json::Value; 5] {
+    [
+        json!({"type": "api_key", "key": planted("header-key")}),
+        json!({"type": "api_key", "placement": "query", "name": "k", "key": planted("query-key")}),
+        json!({"type": "bearer", "token": planted("token")}),
+        json!({"type": "basic", "username": "u", "password": planted("password")}),
+        json!({"type": "oauth2_client_credentials", "token_url": format!("{base_url}/oauth/token"), "client_id": "c", "client_secret": planted("client-secret")}),
+    ]
+}

@@ -12,9 +12,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
-use crate::chat::{Visitor, create_rule, create_widget};
 use crate::realtime::{connect, next, operator_socket, until};
-use crate::support::TestApp;
+use crate::support::{TestApp, api_connection};
 
 /// Two nodes joined by NATS, or `None` (with a note) when the services are not configured.
 async fn two_nodes() -> Option<(TestApp, TestApp)> {
@@ -55,11 +54,11 @@ async fn a_visitor_on_one_node_and_an_operator_on_another_see_each_other_live() 
     let owner = a.signup("Acme", "owner@acme.test").await;
     let key = owner.create_api_key("nodes").await;
     let operator_on_b = b.with_api_key(&key);
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    create_rule(&owner, json!({"name": "echo", "trigger": {"type": "keywords", "any": ["ping"]}, "actions": [{"type": "REPLY_TEXT", "text": "pong"}]})).await;
+    let widget = owner.create_widget("Shop").await;
+    owner.create_rule(json!({"name": "echo", "trigger": {"type": "keywords", "any": ["ping"]}, "actions": [{"type": "REPLY_TEXT", "text": "pong"}]})).await;
     let mut operators = operator_socket(&b, &key).await;
 
-    let visitor = Visitor::start(&a, &widget, json!({"name": "Ann"})).await;
+    let visitor = a.start_conversation_as(&widget, json!({"name": "Ann"})).await;
     let created = until(&mut operators, "conversation_created").await;
     assert_eq!(created["conversation_id"], visitor.conversation_id.as_str());
     let path = format!(
@@ -116,40 +115,30 @@ async fn one_conversation_is_handled_in_order_even_when_its_messages_reach_two_n
     let a = TestApp::postgres_with(|c| c.security.ssrf_allow = allow).await.unwrap();
     let b = a.another_node().await;
     let owner = a.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    let (_, connection) = owner
-        .post(
-            "/api/v1/connections",
-            json!({"name": "Slow", "base_url": format!("http://{backend}")}),
-        )
+    let widget = owner.create_widget("Shop").await;
+    let connection = owner
+        .create_connection(json!({"name": "Slow", "base_url": format!("http://{backend}")}))
         .await;
-    let (status, endpoint) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", connection["data"]["id"].as_str().unwrap()),
+    let endpoint = owner
+        .create_endpoint(
+            &connection,
             json!({"name": "delay", "method": "GET", "path": "/delay/{ms}",
                    "variables": [{"name": "ms", "required": true, "pattern": "[0-9]{1,4}"}],
                    "response_mapping": {"waited": "ms"}}),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{endpoint}");
-    create_rule(
-        &owner,
-        json!({"name": "Wait", "trigger": {"type": "regex", "pattern": "wait (\\d+)"}, "actions": [
+    owner
+        .create_rule(json!({"name": "Wait", "trigger": {"type": "regex", "pattern": "wait (\\d+)"}, "actions": [
             {"type": "SET_VARIABLE", "name": "ms", "from_regex": {"pattern": "wait (\\d+)"}},
-            {"type": "CALL_API", "endpoint_id": endpoint["data"]["id"]},
+            {"type": "CALL_API", "endpoint_id": endpoint},
             {"type": "REPLY_TEXT", "text": "waited {waited}"}
-        ]}),
-    )
-    .await;
+        ]}))
+        .await;
 
     // The first message is slow to answer and reaches A; the second, quick one reaches B while
     // A is still busy. B must not answer the second before A has answered the first.
-    let on_a = Visitor::start(&a, &widget, json!({})).await;
-    let on_b = crate::chat::Visitor {
-        client: b.anonymous(),
-        conversation_id: on_a.conversation_id.clone(),
-        token: on_a.token.clone(),
-    };
+    let on_a = a.start_conversation(&widget).await;
+    let on_b = on_a.through(b.anonymous());
     let slow = tokio::spawn(async move { on_a.say("wait 400").await });
     tokio::time::sleep(Duration::from_millis(100)).await;
     on_b.say("wait 1").await;
@@ -238,13 +227,13 @@ async fn losing_nats_keeps_each_node_serving_its_own_clients_until_it_returns() 
     bus_state(&b, "connected").await;
     let owner = a.signup("Acme", "owner@acme.test").await;
     let key = owner.create_api_key("nodes").await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let widget = owner.create_widget("Shop").await;
 
     nats.stop();
     bus_state(&a, "disconnected").await;
     // Each node still serves its own clients, live.
     let mut on_a = operator_socket(&a, &key).await;
-    let visitor = Visitor::start(&a, &widget, json!({})).await;
+    let visitor = a.start_conversation(&widget).await;
     visitor.say("hello while the bus is down").await;
     let seen = until(&mut on_a, "message_created").await;
     assert_eq!(seen["message"]["text"], "hello while the bus is down");
@@ -271,35 +260,33 @@ async fn each_node_fetches_one_oauth_token_however_many_calls_it_makes() {
     let a = TestApp::postgres_with(|c| c.security.ssrf_allow = allow).await.unwrap();
     let b = a.another_node().await;
     let owner = a.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let widget = owner.create_widget("Shop").await;
     let auth = json!({"type": "oauth2_client_credentials",
         "token_url": format!("{}/oauth/token", backend.url()),
         "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET});
-    let connection =
-        json!({"name": "Shop", "base_url": format!("{}/api", backend.url()), "auth": auth});
-    let (_, connection) = owner.post("/api/v1/connections", connection).await;
-    let (_, endpoint) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", connection["data"]["id"].as_str().unwrap()),
+    let connection = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
+    let endpoint = owner
+        .create_endpoint(
+            &connection,
             json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
                    "response_mapping": {"order_status": "data.status"}}),
         )
         .await;
-    create_rule(
-        &owner,
-        json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
-            {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-            {"type": "CALL_API", "endpoint_id": endpoint["data"]["id"]},
-            {"type": "REPLY_TEXT", "text": "{order_status}"}
-        ]}),
-    )
-    .await;
+    owner
+        .create_rule(
+            json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
+                {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
+                {"type": "CALL_API", "endpoint_id": endpoint},
+                {"type": "REPLY_TEXT", "text": "{order_status}"}
+            ]}),
+        )
+        .await;
 
     // Ten visitors on each node ask at once, on cold caches.
     let mut asks = Vec::new();
     for node in [&a, &b] {
         for _ in 0..10 {
-            let visitor = Visitor::start(node, &widget, json!({})).await;
+            let visitor = node.start_conversation(&widget).await;
             asks.push(tokio::spawn(async move { visitor.say("where is #4521?").await }));
         }
     }

@@ -4,7 +4,6 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::chat::{create_rule, create_widget};
 use crate::support::{TestApp, assert_error};
 
 #[tokio::test]
@@ -161,7 +160,7 @@ async fn rules_are_validated_field_by_field() {
         Some("trigger"),
     );
 
-    let id = create_rule(&owner, base(json!({"conditions": {"operator_online": true}}))).await;
+    let id = owner.create_rule(base(json!({"conditions": {"operator_online": true}}))).await;
     let (_, shown) = owner.get(format!("/api/v1/rules/{id}")).await;
     assert_eq!(
         shown["data"]["conditions"],
@@ -194,22 +193,21 @@ async fn rules_are_validated_field_by_field() {
 async fn the_dry_run_shows_what_would_happen_without_doing_it() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    let (_, conn) = owner
-        .post("/api/v1/connections", json!({"name": "C", "base_url": "https://api.example.com"}))
-        .await;
-    let (_, ep) = owner
-        .post(
-            format!("/api/v1/connections/{}/endpoints", conn["data"]["id"].as_str().unwrap()),
+    let widget = owner.create_widget("Shop").await;
+    let connection =
+        owner.create_connection(json!({"name": "C", "base_url": "https://api.example.com"})).await;
+    let endpoint = owner
+        .create_endpoint(
+            &connection,
             json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}"}),
         )
         .await;
-    create_rule(&owner, json!({"name": "Order", "priority": 1, "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
+    owner.create_rule(json!({"name": "Order", "priority": 1, "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
         {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-        {"type": "CALL_API", "endpoint_id": ep["data"]["id"]},
+        {"type": "CALL_API", "endpoint_id": endpoint},
         {"type": "REPLY_TEXT", "text": "Looking up {order_id} for {visitor.name}"}
     ], "stop": true})).await;
-    create_rule(&owner, json!({"name": "Fallback", "priority": 2, "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "hi"}]})).await;
+    owner.create_rule(json!({"name": "Fallback", "priority": 2, "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "hi"}]})).await;
 
     let (status, run) = owner.post("/api/v1/rules/dry-run", json!({"widget_id": widget, "message": "where is #4521", "variables": {"visitor.name": "Ann"}})).await;
     assert_eq!(status, StatusCode::OK, "{run}");
@@ -238,7 +236,7 @@ async fn a_rule_changed_on_one_node_is_followed_at_once_on_another() {
         let owner = first.signup("Acme", "owner@acme.test").await;
         let key = owner.create_api_key("nodes").await;
         let elsewhere = second.with_api_key(&key);
-        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+        let widget = owner.create_widget("Shop").await;
         let fired = |message: &'static str| {
             let (elsewhere, widget) = (&elsewhere, widget.clone());
             async move {
@@ -250,7 +248,7 @@ async fn a_rule_changed_on_one_node_is_followed_at_once_on_another() {
             }
         };
         assert!(fired("hello").await.is_empty(), "no rules yet (and now cached as none)");
-        let rule = create_rule(&owner, json!({"name": "Greet", "trigger": {"type": "keywords", "any": ["hello"]}, "actions": [{"type": "REPLY_TEXT", "text": "hi"}]})).await;
+        let rule = owner.create_rule(json!({"name": "Greet", "trigger": {"type": "keywords", "any": ["hello"]}, "actions": [{"type": "REPLY_TEXT", "text": "hi"}]})).await;
         assert_eq!(fired("hello").await, ["Greet"], "a new rule is seen");
         let change = json!({"trigger": {"type": "keywords", "any": ["bye"]}});
         let (status, body) = owner.patch(format!("/api/v1/rules/{rule}"), change).await;
@@ -266,8 +264,8 @@ async fn a_rule_changed_on_one_node_is_followed_at_once_on_another() {
 async fn widgets_and_rules_of_another_tenant_are_not_found() {
     for app in TestApp::every_backend().await {
         let alpha = app.signup("Alpha", "owner@alpha.test").await;
-        let widget = create_widget(&alpha, json!({"name": "W"})).await;
-        let rule = create_rule(&alpha, json!({"name": "R", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "x"}]})).await;
+        let widget = alpha.create_widget("W").await;
+        let rule = alpha.create_rule(json!({"name": "R", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "x"}]})).await;
         let beta = app.signup("Beta", "owner@beta.test").await;
         let not_found = |answer| assert_error(&answer, StatusCode::NOT_FOUND, "not_found", None);
         not_found(beta.get(format!("/api/v1/widgets/{widget}")).await);

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend::{self, API_KEY, BEARER, CLIENT_ID, CLIENT_SECRET};
-use crate::support::{Client, TestApp, assert_error};
+use crate::support::{TestApp, api_connection, assert_error};
 
 /// The five auth methods as a tenant would configure them against the test backend.
 pub fn auth_variants() -> Vec<(&'static str, Value)> {
@@ -29,28 +29,14 @@ pub fn auth_variants() -> Vec<(&'static str, Value)> {
     ]
 }
 
-pub async fn create_connection(
-    client: &Client,
-    name: &str,
-    base_url: &str,
-    mut auth: Value,
-) -> Value {
-    if let Some(url) = auth.get_mut("token_url") {
-        *url = json!(format!("{base_url}/oauth/token"));
-    }
-    let body = json!({"name": name, "base_url": format!("{base_url}/api"), "auth": auth});
-    let (status, created) = client.post("/api/v1/connections", body).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created["data"].clone()
-}
-
 #[tokio::test]
 async fn every_auth_method_saves_without_echoing_secrets_and_passes_its_test() {
     let backend = backend::start().await;
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let owner = app.signup("Acme", "owner@acme.test").await;
         for (label, auth) in auth_variants() {
-            let created = create_connection(&owner, label, &backend.url(), auth.clone()).await;
+            let body = api_connection(label, &backend.url(), auth.clone());
+            let created = owner.create("/api/v1/connections", body).await;
             let text = created.to_string();
             for secret in [API_KEY, BEARER, "backend-password", CLIENT_SECRET] {
                 assert!(!text.contains(secret), "{label}: {text}");
@@ -95,14 +81,9 @@ async fn a_patch_without_secrets_keeps_them_and_a_new_method_needs_its_own() {
     let backend = backend::start().await;
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let owner = app.signup("Acme", "owner@acme.test").await;
-        let created = create_connection(
-            &owner,
-            "Shop",
-            &backend.url(),
-            json!({"type": "bearer", "token": BEARER}),
-        )
-        .await;
-        let path = format!("/api/v1/connections/{}", created["id"].as_str().unwrap());
+        let auth = json!({"type": "bearer", "token": BEARER});
+        let id = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
+        let path = format!("/api/v1/connections/{id}");
         let test_path = format!("{path}/test");
         let test = || owner.post(&test_path, json!({}));
 
@@ -264,9 +245,7 @@ async fn bad_connections_are_refused_naming_the_field() {
     for (body, code, field) in cases {
         assert_error(&post(body.clone()).await, unprocessable, code, Some(field));
     }
-    owner
-        .post("/api/v1/connections", json!({"name": "Shop", "base_url": "https://api.example.com"}))
-        .await;
+    owner.create_connection(json!({"name": "Shop", "base_url": "https://api.example.com"})).await;
     let answer = post(json!({"name": "Shop", "base_url": "https://other.example.com"})).await;
     assert_error(&answer, StatusCode::CONFLICT, "name_taken", Some("name"));
 }
@@ -290,14 +269,8 @@ async fn connections_are_admin_business_and_tenant_private() {
     let backend = backend::start().await;
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let alice = app.signup("Alpha", "alice@alpha.test").await;
-        let created = create_connection(
-            &alice,
-            "Shop",
-            &backend.url(),
-            json!({"type": "bearer", "token": BEARER}),
-        )
-        .await;
-        let id = created["id"].as_str().unwrap();
+        let auth = json!({"type": "bearer", "token": BEARER});
+        let id = alice.create_connection(api_connection("Shop", &backend.url(), auth)).await;
         let bob = app.signup("Beta", "bob@beta.test").await;
         let bob_key = app.with_api_key(&bob.create_api_key("ci").await);
         for other in [&bob, &bob_key] {

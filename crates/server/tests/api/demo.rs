@@ -9,8 +9,7 @@ use reqwest::StatusCode;
 use sb_llm::testing::{FakeModel, Reply};
 use serde_json::json;
 
-use crate::chat::Visitor;
-use crate::support::Client;
+use crate::support::{Client, Visitor};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
@@ -168,7 +167,7 @@ async fn the_demo_answers_from_its_live_backend_for_all_three_patterns() {
     let replies = vip.say("What plan am I on?").await;
     assert_eq!(replies.len(), 1, "the handover is announced: {replies:?}");
     let operator = server.login("agent@switchboard.local").await;
-    let conversation = crate::chat::conversation(&operator, &vip.conversation_id).await;
+    let conversation = operator.conversation(&vip.conversation_id).await;
     assert_eq!(conversation["status"], "pending", "{conversation}");
     assert_eq!(conversation["visitor"]["email_verified"], true);
 
@@ -345,11 +344,7 @@ async fn kill_9_under_load(dir: &std::path::Path, env: &[(&str, &str)]) {
     );
     // And every conversation goes on, answered by the restarted server.
     for visitor in &visitors {
-        let visitor = Visitor {
-            client: Client::new(&second.base),
-            conversation_id: visitor.conversation_id.clone(),
-            token: visitor.token.clone(),
-        };
+        let visitor = visitor.through(Client::new(&second.base));
         // Up to 30 s: on PostgreSQL a conversation the killed node was handling stays leased
         // to it for up to 15 s.
         let (status, answer) = visitor.say_raw("Where is my order #4521?", 30_000).await;

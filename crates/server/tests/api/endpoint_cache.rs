@@ -13,7 +13,6 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::chat::{Visitor, create_rule, create_widget, trace};
 use crate::support::{Client, TestApp, assert_error};
 
 /// A backend whose `/orders/{id}` answers with a fresh serial number each time, so a reused
@@ -41,25 +40,20 @@ async fn counting_backend() -> (SocketAddr, Arc<AtomicUsize>) {
 
 /// A tenant with a caching lookup endpoint behind the rule "order <id>" → "serial <n>".
 async fn shop(app: &TestApp, owner: &Client, backend: SocketAddr, ttl: u64) -> (String, String) {
-    let (_, connection) = owner
-        .post(
-            "/api/v1/connections",
-            json!({"name": "Shop", "base_url": format!("http://{backend}")}),
-        )
+    let connection = owner
+        .create_connection(json!({"name": "Shop", "base_url": format!("http://{backend}")}))
         .await;
-    let connection = connection["data"]["id"].as_str().unwrap().to_owned();
-    let (status, endpoint) = owner
-        .post(
+    let endpoint = owner
+        .create(
             format!("/api/v1/connections/{connection}/endpoints"),
             json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
                    "response_mapping": {"serial": "data.serial"}, "cache_ttl_s": ttl}),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{endpoint}");
-    assert_eq!(endpoint["data"]["cache_ttl_s"], ttl);
-    let endpoint = endpoint["data"]["id"].as_str().unwrap().to_owned();
-    let widget = create_widget(owner, json!({"name": "Shop"})).await;
-    create_rule(owner, json!({"name": "order", "trigger": {"type": "regex", "pattern": "^order (\\d+)$"},
+    assert_eq!(endpoint["cache_ttl_s"], ttl);
+    let endpoint = endpoint["id"].as_str().unwrap().to_owned();
+    let widget = owner.create_widget("Shop").await;
+    owner.create_rule(json!({"name": "order", "trigger": {"type": "regex", "pattern": "^order (\\d+)$"},
         "actions": [
             {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "^order (\\d+)$"}},
             {"type": "CALL_API", "endpoint_id": endpoint, "on_error": [{"type": "REPLY_TEXT", "text": "failed"}]},
@@ -81,14 +75,14 @@ async fn a_cached_answer_is_reused_per_tenant_and_request_until_it_expires() {
     let owner = app.signup("Acme", "owner@acme.test").await;
     let (endpoint, widget) = shop(&app, &owner, backend, 2).await;
 
-    let first = Visitor::start(&app, &widget, json!({})).await;
+    let first = app.start_conversation(&widget).await;
     assert_eq!(first.say("order 4521").await, ["serial 1"]);
-    let second = Visitor::start(&app, &widget, json!({})).await;
+    let second = app.start_conversation(&widget).await;
     assert_eq!(second.say("order 4521").await, ["serial 1"], "the same request: from the cache");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    let hit = api_calls(&trace(&owner, &second.conversation_id).await);
+    let hit = api_calls(&owner.trace(&second.conversation_id).await);
     assert_eq!((&hit[0]["cache"], &hit[0]["ok"]), (&json!("hit"), &json!(true)), "{hit:?}");
-    let miss = api_calls(&trace(&owner, &first.conversation_id).await);
+    let miss = api_calls(&owner.trace(&first.conversation_id).await);
     assert_eq!(miss[0]["cache"], "miss");
 
     // Another request, a failure, another tenant: all go to the backend.
@@ -98,7 +92,7 @@ async fn a_cached_answer_is_reused_per_tenant_and_request_until_it_expires() {
     assert_eq!(calls.load(Ordering::SeqCst), 4);
     let beta = app.signup("Beta", "owner@beta.test").await;
     let (_, beta_widget) = shop(&app, &beta, backend, 60).await;
-    let stranger = Visitor::start(&app, &beta_widget, json!({})).await;
+    let stranger = app.start_conversation(&beta_widget).await;
     assert_eq!(stranger.say("order 4521").await, ["serial 5"], "never across tenants");
 
     // Cache hits are not backend calls: the statistics count the calls that were made.
@@ -120,39 +114,31 @@ async fn a_cached_answer_is_reused_per_tenant_and_request_until_it_expires() {
 async fn only_get_endpoints_for_anyone_may_cache() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let (_, connection) = owner
-        .post(
-            "/api/v1/connections",
-            json!({"name": "Shop", "base_url": "https://shop.example.com"}),
+    let connection = owner
+        .create_connection(json!({"name": "Shop", "base_url": "https://shop.example.com"}))
+        .await;
+    let cases = [
+        (
+            json!({"name": "a", "method": "POST", "path": "/a", "cache_ttl_s": 60}),
+            "cache_not_allowed",
+        ),
+        (
+            json!({"name": "b", "method": "GET", "path": "/b", "cache_ttl_s": 60, "requires_verified_visitor": true}),
+            "cache_not_allowed",
+        ),
+        (json!({"name": "c", "method": "GET", "path": "/c", "cache_ttl_s": 0}), "out_of_range"),
+    ];
+    let endpoints = format!("/api/v1/connections/{connection}/endpoints");
+    for (body, code) in cases {
+        let refused = owner.post(&endpoints, body).await;
+        assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, code, Some("cache_ttl_s"));
+    }
+    let id = owner
+        .create_endpoint(
+            &connection,
+            json!({"name": "d", "method": "GET", "path": "/d", "cache_ttl_s": 86400}),
         )
         .await;
-    let connection = connection["data"]["id"].as_str().unwrap().to_owned();
-    let create =
-        |body: Value| owner.post(format!("/api/v1/connections/{connection}/endpoints"), body);
-    let refused =
-        create(json!({"name": "a", "method": "POST", "path": "/a", "cache_ttl_s": 60})).await;
-    assert_error(
-        &refused,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "cache_not_allowed",
-        Some("cache_ttl_s"),
-    );
-    let refused = create(json!({"name": "b", "method": "GET", "path": "/b", "cache_ttl_s": 60,
-        "requires_verified_visitor": true}))
-    .await;
-    assert_error(
-        &refused,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "cache_not_allowed",
-        Some("cache_ttl_s"),
-    );
-    let refused =
-        create(json!({"name": "c", "method": "GET", "path": "/c", "cache_ttl_s": 0})).await;
-    assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range", Some("cache_ttl_s"));
-    let (status, created) =
-        create(json!({"name": "d", "method": "GET", "path": "/d", "cache_ttl_s": 86400})).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let id = created["data"]["id"].as_str().unwrap();
     // Marking it for verified visitors later is refused too, while it caches; null turns it off.
     let refused = owner
         .patch(format!("/api/v1/endpoints/{id}"), json!({"requires_verified_visitor": true}))

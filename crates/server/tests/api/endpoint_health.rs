@@ -7,23 +7,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend::{self, API_KEY};
-use crate::chat::{Visitor, create_rule, create_widget, trace};
-use crate::connections::create_connection;
-use crate::support::{Client, TestApp, assert_error};
-
-async fn create_endpoint(owner: &Client, connection: &str, body: Value) -> String {
-    let (status, created) =
-        owner.post(format!("/api/v1/connections/{connection}/endpoints"), body).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created["data"]["id"].as_str().unwrap().to_owned()
-}
+use crate::support::{Client, TestApp, api_connection, assert_error};
 
 /// A rule answering `<word> <argument>` by calling `endpoint` with the argument in `variable`.
 async fn lookup_rule(owner: &Client, widget: &str, word: &str, endpoint: &str, variable: &str) {
     let pattern = format!("^{word} (\\S+)$");
-    create_rule(
-        owner,
-        json!({"name": word, "widget_id": widget,
+    let rule = json!({"name": word, "widget_id": widget,
         "trigger": {"type": "regex", "pattern": pattern},
         "actions": [
             {"type": "SET_VARIABLE", "name": variable, "from_regex": {"pattern": pattern}},
@@ -31,9 +20,8 @@ async fn lookup_rule(owner: &Client, widget: &str, word: &str, endpoint: &str, v
                 {"type": "REPLY_TEXT", "text": "failed"}
             ]},
             {"type": "REPLY_TEXT", "text": "done"}
-        ], "stop": true}),
-    )
-    .await;
+        ], "stop": true});
+    owner.create_rule(rule).await;
 }
 
 async fn stats(owner: &Client, path: &str) -> Value {
@@ -55,44 +43,26 @@ async fn conversation_calls_are_counted_per_endpoint_and_connection() {
         let owner = app.signup("Acme", "owner@acme.test").await;
         let auth =
             json!({"type": "api_key", "placement": "query", "name": "api_key", "key": API_KEY});
-        let shop = create_connection(&owner, "Shop", &backend.url(), auth).await;
-        let shop = shop["id"].as_str().unwrap().to_owned();
-        let get_order = create_endpoint(
-            &owner,
-            &shop,
-            json!({"name": "get_order", "method": "GET",
-            "path": "/orders/{order_id}",
+        let shop = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
+        let order = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
             "variables": [{"name": "order_id", "required": true, "pattern": "[0-9]+"}],
-            "response_mapping": {"order_status": "data.status"}}),
-        )
-        .await;
-        let unused = create_endpoint(
-            &owner,
-            &shop,
-            json!({"name": "unused", "method": "GET", "path": "/orders/1"}),
-        )
-        .await;
-        let (_, delays) = owner
-            .post(
-                "/api/v1/connections",
-                json!({"name": "Delays", "base_url": format!("http://{slow}")}),
-            )
+            "response_mapping": {"order_status": "data.status"}});
+        let get_order = owner.create_endpoint(&shop, order).await;
+        let unused = json!({"name": "unused", "method": "GET", "path": "/orders/1"});
+        let unused = owner.create_endpoint(&shop, unused).await;
+        let delays = owner
+            .create_connection(json!({"name": "Delays", "base_url": format!("http://{slow}")}))
             .await;
-        let delays = delays["data"]["id"].as_str().unwrap().to_owned();
-        let wait = create_endpoint(
-            &owner,
-            &delays,
-            json!({"name": "wait", "method": "GET",
+        let wait = json!({"name": "wait", "method": "GET",
             "path": "/delay/{ms}", "variables": [{"name": "ms", "required": true}],
-            "response_mapping": {"waited": "ms"}}),
-        )
-        .await;
-        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+            "response_mapping": {"waited": "ms"}});
+        let wait = owner.create_endpoint(&delays, wait).await;
+        let widget = owner.create_widget("Shop").await;
         lookup_rule(&owner, &widget, "order", &get_order, "order_id").await;
         lookup_rule(&owner, &widget, "wait", &wait, "ms").await;
 
         // Succeeding and failing calls, one of them refused before sending (not digits).
-        let visitor = Visitor::start(&app, &widget, json!({})).await;
+        let visitor = app.start_conversation(&widget).await;
         for (message, reply) in [
             ("order 4521", "done"),
             ("order abc", "failed"),
@@ -108,7 +78,7 @@ async fn conversation_calls_are_counted_per_endpoint_and_connection() {
         // Conversations in parallel, on a shared row: every call adds up.
         let mut parallel = Vec::new();
         for _ in 0..6 {
-            parallel.push(Visitor::start(&app, &widget, json!({})).await);
+            parallel.push(app.start_conversation(&widget).await);
         }
         let replies =
             futures_util::future::join_all(parallel.iter().map(|v| v.say("order 4521"))).await;
@@ -207,7 +177,7 @@ async fn conversation_calls_are_counted_per_endpoint_and_connection() {
         assert_eq!(last_calls, [last_call, &Value::Null]);
 
         // The trace stays small: no parsed answers in it.
-        let events = trace(&owner, &visitor.conversation_id).await;
+        let events = owner.trace(&visitor.conversation_id).await;
         let calls: Vec<&Value> = events.iter().filter(|e| e["kind"] == "api_call").collect();
         assert_eq!(calls.len(), 9);
         assert!(calls.iter().all(|e| e["data"].get("body_json").is_none()), "{calls:?}");
@@ -244,19 +214,18 @@ async fn calls_refused_before_sending_count_as_errors() {
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     let auth = json!({"type": "api_key", "key": API_KEY});
-    let shop = create_connection(&owner, "Shop", &backend.url(), auth).await;
-    let shop = shop["id"].as_str().unwrap().to_owned();
+    let shop = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
     let order = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
         "variables": [{"name": "order_id", "required": true}]});
-    let get_order = create_endpoint(&owner, &shop, order).await;
+    let get_order = owner.create_endpoint(&shop, order).await;
     let private = json!({"name": "private", "method": "GET", "path": "/orders/{order_id}",
         "variables": [{"name": "order_id", "required": true}], "requires_verified_visitor": true});
-    let private = create_endpoint(&owner, &shop, private).await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let private = owner.create_endpoint(&shop, private).await;
+    let widget = owner.create_widget("Shop").await;
     lookup_rule(&owner, &widget, "order", &get_order, "order_id").await;
     lookup_rule(&owner, &widget, "private", &private, "order_id").await;
 
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     // The budget allows two calls a minute: the third is refused.
     for (message, reply) in
         [("order 4521", "done"), ("order 4521", "done"), ("order 4521", "failed")]

@@ -5,8 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend::{self, API_KEY};
-use crate::connections::create_connection;
-use crate::support::{Client, TestApp, assert_error};
+use crate::support::{Client, TestApp, api_connection, assert_error};
 
 pub fn order_endpoint() -> Value {
     json!({
@@ -28,14 +27,9 @@ pub fn order_endpoint() -> Value {
 
 async fn setup(app: &TestApp, backend: &backend::Backend) -> (Client, String) {
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection = create_connection(
-        &owner,
-        "Shop",
-        &backend.url(),
-        json!({"type": "api_key", "placement": "query", "name": "api_key", "key": API_KEY}),
-    )
-    .await;
-    (owner, connection["id"].as_str().unwrap().to_owned())
+    let auth = json!({"type": "api_key", "placement": "query", "name": "api_key", "key": API_KEY});
+    let connection = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
+    (owner, connection)
 }
 
 #[tokio::test]
@@ -43,13 +37,12 @@ async fn an_endpoint_test_shows_the_redacted_request_the_mapped_values_and_what_
     let backend = backend::start().await;
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let (owner, connection) = setup(&app, &backend).await;
-        let (status, created) = owner
-            .post(&format!("/api/v1/connections/{connection}/endpoints"), order_endpoint())
+        let created = owner
+            .create(format!("/api/v1/connections/{connection}/endpoints"), order_endpoint())
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        let id = created["data"]["id"].as_str().unwrap().to_owned();
+        let id = created["id"].as_str().unwrap().to_owned();
         assert!(id.starts_with("ep_"));
-        assert_eq!(created["data"]["response_mapping"]["delivery_eta"], "data.shipping.eta");
+        assert_eq!(created["response_mapping"]["delivery_eta"], "data.shipping.eta");
 
         let vars = json!({"variables": {"order_id": "4521", "visitor.language": "de"}});
         let (status, tested) = owner.post(&format!("/api/v1/endpoints/{id}/test"), vars).await;
@@ -104,9 +97,8 @@ async fn data_changing_endpoints_are_tested_only_with_confirmation() {
         TestApp::sqlite_with(|c| c.security.ssrf_allow = vec![backend.addr().to_string()]).await;
     let (owner, connection) = setup(&app, &backend).await;
     let body = json!({"name": "cancel_order", "method": "POST", "path": "/orders/{order_id}/cancel", "body": {"reason": "{reason}"}});
-    let (_, created) =
-        owner.post(&format!("/api/v1/connections/{connection}/endpoints"), body).await;
-    let path = format!("/api/v1/endpoints/{}/test", created["data"]["id"].as_str().unwrap());
+    let endpoint = owner.create_endpoint(&connection, body).await;
+    let path = format!("/api/v1/endpoints/{endpoint}/test");
     let vars = json!({"order_id": "4521", "reason": "changed my mind"});
     let answer = owner.post(&path, json!({"variables": vars})).await;
     assert_error(
@@ -126,11 +118,10 @@ async fn data_changing_endpoints_are_tested_only_with_confirmation() {
 async fn endpoint_definitions_are_validated_field_by_field() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let (_, connection) = owner
-        .post("/api/v1/connections", json!({"name": "Shop", "base_url": "https://api.example.com"}))
+    let connection = owner
+        .create_connection(json!({"name": "Shop", "base_url": "https://api.example.com"}))
         .await;
-    let base =
-        format!("/api/v1/connections/{}/endpoints", connection["data"]["id"].as_str().unwrap());
+    let base = format!("/api/v1/connections/{connection}/endpoints");
     let with = |patch: Value| {
         let mut body = json!({"name": "get_order", "method": "GET", "path": "/orders/{id}"});
         for (k, v) in patch.as_object().unwrap() {
@@ -219,10 +210,7 @@ async fn another_tenants_endpoints_are_not_found() {
     let backend = backend::start().await;
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let (alice, connection) = setup(&app, &backend).await;
-        let (_, created) = alice
-            .post(&format!("/api/v1/connections/{connection}/endpoints"), order_endpoint())
-            .await;
-        let id = created["data"]["id"].as_str().unwrap().to_owned();
+        let id = alice.create_endpoint(&connection, order_endpoint()).await;
         let bob = app.signup("Beta", "bob@beta.test").await;
         let not_found = |answer| assert_error(&answer, StatusCode::NOT_FOUND, "not_found", None);
         not_found(bob.get(&format!("/api/v1/endpoints/{id}")).await);

@@ -12,7 +12,6 @@ use axum::routing::{any, get, post};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
-use crate::chat::{Visitor, create_rule, create_widget, trace};
 use crate::support::{Client, TestApp};
 
 async fn serve(router: Router) -> SocketAddr {
@@ -143,20 +142,16 @@ async fn lookup_rule(
 ) {
     let body =
         json!({"name": format!("Faulty {word}"), "base_url": format!("{base}/api"), "auth": auth});
-    let (status, connection) = owner.post("/api/v1/connections", body).await;
-    assert_eq!(status, reqwest::StatusCode::CREATED, "{connection}");
-    let connection = &connection["data"];
+    let connection = owner.create_connection(body).await;
     let endpoint = json!({"name": format!("faults_{word}"), "method": "GET", "path": "/{fault}",
         "variables": [{"name": "fault", "required": true, "pattern": "[a-z0-9-]+"}],
         "response_mapping": {"value": "value"}});
-    let path = format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap());
-    let (status, ep) = owner.post(&path, endpoint).await;
-    assert_eq!(status, reqwest::StatusCode::CREATED, "{ep}");
-    create_rule(owner, json!({"name": format!("Fault {word}"), "widget_id": widget,
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
+    owner.create_rule(json!({"name": format!("Fault {word}"), "widget_id": widget,
         "trigger": {"type": "regex", "pattern": format!("^{word} ([a-z0-9-]+)$")},
         "actions": [
             {"type": "SET_VARIABLE", "name": "fault", "from_regex": {"pattern": format!("^{word} ([a-z0-9-]+)$")}},
-            {"type": "CALL_API", "endpoint_id": ep["data"]["id"], "on_error": [
+            {"type": "CALL_API", "endpoint_id": endpoint, "on_error": [
                 {"type": "REPLY_TEXT", "text": format!("failed {{api.faults_{word}.error}}")}
             ]},
             {"type": "REPLY_TEXT", "text": "value {value}"}
@@ -175,7 +170,7 @@ async fn every_injected_fault_ends_in_its_code_its_on_error_answer_and_the_trace
     })
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let widget = owner.create_widget("Shop").await;
     let none = json!({"type": "none"});
     let oauth = |token: &str| {
         json!({"type": "oauth2_client_credentials",
@@ -210,18 +205,18 @@ async fn every_injected_fault_ends_in_its_code_its_on_error_answer_and_the_trace
         ("badclient ok", "token_request_failed"),
         ("expired needs-token", "auth_failed"),
     ];
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     for (message, code) in cases {
         let replies = visitor.say(message).await;
         if replies != [format!("failed {code}")] {
-            let events = trace(&owner, &visitor.conversation_id).await;
+            let events = owner.trace(&visitor.conversation_id).await;
             let call = events.iter().rev().find(|e| e["kind"] == "api_call").unwrap();
             panic!("{message}: {replies:?}\n{call:#}");
         }
     }
     // The conversation is not stuck: a healthy lookup still answers.
     assert_eq!(visitor.say("plain ok").await, ["value fine"]);
-    let events = trace(&owner, &visitor.conversation_id).await;
+    let events = owner.trace(&visitor.conversation_id).await;
     let failed: Vec<&str> = events
         .iter()
         .filter(|e| e["kind"] == "api_call" && e["data"]["ok"] == false)

@@ -6,7 +6,6 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::chat::create_widget;
 use crate::support::TestApp;
 
 fn hostile_values() -> Vec<Value> {
@@ -54,11 +53,9 @@ fn mutations(body: &Value) -> Vec<Value> {
 async fn every_malformed_configuration_gets_a_4xx_with_a_code() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    let (_, connection) = owner
-        .post("/api/v1/connections", json!({"name": "C", "base_url": "https://api.example.com"}))
-        .await;
-    let connection = connection["data"]["id"].as_str().unwrap().to_owned();
+    let widget = owner.create_widget("Shop").await;
+    let connection =
+        owner.create_connection(json!({"name": "C", "base_url": "https://api.example.com"})).await;
     let valid = [
         (
             "/api/v1/widgets".to_owned(),

@@ -4,7 +4,6 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::chat::{Visitor, create_rule, create_widget};
 use crate::support::{PASSWORD, TestApp, assert_error};
 
 #[tokio::test]
@@ -13,13 +12,13 @@ async fn operators_read_reply_assign_close_and_reopen() {
         let owner = app.signup("Acme", "owner@acme.test").await;
         let ann_id = owner.create_user("ann@acme.test", "operator").await;
         let ann = app.login("ann@acme.test", PASSWORD).await;
-        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-        let other_widget = create_widget(&owner, json!({"name": "Other"})).await;
-        create_rule(&owner, json!({"name": "bot", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "bot here"}]})).await;
+        let widget = owner.create_widget("Shop").await;
+        let other_widget = owner.create_widget("Other").await;
+        owner.create_rule(json!({"name": "bot", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "bot here"}]})).await;
 
-        let visitor = Visitor::start(&app, &widget, json!({"name": "Vera"})).await;
+        let visitor = app.start_conversation_as(&widget, json!({"name": "Vera"})).await;
         assert_eq!(visitor.say("hello").await, ["bot here"]);
-        let elsewhere = Visitor::start(&app, &other_widget, json!({})).await;
+        let elsewhere = app.start_conversation(&other_widget).await;
         let id = visitor.conversation_id.clone();
 
         let (_, open) = ann.get("/api/v1/conversations?status=open").await;
@@ -116,8 +115,8 @@ async fn operators_read_reply_assign_close_and_reopen() {
 async fn another_tenants_conversations_are_not_found() {
     for app in TestApp::every_backend().await {
         let alpha = app.signup("Alpha", "owner@alpha.test").await;
-        let widget = create_widget(&alpha, json!({"name": "W"})).await;
-        let visitor = Visitor::start(&app, &widget, json!({})).await;
+        let widget = alpha.create_widget("W").await;
+        let visitor = app.start_conversation(&widget).await;
         visitor.say("hello").await;
         let id = &visitor.conversation_id;
         let beta = app.signup("Beta", "owner@beta.test").await;

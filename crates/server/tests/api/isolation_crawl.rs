@@ -6,13 +6,10 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::chat::{Visitor, create_rule, create_widget};
 use crate::support::{Client, TestApp};
 
 async fn id_of(client: &Client, path: &str, body: Value) -> String {
-    let (status, created) = client.post(path, body).await;
-    assert_eq!(status, StatusCode::CREATED, "{path}: {created}");
-    created["data"]["id"].as_str().unwrap().to_owned()
+    client.create(path, body).await["id"].as_str().unwrap().to_owned()
 }
 
 /// A body the operation accepts, so that only the id can make it fail.
@@ -41,28 +38,25 @@ fn body_for(schema: &str) -> Value {
 async fn every_route_with_an_id_answers_404_to_another_tenant() {
     for app in TestApp::every_backend().await {
         let alice = app.signup("Alpha", "alice@alpha.test").await;
-        let widget = create_widget(&alice, json!({"name": "Shop"})).await;
-        let connection = id_of(
-            &alice,
-            "/api/v1/connections",
-            json!({"name": "C", "base_url": "https://api.example.com"}),
-        )
-        .await;
-        let endpoint = id_of(
-            &alice,
-            &format!("/api/v1/connections/{connection}/endpoints"),
-            json!({"name": "get_order", "method": "GET", "path": "/orders"}),
-        )
-        .await;
-        let rule = create_rule(&alice, json!({"name": "R", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "x"}]})).await;
+        let widget = alice.create_widget("Shop").await;
+        let connection = alice
+            .create_connection(json!({"name": "C", "base_url": "https://api.example.com"}))
+            .await;
+        let endpoint = alice
+            .create_endpoint(
+                &connection,
+                json!({"name": "get_order", "method": "GET", "path": "/orders"}),
+            )
+            .await;
+        let rule = alice.create_rule(json!({"name": "R", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "x"}]})).await;
         let document =
             id_of(&alice, "/api/v1/kb/documents", json!({"title": "T", "content": "Text"})).await;
         let user = alice.create_user("op@alpha.test", "operator").await;
-        let team = id_of(&alice, "/api/v1/teams", json!({"name": "Support"})).await;
+        let team = alice.create_team(json!({"name": "Support"})).await;
         alice.create_api_key("alpha").await;
         let key =
             alice.get("/api/v1/api-keys").await.1["data"][0]["id"].as_str().unwrap().to_owned();
-        let conversation = Visitor::start(&app, &widget, json!({})).await.conversation_id;
+        let conversation = app.start_conversation(&widget).await.conversation_id;
         let webhook = id_of(
             &alice,
             "/api/v1/webhooks",

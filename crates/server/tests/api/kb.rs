@@ -10,7 +10,6 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::chat::create_widget;
 use crate::support::{Client, TestApp, assert_error};
 
 pub const RETURNS: &str = "# Returns\nYou can return any unused item within 30 days of delivery. \
@@ -232,8 +231,8 @@ async fn pages_are_imported_through_the_safe_client() {
 async fn widgets_see_their_documents_and_tenants_only_their_own() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let shop = create_widget(&owner, json!({"name": "Shop"})).await;
-    let outlet = create_widget(&owner, json!({"name": "Outlet"})).await;
+    let shop = owner.create_widget("Shop").await;
+    let outlet = owner.create_widget("Outlet").await;
     add_document(&owner, json!({"title": "Everyone", "content": "Returns are free."})).await;
     add_document(&owner, json!({"title": "Outlet only", "content": "Outlet returns cost 5 EUR.", "widget_ids": [outlet]})).await;
     let mut both = titles(&search(&owner, "q=returns").await)

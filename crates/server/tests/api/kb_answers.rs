@@ -4,32 +4,22 @@
 use sb_llm::testing::{FakeModel, Reply};
 use serde_json::{Value, json};
 
-use crate::chat::{Visitor, create_rule, create_widget, trace};
 use crate::kb::{RETURNS, add_document};
-use crate::support::{Client, TestApp};
-
-async fn kinds(owner: &Client, conversation: &str) -> Vec<String> {
-    trace(owner, conversation)
-        .await
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_owned())
-        .collect()
-}
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn reply_kb_answers_with_the_best_passage_or_the_fallback() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop", "ai_enabled": false})).await;
+    let widget = owner.create_widget_with(json!({"name": "Shop", "ai_enabled": false})).await;
     add_document(&owner, json!({"title": "Help centre", "content": RETURNS})).await;
-    create_rule(
-        &owner,
-        json!({"name": "Answer from the help centre", "trigger": {"type": "any"},
-        "actions": [{"type": "REPLY_KB", "fallback": "I don't know that one, {visitor.name}."}]}),
-    )
-    .await;
+    let fallback = "I don't know that one, {visitor.name}.";
+    owner
+        .create_rule(json!({"name": "Answer from the help centre", "trigger": {"type": "any"},
+            "actions": [{"type": "REPLY_KB", "fallback": fallback}]}))
+        .await;
 
-    let visitor = Visitor::start(&app, &widget, json!({"name": "Ann"})).await;
+    let visitor = app.start_conversation_as(&widget, json!({"name": "Ann"})).await;
     let replies = visitor.say("How long can I return an unused item?").await;
     assert_eq!(
         replies,
@@ -37,23 +27,23 @@ async fn reply_kb_answers_with_the_best_passage_or_the_fallback() {
             "You can return any unused item within 30 days of delivery. Refunds reach your card within five business days.\n\n— Help centre"
         ]
     );
-    assert!(kinds(&owner, &visitor.conversation_id).await.contains(&"kb_search".to_owned()));
+    assert!(owner.trace_kinds(&visitor.conversation_id).await.contains(&"kb_search".to_owned()));
     // Sharing one common word is not an answer.
     assert_eq!(visitor.say("Can I pay with bitcoin?").await, ["I don't know that one, Ann."]);
-    assert!(kinds(&owner, &visitor.conversation_id).await.contains(&"kb_no_answer".to_owned()));
+    assert!(owner.trace_kinds(&visitor.conversation_id).await.contains(&"kb_no_answer".to_owned()));
 }
 
 #[tokio::test]
 async fn with_ai_off_the_knowledge_base_answers_what_it_can() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop", "ai_enabled": true})).await;
+    let widget = owner.create_widget_with(json!({"name": "Shop", "ai_enabled": true})).await;
     add_document(&owner, json!({"title": "Help centre", "content": RETURNS})).await;
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     let replies = visitor.say("when does delivery in the EU arrive?").await;
     assert_eq!(replies.len(), 1);
     assert!(replies[0].starts_with("Orders ship the next business day"), "{replies:?}");
-    let kinds = kinds(&owner, &visitor.conversation_id).await;
+    let kinds = owner.trace_kinds(&visitor.conversation_id).await;
     assert!(
         kinds.contains(&"ai_off".to_owned()) && kinds.contains(&"kb_search".to_owned()),
         "{kinds:?}"
@@ -78,9 +68,9 @@ async fn ai_replies_are_grounded_in_passages_and_cite_their_titles() {
     })
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop", "ai_enabled": true})).await;
+    let widget = owner.create_widget_with(json!({"name": "Shop", "ai_enabled": true})).await;
     add_document(&owner, json!({"title": "Help centre", "content": RETURNS})).await;
-    let visitor = Visitor::start(&app, &widget, json!({"language": "en"})).await;
+    let visitor = app.start_conversation_as(&widget, json!({"language": "en"})).await;
     assert_eq!(
         visitor.say("How long do I have to return something?").await,
         ["You have 30 days to return it (Help centre)."]
@@ -104,9 +94,7 @@ async fn embeddings_join_full_text_and_exact_tokens_still_rank_first() {
     let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow.clone()).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     let settings = json!({"provider": "openai", "base_url": base, "model": "chat", "embedding_model": "embed-small"});
-    let (status, body) = owner
-        .send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&settings))
-        .await;
+    let (status, body) = owner.put("/api/v1/ai-settings", settings).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     assert_eq!(body["data"]["embedding_model"], "embed-small");
     for (title, text) in ORDERS {
@@ -132,9 +120,7 @@ async fn embeddings_join_full_text_and_exact_tokens_still_rank_first() {
     // Anthropic has no embeddings endpoint: refused, naming the field.
     let anthropic =
         json!({"provider": "anthropic", "model": "claude", "embedding_model": "embed-small"});
-    let (status, body) = owner
-        .send(owner.request(reqwest::Method::PUT, "/api/v1/ai-settings").json(&anthropic))
-        .await;
+    let (status, body) = owner.put("/api/v1/ai-settings", anthropic).await;
     crate::support::assert_error(
         &(status, body),
         reqwest::StatusCode::UNPROCESSABLE_ENTITY,

@@ -4,8 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::backend::{self, BEARER};
-use crate::connections::create_connection;
-use crate::support::TestApp;
+use crate::support::{TestApp, api_connection};
 
 #[tokio::test]
 async fn rotation_reseals_every_credential_under_the_new_key() {
@@ -22,14 +21,8 @@ async fn rotation_reseals_every_credential_under_the_new_key() {
     })
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let created = create_connection(
-        &owner,
-        "Shop",
-        &backend.url(),
-        json!({"type": "bearer", "token": BEARER}),
-    )
-    .await;
-    let id = created["id"].as_str().unwrap().to_owned();
+    let auth = json!({"type": "bearer", "token": BEARER});
+    let id = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
     let before = app.database_text().await;
 
     let report = switchboard::rotate_keys(&app.config, &new_key).await.unwrap();

@@ -6,7 +6,6 @@ mod ai;
 mod api_keys;
 mod architecture;
 mod backend;
-mod chat;
 mod cli;
 mod cluster;
 mod config_api;

@@ -10,8 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend::{self, API_KEY, BEARER};
-use crate::connections::create_connection;
-use crate::support::{Client, TestApp, assert_error};
+use crate::support::{Client, TestApp, api_connection, assert_error};
 
 const PREVIEW: &str = "/api/v1/endpoints/preview-mapping";
 
@@ -28,17 +27,8 @@ async fn big_answers() -> SocketAddr {
 }
 
 /// Creates an endpoint on `connection` and runs its test.
-async fn test_result(
-    owner: &Client,
-    connection: &Value,
-    endpoint: Value,
-    variables: Value,
-) -> Value {
-    let id = connection["id"].as_str().unwrap();
-    let (status, created) =
-        owner.post(format!("/api/v1/connections/{id}/endpoints"), endpoint).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let endpoint = created["data"]["id"].as_str().unwrap();
+async fn test_result(owner: &Client, connection: &str, endpoint: Value, variables: Value) -> Value {
+    let endpoint = owner.create_endpoint(connection, endpoint).await;
     let (status, tested) = owner
         .post(format!("/api/v1/endpoints/{endpoint}/test"), json!({"variables": variables}))
         .await;
@@ -57,7 +47,7 @@ async fn the_endpoint_test_carries_the_parsed_answer_with_credentials_scrubbed()
     let owner = app.signup("Acme", "owner@acme.test").await;
     let in_query =
         json!({"type": "api_key", "placement": "query", "name": "api_key", "key": API_KEY});
-    let shop = create_connection(&owner, "Shop", &backend.url(), in_query).await;
+    let shop = owner.create_connection(api_connection("Shop", &backend.url(), in_query)).await;
 
     let order = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
         "response_mapping": {"order_status": "data.status", "skus": "data.items[*].sku"}});
@@ -72,7 +62,7 @@ async fn the_endpoint_test_carries_the_parsed_answer_with_credentials_scrubbed()
     assert!(tested["body_preview"].as_str().unwrap().contains("***"));
     assert!(!tested.to_string().contains(API_KEY));
     let bearer = json!({"type": "bearer", "token": BEARER});
-    let crm = create_connection(&owner, "CRM", &backend.url(), bearer).await;
+    let crm = owner.create_connection(api_connection("CRM", &backend.url(), bearer)).await;
     let echo = json!({"name": "echo_bearer", "method": "GET", "path": "/echo"});
     let tested = test_result(&owner, &crm, echo, json!({})).await;
     assert_eq!(tested["body_json"]["headers"]["authorization"], "Bearer ***", "{tested}");
@@ -80,7 +70,7 @@ async fn the_endpoint_test_carries_the_parsed_answer_with_credentials_scrubbed()
     // The OAuth access token fetched for the call is as secret as the stored credentials.
     let oauth = json!({"type": "oauth2_client_credentials", "token_url": "TOKEN_URL",
         "client_id": backend::CLIENT_ID, "client_secret": backend::CLIENT_SECRET});
-    let sso = create_connection(&owner, "SSO", &backend.url(), oauth).await;
+    let sso = owner.create_connection(api_connection("SSO", &backend.url(), oauth)).await;
     let echo = json!({"name": "echo_oauth", "method": "GET", "path": "/echo"});
     let tested = test_result(&owner, &sso, echo, json!({})).await;
     assert_eq!(tested["body_json"]["headers"]["authorization"], "Bearer ***", "{tested}");
@@ -90,8 +80,8 @@ async fn the_endpoint_test_carries_the_parsed_answer_with_credentials_scrubbed()
     let root = json!({"name": "root", "method": "GET", "path": "/"});
     let tested = test_result(&owner, &crm, root, json!({})).await;
     assert!(tested.get("body_json").is_none(), "{tested}");
-    let bulk =
-        create_connection(&owner, "Bulk", &format!("http://{big}"), json!({"type": "none"})).await;
+    let bulk = api_connection("Bulk", &format!("http://{big}"), json!({"type": "none"}));
+    let bulk = owner.create_connection(bulk).await;
     let everything = json!({"name": "big", "method": "GET", "path": "/big", "response_mapping": {"first": "items.0.sku"}});
     let tested = test_result(&owner, &bulk, everything, json!({})).await;
     assert_eq!((&tested["ok"], &tested["mapped"]["first"]), (&json!(true), &json!("SKU-00000")));
@@ -105,13 +95,8 @@ async fn a_mapping_preview_maps_a_sample_as_a_real_call_would() {
     let app =
         TestApp::sqlite_with(|c| c.security.ssrf_allow = vec![backend.addr().to_string()]).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let shop = create_connection(
-        &owner,
-        "Shop",
-        &backend.url(),
-        json!({"type": "api_key", "key": API_KEY}),
-    )
-    .await;
+    let auth = json!({"type": "api_key", "key": API_KEY});
+    let shop = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
     let mapping = json!({"order_status": "data.status", "skus": "data.items[*].sku",
         "eta": "data.shipping.eta", "tracking": "data.shipping.tracking_url", "carrier": "data[\"shipping\"].carrier"});
     let order = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}", "response_mapping": mapping});
@@ -141,7 +126,6 @@ async fn a_mapping_preview_maps_a_sample_as_a_real_call_would() {
     assert_eq!(preview["data"], json!({"mapped": {}, "missing": ["x"], "notes": []}));
 
     // What an endpoint could not save is refused with the same code and field.
-    let connection = shop["id"].as_str().unwrap();
     for (variable, path, code) in
         [("bad", "data..status", "invalid_path"), ("bad name", "data", "invalid_variable_name")]
     {
@@ -149,7 +133,7 @@ async fn a_mapping_preview_maps_a_sample_as_a_real_call_would() {
         let field = format!("response_mapping.{variable}");
         let saved = owner
             .post(
-                format!("/api/v1/connections/{connection}/endpoints"),
+                format!("/api/v1/connections/{shop}/endpoints"),
                 json!({"name": "broken", "method": "GET", "path": "/x", "response_mapping": mapping}),
             )
             .await;

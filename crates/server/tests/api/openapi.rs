@@ -7,8 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend::{self, API_KEY};
-use crate::chat::Visitor;
 use crate::conformance::Spec;
+use crate::support::Visitor;
 use crate::support::{Client, TestApp};
 
 const COMMITTED: &str = "../../docs/openapi.json";

@@ -78,10 +78,6 @@ async fn me(client: &Client) -> StatusCode {
     client.get("/api/v1/me").await.0
 }
 
-async fn put(client: &Client, path: &str, body: Value) -> (StatusCode, Value) {
-    client.send(client.request(reqwest::Method::PUT, path).json(&body)).await
-}
-
 /// The token of the link `kind` (`reset`, `invite`) in a message.
 fn link_token(message: &str, kind: &str) -> String {
     // The body is quoted-printable: long lines are wrapped with a trailing `=`.
@@ -95,7 +91,7 @@ fn link_token(message: &str, kind: &str) -> String {
 
 async fn set_password(client: &Client, user: &str) -> (StatusCode, Value) {
     let path = format!("/api/v1/users/{user}/password");
-    put(client, &path, json!({"password": "set by someone else"})).await
+    client.put(&path, json!({"password": "set by someone else"})).await
 }
 
 async fn accept(client: &Client, token: &str) -> (StatusCode, Value) {
@@ -109,7 +105,7 @@ async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
     let here = app.signup("Acme", "owner@acme.test").await;
     let elsewhere = app.login("owner@acme.test", PASSWORD).await;
     let change = |current: &str, new: &str| {
-        put(&here, "/api/v1/me/password", json!({"current_password": current, "new_password": new}))
+        here.put("/api/v1/me/password", json!({"current_password": current, "new_password": new}))
     };
     let wrong = change("not it at all", "a brand new password").await;
     assert_error(

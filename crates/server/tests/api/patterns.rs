@@ -2,12 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::backend::{self, API_KEY, CLIENT_ID, CLIENT_SECRET};
-use crate::chat::{Visitor, conversation, create_rule, create_widget, kinds, trace};
-use crate::connections::create_connection;
-use crate::support::{PASSWORD, TestApp};
+use crate::backend::{self, API_KEY, Backend, CLIENT_ID, CLIENT_SECRET};
+use crate::support::{Client, TestApp, api_connection, kinds};
 
 #[tokio::test]
 async fn lookup_and_reply_answers_with_the_live_order_status() {
@@ -16,21 +14,16 @@ async fn lookup_and_reply_answers_with_the_live_order_status() {
         let tokens_before = backend.tokens();
         let owner = app.signup("Acme", "owner@acme.test").await;
         let auth = json!({"type": "oauth2_client_credentials", "token_url": "TOKEN_URL", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET});
-        let connection = create_connection(&owner, "Shop", &backend.url(), auth).await;
+        let connection =
+            owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
         let endpoint = json!({
             "name": "get_order", "method": "GET", "path": "/orders/{order_id}",
             "variables": [{"name": "order_id", "required": true, "pattern": "[0-9]+"}],
             "response_mapping": {"order_status": "data.status", "delivery_eta": "data.shipping.eta"}
         });
-        let (_, ep) = owner
-            .post(
-                &format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-                endpoint,
-            )
-            .await;
-        let endpoint_id = ep["data"]["id"].as_str().unwrap();
-        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-        create_rule(&owner, json!({
+        let endpoint_id = owner.create_endpoint(&connection, endpoint).await;
+        let widget = owner.create_widget("Shop").await;
+        owner.create_rule(json!({
             "name": "Order status", "priority": 10,
             "trigger": {"type": "regex", "pattern": "order\\s*#?\\s*\\d+", "flags": "i"},
             "actions": [
@@ -43,7 +36,7 @@ async fn lookup_and_reply_answers_with_the_live_order_status() {
             "stop": true
         })).await;
 
-        let visitor = Visitor::start(&app, &widget, json!({"name": "Ann"})).await;
+        let visitor = app.start_conversation_as(&widget, json!({"name": "Ann"})).await;
         let replies = visitor.say("Where is my order #4521?").await;
         assert_eq!(
             replies,
@@ -52,10 +45,10 @@ async fn lookup_and_reply_answers_with_the_live_order_status() {
             app.backend
         );
 
-        let conv = conversation(&owner, &visitor.conversation_id).await;
+        let conv = owner.conversation(&visitor.conversation_id).await;
         assert_eq!(conv["variables"]["order_id"], "4521");
         assert_eq!(conv["variables"]["order_status"], "shipped");
-        let events = trace(&owner, &visitor.conversation_id).await;
+        let events = owner.trace(&visitor.conversation_id).await;
         assert_eq!(
             kinds(&events),
             [
@@ -80,7 +73,7 @@ async fn lookup_and_reply_answers_with_the_live_order_status() {
         // An unknown order lands in on_error; the conversation goes on.
         let replies = visitor.say("and order #9999?").await;
         assert_eq!(replies, vec!["Sorry, I could not look up order 9999 right now."]);
-        let conv = conversation(&owner, &visitor.conversation_id).await;
+        let conv = owner.conversation(&visitor.conversation_id).await;
         assert_eq!(conv["variables"]["api.get_order.error"], "http_error");
         assert_eq!(conv["status"], "open");
         assert_eq!(
@@ -96,64 +89,43 @@ async fn lookup_and_route_hands_vip_accounts_to_a_person() {
     let backend = backend::start().await;
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let owner = app.signup("Acme", "owner@acme.test").await;
-        let agent_id = owner.create_user("agent@acme.test", "operator").await;
-        let agent = app.login("agent@acme.test", PASSWORD).await;
-        agent
-            .send(
-                agent
-                    .request(reqwest::Method::PUT, "/api/v1/me/availability")
-                    .json(&json!({"available": true})),
-            )
-            .await;
-        let connection = create_connection(
-            &owner,
-            "CRM",
-            &backend.url(),
-            json!({"type": "api_key", "key": API_KEY}),
-        )
-        .await;
+        let (agent_id, _agent) = app.available_operator(&owner, "agent@acme.test").await;
+        let crm = api_connection("CRM", &backend.url(), json!({"type": "api_key", "key": API_KEY}));
+        let connection = owner.create_connection(crm).await;
         let endpoint = json!({
             "name": "get_account", "method": "GET", "path": "/orders/{visitor.user_id}",
             "response_mapping": {"account_status": "data.status"}, "requires_verified_visitor": true
         });
-        let (_, ep) = owner
-            .post(
-                &format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-                endpoint,
-            )
-            .await;
-        let endpoint_id = ep["data"]["id"].as_str().unwrap();
+        let endpoint_id = owner.create_endpoint(&connection, endpoint).await;
         let secret = "identity-secret-0123456789";
         let widget =
-            create_widget(&owner, json!({"name": "Shop", "identity_secret": secret})).await;
-        create_rule(&owner, json!({
+            owner.create_widget_with(json!({"name": "Shop", "identity_secret": secret})).await;
+        owner.create_rule(json!({
             "name": "Look up the account", "priority": 1, "trigger": {"type": "first_message"},
             "actions": [{"type": "CALL_API", "endpoint_id": endpoint_id, "on_error": [{"type": "SET_VARIABLE", "name": "account_status", "value": "unknown"}]}]
         })).await;
-        create_rule(&owner, json!({
+        owner.create_rule(json!({
             "name": "VIPs talk to people", "priority": 2, "trigger": {"type": "any"},
             "conditions": [{"variable": "account_status", "op": "in", "value": ["shipped", "vip"]}],
             "actions": [{"type": "ASSIGN_TO_OPERATOR", "note": "VIP account"}]
         })).await;
-        create_rule(
-            &owner,
-            json!({
+        owner
+            .create_rule(json!({
                 "name": "Everyone else", "priority": 3, "trigger": {"type": "any"},
                 "actions": [{"type": "REPLY_TEXT", "text": "Thanks! Our assistant will help you."}]
-            }),
-        )
-        .await;
+            }))
+            .await;
 
         // A verified visitor whose account the API reports as "shipped" (our stand-in for VIP).
         let hash = sb_engine::user_hash(secret, "4521");
         let vip =
-            Visitor::start(&app, &widget, json!({"user_id": "4521", "user_hash": hash})).await;
+            app.start_conversation_as(&widget, json!({"user_id": "4521", "user_hash": hash})).await;
         let replies = vip.say("Hello, I need help").await;
         assert_eq!(
             replies,
             vec!["You're being connected with a member of our team. They will reply here shortly."]
         );
-        let conv = conversation(&owner, &vip.conversation_id).await;
+        let conv = owner.conversation(&vip.conversation_id).await;
         assert_eq!(
             (conv["status"].clone(), conv["assigned_to"].clone()),
             (json!("pending"), json!(agent_id)),
@@ -163,21 +135,19 @@ async fn lookup_and_route_hands_vip_accounts_to_a_person() {
         assert_eq!(conv["visitor"]["verified"], true);
 
         // Someone who only claims the same user id is not verified: the API is never asked.
-        let claimer = Visitor::start(&app, &widget, json!({"user_id": "4521"})).await;
+        let claimer = app.start_conversation_as(&widget, json!({"user_id": "4521"})).await;
         assert_eq!(
             claimer.say("Hello, I need help").await,
             vec!["Thanks! Our assistant will help you."]
         );
-        let events = trace(&owner, &claimer.conversation_id).await;
+        let events = owner.trace(&claimer.conversation_id).await;
         let call = events.iter().find(|e| e["kind"] == "api_call").unwrap();
         assert_eq!(call["data"]["error"]["code"], "visitor_not_verified");
-        assert_eq!(conversation(&owner, &claimer.conversation_id).await["status"], "open");
+        assert_eq!(owner.conversation(&claimer.conversation_id).await["status"], "open");
 
         // While an operator owns the conversation the bot stays quiet.
         assert!(vip.say("are you there?").await.is_empty());
-        assert!(
-            kinds(&trace(&owner, &vip.conversation_id).await).contains(&"bot_skipped".to_owned())
-        );
+        assert!(owner.trace_kinds(&vip.conversation_id).await.contains(&"bot_skipped".to_owned()));
     }
 }
 
@@ -186,48 +156,38 @@ async fn a_multi_step_flow_collects_context_across_messages() {
     let backend = backend::start().await;
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let owner = app.signup("Acme", "owner@acme.test").await;
-        let connection = create_connection(
-            &owner,
-            "Shop",
-            &backend.url(),
-            json!({"type": "bearer", "token": backend::BEARER}),
-        )
-        .await;
+        let auth = json!({"type": "bearer", "token": backend::BEARER});
+        let connection =
+            owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
         let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}", "response_mapping": {"eta": "data.shipping.eta", "carrier": "data.shipping.carrier"}});
-        let (_, ep) = owner
-            .post(
-                &format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-                endpoint,
-            )
-            .await;
-        let endpoint_id = ep["data"]["id"].as_str().unwrap();
-        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+        let endpoint_id = owner.create_endpoint(&connection, endpoint).await;
+        let widget = owner.create_widget("Shop").await;
         // Step 1: the visitor mentions a delivery problem — ask for the order number.
-        create_rule(&owner, json!({
+        owner.create_rule(json!({
             "name": "Delivery problem", "priority": 1, "trigger": {"type": "keywords", "any": ["delivery", "parcel"]},
             "conditions": [{"variable": "topic", "op": "unset"}],
             "actions": [{"type": "SET_VARIABLE", "name": "topic", "value": "delivery"}, {"type": "REPLY_TEXT", "text": "Sure — what is your order number?"}],
             "stop": true
         })).await;
         // Step 2: once the topic is known and a number arrives, call the API.
-        create_rule(&owner, json!({
+        owner.create_rule(json!({
             "name": "Order number", "priority": 2, "trigger": {"type": "regex", "pattern": "\\b\\d{4,}\\b"},
             "conditions": [{"variable": "topic", "op": "eq", "value": "delivery"}],
             "actions": [{"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "(\\d{4,})"}}]
         })).await;
-        create_rule(&owner, json!({
+        owner.create_rule(json!({
             "name": "Look it up", "priority": 3, "trigger": {"type": "variable", "name": "order_id"},
             "actions": [{"type": "CALL_API", "endpoint_id": endpoint_id}, {"type": "REPLY_TEXT", "text": "Found it. Shall I tell you when it arrives, or who delivers it?"}],
             "stop": true
         })).await;
         // Step 3: compose the answer from what the API said two messages ago.
-        create_rule(&owner, json!({
+        owner.create_rule(json!({
             "name": "Answer", "priority": 4, "trigger": {"type": "keywords", "any": ["when", "who"]},
             "conditions": [{"variable": "eta", "op": "set"}],
             "actions": [{"type": "REPLY_TEXT", "text": "{carrier} delivers order {order_id} on {eta}."}]
         })).await;
 
-        let visitor = Visitor::start(&app, &widget, json!({})).await;
+        let visitor = app.start_conversation(&widget).await;
         assert_eq!(
             visitor.say("My parcel has not arrived").await,
             vec!["Sure — what is your order number?"]
@@ -257,30 +217,23 @@ async fn a_backend_that_hangs_yields_the_on_error_reply_within_about_five_second
     let hanging = crate::backend::hanging().await;
     let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = vec![hanging.to_string()]).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection =
-        create_connection(&owner, "Slow", &format!("http://{hanging}"), json!({"type": "none"}))
-            .await;
-    let (_, ep) = owner
-        .post(
-            &format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap()),
-            json!({"name": "slow", "method": "GET", "path": "/x"}),
-        )
-        .await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    create_rule(&owner, json!({
+    let slow = api_connection("Slow", &format!("http://{hanging}"), json!({"type": "none"}));
+    let connection = owner.create_connection(slow).await;
+    let endpoint = json!({"name": "slow", "method": "GET", "path": "/x"});
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
+    let widget = owner.create_widget("Shop").await;
+    owner.create_rule(json!({
         "name": "Slow lookup", "trigger": {"type": "any"},
-        "actions": [{"type": "CALL_API", "endpoint_id": ep["data"]["id"], "on_error": [{"type": "REPLY_TEXT", "text": "Our order system is slow right now ({api.slow.error})."}]}]
+        "actions": [{"type": "CALL_API", "endpoint_id": endpoint, "on_error": [{"type": "REPLY_TEXT", "text": "Our order system is slow right now ({api.slow.error})."}]}]
     })).await;
-    create_rule(
-        &owner,
-        json!({
+    owner
+        .create_rule(json!({
             "name": "Quick", "priority": 1, "trigger": {"type": "keywords", "any": ["quick"]},
             "actions": [{"type": "REPLY_TEXT", "text": "quick answer"}], "stop": true
-        }),
-    )
-    .await;
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
-    let other = Visitor::start(&app, &widget, json!({})).await;
+        }))
+        .await;
+    let visitor = app.start_conversation(&widget).await;
+    let other = app.start_conversation(&widget).await;
     let started = Instant::now();
     let slow = visitor.say("hello");
     let quick = async {
@@ -312,56 +265,49 @@ async fn past_its_outbound_budget_a_tenant_gets_the_on_error_answer_not_another_
     })
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let auth = json!({"type": "api_key", "key": API_KEY});
-    let connection = create_connection(&owner, "Shop", &backend.url(), auth).await;
-    let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
-        "response_mapping": {"order_status": "data.status"}});
-    let path = format!("/api/v1/connections/{}/endpoints", connection["id"].as_str().unwrap());
-    let (_, ep) = owner.post(&path, endpoint).await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    create_rule(
-        &owner,
-        json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
-        {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-        {"type": "CALL_API", "endpoint_id": ep["data"]["id"], "on_error": [
-            {"type": "REPLY_TEXT", "text": "Busy ({api.get_order.error})"}
-        ]},
-        {"type": "REPLY_TEXT", "text": "{order_status}"}
-    ], "stop": true}),
-    )
-    .await;
+    let busy = json!([{"type": "REPLY_TEXT", "text": "Busy ({api.get_order.error})"}]);
+    let widget = order_status_shop(&owner, &backend, Some(busy)).await;
 
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     for _ in 0..3 {
         assert_eq!(visitor.say("where is #4521?").await, ["shipped"]);
     }
     assert_eq!(visitor.say("and #4521?").await, ["Busy (budget_exceeded)"]);
-    let events = trace(&owner, &visitor.conversation_id).await;
+    let events = owner.trace(&visitor.conversation_id).await;
     let refused = events
         .iter()
         .filter(|e| e["kind"] == "api_call" && e["data"]["error"]["code"] == "budget_exceeded");
     assert_eq!(refused.count(), 1, "the refusal is in the trace");
     // Another tenant has a budget of its own.
     let other = app.signup("Beta", "owner@beta.test").await;
-    let conn = create_connection(
-        &other,
-        "Shop",
-        &backend.url(),
-        json!({"type": "api_key", "key": API_KEY}),
-    )
-    .await;
-    let path = format!("/api/v1/connections/{}/endpoints", conn["id"].as_str().unwrap());
-    let (_, ep) = other.post(&path, json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}", "response_mapping": {"order_status": "data.status"}})).await;
-    let widget = create_widget(&other, json!({"name": "Shop"})).await;
-    create_rule(
-        &other,
-        json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
-        {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-        {"type": "CALL_API", "endpoint_id": ep["data"]["id"]},
-        {"type": "REPLY_TEXT", "text": "{order_status}"}
-    ], "stop": true}),
-    )
-    .await;
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let widget = order_status_shop(&other, &backend, None).await;
+    let visitor = app.start_conversation(&widget).await;
     assert_eq!(visitor.say("where is #4521?").await, ["shipped"]);
+}
+
+/// `owner`'s shop at `backend`: a widget whose rule answers "#<number>" with the order's status
+/// from the `get_order` endpoint, or with the `on_error` actions when the lookup fails.
+async fn order_status_shop(owner: &Client, backend: &Backend, on_error: Option<Value>) -> String {
+    let auth = json!({"type": "api_key", "key": API_KEY});
+    let connection = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
+    let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
+        "response_mapping": {"order_status": "data.status"}});
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
+    let mut call = json!({"type": "CALL_API", "endpoint_id": endpoint});
+    if let Some(on_error) = on_error {
+        call["on_error"] = on_error;
+    }
+    let widget = owner.create_widget("Shop").await;
+    owner
+        .create_rule(json!({
+            "name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"},
+            "actions": [
+                {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
+                call,
+                {"type": "REPLY_TEXT", "text": "{order_status}"}
+            ],
+            "stop": true
+        }))
+        .await;
+    widget
 }

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::chat::{Visitor, create_rule, create_widget};
 use crate::support::TestApp;
 
 pub(crate) type Socket =
@@ -71,11 +70,11 @@ async fn visitors_and_operators_see_each_other_live_and_resume_without_loss() {
     for app in TestApp::every_backend().await {
         let owner = app.signup("Acme", "owner@acme.test").await;
         let key = owner.create_api_key("ws").await;
-        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-        create_rule(&owner, json!({"name": "echo", "trigger": {"type": "keywords", "any": ["ping"]}, "actions": [{"type": "REPLY_TEXT", "text": "pong"}]})).await;
+        let widget = owner.create_widget("Shop").await;
+        owner.create_rule(json!({"name": "echo", "trigger": {"type": "keywords", "any": ["ping"]}, "actions": [{"type": "REPLY_TEXT", "text": "pong"}]})).await;
         let mut operators = operator_socket(&app, &key).await;
 
-        let visitor = Visitor::start(&app, &widget, json!({"name": "Ann"})).await;
+        let visitor = app.start_conversation_as(&widget, json!({"name": "Ann"})).await;
         let created = until(&mut operators, "conversation_created").await;
         assert_eq!(created["conversation_id"], visitor.conversation_id.as_str(), "{}", app.backend);
         let path = format!(
@@ -149,17 +148,15 @@ async fn feeds_are_held_to_tokens_tenants_origins_and_caps() {
     let app = TestApp::sqlite_with(|c| c.realtime.max_connections_per_ip = 3).await;
     let alpha = app.signup("Alpha", "owner@alpha.test").await;
     let alpha_key = alpha.create_api_key("ws").await;
-    let widget = create_widget(
-        &alpha,
-        json!({"name": "W", "allowed_origins": ["https://shop.example.com"]}),
-    )
-    .await;
+    let widget = alpha
+        .create_widget_with(json!({"name": "W", "allowed_origins": ["https://shop.example.com"]}))
+        .await;
     let beta = app.signup("Beta", "owner@beta.test").await;
     let beta_key = beta.create_api_key("ws").await;
     let mut beta_feed = operator_socket(&app, &beta_key).await;
 
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
-    let other = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
+    let other = app.start_conversation(&widget).await;
     let wrong_token = format!(
         "/api/v1/widget/conversations/{}/ws?token={}",
         visitor.conversation_id, other.token
@@ -261,9 +258,9 @@ async fn a_typing_flood_is_coalesced_and_its_socket_closed() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     let key = owner.create_api_key("ws").await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let widget = owner.create_widget("Shop").await;
     let mut operators = operator_socket(&app, &key).await;
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     until(&mut operators, "conversation_created").await;
     let path = format!(
         "/api/v1/widget/conversations/{}/ws?token={}",

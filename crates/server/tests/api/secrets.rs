@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::backend;
-use crate::support::TestApp;
+use crate::support::{TestApp, api_connection};
 
 #[tokio::test]
 async fn planted_secrets_appear_in_no_answer_and_nowhere_in_the_database() {
@@ -12,17 +12,11 @@ async fn planted_secrets_appear_in_no_answer_and_nowhere_in_the_database() {
     for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
         let owner = app.signup("Acme", "owner@acme.test").await;
         let planted = |field: &str| format!("PLANTED-{field}-{}", app.backend);
-        let auths = [
-            json!({"type": "api_key", "key": planted("header-key")}),
-            json!({"type": "api_key", "placement": "query", "name": "k", "key": planted("query-key")}),
-            json!({"type": "bearer", "token": planted("token")}),
-            json!({"type": "basic", "username": "u", "password": planted("password")}),
-            json!({"type": "oauth2_client_credentials", "token_url": format!("{}/oauth/token", backend.url()), "client_id": "c", "client_secret": planted("client-secret")}),
-        ];
         let mut answers = Vec::new();
-        for (i, auth) in auths.iter().enumerate() {
-            let body = json!({"name": format!("c{i}"), "base_url": format!("{}/api", backend.url()), "auth": auth});
-            let (status, created) = owner.post("/api/v1/connections", body).await;
+        for (i, auth) in backend::planted_auths(&backend.url(), planted).into_iter().enumerate() {
+            let (status, created) = owner
+                .post("/api/v1/connections", api_connection(&format!("c{i}"), &backend.url(), auth))
+                .await;
             assert_eq!(status, StatusCode::CREATED, "{created}");
             let id = created["data"]["id"].as_str().unwrap().to_owned();
             answers.push(created);

@@ -10,7 +10,6 @@ use axum::routing::any;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::chat::{create_rule, create_widget};
 use crate::support::{Client, TestApp};
 
 const KEY: &str = "shown-requests-api-key";
@@ -42,9 +41,7 @@ async fn setup(headers: Value) -> (TestApp, Client, String, Received) {
     let owner = app.signup("Acme", "owner@acme.test").await;
     let body = json!({"name": "Shop", "base_url": format!("{url}/api"), "headers": headers,
         "auth": {"type": "api_key", "key": KEY}});
-    let (status, created) = owner.post("/api/v1/connections", body).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let connection = created["data"]["id"].as_str().unwrap().to_owned();
+    let connection = owner.create_connection(body).await;
     (app, owner, connection, received)
 }
 
@@ -53,9 +50,7 @@ async fn an_endpoint_test_shows_the_headers_and_body_it_sent() {
     let (_app, owner, connection, received) = setup(json!({"X-Shop": "lamps"})).await;
     let endpoint = json!({"name": "cancel_order", "method": "POST", "path": "/orders/{order_id}/cancel",
         "headers": {"X-Trace": "order-{order_id}"}, "body": {"order": "{order_id}", "reason": "{reason}"}});
-    let (_, created) =
-        owner.post(format!("/api/v1/connections/{connection}/endpoints"), endpoint).await;
-    let id = created["data"]["id"].as_str().unwrap();
+    let id = owner.create_endpoint(&connection, endpoint).await;
     let variables = json!({"order_id": "4521", "reason": "too late"});
     let body = json!({"variables": variables, "confirm": true});
     let (_, tested) = owner.post(format!("/api/v1/endpoints/{id}/test"), body).await;
@@ -110,17 +105,16 @@ async fn a_connection_test_asks_for_the_values_its_header_templates_need() {
 async fn the_dry_run_renders_the_request_with_values_from_the_same_run() {
     let (_app, owner, connection, received) = setup(json!({})).await;
     let endpoint = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}", "query": {"lang": "{visitor.language}"}});
-    let (_, created) =
-        owner.post(format!("/api/v1/connections/{connection}/endpoints"), endpoint).await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    create_rule(
-        &owner,
-        json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
-            {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
-            {"type": "CALL_API", "endpoint_id": created["data"]["id"]}
-        ]}),
-    )
-    .await;
+    let endpoint = owner.create_endpoint(&connection, endpoint).await;
+    let widget = owner.create_widget("Shop").await;
+    owner
+        .create_rule(
+            json!({"name": "Order", "trigger": {"type": "regex", "pattern": "#(\\d+)"}, "actions": [
+                {"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "#(\\d+)"}},
+                {"type": "CALL_API", "endpoint_id": endpoint}
+            ]}),
+        )
+        .await;
     let dry_run = |message: &str, variables: Value| {
         owner.post(
             "/api/v1/rules/dry-run",

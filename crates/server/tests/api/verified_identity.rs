@@ -11,9 +11,7 @@ use reqwest::StatusCode;
 use sb_llm::testing::{FakeModel, Reply};
 use serde_json::{Value, json};
 
-use crate::chat::{Visitor, conversation, create_rule, create_widget, trace};
-use crate::connections::create_connection;
-use crate::support::{Client, TestApp, assert_error};
+use crate::support::{Client, TestApp, api_connection, assert_error};
 
 const SECRET: &str = "identity-secret-0123456789";
 
@@ -73,8 +71,8 @@ async fn a_signed_user_id_does_not_verify_the_email_typed_beside_it() {
     let (url, asked) = accounts_backend().await;
     let app = app_for(&url, |_| {}).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection = create_connection(&owner, "CRM", &url, json!({"type": "none"})).await;
-    let connection = connection["id"].as_str().unwrap();
+    let crm = api_connection("CRM", &url, json!({"type": "none"}));
+    let connection = &owner.create_connection(crm).await;
 
     // The endpoint the audit used: verified-only, picking the customer by the typed e-mail.
     let refused = account_endpoint(&owner, connection, "{visitor.email}").await;
@@ -88,8 +86,8 @@ async fn a_signed_user_id_does_not_verify_the_email_typed_beside_it() {
     let (status, _) = account_endpoint(&owner, connection, "{visitor.verified_email}").await;
     assert_eq!(status, StatusCode::CREATED);
 
-    let widget = create_widget(&owner, json!({"name": "Shop", "identity_secret": SECRET})).await;
-    create_rule(&owner, json!({
+    let widget = owner.create_widget_with(json!({"name": "Shop", "identity_secret": SECRET})).await;
+    owner.create_rule(json!({
         "name": "Plan", "priority": 1, "trigger": {"type": "any"},
         "actions": [
             {"type": "CALL_API", "endpoint_id": endpoint_id(&owner, connection).await,
@@ -111,21 +109,21 @@ async fn a_signed_user_id_does_not_verify_the_email_typed_beside_it() {
         (&started["data"]["verified"], &started["data"]["email_verified"]),
         (&json!(true), &json!(false))
     );
-    let intruder = Visitor::start(&app, &widget, start).await;
+    let intruder = app.start_conversation_as(&widget, start).await;
     assert_eq!(
         intruder.say("what plan am I on?").await,
         ["No account details without a signed e-mail."]
     );
     assert!(asked.lock().unwrap().is_empty(), "vip's address never reached the backend");
-    let shown = conversation(&owner, &intruder.conversation_id).await;
+    let shown = owner.conversation(&intruder.conversation_id).await;
     assert_eq!(shown["visitor"]["verified"], true);
     assert_eq!(shown["visitor"]["email_verified"], false);
 
     // The site signs the e-mail as well (email_hash): now it is the visitor's own, and used.
     let email_hash = sb_engine::user_hash(SECRET, "ann@example.com");
-    let ann = Visitor::start(&app, &widget, json!({"user_id": "u-7", "user_hash": sb_engine::user_hash(SECRET, "u-7"), "email": "ann@example.com", "email_hash": email_hash})).await;
+    let ann = app.start_conversation_as(&widget, json!({"user_id": "u-7", "user_hash": sb_engine::user_hash(SECRET, "u-7"), "email": "ann@example.com", "email_hash": email_hash})).await;
     let replies = ann.say("what plan am I on?").await;
-    let events = trace(&owner, &ann.conversation_id).await;
+    let events = owner.trace(&ann.conversation_id).await;
     assert_eq!(replies, ["ann@example.com is on Premium."], "{events:?}");
     assert_eq!(*asked.lock().unwrap(), ["ann@example.com"]);
 
@@ -152,25 +150,25 @@ async fn a_connection_header_with_a_typed_value_is_refused_at_call_time() {
     let app = app_for(&url, |_| {}).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     // The connection's own headers apply to every endpoint, so they are checked at each call.
-    let (_, connection) = owner
-        .post("/api/v1/connections", json!({"name": "CRM", "base_url": format!("{url}/api"), "auth": {"type": "none"}, "headers": {"X-Customer": "{visitor.email}"}}))
+    let connection = &owner
+        .create_connection(json!({"name": "CRM", "base_url": format!("{url}/api"), "auth": {"type": "none"}, "headers": {"X-Customer": "{visitor.email}"}}))
         .await;
-    let connection = connection["data"]["id"].as_str().unwrap();
     let (status, _) = account_endpoint(&owner, connection, "{visitor.verified_email}").await;
     assert_eq!(status, StatusCode::CREATED);
-    let widget = create_widget(&owner, json!({"name": "Shop", "identity_secret": SECRET})).await;
-    create_rule(&owner, json!({
+    let widget = owner.create_widget_with(json!({"name": "Shop", "identity_secret": SECRET})).await;
+    owner.create_rule(json!({
         "name": "Plan", "trigger": {"type": "any"},
         "actions": [{"type": "CALL_API", "endpoint_id": endpoint_id(&owner, connection).await,
                      "on_error": [{"type": "REPLY_TEXT", "text": "failed: {api.get_account.error}"}]}]
     }))
     .await;
     let hash = sb_engine::user_hash(SECRET, "ann@example.com");
-    let ann =
-        Visitor::start(&app, &widget, json!({"email": "ann@example.com", "user_hash": hash})).await;
+    let ann = app
+        .start_conversation_as(&widget, json!({"email": "ann@example.com", "user_hash": hash}))
+        .await;
     assert_eq!(ann.say("my plan?").await, ["failed: unverified_variable"]);
     assert!(asked.lock().unwrap().is_empty());
-    let events = trace(&owner, &ann.conversation_id).await;
+    let events = owner.trace(&ann.conversation_id).await;
     let call = events.iter().find(|e| e["kind"] == "api_call").unwrap();
     assert_eq!(call["data"]["error"]["code"], "unverified_variable");
     assert!(
@@ -193,19 +191,18 @@ async fn the_ai_is_offered_verified_only_tools_for_verified_visitors_only() {
     })
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection = create_connection(&owner, "CRM", &url, json!({"type": "none"})).await;
-    let connection = connection["id"].as_str().unwrap();
+    let crm = api_connection("CRM", &url, json!({"type": "none"}));
+    let connection = &owner.create_connection(crm).await;
     account_endpoint(&owner, connection, "{visitor.verified_email}").await;
-    let widget = create_widget(
-        &owner,
-        json!({"name": "Shop", "ai_enabled": true, "identity_secret": SECRET}),
-    )
-    .await;
-    let anonymous = Visitor::start(&app, &widget, json!({"email": "ann@example.com"})).await;
+    let widget = owner
+        .create_widget_with(json!({"name": "Shop", "ai_enabled": true, "identity_secret": SECRET}))
+        .await;
+    let anonymous = app.start_conversation_as(&widget, json!({"email": "ann@example.com"})).await;
     assert_eq!(anonymous.say("what plan am I on?").await, ["Hello!"]);
     let hash = sb_engine::user_hash(SECRET, "ann@example.com");
-    let signed =
-        Visitor::start(&app, &widget, json!({"email": "ann@example.com", "user_hash": hash})).await;
+    let signed = app
+        .start_conversation_as(&widget, json!({"email": "ann@example.com", "user_hash": hash}))
+        .await;
     assert_eq!(signed.say("what plan am I on?").await, ["Hello!"]);
     let offered: Vec<Vec<String>> = model
         .requests()

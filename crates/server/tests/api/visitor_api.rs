@@ -4,14 +4,14 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::chat::{Visitor, create_rule, create_widget};
 use crate::support::{TestApp, assert_error};
 
 #[tokio::test]
 async fn a_visitor_token_opens_its_own_conversation_only() {
     for app in TestApp::every_backend().await {
         let owner = app.signup("Acme", "owner@acme.test").await;
-        let widget = create_widget(&owner, json!({"name": "Shop", "greeting": "Hi there!"})).await;
+        let widget =
+            owner.create_widget_with(json!({"name": "Shop", "greeting": "Hi there!"})).await;
         let (status, config) =
             app.anonymous().get(&format!("/api/v1/widget/{widget}/config")).await;
         assert_eq!(status, StatusCode::OK);
@@ -21,24 +21,16 @@ async fn a_visitor_token_opens_its_own_conversation_only() {
             "the public config reveals nothing internal"
         );
 
-        let ann = Visitor::start(
-            &app,
-            &widget,
-            json!({"name": "Ann", "email": "Ann@Example.com", "language": "DE"}),
-        )
-        .await;
-        let bob = Visitor::start(&app, &widget, json!({})).await;
+        let ann = app
+            .start_conversation_as(
+                &widget,
+                json!({"name": "Ann", "email": "Ann@Example.com", "language": "DE"}),
+            )
+            .await;
+        let bob = app.start_conversation(&widget).await;
         let (status, posted) = ann
             .client
-            .send(
-                ann.client
-                    .request(
-                        Method::POST,
-                        &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-                    )
-                    .bearer_auth(&ann.token)
-                    .json(&json!({"text": "  hello  "})),
-            )
+            .send(ann.request(Method::POST, "/messages").json(&json!({"text": "  hello  "})))
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{posted}");
         assert_eq!(posted["data"]["text"], "hello");
@@ -46,67 +38,23 @@ async fn a_visitor_token_opens_its_own_conversation_only() {
         assert_eq!(posted["data"]["seq"], 1);
 
         // Bob's token does not open Ann's conversation; no token, no access.
-        let cross = ann
-            .client
-            .request(
-                Method::GET,
-                &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-            )
-            .bearer_auth(&bob.token);
+        let anns_messages = || ann.client.request(Method::GET, &ann.path("/messages"));
+        let cross = anns_messages().bearer_auth(&bob.token);
         assert_error(&ann.client.send(cross).await, StatusCode::NOT_FOUND, "not_found", None);
-        let none = ann.client.request(
-            Method::GET,
-            &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-        );
-        assert_error(
-            &ann.client.send(none).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            None,
-        );
-        let forged = ann
-            .client
-            .request(
-                Method::GET,
-                &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-            )
-            .bearer_auth("sbv_forged");
-        assert_error(
-            &ann.client.send(forged).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            None,
-        );
+        let unauthenticated = StatusCode::UNAUTHORIZED;
+        let none = anns_messages();
+        assert_error(&ann.client.send(none).await, unauthenticated, "unauthenticated", None);
+        let forged = anns_messages().bearer_auth("sbv_forged");
+        assert_error(&ann.client.send(forged).await, unauthenticated, "unauthenticated", None);
         // A tenant API key is not a visitor token either.
         let key = owner.create_api_key("ci").await;
-        let with_key = ann
-            .client
-            .request(
-                Method::GET,
-                &format!("/api/v1/widget/conversations/{}/messages", ann.conversation_id),
-            )
-            .bearer_auth(&key);
-        assert_error(
-            &ann.client.send(with_key).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            None,
-        );
+        let with_key = anns_messages().bearer_auth(&key);
+        assert_error(&ann.client.send(with_key).await, unauthenticated, "unauthenticated", None);
 
         let messages = ann.messages().await;
         assert_eq!(messages.len(), 1);
-        let after = ann
-            .client
-            .request(
-                Method::GET,
-                &format!(
-                    "/api/v1/widget/conversations/{}/messages?after={}",
-                    ann.conversation_id,
-                    messages[0]["id"].as_str().unwrap()
-                ),
-            )
-            .bearer_auth(&ann.token);
-        assert_eq!(ann.client.send(after).await.1["data"], json!([]));
+        let after = format!("/messages?after={}", messages[0]["id"].as_str().unwrap());
+        assert_eq!(ann.client.send(ann.request(Method::GET, &after)).await.1["data"], json!([]));
 
         let (_, shown) = owner.get(&format!("/api/v1/conversations/{}", ann.conversation_id)).await;
         assert_eq!(shown["data"]["visitor"]["email"], "ann@example.com");
@@ -123,7 +71,7 @@ async fn a_visitor_token_opens_its_own_conversation_only() {
 async fn visitor_input_is_validated() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
+    let widget = owner.create_widget("Shop").await;
     let client = app.anonymous();
     let start = |visitor| {
         client.post(format!("/api/v1/widget/{widget}/conversations"), json!({"visitor": visitor}))
@@ -160,16 +108,9 @@ async fn visitor_input_is_validated() {
         None,
     );
 
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let visitor = app.start_conversation(&widget).await;
     let send = |text: &str, wait: &str| {
-        visitor
-            .client
-            .request(
-                Method::POST,
-                &format!("/api/v1/widget/conversations/{}/messages{wait}", visitor.conversation_id),
-            )
-            .bearer_auth(&visitor.token)
-            .json(&json!({"text": text}))
+        visitor.request(Method::POST, &format!("/messages{wait}")).json(&json!({"text": text}))
     };
     assert_error(
         &visitor.client.send(send("   ", "")).await,
@@ -199,11 +140,11 @@ async fn visitor_input_is_validated() {
 async fn allowed_origins_are_enforced_and_cors_answers_preflights() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(
-        &owner,
-        json!({"name": "Shop", "allowed_origins": ["https://shop.example.com"]}),
-    )
-    .await;
+    let widget = owner
+        .create_widget_with(
+            json!({"name": "Shop", "allowed_origins": ["https://shop.example.com"]}),
+        )
+        .await;
     let http = &app.anonymous().http;
     let url = format!("{}/api/v1/widget/{widget}/conversations", app.base);
     let ok = http
@@ -279,8 +220,9 @@ async fn only_a_valid_signature_verifies_a_visitor() {
     let app = TestApp::sqlite().await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     let secret = "a-long-random-identity-secret";
-    let signed = create_widget(&owner, json!({"name": "Signed", "identity_secret": secret})).await;
-    let plain = create_widget(&owner, json!({"name": "Plain"})).await;
+    let signed =
+        owner.create_widget_with(json!({"name": "Signed", "identity_secret": secret})).await;
+    let plain = owner.create_widget("Plain").await;
     let (_, shown) = owner.get(&format!("/api/v1/widgets/{signed}")).await;
     assert_eq!(shown["data"]["identity_secret_set"], true);
     assert!(!shown.to_string().contains(secret));
@@ -315,9 +257,9 @@ async fn waiting_returns_the_replies_and_visitor_messages_are_rate_limited() {
     let app =
         TestApp::sqlite_with(|c| c.security.visitor_messages_per_minute_per_conversation = 3).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-    create_rule(&owner, json!({"name": "Echo", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "You said: {message.text}"}]})).await;
-    let visitor = Visitor::start(&app, &widget, json!({})).await;
+    let widget = owner.create_widget("Shop").await;
+    owner.create_rule(json!({"name": "Echo", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "You said: {message.text}"}]})).await;
+    let visitor = app.start_conversation(&widget).await;
     let (status, body) = visitor.say_raw("one", 5000).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["message"]["text"], "one");
@@ -339,14 +281,14 @@ async fn a_widget_has_its_own_caps_on_conversations_and_messages_whatever_the_ad
     })
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let busy = create_widget(&owner, json!({"name": "Busy"})).await;
-    let quiet = create_widget(&owner, json!({"name": "Quiet"})).await;
-    let first = Visitor::start(&app, &busy, json!({})).await;
-    let second = Visitor::start(&app, &busy, json!({})).await;
+    let busy = owner.create_widget("Busy").await;
+    let quiet = owner.create_widget("Quiet").await;
+    let first = app.start_conversation(&busy).await;
+    let second = app.start_conversation(&busy).await;
     let path = format!("/api/v1/widget/{busy}/conversations");
     let third = app.anonymous().post(&path, json!({})).await;
     assert_error(&third, StatusCode::TOO_MANY_REQUESTS, "rate_limited", None);
-    Visitor::start(&app, &quiet, json!({})).await; // another widget is not affected
+    app.start_conversation(&quiet).await; // another widget is not affected
 
     for (visitor, text) in [(&first, "a"), (&second, "b"), (&first, "c")] {
         // Accepted (202), or already answered (200) when the engine was that quick.

@@ -18,7 +18,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard::config::Config;
 
-use crate::chat::{Visitor, create_rule, create_widget};
 use crate::support::{Client, TestApp, assert_error};
 
 /// What a receiver does with a request.
@@ -341,12 +340,13 @@ async fn conversation_events_arrive_signed_per_the_standard() {
         receiver.received.lock().unwrap().clear();
         let owner = app.signup("Acme", "owner@acme.test").await;
         let me = owner.me().await["user"]["id"].as_str().unwrap().to_owned();
-        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-        create_rule(&owner, json!({"name": "Hi", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "Hello from the bot"}]})).await;
+        let widget = owner.create_widget("Shop").await;
+        owner.create_rule(json!({"name": "Hi", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "Hello from the bot"}]})).await;
         let (webhook, secret) = create_webhook(&owner, &receiver.url(), &ALL).await;
 
-        let visitor =
-            Visitor::start(&app, &widget, json!({"name": "Ann", "email": "ann@example.com"})).await;
+        let visitor = app
+            .start_conversation_as(&widget, json!({"name": "Ann", "email": "ann@example.com"}))
+            .await;
         let conversation = visitor.conversation_id.clone();
         assert_eq!(visitor.say("where is my order?").await, ["Hello from the bot"]);
         let base = format!("/api/v1/conversations/{conversation}");
@@ -501,12 +501,12 @@ async fn a_hanging_receiver_never_slows_a_conversation_or_other_webhooks() {
     let allow = [hanging.addr, healthy.addr];
     for app in apps(&allow, |config| config.webhooks.timeout_ms = 300).await {
         let owner = app.signup("Acme", "owner@acme.test").await;
-        let widget = create_widget(&owner, json!({"name": "Shop"})).await;
-        create_rule(&owner, json!({"name": "Hi", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "Right away"}]})).await;
+        let widget = owner.create_widget("Shop").await;
+        owner.create_rule(json!({"name": "Hi", "trigger": {"type": "any"}, "actions": [{"type": "REPLY_TEXT", "text": "Right away"}]})).await;
         let (stuck, _) = create_webhook(&owner, &hanging.url(), &ALL).await;
         let (fine, _) = create_webhook(&owner, &healthy.url(), &["message.created"]).await;
 
-        let visitor = Visitor::start(&app, &widget, json!({})).await;
+        let visitor = app.start_conversation(&widget).await;
         // The conversation.created delivery is hanging by now.
         eventually("the hanging receiver to be called", async || {
             (!hanging.all().is_empty()).then_some(())

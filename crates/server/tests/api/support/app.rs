@@ -1,10 +1,12 @@
-//! `TestApp`: the real server on 127.0.0.1:0 over a fresh database, and a small HTTP client with
-//! one method per API call the tests need.
+//! `TestApp`: the real server on 127.0.0.1:0 over a fresh database, and the clients that sign in
+//! to it.
 
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use reqwest::StatusCode;
+use serde_json::json;
 use switchboard::config::{Config, Overrides};
 use tokio::net::TcpListener;
+
+use super::{Client, PASSWORD, http};
 
 enum Database {
     Sqlite(std::path::PathBuf),
@@ -196,106 +198,5 @@ impl TestApp {
         let mut client = Client::new(&self.base);
         client.api_key = Some(key.to_owned());
         client
-    }
-}
-
-pub const PASSWORD: &str = "correct horse battery";
-
-/// A plain HTTP client for tests (TLS needs the process's crypto provider installed first).
-pub fn http() -> reqwest::Client {
-    sb_net::install_crypto_provider();
-    reqwest::Client::new()
-}
-
-/// An HTTP client with its own cookie jar; sends the CSRF token or API key it holds. A clone
-/// shares the jar.
-#[derive(Clone)]
-pub struct Client {
-    pub http: reqwest::Client,
-    pub base: String,
-    pub csrf: Option<String>,
-    pub api_key: Option<String>,
-}
-
-impl Client {
-    /// A client with no credentials for the server at `base` (`http://host:port`).
-    pub fn new(base: &str) -> Self {
-        sb_net::install_crypto_provider();
-        let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        Self { http, base: base.to_owned(), csrf: None, api_key: None }
-    }
-
-    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(csrf) = &self.csrf {
-            request = request.header("x-csrf-token", csrf);
-        }
-        if let Some(key) = &self.api_key {
-            request = request.header("x-api-key", key);
-        }
-        request
-    }
-
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
-    }
-
-    pub async fn get(&self, path: impl AsRef<str>) -> (StatusCode, Value) {
-        self.send(self.request(Method::GET, path.as_ref())).await
-    }
-
-    pub async fn post(&self, path: impl AsRef<str>, body: Value) -> (StatusCode, Value) {
-        self.send(self.request(Method::POST, path.as_ref()).json(&body)).await
-    }
-
-    pub async fn patch(&self, path: impl AsRef<str>, body: Value) -> (StatusCode, Value) {
-        self.send(self.request(Method::PATCH, path.as_ref()).json(&body)).await
-    }
-
-    pub async fn delete(&self, path: impl AsRef<str>) -> (StatusCode, Value) {
-        self.send(self.request(Method::DELETE, path.as_ref())).await
-    }
-
-    /// Creates an API key and returns its secret value.
-    pub async fn create_api_key(&self, name: &str) -> String {
-        let (status, body) = self.post("/api/v1/api-keys", json!({ "name": name })).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["data"]["key"].as_str().unwrap().to_owned()
-    }
-
-    /// Creates a user and returns their id.
-    pub async fn create_user(&self, email: &str, role: &str) -> String {
-        let body = json!({ "email": email, "password": PASSWORD, "role": role });
-        let (status, body) = self.post("/api/v1/users", body).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["data"]["id"].as_str().unwrap().to_owned()
-    }
-
-    pub async fn me(&self) -> Value {
-        let (status, body) = self.get("/api/v1/me").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["data"].clone()
-    }
-}
-
-/// Asserts an error answer: status, machine code and (if given) the field.
-#[track_caller]
-pub fn assert_error(
-    answer: &(StatusCode, Value),
-    status: StatusCode,
-    code: &str,
-    field: Option<&str>,
-) {
-    let (got_status, body) = answer;
-    assert_eq!(*got_status, status, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    match field {
-        Some(field) => assert_eq!(body["error"]["field"], field, "{body}"),
-        None => assert!(body["error"]["field"].is_null(), "{body}"),
     }
 }
