@@ -83,7 +83,7 @@ pub struct CacheSlot {
 /// The endpoint's time to live, if its answers may be cached at all.
 pub fn cacheable(endpoint: &Endpoint) -> Option<Duration> {
     let ttl = endpoint.cache_ttl_s.filter(|&s| s > 0)?;
-    (endpoint.method == HttpMethod::Get && !endpoint.requires_verified_visitor)
+    (endpoint.request.method == HttpMethod::Get && !endpoint.requires_verified_visitor)
         .then(|| Duration::from_secs(u64::from(ttl)))
 }
 

@@ -25,7 +25,7 @@ fn parse_all(
 /// Checks declared variables: required ones are present, and values match their patterns.
 pub fn check_declared(endpoint: &Endpoint, vars: &Variables) -> Result<(), CallError> {
     let mut missing = Vec::new();
-    for spec in &endpoint.variables {
+    for spec in &endpoint.request.variables {
         match vars.get(&spec.name).and_then(value_text) {
             None if spec.required => missing.push(spec.name.clone()),
             None => {}
@@ -58,30 +58,31 @@ pub fn build(
     vars: &Variables,
 ) -> Result<OutboundRequest, CallError> {
     check_declared(endpoint, vars)?;
-    let optional = |name: &str| endpoint.variables.iter().any(|v| v.name == name && !v.required);
-    let path_template = Template::parse("path", &endpoint.path)
+    let optional =
+        |name: &str| endpoint.request.variables.iter().any(|v| v.name == name && !v.required);
+    let path_template = Template::parse("path", &endpoint.request.path)
         .map_err(|e| CallError::new("invalid_template", e.to_string()))?;
     let path = render_path(&path_template, vars)?;
     let mut url = Url::parse(&connection.base_url)
         .map_err(|e| CallError::new("invalid_url", format!("base URL: {e}")))?;
     let joined = format!("{}{}", url.path().trim_end_matches('/'), path);
     url.set_path(&joined);
-    let query = render_query(&parse_all("query", &endpoint.query)?, vars, &optional)?;
+    let query = render_query(&parse_all("query", &endpoint.request.query)?, vars, &optional)?;
     if !query.is_empty() {
         url.query_pairs_mut().extend_pairs(query);
     }
-    let method = Method::from_bytes(endpoint.method.as_str().as_bytes())
+    let method = Method::from_bytes(endpoint.request.method.as_str().as_bytes())
         .map_err(|_| CallError::new("invalid_method", "unknown method"))?;
     let mut request = OutboundRequest::from_url(method, url);
     // Endpoint headers override the connection's defaults of the same name.
     let mut header_templates = parse_all("headers", &connection.headers)?;
     header_templates
-        .retain(|(name, _)| !endpoint.headers.keys().any(|k| k.eq_ignore_ascii_case(name)));
-    header_templates.extend(parse_all("headers", &endpoint.headers)?);
+        .retain(|(name, _)| !endpoint.request.headers.keys().any(|k| k.eq_ignore_ascii_case(name)));
+    header_templates.extend(parse_all("headers", &endpoint.request.headers)?);
     for (name, value) in render_headers(&header_templates, vars)? {
         request = request.header(&name, &value)?;
     }
-    if let Some(body) = &endpoint.body {
+    if let Some(body) = &endpoint.request.body {
         let rendered = render_body(body, vars, &optional)?;
         let has_type = request.headers.contains_key("content-type");
         request.body = Some(rendered.to_string().into());

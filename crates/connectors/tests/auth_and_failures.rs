@@ -112,9 +112,10 @@ async fn templates_fill_path_query_headers_and_body() {
         ("X-Trace".into(), "default".into()),
     ]);
     let mut ep = endpoint(&conn, HttpMethod::Post, "/orders/{orderId}/notes");
-    ep.query = BTreeMap::from([("lang".into(), "{visitor.language}".into())]);
-    ep.headers = BTreeMap::from([("x-trace".into(), "conv-{conversation.id}".into())]);
-    ep.body = Some(json!({"order": "{orderId}", "qty": "{qty}", "text": "Hi {visitor.name}"}));
+    ep.request.query = BTreeMap::from([("lang".into(), "{visitor.language}".into())]);
+    ep.request.headers = BTreeMap::from([("x-trace".into(), "conv-{conversation.id}".into())]);
+    ep.request.body =
+        Some(json!({"order": "{orderId}", "qty": "{qty}", "text": "Hi {visitor.name}"}));
     let vars = Variables::from([
         ("orderId".to_owned(), json!("45/21")),
         ("shop".to_owned(), json!("eu")),
@@ -148,7 +149,7 @@ async fn missing_or_invalid_variables_send_nothing() {
     let connector = connector(&[addr]);
     let conn = connection(addr, AuthConfig::None);
     let mut ep = endpoint(&conn, HttpMethod::Get, "/orders/{orderId}");
-    ep.variables = vec![VariableSpec {
+    ep.request.variables = vec![VariableSpec {
         name: "orderId".into(),
         description: "".into(),
         required: true,

@@ -203,12 +203,8 @@ pub struct Endpoint {
     pub connection_id: ConnectionId,
     pub name: String,
     pub description: String,
-    pub method: HttpMethod,
-    pub path: String,
-    pub query: BTreeMap<String, String>,
-    pub headers: BTreeMap<String, String>,
-    pub body: Option<serde_json::Value>,
-    pub variables: Vec<VariableSpec>,
+    #[serde(flatten)]
+    pub request: EndpointRequest,
     /// Session variable name → dot path into the JSON response.
     pub response_mapping: BTreeMap<String, String>,
     pub timeout_ms: Option<u32>,
@@ -224,13 +220,10 @@ pub struct Endpoint {
     pub last_test: Option<TestSummary>,
 }
 
-/// What an endpoint is called and what it sends, with the variables it takes: the part of an
-/// endpoint that an OpenAPI operation describes, an import reports, and a new endpoint starts
-/// from.
+/// What an endpoint sends, with the variables it takes: the part of an endpoint that an OpenAPI
+/// operation describes and an import reports.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct EndpointRequest {
-    pub name: String,
-    pub description: String,
     pub method: HttpMethod,
     pub path: String,
     pub query: BTreeMap<String, String>,
@@ -240,11 +233,9 @@ pub struct EndpointRequest {
 }
 
 impl Default for EndpointRequest {
-    /// `GET /`, unnamed, without parameters.
+    /// `GET /` without parameters.
     fn default() -> Self {
         Self {
-            name: String::new(),
-            description: String::new(),
             method: HttpMethod::Get,
             path: "/".into(),
             query: BTreeMap::new(),
@@ -259,23 +250,22 @@ impl Default for EndpointRequest {
 pub const MAX_CACHE_TTL_S: u32 = 86_400;
 
 impl Endpoint {
-    /// A new endpoint of `connection` that sends `request`, every other setting at its default.
-    pub fn new(tenant: &TenantId, connection: &ConnectionId, request: EndpointRequest) -> Self {
-        let EndpointRequest { name, description, method, path, query, headers, body, variables } =
-            request;
+    /// A new endpoint `name` of `connection` that sends `request`, every other setting at its
+    /// default.
+    pub fn new(
+        tenant: &TenantId,
+        connection: &ConnectionId,
+        name: String,
+        request: EndpointRequest,
+    ) -> Self {
         let now = Timestamp::now();
         Self {
             id: EndpointId::new(),
             tenant_id: tenant.clone(),
             connection_id: connection.clone(),
             name,
-            description,
-            method,
-            path,
-            query,
-            headers,
-            body,
-            variables,
+            description: String::new(),
+            request,
             response_mapping: BTreeMap::new(),
             timeout_ms: None,
             ai_tool: false,
@@ -290,7 +280,7 @@ impl Endpoint {
 
     /// Whether a failed call may be retried without risking a repeated side effect.
     pub fn is_retry_safe(&self) -> bool {
-        self.method.is_idempotent() || self.idempotent
+        self.request.method.is_idempotent() || self.idempotent
     }
 }
 

@@ -24,15 +24,15 @@ fn template_uses(field: String, text: &str) -> Vec<(String, String)> {
 /// Every `(field, variable)` the endpoint's templates use: path, query, headers and the string
 /// values of the JSON body.
 pub fn endpoint_template_uses(endpoint: &Endpoint) -> Vec<(String, String)> {
-    let mut uses = template_uses("path".into(), &endpoint.path);
+    let mut uses = template_uses("path".into(), &endpoint.request.path);
     let mut add = |field: String, text: &str| uses.extend(template_uses(field, text));
-    for (name, value) in &endpoint.query {
+    for (name, value) in &endpoint.request.query {
         add(format!("query.{name}"), value);
     }
-    for (name, value) in &endpoint.headers {
+    for (name, value) in &endpoint.request.headers {
         add(format!("headers.{name}"), value);
     }
-    if let Some(body) = &endpoint.body {
+    if let Some(body) = &endpoint.request.body {
         body_strings("body", body, &mut add);
     }
     uses

@@ -54,7 +54,7 @@ pub use webhooks::WebhooksService;
 
 use std::sync::Arc;
 
-/// Every service of the application, as the composition root built them.
+/// Every service of the application.
 #[derive(Clone)]
 pub struct Services {
     pub accounts: Arc<AccountsService>,
@@ -64,4 +64,51 @@ pub struct Services {
     pub ai: Arc<AiService>,
     pub webhooks: Arc<WebhooksService>,
     pub health: Arc<HealthService>,
+}
+
+/// What the services are built from. The server's composition root makes these from its
+/// configuration (which database, which keys, which outbound policy, which model).
+pub struct Parts {
+    pub store: Arc<dyn sb_store::Store>,
+    pub keyring: Arc<sb_secrets::Keyring>,
+    /// The SSRF-safe client for tenants' backends and webhooks.
+    pub connector: Arc<sb_connectors::Connector>,
+    /// Where conversation events go (the realtime hub); the webhooks' queue gets a copy.
+    pub events: Arc<dyn sb_domain::events::EventSink>,
+    pub ai: ai::Ai,
+    pub knowledge_index: kb::Knowledge,
+    /// Backend calls per tenant and minute.
+    pub outbound_calls_per_minute: u32,
+}
+
+impl Services {
+    /// Builds each service from the parts it uses, and hands the services that call other
+    /// aggregates those aggregates' services.
+    pub fn new(parts: Parts) -> Self {
+        let Parts { store, keyring, connector, events, ai, knowledge_index, .. } = parts;
+        let ai = AiService::new(&store, keyring.clone(), ai);
+        let knowledge = KnowledgeService::new(&store, knowledge_index, ai.clone());
+        let connections = ConnectionsService::new(&store, keyring.clone(), connector.clone());
+        let (webhooks, events) =
+            WebhooksService::new(&store, keyring.clone(), connector.clone(), events);
+        let conversations = ConversationsService::new(conversations::ConversationsParts {
+            store: store.clone(),
+            keyring,
+            connector,
+            events,
+            ai: ai.clone(),
+            knowledge: knowledge.clone(),
+            connections: connections.clone(),
+            outbound_calls_per_minute: parts.outbound_calls_per_minute,
+        });
+        Self {
+            accounts: AccountsService::new(&store),
+            health: HealthService::new(&store),
+            connections,
+            conversations,
+            knowledge,
+            ai,
+            webhooks,
+        }
+    }
 }

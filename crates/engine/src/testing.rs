@@ -12,12 +12,8 @@ use sb_secrets::{Keyring, MasterKey, Secret};
 
 use crate::accounts::{CreateUser, SignUp};
 use crate::ai::{Ai, AiConfig};
-use crate::conversations::ConversationsParts;
 use crate::kb::Knowledge;
-use crate::{
-    AccountsService, Actor, AiService, ConnectionsService, ConversationsService, Credential,
-    EngineError, HealthService, KnowledgeService, Services, WebhooksService,
-};
+use crate::{Actor, Credential, EngineError, Parts, Services};
 
 pub(crate) struct World {
     pub services: Services,
@@ -52,31 +48,15 @@ fn services(store: Arc<dyn sb_store::Store>) -> Services {
         history_messages: 20,
     };
     let ai = Ai { config, tenant_http: http(), operator_http: http() };
-    let ai = AiService::new(&store, keyring.clone(), ai);
-    let index = Knowledge::open(None, http()).expect("knowledge index");
-    let knowledge = KnowledgeService::new(&store, index, ai.clone());
-    let connections = ConnectionsService::new(&store, keyring.clone(), connector.clone());
-    let (webhooks, events) =
-        WebhooksService::new(&store, keyring.clone(), connector.clone(), Arc::new(NoEvents));
-    let conversations = ConversationsService::new(ConversationsParts {
-        store: store.clone(),
+    Services::new(Parts {
+        store,
         keyring,
         connector,
-        events,
-        ai: ai.clone(),
-        knowledge: knowledge.clone(),
-        connections: connections.clone(),
-        outbound_calls_per_minute: 100,
-    });
-    Services {
-        accounts: AccountsService::new(&store),
-        health: HealthService::new(&store),
-        connections,
-        conversations,
-        knowledge,
+        events: Arc::new(NoEvents),
         ai,
-        webhooks,
-    }
+        knowledge_index: Knowledge::open(None, http()).expect("knowledge index"),
+        outbound_calls_per_minute: 100,
+    })
 }
 
 pub(crate) async fn world() -> World {

@@ -15,12 +15,8 @@ use anyhow::Context;
 use sb_api::{ApiConfig, AppState};
 use sb_connectors::Connector;
 use sb_engine::ai::{Ai, AiConfig, ServerAi};
-use sb_engine::conversations::ConversationsParts;
 use sb_engine::kb::Knowledge;
-use sb_engine::{
-    AccountsService, AiService, ConnectionsService, ConversationsService, HealthService,
-    KnowledgeService, Services, WebhooksService,
-};
+use sb_engine::{Parts, Services};
 use sb_net::{HttpClient, SsrfPolicy};
 use sb_realtime::Hub;
 use sb_secrets::{Keyring, MasterKey, MasterKeySource, Secret};
@@ -114,8 +110,8 @@ pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
     Ok(Keyring::new(current, previous))
 }
 
-/// The composition root: builds every service from the store, the keyring and the SSRF-safe
-/// outbound clients, each service getting only what it uses.
+/// The composition root: makes the keyring, the SSRF-safe outbound clients, the search index and
+/// the model clients from the configuration, and the services from them.
 pub fn build_services(
     config: &Config,
     store: Arc<dyn Store>,
@@ -132,34 +128,20 @@ pub fn build_services(
     // Pages imported into the knowledge base may be larger than an API answer.
     let pages = sb_net::NetConfig { max_body_bytes: 4 * 1024 * 1024, ..config.net_config() };
     let index_dir = config.kb_index_dir()?;
-    let index = Knowledge::open(
+    let knowledge_index = Knowledge::open(
         index_dir.as_deref(),
         HttpClient::new(SsrfPolicy::new(allow.clone()), pages)?,
     )?;
-    let ai = AiService::new(&store, keyring.clone(), build_ai(config, allow)?);
-    let knowledge = KnowledgeService::new(&store, index, ai.clone());
-    let connections = ConnectionsService::new(&store, keyring.clone(), connector.clone());
-    // Conversation events reach the realtime hub, and through the webhooks' queue, webhooks.
-    let (webhooks, events) = WebhooksService::new(&store, keyring.clone(), connector.clone(), hub);
-    let conversations = ConversationsService::new(ConversationsParts {
-        store: store.clone(),
+    Ok(Services::new(Parts {
+        store,
         keyring,
         connector,
-        events,
-        ai: ai.clone(),
-        knowledge: knowledge.clone(),
-        connections: connections.clone(),
+        // Conversation events reach the realtime hub, and through the webhooks' queue, webhooks.
+        events: hub,
+        ai: build_ai(config, allow)?,
+        knowledge_index,
         outbound_calls_per_minute: config.outbound.calls_per_minute_per_tenant,
-    });
-    Ok(Services {
-        accounts: AccountsService::new(&store),
-        health: HealthService::new(&store),
-        connections,
-        conversations,
-        knowledge,
-        ai,
-        webhooks,
-    })
+    }))
 }
 
 /// The AI service: the server-wide provider (if configured) and the clients providers use.

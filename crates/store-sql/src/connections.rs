@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use sb_domain::{Connection, ConnectionId, Endpoint, EndpointId, TenantId, TestSummary};
+use sb_domain::{
+    Connection, ConnectionId, Endpoint, EndpointId, EndpointRequest, TenantId, TestSummary,
+};
 use sb_store::{
     ConnectionStore, Page, PageRequest, SealedKind, SealedSecretStore, SealedValue, StoreResult,
     StoredConnection,
@@ -47,12 +49,14 @@ fn endpoint_from_row(row: &Row) -> StoreResult<Endpoint> {
         connection_id: row.parse("connection_id")?,
         name: row.text("name")?,
         description: row.text("description")?,
-        method: row.parse("method")?,
-        path: row.text("path")?,
-        query: row.json("query_json")?,
-        headers: row.json("headers_json")?,
-        body: row.opt_json("body_json")?,
-        variables: row.json("variables_json")?,
+        request: EndpointRequest {
+            method: row.parse("method")?,
+            path: row.text("path")?,
+            query: row.json("query_json")?,
+            headers: row.json("headers_json")?,
+            body: row.opt_json("body_json")?,
+            variables: row.json("variables_json")?,
+        },
         response_mapping: row.json("response_mapping_json")?,
         timeout_ms: row.opt_int("timeout_ms")?.and_then(|ms| u32::try_from(ms).ok()),
         ai_tool: row.boolean("ai_tool")?,
@@ -70,12 +74,12 @@ fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
     query
         .text(&e.name)
         .text(&e.description)
-        .text(e.method.as_str())
-        .text(&e.path)
-        .json(to_json(&e.query))
-        .json(to_json(&e.headers))
-        .opt_json(e.body.as_ref().map(to_json))
-        .json(to_json(&e.variables))
+        .text(e.request.method.as_str())
+        .text(&e.request.path)
+        .json(to_json(&e.request.query))
+        .json(to_json(&e.request.headers))
+        .opt_json(e.request.body.as_ref().map(to_json))
+        .json(to_json(&e.request.variables))
         .json(to_json(&e.response_mapping))
         .opt_int(e.timeout_ms.map(i64::from))
         .boolean(e.ai_tool)

@@ -79,6 +79,9 @@ fn each<T>(decode: impl Fn(&Row) -> StoreResult<T>) -> impl FnOnce(&[Row]) -> St
 }
 
 #[async_trait]
+impl<D: Db> sb_store::Store for SqlStore<D> {}
+
+#[async_trait]
 impl<D: Db> Database for SqlStore<D> {
     fn backend(&self) -> &'static str {
         self.db.backend()

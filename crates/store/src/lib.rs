@@ -53,7 +53,8 @@ pub trait Database: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
 }
 
-/// Everything the server needs from a storage backend.
+/// Everything the server needs from a storage backend. Each service of the engine holds only
+/// the supertraits it uses.
 pub trait Store:
     Database
     + AccountStore
@@ -73,27 +74,5 @@ pub trait Store:
     + Send
     + Sync
     + 'static
-{
-}
-
-impl<T> Store for T where
-    T: Database
-        + AccountStore
-        + SessionStore
-        + CredentialStore
-        + ApiKeyStore
-        + TeamStore
-        + ConnectionStore
-        + CallStatsStore
-        + WidgetStore
-        + ConversationStore
-        + RuleStore
-        + AiStore
-        + KbStore
-        + WebhookStore
-        + SealedSecretStore
-        + Send
-        + Sync
-        + 'static
 {
 }

@@ -88,7 +88,9 @@ pub struct Options<'a> {
 pub struct Draft {
     /// `GET /pets/{petId}`, as the document writes it.
     pub operation: String,
-    /// The endpoint it becomes.
+    pub name: String,
+    pub description: String,
+    /// What the endpoint it becomes sends.
     pub request: EndpointRequest,
     /// What could not be carried over, for whoever reviews the import.
     pub notes: Vec<String>,
@@ -235,8 +237,8 @@ fn convert_within(
         }
         match converted {
             Ok(mut draft) => {
-                draft.request.name = names::unique(&draft.request.name, |n| names.contains(n));
-                names.insert(draft.request.name.clone());
+                draft.name = names::unique(&draft.name, |n| names.contains(n));
+                names.insert(draft.name.clone());
                 conversion.drafts.push(draft);
             }
             Err(reason) => conversion.skipped.push(Skipped { operation: label, reason }),

@@ -509,9 +509,9 @@ impl<'a> Context<'a, '_> {
         notes.append(&mut vars.notes);
         Ok(Draft {
             operation: format!("{} {path}", method.to_ascii_uppercase()),
+            name,
+            description: names::cap(&about, MAX_DESCRIPTION),
             request: EndpointRequest {
-                name,
-                description: names::cap(&about, MAX_DESCRIPTION),
                 method: http_method,
                 path: full,
                 query,

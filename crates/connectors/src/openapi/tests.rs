@@ -21,8 +21,8 @@ fn convert_ok(spec: &Value, base_url: &str) -> Conversion {
 
 /// Every draft is an endpoint the project accepts: name, templates, declared variables.
 fn assert_valid(draft: &Draft) {
-    sb_domain::validate_endpoint_name(&draft.request.name).unwrap();
-    assert!(draft.request.description.chars().count() <= MAX_DESCRIPTION);
+    sb_domain::validate_endpoint_name(&draft.name).unwrap();
+    assert!(draft.description.chars().count() <= MAX_DESCRIPTION);
     assert!(draft.request.path.starts_with('/'), "{}", draft.request.path);
     let mut used: Vec<String> = Vec::new();
     let path = Template::parse("path", &draft.request.path).unwrap();
@@ -59,10 +59,10 @@ fn assert_valid(draft: &Draft) {
 }
 
 fn draft<'c>(conversion: &'c Conversion, name: &str) -> &'c Draft {
-    conversion.drafts.iter().find(|d| d.request.name == name).unwrap_or_else(|| {
+    conversion.drafts.iter().find(|d| d.name == name).unwrap_or_else(|| {
         panic!(
             "no draft {name}: {:?} / {:?}",
-            conversion.drafts.iter().map(|d| &d.request.name).collect::<Vec<_>>(),
+            conversion.drafts.iter().map(|d| &d.name).collect::<Vec<_>>(),
             conversion.skipped
         )
     })
@@ -159,7 +159,7 @@ fn swagger_2_operations_become_endpoints() {
     let get = draft(&c, "getPetById");
     assert_eq!(get.request.method, HttpMethod::Get);
     assert_eq!(get.request.path, "/pet/{petId}");
-    assert_eq!(get.request.description, "Find pet by ID");
+    assert_eq!(get.description, "Find pet by ID");
     let pet_id = var(get, "petId");
     assert!(pet_id.required);
     assert_eq!(pet_id.pattern.as_deref(), Some("-?[0-9]+"));
@@ -353,7 +353,7 @@ fn openapi_3_0_yaml_with_references_and_merged_parameters() {
     let get = draft(&c, "get_order");
     assert_eq!(get.operation, "GET /orders/{order-id}");
     assert_eq!(get.request.path, "/api/v3/orders/{order_id}");
-    assert_eq!(get.request.description, "Look up an order\n\nStatus, delivery date and items.");
+    assert_eq!(get.description, "Look up an order\n\nStatus, delivery date and items.");
     let order_id = var(get, "order_id");
     assert_eq!(order_id.description, "The order number");
     assert_eq!(order_id.pattern.as_deref(), Some("(?:[0-9]{3,10})"));
@@ -385,11 +385,7 @@ fn request_bodies_become_json_templates_with_all_of_merged() {
     // A recursive schema (Order includes itself and has itself as a property) is fine.
     let update = draft(&c, "updateOrder");
     assert_eq!(update.request.path, "/orders/{order_id}");
-    assert!(
-        update.request.description.starts_with("Deprecated. "),
-        "{}",
-        update.request.description
-    );
+    assert!(update.description.starts_with("Deprecated. "), "{}", update.description);
     assert_eq!(
         update.request.body,
         Some(
@@ -456,7 +452,7 @@ fn names_and_variables_are_sanitised_and_unique() {
         "/a": {"get": {"operationId": "list"}}, "/b": {"get": {"operationId": "list"}},
         "/c": {"get": {"operationId": "list"}}, "/d": {"get": {"operationId": "list_2"}}}});
     let c = convert_ok(&spec, "https://x.example");
-    let names: Vec<&str> = c.drafts.iter().map(|d| d.request.name.as_str()).collect();
+    let names: Vec<&str> = c.drafts.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["list", "list_2", "list_3", "list_2_2"]);
 
     // A body property with the same name as a path parameter gets its own variable.
@@ -605,11 +601,11 @@ fn descriptions_are_capped_and_parameters_described() {
         "/b": {"get": {"operationId": "b"}}}});
     let c = convert_ok(&spec, "https://x.example");
     let a = draft(&c, "a");
-    assert!(a.request.description.starts_with("Short\n\nword word"));
-    assert_eq!(a.request.description.chars().count(), MAX_DESCRIPTION);
-    assert!(a.request.description.ends_with('…'));
+    assert!(a.description.starts_with("Short\n\nword word"));
+    assert_eq!(a.description.chars().count(), MAX_DESCRIPTION);
+    assert!(a.description.ends_with('…'));
     assert_eq!(var(a, "q").description.chars().count(), 1000);
-    assert_eq!(draft(&c, "b").request.description, "GET /a".replace("/a", "/b"));
+    assert_eq!(draft(&c, "b").description, "GET /a".replace("/a", "/b"));
 }
 
 #[test]
@@ -808,7 +804,7 @@ fn the_budget_keeps_what_was_converted_before_it_ran_out() {
             "schema": {"type": "object", "properties": {"x": {}, "y": {}, "z": {}}}}}}}},
         "/c": {"get": {"operationId": "c"}}}});
     let c = convert_within(&spec, &options("https://x.example"), 3).unwrap();
-    assert_eq!(c.drafts.iter().map(|d| d.request.name.as_str()).collect::<Vec<_>>(), ["a"]);
+    assert_eq!(c.drafts.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["a"]);
     assert!(reason(&c, "POST /b").contains("this operation and the 1 after it"));
     let c = convert_within(&spec, &options("https://x.example"), 1000).unwrap();
     assert_eq!(c.drafts.len(), 3);

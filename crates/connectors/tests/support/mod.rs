@@ -44,13 +44,8 @@ pub fn connection(base: SocketAddr, auth: AuthConfig) -> Connection {
 }
 
 pub fn endpoint(connection: &Connection, method: HttpMethod, path: &str) -> Endpoint {
-    let request = EndpointRequest {
-        name: "get_order".into(),
-        method,
-        path: path.into(),
-        ..Default::default()
-    };
-    Endpoint::new(&connection.tenant_id, &connection.id, request)
+    let request = EndpointRequest { method, path: path.into(), ..Default::default() };
+    Endpoint::new(&connection.tenant_id, &connection.id, "get_order".into(), request)
 }
 
 pub fn secrets(field: &str, value: &str) -> AuthSecrets {

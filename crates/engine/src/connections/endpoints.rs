@@ -123,28 +123,28 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
         endpoint.description = validate::text("description", &description, 2000)?;
     }
     if let Some(method) = draft.method {
-        endpoint.method = method.parse()?;
+        endpoint.request.method = method.parse()?;
     }
     if let Some(path) = draft.path {
-        endpoint.path = path_template(&path)?;
+        endpoint.request.path = path_template(&path)?;
     }
     if let Some(q) = draft.query {
         query(&q)?;
-        endpoint.query = q;
+        endpoint.request.query = q;
     }
     if let Some(headers) = draft.headers {
         validate::headers("headers", &headers)?;
-        endpoint.headers = headers;
+        endpoint.request.headers = headers;
     }
     if let Some(body) = draft.body {
         if let Some(body) = &body {
             parse_body("body", body)?;
         }
-        endpoint.body = body;
+        endpoint.request.body = body;
     }
     if let Some(specs) = draft.variables {
         variables(&specs)?;
-        endpoint.variables = specs;
+        endpoint.request.variables = specs;
     }
     if let Some(mapping) = draft.response_mapping {
         response_mapping(&mapping)?;
@@ -162,11 +162,13 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
     }
     cache_ttl(endpoint)?;
     sb_domain::verified_calls::check_verified_endpoint(endpoint)?;
-    if endpoint.body.is_some() && matches!(endpoint.method, HttpMethod::Get | HttpMethod::Head) {
+    if endpoint.request.body.is_some()
+        && matches!(endpoint.request.method, HttpMethod::Get | HttpMethod::Head)
+    {
         return Err(ValidationError::new(
             "body",
             "invalid_field",
-            format!("{} requests cannot have a body", endpoint.method.as_str()),
+            format!("{} requests cannot have a body", endpoint.request.method.as_str()),
         ));
     }
     Ok(())
@@ -183,10 +185,10 @@ fn cache_ttl(endpoint: &Endpoint) -> Result<(), ValidationError> {
             format!("cache_ttl_s must be 1–{MAX_CACHE_TTL_S} seconds, or null"),
         );
     }
-    if endpoint.method != HttpMethod::Get {
+    if endpoint.request.method != HttpMethod::Get {
         return refuse(
             "cache_not_allowed",
-            format!("only GET answers are cached, not {}", endpoint.method.as_str()),
+            format!("only GET answers are cached, not {}", endpoint.request.method.as_str()),
         );
     }
     if endpoint.requires_verified_visitor {
@@ -203,8 +205,6 @@ fn cache_ttl(endpoint: &Endpoint) -> Result<(), ValidationError> {
 impl From<EndpointRequest> for EndpointDraft {
     fn from(request: EndpointRequest) -> Self {
         EndpointDraft {
-            name: Some(request.name),
-            description: Some(request.description),
             method: Some(request.method.as_str().to_owned()),
             path: Some(request.path),
             query: Some(request.query),
@@ -236,7 +236,7 @@ pub(super) fn new_endpoint(
             ));
         }
     }
-    let mut endpoint = Endpoint::new(tenant, connection, EndpointRequest::default());
+    let mut endpoint = Endpoint::new(tenant, connection, String::new(), EndpointRequest::default());
     apply(&mut endpoint, draft)?;
     Ok(endpoint)
 }
@@ -330,10 +330,10 @@ impl ConnectionsService {
     ) -> Result<CallOutcome, EngineError> {
         actor.require(Role::Admin)?;
         let endpoint = self.store.connections.get_endpoint(&actor.tenant_id, id).await?;
-        if endpoint.method.changes_data() && !test.confirm {
+        if endpoint.request.method.changes_data() && !test.confirm {
             return Err(EngineError::ConfirmationRequired(format!(
                 "{} may change data on the backend; send \"confirm\": true to call it",
-                endpoint.method.as_str()
+                endpoint.request.method.as_str()
             )));
         }
         let stored = self

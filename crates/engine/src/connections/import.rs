@@ -66,6 +66,8 @@ pub struct ImportedEndpoint {
     /// The new endpoint's id; null in a dry run, where nothing is stored.
     pub id: Option<EndpointId>,
     pub connection_id: ConnectionId,
+    pub name: String,
+    pub description: String,
     #[serde(flatten)]
     pub request: EndpointRequest,
     /// The AI may call it as a tool (`ai_tool` of the import).
@@ -191,12 +193,16 @@ impl ConnectionsService {
         let mut endpoints: Vec<Endpoint> = Vec::new();
         let mut about: Vec<(String, Vec<String>)> = Vec::new();
         for draft in conversion.drafts {
-            if taken.contains(&draft.request.name) {
-                let reason = exists(&draft.request.name);
-                skipped.push(Skipped { operation: draft.operation, reason });
+            if taken.contains(&draft.name) {
+                skipped.push(Skipped { operation: draft.operation, reason: exists(&draft.name) });
                 continue;
             }
-            let submitted = EndpointDraft { ai_tool: Some(import.ai_tool), ..draft.request.into() };
+            let submitted = EndpointDraft {
+                name: Some(draft.name),
+                description: Some(draft.description),
+                ai_tool: Some(import.ai_tool),
+                ..draft.request.into()
+            };
             match new_endpoint(&actor.tenant_id, &connection.id, submitted) {
                 Ok(endpoint) => {
                     endpoints.push(endpoint);
@@ -225,36 +231,13 @@ impl ConnectionsService {
                 skipped.push(Skipped { operation, reason: exists(&endpoint.name) });
                 continue;
             }
-            let Endpoint {
-                id,
-                connection_id,
-                name,
-                description,
-                method,
-                path,
-                query,
-                headers,
-                body,
-                variables,
-                ai_tool,
-                ..
-            } = endpoint;
-            let request = EndpointRequest {
-                name,
-                description,
-                method,
-                path,
-                query,
-                headers,
-                body,
-                variables,
-            };
-            let id = (!import.dry_run).then_some(id);
             created.push(ImportedEndpoint {
-                id,
-                connection_id,
-                request,
-                ai_tool,
+                id: (!import.dry_run).then_some(endpoint.id),
+                connection_id: endpoint.connection_id,
+                name: endpoint.name,
+                description: endpoint.description,
+                request: endpoint.request,
+                ai_tool: endpoint.ai_tool,
                 operation,
                 notes,
             });

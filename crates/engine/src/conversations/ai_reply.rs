@@ -17,7 +17,7 @@ use crate::{ConversationsService, EngineError};
 fn tool_spec(endpoint: &Endpoint) -> ToolSpec {
     let mut properties = Map::new();
     let mut required = Vec::new();
-    for spec in endpoint.variables.iter().filter(|v| !is_built_in(&v.name)) {
+    for spec in endpoint.request.variables.iter().filter(|v| !is_built_in(&v.name)) {
         let mut schema = json!({"type": "string", "description": spec.description});
         if let Some(pattern) = &spec.pattern {
             schema["pattern"] = json!(format!("^(?:{pattern})$"));
@@ -247,7 +247,8 @@ impl ConversationsService {
             }
         };
         for (name, value) in &arguments {
-            let declared = endpoint.variables.iter().any(|v| &v.name == name && !is_built_in(name));
+            let declared =
+                endpoint.request.variables.iter().any(|v| &v.name == name && !is_built_in(name));
             if !declared {
                 self.note(
                     run,

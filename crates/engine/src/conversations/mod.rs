@@ -39,7 +39,8 @@ pub(crate) use trace::shorten;
 use worker::Job;
 
 use sb_domain::events::ConversationEvent;
-pub use service::{ConversationsParts, ConversationsService};
+pub(crate) use service::ConversationsParts;
+pub use service::ConversationsService;
 
 use crate::{Actor, EngineError, identity};
 

@@ -288,8 +288,7 @@ impl ConversationsService {
                             shown["would_send"] = json!(true);
                         }
                         Err(error) => {
-                            shown["request"] =
-                                json!({"method": endpoint.method.as_str(), "path": endpoint.path});
+                            shown["request"] = json!({"method": endpoint.request.method.as_str(), "path": endpoint.request.path});
                             shown["would_send"] = json!(false);
                             shown["error"] = json!(error);
                         }

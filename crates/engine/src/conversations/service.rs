@@ -40,43 +40,33 @@ pub struct ConversationsService {
 }
 
 /// What the conversations service is built from.
-pub struct ConversationsParts {
-    pub store: Arc<dyn sb_store::Store>,
-    pub keyring: Arc<Keyring>,
-    pub connector: Arc<Connector>,
+pub(crate) struct ConversationsParts {
+    pub(crate) store: Arc<dyn sb_store::Store>,
+    pub(crate) keyring: Arc<Keyring>,
+    pub(crate) connector: Arc<Connector>,
     /// Where conversation events go (the realtime hub, through the webhooks' queue).
-    pub events: Arc<dyn EventSink>,
-    pub ai: Arc<AiService>,
-    pub knowledge: Arc<KnowledgeService>,
-    pub connections: Arc<ConnectionsService>,
+    pub(crate) events: Arc<dyn EventSink>,
+    pub(crate) ai: Arc<AiService>,
+    pub(crate) knowledge: Arc<KnowledgeService>,
+    pub(crate) connections: Arc<ConnectionsService>,
     /// Backend calls per tenant and minute.
-    pub outbound_calls_per_minute: u32,
+    pub(crate) outbound_calls_per_minute: u32,
 }
 
 impl ConversationsService {
-    pub fn new(parts: ConversationsParts) -> Arc<Self> {
+    pub(crate) fn new(parts: ConversationsParts) -> Arc<Self> {
         // Language detection's model is read now, not on a visitor's first message.
         sb_llm::language::warm_up();
-        let ConversationsParts {
-            store,
-            keyring,
-            connector,
-            events,
-            ai,
-            knowledge,
-            connections,
-            ..
-        } = parts;
         Arc::new(Self {
-            store: ConversationStores::of(&store),
-            traces: TraceWriter::start(store.clone()),
-            ordering: Ordering::new(store.shared_across_nodes()),
-            keyring,
-            connector,
-            events,
-            ai,
-            knowledge,
-            connections,
+            store: ConversationStores::of(&parts.store),
+            traces: TraceWriter::start(parts.store.clone()),
+            ordering: Ordering::new(parts.store.shared_across_nodes()),
+            keyring: parts.keyring,
+            connector: parts.connector,
+            events: parts.events,
+            ai: parts.ai,
+            knowledge: parts.knowledge,
+            connections: parts.connections,
             workers: Workers::default(),
             rule_cache: RuleCache::default(),
             outbound_budget: OutboundBudget::per_minute(parts.outbound_calls_per_minute),

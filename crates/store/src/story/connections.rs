@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use sb_domain::{
     ApiKeyPlacement, AuthConfig, ClientAuth, Connection, ConnectionId, Endpoint, EndpointId,
-    HttpMethod, RefreshOn, TenantId, TestSummary, VariableSpec,
+    EndpointRequest, HttpMethod, RefreshOn, TenantId, TestSummary, VariableSpec,
 };
 
 use super::{assert_conflict, assert_not_found, now};
@@ -30,18 +30,20 @@ pub(super) fn endpoint(connection: &Connection, name: &str) -> Endpoint {
         connection_id: connection.id.clone(),
         name: name.into(),
         description: "Looks up an order".into(),
-        method: HttpMethod::Post,
-        path: "/orders/{order_id}".into(),
-        query: BTreeMap::from([("expand".into(), "shipping".into())]),
-        headers: BTreeMap::new(),
-        // Key order is kept exactly as written.
-        body: Some(serde_json::json!({ "zeta": "{order_id}", "alpha": [1, 2] })),
-        variables: vec![VariableSpec {
-            name: "order_id".into(),
-            description: "The order number".into(),
-            required: true,
-            pattern: Some("^[0-9]+$".into()),
-        }],
+        request: EndpointRequest {
+            method: HttpMethod::Post,
+            path: "/orders/{order_id}".into(),
+            query: BTreeMap::from([("expand".into(), "shipping".into())]),
+            headers: BTreeMap::new(),
+            // Key order is kept exactly as written.
+            body: Some(serde_json::json!({ "zeta": "{order_id}", "alpha": [1, 2] })),
+            variables: vec![VariableSpec {
+                name: "order_id".into(),
+                description: "The order number".into(),
+                required: true,
+                pattern: Some("^[0-9]+$".into()),
+            }],
+        },
         response_mapping: BTreeMap::from([("delivery_eta".into(), "data.shipping.eta".into())]),
         timeout_ms: Some(2500),
         ai_tool: true,
@@ -126,7 +128,8 @@ pub(super) async fn connections_and_endpoints(
     store.create_endpoint(&lookup).await.unwrap();
     assert_eq!(store.get_endpoint(tenant, &lookup.id).await.unwrap(), lookup);
     let body_text =
-        serde_json::to_string(&store.get_endpoint(tenant, &lookup.id).await.unwrap().body).unwrap();
+        serde_json::to_string(&store.get_endpoint(tenant, &lookup.id).await.unwrap().request.body)
+            .unwrap();
     assert!(
         body_text.find("zeta") < body_text.find("alpha"),
         "body keys keep their order: {body_text}"
@@ -145,7 +148,7 @@ pub(super) async fn connections_and_endpoints(
 
     let mut plain = endpoint(&shop, "list_orders");
     plain.ai_tool = false;
-    plain.body = None;
+    plain.request.body = None;
     plain.timeout_ms = None;
     store.create_endpoint(&plain).await.unwrap();
     let listed = store.list_endpoints(tenant, &shop.id, &PageRequest::default()).await.unwrap();
@@ -162,7 +165,7 @@ pub(super) async fn connections_and_endpoints(
     assert!(store.list_ai_tool_endpoints(other).await.unwrap().is_empty());
 
     let mut changed = plain.clone();
-    changed.method = HttpMethod::Get;
+    changed.request.method = HttpMethod::Get;
     changed.ai_tool = true;
     changed.response_mapping = BTreeMap::from([("names".into(), "items[*].name".into())]);
     changed.updated_at = now();
