@@ -90,6 +90,9 @@ pub async fn serve(args: &[String]) -> anyhow::Result<()> {
     match args {
         [kind, config] if kind == "switchboard" => serve_switchboard(Path::new(config)).await,
         [kind, backend] if kind == "proxy" => crate::proxy::serve(backend.parse()?).await,
+        [kind, backend, database] if kind == "durable" => {
+            crate::durable::serve(backend.parse()?, database).await
+        }
         [kind] if kind == "websockets" => crate::ws::serve_baseline().await,
         _ => bail!("unknown server {args:?}"),
     }
@@ -114,9 +117,17 @@ pub struct Rig {
 
 impl Rig {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_on(None).await
+    }
+
+    /// A rig whose Switchboard stores into `database` (a PostgreSQL URL), or SQLite when `None`.
+    pub async fn start_on(database: Option<&str>) -> anyhow::Result<Self> {
         let backend = crate::backend::Backend::start().await?;
         let dir = tempfile::tempdir()?;
-        let config = switchboard_config(dir.path(), backend.address())?;
+        let sqlite = format!("sqlite://{}", dir.path().join("sb.db").display());
+        let database = database.unwrap_or(&sqlite);
+        sb_secrets::MasterKey::load_or_generate(&dir.path().join("master.key"))?;
+        let config = switchboard_config(dir.path(), backend.address(), database)?;
         let server = Server::start(
             &["switchboard", config.to_str().unwrap_or_default()],
             &dir.path().join("switchboard.log"),
@@ -128,15 +139,20 @@ impl Rig {
 /// Writes a Switchboard configuration for a benchmark: SQLite in `dir`, the backend allowed
 /// through the SSRF rules, and abuse limits lifted (the load comes from one address, as no real
 /// visitor traffic does). Everything else is the default.
-fn switchboard_config(dir: &Path, backend: SocketAddr) -> anyhow::Result<std::path::PathBuf> {
+fn switchboard_config(
+    dir: &Path,
+    backend: SocketAddr,
+    database: &str,
+) -> anyhow::Result<std::path::PathBuf> {
     let config = format!(
         r#"[server]
 max_connections_per_ip = 0
 
 [database]
-url = "sqlite://{database}"
+url = "{database}"
 
 [security]
+master_key_file = "{key}"
 ssrf_allow = ["{backend}"]
 login_attempts_per_minute_per_ip = 1000000
 visitor_conversations_per_minute_per_ip = 1000000
@@ -154,8 +170,8 @@ index_dir = "{index}"
 max_connections_per_ip = 1000000
 max_connections_per_tenant = 1000000
 "#,
-        database = dir.join("sb.db").display(),
         index = dir.join("kb-index").display(),
+        key = dir.join("master.key").display(),
     );
     let path = dir.join("switchboard.toml");
     std::fs::write(&path, config)?;

@@ -7,6 +7,7 @@
 
 mod backend;
 mod child;
+mod durable;
 mod kb;
 mod lookup;
 mod oauth;
@@ -118,8 +119,11 @@ async fn run(
         let out = &mut out;
         match scenario.as_str() {
             "lookup" => {
-                let levels = lookup::measure(&scale.lookup_levels, scale.lookup_time).await?;
-                lookup::print(&levels, &mut verdicts, out);
+                let postgres = std::env::var("SWITCHBOARD_BENCH_POSTGRES_URL").ok();
+                let levels =
+                    lookup::measure(&scale.lookup_levels, scale.lookup_time, postgres.as_deref())
+                        .await?;
+                lookup::print(&levels, postgres.is_some(), &mut verdicts, out);
             }
             "oauth" => oauth::print(&oauth::measure(scale.oauth_calls).await?, &mut verdicts, out),
             "rules" => {

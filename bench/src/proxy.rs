@@ -12,17 +12,20 @@ use axum::{Json, Router};
 use regex::Regex;
 use serde_json::{Value, json};
 
-struct Proxy {
+pub struct Proxy {
     client: reqwest::Client,
     backend: SocketAddr,
     order_number: Regex,
 }
 
-async fn message(
-    State(proxy): State<Arc<Proxy>>,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, StatusCode> {
-    let text = body["text"].as_str().ok_or(StatusCode::UNPROCESSABLE_ENTITY)?;
+impl Proxy {
+    pub fn new(backend: SocketAddr) -> anyhow::Result<Self> {
+        Ok(Self { client: reqwest::Client::new(), backend, order_number: Regex::new(r"(\d{4})")? })
+    }
+}
+
+/// The rule's work: capture the order number, GET the order, answer with a sentence.
+pub async fn lookup(proxy: &Proxy, text: &str) -> Result<String, StatusCode> {
     let id = proxy
         .order_number
         .captures(text)
@@ -33,21 +36,25 @@ async fn message(
     let response = proxy.client.get(url).send().await.map_err(|_| StatusCode::BAD_GATEWAY)?;
     let order: Value = response.json().await.map_err(|_| StatusCode::BAD_GATEWAY)?;
     let shipping = &order["data"]["shipping"];
-    let reply = format!(
+    Ok(format!(
         "Order {id} is {}. It should arrive on {} with {}.",
         order["data"]["status"].as_str().unwrap_or_default(),
         shipping["eta"].as_str().unwrap_or_default(),
         shipping["carrier"].as_str().unwrap_or_default(),
-    );
+    ))
+}
+
+async fn message(
+    State(proxy): State<Arc<Proxy>>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, StatusCode> {
+    let text = body["text"].as_str().ok_or(StatusCode::UNPROCESSABLE_ENTITY)?;
+    let reply = lookup(&proxy, text).await?;
     Ok(Json(json!({"data": {"replies": [{"text": reply}]}})))
 }
 
 pub async fn serve(backend: SocketAddr) -> anyhow::Result<()> {
-    let proxy = Arc::new(Proxy {
-        client: reqwest::Client::new(),
-        backend,
-        order_number: Regex::new(r"(\d{4})")?,
-    });
+    let proxy = Arc::new(Proxy::new(backend)?);
     let app = Router::new().route("/messages", post(message)).with_state(proxy);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     crate::child::announce(&listener)?;

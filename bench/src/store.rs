@@ -198,7 +198,7 @@ async fn measure_one(
 }
 
 /// A fresh database beside the one `url` names, dropped afterwards.
-async fn with_fresh_postgres(url: &str) -> anyhow::Result<(String, impl AsyncFnOnce())> {
+pub async fn with_fresh_postgres(url: &str) -> anyhow::Result<(String, impl AsyncFnOnce())> {
     use sqlx::{AssertSqlSafe, Connection};
     // A name made here from the process id, never from input.
     let name = format!("switchboard_bench_{}", std::process::id());
