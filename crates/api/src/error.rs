@@ -152,6 +152,14 @@ impl From<EngineError> for ApiError {
             EngineError::Refused { code, message } => Self::forbidden(code, message),
             EngineError::Unauthenticated(message) => Self::unauthenticated(message),
             EngineError::NotFound(what) => Self::not_found(what),
+            EngineError::Busy { code: "rate_limited", retry_after, .. } => {
+                Self::rate_limited(retry_after.as_secs().max(1))
+            }
+            EngineError::Busy { code, message, retry_after } => {
+                let mut busy = Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message);
+                busy.retry_after = Some(retry_after.as_secs().max(1));
+                busy
+            }
             EngineError::ConfirmationRequired(message) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "confirmation_required", message)
                     .with_field("confirm")

@@ -1,10 +1,7 @@
 //! `POST /connections/{id}/import-openapi`: endpoints from an OpenAPI 3.0/3.1 or Swagger 2.0
 //! document. Real documents are large (GitHub's is 13 MB), so this route has its own body limit.
 
-use std::time::Duration;
-
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
 use sb_domain::ConnectionId;
 use sb_engine::connections::{IMPORT_MAX_BYTES, ImportResult, OpenApiImport};
 use schemars::JsonSchema;
@@ -12,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::json::{ApiJson, Data};
 use crate::openapi::ApiRouter;
 use crate::path::PathId;
@@ -45,33 +42,17 @@ struct ImportBody {
     ai_tool: bool,
 }
 
-/// How long an import waits for one of the node's import slots before answering 503 `busy`.
-const SLOT_WAIT: Duration = Duration::from_secs(20);
-
 async fn import(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(connection): PathId<ConnectionId>,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> ApiResult<Data<ImportResult>> {
-    // At most OpenApiImport::MAX_CONCURRENT imports run on a node, one per tenant; others wait
-    // a while, tenants taking turns.
-    let Ok(slot) = tokio::time::timeout(SLOT_WAIT, OpenApiImport::slot(&actor.tenant_id)).await
-    else {
-        let mut busy = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            "other OpenAPI imports are running on this server (or your account's import is still running); try again shortly",
-        );
-        busy.retry_after = Some(10);
-        return Err(busy);
-    };
     let import = OpenApiImport {
         spec: body.spec,
         url: body.url,
         dry_run: body.dry_run,
         ai_tool: body.ai_tool,
-        slot: Some(slot),
     };
     Ok(Data(state.connections.import_openapi(&actor, &connection, import).await?))
 }

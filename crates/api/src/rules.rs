@@ -18,7 +18,7 @@ pub fn router() -> ApiRouter {
     ApiRouter::new("Rules")
         .get("/rules", "List every rule, in the order they are evaluated", list)
         .post("/rules", "Create a rule", create)
-        .post("/rules/dry-run", "Show what the rules would do with a message", dry_run)
+        .post("/rules/dry-run", "Show what the rules would do with a message (admins)", dry_run)
         .get("/rules/{id}", "Show a rule", show)
         .patch("/rules/{id}", "Change a rule", update)
         .delete("/rules/{id}", "Delete a rule", remove)

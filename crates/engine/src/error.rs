@@ -17,6 +17,9 @@ pub enum EngineError {
     /// The credential presented opens nothing (an unknown or ended visitor token).
     #[error("unauthenticated: {0}")]
     Unauthenticated(&'static str),
+    /// Too many at once or too often: try again after the given time.
+    #[error("{message}")]
+    Busy { code: &'static str, message: &'static str, retry_after: std::time::Duration },
     /// The named thing does not exist for this caller.
     #[error("{0} not found")]
     NotFound(&'static str),

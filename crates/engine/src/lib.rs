@@ -86,6 +86,7 @@ impl Services {
     /// aggregates those aggregates' services.
     pub fn new(parts: Parts) -> Self {
         let Parts { store, keyring, connector, events, ai, knowledge_index, .. } = parts;
+        let accounts = AccountsService::new(&store);
         let ai = AiService::new(&store, keyring.clone(), ai);
         let knowledge = KnowledgeService::new(&store, knowledge_index, ai.clone());
         let connections = ConnectionsService::new(&store, keyring.clone(), connector.clone());
@@ -96,13 +97,14 @@ impl Services {
             keyring,
             connector,
             events,
+            accounts: accounts.clone(),
             ai: ai.clone(),
             knowledge: knowledge.clone(),
             connections: connections.clone(),
             outbound_calls_per_minute: parts.outbound_calls_per_minute,
         });
         Self {
-            accounts: AccountsService::new(&store),
+            accounts,
             health: HealthService::new(&store),
             connections,
             conversations,

@@ -12,7 +12,7 @@ use sb_store::{
 use std::sync::LazyLock;
 
 use crate::json::to_json;
-use crate::lists::{INSERT_ROWS, placeholders};
+use crate::lists::{RowInserts, placeholders, row_inserts};
 use crate::{Db, Row, SqlStore, each, expect_found, q};
 
 /// A conversation's columns, for [`conversation_from_row`].
@@ -31,17 +31,19 @@ macro_rules! message_columns {
     };
 }
 
-/// Up to `INSERT_ROWS` trace entries, six parameters each; rows whose tenant is null are
+/// Trace entries, up to each of `ROW_COUNTS` a statement, six parameters each; rows whose tenant is null are
 /// padding and left out. VALUES columns are named column1, column2, … in both databases.
-static INSERT_TRACES: LazyLock<String> = LazyLock::new(|| {
-    let rows: Vec<String> =
-        (0..INSERT_ROWS).map(|i| format!("({})", placeholders(i * 6 + 1, 6))).collect();
-    format!(
-        "INSERT INTO trace_events (tenant_id, conversation_id, message_id, kind, data_json, created_at) \
-         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 \
-         FROM (VALUES {}) AS v WHERE v.column1 IS NOT NULL",
-        rows.join(", ")
-    )
+static INSERT_TRACES: LazyLock<RowInserts> = LazyLock::new(|| {
+    row_inserts(|count| {
+        let rows: Vec<String> =
+            (0..count).map(|i| format!("({})", placeholders(i * 6 + 1, 6))).collect();
+        format!(
+            "INSERT INTO trace_events (tenant_id, conversation_id, message_id, kind, data_json, created_at) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 \
+             FROM (VALUES {}) AS v WHERE v.column1 IS NOT NULL",
+            rows.join(", ")
+        )
+    })
 });
 
 fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
@@ -341,7 +343,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
 
     async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()> {
         // One statement per hundred entries: a batch costs one round trip, not one per entry.
-        self.insert_rows(q(INSERT_TRACES.as_str()), entries, |query, entry| {
+        self.insert_rows(&INSERT_TRACES, q, entries, |query, entry| {
             query
                 .text(entry.tenant.as_str())
                 .text(entry.conversation.as_str())

@@ -2,8 +2,8 @@
 //!
 //! SQL is made only from constants, so a list of any length has to fit statements of a fixed
 //! shape: `IN (…)` lists of [`IN_LIST`] placeholders, run once per [`IN_LIST`] ids, and
-//! multi-row inserts of [`INSERT_ROWS`] rows, padded with rows of nulls that the statement
-//! leaves out.
+//! multi-row inserts of a few fixed sizes ([`ROW_COUNTS`]), padded with rows of nulls that the
+//! statement leaves out.
 
 use sb_store::StoreResult;
 
@@ -13,25 +13,41 @@ use crate::{Db, Query, SqlStore};
 /// statements; a shorter run repeats one of its ids, which `IN` does not count twice.
 pub(crate) const IN_LIST: usize = 50;
 
-/// How many rows one multi-row insert takes: a batch costs one round trip per this many.
-pub(crate) const INSERT_ROWS: usize = 100;
+/// The row counts multi-row inserts come in: a batch costs one round trip per hundred rows,
+/// and a short one binds no more than a few rows of padding (a message's trace is a handful of
+/// entries).
+pub(crate) const ROW_COUNTS: [usize; 3] = [4, 16, 100];
+
+/// One multi-row insert statement for each of [`ROW_COUNTS`], computed once from constants.
+pub(crate) type RowInserts = [String; ROW_COUNTS.len()];
+
+/// The statements `make(rows)` writes for each of [`ROW_COUNTS`].
+pub(crate) fn row_inserts(make: impl Fn(usize) -> String) -> RowInserts {
+    ROW_COUNTS.map(make)
+}
 
 impl<D: Db> SqlStore<D> {
-    /// Inserts `items`, [`INSERT_ROWS`] a statement: `start` is the statement (one that leaves
-    /// out rows of nulls) with what comes before the rows bound, `bind` adds one item's row. A
-    /// short run is padded with rows of nulls, typed like the item rows.
+    /// Inserts `items`, up to a hundred a statement: `start` makes the query of a statement of
+    /// `inserts` (one that leaves out rows of nulls) with what comes before the rows bound,
+    /// `bind` adds one item's row. A run is padded with rows of nulls, typed like the item rows,
+    /// up to the smallest of [`ROW_COUNTS`] that holds it.
     pub(crate) async fn insert_rows<T>(
         &self,
-        start: Query,
+        inserts: &'static RowInserts,
+        start: impl Fn(&'static str) -> Query,
         items: &[T],
         bind: impl Fn(Query, &T) -> Query,
     ) -> StoreResult<()> {
-        for run in items.chunks(INSERT_ROWS) {
-            let mut query = run.iter().fold(start.clone(), &bind);
-            let per_row = (query.args.len() - start.args.len()) / run.len();
+        let most = ROW_COUNTS[ROW_COUNTS.len() - 1];
+        for run in items.chunks(most) {
+            let size = ROW_COUNTS.iter().position(|&n| n >= run.len()).unwrap_or(0);
+            let first = start(&inserts[size]);
+            let before = first.args.len();
+            let mut query = run.iter().fold(first, &bind);
+            let per_row = (query.args.len() - before) / run.len();
             let nulls: Vec<_> =
                 query.args[query.args.len() - per_row..].iter().map(|a| a.null()).collect();
-            for _ in run.len()..INSERT_ROWS {
+            for _ in run.len()..ROW_COUNTS[size] {
                 query.args.extend(nulls.iter().cloned());
             }
             self.db.execute(query).await?;

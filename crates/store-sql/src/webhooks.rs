@@ -10,7 +10,9 @@ use sb_store::{
 };
 
 use crate::json::to_json;
-use crate::lists::{IN_LIST, INSERT_ROWS, delimited, in_runs, not_listed, placeholders};
+use crate::lists::{
+    IN_LIST, RowInserts, delimited, in_runs, not_listed, placeholders, row_inserts,
+};
 use crate::{Db, Row, SqlStore, each, expect_found, q};
 
 /// A webhook's columns, in the order `create_webhook` binds them.
@@ -99,23 +101,25 @@ macro_rules! due {
     };
 }
 
-/// Queues up to `INSERT_ROWS` deliveries, six parameters each after `$1` (pending) and `$2`
+/// Queues deliveries (up to each of `ROW_COUNTS` a statement), six parameters each after `$1` (pending) and `$2`
 /// (0). Joined with the webhooks, so a row whose webhook was deleted meanwhile (or belongs to
 /// another tenant) is left out instead of failing the batch, and so are the rows of nulls that
 /// pad a short batch. VALUES columns are named column1, column2, … in both databases. A row
 /// already queued (a retried batch) is left alone; SQLite needs the WHERE to read ON CONFLICT
 /// as the upsert clause.
-static ENQUEUE: LazyLock<String> = LazyLock::new(|| {
-    let rows: Vec<String> =
-        (0..INSERT_ROWS).map(|i| format!("({})", placeholders(i * 6 + 3, 6))).collect();
-    format!(
-        "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_type, payload, state, \
-         attempts, next_attempt_at, created_at) \
-         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, $1, $2, v.column6, v.column6 \
-         FROM (VALUES {}) AS v JOIN webhooks w ON w.tenant_id = v.column2 AND w.id = v.column3 \
-         WHERE 1 = 1 ON CONFLICT (id) DO NOTHING",
-        rows.join(", ")
-    )
+static ENQUEUE: LazyLock<RowInserts> = LazyLock::new(|| {
+    row_inserts(|count| {
+        let rows: Vec<String> =
+            (0..count).map(|i| format!("({})", placeholders(i * 6 + 3, 6))).collect();
+        format!(
+            "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_type, payload, state, \
+             attempts, next_attempt_at, created_at) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, $1, $2, v.column6, v.column6 \
+             FROM (VALUES {}) AS v JOIN webhooks w ON w.tenant_id = v.column2 AND w.id = v.column3 \
+             WHERE 1 = 1 ON CONFLICT (id) DO NOTHING",
+            rows.join(", ")
+        )
+    })
 });
 
 /// The webhooks in `$1 …`, an `IN_LIST` of them.
@@ -273,8 +277,8 @@ impl<D: Db> WebhookStore for SqlStore<D> {
     }
 
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()> {
-        let start = q(ENQUEUE.as_str()).text("pending").int(0);
-        self.insert_rows(start, deliveries, |query, d| {
+        let start = |sql| q(sql).text("pending").int(0);
+        self.insert_rows(&ENQUEUE, start, deliveries, |query, d| {
             query
                 .text(d.id.as_str())
                 .text(d.tenant_id.as_str())

@@ -2,6 +2,7 @@
 //! invitations. Every permission of this aggregate is decided here (see the tests at the end).
 
 mod api_keys;
+mod lookups;
 mod passwords;
 mod sessions;
 mod teams;

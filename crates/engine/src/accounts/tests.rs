@@ -64,6 +64,7 @@ async fn only_admins_change_teams_and_everyone_sees_them() {
     assert_permitted(accounts.get_team(&w.operator, &team.id).await);
     assert_permitted(accounts.list_teams(&w.operator, &PageRequest::first(10)).await);
     assert_not_found(accounts.get_team(&w.stranger, &team.id).await);
+    assert_not_found(accounts.update_team(&w.stranger, &team.id, Some("Help"), None).await);
     assert_not_found(accounts.delete_team(&w.admin, &TeamId::new()).await);
     assert_permitted(accounts.delete_team(&w.admin, &team.id).await);
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sb_connectors::openapi::{self, Options, Skipped};
 use sb_domain::{
     ApiKeyPlacement, AuthConfig, ConnectionId, Endpoint, EndpointId, EndpointRequest, Role,
-    TenantId, ValidationError,
+    ValidationError,
 };
 use sb_net::{Method, NetConfig, OutboundRequest, Url};
 use schemars::JsonSchema;
@@ -44,20 +44,14 @@ pub struct OpenApiImport {
     /// Let the AI call every imported endpoint as a tool (their descriptions come from the
     /// document's summaries).
     pub ai_tool: bool,
-    /// One of the node's import slots, taken with [`OpenApiImport::slot`]; without one,
-    /// [`ConnectionsService::import_openapi`](super::ConnectionsService::import_openapi) waits for one. Held until the import ends (also by the
-    /// blocking parse and conversion, should the request go away meanwhile).
-    pub slot: Option<Slot>,
 }
 
 impl OpenApiImport {
-    /// Imports this node runs at once; others wait for a slot.
+    /// Imports this node runs at once, one per tenant; others wait a while for a slot, tenants
+    /// taking turns, then are answered `busy`.
     pub const MAX_CONCURRENT: usize = 2;
-
-    /// Waits for one of the node's import slots for `tenant`.
-    pub async fn slot(tenant: &TenantId) -> Slot {
-        IMPORT_SLOTS.acquire(tenant).await
-    }
+    /// How long an import waits for a slot.
+    pub const SLOT_WAIT: Duration = Duration::from_secs(20);
 }
 
 /// An endpoint an import created (or, in a dry run, would create).
@@ -123,9 +117,15 @@ impl ConnectionsService {
         // Another tenant's connection is not found, before anything is fetched.
         let connection =
             self.store.connections.get_connection(&actor.tenant_id, id).await?.connection;
-        let slot = match import.slot {
-            Some(slot) => slot,
-            None => OpenApiImport::slot(&actor.tenant_id).await,
+        // Held until the import ends (also by the blocking parse and conversion, should the
+        // caller go away meanwhile).
+        let waiting = IMPORT_SLOTS.acquire(&actor.tenant_id);
+        let Ok(slot) = tokio::time::timeout(OpenApiImport::SLOT_WAIT, waiting).await else {
+            return Err(EngineError::Busy {
+                code: "busy",
+                message: "other OpenAPI imports are running on this server (or your account's import is still running); try again shortly",
+                retry_after: Duration::from_secs(10),
+            });
         };
         let (document, field, slot) = match (import.spec, import.url) {
             (Some(_), Some(_)) => {

@@ -4,6 +4,7 @@ mod auth_input;
 mod endpoints;
 mod health;
 mod import;
+mod lookups;
 mod preview;
 #[cfg(test)]
 mod tests;

@@ -97,6 +97,7 @@ async fn another_tenants_connections_do_not_exist() {
     assert_not_found(connections.get_connection(&w.stranger, id).await);
     assert_not_found(connections.update_connection(&w.stranger, id, draft()).await);
     assert_not_found(connections.delete_connection(&w.stranger, id).await);
+    assert_not_found(connections.test_connection(&w.stranger, id, &Default::default()).await);
     assert_not_found(connections.create_endpoint(&w.stranger, id, self::endpoint()).await);
     assert_not_found(connections.get_endpoint(&w.stranger, endpoint).await);
     assert_not_found(connections.test_endpoint(&w.stranger, endpoint, no_variables()).await);

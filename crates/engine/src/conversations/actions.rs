@@ -150,7 +150,7 @@ impl ConversationsService {
         endpoint_id: &EndpointId,
     ) -> Result<(), CallError> {
         let tenant = run.tenant.id.clone();
-        let endpoint = match self.store.connections.get_endpoint(&tenant, endpoint_id).await {
+        let endpoint = match self.connections.endpoint(&tenant, endpoint_id).await {
             Ok(endpoint) => endpoint,
             Err(err) => {
                 let error =
@@ -214,14 +214,13 @@ impl ConversationsService {
         endpoint: &sb_domain::Endpoint,
     ) -> Result<std::collections::BTreeMap<String, Value>, CallError> {
         let tenant = &run.tenant.id;
-        let stored =
-            match self.store.connections.get_connection(tenant, &endpoint.connection_id).await {
-                Ok(stored) => stored,
-                Err(err) => {
-                    let error = CallError::new("connection_not_found", err.to_string());
-                    return Err(self.refuse(run, endpoint, error).await);
-                }
-            };
+        let stored = match self.connections.connection(tenant, &endpoint.connection_id).await {
+            Ok(stored) => stored,
+            Err(err) => {
+                let error = CallError::new("connection_not_found", err.to_string());
+                return Err(self.refuse(run, endpoint, error).await);
+            }
+        };
         if let Err(refused) =
             sb_domain::verified_calls::check_verified_call(&stored.connection, endpoint)
         {

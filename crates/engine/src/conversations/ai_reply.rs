@@ -178,7 +178,7 @@ impl ConversationsService {
             // Without a model, the knowledge base may still hold the answer.
             return self.reply_kb(run, fallback).await;
         };
-        let mut endpoints = self.store.connections.list_ai_tool_endpoints(&run.tenant.id).await?;
+        let mut endpoints = self.connections.ai_tool_endpoints(&run.tenant.id).await?;
         // Offer only what this visitor may use: a tool that would be refused wastes a round and
         // invites probing.
         let verified = run.conversation.visitor.verified;

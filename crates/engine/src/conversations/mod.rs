@@ -380,8 +380,7 @@ impl ConversationsService {
             .get_widget(&conversation.tenant_id, &conversation.widget_id)
             .await?
             .widget;
-        let operator_language =
-            self.store.accounts.get_user(&conversation.tenant_id, user).await?.language;
+        let operator_language = self.accounts.user(&conversation.tenant_id, user).await?.language;
         if !widget.translation_enabled || same_language(&operator_language, visitor_language) {
             return Ok(None);
         }

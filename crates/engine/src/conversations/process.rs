@@ -134,7 +134,7 @@ impl ConversationsService {
             }
             ConversationStatus::Open => {}
         }
-        let tenant = self.store.accounts.get_tenant(tenant_id).await?;
+        let tenant = self.accounts.tenant_by_id(tenant_id).await?;
         let widget =
             self.store.widgets.get_widget(tenant_id, &conversation.widget_id).await?.widget;
         let rules = self.rules_for(tenant_id, &conversation.widget_id).await?;
@@ -184,7 +184,7 @@ impl ConversationsService {
         // The conversation's language unless the message is confidently in another one.
         let source = sb_llm::language::detect_with_prior(&message.text, Some(visitor_language))
             .map_or(visitor_language.as_str(), |d| d.code);
-        let target = self.store.accounts.get_user(tenant, operator).await?.language;
+        let target = self.accounts.user(tenant, operator).await?.language;
         if !widget.translation_enabled || super::same_language(source, &target) {
             return Ok(());
         }

@@ -41,18 +41,18 @@ impl ConversationsService {
         let tenant = &conversation.tenant_id;
         let (assigned_to, assigned_team) = match target {
             AssignTarget::User(user) => {
-                self.store.accounts.get_user(tenant, user).await?;
+                self.accounts.user(tenant, user).await?;
                 (Some(user.clone()), None)
             }
             AssignTarget::Team(team) => {
-                let team = self.store.teams.get_team(tenant, team).await?;
-                let available = self.store.accounts.available_users(tenant).await?;
+                let team = self.accounts.team(tenant, team).await?;
+                let available = self.accounts.available_users(tenant).await?;
                 let members =
                     available.into_iter().filter(|u| team.member_ids.contains(&u.id)).collect();
                 (self.least_busy(conversation, members).await?, Some(team.id))
             }
             AssignTarget::AnyAvailable => {
-                let available = self.store.accounts.available_users(tenant).await?;
+                let available = self.accounts.available_users(tenant).await?;
                 (self.least_busy(conversation, available).await?, None)
             }
         };
@@ -64,6 +64,6 @@ impl ConversationsService {
         &self,
         conversation: &Conversation,
     ) -> Result<bool, StoreError> {
-        Ok(!self.store.accounts.available_users(&conversation.tenant_id).await?.is_empty())
+        Ok(!self.accounts.available_users(&conversation.tenant_id).await?.is_empty())
     }
 }

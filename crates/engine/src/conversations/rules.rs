@@ -99,7 +99,7 @@ impl ConversationsService {
         while let Some((at, action)) = stack.pop() {
             match action {
                 Action::CallApi { endpoint_id, on_error } => {
-                    if self.store.connections.get_endpoint(tenant, endpoint_id).await.is_err() {
+                    if self.connections.endpoint(tenant, endpoint_id).await.is_err() {
                         return Err(unknown(format!("{at}.endpoint_id"), "endpoint"));
                     }
                     stack.extend(
@@ -110,12 +110,12 @@ impl ConversationsService {
                     );
                 }
                 Action::AssignToOperator { user_id: Some(user), .. }
-                    if self.store.accounts.get_user(tenant, user).await.is_err() =>
+                    if self.accounts.user(tenant, user).await.is_err() =>
                 {
                     return Err(unknown(format!("{at}.user_id"), "user"));
                 }
                 Action::AssignToOperator { team_id: Some(team), .. }
-                    if self.store.teams.get_team(tenant, team).await.is_err() =>
+                    if self.accounts.team(tenant, team).await.is_err() =>
                 {
                     return Err(unknown(format!("{at}.team_id"), "team"));
                 }
@@ -198,6 +198,8 @@ impl ConversationsService {
 
     /// Which rules would fire for `message` and what they would do — without calling anything,
     /// replying or saving. Variable-setting actions are simulated so later rules see them.
+    /// Admins only: the preview shows the rendered requests of connections operators may not
+    /// read.
     pub async fn dry_run(
         &self,
         actor: &Actor,
@@ -205,6 +207,7 @@ impl ConversationsService {
         message: &str,
         mut variables: Variables,
     ) -> Result<DryRun, EngineError> {
+        actor.require(Role::Admin)?;
         let tenant = &actor.tenant_id;
         let widget = self.store.widgets.get_widget(tenant, widget).await?.widget;
         let rules = self.rules_for(tenant, &widget.id).await?;
@@ -278,8 +281,7 @@ impl ConversationsService {
                 }
             }
             Action::CallApi { endpoint_id, .. } => {
-                if let Ok(endpoint) =
-                    self.store.connections.get_endpoint(&actor.tenant_id, endpoint_id).await
+                if let Ok(endpoint) = self.connections.endpoint(&actor.tenant_id, endpoint_id).await
                 {
                     shown["endpoint"] = json!(endpoint.name);
                     match self.render_request(actor, &endpoint, vars).await {
@@ -316,9 +318,8 @@ impl ConversationsService {
     ) -> Result<sb_connectors::RequestLine, sb_connectors::CallError> {
         let unavailable = |err: String| sb_connectors::CallError::new("connection_not_found", err);
         let stored = self
-            .store
             .connections
-            .get_connection(&actor.tenant_id, &endpoint.connection_id)
+            .connection(&actor.tenant_id, &endpoint.connection_id)
             .await
             .map_err(|err| unavailable(err.to_string()))?;
         let secrets =

@@ -11,15 +11,12 @@ use super::rule_cache::RuleCache;
 use super::trace::TraceWriter;
 use super::worker::Workers;
 use crate::budget::OutboundBudget;
-use crate::{AiService, ConnectionsService, KnowledgeService};
+use crate::{AccountsService, AiService, ConnectionsService, KnowledgeService};
 
 stores!(ConversationStores {
     widgets: WidgetStore,
     conversations: ConversationStore,
-    rules: RuleStore,
-    accounts: AccountStore,
-    teams: TeamStore,
-    connections: ConnectionStore,
+    rules: RuleStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -29,6 +26,7 @@ pub struct ConversationsService {
     pub(super) keyring: Arc<Keyring>,
     pub(super) connector: Arc<Connector>,
     pub(super) events: Arc<dyn EventSink>,
+    pub(super) accounts: Arc<AccountsService>,
     pub(super) ai: Arc<AiService>,
     pub(super) knowledge: Arc<KnowledgeService>,
     pub(super) connections: Arc<ConnectionsService>,
@@ -46,6 +44,7 @@ pub(crate) struct ConversationsParts {
     pub(crate) connector: Arc<Connector>,
     /// Where conversation events go (the realtime hub, through the webhooks' queue).
     pub(crate) events: Arc<dyn EventSink>,
+    pub(crate) accounts: Arc<AccountsService>,
     pub(crate) ai: Arc<AiService>,
     pub(crate) knowledge: Arc<KnowledgeService>,
     pub(crate) connections: Arc<ConnectionsService>,
@@ -64,6 +63,7 @@ impl ConversationsService {
             keyring: parts.keyring,
             connector: parts.connector,
             events: parts.events,
+            accounts: parts.accounts,
             ai: parts.ai,
             knowledge: parts.knowledge,
             connections: parts.connections,

@@ -54,6 +54,17 @@ async fn only_admins_change_rules() {
 }
 
 #[tokio::test]
+async fn only_admins_dry_run_rules() {
+    let w = world().await;
+    let conversations = &w.services.conversations;
+    let id = conversations.create_widget(&w.admin, widget()).await.unwrap().widget.id;
+    let vars = || Default::default();
+    assert_forbidden(conversations.dry_run(&w.operator, &id, "hello", vars()).await);
+    assert_permitted(conversations.dry_run(&w.admin, &id, "hello", vars()).await);
+    assert_not_found(conversations.dry_run(&w.stranger, &id, "hello", vars()).await);
+}
+
+#[tokio::test]
 async fn every_member_answers_conversations_of_their_own_tenant_only() {
     let w = world().await;
     let conversations = &w.services.conversations;

@@ -16,7 +16,6 @@ mod tests;
 mod worker;
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use jiff::SignedDuration;
 use sb_domain::webhook::{Delivery, Webhook, WebhookEvent, validate_webhook_events};
@@ -314,23 +313,24 @@ impl WebhooksService {
         Ok(WebhookWithSecret { webhook, secret: secret.expose().clone() })
     }
 
-    /// Takes one test event from the webhook's allowance ([`TESTS_PER_MINUTE`]); when none is
-    /// left, `Err` with how long until one is.
-    pub fn take_webhook_test(&self, actor: &Actor, id: &WebhookId) -> Result<(), Duration> {
-        use governor::clock::{Clock, DefaultClock};
-        self.webhooks
-            .tests
-            .check_key(&(actor.tenant_id.clone(), id.clone()))
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
-    }
-
-    /// Queues a `webhook.test` delivery (sent even while the webhook is switched off).
+    /// Queues a `webhook.test` delivery (sent even while the webhook is switched off), at most
+    /// [`TESTS_PER_MINUTE`] per webhook: the allowance is taken only once the caller may test
+    /// this webhook.
     pub async fn test_webhook(
         &self,
         actor: &Actor,
         id: &WebhookId,
     ) -> Result<TestQueued, EngineError> {
+        use governor::clock::{Clock, DefaultClock};
         let webhook = self.stored_webhook(actor, id).await?.webhook;
+        let allowance = self.webhooks.tests.check_key(&(actor.tenant_id.clone(), id.clone()));
+        if let Err(not_until) = allowance {
+            return Err(EngineError::Busy {
+                code: "rate_limited",
+                message: "too many test events for this webhook; try again shortly",
+                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+            });
+        }
         let now = Timestamp::now();
         let data = json!({
             "webhook_id": webhook.id,

@@ -24,6 +24,13 @@ async fn only_admins_see_and_change_webhooks() {
     assert_forbidden(webhooks.update_webhook(&w.operator, &id, draft()).await);
     assert_forbidden(webhooks.rotate_webhook_secret(&w.operator, &id).await);
     assert_forbidden(webhooks.delete_webhook(&w.operator, &id).await);
+    assert_forbidden(webhooks.webhook_deliveries(&w.operator, &id, &PageRequest::first(10)).await);
+    // Operators' attempts do not use up the admins' test allowance.
+    for _ in 0..=super::TESTS_PER_MINUTE {
+        assert_forbidden(webhooks.test_webhook(&w.operator, &id).await);
+    }
+    assert_permitted(webhooks.test_webhook(&w.admin, &id).await);
+    assert_permitted(webhooks.webhook_deliveries(&w.admin, &id, &PageRequest::first(10)).await);
     assert_permitted(webhooks.get_webhook(&w.admin, &id).await);
     assert_permitted(webhooks.rotate_webhook_secret(&w.admin, &id).await);
     assert_permitted(webhooks.delete_webhook(&w.admin, &id).await);
@@ -36,5 +43,6 @@ async fn another_tenants_webhooks_do_not_exist() {
     let id = webhooks.create_webhook(&w.admin, draft()).await.unwrap().webhook.id;
     assert_not_found(webhooks.get_webhook(&w.stranger, &id).await);
     assert_not_found(webhooks.delete_webhook(&w.stranger, &id).await);
+    assert_not_found(webhooks.test_webhook(&w.stranger, &id).await);
     assert_not_found(webhooks.get_webhook(&w.admin, &WebhookId::new()).await);
 }
