@@ -218,6 +218,19 @@ pub trait Db: Send + Sync + 'static {
     /// writers never deadlock trying to upgrade read locks.
     async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
 
+    /// Runs `statements` in order as one atomic unit and returns each one's rows (for
+    /// `RETURNING`). For writes whose statements do not depend on what earlier ones read: the
+    /// whole unit is handed over at once (SQLite commits many callers' units together).
+    async fn write_unit(&self, statements: Vec<Query>) -> StoreResult<Vec<Vec<Row>>> {
+        let mut tx = self.begin().await?;
+        let mut results = Vec::with_capacity(statements.len());
+        for query in statements {
+            results.push(tx.fetch_all(query).await?);
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
     async fn fetch_optional(&self, query: Query) -> StoreResult<Option<Row>> {
         Ok(self.fetch_all(query).await?.into_iter().next())
     }

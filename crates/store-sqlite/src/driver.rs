@@ -1,40 +1,43 @@
-//! Implements the portable [`Db`] seam over an sqlx SQLite pool.
+//! Implements the portable [`Db`] seam: reads over an sqlx SQLite pool, writes on the writer
+//! thread.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sb_store::StoreResult;
+use sb_store::{StoreError, StoreResult};
 use sb_store_sql::{Arg, Db, Query, Row, Tx, Value};
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
-use sqlx::{Column, Row as _, SqlitePool, Transaction, TypeInfo, ValueRef};
+use sqlx::{Column, Row as _, SqlitePool, TypeInfo, ValueRef};
+use tokio::sync::oneshot;
 
 use crate::errors::map;
+use crate::writer::{Step, Writer, Written};
 
-/// Reads go to a pool of connections; every write goes to one writer connection. SQLite lets
-/// one writer in at a time anyway, and writers that race for its lock do not queue: the loser
-/// sleeps in the busy handler (backing off to 100 ms) and retries, so under load throughput
-/// collapses. Queuing writes in the process instead keeps them moving in order.
+/// Reads go to a pool of connections (WAL readers never wait for the writer); every write goes
+/// to the writer thread, which commits many callers' work together (see [`crate::writer`]).
 pub struct SqliteDb {
     readers: SqlitePool,
-    writer: SqlitePool,
+    writer: Writer,
+    /// One connection for migrations and maintenance (backups), before and beside the traffic.
+    maintenance: SqlitePool,
 }
 
 impl SqliteDb {
-    pub(crate) fn new(readers: SqlitePool, writer: SqlitePool) -> Self {
-        Self { readers, writer }
+    pub(crate) fn new(readers: SqlitePool, writer: Writer, maintenance: SqlitePool) -> Self {
+        Self { readers, writer, maintenance }
     }
 
-    /// The writer: for migrations and maintenance statements.
+    /// The maintenance connection: for migrations and backups.
     pub fn pool(&self) -> &SqlitePool {
-        &self.writer
+        &self.maintenance
     }
+}
 
-    /// The pool `sql` runs on: anything but a plain read may write.
-    fn pool_for(&self, sql: &str) -> &SqlitePool {
-        let head = sql.trim_start().get(..6).unwrap_or_default();
-        if head.eq_ignore_ascii_case("select") { &self.readers } else { &self.writer }
-    }
+/// Whether `sql` only reads (and so may run on a reader).
+fn is_read(sql: &str) -> bool {
+    let head = sql.trim_start().get(..6).unwrap_or_default();
+    head.eq_ignore_ascii_case("select")
 }
 
 type SqlxQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
@@ -93,34 +96,58 @@ impl Db for SqliteDb {
     }
 
     async fn fetch_all(&self, query: Query) -> StoreResult<Vec<Row>> {
-        let pool = self.pool_for(query.sql);
-        convert(prepare(query).fetch_all(pool).await.map_err(map)?)
+        if is_read(query.sql) {
+            return convert(prepare(query).fetch_all(&self.readers).await.map_err(map)?);
+        }
+        let mut written = self.writer.unit(vec![query]).await?;
+        Ok(written.pop().map(|w| w.rows).unwrap_or_default())
     }
 
     async fn execute(&self, query: Query) -> StoreResult<u64> {
-        let pool = self.pool_for(query.sql);
-        Ok(prepare(query).execute(pool).await.map_err(map)?.rows_affected())
+        if is_read(query.sql) {
+            return Ok(prepare(query).execute(&self.readers).await.map_err(map)?.rows_affected());
+        }
+        let mut written = self.writer.unit(vec![query]).await?;
+        Ok(written.pop().map(|w| w.affected).unwrap_or_default())
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map)?;
-        Ok(Box::new(SqliteTx(tx)))
+        Ok(Box::new(SqliteTx(self.writer.interactive()?)))
+    }
+
+    async fn write_unit(&self, statements: Vec<Query>) -> StoreResult<Vec<Vec<Row>>> {
+        Ok(self.writer.unit(statements).await?.into_iter().map(|w| w.rows).collect())
     }
 }
 
-struct SqliteTx(Transaction<'static, Sqlite>);
+/// A transaction on the writer thread; dropped without committing, it rolls back.
+struct SqliteTx(std::sync::mpsc::Sender<Step>);
+
+impl SqliteTx {
+    async fn run(&mut self, query: Query) -> StoreResult<Written> {
+        let (reply, answer) = oneshot::channel();
+        self.0.send(Step::Run(query, reply)).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the database writer has stopped".into())
+}
 
 #[async_trait]
 impl Tx for SqliteTx {
     async fn fetch_all(&mut self, query: Query) -> StoreResult<Vec<Row>> {
-        convert(prepare(query).fetch_all(&mut *self.0).await.map_err(map)?)
+        Ok(self.run(query).await?.rows)
     }
 
     async fn execute(&mut self, query: Query) -> StoreResult<u64> {
-        Ok(prepare(query).execute(&mut *self.0).await.map_err(map)?.rows_affected())
+        Ok(self.run(query).await?.affected)
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.0.commit().await.map_err(map)
+        let (reply, answer) = oneshot::channel();
+        self.0.send(Step::Commit(reply)).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }

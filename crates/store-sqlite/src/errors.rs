@@ -3,7 +3,7 @@ use sqlx::error::ErrorKind;
 
 /// SQLite reports a unique violation by its columns ("UNIQUE constraint failed: users.email"),
 /// not by the constraint's name, so the columns of each named constraint are listed here.
-const UNIQUE_COLUMNS: &[(&str, Constraint)] = &[
+pub(crate) const UNIQUE_COLUMNS: &[(&str, Constraint)] = &[
     ("users.email", Constraint::UserEmail),
     ("api_keys.tenant_id, api_keys.name", Constraint::ApiKeyName),
     ("api_keys.key_hash", Constraint::ApiKeyHash),

@@ -2,6 +2,7 @@
 
 mod driver;
 mod errors;
+mod writer;
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
@@ -58,10 +59,10 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
     if is_new {
         create_private_parent_dir(&file)?;
     }
-    // The writer first: it creates the file and switches it to WAL before readers open it.
-    // A connection to a local file does not go stale: no ping (a round trip to the connection's
-    // thread) before each use.
-    let writer = SqlitePoolOptions::new()
+    // The maintenance connection first: it creates the file and switches it to WAL before the
+    // writer and readers open it. A connection to a local file does not go stale: no ping (a
+    // round trip to the connection's thread) before each use.
+    let maintenance = SqlitePoolOptions::new()
         .test_before_acquire(false)
         .max_connections(1)
         .connect_with(connect.clone())
@@ -80,7 +81,8 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
             StoreError::Unavailable(format!("cannot restrict {}: {err}", file.display()))
         })?;
     }
-    Ok(SqlStore::new(SqliteDb::new(readers, writer)))
+    let writer = writer::Writer::start(&file, options.busy_timeout)?;
+    Ok(SqlStore::new(SqliteDb::new(readers, writer, maintenance)))
 }
 
 /// Creates missing folders above a new database file, readable by the owner only.

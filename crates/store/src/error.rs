@@ -40,7 +40,7 @@ impl Constraint {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// No such row for this tenant (which includes rows that belong to another tenant).
     #[error("not found")]
