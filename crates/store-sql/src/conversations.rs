@@ -6,7 +6,7 @@ use sb_domain::{
 };
 use sb_store::{
     ConversationFilter, ConversationState, ConversationStore, NewMessage, NewTrace, Page,
-    PageRequest, StoreResult,
+    PageRequest, StoreError, StoreResult,
 };
 
 use std::sync::LazyLock;
@@ -204,26 +204,21 @@ impl<D: Db> ConversationStore for SqlStore<D> {
     }
 
     async fn append_message(&self, tenant: &TenantId, m: NewMessage<'_>) -> StoreResult<Message> {
-        let mut tx = self.db.begin().await?;
-        // Taking the next number updates (and so locks) the conversation row: concurrent
-        // appends to one conversation queue up instead of colliding.
-        let row = tx
-            .fetch_one(
-                q("UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $1, updated_at = $1 \
-                   WHERE tenant_id = $2 AND id = $3 RETURNING last_seq")
-                .ts(m.created_at)
-                .text(tenant.as_str())
-                .text(m.conversation_id.as_str()),
-            )
-            .await?;
-        let seq = row.int("last_seq")?;
-        let query = q("INSERT INTO messages (id, tenant_id, conversation_id, seq, author, author_user_id, text, \
-                       created_at, processed, translation, translation_language) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        // One unit, handed over at once. Taking the next number updates (and so locks) the
+        // conversation row: concurrent appends to one conversation queue up instead of
+        // colliding; the message takes the number the update left.
+        let next = q("UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $1, updated_at = $1 \
+                      WHERE tenant_id = $2 AND id = $3 RETURNING last_seq")
+        .ts(m.created_at)
+        .text(tenant.as_str())
+        .text(m.conversation_id.as_str());
+        let insert = q("INSERT INTO messages (id, tenant_id, conversation_id, seq, author, author_user_id, text, \
+                        created_at, processed, translation, translation_language) \
+                        SELECT $1, $2, $3, c.last_seq, $4, $5, $6, $7, $8, $9, $10 \
+                        FROM conversations c WHERE c.tenant_id = $2 AND c.id = $3")
             .text(m.id.as_str())
             .text(tenant.as_str())
             .text(m.conversation_id.as_str())
-            .int(seq)
             .text(m.author.as_str())
             .opt_text(m.author_user_id.map(|u| u.as_str()))
             .text(m.text)
@@ -231,8 +226,9 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             .boolean(m.author != Author::Visitor)
             .opt_text(m.translation.map(|t| t.text.clone()))
             .opt_text(m.translation.map(|t| t.language.clone()));
-        tx.execute(query).await?;
-        tx.commit().await?;
+        let written = self.db.write_unit(vec![next, insert]).await?;
+        let row = written.first().and_then(|rows| rows.first()).ok_or(StoreError::NotFound)?;
+        let seq = row.int("last_seq")?;
         Ok(Message {
             id: m.id.clone(),
             conversation_id: m.conversation_id.clone(),
