@@ -189,20 +189,6 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         expect_found(self.db.execute(query).await?)
     }
 
-    async fn save_variables(
-        &self,
-        tenant: &TenantId,
-        id: &ConversationId,
-        variables: &Variables,
-    ) -> StoreResult<()> {
-        let query = q("UPDATE conversations SET variables_json = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
-            .json(to_json(variables))
-            .ts(Timestamp::now())
-            .text(tenant.as_str())
-            .text(id.as_str());
-        expect_found(self.db.execute(query).await?)
-    }
-
     async fn append_message(&self, tenant: &TenantId, m: NewMessage<'_>) -> StoreResult<Message> {
         // One unit, handed over at once. Taking the next number updates (and so locks) the
         // conversation row: concurrent appends to one conversation queue up instead of
@@ -271,12 +257,34 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         message_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
 
-    async fn mark_processed(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<()> {
-        let query = q("UPDATE messages SET processed = $1 WHERE tenant_id = $2 AND id = $3")
-            .boolean(true)
-            .text(tenant.as_str())
-            .text(id.as_str());
-        expect_found(self.db.execute(query).await?)
+    async fn finish_message(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+        variables: Option<(&ConversationId, &Variables)>,
+    ) -> StoreResult<()> {
+        let mut unit = Vec::with_capacity(2);
+        if let Some((conversation, variables)) = variables {
+            unit.push(
+                q("UPDATE conversations SET variables_json = $1, updated_at = $2 \
+                   WHERE tenant_id = $3 AND id = $4")
+                .json(to_json(variables))
+                .ts(Timestamp::now())
+                .text(tenant.as_str())
+                .text(conversation.as_str()),
+            );
+        }
+        unit.push(
+            q("UPDATE messages SET processed = $1 WHERE tenant_id = $2 AND id = $3 RETURNING id")
+                .boolean(true)
+                .text(tenant.as_str())
+                .text(id.as_str()),
+        );
+        let written = self.db.write_unit(unit).await?;
+        match written.last() {
+            Some(rows) if !rows.is_empty() => Ok(()),
+            _ => Err(StoreError::NotFound),
+        }
     }
 
     async fn unprocessed_messages(

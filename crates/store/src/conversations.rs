@@ -93,12 +93,6 @@ pub trait ConversationStore: Send + Sync {
         id: &ConversationId,
         visitor: &sb_domain::Visitor,
     ) -> StoreResult<()>;
-    async fn save_variables(
-        &self,
-        tenant: &TenantId,
-        id: &ConversationId,
-        variables: &Variables,
-    ) -> StoreResult<()>;
     /// Appends a message with the next sequence number of its conversation.
     async fn append_message(
         &self,
@@ -114,8 +108,14 @@ pub trait ConversationStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
     async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<Message>;
-    /// Marks a visitor message as handled by the engine.
-    async fn mark_processed(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<()>;
+    /// Marks a visitor message as handled by the engine and, in the same unit, saves its
+    /// conversation's variables as the handling left them (`None`: unchanged).
+    async fn finish_message(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+        variables: Option<(&ConversationId, &Variables)>,
+    ) -> StoreResult<()>;
     /// Visitor messages accepted but not yet handled (after a crash), oldest first.
     async fn unprocessed_messages(
         &self,

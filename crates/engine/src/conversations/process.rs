@@ -79,8 +79,8 @@ fn persistent(vars: &Variables) -> Variables {
 impl ConversationsService {
     /// Handles one queued visitor message; failures are traced and logged, never propagated.
     pub(crate) async fn handle(&self, tenant: &TenantId, message: &Message) {
-        match self.process(tenant, message).await {
-            Ok(()) => {}
+        let variables = match self.process(tenant, message).await {
+            Ok(variables) => variables,
             Err(EngineError::Store(StoreError::Unavailable(why))) => {
                 // Left unprocessed: picked up again on the next start.
                 tracing::warn!(conversation = %message.conversation_id, error = %why, "database unavailable; message left for later");
@@ -96,16 +96,25 @@ impl ConversationsService {
                     json!({"message": err.to_string()}),
                 )
                 .await;
+                None
             }
-        }
-        // The trace first: a message marked handled has its whole trace written.
+        };
+        // The trace first: a message marked handled has its whole trace written. Then the
+        // variables and the mark, in one unit.
         self.traces.flush().await;
-        if let Err(err) = self.store.conversations.mark_processed(tenant, &message.id).await {
+        let saving = variables.as_ref().map(|vars| (&message.conversation_id, vars));
+        if let Err(err) = self.store.conversations.finish_message(tenant, &message.id, saving).await
+        {
             tracing::warn!(message = %message.id, error = %err, "could not mark a message handled");
         }
     }
 
-    async fn process(&self, tenant_id: &TenantId, message: &Message) -> Result<(), EngineError> {
+    /// Handles the message; returns the conversation's variables to save with it, if any.
+    async fn process(
+        &self,
+        tenant_id: &TenantId,
+        message: &Message,
+    ) -> Result<Option<Variables>, EngineError> {
         let mut conversation =
             self.store.conversations.get_conversation(tenant_id, &message.conversation_id).await?;
         match conversation.status {
@@ -113,7 +122,8 @@ impl ConversationsService {
                 let data = json!({"reason": "an operator owns the conversation"});
                 self.trace(tenant_id, &conversation.id, Some(&message.id), "bot_skipped", data)
                     .await;
-                return self.translate_for_operator(&conversation, message).await;
+                self.translate_for_operator(&conversation, message).await?;
+                return Ok(None);
             }
             ConversationStatus::Closed => {
                 // The visitor wrote again: the conversation is live, and the bot's again.
@@ -159,12 +169,7 @@ impl ConversationsService {
         if widget.ai_enabled && !run.replied && !run.handed_over && !suppress_ai {
             self.reply_ai(&mut run, None, None).await?;
         }
-        let conversation = &run.conversation;
-        self.store
-            .conversations
-            .save_variables(tenant_id, &conversation.id, &persistent(&run.vars))
-            .await?;
-        Ok(())
+        Ok(Some(persistent(&run.vars)))
     }
 
     /// With translation on, the visitor's words in the operator's language, kept beside the

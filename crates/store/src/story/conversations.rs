@@ -183,7 +183,7 @@ pub(super) async fn widgets_conversations_and_rules(
     let next = store.next_unprocessed(tenant, &first.id).await.unwrap();
     assert_eq!(next.map(|m| m.id), Some(hello.clone()), "the oldest unhandled visitor message");
     assert!(store.next_unprocessed(other, &first.id).await.unwrap().is_none());
-    store.mark_processed(tenant, &hello).await.unwrap();
+    store.finish_message(tenant, &hello, None).await.unwrap();
     assert!(store.next_unprocessed(tenant, &first.id).await.unwrap().is_none());
     leases(store, &first.id).await;
     let waiting =
@@ -194,9 +194,14 @@ pub(super) async fn widgets_conversations_and_rules(
         ("order_id".to_owned(), json!("4521")),
         ("total".to_owned(), json!(19.5)),
     ]);
-    store.save_variables(tenant, &first.id, &vars).await.unwrap();
+    store.finish_message(tenant, &hello, Some((&first.id, &vars))).await.unwrap();
     assert_eq!(store.get_conversation(tenant, &first.id).await.unwrap().variables, vars);
-    assert_not_found(store.save_variables(other, &first.id, &vars).await);
+    assert_not_found(store.finish_message(other, &hello, Some((&first.id, &vars))).await);
+    assert_eq!(
+        store.get_conversation(tenant, &first.id).await.unwrap().variables,
+        vars,
+        "another tenant's handling changes nothing"
+    );
 
     let state = ConversationState {
         status: ConversationStatus::Pending,
