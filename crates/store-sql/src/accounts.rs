@@ -136,7 +136,7 @@ impl<D: Db> AccountStore for SqlStore<D> {
             .text(tenant.name.as_str())
             .text(&tenant.time_zone)
             .text(tenant.id.as_str());
-        crate::expect_found(self.db.execute(query).await?)
+        crate::expect_found(self.config_write(tenant.id.as_str(), query).await?)
     }
 
     async fn set_available(

@@ -41,15 +41,12 @@ impl<D: Db> AiStore for SqlStore<D> {
         .text(&s.instructions)
         .ts(s.updated_at)
         .text(&s.embedding_model);
-        self.db.execute(query).await.map(drop)
+        self.config_write(s.tenant_id.as_str(), query).await.map(drop)
     }
 
     async fn delete_ai_settings(&self, tenant: &TenantId) -> StoreResult<()> {
-        expect_found(
-            self.db
-                .execute(q("DELETE FROM ai_settings WHERE tenant_id = $1").text(tenant.as_str()))
-                .await?,
-        )
+        let query = q("DELETE FROM ai_settings WHERE tenant_id = $1").text(tenant.as_str());
+        expect_found(self.config_write(tenant.as_str(), query).await?)
     }
 
     async fn record_ai_usage(&self, u: &AiUsage) -> StoreResult<()> {

@@ -140,23 +140,23 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
             connection_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
-        self.db
-            .execute(
-                q(sql)
-                    .text(c.id.as_str())
-                    .text(c.tenant_id.as_str())
-                    .text(&c.name)
-                    .text(&c.base_url)
-                    .json(to_json(&c.auth))
-                    .opt_text(sealed)
-                    .json(to_json(&c.headers))
-                    .int(i64::from(c.timeout_ms))
-                    .ts(c.created_at)
-                    .ts(c.updated_at)
-                    .opt_json(c.last_test.as_ref().map(to_json)),
-            )
-            .await
-            .map(drop)
+        self.config_write(
+            c.tenant_id.as_str(),
+            q(sql)
+                .text(c.id.as_str())
+                .text(c.tenant_id.as_str())
+                .text(&c.name)
+                .text(&c.base_url)
+                .json(to_json(&c.auth))
+                .opt_text(sealed)
+                .json(to_json(&c.headers))
+                .int(i64::from(c.timeout_ms))
+                .ts(c.created_at)
+                .ts(c.updated_at)
+                .opt_json(c.last_test.as_ref().map(to_json)),
+        )
+        .await
+        .map(drop)
     }
 
     async fn get_connection(
@@ -202,11 +202,11 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         .ts(c.updated_at)
         .text(c.tenant_id.as_str())
         .text(c.id.as_str());
-        expect_found(self.db.execute(query).await?)
+        expect_found(self.config_write(c.tenant_id.as_str(), query).await?)
     }
 
     async fn delete_connection(&self, tenant: &TenantId, id: &ConnectionId) -> StoreResult<()> {
-        self.delete_owned(delete_owned_sql!("connections"), tenant.as_str(), id.as_str()).await
+        self.delete_config(delete_owned_sql!("connections"), tenant.as_str(), id.as_str()).await
     }
 
     async fn record_connection_test(
@@ -220,7 +220,8 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
     }
 
     async fn create_endpoint(&self, e: &Endpoint) -> StoreResult<()> {
-        self.db.execute(insert_endpoint(insert_endpoint_sql!(""), e)).await.map(drop)
+        let query = insert_endpoint(insert_endpoint_sql!(""), e);
+        self.config_write(e.tenant_id.as_str(), query).await.map(drop)
     }
 
     async fn create_endpoints(&self, endpoints: &[Endpoint]) -> StoreResult<Vec<bool>> {
@@ -230,6 +231,9 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
             let sql = insert_endpoint_sql!(" ON CONFLICT (tenant_id, name) DO NOTHING");
             let query = insert_endpoint(sql, e);
             created.push(tx.execute(query).await? == 1);
+        }
+        if let Some(first) = endpoints.first() {
+            tx.execute(crate::bump_config_revision(first.tenant_id.as_str())).await?;
         }
         tx.commit().await?;
         Ok(created)
@@ -284,11 +288,11 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
                    timeout_ms = $10, ai_tool = $11, idempotent = $12, requires_verified_visitor = $13, \
                    cache_ttl_s = $14, updated_at = $15 WHERE tenant_id = $16 AND id = $17";
         let query = bind_endpoint_fields(q(sql), e).text(e.tenant_id.as_str()).text(e.id.as_str());
-        expect_found(self.db.execute(query).await?)
+        expect_found(self.config_write(e.tenant_id.as_str(), query).await?)
     }
 
     async fn delete_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> StoreResult<()> {
-        self.delete_owned(delete_owned_sql!("endpoints"), tenant.as_str(), id.as_str()).await
+        self.delete_config(delete_owned_sql!("endpoints"), tenant.as_str(), id.as_str()).await
     }
 
     async fn record_endpoint_test(

@@ -36,6 +36,11 @@ fn expect_found(affected: u64) -> StoreResult<()> {
     if affected == 0 { Err(sb_store::StoreError::NotFound) } else { Ok(()) }
 }
 
+/// Counts a change to the tenant's configuration (see [`SqlStore::config_write`]).
+pub(crate) fn bump_config_revision(tenant: &str) -> Query {
+    q("UPDATE tenants SET config_revision = config_revision + 1 WHERE id = $1").text(tenant)
+}
+
 /// A [`sb_store::Store`] over any [`Db`].
 pub struct SqlStore<D> {
     db: D,
@@ -54,6 +59,24 @@ impl<D: Db> SqlStore<D> {
     /// `sql` is `delete_owned_sql!("table")`.
     async fn delete_owned(&self, sql: &'static str, tenant: &str, id: &str) -> StoreResult<()> {
         expect_found(self.db.execute(q(sql).text(tenant).text(id)).await?)
+    }
+
+    /// [`Self::delete_owned`] for a row of the tenant's configuration (see
+    /// [`Self::config_write`]).
+    async fn delete_config(&self, sql: &'static str, tenant: &str, id: &str) -> StoreResult<()> {
+        expect_found(self.config_write(tenant, q(sql).text(tenant).text(id)).await?)
+    }
+
+    /// Runs `query`, a change to `tenant`'s configuration (its settings, widgets, rules,
+    /// connections, endpoints or AI settings), and counts the change in the tenant's
+    /// configuration revision in the same transaction: nodes that cache the configuration
+    /// notice it with one read. Returns the rows `query` changed.
+    async fn config_write(&self, tenant: &str, query: Query) -> StoreResult<u64> {
+        let mut tx = self.db.begin().await?;
+        let changed = tx.execute(query).await?;
+        tx.execute(bump_config_revision(tenant)).await?;
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// One page of a keyset-paginated list. The statement takes the cursor (the last id the

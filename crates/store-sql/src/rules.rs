@@ -106,15 +106,13 @@ impl<D: Db> RuleStore for SqlStore<D> {
         tx.commit().await
     }
 
-    async fn rules_revision(&self, tenant: &TenantId) -> StoreResult<i64> {
-        let query = q("SELECT rules_revision FROM tenants WHERE id = $1").text(tenant.as_str());
-        self.db.fetch_one(query).await?.int("rules_revision")
+    async fn config_revision(&self, tenant: &TenantId) -> StoreResult<i64> {
+        let query = q("SELECT config_revision FROM tenants WHERE id = $1").text(tenant.as_str());
+        self.db.fetch_one(query).await?.int("config_revision")
     }
 }
 
 /// Counts a change to the tenant's rules, in the transaction that makes it.
 async fn bump_revision(tx: &mut dyn Tx, tenant: &TenantId) -> StoreResult<()> {
-    let query = q("UPDATE tenants SET rules_revision = rules_revision + 1 WHERE id = $1")
-        .text(tenant.as_str());
-    tx.execute(query).await.map(drop)
+    tx.execute(crate::bump_config_revision(tenant.as_str())).await.map(drop)
 }

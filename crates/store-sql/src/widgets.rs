@@ -57,7 +57,7 @@ impl<D: Db> WidgetStore for SqlStore<D> {
             .text(w.id.as_str())
             .text(w.tenant_id.as_str())
             .ts(w.created_at);
-        self.db.execute(query).await.map(drop)
+        self.config_write(w.tenant_id.as_str(), query).await.map(drop)
     }
 
     async fn get_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<StoredWidget> {
@@ -96,10 +96,10 @@ impl<D: Db> WidgetStore for SqlStore<D> {
                    WHERE tenant_id = $11 AND id = $12";
         let query =
             bind_widget_fields(q(sql), w, sealed).text(w.tenant_id.as_str()).text(w.id.as_str());
-        expect_found(self.db.execute(query).await?)
+        expect_found(self.config_write(w.tenant_id.as_str(), query).await?)
     }
 
     async fn delete_widget(&self, tenant: &TenantId, id: &WidgetId) -> StoreResult<()> {
-        self.delete_owned(delete_owned_sql!("widgets"), tenant.as_str(), id.as_str()).await
+        self.delete_config(delete_owned_sql!("widgets"), tenant.as_str(), id.as_str()).await
     }
 }

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "webhooks", include_str!("../migrations/0009_webhooks.sql")),
     (10, "endpoint_cache", include_str!("../migrations/0010_endpoint_cache.sql")),
     (11, "credentials", include_str!("../migrations/0011_credentials.sql")),
+    (12, "config_revision", include_str!("../migrations/0012_config_revision.sql")),
 ];
 
 pub struct SqliteOptions {

@@ -196,7 +196,8 @@ pub trait RuleStore: Send + Sync {
     ) -> StoreResult<Vec<Rule>>;
     async fn update_rule(&self, rule: &Rule) -> StoreResult<()>;
     async fn delete_rule(&self, tenant: &TenantId, id: &RuleId) -> StoreResult<()>;
-    /// A number that changes whenever one of the tenant's rules is created, changed or
-    /// deleted (on any node): what cached rules are checked against.
-    async fn rules_revision(&self, tenant: &TenantId) -> StoreResult<i64>;
+    /// A number that changes whenever the tenant's configuration changes on any node: its
+    /// settings, widgets, rules, connections, endpoints or AI settings. What a node's cached
+    /// configuration is checked against.
+    async fn config_revision(&self, tenant: &TenantId) -> StoreResult<i64>;
 }

@@ -150,7 +150,7 @@ impl ConversationsService {
         endpoint_id: &EndpointId,
     ) -> Result<(), CallError> {
         let tenant = run.tenant.id.clone();
-        let endpoint = match self.connections.endpoint(&tenant, endpoint_id).await {
+        let endpoint = match self.cached_endpoint(&run.config, &tenant, endpoint_id).await {
             Ok(endpoint) => endpoint,
             Err(err) => {
                 let error =
@@ -214,7 +214,8 @@ impl ConversationsService {
         endpoint: &sb_domain::Endpoint,
     ) -> Result<std::collections::BTreeMap<String, Value>, CallError> {
         let tenant = &run.tenant.id;
-        let stored = match self.connections.connection(tenant, &endpoint.connection_id).await {
+        let connection = &endpoint.connection_id;
+        let stored = match self.cached_connection(&run.config, tenant, connection).await {
             Ok(stored) => stored,
             Err(err) => {
                 let error = CallError::new("connection_not_found", err.to_string());

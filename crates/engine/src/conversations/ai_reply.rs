@@ -178,7 +178,7 @@ impl ConversationsService {
             // Without a model, the knowledge base may still hold the answer.
             return self.reply_kb(run, fallback).await;
         };
-        let mut endpoints = self.connections.ai_tool_endpoints(&run.tenant.id).await?;
+        let mut endpoints = self.cached_ai_tools(&run.config, &run.tenant.id).await?.to_vec();
         // Offer only what this visitor may use: a tool that would be refused wastes a round and
         // invites probing.
         let verified = run.conversation.visitor.verified;

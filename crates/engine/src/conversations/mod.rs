@@ -3,12 +3,12 @@
 
 mod actions;
 mod ai_reply;
+pub(crate) mod config_cache;
 mod fixed_texts;
 mod knowledge;
 pub(crate) mod ordering;
 mod process;
 mod routing;
-pub(crate) mod rule_cache;
 pub mod rules;
 mod service;
 #[cfg(test)]

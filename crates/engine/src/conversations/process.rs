@@ -21,6 +21,8 @@ pub const VISITOR_MESSAGES: &str = "conversation.visitor_messages";
 /// The state of one message's evaluation.
 pub(crate) struct Run<'a> {
     pub tenant: &'a Tenant,
+    /// The tenant's configuration as of this message (see `config_cache`).
+    pub config: std::sync::Arc<super::config_cache::TenantConfig>,
     pub conversation: Conversation,
     pub message: &'a Message,
     pub vars: Variables,
@@ -144,10 +146,10 @@ impl ConversationsService {
             }
             ConversationStatus::Open => {}
         }
-        let tenant = self.accounts.tenant_by_id(tenant_id).await?;
-        let widget =
-            self.store.widgets.get_widget(tenant_id, &conversation.widget_id).await?.widget;
-        let rules = self.rules_for(tenant_id, &conversation.widget_id).await?;
+        let config = self.config(tenant_id).await?;
+        let tenant = self.cached_tenant(&config, tenant_id).await?;
+        let widget = self.cached_widget(&config, tenant_id, &conversation.widget_id).await?;
+        let rules = self.cached_rules(&config, tenant_id, &conversation.widget_id).await?;
 
         let seen =
             conversation.variables.get(VISITOR_MESSAGES).and_then(Value::as_u64).unwrap_or(0);
@@ -156,6 +158,7 @@ impl ConversationsService {
         vars.insert(VISITOR_MESSAGES.into(), json!(seen + 1));
         let mut run = Run {
             tenant: &tenant,
+            config,
             conversation,
             message,
             vars,

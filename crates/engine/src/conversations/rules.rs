@@ -210,7 +210,8 @@ impl ConversationsService {
         actor.require(Role::Admin)?;
         let tenant = &actor.tenant_id;
         let widget = self.store.widgets.get_widget(tenant, widget).await?.widget;
-        let rules = self.rules_for(tenant, &widget.id).await?;
+        let config = self.config(tenant).await?;
+        let rules = self.cached_rules(&config, tenant, &widget.id).await?;
         variables.insert("message.text".into(), json!(message));
         variables.insert("widget.id".into(), json!(widget.id));
         variables.insert("widget.name".into(), json!(widget.name));

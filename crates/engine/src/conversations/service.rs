@@ -6,8 +6,8 @@ use sb_connectors::Connector;
 use sb_domain::events::EventSink;
 use sb_secrets::Keyring;
 
+use super::config_cache::ConfigCache;
 use super::ordering::Ordering;
-use super::rule_cache::RuleCache;
 use super::trace::TraceWriter;
 use super::worker::Workers;
 use crate::budget::OutboundBudget;
@@ -32,7 +32,7 @@ pub struct ConversationsService {
     pub(super) connections: Arc<ConnectionsService>,
     pub(super) workers: Workers,
     pub(super) traces: TraceWriter,
-    pub(super) rule_cache: RuleCache,
+    pub(super) config_cache: ConfigCache,
     pub(super) ordering: Ordering,
     pub(super) outbound_budget: OutboundBudget,
 }
@@ -68,7 +68,7 @@ impl ConversationsService {
             knowledge: parts.knowledge,
             connections: parts.connections,
             workers: Workers::default(),
-            rule_cache: RuleCache::default(),
+            config_cache: ConfigCache::default(),
             outbound_budget: OutboundBudget::per_minute(parts.outbound_calls_per_minute),
         })
     }

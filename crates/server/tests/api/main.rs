@@ -9,6 +9,7 @@ mod backend;
 mod cli;
 mod cluster;
 mod config_api;
+mod config_cache;
 mod conformance;
 mod connections;
 mod demo;

@@ -353,7 +353,7 @@ async fn rules(store: &dyn Store, tenant: &TenantId, other: &TenantId, widget: &
     let elsewhere = rule("elsewhere", 5, Some(WidgetId::new()));
     let revision = |tenant: &TenantId| {
         let tenant = tenant.clone();
-        async move { store.rules_revision(&tenant).await }
+        async move { store.config_revision(&tenant).await }
     };
     let (start, others) = (revision(tenant).await.unwrap(), revision(other).await.unwrap());
     store.create_rule(&late).await.unwrap();

@@ -4,6 +4,7 @@
 mod accounts;
 mod ai;
 mod call_stats;
+mod config_revision;
 mod connections;
 mod conversations;
 mod credentials;
@@ -73,4 +74,5 @@ pub async fn run(store: &dyn Store) {
     kb::kb(store, &acme, &other).await;
     webhooks::webhooks(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
+    config_revision::config_revision(store, &acme, &other).await;
 }
