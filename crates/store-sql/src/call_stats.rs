@@ -6,7 +6,7 @@ use sb_domain::{TenantId, TestSummary, Timestamp};
 use sb_store::{CallStatsStore, StatsScope, StoreError, StoreResult};
 
 use crate::lists::{IN_LIST, in_runs, placeholders};
-use crate::{Db, Row, SqlStore, q};
+use crate::{Db, Query, Row, SqlStore, q};
 
 /// The histogram's columns, in bucket order: `ms_le_5`, `ms_le_10`, ….
 fn latency_columns() -> impl Iterator<Item = String> {
@@ -116,32 +116,36 @@ fn stats_from_row(row: &Row) -> StoreResult<HourlyStats> {
     })
 }
 
+/// The upsert that adds `delta` to its endpoint's hour.
+pub(crate) fn add_call_stats(tenant: &TenantId, delta: &HourlyStats) -> Query {
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut query = q(UPSERT.as_str())
+        .text(tenant.as_str())
+        .text(delta.endpoint_id.as_str())
+        .text(delta.connection_id.as_str())
+        .ts(delta.hour)
+        .int(clamp(delta.calls))
+        .int(clamp(delta.errors));
+    for n in delta.latency {
+        query = query.int(clamp(n));
+    }
+    let call = &delta.last_call;
+    let error = delta.last_error.as_ref();
+    query
+        .ts(call.at)
+        .boolean(call.ok)
+        .opt_int(call.status.map(i64::from))
+        .int(clamp(call.latency_ms))
+        .opt_text(call.error_code.as_deref())
+        .opt_ts(error.map(|e| e.at))
+        .opt_text(error.map(|e| e.code.as_str()))
+        .opt_text(error.map(|e| e.message.as_str()))
+}
+
 #[async_trait]
 impl<D: Db> CallStatsStore for SqlStore<D> {
     async fn add_call_stats(&self, tenant: &TenantId, delta: &HourlyStats) -> StoreResult<()> {
-        let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        let mut query = q(UPSERT.as_str())
-            .text(tenant.as_str())
-            .text(delta.endpoint_id.as_str())
-            .text(delta.connection_id.as_str())
-            .ts(delta.hour)
-            .int(clamp(delta.calls))
-            .int(clamp(delta.errors));
-        for n in delta.latency {
-            query = query.int(clamp(n));
-        }
-        let call = &delta.last_call;
-        let error = delta.last_error.as_ref();
-        let query = query
-            .ts(call.at)
-            .boolean(call.ok)
-            .opt_int(call.status.map(i64::from))
-            .int(clamp(call.latency_ms))
-            .opt_text(call.error_code.as_deref())
-            .opt_ts(error.map(|e| e.at))
-            .opt_text(error.map(|e| e.code.as_str()))
-            .opt_text(error.map(|e| e.message.as_str()));
-        self.db.execute(query).await.map(drop)
+        self.db.execute(add_call_stats(tenant, delta)).await.map(drop)
     }
 
     async fn call_stats(

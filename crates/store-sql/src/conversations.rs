@@ -1,19 +1,18 @@
 use async_trait::async_trait;
-use sb_domain::template::Variables;
 use sb_domain::{
     Author, Conversation, ConversationId, Message, MessageId, TenantId, Timestamp, TraceEvent,
     Translation, UserId,
 };
 use sb_store::{
-    ConversationFilter, ConversationState, ConversationStore, NewMessage, NewTrace, Page,
-    PageRequest, StoreError, StoreResult,
+    ConversationFilter, ConversationState, ConversationStore, FinishedMessage, NewMessage,
+    NewTrace, Page, PageRequest, StoreError, StoreResult,
 };
 
 use std::sync::LazyLock;
 
 use crate::json::to_json;
-use crate::lists::{RowInserts, placeholders, row_inserts};
-use crate::{Db, Row, SqlStore, each, expect_found, q};
+use crate::lists::{RowInserts, placeholders, row_inserts, row_inserts_for};
+use crate::{Db, Query, Row, SqlStore, each, expect_found, q};
 
 /// A conversation's columns, for [`conversation_from_row`].
 macro_rules! columns {
@@ -45,6 +44,19 @@ static INSERT_TRACES: LazyLock<RowInserts> = LazyLock::new(|| {
         )
     })
 });
+
+/// The statements that append `entries` to their conversations' traces.
+fn trace_inserts(entries: &[NewTrace]) -> Vec<Query> {
+    row_inserts_for(&INSERT_TRACES, q, entries, |query, entry| {
+        query
+            .text(entry.tenant.as_str())
+            .text(entry.conversation.as_str())
+            .opt_text(entry.message.as_ref().map(|m| m.as_str()))
+            .text(&entry.kind)
+            .json(to_json(&entry.data))
+            .ts(entry.at)
+    })
+}
 
 fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
     Ok(Conversation {
@@ -257,14 +269,12 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         message_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
 
-    async fn finish_message(
-        &self,
-        tenant: &TenantId,
-        id: &MessageId,
-        variables: Option<(&ConversationId, &Variables)>,
-    ) -> StoreResult<()> {
-        let mut unit = Vec::with_capacity(2);
-        if let Some((conversation, variables)) = variables {
+    async fn finish_message(&self, finished: &FinishedMessage<'_>) -> StoreResult<()> {
+        let tenant = finished.tenant;
+        let mut unit = trace_inserts(finished.traces);
+        let stats = finished.call_stats.iter();
+        unit.extend(stats.map(|delta| crate::call_stats::add_call_stats(tenant, delta)));
+        if let Some((conversation, variables)) = finished.variables {
             unit.push(
                 q("UPDATE conversations SET variables_json = $1, updated_at = $2 \
                    WHERE tenant_id = $3 AND id = $4")
@@ -278,7 +288,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             q("UPDATE messages SET processed = $1 WHERE tenant_id = $2 AND id = $3 RETURNING id")
                 .boolean(true)
                 .text(tenant.as_str())
-                .text(id.as_str()),
+                .text(finished.message.as_str()),
         );
         let written = self.db.write_unit(unit).await?;
         match written.last() {
@@ -347,16 +357,10 @@ impl<D: Db> ConversationStore for SqlStore<D> {
 
     async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()> {
         // One statement per hundred entries: a batch costs one round trip, not one per entry.
-        self.insert_rows(&INSERT_TRACES, q, entries, |query, entry| {
-            query
-                .text(entry.tenant.as_str())
-                .text(entry.conversation.as_str())
-                .opt_text(entry.message.as_ref().map(|m| m.as_str()))
-                .text(&entry.kind)
-                .json(to_json(&entry.data))
-                .ts(entry.at)
-        })
-        .await
+        for query in trace_inserts(entries) {
+            self.db.execute(query).await?;
+        }
+        Ok(())
     }
 
     async fn list_trace(

@@ -38,8 +38,24 @@ impl<D: Db> SqlStore<D> {
         items: &[T],
         bind: impl Fn(Query, &T) -> Query,
     ) -> StoreResult<()> {
-        let most = ROW_COUNTS[ROW_COUNTS.len() - 1];
-        for run in items.chunks(most) {
+        for query in row_inserts_for(inserts, start, items, bind) {
+            self.db.execute(query).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The statements [`SqlStore::insert_rows`] runs, for a caller that runs them in a unit.
+pub(crate) fn row_inserts_for<T>(
+    inserts: &'static RowInserts,
+    start: impl Fn(&'static str) -> Query,
+    items: &[T],
+    bind: impl Fn(Query, &T) -> Query,
+) -> Vec<Query> {
+    let most = ROW_COUNTS[ROW_COUNTS.len() - 1];
+    items
+        .chunks(most)
+        .map(|run| {
             let size = ROW_COUNTS.iter().position(|&n| n >= run.len()).unwrap_or(0);
             let first = start(&inserts[size]);
             let before = first.args.len();
@@ -50,10 +66,9 @@ impl<D: Db> SqlStore<D> {
             for _ in run.len()..ROW_COUNTS[size] {
                 query.args.extend(nulls.iter().cloned());
             }
-            self.db.execute(query).await?;
-        }
-        Ok(())
-    }
+            query
+        })
+        .collect()
 }
 
 /// `$from, $from+1, …` for `n` values; for statements computed once from constants.

@@ -108,14 +108,9 @@ pub trait ConversationStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
     async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<Message>;
-    /// Marks a visitor message as handled by the engine and, in the same unit, saves its
-    /// conversation's variables as the handling left them (`None`: unchanged).
-    async fn finish_message(
-        &self,
-        tenant: &TenantId,
-        id: &MessageId,
-        variables: Option<(&ConversationId, &Variables)>,
-    ) -> StoreResult<()>;
+    /// Writes what handling a visitor message left, in one unit: its trace entries, its
+    /// endpoints' call statistics, the conversation's variables, and the handled mark.
+    async fn finish_message(&self, finished: &FinishedMessage<'_>) -> StoreResult<()>;
     /// Visitor messages accepted but not yet handled (after a crash), oldest first.
     async fn unprocessed_messages(
         &self,
@@ -169,6 +164,19 @@ pub struct NewMessage<'a> {
     pub text: &'a str,
     pub translation: Option<&'a sb_domain::Translation>,
     pub created_at: Timestamp,
+}
+
+/// What handling one visitor message leaves to write, together (see
+/// [`ConversationStore::finish_message`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FinishedMessage<'a> {
+    pub tenant: &'a TenantId,
+    pub message: &'a MessageId,
+    /// The conversation's variables as the handling left them (`None`: unchanged).
+    pub variables: Option<(&'a ConversationId, &'a Variables)>,
+    pub traces: &'a [NewTrace],
+    /// The calls the handling made, one delta each (see `CallStatsStore::add_call_stats`).
+    pub call_stats: &'a [sb_domain::call_stats::HourlyStats],
 }
 
 /// A trace entry to append.

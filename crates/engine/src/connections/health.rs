@@ -37,8 +37,9 @@ fn of_endpoint(rows: &[HourlyStats], endpoint: &EndpointId) -> Vec<HourlyStats> 
 }
 
 impl ConnectionsService {
-    /// Counts a call a conversation made through the connector (the trace sink reports it).
-    pub(crate) async fn count_call(&self, endpoint: &Endpoint, outcome: &CallOutcome) {
+    /// What a call a conversation made through the connector adds to its endpoint's
+    /// statistics (the trace sink reports it; it is written with the message's handling).
+    pub(crate) fn call_delta(endpoint: &Endpoint, outcome: &CallOutcome) -> HourlyStats {
         let summary = TestSummary {
             ok: outcome.ok,
             status: outcome.status,
@@ -49,12 +50,19 @@ impl ConnectionsService {
         // Without a request line nothing was built, so nothing was sent: no latency to count.
         let sent = outcome.request.is_some();
         let message = outcome.error.as_ref().map(|e| e.message.as_str());
-        self.add_call_stats(endpoint, summary, sent, message).await;
+        HourlyStats::one_call(
+            endpoint.id.clone(),
+            endpoint.connection_id.clone(),
+            summary,
+            sent,
+            message,
+        )
     }
 
-    /// Counts a call refused before it reached the connector (budget, unverified visitor, …):
-    /// an error of the endpoint like any other, so failing lookups show whatever the cause.
-    pub(crate) async fn count_refusal(&self, endpoint: &Endpoint, error: &CallError) {
+    /// What a call refused before it reached the connector (budget, unverified visitor, …)
+    /// adds: an error of the endpoint like any other, so failing lookups show whatever the
+    /// cause.
+    pub(crate) fn refusal_delta(endpoint: &Endpoint, error: &CallError) -> HourlyStats {
         let summary = TestSummary {
             ok: false,
             status: None,
@@ -62,27 +70,8 @@ impl ConnectionsService {
             error_code: Some(error.code.to_owned()),
             at: Timestamp::now(),
         };
-        self.add_call_stats(endpoint, summary, false, Some(&error.message)).await;
-    }
-
-    /// Statistics never fail a conversation: a store error is logged and the call goes on.
-    async fn add_call_stats(
-        &self,
-        endpoint: &Endpoint,
-        summary: TestSummary,
-        sent: bool,
-        message: Option<&str>,
-    ) {
-        let delta = HourlyStats::one_call(
-            endpoint.id.clone(),
-            endpoint.connection_id.clone(),
-            summary,
-            sent,
-            message,
-        );
-        if let Err(err) = self.store.call_stats.add_call_stats(&endpoint.tenant_id, &delta).await {
-            tracing::warn!(endpoint_id = %endpoint.id, error = %err, "could not count an endpoint call");
-        }
+        let (id, connection) = (endpoint.id.clone(), endpoint.connection_id.clone());
+        HourlyStats::one_call(id, connection, summary, false, Some(&error.message))
     }
 
     /// Deletes every tenant's buckets past the retention (see `housekeeping` in the API).

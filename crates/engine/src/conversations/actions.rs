@@ -19,7 +19,7 @@ type Step<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send + 'a
 
 impl ConversationsService {
     pub(crate) async fn note(&self, run: &Run<'_>, kind: &str, data: Value) {
-        self.trace(&run.tenant.id, &run.conversation.id, Some(&run.message.id), kind, data).await;
+        run.turn.trace(&run.tenant.id, &run.conversation.id, Some(&run.message.id), kind, data);
     }
 
     /// Runs `actions` in order. Boxed because `on_error` branches recurse (at most two levels,
@@ -204,7 +204,7 @@ impl ConversationsService {
     ) -> CallError {
         let data = json!({"endpoint_id": endpoint.id, "endpoint": endpoint.name, "ok": false, "error": error});
         self.note(run, "api_call", data).await;
-        self.connections.count_refusal(endpoint, &error).await;
+        run.turn.count(crate::ConnectionsService::refusal_delta(endpoint, &error));
         error
     }
 
@@ -237,7 +237,7 @@ impl ConversationsService {
             }
         };
         let sink = TraceSink {
-            engine: self,
+            turn: run.turn,
             tenant,
             conversation: &run.conversation.id,
             message: Some(&run.message.id),

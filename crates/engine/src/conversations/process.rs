@@ -10,9 +10,10 @@ use sb_domain::{
     Conversation, ConversationStatus, Message, Rule, Tenant, TenantId, Widget, is_built_in,
 };
 use sb_rules::Situation;
-use sb_store::{ConversationState, StoreError};
+use sb_store::{ConversationState, FinishedMessage, StoreError};
 use serde_json::{Value, json};
 
+use super::trace::Turn;
 use crate::{ConversationsService, EngineError};
 
 /// Counts the visitor's messages; kept with the session variables, read-only for rules.
@@ -20,6 +21,8 @@ pub const VISITOR_MESSAGES: &str = "conversation.visitor_messages";
 
 /// The state of one message's evaluation.
 pub(crate) struct Run<'a> {
+    /// What the handling records, written with its handled mark.
+    pub turn: &'a Turn,
     pub tenant: &'a Tenant,
     /// The tenant's configuration as of this message (see `config_cache`).
     pub config: std::sync::Arc<super::config_cache::TenantConfig>,
@@ -81,7 +84,8 @@ fn persistent(vars: &Variables) -> Variables {
 impl ConversationsService {
     /// Handles one queued visitor message; failures are traced and logged, never propagated.
     pub(crate) async fn handle(&self, tenant: &TenantId, message: &Message) {
-        let variables = match self.process(tenant, message).await {
+        let turn = Turn::default();
+        let variables = match self.process(tenant, message, &turn).await {
             Ok(variables) => variables,
             Err(EngineError::Store(StoreError::Unavailable(why))) => {
                 // Left unprocessed: picked up again on the next start.
@@ -90,23 +94,22 @@ impl ConversationsService {
             }
             Err(err) => {
                 tracing::error!(conversation = %message.conversation_id, error = %err, "handling a visitor message failed");
-                self.trace(
-                    tenant,
-                    &message.conversation_id,
-                    Some(&message.id),
-                    "error",
-                    json!({"message": err.to_string()}),
-                )
-                .await;
+                let data = json!({"message": err.to_string()});
+                turn.trace(tenant, &message.conversation_id, Some(&message.id), "error", data);
                 None
             }
         };
-        // The trace first: a message marked handled has its whole trace written. Then the
-        // variables and the mark, in one unit.
-        self.traces.flush().await;
-        let saving = variables.as_ref().map(|vars| (&message.conversation_id, vars));
-        if let Err(err) = self.store.conversations.finish_message(tenant, &message.id, saving).await
-        {
+        // Its trace, its calls' statistics, the variables and the handled mark, in one unit:
+        // a message marked handled has its whole trace written.
+        let (traces, call_stats) = turn.into_parts();
+        let finished = FinishedMessage {
+            tenant,
+            message: &message.id,
+            variables: variables.as_ref().map(|vars| (&message.conversation_id, vars)),
+            traces: &traces,
+            call_stats: &call_stats,
+        };
+        if let Err(err) = self.store.conversations.finish_message(&finished).await {
             tracing::warn!(message = %message.id, error = %err, "could not mark a message handled");
         }
     }
@@ -116,14 +119,14 @@ impl ConversationsService {
         &self,
         tenant_id: &TenantId,
         message: &Message,
+        turn: &Turn,
     ) -> Result<Option<Variables>, EngineError> {
         let mut conversation =
             self.store.conversations.get_conversation(tenant_id, &message.conversation_id).await?;
         match conversation.status {
             ConversationStatus::Pending => {
                 let data = json!({"reason": "an operator owns the conversation"});
-                self.trace(tenant_id, &conversation.id, Some(&message.id), "bot_skipped", data)
-                    .await;
+                turn.trace(tenant_id, &conversation.id, Some(&message.id), "bot_skipped", data);
                 self.translate_for_operator(&conversation, message).await?;
                 return Ok(None);
             }
@@ -135,14 +138,8 @@ impl ConversationsService {
                     assigned_team: None,
                 };
                 self.set_state(&mut conversation, state).await?;
-                self.trace(
-                    tenant_id,
-                    &conversation.id,
-                    Some(&message.id),
-                    "reopened",
-                    json!({"by": "visitor"}),
-                )
-                .await;
+                let data = json!({"by": "visitor"});
+                turn.trace(tenant_id, &conversation.id, Some(&message.id), "reopened", data);
             }
             ConversationStatus::Open => {}
         }
@@ -157,6 +154,7 @@ impl ConversationsService {
         vars.extend(built_ins(&tenant, &widget, &conversation, message));
         vars.insert(VISITOR_MESSAGES.into(), json!(seen + 1));
         let mut run = Run {
+            turn,
             tenant: &tenant,
             config,
             conversation,
@@ -243,14 +241,7 @@ impl ConversationsService {
             }
             let data =
                 json!({"rule_id": rule.id, "rule": rule.name, "trigger": rule.definition.trigger});
-            self.trace(
-                &run.tenant.id,
-                &run.conversation.id,
-                Some(&run.message.id),
-                "rule_fired",
-                data,
-            )
-            .await;
+            self.note(run, "rule_fired", data).await;
             suppress_ai |= rule.definition.suppress_ai_reply;
             self.run_actions(run, &rule.definition.actions).await?;
             if run.handed_over || rule.definition.stop {
@@ -259,14 +250,8 @@ impl ConversationsService {
                 } else {
                     "the rule says stop"
                 };
-                self.trace(
-                    &run.tenant.id,
-                    &run.conversation.id,
-                    Some(&run.message.id),
-                    "evaluation_stopped",
-                    json!({"rule_id": rule.id, "reason": why}),
-                )
-                .await;
+                self.note(run, "evaluation_stopped", json!({"rule_id": rule.id, "reason": why}))
+                    .await;
                 break;
             }
         }

@@ -1,10 +1,11 @@
 //! The trace: every rule fired, variable set, API call and reply, so a tenant can see why the
 //! bot said what it said. Writing the trace never fails a conversation: errors are logged.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use sb_connectors::{CallOutcome, CallSink};
+use sb_domain::call_stats::HourlyStats;
 use sb_domain::{Connection, ConversationId, Endpoint, MessageId, TenantId, Timestamp};
 use sb_store::{ConversationStore, NewTrace};
 use serde_json::{Value, json};
@@ -107,9 +108,48 @@ impl ConversationsService {
     }
 }
 
+/// What handling one visitor message records — trace entries and endpoint call statistics —
+/// written together with its handled mark (see `finish_message`), not one by one.
+#[derive(Default)]
+pub(crate) struct Turn {
+    traces: Mutex<Vec<NewTrace>>,
+    call_stats: Mutex<Vec<HourlyStats>>,
+}
+
+impl Turn {
+    pub(crate) fn trace(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        message: Option<&MessageId>,
+        kind: &str,
+        data: Value,
+    ) {
+        let entry = NewTrace {
+            tenant: tenant.clone(),
+            conversation: conversation.clone(),
+            message: message.cloned(),
+            kind: kind.to_owned(),
+            data,
+            at: Timestamp::now(),
+        };
+        self.traces.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+    }
+
+    pub(crate) fn count(&self, delta: HourlyStats) {
+        self.call_stats.lock().unwrap_or_else(|p| p.into_inner()).push(delta);
+    }
+
+    /// The trace entries and call statistics recorded, in order.
+    pub(crate) fn into_parts(self) -> (Vec<NewTrace>, Vec<HourlyStats>) {
+        let traces = self.traces.into_inner().unwrap_or_else(|p| p.into_inner());
+        (traces, self.call_stats.into_inner().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
 /// Records each backend call of a conversation in its trace and its endpoint's statistics.
 pub(crate) struct TraceSink<'a> {
-    pub engine: &'a ConversationsService,
+    pub turn: &'a Turn,
     pub tenant: &'a TenantId,
     pub conversation: &'a ConversationId,
     pub message: Option<&'a MessageId>,
@@ -138,10 +178,10 @@ impl CallSink for TraceSink<'_> {
         if endpoint.cache_ttl_s.is_some() {
             data["cache"] = json!(if outcome.cached { "hit" } else { "miss" });
         }
-        self.engine.trace(self.tenant, self.conversation, self.message, "api_call", data).await;
+        self.turn.trace(self.tenant, self.conversation, self.message, "api_call", data);
         // The statistics describe the backend; an answer from the cache never reached it.
         if !outcome.cached {
-            self.engine.connections.count_call(endpoint, outcome).await;
+            self.turn.count(crate::ConnectionsService::call_delta(endpoint, outcome));
         }
     }
 }

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::{assert_not_found, now};
 use crate::{
-    ConversationFilter, ConversationState, NewMessage, NewTrace, PageRequest, SealedKind, Store,
-    StoreError,
+    ConversationFilter, ConversationState, FinishedMessage, NewMessage, NewTrace, PageRequest,
+    SealedKind, Store, StoreError,
 };
 
 pub(super) fn widget(tenant: &TenantId, name: &str) -> Widget {
@@ -183,7 +183,14 @@ pub(super) async fn widgets_conversations_and_rules(
     let next = store.next_unprocessed(tenant, &first.id).await.unwrap();
     assert_eq!(next.map(|m| m.id), Some(hello.clone()), "the oldest unhandled visitor message");
     assert!(store.next_unprocessed(other, &first.id).await.unwrap().is_none());
-    store.finish_message(tenant, &hello, None).await.unwrap();
+    let finished = |tenant, variables| FinishedMessage {
+        tenant,
+        message: &hello,
+        variables,
+        traces: &[],
+        call_stats: &[],
+    };
+    store.finish_message(&finished(tenant, None)).await.unwrap();
     assert!(store.next_unprocessed(tenant, &first.id).await.unwrap().is_none());
     leases(store, &first.id).await;
     let waiting =
@@ -194,9 +201,21 @@ pub(super) async fn widgets_conversations_and_rules(
         ("order_id".to_owned(), json!("4521")),
         ("total".to_owned(), json!(19.5)),
     ]);
-    store.finish_message(tenant, &hello, Some((&first.id, &vars))).await.unwrap();
+    let traces = [NewTrace {
+        tenant: tenant.clone(),
+        conversation: first.id.clone(),
+        message: Some(hello.clone()),
+        kind: "finished".into(),
+        data: json!({"with": "the variables"}),
+        at: now(),
+    }];
+    let saving = Some((&first.id, &vars));
+    let with_trace = FinishedMessage { traces: &traces, ..finished(tenant, saving) };
+    store.finish_message(&with_trace).await.unwrap();
     assert_eq!(store.get_conversation(tenant, &first.id).await.unwrap().variables, vars);
-    assert_not_found(store.finish_message(other, &hello, Some((&first.id, &vars))).await);
+    let trace = store.list_trace(tenant, &first.id).await.unwrap();
+    assert_eq!(trace.last().map(|t| t.kind.as_str()), Some("finished"), "written with them");
+    assert_not_found(store.finish_message(&finished(other, saving)).await);
     assert_eq!(
         store.get_conversation(tenant, &first.id).await.unwrap().variables,
         vars,
@@ -283,7 +302,12 @@ pub(super) async fn widgets_conversations_and_rules(
         ])
         .await
         .unwrap();
-    let trace = store.list_trace(tenant, &first.id).await.unwrap();
+    // Besides the entry a finished message wrote above.
+    let since_finished = async || {
+        let trace = store.list_trace(tenant, &first.id).await.unwrap();
+        trace.into_iter().filter(|t| t.kind != "finished").collect::<Vec<_>>()
+    };
+    let trace = since_finished().await;
     assert_eq!(
         trace.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
         ["rule_fired", "assigned"]
@@ -296,7 +320,7 @@ pub(super) async fn widgets_conversations_and_rules(
     let many: Vec<NewTrace> =
         (0..250).map(|i| entry(None, &format!("step_{i}"), json!({"i": i}))).collect();
     store.append_traces(&many).await.unwrap();
-    let trace = store.list_trace(tenant, &first.id).await.unwrap();
+    let trace = since_finished().await;
     assert_eq!(trace.len(), 252);
     for (i, e) in trace[2..].iter().enumerate() {
         assert_eq!((e.kind.as_str(), &e.data), (format!("step_{i}").as_str(), &json!({"i": i})));
