@@ -45,6 +45,50 @@ static INSERT_TRACES: LazyLock<RowInserts> = LazyLock::new(|| {
     })
 });
 
+/// Appending `m`: taking the conversation's next number, then the row with that number. Taking
+/// the number updates (and so locks) the conversation row: concurrent appends to one
+/// conversation queue up instead of colliding.
+fn append_statements(tenant: &TenantId, m: &NewMessage<'_>) -> [Query; 2] {
+    let next = q(
+        "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $1, updated_at = $1 \
+                  WHERE tenant_id = $2 AND id = $3 RETURNING last_seq",
+    )
+    .ts(m.created_at)
+    .text(tenant.as_str())
+    .text(m.conversation_id.as_str());
+    let insert = q(
+        "INSERT INTO messages (id, tenant_id, conversation_id, seq, author, author_user_id, text, \
+                    created_at, processed, translation, translation_language) \
+                    SELECT $1, $2, $3, c.last_seq, $4, $5, $6, $7, $8, $9, $10 \
+                    FROM conversations c WHERE c.tenant_id = $2 AND c.id = $3",
+    )
+    .text(m.id.as_str())
+    .text(tenant.as_str())
+    .text(m.conversation_id.as_str())
+    .text(m.author.as_str())
+    .opt_text(m.author_user_id.map(|u| u.as_str()))
+    .text(m.text)
+    .ts(m.created_at)
+    .boolean(m.author != Author::Visitor)
+    .opt_text(m.translation.map(|t| t.text.clone()))
+    .opt_text(m.translation.map(|t| t.language.clone()));
+    [next, insert]
+}
+
+/// The message `m` became, numbered `seq`.
+fn stored(m: &NewMessage<'_>, seq: i64) -> Message {
+    Message {
+        id: m.id.clone(),
+        conversation_id: m.conversation_id.clone(),
+        seq,
+        author: m.author,
+        author_user_id: m.author_user_id.cloned(),
+        text: m.text.to_owned(),
+        translation: m.translation.cloned(),
+        created_at: m.created_at,
+    }
+}
+
 /// The statements that append `entries` to their conversations' traces.
 fn trace_inserts(entries: &[NewTrace]) -> Vec<Query> {
     row_inserts_for(&INSERT_TRACES, q, entries, |query, entry| {
@@ -202,41 +246,11 @@ impl<D: Db> ConversationStore for SqlStore<D> {
     }
 
     async fn append_message(&self, tenant: &TenantId, m: NewMessage<'_>) -> StoreResult<Message> {
-        // One unit, handed over at once. Taking the next number updates (and so locks) the
-        // conversation row: concurrent appends to one conversation queue up instead of
-        // colliding; the message takes the number the update left.
-        let next = q("UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $1, updated_at = $1 \
-                      WHERE tenant_id = $2 AND id = $3 RETURNING last_seq")
-        .ts(m.created_at)
-        .text(tenant.as_str())
-        .text(m.conversation_id.as_str());
-        let insert = q("INSERT INTO messages (id, tenant_id, conversation_id, seq, author, author_user_id, text, \
-                        created_at, processed, translation, translation_language) \
-                        SELECT $1, $2, $3, c.last_seq, $4, $5, $6, $7, $8, $9, $10 \
-                        FROM conversations c WHERE c.tenant_id = $2 AND c.id = $3")
-            .text(m.id.as_str())
-            .text(tenant.as_str())
-            .text(m.conversation_id.as_str())
-            .text(m.author.as_str())
-            .opt_text(m.author_user_id.map(|u| u.as_str()))
-            .text(m.text)
-            .ts(m.created_at)
-            .boolean(m.author != Author::Visitor)
-            .opt_text(m.translation.map(|t| t.text.clone()))
-            .opt_text(m.translation.map(|t| t.language.clone()));
+        let [next, insert] = append_statements(tenant, &m);
         let written = self.db.write_unit(vec![next, insert]).await?;
         let row = written.first().and_then(|rows| rows.first()).ok_or(StoreError::NotFound)?;
         let seq = row.int("last_seq")?;
-        Ok(Message {
-            id: m.id.clone(),
-            conversation_id: m.conversation_id.clone(),
-            seq,
-            author: m.author,
-            author_user_id: m.author_user_id.cloned(),
-            text: m.text.to_owned(),
-            translation: m.translation.cloned(),
-            created_at: m.created_at,
-        })
+        Ok(stored(&m, seq))
     }
 
     async fn list_messages(
@@ -269,9 +283,11 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         message_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
 
-    async fn finish_message(&self, finished: &FinishedMessage<'_>) -> StoreResult<()> {
+    async fn finish_message(&self, finished: &FinishedMessage<'_>) -> StoreResult<Vec<Message>> {
         let tenant = finished.tenant;
-        let mut unit = trace_inserts(finished.traces);
+        let mut unit: Vec<Query> =
+            finished.replies.iter().flat_map(|m| append_statements(tenant, m)).collect();
+        unit.extend(trace_inserts(finished.traces));
         let stats = finished.call_stats.iter();
         unit.extend(stats.map(|delta| crate::call_stats::add_call_stats(tenant, delta)));
         if let Some((conversation, variables)) = finished.variables {
@@ -291,10 +307,20 @@ impl<D: Db> ConversationStore for SqlStore<D> {
                 .text(finished.message.as_str()),
         );
         let written = self.db.write_unit(unit).await?;
-        match written.last() {
-            Some(rows) if !rows.is_empty() => Ok(()),
-            _ => Err(StoreError::NotFound),
+        if written.last().is_none_or(|rows| rows.is_empty()) {
+            return Err(StoreError::NotFound);
         }
+        // Each reply's number is what its first statement returned.
+        let numbers = written.iter().step_by(2).take(finished.replies.len());
+        finished
+            .replies
+            .iter()
+            .zip(numbers)
+            .map(|(m, rows)| {
+                let row = rows.first().ok_or(StoreError::NotFound)?;
+                Ok(stored(m, row.int("last_seq")?))
+            })
+            .collect()
     }
 
     async fn unprocessed_messages(

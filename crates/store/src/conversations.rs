@@ -108,9 +108,11 @@ pub trait ConversationStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
     async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> StoreResult<Message>;
-    /// Writes what handling a visitor message left, in one unit: its trace entries, its
-    /// endpoints' call statistics, the conversation's variables, and the handled mark.
-    async fn finish_message(&self, finished: &FinishedMessage<'_>) -> StoreResult<()>;
+    /// Writes what handling a visitor message left, in one unit: its replies (each with the
+    /// conversation's next number, in order), its trace entries, its endpoints' call
+    /// statistics, the conversation's variables, and the handled mark. Returns the replies as
+    /// stored.
+    async fn finish_message(&self, finished: &FinishedMessage<'_>) -> StoreResult<Vec<Message>>;
     /// Visitor messages accepted but not yet handled (after a crash), oldest first.
     async fn unprocessed_messages(
         &self,
@@ -156,6 +158,7 @@ pub trait ConversationStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+#[derive(Debug)]
 pub struct NewMessage<'a> {
     pub id: &'a MessageId,
     pub conversation_id: &'a ConversationId,
@@ -172,6 +175,8 @@ pub struct NewMessage<'a> {
 pub struct FinishedMessage<'a> {
     pub tenant: &'a TenantId,
     pub message: &'a MessageId,
+    /// The messages the handling sends, oldest first.
+    pub replies: &'a [NewMessage<'a>],
     /// The conversation's variables as the handling left them (`None`: unchanged).
     pub variables: Option<(&'a ConversationId, &'a Variables)>,
     pub traces: &'a [NewTrace],

@@ -272,9 +272,8 @@ impl ConversationsService {
             self.note(run, "reply_empty", json!({})).await;
             return Ok(());
         }
-        let message = self.post_message(&run.conversation, Author::Bot, None, text, None).await?;
-        self.note(run, "reply", json!({"message_id": message.id, "text": shorten(&json!(text))}))
-            .await;
+        let id = run.turn.reply(Author::Bot, text);
+        self.note(run, "reply", json!({"message_id": id, "text": shorten(&json!(text))})).await;
         run.replied = true;
         Ok(())
     }
@@ -287,7 +286,7 @@ impl ConversationsService {
     ) -> Result<(), EngineError> {
         if self.hand_over_quietly(run, target, note).await? {
             let text = self.fixed_text(run, FixedText::Handover, true).await;
-            self.post_message(&run.conversation, Author::System, None, &text, None).await?;
+            run.turn.reply(Author::System, &text);
         }
         Ok(())
     }

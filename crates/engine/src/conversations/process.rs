@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 
 use jiff::tz::TimeZone;
+use sb_domain::events::ConversationEvent;
 use sb_domain::template::Variables;
 use sb_domain::{
     Conversation, ConversationStatus, Message, Rule, Tenant, TenantId, Widget, is_built_in,
 };
 use sb_rules::Situation;
-use sb_store::{ConversationState, FinishedMessage, StoreError};
+use sb_store::{ConversationState, FinishedMessage, NewMessage, StoreError};
 use serde_json::{Value, json};
 
 use super::trace::Turn;
@@ -101,16 +102,41 @@ impl ConversationsService {
         };
         // Its trace, its calls' statistics, the variables and the handled mark, in one unit:
         // a message marked handled has its whole trace written.
-        let (traces, call_stats) = turn.into_parts();
+        let (traces, call_stats, replies) = turn.into_parts();
+        let replies: Vec<NewMessage> = replies
+            .iter()
+            .map(|reply| NewMessage {
+                id: &reply.id,
+                conversation_id: &message.conversation_id,
+                author: reply.author,
+                author_user_id: None,
+                text: &reply.text,
+                translation: None,
+                created_at: reply.created_at,
+            })
+            .collect();
         let finished = FinishedMessage {
             tenant,
             message: &message.id,
+            replies: &replies,
             variables: variables.as_ref().map(|vars| (&message.conversation_id, vars)),
             traces: &traces,
             call_stats: &call_stats,
         };
-        if let Err(err) = self.store.conversations.finish_message(&finished).await {
-            tracing::warn!(message = %message.id, error = %err, "could not mark a message handled");
+        match self.store.conversations.finish_message(&finished).await {
+            // Announced once stored: nothing is shown that a crash could take back.
+            Ok(sent) => {
+                for reply in sent {
+                    self.events.publish(ConversationEvent::MessageCreated {
+                        tenant_id: tenant.clone(),
+                        conversation_id: message.conversation_id.clone(),
+                        message: reply,
+                    });
+                }
+            }
+            Err(err) => {
+                tracing::warn!(message = %message.id, error = %err, "could not mark a message handled");
+            }
         }
     }
 

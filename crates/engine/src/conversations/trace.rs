@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use sb_connectors::{CallOutcome, CallSink};
 use sb_domain::call_stats::HourlyStats;
-use sb_domain::{Connection, ConversationId, Endpoint, MessageId, TenantId, Timestamp};
+use sb_domain::{Author, Connection, ConversationId, Endpoint, MessageId, TenantId, Timestamp};
 use sb_store::{ConversationStore, NewTrace};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -114,6 +114,15 @@ impl ConversationsService {
 pub(crate) struct Turn {
     traces: Mutex<Vec<NewTrace>>,
     call_stats: Mutex<Vec<HourlyStats>>,
+    replies: Mutex<Vec<Reply>>,
+}
+
+/// A message the handling sends; stored (and announced) with the rest of the turn.
+pub(crate) struct Reply {
+    pub id: MessageId,
+    pub author: Author,
+    pub text: String,
+    pub created_at: Timestamp,
 }
 
 impl Turn {
@@ -140,10 +149,20 @@ impl Turn {
         self.call_stats.lock().unwrap_or_else(|p| p.into_inner()).push(delta);
     }
 
-    /// The trace entries and call statistics recorded, in order.
-    pub(crate) fn into_parts(self) -> (Vec<NewTrace>, Vec<HourlyStats>) {
+    /// Sends `text` in the conversation when the turn is written; the message's id.
+    pub(crate) fn reply(&self, author: Author, text: &str) -> MessageId {
+        let id = MessageId::new();
+        let reply =
+            Reply { id: id.clone(), author, text: text.to_owned(), created_at: Timestamp::now() };
+        self.replies.lock().unwrap_or_else(|p| p.into_inner()).push(reply);
+        id
+    }
+
+    /// The trace entries, call statistics and replies recorded, each in order.
+    pub(crate) fn into_parts(self) -> (Vec<NewTrace>, Vec<HourlyStats>, Vec<Reply>) {
         let traces = self.traces.into_inner().unwrap_or_else(|p| p.into_inner());
-        (traces, self.call_stats.into_inner().unwrap_or_else(|p| p.into_inner()))
+        let stats = self.call_stats.into_inner().unwrap_or_else(|p| p.into_inner());
+        (traces, stats, self.replies.into_inner().unwrap_or_else(|p| p.into_inner()))
     }
 }
 

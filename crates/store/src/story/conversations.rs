@@ -186,6 +186,7 @@ pub(super) async fn widgets_conversations_and_rules(
     let finished = |tenant, variables| FinishedMessage {
         tenant,
         message: &hello,
+        replies: &[],
         variables,
         traces: &[],
         call_stats: &[],
