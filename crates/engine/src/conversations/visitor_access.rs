@@ -53,11 +53,13 @@ impl ConversationsService {
         if conversation.id != *id {
             return Err(EngineError::NotFound("conversation"));
         }
-        let widget =
-            self.store.widgets.get_widget(&conversation.tenant_id, &conversation.widget_id).await?;
-        match origin {
-            Some(origin) if !widget.widget.allows_origin(origin) => Err(ORIGIN_NOT_ALLOWED),
-            _ => Ok(conversation),
+        // Without an Origin there is no site to check (and no widget to read).
+        let Some(origin) = origin else { return Ok(conversation) };
+        let (tenant, widget) = (&conversation.tenant_id, &conversation.widget_id);
+        if self.store.widgets.get_widget(tenant, widget).await?.widget.allows_origin(origin) {
+            Ok(conversation)
+        } else {
+            Err(ORIGIN_NOT_ALLOWED)
         }
     }
 }
