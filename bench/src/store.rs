@@ -239,8 +239,9 @@ pub fn print(rows: &[Row], postgres: bool, out: &mut String) {
     out!(out, "## 5. Message persistence\n");
     out!(
         out,
-        "Visitor messages appended through Switchboard's store — a transaction taking the \
-         conversation's next sequence number, then the message row and its indexes — against a \
+        "Visitor messages appended through Switchboard's store — one unit taking the \
+         conversation's next sequence number, then the message row and its indexes (on SQLite, \
+         handed to the writer thread, which commits the waiting units together) — against a \
          bare sqlx `INSERT` of a message-shaped row into the same database, same pool. Each \
          writer appends to its own conversation.\n"
     );
