@@ -42,6 +42,17 @@ fn connection_from_row(row: &Row) -> StoreResult<Connection> {
     })
 }
 
+/// Binds the connection's settings (name to timeout), in the order INSERT and UPDATE name them.
+fn bind_connection_fields(query: Query, c: &Connection, sealed: Option<&str>) -> Query {
+    query
+        .text(&c.name)
+        .text(&c.base_url)
+        .json(to_json(&c.auth))
+        .opt_text(sealed)
+        .json(to_json(&c.headers))
+        .int(i64::from(c.timeout_ms))
+}
+
 fn endpoint_from_row(row: &Row) -> StoreResult<Endpoint> {
     Ok(Endpoint {
         id: row.parse("id")?,
@@ -140,23 +151,12 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
             connection_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
-        self.config_write(
-            c.tenant_id.as_str(),
-            q(sql)
-                .text(c.id.as_str())
-                .text(c.tenant_id.as_str())
-                .text(&c.name)
-                .text(&c.base_url)
-                .json(to_json(&c.auth))
-                .opt_text(sealed)
-                .json(to_json(&c.headers))
-                .int(i64::from(c.timeout_ms))
-                .ts(c.created_at)
-                .ts(c.updated_at)
-                .opt_json(c.last_test.as_ref().map(to_json)),
-        )
-        .await
-        .map(drop)
+        let query = q(sql).text(c.id.as_str()).text(c.tenant_id.as_str());
+        let query = bind_connection_fields(query, c, sealed)
+            .ts(c.created_at)
+            .ts(c.updated_at)
+            .opt_json(c.last_test.as_ref().map(to_json));
+        self.config_write(c.tenant_id.as_str(), query).await.map(drop)
     }
 
     async fn get_connection(
@@ -191,17 +191,12 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
     }
 
     async fn update_connection(&self, c: &Connection, sealed: Option<&str>) -> StoreResult<()> {
-        let query = q("UPDATE connections SET name = $1, base_url = $2, auth_json = $3, secrets_sealed = $4, \
-                       headers_json = $5, timeout_ms = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9")
-        .text(&c.name)
-        .text(&c.base_url)
-        .json(to_json(&c.auth))
-        .opt_text(sealed)
-        .json(to_json(&c.headers))
-        .int(i64::from(c.timeout_ms))
-        .ts(c.updated_at)
-        .text(c.tenant_id.as_str())
-        .text(c.id.as_str());
+        let sql = "UPDATE connections SET name = $1, base_url = $2, auth_json = $3, secrets_sealed = $4, \
+                   headers_json = $5, timeout_ms = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9";
+        let query = bind_connection_fields(q(sql), c, sealed)
+            .ts(c.updated_at)
+            .text(c.tenant_id.as_str())
+            .text(c.id.as_str());
         expect_found(self.config_write(c.tenant_id.as_str(), query).await?)
     }
 

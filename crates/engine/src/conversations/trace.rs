@@ -97,14 +97,25 @@ impl ConversationsService {
         kind: &str,
         data: Value,
     ) {
-        self.traces.push(NewTrace {
-            tenant: tenant.clone(),
-            conversation: conversation.clone(),
-            message: message.cloned(),
-            kind: kind.to_owned(),
-            data,
-            at: Timestamp::now(),
-        });
+        self.traces.push(entry(tenant, conversation, message, kind, data));
+    }
+}
+
+/// A trace entry made now.
+fn entry(
+    tenant: &TenantId,
+    conversation: &ConversationId,
+    message: Option<&MessageId>,
+    kind: &str,
+    data: Value,
+) -> NewTrace {
+    NewTrace {
+        tenant: tenant.clone(),
+        conversation: conversation.clone(),
+        message: message.cloned(),
+        kind: kind.to_owned(),
+        data,
+        at: Timestamp::now(),
     }
 }
 
@@ -134,14 +145,7 @@ impl Turn {
         kind: &str,
         data: Value,
     ) {
-        let entry = NewTrace {
-            tenant: tenant.clone(),
-            conversation: conversation.clone(),
-            message: message.cloned(),
-            kind: kind.to_owned(),
-            data,
-            at: Timestamp::now(),
-        };
+        let entry = entry(tenant, conversation, message, kind, data);
         self.traces.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
     }
 
