@@ -12,14 +12,15 @@ use serde_json::{Value, json};
 use super::fixed_texts::FixedText;
 use super::process::Run;
 use super::routing::AssignTarget;
-use super::trace::{TraceSink, shorten};
+use super::trace::{TraceSink, entry, shorten};
 use crate::{ConversationsService, EngineError};
 
 type Step<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send + 'a>>;
 
 impl ConversationsService {
     pub(crate) async fn note(&self, run: &Run<'_>, kind: &str, data: Value) {
-        run.turn.trace(&run.tenant.id, &run.conversation.id, Some(&run.message.id), kind, data);
+        let (tenant, conversation) = (&run.tenant.id, &run.conversation.id);
+        run.turn.trace(entry(tenant, conversation, Some(&run.message.id), kind, data));
     }
 
     /// Runs `actions` in order. Boxed because `on_error` branches recurse (at most two levels,

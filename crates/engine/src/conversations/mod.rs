@@ -413,7 +413,8 @@ impl ConversationsService {
             other => other,
         })?;
         self.set_state(&mut conversation, state).await?;
-        self.trace(&actor.tenant_id, id, None, "assigned", serde_json::json!({"by": actor.user_id, "to": conversation.assigned_to, "team": conversation.assigned_team})).await;
+        let data = serde_json::json!({"by": actor.user_id, "to": conversation.assigned_to, "team": conversation.assigned_team});
+        self.trace(trace::entry(&actor.tenant_id, id, None, "assigned", data));
         self.traces.flush().await;
         Ok(conversation)
     }

@@ -14,7 +14,7 @@ use sb_rules::Situation;
 use sb_store::{ConversationState, FinishedMessage, NewMessage, StoreError};
 use serde_json::{Value, json};
 
-use super::trace::Turn;
+use super::trace::{Turn, entry};
 use crate::{ConversationsService, EngineError};
 
 /// Counts the visitor's messages; kept with the session variables, read-only for rules.
@@ -96,7 +96,13 @@ impl ConversationsService {
             Err(err) => {
                 tracing::error!(conversation = %message.conversation_id, error = %err, "handling a visitor message failed");
                 let data = json!({"message": err.to_string()});
-                turn.trace(tenant, &message.conversation_id, Some(&message.id), "error", data);
+                turn.trace(entry(
+                    tenant,
+                    &message.conversation_id,
+                    Some(&message.id),
+                    "error",
+                    data,
+                ));
                 None
             }
         };
@@ -152,7 +158,13 @@ impl ConversationsService {
         match conversation.status {
             ConversationStatus::Pending => {
                 let data = json!({"reason": "an operator owns the conversation"});
-                turn.trace(tenant_id, &conversation.id, Some(&message.id), "bot_skipped", data);
+                turn.trace(entry(
+                    tenant_id,
+                    &conversation.id,
+                    Some(&message.id),
+                    "bot_skipped",
+                    data,
+                ));
                 self.translate_for_operator(&conversation, message).await?;
                 return Ok(None);
             }
@@ -165,7 +177,7 @@ impl ConversationsService {
                 };
                 self.set_state(&mut conversation, state).await?;
                 let data = json!({"by": "visitor"});
-                turn.trace(tenant_id, &conversation.id, Some(&message.id), "reopened", data);
+                turn.trace(entry(tenant_id, &conversation.id, Some(&message.id), "reopened", data));
             }
             ConversationStatus::Open => {}
         }

@@ -88,21 +88,15 @@ impl TraceWriter {
 }
 
 impl ConversationsService {
-    /// Queues a trace entry; it is written with others shortly after (see [`TraceWriter`]).
-    pub(crate) async fn trace(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        message: Option<&MessageId>,
-        kind: &str,
-        data: Value,
-    ) {
-        self.traces.push(entry(tenant, conversation, message, kind, data));
+    /// Queues a trace entry (see [`entry`]); it is written with others shortly after (see
+    /// [`TraceWriter`]).
+    pub(crate) fn trace(&self, entry: NewTrace) {
+        self.traces.push(entry);
     }
 }
 
 /// A trace entry made now.
-fn entry(
+pub(crate) fn entry(
     tenant: &TenantId,
     conversation: &ConversationId,
     message: Option<&MessageId>,
@@ -137,15 +131,8 @@ pub(crate) struct Reply {
 }
 
 impl Turn {
-    pub(crate) fn trace(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        message: Option<&MessageId>,
-        kind: &str,
-        data: Value,
-    ) {
-        let entry = entry(tenant, conversation, message, kind, data);
+    /// Records a trace entry (see [`entry`]).
+    pub(crate) fn trace(&self, entry: NewTrace) {
         self.traces.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
     }
 
@@ -201,7 +188,7 @@ impl CallSink for TraceSink<'_> {
         if endpoint.cache_ttl_s.is_some() {
             data["cache"] = json!(if outcome.cached { "hit" } else { "miss" });
         }
-        self.turn.trace(self.tenant, self.conversation, self.message, "api_call", data);
+        self.turn.trace(entry(self.tenant, self.conversation, self.message, "api_call", data));
         // The statistics describe the backend; an answer from the cache never reached it.
         if !outcome.cached {
             self.turn.count(crate::ConnectionsService::call_delta(endpoint, outcome));

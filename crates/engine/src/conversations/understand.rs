@@ -7,6 +7,7 @@ use sb_domain::{Rule, RuleId, TenantId, Translation, Trigger};
 use sb_llm::{ChatMessage, ChatRequest, LlmError, Provider, Structured, language};
 use serde_json::{Value, json};
 
+use super::trace::entry;
 use crate::ai::Purpose;
 use crate::conversations::Run;
 use crate::{ConversationsService, EngineError};
@@ -176,14 +177,8 @@ impl ConversationsService {
                 .and_then(|v| v.get("translation").and_then(Value::as_str).map(str::to_owned))
                 .map(|text| Translation { language: to.to_owned(), text }),
             Err(err) => {
-                self.trace(
-                    tenant,
-                    conversation,
-                    None,
-                    "ai_error",
-                    json!({"purpose": "translate", "error": err}),
-                )
-                .await;
+                let data = json!({"purpose": "translate", "error": err});
+                self.trace(entry(tenant, conversation, None, "ai_error", data));
                 None
             }
         }
