@@ -2,8 +2,9 @@
 //! in the same run on the same machine and reports the ratio between them; the targets are
 //! checked at the end. Servers under measurement run as child processes of this program.
 //!
-//! `cargo run --release -p sb-bench -- [SCENARIO…] [--quick] [--write FILE]`; scenarios:
-//! `lookup oauth rules websockets store kb` (default: all of them).
+//! `cargo run --release -p sb-bench -- [SCENARIO…] [--quick] [--write FILE] [--conversations N]`;
+//! scenarios: `lookup oauth rules websockets store kb` (default: all of them). `--conversations`
+//! runs the lookup at that one level only, for as long as `--seconds` says (to profile it).
 
 mod backend;
 mod child;
@@ -172,16 +173,22 @@ fn main() -> anyhow::Result<()> {
         eprintln!("note: a debug build; run with --release for meaningful numbers");
     }
     let quick = args.iter().any(|a| a == "--quick");
-    let write = args.iter().position(|a| a == "--write").and_then(|i| args.get(i + 1)).cloned();
-    let mut scenarios: Vec<String> = args
-        .iter()
-        .filter(|a| !a.starts_with("--") && Some(*a) != write.as_ref())
-        .cloned()
-        .collect();
+    let value_of = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1));
+    let write = value_of("--write").cloned();
+    let values: Vec<&String> =
+        ["--write", "--conversations", "--seconds"].iter().filter_map(|f| value_of(f)).collect();
+    let mut scenarios: Vec<String> =
+        args.iter().filter(|a| !a.starts_with("--") && !values.contains(a)).cloned().collect();
     if scenarios.is_empty() || scenarios.iter().any(|s| s == "all") {
         scenarios = SCENARIOS.map(str::to_owned).to_vec();
     }
-    let scale = if quick { Scale::quick() } else { Scale::full() };
+    let mut scale = if quick { Scale::quick() } else { Scale::full() };
+    if let Some(level) = value_of("--conversations").and_then(|n| n.parse().ok()) {
+        scale.lookup_levels = vec![level];
+    }
+    if let Some(seconds) = value_of("--seconds").and_then(|n| n.parse().ok()) {
+        scale.lookup_time = Duration::from_secs(seconds);
+    }
     let command = format!("cargo run --release -p sb-bench -- {}", args.join(" "));
 
     let mut report = String::new();

@@ -331,10 +331,10 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         let sql = concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE processed = $1 AND created_at >= $2 \
-             ORDER BY created_at, seq LIMIT $3"
+            " FROM messages WHERE processed = FALSE AND created_at >= $1 \
+             ORDER BY created_at, seq LIMIT $2"
         );
-        let rows = self.db.fetch_all(q(sql).boolean(false).ts(since).int(i64::from(limit))).await?;
+        let rows = self.db.fetch_all(q(sql).ts(since).int(i64::from(limit))).await?;
         rows.iter().map(|row| Ok((row.parse("tenant_id")?, message_from_row(row)?))).collect()
     }
 
@@ -347,9 +347,11 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             "SELECT ",
             message_columns!(),
             " FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
-             AND processed = $3 ORDER BY seq LIMIT 1"
+             AND processed = FALSE ORDER BY seq LIMIT 1"
         );
-        let query = q(sql).text(tenant.as_str()).text(conversation.as_str()).boolean(false);
+        // `FALSE` written out, not bound: only then may the partial index of waiting messages
+        // answer it.
+        let query = q(sql).text(tenant.as_str()).text(conversation.as_str());
         self.db.fetch_all(query).await?.first().map(message_from_row).transpose()
     }
 
@@ -379,6 +381,20 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             .text(conversation.as_str())
             .text(holder);
         self.db.execute(query).await.map(drop)
+    }
+
+    async fn release_lease_when_idle(
+        &self,
+        conversation: &ConversationId,
+        holder: &str,
+    ) -> StoreResult<bool> {
+        let query =
+            q("DELETE FROM conversation_leases WHERE conversation_id = $1 AND holder = $2 \
+                       AND NOT EXISTS (SELECT 1 FROM messages \
+                       WHERE conversation_id = $1 AND processed = FALSE)")
+            .text(conversation.as_str())
+            .text(holder);
+        Ok(self.db.execute(query).await? > 0)
     }
 
     async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()> {

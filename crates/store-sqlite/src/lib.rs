@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "endpoint_cache", include_str!("../migrations/0010_endpoint_cache.sql")),
     (11, "credentials", include_str!("../migrations/0011_credentials.sql")),
     (12, "config_revision", include_str!("../migrations/0012_config_revision.sql")),
+    (13, "waiting_messages", include_str!("../migrations/0013_waiting_messages.sql")),
 ];
 
 pub struct SqliteOptions {

@@ -66,7 +66,8 @@ impl Writer {
         connection.busy_timeout(busy_timeout).map_err(map)?;
         connection
             .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA temp_store = MEMORY;",
             )
             .map_err(map)?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

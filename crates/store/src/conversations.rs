@@ -136,6 +136,14 @@ pub trait ConversationStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Lets go of a lease `holder` has (nothing happens if it has none).
     async fn release_lease(&self, conversation: &ConversationId, holder: &str) -> StoreResult<()>;
+    /// Lets go of `holder`'s lease only if none of the conversation's messages waits for the
+    /// engine; returns whether it did. One statement where the holder would otherwise ask for
+    /// the next waiting message, find none, and then let go.
+    async fn release_lease_when_idle(
+        &self,
+        conversation: &ConversationId,
+        holder: &str,
+    ) -> StoreResult<bool>;
     /// Appends trace entries, in order.
     async fn append_traces(&self, entries: &[NewTrace]) -> StoreResult<()>;
     async fn list_trace(

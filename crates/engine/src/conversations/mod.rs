@@ -256,7 +256,12 @@ impl ConversationsService {
         let Some(wait) = wait else {
             return Ok(Posted { message, replies: Vec::new(), finished: false });
         };
-        let finished = tokio::time::timeout(wait, finished).await.is_ok_and(|r| r.is_ok());
+        let finished = match tokio::time::timeout(wait, finished).await {
+            // Handed over as stored: nothing to read back.
+            Ok(Ok(Some(replies))) => return Ok(Posted { message, replies, finished: true }),
+            Ok(Ok(None)) => true,
+            Ok(Err(_)) | Err(_) => false,
+        };
         let replies = self
             .store
             .conversations

@@ -39,8 +39,13 @@ fn until_from_now() -> (Timestamp, Timestamp) {
 }
 
 impl ConversationsService {
-    /// Handles `message` in its conversation's order (see the module notes).
-    pub(crate) async fn handle_in_order(&self, tenant: &TenantId, message: &Message) {
+    /// Handles `message` in its conversation's order (see the module notes); returns its
+    /// replies as stored when this call handled it.
+    pub(crate) async fn handle_in_order(
+        &self,
+        tenant: &TenantId,
+        message: &Message,
+    ) -> Option<Vec<Message>> {
         if !self.ordering.across_nodes {
             return self.handle(tenant, message).await;
         }
@@ -51,8 +56,10 @@ impl ConversationsService {
             return self.handle(tenant, message).await;
         }
         // Renewed every few seconds for as long as this node works through the conversation.
-        let renewing = self.keep_renewing(conversation);
+        let mut renewing = self.keep_renewing(conversation);
+        let holder = &self.ordering.holder;
         let mut handled: Vec<MessageId> = Vec::new();
+        let mut replies = None;
         loop {
             let next = match self.store.conversations.next_unprocessed(tenant, conversation).await {
                 Ok(Some(next)) if !handled.contains(&next.id) => next,
@@ -63,11 +70,25 @@ impl ConversationsService {
                     break;
                 }
             };
-            self.handle(tenant, &next).await;
+            let sent = self.handle(tenant, &next).await;
+            if next.id == message.id {
+                replies = sent;
+            }
             handled.push(next.id);
+            // Done unless another message arrived meanwhile (then: renew, and handle it).
+            renewing.abort();
+            match self.store.conversations.release_lease_when_idle(conversation, holder).await {
+                Ok(true) => return replies,
+                Ok(false) => renewing = self.keep_renewing(conversation),
+                Err(err) => {
+                    tracing::warn!(%conversation, error = %err, "could not let go of the lease");
+                    break;
+                }
+            }
         }
         renewing.abort();
-        let _ = self.store.conversations.release_lease(conversation, &self.ordering.holder).await;
+        let _ = self.store.conversations.release_lease(conversation, holder).await;
+        replies
     }
 
     async fn wait_for_lease(&self, conversation: &ConversationId) -> bool {

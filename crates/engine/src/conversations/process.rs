@@ -84,14 +84,19 @@ fn persistent(vars: &Variables) -> Variables {
 
 impl ConversationsService {
     /// Handles one queued visitor message; failures are traced and logged, never propagated.
-    pub(crate) async fn handle(&self, tenant: &TenantId, message: &Message) {
+    /// Returns the replies as stored (`None` when nothing could be stored).
+    pub(crate) async fn handle(
+        &self,
+        tenant: &TenantId,
+        message: &Message,
+    ) -> Option<Vec<Message>> {
         let turn = Turn::default();
         let variables = match self.process(tenant, message, &turn).await {
             Ok(variables) => variables,
             Err(EngineError::Store(StoreError::Unavailable(why))) => {
                 // Left unprocessed: picked up again on the next start.
                 tracing::warn!(conversation = %message.conversation_id, error = %why, "database unavailable; message left for later");
-                return;
+                return None;
             }
             Err(err) => {
                 tracing::error!(conversation = %message.conversation_id, error = %err, "handling a visitor message failed");
@@ -132,16 +137,18 @@ impl ConversationsService {
         match self.store.conversations.finish_message(&finished).await {
             // Announced once stored: nothing is shown that a crash could take back.
             Ok(sent) => {
-                for reply in sent {
+                for reply in &sent {
                     self.events.publish(ConversationEvent::MessageCreated {
                         tenant_id: tenant.clone(),
                         conversation_id: message.conversation_id.clone(),
-                        message: reply,
+                        message: reply.clone(),
                     });
                 }
+                Some(sent)
             }
             Err(err) => {
                 tracing::warn!(message = %message.id, error = %err, "could not mark a message handled");
+                None
             }
         }
     }

@@ -16,8 +16,9 @@ const IDLE: Duration = Duration::from_secs(30);
 pub(crate) struct Job {
     pub tenant: TenantId,
     pub message: Message,
-    /// Told when the engine has finished with the message.
-    pub done: Option<oneshot::Sender<()>>,
+    /// Told when the engine has finished with the message: its replies as stored, or `None`
+    /// when they are not at hand (another node handled it, or they could not be stored).
+    pub done: Option<oneshot::Sender<Option<Vec<Message>>>>,
 }
 
 #[derive(Default)]
@@ -75,9 +76,9 @@ async fn run(
                 None => return,
             },
         };
-        engine.handle_in_order(&job.tenant, &job.message).await;
+        let replies = engine.handle_in_order(&job.tenant, &job.message).await;
         if let Some(done) = job.done {
-            done.send(()).ok();
+            done.send(replies).ok();
         }
     }
 }
