@@ -181,6 +181,7 @@ async fn measure_one(
                     text: TEXT,
                     translation: None,
                     created_at: Timestamp::now(),
+                    action: None,
                 };
                 s.append_message(&t, message).await.map(drop).map_err(Into::into)
             }

@@ -64,6 +64,11 @@ struct EndpointBody {
     /// caching off.
     #[serde(default, deserialize_with = "present")]
     cache_ttl_s: Option<Option<u32>>,
+    /// Who must agree before a call is sent: `none`, `visitor`, `operator` or
+    /// `visitor_and_operator`. Default: `visitor` for POST, PUT, PATCH and DELETE, else `none`.
+    approval: Option<String>,
+    /// What the visitor is asked, a template such as `Cancel order {orderId}?`.
+    approval_summary: Option<String>,
 }
 
 impl From<EndpointBody> for EndpointDraft {
@@ -83,6 +88,8 @@ impl From<EndpointBody> for EndpointDraft {
             idempotent: b.idempotent,
             requires_verified_visitor: b.requires_verified_visitor,
             cache_ttl_s: b.cache_ttl_s,
+            approval: b.approval,
+            approval_summary: b.approval_summary,
         }
     }
 }

@@ -152,6 +152,10 @@ impl From<EngineError> for ApiError {
             EngineError::Refused { code, message } => Self::forbidden(code, message),
             EngineError::Unauthenticated(message) => Self::unauthenticated(message),
             EngineError::NotFound(what) => Self::not_found(what),
+            EngineError::Conflict { code, message } => {
+                Self::new(StatusCode::CONFLICT, code, message)
+            }
+            EngineError::Gone { code, message } => Self::new(StatusCode::GONE, code, message),
             EngineError::Busy { code: "rate_limited", retry_after, .. } => {
                 Self::rate_limited(retry_after.as_secs().max(1))
             }

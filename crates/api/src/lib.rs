@@ -3,6 +3,7 @@
 //! containment.
 
 mod accounts;
+mod actions;
 mod ai;
 mod api_keys;
 mod assets;
@@ -63,6 +64,7 @@ fn api_routes() -> ApiRouter {
         .merge(ai::router())
         .merge(kb::router())
         .merge(webhooks::router())
+        .merge(actions::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }
@@ -119,6 +121,9 @@ pub async fn housekeeping(state: AppState) {
         tick.tick().await;
         state.login_limits.forget_idle();
         state.visitor_limits.forget_idle();
+        if let Err(err) = state.conversations.expire_actions().await {
+            tracing::warn!(error = %err, "could not expire actions");
+        }
         if let Err(err) = state.accounts.delete_expired_sessions().await {
             tracing::warn!(error = %err, "could not delete expired sessions");
         }

@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use axum::extract::{FromRequestParts, Path};
@@ -5,17 +6,38 @@ use axum::http::request::Parts;
 
 use crate::error::ApiError;
 
-/// A typed id from the URL path. An id that does not even parse cannot exist: 404, like any
-/// other unknown id, so the answer never hints at what ids look like for other resources.
+/// A typed id from the URL path, the `{id}` segment. An id that does not even parse cannot
+/// exist: 404, like any other unknown id, so the answer never hints at what ids look like for
+/// other resources.
 pub struct PathId<T>(pub T);
 
 impl<S: Send + Sync, T: FromStr + Send> FromRequestParts<S> for PathId<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found("resource"))?;
-        raw.parse().map(PathId).map_err(|_| ApiError::not_found("resource"))
+        segment(parts, state, "id").await.map(PathId)
     }
+}
+
+/// A second typed id from the URL path, the `{action_id}` segment (see [`PathId`]).
+pub struct ActionPathId<T>(pub T);
+
+impl<S: Send + Sync, T: FromStr + Send> FromRequestParts<S> for ActionPathId<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        segment(parts, state, "action_id").await.map(ActionPathId)
+    }
+}
+
+async fn segment<S: Send + Sync, T: FromStr>(
+    parts: &mut Parts,
+    state: &S,
+    name: &str,
+) -> Result<T, ApiError> {
+    let Path(segments) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::not_found("resource"))?;
+    let raw = segments.get(name).ok_or_else(|| ApiError::not_found("resource"))?;
+    raw.parse().map_err(|_| ApiError::not_found("resource"))
 }

@@ -40,8 +40,10 @@ pub fn router() -> ApiRouter {
         .get(paths[2], "The visitor's conversation", show)
         .get(paths[3], "Read the conversation's messages", messages)
         .post(paths[3], "Send a message, optionally waiting for the replies", send);
+    let routes = crate::actions::visitor_routes(routes);
     paths
         .into_iter()
+        .chain(crate::actions::VISITOR_PATHS)
         .fold(routes, |routes, path| routes.undocumented(path, options(preflight)))
         .map_router(|router| router.layer(axum::middleware::from_fn(cors)))
 }
@@ -166,7 +168,7 @@ struct Started {
 }
 
 /// The visitor's conversation, from `Authorization: Bearer sbv_…` and the id in the path.
-pub(crate) struct VisitorConversation(Conversation);
+pub(crate) struct VisitorConversation(pub(crate) Conversation);
 
 impl FromRequestParts<AppState> for VisitorConversation {
     type Rejection = ApiError;

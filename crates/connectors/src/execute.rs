@@ -11,6 +11,7 @@ use sb_net::{HttpClient, OutboundRequest, OutboundResponse, StatusCode, header};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::agreed::Agreement;
 use crate::auth::AuthSecrets;
 use crate::cache::{self, CacheSlot, ResponseCache};
 use crate::mapping::{self, JsonPath};
@@ -293,11 +294,43 @@ impl Connector {
         vars: &Variables,
         sink: &dyn CallSink,
     ) -> CallOutcome {
+        self.execute_as(target, endpoint, vars, sink, None).await
+    }
+
+    /// Calls `endpoint` as agreed to (safe actions): only if the request is still the one that
+    /// was agreed to, and with its `Idempotency-Key`; otherwise nothing is sent and the outcome's
+    /// error is `stale`.
+    pub async fn execute_agreed(
+        &self,
+        target: CallTarget<'_>,
+        endpoint: &Endpoint,
+        vars: &Variables,
+        sink: &dyn CallSink,
+        agreement: Agreement<'_>,
+    ) -> CallOutcome {
+        self.execute_as(target, endpoint, vars, sink, Some(agreement)).await
+    }
+
+    async fn execute_as(
+        &self,
+        target: CallTarget<'_>,
+        endpoint: &Endpoint,
+        vars: &Variables,
+        sink: &dyn CallSink,
+        agreement: Option<Agreement<'_>>,
+    ) -> CallOutcome {
         let started = Instant::now();
         let deadline = started + self.deadline(target.connection, Some(endpoint));
         let mut outcome = CallOutcome::default();
         let mut sent = Vec::new();
-        let result = match request::build(target.connection, target.secrets, endpoint, vars) {
+        let built = request::build(target.connection, target.secrets, endpoint, vars);
+        let built = match agreement {
+            Some(agreement) => built.and_then(|request| {
+                crate::agreed::check(&agreement, target.connection, endpoint, request)
+            }),
+            None => built,
+        };
+        let result = match built {
             Err(err) => Err(err),
             Ok(request) => {
                 outcome.request = Some(RequestLine::of(&request, target.uses_oauth()));

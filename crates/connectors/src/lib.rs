@@ -2,6 +2,7 @@
 //! authentication methods, the OAuth2 token cache, response mapping, and [`Connector::execute`]
 //! — the one path every call to a tenant's backend takes.
 
+pub mod agreed;
 mod auth;
 mod cache;
 mod error;

@@ -212,6 +212,11 @@ pub struct Endpoint {
     /// Safe to retry even though the method is not idempotent by definition.
     pub idempotent: bool,
     pub requires_verified_visitor: bool,
+    /// Who must agree before a call is sent (safe actions); defaults by method.
+    pub approval: crate::action::Approval,
+    /// What the visitor is asked, a template such as `Cancel order {orderId}?`; empty: a
+    /// sentence made from the endpoint's name.
+    pub approval_summary: String,
     /// Seconds a successful answer is reused for the same request (GET only, never for
     /// verified-visitor endpoints); null: every call goes to the backend.
     pub cache_ttl_s: Option<u32>,
@@ -259,6 +264,7 @@ impl Endpoint {
         request: EndpointRequest,
     ) -> Self {
         let now = Timestamp::now();
+        let approval = crate::action::Approval::default_for(request.method);
         Self {
             id: EndpointId::new(),
             tenant_id: tenant.clone(),
@@ -271,6 +277,8 @@ impl Endpoint {
             ai_tool: false,
             idempotent: false,
             requires_verified_visitor: false,
+            approval,
+            approval_summary: String::new(),
             cache_ttl_s: None,
             created_at: now,
             updated_at: now,

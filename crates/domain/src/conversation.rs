@@ -129,6 +129,9 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub translation: Option<Translation>,
     pub created_at: Timestamp,
+    /// The action this message asks to agree to (safe actions), as it stands now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Box<crate::action::ActionCard>>,
 }
 
 /// A message as its visitor sees it: without the internal id of the operator who wrote it
@@ -143,6 +146,8 @@ pub struct VisitorMessage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub translation: Option<Translation>,
     pub created_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Box<crate::action::ActionCard>>,
 }
 
 impl From<Message> for VisitorMessage {
@@ -156,8 +161,9 @@ impl From<Message> for VisitorMessage {
             text,
             translation,
             created_at,
+            action,
         } = message;
-        Self { id, conversation_id, seq, author, text, translation, created_at }
+        Self { id, conversation_id, seq, author, text, translation, created_at, action }
     }
 }
 

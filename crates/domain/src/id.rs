@@ -170,6 +170,12 @@ define_id!(
     "inv"
 );
 define_id!(
+    /// A call waiting for the visitor's confirmation or an operator's approval (safe actions);
+    /// also the `Idempotency-Key` of the call once agreed to.
+    ActionId,
+    "act"
+);
+define_id!(
     /// Correlates one HTTP request across logs, traces and the `x-request-id` header.
     RequestId,
     "req"

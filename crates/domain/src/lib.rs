@@ -3,6 +3,7 @@
 //! Nothing here performs I/O; the store, engine and API crates all speak these types.
 
 mod account;
+pub mod action;
 pub mod call_stats;
 mod connection;
 mod conversation;
@@ -35,7 +36,7 @@ pub use conversation::{
 };
 pub use error::ValidationError;
 pub use id::{
-    ApiKeyId, ChunkId, ConnectionId, ConversationId, DeliveryId, DocumentId, EndpointId,
+    ActionId, ApiKeyId, ChunkId, ConnectionId, ConversationId, DeliveryId, DocumentId, EndpointId,
     IdParseError, InvitationId, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, UserId,
     WebhookId, WidgetId, random_token,
 };

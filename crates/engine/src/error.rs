@@ -20,6 +20,13 @@ pub enum EngineError {
     /// Too many at once or too often: try again after the given time.
     #[error("{message}")]
     Busy { code: &'static str, message: &'static str, retry_after: std::time::Duration },
+    /// The request conflicts with the current state (`code` says how), e.g. an action that has
+    /// already been decided.
+    #[error("{code}: {message}")]
+    Conflict { code: &'static str, message: &'static str },
+    /// The thing existed but is no longer usable (`code` says why), e.g. an expired action.
+    #[error("{code}: {message}")]
+    Gone { code: &'static str, message: &'static str },
     /// The named thing does not exist for this caller.
     #[error("{0} not found")]
     NotFound(&'static str),

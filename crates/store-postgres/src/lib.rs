@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "credentials", include_str!("../migrations/0011_credentials.sql")),
     (12, "config_revision", include_str!("../migrations/0012_config_revision.sql")),
     (13, "waiting_messages", include_str!("../migrations/0013_waiting_messages.sql")),
+    (14, "actions", include_str!("../migrations/0014_actions.sql")),
 ];
 
 pub struct PostgresOptions {

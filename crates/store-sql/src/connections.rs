@@ -23,7 +23,8 @@ macro_rules! endpoint_columns {
     () => {
         "id, tenant_id, connection_id, name, description, method, path, query_json, headers_json, \
          body_json, variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
-         requires_verified_visitor, cache_ttl_s, created_at, updated_at, last_test_json"
+         requires_verified_visitor, cache_ttl_s, approval, approval_summary, created_at, updated_at, \
+         last_test_json"
     };
 }
 
@@ -74,13 +75,15 @@ fn endpoint_from_row(row: &Row) -> StoreResult<Endpoint> {
         idempotent: row.boolean("idempotent")?,
         requires_verified_visitor: row.boolean("requires_verified_visitor")?,
         cache_ttl_s: row.opt_int("cache_ttl_s")?.and_then(|s| u32::try_from(s).ok()),
+        approval: row.parse("approval")?,
+        approval_summary: row.text("approval_summary")?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
         last_test: row.opt_json("last_test_json")?,
     })
 }
 
-/// Binds the endpoint's mutable fields as $1..$15, in the order the INSERT and UPDATE name them.
+/// Binds the endpoint's mutable fields as $1..$17, in the order the INSERT and UPDATE name them.
 fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
     query
         .text(&e.name)
@@ -97,6 +100,8 @@ fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
         .boolean(e.idempotent)
         .boolean(e.requires_verified_visitor)
         .opt_int(e.cache_ttl_s.map(i64::from))
+        .text(e.approval.as_str())
+        .text(&e.approval_summary)
         .ts(e.updated_at)
 }
 
@@ -106,8 +111,10 @@ macro_rules! insert_endpoint_sql {
         concat!(
             "INSERT INTO endpoints (name, description, method, path, query_json, headers_json, body_json, \
              variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
-             requires_verified_visitor, cache_ttl_s, updated_at, id, tenant_id, connection_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             requires_verified_visitor, cache_ttl_s, approval, approval_summary, updated_at, id, \
+             tenant_id, connection_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21)",
             $tail
         )
     };
@@ -281,7 +288,8 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         let sql = "UPDATE endpoints SET name = $1, description = $2, method = $3, path = $4, query_json = $5, \
                    headers_json = $6, body_json = $7, variables_json = $8, response_mapping_json = $9, \
                    timeout_ms = $10, ai_tool = $11, idempotent = $12, requires_verified_visitor = $13, \
-                   cache_ttl_s = $14, updated_at = $15 WHERE tenant_id = $16 AND id = $17";
+                   cache_ttl_s = $14, approval = $15, approval_summary = $16, updated_at = $17 \
+                   WHERE tenant_id = $18 AND id = $19";
         let query = bind_endpoint_fields(q(sql), e).text(e.tenant_id.as_str()).text(e.id.as_str());
         expect_found(self.config_write(e.tenant_id.as_str(), query).await?)
     }

@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use sb_domain::action::ActionCard;
 use sb_domain::{
     Author, Conversation, ConversationId, Message, MessageId, TenantId, Timestamp, TraceEvent,
     Translation, UserId,
@@ -25,8 +26,18 @@ macro_rules! columns {
 /// A message's columns, for [`message_from_row`].
 macro_rules! message_columns {
     () => {
-        "id, tenant_id, conversation_id, seq, author, author_user_id, text, translation, \
-         translation_language, created_at"
+        "m.id, m.tenant_id, m.conversation_id, m.seq, m.author, m.author_user_id, m.text, \
+         m.translation, m.translation_language, m.created_at, m.action_id, \
+         a.summary AS action_summary, a.state AS action_state, a.expires_at AS action_expires_at, \
+         a.approval AS action_approval, a.visitor_confirmed_at AS action_visitor_at, \
+         a.operator_approved_at AS action_operator_at"
+    };
+}
+
+/// Messages `m` with the action each may ask for, `a`: [`message_columns`] reads both.
+macro_rules! messages_with_actions {
+    () => {
+        " FROM messages m LEFT JOIN pending_actions a ON a.id = m.action_id "
     };
 }
 
@@ -58,8 +69,8 @@ fn append_statements(tenant: &TenantId, m: &NewMessage<'_>) -> [Query; 2] {
     .text(m.conversation_id.as_str());
     let insert = q(
         "INSERT INTO messages (id, tenant_id, conversation_id, seq, author, author_user_id, text, \
-                    created_at, processed, translation, translation_language) \
-                    SELECT $1, $2, $3, c.last_seq, $4, $5, $6, $7, $8, $9, $10 \
+                    created_at, processed, translation, translation_language, action_id) \
+                    SELECT $1, $2, $3, c.last_seq, $4, $5, $6, $7, $8, $9, $10, $11 \
                     FROM conversations c WHERE c.tenant_id = $2 AND c.id = $3",
     )
     .text(m.id.as_str())
@@ -71,7 +82,8 @@ fn append_statements(tenant: &TenantId, m: &NewMessage<'_>) -> [Query; 2] {
     .ts(m.created_at)
     .boolean(m.author != Author::Visitor)
     .opt_text(m.translation.map(|t| t.text.clone()))
-    .opt_text(m.translation.map(|t| t.language.clone()));
+    .opt_text(m.translation.map(|t| t.language.clone()))
+    .opt_text(m.action.map(|a| a.id.as_str()));
     [next, insert]
 }
 
@@ -86,6 +98,7 @@ fn stored(m: &NewMessage<'_>, seq: i64) -> Message {
         text: m.text.to_owned(),
         translation: m.translation.cloned(),
         created_at: m.created_at,
+        action: m.action.map(|a| Box::new(ActionCard::from(a))),
     }
 }
 
@@ -131,7 +144,27 @@ fn message_from_row(row: &Row) -> StoreResult<Message> {
             _ => None,
         },
         created_at: row.ts("created_at")?,
+        action: action_card(row)?,
     })
+}
+
+/// The card of the action a message asks for, as the action stands now.
+fn action_card(row: &Row) -> StoreResult<Option<Box<ActionCard>>> {
+    let Some(id) = row.opt_parse("action_id")? else { return Ok(None) };
+    let Some(state) = row.opt_parse("action_state")? else { return Ok(None) };
+    let approval = row.parse("action_approval")?;
+    let needs = sb_domain::action::needs(
+        approval,
+        row.opt_int("action_visitor_at")?.is_some(),
+        row.opt_int("action_operator_at")?.is_some(),
+    );
+    Ok(Some(Box::new(ActionCard {
+        id,
+        summary: row.text("action_summary")?,
+        state,
+        expires_at: row.ts("action_expires_at")?,
+        needs,
+    })))
 }
 
 #[async_trait]
@@ -263,8 +296,8 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         let sql = concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
-             AND seq > $3 ORDER BY seq LIMIT $4"
+            messages_with_actions!(),
+            "WHERE m.tenant_id = $1 AND m.conversation_id = $2 AND m.seq > $3 ORDER BY m.seq LIMIT $4"
         );
         let query = q(sql)
             .text(tenant.as_str())
@@ -278,7 +311,8 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         let sql = concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE tenant_id = $1 AND id = $2"
+            messages_with_actions!(),
+            "WHERE m.tenant_id = $1 AND m.id = $2"
         );
         message_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
     }
@@ -287,6 +321,11 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         let tenant = finished.tenant;
         let mut unit: Vec<Query> =
             finished.replies.iter().flat_map(|m| append_statements(tenant, m)).collect();
+        // Replies first: their numbers are read back by position below.
+        unit.extend(finished.proposed.iter().map(crate::actions::insert_action));
+        if let Some((id, state, outcome)) = finished.settled {
+            unit.push(crate::actions::settle_action(tenant, id, state, outcome));
+        }
         unit.extend(trace_inserts(finished.traces));
         let stats = finished.call_stats.iter();
         unit.extend(stats.map(|delta| crate::call_stats::add_call_stats(tenant, delta)));
@@ -331,8 +370,8 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         let sql = concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE processed = FALSE AND created_at >= $1 \
-             ORDER BY created_at, seq LIMIT $2"
+            messages_with_actions!(),
+            "WHERE m.processed = FALSE AND m.created_at >= $1 ORDER BY m.created_at, m.seq LIMIT $2"
         );
         let rows = self.db.fetch_all(q(sql).ts(since).int(i64::from(limit))).await?;
         rows.iter().map(|row| Ok((row.parse("tenant_id")?, message_from_row(row)?))).collect()
@@ -346,8 +385,9 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         let sql = concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE tenant_id = $1 AND conversation_id = $2 \
-             AND processed = FALSE ORDER BY seq LIMIT 1"
+            messages_with_actions!(),
+            "WHERE m.tenant_id = $1 AND m.conversation_id = $2 AND m.processed = FALSE \
+             ORDER BY m.seq LIMIT 1"
         );
         // `FALSE` written out, not bound: only then may the partial index of waiting messages
         // answer it.

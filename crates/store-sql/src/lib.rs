@@ -10,6 +10,7 @@ macro_rules! delete_owned_sql {
 }
 
 mod accounts;
+mod actions;
 mod ai;
 mod api_keys;
 mod call_stats;

@@ -175,6 +175,8 @@ pub struct NewMessage<'a> {
     pub text: &'a str,
     pub translation: Option<&'a sb_domain::Translation>,
     pub created_at: Timestamp,
+    /// The action the message asks to agree to; stored with it (see `FinishedMessage`).
+    pub action: Option<&'a sb_domain::action::PendingAction>,
 }
 
 /// What handling one visitor message leaves to write, together (see
@@ -190,6 +192,11 @@ pub struct FinishedMessage<'a> {
     pub traces: &'a [NewTrace],
     /// The calls the handling made, one delta each (see `CallStatsStore::add_call_stats`).
     pub call_stats: &'a [sb_domain::call_stats::HourlyStats],
+    /// Actions the handling proposed (each also the `action` of one of `replies`).
+    pub proposed: &'a [sb_domain::action::PendingAction],
+    /// An agreed action the handling ran, with how it ended.
+    pub settled:
+        Option<(&'a sb_domain::ActionId, sb_domain::action::ActionState, &'a serde_json::Value)>,
 }
 
 /// A trace entry to append.

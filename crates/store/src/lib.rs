@@ -6,6 +6,7 @@
 //! how a request *finds* its tenant; they are named for that purpose.
 
 mod accounts;
+mod actions;
 mod ai;
 mod call_stats;
 mod connections;
@@ -21,6 +22,7 @@ pub use accounts::{
     AccountStore, ApiKeyStore, NewSession, SessionStore, SessionWithUser, TeamStore, TeamUpdate,
     UserCredentials,
 };
+pub use actions::{ActionDecision, ActionStore};
 pub use ai::{AiStore, UsageTotals};
 pub use call_stats::{CallStatsStore, StatsScope};
 pub use connections::{
@@ -70,6 +72,7 @@ pub trait Store:
     + AiStore
     + KbStore
     + WebhookStore
+    + ActionStore
     + SealedSecretStore
     + Send
     + Sync

@@ -15,7 +15,7 @@ use crate::client_ip::ClientIp;
 use crate::cookies::WithCookies;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Created, Data, List, OptionalJson, Paging};
-use crate::path::PathId;
+use crate::path::{ActionPathId, PathId};
 use crate::realtime::Upgraded;
 use crate::visitor::{Handled, Sent, VisitorConversation};
 
@@ -115,10 +115,20 @@ impl<T: JsonSchema> DescribeInput for PathId<T> {
     }
 }
 
+impl<T: JsonSchema> DescribeInput for ActionPathId<T> {
+    fn describe(operation: &mut Operation, schemas: &mut Schemas) {
+        path_segment::<T>(operation, schemas, "action_id");
+    }
+}
+
 pub(crate) fn path_id<T: JsonSchema>(operation: &mut Operation, schemas: &mut Schemas) {
+    path_segment::<T>(operation, schemas, "id");
+}
+
+fn path_segment<T: JsonSchema>(operation: &mut Operation, schemas: &mut Schemas, name: &str) {
     let schema = schemas.requests.subschema_for::<T>().to_value();
     operation
-        .add_parameter(json!({"name": "id", "in": "path", "required": true, "schema": schema}));
+        .add_parameter(json!({"name": name, "in": "path", "required": true, "schema": schema}));
     operation.fail("404", "NotFound");
 }
 

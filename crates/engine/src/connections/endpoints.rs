@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sb_connectors::mapping::JsonPath;
 use sb_connectors::template::parse_body;
 use sb_connectors::{CallOutcome, CallTarget, NoSink, Template, Variables};
+use sb_domain::action::Approval;
 use sb_domain::pattern;
 use sb_domain::{
     ConnectionId, Endpoint, EndpointId, EndpointRequest, HttpMethod, MAX_CACHE_TTL_S, Role,
@@ -36,6 +37,9 @@ pub struct EndpointDraft {
     pub requires_verified_visitor: Option<bool>,
     /// `Some(None)` turns caching off.
     pub cache_ttl_s: Option<Option<u32>>,
+    /// `none`, `visitor`, `operator`, `visitor_and_operator`; absent: the method's default.
+    pub approval: Option<String>,
+    pub approval_summary: Option<String>,
 }
 
 /// An endpoint as shown: its definition and its last real call.
@@ -123,7 +127,16 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
         endpoint.description = validate::text("description", &description, 2000)?;
     }
     if let Some(method) = draft.method {
-        endpoint.request.method = method.parse()?;
+        let method: HttpMethod = method.parse()?;
+        // Made to change data without a word on approval: it waits for the visitor, as new
+        // endpoints that change data do.
+        if method.changes_data()
+            && !endpoint.request.method.changes_data()
+            && endpoint.approval == Approval::None
+        {
+            endpoint.approval = Approval::default_for(method);
+        }
+        endpoint.request.method = method;
     }
     if let Some(path) = draft.path {
         endpoint.request.path = path_template(&path)?;
@@ -152,6 +165,14 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
     }
     if let Some(timeout) = draft.timeout_ms {
         endpoint.timeout_ms = timeout.map(|t| validate::timeout_ms("timeout_ms", t)).transpose()?;
+    }
+    if let Some(approval) = draft.approval {
+        endpoint.approval = approval.parse()?;
+    }
+    if let Some(summary) = draft.approval_summary {
+        let summary = validate::text("approval_summary", &summary, 500)?;
+        Template::parse("approval_summary", &summary)?;
+        endpoint.approval_summary = summary;
     }
     endpoint.ai_tool = draft.ai_tool.unwrap_or(endpoint.ai_tool);
     endpoint.idempotent = draft.idempotent.unwrap_or(endpoint.idempotent);

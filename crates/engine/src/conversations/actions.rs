@@ -4,11 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use sb_connectors::{CallError, CallSink, CallTarget};
+use sb_domain::action::{Approval, ProposedBy};
 use sb_domain::template::Template;
 use sb_domain::{Action, Author, EndpointId, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES};
 use sb_store::StoreError;
 use serde_json::{Value, json};
 
+use super::action_proposal::Continuation;
 use super::fixed_texts::FixedText;
 use super::process::Run;
 use super::routing::AssignTarget;
@@ -16,6 +18,14 @@ use super::trace::{TraceSink, entry, shorten};
 use crate::{ConversationsService, EngineError};
 
 type Step<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send + 'a>>;
+
+/// What became of a `CALL_API`.
+pub(crate) enum Called {
+    /// The backend answered; its values are in the session.
+    Answered,
+    /// The endpoint needs agreement: the call is proposed, and the rest of the rule waits.
+    WaitingForAgreement,
+}
 
 impl ConversationsService {
     pub(crate) async fn note(&self, run: &Run<'_>, kind: &str, data: Value) {
@@ -31,7 +41,7 @@ impl ConversationsService {
         actions: &'a [Action],
     ) -> Step<'a> {
         Box::pin(async move {
-            for action in actions {
+            for (i, action) in actions.iter().enumerate() {
                 match action {
                     Action::SetVariable { name, value, from_regex, from_ai } => {
                         let found = match (value, from_regex, from_ai) {
@@ -58,7 +68,16 @@ impl ConversationsService {
                         }
                     }
                     Action::CallApi { endpoint_id, on_error } => {
-                        if let Err(err) = self.call_api(run, endpoint_id).await
+                        let continuation = Continuation {
+                            then: actions[i + 1..].to_vec(),
+                            on_error: on_error.clone(),
+                        };
+                        let called = self.call_api(run, endpoint_id, Some(&continuation)).await;
+                        if let Ok(Called::WaitingForAgreement) = called {
+                            // The rest of the rule waits with the action.
+                            return Ok(());
+                        }
+                        if let Err(err) = called
                             && !on_error.is_empty()
                         {
                             self.note(
@@ -144,12 +163,15 @@ impl ConversationsService {
     }
 
     /// Calls an endpoint of the tenant's with the session variables and maps the answer in.
-    /// On failure `api.<endpoint>.error` holds the error code, for templates and the AI.
+    /// On failure `api.<endpoint>.error` holds the error code, for templates and the AI. An
+    /// endpoint that needs agreement is not called: the call is proposed, and a rule's
+    /// `continuation` runs once it is agreed to (or not); the AI's calls have none.
     pub(crate) async fn call_api(
         &self,
         run: &mut Run<'_>,
         endpoint_id: &EndpointId,
-    ) -> Result<(), CallError> {
+        continuation: Option<&Continuation>,
+    ) -> Result<Called, CallError> {
         let tenant = run.tenant.id.clone();
         let endpoint = match self.cached_endpoint(&run.config, &tenant, endpoint_id).await {
             Ok(endpoint) => endpoint,
@@ -165,16 +187,40 @@ impl ConversationsService {
                 return Err(error);
             }
         };
-        let error_var = format!("api.{}.error", endpoint.name);
         let result = if endpoint.requires_verified_visitor && !run.conversation.visitor.verified {
             let error = CallError::new(
                 "visitor_not_verified",
                 "this endpoint answers only visitors whose identity the site signed",
             );
             Err(self.refuse(run, &endpoint, error).await)
+        } else if endpoint.approval != Approval::None {
+            if run.waiting_for_agreement {
+                // One question at a time: a model asking again proposes nothing more.
+                return Ok(Called::WaitingForAgreement);
+            }
+            let by = match (continuation, &run.rule) {
+                (Some(_), Some(rule_id)) => ProposedBy::Rule { rule_id: rule_id.clone() },
+                _ => ProposedBy::Ai,
+            };
+            let continuation = continuation.cloned().unwrap_or_default();
+            match self.propose_action(run, &endpoint, by, &continuation).await {
+                Ok(_) => return Ok(Called::WaitingForAgreement),
+                Err(error) => Err(self.refuse(run, &endpoint, error).await),
+            }
         } else {
             self.execute_for(run, &endpoint).await
         };
+        self.take_answer(run, &endpoint, result).await.map(|()| Called::Answered)
+    }
+
+    /// Maps a call's answer into the session, or records its failure (see `call_api`).
+    pub(crate) async fn take_answer(
+        &self,
+        run: &mut Run<'_>,
+        endpoint: &sb_domain::Endpoint,
+        result: Result<std::collections::BTreeMap<String, Value>, CallError>,
+    ) -> Result<(), CallError> {
+        let error_var = format!("api.{}.error", endpoint.name);
         match result {
             Ok(mapped) => {
                 run.vars.remove(&error_var);
@@ -197,7 +243,7 @@ impl ConversationsService {
     }
 
     /// A call refused before anything was sent: in the trace, and counted as an error.
-    async fn refuse(
+    pub(crate) async fn refuse(
         &self,
         run: &Run<'_>,
         endpoint: &sb_domain::Endpoint,
@@ -215,27 +261,9 @@ impl ConversationsService {
         endpoint: &sb_domain::Endpoint,
     ) -> Result<std::collections::BTreeMap<String, Value>, CallError> {
         let tenant = &run.tenant.id;
-        let connection = &endpoint.connection_id;
-        let stored = match self.cached_connection(&run.config, tenant, connection).await {
-            Ok(stored) => stored,
-            Err(err) => {
-                let error = CallError::new("connection_not_found", err.to_string());
-                return Err(self.refuse(run, endpoint, error).await);
-            }
-        };
-        if let Err(refused) =
-            sb_domain::verified_calls::check_verified_call(&stored.connection, endpoint)
-        {
-            let error =
-                CallError::new(refused.code, format!("{}: {}", refused.field, refused.message));
-            return Err(self.refuse(run, endpoint, error).await);
-        }
-        let secrets = match self.connections.open_secrets(&stored) {
-            Ok(secrets) => secrets,
-            Err(err) => {
-                let error = CallError::new("credentials_unavailable", err.to_string());
-                return Err(self.refuse(run, endpoint, error).await);
-            }
+        let (stored, secrets) = match self.call_target_for(run, endpoint).await {
+            Ok(found) => found,
+            Err(error) => return Err(self.refuse(run, endpoint, error).await),
         };
         let sink = TraceSink {
             turn: run.turn,

@@ -8,6 +8,7 @@ use sb_llm::language;
 use sb_llm::{ChatMessage, ChatRequest, ToolCall, ToolSpec};
 use serde_json::{Map, Value, json};
 
+use super::actions::Called;
 use super::fixed_texts::FixedText;
 use crate::ai::Purpose;
 use crate::conversations::{AssignTarget, Run};
@@ -266,8 +267,13 @@ impl ConversationsService {
             };
             self.set_variable(run, name, value, "ai").await;
         }
-        match self.call_api(run, &endpoint.id).await {
-            Ok(()) => {
+        match self.call_api(run, &endpoint.id, None).await {
+            Ok(Called::WaitingForAgreement) => json!({
+                "ok": false,
+                "status": "awaiting_confirmation",
+                "message": "Nothing has been done yet. The visitor has been shown this request with Confirm and Cancel buttons; it runs only if they press Confirm (and a person approves, where required). Do not say it is done, and do not ask them to type a confirmation: typed confirmations are ignored.",
+            }),
+            Ok(Called::Answered) => {
                 let data: Map<String, Value> = endpoint
                     .response_mapping
                     .keys()

@@ -1,6 +1,9 @@
 //! Conversations: visitors starting them and writing, operators answering, and the engine
 //! turning each visitor message into actions (in `process`).
 
+mod action_decisions;
+mod action_execution;
+mod action_proposal;
 mod actions;
 mod ai_reply;
 pub(crate) mod config_cache;
@@ -31,6 +34,7 @@ use sb_secrets::sha256_hex;
 pub use sb_store::ConversationFilter;
 use sb_store::{ConversationState, NewMessage, Page, PageRequest, StoredWidget};
 
+pub use action_decisions::Decided;
 pub(crate) use process::Run;
 pub use process::VISITOR_MESSAGES as VISITOR_MESSAGES_VARIABLE;
 pub use routing::AssignTarget;
@@ -196,6 +200,7 @@ impl ConversationsService {
                     text,
                     translation,
                     created_at: Timestamp::now(),
+                    action: None,
                 },
             )
             .await?;
@@ -250,6 +255,7 @@ impl ConversationsService {
         let job = Job {
             tenant: conversation.tenant_id.clone(),
             message: message.clone(),
+            action: None,
             done: Some(done),
         };
         self.workers.enqueue(self, job);
@@ -303,7 +309,7 @@ impl ConversationsService {
         let waiting = self.store.conversations.unprocessed_messages(since, 10_000).await?;
         let count = waiting.len();
         for (tenant, message) in waiting {
-            self.workers.enqueue(self, Job { tenant, message, done: None });
+            self.workers.enqueue(self, Job { tenant, message, action: None, done: None });
         }
         Ok(count)
     }

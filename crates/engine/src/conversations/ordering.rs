@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use sb_domain::{ConversationId, Message, MessageId, TenantId, Timestamp};
+use sb_domain::{ActionId, ConversationId, Message, MessageId, TenantId, Timestamp};
 
 use super::ConversationsService;
 
@@ -88,6 +88,29 @@ impl ConversationsService {
         }
         renewing.abort();
         let _ = self.store.conversations.release_lease(conversation, holder).await;
+        replies
+    }
+
+    /// Runs the agreed (or refused) `action` proposed by `message`, in the conversation's
+    /// order; returns the replies as stored.
+    pub(crate) async fn settle_in_order(
+        &self,
+        tenant: &TenantId,
+        message: &Message,
+        action: &ActionId,
+    ) -> Option<Vec<Message>> {
+        let conversation = &message.conversation_id;
+        if !self.ordering.across_nodes {
+            return self.settle_action(tenant, message, action).await;
+        }
+        if !self.wait_for_lease(conversation).await {
+            tracing::warn!(%conversation, "no lease on the conversation; running the action anyway");
+            return self.settle_action(tenant, message, action).await;
+        }
+        let renewing = self.keep_renewing(conversation);
+        let replies = self.settle_action(tenant, message, action).await;
+        renewing.abort();
+        let _ = self.store.conversations.release_lease(conversation, &self.ordering.holder).await;
         replies
     }
 

@@ -35,6 +35,10 @@ pub(crate) struct Run<'a> {
     pub replied: bool,
     /// An operator (or the queue) owns the conversation now: the bot stops.
     pub handed_over: bool,
+    /// The rule whose actions are running, if any.
+    pub rule: Option<sb_domain::RuleId>,
+    /// A call was proposed for agreement: the bot has asked, and waits.
+    pub waiting_for_agreement: bool,
 }
 
 /// The variables Switchboard provides, recomputed for every message.
@@ -75,7 +79,7 @@ pub(crate) fn built_ins(
 }
 
 /// The variables worth keeping: everything rules and APIs set, without the recomputed built-ins.
-fn persistent(vars: &Variables) -> Variables {
+pub(crate) fn persistent(vars: &Variables) -> Variables {
     vars.iter()
         .filter(|(name, _)| !is_built_in(name) || name.as_str() == VISITOR_MESSAGES)
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -113,8 +117,22 @@ impl ConversationsService {
         };
         // Its trace, its calls' statistics, the variables and the handled mark, in one unit:
         // a message marked handled has its whole trace written.
-        let (traces, call_stats, replies) = turn.into_parts();
-        let replies: Vec<NewMessage> = replies
+        self.finish_turn(tenant, message, turn, variables.as_ref()).await
+    }
+
+    /// Writes what handling `message` recorded in `turn`, with `variables` and the handled
+    /// mark, as one unit; then announces the replies. Returns them as stored.
+    pub(crate) async fn finish_turn(
+        &self,
+        tenant: &TenantId,
+        message: &Message,
+        turn: Turn,
+        variables: Option<&Variables>,
+    ) -> Option<Vec<Message>> {
+        let parts = turn.into_parts();
+        let proposed = &parts.proposed;
+        let replies: Vec<NewMessage> = parts
+            .replies
             .iter()
             .map(|reply| NewMessage {
                 id: &reply.id,
@@ -124,15 +142,19 @@ impl ConversationsService {
                 text: &reply.text,
                 translation: None,
                 created_at: reply.created_at,
+                action: reply.action.as_ref().and_then(|id| proposed.iter().find(|a| &a.id == id)),
             })
             .collect();
+        let settled = parts.settled.as_ref().map(|s| (&s.id, s.state, &s.outcome));
         let finished = FinishedMessage {
             tenant,
             message: &message.id,
             replies: &replies,
-            variables: variables.as_ref().map(|vars| (&message.conversation_id, vars)),
-            traces: &traces,
-            call_stats: &call_stats,
+            variables: variables.map(|vars| (&message.conversation_id, vars)),
+            traces: &parts.traces,
+            call_stats: &parts.call_stats,
+            proposed,
+            settled,
         };
         match self.store.conversations.finish_message(&finished).await {
             // Announced once stored: nothing is shown that a crash could take back.
@@ -208,6 +230,8 @@ impl ConversationsService {
             changed: BTreeSet::new(),
             replied: false,
             handed_over: false,
+            rule: None,
+            waiting_for_agreement: false,
         };
         self.detect_language(&mut run).await?;
         let suppress_ai = self.evaluate(&mut run, &rules, seen == 0).await?;
@@ -288,10 +312,14 @@ impl ConversationsService {
                 json!({"rule_id": rule.id, "rule": rule.name, "trigger": rule.definition.trigger});
             self.note(run, "rule_fired", data).await;
             suppress_ai |= rule.definition.suppress_ai_reply;
+            run.rule = Some(rule.id.clone());
             self.run_actions(run, &rule.definition.actions).await?;
-            if run.handed_over || rule.definition.stop {
+            run.rule = None;
+            if run.handed_over || run.waiting_for_agreement || rule.definition.stop {
                 let why = if run.handed_over {
                     "handed over to an operator"
+                } else if run.waiting_for_agreement {
+                    "waiting for agreement to an action"
                 } else {
                     "the rule says stop"
                 };

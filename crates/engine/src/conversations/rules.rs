@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use sb_domain::action::Approval;
 use sb_domain::template::{Template, Variables};
 use sb_domain::{
     Action, Condition, MatchMode, Role, Rule, RuleDefinition, RuleId, Timestamp, Trigger,
@@ -286,6 +287,17 @@ impl ConversationsService {
                 {
                     shown["endpoint"] = json!(endpoint.name);
                     match self.render_request(actor, &endpoint, vars).await {
+                        Ok(request) if endpoint.approval != Approval::None => {
+                            // Nothing would be sent yet: the visitor (or a person) is asked.
+                            let summary = super::action_proposal::summary(&endpoint, vars);
+                            shown["request"] = json!(request);
+                            shown["would_send"] = json!(false);
+                            shown["would_ask"] = json!({
+                                "approval": endpoint.approval,
+                                "summary": summary,
+                                "text": format!("would ask {} to confirm: {summary}", asked(endpoint.approval)),
+                            });
+                        }
                         Ok(request) => {
                             shown["request"] = json!(request);
                             shown["would_send"] = json!(true);
@@ -328,5 +340,14 @@ impl ConversationsService {
         let target =
             sb_connectors::CallTarget { connection: &stored.connection, secrets: &secrets };
         sb_connectors::would_send(target, endpoint, vars)
+    }
+}
+
+/// Who is asked before a call under `approval`, in the dry run's words.
+fn asked(approval: Approval) -> &'static str {
+    match approval {
+        Approval::Operator => "a person of the team",
+        Approval::VisitorAndOperator => "the visitor and a person of the team",
+        _ => "the visitor",
     }
 }

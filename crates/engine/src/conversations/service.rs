@@ -16,7 +16,8 @@ use crate::{AccountsService, AiService, ConnectionsService, KnowledgeService};
 stores!(ConversationStores {
     widgets: WidgetStore,
     conversations: ConversationStore,
-    rules: RuleStore
+    rules: RuleStore,
+    actions: ActionStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message

@@ -5,8 +5,11 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use sb_connectors::{CallOutcome, CallSink};
+use sb_domain::action::{ActionState, PendingAction};
 use sb_domain::call_stats::HourlyStats;
-use sb_domain::{Author, Connection, ConversationId, Endpoint, MessageId, TenantId, Timestamp};
+use sb_domain::{
+    ActionId, Author, Connection, ConversationId, Endpoint, MessageId, TenantId, Timestamp,
+};
 use sb_store::{ConversationStore, NewTrace};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -120,6 +123,24 @@ pub(crate) struct Turn {
     traces: Mutex<Vec<NewTrace>>,
     call_stats: Mutex<Vec<HourlyStats>>,
     replies: Mutex<Vec<Reply>>,
+    proposed: Mutex<Vec<PendingAction>>,
+    settled: Mutex<Option<Settled>>,
+}
+
+/// How an agreed action ended, written with the turn that ran it.
+pub(crate) struct Settled {
+    pub id: ActionId,
+    pub state: ActionState,
+    pub outcome: Value,
+}
+
+/// Everything a turn recorded, each in order.
+pub(crate) struct TurnParts {
+    pub traces: Vec<NewTrace>,
+    pub call_stats: Vec<HourlyStats>,
+    pub replies: Vec<Reply>,
+    pub proposed: Vec<PendingAction>,
+    pub settled: Option<Settled>,
 }
 
 /// A message the handling sends; stored (and announced) with the rest of the turn.
@@ -128,6 +149,8 @@ pub(crate) struct Reply {
     pub author: Author,
     pub text: String,
     pub created_at: Timestamp,
+    /// The action this message asks to agree to (one of the turn's proposals).
+    pub action: Option<ActionId>,
 }
 
 impl Turn {
@@ -143,17 +166,38 @@ impl Turn {
     /// Sends `text` in the conversation when the turn is written; the message's id.
     pub(crate) fn reply(&self, author: Author, text: &str) -> MessageId {
         let id = MessageId::new();
-        let reply =
-            Reply { id: id.clone(), author, text: text.to_owned(), created_at: Timestamp::now() };
-        self.replies.lock().unwrap_or_else(|p| p.into_inner()).push(reply);
+        self.push_reply(id.clone(), author, text, None);
         id
     }
 
-    /// The trace entries, call statistics and replies recorded, each in order.
-    pub(crate) fn into_parts(self) -> (Vec<NewTrace>, Vec<HourlyStats>, Vec<Reply>) {
-        let traces = self.traces.into_inner().unwrap_or_else(|p| p.into_inner());
-        let stats = self.call_stats.into_inner().unwrap_or_else(|p| p.into_inner());
-        (traces, stats, self.replies.into_inner().unwrap_or_else(|p| p.into_inner()))
+    fn push_reply(&self, id: MessageId, author: Author, text: &str, action: Option<ActionId>) {
+        let reply =
+            Reply { id, author, text: text.to_owned(), created_at: Timestamp::now(), action };
+        self.replies.lock().unwrap_or_else(|p| p.into_inner()).push(reply);
+    }
+
+    /// Stores `action` with the turn and asks for it with a bot message showing its summary;
+    /// the message's id.
+    pub(crate) fn propose(&self, action: PendingAction) -> MessageId {
+        let id = MessageId::new();
+        self.push_reply(id.clone(), Author::Bot, &action.summary, Some(action.id.clone()));
+        self.proposed.lock().unwrap_or_else(|p| p.into_inner()).push(action);
+        id
+    }
+
+    /// Records how the agreed action this turn ran ended.
+    pub(crate) fn settle(&self, settled: Settled) {
+        *self.settled.lock().unwrap_or_else(|p| p.into_inner()) = Some(settled);
+    }
+
+    pub(crate) fn into_parts(self) -> TurnParts {
+        TurnParts {
+            traces: self.traces.into_inner().unwrap_or_else(|p| p.into_inner()),
+            call_stats: self.call_stats.into_inner().unwrap_or_else(|p| p.into_inner()),
+            replies: self.replies.into_inner().unwrap_or_else(|p| p.into_inner()),
+            proposed: self.proposed.into_inner().unwrap_or_else(|p| p.into_inner()),
+            settled: self.settled.into_inner().unwrap_or_else(|p| p.into_inner()),
+        }
     }
 }
 

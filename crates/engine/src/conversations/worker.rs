@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sb_domain::{ConversationId, Message, TenantId};
+use sb_domain::{ActionId, ConversationId, Message, TenantId};
 use tokio::sync::{mpsc, oneshot};
 
 use super::ConversationsService;
@@ -15,7 +15,10 @@ const IDLE: Duration = Duration::from_secs(30);
 
 pub(crate) struct Job {
     pub tenant: TenantId,
+    /// The visitor message to handle; for an agreed action, the message that proposed it.
     pub message: Message,
+    /// An action agreed to or refused: its call (or refusal) is what this job runs.
+    pub action: Option<ActionId>,
     /// Told when the engine has finished with the message: its replies as stored, or `None`
     /// when they are not at hand (another node handled it, or they could not be stored).
     pub done: Option<oneshot::Sender<Option<Vec<Message>>>>,
@@ -76,7 +79,10 @@ async fn run(
                 None => return,
             },
         };
-        let replies = engine.handle_in_order(&job.tenant, &job.message).await;
+        let replies = match &job.action {
+            Some(action) => engine.settle_in_order(&job.tenant, &job.message, action).await,
+            None => engine.handle_in_order(&job.tenant, &job.message).await,
+        };
         if let Some(done) = job.done {
             done.send(replies).ok();
         }

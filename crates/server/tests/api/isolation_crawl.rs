@@ -30,6 +30,7 @@ fn body_for(schema: &str) -> Value {
         "WidgetInput" => json!({"name": "Mine"}),
         "WebhookUpdate" => json!({"description": "Mine"}),
         "PasswordSet" => json!({"password": "taken over by bob"}),
+        "ActionDecisionInput" => json!({"note": "mine now"}),
         other => panic!("no body for {other}: add one here"),
     }
 }
@@ -57,6 +58,19 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
         let key =
             alice.get("/api/v1/api-keys").await.1["data"][0]["id"].as_str().unwrap().to_owned();
         let conversation = app.start_conversation(&widget).await.conversation_id;
+        // A pending action: proposing renders the request, nothing is sent anywhere.
+        let delete = alice
+            .create_endpoint(
+                &connection,
+                json!({"name": "cancel_order", "method": "DELETE", "path": "/orders/1"}),
+            )
+            .await;
+        alice.create_rule(json!({"name": "Cancel", "trigger": {"type": "keywords", "any": ["cancel"]}, "actions": [{"type": "CALL_API", "endpoint_id": delete}]})).await;
+        app.start_conversation(&widget).await.say("cancel").await;
+        let action = alice.get("/api/v1/actions?state=pending").await.1["data"][0]["id"]
+            .as_str()
+            .expect("a pending action")
+            .to_owned();
         let webhook = id_of(
             &alice,
             "/api/v1/webhooks",
@@ -70,6 +84,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
         let id_for = |path: &str| -> String {
             let resource = path.trim_start_matches("/api/v1/").split("/{id}").next().unwrap();
             match resource {
+                "actions" => &action,
                 "api-keys" => &key,
                 "connections" => &connection,
                 "conversations" => &conversation,

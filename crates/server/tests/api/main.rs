@@ -36,6 +36,7 @@ mod passwords;
 mod patterns;
 mod realtime;
 mod rule_behaviour;
+mod safe_actions;
 mod secrets;
 mod shown_requests;
 mod slow_clients;

@@ -210,6 +210,39 @@ impl Checked<'_> {
     }
 }
 
+impl Checked<'_> {
+    /// The visitor says `text` and gets an action to decide on; its id.
+    async fn proposed(&mut self, visitor: &Visitor, text: &str) -> String {
+        let messages = "/widget/conversations/{id}/messages";
+        let said = json!({"text": text});
+        let (_, handled) =
+            self.visitor(visitor, Method::POST, messages, "?wait_ms=5000", Some(said)).await;
+        let replies = handled["data"]["replies"].as_array().unwrap();
+        let asking = replies.iter().find(|r| r["action"].is_object());
+        asking.unwrap_or_else(|| panic!("no action in {handled}"))["action"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The visitor decides on `action` (`confirm` or `cancel`).
+    async fn visitor_decides(&mut self, visitor: &Visitor, action: &str, verb: &str) -> Value {
+        let template = format!("/widget/conversations/{{id}}/actions/{{action_id}}/{verb}");
+        let path = template.replacen("{id}", &visitor.conversation_id, 1).replacen(
+            "{action_id}",
+            action,
+            1,
+        );
+        let request = visitor
+            .client
+            .request(Method::POST, &format!("/api/v1{path}"))
+            .bearer_auth(&visitor.token);
+        let (status, answer) = self.send(&visitor.client, Method::POST, &template, request).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer
+    }
+}
+
 fn id(answer: &Value) -> String {
     answer["data"]["id"].as_str().unwrap_or_else(|| panic!("no id in {answer}")).to_owned()
 }
@@ -402,6 +435,34 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     let (_, previewed) =
         api.call(&owner, M::POST, "/endpoints/preview-mapping", &[], Some(preview)).await;
     assert_eq!(previewed["data"]["mapped"]["order_status"], "shipped", "{previewed}");
+
+    // Safe actions: a write waits for the visitor's button, or for a person's approval.
+    let cancel = json!({"name": "cancel_order", "method": "POST", "path": "/orders/{order_id}/cancel",
+        "approval_summary": "Cancel order {order_id}?"});
+    let (_, cancel) = api
+        .call(&owner, M::POST, "/connections/{id}/endpoints", &[&connection], Some(cancel))
+        .await;
+    let cancel = id(&cancel);
+    let asks = json!({"name": "Cancel", "priority": 1, "trigger": {"type": "regex", "pattern": "cancel (\\d{4})"},
+        "actions": [{"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "(\\d{4})"}},
+            {"type": "CALL_API", "endpoint_id": cancel}], "stop": true});
+    api.call(&owner, M::POST, "/rules", &[], Some(asks)).await;
+    let action = api.proposed(&visitor, "cancel 4521").await;
+    let decided = api.visitor_decides(&visitor, &action, "confirm").await;
+    assert_eq!(decided["data"]["action"]["state"], "executed", "{decided}");
+    let action = api.proposed(&visitor, "cancel 4522").await;
+    api.visitor_decides(&visitor, &action, "cancel").await;
+    let by_a_person = json!({"approval": "operator"});
+    api.call(&owner, M::PATCH, "/endpoints/{id}", &[&cancel], Some(by_a_person)).await;
+    let action = api.proposed(&visitor, "cancel 4523").await;
+    api.call(&owner, M::GET, "/actions?state=pending", &[], None).await;
+    api.call(&owner, M::GET, "/actions/{id}", &[&action], None).await;
+    let (_, approved) = api
+        .call(&owner, M::POST, "/actions/{id}/approve", &[&action], Some(json!({"note": "fine"})))
+        .await;
+    assert_eq!(approved["data"]["action"]["state"], "executed", "{approved}");
+    let action = api.proposed(&visitor, "cancel 4524").await;
+    api.call(&owner, M::POST, "/actions/{id}/deny", &[&action], None).await;
 
     api.call(&owner, M::GET, "/ai-settings", &[], None).await;
     let ai = json!({"provider": "openai", "base_url": backend, "model": "m", "api_key": "sk-1"});

@@ -78,6 +78,7 @@ pub(super) async fn ai(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
         text: "Hello",
         translation: None,
         created_at: now(),
+        action: None,
     };
     store.append_message(tenant, new).await.unwrap();
     let translation = Translation { language: "de".into(), text: "Hallo".into() };

@@ -48,6 +48,8 @@ pub(super) fn endpoint(connection: &Connection, name: &str) -> Endpoint {
         timeout_ms: Some(2500),
         ai_tool: true,
         idempotent: false,
+        approval: sb_domain::action::Approval::Operator,
+        approval_summary: "Look up order {order_id}?".into(),
         requires_verified_visitor: true,
         cache_ttl_s: None,
         created_at: now(),

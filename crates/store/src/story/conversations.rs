@@ -124,6 +124,7 @@ pub(super) async fn widgets_conversations_and_rules(
                 text: "Hello",
                 translation: None,
                 created_at: now(),
+                action: None,
             },
         )
         .await
@@ -140,6 +141,7 @@ pub(super) async fn widgets_conversations_and_rules(
                 text: "Hi Ann",
                 translation: None,
                 created_at: now(),
+                action: None,
             },
         )
         .await
@@ -157,6 +159,7 @@ pub(super) async fn widgets_conversations_and_rules(
                 text: "x",
                 translation: None,
                 created_at: now(),
+                action: None,
             },
         )
         .await;
@@ -190,6 +193,8 @@ pub(super) async fn widgets_conversations_and_rules(
         variables,
         traces: &[],
         call_stats: &[],
+        proposed: &[],
+        settled: None,
     };
     store.finish_message(&finished(tenant, None)).await.unwrap();
     assert!(store.next_unprocessed(tenant, &first.id).await.unwrap().is_none());
