@@ -39,9 +39,9 @@ export class Switchboard {
     return sb;
   }
 
-  /** A server with one tenant, Acme Lamps, and its API key. */
-  static async create() {
-    const sb = await Switchboard.blank();
+  /** A server with one tenant, Acme Lamps, and its API key; `extraArgs` go to `serve`. */
+  static async create(extraArgs = []) {
+    const sb = await Switchboard.blank(extraArgs);
     const out = execFileSync(BIN, ["tenant", "create", "--name", "Acme Lamps", "--email", "owner@acme.test", "--password-stdin", "--database", sb.database], { input: "correct horse battery\n" }).toString();
     sb.apiKey = out.match(/api_key: (\S+)/)[1];
     await sb.start();

@@ -5,6 +5,12 @@ import { h, call, field, submitting, confirmAction, pairRows, verdict, callError
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 // Tests of these are sent only after the user confirms.
 const CHANGES_DATA = ["POST", "PUT", "PATCH", "DELETE"];
+const APPROVALS = [
+  ["none", "Nobody: call right away"],
+  ["visitor", "The visitor confirms in the chat"],
+  ["operator", "A person of the team approves"],
+  ["visitor_and_operator", "The visitor confirms and a person approves"],
+];
 // What Switchboard itself provides to every conversation (docs/rules.md).
 const BUILT_IN = ["visitor.name", "visitor.email", "visitor.language", "visitor.user_id", "visitor.verified", "conversation.id",
   "message.text", "widget.name", "now.date", "now.time", "now.weekday"];
@@ -55,6 +61,14 @@ export async function showEndpoint(main, me, id) {
   const body = h("textarea", { "data-field": "body", "data-json": "", rows: 5, class: "mono", spellcheck: "false" }, endpoint.body == null ? "" : JSON.stringify(endpoint.body, null, 2));
   const timeout = h("input", { "data-field": "timeout_ms", type: "number", min: 1, max: connection.timeout_ms, value: endpoint.timeout_ms ?? "" });
   const cacheTtl = h("input", { "data-field": "cache_ttl_s", type: "number", min: 1, max: 86400, value: endpoint.cache_ttl_s ?? "" });
+  // Who agrees before a call is sent: writes wait for the visitor unless the owner says otherwise.
+  const defaultApproval = (m) => (CHANGES_DATA.includes(m) ? "visitor" : "none");
+  const approval = h("select", { "data-field": "approval" }, APPROVALS.map(([value, label]) =>
+    h("option", { value, selected: value === (endpoint.approval ?? defaultApproval(endpoint.method)) }, label)));
+  let approvalChosen = !isNew;
+  approval.addEventListener("change", () => { approvalChosen = true; });
+  method.addEventListener("change", () => { if (!approvalChosen) approval.value = defaultApproval(method.value); });
+  const summary = h("input", { "data-field": "approval_summary", value: endpoint.approval_summary ?? "", placeholder: "Cancel order {order_id}?" });
   const toggle = (key, label) => h("label", { class: "check" }, h("input", { type: "checkbox", "data-field": key, checked: endpoint[key] }), ` ${label}`);
   const query = pairRows({ field: "query", keyLabel: "Parameter", valueLabel: "Value template", entries: endpoint.query, onchange: () => refreshSamples() });
   const headers = pairRows({ field: "headers", keyLabel: "Header", valueLabel: "Value template", entries: endpoint.headers, onchange: () => refreshSamples() });
@@ -65,7 +79,7 @@ export async function showEndpoint(main, me, id) {
 
   // Clicking a variable inserts it where the user was typing a template.
   let lastTemplate = path;
-  for (const el of [path, body, query, headers]) el.addEventListener("focusin", (e) => { if (e.target.matches("input, textarea")) lastTemplate = e.target; });
+  for (const el of [path, body, query, headers, summary]) el.addEventListener("focusin", (e) => { if (e.target.matches("input, textarea")) lastTemplate = e.target; });
   const insert = (v) => {
     const t = lastTemplate, at = t.selectionStart ?? t.value.length;
     t.value = `${t.value.slice(0, at)}{${v}}${t.value.slice(t.selectionEnd ?? at)}`;
@@ -115,6 +129,9 @@ export async function showEndpoint(main, me, id) {
     available,
     h("fieldset", {}, h("legend", {}, "Response mapping: variable ← path"), mapping,
       h("p", { class: "hint" }, "Paths like data.shipping.eta, items[0].name, items[*].sku or data[\"key.with.dots\"].")),
+    h("fieldset", {}, h("legend", {}, "Before it is called"),
+      field("Who agrees first", approval, "Calls that change data should wait: the visitor gets Confirm and Cancel buttons, a person approves in the inbox. Typed answers never count."),
+      field("What the visitor is asked", summary, "A template, e.g. Cancel order {order_id}? — empty: a sentence made from the description.")),
     h("div", { class: "row wrap" }, toggle("ai_tool", "Available to the AI as a tool"), toggle("idempotent", "Safe to retry"), toggle("requires_verified_visitor", "Only for verified visitors")),
     field("Timeout (ms, optional)", timeout, `Lower than the connection's ${connection.timeout_ms} ms.`),
     field("Reuse answers for (seconds, optional)", cacheTtl, "GET lookups only, never for verified visitors: the same request within this time is answered from the cache, per account."),
@@ -127,7 +144,8 @@ export async function showEndpoint(main, me, id) {
       query: query.read(), headers: headers.read(), body: body.value.trim() ? JSON.parse(body.value) : null, variables: variables.read(),
       response_mapping: mapping.read(), ai_tool: checked("ai_tool"), idempotent: checked("idempotent"),
       requires_verified_visitor: checked("requires_verified_visitor"), timeout_ms: timeout.value ? Number(timeout.value) : null,
-      cache_ttl_s: cacheTtl.value ? Number(cacheTtl.value) : null };
+      cache_ttl_s: cacheTtl.value ? Number(cacheTtl.value) : null, approval: approval.value,
+      approval_summary: summary.value.trim() };
     if (isNew) {
       const created = await call("POST", `/connections/${endpoint.connection_id}/endpoints`, payload);
       location.hash = `#endpoints/${created.data.id}`;

@@ -1,5 +1,6 @@
 // The operator inbox: live conversation list, thread, details and trace.
 import { call, h, explain } from "./ui.js";
+import { actionCard, approvalQueue } from "./actions.js";
 
 const labels = { visitor: "Visitor", bot: "Bot", operator: "Operator", system: "" };
 
@@ -7,6 +8,7 @@ export async function showInbox(main, me) {
   const state = { me, conversations: [], current: null, messages: [], unread: new Map(), users: [], teams: [], widgets: [], filter: { status: "", assigned: "", widget: "" }, socket: null, retry: 0, left: false };
 
   const list = h("ul", { "aria-label": "Conversations" });
+  let queue = h("div", { class: "approvals" });
   const statusFilter = h("select", { "aria-label": "Status" }, ["", "open", "pending", "closed"].map((s) => h("option", { value: s }, s || "all statuses")));
   const assignedFilter = h("select", { "aria-label": "Assigned" }, h("option", { value: "" }, "everyone"), h("option", { value: "me" }, "mine"), h("option", { value: "unassigned" }, "unassigned"));
   const widgetFilter = h("select", { "aria-label": "Widget" }, h("option", { value: "" }, "all widgets"));
@@ -18,7 +20,7 @@ export async function showInbox(main, me) {
   // On a phone the list and the open conversation take turns (`reading` shows the thread).
   const layout = h("div", { class: "inbox" },
     h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter,
-      me.user ? h("label", { class: "check" }, available, " Available") : null), list),
+      me.user ? h("label", { class: "check" }, available, " Available") : null), queue, list),
     thread, details);
   main.replaceChildren(h("h1", { class: "visually-hidden" }, "Inbox"), layout);
 
@@ -58,6 +60,9 @@ export async function showInbox(main, me) {
     try {
       state.conversations = (await call("GET", `/conversations?${q}`)).data;
       renderList();
+      const fresh = await approvalQueue(open);
+      queue.replaceWith(fresh);
+      queue = fresh;
     } catch (err) { list.replaceChildren(h("li", { class: "error" }, explain(err))); }
   }
 
@@ -65,7 +70,8 @@ export async function showInbox(main, me) {
     return h("div", { class: `msg ${m.author}`, dir: "auto", "data-id": m.id },
       labels[m.author] ? h("span", { class: "who" }, labels[m.author]) : null,
       m.text,
-      m.translation ? h("span", { class: "translation", lang: m.translation.language }, `${m.translation.language}: ${m.translation.text}`) : null);
+      m.translation ? h("span", { class: "translation", lang: m.translation.language }, `${m.translation.language}: ${m.translation.text}`) : null,
+      m.action ? actionCard(m.action, () => { if (state.current) open(state.current.id); loadList(); }) : null);
   }
 
   function renderDetails(conversation, trace) {
@@ -176,6 +182,9 @@ export async function showInbox(main, me) {
       const el = thread.querySelector(`[data-id="${event.message.id}"]`);
       if (el) el.replaceWith(messageEl(event.message));
     } else if (event.type === "conversation_created" || event.type === "conversation_updated") {
+      loadList();
+      if (current) open(state.current.id);
+    } else if (event.type === "action_changed") {
       loadList();
       if (current) open(state.current.id);
     } else if (event.type === "typing" && current) {

@@ -49,6 +49,12 @@
     .send { border: 0; border-radius: 10px; background: var(--sb-color); color: #fff; padding: 0 14px; }
     .error { color: #b3261e; font-size: 13px; padding: 0 12px 8px; background: #fff; }
     .error:empty { display: none; }
+    .act { display: flex; gap: 8px; margin-top: 8px; flex-wrap: wrap; }
+    .act button { border-radius: 8px; padding: 5px 12px; border: 1px solid var(--sb-color); background: #fff; color: #111; }
+    .act button.yes { background: var(--sb-color); color: #fff; }
+    .act button:focus-visible { outline: 3px solid #111; outline-offset: 2px; }
+    .act button:disabled { opacity: .5; cursor: default; }
+    .act-state { display: block; margin-top: 6px; font-size: 13px; color: #444; }
     .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
   `;
 
@@ -106,6 +112,7 @@
     text.className = "text";
     text.textContent = (message.author === "operator" && message.translation) ? message.translation.text : message.text;
     el.append(text);
+    if (message.action) { el.dataset.action = message.action.id; showAction(el, message.action); }
     log.append(el);
     log.scrollTop = log.scrollHeight;
     if (message.id && message.seq) state.lastId = message.id;
@@ -115,6 +122,56 @@
   function update(message) {
     const el = log.querySelector(`[data-id="${message.id}"] .text`);
     if (el && message.author === "operator" && message.translation) el.textContent = message.translation.text;
+    const bubble = log.querySelector(`[data-id="${message.id}"]`);
+    if (bubble && message.action) showAction(bubble, message.action);
+  }
+
+  // An action the assistant proposes: it happens only if the visitor presses Confirm (typing
+  // "yes" does nothing), and only once — the buttons go away as soon as one is pressed.
+  const ACTION_STATES = {
+    confirmed: "Confirmed — working on it…", executed: "Done.", failed: "This could not be done.",
+    cancelled: "Cancelled.", denied: "Declined by our team.", expired: "This request expired.",
+    stale: "Something changed; nothing was done.",
+  };
+
+  function showAction(el, action) {
+    el.querySelectorAll(".act, .act-state").forEach((old) => old.remove());
+    const asksVisitor = action.state === "pending" && (action.needs || []).includes("visitor");
+    if (asksVisitor) {
+      const group = document.createElement("div");
+      group.className = "act";
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", action.summary);
+      for (const [verb, label, cls] of [["confirm", "Confirm", "yes"], ["cancel", "Cancel", "no"]]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = cls;
+        button.textContent = label;
+        button.addEventListener("click", () => decide(el, action, verb, group));
+        group.append(button);
+      }
+      el.append(group);
+      return;
+    }
+    const status = document.createElement("span");
+    status.className = "act-state";
+    status.textContent = action.state === "pending" ? "Waiting for a member of our team to approve." : (ACTION_STATES[action.state] || "");
+    el.append(status);
+  }
+
+  async function decide(el, action, verb, group) {
+    group.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    errorBox.textContent = "";
+    try {
+      const decided = await request(`/widget/conversations/${state.conversation.id}/actions/${action.id}/${verb}`, { method: "POST" });
+      showAction(el, decided.action);
+      (decided.replies || []).forEach((m) => render(m));
+    } catch (err) {
+      errorBox.textContent = err.message;
+      // Decided meanwhile (another tab, the team) or expired: show it as it stands now.
+      if (err.status === 409 || err.status === 410) await loadHistory();
+      else group.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+    }
   }
 
   async function request(path, options = {}) {
@@ -173,6 +230,10 @@
         if (data.message.author !== "visitor") typingBox.textContent = "";
       } else if (data.type === "message_updated") {
         update(data.message);
+      } else if (data.type === "action_updated") {
+        // Decided elsewhere (a person, another tab) or done: the card follows.
+        const bubble = log.querySelector(`[data-action="${data.action.id}"]`);
+        if (bubble) showAction(bubble, data.action);
       } else if (data.type === "typing") {
         typingBox.textContent = data.typing ? "Someone is typing…" : "";
       } else if (data.type === "resync") {

@@ -65,8 +65,7 @@ async fn confirm(
     VisitorConversation(conversation): VisitorConversation,
     ActionPathId(action): ActionPathId<ActionId>,
 ) -> ApiResult<Data<DecidedView>> {
-    let decided = state.conversations.visitor_decides(&conversation, &action, true).await?;
-    Ok(Data(decided.into()))
+    visitor_decides(&state, &conversation, &action, true).await
 }
 
 async fn cancel(
@@ -74,7 +73,16 @@ async fn cancel(
     VisitorConversation(conversation): VisitorConversation,
     ActionPathId(action): ActionPathId<ActionId>,
 ) -> ApiResult<Data<DecidedView>> {
-    let decided = state.conversations.visitor_decides(&conversation, &action, false).await?;
+    visitor_decides(&state, &conversation, &action, false).await
+}
+
+async fn visitor_decides(
+    state: &AppState,
+    conversation: &sb_domain::Conversation,
+    action: &ActionId,
+    confirm: bool,
+) -> ApiResult<Data<DecidedView>> {
+    let decided = state.conversations.visitor_decides(conversation, action, confirm).await?;
     Ok(Data(decided.into()))
 }
 
@@ -135,9 +143,7 @@ async fn approve(
     PathId(id): PathId<ActionId>,
     OptionalJson(body): OptionalJson<NoteBody>,
 ) -> ApiResult<Data<DecidedView>> {
-    let decided =
-        state.conversations.operator_decides(&actor, &id, true, body.note.as_deref()).await?;
-    Ok(Data(decided.into()))
+    operator_decides(&state, &actor, &id, true, body).await
 }
 
 async fn deny(
@@ -146,7 +152,17 @@ async fn deny(
     PathId(id): PathId<ActionId>,
     OptionalJson(body): OptionalJson<NoteBody>,
 ) -> ApiResult<Data<DecidedView>> {
+    operator_decides(&state, &actor, &id, false, body).await
+}
+
+async fn operator_decides(
+    state: &AppState,
+    actor: &sb_engine::Actor,
+    id: &ActionId,
+    approve: bool,
+    body: NoteBody,
+) -> ApiResult<Data<DecidedView>> {
     let decided =
-        state.conversations.operator_decides(&actor, &id, false, body.note.as_deref()).await?;
+        state.conversations.operator_decides(actor, id, approve, body.note.as_deref()).await?;
     Ok(Data(decided.into()))
 }

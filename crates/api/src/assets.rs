@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 17] = [
+static ASSETS: [Asset; 18] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -63,6 +63,7 @@ static ASSETS: [Asset; 17] = [
     module!("app"),
     module!("ui"),
     module!("inbox"),
+    module!("actions"),
     module!("connections"),
     module!("endpoints"),
     module!("rules"),
@@ -107,4 +108,27 @@ pub fn router() -> Router<AppState> {
         router
             .route(asset.path, get(move |headers: HeaderMap| async move { serve(asset, &headers) }))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+
+    /// A new module that is not listed here would be a 404, and with it the whole dashboard.
+    #[test]
+    fn every_file_of_the_dashboard_and_the_widget_is_served() {
+        for dir in ["dashboard", "widget"] {
+            let folder = format!("{}/../../web/{dir}", env!("CARGO_MANIFEST_DIR"));
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                let body =
+                    std::fs::read(format!("{}/../../web/{dir}/{name}", env!("CARGO_MANIFEST_DIR")))
+                        .unwrap();
+                assert!(
+                    ASSETS.iter().any(|asset| asset.body == body.as_slice()),
+                    "web/{dir}/{name} is not served: add it to ASSETS"
+                );
+            }
+        }
+    }
 }

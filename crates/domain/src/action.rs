@@ -131,8 +131,9 @@ pub enum ProposedBy {
     Ai,
 }
 
-/// A call that waits for agreement.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+/// A call that waits for agreement. What it was rendered from is never serialized: events and
+/// answers carry the request as shown, not the session's variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PendingAction {
     pub id: ActionId,
     pub tenant_id: TenantId,
@@ -147,13 +148,13 @@ pub struct PendingAction {
     pub request: ShownRequest,
     /// Hash of the exact request (credentials excluded) and of the endpoint and connection as
     /// they were: a confirmation executes only a request with the same fingerprint.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub fingerprint: String,
     /// The variables the request was rendered from.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub variables: crate::template::Variables,
     /// The rule's actions that run once the call has an answer (or fails), as JSON.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub continuation: serde_json::Value,
     pub approval: Approval,
     pub state: ActionState,

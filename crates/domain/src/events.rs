@@ -34,6 +34,12 @@ pub enum ConversationEvent {
         #[serde(skip)]
         before: Option<Before>,
     },
+    /// A safe action was proposed, decided, or settled (`action.state` says which).
+    ActionChanged {
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        action: Box<crate::action::PendingAction>,
+    },
 }
 
 /// A conversation's status and owners before a change.
@@ -50,7 +56,8 @@ impl ConversationEvent {
             Self::ConversationCreated { tenant_id, .. }
             | Self::MessageCreated { tenant_id, .. }
             | Self::MessageUpdated { tenant_id, .. }
-            | Self::ConversationUpdated { tenant_id, .. } => tenant_id,
+            | Self::ConversationUpdated { tenant_id, .. }
+            | Self::ActionChanged { tenant_id, .. } => tenant_id,
         }
     }
 
@@ -59,7 +66,8 @@ impl ConversationEvent {
             Self::ConversationCreated { conversation_id, .. }
             | Self::MessageCreated { conversation_id, .. }
             | Self::MessageUpdated { conversation_id, .. }
-            | Self::ConversationUpdated { conversation_id, .. } => conversation_id,
+            | Self::ConversationUpdated { conversation_id, .. }
+            | Self::ActionChanged { conversation_id, .. } => conversation_id,
         }
     }
 }

@@ -17,18 +17,33 @@ pub enum WebhookEvent {
     ConversationAssigned,
     ConversationClosed,
     ConversationReopened,
+    /// A call waits for the visitor's confirmation or a person's approval.
+    ActionProposed,
+    /// Everyone needed agreed; the call is being made.
+    ActionConfirmed,
+    /// The agreed call was made (`state`: `executed`, `failed`, or `stale` when what it would
+    /// send had changed).
+    ActionExecuted,
+    /// Refused: cancelled by the visitor or denied by a person.
+    ActionDenied,
+    ActionExpired,
     /// Sent by "send test event" only; not something to subscribe to.
     WebhookTest,
 }
 
 impl WebhookEvent {
     /// The events a webhook may subscribe to.
-    pub const SUBSCRIBABLE: [WebhookEvent; 5] = [
+    pub const SUBSCRIBABLE: [WebhookEvent; 10] = [
         WebhookEvent::ConversationCreated,
         WebhookEvent::MessageCreated,
         WebhookEvent::ConversationAssigned,
         WebhookEvent::ConversationClosed,
         WebhookEvent::ConversationReopened,
+        WebhookEvent::ActionProposed,
+        WebhookEvent::ActionConfirmed,
+        WebhookEvent::ActionExecuted,
+        WebhookEvent::ActionDenied,
+        WebhookEvent::ActionExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +53,11 @@ impl WebhookEvent {
             Self::ConversationAssigned => "conversation.assigned",
             Self::ConversationClosed => "conversation.closed",
             Self::ConversationReopened => "conversation.reopened",
+            Self::ActionProposed => "action.proposed",
+            Self::ActionConfirmed => "action.confirmed",
+            Self::ActionExecuted => "action.executed",
+            Self::ActionDenied => "action.denied",
+            Self::ActionExpired => "action.expired",
             Self::WebhookTest => "webhook.test",
         }
     }

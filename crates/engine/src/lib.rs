@@ -79,6 +79,8 @@ pub struct Parts {
     pub knowledge_index: kb::Knowledge,
     /// Backend calls per tenant and minute.
     pub outbound_calls_per_minute: u32,
+    /// How long a proposed action may be agreed to.
+    pub action_lifetime: std::time::Duration,
 }
 
 impl Services {
@@ -102,6 +104,7 @@ impl Services {
             knowledge: knowledge.clone(),
             connections: connections.clone(),
             outbound_calls_per_minute: parts.outbound_calls_per_minute,
+            action_lifetime: parts.action_lifetime,
         });
         Self {
             accounts,

@@ -56,6 +56,7 @@ fn services(store: Arc<dyn sb_store::Store>) -> Services {
         ai,
         knowledge_index: Knowledge::open(None, http()).expect("knowledge index"),
         outbound_calls_per_minute: 100,
+        action_lifetime: std::time::Duration::from_secs(600),
     })
 }
 

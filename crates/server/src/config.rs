@@ -107,6 +107,8 @@ pub struct OutboundConfig {
     pub timeout_ms: u64,
     /// Backend calls (`CALL_API`, AI tools) per tenant per minute on each node; 0: no limit.
     pub calls_per_minute_per_tenant: u32,
+    /// Seconds a proposed action may be agreed to before it expires.
+    pub action_lifetime_s: u32,
     pub max_response_bytes: usize,
     pub max_redirects: usize,
 }

@@ -141,6 +141,7 @@ pub fn build_services(
         ai: build_ai(config, allow)?,
         knowledge_index,
         outbound_calls_per_minute: config.outbound.calls_per_minute_per_tenant,
+        action_lifetime: std::time::Duration::from_secs(config.outbound.action_lifetime_s.into()),
     }))
 }
 

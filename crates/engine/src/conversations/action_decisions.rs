@@ -170,6 +170,15 @@ impl ConversationsService {
         if !self.store.actions.decide_action(&decided).await? {
             return Err(already_decided());
         }
+        self.announce_action(PendingAction {
+            state,
+            visitor_confirmed_at: visitor_at,
+            operator_approved_at: operator_at,
+            decided_by: decided_by.cloned().or(action.decided_by.clone()),
+            note: note.map(str::to_owned).or(action.note.clone()),
+            updated_at: decided.now,
+            ..action.clone()
+        });
         let (replies, finished) = if state == ActionState::Pending {
             (Vec::new(), true)
         } else {
@@ -228,10 +237,25 @@ impl ConversationsService {
             now: now.max(action.updated_at + jiff::SignedDuration::from_millis(1)),
         };
         if self.store.actions.decide_action(&decided).await? {
+            let state = ActionState::Expired;
+            self.announce_action(PendingAction {
+                state,
+                updated_at: decided.now,
+                ..action.clone()
+            });
             // The visitor is told by the worker; nobody here waits for it.
             self.hand_to_worker(action, Duration::ZERO).await?;
         }
         Ok(())
+    }
+
+    /// Tells realtime listeners and webhooks what became of an action (after it is stored).
+    pub(crate) fn announce_action(&self, action: PendingAction) {
+        self.events.publish(sb_domain::events::ConversationEvent::ActionChanged {
+            tenant_id: action.tenant_id.clone(),
+            conversation_id: action.conversation_id.clone(),
+            action: Box::new(action),
+        });
     }
 
     /// Queues the decided action behind the conversation's messages and waits up to `wait`

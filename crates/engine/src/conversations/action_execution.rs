@@ -4,8 +4,6 @@
 //! lets the rule go on; a refused, expired or failed action runs the rule's `on_error` branch or
 //! tells the visitor plainly. It all happens in the conversation's order, like a message.
 
-use std::collections::BTreeSet;
-
 use sb_connectors::agreed::Agreement;
 use sb_connectors::{CallError, CallTarget};
 use sb_domain::action::{ActionState, PendingAction, ProposedBy};
@@ -43,7 +41,14 @@ impl ConversationsService {
                 None
             }
         };
-        self.finish_turn(tenant, message, turn, variables.as_ref()).await
+        let replies = self.finish_turn(tenant, message, turn, variables.as_ref()).await;
+        // Refusals were announced when they were decided; a call's outcome is announced here.
+        let ran = [ActionState::Executed, ActionState::Failed, ActionState::Stale];
+        match self.store.actions.get_action(tenant, action).await {
+            Ok(settled) if ran.contains(&settled.state) => self.announce_action(settled),
+            _ => {}
+        }
+        replies
     }
 
     async fn settle(
@@ -72,19 +77,8 @@ impl ConversationsService {
             ProposedBy::Rule { rule_id } => Some(rule_id.clone()),
             ProposedBy::Ai => None,
         };
-        let mut run = Run {
-            turn,
-            tenant: &tenant,
-            config,
-            conversation,
-            message,
-            vars,
-            changed: BTreeSet::new(),
-            replied: false,
-            handed_over: false,
-            rule,
-            waiting_for_agreement: false,
-        };
+        let mut run = Run::new(turn, &tenant, config, conversation, message, vars);
+        run.rule = rule;
         match action.state {
             ActionState::Confirmed => self.execute_agreed(&mut run, &action, &continuation).await?,
             ActionState::Cancelled | ActionState::Denied | ActionState::Expired => {
@@ -200,7 +194,10 @@ impl ConversationsService {
         state: ActionState,
         continuation: &Continuation,
     ) -> Result<(), EngineError> {
-        run.vars.insert(format!("api.{}.error", action.endpoint_name), json!(state.as_str()));
+        if !matches!(state, ActionState::Failed) {
+            // A failed call has recorded its own error code; a refusal records why it ended.
+            run.vars.insert(format!("api.{}.error", action.endpoint_name), json!(state.as_str()));
+        }
         if !continuation.on_error.is_empty() {
             let data = json!({"action_id": action.id, "code": state.as_str()});
             self.note(run, "on_error", data).await;

@@ -87,7 +87,9 @@ impl ConversationsService {
             decided_by: None,
             note: None,
             outcome: None,
-            expires_at: now + jiff::SignedDuration::from_secs(ACTION_LIFETIME_S),
+            expires_at: now
+                + jiff::SignedDuration::try_from(self.action_lifetime)
+                    .unwrap_or(jiff::SignedDuration::from_secs(ACTION_LIFETIME_S)),
             created_at: now,
             updated_at: now,
         };

@@ -228,6 +228,13 @@ impl ConversationsService {
                 let result = self.run_tool(run, &endpoints, call).await;
                 request.messages.push(ChatMessage::tool_result(call, result.to_string()));
             }
+            if run.waiting_for_agreement {
+                // The question with its buttons is the answer: the model gets no turn to say
+                // it is done, or to talk the visitor into pressing.
+                let data = json!({"reason": "an action waits for agreement"});
+                self.note(run, "ai_stopped", data).await;
+                return Ok(());
+            }
         }
         Ok(())
     }

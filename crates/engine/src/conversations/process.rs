@@ -41,6 +41,31 @@ pub(crate) struct Run<'a> {
     pub waiting_for_agreement: bool,
 }
 
+impl<'a> Run<'a> {
+    pub(crate) fn new(
+        turn: &'a Turn,
+        tenant: &'a Tenant,
+        config: std::sync::Arc<super::config_cache::TenantConfig>,
+        conversation: Conversation,
+        message: &'a Message,
+        vars: Variables,
+    ) -> Self {
+        Self {
+            turn,
+            tenant,
+            config,
+            conversation,
+            message,
+            vars,
+            changed: BTreeSet::new(),
+            replied: false,
+            handed_over: false,
+            rule: None,
+            waiting_for_agreement: false,
+        }
+    }
+}
+
 /// The variables Switchboard provides, recomputed for every message.
 pub(crate) fn built_ins(
     tenant: &Tenant,
@@ -159,6 +184,9 @@ impl ConversationsService {
         match self.store.conversations.finish_message(&finished).await {
             // Announced once stored: nothing is shown that a crash could take back.
             Ok(sent) => {
+                for action in &parts.proposed {
+                    self.announce_action(action.clone());
+                }
                 for reply in &sent {
                     self.events.publish(ConversationEvent::MessageCreated {
                         tenant_id: tenant.clone(),
@@ -220,19 +248,7 @@ impl ConversationsService {
         let mut vars = conversation.variables.clone();
         vars.extend(built_ins(&tenant, &widget, &conversation, message));
         vars.insert(VISITOR_MESSAGES.into(), json!(seen + 1));
-        let mut run = Run {
-            turn,
-            tenant: &tenant,
-            config,
-            conversation,
-            message,
-            vars,
-            changed: BTreeSet::new(),
-            replied: false,
-            handed_over: false,
-            rule: None,
-            waiting_for_agreement: false,
-        };
+        let mut run = Run::new(turn, &tenant, config, conversation, message, vars);
         self.detect_language(&mut run).await?;
         let suppress_ai = self.evaluate(&mut run, &rules, seen == 0).await?;
 

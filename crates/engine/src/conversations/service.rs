@@ -36,6 +36,8 @@ pub struct ConversationsService {
     pub(super) config_cache: ConfigCache,
     pub(super) ordering: Ordering,
     pub(super) outbound_budget: OutboundBudget,
+    /// How long a proposed action may be agreed to.
+    pub(super) action_lifetime: std::time::Duration,
 }
 
 /// What the conversations service is built from.
@@ -51,6 +53,7 @@ pub(crate) struct ConversationsParts {
     pub(crate) connections: Arc<ConnectionsService>,
     /// Backend calls per tenant and minute.
     pub(crate) outbound_calls_per_minute: u32,
+    pub(crate) action_lifetime: std::time::Duration,
 }
 
 impl ConversationsService {
@@ -71,6 +74,7 @@ impl ConversationsService {
             workers: Workers::default(),
             config_cache: ConfigCache::default(),
             outbound_budget: OutboundBudget::per_minute(parts.outbound_calls_per_minute),
+            action_lifetime: parts.action_lifetime,
         })
     }
 }

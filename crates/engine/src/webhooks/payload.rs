@@ -15,6 +15,20 @@ pub(crate) fn webhook_events(event: &ConversationEvent) -> Vec<WebhookEvent> {
         ConversationEvent::ConversationCreated { .. } => vec![WebhookEvent::ConversationCreated],
         ConversationEvent::MessageCreated { .. } => vec![WebhookEvent::MessageCreated],
         ConversationEvent::MessageUpdated { .. } => Vec::new(),
+        ConversationEvent::ActionChanged { action, .. } => {
+            use sb_domain::action::ActionState as S;
+            let kind = match action.state {
+                // A visitor's confirmation while a person still has to approve is not news.
+                S::Pending if action.visitor_confirmed_at.is_some() => return Vec::new(),
+                S::Pending if action.operator_approved_at.is_some() => return Vec::new(),
+                S::Pending => WebhookEvent::ActionProposed,
+                S::Confirmed => WebhookEvent::ActionConfirmed,
+                S::Executed | S::Failed | S::Stale => WebhookEvent::ActionExecuted,
+                S::Cancelled | S::Denied => WebhookEvent::ActionDenied,
+                S::Expired => WebhookEvent::ActionExpired,
+            };
+            vec![kind]
+        }
         ConversationEvent::ConversationUpdated {
             status,
             assigned_to,
@@ -77,6 +91,10 @@ pub(crate) fn data(event: &ConversationEvent, stored: &Conversation) -> (Value, 
             message.created_at
         }
         ConversationEvent::ConversationCreated { .. } => stored.created_at,
+        ConversationEvent::ActionChanged { action, .. } => {
+            data["action"] = json!(action);
+            action.updated_at
+        }
         _ => Timestamp::now(),
     };
     (data, at)

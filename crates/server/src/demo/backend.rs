@@ -81,6 +81,21 @@ async fn order(headers: HeaderMap, Path(id): Path<String>) -> Response {
         .into_response()
 }
 
+/// Cancels an order that has not left the warehouse; the others are refused as a shop would.
+async fn cancel(headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if header(&headers, "authorization") != format!("Bearer {ACCESS_TOKEN}") {
+        return unauthorised("a valid bearer token is required");
+    }
+    match id.as_str() {
+        "4522" => axum::Json(json!({"data": {"id": id, "status": "cancelled"}})).into_response(),
+        "4521" | "4523" => {
+            (StatusCode::CONFLICT, axum::Json(json!({"error": "the order has left the warehouse"})))
+                .into_response()
+        }
+        _ => (StatusCode::NOT_FOUND, axum::Json(json!({"error": "no such order"}))).into_response(),
+    }
+}
+
 async fn inventory(headers: HeaderMap, Path(sku): Path<String>) -> Response {
     if header(&headers, "x-api-key") != API_KEY {
         return unauthorised("a valid API key is required");
@@ -125,6 +140,7 @@ fn router() -> Router {
     Router::new()
         .route("/demo-backend/oauth/token", post(token))
         .route("/demo-backend/api/orders/{id}", get(order))
+        .route("/demo-backend/api/orders/{id}/cancel", post(cancel))
         .route("/demo-backend/api/inventory/{sku}", get(inventory))
         .route("/demo-backend/api/accounts/{email}", get(account))
 }

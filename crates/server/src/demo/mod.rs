@@ -117,8 +117,9 @@ async fn endpoint(
     let draft = EndpointDraft {
         name: Some(name.to_owned()),
         description: spec["description"].as_str().map(str::to_owned),
-        method: Some("GET".into()),
+        method: Some(spec["method"].as_str().unwrap_or("GET").to_owned()),
         path: spec["path"].as_str().map(str::to_owned),
+        approval_summary: spec["approval_summary"].as_str().map(str::to_owned),
         variables: Some(serde_json::from_value(spec["variables"].clone())?),
         response_mapping: Some(serde_json::from_value(spec["response_mapping"].clone())?),
         ai_tool: Some(true),

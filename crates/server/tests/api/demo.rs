@@ -171,6 +171,26 @@ async fn the_demo_answers_from_its_live_backend_for_all_three_patterns() {
     assert_eq!(conversation["status"], "pending", "{conversation}");
     assert_eq!(conversation["visitor"]["email_verified"], true);
 
+    // A write: nothing happens until the visitor presses Confirm; a shipped order is refused.
+    let dan = visitor("Dan").await;
+    for (order, answer) in [
+        ("4522", "Order 4522 is cancelled. You'll get a confirmation e-mail shortly."),
+        (
+            "4521",
+            "Order 4521 was not cancelled (http_error). Once an order has shipped it can be returned instead: just ask me about returns.",
+        ),
+    ] {
+        let (status, said) = dan.say_raw(&format!("Please cancel order {order}"), 10_000).await;
+        assert_eq!(status, StatusCode::OK, "{said}");
+        let asking = &said["data"]["replies"][0];
+        assert_eq!(asking["text"], format!("Cancel order {order}?"), "{said}");
+        let action = asking["action"]["id"].as_str().unwrap();
+        let confirm = dan.request(reqwest::Method::POST, &format!("/actions/{action}/confirm"));
+        let (status, decided) = dan.client.send(confirm).await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        assert_eq!(decided["data"]["replies"][0]["text"], answer, "{decided}");
+    }
+
     // No AI provider: the knowledge base answers what it can, with the document's title...
     let replies = ann.say("What is your return policy?").await;
     assert_eq!(replies.len(), 1, "{replies:?}");
@@ -187,7 +207,7 @@ async fn restarting_the_demo_reuses_it_and_a_configured_ai_answers_the_rest() {
     let first = DemoServer::start(dir.path(), &[]);
     let owner = first.login("demo@switchboard.local").await;
     let counts = seeded(&owner).await;
-    assert_eq!(counts, [2, 8, 1, 2, 2]);
+    assert_eq!(counts, [2, 9, 1, 2, 2]);
     let widget = first.widget_on_demo_page().await;
     drop(first);
 
@@ -222,8 +242,8 @@ async fn restarting_the_demo_reuses_it_and_a_configured_ai_answers_the_rest() {
     tools.sort();
     assert_eq!(
         tools,
-        ["check_stock", "get_order"],
-        "the endpoints are the AI's tools, but not the account lookup for a visitor nobody signed"
+        ["cancel_order", "check_stock", "get_order"],
+        "the endpoints are the AI's tools (the write behind the visitor's button), but not the account lookup for a visitor nobody signed"
     );
 }
 
