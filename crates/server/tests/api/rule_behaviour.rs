@@ -253,3 +253,34 @@ async fn rules_cannot_reference_another_tenants_objects() {
         );
     }
 }
+
+#[tokio::test]
+async fn lists_in_replies_read_like_language_and_formatters_apply() {
+    let app = TestApp::sqlite().await;
+    let (owner, widget) = setup(&app).await;
+    owner
+        .create_rule(json!({"name": "basket", "trigger": {"type": "any"}, "actions": [
+            {"type": "SET_VARIABLE", "name": "items", "value": ["Brass desk lamp", "LED bulb E27"]},
+            {"type": "SET_VARIABLE", "name": "total", "value": 1249.5},
+            reply("{items} ({items|count}, {total|number} €, first: {items|first})"),
+        ]}))
+        .await;
+    let english = app.start_conversation_as(&widget, json!({"language": "en"})).await;
+    assert_eq!(
+        english.say("my basket").await,
+        ["Brass desk lamp and LED bulb E27 (2, 1,249.5 €, first: Brass desk lamp)"]
+    );
+    let german = app.start_conversation_as(&widget, json!({"language": "de"})).await;
+    assert_eq!(
+        german.say("mein Warenkorb").await,
+        ["Brass desk lamp und LED bulb E27 (2, 1.249,5 €, first: Brass desk lamp)"]
+    );
+    let (status, refused) = owner
+        .post(
+            "/api/v1/rules",
+            json!({"name": "bad", "trigger": {"type": "any"}, "actions": [reply("{items|shout}")]}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_template", "{refused}");
+}

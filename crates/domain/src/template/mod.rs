@@ -1,12 +1,16 @@
 //! `{variable}` templates over session variables. `{name}` is replaced by the variable `name`;
-//! `{{` and `}}` are literal braces. Where a rendered value goes decides how it is encoded: see
-//! the connectors crate for URLs, headers and JSON bodies.
+//! `{name|formatter}` formats it first (see `format`); `{{` and `}}` are literal braces. Where a
+//! rendered value goes decides how it is encoded: see the connectors crate for URLs, headers and
+//! JSON bodies. In text (replies), a list reads as a sentence in the visitor's language.
+
+mod format;
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::{ValidationError, validate_variable_name};
+use format::Format;
 
 /// Session variables: typed JSON values by name.
 pub type Variables = BTreeMap<String, Value>;
@@ -14,7 +18,7 @@ pub type Variables = BTreeMap<String, Value>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Text(String),
-    Var(String),
+    Var(String, Option<Format>),
 }
 
 /// A parsed template.
@@ -48,13 +52,26 @@ impl Template {
                             "unclosed {{ at character {at}; write {{{{ for a literal brace"
                         ))
                     })?;
-                    let name = rest[..end].trim();
+                    let (name, format) = match rest[..end].split_once('|') {
+                        Some((name, format)) => {
+                            let format = Format::parse(format.trim()).ok_or_else(|| {
+                                invalid(format!(
+                                    "unknown formatter {:?} in {{{}}}: use {}",
+                                    format.trim(),
+                                    rest[..end].trim(),
+                                    Format::NAMES
+                                ))
+                            })?;
+                            (name.trim(), Some(format))
+                        }
+                        None => (rest[..end].trim(), None),
+                    };
                     validate_variable_name(field.to_owned(), name)
                         .map_err(|err| invalid(err.message))?;
                     if !literal.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut literal)));
                     }
-                    pieces.push(Piece::Var(name.to_owned()));
+                    pieces.push(Piece::Var(name.to_owned(), format));
                     for _ in 0..=rest[..end].chars().count() {
                         chars.next();
                     }
@@ -76,39 +93,63 @@ impl Template {
     /// The variables this template uses, in order of appearance.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.pieces.iter().filter_map(|p| match p {
-            Piece::Var(name) => Some(name.as_str()),
+            Piece::Var(name, _) => Some(name.as_str()),
             Piece::Text(_) => None,
         })
     }
 
-    /// The variable, when the whole template is exactly one placeholder.
+    /// The variable, when the whole template is exactly one placeholder without a formatter:
+    /// its typed value may be copied as it is.
     pub fn sole_variable(&self) -> Option<&str> {
         match self.pieces.as_slice() {
-            [Piece::Var(name)] => Some(name),
+            [Piece::Var(name, None)] => Some(name),
             _ => None,
         }
     }
 
     /// Renders with each value passed through `encode`; names without a value are added to
-    /// `missing` and render as nothing.
+    /// `missing` and render as nothing. Lists stay JSON unless a formatter says otherwise (a URL
+    /// or a body wants the data, not a sentence).
     pub fn render(
         &self,
         vars: &Variables,
         missing: &mut Vec<String>,
         encode: impl Fn(&str) -> String,
     ) -> String {
+        self.render_as(vars, missing, encode, false)
+    }
+
+    fn render_as(
+        &self,
+        vars: &Variables,
+        missing: &mut Vec<String>,
+        encode: impl Fn(&str) -> String,
+        as_text: bool,
+    ) -> String {
+        let language = vars.get("visitor.language").and_then(Value::as_str).unwrap_or("en");
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
                 Piece::Text(text) => out.push_str(text),
-                Piece::Var(name) => match vars.get(name).and_then(value_text) {
-                    Some(value) => out.push_str(&encode(&value)),
-                    None => {
-                        if !missing.contains(name) {
-                            missing.push(name.clone());
+                Piece::Var(name, format) => {
+                    let value = vars.get(name);
+                    let shown = match (format, value) {
+                        // A count of nothing is 0, not a missing value.
+                        (Some(Format::Count), None) => Some("0".to_owned()),
+                        (Some(format), Some(value)) => format.apply(value, language),
+                        (None, Some(value)) if as_text => format::natural(value, language),
+                        (None, Some(value)) => value_text(value),
+                        (_, None) => None,
+                    };
+                    match shown {
+                        Some(value) => out.push_str(&encode(&value)),
+                        None => {
+                            if !missing.contains(name) {
+                                missing.push(name.clone());
+                            }
                         }
                     }
-                },
+                }
             }
         }
         out
@@ -127,10 +168,11 @@ pub fn value_text(value: &Value) -> Option<String> {
 }
 
 impl Template {
-    /// Renders as plain text (for replies and variables); missing values render as nothing.
+    /// Renders as plain text (for replies and variables), lists as sentences in the visitor's
+    /// language; missing values render as nothing.
     pub fn render_text(&self, vars: &Variables) -> (String, Vec<String>) {
         let mut missing = Vec::new();
-        let text = self.render(vars, &mut missing, str::to_owned);
+        let text = self.render_as(vars, &mut missing, str::to_owned, true);
         (text, missing)
     }
 }
@@ -154,5 +196,28 @@ mod tests {
             vec!["order.id".to_owned(), "status".to_owned()]
         );
         assert_eq!(t.variables().collect::<Vec<_>>(), ["order.id", "status"]);
+    }
+
+    #[test]
+    fn formatters_and_lists_in_replies() {
+        let vars = Variables::from([
+            ("items".to_owned(), json!(["Brass desk lamp", "LED bulb E27"])),
+            ("total".to_owned(), json!(1249.5)),
+            ("eta".to_owned(), json!("2026-12-01")),
+            ("visitor.language".to_owned(), json!("de")),
+        ]);
+        let reply =
+            Template::parse("text", "{items} ({items|count}, {total|number} €), {eta|date}")
+                .unwrap()
+                .render_text(&vars);
+        assert_eq!(reply.0, "Brass desk lamp und LED bulb E27 (2, 1.249,5 €), 1. Dezember 2026");
+        let mut missing = Vec::new();
+        let url =
+            Template::parse("path", "/{items}").unwrap().render(&vars, &mut missing, str::to_owned);
+        assert_eq!(url, r#"/["Brass desk lamp","LED bulb E27"]"#, "data stays data outside text");
+        assert_eq!(Template::parse("t", "{none|count}").unwrap().render_text(&vars).0, "0");
+        assert_eq!(Template::parse("t", "{items|first}").unwrap().sole_variable(), None);
+        let refused = Template::parse("text", "{items|upper}").unwrap_err();
+        assert!(refused.message.contains("list, count, first, number or date"), "{refused:?}");
     }
 }
