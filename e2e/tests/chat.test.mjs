@@ -90,8 +90,14 @@ test("an operator sees the conversation live, takes it over, and the visitor see
   await list.getByText("Vera").click();
   await inbox.getByRole("log", { name: "Messages" }).getByText("broken lamp").waitFor();
   await inbox.getByRole("complementary", { name: "Details" }).getByText("Vera").first().waitFor();
-  await inbox.getByLabel("Reply").fill("Hello Vera, I'm Sam. Which lamp is it?");
-  await inbox.getByRole("button", { name: "Send" }).click();
+  // Opening a conversation puts the focus in the reply box; Enter sends, Shift+Enter breaks the line.
+  const reply = inbox.getByLabel("Reply");
+  await eventually(() => reply.evaluate((el) => document.activeElement === el), "focus in the reply box");
+  await inbox.keyboard.type("Hello Vera, I'm Sam.");
+  await inbox.keyboard.press("Shift+Enter");
+  await inbox.keyboard.type("Which lamp is it?");
+  assert.equal(await reply.inputValue(), "Hello Vera, I'm Sam.\nWhich lamp is it?");
+  await inbox.keyboard.press("Enter");
   await eventually(async () => (await texts(page)).some((t) => t.includes("Which lamp is it?")), "the operator's reply in the widget");
   assert.equal(await bubbles(page).filter({ hasText: "Which lamp" }).getAttribute("class"), "msg operator");
   await inbox.locator(".thread .status", { hasText: "pending" }).waitFor();

@@ -44,7 +44,7 @@ export async function showInbox(main, me) {
   function renderList() {
     list.replaceChildren(...state.conversations.map((c) => {
       const unread = state.unread.get(c.id) || 0;
-      return h("li", {}, h("button", { "aria-current": state.current && state.current.id === c.id ? "true" : "false", "data-id": c.id, onclick: () => open(c.id) },
+      return h("li", {}, h("button", { "aria-current": state.current && state.current.id === c.id ? "true" : "false", "data-id": c.id, onclick: () => open(c.id, { focus: true }) },
         h("span", { class: "name" }, c.visitor.name || c.visitor.email || "Visitor"),
         unread ? h("span", { class: "badge", "aria-label": `${unread} unread` }, unread) : h("span", { class: "status" }, c.status),
         h("span", { class: "meta" }, `${c.status}${c.assigned_to ? (c.assigned_to === me.user?.id ? " · mine" : " · assigned") : ""} · ${new Date(c.last_message_at || c.created_at).toLocaleString()}`)));
@@ -91,7 +91,11 @@ export async function showInbox(main, me) {
       h("ol", { class: "trace" }, trace.map((e) => h("li", {}, h("span", { class: `kind${e.data && e.data.ok === false ? " bad" : ""}` }, e.kind), " ", summary(e)))));
   }
 
-  async function open(id) {
+  // Set when a person opens a conversation: the reply box gets the focus.
+  let focusReply = false;
+
+  async function open(id, { focus = false } = {}) {
+    focusReply = focus;
     state.unread.set(id, 0);
     let conversation, messages, trace;
     try {
@@ -129,6 +133,8 @@ export async function showInbox(main, me) {
       try { await call("POST", `/conversations/${c.id}/${what}`, {}); await open(c.id); await loadList(); }
       catch (err) { error.textContent = explain(err); }
     }
+    const hint = h("p", { class: "hint composer-hint", id: "composer-hint" }, "Enter sends · Shift+Enter starts a new line");
+    text.setAttribute("aria-describedby", "composer-hint");
     const form = h("form", { class: "composer" }, text, h("button", { class: "primary", type: "submit" }, "Send"));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -143,14 +149,25 @@ export async function showInbox(main, me) {
         error.textContent = `Not sent: ${explain(err)}`;
       }
     });
-    text.addEventListener("keydown", (event) => { if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit(); });
+    // As in every chat tool: Enter sends, Shift+Enter breaks the line (not while composing
+    // with an input method).
+    text.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); form.requestSubmit(); }
+    });
     text.addEventListener("input", () => sendTyping(c.id));
+    // A live update re-renders the thread: what the operator was typing stays, and so does focus.
+    const previous = thread.querySelector(".composer textarea");
+    if (previous && thread.dataset.conversation === c.id) text.value = previous.value;
+    const typing = previous && document.activeElement === previous;
+    thread.dataset.conversation = c.id;
     thread.replaceChildren(
       h("div", { class: "head" },
         h("button", { type: "button", class: "back", onclick: () => { state.current = null; layout.classList.remove("reading"); renderList(); list.querySelector(`[data-id="${c.id}"]`)?.focus(); } }, "← Conversations"),
         h("h2", {}, c.visitor.name || c.visitor.email || "Visitor"), h("span", { class: "status" }, c.status), assign, toggle),
-      box, h("div", { class: "typing", "aria-live": "polite" }), error, form);
+      box, h("div", { class: "typing", "aria-live": "polite" }), error, form, hint);
     box.scrollTop = box.scrollHeight;
+    if (typing || focusReply) text.focus();
+    focusReply = false;
   }
 
   let lastTyping = 0;
