@@ -11,7 +11,9 @@ import { join } from "node:path";
 import { Switchboard, launch, eventually, ROOT } from "../harness.mjs";
 import { shopBackend } from "../backend.mjs";
 
-const SHOTS = join(ROOT, "docs", "screenshots");
+// The documentation's screenshots are refreshed on purpose (`./scripts/screenshots`), never as
+// a side effect of running the tests: those go to e2e/artifacts, which git ignores.
+const SHOTS = process.env.SWITCHBOARD_REFRESH_SCREENSHOTS === "1" ? join(ROOT, "docs", "screenshots") : join(ROOT, "e2e", "artifacts");
 mkdirSync(SHOTS, { recursive: true });
 const CLIENT_ID = "switchboard-e2e";
 const SECRET = `planted-secret-${Math.random().toString(36).slice(2)}`;
@@ -285,6 +287,18 @@ test("knowledge base, AI and team screens; destructive actions ask first", async
   await page.getByRole("button", { name: "Search" }).click();
   await page.locator(".hits").getByText("within 30 days").waitFor();
   await shot("knowledge");
+  // A document opens to be read and changed; the change is what the bot finds next.
+  await page.getByRole("button", { name: "Open" }).click();
+  const edit = page.getByRole("form", { name: "Edit Returns" });
+  assert.match(await edit.getByLabel("Content").inputValue(), /within 30 days/);
+  await edit.getByLabel("Content").fill("# Returns\n\nYou can return any lamp within 60 days for a full refund.");
+  await edit.getByRole("button", { name: "Save document" }).click();
+  await eventually(async () => {
+    await page.getByRole("button", { name: "Search" }).click();
+    // The search form shows its answer (or "Nothing found.") in place, without waiting.
+    return (await page.getByRole("search").textContent()).includes("within 60 days");
+  }, "the changed text in the bot's search");
+  await page.getByRole("cell", { name: "ready" }).waitFor();
   await page.getByRole("button", { name: "Delete" }).click();
   await page.keyboard.press("Escape");
   await page.getByRole("cell", { name: "ready" }).waitFor();

@@ -1,5 +1,5 @@
 // Settings → Knowledge base: add text, import a page, see each document's processing state,
-// delete, and search the way the bot does.
+// open one to read, edit or refresh it, delete, and search the way the bot does.
 import { h, call, field, submitting, confirmAction, ago, fill } from "./ui.js";
 
 export async function showKnowledge(main) {
@@ -13,15 +13,41 @@ export async function showKnowledge(main) {
           h("td", {}, d.title, d.url ? h("div", { class: "muted mono" }, d.url) : null),
           h("td", { class: d.status === "failed" ? "bad" : "" }, d.status === "failed" ? `failed: ${d.error}` : d.status),
           h("td", {}, d.chunks), h("td", {}, ago(d.updated_at)),
-          h("td", {}, h("button", { type: "button", class: "danger", onclick: async () => {
-            if (!(await confirmAction(`Delete “${d.title}” from the knowledge base?`))) return;
-            await call("DELETE", `/kb/documents/${d.id}`);
-            load();
-          } }, "Delete"))))))
+          h("td", { class: "row" }, h("button", { type: "button", "aria-expanded": "false", onclick: (e) => toggle(e.target, d) }, "Open"),
+            h("button", { type: "button", class: "danger", onclick: async () => {
+              if (!(await confirmAction(`Delete “${d.title}” from the knowledge base?`))) return;
+              await call("DELETE", `/kb/documents/${d.id}`);
+              load();
+            } }, "Delete"))))))
       : h("p", { class: "empty" }, "No documents yet. Add your return policy, shipping times, opening hours…"));
     // Imports and embeddings finish in the background: look again while any is processing.
     clearTimeout(timer);
     if (!left && docs.some((d) => d.status === "processing")) timer = setTimeout(load, 1500);
+  }
+
+  // A document opened under its row: its text to read and change, or its page to fetch again.
+  const editor = h("div");
+  async function toggle(button, doc) {
+    const open = button.getAttribute("aria-expanded") === "true";
+    list.querySelectorAll("[aria-expanded=true]").forEach((b) => b.setAttribute("aria-expanded", "false"));
+    if (open) { editor.replaceChildren(); return; }
+    button.setAttribute("aria-expanded", "true");
+    const full = (await call("GET", `/kb/documents/${doc.id}`)).data;
+    const title = h("input", { "data-field": "title", value: full.title, required: true, maxlength: 300 });
+    const content = h("textarea", { "data-field": "content", rows: 10 }, full.content || "");
+    const form = h("form", { class: "panel", "aria-label": `Edit ${full.title}` }, h("h2", {}, full.title),
+      field("Title", title), field("Content", content, full.url ? `Imported from ${full.url}; refreshing it fetches the page again.` : ""),
+      h("p", { class: "error", role: "alert" }),
+      h("div", { class: "row" }, h("button", { class: "primary", type: "submit" }, "Save document"),
+        full.url ? h("button", { type: "button", onclick: async () => { await call("POST", `/kb/documents/${doc.id}/refresh`); editor.replaceChildren(); await load(); } }, "Refresh from the page") : null,
+        h("button", { type: "button", onclick: () => { editor.replaceChildren(); button.setAttribute("aria-expanded", "false"); button.focus(); } }, "Close")));
+    submitting(form, async () => {
+      await call("PATCH", `/kb/documents/${doc.id}`, { title: title.value.trim(), content: content.value });
+      editor.replaceChildren();
+      await load();
+    });
+    editor.replaceChildren(form);
+    title.focus();
   }
 
   const title = h("input", { "data-field": "title", required: true, maxlength: 300 });
@@ -35,7 +61,7 @@ export async function showKnowledge(main) {
   });
   const url = h("input", { "data-field": "url", type: "url", required: true, placeholder: "https://example.com/help/returns" });
   const importForm = h("form", { class: "panel", "aria-labelledby": "import-title" }, h("h2", { id: "import-title" }, "Import a page"),
-    field("URL", url, "Fetched once through the same safe client as API calls; refresh it from the API when the page changes."),
+    field("URL", url, "Fetched through the same safe client as API calls; open the document to refresh it when the page changes."),
     h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Import"));
   submitting(importForm, async () => { await call("POST", "/kb/documents", { url: url.value.trim() }); url.value = ""; await load(); });
 
@@ -52,7 +78,7 @@ export async function showKnowledge(main) {
 
   fill(main, h("h1", {}, "Knowledge base"),
     h("p", { class: "lead" }, "General questions — returns, shipping, hours — are answered from these documents, in the visitor's language."),
-    h("section", { class: "panel", "aria-label": "Documents" }, h("h2", {}, "Documents"), list),
+    h("section", { class: "panel", "aria-label": "Documents" }, h("h2", {}, "Documents"), list, editor),
     h("div", { class: "two-col" }, addForm, h("div", {}, importForm, searchForm)));
   await load();
   return () => { left = true; clearTimeout(timer); };
