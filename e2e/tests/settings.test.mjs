@@ -226,6 +226,8 @@ test("a lookup-and-reply rule built in the editor, ordered by keyboard, and dry-
   await shot("rule");
   await nav("Rules").click();
   await heading("Rules");
+  // Words, not action codes.
+  await page.getByRole("cell", { name: "Set order_id → Look up get_order → Reply" }).waitFor();
   await shot("rules");
 });
 

@@ -14,6 +14,24 @@ function describeTrigger(t) {
   }
 }
 
+/** An action in words, for lists: "Set order_id", "Look up get_order", "Reply". */
+function describeAction(a, context) {
+  const endpoint = (context.endpoints || []).find((e) => e.id === a.endpoint_id);
+  switch (a.type) {
+    case "SET_VARIABLE": return `Set ${a.name}`;
+    case "CALL_API": {
+      const name = endpoint ? endpoint.name : "an endpoint";
+      if (endpoint && endpoint.approval && endpoint.approval !== "none") return `Ask, then call ${name}`;
+      return endpoint && ["POST", "PUT", "PATCH", "DELETE"].includes(endpoint.method) ? `Call ${name}` : `Look up ${name}`;
+    }
+    case "REPLY_TEXT": return "Reply";
+    case "REPLY_AI": return "AI reply";
+    case "REPLY_KB": return "Answer from knowledge";
+    case "ASSIGN_TO_OPERATOR": return "Hand over";
+    default: return a.type;
+  }
+}
+
 /** What rules can refer to: endpoints (with their connection's name), widgets, users, teams. */
 async function loadContext() {
   const [connections, widgets, users, teams] = await Promise.all(["/connections", "/widgets", "/users", "/teams"].map((p) => call("GET", `${p}?limit=200`)));
@@ -33,7 +51,7 @@ export async function showRules(main) {
         h("thead", {}, h("tr", {}, h("th", {}, "Priority"), h("th", {}, "Rule"), h("th", {}, "When"), h("th", {}, "Widget"), h("th", {}, "Actions"), h("th", {}, "State"))),
         h("tbody", {}, rules.data.map((r) => h("tr", { class: r.enabled ? "" : "off" },
           h("td", {}, r.priority), h("td", {}, h("a", { href: `#rules/${r.id}` }, r.name)), h("td", {}, describeTrigger(r.trigger)),
-          h("td", {}, widgetName(r.widget_id)), h("td", {}, r.actions.map((a) => a.type).join(" → ")),
+          h("td", {}, widgetName(r.widget_id)), h("td", {}, r.actions.map((a) => describeAction(a, context)).join(" → ")),
           h("td", {}, r.enabled ? (r.stop ? "on · stops" : "on") : "off")))))
       : h("p", { class: "empty" }, "No rules yet. Without rules, the AI (when on) answers every message."),
     dryRunPanel(context));
@@ -114,7 +132,9 @@ function renderDryRun(result) {
   const said = (a) => {
     switch (a.type) {
       case "SET_VARIABLE": return `${a.name} = ${JSON.stringify(a.result)}`;
-      case "CALL_API": return h("span", {}, `${a.endpoint}: ${a.would_send ? "would send" : `would not be sent — ${callError(a.error)}`}`, requestView(a.request));
+      case "CALL_API":
+        if (a.would_ask) return h("span", {}, `${a.endpoint}: ${a.would_ask.text}`, requestView(a.request));
+        return h("span", {}, `${a.endpoint}: ${a.would_send ? "would send" : `would not be sent — ${callError(a.error)}`}`, requestView(a.request));
       case "REPLY_TEXT": return `would reply “${a.preview}”`;
       case "ASSIGN_TO_OPERATOR": return "would hand the conversation to a person";
       case "REPLY_AI": return "the AI would reply";
@@ -122,7 +142,8 @@ function renderDryRun(result) {
       default: return "";
     }
   };
-  const line = (a) => h("li", {}, h("strong", {}, a.type), " ", said(a));
+  const label = { SET_VARIABLE: "Set", CALL_API: "Call", REPLY_TEXT: "Reply", REPLY_AI: "AI reply", REPLY_KB: "Knowledge", ASSIGN_TO_OPERATOR: "Hand over" };
+  const line = (a) => h("li", {}, h("strong", {}, label[a.type] || a.type), " ", said(a));
   return h("div", {},
     h("ol", { class: "fired" }, result.fired.map((r) => h("li", {}, h("strong", {}, r.name), h("ul", {}, r.actions.map(line))))),
     result.stopped_by ? h("p", { class: "muted" }, "The walk stopped after the last rule.") : null,
