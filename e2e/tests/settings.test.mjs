@@ -168,6 +168,11 @@ test("a widget: live preview, allowed site, and the snippet copied to the clipbo
   await heading("Widgets");
   await remember();
   await page.getByRole("link", { name: "New widget" }).click();
+  // No AI provider on this server: the new widget starts with AI off, and says why.
+  const aiSwitch = page.getByLabel(/AI answers/);
+  await aiSwitch.waitFor();
+  assert.equal(await aiSwitch.isChecked(), false);
+  await page.getByText("no AI provider is set up").waitFor();
   await page.getByLabel("Name (shown in the header)").fill("Lamp help");
   await page.getByLabel("Greeting").fill("Hello! Ask me about your order.");
   await page.locator(".wp-header", { hasText: "Lamp help" }).waitFor();

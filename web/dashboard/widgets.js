@@ -55,8 +55,12 @@ function preview() {
 
 export async function showWidget(main, me, id) {
   const isNew = id === "new";
+  // Whether any AI provider answers for this account: without one, a new widget starts with AI
+  // off, and the switch says why.
+  const ai = await call("GET", "/ai-settings").then((r) => r.data).catch(() => null);
+  const aiOff = ai !== null && ai.enabled === false;
   const widget = isNew
-    ? { name: "", greeting: "", active: true, ai_enabled: true, translation_enabled: true, primary_color: "#2563eb", position: "bottom-right", allowed_origins: [], identity_secret_set: false }
+    ? { name: "", greeting: "", active: true, ai_enabled: !aiOff, translation_enabled: true, primary_color: "#2563eb", position: "bottom-right", allowed_origins: [], identity_secret_set: false }
     : (await call("GET", `/widgets/${id}`)).data;
   const name = h("input", { "data-field": "name", value: widget.name, required: true, maxlength: 100 });
   const greeting = h("textarea", { "data-field": "greeting", rows: 2 }, widget.greeting || "");
@@ -76,7 +80,7 @@ export async function showWidget(main, me, id) {
     h("div", { class: "row wrap" }, field("Colour", color), field("Position", position)),
     field("Allowed sites (one per line)", origins, "Only pages on these origins may use the widget. Empty: any site."),
     check("active", "Active", "inactive widgets refuse new conversations"),
-    check("ai_enabled", "AI answers", "when no rule replied"),
+    check("ai_enabled", "AI answers", aiOff ? "no AI provider is set up (see AI in the menu), so only rules and the knowledge base answer" : "when no rule replied"),
     check("translation_enabled", "Translate between visitor and operator"),
     secret.box,
     h("p", { class: "hint" }, "With an identity secret, your site signs the visitor's identity (HMAC-SHA256) so rules and endpoints can trust it."),
