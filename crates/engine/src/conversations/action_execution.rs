@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::action_proposal::Continuation;
 use super::process::{Run, VISITOR_MESSAGES, persistent};
-use super::trace::{Settled, TraceSink, Turn, entry};
+use super::trace::{Settled, TraceSink, Turn};
 use crate::{ConversationsService, EngineError};
 
 impl ConversationsService {
@@ -31,13 +31,7 @@ impl ConversationsService {
             Err(err) => {
                 tracing::error!(%action, error = %err, "settling an action failed");
                 let data = json!({"action_id": action, "message": err.to_string()});
-                turn.trace(entry(
-                    tenant,
-                    &message.conversation_id,
-                    Some(&message.id),
-                    "error",
-                    data,
-                ));
+                turn.trace_failure(tenant, message, data);
                 None
             }
         };

@@ -130,13 +130,7 @@ impl ConversationsService {
             Err(err) => {
                 tracing::error!(conversation = %message.conversation_id, error = %err, "handling a visitor message failed");
                 let data = json!({"message": err.to_string()});
-                turn.trace(entry(
-                    tenant,
-                    &message.conversation_id,
-                    Some(&message.id),
-                    "error",
-                    data,
-                ));
+                turn.trace_failure(tenant, message, data);
                 None
             }
         };

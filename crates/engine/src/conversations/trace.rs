@@ -159,6 +159,16 @@ impl Turn {
         self.traces.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
     }
 
+    /// Records that handling `message` failed, `data` saying how.
+    pub(crate) fn trace_failure(
+        &self,
+        tenant: &TenantId,
+        message: &sb_domain::Message,
+        data: Value,
+    ) {
+        self.trace(entry(tenant, &message.conversation_id, Some(&message.id), "error", data));
+    }
+
     pub(crate) fn count(&self, delta: HourlyStats) {
         self.call_stats.lock().unwrap_or_else(|p| p.into_inner()).push(delta);
     }
