@@ -50,6 +50,12 @@ async fn recording_backend_with_hooks() -> (std::net::SocketAddr, Arc<Mutex<Vec<
     (addr, seen, hooks)
 }
 
+/// The shop's order API as a connection without credentials.
+async fn shop_connection(owner: &Client, backend: std::net::SocketAddr) -> String {
+    let base = format!("http://{backend}");
+    owner.create_connection(api_connection("Shop", &base, json!({"type": "none"}))).await
+}
+
 /// A shop whose "cancel order N" rule calls a DELETE endpoint with `approval` (absent: the
 /// default), then says so.
 async fn shop(
@@ -59,13 +65,7 @@ async fn shop(
 ) -> (Client, String, String) {
     let owner = app.signup("Acme", "owner@acme.test").await;
     let widget = owner.create_widget("Shop").await;
-    let connection = owner
-        .create_connection(api_connection(
-            "Shop",
-            &format!("http://{backend}"),
-            json!({"type": "none"}),
-        ))
-        .await;
+    let connection = shop_connection(&owner, backend).await;
     let mut endpoint = json!({
         "name": "cancel_order",
         "method": "DELETE",
@@ -326,13 +326,7 @@ async fn no_message_and_no_model_can_agree_for_the_visitor() {
     })
     .await;
     let owner = app.signup("Acme", "owner@acme.test").await;
-    let connection = owner
-        .create_connection(api_connection(
-            "Shop",
-            &format!("http://{backend}"),
-            json!({"type": "none"}),
-        ))
-        .await;
+    let connection = shop_connection(&owner, backend).await;
     owner
         .create_endpoint(
             &connection,
