@@ -1,6 +1,7 @@
 // Switchboard dashboard: plain ES modules, no build step. app.js holds the API helper, sign-in
 // and the router; each screen is a module that renders into the page's main area.
 import { showInbox } from "./inbox.js";
+import { showStart } from "./start.js";
 import { showConnections, showConnection } from "./connections.js";
 import { showEndpoint } from "./endpoints.js";
 import { showRules, showRule } from "./rules.js";
@@ -11,11 +12,13 @@ import { showTeam } from "./team.js";
 import { showWebhooks, showWebhook } from "./webhooks.js";
 import { forgotForm, linkForm } from "./passwords.js";
 import { h, call, explain, field, submitting, fill } from "./ui.js";
+import { watchHandOvers, stopWatching, askForNotifications } from "./notify.js";
 
 const app = document.getElementById("app");
 
 const SCREENS = [
   { path: "inbox", label: "Inbox", show: showInbox },
+  { path: "start", label: "Get started", show: showStart, admin: true },
   { path: "connections", label: "API connections", show: showConnections, admin: true },
   { path: "rules", label: "Rules", show: showRules, admin: true },
   { path: "widgets", label: "Widgets", show: showWidgets, admin: true },
@@ -56,7 +59,7 @@ function showSignIn(message = "", mode = "login") {
       if (err.status === 401) err.message = "The e-mail or password is wrong.";
       throw err;
     }
-    if (signup) location.hash = "#connections";
+    if (signup) location.hash = "#start";
     route();
   });
   fill(app, form);
@@ -67,6 +70,7 @@ let leaveScreen = null;
 
 export async function logout() {
   if (leaveScreen) { leaveScreen(); leaveScreen = null; }
+  stopWatching();
   try { await call("POST", "/auth/logout", {}); } finally { showSignIn(); }
 }
 
@@ -77,8 +81,38 @@ function shell(me, current) {
   const main = h("main", { id: "screen", tabindex: "-1" });
   fill(app, h("header", { class: "topbar" },
     h("span", { class: "brand" }, `Switchboard — ${me.tenant.name}`), nav,
+    me.user ? availabilitySwitch(me.user) : null,
     h("button", { onclick: logout }, "Sign out")), main);
   return main;
+}
+
+/**
+ * Whether this person takes conversations now, on every screen: hand-overs reach only available
+ * people, and with nobody available visitors are told so. Turning it on also asks to show
+ * notifications (browsers allow the question only after a click).
+ */
+function availabilitySwitch(user) {
+  const button = h("button", { type: "button", class: "availability", "aria-pressed": String(!!user.available),
+    title: "Hand-overs reach only available people" });
+  const render = () => {
+    button.setAttribute("aria-pressed", String(!!user.available));
+    button.classList.toggle("on", !!user.available);
+    button.textContent = user.available ? "● Available" : "○ Away";
+  };
+  button.addEventListener("click", async () => {
+    const available = !user.available;
+    if (available) askForNotifications();
+    button.disabled = true;
+    try {
+      await call("PUT", "/me/availability", { available });
+      user.available = available;
+      render();
+      document.dispatchEvent(new CustomEvent("availability", { detail: available }));
+    } catch (err) { alert(explain(err)); }
+    finally { button.disabled = false; }
+  });
+  render();
+  return button;
 }
 
 let routes = 0;
@@ -106,6 +140,7 @@ async function route() {
     return showSignIn(err.status === 401 ? "" : explain(err));
   }
   if (generation !== routes) return;
+  watchHandOvers(me.user);
   if (leaveScreen) { leaveScreen(); leaveScreen = null; }
   const [section, id] = location.hash.replace(/^#\/?/, "").split("/");
   const screen = SCREENS.find((s) => s.path === section) || SCREENS[0];

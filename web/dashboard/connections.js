@@ -69,10 +69,13 @@ function authFields(auth, box) {
 }
 
 function testResult(result) {
-  return h("div", { class: `result ${result.ok ? "good" : "bad"}`, role: "status" },
-    h("strong", {}, result.ok ? "Connected" : "Failed"),
+  // Reachable but not 2xx (many APIs answer 404 at their root): connected, and said why.
+  const partly = result.ok && result.status && (result.status < 200 || result.status > 299);
+  return h("div", { class: `result ${partly ? "warn" : result.ok ? "good" : "bad"}`, role: "status" },
+    h("strong", {}, partly ? `Reachable · HTTP ${result.status}` : result.ok ? "Connected" : "Failed"),
     h("span", {}, [result.status ? `HTTP ${result.status}` : null, `${result.latency_ms} ms`].filter(Boolean).join(" · ")),
     result.error ? h("span", { class: "why" }, callError(result.error)) : null,
+    (result.notes || []).map((note) => h("span", { class: "why" }, note)),
     requestView(result.request));
 }
 

@@ -68,6 +68,11 @@ export async function showEndpoint(main, me, id) {
   let approvalChosen = !isNew;
   approval.addEventListener("change", () => { approvalChosen = true; });
   method.addEventListener("change", () => { if (!approvalChosen) approval.value = defaultApproval(method.value); });
+  // Normal answers besides 2xx ("no such order"): found = false, not a failure.
+  const defaultExpected = (m) => (CHANGES_DATA.includes(m) ? [] : [404]);
+  const expected = h("input", { "data-field": "expected_statuses", value: (endpoint.expected_statuses ?? defaultExpected(endpoint.method)).join(", "),
+    inputmode: "numeric", pattern: "\\s*(\\d{3}\\s*(,\\s*\\d{3}\\s*)*)?", placeholder: "404" });
+  method.addEventListener("change", () => { if (isNew) expected.value = defaultExpected(method.value).join(", "); });
   const summary = h("input", { "data-field": "approval_summary", value: endpoint.approval_summary ?? "", placeholder: "Cancel order {order_id}?" });
   const toggle = (key, label) => h("label", { class: "check" }, h("input", { type: "checkbox", "data-field": key, checked: endpoint[key] }), ` ${label}`);
   const query = pairRows({ field: "query", keyLabel: "Parameter", valueLabel: "Value template", entries: endpoint.query, onchange: () => refreshSamples() });
@@ -128,7 +133,8 @@ export async function showEndpoint(main, me, id) {
     h("fieldset", {}, h("legend", {}, "Declared variables"), variables),
     available,
     h("fieldset", {}, h("legend", {}, "Response mapping: variable ← path"), mapping,
-      h("p", { class: "hint" }, "Paths like data.shipping.eta, items[0].name, items[*].sku or data[\"key.with.dots\"].")),
+      h("p", { class: "hint" }, "Paths like data.shipping.eta, items[0].name, items[*].sku or data[\"key.with.dots\"]."),
+      field("Normal answers besides 2xx (statuses, comma-separated)", expected, `E.g. 404 for "no such order": the call found nothing (api.${endpoint.name || "name"}.found is false, a rule's on-error actions run), and the endpoint's health does not count it as a failure.`)),
     h("fieldset", {}, h("legend", {}, "Before it is called"),
       field("Who agrees first", approval, "Calls that change data should wait: the visitor gets Confirm and Cancel buttons, a person approves in the inbox. Typed answers never count."),
       field("What the visitor is asked", summary, "A template, e.g. Cancel order {order_id}? — empty: a sentence made from the description.")),
@@ -145,7 +151,8 @@ export async function showEndpoint(main, me, id) {
       response_mapping: mapping.read(), ai_tool: checked("ai_tool"), idempotent: checked("idempotent"),
       requires_verified_visitor: checked("requires_verified_visitor"), timeout_ms: timeout.value ? Number(timeout.value) : null,
       cache_ttl_s: cacheTtl.value ? Number(cacheTtl.value) : null, approval: approval.value,
-      approval_summary: summary.value.trim() };
+      approval_summary: summary.value.trim(),
+      expected_statuses: expected.value.split(",").map((v) => v.trim()).filter(Boolean).map(Number) };
     if (isNew) {
       const created = await call("POST", `/connections/${endpoint.connection_id}/endpoints`, payload);
       location.hash = `#endpoints/${created.data.id}`;
@@ -225,8 +232,9 @@ async function healthPanel(id) {
 
 function outcome(r) {
   const table = (obj) => h("table", { class: "kv" }, h("tbody", {}, Object.entries(obj).map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", { class: "mono" }, JSON.stringify(v))))));
-  return h("div", { class: `result ${r.ok ? "good" : "bad"}`, role: "status" },
-    h("strong", {}, r.ok ? "Success" : "Failed"),
+  const nothing = r.ok && r.found === false;
+  return h("div", { class: `result ${nothing ? "warn" : r.ok ? "good" : "bad"}`, role: "status" },
+    h("strong", {}, nothing ? "Answered: nothing found" : r.ok ? "Success" : "Failed"),
     h("span", {}, [r.status ? `HTTP ${r.status}` : null, `${r.latency_ms} ms`, r.attempts > 1 ? `${r.attempts} attempts` : null, r.token_refreshed ? "token refreshed" : null].filter(Boolean).join(" · ")),
     r.error ? h("span", { class: "why" }, callError(r.error)) : null,
     requestView(r.request),

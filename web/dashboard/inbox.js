@@ -1,11 +1,12 @@
 // The operator inbox: live conversation list, thread, details and trace.
 import { call, h, explain } from "./ui.js";
 import { actionCard, approvalQueue } from "./actions.js";
+import { conversationRow, lastMessageOf, visitorLabel } from "./inbox_rows.js";
 
 const labels = { visitor: "Visitor", bot: "Bot", operator: "Operator", system: "" };
 
 export async function showInbox(main, me) {
-  const state = { me, conversations: [], current: null, messages: [], unread: new Map(), users: [], teams: [], widgets: [], filter: { status: "", assigned: "", widget: "" }, socket: null, retry: 0, left: false };
+  const state = { me, conversations: [], current: null, messages: [], users: [], teams: [], widgets: [], filter: { status: "", assigned: "", widget: "" }, socket: null, retry: 0, left: false };
 
   const list = h("ul", { "aria-label": "Conversations" });
   let queue = h("div", { class: "approvals" });
@@ -14,13 +15,11 @@ export async function showInbox(main, me) {
   const widgetFilter = h("select", { "aria-label": "Widget" }, h("option", { value: "" }, "all widgets"));
   const thread = h("section", { class: "thread", "aria-label": "Conversation" }, h("p", { class: "empty" }, "Choose a conversation."));
   const details = h("aside", { class: "details", "aria-label": "Details" });
-  const available = h("input", { type: "checkbox", id: "available", checked: me.user && me.user.available });
-  available.addEventListener("change", () => call("PUT", "/me/availability", { available: available.checked }).catch((e) => alert(explain(e))));
   main.classList.add("inbox-screen");
   // On a phone the list and the open conversation take turns (`reading` shows the thread).
   const layout = h("div", { class: "inbox" },
-    h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter,
-      me.user ? h("label", { class: "check" }, available, " Available") : null), queue, list),
+    // Availability is switched in the header, on every screen.
+    h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter), queue, list),
     thread, details);
   main.replaceChildren(h("h1", { class: "visually-hidden" }, "Inbox"), layout);
 
@@ -28,8 +27,9 @@ export async function showInbox(main, me) {
     select.addEventListener("change", () => { state.filter[key] = select.value; loadList(); });
   }
 
+  const isOpen = (id) => Boolean(state.current && state.current.id === id);
   const updateTitle = () => {
-    const total = [...state.unread.values()].reduce((a, b) => a + b, 0);
+    const total = state.conversations.filter((c) => c.unread && !isOpen(c.id)).length;
     document.title = total ? `(${total}) Switchboard inbox` : "Switchboard inbox";
   };
 
@@ -42,23 +42,26 @@ export async function showInbox(main, me) {
   }
 
   function renderList() {
-    list.replaceChildren(...state.conversations.map((c) => {
-      const unread = state.unread.get(c.id) || 0;
-      return h("li", {}, h("button", { "aria-current": state.current && state.current.id === c.id ? "true" : "false", "data-id": c.id, onclick: () => open(c.id, { focus: true }) },
-        h("span", { class: "name" }, c.visitor.name || c.visitor.email || "Visitor"),
-        unread ? h("span", { class: "badge", "aria-label": `${unread} unread` }, unread) : h("span", { class: "status" }, c.status),
-        h("span", { class: "meta" }, `${c.status}${c.assigned_to ? (c.assigned_to === me.user?.id ? " · mine" : " · assigned") : ""} · ${new Date(c.last_message_at || c.created_at).toLocaleString()}`)));
-    }));
+    // Rows move when messages arrive: the keyboard focus stays on the row it was on.
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
+    list.replaceChildren(...state.conversations.map((c) =>
+      conversationRow(c, { me, open: isOpen(c.id), widgets: state.widgets, onOpen: () => open(c.id, { focus: true }) })));
+    if (focused) list.querySelector(`[data-id="${focused}"]`)?.focus();
     updateTitle();
   }
 
+  // Loads overlap when events come fast; only the latest one's answer is shown.
+  let listLoads = 0;
   async function loadList() {
     const q = new URLSearchParams();
     if (state.filter.status) q.set("status", state.filter.status);
     if (state.filter.assigned) q.set("assigned", state.filter.assigned);
     if (state.filter.widget) q.set("widget_id", state.filter.widget);
+    const load = ++listLoads;
     try {
-      state.conversations = (await call("GET", `/conversations?${q}`)).data;
+      const conversations = (await call("GET", `/conversations?${q}`)).data;
+      if (load !== listLoads) return;
+      state.conversations = conversations;
       renderList();
       const fresh = await approvalQueue(open);
       queue.replaceWith(fresh);
@@ -91,12 +94,19 @@ export async function showInbox(main, me) {
       h("ol", { class: "trace" }, trace.map((e) => h("li", {}, h("span", { class: `kind${e.data && e.data.ok === false ? " bad" : ""}` }, e.kind), " ", summary(e)))));
   }
 
+  /** Marks the conversation read for the signed-in person (it shows as read at once). */
+  async function markRead(id) {
+    const listed = state.conversations.find((c) => c.id === id);
+    if (listed) listed.unread = false;
+    try { await call("POST", `/conversations/${id}/read`); } catch { /* the next load shows it unread again */ }
+  }
+
   // Set when a person opens a conversation: the reply box gets the focus.
   let focusReply = false;
 
   async function open(id, { focus = false } = {}) {
     focusReply = focus;
-    state.unread.set(id, 0);
+    markRead(id);
     let conversation, messages, trace;
     try {
       [conversation, messages, trace] = await Promise.all([
@@ -163,7 +173,7 @@ export async function showInbox(main, me) {
     thread.replaceChildren(
       h("div", { class: "head" },
         h("button", { type: "button", class: "back", onclick: () => { state.current = null; layout.classList.remove("reading"); renderList(); list.querySelector(`[data-id="${c.id}"]`)?.focus(); } }, "← Conversations"),
-        h("h2", {}, c.visitor.name || c.visitor.email || "Visitor"), h("span", { class: "status" }, c.status), assign, toggle),
+        h("h2", {}, visitorLabel(c.visitor)), h("span", { class: "status" }, c.status), assign, toggle),
       box, h("div", { class: "typing", "aria-live": "polite" }), error, form, hint);
     box.scrollTop = box.scrollHeight;
     if (typing || focusReply) text.focus();
@@ -182,6 +192,16 @@ export async function showInbox(main, me) {
   function onEvent(event) {
     const current = state.current && event.conversation_id === state.current.id;
     if (event.type === "message_created") {
+      const fromVisitor = event.message.author === "visitor";
+      const listed = state.conversations.find((c) => c.id === event.conversation_id);
+      if (listed) {
+        // To the top at once; the reload below confirms the order and what is unread.
+        listed.last_message = lastMessageOf(event.message);
+        listed.last_message_at = event.message.created_at;
+        if (fromVisitor && !current) listed.unread = true;
+        state.conversations = [listed, ...state.conversations.filter((c) => c !== listed)];
+        renderList();
+      }
       if (current) {
         if (!state.messages.some((m) => m.id === event.message.id)) {
           state.messages.push(event.message);
@@ -190,11 +210,10 @@ export async function showInbox(main, me) {
           box.scrollTop = box.scrollHeight;
           thread.querySelector(".typing").textContent = "";
         }
-      } else if (event.message.author === "visitor") {
-        state.unread.set(event.conversation_id, (state.unread.get(event.conversation_id) || 0) + 1);
       }
-      if (event.message.author === "visitor" && (!current || document.hidden)) beep();
-      loadList();
+      if (fromVisitor && (!current || document.hidden)) beep();
+      // The open conversation is being read: marked so before the list is loaded again.
+      (current && fromVisitor ? markRead(event.conversation_id) : Promise.resolve()).then(loadList);
     } else if (event.type === "message_updated" && current) {
       const el = thread.querySelector(`[data-id="${event.message.id}"]`);
       if (el) el.replaceWith(messageEl(event.message));

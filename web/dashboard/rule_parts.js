@@ -140,6 +140,7 @@ function actionItem(action, context, depth, changed) {
   item.read = () => ({ type: action.type, ...parts.read() });
   // Field names follow the item's place, so the API's `actions[2].text` finds its control.
   item.renumber = (path) => {
+    item.dataset.path = path;
     for (const el of body.querySelectorAll("[data-key]")) if (el.closest(".item.action") === item) el.dataset.field = `${path}.${el.dataset.key}`;
     if (parts.nested) parts.nested.renumber(`${path}.on_error`);
   };
@@ -182,12 +183,34 @@ function actionFields(a, context, depth) {
       } };
     }
     case "CALL_API": {
+      // Grouped by connection, named briefly (phones are narrow); the request shows below.
+      const groups = [...new Set(context.endpoints.map((e) => e.connection))];
       const select = h("select", { "data-key": "endpoint_id", required: true }, h("option", { value: "" }, "Choose an endpoint…"),
-        context.endpoints.map((e) => h("option", { value: e.id, selected: e.id === a.endpoint_id }, `${e.connection} · ${e.name} (${e.method} ${e.path})`)));
+        groups.map((connection) => h("optgroup", { label: connection }, context.endpoints.filter((e) => e.connection === connection)
+          .map((e) => h("option", { value: e.id, selected: e.id === a.endpoint_id }, e.name)))));
+      const request = h("p", { class: "hint mono" });
       const nested = depth < 1 ? actionsEditor(a.on_error || [], context, "on_error", depth + 1) : null;
-      els.push(field("Endpoint", select, "Its mapped values become variables for the actions after it."));
-      if (nested) els.push(h("fieldset", { class: "on-error" }, h("legend", {}, "If the call fails (instead of the rest of the rule)"), nested));
-      return { elements: els, nested, read: () => { const out = { endpoint_id: select.value }; const e = nested ? nested.read() : []; if (e.length) out.on_error = e; return out; } };
+      const inputs = h("div", { class: "inputs" });
+      let readInputs = () => ({});
+      const showInputs = () => {
+        const endpoint = context.endpoints.find((e) => e.id === select.value);
+        request.textContent = endpoint ? `${endpoint.method} ${endpoint.path}` : "";
+        readInputs = inputsEditor(inputs, endpoint, a.endpoint_id === select.value ? a.arguments || {} : {});
+        // The new rows' fields take the action's place.
+        inputs.closest(".item.action")?.renumber?.(inputs.closest(".item.action").dataset.path);
+      };
+      select.addEventListener("change", showInputs);
+      els.push(field("Endpoint", select, "Its mapped values become variables for the actions after it."), request, inputs);
+      setTimeout(showInputs);
+      if (nested) els.push(h("fieldset", { class: "on-error" }, h("legend", {}, "If the call fails or finds nothing (instead of the rest of the rule)"), nested));
+      return { elements: els, nested, read: () => {
+        const out = { endpoint_id: select.value };
+        const args = readInputs();
+        if (Object.keys(args).length) out.arguments = args;
+        const e = nested ? nested.read() : [];
+        if (e.length) out.on_error = e;
+        return out;
+      } };
     }
     case "ASSIGN_TO_OPERATOR": {
       const current = a.user_id ? `user:${a.user_id}` : a.team_id ? `team:${a.team_id}` : "";
@@ -202,6 +225,67 @@ function actionFields(a, context, depth) {
     }
     default: return { elements: [], read: () => ({}) };
   }
+}
+
+/** A first question for an input, to edit: "Which order number?" from its description. */
+function question(name, spec) {
+  const described = (spec && spec.description ? spec.description : "").trim().replace(/\.$/, "").replace(/^(the|a|an)\s+/i, "");
+  const what = described && described.length <= 40 ? described : name.replace(/[_.]+/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return `Which ${what.charAt(0).toLowerCase()}${what.slice(1)}?`;
+}
+
+/** A default capture pattern for an input: its declared pattern as a group, else none. */
+function capturePattern(spec) {
+  const p = spec && spec.pattern ? spec.pattern.replace(/^\^/, "").replace(/\$$/, "") : "";
+  return p ? `\\b(${p})\\b` : "";
+}
+
+/**
+ * The endpoint's inputs as fields on the action: each filled from what a pattern captures in the
+ * message (and what happens when the message has none), or from a variable or template. Returns
+ * the reader of the `arguments` object; an input left at `{its own name}` is no argument at all.
+ */
+function inputsEditor(box, endpoint, current) {
+  if (!endpoint || !(endpoint.inputs || []).length) { fill(box); return () => ({}); }
+  const rows = endpoint.inputs.map((name) => {
+    const spec = (endpoint.variables || []).find((v) => v.name === name);
+    const given = current[name];
+    const arg = typeof given === "string" ? { value: given } : given || { from_message: { pattern: capturePattern(spec) }, ask: question(name, spec) };
+    const key = (k) => `arguments.${name}.${k}`;
+    const source = h("select", { "aria-label": `Fill ${name} from` },
+      h("option", { value: "message", selected: !!arg.from_message }, "the message (a pattern)"),
+      h("option", { value: "value", selected: !arg.from_message }, "a variable or template"));
+    const pattern = h("input", { "data-key": key("from_message.pattern"), "aria-label": `Pattern for ${name}`, class: "mono", spellcheck: "false", value: arg.from_message?.pattern || "", placeholder: "#?(\\d{4,})" });
+    const value = h("input", { "data-key": key("value"), "aria-label": `Template for ${name}`, class: "mono", spellcheck: "false", value: arg.value ?? `{${name}}` });
+    const lacking = arg.ask !== undefined && arg.ask !== null ? "ask" : arg.may_reuse ? "reuse" : "fail";
+    const when = h("select", { "aria-label": `When the message has no ${name}` },
+      h("option", { value: "ask", selected: lacking === "ask" }, "ask, then go on"),
+      h("option", { value: "reuse", selected: lacking === "reuse" }, "reuse the earlier value"),
+      h("option", { value: "fail", selected: lacking === "fail" }, "skip the call (on-error)"));
+    const ask = h("input", { "data-key": key("ask"), "aria-label": `Question asking for ${name}`, value: arg.ask || "", placeholder: "Which order number?" });
+    const messageParts = h("div", { class: "input-message" }, field("Pattern", pattern, "What its first group captures in the visitor's message."),
+      field(`When the message has no ${name}`, when), field("Question", ask));
+    const sync = () => {
+      const fromMessage = source.value === "message";
+      messageParts.hidden = !fromMessage; value.closest(".field").hidden = fromMessage;
+      pattern.required = fromMessage;
+      ask.closest(".field").hidden = when.value !== "ask"; ask.required = fromMessage && when.value === "ask";
+    };
+    const row = h("fieldset", { class: "input-row" }, h("legend", {}, h("span", { class: "mono" }, name), spec && spec.description ? ` — ${spec.description}` : ""),
+      field("Fill from", source), field("Template", value, "e.g. {order_id}, or ORD-{number}"), messageParts);
+    source.addEventListener("change", sync); when.addEventListener("change", sync);
+    sync();
+    row.read = () => {
+      if (source.value === "value") return value.value.trim() === `{${name}}` ? undefined : value.value;
+      const out = { from_message: { ...(arg.from_message || {}), pattern: pattern.value } };
+      if (when.value === "ask") out.ask = ask.value;
+      if (when.value === "reuse") out.may_reuse = true;
+      return out;
+    };
+    return [name, row];
+  });
+  fill(box, h("p", { class: "hint" }, "What the call needs, and where each value comes from:"), ...rows.map(([, row]) => row));
+  return () => Object.fromEntries(rows.map(([name, row]) => [name, row.read()]).filter(([, v]) => v !== undefined));
 }
 
 export { typed };

@@ -127,14 +127,21 @@ function dryRunPanel(context, widgetId) {
   return form;
 }
 
+/** A call's inputs as the dry run filled them: `order_id = "4521" (earlier value), `. */
+function inputs(a) {
+  const shown = Object.entries(a.inputs || {}).map(([name, i]) => `${name} = ${JSON.stringify(i.value)}${i.from === "earlier" ? " (earlier value)" : ""}`);
+  return shown.length ? `${shown.join(", ")}; ` : "";
+}
+
 function renderDryRun(result) {
   if (!result.fired.length) return h("p", { class: "muted" }, "No rule would fire.");
   const said = (a) => {
     switch (a.type) {
       case "SET_VARIABLE": return `${a.name} = ${JSON.stringify(a.result)}`;
       case "CALL_API":
-        if (a.would_ask) return h("span", {}, `${a.endpoint}: ${a.would_ask.text}`, requestView(a.request));
-        return h("span", {}, `${a.endpoint}: ${a.would_send ? "would send" : `would not be sent — ${callError(a.error)}`}`, requestView(a.request));
+        if (a.would_ask_for) return h("span", {}, `${a.endpoint}: ${a.would_ask_for.text}`);
+        if (a.would_ask) return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_ask.text}`, requestView(a.request));
+        return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_send ? "would send" : `would not be sent — ${callError(a.error)}`}`, requestView(a.request));
       case "REPLY_TEXT": return `would reply “${a.preview}”`;
       case "ASSIGN_TO_OPERATOR": return "would hand the conversation to a person";
       case "REPLY_AI": return "the AI would reply";

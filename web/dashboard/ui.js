@@ -153,6 +153,22 @@ export function submitting(form, send) {
   return form;
 }
 
+/**
+ * Focus goes back to whatever opened a dialog, when it is still on the page. A button that is
+ * busy (disabled while its handler waits for the answer) takes it once it is enabled again.
+ */
+function returnFocus(opener) {
+  if (!opener || !opener.isConnected || typeof opener.focus !== "function") return;
+  if (!opener.disabled) { opener.focus(); return; }
+  const watch = new MutationObserver(() => {
+    if (opener.disabled) return;
+    watch.disconnect();
+    if (opener.isConnected) opener.focus();
+  });
+  watch.observe(opener, { attributes: true, attributeFilter: ["disabled"] });
+  setTimeout(() => watch.disconnect(), 10000);
+}
+
 /** Asks before something that cannot be undone; resolves true when confirmed. */
 export function confirmAction(question, action = "Delete") {
   return new Promise((resolve) => {
@@ -161,7 +177,12 @@ export function confirmAction(question, action = "Delete") {
       h("div", { class: "row" },
         h("button", { type: "button", onclick: () => dialog.close("no") }, "Cancel"),
         h("button", { type: "button", class: "danger", onclick: () => dialog.close("yes") }, action)));
-    dialog.addEventListener("close", () => { dialog.remove(); resolve(dialog.returnValue === "yes"); });
+    const opener = document.activeElement;
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "yes");
+      returnFocus(opener);
+    });
     document.body.append(dialog);
     dialog.showModal();
   });
@@ -244,7 +265,9 @@ export function callError(error) {
 export function verdict(summary) {
   if (!summary) return "not yet";
   const status = summary.status ? `${summary.status}, ` : "";
-  const outcome = summary.ok ? "OK" : `failed (${PLAIN[summary.error_code] || summary.error_code || "error"})`;
+  // An ok answer outside 2xx (reachable, or "nothing found") is no plain OK.
+  const plainOk = !summary.status || (summary.status >= 200 && summary.status < 300);
+  const outcome = summary.ok ? (plainOk ? "OK" : "answered") : `failed (${PLAIN[summary.error_code] || summary.error_code || "error"})`;
   return `${outcome} · ${status}${summary.latency_ms} ms · ${ago(summary.at)}`;
 }
 

@@ -182,6 +182,7 @@
     if (!response.ok) {
       const err = new Error(body.error ? body.error.message : `HTTP ${response.status}`);
       err.status = response.status;
+      err.field = body.error && body.error.field;
       throw err;
     }
     return body.data;
@@ -195,12 +196,25 @@
     if (d.userHash) visitor.user_hash = d.userHash;
     if (d.emailHash) visitor.email_hash = d.emailHash;
     visitor.language = d.language || (navigator.language || "en").slice(0, 35);
+    // Only so the team can tell anonymous visitors apart ("Visitor from Berlin"): no location
+    // lookup, just the time zone the browser runs in.
+    try { const zone = Intl.DateTimeFormat().resolvedOptions().timeZone; if (zone) visitor.time_zone = zone.slice(0, 64); } catch { /* no Intl */ }
     return visitor;
+  }
+
+  async function start(visitor) {
+    return request(`/widget/${widgetId}/conversations`, { method: "POST", body: JSON.stringify({ visitor }) });
   }
 
   async function ensureConversation() {
     if (state.conversation) return;
-    const started = await request(`/widget/${widgetId}/conversations`, { method: "POST", body: JSON.stringify({ visitor: visitorInfo() }) });
+    const visitor = visitorInfo();
+    // A time zone the server does not take must not keep the visitor from chatting.
+    const started = await start(visitor).catch((err) => {
+      if (err.status !== 422 || err.field !== "visitor.time_zone") throw err;
+      delete visitor.time_zone;
+      return start(visitor);
+    });
     state.conversation = { id: started.conversation_id, token: started.visitor_token };
     save(state.conversation);
     connect();

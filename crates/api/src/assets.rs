@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 18] = [
+static ASSETS: [Asset; 21] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -62,7 +62,10 @@ static ASSETS: [Asset; 18] = [
     asset!("/", "dashboard/index.html", "text/html; charset=utf-8", "no-cache"),
     module!("app"),
     module!("ui"),
+    module!("notify"),
+    module!("start"),
     module!("inbox"),
+    module!("inbox_rows"),
     module!("actions"),
     module!("connections"),
     module!("endpoints"),

@@ -121,6 +121,10 @@ struct ConnectionTest {
     /// The variables the connection's header templates use: the test needs a sample value for
     /// each (`missing_variable` otherwise), as every real call needs a session value.
     needs: Vec<String>,
+    /// What the answer means, when it needs saying: a reachable server that answered outside
+    /// 2xx (many APIs answer 404 at their root) is connected, but no endpoint was checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 async fn test(
@@ -130,8 +134,8 @@ async fn test(
     OptionalJson(body): OptionalJson<ConnectionTestBody>,
 ) -> ApiResult<Data<ConnectionTest>> {
     let (outcome, needs) = state.connections.test_connection(&actor, &id, &body.variables).await?;
-    let CallOutcome { ok, request, status, latency_ms, error, .. } = outcome;
-    Ok(Data(ConnectionTest { ok, request, status, latency_ms, error, needs }))
+    let CallOutcome { ok, request, status, latency_ms, error, notes, .. } = outcome;
+    Ok(Data(ConnectionTest { ok, request, status, latency_ms, error, needs, notes }))
 }
 
 async fn stats(

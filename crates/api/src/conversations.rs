@@ -3,8 +3,8 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use sb_domain::{
-    Conversation, ConversationId, ConversationStatus, Message, MessageId, TeamId, TraceEvent,
-    UserId, WidgetId,
+    Conversation, ConversationId, ConversationStatus, LastMessage, ListedConversation, Message,
+    MessageId, TeamId, TraceEvent, UserId, WidgetId,
 };
 use sb_engine::conversations::AssignTarget;
 use sb_engine::conversations::ConversationFilter;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::json::{ApiJson, Created, Data, List, page_request};
+use crate::json::{ApiJson, Created, Data, List, NoContent, page_request};
 use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
@@ -23,6 +23,7 @@ pub fn router() -> ApiRouter {
         .get("/conversations", "List conversations, newest activity first", list)
         .get("/conversations/{id}", "Show a conversation, its variables and AI usage", show)
         .get("/conversations/{id}/messages", "Read the messages", messages)
+        .post("/conversations/{id}/read", "Mark the conversation read for you", read)
         .post("/conversations/{id}/messages", "Reply as an operator", reply)
         .post("/conversations/{id}/assign", "Hand to a person, a team, or whoever is free", assign)
         .post("/conversations/{id}/close", "Close the conversation", close)
@@ -41,6 +42,28 @@ pub(crate) struct ConversationView {
 impl From<Conversation> for ConversationView {
     fn from(conversation: Conversation) -> Self {
         Self { visitor_language: conversation.visitor.language.clone(), conversation }
+    }
+}
+
+/// A conversation as the inbox lists it for the person asking.
+#[derive(Serialize, JsonSchema)]
+struct ConversationListItem {
+    #[serde(flatten)]
+    view: ConversationView,
+    /// The newest message (its first line), or null before the first one.
+    last_message: Option<LastMessage>,
+    /// Whether a visitor wrote something after you last read the conversation
+    /// (`POST /conversations/{id}/read`). Always false for an API key that belongs to nobody.
+    unread: bool,
+}
+
+impl From<ListedConversation> for ConversationListItem {
+    fn from(listed: ListedConversation) -> Self {
+        Self {
+            view: listed.conversation.into(),
+            last_message: listed.last_message,
+            unread: listed.unread,
+        }
     }
 }
 
@@ -84,7 +107,7 @@ async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
     query: Result<Query<ListFilter>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<List<ConversationView>> {
+) -> ApiResult<List<ConversationListItem>> {
     let Query(filter) = query
         .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text()))?;
     let page = page_request(filter.limit, filter.cursor)?;
@@ -117,9 +140,18 @@ async fn list(
     let filter = ConversationFilter { status, widget_id, assigned_to };
     let page = state.conversations.list_conversations(&actor, &filter, &page).await?;
     Ok(List(sb_domain::Page {
-        items: page.items.into_iter().map(ConversationView::from).collect(),
+        items: page.items.into_iter().map(ConversationListItem::from).collect(),
         next: page.next,
     }))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ConversationId>,
+) -> ApiResult<NoContent> {
+    state.conversations.mark_read(&actor, &id).await?;
+    Ok(NoContent)
 }
 
 async fn show(

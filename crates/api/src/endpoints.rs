@@ -69,6 +69,9 @@ struct EndpointBody {
     approval: Option<String>,
     /// What the visitor is asked, a template such as `Cancel order {orderId}?`.
     approval_summary: Option<String>,
+    /// Statuses besides 2xx that are normal answers (the call found nothing, which is not a
+    /// failure). Default: `[404]` for GET and HEAD, `[]` for other methods.
+    expected_statuses: Option<Vec<u16>>,
 }
 
 impl From<EndpointBody> for EndpointDraft {
@@ -90,6 +93,7 @@ impl From<EndpointBody> for EndpointDraft {
             cache_ttl_s: b.cache_ttl_s,
             approval: b.approval,
             approval_summary: b.approval_summary,
+            expected_statuses: b.expected_statuses,
         }
     }
 }

@@ -136,6 +136,15 @@ impl<T: Serialize> IntoResponse for Created<T> {
     }
 }
 
+/// 204 No Content: done, nothing to show.
+pub struct NoContent;
+
+impl IntoResponse for NoContent {
+    fn into_response(self) -> Response {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
+
 /// The answer to a DELETE.
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Deleted {

@@ -74,7 +74,9 @@ fn for_visitor(event: &Event) -> Option<Value> {
         }) => Some(
             json!({"type": "conversation_updated", "status": status, "assigned": assigned_to.is_some()}),
         ),
-        Event::Conversation(ConversationEvent::ConversationCreated { .. }) => None,
+        Event::Conversation(
+            ConversationEvent::ConversationCreated { .. } | ConversationEvent::HandedOver { .. },
+        ) => None,
         // The card's new state, for the Confirm and Cancel buttons; never the request itself.
         Event::Conversation(ConversationEvent::ActionChanged { action, .. }) => Some(
             json!({"type": "action_updated", "action": sb_domain::action::ActionCard::from(action.as_ref())}),

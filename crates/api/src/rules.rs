@@ -3,7 +3,8 @@
 use axum::extract::State;
 use sb_domain::template::Variables;
 use sb_domain::{Action, Condition, MatchMode, Rule, RuleId, Trigger, WidgetId};
-use sb_engine::conversations::rules::{DryRun, RuleDraft};
+use sb_engine::conversations::dry_run::DryRun;
+use sb_engine::conversations::rules::RuleDraft;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 

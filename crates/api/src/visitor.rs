@@ -73,8 +73,16 @@ async fn preflight() -> StatusCode {
 }
 
 /// The `Origin` a browser sent, if any: the page a widget is used from.
+///
+/// Switchboard's own pages (the dashboard's "try it as a customer", the demo page) count as no
+/// other site: a widget limited to the shop's origins can still be tried from the dashboard.
 pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())?;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let own = host.is_some_and(|host| {
+        origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+    });
+    (!own).then_some(origin)
 }
 
 async fn config(
@@ -107,7 +115,7 @@ struct WidgetConfig {
 /// What the tenant's site knows about the visitor. `user_hash` (an HMAC of `user_id`, or of
 /// `email` when there is no `user_id`, with the widget's identity secret) marks the identity as
 /// verified; `email_hash` (an HMAC of `email`) verifies the e-mail beside a `user_id`. What no
-/// signature covers stays unverified.
+/// signature covers stays unverified. `time_zone` only names an anonymous visitor in the inbox.
 #[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "VisitorInput")]
@@ -118,6 +126,9 @@ struct VisitorBody {
     user_id: Option<String>,
     user_hash: Option<String>,
     email_hash: Option<String>,
+    /// The browser's IANA time zone, e.g. `Europe/Berlin` (what
+    /// `Intl.DateTimeFormat().resolvedOptions().timeZone` gives); at most 64 characters.
+    time_zone: Option<String>,
 }
 
 #[derive(Deserialize, Default, JsonSchema)]
@@ -146,6 +157,11 @@ async fn start(
         user_id: visitor.user_id,
         user_hash: visitor.user_hash,
         email_hash: visitor.email_hash,
+        time_zone: visitor.time_zone,
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     let started = state.conversations.start_conversation(&widget, input).await?;
     Ok(Created(Started {

@@ -117,7 +117,9 @@ impl ResponseCache {
 
     /// Keeps a successful answer of `tenant` for `ttl`; failures are never cached.
     pub fn put(&self, key: String, tenant: &str, ttl: Duration, outcome: &CallOutcome) {
+        // "Nothing found" is not kept: the thing may exist a moment later.
         if !outcome.ok
+            || outcome.found == Some(false)
             || serde_json::to_vec(&outcome.mapped).map_or(true, |b| b.len() > MAX_ENTRY_BYTES)
         {
             return;

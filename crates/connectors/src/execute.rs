@@ -58,6 +58,11 @@ pub struct CallOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_json: Option<Value>,
     pub error: Option<CallError>,
+    /// Whether the answer holds what was asked for: false for a status the endpoint expects
+    /// besides 2xx (`expected_statuses`, such as 404 for "no such order"), a normal answer
+    /// that found nothing; null when nothing answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<bool>,
     /// Answered from the cache (`cache_ttl_s`) without calling the backend.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
@@ -382,6 +387,10 @@ impl Connector {
             Ok(response) => {
                 outcome.status = Some(response.status.as_u16());
                 outcome.body_preview = preview(&response.body);
+                let refused = matches!(response.status.as_u16(), 401 | 403);
+                if !response.status.is_success() && !response.status.is_server_error() && !refused {
+                    outcome.notes.push(reachable_but(response.status));
+                }
                 status_error(response.status)
                     .filter(|e| e.code != "http_error" || response.status.is_server_error())
             }
@@ -392,6 +401,13 @@ impl Connector {
         outcome.latency_ms = started.elapsed().as_millis() as u64;
         outcome
     }
+}
+
+/// Why a connection test that got a non-2xx answer still counts as connected, and what to do.
+fn reachable_but(status: StatusCode) -> String {
+    format!(
+        "The server is reachable and answered {status} at the base URL. Many APIs answer nothing at their root, so this is not a failure of the connection; test an endpoint to check a real path."
+    )
 }
 
 fn preview(body: &[u8]) -> String {
@@ -437,9 +453,18 @@ fn map_answer(
     parsed: Option<&Value>,
     outcome: &mut CallOutcome,
 ) -> Result<(), CallError> {
+    let status = response.status.as_u16();
+    if !response.status.is_success() && endpoint.expected_statuses.contains(&status) {
+        outcome.found = Some(false);
+        outcome.notes.push(format!(
+            "{status} is one of this endpoint's expected answers: nothing was found, which is not a failure"
+        ));
+        return Ok(());
+    }
     if let Some(err) = status_error(response.status) {
         return Err(err);
     }
+    outcome.found = Some(true);
     if endpoint.response_mapping.is_empty() {
         return Ok(());
     }

@@ -208,6 +208,9 @@ pub struct NewUser {
     pub email: Email,
     pub role: Role,
     pub password_hash: String,
+    /// Takes conversations from the start: people who sign up or accept an invitation are
+    /// signed in right then, so a hand-over in their first session reaches them.
+    pub available: bool,
 }
 
 /// A tenant API key's public face. The key itself is shown once and stored only as a hash.

@@ -217,6 +217,10 @@ pub struct Endpoint {
     /// What the visitor is asked, a template such as `Cancel order {orderId}?`; empty: a
     /// sentence made from the endpoint's name.
     pub approval_summary: String,
+    /// Statuses besides 2xx that are normal answers, such as 404 for "no such order": the call
+    /// found nothing (`api.<endpoint>.found` is false), which is no failure of the endpoint.
+    /// Defaults to `[404]` for GET and HEAD, none for methods that change data.
+    pub expected_statuses: Vec<u16>,
     /// Seconds a successful answer is reused for the same request (GET only, never for
     /// verified-visitor endpoints); null: every call goes to the backend.
     pub cache_ttl_s: Option<u32>,
@@ -251,6 +255,11 @@ impl Default for EndpointRequest {
     }
 }
 
+/// What a new endpoint expects besides 2xx: lookups expect "not found".
+pub fn default_expected_statuses(method: HttpMethod) -> Vec<u16> {
+    if method.changes_data() { Vec::new() } else { vec![404] }
+}
+
 /// The longest an answer may be cached: a day.
 pub const MAX_CACHE_TTL_S: u32 = 86_400;
 
@@ -265,6 +274,7 @@ impl Endpoint {
     ) -> Self {
         let now = Timestamp::now();
         let approval = crate::action::Approval::default_for(request.method);
+        let expected_statuses = default_expected_statuses(request.method);
         Self {
             id: EndpointId::new(),
             tenant_id: tenant.clone(),
@@ -279,11 +289,25 @@ impl Endpoint {
             requires_verified_visitor: false,
             approval,
             approval_summary: String::new(),
+            expected_statuses,
             cache_ttl_s: None,
             created_at: now,
             updated_at: now,
             last_test: None,
         }
+    }
+
+    /// The values a call needs, each once: the declared variables, then the others its
+    /// templates use (Switchboard's own, such as `visitor.user_id`, left out).
+    pub fn inputs(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.request.variables.iter().map(|spec| spec.name.clone()).collect();
+        for (_, name) in crate::verified_calls::endpoint_template_uses(self) {
+            if !crate::is_built_in(&name) && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
     }
 
     /// Whether a failed call may be retried without risking a repeated side effect.

@@ -58,6 +58,14 @@ pub struct Visitor {
     /// The e-mail was signed: by `user_hash` when there is no `user_id`, or by `email_hash`.
     #[serde(default)]
     pub email_verified: bool,
+    /// The browser's IANA time zone (`Europe/Berlin`), as the widget reported it. Only names an
+    /// anonymous visitor in the inbox: not identity, and never a variable of rules or calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// The browser family (`Chrome`, `Firefox`, `Safari`, `Edge`, `Opera`) read from the
+    /// User-Agent that started the conversation. Like `time_zone`, only for the inbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
 }
 
 impl Visitor {
@@ -184,6 +192,42 @@ pub struct TraceEvent {
     pub at: Timestamp,
 }
 
+/// The newest message of a conversation, as a list of conversations shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct LastMessage {
+    pub author: Author,
+    /// The operator who wrote it, for an operator's message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_user_id: Option<UserId>,
+    /// The message's first line, at most 140 characters (ending in `…` when cut).
+    pub text: String,
+    pub created_at: Timestamp,
+}
+
+/// How long a [`LastMessage`] text may be, in characters.
+pub const PREVIEW_CHARS: usize = 140;
+
+impl LastMessage {
+    /// `text`'s first line, shortened to [`PREVIEW_CHARS`].
+    pub fn preview(text: &str) -> String {
+        let line = text.trim_start().lines().next().unwrap_or_default().trim_end();
+        if line.chars().count() <= PREVIEW_CHARS {
+            return line.to_owned();
+        }
+        let cut: String = line.chars().take(PREVIEW_CHARS - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// A conversation as one person's inbox lists it: with its newest message and whether a
+/// visitor wrote something that person has not read yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedConversation {
+    pub conversation: Conversation,
+    pub last_message: Option<LastMessage>,
+    pub unread: bool,
+}
+
 /// Longest message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 /// Largest single session variable, as JSON text.
@@ -219,4 +263,21 @@ pub struct AiUsage {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_is_the_first_line_and_short() {
+        assert_eq!(LastMessage::preview("Where is my order?\nIt is 4521."), "Where is my order?");
+        assert_eq!(LastMessage::preview("  \n  Hello  "), "Hello");
+        assert_eq!(LastMessage::preview(""), "");
+        let long = "ä".repeat(200);
+        let preview = LastMessage::preview(&long);
+        assert_eq!(preview.chars().count(), PREVIEW_CHARS);
+        assert!(preview.ends_with('…'));
+        assert_eq!(LastMessage::preview(&"x".repeat(PREVIEW_CHARS)), "x".repeat(PREVIEW_CHARS));
+    }
 }

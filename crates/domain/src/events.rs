@@ -34,6 +34,15 @@ pub enum ConversationEvent {
         #[serde(skip)]
         before: Option<Before>,
     },
+    /// The bot handed the conversation to people. `attended`: someone available took it; if
+    /// not, it waits for whoever comes back (and the team is told).
+    HandedOver {
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        assigned_to: Option<UserId>,
+        assigned_team: Option<TeamId>,
+        attended: bool,
+    },
     /// A safe action was proposed, decided, or settled (`action.state` says which).
     ActionChanged {
         tenant_id: TenantId,
@@ -57,6 +66,7 @@ impl ConversationEvent {
             | Self::MessageCreated { tenant_id, .. }
             | Self::MessageUpdated { tenant_id, .. }
             | Self::ConversationUpdated { tenant_id, .. }
+            | Self::HandedOver { tenant_id, .. }
             | Self::ActionChanged { tenant_id, .. } => tenant_id,
         }
     }
@@ -67,6 +77,7 @@ impl ConversationEvent {
             | Self::MessageCreated { conversation_id, .. }
             | Self::MessageUpdated { conversation_id, .. }
             | Self::ConversationUpdated { conversation_id, .. }
+            | Self::HandedOver { conversation_id, .. }
             | Self::ActionChanged { conversation_id, .. } => conversation_id,
         }
     }

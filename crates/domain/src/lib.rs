@@ -26,13 +26,13 @@ pub use account::{
 };
 pub use connection::{
     ApiKeyPlacement, AuthConfig, ClientAuth, Connection, Endpoint, EndpointRequest, HttpMethod,
-    MAX_CACHE_TTL_S, MAX_TIMEOUT_MS, RefreshOn, TestSummary, VariableSpec, validate_endpoint_name,
-    validate_variable_name,
+    MAX_CACHE_TTL_S, MAX_TIMEOUT_MS, RefreshOn, TestSummary, VariableSpec,
+    default_expected_statuses, validate_endpoint_name, validate_variable_name,
 };
 pub use conversation::{
-    AiSettings, AiUsage, Author, Conversation, ConversationStatus, MAX_MESSAGE_CHARS,
-    MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES, Message, TraceEvent, Translation, Visitor,
-    VisitorMessage,
+    AiSettings, AiUsage, Author, Conversation, ConversationStatus, LastMessage, ListedConversation,
+    MAX_MESSAGE_CHARS, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES, Message, PREVIEW_CHARS, TraceEvent,
+    Translation, Visitor, VisitorMessage,
 };
 pub use error::ValidationError;
 pub use id::{
@@ -43,8 +43,8 @@ pub use id::{
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use page::{Page, PageRequest};
 pub use rule::{
-    Action, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition, Trigger, conditions_schema,
-    deserialize_conditions, is_built_in,
+    Action, Argument, ArgumentInput, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition,
+    Trigger, conditions_schema, deserialize_conditions, is_built_in,
 };
 pub use team::{Team, TeamName};
 pub use widget::{DEFAULT_COLOR, Widget, WidgetPosition, validate_color, validate_origin};

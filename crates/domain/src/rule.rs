@@ -4,6 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use std::collections::BTreeMap;
+
 use crate::{EndpointId, RuleId, TeamId, TenantId, Timestamp, UserId, WidgetId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -200,6 +202,10 @@ pub enum Action {
     #[serde(rename = "CALL_API")]
     CallApi {
         endpoint_id: EndpointId,
+        /// The endpoint's inputs, by variable name: how each is filled before the call. Each
+        /// value found is kept as a session variable of that name.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        arguments: BTreeMap<String, Argument>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         on_error: Vec<Action>,
     },
@@ -240,6 +246,64 @@ impl Action {
             Action::ReplyText { .. } => "REPLY_TEXT",
             Action::ReplyKb { .. } => "REPLY_KB",
             Action::AssignToOperator { .. } => "ASSIGN_TO_OPERATOR",
+        }
+    }
+}
+
+/// How a `CALL_API` fills one of the endpoint's inputs: a template (`"{order_id}"`,
+/// `"ORD-{number}"`), or an object that may capture the value from the visitor's message and
+/// say what happens when the message holds none.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Argument {
+    Template(String),
+    Input(ArgumentInput),
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArgumentInput {
+    /// A template filled from the session's variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// What this pattern captures in the message being answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_message: Option<FromRegex>,
+    /// Asked when the message holds no value (`Which order number?`); the rule goes on with
+    /// the visitor's answer. Needs `from_message`: the answer is read with the same pattern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<String>,
+    /// When the message holds no value, the conversation's earlier value of this input may be
+    /// used. Off by default: a lookup never answers about a value the visitor did not just give.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub may_reuse: bool,
+}
+
+impl Argument {
+    /// Both shapes as one: a template is an input with only a `value`.
+    pub fn input(&self) -> std::borrow::Cow<'_, ArgumentInput> {
+        match self {
+            Argument::Template(text) => std::borrow::Cow::Owned(ArgumentInput {
+                value: Some(text.clone()),
+                ..ArgumentInput::default()
+            }),
+            Argument::Input(input) => std::borrow::Cow::Borrowed(input),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Argument {
+    /// A string is a template; an object an input, read strictly so errors name its field.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match Value::deserialize(d)? {
+            Value::String(text) => Ok(Argument::Template(text)),
+            object @ Value::Object(_) => {
+                serde_json::from_value(object).map(Argument::Input).map_err(D::Error::custom)
+            }
+            _ => Err(D::Error::custom(
+                "an argument is a template string or an object with value or from_message",
+            )),
         }
     }
 }

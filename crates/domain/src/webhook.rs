@@ -15,6 +15,8 @@ pub enum WebhookEvent {
     ConversationCreated,
     MessageCreated,
     ConversationAssigned,
+    /// The bot handed the conversation to people, but nobody available took it: it waits.
+    ConversationUnattended,
     ConversationClosed,
     ConversationReopened,
     /// A call waits for the visitor's confirmation or a person's approval.
@@ -33,10 +35,11 @@ pub enum WebhookEvent {
 
 impl WebhookEvent {
     /// The events a webhook may subscribe to.
-    pub const SUBSCRIBABLE: [WebhookEvent; 10] = [
+    pub const SUBSCRIBABLE: [WebhookEvent; 11] = [
         WebhookEvent::ConversationCreated,
         WebhookEvent::MessageCreated,
         WebhookEvent::ConversationAssigned,
+        WebhookEvent::ConversationUnattended,
         WebhookEvent::ConversationClosed,
         WebhookEvent::ConversationReopened,
         WebhookEvent::ActionProposed,
@@ -51,6 +54,7 @@ impl WebhookEvent {
             Self::ConversationCreated => "conversation.created",
             Self::MessageCreated => "message.created",
             Self::ConversationAssigned => "conversation.assigned",
+            Self::ConversationUnattended => "conversation.unattended",
             Self::ConversationClosed => "conversation.closed",
             Self::ConversationReopened => "conversation.reopened",
             Self::ActionProposed => "action.proposed",

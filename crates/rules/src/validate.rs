@@ -1,5 +1,5 @@
 use sb_domain::{
-    Action, Condition, Op, RuleDefinition, Trigger, ValidationError, is_built_in,
+    Action, Argument, Condition, Op, RuleDefinition, Trigger, ValidationError, is_built_in,
     validate_variable_name,
 };
 
@@ -57,7 +57,10 @@ fn actions(prefix: &str, list: &[Action], depth: usize) -> Result<(), Validation
                     )?;
                 }
             }
-            Action::CallApi { on_error, .. } => {
+            Action::CallApi { arguments, on_error, .. } => {
+                for (name, argument) in arguments {
+                    self::argument(&format!("{at}.arguments.{name}"), name, argument)?;
+                }
                 if depth >= 2 {
                     return Err(ValidationError::new(
                         format!("{at}.on_error"),
@@ -81,6 +84,51 @@ fn actions(prefix: &str, list: &[Action], depth: usize) -> Result<(), Validation
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// One input of a `CALL_API`: a writable variable name, exactly one source, and a question only
+/// where the answer can be read (with the message pattern).
+fn argument(at: &str, name: &str, argument: &Argument) -> Result<(), ValidationError> {
+    validate_variable_name(at.to_owned(), name)?;
+    if is_built_in(name) {
+        return Err(ValidationError::new(
+            at.to_owned(),
+            "read_only_variable",
+            format!("{name} is set by Switchboard; an endpoint input needs a name of its own"),
+        ));
+    }
+    let input = argument.input();
+    match (&input.value, &input.from_message) {
+        (Some(text), None) => template(format!("{at}.value"), text)?,
+        (None, Some(from)) => {
+            pattern(format!("{at}.from_message.pattern"), &from.pattern, from.flags.as_deref())?
+        }
+        _ => {
+            return Err(ValidationError::new(
+                at.to_owned(),
+                "invalid_argument",
+                "fill an input from a template (value) or from the message (from_message), one of the two",
+            ));
+        }
+    }
+    if let Some(ask) = &input.ask {
+        if input.from_message.is_none() {
+            return Err(ValidationError::new(
+                format!("{at}.ask"),
+                "invalid_argument",
+                "a question needs from_message: the visitor's answer is read with that pattern",
+            ));
+        }
+        if ask.trim().is_empty() {
+            return Err(ValidationError::new(
+                format!("{at}.ask"),
+                "required",
+                "write the question, e.g. \"Which order number?\", or leave ask out",
+            ));
+        }
+        template(format!("{at}.ask"), ask)?;
     }
     Ok(())
 }

@@ -31,6 +31,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "config_revision", include_str!("../migrations/0012_config_revision.sql")),
     (13, "waiting_messages", include_str!("../migrations/0013_waiting_messages.sql")),
     (14, "actions", include_str!("../migrations/0014_actions.sql")),
+    (15, "read_marks", include_str!("../migrations/0015_read_marks.sql")),
+    (16, "expected_statuses", include_str!("../migrations/0016_expected_statuses.sql")),
 ];
 
 pub struct PostgresOptions {

@@ -34,7 +34,7 @@ pub(crate) fn insert_user(tenant: &TenantId, user: &NewUser, now: sb_domain::Tim
     .text(user.email.as_str())
     .text(&user.password_hash)
     .text(user.role.as_str())
-    .boolean(false)
+    .boolean(user.available)
     .ts(now)
 }
 

@@ -23,8 +23,8 @@ macro_rules! endpoint_columns {
     () => {
         "id, tenant_id, connection_id, name, description, method, path, query_json, headers_json, \
          body_json, variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
-         requires_verified_visitor, cache_ttl_s, approval, approval_summary, created_at, updated_at, \
-         last_test_json"
+         requires_verified_visitor, cache_ttl_s, approval, approval_summary, expected_statuses_json, \
+         created_at, updated_at, last_test_json"
     };
 }
 
@@ -77,13 +77,14 @@ fn endpoint_from_row(row: &Row) -> StoreResult<Endpoint> {
         cache_ttl_s: row.opt_int("cache_ttl_s")?.and_then(|s| u32::try_from(s).ok()),
         approval: row.parse("approval")?,
         approval_summary: row.text("approval_summary")?,
+        expected_statuses: row.json("expected_statuses_json")?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
         last_test: row.opt_json("last_test_json")?,
     })
 }
 
-/// Binds the endpoint's mutable fields as $1..$17, in the order the INSERT and UPDATE name them.
+/// Binds the endpoint's mutable fields as $1..$18, in the order the INSERT and UPDATE name them.
 fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
     query
         .text(&e.name)
@@ -102,6 +103,7 @@ fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
         .opt_int(e.cache_ttl_s.map(i64::from))
         .text(e.approval.as_str())
         .text(&e.approval_summary)
+        .json(to_json(&e.expected_statuses))
         .ts(e.updated_at)
 }
 
@@ -111,10 +113,10 @@ macro_rules! insert_endpoint_sql {
         concat!(
             "INSERT INTO endpoints (name, description, method, path, query_json, headers_json, body_json, \
              variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
-             requires_verified_visitor, cache_ttl_s, approval, approval_summary, updated_at, id, \
-             tenant_id, connection_id, created_at) \
+             requires_verified_visitor, cache_ttl_s, approval, approval_summary, \
+             expected_statuses_json, updated_at, id, tenant_id, connection_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21)",
+             $19, $20, $21, $22)",
             $tail
         )
     };
@@ -288,8 +290,8 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         let sql = "UPDATE endpoints SET name = $1, description = $2, method = $3, path = $4, query_json = $5, \
                    headers_json = $6, body_json = $7, variables_json = $8, response_mapping_json = $9, \
                    timeout_ms = $10, ai_tool = $11, idempotent = $12, requires_verified_visitor = $13, \
-                   cache_ttl_s = $14, approval = $15, approval_summary = $16, updated_at = $17 \
-                   WHERE tenant_id = $18 AND id = $19";
+                   cache_ttl_s = $14, approval = $15, approval_summary = $16, \
+                   expected_statuses_json = $17, updated_at = $18 WHERE tenant_id = $19 AND id = $20";
         let query = bind_endpoint_fields(q(sql), e).text(e.tenant_id.as_str()).text(e.id.as_str());
         expect_found(self.config_write(e.tenant_id.as_str(), query).await?)
     }

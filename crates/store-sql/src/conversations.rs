@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use sb_domain::action::ActionCard;
 use sb_domain::{
-    Author, Conversation, ConversationId, Message, MessageId, TenantId, Timestamp, TraceEvent,
-    Translation, UserId,
+    Author, Conversation, ConversationId, ListedConversation, Message, MessageId, TenantId,
+    Timestamp, TraceEvent, Translation, UserId,
 };
 use sb_store::{
     ConversationFilter, ConversationState, ConversationStore, FinishedMessage, NewMessage,
@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use crate::json::to_json;
 use crate::lists::{RowInserts, placeholders, row_inserts, row_inserts_for};
-use crate::{Db, Query, Row, SqlStore, each, expect_found, q};
+use crate::{Db, Query, Row, SqlStore, expect_found, q};
 
 /// A conversation's columns, for [`conversation_from_row`].
 macro_rules! columns {
@@ -115,7 +115,7 @@ fn trace_inserts(entries: &[NewTrace]) -> Vec<Query> {
     })
 }
 
-fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
+pub(crate) fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
     Ok(Conversation {
         id: row.parse("id")?,
         tenant_id: row.parse("tenant_id")?,
@@ -218,31 +218,19 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         &self,
         tenant: &TenantId,
         filter: &ConversationFilter,
+        reader: Option<&UserId>,
         page: &PageRequest,
-    ) -> StoreResult<Page<Conversation>> {
-        let (assigned_filter, assignee) = match &filter.assigned_to {
-            None => (0, String::new()),
-            Some(None) => (1, String::new()),
-            Some(Some(user)) => (2, user.to_string()),
-        };
-        // Newest first: the cursor ($6) is the last id seen, the next page's are smaller.
-        let sql = concat!(
-            "SELECT ",
-            columns!(),
-            " FROM conversations WHERE tenant_id = $1 \
-             AND ($2 = '' OR status = $2) \
-             AND ($3 = '' OR widget_id = $3) \
-             AND ($4 = 0 OR ($4 = 1 AND assigned_user_id IS NULL) OR ($4 = 2 AND assigned_user_id = $5)) \
-             AND ($6 = '' OR id < $6) \
-             ORDER BY id DESC LIMIT $7"
-        );
-        let query = q(sql)
-            .text(tenant.as_str())
-            .text(filter.status.map(|s| s.as_str()).unwrap_or_default())
-            .text(filter.widget_id.as_ref().map(|w| w.as_str()).unwrap_or_default())
-            .int(assigned_filter)
-            .text(assignee);
-        self.fetch_page(query, page, each(conversation_from_row), |c| c.id.to_string()).await
+    ) -> StoreResult<Page<ListedConversation>> {
+        self.inbox_page(tenant, filter, reader, page).await
+    }
+
+    async fn mark_read(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        user: &UserId,
+    ) -> StoreResult<()> {
+        self.mark_conversation_read(tenant, conversation, user).await
     }
 
     async fn set_conversation_state(

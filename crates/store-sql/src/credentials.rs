@@ -164,6 +164,7 @@ impl<D: Db> CredentialStore for SqlStore<D> {
             email: invitation.email,
             role: invitation.role,
             password_hash: password_hash.to_owned(),
+            available: true,
         };
         let row = tx.fetch_one(insert_user(&invitation.tenant_id, &new_user, now)).await?;
         let created = user_from_row(&row)?;

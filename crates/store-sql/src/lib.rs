@@ -18,6 +18,7 @@ mod connections;
 mod conversations;
 mod credentials;
 mod db;
+mod inbox;
 mod json;
 mod kb;
 mod lists;

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use sb_domain::template::Variables;
 use sb_domain::{
-    Author, Conversation, ConversationId, ConversationStatus, Message, MessageId, Rule, RuleId,
-    TeamId, TenantId, Timestamp, TraceEvent, UserId, Widget, WidgetId,
+    Author, Conversation, ConversationId, ConversationStatus, ListedConversation, Message,
+    MessageId, Rule, RuleId, TeamId, TenantId, Timestamp, TraceEvent, UserId, Widget, WidgetId,
 };
 use serde_json::Value;
 
@@ -48,6 +48,29 @@ pub struct ConversationFilter {
     pub assigned_to: Option<Option<UserId>>,
 }
 
+/// Where a page of conversations in activity order continues: the activity time and id of the
+/// last conversation seen, written `<milliseconds>.<id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityCursor {
+    pub activity: Timestamp,
+    pub id: ConversationId,
+}
+
+impl ActivityCursor {
+    /// The cursor `text` holds, if it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (millis, id) = text.split_once('.')?;
+        let activity = Timestamp::from_millisecond(millis.parse().ok()?).ok()?;
+        Some(Self { activity, id: id.parse().ok()? })
+    }
+}
+
+impl std::fmt::Display for ActivityCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.activity.as_millisecond(), self.id)
+    }
+}
+
 /// Who owns a conversation after an assignment or status change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationState {
@@ -73,13 +96,25 @@ pub trait ConversationStore: Send + Sync {
         &self,
         token_hash: &str,
     ) -> StoreResult<Option<Conversation>>;
-    /// Newest first.
+    /// Latest activity first (the newest message, or the creation when there is none), each
+    /// with its newest message and whether `reader` has visitor messages in it that they have
+    /// not read (never, without a reader). `page.after` is an [`ActivityCursor`] as text; the
+    /// `next` of a page is one too.
     async fn list_conversations(
         &self,
         tenant: &TenantId,
         filter: &ConversationFilter,
+        reader: Option<&UserId>,
         page: &PageRequest,
-    ) -> StoreResult<Page<Conversation>>;
+    ) -> StoreResult<Page<ListedConversation>>;
+    /// Marks everything in the conversation so far as read by `user`. A conversation of another
+    /// tenant is not found; a user of another tenant is a missing reference.
+    async fn mark_read(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        user: &UserId,
+    ) -> StoreResult<()>;
     async fn set_conversation_state(
         &self,
         tenant: &TenantId,

@@ -29,8 +29,8 @@ pub use connections::{
     ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
 };
 pub use conversations::{
-    ConversationFilter, ConversationState, ConversationStore, FinishedMessage, NewMessage,
-    NewTrace, RuleStore, StoredWidget, WidgetStore,
+    ActivityCursor, ConversationFilter, ConversationState, ConversationStore, FinishedMessage,
+    NewMessage, NewTrace, RuleStore, StoredWidget, WidgetStore,
 };
 pub use credentials::{CredentialStore, Invitation};
 pub use error::{Constraint, StoreError, StoreResult};

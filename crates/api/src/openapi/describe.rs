@@ -14,7 +14,7 @@ use crate::auth::Auth;
 use crate::client_ip::ClientIp;
 use crate::cookies::WithCookies;
 use crate::error::ApiError;
-use crate::json::{ApiJson, Created, Data, List, OptionalJson, Paging};
+use crate::json::{ApiJson, Created, Data, List, NoContent, OptionalJson, Paging};
 use crate::path::{ActionPathId, PathId};
 use crate::realtime::Upgraded;
 use crate::visitor::{Handled, Sent, VisitorConversation};
@@ -219,6 +219,12 @@ impl<T: JsonSchema> DescribeOutput for List<T> {
             "description": "Pass as `cursor` for the next page; null on the last page.",
         });
         operation.respond("200", "One page of the list", Some(schema));
+    }
+}
+
+impl DescribeOutput for NoContent {
+    fn describe(operation: &mut Operation, _: &mut Schemas) {
+        operation.respond("204", "Done; the answer has no body", None);
     }
 }
 

@@ -93,6 +93,7 @@ impl AccountsService {
             email,
             role: Role::Owner,
             password_hash: hash_password(input.password).await?,
+            available: true,
         };
         let user = self.store.accounts.create_tenant_with_owner(&tenant, &owner).await?;
         Ok((tenant, user))
@@ -135,6 +136,7 @@ impl AccountsService {
             email,
             role: input.role,
             password_hash: hash_password(input.password).await?,
+            available: false,
         };
         Ok(self.store.accounts.create_user(&actor.tenant_id, &user).await?)
     }

@@ -9,8 +9,8 @@ use sb_domain::action::Approval;
 use sb_domain::pattern;
 use sb_domain::{
     ConnectionId, Endpoint, EndpointId, EndpointRequest, HttpMethod, MAX_CACHE_TTL_S, Role,
-    TestSummary, Timestamp, ValidationError, VariableSpec, validate_endpoint_name,
-    validate_variable_name,
+    TestSummary, Timestamp, ValidationError, VariableSpec, default_expected_statuses,
+    validate_endpoint_name, validate_variable_name,
 };
 use sb_store::{Page, PageRequest};
 
@@ -40,6 +40,8 @@ pub struct EndpointDraft {
     /// `none`, `visitor`, `operator`, `visitor_and_operator`; absent: the method's default.
     pub approval: Option<String>,
     pub approval_summary: Option<String>,
+    /// Statuses besides 2xx that are normal answers; absent: the method's default.
+    pub expected_statuses: Option<Vec<u16>>,
 }
 
 /// An endpoint as shown: its definition and its last real call.
@@ -49,6 +51,15 @@ pub struct EndpointView {
     pub endpoint: Endpoint,
     /// The endpoint's last call from a conversation (tests are not counted); null if none.
     pub last_call: Option<TestSummary>,
+    /// The values a call needs, each once: the declared variables, then the others its
+    /// templates use (a rule's `CALL_API` fills them through `arguments`).
+    pub inputs: Vec<String>,
+}
+
+impl EndpointView {
+    fn new(endpoint: Endpoint, last_call: Option<TestSummary>) -> Self {
+        Self { inputs: endpoint.inputs(), endpoint, last_call }
+    }
 }
 
 pub struct EndpointTest {
@@ -136,6 +147,10 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
         {
             endpoint.approval = Approval::default_for(method);
         }
+        // Statuses left at the old method's default follow the method.
+        if endpoint.expected_statuses == default_expected_statuses(endpoint.request.method) {
+            endpoint.expected_statuses = default_expected_statuses(method);
+        }
         endpoint.request.method = method;
     }
     if let Some(path) = draft.path {
@@ -174,6 +189,9 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
         Template::parse("approval_summary", &summary)?;
         endpoint.approval_summary = summary;
     }
+    if let Some(statuses) = draft.expected_statuses {
+        endpoint.expected_statuses = expected_statuses(statuses)?;
+    }
     endpoint.ai_tool = draft.ai_tool.unwrap_or(endpoint.ai_tool);
     endpoint.idempotent = draft.idempotent.unwrap_or(endpoint.idempotent);
     endpoint.requires_verified_visitor =
@@ -193,6 +211,26 @@ fn apply(endpoint: &mut Endpoint, draft: EndpointDraft) -> Result<(), Validation
         ));
     }
     Ok(())
+}
+
+/// Statuses a backend may answer normally: real statuses, not 2xx (those always are), each
+/// once, sorted.
+fn expected_statuses(mut statuses: Vec<u16>) -> Result<Vec<u16>, ValidationError> {
+    let field = "expected_statuses";
+    if statuses.len() > 20 {
+        return Err(ValidationError::new(field, "too_many", "list at most 20 statuses"));
+    }
+    for (i, status) in statuses.iter().enumerate() {
+        let message = match status {
+            200..=299 => "2xx statuses are always normal answers: list only others, such as 404",
+            300..=599 => continue,
+            _ => "a status is a number from 300 to 599",
+        };
+        return Err(ValidationError::new(format!("{field}[{i}]"), "invalid_status", message));
+    }
+    statuses.sort_unstable();
+    statuses.dedup();
+    Ok(statuses)
 }
 
 /// Caching is for lookups: GET only, and never for answers about one verified visitor (another
@@ -274,7 +312,7 @@ impl ConnectionsService {
         self.store.connections.get_connection(&actor.tenant_id, connection).await?;
         let endpoint = new_endpoint(&actor.tenant_id, connection, draft)?;
         self.store.connections.create_endpoint(&endpoint).await?;
-        Ok(EndpointView { endpoint, last_call: None })
+        Ok(EndpointView::new(endpoint, None))
     }
 
     /// Endpoints with their last calls, found in one query.
@@ -287,7 +325,10 @@ impl ConnectionsService {
         let mut last = self.last_calls(tenant, &ids).await?;
         Ok(endpoints
             .into_iter()
-            .map(|endpoint| EndpointView { last_call: last.remove(&endpoint.id), endpoint })
+            .map(|endpoint| {
+                let last_call = last.remove(&endpoint.id);
+                EndpointView::new(endpoint, last_call)
+            })
             .collect())
     }
 

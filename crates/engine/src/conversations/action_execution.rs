@@ -12,7 +12,8 @@ use sb_domain::{ActionId, Message, TenantId, is_built_in};
 use serde_json::{Value, json};
 
 use super::action_proposal::Continuation;
-use super::process::{Run, VISITOR_MESSAGES, persistent};
+use super::actions::Answer;
+use super::process::{Run, kept_built_in, persistent};
 use super::trace::{Settled, TraceSink, Turn};
 use crate::{ConversationsService, EngineError};
 
@@ -61,7 +62,7 @@ impl ConversationsService {
         // action was proposed (they are part of what was agreed to).
         let mut vars = conversation.variables.clone();
         for (name, value) in &action.variables {
-            if is_built_in(name) && name != VISITOR_MESSAGES {
+            if is_built_in(name) && !kept_built_in(name) {
                 vars.insert(name.clone(), value.clone());
             }
         }
@@ -108,7 +109,7 @@ impl ConversationsService {
             Err(_) => ActionState::Failed,
         };
         let outcome = match &result {
-            Ok(mapped) => json!({"ok": true, "mapped": mapped.keys().collect::<Vec<_>>()}),
+            Ok(answer) => json!({"ok": true, "mapped": answer.mapped.keys().collect::<Vec<_>>()}),
             Err(error) => json!({"ok": false, "error": error}),
         };
         self.record_settlement(run, action, state, outcome).await;
@@ -138,7 +139,7 @@ impl ConversationsService {
         run: &Run<'_>,
         action: &PendingAction,
         endpoint: &sb_domain::Endpoint,
-    ) -> Result<std::collections::BTreeMap<String, Value>, CallError> {
+    ) -> Result<Answer, CallError> {
         let (stored, secrets) = match self.call_target_for(run, endpoint).await {
             Ok(found) => found,
             Err(error) => return Err(self.refuse(run, endpoint, error).await),
@@ -161,10 +162,7 @@ impl ConversationsService {
             Agreement { fingerprint: &action.fingerprint, idempotency_key: action.id.as_str() };
         let outcome =
             self.connector.execute_agreed(target, endpoint, &run.vars, &sink, agreement).await;
-        match outcome.error {
-            None => Ok(outcome.mapped),
-            Some(error) => Err(error),
-        }
+        Answer::of(outcome)
     }
 
     async fn record_settlement(

@@ -1,5 +1,6 @@
 //! Running a rule's actions against one message.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -7,11 +8,10 @@ use sb_connectors::{CallError, CallSink, CallTarget};
 use sb_domain::action::{Approval, ProposedBy};
 use sb_domain::template::Template;
 use sb_domain::{Action, Author, EndpointId, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES};
-use sb_store::StoreError;
 use serde_json::{Value, json};
 
 use super::action_proposal::Continuation;
-use super::fixed_texts::FixedText;
+use super::arguments::Inputs;
 use super::process::Run;
 use super::routing::AssignTarget;
 use super::trace::{TraceSink, entry, shorten};
@@ -20,9 +20,12 @@ use crate::{ConversationsService, EngineError};
 type Step<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send + 'a>>;
 
 /// What became of a `CALL_API`.
+#[derive(Debug, PartialEq)]
 pub(crate) enum Called {
     /// The backend answered; its values are in the session.
     Answered,
+    /// The backend answered normally that there is nothing (an expected status such as 404).
+    NotFound,
     /// The endpoint needs agreement: the call is proposed, and the rest of the rule waits.
     WaitingForAgreement,
 }
@@ -67,27 +70,34 @@ impl ConversationsService {
                             }
                         }
                     }
-                    Action::CallApi { endpoint_id, on_error } => {
+                    Action::CallApi { endpoint_id, arguments, on_error } => {
                         let continuation = Continuation {
                             then: actions[i + 1..].to_vec(),
                             on_error: on_error.clone(),
                         };
-                        let called = self.call_api(run, endpoint_id, Some(&continuation)).await;
-                        if let Ok(Called::WaitingForAgreement) = called {
-                            // The rest of the rule waits with the action.
-                            return Ok(());
-                        }
-                        if let Err(err) = called
-                            && !on_error.is_empty()
+                        let called = match self.fill_arguments(run, arguments, &actions[i..]).await
                         {
-                            self.note(
-                                run,
-                                "on_error",
-                                json!({"endpoint_id": endpoint_id, "code": err.code}),
-                            )
-                            .await;
-                            // The error branch replaces the rest of the rule: what came next
-                            // counted on the answer.
+                            Inputs::Ready => {
+                                self.call_api(run, endpoint_id, Some(&continuation)).await
+                            }
+                            // The rest of the rule runs with the visitor's answer.
+                            Inputs::Asked => return Ok(()),
+                            Inputs::Missing(error) => {
+                                Err(self.fail_before_call(run, endpoint_id, error).await)
+                            }
+                        };
+                        let code = match &called {
+                            // The rest of the rule waits with the action.
+                            Ok(Called::WaitingForAgreement) => return Ok(()),
+                            Ok(Called::Answered) => continue,
+                            Ok(Called::NotFound) => "not_found",
+                            Err(err) => err.code,
+                        };
+                        if !on_error.is_empty() {
+                            let data = json!({"endpoint_id": endpoint_id, "code": code});
+                            self.note(run, "on_error", data).await;
+                            // The branch replaces the rest of the rule: what came next counted
+                            // on the answer.
                             return self.run_actions(run, on_error).await;
                         }
                     }
@@ -210,32 +220,59 @@ impl ConversationsService {
         } else {
             self.execute_for(run, &endpoint).await
         };
-        self.take_answer(run, &endpoint, result).await.map(|()| Called::Answered)
+        let found = self.take_answer(run, &endpoint, result).await?;
+        Ok(if found { Called::Answered } else { Called::NotFound })
     }
 
-    /// Maps a call's answer into the session, or records its failure (see `call_api`).
+    /// A call that could not be made for want of an input: like a failed call, it leaves its
+    /// error code for templates and no values from an earlier answer.
+    async fn fail_before_call(
+        &self,
+        run: &mut Run<'_>,
+        endpoint_id: &EndpointId,
+        error: CallError,
+    ) -> CallError {
+        let tenant = run.tenant.id.clone();
+        match self.cached_endpoint(&run.config, &tenant, endpoint_id).await {
+            Ok(endpoint) => self.take_answer(run, &endpoint, Err(error)).await.unwrap_err(),
+            Err(_) => error,
+        }
+    }
+
+    /// Maps a call's answer into the session (`api.<endpoint>.found` says whether it found
+    /// anything), or records its failure (see `call_api`). Returns whether it found anything.
     pub(crate) async fn take_answer(
         &self,
         run: &mut Run<'_>,
         endpoint: &sb_domain::Endpoint,
-        result: Result<std::collections::BTreeMap<String, Value>, CallError>,
-    ) -> Result<(), CallError> {
+        result: Result<Answer, CallError>,
+    ) -> Result<bool, CallError> {
         let error_var = format!("api.{}.error", endpoint.name);
+        let found_var = format!("api.{}.found", endpoint.name);
+        // Values from an earlier answer must not pass for this one's.
+        let answered: Vec<&String> = match &result {
+            Ok(answer) => answer.mapped.keys().collect(),
+            Err(_) => Vec::new(),
+        };
+        for name in endpoint.response_mapping.keys().filter(|name| !answered.contains(name)) {
+            if run.vars.remove(name).is_some() {
+                run.changed.insert(name.clone());
+            }
+        }
         match result {
-            Ok(mapped) => {
+            Ok(answer) => {
                 run.vars.remove(&error_var);
-                for (name, value) in mapped {
+                for (name, value) in answer.mapped {
                     self.set_variable(run, &name, value, &endpoint.name).await;
                 }
-                Ok(())
+                // Said by the call's own trace entry; and every answer counts as news, so a
+                // rule can follow each lookup.
+                run.vars.insert(found_var.clone(), json!(answer.found));
+                run.changed.insert(found_var);
+                Ok(answer.found)
             }
             Err(error) => {
-                // Values from an earlier answer must not pass for this one's.
-                for name in endpoint.response_mapping.keys() {
-                    if run.vars.remove(name).is_some() {
-                        run.changed.insert(name.clone());
-                    }
-                }
+                run.vars.remove(&found_var);
                 self.set_variable(run, &error_var, json!(error.code), &endpoint.name).await;
                 Err(error)
             }
@@ -259,7 +296,7 @@ impl ConversationsService {
         &self,
         run: &Run<'_>,
         endpoint: &sb_domain::Endpoint,
-    ) -> Result<std::collections::BTreeMap<String, Value>, CallError> {
+    ) -> Result<Answer, CallError> {
         let tenant = &run.tenant.id;
         let (stored, secrets) = match self.call_target_for(run, endpoint).await {
             Ok(found) => found,
@@ -276,7 +313,7 @@ impl ConversationsService {
         let slot = self.connector.cache_slot(target, endpoint, &run.vars);
         if let Some(hit) = slot.as_ref().and_then(|slot| self.connector.cached(slot)) {
             sink.record(&stored.connection, endpoint, &hit).await;
-            return Ok(hit.mapped);
+            return Answer::of(hit);
         }
         if !self.outbound_budget.take(tenant) {
             let error = CallError::new(
@@ -289,10 +326,7 @@ impl ConversationsService {
         if let Some(slot) = slot {
             self.connector.remember(slot, &outcome);
         }
-        match outcome.error {
-            None => Ok(outcome.mapped),
-            Some(error) => Err(error),
-        }
+        Answer::of(outcome)
     }
 
     pub(crate) async fn reply(&self, run: &mut Run<'_>, text: &str) -> Result<(), EngineError> {
@@ -306,48 +340,20 @@ impl ConversationsService {
         run.replied = true;
         Ok(())
     }
+}
 
-    async fn hand_over(
-        &self,
-        run: &mut Run<'_>,
-        target: AssignTarget,
-        note: Option<&str>,
-    ) -> Result<(), EngineError> {
-        if self.hand_over_quietly(run, target, note).await? {
-            let text = self.fixed_text(run, FixedText::Handover, true).await;
-            run.turn.reply(Author::System, &text);
+/// What a call brought back: the mapped values, and whether it found anything.
+pub(crate) struct Answer {
+    pub mapped: BTreeMap<String, Value>,
+    pub found: bool,
+}
+
+impl Answer {
+    pub(crate) fn of(outcome: sb_connectors::CallOutcome) -> Result<Self, CallError> {
+        match outcome.error {
+            None => Ok(Answer { mapped: outcome.mapped, found: outcome.found != Some(false) }),
+            Some(error) => Err(error),
         }
-        Ok(())
-    }
-
-    /// Hands the conversation to people (or their queue) and notes why; whether it worked.
-    /// The caller tells the visitor.
-    pub(crate) async fn hand_over_quietly(
-        &self,
-        run: &mut Run<'_>,
-        target: AssignTarget,
-        note: Option<&str>,
-    ) -> Result<bool, EngineError> {
-        let state = match self.route(&run.conversation, &target).await {
-            Ok(state) => state,
-            Err(EngineError::Store(StoreError::NotFound)) => {
-                self.note(
-                    run,
-                    "assign_failed",
-                    json!({"reason": "the operator or team no longer exists"}),
-                )
-                .await;
-                return Ok(false);
-            }
-            Err(other) => return Err(other),
-        };
-        let mut conversation = run.conversation.clone();
-        self.set_state(&mut conversation, state).await?;
-        run.conversation = conversation;
-        run.handed_over = true;
-        let data = json!({"to": run.conversation.assigned_to, "team": run.conversation.assigned_team, "note": note});
-        self.note(run, "assigned", data).await;
-        Ok(true)
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::actions::Called;
 use super::fixed_texts::FixedText;
+use super::routing::HandOver;
 use crate::ai::Purpose;
 use crate::conversations::{AssignTarget, Run};
 use crate::{ConversationsService, EngineError};
@@ -47,7 +48,11 @@ fn context_variables(run: &Run<'_>) -> Map<String, Value> {
         .filter(|(name, _)| {
             !matches!(
                 name.as_str(),
-                "message.text" | "message.id" | "conversation.id" | "widget.id"
+                "message.text"
+                    | "message.id"
+                    | "conversation.id"
+                    | "widget.id"
+                    | super::questions::QUESTION
             )
         })
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -148,8 +153,12 @@ impl ConversationsService {
             return self.reply(run, &text).await;
         }
         let why = format!("the AI could not answer ({reason})");
-        if self.hand_over_quietly(run, AssignTarget::AnyAvailable, Some(&why)).await? {
-            let text = self.fixed_text(run, FixedText::AiFailedHandedOver, false).await;
+        let handed = self.hand_over_quietly(run, AssignTarget::AnyAvailable, Some(&why)).await?;
+        if handed != HandOver::Failed {
+            let mut text = self.fixed_text(run, FixedText::AiFailedHandedOver, false).await;
+            if handed == HandOver::Unattended {
+                text = format!("{text} {}", self.nobody_available(run, false).await);
+            }
             return self.reply(run, &text).await;
         }
         self.note(
@@ -288,6 +297,11 @@ impl ConversationsService {
                     .collect();
                 json!({"ok": true, "data": data})
             }
+            Ok(Called::NotFound) => json!({
+                "ok": true,
+                "found": false,
+                "message": "The lookup worked and found nothing for these values: say so plainly; do not guess.",
+            }),
             Err(err) => json!({"ok": false, "error": err.code, "message": err.message}),
         }
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
 use super::ConversationsService;
+use super::unattended_texts::UNATTENDED;
 use crate::conversations::Run;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,6 +15,10 @@ pub(crate) enum FixedText {
     Handover,
     /// The AI could not answer, so the question went to the team.
     AiFailedHandedOver,
+    /// Handed to people, but nobody is available: the conversation waits.
+    NobodyAvailable,
+    /// The same, the answer going to the visitor's `{email}`.
+    NobodyAvailableEmail,
 }
 
 impl FixedText {
@@ -149,9 +154,13 @@ const TEXTS: &[(&str, &str, &str)] = &[
 /// The built-in text in `language` (a tag such as `pt-BR`; its primary subtag counts).
 fn built_in(text: FixedText, language: &str) -> Option<&'static str> {
     let primary = sb_llm::language::primary(language);
-    TEXTS.iter().find(|(code, ..)| *code == primary).map(|(_, handover, failed)| match text {
-        FixedText::Handover => *handover,
-        FixedText::AiFailedHandedOver => *failed,
+    let table = match text {
+        FixedText::Handover | FixedText::AiFailedHandedOver => TEXTS,
+        FixedText::NobodyAvailable | FixedText::NobodyAvailableEmail => UNATTENDED,
+    };
+    table.iter().find(|(code, ..)| *code == primary).map(|(_, first, second)| match text {
+        FixedText::Handover | FixedText::NobodyAvailable => *first,
+        FixedText::AiFailedHandedOver | FixedText::NobodyAvailableEmail => *second,
     })
 }
 
@@ -212,5 +221,16 @@ mod tests {
         assert_eq!(built_in(FixedText::Handover, "no"), built_in(FixedText::Handover, "nb"));
         assert_eq!(built_in(FixedText::AiFailedHandedOver, "vi"), None);
         assert!(TEXTS.len() >= 20);
+    }
+
+    #[test]
+    fn the_waiting_texts_exist_in_every_language_and_name_the_address() {
+        let waiting: Vec<&str> = UNATTENDED.iter().map(|t| t.0).collect();
+        let others: Vec<&str> = TEXTS.iter().map(|t| t.0).collect();
+        assert_eq!(waiting, others);
+        for (code, here, by_email) in UNATTENDED {
+            assert!(!here.is_empty() && !here.contains("{email}"), "{code}");
+            assert_eq!(by_email.matches("{email}").count(), 1, "{code}");
+        }
     }
 }

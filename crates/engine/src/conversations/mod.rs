@@ -6,19 +6,25 @@ mod action_execution;
 mod action_proposal;
 mod actions;
 mod ai_reply;
+mod arguments;
 pub(crate) mod config_cache;
+pub mod dry_run;
 mod fixed_texts;
+mod inbox;
 mod knowledge;
 pub(crate) mod ordering;
 mod process;
+mod questions;
 mod routing;
 pub mod rules;
 mod service;
 #[cfg(test)]
 mod tests;
 pub(crate) mod trace;
+mod unattended_texts;
 mod understand;
 mod visitor_access;
+mod visitor_context;
 pub mod widgets;
 pub(crate) mod worker;
 
@@ -32,7 +38,7 @@ use sb_domain::{
 };
 use sb_secrets::sha256_hex;
 pub use sb_store::ConversationFilter;
-use sb_store::{ConversationState, NewMessage, Page, PageRequest, StoredWidget};
+use sb_store::{ConversationState, NewMessage, StoredWidget};
 
 pub use action_decisions::Decided;
 pub(crate) use process::Run;
@@ -62,6 +68,10 @@ pub struct VisitorStart {
     pub user_hash: Option<String>,
     /// Hex HMAC-SHA256 of `email` under the same secret: proves the e-mail on its own.
     pub email_hash: Option<String>,
+    /// The browser's IANA time zone, to name an anonymous visitor in the inbox.
+    pub time_zone: Option<String>,
+    /// The User-Agent of the request starting the conversation; only its browser family is kept.
+    pub user_agent: Option<String>,
 }
 
 pub struct Started {
@@ -144,6 +154,12 @@ impl ConversationsService {
             user_id: optional_text("user_id", input.user_id, 200)?,
             verified: false,
             email_verified: false,
+            time_zone: visitor_context::time_zone(input.time_zone)?,
+            browser: input
+                .user_agent
+                .as_deref()
+                .and_then(visitor_context::browser_family)
+                .map(str::to_owned),
         };
         let secret = self.identity_secret(widget)?;
         let signatures =
@@ -315,15 +331,6 @@ impl ConversationsService {
     }
 
     // ---- the operator side ----
-
-    pub async fn list_conversations(
-        &self,
-        actor: &Actor,
-        filter: &ConversationFilter,
-        page: &PageRequest,
-    ) -> Result<Page<Conversation>, EngineError> {
-        Ok(self.store.conversations.list_conversations(&actor.tenant_id, filter, page).await?)
-    }
 
     pub async fn get_conversation(
         &self,

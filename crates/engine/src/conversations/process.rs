@@ -14,6 +14,7 @@ use sb_rules::Situation;
 use sb_store::{ConversationState, FinishedMessage, NewMessage, StoreError};
 use serde_json::{Value, json};
 
+use super::questions::QUESTION;
 use super::trace::{Turn, entry};
 use crate::{ConversationsService, EngineError};
 
@@ -39,6 +40,8 @@ pub(crate) struct Run<'a> {
     pub rule: Option<sb_domain::RuleId>,
     /// A call was proposed for agreement: the bot has asked, and waits.
     pub waiting_for_agreement: bool,
+    /// The visitor was asked for an input the rule needs; it goes on with the answer.
+    pub waiting_for_answer: bool,
 }
 
 impl<'a> Run<'a> {
@@ -62,6 +65,7 @@ impl<'a> Run<'a> {
             handed_over: false,
             rule: None,
             waiting_for_agreement: false,
+            waiting_for_answer: false,
         }
     }
 }
@@ -103,10 +107,15 @@ pub(crate) fn built_ins(
     vars
 }
 
+/// Built-in names whose values are kept with the conversation rather than recomputed.
+pub(crate) fn kept_built_in(name: &str) -> bool {
+    name == VISITOR_MESSAGES || name == QUESTION
+}
+
 /// The variables worth keeping: everything rules and APIs set, without the recomputed built-ins.
 pub(crate) fn persistent(vars: &Variables) -> Variables {
     vars.iter()
-        .filter(|(name, _)| !is_built_in(name) || name.as_str() == VISITOR_MESSAGES)
+        .filter(|(name, _)| !is_built_in(name) || kept_built_in(name))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
@@ -244,7 +253,9 @@ impl ConversationsService {
         vars.insert(VISITOR_MESSAGES.into(), json!(seen + 1));
         let mut run = Run::new(turn, &tenant, config, conversation, message, vars);
         self.detect_language(&mut run).await?;
-        let suppress_ai = self.evaluate(&mut run, &rules, seen == 0).await?;
+        // An answer to the bot's question belongs to the rule that asked: no other handling.
+        let answered = self.answer_question(&mut run).await?;
+        let suppress_ai = answered || self.evaluate(&mut run, &rules, seen == 0).await?;
 
         if widget.ai_enabled && !run.replied && !run.handed_over && !suppress_ai {
             self.reply_ai(&mut run, None, None).await?;
@@ -325,11 +336,14 @@ impl ConversationsService {
             run.rule = Some(rule.id.clone());
             self.run_actions(run, &rule.definition.actions).await?;
             run.rule = None;
-            if run.handed_over || run.waiting_for_agreement || rule.definition.stop {
+            let waiting = run.waiting_for_agreement || run.waiting_for_answer;
+            if run.handed_over || waiting || rule.definition.stop {
                 let why = if run.handed_over {
                     "handed over to an operator"
                 } else if run.waiting_for_agreement {
                     "waiting for agreement to an action"
+                } else if run.waiting_for_answer {
+                    "waiting for the visitor's answer"
                 } else {
                     "the rule says stop"
                 };

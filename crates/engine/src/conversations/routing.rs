@@ -1,10 +1,25 @@
 //! Handing a conversation to people: a named operator, a team (its least busy available member),
 //! or whoever is available.
 
-use sb_domain::{Conversation, ConversationStatus, TeamId, User, UserId};
+use sb_domain::events::ConversationEvent;
+use sb_domain::{Author, Conversation, ConversationStatus, TeamId, User, UserId};
 use sb_store::{ConversationState, StoreError};
+use serde_json::json;
 
+use super::fixed_texts::FixedText;
+use super::process::Run;
 use crate::{ConversationsService, EngineError};
+
+/// What became of a hand-over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HandOver {
+    /// The operator or team named no longer exists: nothing changed.
+    Failed,
+    /// An available person has the conversation.
+    Attended,
+    /// Handed to people, but nobody available has it: it waits for whoever comes back.
+    Unattended,
+}
 
 /// Who should take the conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,5 +80,79 @@ impl ConversationsService {
         conversation: &Conversation,
     ) -> Result<bool, StoreError> {
         Ok(!self.accounts.available_users(&conversation.tenant_id).await?.is_empty())
+    }
+
+    /// Hands the conversation to people (`ASSIGN_TO_OPERATOR`) and tells the visitor honestly
+    /// whether someone is there.
+    pub(crate) async fn hand_over(
+        &self,
+        run: &mut Run<'_>,
+        target: AssignTarget,
+        note: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let text = match self.hand_over_quietly(run, target, note).await? {
+            HandOver::Failed => return Ok(()),
+            HandOver::Attended => self.fixed_text(run, FixedText::Handover, true).await,
+            HandOver::Unattended => self.nobody_available(run, true).await,
+        };
+        run.turn.reply(Author::System, &text);
+        Ok(())
+    }
+
+    /// What the visitor is told when nobody can take the conversation now: that it waits, and
+    /// where the answer will come (their e-mail, when they gave one).
+    pub(crate) async fn nobody_available(&self, run: &Run<'_>, ask_provider: bool) -> String {
+        match run.conversation.visitor.email.clone() {
+            Some(email) => self
+                .fixed_text(run, FixedText::NobodyAvailableEmail, ask_provider)
+                .await
+                .replace("{email}", &email),
+            None => self.fixed_text(run, FixedText::NobodyAvailable, ask_provider).await,
+        }
+    }
+
+    /// Hands the conversation to people (or their queue) and notes why; what became of it.
+    /// The caller tells the visitor; the team is told here (realtime, and the
+    /// `conversation.unattended` webhook when nobody has it).
+    pub(crate) async fn hand_over_quietly(
+        &self,
+        run: &mut Run<'_>,
+        target: AssignTarget,
+        note: Option<&str>,
+    ) -> Result<HandOver, EngineError> {
+        let state = match self.route(&run.conversation, &target).await {
+            Ok(state) => state,
+            Err(EngineError::Store(StoreError::NotFound)) => {
+                let reason = "the operator or team no longer exists";
+                self.note(run, "assign_failed", json!({"reason": reason})).await;
+                return Ok(HandOver::Failed);
+            }
+            Err(other) => return Err(other),
+        };
+        // A person named in the rule may be away: then nobody is there either.
+        let attended = match &state.assigned_to {
+            Some(user) => self
+                .accounts
+                .available_users(&run.conversation.tenant_id)
+                .await?
+                .iter()
+                .any(|u| &u.id == user),
+            None => false,
+        };
+        let mut conversation = run.conversation.clone();
+        self.set_state(&mut conversation, state).await?;
+        run.conversation = conversation;
+        run.handed_over = true;
+        let (to, team) = (&run.conversation.assigned_to, &run.conversation.assigned_team);
+        let data = json!({"to": to, "team": team, "note": note, "attended": attended});
+        self.note(run, "assigned", data).await;
+        self.events.publish(ConversationEvent::HandedOver {
+            tenant_id: run.conversation.tenant_id.clone(),
+            conversation_id: run.conversation.id.clone(),
+            assigned_to: to.clone(),
+            assigned_team: team.clone(),
+            attended,
+        });
+        Ok(if attended { HandOver::Attended } else { HandOver::Unattended })
     }
 }

@@ -234,6 +234,7 @@ impl CallSink for TraceSink<'_> {
             "attempts": outcome.attempts,
             "token_refreshed": outcome.token_refreshed,
             "ok": outcome.ok,
+            "found": outcome.found,
             "error": outcome.error,
             "mapped": outcome.mapped.keys().collect::<Vec<_>>(),
             "missing": outcome.missing,

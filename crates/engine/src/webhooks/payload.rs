@@ -15,6 +15,14 @@ pub(crate) fn webhook_events(event: &ConversationEvent) -> Vec<WebhookEvent> {
         ConversationEvent::ConversationCreated { .. } => vec![WebhookEvent::ConversationCreated],
         ConversationEvent::MessageCreated { .. } => vec![WebhookEvent::MessageCreated],
         ConversationEvent::MessageUpdated { .. } => Vec::new(),
+        // The assignment itself is `conversation.assigned` (from the state change).
+        ConversationEvent::HandedOver { attended, .. } => {
+            if *attended {
+                Vec::new()
+            } else {
+                vec![WebhookEvent::ConversationUnattended]
+            }
+        }
         ConversationEvent::ActionChanged { action, .. } => {
             use sb_domain::action::ActionState as S;
             let kind = match action.state {

@@ -44,9 +44,10 @@ async fn conversation_calls_are_counted_per_endpoint_and_connection() {
         let auth =
             json!({"type": "api_key", "placement": "query", "name": "api_key", "key": API_KEY});
         let shop = owner.create_connection(api_connection("Shop", &backend.url(), auth)).await;
+        // No normal answers besides 2xx: a 404 counts as a failure here.
         let order = json!({"name": "get_order", "method": "GET", "path": "/orders/{order_id}",
             "variables": [{"name": "order_id", "required": true, "pattern": "[0-9]+"}],
-            "response_mapping": {"order_status": "data.status"}});
+            "response_mapping": {"order_status": "data.status"}, "expected_statuses": []});
         let get_order = owner.create_endpoint(&shop, order).await;
         let unused = json!({"name": "unused", "method": "GET", "path": "/orders/1"});
         let unused = owner.create_endpoint(&shop, unused).await;

@@ -57,7 +57,10 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
         alice.create_api_key("alpha").await;
         let key =
             alice.get("/api/v1/api-keys").await.1["data"][0]["id"].as_str().unwrap().to_owned();
-        let conversation = app.start_conversation(&widget).await.conversation_id;
+        // Unread for Alpha: nothing Beta does (reading it included) may change that.
+        let visitor = app.start_conversation(&widget).await;
+        visitor.say("where is my parcel?").await;
+        let conversation = visitor.conversation_id;
         // A pending action: proposing renders the request, nothing is sent anywhere.
         let delete = alice
             .create_endpoint(
@@ -135,7 +138,9 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 tried.push(format!("{method} {path}"));
             }
         }
-        assert!(tried.len() >= 32, "crawled only {tried:?}");
+        assert!(tried.len() >= 47, "crawled only {tried:?}");
+        let read = "POST /api/v1/conversations/{id}/read".to_owned();
+        assert!(tried.contains(&read), "{read} was not crawled: {tried:?}");
 
         // Nothing of Alpha's changed or went away.
         for path in [
@@ -153,6 +158,9 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
             assert_eq!(status, StatusCode::OK, "{path}: {answer}");
             assert_ne!(answer["data"]["name"], "Mine", "{path} was changed by another tenant");
         }
+        let (_, listed) = alice.get("/api/v1/conversations").await;
+        let item = listed["data"].as_array().unwrap().iter().find(|c| c["id"] == conversation);
+        assert_eq!(item.unwrap()["unread"], true, "read for Alpha by another tenant");
         let (_, messages) =
             alice.get(format!("/api/v1/conversations/{conversation}/messages")).await;
         assert!(messages["data"].as_array().unwrap().iter().all(|m| m["text"] != "hello"));

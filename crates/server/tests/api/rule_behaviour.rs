@@ -46,6 +46,8 @@ async fn each_trigger_fires_when_it_should() {
 async fn conditions_combine_with_all_or_any_and_see_earlier_rules_variables() {
     let app = TestApp::sqlite().await;
     let (owner, widget) = setup(&app).await;
+    // Nobody online until the operator below signs in.
+    owner.make_away().await;
     owner
         .create_rule(
             json!({"name": "extract", "priority": 1, "trigger": {"type": "any"}, "actions": [

@@ -50,6 +50,7 @@ pub(super) fn endpoint(connection: &Connection, name: &str) -> Endpoint {
         idempotent: false,
         approval: sb_domain::action::Approval::Operator,
         approval_summary: "Look up order {order_id}?".into(),
+        expected_statuses: vec![404, 410],
         requires_verified_visitor: true,
         cache_ttl_s: None,
         created_at: now(),

@@ -60,6 +60,9 @@ pub(super) async fn widgets_conversations_and_rules(
     assert_eq!(store.get_tenant(tenant).await.unwrap().time_zone, "Europe/Berlin");
 
     let users = store.list_users(tenant, &PageRequest::default()).await.unwrap().items;
+    for user in &users[1..] {
+        store.set_available(tenant, &user.id, false).await.unwrap();
+    }
     store.set_available(tenant, &users[0].id, true).await.unwrap();
     assert_eq!(
         store
@@ -242,24 +245,28 @@ pub(super) async fn widgets_conversations_and_rules(
     let second = conversation(tenant, &shop.id);
     store.create_conversation(&second, "token-3").await.unwrap();
     let all = store
-        .list_conversations(tenant, &ConversationFilter::default(), &PageRequest::first(1))
+        .list_conversations(tenant, &ConversationFilter::default(), None, &PageRequest::first(1))
         .await
         .unwrap();
-    assert_eq!(all.items[0].id, second.id, "newest first");
+    assert_eq!(all.items[0].conversation.id, second.id, "latest activity first");
     let rest = store
         .list_conversations(
             tenant,
             &ConversationFilter::default(),
+            None,
             &PageRequest { after: all.next, limit: 5 },
         )
         .await
         .unwrap();
-    assert_eq!(rest.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![first.id.clone()]);
+    assert_eq!(
+        rest.items.iter().map(|c| c.conversation.id.clone()).collect::<Vec<_>>(),
+        vec![first.id.clone()]
+    );
     let pending =
         ConversationFilter { status: Some(ConversationStatus::Pending), ..Default::default() };
     assert_eq!(
         store
-            .list_conversations(tenant, &pending, &PageRequest::default())
+            .list_conversations(tenant, &pending, None, &PageRequest::default())
             .await
             .unwrap()
             .items
@@ -269,7 +276,10 @@ pub(super) async fn widgets_conversations_and_rules(
     let mine =
         ConversationFilter { assigned_to: Some(Some(users[0].id.clone())), ..Default::default() };
     assert_eq!(
-        store.list_conversations(tenant, &mine, &PageRequest::default()).await.unwrap().items[0].id,
+        store.list_conversations(tenant, &mine, None, &PageRequest::default()).await.unwrap().items
+            [0]
+        .conversation
+        .id,
         first.id
     );
     let unassigned = ConversationFilter {
@@ -278,14 +288,23 @@ pub(super) async fn widgets_conversations_and_rules(
         ..Default::default()
     };
     assert_eq!(
-        store.list_conversations(tenant, &unassigned, &PageRequest::default()).await.unwrap().items
-            [0]
-        .id,
+        store
+            .list_conversations(tenant, &unassigned, None, &PageRequest::default())
+            .await
+            .unwrap()
+            .items[0]
+            .conversation
+            .id,
         second.id
     );
     assert!(
         store
-            .list_conversations(other, &ConversationFilter::default(), &PageRequest::default())
+            .list_conversations(
+                other,
+                &ConversationFilter::default(),
+                None,
+                &PageRequest::default()
+            )
             .await
             .unwrap()
             .items

@@ -72,6 +72,8 @@ pub(super) async fn credentials(store: &dyn Store, tenant: &TenantId, other: &Te
         (joined, Role::Admin, tenant.clone())
     );
     assert_eq!(created.email.as_str(), "joiner@acme.test");
+    // Accepting means signing in: a hand-over in that first session reaches them.
+    assert!(created.available);
     assert_eq!(store.accept_invitation("invite", &UserId::new(), "h", now()).await.unwrap(), None);
     assert_eq!(store.list_invitations(tenant, now()).await.unwrap(), []);
 

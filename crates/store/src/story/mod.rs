@@ -8,6 +8,7 @@ mod config_revision;
 mod connections;
 mod conversations;
 mod credentials;
+mod inbox;
 mod kb;
 mod webhooks;
 
@@ -21,6 +22,7 @@ pub(crate) fn new_user(email: &str, role: Role) -> NewUser {
         email: Email::parse(email).unwrap(),
         role,
         password_hash: format!("hash-of-{email}"),
+        available: false,
     }
 }
 
@@ -73,6 +75,7 @@ pub async fn run(store: &dyn Store) {
     ai::ai(store, &acme, &other).await;
     kb::kb(store, &acme, &other).await;
     webhooks::webhooks(store, &acme, &other).await;
+    inbox::inbox(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
     config_revision::config_revision(store, &acme, &other).await;
 }

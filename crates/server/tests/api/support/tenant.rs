@@ -48,6 +48,12 @@ impl Client {
         id(&self.create("/api/v1/teams", body).await)
     }
 
+    /// Marks the signed-in user away (a new account's owner starts available).
+    pub async fn make_away(&self) {
+        let (status, body) = self.put("/api/v1/me/availability", json!({"available": false})).await;
+        assert_eq!(status, StatusCode::OK, "PUT /api/v1/me/availability: {body}");
+    }
+
     /// Marks the signed-in user available to take conversations.
     pub async fn make_available(&self) {
         let (status, body) = self.put("/api/v1/me/availability", json!({"available": true})).await;
