@@ -116,7 +116,7 @@ test("a person approves in the inbox what needs one; the visitor sees it happen"
   await inbox.getByLabel("Password").fill(OPERATOR.password);
   await inbox.getByRole("button", { name: "Sign in" }).click();
   await inbox.getByText("Waiting for approval (1)").waitFor();
-  await inbox.getByRole("button", { name: "Cancel order 4524?" }).click();
+  await inbox.getByRole("button", { name: "Cancel order 4524?", exact: true }).click();
   await inbox.getByText("Review and decide").click();
   await inbox.getByText("DELETE http://127.0.0.1").waitFor();
   await inbox.screenshot({ path: join(ARTIFACTS, "inbox-action-review.png") });

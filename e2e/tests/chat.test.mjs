@@ -81,13 +81,13 @@ test("an operator sees the conversation live, takes it over, and the visitor see
   await inbox.getByLabel("Password").fill(OPERATOR.password);
   await inbox.getByRole("button", { name: "Sign in" }).click();
   const list = inbox.getByRole("list", { name: "Conversations" });
-  await list.getByText("Vera").waitFor();
+  await list.getByText("Vera", { exact: true }).waitFor();
 
-  // A new message shows up without a reload, with an unread badge and a title badge.
+  // A new message shows up without a reload, with an unread dot and a count in the title.
   await shadow(page).getByLabel("Your message").fill("I also need help with a broken lamp");
   await page.keyboard.press("Enter");
   await eventually(async () => (await inbox.title()).startsWith("("), "a title badge");
-  await list.getByText("Vera").click();
+  await list.getByText("Vera", { exact: true }).click();
   await inbox.getByRole("log", { name: "Messages" }).getByText("broken lamp").waitFor();
   await inbox.getByRole("complementary", { name: "Details" }).getByText("Vera").first().waitFor();
   // Opening a conversation puts the focus in the reply box; Enter sends, Shift+Enter breaks the line.
@@ -114,13 +114,13 @@ test("on a 375 px phone the inbox shows the list, then the conversation, and bac
   await phone.getByLabel("Password").fill(OPERATOR.password);
   await phone.getByRole("button", { name: "Sign in" }).click();
   const list = phone.getByRole("list", { name: "Conversations" });
-  await list.getByText("Vera").click();
+  await list.getByText("Vera", { exact: true }).click();
   await phone.getByRole("log", { name: "Messages" }).getByText("Which lamp is it?").waitFor();
   assert.equal(await list.isVisible(), false, "the thread takes the screen");
   assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth) <= 375);
   await phone.screenshot({ path: join(ARTIFACTS, "inbox-phone.png") });
   await phone.getByRole("button", { name: "← Conversations" }).click();
-  await list.getByText("Vera").waitFor();
+  await list.getByText("Vera", { exact: true }).waitFor();
   assert.equal(await phone.getByRole("log", { name: "Messages" }).count(), 0);
   await context.close();
 });
