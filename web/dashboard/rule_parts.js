@@ -250,14 +250,16 @@ function inputsEditor(box, endpoint, current) {
   const rows = endpoint.inputs.map((name) => {
     const spec = (endpoint.variables || []).find((v) => v.name === name);
     const given = current[name];
-    const arg = typeof given === "string" ? { value: given } : given || { from_message: { pattern: capturePattern(spec) }, ask: question(name, spec) };
+    const arg = typeof given === "string" ? { value: given } : given || { from_message: capturePattern(spec), ask: question(name, spec) };
+    // `from_message` is a pattern, or {pattern, group, flags} (kept as given).
+    const from = typeof arg.from_message === "string" ? { pattern: arg.from_message } : arg.from_message;
     const key = (k) => `arguments.${name}.${k}`;
     const source = h("select", { "aria-label": `Fill ${name} from` },
-      h("option", { value: "message", selected: !!arg.from_message }, "the message (a pattern)"),
-      h("option", { value: "value", selected: !arg.from_message }, "a variable or template"));
-    const pattern = h("input", { "data-key": key("from_message.pattern"), "aria-label": `Pattern for ${name}`, class: "mono", spellcheck: "false", value: arg.from_message?.pattern || "", placeholder: "#?(\\d{4,})" });
+      h("option", { value: "message", selected: !!from }, "the message (a pattern)"),
+      h("option", { value: "value", selected: !from }, "a variable or template"));
+    const pattern = h("input", { "data-key": key("from_message.pattern"), "aria-label": `Pattern for ${name}`, class: "mono", spellcheck: "false", value: from?.pattern || "", placeholder: "#?(\\d{4,})" });
     const value = h("input", { "data-key": key("value"), "aria-label": `Template for ${name}`, class: "mono", spellcheck: "false", value: arg.value ?? `{${name}}` });
-    const lacking = arg.ask !== undefined && arg.ask !== null ? "ask" : arg.may_reuse ? "reuse" : "fail";
+    const lacking = arg.ask !== undefined && arg.ask !== null ? "ask" : arg.reuse ? "reuse" : "fail";
     const when = h("select", { "aria-label": `When the message has no ${name}` },
       h("option", { value: "ask", selected: lacking === "ask" }, "ask, then go on"),
       h("option", { value: "reuse", selected: lacking === "reuse" }, "reuse the earlier value"),
@@ -277,9 +279,9 @@ function inputsEditor(box, endpoint, current) {
     sync();
     row.read = () => {
       if (source.value === "value") return value.value.trim() === `{${name}}` ? undefined : value.value;
-      const out = { from_message: { ...(arg.from_message || {}), pattern: pattern.value } };
+      const out = { from_message: from && (from.group || from.flags) ? { ...from, pattern: pattern.value } : pattern.value };
       if (when.value === "ask") out.ask = ask.value;
-      if (when.value === "reuse") out.may_reuse = true;
+      if (when.value === "reuse") out.reuse = true;
       return out;
     };
     return [name, row];

@@ -454,11 +454,17 @@ fn map_answer(
     outcome: &mut CallOutcome,
 ) -> Result<(), CallError> {
     let status = response.status.as_u16();
-    if !response.status.is_success() && endpoint.expected_statuses.contains(&status) {
+    let found = response.status.is_success();
+    if !found && endpoint.expected_statuses.contains(&status) {
         outcome.found = Some(false);
         outcome.notes.push(format!(
             "{status} is one of this endpoint's expected answers: nothing was found, which is not a failure"
         ));
+        // What such an answer says is mapped when it is JSON; when not, there is nothing to map.
+        if let Some(body) = parsed.filter(|_| !endpoint.response_mapping.is_empty()) {
+            let mapped = mapping::apply(&endpoint.response_mapping, body);
+            outcome.mapped = mapped.values;
+        }
         return Ok(());
     }
     if let Some(err) = status_error(response.status) {

@@ -208,8 +208,8 @@ pub struct NewUser {
     pub email: Email,
     pub role: Role,
     pub password_hash: String,
-    /// Takes conversations from the start: people who sign up or accept an invitation are
-    /// signed in right then, so a hand-over in their first session reaches them.
+    /// Takes conversations from the start, so a hand-over in a new person's first session
+    /// reaches them (rather than the queue nobody watches yet).
     pub available: bool,
 }
 

@@ -266,8 +266,15 @@ pub struct ArgumentInput {
     /// A template filled from the session's variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    /// What this pattern captures in the message being answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What this pattern captures in the message being answered: a regular expression whose
+    /// first group is taken (`"#?(\\d{4})"`), or `{pattern, group, flags}`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "pattern_or_capture",
+        serialize_with = "pattern_as_given"
+    )]
+    #[schemars(schema_with = "pattern_or_capture_schema")]
     pub from_message: Option<FromRegex>,
     /// Asked when the message holds no value (`Which order number?`); the rule goes on with
     /// the visitor's answer. Needs `from_message`: the answer is read with the same pattern.
@@ -276,7 +283,39 @@ pub struct ArgumentInput {
     /// When the message holds no value, the conversation's earlier value of this input may be
     /// used. Off by default: a lookup never answers about a value the visitor did not just give.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub may_reuse: bool,
+    pub reuse: bool,
+}
+
+/// `from_message` as given: a plain pattern, or the object.
+fn pattern_or_capture<'de, D: Deserializer<'de>>(d: D) -> Result<Option<FromRegex>, D::Error> {
+    use serde::de::Error;
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::String(pattern) => Ok(Some(FromRegex { pattern, group: None, flags: None })),
+        object @ Value::Object(_) => {
+            serde_json::from_value(object).map(Some).map_err(D::Error::custom)
+        }
+        _ => Err(D::Error::custom("from_message is a pattern, or {pattern, group, flags}")),
+    }
+}
+
+/// A plain pattern is written back as one; one with a group or flags as the object.
+fn pattern_as_given<S: serde::Serializer>(
+    from: &Option<FromRegex>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match from {
+        Some(FromRegex { pattern, group: None, flags: None }) => s.serialize_str(pattern),
+        other => other.serialize(s),
+    }
+}
+
+fn pattern_or_capture_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let object = generator.subschema_for::<FromRegex>();
+    schemars::json_schema!({
+        "description": "A regular expression whose first group is taken, or {pattern, group, flags}.",
+        "anyOf": [{"type": "string"}, object]
+    })
 }
 
 impl Argument {
@@ -314,4 +353,29 @@ pub const BUILT_IN_PREFIXES: [&str; 5] =
 
 pub fn is_built_in(name: &str) -> bool {
     BUILT_IN_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn arguments_read_and_write_both_shapes_of_a_pattern() {
+        let given = json!({
+            "plain": {"from_message": "#?(\\d{4})", "ask": "Which order number?"},
+            "full": {"from_message": {"pattern": "(?P<id>\\d+)", "group": "id", "flags": "i"}, "reuse": true},
+            "template": "ORD-{number}",
+        });
+        let read: BTreeMap<String, Argument> = serde_json::from_value(given.clone()).unwrap();
+        assert_eq!(read["plain"].input().from_message.as_ref().unwrap().pattern, "#?(\\d{4})");
+        assert!(read["full"].input().reuse);
+        assert_eq!(read["template"].input().value.as_deref(), Some("ORD-{number}"));
+        assert_eq!(serde_json::to_value(&read).unwrap(), given);
+        let wrong: Result<Argument, _> = serde_json::from_value(json!({"from_message": 7}));
+        assert!(wrong.unwrap_err().to_string().contains("from_message is a pattern"));
+        let unknown: Result<Argument, _> = serde_json::from_value(json!({"may_reuse": true}));
+        assert!(unknown.unwrap_err().to_string().contains("unknown field"));
+    }
 }

@@ -136,7 +136,7 @@ impl AccountsService {
             email,
             role: input.role,
             password_hash: hash_password(input.password).await?,
-            available: false,
+            available: true,
         };
         Ok(self.store.accounts.create_user(&actor.tenant_id, &user).await?)
     }

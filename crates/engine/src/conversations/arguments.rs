@@ -19,7 +19,7 @@ use crate::ConversationsService;
 pub(crate) enum Filled {
     /// Found in the message or rendered from the session.
     Found(Value),
-    /// The message holds none; the conversation's earlier value stands (`may_reuse`).
+    /// The message holds none; the conversation's earlier value stands (`reuse`).
     Reused(Value),
     /// Nothing found: the visitor is asked this (rendered) question.
     Ask(String),
@@ -38,7 +38,7 @@ pub(crate) fn fill(name: &str, argument: &Argument, message: &str, vars: &Variab
     if let Some(value) = found {
         return Filled::Found(value);
     }
-    if input.may_reuse
+    if input.reuse
         && let Some(earlier) = vars.get(name)
     {
         return Filled::Reused(earlier.clone());
@@ -122,7 +122,7 @@ mod tests {
 
     use super::*;
 
-    fn order_number(ask: Option<&str>, may_reuse: bool) -> Argument {
+    fn order_number(ask: Option<&str>, reuse: bool) -> Argument {
         Argument::Input(ArgumentInput {
             from_message: Some(FromRegex {
                 pattern: r"#?(\d{4,})".into(),
@@ -130,7 +130,7 @@ mod tests {
                 flags: None,
             }),
             ask: ask.map(str::to_owned),
-            may_reuse,
+            reuse,
             ..ArgumentInput::default()
         })
     }

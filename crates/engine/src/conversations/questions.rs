@@ -58,7 +58,7 @@ impl ConversationsService {
         let answered = question.argument().and_then(|argument| {
             // Read for the value only: the earlier value and the question itself do not count.
             let mut only = argument.input().into_owned();
-            only.may_reuse = false;
+            only.reuse = false;
             only.ask = None;
             let only = sb_domain::Argument::Input(only);
             matches!(fill(&question.input, &only, &run.message.text, &run.vars), Filled::Found(_))

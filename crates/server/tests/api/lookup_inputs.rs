@@ -59,13 +59,13 @@ pub(crate) async fn shop(app: &TestApp, backend: std::net::SocketAddr) -> (Clien
     (owner, widget, endpoint)
 }
 
-fn order_number(ask: Option<&str>, may_reuse: bool) -> Value {
+fn order_number(ask: Option<&str>, reuse: bool) -> Value {
     let mut input = json!({"from_message": {"pattern": r"#?(\d{4})"}});
     if let Some(ask) = ask {
         input["ask"] = json!(ask);
     }
-    if may_reuse {
-        input["may_reuse"] = json!(true);
+    if reuse {
+        input["reuse"] = json!(true);
     }
     input
 }
@@ -245,8 +245,11 @@ async fn an_expected_status_is_a_normal_answer_that_found_nothing() {
         assert_eq!(stats["data"]["windows"]["24h"]["errors"], 1, "{stats}");
         assert_eq!(stats["data"]["last_error"]["code"], "http_error", "{stats}");
 
+        let both = json!({"expected_statuses": [404, 200]});
+        let (_, body) = owner.patch(format!("/api/v1/endpoints/{endpoint}"), both).await;
+        assert_eq!(body["data"]["expected_statuses"], json!([200, 404]), "{body}");
         for (statuses, field) in
-            [(json!([200]), "expected_statuses[0]"), (json!([404, 99]), "expected_statuses[1]")]
+            [(json!([99]), "expected_statuses[0]"), (json!([404, 600]), "expected_statuses[1]")]
         {
             let body = json!({"expected_statuses": statuses});
             let answer = owner.patch(format!("/api/v1/endpoints/{endpoint}"), body).await;

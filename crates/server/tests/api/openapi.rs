@@ -460,6 +460,14 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
         "actions": [{"type": "SET_VARIABLE", "name": "order_id", "from_regex": {"pattern": "(\\d{4})"}},
             {"type": "CALL_API", "endpoint_id": cancel}], "stop": true});
     api.call(&owner, M::POST, "/rules", &[], Some(asks)).await;
+    // A conversation of its own: the one above is with a person now, and the bot keeps quiet.
+    let (_, started) =
+        api.call(&anonymous, M::POST, "/widget/{id}/conversations", &[&widget], None).await;
+    let visitor = Visitor {
+        client: app.anonymous(),
+        conversation_id: started["data"]["conversation_id"].as_str().unwrap().to_owned(),
+        token: started["data"]["visitor_token"].as_str().unwrap().to_owned(),
+    };
     let action = api.proposed(&visitor, "cancel 4521").await;
     let decided = api.visitor_decides(&visitor, &action, "confirm").await;
     assert_eq!(decided["data"]["action"]["state"], "executed", "{decided}");

@@ -172,7 +172,7 @@ async fn assignment_goes_to_a_named_operator_a_teams_least_busy_member_or_the_qu
     let (owner, widget) = setup(&app).await;
     let (ann, _) = app.available_operator(&owner, "ann@acme.test").await;
     let (bob, _) = app.available_operator(&owner, "bob@acme.test").await;
-    let carl = owner.create_user("carl@acme.test", "operator").await;
+    let carl = app.away_operator(&owner, "carl@acme.test").await;
     let team = owner.create_team(json!({"name": "Tier 2", "member_ids": [ann, bob, carl]})).await;
     owner.create_rule(json!({"name": "to carl", "priority": 1, "trigger": {"type": "keywords", "any": ["carl"]}, "actions": [{"type": "ASSIGN_TO_OPERATOR", "user_id": carl}]})).await;
     owner.create_rule(json!({"name": "to team", "priority": 2, "trigger": {"type": "keywords", "any": ["team"]}, "actions": [{"type": "ASSIGN_TO_OPERATOR", "team_id": team}, reply("a teammate is coming")]})).await;

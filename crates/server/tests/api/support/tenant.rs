@@ -62,6 +62,13 @@ impl Client {
 }
 
 impl TestApp {
+    /// An operator whom `admin` creates, who then goes away (new users start available).
+    pub async fn away_operator(&self, admin: &Client, email: &str) -> String {
+        let id = admin.create_user(email, "operator").await;
+        self.login(email, PASSWORD).await.make_away().await;
+        id
+    }
+
     /// An operator whom `admin` creates, signed in and available: their id and their client.
     pub async fn available_operator(&self, admin: &Client, email: &str) -> (String, Client) {
         let id = admin.create_user(email, "operator").await;
