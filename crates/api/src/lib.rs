@@ -28,6 +28,7 @@ mod rules;
 mod state;
 mod teams;
 mod tenant;
+mod test_cases;
 mod typing_gate;
 mod users;
 mod visitor;
@@ -65,6 +66,7 @@ fn api_routes() -> ApiRouter {
         .merge(kb::router())
         .merge(webhooks::router())
         .merge(actions::router())
+        .merge(test_cases::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }

@@ -176,6 +176,16 @@ define_id!(
     "act"
 );
 define_id!(
+    /// A scripted conversation that checks the assistant (test suites).
+    TestCaseId,
+    "tc"
+);
+define_id!(
+    /// One run of test cases in the sandbox.
+    TestRunId,
+    "tr"
+);
+define_id!(
     /// Correlates one HTTP request across logs, traces and the `x-request-id` header.
     RequestId,
     "req"

@@ -16,6 +16,7 @@ pub mod pattern;
 mod rule;
 mod team;
 pub mod template;
+pub mod test_case;
 pub mod verified_calls;
 pub mod webhook;
 mod widget;
@@ -37,8 +38,8 @@ pub use conversation::{
 pub use error::ValidationError;
 pub use id::{
     ActionId, ApiKeyId, ChunkId, ConnectionId, ConversationId, DeliveryId, DocumentId, EndpointId,
-    IdParseError, InvitationId, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, UserId,
-    WebhookId, WidgetId, random_token,
+    IdParseError, InvitationId, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId,
+    TestCaseId, TestRunId, UserId, WebhookId, WidgetId, random_token,
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use page::{Page, PageRequest};
@@ -47,6 +48,7 @@ pub use rule::{
     Trigger, conditions_schema, deserialize_conditions, is_built_in,
 };
 pub use team::{Team, TeamName};
+pub use test_case::{TestCase, TestCaseDefinition};
 pub use widget::{DEFAULT_COLOR, Widget, WidgetPosition, validate_color, validate_origin};
 
 /// Wall-clock instant used on every entity (serialised as RFC 3339).

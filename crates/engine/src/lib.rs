@@ -35,6 +35,7 @@ pub mod fair_slots;
 mod health;
 mod identity;
 pub mod kb;
+pub mod suites;
 #[cfg(test)]
 mod testing;
 pub mod webhooks;
@@ -50,6 +51,7 @@ pub use identity::user_hash;
 pub use kb::KnowledgeService;
 /// What a store failure looks like to callers (inside [`EngineError::Store`]).
 pub use sb_store::{Constraint, StoreError};
+pub use suites::SuitesService;
 pub use webhooks::WebhooksService;
 
 use std::sync::Arc;
@@ -64,6 +66,7 @@ pub struct Services {
     pub ai: Arc<AiService>,
     pub webhooks: Arc<WebhooksService>,
     pub health: Arc<HealthService>,
+    pub suites: Arc<SuitesService>,
 }
 
 /// What the services are built from. The server's composition root makes these from its
@@ -109,6 +112,7 @@ impl Services {
         Self {
             accounts,
             health: HealthService::new(&store),
+            suites: SuitesService::new(&store),
             connections,
             conversations,
             knowledge,

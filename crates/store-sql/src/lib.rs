@@ -25,6 +25,7 @@ mod lists;
 mod rules;
 mod sessions;
 mod teams;
+mod test_cases;
 mod webhooks;
 mod widgets;
 

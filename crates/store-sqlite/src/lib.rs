@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "actions", include_str!("../migrations/0014_actions.sql")),
     (15, "read_marks", include_str!("../migrations/0015_read_marks.sql")),
     (16, "expected_statuses", include_str!("../migrations/0016_expected_statuses.sql")),
+    (17, "test_cases", include_str!("../migrations/0017_test_cases.sql")),
 ];
 
 pub struct SqliteOptions {

@@ -16,6 +16,7 @@ mod error;
 mod kb;
 #[cfg(feature = "story")]
 pub mod story;
+mod test_cases;
 mod webhooks;
 
 pub use accounts::{
@@ -36,6 +37,7 @@ pub use credentials::{CredentialStore, Invitation};
 pub use error::{Constraint, StoreError, StoreResult};
 pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
 pub use sb_domain::{Page, PageRequest};
+pub use test_cases::TestCaseStore;
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, Claim, ClaimedDelivery, NewDelivery, StoredWebhook, WebhookStore,
 };
@@ -74,6 +76,7 @@ pub trait Store:
     + WebhookStore
     + ActionStore
     + SealedSecretStore
+    + TestCaseStore
     + Send
     + Sync
     + 'static

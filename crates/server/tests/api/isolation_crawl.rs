@@ -31,6 +31,7 @@ fn body_for(schema: &str) -> Value {
         "WebhookUpdate" => json!({"description": "Mine"}),
         "PasswordSet" => json!({"password": "taken over by bob"}),
         "ActionDecisionInput" => json!({"note": "mine now"}),
+        "TestCaseUpdate" => json!({"name": "Mine"}),
         other => panic!("no body for {other}: add one here"),
     }
 }
@@ -84,6 +85,12 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
             .post("/api/v1/invitations", json!({"email": "new@alpha.test", "role": "operator"}))
             .await;
         let invitation = invited["data"]["id"].as_str().unwrap().to_owned();
+        let test_case = id_of(
+            &alice,
+            "/api/v1/test-cases",
+            json!({"name": "Hello", "widget_id": widget, "turns": [{"text": "hi"}]}),
+        )
+        .await;
         let id_for = |path: &str| -> String {
             let resource = path.trim_start_matches("/api/v1/").split("/{id}").next().unwrap();
             match resource {
@@ -96,6 +103,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 "kb/documents" => &document,
                 "rules" => &rule,
                 "teams" => &team,
+                "test-cases" => &test_case,
                 "users" => &user,
                 "webhooks" => &webhook,
                 "widgets" => &widget,

@@ -45,6 +45,7 @@ mod shown_requests;
 mod slow_clients;
 mod support;
 mod tenancy;
+mod test_cases;
 mod users_teams;
 mod verified_identity;
 mod visitor_api;

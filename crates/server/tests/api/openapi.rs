@@ -397,6 +397,17 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     api.call(&owner, M::GET, "/rules", &[], None).await;
     api.call(&owner, M::GET, "/rules/{id}", &[&rule], None).await;
     api.call(&owner, M::PATCH, "/rules/{id}", &[&rule], Some(json!({"priority": 5}))).await;
+    let case = json!({"name": "Order status", "suite": "smoke", "widget_id": widget,
+        "turns": [{"text": "Where is order 4521?", "expect": [{"reply_contains": "shipped"}]}],
+        "fakes": [{"endpoint": "get_order", "body": {"data": {"status": "shipped"}}}],
+        "expect": [{"called": "get_order", "with": {"order_id": "4521"}}, {"handed_over": false}]});
+    let (_, case) = api.call(&owner, M::POST, "/test-cases", &[], Some(case)).await;
+    let case = id(&case);
+    api.call(&owner, M::GET, "/test-cases?suite=smoke", &[], None).await;
+    api.call(&owner, M::GET, "/test-cases/{id}", &[&case], None).await;
+    let renamed = json!({"name": "Order status, shipped", "suite": null});
+    api.call(&owner, M::PATCH, "/test-cases/{id}", &[&case], Some(renamed)).await;
+    api.call(&owner, M::DELETE, "/test-cases/{id}", &[&case], None).await;
     let dry_run = json!({"widget_id": widget, "message": "order 4521?"});
     api.call(&owner, M::POST, "/rules/dry-run", &[], Some(dry_run)).await;
 

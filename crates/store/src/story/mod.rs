@@ -10,6 +10,7 @@ mod conversations;
 mod credentials;
 mod inbox;
 mod kb;
+mod test_cases;
 mod webhooks;
 
 use sb_domain::{Email, NewUser, Role, Tenant, TenantId, TenantName, Timestamp, UserId};
@@ -75,6 +76,7 @@ pub async fn run(store: &dyn Store) {
     ai::ai(store, &acme, &other).await;
     kb::kb(store, &acme, &other).await;
     webhooks::webhooks(store, &acme, &other).await;
+    test_cases::test_cases(store, &acme, &other).await;
     inbox::inbox(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
     config_revision::config_revision(store, &acme, &other).await;

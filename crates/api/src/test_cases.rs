@@ -1,0 +1,133 @@
+//! `/test-cases`: the account's test suites — scripted conversations with fakes for their
+//! endpoints and expectations on what the assistant says and does (docs/test-suites.md).
+
+use axum::extract::{Query, State};
+use sb_domain::test_case::{Expectation, Fake, TestTurn, TestVisitor};
+use sb_domain::{TestCase, TestCaseDefinition, TestCaseId, WidgetId};
+use sb_engine::suites::TestCaseUpdate;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::json::{ApiJson, Created, Data, Deleted, List, present};
+use crate::openapi::ApiRouter;
+use crate::path::PathId;
+use crate::state::AppState;
+
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Test suites")
+        .get("/test-cases", "List the test cases, of one suite when given (admins)", list)
+        .post("/test-cases", "Create a test case (admins)", create)
+        .get("/test-cases/{id}", "Show a test case (admins)", show)
+        .patch("/test-cases/{id}", "Change a test case (admins)", update)
+        .delete("/test-cases/{id}", "Delete a test case (admins)", remove)
+}
+
+/// A test case to create.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TestCaseInput")]
+struct CreateBody {
+    name: String,
+    /// Cases of one suite run together.
+    suite: Option<String>,
+    widget_id: WidgetId,
+    #[serde(default)]
+    visitor: TestVisitor,
+    /// What the visitor writes, in order (1–50), each with what must hold after the reply.
+    turns: Vec<TestTurn>,
+    /// How endpoints answer in the sandbox (at most 100); an endpoint without one fails the case.
+    #[serde(default)]
+    fakes: Vec<Fake>,
+    /// What must hold once every turn is done.
+    #[serde(default)]
+    expect: Vec<Expectation>,
+}
+
+/// The fields of a test case to change; absent ones keep their value.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TestCaseUpdate")]
+struct UpdateBody {
+    name: Option<String>,
+    /// `null` takes the case out of its suite.
+    #[serde(default, deserialize_with = "present")]
+    suite: Option<Option<String>>,
+    widget_id: Option<WidgetId>,
+    visitor: Option<TestVisitor>,
+    turns: Option<Vec<TestTurn>>,
+    fakes: Option<Vec<Fake>>,
+    expect: Option<Vec<Expectation>>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// Only the cases of this suite.
+    suite: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Created<TestCase>> {
+    let definition = TestCaseDefinition {
+        suite: body.suite,
+        widget_id: body.widget_id,
+        visitor: body.visitor,
+        turns: body.turns,
+        fakes: body.fakes,
+        expect: body.expect,
+    };
+    Ok(Created(state.suites.create_test_case(&actor, &body.name, definition).await?))
+}
+
+/// Every case (of the suite), oldest first, on one page.
+async fn list(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<List<TestCase>> {
+    let Query(query) = query.map_err(|r| {
+        ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+    })?;
+    let items = state.suites.list_test_cases(&actor, query.suite.as_deref()).await?;
+    Ok(List(sb_domain::Page { items, next: None }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<TestCaseId>,
+) -> ApiResult<Data<TestCase>> {
+    Ok(Data(state.suites.get_test_case(&actor, &id).await?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<TestCaseId>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Data<TestCase>> {
+    let update = TestCaseUpdate {
+        name: body.name,
+        suite: body.suite,
+        widget_id: body.widget_id,
+        visitor: body.visitor,
+        turns: body.turns,
+        fakes: body.fakes,
+        expect: body.expect,
+    };
+    Ok(Data(state.suites.update_test_case(&actor, &id, update).await?))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<TestCaseId>,
+) -> ApiResult<Data<Deleted>> {
+    state.suites.delete_test_case(&actor, &id).await?;
+    Ok(Deleted::id(id))
+}

@@ -1,0 +1,55 @@
+use sb_domain::test_case::{TestTurn, TestVisitor};
+use sb_domain::{TenantId, TestCase, TestCaseDefinition, TestCaseId, WidgetId};
+
+use super::{assert_not_found, now};
+use crate::Store;
+
+fn case(tenant: &TenantId, name: &str, suite: Option<&str>) -> TestCase {
+    TestCase {
+        id: TestCaseId::new(),
+        tenant_id: tenant.clone(),
+        name: name.into(),
+        definition: TestCaseDefinition {
+            suite: suite.map(str::to_owned),
+            widget_id: WidgetId::new(),
+            visitor: TestVisitor { language: Some("de".into()), ..TestVisitor::default() },
+            turns: vec![TestTurn { text: "Wo ist 4521?".into(), expect: Vec::new() }],
+            fakes: Vec::new(),
+            expect: Vec::new(),
+        },
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+pub(super) async fn test_cases(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
+    let orders = case(tenant, "Orders", Some("smoke"));
+    let hello = case(tenant, "Hello", None);
+    store.create_test_case(&orders).await.unwrap();
+    store.create_test_case(&hello).await.unwrap();
+    assert_eq!(store.get_test_case(tenant, &orders.id).await.unwrap(), orders);
+    assert_not_found(store.get_test_case(other, &orders.id).await);
+    let all = store.list_test_cases(tenant, None).await.unwrap();
+    assert_eq!(all, [orders.clone(), hello.clone()]);
+    assert_eq!(
+        store.list_test_cases(tenant, Some("smoke")).await.unwrap(),
+        std::slice::from_ref(&orders)
+    );
+    assert_eq!(store.list_test_cases(other, None).await.unwrap(), []);
+
+    let mut moved = hello.clone();
+    moved.definition.suite = Some("smoke".into());
+    moved.name = "Hello again".into();
+    store.update_test_case(&moved).await.unwrap();
+    assert_eq!(
+        store.list_test_cases(tenant, Some("smoke")).await.unwrap(),
+        [orders.clone(), moved]
+    );
+    let mut stolen = orders.clone();
+    stolen.tenant_id = other.clone();
+    assert_not_found(store.update_test_case(&stolen).await);
+    assert_not_found(store.delete_test_case(other, &orders.id).await);
+    store.delete_test_case(tenant, &orders.id).await.unwrap();
+    assert_not_found(store.get_test_case(tenant, &orders.id).await);
+    store.delete_test_case(tenant, &hello.id).await.unwrap();
+}

@@ -1,0 +1,19 @@
+use async_trait::async_trait;
+use sb_domain::{TenantId, TestCase, TestCaseId};
+
+use crate::StoreResult;
+
+/// Test cases (test suites): each tenant's own scripted conversations.
+#[async_trait]
+pub trait TestCaseStore: Send + Sync {
+    async fn create_test_case(&self, case: &TestCase) -> StoreResult<()>;
+    async fn get_test_case(&self, tenant: &TenantId, id: &TestCaseId) -> StoreResult<TestCase>;
+    /// The tenant's cases (of one suite, when given), oldest first.
+    async fn list_test_cases(
+        &self,
+        tenant: &TenantId,
+        suite: Option<&str>,
+    ) -> StoreResult<Vec<TestCase>>;
+    async fn update_test_case(&self, case: &TestCase) -> StoreResult<()>;
+    async fn delete_test_case(&self, tenant: &TenantId, id: &TestCaseId) -> StoreResult<()>;
+}
