@@ -130,6 +130,15 @@ impl<T: Serialize> IntoResponse for Data<T> {
 /// `{"data": …}` with 201 Created.
 pub struct Created<T>(pub T);
 
+/// 202 with `{"data": …}`: accepted, and going on in the background.
+pub struct Accepted<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Accepted<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::ACCEPTED, Data(self.0)).into_response()
+    }
+}
+
 impl<T: Serialize> IntoResponse for Created<T> {
     fn into_response(self) -> Response {
         (StatusCode::CREATED, Data(self.0)).into_response()

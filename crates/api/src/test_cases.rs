@@ -3,14 +3,15 @@
 
 use axum::extract::{Query, State};
 use sb_domain::test_case::{Expectation, Fake, TestTurn, TestVisitor};
-use sb_domain::{TestCase, TestCaseDefinition, TestCaseId, WidgetId};
-use sb_engine::suites::TestCaseUpdate;
+use sb_domain::test_run::TestRun;
+use sb_domain::{TestCase, TestCaseDefinition, TestCaseId, TestRunId, WidgetId};
+use sb_engine::suites::{RunRequest, TestCaseUpdate};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::json::{ApiJson, Created, Data, Deleted, List, present};
+use crate::json::{Accepted, ApiJson, Created, Data, Deleted, List, OptionalJson, present};
 use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
@@ -22,6 +23,34 @@ pub fn router() -> ApiRouter {
         .get("/test-cases/{id}", "Show a test case (admins)", show)
         .patch("/test-cases/{id}", "Change a test case (admins)", update)
         .delete("/test-cases/{id}", "Delete a test case (admins)", remove)
+        .post("/test-runs", "Run test cases in the sandbox (admins); the results follow", run)
+        .get("/test-runs/{id}", "Show a test run and its results (admins)", show_run)
+}
+
+/// Which cases to run: these, a suite's, or (neither given) all of the account's.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TestRunInput")]
+struct RunBody {
+    case_ids: Option<Vec<TestCaseId>>,
+    suite: Option<String>,
+}
+
+async fn run(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    OptionalJson(body): OptionalJson<RunBody>,
+) -> ApiResult<Accepted<TestRun>> {
+    let request = RunRequest { case_ids: body.case_ids, suite: body.suite };
+    Ok(Accepted(state.suites.start_run(&actor, request).await?))
+}
+
+async fn show_run(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<TestRunId>,
+) -> ApiResult<Data<TestRun>> {
+    Ok(Data(state.suites.get_run(&actor, &id).await?))
 }
 
 /// A test case to create.

@@ -430,6 +430,30 @@ fn status_error(status: StatusCode) -> Option<CallError> {
     }
 }
 
+/// The outcome of an answer made up rather than fetched (a test run's fakes): judged and mapped
+/// exactly as a real answer with this status and body would be.
+pub fn made_up_answer(
+    endpoint: &Endpoint,
+    request: RequestLine,
+    status: u16,
+    body: Vec<u8>,
+    latency_ms: u64,
+) -> CallOutcome {
+    let mut outcome =
+        CallOutcome { request: Some(request), attempts: 1, latency_ms, ..Default::default() };
+    let response = OutboundResponse {
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        headers: Default::default(),
+        body: body.into(),
+        url: "http://sandbox.invalid/".parse().expect("a valid URL"),
+        redirects: 0,
+        elapsed: std::time::Duration::from_millis(latency_ms),
+    };
+    outcome.error = interpret(&response, endpoint, &mut outcome).err();
+    outcome.ok = outcome.error.is_none();
+    outcome
+}
+
 /// Judges the answer and fills in status, preview, parsed body and mapped values.
 fn interpret(
     response: &OutboundResponse,

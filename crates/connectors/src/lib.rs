@@ -20,6 +20,7 @@ pub use cache::CacheSlot;
 pub use error::CallError;
 pub use execute::{
     BODY_JSON_BYTES, CallOutcome, CallSink, CallTarget, Connector, NoSink, RequestLine,
+    made_up_answer,
 };
 pub use oauth::{DEFAULT_TOKEN_LIFETIME, TokenCache};
 pub use request::{check_declared, connection_variables};

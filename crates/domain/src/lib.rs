@@ -17,6 +17,7 @@ mod rule;
 mod team;
 pub mod template;
 pub mod test_case;
+pub mod test_run;
 pub mod verified_calls;
 pub mod webhook;
 mod widget;

@@ -84,13 +84,15 @@ pub struct Parts {
     pub outbound_calls_per_minute: u32,
     /// How long a proposed action may be agreed to.
     pub action_lifetime: std::time::Duration,
+    /// Where test runs keep their sandbox conversations.
+    pub scratch: Arc<dyn suites::ScratchStores>,
 }
 
 impl Services {
     /// Builds each service from the parts it uses, and hands the services that call other
     /// aggregates those aggregates' services.
     pub fn new(parts: Parts) -> Self {
-        let Parts { store, keyring, connector, events, ai, knowledge_index, .. } = parts;
+        let Parts { store, keyring, connector, events, ai, knowledge_index, scratch, .. } = parts;
         let accounts = AccountsService::new(&store);
         let ai = AiService::new(&store, keyring.clone(), ai);
         let knowledge = KnowledgeService::new(&store, knowledge_index, ai.clone());
@@ -112,7 +114,7 @@ impl Services {
         Self {
             accounts,
             health: HealthService::new(&store),
-            suites: SuitesService::new(&store),
+            suites: SuitesService::new(&store, conversations.clone(), scratch),
             connections,
             conversations,
             knowledge,

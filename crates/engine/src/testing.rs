@@ -57,7 +57,23 @@ fn services(store: Arc<dyn sb_store::Store>) -> Services {
         knowledge_index: Knowledge::open(None, http()).expect("knowledge index"),
         outbound_calls_per_minute: 100,
         action_lifetime: std::time::Duration::from_secs(600),
+        scratch: Arc::new(Scratch),
     })
+}
+
+/// Test runs' sandboxes in scratch SQLite files, as the server makes them.
+struct Scratch;
+
+#[async_trait::async_trait]
+impl crate::suites::ScratchStores for Scratch {
+    async fn open(
+        &self,
+    ) -> Result<(Arc<dyn sb_store::Store>, Box<dyn std::any::Any + Send>), sb_store::StoreError>
+    {
+        let scratch = sb_store_sqlite::scratch().await?;
+        let store: Arc<dyn sb_store::Store> = scratch.store.clone();
+        Ok((store, Box::new(scratch)))
+    }
 }
 
 pub(crate) async fn world() -> World {

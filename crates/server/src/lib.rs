@@ -142,7 +142,23 @@ pub fn build_services(
         knowledge_index,
         outbound_calls_per_minute: config.outbound.calls_per_minute_per_tenant,
         action_lifetime: std::time::Duration::from_secs(config.outbound.action_lifetime_s.into()),
+        scratch: Arc::new(ScratchFiles),
     }))
+}
+
+/// Test runs keep their sandbox conversations in a scratch SQLite file of their own, whatever
+/// the main database: nothing of a run reaches it but the run's results.
+pub struct ScratchFiles;
+
+#[async_trait::async_trait]
+impl sb_engine::suites::ScratchStores for ScratchFiles {
+    async fn open(
+        &self,
+    ) -> Result<(Arc<dyn Store>, Box<dyn std::any::Any + Send>), sb_engine::StoreError> {
+        let scratch = sb_store_sqlite::scratch().await?;
+        let store: Arc<dyn Store> = scratch.store.clone();
+        Ok((store, Box::new(scratch)))
+    }
 }
 
 /// The AI service: the server-wide provider (if configured) and the clients providers use.

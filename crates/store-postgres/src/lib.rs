@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "read_marks", include_str!("../migrations/0015_read_marks.sql")),
     (16, "expected_statuses", include_str!("../migrations/0016_expected_statuses.sql")),
     (17, "test_cases", include_str!("../migrations/0017_test_cases.sql")),
+    (18, "test_runs", include_str!("../migrations/0018_test_runs.sql")),
 ];
 
 pub struct PostgresOptions {

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
-use sb_domain::{TenantId, TestCase, TestCaseId};
+use sb_domain::test_run::TestRun;
+use sb_domain::{TenantId, TestCase, TestCaseId, TestRunId};
 use sb_store::{StoreResult, TestCaseStore};
 
 use crate::json::to_json;
@@ -79,5 +80,25 @@ impl<D: Db> TestCaseStore for SqlStore<D> {
     async fn delete_test_case(&self, tenant: &TenantId, id: &TestCaseId) -> StoreResult<()> {
         let sql = "DELETE FROM test_cases WHERE tenant_id = $1 AND id = $2";
         expect_found(self.db.execute(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
+    }
+
+    async fn save_test_run(&self, run: &TestRun) -> StoreResult<()> {
+        let sql = "INSERT INTO test_runs (id, tenant_id, state, run_json, created_at) \
+                   VALUES ($1, $2, $3, $4, $5) \
+                   ON CONFLICT (id) DO UPDATE SET state = excluded.state, run_json = excluded.run_json \
+                   WHERE test_runs.tenant_id = excluded.tenant_id";
+        let query = q(sql)
+            .text(run.id.as_str())
+            .text(run.tenant_id.as_str())
+            .text(run.state.as_str())
+            .json(to_json(run))
+            .ts(run.created_at);
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn get_test_run(&self, tenant: &TenantId, id: &TestRunId) -> StoreResult<TestRun> {
+        let sql = "SELECT run_json FROM test_runs WHERE tenant_id = $1 AND id = $2";
+        let row = self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?;
+        row.json("run_json")
     }
 }

@@ -7,6 +7,7 @@ mod writer;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sb_store::{StoreError, StoreResult};
@@ -36,17 +37,50 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "read_marks", include_str!("../migrations/0015_read_marks.sql")),
     (16, "expected_statuses", include_str!("../migrations/0016_expected_statuses.sql")),
     (17, "test_cases", include_str!("../migrations/0017_test_cases.sql")),
+    (18, "test_runs", include_str!("../migrations/0018_test_runs.sql")),
 ];
 
 pub struct SqliteOptions {
     pub max_connections: u32,
     pub busy_timeout: Duration,
+    /// Off only for scratch databases (see [`scratch`]), which hold rows whose parents live in
+    /// another database.
+    pub foreign_keys: bool,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        Self { max_connections: 8, busy_timeout: Duration::from_secs(5) }
+        Self { max_connections: 8, busy_timeout: Duration::from_secs(5), foreign_keys: true }
     }
+}
+
+/// A throwaway database in its own private folder, removed when this is dropped: where a test
+/// run's sandbox keeps its conversations. Its rows refer to the real database's tenant,
+/// widgets and people, so references are not enforced in it.
+pub struct Scratch {
+    pub store: Arc<SqlStore<SqliteDb>>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Open connections keep reading what they hold; nothing opens it again.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Creates, migrates and opens a scratch database under the system's temporary folder.
+pub async fn scratch() -> StoreResult<Scratch> {
+    let name = format!("switchboard-scratch-{}", sb_domain::random_token(12));
+    let dir = std::env::temp_dir().join(name);
+    std::fs::DirBuilder::new().mode(0o700).create(&dir).map_err(|err| {
+        StoreError::Unavailable(format!("cannot create {}: {err}", dir.display()))
+    })?;
+    let url = format!("sqlite://{}", dir.join("scratch.db").display());
+    let options = SqliteOptions { max_connections: 4, foreign_keys: false, ..Default::default() };
+    let store = connect(&url, &options).await?;
+    migrate(&store).await?;
+    Ok(Scratch { store: Arc::new(store), dir })
 }
 
 /// Opens (creating if needed) the database at a `sqlite://path` URL.
@@ -58,7 +92,7 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
         // NORMAL is durable across application crashes in WAL mode; only an OS crash or power
         // loss can lose the last transactions.
         .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
+        .foreign_keys(options.foreign_keys)
         .busy_timeout(options.busy_timeout);
     let file = connect.get_filename().to_owned();
     let is_new = !file.exists();
@@ -87,7 +121,7 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
             StoreError::Unavailable(format!("cannot restrict {}: {err}", file.display()))
         })?;
     }
-    let writer = writer::Writer::start(&file, options.busy_timeout)?;
+    let writer = writer::Writer::start(&file, options.busy_timeout, options.foreign_keys)?;
     Ok(SqlStore::new(SqliteDb::new(readers, writer, maintenance)))
 }
 

@@ -60,15 +60,20 @@ pub(crate) struct Writer {
 impl Writer {
     /// Opens the writing connection to `file` (which must exist, in WAL mode) and starts its
     /// thread.
-    pub(crate) fn start(file: &Path, busy_timeout: Duration) -> StoreResult<Self> {
+    pub(crate) fn start(
+        file: &Path,
+        busy_timeout: Duration,
+        foreign_keys: bool,
+    ) -> StoreResult<Self> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let connection = Connection::open_with_flags(file, flags).map_err(map)?;
         connection.busy_timeout(busy_timeout).map_err(map)?;
+        let keys = if foreign_keys { "ON" } else { "OFF" };
         connection
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                 PRAGMA temp_store = MEMORY;",
-            )
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = {keys}; \
+                 PRAGMA temp_store = MEMORY;"
+            ))
             .map_err(map)?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let (jobs, queue) = mpsc::unbounded_channel();

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
-use sb_domain::{TenantId, TestCase, TestCaseId};
+use sb_domain::test_run::TestRun;
+use sb_domain::{TenantId, TestCase, TestCaseId, TestRunId};
 
 use crate::StoreResult;
 
@@ -16,4 +17,9 @@ pub trait TestCaseStore: Send + Sync {
     ) -> StoreResult<Vec<TestCase>>;
     async fn update_test_case(&self, case: &TestCase) -> StoreResult<()>;
     async fn delete_test_case(&self, tenant: &TenantId, id: &TestCaseId) -> StoreResult<()>;
+
+    /// Stores a run as it starts, or as it ends (its state, results and end replace the
+    /// start's).
+    async fn save_test_run(&self, run: &TestRun) -> StoreResult<()>;
+    async fn get_test_run(&self, tenant: &TenantId, id: &TestRunId) -> StoreResult<TestRun>;
 }

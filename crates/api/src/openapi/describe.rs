@@ -14,7 +14,7 @@ use crate::auth::Auth;
 use crate::client_ip::ClientIp;
 use crate::cookies::WithCookies;
 use crate::error::ApiError;
-use crate::json::{ApiJson, Created, Data, List, NoContent, OptionalJson, Paging};
+use crate::json::{Accepted, ApiJson, Created, Data, List, NoContent, OptionalJson, Paging};
 use crate::path::{ActionPathId, PathId};
 use crate::realtime::Upgraded;
 use crate::visitor::{Handled, Sent, VisitorConversation};
@@ -206,6 +206,13 @@ impl<T: JsonSchema> DescribeOutput for Created<T> {
     fn describe(operation: &mut Operation, schemas: &mut Schemas) {
         let schema = envelope(schemas.responses.subschema_for::<T>().to_value());
         operation.respond("201", "Created", Some(schema));
+    }
+}
+
+impl<T: JsonSchema> DescribeOutput for Accepted<T> {
+    fn describe(operation: &mut Operation, schemas: &mut Schemas) {
+        let schema = envelope(schemas.responses.subschema_for::<T>().to_value());
+        operation.respond("202", "Accepted: it goes on in the background", Some(schema));
     }
 }
 

@@ -5,7 +5,7 @@
 //! tells the visitor plainly. It all happens in the conversation's order, like a message.
 
 use sb_connectors::agreed::Agreement;
-use sb_connectors::{CallError, CallTarget};
+use sb_connectors::{CallError, CallSink, CallTarget};
 use sb_domain::action::{ActionState, PendingAction, ProposedBy};
 use sb_domain::template::Variables;
 use sb_domain::{ActionId, Message, TenantId, is_built_in};
@@ -160,8 +160,16 @@ impl ConversationsService {
         let target = CallTarget { connection: &stored.connection, secrets: &secrets };
         let agreement =
             Agreement { fingerprint: &action.fingerprint, idempotency_key: action.id.as_str() };
-        let outcome =
-            self.connector.execute_agreed(target, endpoint, &run.vars, &sink, agreement).await;
+        let outcome = match &self.fakes {
+            Some(fakes) => {
+                let outcome = fakes.answer(target, endpoint, &run.vars, &run.conversation.id).await;
+                sink.record(&stored.connection, endpoint, &outcome).await;
+                outcome
+            }
+            None => {
+                self.connector.execute_agreed(target, endpoint, &run.vars, &sink, agreement).await
+            }
+        };
         Answer::of(outcome)
     }
 

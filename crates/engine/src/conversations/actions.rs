@@ -309,6 +309,11 @@ impl ConversationsService {
             message: Some(&run.message.id),
         };
         let target = CallTarget { connection: &stored.connection, secrets: &secrets };
+        if let Some(fakes) = &self.fakes {
+            let outcome = fakes.answer(target, endpoint, &run.vars, &run.conversation.id).await;
+            sink.record(&stored.connection, endpoint, &outcome).await;
+            return Answer::of(outcome);
+        }
         // A cached answer costs the backend nothing, so it is not held to the budget either.
         let slot = self.connector.cache_slot(target, endpoint, &run.vars);
         if let Some(hit) = slot.as_ref().and_then(|slot| self.connector.cached(slot)) {

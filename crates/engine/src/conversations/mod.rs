@@ -50,7 +50,7 @@ use worker::Job;
 
 use sb_domain::events::ConversationEvent;
 pub(crate) use service::ConversationsParts;
-pub use service::ConversationsService;
+pub use service::{ConversationsService, FakeCalls};
 
 use crate::{Actor, EngineError, identity};
 

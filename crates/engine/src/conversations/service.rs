@@ -38,6 +38,21 @@ pub struct ConversationsService {
     pub(super) outbound_budget: OutboundBudget,
     /// How long a proposed action may be agreed to.
     pub(super) action_lifetime: std::time::Duration,
+    /// In a test run's sandbox: what answers instead of the tenant's backends.
+    pub(super) fakes: Option<Arc<dyn FakeCalls>>,
+}
+
+/// What answers endpoint calls in a test run's sandbox, instead of the tenant's backends.
+#[async_trait::async_trait]
+pub trait FakeCalls: Send + Sync {
+    /// The answer to a call to `endpoint` with `vars`, made in `conversation`.
+    async fn answer(
+        &self,
+        target: sb_connectors::CallTarget<'_>,
+        endpoint: &sb_domain::Endpoint,
+        vars: &sb_domain::template::Variables,
+        conversation: &sb_domain::ConversationId,
+    ) -> sb_connectors::CallOutcome;
 }
 
 /// What the conversations service is built from.
@@ -75,6 +90,40 @@ impl ConversationsService {
             config_cache: ConfigCache::default(),
             outbound_budget: OutboundBudget::per_minute(parts.outbound_calls_per_minute),
             action_lifetime: parts.action_lifetime,
+            fakes: None,
+        })
+    }
+
+    /// This service as a test run's sandbox: conversations, messages, traces and actions in
+    /// `scratch` (the tenant's configuration is read where it lives), every endpoint call
+    /// answered by `fakes`, and no events (no operator, realtime client or webhook hears of it).
+    pub(crate) fn sandboxed(
+        &self,
+        scratch: &Arc<dyn sb_store::Store>,
+        fakes: Arc<dyn FakeCalls>,
+    ) -> Arc<Self> {
+        let store = ConversationStores {
+            widgets: self.store.widgets.clone(),
+            rules: self.store.rules.clone(),
+            conversations: scratch.clone(),
+            actions: scratch.clone(),
+        };
+        Arc::new(Self {
+            store,
+            traces: TraceWriter::start(scratch.clone()),
+            ordering: Ordering::new(false),
+            keyring: self.keyring.clone(),
+            connector: self.connector.clone(),
+            events: Arc::new(sb_domain::events::NoEvents),
+            accounts: self.accounts.clone(),
+            ai: self.ai.clone(),
+            knowledge: self.knowledge.clone(),
+            connections: self.connections.clone(),
+            workers: Workers::default(),
+            config_cache: ConfigCache::default(),
+            outbound_budget: OutboundBudget::per_minute(u32::MAX),
+            action_lifetime: self.action_lifetime,
+            fakes: Some(fakes),
         })
     }
 }

@@ -1,6 +1,10 @@
 //! Test suites: the tenant's test cases (scripted conversations with fakes for their
 //! endpoints and expectations on what the assistant says and does).
 
+mod expect;
+mod fakes;
+mod run;
+mod runs;
 mod validate;
 
 use std::collections::BTreeSet;
@@ -12,6 +16,7 @@ use sb_domain::{
     display_name,
 };
 
+pub use runs::{RunRequest, ScratchStores};
 pub use validate::{MAX_CASE_BYTES, MAX_FAKES, MAX_TURNS};
 
 use crate::{Actor, EngineError};
@@ -20,7 +25,8 @@ stores!(SuiteStores {
     test_cases: TestCaseStore,
     widgets: WidgetStore,
     connections: ConnectionStore,
-    teams: TeamStore
+    teams: TeamStore,
+    rules: RuleStore
 });
 
 /// The fields of a case to change; absent ones keep their value.
@@ -38,11 +44,18 @@ pub struct TestCaseUpdate {
 
 pub struct SuitesService {
     store: SuiteStores,
+    /// Runs happen in a sandbox made from this service (see `run`).
+    conversations: Arc<crate::ConversationsService>,
+    scratch: Arc<dyn ScratchStores>,
 }
 
 impl SuitesService {
-    pub(crate) fn new(store: &Arc<dyn sb_store::Store>) -> Arc<Self> {
-        Arc::new(Self { store: SuiteStores::of(store) })
+    pub(crate) fn new(
+        store: &Arc<dyn sb_store::Store>,
+        conversations: Arc<crate::ConversationsService>,
+        scratch: Arc<dyn ScratchStores>,
+    ) -> Arc<Self> {
+        Arc::new(Self { store: SuiteStores::of(store), conversations, scratch })
     }
 
     /// Every name the case uses must be one of the account's own.

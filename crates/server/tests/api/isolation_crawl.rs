@@ -91,6 +91,8 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
             json!({"name": "Hello", "widget_id": widget, "turns": [{"text": "hi"}]}),
         )
         .await;
+        let (_, started) = alice.post("/api/v1/test-runs", json!({})).await;
+        let test_run = started["data"]["id"].as_str().expect("a test run").to_owned();
         let id_for = |path: &str| -> String {
             let resource = path.trim_start_matches("/api/v1/").split("/{id}").next().unwrap();
             match resource {
@@ -104,6 +106,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 "rules" => &rule,
                 "teams" => &team,
                 "test-cases" => &test_case,
+                "test-runs" => &test_run,
                 "users" => &user,
                 "webhooks" => &webhook,
                 "widgets" => &widget,

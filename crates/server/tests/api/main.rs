@@ -46,6 +46,7 @@ mod slow_clients;
 mod support;
 mod tenancy;
 mod test_cases;
+mod test_runs;
 mod users_teams;
 mod verified_identity;
 mod visitor_api;

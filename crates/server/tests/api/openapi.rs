@@ -407,6 +407,16 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     api.call(&owner, M::GET, "/test-cases/{id}", &[&case], None).await;
     let renamed = json!({"name": "Order status, shipped", "suite": null});
     api.call(&owner, M::PATCH, "/test-cases/{id}", &[&case], Some(renamed)).await;
+    let (_, started) =
+        api.call(&owner, M::POST, "/test-runs", &[], Some(json!({"case_ids": [case]}))).await;
+    let run = id(&started);
+    for _ in 0..400 {
+        let (_, shown) = api.call(&owner, M::GET, "/test-runs/{id}", &[&run], None).await;
+        if shown["data"]["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     api.call(&owner, M::DELETE, "/test-cases/{id}", &[&case], None).await;
     let dry_run = json!({"widget_id": widget, "message": "order 4521?"});
     api.call(&owner, M::POST, "/rules/dry-run", &[], Some(dry_run)).await;

@@ -77,6 +77,7 @@ pub async fn run(store: &dyn Store) {
     kb::kb(store, &acme, &other).await;
     webhooks::webhooks(store, &acme, &other).await;
     test_cases::test_cases(store, &acme, &other).await;
+    test_cases::test_runs(store, &acme, &other).await;
     inbox::inbox(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
     config_revision::config_revision(store, &acme, &other).await;

@@ -53,3 +53,41 @@ pub(super) async fn test_cases(store: &dyn Store, tenant: &TenantId, other: &Ten
     assert_not_found(store.get_test_case(tenant, &orders.id).await);
     store.delete_test_case(tenant, &hello.id).await.unwrap();
 }
+
+pub(super) async fn test_runs(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
+    use sb_domain::TestRunId;
+    use sb_domain::test_run::{CaseResult, TestRun, TestRunState};
+    let mut run = TestRun {
+        id: TestRunId::new(),
+        tenant_id: tenant.clone(),
+        state: TestRunState::Running,
+        suite: Some("smoke".into()),
+        cases: Vec::new(),
+        created_at: now(),
+        finished_at: None,
+    };
+    store.save_test_run(&run).await.unwrap();
+    assert_eq!(store.get_test_run(tenant, &run.id).await.unwrap(), run);
+    assert_not_found(store.get_test_run(other, &run.id).await);
+    run.state = TestRunState::Failed;
+    run.finished_at = Some(now());
+    run.cases.push(CaseResult {
+        case_id: TestCaseId::new(),
+        name: "Orders".into(),
+        passed: false,
+        failures: Vec::new(),
+        transcript: Vec::new(),
+        trace: vec![serde_json::json!({"kind": "reply"})],
+        calls: Vec::new(),
+        duration_ms: 12,
+    });
+    store.save_test_run(&run).await.unwrap();
+    assert_eq!(store.get_test_run(tenant, &run.id).await.unwrap(), run);
+    // Another tenant cannot overwrite it by reusing its id.
+    let mut stolen = run.clone();
+    stolen.tenant_id = other.clone();
+    stolen.state = TestRunState::Passed;
+    store.save_test_run(&stolen).await.unwrap();
+    assert_eq!(store.get_test_run(tenant, &run.id).await.unwrap().state, TestRunState::Failed);
+    assert_not_found(store.get_test_run(other, &run.id).await);
+}

@@ -1,0 +1,228 @@
+//! Running test cases in a sandbox: the real engine, rules, knowledge base and AI, with the
+//! conversations kept in a scratch database of their own (never in the inbox, the statistics or
+//! a webhook) and every endpoint call answered by the case's fakes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sb_domain::test_case::Expectation;
+use sb_domain::test_run::{CaseResult, Failure};
+use sb_domain::{
+    Conversation, ConversationId, ConversationStatus, Message, TestCase, Timestamp, Visitor,
+};
+use serde_json::json;
+
+use super::expect::{Observed, check};
+use super::fakes::Fakes;
+use crate::ConversationsService;
+
+/// How long one turn may take before the case fails: the AI and a slow fake included.
+const TURN_LIMIT: Duration = Duration::from_secs(30);
+
+/// Where one run's cases happen.
+pub(crate) struct Sandbox {
+    pub conversations: Arc<ConversationsService>,
+    pub fakes: Arc<Fakes>,
+    pub scratch: Arc<dyn sb_store::Store>,
+    /// What the tenant wrote into its rules, for "no invented values".
+    pub tenant_text: String,
+}
+
+impl Sandbox {
+    /// Runs `case` from its first turn to its last, checking each expectation.
+    pub(crate) async fn run(&self, case: &TestCase) -> CaseResult {
+        let started = Instant::now();
+        let mut failures = Vec::new();
+        let conversation = match self.open(case).await {
+            Ok(conversation) => conversation,
+            Err(why) => {
+                let failure =
+                    Failure { turn: None, expectation: json!("the case starts"), observed: why };
+                return self.result(case, None, vec![failure], started).await;
+            }
+        };
+        let id = conversation.id.clone();
+        let (tenant, mut said) = (&case.tenant_id, Vec::new());
+        let mut replies: Vec<Message> = Vec::new();
+        for (i, turn) in case.definition.turns.iter().enumerate() {
+            said.push(turn.text.clone());
+            let calls_before = self.fakes.calls(&id).len();
+            let posted = self
+                .conversations
+                .post_visitor_message(&conversation, &turn.text, Some(TURN_LIMIT))
+                .await;
+            let turn_replies = match posted {
+                Ok(posted) if posted.finished => posted.replies,
+                Ok(_) => {
+                    let observed =
+                        format!("the assistant did not finish within {} s", TURN_LIMIT.as_secs());
+                    failures.push(Failure {
+                        turn: Some(i),
+                        expectation: json!("the turn finishes"),
+                        observed,
+                    });
+                    break;
+                }
+                Err(err) => {
+                    let observed = format!("the message was refused: {err}");
+                    failures.push(Failure {
+                        turn: Some(i),
+                        expectation: json!("the turn finishes"),
+                        observed,
+                    });
+                    break;
+                }
+            };
+            let calls = self.fakes.calls(&id);
+            let seen =
+                self.observe(tenant, &id, &said, &turn_replies, &calls[calls_before..]).await;
+            if let Some(seen) = &seen {
+                failures.extend(checks(Some(i), &turn.expect, &seen.observed(self)));
+            }
+            replies.extend(turn_replies);
+        }
+        let calls = self.fakes.calls(&id);
+        if let Some(seen) = self.observe(tenant, &id, &said, &replies, &calls).await {
+            failures.extend(checks(None, &case.definition.expect, &seen.observed(self)));
+        }
+        for call in calls.iter().filter(|c| !c.faked) {
+            let observed = format!(
+                "{} was called with {} and no fake answers it",
+                call.endpoint,
+                json!(call.variables)
+            );
+            failures.push(Failure {
+                turn: None,
+                expectation: json!({"fake": call.endpoint}),
+                observed,
+            });
+        }
+        self.result(case, Some(&id), failures, started).await
+    }
+
+    /// The case's conversation, as its visitor starts it.
+    async fn open(&self, case: &TestCase) -> Result<Conversation, String> {
+        let who = &case.definition.visitor;
+        let now = Timestamp::now();
+        let conversation = Conversation {
+            id: ConversationId::new(),
+            tenant_id: case.tenant_id.clone(),
+            widget_id: case.definition.widget_id.clone(),
+            status: ConversationStatus::Open,
+            assigned_to: None,
+            assigned_team: None,
+            visitor: Visitor {
+                name: who.name.clone(),
+                email: who.email.clone(),
+                language: who.language.clone(),
+                user_id: who.user_id.clone(),
+                verified: who.verified,
+                email_verified: who.verified && who.email.is_some(),
+                ..Visitor::default()
+            },
+            variables: who.variables.clone(),
+            created_at: now,
+            updated_at: now,
+            last_message_at: None,
+        };
+        let token = sb_domain::random_token(16);
+        self.scratch.create_conversation(&conversation, &token).await.map_err(|e| e.to_string())?;
+        self.fakes.register(&conversation.id, case.definition.fakes.clone());
+        Ok(conversation)
+    }
+
+    async fn observe(
+        &self,
+        tenant: &sb_domain::TenantId,
+        id: &ConversationId,
+        said: &[String],
+        replies: &[Message],
+        calls: &[super::fakes::Call],
+    ) -> Option<Seen> {
+        let conversation = self.scratch.get_conversation(tenant, id).await.ok()?;
+        let actions = self.scratch.conversation_actions(tenant, id).await.unwrap_or_default();
+        let asked: Vec<_> = actions
+            .into_iter()
+            .filter(|a| {
+                replies.iter().any(|m| m.action.as_ref().is_some_and(|card| card.id == a.id))
+            })
+            .collect();
+        Some(Seen {
+            said: said.to_vec(),
+            replies: replies.to_vec(),
+            calls: calls.to_vec(),
+            actions: asked,
+            variables: conversation.variables.clone(),
+            conversation,
+        })
+    }
+
+    async fn result(
+        &self,
+        case: &TestCase,
+        conversation: Option<&ConversationId>,
+        failures: Vec<Failure>,
+        started: Instant,
+    ) -> CaseResult {
+        let tenant = &case.tenant_id;
+        let (mut transcript, mut trace, mut calls) = (Vec::new(), Vec::new(), Vec::new());
+        if let Some(id) = conversation {
+            transcript = self.scratch.list_messages(tenant, id, 0, 1000).await.unwrap_or_default();
+            trace = self
+                .scratch
+                .list_trace(tenant, id)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| json!({"kind": e.kind, "data": e.data, "at": e.at}))
+                .collect();
+            calls = self.fakes.calls(id).iter().map(|c| json!(c)).collect();
+        }
+        CaseResult {
+            case_id: case.id.clone(),
+            name: case.name.clone(),
+            passed: failures.is_empty(),
+            failures,
+            transcript,
+            trace,
+            calls,
+            duration_ms: started.elapsed().as_millis() as u64,
+        }
+    }
+}
+
+/// A turn's (or the whole case's) observations, owned.
+struct Seen {
+    said: Vec<String>,
+    replies: Vec<Message>,
+    calls: Vec<super::fakes::Call>,
+    actions: Vec<sb_domain::action::PendingAction>,
+    conversation: Conversation,
+    variables: sb_domain::template::Variables,
+}
+
+impl Seen {
+    fn observed<'a>(&'a self, sandbox: &'a Sandbox) -> Observed<'a> {
+        Observed {
+            visitor_texts: &self.said,
+            replies: &self.replies,
+            calls: &self.calls,
+            actions: &self.actions,
+            conversation: &self.conversation,
+            variables: &self.variables,
+            tenant_text: &sandbox.tenant_text,
+        }
+    }
+}
+
+fn checks(turn: Option<usize>, list: &[Expectation], seen: &Observed<'_>) -> Vec<Failure> {
+    list.iter()
+        .filter_map(|expectation| {
+            check(expectation, seen).err().map(|observed| Failure {
+                turn,
+                expectation: json!(expectation),
+                observed,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,241 @@
+//! Running test cases: the real rules answer, every endpoint call goes to the case's fakes
+//! (the shop's backend, on loopback, sees nothing), and nothing of a run reaches the inbox or
+//! the endpoints' health. Each failed expectation says what was seen instead.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::routing::any;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Client, TestApp, api_connection, assert_error};
+
+/// A backend that records every request; it must see none.
+async fn watched_backend() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    let router = Router::new().fallback(any(move |request: Request| {
+        let log = log.clone();
+        async move {
+            log.lock().unwrap().push(request.uri().path().to_owned());
+            axum::Json(json!({"data": {"status": "from the real backend"}}))
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (addr, seen)
+}
+
+/// A shop whose order rule looks the order up and replies, and whose "human" rule hands over.
+async fn shop(app: &TestApp, backend: std::net::SocketAddr) -> (Client, String, String) {
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let widget = owner.create_widget("Shop").await;
+    let base = format!("http://{backend}");
+    let connection =
+        owner.create_connection(api_connection("Shop", &base, json!({"type": "none"}))).await;
+    let endpoint = owner
+        .create_endpoint(
+            &connection,
+            json!({"name": "get_order", "method": "GET",
+            "path": "/orders/{order_id}", "response_mapping": {"order_status": "data.status"}}),
+        )
+        .await;
+    owner
+        .create_rule(json!({"name": "Orders", "trigger": {"type": "keywords", "any": ["order"]}, "stop": true,
+            "actions": [
+                {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"order_id": {"from_message": "(\\d{4})", "ask": "Which order number?"}},
+                 "on_error": [{"type": "REPLY_TEXT", "text": "I couldn't find order {order_id}."}]},
+                {"type": "REPLY_TEXT", "text": "Order {order_id} is {order_status}."}]}))
+        .await;
+    owner
+        .create_rule(json!({"name": "Person", "trigger": {"type": "keywords", "any": ["human"]},
+            "actions": [{"type": "ASSIGN_TO_OPERATOR"}]}))
+        .await;
+    (owner, widget, endpoint)
+}
+
+fn shipped(order: &str, status: &str) -> Value {
+    json!({"endpoint": "get_order", "when": {"order_id": order}, "body": {"data": {"status": status}}})
+}
+
+/// Starts a run and waits (polling, 20 s at most) for its results.
+async fn run(owner: &Client, body: Value) -> Value {
+    let (status, started) = owner.post("/api/v1/test-runs", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    assert_eq!(started["data"]["state"], "running");
+    let id = started["data"]["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, run) = owner.get(format!("/api/v1/test-runs/{id}")).await;
+        if run["data"]["state"] != "running" {
+            return run["data"].clone();
+        }
+        assert!(Instant::now() < deadline, "the run did not finish: {run}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn case<'a>(run: &'a Value, name: &str) -> &'a Value {
+    run["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()
+}
+
+#[tokio::test]
+async fn cases_run_against_the_real_rules_with_fakes_and_say_why_they_fail() {
+    let (backend, seen) = watched_backend().await;
+    for app in TestApp::every_backend_allowing(&[backend]).await {
+        let (owner, widget, _) = shop(&app, backend).await;
+        let good = json!({"name": "good", "suite": "orders", "widget_id": widget,
+            "turns": [
+                {"text": "Where is order 4521?", "expect": [{"reply_contains": "shipped"},
+                    {"called": "get_order", "with": {"order_id": "4521"}}]},
+                {"text": "And my other order?", "expect": [{"reply_contains": "which order"}, {"not_called": "get_order"}]},
+                {"text": "4522", "expect": [{"reply_matches": "^Order 4522 is packed\\.$"}]},
+            ],
+            "fakes": [shipped("4521", "shipped"), shipped("4522", "packed")],
+            "expect": [{"handed_over": false}, {"variable": "order_status", "equals": "packed"},
+                {"no_invented_values": true}, {"reply_language": "en"}]});
+        let wrong = json!({"name": "wrong", "suite": "orders", "widget_id": widget,
+            "turns": [{"text": "Where is order 4521?", "expect": [{"reply_contains": "delivered"}]},
+                {"text": "I want a human"}],
+            "fakes": [shipped("4521", "shipped")],
+            "expect": [{"handed_over": false}, {"called": "get_order", "with": {"order_id": "4599"}}]});
+        let unfaked = json!({"name": "unfaked", "widget_id": widget,
+            "turns": [{"text": "order 7777"}], "fakes": [shipped("4521", "shipped")]});
+        let missing = json!({"name": "not found", "widget_id": widget,
+            "turns": [{"text": "order 9999", "expect": [{"reply_contains": "couldn't find order 9999"}]}],
+            "fakes": [{"endpoint": "get_order", "status": 404, "body": {"error": "no such order"}}]});
+        for body in [good, wrong, unfaked, missing] {
+            owner.create("/api/v1/test-cases", body).await;
+        }
+
+        let suite = run(&owner, json!({"suite": "orders"})).await;
+        assert_eq!(suite["state"], "failed", "{suite}");
+        assert_eq!(suite["cases"].as_array().unwrap().len(), 2, "only the suite's cases");
+        let good = case(&suite, "good");
+        assert_eq!(good["passed"], true, "{good}");
+        assert_eq!(good["transcript"].as_array().unwrap().len(), 6, "{good}");
+        assert!(good["trace"].as_array().unwrap().iter().any(|e| e["kind"] == "input_asked"));
+        let wrong = case(&suite, "wrong");
+        let failures = wrong["failures"].as_array().unwrap();
+        assert_eq!(failures.len(), 3, "{wrong}");
+        assert_eq!(failures[0]["turn"], 0);
+        assert_eq!(failures[0]["expectation"], json!({"reply_contains": "delivered"}));
+        assert_eq!(failures[0]["observed"], "replies: “Order 4521 is shipped.”");
+        assert!(failures[1]["observed"].as_str().unwrap().starts_with("handed to usr_"), "{wrong}");
+        assert!(
+            failures[2]["observed"]
+                .as_str()
+                .unwrap()
+                .contains("get_order was called with {\"order_id\":\"4521\"}"),
+            "{wrong}"
+        );
+
+        let all = run(&owner, json!({})).await;
+        let unfaked = case(&all, "unfaked");
+        assert_eq!(unfaked["passed"], false);
+        assert!(
+            unfaked["failures"][0]["observed"].as_str().unwrap().contains("no fake answers"),
+            "{unfaked}"
+        );
+        assert_eq!(case(&all, "not found")["passed"], true, "{all}");
+
+        // Nothing left the sandbox: no call to the backend, no conversation in the inbox, no
+        // call counted in the endpoint's health.
+        assert_eq!(*seen.lock().unwrap(), Vec::<String>::new());
+        let (_, inbox) = owner.get("/api/v1/conversations").await;
+        assert_eq!(inbox["data"], json!([]), "{inbox}");
+        let (_, connections) = owner.get("/api/v1/connections").await;
+        assert_eq!(connections["data"][0]["health"]["calls_24h"], 0, "{connections}");
+    }
+}
+
+#[tokio::test]
+async fn a_run_asks_for_cases_that_exist() {
+    let (backend, _) = watched_backend().await;
+    let allow = vec![backend.to_string()];
+    let app = TestApp::sqlite_with(|config| config.security.ssrf_allow = allow).await;
+    let (owner, _, _) = shop(&app, backend).await;
+    let answer = owner.post("/api/v1/test-runs", json!({})).await;
+    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "no_cases", Some("case_ids"));
+    let answer = owner.post("/api/v1/test-runs", json!({"suite": "nope"})).await;
+    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "no_cases", Some("suite"));
+    let body = json!({"case_ids": ["tc_00000000000000000000000000"]});
+    let answer = owner.post("/api/v1/test-runs", body).await;
+    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "unknown_case", Some("case_ids[0]"));
+    let (status, _) = owner.get("/api/v1/test-runs/tr_00000000000000000000000000").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn fakes_keep_state_between_calls_and_fail_the_ways_backends_do() {
+    let (backend, seen) = watched_backend().await;
+    let allow = vec![backend.to_string()];
+    let app = TestApp::sqlite_with(|config| config.security.ssrf_allow = allow).await;
+    let (owner, widget, endpoint) = shop(&app, backend).await;
+    let (_, shown) = owner.get(format!("/api/v1/endpoints/{endpoint}")).await;
+    let connection = shown["data"]["connection_id"].as_str().unwrap().to_owned();
+    let cancel = owner
+        .create_endpoint(
+            &connection,
+            json!({"name": "cancel_order", "method": "POST",
+            "path": "/orders/{order_id}/cancel", "approval": "none"}),
+        )
+        .await;
+    owner
+        .create_rule(json!({"name": "Cancel", "priority": 1, "trigger": {"type": "keywords", "any": ["cancel"]}, "stop": true,
+            "actions": [{"type": "CALL_API", "endpoint_id": cancel, "arguments": {"order_id": {"from_message": "(\\d{4})"}}},
+                {"type": "REPLY_TEXT", "text": "Cancelled."}]}))
+        .await;
+    let read = |when_state: Value, status: &str| json!({"endpoint": "get_order", "when_state": when_state, "body": {"data": {"status": status}}});
+    let stateful = json!({"name": "stateful", "widget_id": widget,
+    "turns": [
+        {"text": "order 4521", "expect": [{"reply_contains": "shipped"}]},
+        {"text": "cancel 4521", "expect": [{"called": "cancel_order", "with": {"order_id": "4521"}}]},
+        {"text": "order 4521", "expect": [{"reply_contains": "is cancelled"}]},
+    ],
+    "fakes": [
+        {"endpoint": "cancel_order", "set_state": {"cancelled": true}},
+        read(json!({"cancelled": true}), "cancelled"),
+        read(json!({}), "shipped"),
+    ]});
+    owner.create("/api/v1/test-cases", stateful).await;
+    for (name, fake) in [
+        ("slow", json!({"endpoint": "get_order", "delay_ms": 10_000})),
+        ("timeout", json!({"endpoint": "get_order", "fail": "timeout"})),
+        ("refused", json!({"endpoint": "get_order", "fail": "connect"})),
+        ("garbled", json!({"endpoint": "get_order", "fail": "invalid_json"})),
+        ("broken", json!({"endpoint": "get_order", "status": 500})),
+    ] {
+        let failing = json!({"name": name, "widget_id": widget, "fakes": [fake],
+            "turns": [{"text": "order 4521", "expect": [{"reply_contains": "couldn't find order 4521"}]}]});
+        owner.create("/api/v1/test-cases", failing).await;
+    }
+    let all = run(&owner, json!({})).await;
+    assert_eq!(all["state"], "passed", "{all}");
+    let codes: Vec<Value> = all["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] != "stateful")
+        .map(|c| {
+            let call =
+                c["trace"].as_array().unwrap().iter().find(|e| e["kind"] == "api_call").unwrap();
+            call["data"]["error"]["code"].clone()
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            json!("timeout"),
+            json!("timeout"),
+            json!("connect_failed"),
+            json!("invalid_response"),
+            json!("http_error")
+        ]
+    );
+    assert_eq!(*seen.lock().unwrap(), Vec::<String>::new());
+}
