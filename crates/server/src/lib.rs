@@ -6,6 +6,7 @@ pub mod demo;
 mod listen;
 mod mail;
 pub mod telemetry;
+pub mod test_cli;
 
 use std::future::Future;
 use std::sync::Arc;

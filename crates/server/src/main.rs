@@ -48,6 +48,30 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Run an account's test cases on a live server (for CI).
+    Test {
+        #[command(subcommand)]
+        command: TestCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TestCommand {
+    /// Run the test cases (of one suite) and wait for the results; exits 1 when any fails.
+    Run {
+        /// The server, e.g. https://support.example.com
+        #[arg(long)]
+        url: String,
+        /// An API key of the account (an owner's or admin's).
+        #[arg(long, env = "SWITCHBOARD_API_KEY")]
+        api_key: String,
+        /// Only the cases of this suite.
+        #[arg(long)]
+        suite: Option<String>,
+        /// Also write the results as JUnit XML to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -131,6 +155,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::DefaultConfig => print!("{DEFAULT_CONFIG}"),
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&sb_api::openapi())?),
+        Command::Test { command: TestCommand::Run { url, api_key, suite, junit } } => {
+            let passed =
+                switchboard::test_cli::run(&url, &api_key, suite.as_deref(), junit.as_deref())
+                    .await?;
+            if !passed {
+                // Failing tests are an answer, not an error: exit 1 without "error:".
+                std::process::exit(1);
+            }
+        }
         Command::Serve(args) => {
             let overrides = Overrides {
                 listen: args.listen,

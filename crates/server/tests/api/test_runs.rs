@@ -239,3 +239,73 @@ async fn fakes_keep_state_between_calls_and_fail_the_ways_backends_do() {
     );
     assert_eq!(*seen.lock().unwrap(), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_runs_a_suite_for_ci_and_writes_junit() {
+    let (backend, _) = watched_backend().await;
+    let allow = vec![backend.to_string()];
+    let app = TestApp::sqlite_with(|config| config.security.ssrf_allow = allow).await;
+    let (owner, widget, _) = shop(&app, backend).await;
+    let key = owner.create_api_key("ci").await;
+    let case = |name: &str, suite: &str, expected: &str| {
+        json!({"name": name, "suite": suite, "widget_id": widget, "fakes": [shipped("4521", "shipped")],
+            "turns": [{"text": "order 4521", "expect": [{"reply_contains": expected}]}]})
+    };
+    owner.create("/api/v1/test-cases", case("ships", "green", "shipped")).await;
+    owner.create("/api/v1/test-cases", case("ships too", "red", "shipped")).await;
+    owner.create("/api/v1/test-cases", case("delivered", "red", "delivered")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("results.xml");
+    let switchboard = |suite: &str| {
+        let base = app.base.clone();
+        let (key, junit, suite) = (key.clone(), junit.clone(), suite.to_owned());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+                .args(["test", "run", "--url", &base, "--suite", &suite, "--junit"])
+                .arg(&junit)
+                .env("SWITCHBOARD_API_KEY", key)
+                .output()
+                .unwrap()
+        })
+    };
+
+    let green = switchboard("green").await.unwrap();
+    assert_eq!(green.status.code(), Some(0), "{green:?}");
+    let printed = String::from_utf8(green.stdout).unwrap();
+    assert!(
+        printed.contains("PASS ships") && printed.contains("1 of 1 test cases passed"),
+        "{printed}"
+    );
+
+    let red = switchboard("red").await.unwrap();
+    assert_eq!(red.status.code(), Some(1), "{red:?}");
+    let printed = String::from_utf8(red.stdout).unwrap();
+    assert!(printed.contains("FAIL delivered"), "{printed}");
+    assert!(
+        printed.contains(
+            "turn 1: {\"reply_contains\":\"delivered\"} — replies: “Order 4521 is shipped.”"
+        ),
+        "{printed}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testsuite name=\"red\" tests=\"2\" failures=\"1\""), "{xml}");
+    assert!(xml.contains("<testcase classname=\"red\" name=\"ships too\""), "{xml}");
+    assert!(
+        xml.contains(
+            "<failure message=\"turn 1: {&quot;reply_contains&quot;:&quot;delivered&quot;}"
+        ),
+        "{xml}"
+    );
+
+    let base = app.base.clone();
+    let wrong_key = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args(["test", "run", "--url", &base, "--api-key", "sbk_nope"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(wrong_key.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("401"), "{wrong_key:?}");
+}
