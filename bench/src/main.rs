@@ -3,7 +3,7 @@
 //! checked at the end. Servers under measurement run as child processes of this program.
 //!
 //! `cargo run --release -p sb-bench -- [SCENARIO…] [--quick] [--write FILE] [--conversations N]`;
-//! scenarios: `lookup oauth rules websockets store kb` (default: all of them). `--conversations`
+//! scenarios: `lookup oauth rules websockets store kb suites` (default: all of them). `--conversations`
 //! runs the lookup at that one level only, for as long as `--seconds` says (to profile it).
 
 mod backend;
@@ -17,6 +17,7 @@ mod report;
 mod rules;
 mod setup;
 mod store;
+mod suites;
 mod ws;
 
 use std::time::Duration;
@@ -24,7 +25,7 @@ use std::time::Duration;
 use anyhow::bail;
 use report::{Verdict, out, print_verdicts};
 
-const SCENARIOS: [&str; 6] = ["lookup", "oauth", "rules", "websockets", "store", "kb"];
+const SCENARIOS: [&str; 7] = ["lookup", "oauth", "rules", "websockets", "store", "kb", "suites"];
 
 /// How big each scenario runs: the real thing, or a quick pass that proves the harness works.
 struct Scale {
@@ -38,6 +39,7 @@ struct Scale {
     store_levels: Vec<usize>,
     store_time: Duration,
     kb_sizes: Vec<usize>,
+    suite_sizes: Vec<usize>,
 }
 
 impl Scale {
@@ -53,6 +55,7 @@ impl Scale {
             store_levels: vec![1, 16],
             store_time: Duration::from_secs(3),
             kb_sizes: vec![1_000, 10_000, 100_000],
+            suite_sizes: vec![10, 100],
         }
     }
 
@@ -68,6 +71,7 @@ impl Scale {
             store_levels: vec![1, 4],
             store_time: Duration::from_millis(300),
             kb_sizes: vec![400],
+            suite_sizes: vec![10],
         }
     }
 }
@@ -148,6 +152,9 @@ async fn run(
                     .map(|&n| kb::measure_apart(n))
                     .collect::<Result<_, _>>()?;
                 kb::print(&rows, &mut verdicts, out);
+            }
+            "suites" => {
+                suites::print(&suites::measure(&scale.suite_sizes).await?, &mut verdicts, out)
             }
             other => bail!("unknown scenario {other:?}: use {}", SCENARIOS.join(", ")),
         }

@@ -29,6 +29,7 @@ fn every_scenario_runs_and_writes_its_results() {
         "## 4. Idle WebSocket connections",
         "## 5. Message persistence",
         "## 6. Knowledge-base search latency vs corpus size",
+        "## 7. Test suites in the sandbox",
         "## Targets",
     ] {
         assert!(written.contains(heading), "{heading} missing from:\n{written}");

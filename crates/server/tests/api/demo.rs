@@ -375,3 +375,31 @@ async fn kill_9_under_load(dir: &std::path::Path, env: &[(&str, &str)]) {
     }
     eprintln!("kill -9: {} acknowledged messages, none lost", acknowledged.len());
 }
+
+#[tokio::test]
+async fn the_demo_suite_passes_when_run_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DemoServer::start(dir.path(), &[]);
+    let owner = server.login("demo@switchboard.local").await;
+    let key = owner.create_api_key("ci").await;
+    let (_, cases) = owner.get("/api/v1/test-cases?suite=demo").await;
+    assert!(cases["data"].as_array().unwrap().len() >= 8, "{cases}");
+    let junit = dir.path().join("demo-suite.xml");
+    let output = Command::new(BIN)
+        .args(["test", "run", "--url", &server.base, "--suite", "demo", "--junit"])
+        .arg(&junit)
+        .env("SWITCHBOARD_API_KEY", &key)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("10 of 10 test cases passed"), "{printed}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("tests=\"10\" failures=\"0\""), "{xml}");
+    // A restart keeps the suite as the tenant left it, without a second copy.
+    drop(server);
+    let server = DemoServer::start(dir.path(), &[]);
+    let owner = server.login("demo@switchboard.local").await;
+    let (_, again) = owner.get("/api/v1/test-cases").await;
+    assert_eq!(again["data"].as_array().unwrap().len(), 10);
+}
