@@ -24,6 +24,11 @@ pub fn router() -> ApiRouter {
         .patch("/test-cases/{id}", "Change a test case (admins)", update)
         .delete("/test-cases/{id}", "Delete a test case (admins)", remove)
         .post("/test-runs", "Run test cases in the sandbox (admins); the results follow", run)
+        .post(
+            "/conversations/{id}/save-as-test",
+            "Make a test case of a conversation: its turns, answers as fakes, replies as expectations (admins)",
+            save_as_test,
+        )
         .get("/test-runs/{id}", "Show a test run and its results (admins)", show_run)
 }
 
@@ -43,6 +48,14 @@ async fn run(
 ) -> ApiResult<Accepted<TestRun>> {
     let request = RunRequest { case_ids: body.case_ids, suite: body.suite };
     Ok(Accepted(state.suites.start_run(&actor, request).await?))
+}
+
+async fn save_as_test(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<sb_domain::ConversationId>,
+) -> ApiResult<Created<TestCase>> {
+    Ok(Created(state.suites.save_as_test(&actor, &id).await?))
 }
 
 async fn show_run(

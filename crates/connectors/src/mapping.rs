@@ -78,6 +78,50 @@ impl JsonPath {
     pub fn extract(&self, value: &Value) -> Option<Value> {
         extract(&self.segments, value)
     }
+
+    /// Writes `value` at this path into `target`, making the objects and arrays on the way: the
+    /// inverse of [`JsonPath::extract`] (an answer that maps back to values a conversation had,
+    /// for a test case's fakes). A `[*]` step spreads a list over the elements.
+    pub fn place(&self, target: &mut Value, value: Value) {
+        place(&self.segments, target, value);
+    }
+}
+
+fn slot_in<'a>(target: &'a mut Value, key: &str) -> &'a mut Value {
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    let Value::Object(map) = target else { unreachable!("made an object above") };
+    map.entry(key.to_owned()).or_insert(Value::Null)
+}
+
+fn element_of(target: &mut Value, index: usize) -> &mut Value {
+    if !target.is_array() {
+        *target = Value::Array(Vec::new());
+    }
+    let Value::Array(items) = target else { unreachable!("made an array above") };
+    if items.len() <= index {
+        items.resize(index + 1, Value::Null);
+    }
+    &mut items[index]
+}
+
+fn place(segments: &[Segment], target: &mut Value, value: Value) {
+    let Some((first, rest)) = segments.split_first() else {
+        *target = value;
+        return;
+    };
+    match first {
+        Segment::Key(key) => place(rest, slot_in(target, key), value),
+        Segment::Number(_, key) if target.is_object() => place(rest, slot_in(target, key), value),
+        Segment::Number(index, _) => place(rest, element_of(target, *index), value),
+        Segment::All => {
+            let Value::Array(values) = value else { return };
+            for (i, item) in values.into_iter().enumerate() {
+                place(rest, element_of(target, i), item);
+            }
+        }
+    }
 }
 
 fn bracket_segment(inside: &str) -> Option<Segment> {
@@ -159,6 +203,26 @@ mod tests {
 
     fn at(path: &str, value: &Value) -> Option<Value> {
         JsonPath::parse(path).unwrap().extract(value)
+    }
+
+    #[test]
+    fn placing_values_makes_an_answer_that_maps_back_to_them() {
+        let mapping = [
+            ("data.status", json!("shipped")),
+            ("data.shipping.eta", json!("2026-12-01")),
+            ("data.items[*].name", json!(["Lamp", "Bulb"])),
+            ("data.items[*].qty", json!([1, 2])),
+            ("codes[1]", json!("B")),
+            ("[\"a.b\"]", json!(true)),
+        ];
+        let mut answer = Value::Null;
+        for (path, value) in &mapping {
+            JsonPath::parse(path).unwrap().place(&mut answer, value.clone());
+        }
+        for (path, value) in &mapping {
+            assert_eq!(at(path, &answer).as_ref(), Some(value), "{path} in {answer}");
+        }
+        assert_eq!(answer["data"]["items"][1], json!({"name": "Bulb", "qty": 2}));
     }
 
     #[test]

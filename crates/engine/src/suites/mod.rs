@@ -5,6 +5,7 @@ mod expect;
 mod fakes;
 mod run;
 mod runs;
+mod save;
 mod validate;
 
 use std::collections::BTreeSet;
@@ -26,7 +27,8 @@ stores!(SuiteStores {
     widgets: WidgetStore,
     connections: ConnectionStore,
     teams: TeamStore,
-    rules: RuleStore
+    rules: RuleStore,
+    conversations: ConversationStore
 });
 
 /// The fields of a case to change; absent ones keep their value.

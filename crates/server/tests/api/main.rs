@@ -40,6 +40,7 @@ mod patterns;
 mod realtime;
 mod rule_behaviour;
 mod safe_actions;
+mod save_as_test;
 mod secrets;
 mod shown_requests;
 mod slow_clients;

@@ -448,6 +448,9 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     api.call(&owner, M::GET, "/conversations/{id}", &[&conversation], None).await;
     api.call(&owner, M::GET, "/conversations/{id}/messages", &[&conversation], None).await;
     api.call(&owner, M::GET, "/conversations/{id}/trace", &[&conversation], None).await;
+    let (_, saved) =
+        api.call(&owner, M::POST, "/conversations/{id}/save-as-test", &[&conversation], None).await;
+    api.call(&owner, M::DELETE, "/test-cases/{id}", &[&id(&saved)], None).await;
     let (status, _) =
         api.call(&owner, M::POST, "/conversations/{id}/read", &[&conversation], None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
