@@ -2,6 +2,7 @@
 // and the router; each screen is a module that renders into the page's main area.
 import { showInbox } from "./inbox.js";
 import { showStart } from "./start.js";
+import { showTests, showTest } from "./tests.js";
 import { showConnections, showConnection } from "./connections.js";
 import { showEndpoint } from "./endpoints.js";
 import { showRules, showRule } from "./rules.js";
@@ -25,11 +26,12 @@ const SCREENS = [
   { path: "knowledge", label: "Knowledge base", show: showKnowledge, admin: true },
   { path: "ai", label: "AI", show: showAi, admin: true },
   { path: "webhooks", label: "Webhooks", show: showWebhooks, admin: true },
+  { path: "tests", label: "Test suites", show: showTests, admin: true },
   { path: "team", label: "Team", show: showTeam },
 ];
 
 // Screens reached from a list: `#connections/con_…` and friends.
-const DETAILS = { connections: showConnection, endpoints: showEndpoint, rules: showRule, widgets: showWidget, webhooks: showWebhook };
+const DETAILS = { connections: showConnection, endpoints: showEndpoint, rules: showRule, widgets: showWidget, webhooks: showWebhook, tests: showTest };
 
 function showSignIn(message = "", mode = "login") {
   const signup = mode === "signup";

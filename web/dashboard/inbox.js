@@ -143,6 +143,12 @@ export async function showInbox(main, me) {
       try { await call("POST", `/conversations/${c.id}/${what}`, {}); await open(c.id); await loadList(); }
       catch (err) { error.textContent = explain(err); }
     }
+    // Admins pin a conversation as it went: a test case that replays it (Test suites).
+    const admin = me.role === "admin" || me.role === "owner";
+    const saveAsTest = admin ? h("button", { type: "button", onclick: async () => {
+      try { location.hash = `#tests/${(await call("POST", `/conversations/${c.id}/save-as-test`, {})).data.id}`; }
+      catch (err) { error.textContent = explain(err); }
+    } }, "Save as test") : null;
     const hint = h("p", { class: "hint composer-hint", id: "composer-hint" }, "Enter sends · Shift+Enter starts a new line");
     text.setAttribute("aria-describedby", "composer-hint");
     const form = h("form", { class: "composer" }, text, h("button", { class: "primary", type: "submit" }, "Send"));
@@ -173,7 +179,7 @@ export async function showInbox(main, me) {
     thread.replaceChildren(
       h("div", { class: "head" },
         h("button", { type: "button", class: "back", onclick: () => { state.current = null; layout.classList.remove("reading"); renderList(); list.querySelector(`[data-id="${c.id}"]`)?.focus(); } }, "← Conversations"),
-        h("h2", {}, visitorLabel(c.visitor)), h("span", { class: "status" }, c.status), assign, toggle),
+        h("h2", {}, visitorLabel(c.visitor)), h("span", { class: "status" }, c.status), assign, toggle, saveAsTest),
       box, h("div", { class: "typing", "aria-live": "polite" }), error, form, hint);
     box.scrollTop = box.scrollHeight;
     if (typing || focusReply) text.focus();

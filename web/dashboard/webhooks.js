@@ -9,6 +9,12 @@ const EVENTS = [
   ["conversation.assigned", "A conversation is handed to a person or team"],
   ["conversation.closed", "A conversation is closed"],
   ["conversation.reopened", "A closed conversation is opened again"],
+  ["conversation.unattended", "A visitor asked for a person, and nobody available has the conversation"],
+  ["action.proposed", "A call waits for the visitor's confirmation or a person's approval"],
+  ["action.confirmed", "Everyone agreed: the call is being made"],
+  ["action.executed", "The agreed call was made (or failed, or went stale)"],
+  ["action.denied", "The visitor cancelled it or a person denied it"],
+  ["action.expired", "Nobody agreed in time"],
 ];
 
 function secretShown(secret, what) {

@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 21] = [
+static ASSETS: [Asset; 22] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -64,6 +64,7 @@ static ASSETS: [Asset; 21] = [
     module!("ui"),
     module!("notify"),
     module!("start"),
+    module!("tests"),
     module!("inbox"),
     module!("inbox_rows"),
     module!("actions"),
