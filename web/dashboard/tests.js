@@ -16,6 +16,8 @@ function expectation(e) {
   return `${key.replace(/_/g, " ")} ${JSON.stringify(value)}${rest}`;
 }
 
+const quote = (replies) => (replies.length ? replies.map((r) => `“${r}”`).join(" ") : "no reply");
+
 function caseResult(c) {
   const head = h("summary", {}, h("span", { class: c.passed ? "good" : "bad" }, c.passed ? "✓ passed" : "✗ failed"), ` ${c.name} `, h("span", { class: "muted" }, `${c.duration_ms} ms`));
   const failures = c.failures.length
@@ -23,11 +25,15 @@ function caseResult(c) {
       h("strong", {}, f.turn === undefined || f.turn === null ? "Overall: " : `After turn ${f.turn + 1}: `),
       `expected ${expectation(f.expectation)} — `, h("span", { class: "observed" }, f.observed))))
     : null;
+  const since = c.since_last_pass ? h("div", { class: "since" }, h("strong", {}, "Since it last passed: "),
+    c.since_last_pass.changes.length
+      ? h("ul", {}, c.since_last_pass.changes.map((ch) => h("li", {}, `turn ${ch.turn + 1} was `, quote(ch.was), ", now ", quote(ch.now))))
+      : "the replies are the same; what changed is elsewhere (calls, variables, hand-over).") : null;
   const transcript = h("details", {}, h("summary", {}, "Transcript"),
     h("ol", { class: "transcript" }, c.transcript.map((m) => h("li", { class: `msg ${m.author}` }, h("span", { class: "muted" }, `${m.author}: `), m.text))));
   const calls = c.calls.length ? h("details", {}, h("summary", {}, `Calls (${c.calls.length})`),
     h("ul", {}, c.calls.map((call) => h("li", { class: "mono" }, `${call.endpoint} ${JSON.stringify(call.variables)} → ${call.faked ? call.status ?? "failed" : "no fake"}`)))) : null;
-  return h("li", {}, h("details", { class: `case-result ${c.passed ? "" : "failed"}`, open: !c.passed }, head, failures, transcript, calls));
+  return h("li", {}, h("details", { class: `case-result ${c.passed ? "" : "failed"}`, open: !c.passed }, head, failures, since, transcript, calls));
 }
 
 /** Starts a run and shows it, polling until it is done. */

@@ -65,6 +65,59 @@ pub struct CaseResult {
     /// Every endpoint call, with the values sent and the fake's status.
     pub calls: Vec<Value>,
     pub duration_ms: u64,
+    /// For a failed case: how its replies differ from the last run in which it passed (each
+    /// turn whose replies changed); null when it never passed, or passed now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_last_pass: Option<SinceLastPass>,
+}
+
+/// What changed since a case last passed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SinceLastPass {
+    pub run_id: TestRunId,
+    pub changes: Vec<ReplyChange>,
+}
+
+/// The replies to one turn, then and now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReplyChange {
+    /// From 0.
+    pub turn: usize,
+    pub was: Vec<String>,
+    pub now: Vec<String>,
+}
+
+impl CaseResult {
+    /// The replies to each turn, in order: what the assistant (and Switchboard) said after each
+    /// visitor message.
+    pub fn replies_by_turn(&self) -> Vec<Vec<String>> {
+        let mut turns: Vec<Vec<String>> = Vec::new();
+        for message in &self.transcript {
+            match message.author {
+                crate::Author::Visitor => turns.push(Vec::new()),
+                _ => {
+                    if let Some(turn) = turns.last_mut() {
+                        turn.push(message.text.clone());
+                    }
+                }
+            }
+        }
+        turns
+    }
+
+    /// How this result's replies differ from `passed`'s, turn by turn.
+    pub fn changes_from(&self, passed: &CaseResult) -> Vec<ReplyChange> {
+        let (now, was) = (self.replies_by_turn(), passed.replies_by_turn());
+        (0..now.len().max(was.len()))
+            .filter_map(|turn| {
+                let (n, w) = (
+                    now.get(turn).cloned().unwrap_or_default(),
+                    was.get(turn).cloned().unwrap_or_default(),
+                );
+                (n != w).then_some(ReplyChange { turn, was: w, now: n })
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -96,6 +96,13 @@ impl<D: Db> TestCaseStore for SqlStore<D> {
         self.db.execute(query).await.map(drop)
     }
 
+    async fn recent_test_runs(&self, tenant: &TenantId, limit: u32) -> StoreResult<Vec<TestRun>> {
+        let sql = "SELECT run_json FROM test_runs WHERE tenant_id = $1 AND state <> $2 \
+                   ORDER BY id DESC LIMIT $3";
+        let query = q(sql).text(tenant.as_str()).text("running").int(i64::from(limit));
+        self.db.fetch_all(query).await?.iter().map(|row| row.json("run_json")).collect()
+    }
+
     async fn get_test_run(&self, tenant: &TenantId, id: &TestRunId) -> StoreResult<TestRun> {
         let sql = "SELECT run_json FROM test_runs WHERE tenant_id = $1 AND id = $2";
         let row = self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?;

@@ -22,4 +22,6 @@ pub trait TestCaseStore: Send + Sync {
     /// start's).
     async fn save_test_run(&self, run: &TestRun) -> StoreResult<()>;
     async fn get_test_run(&self, tenant: &TenantId, id: &TestRunId) -> StoreResult<TestRun>;
+    /// The tenant's finished runs, newest first, at most `limit`.
+    async fn recent_test_runs(&self, tenant: &TenantId, limit: u32) -> StoreResult<Vec<TestRun>>;
 }

@@ -187,6 +187,7 @@ impl Sandbox {
             trace,
             calls,
             duration_ms: started.elapsed().as_millis() as u64,
+            since_last_pass: None,
         }
     }
 }

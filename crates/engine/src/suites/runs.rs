@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sb_domain::test_run::{TestRun, TestRunState};
+use sb_domain::test_run::{SinceLastPass, TestRun, TestRunState};
 use sb_domain::{Role, TestCase, TestCaseId, TestRunId, Timestamp, ValidationError};
 use tokio::task::JoinSet;
 
@@ -14,6 +14,9 @@ use crate::{Actor, EngineError};
 
 /// Cases run side by side in one run.
 const PARALLEL_CASES: usize = 8;
+
+/// How many earlier runs are searched for a case's last pass.
+const RUNS_LOOKED_BACK: u32 = 50;
 
 /// A fresh, empty database for one run's conversations, gone when the returned guard drops.
 #[async_trait::async_trait]
@@ -121,6 +124,7 @@ impl SuitesService {
         drop(sandbox);
         drop(guard);
         run.cases = results.into_iter().flatten().collect();
+        self.compare_with_last_pass(&mut run).await?;
         run.state = if run.cases.iter().all(|c| c.passed) {
             TestRunState::Passed
         } else {
@@ -128,6 +132,28 @@ impl SuitesService {
         };
         run.finished_at = Some(Timestamp::now());
         self.store.test_cases.save_test_run(&run).await?;
+        Ok(())
+    }
+
+    /// For each failed case, how its replies differ from the last recent run it passed in.
+    async fn compare_with_last_pass(&self, run: &mut TestRun) -> Result<(), EngineError> {
+        if run.cases.iter().all(|c| c.passed) {
+            return Ok(());
+        }
+        let earlier =
+            self.store.test_cases.recent_test_runs(&run.tenant_id, RUNS_LOOKED_BACK).await?;
+        for case in run.cases.iter_mut().filter(|c| !c.passed) {
+            let passed = earlier.iter().find_map(|r| {
+                r.cases
+                    .iter()
+                    .find(|c| c.case_id == case.case_id && c.passed)
+                    .map(|c| (r.id.clone(), c))
+            });
+            if let Some((run_id, passed)) = passed {
+                let changes = case.changes_from(passed);
+                case.since_last_pass = Some(SinceLastPass { run_id, changes });
+            }
+        }
         Ok(())
     }
 

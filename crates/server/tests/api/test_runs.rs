@@ -309,3 +309,32 @@ async fn the_command_line_runs_a_suite_for_ci_and_writes_junit() {
     assert_eq!(wrong_key.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("401"), "{wrong_key:?}");
 }
+
+#[tokio::test]
+async fn a_failed_case_shows_how_its_replies_changed_since_it_last_passed() {
+    let (backend, _) = watched_backend().await;
+    let allow = vec![backend.to_string()];
+    let app = TestApp::sqlite_with(|config| config.security.ssrf_allow = allow).await;
+    let (owner, widget, _) = shop(&app, backend).await;
+    let case = owner
+        .create("/api/v1/test-cases", json!({"name": "status", "widget_id": widget,
+            "fakes": [shipped("4521", "shipped")],
+            "turns": [{"text": "Where is order 4521?", "expect": [{"reply_contains": "shipped"}]}]}))
+        .await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    let passed = run(&owner, json!({"case_ids": [id]})).await;
+    assert_eq!(passed["state"], "passed", "{passed}");
+    assert!(passed["cases"][0].get("since_last_pass").is_none());
+
+    // The backend starts answering differently; the case fails and says what changed.
+    let changed = json!({"fakes": [shipped("4521", "delayed")]});
+    let (status, _) = owner.patch(format!("/api/v1/test-cases/{id}"), changed).await;
+    assert_eq!(status, StatusCode::OK);
+    let failed = run(&owner, json!({"case_ids": [id]})).await;
+    assert_eq!(failed["state"], "failed");
+    assert_eq!(
+        failed["cases"][0]["since_last_pass"],
+        json!({"run_id": passed["id"], "changes": [
+            {"turn": 0, "was": ["Order 4521 is shipped."], "now": ["Order 4521 is delayed."]}]})
+    );
+}

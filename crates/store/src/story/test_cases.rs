@@ -80,6 +80,7 @@ pub(super) async fn test_runs(store: &dyn Store, tenant: &TenantId, other: &Tena
         trace: vec![serde_json::json!({"kind": "reply"})],
         calls: Vec::new(),
         duration_ms: 12,
+        since_last_pass: None,
     });
     store.save_test_run(&run).await.unwrap();
     assert_eq!(store.get_test_run(tenant, &run.id).await.unwrap(), run);
@@ -90,4 +91,22 @@ pub(super) async fn test_runs(store: &dyn Store, tenant: &TenantId, other: &Tena
     store.save_test_run(&stolen).await.unwrap();
     assert_eq!(store.get_test_run(tenant, &run.id).await.unwrap().state, TestRunState::Failed);
     assert_not_found(store.get_test_run(other, &run.id).await);
+
+    // Finished runs, newest first; running ones are not among them.
+    let running = TestRun {
+        id: TestRunId::new(),
+        state: TestRunState::Running,
+        cases: Vec::new(),
+        ..run.clone()
+    };
+    store.save_test_run(&running).await.unwrap();
+    let newer = TestRun { id: TestRunId::new(), state: TestRunState::Passed, ..run.clone() };
+    store.save_test_run(&newer).await.unwrap();
+    let recent = store.recent_test_runs(tenant, 10).await.unwrap();
+    assert_eq!(
+        recent.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        [newer.id.clone(), run.id.clone()]
+    );
+    assert_eq!(store.recent_test_runs(tenant, 1).await.unwrap().len(), 1);
+    assert_eq!(store.recent_test_runs(other, 10).await.unwrap(), []);
 }
