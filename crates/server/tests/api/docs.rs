@@ -15,6 +15,11 @@ const SESSIONS: [&str; 2] = ["docs/getting-started.md", "docs/operations.md"];
 
 /// Commands of the other pages, by the start of their text, and the test that does the same.
 const COVERED: &[(&str, &str, &str)] = &[
+    (
+        "docs/test-suites.md",
+        "SWITCHBOARD_API_KEY=sbk_… switchboard test run ",
+        "the_command_line_runs_a_suite_for_ci_and_writes_junit",
+    ),
     ("README.md", "cargo run --release -- serve ", "tenant_create_then_serve_then_stop_gracefully"),
     (
         "README.md",
