@@ -174,6 +174,8 @@ pub(crate) enum Purpose {
     Extract,
     Translate,
     Embed,
+    /// A test case's AI judge.
+    Judge,
 }
 
 impl Purpose {
@@ -184,6 +186,7 @@ impl Purpose {
             Purpose::Extract => "extract",
             Purpose::Translate => "translate",
             Purpose::Embed => "embed",
+            Purpose::Judge => "judge",
         }
     }
 }

@@ -94,6 +94,11 @@ impl ConversationsService {
         })
     }
 
+    /// The AI service the conversations use (a test case's judge asks it too).
+    pub(crate) fn ai(&self) -> &Arc<AiService> {
+        &self.ai
+    }
+
     /// This service as a test run's sandbox: conversations, messages, traces and actions in
     /// `scratch` (the tenant's configuration is read where it lives), every endpoint call
     /// answered by `fakes`, and no events (no operator, realtime client or webhook hears of it).

@@ -3,6 +3,7 @@
 
 mod expect;
 mod fakes;
+mod judge;
 mod run;
 mod runs;
 mod save;

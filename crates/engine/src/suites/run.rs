@@ -79,12 +79,14 @@ impl Sandbox {
             if let Some(seen) = &seen {
                 failures.extend(checks(Some(i), &turn.expect, &seen.observed(self)));
             }
+            failures.extend(self.judged(Some(i), &turn.expect, tenant, &id).await);
             replies.extend(turn_replies);
         }
         let calls = self.fakes.calls(&id);
         if let Some(seen) = self.observe(tenant, &id, &said, &replies, &calls).await {
             failures.extend(checks(None, &case.definition.expect, &seen.observed(self)));
         }
+        failures.extend(self.judged(None, &case.definition.expect, tenant, &id).await);
         for call in calls.iter().filter(|c| !c.faked) {
             let observed = format!(
                 "{} was called with {} and no fake answers it",
@@ -98,6 +100,39 @@ impl Sandbox {
             });
         }
         self.result(case, Some(&id), failures, started).await
+    }
+
+    /// The AI judge's verdicts on the `judge` expectations of `list`, over the conversation so
+    /// far: a failure for each criterion not met, or that could not be judged.
+    async fn judged(
+        &self,
+        turn: Option<usize>,
+        list: &[Expectation],
+        tenant: &sb_domain::TenantId,
+        id: &ConversationId,
+    ) -> Vec<Failure> {
+        let criteria: Vec<&String> = list
+            .iter()
+            .filter_map(|e| match e {
+                Expectation::Judge { judge } => Some(judge),
+                _ => None,
+            })
+            .collect();
+        if criteria.is_empty() {
+            return Vec::new();
+        }
+        let transcript = self.scratch.list_messages(tenant, id, 0, 1000).await.unwrap_or_default();
+        let ai = self.conversations.ai();
+        let mut failures = Vec::new();
+        for criterion in criteria {
+            let observed = match super::judge::judge(ai, tenant, criterion, &transcript).await {
+                Ok(verdict) if verdict.met => continue,
+                Ok(verdict) => format!("the judge found it not met: {}", verdict.why),
+                Err(why) => why,
+            };
+            failures.push(Failure { turn, expectation: json!({"judge": criterion}), observed });
+        }
+        failures
     }
 
     /// The case's conversation, as its visitor starts it.

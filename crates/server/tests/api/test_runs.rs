@@ -48,7 +48,7 @@ async fn shop(app: &TestApp, backend: std::net::SocketAddr) -> (Client, String, 
         .create_rule(json!({"name": "Orders", "trigger": {"type": "keywords", "any": ["order"]}, "stop": true,
             "actions": [
                 {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"order_id": {"from_message": "(\\d{4})", "ask": "Which order number?"}},
-                 "on_error": [{"type": "REPLY_TEXT", "text": "I couldn't find order {order_id}."}]},
+                 "on_error": [{"type": "REPLY_TEXT", "text": "Sorry, I couldn't find order {order_id}."}]},
                 {"type": "REPLY_TEXT", "text": "Order {order_id} is {order_status}."}]}))
         .await;
     owner
@@ -336,5 +336,57 @@ async fn a_failed_case_shows_how_its_replies_changed_since_it_last_passed() {
         failed["cases"][0]["since_last_pass"],
         json!({"run_id": passed["id"], "changes": [
             {"turn": 0, "was": ["Order 4521 is shipped."], "now": ["Order 4521 is delayed."]}]})
+    );
+}
+
+#[tokio::test]
+async fn an_ai_judge_checks_free_text_criteria() {
+    use sb_llm::testing::{FakeModel, Reply};
+    // The scripted provider judges by what the conversation it is shown says.
+    let model = FakeModel::start(|seen| match seen.structured.as_deref() {
+        Some("verdict") if seen.last_user_text.contains("Criterion: apologises") => {
+            let met = seen.last_user_text.contains("assistant: Sorry");
+            Reply::Structured(json!({"met": met, "why": "the assistant says “Sorry”"}))
+        }
+        Some("verdict") => Reply::Structured(json!({"met": false, "why": "no refund is offered"})),
+        _ => Reply::Text("How can I help?".into()),
+    })
+    .await;
+    let (backend, _) = watched_backend().await;
+    let (allow, base) = (vec![backend.to_string()], model.openai_url());
+    let app = TestApp::sqlite_with(move |c| {
+        c.ai.provider = "openai".into();
+        c.ai.base_url = base.clone();
+        c.ai.model = "fake".into();
+        c.security.ssrf_allow = allow.clone();
+    })
+    .await;
+    let (owner, widget, _) = shop(&app, backend).await;
+    let case = json!({"name": "judged", "widget_id": widget,
+        "fakes": [{"endpoint": "get_order", "status": 404}],
+        "turns": [{"text": "order 9999", "expect": [{"judge": "apologises when an order cannot be found"}]}],
+        "expect": [{"judge": "offers a refund"}]});
+    owner.create("/api/v1/test-cases", case).await;
+    let judged = run(&owner, json!({})).await;
+    let failures = judged["cases"][0]["failures"].as_array().unwrap().clone();
+    assert_eq!(failures.len(), 1, "{judged}");
+    assert_eq!(failures[0]["expectation"], json!({"judge": "offers a refund"}));
+    assert_eq!(failures[0]["observed"], "the judge found it not met: no refund is offered");
+
+    // Without an AI provider, a judged expectation fails and says why.
+    let plain = TestApp::sqlite_with({
+        let allow = vec![backend.to_string()];
+        move |c| c.security.ssrf_allow = allow.clone()
+    })
+    .await;
+    let (owner, widget, _) = shop(&plain, backend).await;
+    let case = json!({"name": "unjudged", "widget_id": widget, "fakes": [{"endpoint": "get_order", "status": 404}],
+        "turns": [{"text": "order 9999", "expect": [{"judge": "apologises"}]}]});
+    owner.create("/api/v1/test-cases", case).await;
+    let unjudged = run(&owner, json!({})).await;
+    let observed = &unjudged["cases"][0]["failures"][0]["observed"];
+    assert_eq!(
+        observed, "the AI judge needs an AI provider, and this account has none",
+        "{unjudged}"
     );
 }
