@@ -81,6 +81,8 @@ export async function showTest(main, me, id) {
   const widget = h("select", { "data-field": "widget_id" }, widgets.map((w) => h("option", { value: w.id, selected: w.id === tc.widget_id }, w.name)));
   const json = (key, rows) => h("textarea", { "data-field": key, "data-json": "", rows, class: "mono", spellcheck: "false" }, JSON.stringify(tc[key] ?? {}, null, 2));
   const visitor = json("visitor", 4), turns = json("turns", 12), fakes = json("fakes", 8), expect = json("expect", 4);
+  const simulate = h("textarea", { "data-field": "simulate", rows: 3, class: "mono", spellcheck: "false", placeholder: '{"persona": "a customer in a hurry", "goal": "find out where order 4521 is", "max_turns": 6}' },
+    tc.simulate ? JSON.stringify(tc.simulate, null, 2) : "");
   const saved = h("p", { class: "saved", role: "status" });
   const out = h("div", { class: "run-results", "aria-live": "polite" });
   const form = h("form", { class: "panel", "aria-labelledby": "case-title" }, h("h2", { id: "case-title" }, "Case"),
@@ -89,12 +91,14 @@ export async function showTest(main, me, id) {
     field("Turns (JSON)", turns, "What the visitor writes, each with expectations: reply_contains, reply_matches, called (with), not_called, handed_over, variable/equals, reply_language, action_proposed, no_invented_values."),
     field("Fakes (JSON)", fakes, "How each endpoint answers: endpoint, when, status, body, delay_ms, fail, set_state, when_state."),
     field("Expectations for the whole case (JSON)", expect),
+    field("Simulated visitor (JSON, optional)", simulate, "The AI plays this visitor after the turns, until its goal is met (needs an AI provider)."),
     h("p", { class: "error", role: "alert" }),
     h("div", { class: "row" }, h("button", { class: "primary", type: "submit" }, isNew ? "Create test case" : "Save"), saved));
   submitting(form, async () => {
     saved.textContent = "";
     const parsed = (el) => { try { return JSON.parse(el.value); } catch (e) { throw Object.assign(new Error(`Not JSON: ${e.message}`), { field: el.dataset.field }); } };
-    const body = { name: name.value.trim(), suite: suite.value.trim() || null, widget_id: widget.value, visitor: parsed(visitor), turns: parsed(turns), fakes: parsed(fakes), expect: parsed(expect) };
+    const body = { name: name.value.trim(), suite: suite.value.trim() || null, widget_id: widget.value, visitor: parsed(visitor), turns: parsed(turns), fakes: parsed(fakes), expect: parsed(expect),
+      simulate: simulate.value.trim() ? parsed(simulate) : null };
     if (isNew) { location.hash = `#tests/${(await call("POST", "/test-cases", body)).data.id}`; return; }
     await call("PATCH", `/test-cases/${id}`, body);
     saved.textContent = "Saved.";

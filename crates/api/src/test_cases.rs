@@ -2,7 +2,7 @@
 //! endpoints and expectations on what the assistant says and does (docs/test-suites.md).
 
 use axum::extract::{Query, State};
-use sb_domain::test_case::{Expectation, Fake, TestTurn, TestVisitor};
+use sb_domain::test_case::{Expectation, Fake, Simulate, TestTurn, TestVisitor};
 use sb_domain::test_run::TestRun;
 use sb_domain::{TestCase, TestCaseDefinition, TestCaseId, TestRunId, WidgetId};
 use sb_engine::suites::{RunRequest, TestCaseUpdate};
@@ -85,6 +85,8 @@ struct CreateBody {
     /// What must hold once every turn is done.
     #[serde(default)]
     expect: Vec<Expectation>,
+    /// A visitor the AI plays after the turns (needs an AI provider).
+    simulate: Option<Simulate>,
 }
 
 /// The fields of a test case to change; absent ones keep their value.
@@ -101,6 +103,9 @@ struct UpdateBody {
     turns: Option<Vec<TestTurn>>,
     fakes: Option<Vec<Fake>>,
     expect: Option<Vec<Expectation>>,
+    /// `null` turns the simulated visitor off.
+    #[serde(default, deserialize_with = "present")]
+    simulate: Option<Option<Simulate>>,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -122,6 +127,7 @@ async fn create(
         turns: body.turns,
         fakes: body.fakes,
         expect: body.expect,
+        simulate: body.simulate,
     };
     Ok(Created(state.suites.create_test_case(&actor, &body.name, definition).await?))
 }
@@ -161,6 +167,7 @@ async fn update(
         turns: body.turns,
         fakes: body.fakes,
         expect: body.expect,
+        simulate: body.simulate,
     };
     Ok(Data(state.suites.update_test_case(&actor, &id, update).await?))
 }

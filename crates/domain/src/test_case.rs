@@ -38,6 +38,26 @@ pub struct TestCaseDefinition {
     /// What must hold once every turn is done.
     #[serde(default)]
     pub expect: Vec<Expectation>,
+    /// A visitor the AI plays after the scripted turns (if any): it writes until its goal is
+    /// met or `max_turns` pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulate: Option<Simulate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Simulate {
+    /// Who the visitor is: "an impatient customer who writes in German".
+    pub persona: String,
+    /// What they want: "find out when order 4521 arrives".
+    pub goal: String,
+    /// At most this many messages (1–20, default 6).
+    #[serde(default = "six")]
+    pub max_turns: u32,
+}
+
+fn six() -> u32 {
+    6
 }
 
 /// Who the simulated visitor is. `verified` stands for a signature the site made.

@@ -176,6 +176,8 @@ pub(crate) enum Purpose {
     Embed,
     /// A test case's AI judge.
     Judge,
+    /// A test case's simulated visitor.
+    Simulate,
 }
 
 impl Purpose {
@@ -187,6 +189,7 @@ impl Purpose {
             Purpose::Translate => "translate",
             Purpose::Embed => "embed",
             Purpose::Judge => "judge",
+            Purpose::Simulate => "simulate",
         }
     }
 }

@@ -7,6 +7,7 @@ mod judge;
 mod run;
 mod runs;
 mod save;
+mod simulate;
 mod validate;
 
 use std::collections::BTreeSet;
@@ -43,6 +44,8 @@ pub struct TestCaseUpdate {
     pub turns: Option<Vec<TestTurn>>,
     pub fakes: Option<Vec<Fake>>,
     pub expect: Option<Vec<Expectation>>,
+    /// `Some(None)` turns the simulated visitor off.
+    pub simulate: Option<Option<sb_domain::test_case::Simulate>>,
 }
 
 pub struct SuitesService {
@@ -136,6 +139,9 @@ impl SuitesService {
         d.turns = update.turns.unwrap_or(std::mem::take(&mut d.turns));
         d.fakes = update.fakes.unwrap_or(std::mem::take(&mut d.fakes));
         d.expect = update.expect.unwrap_or(std::mem::take(&mut d.expect));
+        if let Some(simulate) = update.simulate {
+            d.simulate = simulate;
+        }
         self.check(actor, &case.definition).await?;
         case.updated_at = Timestamp::now();
         self.store.test_cases.update_test_case(&case).await?;

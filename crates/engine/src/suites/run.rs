@@ -47,29 +47,11 @@ impl Sandbox {
         for (i, turn) in case.definition.turns.iter().enumerate() {
             said.push(turn.text.clone());
             let calls_before = self.fakes.calls(&id).len();
-            let posted = self
-                .conversations
-                .post_visitor_message(&conversation, &turn.text, Some(TURN_LIMIT))
-                .await;
-            let turn_replies = match posted {
-                Ok(posted) if posted.finished => posted.replies,
-                Ok(_) => {
-                    let observed =
-                        format!("the assistant did not finish within {} s", TURN_LIMIT.as_secs());
-                    failures.push(Failure {
-                        turn: Some(i),
-                        expectation: json!("the turn finishes"),
-                        observed,
-                    });
-                    break;
-                }
-                Err(err) => {
-                    let observed = format!("the message was refused: {err}");
-                    failures.push(Failure {
-                        turn: Some(i),
-                        expectation: json!("the turn finishes"),
-                        observed,
-                    });
+            let turn_replies = match self.say(&conversation, &turn.text).await {
+                Ok(turn_replies) => turn_replies,
+                Err(observed) => {
+                    let expectation = json!("the turn finishes");
+                    failures.push(Failure { turn: Some(i), expectation, observed });
                     break;
                 }
             };
@@ -81,6 +63,12 @@ impl Sandbox {
             }
             failures.extend(self.judged(Some(i), &turn.expect, tenant, &id).await);
             replies.extend(turn_replies);
+        }
+        if let Some(simulate) = &case.definition.simulate {
+            let first = case.definition.turns.len();
+            let (more, failure) = self.simulated(&conversation, simulate, first, &mut said).await;
+            replies.extend(more);
+            failures.extend(failure);
         }
         let calls = self.fakes.calls(&id);
         if let Some(seen) = self.observe(tenant, &id, &said, &replies, &calls).await {
@@ -100,6 +88,56 @@ impl Sandbox {
             });
         }
         self.result(case, Some(&id), failures, started).await
+    }
+
+    /// Says `text` as the visitor; the replies, or why there were none.
+    async fn say(&self, conversation: &Conversation, text: &str) -> Result<Vec<Message>, String> {
+        match self.conversations.post_visitor_message(conversation, text, Some(TURN_LIMIT)).await {
+            Ok(posted) if posted.finished => Ok(posted.replies),
+            Ok(_) => Err(format!("the assistant did not finish within {} s", TURN_LIMIT.as_secs())),
+            Err(err) => Err(format!("the message was refused: {err}")),
+        }
+    }
+
+    /// The AI plays the visitor until it says its goal is met (or cannot be), or the messages
+    /// allowed are written; the replies, and a failure when the goal was not met.
+    async fn simulated(
+        &self,
+        conversation: &Conversation,
+        simulate: &sb_domain::test_case::Simulate,
+        first_turn: usize,
+        said: &mut Vec<String>,
+    ) -> (Vec<Message>, Option<Failure>) {
+        let (tenant, id) = (&conversation.tenant_id, &conversation.id);
+        let ai = self.conversations.ai();
+        let mut replies = Vec::new();
+        let fail = |turn: usize, observed: String| Failure {
+            turn: Some(turn),
+            expectation: json!({"simulate": {"goal": simulate.goal}}),
+            observed,
+        };
+        for n in 0..simulate.max_turns as usize {
+            let turn = first_turn + n;
+            let transcript =
+                self.scratch.list_messages(tenant, id, 0, 1000).await.unwrap_or_default();
+            let next = match super::simulate::next_turn(ai, tenant, simulate, &transcript).await {
+                Ok(next) => next,
+                Err(why) => return (replies, Some(fail(turn, why))),
+            };
+            let Some(text) = next.message else {
+                let failure = (!next.goal_met).then(|| {
+                    fail(turn, "the simulated visitor gave up: the goal cannot be met".into())
+                });
+                return (replies, failure);
+            };
+            said.push(text.clone());
+            match self.say(conversation, &text).await {
+                Ok(more) => replies.extend(more),
+                Err(why) => return (replies, Some(fail(turn, why))),
+            }
+        }
+        let observed = format!("the goal was not met within {} messages", simulate.max_turns);
+        (replies, Some(fail(first_turn + simulate.max_turns as usize, observed)))
     }
 
     /// The AI judge's verdicts on the `judge` expectations of `list`, over the conversation so

@@ -86,6 +86,7 @@ impl SuitesService {
             turns,
             fakes,
             expect: Vec::new(),
+            simulate: None,
         };
         if definition.turns.is_empty() {
             let message = "the visitor has not written anything yet: there is nothing to test";

@@ -12,6 +12,8 @@ pub const MAX_FAKES: usize = 100;
 pub const MAX_CASE_BYTES: usize = 256 * 1024;
 const MAX_TEXT_CHARS: usize = 4000;
 const MAX_DELAY_MS: u32 = 30_000;
+/// The most messages a simulated visitor writes.
+pub const MAX_SIMULATED_TURNS: u32 = 20;
 
 fn invalid(field: String, code: &'static str, message: impl Into<String>) -> ValidationError {
     ValidationError::new(field, code, message.into())
@@ -41,9 +43,23 @@ pub(crate) fn definition(
             return Err(invalid(field, "read_only_variable", message));
         }
     }
-    if definition.turns.is_empty() || definition.turns.len() > MAX_TURNS {
-        let message = format!("a test case has 1–{MAX_TURNS} turns");
+    let least = usize::from(definition.simulate.is_none());
+    if definition.turns.len() < least || definition.turns.len() > MAX_TURNS {
+        let message = format!("a test case has 1–{MAX_TURNS} turns (or a simulated visitor)");
         return Err(invalid("turns".into(), "invalid_field", message));
+    }
+    if let Some(simulate) = &definition.simulate {
+        for (key, text) in [("persona", &simulate.persona), ("goal", &simulate.goal)] {
+            let chars = text.trim().chars().count();
+            if chars == 0 || chars > 1000 {
+                let message = format!("the simulated visitor's {key} has 1–1000 characters");
+                return Err(invalid(format!("simulate.{key}"), "invalid_field", message));
+            }
+        }
+        if !(1..=MAX_SIMULATED_TURNS).contains(&simulate.max_turns) {
+            let message = format!("a simulated visitor writes 1–{MAX_SIMULATED_TURNS} messages");
+            return Err(invalid("simulate.max_turns".into(), "out_of_range", message));
+        }
     }
     for (i, turn) in definition.turns.iter().enumerate() {
         let chars = turn.text.trim().chars().count();

@@ -390,3 +390,89 @@ async fn an_ai_judge_checks_free_text_criteria() {
         "{unjudged}"
     );
 }
+
+#[tokio::test]
+async fn a_simulated_visitor_plays_a_persona_until_its_goal_is_met() {
+    use sb_llm::testing::{FakeModel, Reply};
+    // The scripted provider plays the visitor: it asks for order 4521, and is done once the
+    // support has told it the status — or gives up when asked to reach something impossible.
+    let model = FakeModel::start(|seen| match seen.structured.as_deref() {
+        Some("visitor_turn") if seen.system.contains("Goal: get a discount") => {
+            Reply::Structured(json!({"message": "", "done": true, "goal_met": false}))
+        }
+        Some("visitor_turn") if seen.last_user_text.contains("support: Order 4521 is shipped") => {
+            Reply::Structured(json!({"message": "", "done": true, "goal_met": true}))
+        }
+        Some("visitor_turn") if seen.last_user_text.contains("support: Which order number?") => {
+            Reply::Structured(json!({"message": "It's 4521", "done": false, "goal_met": false}))
+        }
+        Some("visitor_turn") => Reply::Structured(
+            json!({"message": "Where is my order?", "done": false, "goal_met": false}),
+        ),
+        _ => Reply::Text("How can I help?".into()),
+    })
+    .await;
+    let (backend, seen) = watched_backend().await;
+    let (allow, base) = (vec![backend.to_string()], model.openai_url());
+    let app = TestApp::sqlite_with(move |c| {
+        c.ai.provider = "openai".into();
+        c.ai.base_url = base.clone();
+        c.ai.model = "fake".into();
+        c.security.ssrf_allow = allow.clone();
+    })
+    .await;
+    let (owner, widget, _) = shop(&app, backend).await;
+    let simulated = json!({"name": "simulated", "widget_id": widget, "turns": [],
+        "simulate": {"persona": "a customer in a hurry", "goal": "find out where order 4521 is", "max_turns": 4},
+        "fakes": [shipped("4521", "shipped")],
+        "expect": [{"called": "get_order", "with": {"order_id": "4521"}}, {"reply_contains": "Order 4521 is shipped"}]});
+    let impossible = json!({"name": "impossible", "widget_id": widget, "turns": [{"text": "hello there"}],
+        "simulate": {"persona": "a haggler", "goal": "get a discount"}});
+    owner.create("/api/v1/test-cases", simulated).await;
+    owner.create("/api/v1/test-cases", impossible).await;
+    let done = run(&owner, json!({})).await;
+    let simulated = case(&done, "simulated");
+    assert_eq!(simulated["passed"], true, "{simulated}");
+    let said: Vec<&str> = simulated["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["author"] == "visitor")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(said, ["Where is my order?", "It's 4521"]);
+    let impossible = case(&done, "impossible");
+    assert_eq!(
+        impossible["failures"][0]["observed"],
+        "the simulated visitor gave up: the goal cannot be met"
+    );
+    assert_eq!(impossible["failures"][0]["turn"], 1, "after the scripted turn");
+    assert_eq!(*seen.lock().unwrap(), Vec::<String>::new());
+
+    let answer = owner
+        .post(
+            "/api/v1/test-cases",
+            json!({"name": "x", "widget_id": widget, "turns": [],
+            "simulate": {"persona": "", "goal": "g"}}),
+        )
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("simulate.persona"),
+    );
+    let answer = owner
+        .post(
+            "/api/v1/test-cases",
+            json!({"name": "x", "widget_id": widget, "turns": [],
+            "simulate": {"persona": "p", "goal": "g", "max_turns": 21}}),
+        )
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "out_of_range",
+        Some("simulate.max_turns"),
+    );
+}

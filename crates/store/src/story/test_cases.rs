@@ -16,6 +16,7 @@ fn case(tenant: &TenantId, name: &str, suite: Option<&str>) -> TestCase {
             turns: vec![TestTurn { text: "Wo ist 4521?".into(), expect: Vec::new() }],
             fakes: Vec::new(),
             expect: Vec::new(),
+            simulate: None,
         },
         created_at: now(),
         updated_at: now(),
@@ -29,8 +30,13 @@ pub(super) async fn test_cases(store: &dyn Store, tenant: &TenantId, other: &Ten
     store.create_test_case(&hello).await.unwrap();
     assert_eq!(store.get_test_case(tenant, &orders.id).await.unwrap(), orders);
     assert_not_found(store.get_test_case(other, &orders.id).await);
+    // In id order: two ids made in the same millisecond may come either way round.
+    let by_id = |mut cases: Vec<TestCase>| {
+        cases.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        cases
+    };
     let all = store.list_test_cases(tenant, None).await.unwrap();
-    assert_eq!(all, [orders.clone(), hello.clone()]);
+    assert_eq!(all, by_id(vec![orders.clone(), hello.clone()]));
     assert_eq!(
         store.list_test_cases(tenant, Some("smoke")).await.unwrap(),
         std::slice::from_ref(&orders)
@@ -43,7 +49,7 @@ pub(super) async fn test_cases(store: &dyn Store, tenant: &TenantId, other: &Ten
     store.update_test_case(&moved).await.unwrap();
     assert_eq!(
         store.list_test_cases(tenant, Some("smoke")).await.unwrap(),
-        [orders.clone(), moved]
+        by_id(vec![orders.clone(), moved])
     );
     let mut stolen = orders.clone();
     stolen.tenant_id = other.clone();
@@ -102,11 +108,17 @@ pub(super) async fn test_runs(store: &dyn Store, tenant: &TenantId, other: &Tena
     store.save_test_run(&running).await.unwrap();
     let newer = TestRun { id: TestRunId::new(), state: TestRunState::Passed, ..run.clone() };
     store.save_test_run(&newer).await.unwrap();
-    let recent = store.recent_test_runs(tenant, 10).await.unwrap();
-    assert_eq!(
-        recent.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
-        [newer.id.clone(), run.id.clone()]
-    );
+    // Newest first, by id (two made in the same millisecond may come either way round).
+    let recent: Vec<String> = store
+        .recent_test_runs(tenant, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    let mut newest_first = vec![newer.id.to_string(), run.id.to_string()];
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(recent, newest_first);
     assert_eq!(store.recent_test_runs(tenant, 1).await.unwrap().len(), 1);
     assert_eq!(store.recent_test_runs(other, 10).await.unwrap(), []);
 }
