@@ -129,15 +129,16 @@ impl ConversationsService {
             }
             Err(other) => return Err(other),
         };
-        // A person named in the rule may be away: then nobody is there either.
-        let attended = match &state.assigned_to {
-            Some(user) => self
+        // Routing to a team or anyone picks only available people; a person named in the rule
+        // gets it even when away, and then nobody is there either.
+        let attended = match (&target, &state.assigned_to) {
+            (AssignTarget::User(user), _) => self
                 .accounts
                 .available_users(&run.conversation.tenant_id)
                 .await?
                 .iter()
                 .any(|u| &u.id == user),
-            None => false,
+            (_, assigned) => assigned.is_some(),
         };
         let mut conversation = run.conversation.clone();
         self.set_state(&mut conversation, state).await?;

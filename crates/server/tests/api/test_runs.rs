@@ -62,6 +62,18 @@ fn shipped(order: &str, status: &str) -> Value {
     json!({"endpoint": "get_order", "when": {"order_id": order}, "body": {"data": {"status": status}}})
 }
 
+/// A server whose AI provider is the scripted `model`, allowed to call `backend`.
+async fn ai_app(model: &sb_llm::testing::FakeModel, backend: std::net::SocketAddr) -> TestApp {
+    let (allow, base) = (vec![backend.to_string()], model.openai_url());
+    TestApp::sqlite_with(move |c| {
+        c.ai.provider = "openai".into();
+        c.ai.base_url = base.clone();
+        c.ai.model = "fake".into();
+        c.security.ssrf_allow = allow.clone();
+    })
+    .await
+}
+
 /// Starts a run and waits (polling, 20 s at most) for its results.
 async fn run(owner: &Client, body: Value) -> Value {
     let (status, started) = owner.post("/api/v1/test-runs", body).await;
@@ -353,14 +365,7 @@ async fn an_ai_judge_checks_free_text_criteria() {
     })
     .await;
     let (backend, _) = watched_backend().await;
-    let (allow, base) = (vec![backend.to_string()], model.openai_url());
-    let app = TestApp::sqlite_with(move |c| {
-        c.ai.provider = "openai".into();
-        c.ai.base_url = base.clone();
-        c.ai.model = "fake".into();
-        c.security.ssrf_allow = allow.clone();
-    })
-    .await;
+    let app = ai_app(&model, backend).await;
     let (owner, widget, _) = shop(&app, backend).await;
     let case = json!({"name": "judged", "widget_id": widget,
         "fakes": [{"endpoint": "get_order", "status": 404}],
@@ -413,14 +418,7 @@ async fn a_simulated_visitor_plays_a_persona_until_its_goal_is_met() {
     })
     .await;
     let (backend, seen) = watched_backend().await;
-    let (allow, base) = (vec![backend.to_string()], model.openai_url());
-    let app = TestApp::sqlite_with(move |c| {
-        c.ai.provider = "openai".into();
-        c.ai.base_url = base.clone();
-        c.ai.model = "fake".into();
-        c.security.ssrf_allow = allow.clone();
-    })
-    .await;
+    let app = ai_app(&model, backend).await;
     let (owner, widget, _) = shop(&app, backend).await;
     let simulated = json!({"name": "simulated", "widget_id": widget, "turns": [],
         "simulate": {"persona": "a customer in a hurry", "goal": "find out where order 4521 is", "max_turns": 4},
