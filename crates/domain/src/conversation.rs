@@ -142,6 +142,26 @@ pub struct Message {
     pub action: Option<Box<crate::action::ActionCard>>,
 }
 
+/// One visitor message and what followed it until the next one.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    pub visitor: &'a Message,
+    pub replies: &'a [Message],
+}
+
+/// A conversation as exchanges, in order; what came before the visitor's first message (a
+/// greeting) belongs to none.
+pub fn exchanges(messages: &[Message]) -> Vec<Exchange<'_>> {
+    let starts: Vec<usize> = (0..messages.len())
+        .filter(|&i| messages[i].author == Author::Visitor)
+        .chain([messages.len()])
+        .collect();
+    starts
+        .windows(2)
+        .map(|w| Exchange { visitor: &messages[w[0]], replies: &messages[w[0] + 1..w[1]] })
+        .collect()
+}
+
 /// A message as its visitor sees it: without the internal id of the operator who wrote it
 /// (visitors get no internal ids).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]

@@ -32,9 +32,9 @@ pub use connection::{
     default_expected_statuses, validate_endpoint_name, validate_variable_name,
 };
 pub use conversation::{
-    AiSettings, AiUsage, Author, Conversation, ConversationStatus, LastMessage, ListedConversation,
-    MAX_MESSAGE_CHARS, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES, Message, PREVIEW_CHARS, TraceEvent,
-    Translation, Visitor, VisitorMessage,
+    AiSettings, AiUsage, Author, Conversation, ConversationStatus, Exchange, LastMessage,
+    ListedConversation, MAX_MESSAGE_CHARS, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES, Message,
+    PREVIEW_CHARS, TraceEvent, Translation, Visitor, VisitorMessage, exchanges,
 };
 pub use error::ValidationError;
 pub use id::{

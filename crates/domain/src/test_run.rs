@@ -91,18 +91,10 @@ impl CaseResult {
     /// The replies to each turn, in order: what the assistant (and Switchboard) said after each
     /// visitor message.
     pub fn replies_by_turn(&self) -> Vec<Vec<String>> {
-        let mut turns: Vec<Vec<String>> = Vec::new();
-        for message in &self.transcript {
-            match message.author {
-                crate::Author::Visitor => turns.push(Vec::new()),
-                _ => {
-                    if let Some(turn) = turns.last_mut() {
-                        turn.push(message.text.clone());
-                    }
-                }
-            }
-        }
-        turns
+        crate::exchanges(&self.transcript)
+            .into_iter()
+            .map(|e| e.replies.iter().map(|m| m.text.clone()).collect())
+            .collect()
     }
 
     /// How this result's replies differ from `passed`'s, turn by turn.

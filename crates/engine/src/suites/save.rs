@@ -39,21 +39,16 @@ impl SuitesService {
 
         let mut turns: Vec<TestTurn> = Vec::new();
         let mut turn_of = BTreeMap::new();
-        for message in &messages {
-            match message.author {
-                Author::Visitor if turns.len() < MAX_TURNS => {
-                    turn_of.insert(message.id.clone(), turns.len());
-                    turns.push(TestTurn { text: message.text.clone(), expect: Vec::new() });
-                }
-                Author::Bot | Author::System if !turns.is_empty() && turns.len() <= MAX_TURNS => {
-                    if let Some(turn) = turns.last_mut() {
-                        turn.expect.push(Expectation::ReplyContains {
-                            reply_contains: message.text.clone(),
-                        });
-                    }
-                }
-                _ => {}
-            }
+        // Turns past the limit are left out, with the replies that answered them.
+        for exchange in sb_domain::exchanges(&messages).into_iter().take(MAX_TURNS) {
+            turn_of.insert(exchange.visitor.id.clone(), turns.len());
+            let expect = exchange
+                .replies
+                .iter()
+                .filter(|m| matches!(m.author, Author::Bot | Author::System))
+                .map(|m| Expectation::ReplyContains { reply_contains: m.text.clone() })
+                .collect();
+            turns.push(TestTurn { text: exchange.visitor.text.clone(), expect });
         }
         let mut fakes: Vec<Fake> = Vec::new();
         for call in calls {

@@ -91,3 +91,28 @@ async fn a_conversation_saved_as_a_test_replays_and_passes_without_the_backend()
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
+
+/// A conversation longer than a case may be keeps its first 50 turns, each with its own replies
+/// (the replies to later messages are not piled onto the last kept turn).
+#[tokio::test]
+async fn a_long_conversation_keeps_its_first_fifty_turns_each_with_its_own_replies() {
+    let app =
+        TestApp::sqlite_with(|c| c.security.visitor_messages_per_minute_per_conversation = 100)
+            .await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let widget = owner.create_widget("Shop").await;
+    owner
+        .create_rule(json!({"name": "Echo", "trigger": {"type": "keywords", "any": ["line"]},
+            "actions": [{"type": "REPLY_TEXT", "text": "Noted."}]}))
+        .await;
+    let visitor = app.start_conversation(&widget).await;
+    for n in 1..=52 {
+        assert_eq!(visitor.say(&format!("line {n}")).await, ["Noted."]);
+    }
+    let path = format!("/api/v1/conversations/{}/save-as-test", visitor.conversation_id);
+    let (status, saved) = owner.post(&path, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    let turns = saved["data"]["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 50);
+    assert_eq!(turns[49], json!({"text": "line 50", "expect": [{"reply_contains": "Noted."}]}));
+}
