@@ -3,7 +3,7 @@
 // the assistant said; a conversation from the inbox is saved as a test and replays green.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Switchboard, launch, ROOT } from "../harness.mjs";
 
@@ -74,6 +74,22 @@ test("a conversation from the inbox is saved as a test and replays green", async
   assert.match(await page.locator('[data-field="fakes"]').inputValue(), /"order_id": "4522"/);
   await page.getByRole("button", { name: "Run this case" }).click();
   await page.getByText("All 1 passed").waitFor();
+});
+
+test("a suite is exported as a YAML file and a changed file imports back", async () => {
+  await nav("Test suites").click();
+  await page.getByRole("heading", { level: 1, name: "Test suites" }).waitFor();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export “demo”" }).click()]);
+  assert.equal(download.suggestedFilename(), "demo.suite.yaml");
+  const yaml = readFileSync(await download.path(), "utf8");
+  assert.match(yaml, /^suite: demo\nwidget: /);
+  const changed = `${yaml}- name: Added from a file\n  turns:\n  - text: Hello\n`;
+  await page.locator('input[type="file"]').setInputFiles({ name: "demo.yaml", mimeType: "application/yaml", buffer: Buffer.from(changed) });
+  await page.getByText("demo.yaml: 1 created, 0 updated, 10 unchanged.").waitFor();
+  await page.getByRole("link", { name: "Added from a file" }).waitFor();
+  // A broken file is refused, saying where.
+  await page.locator('input[type="file"]').setInputFiles({ name: "broken.yaml", mimeType: "application/yaml", buffer: Buffer.from("suite: demo\ncases:\n  - name: x\n    turns: [{text: hi}]\n    fakes: [{endpoint: nope}]\n") });
+  await page.getByText(/broken\.yaml was not imported: .*\(file\.cases\[0\]\.widget\)/).waitFor();
 });
 
 /** The demo widget's id, from the demo page. */

@@ -59,17 +59,36 @@ export async function showTests(main) {
     e.target.disabled = true;
     try { await runAndShow(out, body); } catch (err) { fill(out, h("p", { class: "error", role: "alert" }, err.message)); } finally { e.target.disabled = false; }
   } }, label);
+  const imported = h("p", { class: "saved import-result", role: "status" });
+  const picker = h("input", { type: "file", accept: ".yaml,.yml,.json,application/json,application/yaml", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true", onchange: async () => {
+    const chosen = picker.files[0];
+    if (!chosen) return;
+    try {
+      const done = (await call("POST", "/test-cases/import", { file: await chosen.text() })).data;
+      await showTests(main);
+      main.querySelector(".import-result").textContent = `${chosen.name}: ${done.created} created, ${done.updated} updated, ${done.unchanged} unchanged.`;
+    } catch (err) {
+      imported.textContent = "";
+      fill(out, h("p", { class: "error", role: "alert" }, `${chosen.name} was not imported: ${err.message}${err.field ? ` (${err.field})` : ""}`));
+    } finally { picker.value = ""; }
+  } });
+  const exportLink = (suite) => h("a", { class: "button", download: "", href: `/api/v1/test-cases/export?format=yaml${suite ? `&suite=${encodeURIComponent(suite)}` : ""}` },
+    suite ? `Export “${suite}”` : "Export cases without a suite");
+  const unsuited = cases.some((c) => !c.suite);
   fill(main,
-    h("div", { class: "screen-head" }, h("h1", {}, "Test suites"), h("a", { class: "button primary", href: "#tests/new" }, "New test case")),
+    h("div", { class: "screen-head" }, h("h1", {}, "Test suites"),
+      h("div", { class: "row wrap" }, picker, h("button", { type: "button", onclick: () => picker.click() }, "Import a suite file…"),
+      h("a", { class: "button primary", href: "#tests/new" }, "New test case"))),
     h("p", { class: "lead" }, "Scripted conversations with your assistant. They run on your real rules, knowledge and AI, but every endpoint answers from the case's fakes: nothing reaches your systems, the inbox or your statistics. Save any conversation in the inbox as a test to start one."),
     cases.length
       ? h("div", {},
         h("div", { class: "row wrap" }, runButton("Run all", {}), suites.map((s) => runButton(`Run “${s}”`, { suite: s }))),
+        h("div", { class: "row wrap" }, suites.map(exportLink), unsuited ? exportLink(null) : null),
         h("table", { class: "list-table" }, h("thead", {}, h("tr", {}, h("th", {}, "Case"), h("th", {}, "Suite"), h("th", {}, "Turns"), h("th", {}, "Fakes"))),
           h("tbody", {}, cases.map((c) => h("tr", {}, h("td", {}, h("a", { href: `#tests/${c.id}` }, c.name)), h("td", {}, c.suite || "—"),
             h("td", {}, c.turns.length), h("td", {}, c.fakes.length))))))
-      : h("p", { class: "empty" }, "No test cases yet. Create one, or open a conversation in the inbox and save it as a test."),
-    out);
+      : h("p", { class: "empty" }, "No test cases yet. Create one, import a suite file, or open a conversation in the inbox and save it as a test."),
+    imported, out);
 }
 
 export async function showTest(main, me, id) {

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use sb_domain::{Page, PageRequest};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::ApiError;
 
@@ -31,29 +32,41 @@ fn missing_field_path(path: &str, message: &str) -> Option<String> {
 
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let (code, field) = if let Some(field) = missing_field_path(&path, &message) {
-                    ("missing_field", field)
-                } else if message.starts_with("unknown field") {
-                    ("unknown_field", path)
-                } else {
-                    ("invalid_field", path)
-                };
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
-            }
-            _ => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("request body is not valid JSON: {message}"),
-            ),
+    serde_path_to_error::deserialize(deserializer).map_err(|err| path_error(err, ""))
+}
+
+/// Reads `value` as a `T`; errors name the field below `prefix` (`file.cases[0].name`).
+pub(crate) fn from_value<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|err| path_error(err, prefix))
+}
+
+fn path_error(err: serde_path_to_error::Error<serde_json::Error>, prefix: &str) -> ApiError {
+    let path = err.path().to_string();
+    let path = match (prefix, path.as_str()) {
+        ("", _) => path,
+        (_, "" | ".") => prefix.to_owned(),
+        _ => format!("{prefix}.{path}"),
+    };
+    let inner = err.into_inner();
+    let message = inner.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            let (code, field) = if let Some(field) = missing_field_path(&path, &message) {
+                ("missing_field", field)
+            } else if message.starts_with("unknown field") {
+                ("unknown_field", path)
+            } else {
+                ("invalid_field", path)
+            };
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
         }
-    })
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("request body is not valid JSON: {message}"),
+        ),
+    }
 }
 
 /// The body of a request, refused unless it is declared as JSON (or `blank_ok` and blank).

@@ -26,6 +26,7 @@ mod rate_limit;
 mod realtime;
 mod rules;
 mod state;
+mod suite_files;
 mod teams;
 mod tenant;
 mod test_cases;
@@ -67,6 +68,7 @@ fn api_routes() -> ApiRouter {
         .merge(webhooks::router())
         .merge(actions::router())
         .merge(test_cases::router())
+        .merge(suite_files::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }

@@ -14,6 +14,7 @@ mod kb;
 mod page;
 pub mod pattern;
 mod rule;
+pub mod suite_file;
 mod team;
 pub mod template;
 pub mod test_case;

@@ -57,21 +57,45 @@ enum Command {
 
 #[derive(Subcommand)]
 enum TestCommand {
-    /// Run the test cases (of one suite) and wait for the results; exits 1 when any fails.
+    /// Run the test cases (of one suite, or of a suite file) and wait for the results; exits 1
+    /// when any fails.
     Run {
-        /// The server, e.g. https://support.example.com
-        #[arg(long)]
-        url: String,
-        /// An API key of the account (an owner's or admin's).
-        #[arg(long, env = "SWITCHBOARD_API_KEY")]
-        api_key: String,
+        #[command(flatten)]
+        server: TestServer,
         /// Only the cases of this suite.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "file")]
         suite: Option<String>,
+        /// A suite file (JSON or YAML): its cases are created or updated, then run.
+        #[arg(long)]
+        file: Option<PathBuf>,
         /// Also write the results as JUnit XML to this file.
         #[arg(long)]
         junit: Option<PathBuf>,
     },
+    /// Write a suite (without --suite: the cases of no suite) as a suite file.
+    Export {
+        #[command(flatten)]
+        server: TestServer,
+        #[arg(long)]
+        suite: Option<String>,
+        /// YAML instead of JSON (also chosen by an --out ending in .yaml or .yml).
+        #[arg(long)]
+        yaml: bool,
+        /// The file to write; standard output without it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Where the account's test cases are.
+#[derive(clap::Args)]
+struct TestServer {
+    /// The server, e.g. https://support.example.com
+    #[arg(long)]
+    url: String,
+    /// An API key of the account (an owner's or admin's).
+    #[arg(long, env = "SWITCHBOARD_API_KEY")]
+    api_key: String,
 }
 
 #[derive(Subcommand)]
@@ -155,14 +179,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::DefaultConfig => print!("{DEFAULT_CONFIG}"),
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&sb_api::openapi())?),
-        Command::Test { command: TestCommand::Run { url, api_key, suite, junit } } => {
-            let passed =
-                switchboard::test_cli::run(&url, &api_key, suite.as_deref(), junit.as_deref())
-                    .await?;
+        Command::Test { command: TestCommand::Run { server, suite, file, junit } } => {
+            use switchboard::test_cli::Selection;
+            let selection = match (&suite, &file) {
+                (Some(suite), _) => Selection::Suite(suite),
+                (None, Some(file)) => Selection::File(file),
+                (None, None) => Selection::All,
+            };
+            let passed = switchboard::test_cli::run(
+                &server.url,
+                &server.api_key,
+                selection,
+                junit.as_deref(),
+            )
+            .await?;
             if !passed {
                 // Failing tests are an answer, not an error: exit 1 without "error:".
                 std::process::exit(1);
             }
+        }
+        Command::Test { command: TestCommand::Export { server, suite, yaml, out } } => {
+            let (url, key) = (&server.url, &server.api_key);
+            switchboard::test_cli::export(url, key, suite.as_deref(), yaml, out.as_deref()).await?;
         }
         Command::Serve(args) => {
             let overrides = Overrides {

@@ -1,5 +1,7 @@
-//! `switchboard test run`: runs an account's test cases on a live server, for a customer's CI.
-//! Prints each case, writes JUnit XML when asked, and tells the caller whether all passed.
+//! `switchboard test run`: runs an account's test cases on a live server, for a customer's CI —
+//! a suite of them, or those of a suite file kept beside the code (imported first). Prints each
+//! case, writes JUnit XML when asked, and tells the caller whether all passed. `switchboard test
+//! export` writes a suite as such a file.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,28 +12,74 @@ use serde_json::{Value, json};
 /// How long a run may take before the command gives up.
 const RUN_LIMIT: Duration = Duration::from_secs(600);
 
-/// Runs the suite (or every case) at `url` with `api_key`; whether every case passed.
+/// Which cases a run takes: a suite's, a file's (imported first), or every case.
+pub enum Selection<'a> {
+    All,
+    Suite(&'a str),
+    File(&'a Path),
+}
+
+/// The account at a server, as an API key reaches it.
+struct Server {
+    client: reqwest::Client,
+    base: String,
+    api_key: String,
+}
+
+impl Server {
+    fn new(url: &str, api_key: &str) -> anyhow::Result<Self> {
+        sb_net::install_crypto_provider();
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        let base = format!("{}/api/v1", url.trim_end_matches('/'));
+        Ok(Self { client, base, api_key: api_key.to_owned() })
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-api-key", &self.api_key)
+    }
+}
+
+/// Runs the selected cases at `url` with `api_key`; whether every case passed.
 pub async fn run(
     url: &str,
     api_key: &str,
-    suite: Option<&str>,
+    selection: Selection<'_>,
     junit: Option<&Path>,
 ) -> anyhow::Result<bool> {
-    sb_net::install_crypto_provider();
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
-    let base = format!("{}/api/v1", url.trim_end_matches('/'));
-    let body = match suite {
-        Some(suite) => json!({"suite": suite}),
-        None => json!({}),
-    };
-    let started =
-        answer(client.post(format!("{base}/test-runs")).header("x-api-key", api_key).json(&body))
+    let server = Server::new(url, api_key)?;
+    let (body, suite) = match selection {
+        Selection::All => (json!({}), None),
+        Selection::Suite(suite) => (json!({"suite": suite}), Some(suite.to_owned())),
+        Selection::File(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let imported = answer(
+                server
+                    .request(reqwest::Method::POST, "/test-cases/import")
+                    .json(&json!({"file": text})),
+            )
             .await
-            .context("starting the run")?;
+            .with_context(|| format!("importing {}", path.display()))?;
+            println!(
+                "{}: {} created, {} updated, {} unchanged",
+                path.display(),
+                imported["created"],
+                imported["updated"],
+                imported["unchanged"]
+            );
+            let suite = imported["suite"].as_str().map(str::to_owned);
+            (json!({"case_ids": imported["case_ids"]}), suite)
+        }
+    };
+    let started = answer(server.request(reqwest::Method::POST, "/test-runs").json(&body))
+        .await
+        .context("starting the run")?;
     let id = started["id"].as_str().context("the server answered without a run id")?.to_owned();
     let begun = Instant::now();
     let run = loop {
-        let run = answer(client.get(format!("{base}/test-runs/{id}")).header("x-api-key", api_key))
+        let run = answer(server.request(reqwest::Method::GET, &format!("/test-runs/{id}")))
             .await
             .context("reading the run")?;
         if run["state"] != "running" {
@@ -49,10 +97,45 @@ pub async fn run(
     let failed = cases.iter().filter(|c| c["passed"] != true).count();
     println!("{} of {} test cases passed (run {id})", cases.len() - failed, cases.len());
     if let Some(path) = junit {
-        std::fs::write(path, junit_xml(suite.unwrap_or("switchboard"), &cases))
+        std::fs::write(path, junit_xml(suite.as_deref().unwrap_or("switchboard"), &cases))
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(run["state"] == "passed")
+}
+
+/// Writes a suite (or the cases of no suite) as a file: YAML when `out` ends in `.yaml`/`.yml`
+/// or `yaml` is asked for, else JSON; to standard output without `out`.
+pub async fn export(
+    url: &str,
+    api_key: &str,
+    suite: Option<&str>,
+    yaml: bool,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let server = Server::new(url, api_key)?;
+    let yaml = yaml || out.and_then(|p| p.extension()).is_some_and(|e| e == "yaml" || e == "yml");
+    let mut query = vec![("format", if yaml { "yaml" } else { "json" })];
+    if let Some(suite) = suite {
+        query.push(("suite", suite));
+    }
+    let url =
+        reqwest::Url::parse_with_params(&format!("{}/test-cases/export", server.base), &query)?;
+    let response = server.client.get(url).header("x-api-key", &server.api_key).send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    if !status.is_success() {
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        bail!("{status}: {}", body["error"]["message"].as_str().unwrap_or("no explanation"));
+    }
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
 }
 
 /// The data of an API answer, or the API's error in words.

@@ -261,6 +261,17 @@ impl DescribeOutput for Sent {
     }
 }
 
+impl DescribeOutput for crate::suite_files::SuiteDownload {
+    fn describe(operation: &mut Operation, schemas: &mut Schemas) {
+        let file = schemas.responses.subschema_for::<sb_domain::suite_file::SuiteFile>().to_value();
+        let content = json!({
+            "application/json": {"schema": file},
+            "application/yaml": {"schema": {"type": "string", "description": "The same, as YAML"}},
+        });
+        operation.respond_with("200", "The suite file, as a download", content);
+    }
+}
+
 impl<R: DescribeOutput> DescribeOutput for WithCookies<R> {
     fn describe(operation: &mut Operation, schemas: &mut Schemas) {
         R::describe(operation, schemas);

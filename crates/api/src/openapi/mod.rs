@@ -56,6 +56,12 @@ impl Operation {
         self.responses.insert(status.to_owned(), response);
     }
 
+    /// Documents an answer whose body is not the API's JSON (a file), as its media types.
+    pub(crate) fn respond_with(&mut self, status: &str, description: &str, content: Value) {
+        let response = json!({ "description": description, "content": content });
+        self.responses.insert(status.to_owned(), response);
+    }
+
     /// Documents an error answer (one of the named error responses), unless that status is
     /// already described.
     pub(crate) fn fail(&mut self, status: &str, name: &str) {

@@ -3,6 +3,7 @@
 
 mod expect;
 mod fakes;
+mod file;
 mod judge;
 mod run;
 mod runs;
@@ -19,6 +20,7 @@ use sb_domain::{
     display_name,
 };
 
+pub use file::{ImportOutcome, MAX_FILE_CASES};
 pub use runs::{RunRequest, ScratchStores};
 pub use validate::{MAX_CASE_BYTES, MAX_FAKES, MAX_TURNS};
 

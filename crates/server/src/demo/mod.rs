@@ -28,7 +28,7 @@ pub const OWNER_EMAIL: &str = "demo@switchboard.local";
 pub const OPERATOR_EMAIL: &str = "agent@switchboard.local";
 pub const PASSWORD: &str = "demo-password";
 /// The demo's test cases: its three patterns, the knowledge base and the cancel flow.
-const SUITE: &str = include_str!("suite.json");
+const SUITE: &str = include_str!("suite.yaml");
 
 /// The widget, endpoints and rules, as data: the rules read like the ones a tenant writes.
 const SEED: &str = include_str!("seed.json");
@@ -213,26 +213,18 @@ pub async fn seed(services: &Services, backend: SocketAddr) -> anyhow::Result<De
         }
     }
     knowledge(services, &actor, &data["knowledge"]).await.context("demo knowledge base")?;
-    suite(services, &actor, &widget_id).await.context("demo test suite")?;
+    suite(services, &actor).await.context("demo test suite")?;
     Ok(Demo { widget_id, identity_secret })
 }
 
-/// The demo's test suite (`demo`), into an account without test cases.
-async fn suite(services: &Services, actor: &Actor, widget: &WidgetId) -> anyhow::Result<()> {
+/// The demo's test suite (`demo`, a suite file), into an account without test cases.
+async fn suite(services: &Services, actor: &Actor) -> anyhow::Result<()> {
     if !services.suites.list_test_cases(actor, None).await?.is_empty() {
         return Ok(());
     }
-    let cases: Vec<Value> = serde_json::from_str(SUITE)?;
-    for mut case in cases {
-        let name = case["name"].as_str().unwrap_or_default().to_owned();
-        if let Some(fields) = case.as_object_mut() {
-            fields.remove("name");
-        }
-        case["widget_id"] = json!(widget);
-        let definition =
-            serde_json::from_value(case).with_context(|| format!("demo case {name}"))?;
-        services.suites.create_test_case(actor, &name, definition).await?;
-    }
+    let document = sb_connectors::openapi::parse_text(SUITE).map_err(|e| anyhow::anyhow!(e))?;
+    let file = serde_json::from_value(document)?;
+    services.suites.import_suite(actor, file, false).await?;
     Ok(())
 }
 

@@ -17,8 +17,18 @@ const SESSIONS: [&str; 2] = ["docs/getting-started.md", "docs/operations.md"];
 const COVERED: &[(&str, &str, &str)] = &[
     (
         "docs/test-suites.md",
-        "SWITCHBOARD_API_KEY=sbk_… switchboard test run ",
+        "SWITCHBOARD_API_KEY=sbk_… switchboard test run --url https://support.example.com --file",
+        "the_command_line_imports_and_runs_a_suite_file_and_exports_one",
+    ),
+    (
+        "docs/test-suites.md",
+        "SWITCHBOARD_API_KEY=sbk_… switchboard test run --url https://support.example.com --suite",
         "the_command_line_runs_a_suite_for_ci_and_writes_junit",
+    ),
+    (
+        "docs/test-suites.md",
+        "SWITCHBOARD_API_KEY=sbk_… switchboard test export ",
+        "the_command_line_imports_and_runs_a_suite_file_and_exports_one",
     ),
     ("README.md", "cargo run --release -- serve ", "tenant_create_then_serve_then_stop_gracefully"),
     (

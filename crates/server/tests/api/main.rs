@@ -44,6 +44,7 @@ mod save_as_test;
 mod secrets;
 mod shown_requests;
 mod slow_clients;
+mod suite_files;
 mod support;
 mod tenancy;
 mod test_cases;

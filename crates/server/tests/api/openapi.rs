@@ -417,6 +417,9 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+    let (_, file) = api.call(&owner, M::GET, "/test-cases/export", &[], None).await;
+    let import = json!({"file": file, "dry_run": true});
+    api.call(&owner, M::POST, "/test-cases/import", &[], Some(import)).await;
     api.call(&owner, M::DELETE, "/test-cases/{id}", &[&case], None).await;
     let dry_run = json!({"widget_id": widget, "message": "order 4521?"});
     api.call(&owner, M::POST, "/rules/dry-run", &[], Some(dry_run)).await;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::support::{Client, TestApp, api_connection, assert_error};
 
 /// A backend that records every request; it must see none.
-async fn watched_backend() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
+pub(crate) async fn watched_backend() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let log = seen.clone();
     let router = Router::new().fallback(any(move |request: Request| {
@@ -31,7 +31,7 @@ async fn watched_backend() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
 }
 
 /// A shop whose order rule looks the order up and replies, and whose "human" rule hands over.
-async fn shop(app: &TestApp, backend: std::net::SocketAddr) -> (Client, String, String) {
+pub(crate) async fn shop(app: &TestApp, backend: std::net::SocketAddr) -> (Client, String, String) {
     let owner = app.signup("Acme", "owner@acme.test").await;
     let widget = owner.create_widget("Shop").await;
     let base = format!("http://{backend}");
@@ -58,7 +58,7 @@ async fn shop(app: &TestApp, backend: std::net::SocketAddr) -> (Client, String, 
     (owner, widget, endpoint)
 }
 
-fn shipped(order: &str, status: &str) -> Value {
+pub(crate) fn shipped(order: &str, status: &str) -> Value {
     json!({"endpoint": "get_order", "when": {"order_id": order}, "body": {"data": {"status": status}}})
 }
 
@@ -75,7 +75,7 @@ async fn ai_app(model: &sb_llm::testing::FakeModel, backend: std::net::SocketAdd
 }
 
 /// Starts a run and waits (polling, 20 s at most) for its results.
-async fn run(owner: &Client, body: Value) -> Value {
+pub(crate) async fn run(owner: &Client, body: Value) -> Value {
     let (status, started) = owner.post("/api/v1/test-runs", body).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{started}");
     assert_eq!(started["data"]["state"], "running");
