@@ -119,6 +119,33 @@ test("opening a conversation reads it for this operator only, and it stays read 
   assert.equal(await again.getByRole("img", { name: "unread" }).count(), 0);
 });
 
+test("a private note is shown to the team, marked, and never reaches the visitor", async () => {
+  await inbox.getByRole("list", { name: "Conversations" }).getByRole("button", { name: /Visitor from Berlin, Chrome/ }).click();
+  const log = inbox.getByRole("log", { name: "Messages" });
+  await inbox.getByRole("radio", { name: "Private note" }).check();
+  await inbox.getByRole("textbox", { name: "Private note" }).fill("Refund approved by finance (NOTE-77)");
+  await inbox.keyboard.press("Enter");
+  const note = log.locator(".msg.note", { hasText: "NOTE-77" });
+  await note.waitFor();
+  assert.match(await note.locator(".who").textContent(), /^Private note · .* · not sent to the visitor$/);
+  await inbox.screenshot({ path: join(ARTIFACTS, "inbox-note.png") });
+  await inbox.getByRole("radio", { name: "Reply" }).check();
+  await inbox.getByRole("textbox", { name: "Reply" }).fill("Your refund is on its way");
+  await inbox.keyboard.press("Enter");
+  const chat = visitorPage.locator("#switchboard-widget");
+  await chat.getByText("Your refund is on its way").waitFor();
+  assert.ok(!(await chat.textContent()).includes("NOTE-77"), "the note is not in the widget");
+  // Nor in what the widget loads again from the server.
+  await visitorPage.reload();
+  await visitorPage.locator("#switchboard-widget").getByRole("button", { name: "Open chat" }).click();
+  await visitorPage.locator("#switchboard-widget").getByText("Your refund is on its way").waitFor();
+  assert.ok(!(await visitorPage.locator("#switchboard-widget").textContent()).includes("NOTE-77"));
+  // The team still sees it in place, after a reload too.
+  await inbox.reload();
+  await inbox.getByRole("list", { name: "Conversations" }).getByRole("button", { name: /Visitor from Berlin, Chrome/ }).click();
+  await inbox.getByRole("log", { name: "Messages" }).locator(".msg.note", { hasText: "NOTE-77" }).waitFor();
+});
+
 test("on a 375 px phone every row fits, time included", async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 740 }, timezoneId: "Europe/Berlin" });
   const phone = await context.newPage();

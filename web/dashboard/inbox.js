@@ -70,6 +70,11 @@ export async function showInbox(main, me) {
   }
 
   function messageEl(m) {
+    if (m.private) {
+      const by = state.users.find((u) => u.id === m.author_user_id);
+      return h("div", { class: "msg note", dir: "auto", "data-id": m.id },
+        h("span", { class: "who" }, `Private note${by ? ` · ${by.email}` : ""} · not sent to the visitor`), m.text);
+    }
     return h("div", { class: `msg ${m.author}`, dir: "auto", "data-id": m.id },
       labels[m.author] ? h("span", { class: "who" }, labels[m.author]) : null,
       m.text,
@@ -151,15 +156,27 @@ export async function showInbox(main, me) {
     } }, "Save as test") : null;
     const hint = h("p", { class: "hint composer-hint", id: "composer-hint" }, "Enter sends · Shift+Enter starts a new line");
     text.setAttribute("aria-describedby", "composer-hint");
-    const form = h("form", { class: "composer" }, text, h("button", { class: "primary", type: "submit" }, "Send"));
+    // Reply to the visitor, or write a note only the team sees (the box turns yellow).
+    const send = h("button", { class: "primary", type: "submit" }, "Send");
+    const mode = (private_) => {
+      state.noteMode = private_;
+      form.classList.toggle("note-mode", private_);
+      text.setAttribute("aria-label", private_ ? "Private note" : "Reply");
+      text.placeholder = private_ ? "Write a note only your team sees…" : "Write a reply…";
+      send.textContent = private_ ? "Add note" : "Send";
+    };
+    const choice = (label, private_) => h("label", {}, h("input", { type: "radio", name: `compose-${c.id}`, checked: Boolean(state.noteMode) === private_, onchange: () => { mode(private_); text.focus(); } }), label);
+    const modes = h("div", { class: "compose-mode", role: "radiogroup", "aria-label": "Write" }, choice("Reply", false), choice("Private note", true));
+    const form = h("form", { class: "composer" }, text, send);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const value = text.value.trim();
       if (!value) return;
       error.textContent = "";
       try {
-        await call("POST", `/conversations/${c.id}/messages`, { text: value });
+        const sent = (await call("POST", `/conversations/${c.id}/messages`, { text: value, private: Boolean(state.noteMode) })).data;
         text.value = "";
+        if (sent.private) addToThread(sent);
       } catch (err) {
         // What the operator typed stays in the box.
         error.textContent = `Not sent: ${explain(err)}`;
@@ -180,7 +197,8 @@ export async function showInbox(main, me) {
       h("div", { class: "head" },
         h("button", { type: "button", class: "back", onclick: () => { state.current = null; layout.classList.remove("reading"); renderList(); list.querySelector(`[data-id="${c.id}"]`)?.focus(); } }, "← Conversations"),
         h("h2", {}, visitorLabel(c.visitor)), h("span", { class: "status" }, c.status), assign, toggle, saveAsTest),
-      box, h("div", { class: "typing", "aria-live": "polite" }), error, form, hint);
+      box, h("div", { class: "typing", "aria-live": "polite" }), error, modes, form, hint);
+    mode(Boolean(state.noteMode));
     box.scrollTop = box.scrollHeight;
     if (typing || focusReply) text.focus();
     focusReply = false;
@@ -193,6 +211,15 @@ export async function showInbox(main, me) {
       lastTyping = now;
       state.socket.send(JSON.stringify({ type: "typing", conversation_id: id, typing: true }));
     }
+  }
+
+  /** Appends a message or note of the open conversation, once. */
+  function addToThread(m) {
+    if (state.messages.some((seen) => seen.id === m.id)) return;
+    state.messages.push(m);
+    const box = thread.querySelector(".messages");
+    box.append(messageEl(m));
+    box.scrollTop = box.scrollHeight;
   }
 
   function onEvent(event) {
@@ -209,17 +236,14 @@ export async function showInbox(main, me) {
         renderList();
       }
       if (current) {
-        if (!state.messages.some((m) => m.id === event.message.id)) {
-          state.messages.push(event.message);
-          const box = thread.querySelector(".messages");
-          box.append(messageEl(event.message));
-          box.scrollTop = box.scrollHeight;
-          thread.querySelector(".typing").textContent = "";
-        }
+        addToThread(event.message);
+        thread.querySelector(".typing").textContent = "";
       }
       if (fromVisitor && (!current || document.hidden)) beep();
       // The open conversation is being read: marked so before the list is loaded again.
       (current && fromVisitor ? markRead(event.conversation_id) : Promise.resolve()).then(loadList);
+    } else if (event.type === "note_created" && current) {
+      addToThread(event.note);
     } else if (event.type === "message_updated" && current) {
       const el = thread.querySelector(`[data-id="${event.message.id}"]`);
       if (el) el.replaceWith(messageEl(event.message));

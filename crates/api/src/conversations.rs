@@ -3,8 +3,8 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use sb_domain::{
-    Conversation, ConversationId, ConversationStatus, LastMessage, ListedConversation, Message,
-    MessageId, TeamId, TraceEvent, UserId, WidgetId,
+    Conversation, ConversationId, ConversationStatus, LastMessage, ListedConversation, MessageId,
+    StaffMessage, TeamId, TraceEvent, UserId, WidgetId,
 };
 use sb_engine::conversations::AssignTarget;
 use sb_engine::conversations::ConversationFilter;
@@ -188,10 +188,10 @@ async fn messages(
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
     Query(after): Query<After>,
-) -> ApiResult<List<Message>> {
+) -> ApiResult<List<StaffMessage>> {
     let conversation = state.conversations.get_conversation(&actor, &id).await?;
     let after = after_id(after.after)?;
-    let items = state.conversations.messages_after(&conversation, after.as_ref()).await?;
+    let items = state.conversations.staff_messages_after(&conversation, after.as_ref()).await?;
     Ok(List(sb_domain::Page { items, next: None }))
 }
 
@@ -202,13 +202,29 @@ pub(crate) struct TextBody {
     pub(crate) text: String,
 }
 
+/// An operator's reply, or (`private`) a note for the account's people only.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "OperatorMessageInput")]
+struct ReplyBody {
+    text: String,
+    /// A private note: never sent to the visitor; the conversation's status and owner stay.
+    #[serde(default)]
+    private: bool,
+}
+
 async fn reply(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ConversationId>,
-    ApiJson(body): ApiJson<TextBody>,
-) -> ApiResult<Created<Message>> {
-    Ok(Created(state.conversations.operator_reply(&actor, &id, &body.text).await?))
+    ApiJson(body): ApiJson<ReplyBody>,
+) -> ApiResult<Created<StaffMessage>> {
+    let conversations = &state.conversations;
+    Ok(Created(if body.private {
+        StaffMessage::Note(conversations.add_note(&actor, &id, &body.text).await?)
+    } else {
+        StaffMessage::Message(conversations.operator_reply(&actor, &id, &body.text).await?)
+    }))
 }
 
 /// Whom to hand the conversation to: a person, a team, or (neither) whoever is free.

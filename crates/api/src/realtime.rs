@@ -74,8 +74,11 @@ fn for_visitor(event: &Event) -> Option<Value> {
         }) => Some(
             json!({"type": "conversation_updated", "status": status, "assigned": assigned_to.is_some()}),
         ),
+        // Notes are for the account's people: never a visitor's.
         Event::Conversation(
-            ConversationEvent::ConversationCreated { .. } | ConversationEvent::HandedOver { .. },
+            ConversationEvent::ConversationCreated { .. }
+            | ConversationEvent::HandedOver { .. }
+            | ConversationEvent::NoteCreated { .. },
         ) => None,
         // The card's new state, for the Confirm and Cancel buttons; never the request itself.
         Event::Conversation(ConversationEvent::ActionChanged { action, .. }) => Some(

@@ -142,6 +142,46 @@ pub struct Message {
     pub action: Option<Box<crate::action::ActionCard>>,
 }
 
+/// An operator's private note on a conversation: shown to the account's people among the
+/// messages (after message `seq`), never to the visitor, the AI or anything acting for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Note {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    /// The number of the message it follows (0: before any).
+    pub seq: i64,
+    /// Always `operator`.
+    pub author: Author,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_user_id: Option<UserId>,
+    pub text: String,
+    pub created_at: Timestamp,
+    /// Always true: what tells a note from a message.
+    pub private: bool,
+}
+
+/// What the account's people see of a conversation: its messages and their notes, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum StaffMessage {
+    Message(Message),
+    Note(Note),
+}
+
+impl StaffMessage {
+    /// Messages and notes in the conversation's order: a note after the message it follows
+    /// (and after earlier notes there).
+    pub fn merge(messages: Vec<Message>, notes: Vec<Note>) -> Vec<Self> {
+        let mut all: Vec<Self> = messages.into_iter().map(Self::Message).collect();
+        all.extend(notes.into_iter().map(Self::Note));
+        all.sort_by_key(|entry| match entry {
+            Self::Message(m) => (m.seq, 0, m.created_at, m.id.clone()),
+            Self::Note(n) => (n.seq, 1, n.created_at, n.id.clone()),
+        });
+        all
+    }
+}
+
 /// One visitor message and what followed it until the next one.
 #[derive(Debug, Clone, Copy)]
 pub struct Exchange<'a> {

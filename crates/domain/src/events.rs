@@ -49,6 +49,12 @@ pub enum ConversationEvent {
         conversation_id: ConversationId,
         action: Box<crate::action::PendingAction>,
     },
+    /// An operator wrote a private note: for the account's people only.
+    NoteCreated {
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        note: crate::Note,
+    },
 }
 
 /// A conversation's status and owners before a change.
@@ -67,7 +73,8 @@ impl ConversationEvent {
             | Self::MessageUpdated { tenant_id, .. }
             | Self::ConversationUpdated { tenant_id, .. }
             | Self::HandedOver { tenant_id, .. }
-            | Self::ActionChanged { tenant_id, .. } => tenant_id,
+            | Self::ActionChanged { tenant_id, .. }
+            | Self::NoteCreated { tenant_id, .. } => tenant_id,
         }
     }
 
@@ -78,7 +85,8 @@ impl ConversationEvent {
             | Self::MessageUpdated { conversation_id, .. }
             | Self::ConversationUpdated { conversation_id, .. }
             | Self::HandedOver { conversation_id, .. }
-            | Self::ActionChanged { conversation_id, .. } => conversation_id,
+            | Self::ActionChanged { conversation_id, .. }
+            | Self::NoteCreated { conversation_id, .. } => conversation_id,
         }
     }
 }

@@ -34,8 +34,8 @@ pub use connection::{
 };
 pub use conversation::{
     AiSettings, AiUsage, Author, Conversation, ConversationStatus, Exchange, LastMessage,
-    ListedConversation, MAX_MESSAGE_CHARS, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES, Message,
-    PREVIEW_CHARS, TraceEvent, Translation, Visitor, VisitorMessage, exchanges,
+    ListedConversation, MAX_MESSAGE_CHARS, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES, Message, Note,
+    PREVIEW_CHARS, StaffMessage, TraceEvent, Translation, Visitor, VisitorMessage, exchanges,
 };
 pub use error::ValidationError;
 pub use id::{

@@ -29,13 +29,16 @@ pub enum WebhookEvent {
     /// Refused: cancelled by the visitor or denied by a person.
     ActionDenied,
     ActionExpired,
+    /// An operator's private note: a separate event, so systems that forward messages to
+    /// visitors never receive one by subscribing to `message.created`.
+    NoteCreated,
     /// Sent by "send test event" only; not something to subscribe to.
     WebhookTest,
 }
 
 impl WebhookEvent {
     /// The events a webhook may subscribe to.
-    pub const SUBSCRIBABLE: [WebhookEvent; 11] = [
+    pub const SUBSCRIBABLE: [WebhookEvent; 12] = [
         WebhookEvent::ConversationCreated,
         WebhookEvent::MessageCreated,
         WebhookEvent::ConversationAssigned,
@@ -47,6 +50,7 @@ impl WebhookEvent {
         WebhookEvent::ActionExecuted,
         WebhookEvent::ActionDenied,
         WebhookEvent::ActionExpired,
+        WebhookEvent::NoteCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +66,7 @@ impl WebhookEvent {
             Self::ActionExecuted => "action.executed",
             Self::ActionDenied => "action.denied",
             Self::ActionExpired => "action.expired",
+            Self::NoteCreated => "note.created",
             Self::WebhookTest => "webhook.test",
         }
     }

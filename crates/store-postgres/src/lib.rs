@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "expected_statuses", include_str!("../migrations/0016_expected_statuses.sql")),
     (17, "test_cases", include_str!("../migrations/0017_test_cases.sql")),
     (18, "test_runs", include_str!("../migrations/0018_test_runs.sql")),
+    (19, "notes", include_str!("../migrations/0019_notes.sql")),
 ];
 
 pub struct PostgresOptions {

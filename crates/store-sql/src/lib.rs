@@ -22,6 +22,7 @@ mod inbox;
 mod json;
 mod kb;
 mod lists;
+mod notes;
 mod rules;
 mod sessions;
 mod teams;

@@ -14,6 +14,7 @@ mod conversations;
 mod credentials;
 mod error;
 mod kb;
+mod notes;
 #[cfg(feature = "story")]
 pub mod story;
 mod test_cases;
@@ -36,6 +37,7 @@ pub use conversations::{
 pub use credentials::{CredentialStore, Invitation};
 pub use error::{Constraint, StoreError, StoreResult};
 pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
+pub use notes::{NewNote, NoteStore};
 pub use sb_domain::{Page, PageRequest};
 pub use test_cases::TestCaseStore;
 pub use webhooks::{
@@ -77,6 +79,7 @@ pub trait Store:
     + ActionStore
     + SealedSecretStore
     + TestCaseStore
+    + NoteStore
     + Send
     + Sync
     + 'static

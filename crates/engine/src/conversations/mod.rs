@@ -12,6 +12,7 @@ pub mod dry_run;
 mod fixed_texts;
 mod inbox;
 mod knowledge;
+mod notes;
 pub(crate) mod ordering;
 mod process;
 mod questions;

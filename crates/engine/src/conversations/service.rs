@@ -17,7 +17,8 @@ stores!(ConversationStores {
     widgets: WidgetStore,
     conversations: ConversationStore,
     rules: RuleStore,
-    actions: ActionStore
+    actions: ActionStore,
+    notes: NoteStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -112,6 +113,7 @@ impl ConversationsService {
             rules: self.store.rules.clone(),
             conversations: scratch.clone(),
             actions: scratch.clone(),
+            notes: scratch.clone(),
         };
         Arc::new(Self {
             store,

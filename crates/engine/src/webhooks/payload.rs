@@ -15,6 +15,7 @@ pub(crate) fn webhook_events(event: &ConversationEvent) -> Vec<WebhookEvent> {
         ConversationEvent::ConversationCreated { .. } => vec![WebhookEvent::ConversationCreated],
         ConversationEvent::MessageCreated { .. } => vec![WebhookEvent::MessageCreated],
         ConversationEvent::MessageUpdated { .. } => Vec::new(),
+        ConversationEvent::NoteCreated { .. } => vec![WebhookEvent::NoteCreated],
         // The assignment itself is `conversation.assigned` (from the state change).
         ConversationEvent::HandedOver { attended, .. } => {
             if *attended {
@@ -97,6 +98,10 @@ pub(crate) fn data(event: &ConversationEvent, stored: &Conversation) -> (Value, 
         ConversationEvent::MessageCreated { message, .. } => {
             data["message"] = json!(message);
             message.created_at
+        }
+        ConversationEvent::NoteCreated { note, .. } => {
+            data["note"] = json!(note);
+            note.created_at
         }
         ConversationEvent::ConversationCreated { .. } => stored.created_at,
         ConversationEvent::ActionChanged { action, .. } => {

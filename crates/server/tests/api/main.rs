@@ -35,6 +35,7 @@ mod openapi;
 mod openapi_import;
 mod outage;
 
+mod notes;
 mod passwords;
 mod patterns;
 mod realtime;

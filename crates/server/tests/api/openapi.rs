@@ -459,6 +459,9 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let reply = json!({"text": "Anything else?"});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(reply)).await;
+    let note = json!({"text": "Refund approved", "private": true});
+    api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(note)).await;
+    api.call(&owner, M::GET, "/conversations/{id}/messages", &[&conversation], None).await;
     let to_team = json!({"team_id": team});
     api.call(&owner, M::POST, "/conversations/{id}/assign", &[&conversation], Some(to_team)).await;
     api.call(&owner, M::POST, "/conversations/{id}/close", &[&conversation], None).await;

@@ -10,6 +10,7 @@ mod conversations;
 mod credentials;
 mod inbox;
 mod kb;
+mod notes;
 mod test_cases;
 mod webhooks;
 
@@ -80,5 +81,6 @@ pub async fn run(store: &dyn Store) {
     test_cases::test_runs(store, &acme, &other).await;
     inbox::inbox(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
+    notes::notes(store, &acme, &other).await;
     config_revision::config_revision(store, &acme, &other).await;
 }
