@@ -146,6 +146,25 @@ test("a private note is shown to the team, marked, and never reaches the visitor
   await inbox.getByRole("log", { name: "Messages" }).locator(".msg.note", { hasText: "NOTE-77" }).waitFor();
 });
 
+test("labels are ticked on a conversation, shown on its row and filtered by", async () => {
+  await sb.api("POST", "/labels", { name: "refund", color: "#d97706" });
+  await sb.api("POST", "/labels", { name: "vip", color: "#7c3aed" });
+  await inbox.reload();
+  const list = inbox.getByRole("list", { name: "Conversations" });
+  await list.getByRole("button", { name: /Visitor from Berlin, Chrome/ }).click();
+  await inbox.locator(".label-picker summary").click();
+  await inbox.locator(".label-picker").getByRole("checkbox", { name: "refund" }).check();
+  const row = list.getByRole("button", { name: /Visitor from Berlin, Chrome/ });
+  await row.locator(".label-chip", { hasText: "refund" }).waitFor();
+  await inbox.screenshot({ path: join(ARTIFACTS, "inbox-labels.png") });
+  await inbox.getByRole("combobox", { name: "Label" }).selectOption("refund");
+  await eventually(async () => (await list.getByRole("button").count()) === 1, "only the labelled conversation");
+  await inbox.getByRole("combobox", { name: "Label" }).selectOption("vip");
+  await eventually(async () => (await list.getByRole("button").count()) === 0, "nothing labelled vip");
+  await inbox.getByRole("combobox", { name: "Label" }).selectOption("");
+  await eventually(async () => (await list.getByRole("button").count()) === 2, "both again");
+});
+
 test("on a 375 px phone every row fits, time included", async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 740 }, timezoneId: "Europe/Berlin" });
   const phone = await context.newPage();

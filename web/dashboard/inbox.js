@@ -2,28 +2,30 @@
 import { call, h, explain } from "./ui.js";
 import { actionCard, approvalQueue } from "./actions.js";
 import { conversationRow, lastMessageOf, visitorLabel } from "./inbox_rows.js";
+import { labelPicker } from "./labels.js";
 
 const labels = { visitor: "Visitor", bot: "Bot", operator: "Operator", system: "" };
 
 export async function showInbox(main, me) {
-  const state = { me, conversations: [], current: null, messages: [], users: [], teams: [], widgets: [], filter: { status: "", assigned: "", widget: "" }, socket: null, retry: 0, left: false };
+  const state = { me, conversations: [], current: null, messages: [], users: [], teams: [], widgets: [], labels: [], filter: { status: "", assigned: "", widget: "", label: "" }, socket: null, retry: 0, left: false };
 
   const list = h("ul", { "aria-label": "Conversations" });
   let queue = h("div", { class: "approvals" });
   const statusFilter = h("select", { "aria-label": "Status" }, ["", "open", "pending", "closed"].map((s) => h("option", { value: s }, s || "all statuses")));
   const assignedFilter = h("select", { "aria-label": "Assigned" }, h("option", { value: "" }, "everyone"), h("option", { value: "me" }, "mine"), h("option", { value: "unassigned" }, "unassigned"));
   const widgetFilter = h("select", { "aria-label": "Widget" }, h("option", { value: "" }, "all widgets"));
+  const labelFilter = h("select", { "aria-label": "Label" }, h("option", { value: "" }, "all labels"));
   const thread = h("section", { class: "thread", "aria-label": "Conversation" }, h("p", { class: "empty" }, "Choose a conversation."));
   const details = h("aside", { class: "details", "aria-label": "Details" });
   main.classList.add("inbox-screen");
   // On a phone the list and the open conversation take turns (`reading` shows the thread).
   const layout = h("div", { class: "inbox" },
     // Availability is switched in the header, on every screen.
-    h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter), queue, list),
+    h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter, labelFilter), queue, list),
     thread, details);
   main.replaceChildren(h("h1", { class: "visually-hidden" }, "Inbox"), layout);
 
-  for (const [select, key] of [[statusFilter, "status"], [assignedFilter, "assigned"], [widgetFilter, "widget"]]) {
+  for (const [select, key] of [[statusFilter, "status"], [assignedFilter, "assigned"], [widgetFilter, "widget"], [labelFilter, "label"]]) {
     select.addEventListener("change", () => { state.filter[key] = select.value; loadList(); });
   }
 
@@ -45,7 +47,7 @@ export async function showInbox(main, me) {
     // Rows move when messages arrive: the keyboard focus stays on the row it was on.
     const focused = list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
     list.replaceChildren(...state.conversations.map((c) =>
-      conversationRow(c, { me, open: isOpen(c.id), widgets: state.widgets, onOpen: () => open(c.id, { focus: true }) })));
+      conversationRow(c, { me, open: isOpen(c.id), widgets: state.widgets, labels: state.labels, onOpen: () => open(c.id, { focus: true }) })));
     if (focused) list.querySelector(`[data-id="${focused}"]`)?.focus();
     updateTitle();
   }
@@ -57,6 +59,7 @@ export async function showInbox(main, me) {
     if (state.filter.status) q.set("status", state.filter.status);
     if (state.filter.assigned) q.set("assigned", state.filter.assigned);
     if (state.filter.widget) q.set("widget_id", state.filter.widget);
+    if (state.filter.label) q.set("label", state.filter.label);
     const load = ++listLoads;
     try {
       const conversations = (await call("GET", `/conversations?${q}`)).data;
@@ -197,6 +200,12 @@ export async function showInbox(main, me) {
       h("div", { class: "head" },
         h("button", { type: "button", class: "back", onclick: () => { state.current = null; layout.classList.remove("reading"); renderList(); list.querySelector(`[data-id="${c.id}"]`)?.focus(); } }, "← Conversations"),
         h("h2", {}, visitorLabel(c.visitor)), h("span", { class: "status" }, c.status), assign, toggle, saveAsTest),
+      labelPicker(c, state.labels, async (names) => {
+        const set = (await call("PUT", `/conversations/${c.id}/labels`, { labels: names })).data.labels;
+        state.current.labels = set;
+        renderThread();
+        loadList();
+      }),
       box, h("div", { class: "typing", "aria-live": "polite" }), error, modes, form, hint);
     mode(Boolean(state.noteMode));
     box.scrollTop = box.scrollHeight;
@@ -242,6 +251,9 @@ export async function showInbox(main, me) {
       if (fromVisitor && (!current || document.hidden)) beep();
       // The open conversation is being read: marked so before the list is loaded again.
       (current && fromVisitor ? markRead(event.conversation_id) : Promise.resolve()).then(loadList);
+    } else if (event.type === "labels_changed") {
+      if (current) { state.current.labels = event.labels; renderThread(); }
+      loadList();
     } else if (event.type === "note_created" && current) {
       addToThread(event.note);
     } else if (event.type === "message_updated" && current) {
@@ -276,9 +288,11 @@ export async function showInbox(main, me) {
   }
 
   try {
-    const [users, teams, widgets] = await Promise.all([call("GET", "/users?limit=200"), call("GET", "/teams?limit=200"), call("GET", "/widgets?limit=200")]);
-    state.users = users.data; state.teams = teams.data; state.widgets = widgets.data;
+    const [users, teams, widgets, labels] = await Promise.all([call("GET", "/users?limit=200"), call("GET", "/teams?limit=200"), call("GET", "/widgets?limit=200"), call("GET", "/labels")]);
+    state.users = users.data; state.teams = teams.data; state.widgets = widgets.data; state.labels = labels.data;
     widgetFilter.append(...state.widgets.map((w) => h("option", { value: w.id }, w.name)));
+    labelFilter.append(...state.labels.map((l) => h("option", { value: l.name }, l.name)));
+    labelFilter.hidden = !state.labels.length;
   } catch (err) { details.replaceChildren(h("p", { class: "error" }, explain(err))); }
   await loadList();
   connect();

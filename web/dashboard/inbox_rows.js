@@ -2,6 +2,7 @@
 // which browser an anonymous visitor writes from), the newest message's first line, when,
 // through which channel, and whether there is something new to read.
 import { h } from "./ui.js";
+import { chip } from "./labels.js";
 
 /** The place a time zone is named after: "Europe/Berlin" → "Berlin", "America/New_York" →
  * "New York". Zones named after no place ("UTC", "Etc/GMT+5") give "". */
@@ -51,7 +52,7 @@ export function lastMessageOf(message) {
 
 /** One conversation of the list, a button that opens it. The open one is never shown unread:
  * it is being read. */
-export function conversationRow(c, { me, open, widgets, onOpen }) {
+export function conversationRow(c, { me, open, widgets, labels = [], onOpen }) {
   const unread = c.unread && !open;
   const last = c.last_message;
   const when = new Date(last ? last.created_at : c.last_message_at || c.created_at);
@@ -64,5 +65,6 @@ export function conversationRow(c, { me, open, widgets, onOpen }) {
       h("span", { class: "label", dir: "auto" }, visitorLabel(c.visitor))),
     h("time", { class: "when", datetime: when.toISOString(), title: when.toLocaleString() }, compactTime(when)),
     h("span", { class: "preview", dir: "auto" }, last ? `${byline(last, me)}${last.text}` : "No messages yet"),
-    h("span", { class: "meta" }, meta)));
+    h("span", { class: "meta" }, meta),
+    c.labels && c.labels.length ? h("span", { class: "row-labels" }, c.labels.map((n) => chip(n, labels))) : null));
 }

@@ -97,6 +97,7 @@ const ACTIONS = [
   ["REPLY_AI", "Reply with AI"],
   ["REPLY_KB", "Reply from the knowledge base"],
   ["ASSIGN_TO_OPERATOR", "Hand over to a person"],
+  ["ADD_LABEL", "Add a label"],
 ];
 
 /** Ordered actions: each can move up or down (buttons, so the keyboard works) or be removed. */
@@ -222,6 +223,14 @@ function actionFields(a, context, depth) {
         const [kind, id] = to.value.split(":");
         return { user_id: kind === "user" ? id : null, team_id: kind === "team" ? id : null, note: optional(get("note").value) };
       } };
+    }
+    case "ADD_LABEL": {
+      const labels = context.labels || [];
+      const pick = h("select", { "data-key": "label" },
+        labels.length ? null : h("option", { value: "" }, "no labels yet: create them under Team"),
+        labels.map((l) => h("option", { value: l.name, selected: l.name === a.label }, l.name)));
+      els.push(field("Label", pick));
+      return { elements: els, read: () => ({ label: pick.value }) };
     }
     default: return { elements: [], read: () => ({}) };
   }

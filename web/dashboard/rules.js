@@ -28,16 +28,17 @@ function describeAction(a, context) {
     case "REPLY_AI": return "AI reply";
     case "REPLY_KB": return "Answer from knowledge";
     case "ASSIGN_TO_OPERATOR": return "Hand over";
+    case "ADD_LABEL": return `Label ${a.label}`;
     default: return a.type;
   }
 }
 
-/** What rules can refer to: endpoints (with their connection's name), widgets, users, teams. */
+/** What rules can refer to: endpoints (with their connection's name), widgets, users, teams, labels. */
 async function loadContext() {
-  const [connections, widgets, users, teams] = await Promise.all(["/connections", "/widgets", "/users", "/teams"].map((p) => call("GET", `${p}?limit=200`)));
+  const [connections, widgets, users, teams, labels] = await Promise.all(["/connections", "/widgets", "/users", "/teams", "/labels"].map((p) => call("GET", `${p}?limit=200`)));
   const lists = await Promise.all(connections.data.map((c) => call("GET", `/connections/${c.id}/endpoints?limit=200`)));
   const endpoints = lists.flatMap((l, i) => l.data.map((e) => ({ ...e, connection: connections.data[i].name })));
-  return { endpoints, widgets: widgets.data, users: users.data, teams: teams.data };
+  return { endpoints, widgets: widgets.data, users: users.data, teams: teams.data, labels: labels.data };
 }
 
 export async function showRules(main) {
@@ -144,12 +145,13 @@ function renderDryRun(result) {
         return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_send ? "would send" : `would not be sent — ${callError(a.error)}`}`, requestView(a.request));
       case "REPLY_TEXT": return `would reply “${a.preview}”`;
       case "ASSIGN_TO_OPERATOR": return "would hand the conversation to a person";
+      case "ADD_LABEL": return `would label the conversation “${a.label}”`;
       case "REPLY_AI": return "the AI would reply";
       case "REPLY_KB": return "the knowledge base would reply";
       default: return "";
     }
   };
-  const label = { SET_VARIABLE: "Set", CALL_API: "Call", REPLY_TEXT: "Reply", REPLY_AI: "AI reply", REPLY_KB: "Knowledge", ASSIGN_TO_OPERATOR: "Hand over" };
+  const label = { SET_VARIABLE: "Set", CALL_API: "Call", REPLY_TEXT: "Reply", REPLY_AI: "AI reply", REPLY_KB: "Knowledge", ASSIGN_TO_OPERATOR: "Hand over", ADD_LABEL: "Label" };
   const line = (a) => h("li", {}, h("strong", {}, label[a.type] || a.type), " ", said(a));
   return h("div", {},
     h("ol", { class: "fired" }, result.fired.map((r) => h("li", {}, h("strong", {}, r.name), h("ul", {}, r.actions.map(line))))),

@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 22] = [
+static ASSETS: [Asset; 23] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -76,6 +76,7 @@ static ASSETS: [Asset; 22] = [
     module!("knowledge"),
     module!("ai"),
     module!("team"),
+    module!("labels"),
     module!("passwords"),
     module!("webhooks"),
     module!("openapi_import"),

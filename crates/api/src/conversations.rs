@@ -96,6 +96,8 @@ struct ListFilter {
     widget_id: Option<String>,
     /// `me`, `unassigned`, or a user id.
     assigned: Option<String>,
+    /// Only conversations carrying this label.
+    label: Option<String>,
 }
 
 fn invalid_query(field: &str, message: &str) -> ApiError {
@@ -137,7 +139,12 @@ async fn list(
                 .map_err(|_| invalid_query("assigned", "use me, unassigned or a user id"))?,
         )),
     };
-    let filter = ConversationFilter { status, widget_id, assigned_to };
+    let label = filter
+        .label
+        .filter(|l| !l.is_empty())
+        .map(|l| sb_domain::label_name(&l, "label").map_err(ApiError::from))
+        .transpose()?;
+    let filter = ConversationFilter { status, widget_id, assigned_to, label };
     let page = state.conversations.list_conversations(&actor, &filter, &page).await?;
     Ok(List(sb_domain::Page {
         items: page.items.into_iter().map(ConversationListItem::from).collect(),

@@ -121,6 +121,7 @@ fn conflict(constraint: Constraint) -> ApiError {
         Constraint::EndpointName => {
             ("name_taken", "name", "an endpoint with this name already exists")
         }
+        Constraint::LabelName => ("name_taken", "name", "a label with this name already exists"),
         // 256 random bits colliding is not a client's doing.
         Constraint::ApiKeyHash => return ApiError::internal("API key hash collision"),
     };

@@ -17,6 +17,7 @@ mod error;
 mod health;
 mod json;
 mod kb;
+mod labels;
 mod observability;
 mod openapi;
 mod openapi_import;
@@ -69,6 +70,7 @@ fn api_routes() -> ApiRouter {
         .merge(actions::router())
         .merge(test_cases::router())
         .merge(suite_files::router())
+        .merge(labels::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }

@@ -78,7 +78,8 @@ fn for_visitor(event: &Event) -> Option<Value> {
         Event::Conversation(
             ConversationEvent::ConversationCreated { .. }
             | ConversationEvent::HandedOver { .. }
-            | ConversationEvent::NoteCreated { .. },
+            | ConversationEvent::NoteCreated { .. }
+            | ConversationEvent::LabelsChanged { .. },
         ) => None,
         // The card's new state, for the Confirm and Cancel buttons; never the request itself.
         Event::Conversation(ConversationEvent::ActionChanged { action, .. }) => Some(

@@ -88,6 +88,9 @@ pub struct Conversation {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub last_message_at: Option<Timestamp>,
+    /// The account's labels on it, by name, sorted.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -49,6 +49,12 @@ pub enum ConversationEvent {
         conversation_id: ConversationId,
         action: Box<crate::action::PendingAction>,
     },
+    /// The conversation's labels changed (an operator or a rule): for the account's people.
+    LabelsChanged {
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        labels: Vec<String>,
+    },
     /// An operator wrote a private note: for the account's people only.
     NoteCreated {
         tenant_id: TenantId,
@@ -74,7 +80,8 @@ impl ConversationEvent {
             | Self::ConversationUpdated { tenant_id, .. }
             | Self::HandedOver { tenant_id, .. }
             | Self::ActionChanged { tenant_id, .. }
-            | Self::NoteCreated { tenant_id, .. } => tenant_id,
+            | Self::NoteCreated { tenant_id, .. }
+            | Self::LabelsChanged { tenant_id, .. } => tenant_id,
         }
     }
 
@@ -86,7 +93,8 @@ impl ConversationEvent {
             | Self::ConversationUpdated { conversation_id, .. }
             | Self::HandedOver { conversation_id, .. }
             | Self::ActionChanged { conversation_id, .. }
-            | Self::NoteCreated { conversation_id, .. } => conversation_id,
+            | Self::NoteCreated { conversation_id, .. }
+            | Self::LabelsChanged { conversation_id, .. } => conversation_id,
         }
     }
 }

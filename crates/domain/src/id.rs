@@ -186,6 +186,11 @@ define_id!(
     "tr"
 );
 define_id!(
+    /// A tag of the account's for conversations ("refund", "vip").
+    LabelId,
+    "lbl"
+);
+define_id!(
     /// Correlates one HTTP request across logs, traces and the `x-request-id` header.
     RequestId,
     "req"

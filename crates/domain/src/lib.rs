@@ -11,6 +11,7 @@ mod error;
 pub mod events;
 mod id;
 mod kb;
+mod label;
 mod page;
 pub mod pattern;
 mod rule;
@@ -40,10 +41,11 @@ pub use conversation::{
 pub use error::ValidationError;
 pub use id::{
     ActionId, ApiKeyId, ChunkId, ConnectionId, ConversationId, DeliveryId, DocumentId, EndpointId,
-    IdParseError, InvitationId, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId,
+    IdParseError, InvitationId, LabelId, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId,
     TestCaseId, TestRunId, UserId, WebhookId, WidgetId, random_token,
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
+pub use label::{Label, MAX_LABELS, label_name};
 pub use page::{Page, PageRequest};
 pub use rule::{
     Action, Argument, ArgumentInput, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition,

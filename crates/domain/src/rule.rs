@@ -235,6 +235,9 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// Puts one of the account's labels on the conversation.
+    #[serde(rename = "ADD_LABEL")]
+    AddLabel { label: String },
 }
 
 impl Action {
@@ -246,6 +249,7 @@ impl Action {
             Action::ReplyText { .. } => "REPLY_TEXT",
             Action::ReplyKb { .. } => "REPLY_KB",
             Action::AssignToOperator { .. } => "ASSIGN_TO_OPERATOR",
+            Action::AddLabel { .. } => "ADD_LABEL",
         }
     }
 }

@@ -83,6 +83,14 @@ fn actions(prefix: &str, list: &[Action], depth: usize) -> Result<(), Validation
                     ));
                 }
             }
+            Action::AddLabel { label } => {
+                let field = format!("{at}.label");
+                if sb_domain::label_name(label, field.clone())? != *label {
+                    let message =
+                        format!("write the label as it is named: {}", label.trim().to_lowercase());
+                    return Err(ValidationError::new(field, "invalid_label", message));
+                }
+            }
         }
     }
     Ok(())

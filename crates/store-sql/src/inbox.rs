@@ -5,6 +5,7 @@ use sb_domain::{ConversationId, LastMessage, ListedConversation, TenantId, Times
 use sb_store::{ActivityCursor, ConversationFilter, Page, PageRequest, StoreResult};
 
 use crate::conversations::conversation_from_row;
+use crate::labels::label_pattern;
 use crate::{Db, Row, SqlStore, expect_found, q};
 
 /// One page of the tenant's conversations for reader `$2` (`''`: nobody). A conversation's
@@ -14,7 +15,7 @@ use crate::{Db, Row, SqlStore, expect_found, q};
 /// beyond the reader's mark.
 const LIST: &str = "SELECT c.id, c.tenant_id, c.widget_id, c.status, c.assigned_user_id, \
      c.assigned_team_id, c.visitor_json, c.variables_json, c.created_at, c.updated_at, \
-     c.last_message_at, \
+     c.last_message_at, c.labels_json, \
      lm.author AS last_author, lm.author_user_id AS last_author_user_id, \
      substr(lm.text, 1, 600) AS last_text, \
      lm.created_at AS last_created_at, \
@@ -29,6 +30,7 @@ const LIST: &str = "SELECT c.id, c.tenant_id, c.widget_id, c.status, c.assigned_
      AND ($3 = '' OR c.status = $3) \
      AND ($4 = '' OR c.widget_id = $4) \
      AND ($5 = 0 OR ($5 = 1 AND c.assigned_user_id IS NULL) OR ($5 = 2 AND c.assigned_user_id = $6)) \
+     AND ($10 = '' OR c.labels_json LIKE $10 ESCAPE '\\') \
      AND ($8 = '' OR COALESCE(c.last_message_at, c.created_at) < $7 \
          OR (COALESCE(c.last_message_at, c.created_at) = $7 AND c.id < $8)) \
      ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT $9";
@@ -98,7 +100,8 @@ impl<D: Db> SqlStore<D> {
             .text(assignee)
             .ts(after.as_ref().map_or(Timestamp::UNIX_EPOCH, |a| a.activity))
             .text(after.as_ref().map(|a| a.id.as_str()).unwrap_or_default())
-            .int(page.fetch_limit());
+            .int(page.fetch_limit())
+            .text(filter.label.as_deref().map(label_pattern).unwrap_or_default());
         let rows = self.db.fetch_all(query).await?;
         let items = rows.iter().map(listed_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok(page.finish(items, cursor_of))

@@ -21,6 +21,7 @@ mod db;
 mod inbox;
 mod json;
 mod kb;
+mod labels;
 mod lists;
 mod notes;
 mod rules;

@@ -11,6 +11,7 @@ pub(crate) const UNIQUE_COLUMNS: &[(&str, Constraint)] = &[
     ("team_members.team_id, team_members.user_id", Constraint::TeamMember),
     ("connections.tenant_id, connections.name", Constraint::ConnectionName),
     ("endpoints.tenant_id, endpoints.name", Constraint::EndpointName),
+    ("labels.tenant_id, labels.name", Constraint::LabelName),
 ];
 
 pub(crate) fn map(err: sqlx::Error) -> StoreError {

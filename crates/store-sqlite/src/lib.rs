@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "test_cases", include_str!("../migrations/0017_test_cases.sql")),
     (18, "test_runs", include_str!("../migrations/0018_test_runs.sql")),
     (19, "notes", include_str!("../migrations/0019_notes.sql")),
+    (20, "labels", include_str!("../migrations/0020_labels.sql")),
 ];
 
 pub struct SqliteOptions {

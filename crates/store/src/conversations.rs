@@ -46,6 +46,8 @@ pub struct ConversationFilter {
     pub widget_id: Option<WidgetId>,
     /// `Some(Some(user))`: assigned to that user; `Some(None)`: assigned to nobody.
     pub assigned_to: Option<Option<UserId>>,
+    /// Only conversations carrying this label (by name).
+    pub label: Option<String>,
 }
 
 /// Where a page of conversations in activity order continues: the activity time and id of the

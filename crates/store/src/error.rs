@@ -9,10 +9,11 @@ pub enum Constraint {
     TeamMember,
     ConnectionName,
     EndpointName,
+    LabelName,
 }
 
 impl Constraint {
-    pub const ALL: [Constraint; 7] = [
+    pub const ALL: [Constraint; 8] = [
         Constraint::UserEmail,
         Constraint::ApiKeyName,
         Constraint::ApiKeyHash,
@@ -20,6 +21,7 @@ impl Constraint {
         Constraint::TeamMember,
         Constraint::ConnectionName,
         Constraint::EndpointName,
+        Constraint::LabelName,
     ];
 
     /// The constraint's name in both schemas.
@@ -32,6 +34,7 @@ impl Constraint {
             Constraint::TeamMember => "team_members_pkey",
             Constraint::ConnectionName => "connections_tenant_name_key",
             Constraint::EndpointName => "endpoints_tenant_name_key",
+            Constraint::LabelName => "labels_tenant_name_key",
         }
     }
 

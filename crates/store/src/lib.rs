@@ -14,6 +14,7 @@ mod conversations;
 mod credentials;
 mod error;
 mod kb;
+mod labels;
 mod notes;
 #[cfg(feature = "story")]
 pub mod story;
@@ -37,6 +38,7 @@ pub use conversations::{
 pub use credentials::{CredentialStore, Invitation};
 pub use error::{Constraint, StoreError, StoreResult};
 pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
+pub use labels::LabelStore;
 pub use notes::{NewNote, NoteStore};
 pub use sb_domain::{Page, PageRequest};
 pub use test_cases::TestCaseStore;
@@ -80,6 +82,7 @@ pub trait Store:
     + SealedSecretStore
     + TestCaseStore
     + NoteStore
+    + LabelStore
     + Send
     + Sync
     + 'static

@@ -125,6 +125,7 @@ impl ConversationsService {
                         };
                         self.hand_over(run, target, note.as_deref()).await?;
                     }
+                    Action::AddLabel { label } => self.add_label(run, label).await?,
                 }
             }
             Ok(())

@@ -12,6 +12,7 @@ pub mod dry_run;
 mod fixed_texts;
 mod inbox;
 mod knowledge;
+mod labels;
 mod notes;
 pub(crate) mod ordering;
 mod process;
@@ -184,6 +185,7 @@ impl ConversationsService {
             created_at: now,
             updated_at: now,
             last_message_at: None,
+            labels: Vec::new(),
         };
         self.store.conversations.create_conversation(&conversation, &sha256_hex(&token)).await?;
         self.events.publish(ConversationEvent::ConversationCreated {

@@ -108,6 +108,19 @@ impl ConversationsService {
                 {
                     return Err(unknown(format!("{at}.team_id"), "team"));
                 }
+                Action::AddLabel { label } => {
+                    let labels = self.store.labels.list_labels(tenant).await?;
+                    if !labels.iter().any(|l| &l.name == label) {
+                        let message =
+                            format!("the account has no label “{label}”: create it first");
+                        return Err(ValidationError::new(
+                            format!("{at}.label"),
+                            "unknown_label",
+                            message,
+                        )
+                        .into());
+                    }
+                }
                 _ => {}
             }
         }

@@ -18,7 +18,8 @@ stores!(ConversationStores {
     conversations: ConversationStore,
     rules: RuleStore,
     actions: ActionStore,
-    notes: NoteStore
+    notes: NoteStore,
+    labels: LabelStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -114,6 +115,7 @@ impl ConversationsService {
             conversations: scratch.clone(),
             actions: scratch.clone(),
             notes: scratch.clone(),
+            labels: scratch.clone(),
         };
         Arc::new(Self {
             store,

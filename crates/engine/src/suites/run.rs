@@ -197,6 +197,7 @@ impl Sandbox {
             created_at: now,
             updated_at: now,
             last_message_at: None,
+            labels: Vec::new(),
         };
         let token = sb_domain::random_token(16);
         self.scratch.create_conversation(&conversation, &token).await.map_err(|e| e.to_string())?;

@@ -14,7 +14,9 @@ pub(crate) fn webhook_events(event: &ConversationEvent) -> Vec<WebhookEvent> {
     match event {
         ConversationEvent::ConversationCreated { .. } => vec![WebhookEvent::ConversationCreated],
         ConversationEvent::MessageCreated { .. } => vec![WebhookEvent::MessageCreated],
-        ConversationEvent::MessageUpdated { .. } => Vec::new(),
+        ConversationEvent::MessageUpdated { .. } | ConversationEvent::LabelsChanged { .. } => {
+            Vec::new()
+        }
         ConversationEvent::NoteCreated { .. } => vec![WebhookEvent::NoteCreated],
         // The assignment itself is `conversation.assigned` (from the state change).
         ConversationEvent::HandedOver { attended, .. } => {

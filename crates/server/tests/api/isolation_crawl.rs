@@ -32,6 +32,8 @@ fn body_for(schema: &str) -> Value {
         "PasswordSet" => json!({"password": "taken over by bob"}),
         "ActionDecisionInput" => json!({"note": "mine now"}),
         "TestCaseUpdate" => json!({"name": "Mine"}),
+        "ConversationLabelsInput" => json!({"labels": []}),
+        "OperatorMessageInput" => json!({"text": "mine", "private": true}),
         other => panic!("no body for {other}: add one here"),
     }
 }
@@ -91,6 +93,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
             json!({"name": "Hello", "widget_id": widget, "turns": [{"text": "hi"}]}),
         )
         .await;
+        let label = id_of(&alice, "/api/v1/labels", json!({"name": "vip"})).await;
         let (_, started) = alice.post("/api/v1/test-runs", json!({})).await;
         let test_run = started["data"]["id"].as_str().expect("a test run").to_owned();
         let id_for = |path: &str| -> String {
@@ -103,6 +106,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 "endpoints" => &endpoint,
                 "invitations" => &invitation,
                 "kb/documents" => &document,
+                "labels" => &label,
                 "rules" => &rule,
                 "teams" => &team,
                 "test-cases" => &test_case,

@@ -459,6 +459,13 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let reply = json!({"text": "Anything else?"});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(reply)).await;
+    let (_, label) = api
+        .call(&owner, M::POST, "/labels", &[], Some(json!({"name": "vip", "color": "#7c3aed"})))
+        .await;
+    api.call(&owner, M::GET, "/labels", &[], None).await;
+    let labels = json!({"labels": ["vip"]});
+    api.call(&owner, M::PUT, "/conversations/{id}/labels", &[&conversation], Some(labels)).await;
+    api.call(&owner, M::DELETE, "/labels/{id}", &[&id(&label)], None).await;
     let note = json!({"text": "Refund approved", "private": true});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(note)).await;
     api.call(&owner, M::GET, "/conversations/{id}/messages", &[&conversation], None).await;

@@ -46,6 +46,7 @@ pub(super) fn conversation(tenant: &TenantId, widget: &WidgetId) -> Conversation
         created_at: now(),
         updated_at: now(),
         last_message_at: None,
+        labels: Vec::new(),
     }
 }
 
