@@ -165,6 +165,23 @@ test("labels are ticked on a conversation, shown on its row and filtered by", as
   await eventually(async () => (await list.getByRole("button").count()) === 2, "both again");
 });
 
+test("typing / lists the canned replies, filled in, and Enter puts one in the box", async () => {
+  await sb.api("POST", "/canned-replies", { shortcut: "wait", text: "Thanks for waiting — {widget.name} is on it." });
+  await sb.api("POST", "/canned-replies", { shortcut: "bye", text: "Have a nice day!" });
+  const list = inbox.getByRole("list", { name: "Conversations" });
+  await list.getByRole("button", { name: /Visitor from Berlin, Chrome/ }).click();
+  const box = inbox.getByRole("textbox", { name: "Reply" });
+  await box.pressSequentially("/w");
+  const picker = inbox.getByRole("listbox", { name: "Canned replies" });
+  await picker.getByRole("option", { name: /\/wait/ }).waitFor();
+  assert.equal(await picker.getByRole("option").count(), 1, "only the shortcut typed so far");
+  await inbox.keyboard.press("Enter");
+  assert.equal(await box.inputValue(), "Thanks for waiting — Demo shop is on it.");
+  assert.ok(await picker.isHidden());
+  await inbox.keyboard.press("Enter");
+  await visitorPage.locator("#switchboard-widget").getByText("Thanks for waiting — Demo shop is on it.").waitFor();
+});
+
 test("on a 375 px phone every row fits, time included", async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 740 }, timezoneId: "Europe/Berlin" });
   const phone = await context.newPage();

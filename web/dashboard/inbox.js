@@ -3,6 +3,7 @@ import { call, h, explain } from "./ui.js";
 import { actionCard, approvalQueue } from "./actions.js";
 import { conversationRow, lastMessageOf, visitorLabel } from "./inbox_rows.js";
 import { labelPicker } from "./labels.js";
+import { cannedPicker } from "./canned.js";
 
 const labels = { visitor: "Visitor", bot: "Bot", operator: "Operator", system: "" };
 
@@ -157,7 +158,7 @@ export async function showInbox(main, me) {
       try { location.hash = `#tests/${(await call("POST", `/conversations/${c.id}/save-as-test`, {})).data.id}`; }
       catch (err) { error.textContent = explain(err); }
     } }, "Save as test") : null;
-    const hint = h("p", { class: "hint composer-hint", id: "composer-hint" }, "Enter sends · Shift+Enter starts a new line");
+    const hint = h("p", { class: "hint composer-hint", id: "composer-hint" }, "Enter sends · Shift+Enter starts a new line · / inserts a canned reply");
     text.setAttribute("aria-describedby", "composer-hint");
     // Reply to the visitor, or write a note only the team sees (the box turns yellow).
     const send = h("button", { class: "primary", type: "submit" }, "Send");
@@ -185,6 +186,8 @@ export async function showInbox(main, me) {
         error.textContent = `Not sent: ${explain(err)}`;
       }
     });
+    // "/" lists the canned replies; its keys come first (Enter there inserts, not sends).
+    const canned = cannedPicker(text, c.id);
     // As in every chat tool: Enter sends, Shift+Enter breaks the line (not while composing
     // with an input method).
     text.addEventListener("keydown", (event) => {
@@ -206,7 +209,7 @@ export async function showInbox(main, me) {
         renderThread();
         loadList();
       }),
-      box, h("div", { class: "typing", "aria-live": "polite" }), error, modes, form, hint);
+      box, h("div", { class: "typing", "aria-live": "polite" }), error, modes, canned, form, hint);
     mode(Boolean(state.noteMode));
     box.scrollTop = box.scrollHeight;
     if (typing || focusReply) text.focus();

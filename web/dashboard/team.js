@@ -2,16 +2,17 @@
 import { h, call, field, submitting, confirmAction, isAdmin, ago, fill } from "./ui.js";
 import { yourPasswordSection, memberPasswordForm, invitationsSection } from "./passwords.js";
 import { labelsSection } from "./labels.js";
+import { cannedSection } from "./canned.js";
 
 export async function showTeam(main, me) {
   const admin = isAdmin(me);
   const none = Promise.resolve({ data: [] });
-  const [users, teams, keys, invitations, labels] = await Promise.all([call("GET", "/users?limit=200"), call("GET", "/teams?limit=200"),
-    admin ? call("GET", "/api-keys?limit=200") : none, admin ? call("GET", "/invitations") : none, call("GET", "/labels")]);
+  const [users, teams, keys, invitations, labels, canned] = await Promise.all([call("GET", "/users?limit=200"), call("GET", "/teams?limit=200"),
+    admin ? call("GET", "/api-keys?limit=200") : none, admin ? call("GET", "/invitations") : none, call("GET", "/labels"), call("GET", "/canned-replies")]);
   const reload = () => showTeam(main, me);
   const sections = [h("h1", {}, "Team"), peopleSection(users.data, admin, reload, me)];
   if (admin) sections.push(invitationsSection(invitations.data, reload));
-  sections.push(teamsSection(teams.data, users.data, admin, reload), labelsSection(labels.data, admin, reload));
+  sections.push(teamsSection(teams.data, users.data, admin, reload), labelsSection(labels.data, admin, reload), cannedSection(canned.data, admin, reload));
   if (admin) sections.push(keysSection(keys.data, reload), accountSection(me));
   if (me.user) sections.push(yourPasswordSection());
   fill(main, ...sections);

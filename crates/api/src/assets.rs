@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 23] = [
+static ASSETS: [Asset; 24] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -77,6 +77,7 @@ static ASSETS: [Asset; 23] = [
     module!("ai"),
     module!("team"),
     module!("labels"),
+    module!("canned"),
     module!("passwords"),
     module!("webhooks"),
     module!("openapi_import"),

@@ -122,6 +122,9 @@ fn conflict(constraint: Constraint) -> ApiError {
             ("name_taken", "name", "an endpoint with this name already exists")
         }
         Constraint::LabelName => ("name_taken", "name", "a label with this name already exists"),
+        Constraint::CannedShortcut => {
+            ("shortcut_taken", "shortcut", "a canned reply has this shortcut already")
+        }
         // 256 random bits colliding is not a client's doing.
         Constraint::ApiKeyHash => return ApiError::internal("API key hash collision"),
     };

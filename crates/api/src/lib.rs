@@ -8,6 +8,7 @@ mod ai;
 mod api_keys;
 mod assets;
 mod auth;
+mod canned;
 mod client_ip;
 mod connections;
 mod conversations;
@@ -71,6 +72,7 @@ fn api_routes() -> ApiRouter {
         .merge(test_cases::router())
         .merge(suite_files::router())
         .merge(labels::router())
+        .merge(canned::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }

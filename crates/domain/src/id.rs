@@ -191,6 +191,11 @@ define_id!(
     "lbl"
 );
 define_id!(
+    /// A saved reply operators insert by its shortcut (`/refund`).
+    CannedReplyId,
+    "cr"
+);
+define_id!(
     /// Correlates one HTTP request across logs, traces and the `x-request-id` header.
     RequestId,
     "req"

@@ -5,6 +5,7 @@
 mod account;
 pub mod action;
 pub mod call_stats;
+mod canned;
 mod connection;
 mod conversation;
 mod error;
@@ -28,6 +29,7 @@ pub use account::{
     ApiKey, Email, NewUser, Role, Tenant, TenantName, User, display_name, validate_password,
     validate_time_zone,
 };
+pub use canned::{CannedReply, canned_shortcut, canned_text};
 pub use connection::{
     ApiKeyPlacement, AuthConfig, ClientAuth, Connection, Endpoint, EndpointRequest, HttpMethod,
     MAX_CACHE_TTL_S, MAX_TIMEOUT_MS, RefreshOn, TestSummary, VariableSpec,
@@ -40,9 +42,9 @@ pub use conversation::{
 };
 pub use error::ValidationError;
 pub use id::{
-    ActionId, ApiKeyId, ChunkId, ConnectionId, ConversationId, DeliveryId, DocumentId, EndpointId,
-    IdParseError, InvitationId, LabelId, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId,
-    TestCaseId, TestRunId, UserId, WebhookId, WidgetId, random_token,
+    ActionId, ApiKeyId, CannedReplyId, ChunkId, ConnectionId, ConversationId, DeliveryId,
+    DocumentId, EndpointId, IdParseError, InvitationId, LabelId, MessageId, RequestId, RuleId,
+    SessionId, TeamId, TenantId, TestCaseId, TestRunId, UserId, WebhookId, WidgetId, random_token,
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use label::{Label, MAX_LABELS, label_name};

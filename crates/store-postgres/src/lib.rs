@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "test_runs", include_str!("../migrations/0018_test_runs.sql")),
     (19, "notes", include_str!("../migrations/0019_notes.sql")),
     (20, "labels", include_str!("../migrations/0020_labels.sql")),
+    (21, "canned_replies", include_str!("../migrations/0021_canned_replies.sql")),
 ];
 
 pub struct PostgresOptions {

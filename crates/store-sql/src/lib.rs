@@ -14,6 +14,7 @@ mod actions;
 mod ai;
 mod api_keys;
 mod call_stats;
+mod canned;
 mod connections;
 mod conversations;
 mod credentials;

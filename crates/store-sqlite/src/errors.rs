@@ -12,6 +12,7 @@ pub(crate) const UNIQUE_COLUMNS: &[(&str, Constraint)] = &[
     ("connections.tenant_id, connections.name", Constraint::ConnectionName),
     ("endpoints.tenant_id, endpoints.name", Constraint::EndpointName),
     ("labels.tenant_id, labels.name", Constraint::LabelName),
+    ("canned_replies.tenant_id, canned_replies.shortcut", Constraint::CannedShortcut),
 ];
 
 pub(crate) fn map(err: sqlx::Error) -> StoreError {

@@ -10,10 +10,11 @@ pub enum Constraint {
     ConnectionName,
     EndpointName,
     LabelName,
+    CannedShortcut,
 }
 
 impl Constraint {
-    pub const ALL: [Constraint; 8] = [
+    pub const ALL: [Constraint; 9] = [
         Constraint::UserEmail,
         Constraint::ApiKeyName,
         Constraint::ApiKeyHash,
@@ -22,6 +23,7 @@ impl Constraint {
         Constraint::ConnectionName,
         Constraint::EndpointName,
         Constraint::LabelName,
+        Constraint::CannedShortcut,
     ];
 
     /// The constraint's name in both schemas.
@@ -35,6 +37,7 @@ impl Constraint {
             Constraint::ConnectionName => "connections_tenant_name_key",
             Constraint::EndpointName => "endpoints_tenant_name_key",
             Constraint::LabelName => "labels_tenant_name_key",
+            Constraint::CannedShortcut => "canned_replies_tenant_shortcut_key",
         }
     }
 

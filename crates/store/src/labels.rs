@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use sb_domain::{ConversationId, Label, LabelId, TenantId};
+use sb_domain::{CannedReply, CannedReplyId, ConversationId, Label, LabelId, TenantId};
 
 use crate::StoreResult;
 
@@ -20,4 +20,20 @@ pub trait LabelStore: Send + Sync {
         conversation: &ConversationId,
         labels: &[String],
     ) -> StoreResult<()>;
+}
+
+/// Each tenant's canned replies.
+#[async_trait]
+pub trait CannedReplyStore: Send + Sync {
+    /// Conflict `CannedShortcut` when the tenant has one with that shortcut.
+    async fn create_canned_reply(&self, reply: &CannedReply) -> StoreResult<()>;
+    /// The tenant's replies by shortcut.
+    async fn list_canned_replies(&self, tenant: &TenantId) -> StoreResult<Vec<CannedReply>>;
+    async fn get_canned_reply(
+        &self,
+        tenant: &TenantId,
+        id: &CannedReplyId,
+    ) -> StoreResult<CannedReply>;
+    async fn update_canned_reply(&self, reply: &CannedReply) -> StoreResult<()>;
+    async fn delete_canned_reply(&self, tenant: &TenantId, id: &CannedReplyId) -> StoreResult<()>;
 }

@@ -38,7 +38,7 @@ pub use conversations::{
 pub use credentials::{CredentialStore, Invitation};
 pub use error::{Constraint, StoreError, StoreResult};
 pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
-pub use labels::LabelStore;
+pub use labels::{CannedReplyStore, LabelStore};
 pub use notes::{NewNote, NoteStore};
 pub use sb_domain::{Page, PageRequest};
 pub use test_cases::TestCaseStore;
@@ -83,6 +83,7 @@ pub trait Store:
     + TestCaseStore
     + NoteStore
     + LabelStore
+    + CannedReplyStore
     + Send
     + Sync
     + 'static

@@ -7,6 +7,7 @@ mod action_proposal;
 mod actions;
 mod ai_reply;
 mod arguments;
+mod canned;
 pub(crate) mod config_cache;
 pub mod dry_run;
 mod fixed_texts;
@@ -43,6 +44,7 @@ pub use sb_store::ConversationFilter;
 use sb_store::{ConversationState, NewMessage, StoredWidget};
 
 pub use action_decisions::Decided;
+pub use canned::FilledReply;
 pub(crate) use process::Run;
 pub use process::VISITOR_MESSAGES as VISITOR_MESSAGES_VARIABLE;
 pub use routing::AssignTarget;

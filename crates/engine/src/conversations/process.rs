@@ -70,12 +70,13 @@ impl<'a> Run<'a> {
     }
 }
 
-/// The variables Switchboard provides, recomputed for every message.
+/// The variables Switchboard provides, recomputed for every message (`message.*` only when
+/// there is one: a canned reply is filled without).
 pub(crate) fn built_ins(
     tenant: &Tenant,
     widget: &Widget,
     conversation: &Conversation,
-    message: &Message,
+    message: Option<&Message>,
 ) -> Variables {
     let visitor = &conversation.visitor;
     let zone = TimeZone::get(&tenant.time_zone).unwrap_or(TimeZone::UTC);
@@ -96,8 +97,10 @@ pub(crate) fn built_ins(
     put("conversation.status", json!(conversation.status.as_str()));
     put("widget.id", json!(widget.id));
     put("widget.name", json!(widget.name));
-    put("message.id", json!(message.id));
-    put("message.text", json!(message.text));
+    if let Some(message) = message {
+        put("message.id", json!(message.id));
+        put("message.text", json!(message.text));
+    }
     put("now.datetime", json!(now.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()));
     put("now.date", json!(now.strftime("%Y-%m-%d").to_string()));
     put("now.time", json!(now.strftime("%H:%M").to_string()));
@@ -249,7 +252,7 @@ impl ConversationsService {
         let seen =
             conversation.variables.get(VISITOR_MESSAGES).and_then(Value::as_u64).unwrap_or(0);
         let mut vars = conversation.variables.clone();
-        vars.extend(built_ins(&tenant, &widget, &conversation, message));
+        vars.extend(built_ins(&tenant, &widget, &conversation, Some(message)));
         vars.insert(VISITOR_MESSAGES.into(), json!(seen + 1));
         let mut run = Run::new(turn, &tenant, config, conversation, message, vars);
         self.detect_language(&mut run).await?;

@@ -19,7 +19,8 @@ stores!(ConversationStores {
     rules: RuleStore,
     actions: ActionStore,
     notes: NoteStore,
-    labels: LabelStore
+    labels: LabelStore,
+    canned: CannedReplyStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -116,6 +117,7 @@ impl ConversationsService {
             actions: scratch.clone(),
             notes: scratch.clone(),
             labels: scratch.clone(),
+            canned: self.store.canned.clone(),
         };
         Arc::new(Self {
             store,

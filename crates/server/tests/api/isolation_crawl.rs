@@ -33,6 +33,7 @@ fn body_for(schema: &str) -> Value {
         "ActionDecisionInput" => json!({"note": "mine now"}),
         "TestCaseUpdate" => json!({"name": "Mine"}),
         "ConversationLabelsInput" => json!({"labels": []}),
+        "CannedReplyUpdate" => json!({"text": "Mine"}),
         "OperatorMessageInput" => json!({"text": "mine", "private": true}),
         other => panic!("no body for {other}: add one here"),
     }
@@ -94,6 +95,8 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
         )
         .await;
         let label = id_of(&alice, "/api/v1/labels", json!({"name": "vip"})).await;
+        let canned =
+            id_of(&alice, "/api/v1/canned-replies", json!({"shortcut": "hi", "text": "Hi"})).await;
         let (_, started) = alice.post("/api/v1/test-runs", json!({})).await;
         let test_run = started["data"]["id"].as_str().expect("a test run").to_owned();
         let id_for = |path: &str| -> String {
@@ -107,6 +110,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 "invitations" => &invitation,
                 "kb/documents" => &document,
                 "labels" => &label,
+                "canned-replies" => &canned,
                 "rules" => &rule,
                 "teams" => &team,
                 "test-cases" => &test_case,

@@ -35,6 +35,7 @@ mod openapi;
 mod openapi_import;
 mod outage;
 
+mod canned;
 mod labels;
 mod notes;
 mod passwords;

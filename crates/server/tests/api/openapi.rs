@@ -466,6 +466,13 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     let labels = json!({"labels": ["vip"]});
     api.call(&owner, M::PUT, "/conversations/{id}/labels", &[&conversation], Some(labels)).await;
     api.call(&owner, M::DELETE, "/labels/{id}", &[&id(&label)], None).await;
+    let canned = json!({"shortcut": "thanks", "text": "Thanks, {visitor.name}!"});
+    let (_, canned) = api.call(&owner, M::POST, "/canned-replies", &[], Some(canned)).await;
+    api.call(&owner, M::GET, "/canned-replies", &[], None).await;
+    let renamed = json!({"shortcut": "thank-you"});
+    api.call(&owner, M::PATCH, "/canned-replies/{id}", &[&id(&canned)], Some(renamed)).await;
+    api.call(&owner, M::GET, "/conversations/{id}/canned-replies", &[&conversation], None).await;
+    api.call(&owner, M::DELETE, "/canned-replies/{id}", &[&id(&canned)], None).await;
     let note = json!({"text": "Refund approved", "private": true});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(note)).await;
     api.call(&owner, M::GET, "/conversations/{id}/messages", &[&conversation], None).await;

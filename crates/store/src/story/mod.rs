@@ -4,6 +4,7 @@
 mod accounts;
 mod ai;
 mod call_stats;
+mod canned;
 mod config_revision;
 mod connections;
 mod conversations;
@@ -82,5 +83,6 @@ pub async fn run(store: &dyn Store) {
     inbox::inbox(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
     notes::notes(store, &acme, &other).await;
+    canned::canned_replies(store, &acme, &other).await;
     config_revision::config_revision(store, &acme, &other).await;
 }
