@@ -182,11 +182,30 @@ test("typing / lists the canned replies, filled in, and Enter puts one in the bo
   await visitorPage.locator("#switchboard-widget").getByText("Thanks for waiting — Demo shop is on it.").waitFor();
 });
 
+test("the visitor's contact and earlier conversations show beside the conversation", async () => {
+  // The same browser comes back: a second conversation of the same contact.
+  await visitorPage.evaluate(() => { for (const key of Object.keys(localStorage)) if (key !== "switchboard:browser") localStorage.removeItem(key); });
+  await visitorPage.reload();
+  await visitorPage.locator("#switchboard-widget").getByRole("button", { name: "Open chat" }).click();
+  await sayFromWidget("Back again about the lamp");
+  const list = inbox.getByRole("list", { name: "Conversations" });
+  await inbox.reload();
+  await list.getByRole("button", { name: /Back again about the lamp/ }).click();
+  const details = inbox.getByRole("complementary", { name: "Details" });
+  await details.getByRole("heading", { name: "Contact" }).waitFor();
+  await details.getByRole("heading", { name: "Earlier conversations (1)" }).waitFor();
+  await details.locator(".history").getByRole("button").click();
+  await inbox.getByRole("log", { name: "Messages" }).getByText("Hello from Berlin").waitFor();
+  // The contact's page lists both.
+  await details.getByRole("link", { name: "Anonymous visitor" }).click();
+  await inbox.getByRole("heading", { name: "Conversations (2)" }).waitFor();
+});
+
 test("on a 375 px phone every row fits, time included", async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 740 }, timezoneId: "Europe/Berlin" });
   const phone = await context.newPage();
   const list = await signIn(phone);
-  await list.getByRole("button", { name: /Visitor from Berlin, Chrome/ }).waitFor();
+  await list.getByRole("button", { name: /Visitor from Berlin, Chrome/ }).first().waitFor();
   assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth) <= 375);
   for (const time of await list.locator("time").all()) {
     const box = await time.boundingBox();

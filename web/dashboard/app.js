@@ -10,6 +10,7 @@ import { showWidgets, showWidget } from "./widgets.js";
 import { showKnowledge } from "./knowledge.js";
 import { showAi } from "./ai.js";
 import { showTeam } from "./team.js";
+import { showContacts, showContact } from "./contacts.js";
 import { showWebhooks, showWebhook } from "./webhooks.js";
 import { forgotForm, linkForm } from "./passwords.js";
 import { h, call, explain, field, submitting, fill } from "./ui.js";
@@ -19,6 +20,7 @@ const app = document.getElementById("app");
 
 const SCREENS = [
   { path: "inbox", label: "Inbox", show: showInbox },
+  { path: "contacts", label: "Contacts", show: showContacts },
   { path: "start", label: "Get started", show: showStart, admin: true },
   { path: "connections", label: "API connections", show: showConnections, admin: true },
   { path: "rules", label: "Rules", show: showRules, admin: true },
@@ -31,7 +33,7 @@ const SCREENS = [
 ];
 
 // Screens reached from a list: `#connections/con_…` and friends.
-const DETAILS = { connections: showConnection, endpoints: showEndpoint, rules: showRule, widgets: showWidget, webhooks: showWebhook, tests: showTest };
+const DETAILS = { inbox: showInbox, contacts: showContact, connections: showConnection, endpoints: showEndpoint, rules: showRule, widgets: showWidget, webhooks: showWebhook, tests: showTest };
 
 function showSignIn(message = "", mode = "login") {
   const signup = mode === "signup";

@@ -68,6 +68,7 @@ export function cannedPicker(text, id) {
     highlight();
   };
   text.addEventListener("input", update);
+  list.refresh = update;
   text.addEventListener("blur", () => setTimeout(close, 100));
   text.addEventListener("keydown", (event) => {
     if (list.hidden) return;

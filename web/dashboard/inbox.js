@@ -4,10 +4,12 @@ import { actionCard, approvalQueue } from "./actions.js";
 import { conversationRow, lastMessageOf, visitorLabel } from "./inbox_rows.js";
 import { labelPicker } from "./labels.js";
 import { cannedPicker } from "./canned.js";
+import { contactDetails } from "./contacts.js";
 
 const labels = { visitor: "Visitor", bot: "Bot", operator: "Operator", system: "" };
 
-export async function showInbox(main, me) {
+/** The inbox; `openId` (from `#inbox/cnv_…`) opens that conversation. */
+export async function showInbox(main, me, openId) {
   const state = { me, conversations: [], current: null, messages: [], users: [], teams: [], widgets: [], labels: [], filter: { status: "", assigned: "", widget: "", label: "" }, socket: null, retry: 0, left: false };
 
   const list = h("ul", { "aria-label": "Conversations" });
@@ -127,6 +129,8 @@ export async function showInbox(main, me) {
     renderList();
     renderThread();
     renderDetails(conversation.data, trace.data);
+    const contact = await contactDetails(conversation.data, (other) => open(other, { focus: true }));
+    if (state.current && state.current.id === id) details.prepend(...contact);
   }
 
   function renderThread() {
@@ -213,6 +217,8 @@ export async function showInbox(main, me) {
     mode(Boolean(state.noteMode));
     box.scrollTop = box.scrollHeight;
     if (typing || focusReply) text.focus();
+    // Typing goes on where it was, with the "/" list still open if it was.
+    if (typing) { text.setSelectionRange(previous.selectionStart, previous.selectionEnd); canned.refresh(); }
     focusReply = false;
   }
 
@@ -299,6 +305,7 @@ export async function showInbox(main, me) {
   } catch (err) { details.replaceChildren(h("p", { class: "error" }, explain(err))); }
   await loadList();
   connect();
+  if (openId) open(openId);
   // Leaving the inbox: no more live updates or reconnects.
   return () => { state.left = true; if (state.socket) state.socket.close(); };
 }

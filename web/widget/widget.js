@@ -16,6 +16,13 @@
   const storeKey = `switchboard:${widgetId}${signedAs ? ":" + signedAs.slice(0, 16) : ""}`;
   const saved = () => { try { return JSON.parse(localStorage.getItem(storeKey)) || null; } catch { return null; } };
   const save = (value) => { try { localStorage.setItem(storeKey, JSON.stringify(value)); } catch { /* private mode */ } };
+  const browserId = () => {
+    try {
+      let id = localStorage.getItem("switchboard:browser");
+      if (!id) { id = crypto.randomUUID(); localStorage.setItem("switchboard:browser", id); }
+      return id;
+    } catch { return null; /* private mode: every conversation is a new contact */ }
+  };
 
   const CSS = `
     :host { all: initial; }
@@ -199,6 +206,10 @@
     // Only so the team can tell anonymous visitors apart ("Visitor from Berlin"): no location
     // lookup, just the time zone the browser runs in.
     try { const zone = Intl.DateTimeFormat().resolvedOptions().timeZone; if (zone) visitor.time_zone = zone.slice(0, 64); } catch { /* no Intl */ }
+    // A random id for this browser, so a visitor who comes back is the same contact for the
+    // team (their history beside the conversation). The server keeps only its hash.
+    const id = browserId();
+    if (id) visitor.browser_id = id;
     return visitor;
   }
 

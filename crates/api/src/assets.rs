@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 24] = [
+static ASSETS: [Asset; 25] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -78,6 +78,7 @@ static ASSETS: [Asset; 24] = [
     module!("team"),
     module!("labels"),
     module!("canned"),
+    module!("contacts"),
     module!("passwords"),
     module!("webhooks"),
     module!("openapi_import"),

@@ -11,6 +11,7 @@ mod auth;
 mod canned;
 mod client_ip;
 mod connections;
+mod contacts;
 mod conversations;
 mod cookies;
 mod endpoints;
@@ -73,6 +74,7 @@ fn api_routes() -> ApiRouter {
         .merge(suite_files::router())
         .merge(labels::router())
         .merge(canned::router())
+        .merge(contacts::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }

@@ -129,6 +129,9 @@ struct VisitorBody {
     /// The browser's IANA time zone, e.g. `Europe/Berlin` (what
     /// `Intl.DateTimeFormat().resolvedOptions().timeZone` gives); at most 64 characters.
     time_zone: Option<String>,
+    /// A random id the widget keeps in the browser (16–64 letters, digits, `-`, `_`): the same
+    /// browser seen again is the same contact. Stored only as a hash.
+    browser_id: Option<String>,
 }
 
 #[derive(Deserialize, Default, JsonSchema)]
@@ -162,6 +165,7 @@ async fn start(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        browser_id: visitor.browser_id,
     };
     let started = state.conversations.start_conversation(&widget, input).await?;
     Ok(Created(Started {

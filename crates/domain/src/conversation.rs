@@ -91,6 +91,9 @@ pub struct Conversation {
     /// The account's labels on it, by name, sorted.
     #[serde(default)]
     pub labels: Vec<String>,
+    /// Who the visitor is across conversations (null for conversations from before contacts).
+    #[serde(default)]
+    pub contact_id: Option<crate::ContactId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

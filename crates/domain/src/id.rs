@@ -196,6 +196,12 @@ define_id!(
     "cr"
 );
 define_id!(
+    /// A person the account's visitors turned out to be: the same verified user, or the same
+    /// browser, seen again.
+    ContactId,
+    "ctc"
+);
+define_id!(
     /// Correlates one HTTP request across logs, traces and the `x-request-id` header.
     RequestId,
     "req"

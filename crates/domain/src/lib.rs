@@ -7,6 +7,7 @@ pub mod action;
 pub mod call_stats;
 mod canned;
 mod connection;
+mod contact;
 mod conversation;
 mod error;
 pub mod events;
@@ -35,6 +36,7 @@ pub use connection::{
     MAX_CACHE_TTL_S, MAX_TIMEOUT_MS, RefreshOn, TestSummary, VariableSpec,
     default_expected_statuses, validate_endpoint_name, validate_variable_name,
 };
+pub use contact::{Contact, MAX_ATTRIBUTES_BYTES};
 pub use conversation::{
     AiSettings, AiUsage, Author, Conversation, ConversationStatus, Exchange, LastMessage,
     ListedConversation, MAX_MESSAGE_CHARS, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES, Message, Note,
@@ -42,9 +44,10 @@ pub use conversation::{
 };
 pub use error::ValidationError;
 pub use id::{
-    ActionId, ApiKeyId, CannedReplyId, ChunkId, ConnectionId, ConversationId, DeliveryId,
-    DocumentId, EndpointId, IdParseError, InvitationId, LabelId, MessageId, RequestId, RuleId,
-    SessionId, TeamId, TenantId, TestCaseId, TestRunId, UserId, WebhookId, WidgetId, random_token,
+    ActionId, ApiKeyId, CannedReplyId, ChunkId, ConnectionId, ContactId, ConversationId,
+    DeliveryId, DocumentId, EndpointId, IdParseError, InvitationId, LabelId, MessageId, RequestId,
+    RuleId, SessionId, TeamId, TenantId, TestCaseId, TestRunId, UserId, WebhookId, WidgetId,
+    random_token,
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use label::{Label, MAX_LABELS, label_name};

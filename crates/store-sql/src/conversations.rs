@@ -19,7 +19,7 @@ use crate::{Db, Query, Row, SqlStore, expect_found, q};
 macro_rules! columns {
     () => {
         "id, tenant_id, widget_id, status, assigned_user_id, assigned_team_id, visitor_json, \
-         variables_json, created_at, updated_at, last_message_at, labels_json"
+         variables_json, created_at, updated_at, last_message_at, labels_json, contact_id"
     };
 }
 
@@ -129,6 +129,7 @@ pub(crate) fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
         updated_at: row.ts("updated_at")?,
         last_message_at: row.opt_ts("last_message_at")?,
         labels: row.json("labels_json")?,
+        contact_id: row.opt_parse("contact_id")?,
     })
 }
 
@@ -175,7 +176,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             "INSERT INTO conversations (",
             columns!(),
             ", visitor_token_hash, last_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         ))
         .text(c.id.as_str())
         .text(c.tenant_id.as_str())
@@ -189,6 +190,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         .ts(c.updated_at)
         .opt_ts(c.last_message_at)
         .json(to_json(&c.labels))
+        .opt_text(c.contact_id.as_ref().map(|id| id.as_str()))
         .text(token_hash)
         .int(0);
         self.db.execute(query).await.map(drop)

@@ -15,7 +15,7 @@ use crate::{Db, Row, SqlStore, expect_found, q};
 /// beyond the reader's mark.
 const LIST: &str = "SELECT c.id, c.tenant_id, c.widget_id, c.status, c.assigned_user_id, \
      c.assigned_team_id, c.visitor_json, c.variables_json, c.created_at, c.updated_at, \
-     c.last_message_at, c.labels_json, \
+     c.last_message_at, c.labels_json, c.contact_id, \
      lm.author AS last_author, lm.author_user_id AS last_author_user_id, \
      substr(lm.text, 1, 600) AS last_text, \
      lm.created_at AS last_created_at, \

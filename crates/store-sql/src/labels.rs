@@ -15,19 +15,22 @@ fn label_from_row(row: &Row) -> StoreResult<Label> {
     })
 }
 
-/// A `LIKE` pattern (escape `\`) matching a `labels_json` that holds `name`: its JSON string,
-/// quotes included, so `vip` never matches `vip-gold`.
-pub(crate) fn label_pattern(name: &str) -> String {
-    let quoted = to_json(name);
-    let mut pattern = String::from("%");
-    for c in quoted.chars() {
+/// `text` with `LIKE`'s wildcards (and the escape, `\`) escaped.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len());
+    for c in text.chars() {
         if matches!(c, '\\' | '%' | '_') {
             pattern.push('\\');
         }
         pattern.push(c);
     }
-    pattern.push('%');
     pattern
+}
+
+/// A `LIKE` pattern (escape `\`) matching a `labels_json` that holds `name`: its JSON string,
+/// quotes included, so `vip` never matches `vip-gold`.
+pub(crate) fn label_pattern(name: &str) -> String {
+    format!("%{}%", like_pattern(&to_json(name)))
 }
 
 #[async_trait]

@@ -16,6 +16,7 @@ mod api_keys;
 mod call_stats;
 mod canned;
 mod connections;
+mod contacts;
 mod conversations;
 mod credentials;
 mod db;

@@ -13,6 +13,8 @@ pub(crate) const UNIQUE_COLUMNS: &[(&str, Constraint)] = &[
     ("endpoints.tenant_id, endpoints.name", Constraint::EndpointName),
     ("labels.tenant_id, labels.name", Constraint::LabelName),
     ("canned_replies.tenant_id, canned_replies.shortcut", Constraint::CannedShortcut),
+    ("contacts.tenant_id, contacts.user_id", Constraint::ContactUser),
+    ("contacts.tenant_id, contacts.browser_key_hash", Constraint::ContactBrowser),
 ];
 
 pub(crate) fn map(err: sqlx::Error) -> StoreError {

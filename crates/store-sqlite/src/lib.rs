@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "notes", include_str!("../migrations/0019_notes.sql")),
     (20, "labels", include_str!("../migrations/0020_labels.sql")),
     (21, "canned_replies", include_str!("../migrations/0021_canned_replies.sql")),
+    (22, "contacts", include_str!("../migrations/0022_contacts.sql")),
 ];
 
 pub struct SqliteOptions {

@@ -11,10 +11,12 @@ pub enum Constraint {
     EndpointName,
     LabelName,
     CannedShortcut,
+    ContactUser,
+    ContactBrowser,
 }
 
 impl Constraint {
-    pub const ALL: [Constraint; 9] = [
+    pub const ALL: [Constraint; 11] = [
         Constraint::UserEmail,
         Constraint::ApiKeyName,
         Constraint::ApiKeyHash,
@@ -24,6 +26,8 @@ impl Constraint {
         Constraint::EndpointName,
         Constraint::LabelName,
         Constraint::CannedShortcut,
+        Constraint::ContactUser,
+        Constraint::ContactBrowser,
     ];
 
     /// The constraint's name in both schemas.
@@ -38,6 +42,8 @@ impl Constraint {
             Constraint::EndpointName => "endpoints_tenant_name_key",
             Constraint::LabelName => "labels_tenant_name_key",
             Constraint::CannedShortcut => "canned_replies_tenant_shortcut_key",
+            Constraint::ContactUser => "contacts_tenant_user_key",
+            Constraint::ContactBrowser => "contacts_tenant_browser_key",
         }
     }
 

@@ -10,6 +10,7 @@ mod actions;
 mod ai;
 mod call_stats;
 mod connections;
+mod contacts;
 mod conversations;
 mod credentials;
 mod error;
@@ -31,6 +32,7 @@ pub use call_stats::{CallStatsStore, StatsScope};
 pub use connections::{
     ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
 };
+pub use contacts::{ContactKey, ContactStore};
 pub use conversations::{
     ActivityCursor, ConversationFilter, ConversationState, ConversationStore, FinishedMessage,
     NewMessage, NewTrace, RuleStore, StoredWidget, WidgetStore,
@@ -84,6 +86,7 @@ pub trait Store:
     + NoteStore
     + LabelStore
     + CannedReplyStore
+    + ContactStore
     + Send
     + Sync
     + 'static

@@ -9,6 +9,7 @@ mod ai_reply;
 mod arguments;
 mod canned;
 pub(crate) mod config_cache;
+mod contacts;
 pub mod dry_run;
 mod fixed_texts;
 mod inbox;
@@ -45,6 +46,7 @@ use sb_store::{ConversationState, NewMessage, StoredWidget};
 
 pub use action_decisions::Decided;
 pub use canned::FilledReply;
+pub use contacts::ContactUpdate;
 pub(crate) use process::Run;
 pub use process::VISITOR_MESSAGES as VISITOR_MESSAGES_VARIABLE;
 pub use routing::AssignTarget;
@@ -76,6 +78,8 @@ pub struct VisitorStart {
     pub time_zone: Option<String>,
     /// The User-Agent of the request starting the conversation; only its browser family is kept.
     pub user_agent: Option<String>,
+    /// A random id the widget keeps in the browser: a visitor seen again on it is one contact.
+    pub browser_id: Option<String>,
 }
 
 pub struct Started {
@@ -173,6 +177,9 @@ impl ConversationsService {
             &mut visitor,
             &signatures,
         )?;
+        let browser = contacts::browser_id(input.browser_id)?;
+        let tenant = &widget.widget.tenant_id;
+        let contact = self.contact_for(tenant, &visitor, browser.as_deref()).await?;
         let token = format!("{VISITOR_TOKEN_PREFIX}{}", random_token(32));
         let now = Timestamp::now();
         let conversation = Conversation {
@@ -188,6 +195,7 @@ impl ConversationsService {
             updated_at: now,
             last_message_at: None,
             labels: Vec::new(),
+            contact_id: Some(contact),
         };
         self.store.conversations.create_conversation(&conversation, &sha256_hex(&token)).await?;
         self.events.publish(ConversationEvent::ConversationCreated {

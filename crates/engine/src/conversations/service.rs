@@ -20,7 +20,8 @@ stores!(ConversationStores {
     actions: ActionStore,
     notes: NoteStore,
     labels: LabelStore,
-    canned: CannedReplyStore
+    canned: CannedReplyStore,
+    contacts: ContactStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -118,6 +119,7 @@ impl ConversationsService {
             notes: scratch.clone(),
             labels: scratch.clone(),
             canned: self.store.canned.clone(),
+            contacts: scratch.clone(),
         };
         Arc::new(Self {
             store,

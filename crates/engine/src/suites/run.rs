@@ -198,6 +198,7 @@ impl Sandbox {
             updated_at: now,
             last_message_at: None,
             labels: Vec::new(),
+            contact_id: None,
         };
         let token = sb_domain::random_token(16);
         self.scratch.create_conversation(&conversation, &token).await.map_err(|e| e.to_string())?;

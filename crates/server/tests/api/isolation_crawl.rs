@@ -34,6 +34,7 @@ fn body_for(schema: &str) -> Value {
         "TestCaseUpdate" => json!({"name": "Mine"}),
         "ConversationLabelsInput" => json!({"labels": []}),
         "CannedReplyUpdate" => json!({"text": "Mine"}),
+        "ContactUpdate" => json!({"name": "Mine"}),
         "OperatorMessageInput" => json!({"text": "mine", "private": true}),
         other => panic!("no body for {other}: add one here"),
     }
@@ -65,6 +66,10 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
         let visitor = app.start_conversation(&widget).await;
         visitor.say("where is my parcel?").await;
         let conversation = visitor.conversation_id;
+        let contact = alice.conversation(&conversation).await["contact_id"]
+            .as_str()
+            .expect("a contact")
+            .to_owned();
         // A pending action: proposing renders the request, nothing is sent anywhere.
         let delete = alice
             .create_endpoint(
@@ -111,6 +116,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 "kb/documents" => &document,
                 "labels" => &label,
                 "canned-replies" => &canned,
+                "contacts" => &contact,
                 "rules" => &rule,
                 "teams" => &team,
                 "test-cases" => &test_case,

@@ -36,6 +36,7 @@ mod openapi_import;
 mod outage;
 
 mod canned;
+mod contacts;
 mod labels;
 mod notes;
 mod passwords;

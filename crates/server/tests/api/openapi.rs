@@ -473,6 +473,13 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     api.call(&owner, M::PATCH, "/canned-replies/{id}", &[&id(&canned)], Some(renamed)).await;
     api.call(&owner, M::GET, "/conversations/{id}/canned-replies", &[&conversation], None).await;
     api.call(&owner, M::DELETE, "/canned-replies/{id}", &[&id(&canned)], None).await;
+    let (_, shown) = api.call(&owner, M::GET, "/conversations/{id}", &[&conversation], None).await;
+    let contact = shown["data"]["contact_id"].as_str().expect("a contact").to_owned();
+    api.call(&owner, M::GET, "/contacts?q=ann", &[], None).await;
+    api.call(&owner, M::GET, "/contacts/{id}", &[&contact], None).await;
+    let facts = json!({"attributes": {"plan": "gold"}, "name": "Ann"});
+    api.call(&owner, M::PATCH, "/contacts/{id}", &[&contact], Some(facts)).await;
+    api.call(&owner, M::GET, "/contacts/{id}/conversations", &[&contact], None).await;
     let note = json!({"text": "Refund approved", "private": true});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(note)).await;
     api.call(&owner, M::GET, "/conversations/{id}/messages", &[&conversation], None).await;

@@ -47,6 +47,7 @@ pub(super) fn conversation(tenant: &TenantId, widget: &WidgetId) -> Conversation
         updated_at: now(),
         last_message_at: None,
         labels: Vec::new(),
+        contact_id: None,
     }
 }
 

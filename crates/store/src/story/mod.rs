@@ -7,6 +7,7 @@ mod call_stats;
 mod canned;
 mod config_revision;
 mod connections;
+mod contacts;
 mod conversations;
 mod credentials;
 mod inbox;
@@ -84,5 +85,6 @@ pub async fn run(store: &dyn Store) {
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
     notes::notes(store, &acme, &other).await;
     canned::canned_replies(store, &acme, &other).await;
+    contacts::contacts(store, &acme, &other).await;
     config_revision::config_revision(store, &acme, &other).await;
 }

@@ -1,0 +1,105 @@
+//! `/contacts`: the people behind the account's conversations — found again by their verified
+//! identity or their browser — with their profile and history (docs/inbox.md#contacts).
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use sb_domain::{Contact, ContactId};
+use sb_engine::conversations::ContactUpdate;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::auth::Auth;
+use crate::conversations::ConversationView;
+use crate::error::{ApiError, ApiResult};
+use crate::json::{ApiJson, Data, List, page_request, present};
+use crate::openapi::ApiRouter;
+use crate::path::PathId;
+use crate::state::AppState;
+
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Contacts")
+        .get(
+            "/contacts",
+            "List contacts, latest seen first; q searches name, e-mail, user id",
+            list,
+        )
+        .get("/contacts/{id}", "Show a contact", show)
+        .patch("/contacts/{id}", "Correct a contact's profile or set attributes", update)
+        .get("/contacts/{id}/conversations", "The contact's conversations, newest first", history)
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// Part of a name, an e-mail address or a user id.
+    q: Option<String>,
+    /// Items per page (1 to 200, default 50).
+    #[schemars(with = "Option<u32>")]
+    limit: Option<String>,
+    /// The `next` value of the previous page.
+    cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<List<Contact>> {
+    let Query(query) = query
+        .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text()))?;
+    let page = page_request(query.limit, query.cursor)?;
+    Ok(List(state.conversations.list_contacts(&actor, query.q.as_deref(), &page).await?))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ContactId>,
+) -> ApiResult<Data<Contact>> {
+    Ok(Data(state.conversations.get_contact(&actor, &id).await?))
+}
+
+/// The fields to change; absent ones keep their value, `null` clears one. The identity a site
+/// signed (`user_id`, `verified`) is not edited here.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ContactUpdate")]
+struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    language: Option<Option<String>>,
+    /// Merged into the contact's attributes; a key set to null is removed (16 KiB in all).
+    #[serde(default)]
+    attributes: BTreeMap<String, Value>,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ContactId>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Data<Contact>> {
+    let update = ContactUpdate {
+        name: body.name,
+        email: body.email,
+        language: body.language,
+        attributes: body.attributes,
+    };
+    Ok(Data(state.conversations.update_contact(&actor, &id, update).await?))
+}
+
+async fn history(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ContactId>,
+) -> ApiResult<List<ConversationView>> {
+    let conversations = state.conversations.contact_conversations(&actor, &id).await?;
+    let items = conversations.into_iter().map(ConversationView::from).collect();
+    Ok(List(sb_domain::Page { items, next: None }))
+}
