@@ -60,13 +60,13 @@ pub(super) async fn contacts(store: &dyn Store, tenant: &TenantId, other: &Tenan
     assert_not_found(store.update_contact(&theirs, None).await);
 
     let all = store.list_contacts(tenant, None, &PageRequest::first(1)).await.unwrap();
-    assert_eq!(all.items, [verified.clone()]);
+    assert_eq!(all.items, std::slice::from_ref(&verified));
     let rest = PageRequest { after: all.next, limit: 10 };
-    assert_eq!(store.list_contacts(tenant, None, &rest).await.unwrap().items, [ann.clone()]);
+    assert_eq!(store.list_contacts(tenant, None, &rest).await.unwrap().items, std::slice::from_ref(&ann));
     let ten = PageRequest::first(10);
     let search = |q: &'static str| store.list_contacts(tenant, Some(q), &ten);
-    assert_eq!(search("ann@").await.unwrap().items, [ann.clone()]);
-    assert_eq!(search("cust-2").await.unwrap().items, [verified.clone()]);
+    assert_eq!(search("ann@").await.unwrap().items, std::slice::from_ref(&ann));
+    assert_eq!(search("cust-2").await.unwrap().items, std::slice::from_ref(&verified));
     assert!(search("_").await.unwrap().items.is_empty(), "LIKE wildcards are literal");
     assert!(
         store.list_contacts(other, None, &PageRequest::first(10)).await.unwrap().items.is_empty()
