@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use sb_domain::{Contact, ContactId, Conversation, TenantId, Timestamp};
 use sb_store::{ContactKey, ContactStore, Page, PageRequest, StoreResult};
 
-use crate::conversations::conversation_from_row;
+use crate::conversations::{conversation_columns, conversation_from_row};
 use crate::json::to_json;
 use crate::labels::like_pattern;
 use crate::{Db, Row, SqlStore, expect_found, q};
@@ -160,9 +160,9 @@ impl<D: Db> ContactStore for SqlStore<D> {
         contact: &ContactId,
     ) -> StoreResult<Vec<Conversation>> {
         let sql = concat!(
-            "SELECT id, tenant_id, widget_id, status, assigned_user_id, assigned_team_id, \
-             visitor_json, variables_json, created_at, updated_at, last_message_at, labels_json, \
-             contact_id FROM conversations WHERE tenant_id = $1 AND contact_id = $2 \
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations WHERE tenant_id = $1 AND contact_id = $2 \
              ORDER BY created_at DESC, id DESC LIMIT 500"
         );
         let query = q(sql).text(tenant.as_str()).text(contact.as_str());

@@ -22,6 +22,7 @@ macro_rules! columns {
          variables_json, created_at, updated_at, last_message_at, labels_json, contact_id"
     };
 }
+pub(crate) use columns as conversation_columns;
 
 /// A message's columns, for [`message_from_row`].
 macro_rules! message_columns {
