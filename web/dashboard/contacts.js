@@ -1,7 +1,7 @@
 // Contacts: the people behind the conversations — a visitor seen again (the same signed user,
 // or the same browser) is one contact, with a profile, the account's own attributes and a
 // history. Reached from the header, and from a conversation's details in the inbox.
-import { h, call, field, submitting, ago, fill, explain } from "./ui.js";
+import { h, call, field, submitting, ago, fill, explain, confirmAction, isAdmin } from "./ui.js";
 
 const who = (c) => c.name || c.email || c.user_id || "Anonymous visitor";
 
@@ -56,6 +56,15 @@ export async function showContact(main, me, id) {
     c.attributes = updated.attributes;
     saved.textContent = "Saved.";
   });
+  // Privacy: everything held about the contact as one file, or erased everywhere (admins).
+  const erase = h("button", { type: "button", class: "danger", onclick: async () => {
+    if (!(await confirmAction(`Erase ${who(c)} and everything held about them — ${history.data.length} conversation(s), their messages, notes and variables? This cannot be undone.`, "Erase"))) return;
+    await call("DELETE", `/contacts/${id}`);
+    location.hash = "#contacts";
+  } }, "Erase contact");
+  const privacy = isAdmin(me) ? h("section", { class: "panel danger-zone", "aria-labelledby": "privacy-title" }, h("h2", { id: "privacy-title" }, "Privacy"),
+    h("p", { class: "hint" }, "Answer “what do you hold about me” with the export; “delete me” with the erasure. Both are recorded in the audit log."),
+    h("div", { class: "row wrap" }, h("a", { class: "button", download: `contact-${id}.json`, href: `/api/v1/contacts/${id}/export` }, "Export everything (JSON)"), erase)) : null;
   fill(main,
     h("p", { class: "crumbs" }, h("a", { href: "#contacts" }, "Contacts"), " / "),
     h("h1", {}, who(c)),
@@ -63,7 +72,8 @@ export async function showContact(main, me, id) {
     form,
     h("section", { class: "panel", "aria-labelledby": "history-title" }, h("h2", { id: "history-title" }, `Conversations (${history.data.length})`),
       history.data.length ? h("ul", {}, history.data.map((v) => h("li", {}, h("a", { href: `#inbox/${v.id}` }, `${new Date(v.created_at).toLocaleString()} · ${v.status}`),
-        v.labels.length ? ` · ${v.labels.join(", ")}` : ""))) : h("p", { class: "empty" }, "None.")));
+        v.labels.length ? ` · ${v.labels.join(", ")}` : ""))) : h("p", { class: "empty" }, "None.")),
+    privacy);
 }
 
 /** The contact beside an open conversation: who they are and their other conversations. */

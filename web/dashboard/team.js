@@ -3,6 +3,7 @@ import { h, call, field, submitting, confirmAction, isAdmin, ago, fill } from ".
 import { yourPasswordSection, memberPasswordForm, invitationsSection } from "./passwords.js";
 import { labelsSection } from "./labels.js";
 import { cannedSection } from "./canned.js";
+import { retentionForm, auditSection } from "./audit.js";
 
 export async function showTeam(main, me) {
   const admin = isAdmin(me);
@@ -14,6 +15,7 @@ export async function showTeam(main, me) {
   if (admin) sections.push(invitationsSection(invitations.data, reload));
   sections.push(teamsSection(teams.data, users.data, admin, reload), labelsSection(labels.data, admin, reload), cannedSection(canned.data, admin, reload));
   if (admin) sections.push(keysSection(keys.data, reload), accountSection(me));
+  if (me.role === "owner") sections.push(retentionForm(me), auditSection());
   if (me.user) sections.push(yourPasswordSection());
   fill(main, ...sections);
 }

@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 25] = [
+static ASSETS: [Asset; 26] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -79,6 +79,7 @@ static ASSETS: [Asset; 25] = [
     module!("labels"),
     module!("canned"),
     module!("contacts"),
+    module!("audit"),
     module!("passwords"),
     module!("webhooks"),
     module!("openapi_import"),

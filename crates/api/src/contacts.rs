@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use sb_domain::{Contact, ContactId};
-use sb_engine::conversations::ContactUpdate;
+use sb_domain::{AuditEntry, Contact, ContactId};
+use sb_engine::conversations::{ContactExport, ContactUpdate};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::auth::Auth;
 use crate::conversations::ConversationView;
 use crate::error::{ApiError, ApiResult};
-use crate::json::{ApiJson, Data, List, page_request, present};
+use crate::json::{ApiJson, Data, List, NoContent, page_request, present};
 use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
@@ -29,6 +29,55 @@ pub fn router() -> ApiRouter {
         .get("/contacts/{id}", "Show a contact", show)
         .patch("/contacts/{id}", "Correct a contact's profile or set attributes", update)
         .get("/contacts/{id}/conversations", "The contact's conversations, newest first", history)
+        .get(
+            "/contacts/{id}/export",
+            "Everything held about the contact, as one document (admins)",
+            export,
+        )
+        .delete(
+            "/contacts/{id}",
+            "Erase the contact and everything held about them (admins)",
+            erase,
+        )
+        .get("/audit-log", "What the account's people did, newest first (owners)", audit_log)
+}
+
+async fn export(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ContactId>,
+) -> ApiResult<Data<ContactExport>> {
+    Ok(Data(state.conversations.export_contact(&actor, &id).await?))
+}
+
+async fn erase(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ContactId>,
+) -> ApiResult<NoContent> {
+    state.conversations.erase_contact(&actor, &id).await?;
+    Ok(NoContent)
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    /// Items per page (1 to 200, default 50).
+    #[schemars(with = "Option<u32>")]
+    limit: Option<String>,
+    /// The `next` value of the previous page.
+    cursor: Option<String>,
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<List<AuditEntry>> {
+    let Query(query) = query
+        .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text()))?;
+    let page = page_request(query.limit, query.cursor)?;
+    Ok(List(state.accounts.audit_log(&actor, &page).await?))
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -129,6 +129,15 @@ pub async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     for minute in 0u64.. {
         tick.tick().await;
+        // Retention: closed conversations past their account's period, checked hourly (every
+        // node may; a conversation another node deleted first is skipped).
+        if minute % 60 == 30 {
+            match state.conversations.apply_retention().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "deleted conversations past retention"),
+                Err(err) => tracing::warn!(error = %err, "could not apply retention"),
+            }
+        }
         state.login_limits.forget_idle();
         state.visitor_limits.forget_idle();
         if let Err(err) = state.conversations.expire_actions().await {

@@ -15,7 +15,11 @@ use crate::state::AppState;
 pub fn router() -> ApiRouter {
     ApiRouter::new("Account")
         .get("/tenant", "Show the account's settings", show)
-        .patch("/tenant", "Change the account's name or time zone (admins)", update)
+        .patch(
+            "/tenant",
+            "Change the account's name, time zone (admins) or retention (owners)",
+            update,
+        )
         .put("/me/availability", "Say whether you take conversations now", availability)
         .put("/me/language", "Set the language you read and write", language)
 }
@@ -30,6 +34,9 @@ async fn show(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Dat
 struct TenantBody {
     name: Option<String>,
     time_zone: Option<String>,
+    /// Days closed conversations are kept (1–36500), then deleted; `null` keeps them (owners).
+    #[serde(default, deserialize_with = "crate::json::present")]
+    retention_days: Option<Option<u32>>,
 }
 
 async fn update(
@@ -38,7 +45,8 @@ async fn update(
     ApiJson(body): ApiJson<TenantBody>,
 ) -> ApiResult<Data<Tenant>> {
     let name = body.name.as_deref();
-    let tenant = state.accounts.update_tenant(&actor, name, body.time_zone.as_deref()).await?;
+    let zone = body.time_zone.as_deref();
+    let tenant = state.accounts.update_tenant(&actor, name, zone, body.retention_days).await?;
     Ok(Data(tenant))
 }
 

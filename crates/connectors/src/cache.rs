@@ -115,6 +115,19 @@ impl ResponseCache {
         Some(outcome)
     }
 
+    /// Forgets every answer kept for `tenant` (its data was erased, or its configuration
+    /// changed on some node).
+    pub fn forget_tenant(&self, tenant: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let keys: Vec<String> = entries
+            .by_key
+            .iter()
+            .filter(|(_, e)| e.tenant == tenant)
+            .map(|(k, _)| k.clone())
+            .collect();
+        keys.iter().for_each(|key| entries.remove(key));
+    }
+
     /// Keeps a successful answer of `tenant` for `ttl`; failures are never cached.
     pub fn put(&self, key: String, tenant: &str, ttl: Duration, outcome: &CallOutcome) {
         // "Nothing found" is not kept: the thing may exist a moment later.

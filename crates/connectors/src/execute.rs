@@ -168,6 +168,11 @@ impl Connector {
         Self { http, tokens: TokenCache::default(), answers: ResponseCache::default() }
     }
 
+    /// Forgets the answers kept for `tenant` on this node.
+    pub fn forget_answers(&self, tenant: &sb_domain::TenantId) {
+        self.answers.forget_tenant(tenant.as_str());
+    }
+
     /// A cached answer to this call, when the endpoint caches and one is still fresh.
     pub fn cached(&self, slot: &CacheSlot) -> Option<CallOutcome> {
         self.answers.get(&slot.key)

@@ -16,6 +16,10 @@ pub struct Tenant {
     /// IANA time zone for `now.*` variables (e.g. `Europe/Berlin`).
     pub time_zone: String,
     pub created_at: Timestamp,
+    /// Closed conversations older than this many days are deleted every night; null keeps
+    /// them.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
 
 /// An IANA time zone name the server knows.

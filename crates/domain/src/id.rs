@@ -202,6 +202,11 @@ define_id!(
     "ctc"
 );
 define_id!(
+    /// One entry of an account's audit log.
+    AuditId,
+    "aud"
+);
+define_id!(
     /// Correlates one HTTP request across logs, traces and the `x-request-id` header.
     RequestId,
     "req"

@@ -4,6 +4,7 @@
 
 mod account;
 pub mod action;
+mod audit;
 pub mod call_stats;
 mod canned;
 mod connection;
@@ -30,6 +31,7 @@ pub use account::{
     ApiKey, Email, NewUser, Role, Tenant, TenantName, User, display_name, validate_password,
     validate_time_zone,
 };
+pub use audit::AuditEntry;
 pub use canned::{CannedReply, canned_shortcut, canned_text};
 pub use connection::{
     ApiKeyPlacement, AuthConfig, ClientAuth, Connection, Endpoint, EndpointRequest, HttpMethod,
@@ -44,7 +46,7 @@ pub use conversation::{
 };
 pub use error::ValidationError;
 pub use id::{
-    ActionId, ApiKeyId, CannedReplyId, ChunkId, ConnectionId, ContactId, ConversationId,
+    ActionId, ApiKeyId, AuditId, CannedReplyId, ChunkId, ConnectionId, ContactId, ConversationId,
     DeliveryId, DocumentId, EndpointId, IdParseError, InvitationId, LabelId, MessageId, RequestId,
     RuleId, SessionId, TeamId, TenantId, TestCaseId, TestRunId, UserId, WebhookId, WidgetId,
     random_token,

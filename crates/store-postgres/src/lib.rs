@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "labels", include_str!("../migrations/0020_labels.sql")),
     (21, "canned_replies", include_str!("../migrations/0021_canned_replies.sql")),
     (22, "contacts", include_str!("../migrations/0022_contacts.sql")),
+    (23, "audit_and_retention", include_str!("../migrations/0023_audit_and_retention.sql")),
 ];
 
 pub struct PostgresOptions {

@@ -64,7 +64,7 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let row = self
             .db
             .fetch_one(
-                q("SELECT id, name, time_zone, created_at FROM tenants WHERE id = $1")
+                q("SELECT id, name, time_zone, created_at, retention_days FROM tenants WHERE id = $1")
                     .text(tenant.as_str()),
             )
             .await?;
@@ -72,6 +72,7 @@ impl<D: Db> AccountStore for SqlStore<D> {
             id: row.parse("id")?,
             name: TenantName::from_stored(row.text("name")?),
             time_zone: row.text("time_zone")?,
+            retention_days: row.opt_int("retention_days")?.and_then(|d| u32::try_from(d).ok()),
             created_at: row.ts("created_at")?,
         })
     }
@@ -132,10 +133,12 @@ impl<D: Db> AccountStore for SqlStore<D> {
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        let query = q("UPDATE tenants SET name = $1, time_zone = $2 WHERE id = $3")
-            .text(tenant.name.as_str())
-            .text(&tenant.time_zone)
-            .text(tenant.id.as_str());
+        let query =
+            q("UPDATE tenants SET name = $1, time_zone = $2, retention_days = $4 WHERE id = $3")
+                .text(tenant.name.as_str())
+                .text(&tenant.time_zone)
+                .text(tenant.id.as_str())
+                .opt_int(tenant.retention_days.map(i64::from));
         crate::expect_found(self.config_write(tenant.id.as_str(), query).await?)
     }
 

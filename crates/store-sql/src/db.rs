@@ -231,6 +231,12 @@ pub trait Db: Send + Sync + 'static {
         Ok(results)
     }
 
+    /// Makes deleted data unrecoverable from the files where the backend can (see
+    /// [`sb_store::PrivacyStore::scrub`]); nothing to do by default.
+    async fn scrub(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     async fn fetch_optional(&self, query: Query) -> StoreResult<Option<Row>> {
         Ok(self.fetch_all(query).await?.into_iter().next())
     }

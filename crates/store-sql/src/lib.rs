@@ -26,6 +26,7 @@ mod kb;
 mod labels;
 mod lists;
 mod notes;
+mod privacy;
 mod rules;
 mod sessions;
 mod teams;

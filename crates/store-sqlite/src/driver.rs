@@ -118,6 +118,26 @@ impl Db for SqliteDb {
     async fn write_unit(&self, statements: Vec<Query>) -> StoreResult<Vec<Vec<Row>>> {
         Ok(self.writer.unit(statements).await?.into_iter().map(|w| w.rows).collect())
     }
+
+    /// The writer zeroes what it deletes (`secure_delete`), but earlier page images stay in the
+    /// write-ahead log until a checkpoint: this one copies the log into the file and truncates
+    /// it, waiting (the busy timeout) for readers still using older pages.
+    async fn scrub(&self) -> StoreResult<()> {
+        for _ in 0..20 {
+            let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.maintenance)
+                .await
+                .map_err(map)?;
+            let busy: i64 = row.try_get(0).map_err(map)?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Err(StoreError::Unavailable(
+            "the write-ahead log stayed in use; it empties at the next checkpoint".into(),
+        ))
+    }
 }
 
 /// A transaction on the writer thread; dropped without committing, it rolls back.

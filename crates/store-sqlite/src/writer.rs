@@ -72,7 +72,7 @@ impl Writer {
         connection
             .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = {keys}; \
-                 PRAGMA temp_store = MEMORY;"
+                 PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON;"
             ))
             .map_err(map)?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

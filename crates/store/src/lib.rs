@@ -8,6 +8,7 @@
 mod accounts;
 mod actions;
 mod ai;
+mod audit;
 mod call_stats;
 mod connections;
 mod contacts;
@@ -28,6 +29,7 @@ pub use accounts::{
 };
 pub use actions::{ActionDecision, ActionStore};
 pub use ai::{AiStore, UsageTotals};
+pub use audit::{Erased, PrivacyStore};
 pub use call_stats::{CallStatsStore, StatsScope};
 pub use connections::{
     ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
@@ -87,6 +89,7 @@ pub trait Store:
     + LabelStore
     + CannedReplyStore
     + ContactStore
+    + PrivacyStore
     + Send
     + Sync
     + 'static

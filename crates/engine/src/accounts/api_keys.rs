@@ -36,6 +36,8 @@ impl AccountsService {
             last_used_at: None,
         };
         self.store.api_keys.create_api_key(&key, &sha256_hex(&plaintext)).await?;
+        let details = serde_json::json!({"name": key.name});
+        self.audit(actor, "api_key.created", Some(key.id.to_string()), details).await;
         Ok((key, Secret::new(plaintext)))
     }
 
@@ -52,7 +54,9 @@ impl AccountsService {
     /// Revokes a key (admins).
     pub async fn revoke_api_key(&self, actor: &Actor, id: &ApiKeyId) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.api_keys.delete_api_key(&actor.tenant_id, id).await?)
+        self.store.api_keys.delete_api_key(&actor.tenant_id, id).await?;
+        self.audit(actor, "api_key.revoked", Some(id.to_string()), serde_json::json!({})).await;
+        Ok(())
     }
 
     /// Who `key` acts as, or `None` for a key that is malformed, unknown or revoked. Its last

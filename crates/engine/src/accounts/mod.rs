@@ -2,6 +2,7 @@
 //! invitations. Every permission of this aggregate is decided here (see the tests at the end).
 
 mod api_keys;
+mod audit;
 mod lookups;
 mod passwords;
 mod sessions;
@@ -31,6 +32,7 @@ stores!(AccountStores {
     api_keys: ApiKeyStore,
     teams: TeamStore,
     credentials: CredentialStore,
+    privacy: PrivacyStore,
 });
 
 /// The accounts aggregate's use-cases.
@@ -87,6 +89,7 @@ impl AccountsService {
             name,
             time_zone: "UTC".into(),
             created_at: Timestamp::now(),
+            retention_days: None,
         };
         let owner = NewUser {
             id: UserId::new(),
@@ -138,7 +141,10 @@ impl AccountsService {
             password_hash: hash_password(input.password).await?,
             available: true,
         };
-        Ok(self.store.accounts.create_user(&actor.tenant_id, &user).await?)
+        let created = self.store.accounts.create_user(&actor.tenant_id, &user).await?;
+        let details = serde_json::json!({"role": created.role});
+        self.audit(actor, "user.created", Some(created.id.to_string()), details).await;
+        Ok(created)
     }
 
     /// The tenant's people; anyone of the tenant may see them (routing picks among them).

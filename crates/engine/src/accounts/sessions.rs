@@ -54,6 +54,13 @@ impl AccountsService {
         };
         self.store.sessions.create_session(&session).await?;
         let tenant = self.store.accounts.get_tenant(&user.tenant_id).await?;
+        let actor = Actor {
+            tenant_id: user.tenant_id.clone(),
+            user_id: Some(user.id.clone()),
+            role: user.role,
+            credential: crate::actor::Credential::Session(session.id.clone()),
+        };
+        self.audit(&actor, "session.login", Some(user.id.to_string()), serde_json::json!({})).await;
         Ok(NewSessionTokens { token, csrf, user, tenant })
     }
 

@@ -11,15 +11,25 @@ impl AccountsService {
         Ok(self.store.accounts.get_tenant(&actor.tenant_id).await?)
     }
 
-    /// Renames the tenant or changes its time zone (admins).
+    /// Renames the tenant, changes its time zone (admins) or its retention period (owners).
     pub async fn update_tenant(
         &self,
         actor: &Actor,
         name: Option<&str>,
         time_zone: Option<&str>,
+        retention_days: Option<Option<u32>>,
     ) -> Result<Tenant, EngineError> {
         actor.require(Role::Admin)?;
         let mut tenant = self.store.accounts.get_tenant(&actor.tenant_id).await?;
+        if let Some(days) = retention_days {
+            // How long data is kept is the owner's decision.
+            actor.require(Role::Owner)?;
+            if days.is_some_and(|d| !(1..=36_500).contains(&d)) {
+                let message = "keep closed conversations 1–36500 days, or null to keep them";
+                return Err(ValidationError::new("retention_days", "out_of_range", message).into());
+            }
+            tenant.retention_days = days;
+        }
         if let Some(name) = name {
             tenant.name = TenantName::parse(name)
                 .map_err(|e| ValidationError { field: "name".into(), ..e })?;
@@ -28,6 +38,14 @@ impl AccountsService {
             tenant.time_zone = validate_time_zone(zone)?;
         }
         self.store.accounts.update_tenant(&tenant).await?;
+        let changed: Vec<&str> = [("name", name.is_some()), ("time_zone", time_zone.is_some())]
+            .into_iter()
+            .chain([("retention_days", retention_days.is_some())])
+            .filter_map(|(field, given)| given.then_some(field))
+            .collect();
+        let details =
+            serde_json::json!({"changed": changed, "retention_days": tenant.retention_days});
+        self.audit(actor, "tenant.updated", None, details).await;
         Ok(tenant)
     }
 

@@ -81,9 +81,10 @@ async fn teams_take_only_the_tenants_own_people() {
 async fn only_admins_change_the_tenants_settings() {
     let w = world().await;
     let accounts = &w.services.accounts;
-    assert_forbidden(accounts.update_tenant(&w.operator, Some("Renamed"), None).await);
+    assert_forbidden(accounts.update_tenant(&w.operator, Some("Renamed"), None, None).await);
     assert_permitted(accounts.tenant(&w.operator).await);
-    let renamed = accounts.update_tenant(&w.admin, Some("Renamed"), Some("Europe/Berlin")).await;
+    let renamed =
+        accounts.update_tenant(&w.admin, Some("Renamed"), Some("Europe/Berlin"), None).await;
     assert_eq!(renamed.unwrap().name.as_str(), "Renamed");
     assert_eq!(accounts.tenant(&w.stranger).await.unwrap().name.as_str(), "Other");
 }

@@ -96,7 +96,11 @@ impl ConversationsService {
             .into());
         }
         let action = self.action(&actor.tenant_id, id).await?;
-        self.decide(action, Decision::Operator { actor, approve, note }).await
+        let decided = self.decide(action, Decision::Operator { actor, approve, note }).await?;
+        let kind = if approve { "action.approved" } else { "action.denied" };
+        let details = serde_json::json!({"state": decided.action.state});
+        self.accounts.audit(actor, kind, Some(id.to_string()), details).await;
+        Ok(decided)
     }
 
     async fn action(

@@ -81,6 +81,12 @@ impl ConversationsService {
         if tenants.len() >= MAX_TENANTS {
             tenants.clear();
         }
+        // The revision moved on some node (a configuration change, or an erasure): answers
+        // kept for the tenant's endpoints go too, so an erased contact's data does not outlive
+        // its erasure in another node's memory.
+        if tenants.contains_key(tenant) {
+            self.connector.forget_answers(tenant);
+        }
         let config = Arc::new(TenantConfig::new(revision));
         tenants.insert(tenant.clone(), config.clone());
         Ok(config)

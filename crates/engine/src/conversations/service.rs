@@ -21,7 +21,8 @@ stores!(ConversationStores {
     notes: NoteStore,
     labels: LabelStore,
     canned: CannedReplyStore,
-    contacts: ContactStore
+    contacts: ContactStore,
+    privacy: PrivacyStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -120,6 +121,7 @@ impl ConversationsService {
             labels: scratch.clone(),
             canned: self.store.canned.clone(),
             contacts: scratch.clone(),
+            privacy: scratch.clone(),
         };
         Arc::new(Self {
             store,

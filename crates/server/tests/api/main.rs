@@ -41,6 +41,7 @@ mod labels;
 mod notes;
 mod passwords;
 mod patterns;
+mod privacy;
 mod realtime;
 mod rule_behaviour;
 mod safe_actions;

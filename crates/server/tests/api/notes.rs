@@ -15,7 +15,7 @@ use crate::support::{TestApp, assert_error};
 const SECRET: &str = "NOTE-4711: refund already approved by finance";
 
 /// A webhook receiver on loopback that keeps every body.
-async fn receiver() -> (std::net::SocketAddr, Arc<Mutex<Vec<Value>>>) {
+pub(crate) async fn receiver() -> (std::net::SocketAddr, Arc<Mutex<Vec<Value>>>) {
     let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
     let kept = bodies.clone();
     let router = axum::Router::new().route(

@@ -480,6 +480,8 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     let facts = json!({"attributes": {"plan": "gold"}, "name": "Ann"});
     api.call(&owner, M::PATCH, "/contacts/{id}", &[&contact], Some(facts)).await;
     api.call(&owner, M::GET, "/contacts/{id}/conversations", &[&contact], None).await;
+    api.call(&owner, M::GET, "/contacts/{id}/export", &[&contact], None).await;
+    api.call(&owner, M::GET, "/audit-log?limit=5", &[], None).await;
     let note = json!({"text": "Refund approved", "private": true});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(note)).await;
     api.call(&owner, M::GET, "/conversations/{id}/messages", &[&conversation], None).await;
@@ -584,6 +586,7 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     let (status, _) = api.call(&owner, M::POST, "/teams", &[], Some(json!({"name": 7}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    api.call(&owner, M::DELETE, "/contacts/{id}", &[&contact], None).await;
     for (template, target) in [
         ("/kb/documents/{id}", document),
         ("/rules/{id}", rule),

@@ -62,7 +62,10 @@ pub(super) async fn contacts(store: &dyn Store, tenant: &TenantId, other: &Tenan
     let all = store.list_contacts(tenant, None, &PageRequest::first(1)).await.unwrap();
     assert_eq!(all.items, std::slice::from_ref(&verified));
     let rest = PageRequest { after: all.next, limit: 10 };
-    assert_eq!(store.list_contacts(tenant, None, &rest).await.unwrap().items, std::slice::from_ref(&ann));
+    assert_eq!(
+        store.list_contacts(tenant, None, &rest).await.unwrap().items,
+        std::slice::from_ref(&ann)
+    );
     let ten = PageRequest::first(10);
     let search = |q: &'static str| store.list_contacts(tenant, Some(q), &ten);
     assert_eq!(search("ann@").await.unwrap().items, std::slice::from_ref(&ann));

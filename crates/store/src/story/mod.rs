@@ -13,6 +13,7 @@ mod credentials;
 mod inbox;
 mod kb;
 mod notes;
+mod privacy;
 mod test_cases;
 mod webhooks;
 
@@ -36,6 +37,7 @@ pub(crate) fn new_tenant(name: &str) -> Tenant {
         name: TenantName::parse(name).unwrap(),
         time_zone: "UTC".into(),
         created_at: now(),
+        retention_days: None,
     }
 }
 
@@ -86,5 +88,6 @@ pub async fn run(store: &dyn Store) {
     notes::notes(store, &acme, &other).await;
     canned::canned_replies(store, &acme, &other).await;
     contacts::contacts(store, &acme, &other).await;
+    privacy::privacy(store, &acme, &other).await;
     config_revision::config_revision(store, &acme, &other).await;
 }

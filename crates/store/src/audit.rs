@@ -1,0 +1,43 @@
+use async_trait::async_trait;
+use sb_domain::{AuditEntry, ContactId, ConversationId, TenantId, Timestamp};
+
+use crate::{Page, PageRequest, StoreResult};
+
+/// What erasing a contact removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Erased {
+    pub conversations: u64,
+    pub webhook_deliveries: u64,
+}
+
+/// The audit log, and the deletions privacy asks for.
+#[async_trait]
+pub trait PrivacyStore: Send + Sync {
+    async fn record_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Newest first (`actor_email` read through the user).
+    async fn list_audit(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuditEntry>>;
+    /// Deletes the contact, its conversations (with their messages, notes, trace, actions and
+    /// read marks) and the webhook deliveries that carried them, in one transaction; NotFound
+    /// when the contact is not the tenant's.
+    async fn erase_contact(&self, tenant: &TenantId, contact: &ContactId) -> StoreResult<Erased>;
+    /// Closed conversations of tenants with a retention period, last active before it: at
+    /// most `limit`, oldest first.
+    async fn expired_conversations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(TenantId, ConversationId)>>;
+    /// Deletes one conversation and the webhook deliveries that carried it.
+    async fn delete_conversation(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> StoreResult<()>;
+    /// Makes deleted data unrecoverable from the database files where the backend can
+    /// (SQLite: deleted content is zeroed as it goes; this empties the write-ahead log).
+    async fn scrub(&self) -> StoreResult<()>;
+}

@@ -1,0 +1,73 @@
+//! Retention finds only closed conversations past their tenant's period; erasure and
+//! deletion stay within the tenant; the audit log pages newest first with the actor's e-mail.
+
+use sb_domain::{AuditEntry, AuditId, ContactId, ConversationStatus, TenantId, Timestamp};
+use serde_json::json;
+
+use super::conversations::{conversation, widget};
+use super::{assert_not_found, now};
+use crate::{PageRequest, Store};
+
+pub(super) async fn privacy(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
+    let shop = widget(tenant, "Retention");
+    store.create_widget(&shop, None).await.unwrap();
+    let days_ago = |days: i64| {
+        Timestamp::from_millisecond(now().as_millisecond() - days * 86_400_000).unwrap()
+    };
+    let make = |status: ConversationStatus, age: i64| {
+        let mut c = conversation(tenant, &shop.id);
+        c.status = status;
+        c.created_at = days_ago(age);
+        c.updated_at = days_ago(age);
+        c
+    };
+    let old_closed = make(ConversationStatus::Closed, 40);
+    let new_closed = make(ConversationStatus::Closed, 5);
+    let old_open = make(ConversationStatus::Open, 40);
+    for (i, c) in [&old_closed, &new_closed, &old_open].into_iter().enumerate() {
+        store.create_conversation(c, &format!("retention-token-{i}")).await.unwrap();
+    }
+    // Without a retention period nothing expires.
+    let ours = |list: Vec<(TenantId, sb_domain::ConversationId)>| {
+        list.into_iter().filter(|(t, _)| t == tenant).map(|(_, c)| c).collect::<Vec<_>>()
+    };
+    assert!(ours(store.expired_conversations(now(), 100).await.unwrap()).is_empty());
+    let mut settings = store.get_tenant(tenant).await.unwrap();
+    settings.retention_days = Some(30);
+    store.update_tenant(&settings).await.unwrap();
+    assert_eq!(store.get_tenant(tenant).await.unwrap().retention_days, Some(30));
+    assert_eq!(
+        ours(store.expired_conversations(now(), 100).await.unwrap()),
+        [old_closed.id.clone()]
+    );
+    assert_not_found(store.delete_conversation(other, &old_closed.id).await);
+    store.delete_conversation(tenant, &old_closed.id).await.unwrap();
+    assert_not_found(store.get_conversation(tenant, &old_closed.id).await);
+    assert!(ours(store.expired_conversations(now(), 100).await.unwrap()).is_empty());
+    settings.retention_days = None;
+    store.update_tenant(&settings).await.unwrap();
+    assert_not_found(store.erase_contact(other, &ContactId::new()).await);
+    store.delete_widget(tenant, &shop.id).await.unwrap();
+
+    let entry = |action: &str, at: i64| AuditEntry {
+        id: AuditId::new(),
+        tenant_id: tenant.clone(),
+        at: Timestamp::from_millisecond(now().as_millisecond() + at).unwrap(),
+        actor_user_id: None,
+        actor_email: None,
+        actor_api_key_id: None,
+        action: action.into(),
+        target: Some("ctc_x".into()),
+        details: json!({"conversations": 2}),
+    };
+    let (first, second) = (entry("contact.exported", 0), entry("contact.erased", 1));
+    store.record_audit(&first).await.unwrap();
+    store.record_audit(&second).await.unwrap();
+    let page = store.list_audit(tenant, &PageRequest::first(1)).await.unwrap();
+    assert_eq!(page.items, [second]);
+    let rest =
+        store.list_audit(tenant, &PageRequest { after: page.next, limit: 10 }).await.unwrap();
+    assert_eq!(rest.items, [first]);
+    assert!(store.list_audit(other, &PageRequest::first(10)).await.unwrap().items.is_empty());
+    store.scrub().await.unwrap();
+}
