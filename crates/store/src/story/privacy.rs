@@ -38,7 +38,7 @@ pub(super) async fn privacy(store: &dyn Store, tenant: &TenantId, other: &Tenant
     assert_eq!(store.get_tenant(tenant).await.unwrap().retention_days, Some(30));
     assert_eq!(
         ours(store.expired_conversations(now(), 100).await.unwrap()),
-        [old_closed.id.clone()]
+        std::slice::from_ref(&old_closed.id)
     );
     assert_not_found(store.delete_conversation(other, &old_closed.id).await);
     store.delete_conversation(tenant, &old_closed.id).await.unwrap();
