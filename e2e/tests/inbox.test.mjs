@@ -123,13 +123,13 @@ test("a private note is shown to the team, marked, and never reaches the visitor
   await inbox.getByRole("list", { name: "Conversations" }).getByRole("button", { name: /Visitor from Berlin, Chrome/ }).click();
   const log = inbox.getByRole("log", { name: "Messages" });
   await inbox.getByRole("radio", { name: "Private note" }).check();
-  await inbox.getByRole("textbox", { name: "Private note" }).fill("Refund approved by finance (NOTE-77)");
+  await inbox.getByRole("textbox", { name: "Note for the team" }).fill("Refund approved by finance (NOTE-77)");
   await inbox.keyboard.press("Enter");
   const note = log.locator(".msg.note", { hasText: "NOTE-77" });
   await note.waitFor();
   assert.match(await note.locator(".who").textContent(), /^Private note · .* · not sent to the visitor$/);
   await inbox.screenshot({ path: join(ARTIFACTS, "inbox-note.png") });
-  await inbox.getByRole("radio", { name: "Reply" }).check();
+  await inbox.getByRole("radio", { name: "To the visitor" }).check();
   await inbox.getByRole("textbox", { name: "Reply" }).fill("Your refund is on its way");
   await inbox.keyboard.press("Enter");
   const chat = visitorPage.locator("#switchboard-widget");

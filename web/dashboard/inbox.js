@@ -169,12 +169,13 @@ export async function showInbox(main, me, openId) {
     const mode = (private_) => {
       state.noteMode = private_;
       form.classList.toggle("note-mode", private_);
-      text.setAttribute("aria-label", private_ ? "Private note" : "Reply");
+      // Named apart from the switches above it, so each control has a name of its own.
+      text.setAttribute("aria-label", private_ ? "Note for the team" : "Reply");
       text.placeholder = private_ ? "Write a note only your team sees…" : "Write a reply…";
       send.textContent = private_ ? "Add note" : "Send";
     };
     const choice = (label, private_) => h("label", {}, h("input", { type: "radio", name: `compose-${c.id}`, checked: Boolean(state.noteMode) === private_, onchange: () => { mode(private_); text.focus(); } }), label);
-    const modes = h("div", { class: "compose-mode", role: "radiogroup", "aria-label": "Write" }, choice("Reply", false), choice("Private note", true));
+    const modes = h("div", { class: "compose-mode", role: "radiogroup", "aria-label": "Write" }, choice("To the visitor", false), choice("Private note", true));
     const form = h("form", { class: "composer" }, text, send);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
