@@ -99,10 +99,21 @@ export async function showInbox(main, me, openId) {
       return d.reason || d.rule || (d.error && d.error.code) || "";
     };
     details.replaceChildren(
+      ...opinions(conversation),
       h("h3", {}, "Visitor"), rows(conversation.visitor),
       h("h3", {}, "Variables"), Object.keys(conversation.variables).length ? rows(conversation.variables) : h("p", { class: "empty" }, "None yet."),
       h("h3", {}, "Trace"),
       h("ol", { class: "trace" }, trace.map((e) => h("li", {}, h("span", { class: `kind${e.data && e.data.ok === false ? " bad" : ""}` }, e.kind), " ", summary(e)))));
+  }
+
+  /** What the visitor thought: their rating and their marks on the bot's replies. */
+  function opinions(conversation) {
+    const r = conversation.rating, feedback = conversation.feedback || [];
+    if (!r && !feedback.length) return [];
+    const helpful = feedback.filter((f) => f.helpful).length;
+    return [h("h3", {}, "Visitor's view"),
+      r ? h("p", { class: "rating" }, h("span", { "aria-hidden": "true" }, "★".repeat(r.score) + "☆".repeat(5 - r.score)), ` ${r.score} of 5`, r.comment ? h("br") : null, r.comment ? `“${r.comment}”` : null) : null,
+      feedback.length ? h("p", {}, `Replies: ${helpful} helpful, ${feedback.length - helpful} not helpful`) : null];
   }
 
   /** Marks the conversation read for the signed-in person (it shows as read at once). */

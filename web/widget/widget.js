@@ -62,6 +62,15 @@
     .act button:focus-visible { outline: 3px solid #111; outline-offset: 2px; }
     .act button:disabled { opacity: .5; cursor: default; }
     .act-state { display: block; margin-top: 6px; font-size: 13px; color: #444; }
+    .fb { display: flex; gap: 4px; margin-top: 4px; }
+    .fb button { border: 1px solid #d5d8dc; background: #fff; border-radius: 6px; padding: 0 6px; font-size: 13px; line-height: 20px; }
+    .fb button[aria-pressed="true"] { background: var(--sb-color); color: #fff; border-color: var(--sb-color); }
+    .rate { align-self: stretch; border: 1px solid #e3e5e8; border-radius: 10px; padding: 10px; background: #fff; }
+    .rate .stars { display: flex; gap: 4px; margin: 6px 0; }
+    .rate .stars button { font-size: 20px; border: 0; background: none; color: #b0b4ba; padding: 0 2px; }
+    .rate .stars button[aria-pressed="true"] { color: #e0a100; }
+    .rate textarea { width: 100%; font: inherit; border: 1px solid #c9ccd1; border-radius: 6px; padding: 6px; }
+    .rate .send-rating { margin-top: 6px; border-radius: 8px; padding: 5px 12px; border: 0; background: var(--sb-color); color: #fff; }
     .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
   `;
 
@@ -120,10 +129,82 @@
     text.textContent = (message.author === "operator" && message.translation) ? message.translation.text : message.text;
     el.append(text);
     if (message.action) { el.dataset.action = message.action.id; showAction(el, message.action); }
+    // Not on a card asking to agree to an action: its buttons are the answer there.
+    if (message.author === "bot" && message.id && !message.action) el.append(feedbackButtons(message.id));
     log.append(el);
     log.scrollTop = log.scrollHeight;
     if (message.id && message.seq) state.lastId = message.id;
     return el;
+  }
+
+  /** "Helpful" / "Not helpful" on a reply of the assistant; the last choice counts. */
+  function feedbackButtons(id) {
+    const box = document.createElement("span");
+    box.className = "fb";
+    for (const [helpful, label, sign] of [[true, "Helpful", "👍"], [false, "Not helpful", "👎"]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = sign;
+      button.setAttribute("aria-label", label);
+      button.setAttribute("aria-pressed", "false");
+      button.addEventListener("click", async () => {
+        try {
+          await request(`/widget/conversations/${state.conversation.id}/messages/${id}/feedback`, { method: "POST", body: JSON.stringify({ helpful }) });
+          box.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", b === button ? "true" : "false"));
+        } catch (err) { errorBox.textContent = err.message; }
+      });
+      box.append(button);
+    }
+    return box;
+  }
+
+  /** Once the conversation is closed: how was it, 1–5, and anything to add. */
+  function showRating() {
+    if (!state.conversation || state.conversation.rated || log.querySelector(".rate")) return;
+    const box = document.createElement("form");
+    box.className = "rate";
+    box.setAttribute("aria-label", "Rate this conversation");
+    const question = document.createElement("span");
+    question.textContent = "How was this conversation?";
+    const stars = document.createElement("div");
+    stars.className = "stars";
+    stars.setAttribute("role", "group");
+    stars.setAttribute("aria-label", "Rating");
+    let score = 0;
+    for (let n = 1; n <= 5; n++) {
+      const star = document.createElement("button");
+      star.type = "button";
+      star.textContent = "★";
+      star.setAttribute("aria-label", n === 1 ? "1 star" : `${n} stars`);
+      star.setAttribute("aria-pressed", "false");
+      star.addEventListener("click", () => {
+        score = n;
+        stars.querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", i < n ? "true" : "false"));
+      });
+      stars.append(star);
+    }
+    const comment = document.createElement("textarea");
+    comment.rows = 2;
+    comment.maxLength = 2000;
+    comment.placeholder = "Anything to add? (optional)";
+    comment.setAttribute("aria-label", "Comment");
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.className = "send-rating";
+    submit.textContent = "Send rating";
+    box.append(question, stars, comment, submit);
+    box.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!score) { errorBox.textContent = "Choose 1 to 5 stars first."; return; }
+      try {
+        await request(`/widget/conversations/${state.conversation.id}/rating`, { method: "POST", body: JSON.stringify({ score, comment: comment.value }) });
+        state.conversation.rated = true;
+        save(state.conversation);
+        box.replaceChildren(Object.assign(document.createElement("span"), { textContent: "Thank you for your rating!" }));
+      } catch (err) { errorBox.textContent = err.message; }
+    });
+    log.append(box);
+    log.scrollTop = log.scrollHeight;
   }
 
   function update(message) {
@@ -259,6 +340,8 @@
         // Decided elsewhere (a person, another tab) or done: the card follows.
         const bubble = log.querySelector(`[data-action="${data.action.id}"]`);
         if (bubble) showAction(bubble, data.action);
+      } else if (data.type === "conversation_updated") {
+        if (data.status === "closed") showRating();
       } else if (data.type === "typing") {
         typingBox.textContent = data.typing ? "Someone is typing…" : "";
       } else if (data.type === "resync") {
@@ -279,6 +362,8 @@
     try {
       const messages = await request(`/widget/conversations/${state.conversation.id}/messages`);
       messages.forEach((m) => render(m));
+      const conversation = await request(`/widget/conversations/${state.conversation.id}`);
+      if (conversation.status === "closed") showRating();
     } catch (err) {
       if (err.status === 401 || err.status === 404) { state.conversation = null; localStorage.removeItem(storeKey); }
     }

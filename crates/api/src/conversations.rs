@@ -67,12 +67,16 @@ impl From<ListedConversation> for ConversationListItem {
     }
 }
 
-/// A conversation with the AI it has used so far.
+/// A conversation with the AI it has used so far and what the visitor thought of it.
 #[derive(Serialize, JsonSchema)]
 struct ConversationDetail {
     #[serde(flatten)]
     view: ConversationView,
     ai_usage: UsageTotals,
+    /// The visitor's rating, once the conversation was closed and they gave one.
+    rating: Option<sb_domain::Rating>,
+    /// The visitor's helpful / not helpful marks on the bot's replies.
+    feedback: Vec<sb_domain::Feedback>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -173,7 +177,8 @@ async fn show(
         input_tokens: usage.input_tokens,
         output_tokens: usage.output_tokens,
     };
-    Ok(Data(ConversationDetail { view: conversation.into(), ai_usage }))
+    let (rating, feedback) = state.conversations.opinions(&actor, &id).await?;
+    Ok(Data(ConversationDetail { view: conversation.into(), ai_usage, rating, feedback }))
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -26,6 +26,7 @@ mod openapi_import;
 mod passwords;
 mod path;
 mod rate_limit;
+mod ratings;
 mod realtime;
 mod rules;
 mod state;

@@ -30,6 +30,17 @@ impl<S: Send + Sync, T: FromStr + Send> FromRequestParts<S> for ActionPathId<T> 
     }
 }
 
+/// A second typed id from the URL path, the `{message_id}` segment (see [`PathId`]).
+pub struct MessagePathId<T>(pub T);
+
+impl<S: Send + Sync, T: FromStr + Send> FromRequestParts<S> for MessagePathId<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        segment(parts, state, "message_id").await.map(MessagePathId)
+    }
+}
+
 async fn segment<S: Send + Sync, T: FromStr>(
     parts: &mut Parts,
     state: &S,

@@ -17,6 +17,7 @@ mod kb;
 mod label;
 mod page;
 pub mod pattern;
+mod rating;
 mod rule;
 pub mod suite_file;
 mod team;
@@ -54,6 +55,7 @@ pub use id::{
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use label::{Label, MAX_LABELS, label_name};
 pub use page::{Page, PageRequest};
+pub use rating::{Feedback, Rating};
 pub use rule::{
     Action, Argument, ArgumentInput, Condition, FromRegex, MatchMode, Op, Rule, RuleDefinition,
     Trigger, conditions_schema, deserialize_conditions, is_built_in,

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (21, "canned_replies", include_str!("../migrations/0021_canned_replies.sql")),
     (22, "contacts", include_str!("../migrations/0022_contacts.sql")),
     (23, "audit_and_retention", include_str!("../migrations/0023_audit_and_retention.sql")),
+    (24, "ratings", include_str!("../migrations/0024_ratings.sql")),
 ];
 
 pub struct PostgresOptions {

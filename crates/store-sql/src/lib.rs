@@ -27,6 +27,7 @@ mod labels;
 mod lists;
 mod notes;
 mod privacy;
+mod ratings;
 mod rules;
 mod sessions;
 mod teams;

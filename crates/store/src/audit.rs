@@ -41,3 +41,27 @@ pub trait PrivacyStore: Send + Sync {
     /// (SQLite: deleted content is zeroed as it goes; this empties the write-ahead log).
     async fn scrub(&self) -> StoreResult<()>;
 }
+
+/// Visitors' ratings of conversations and feedback on bot replies.
+#[async_trait]
+pub trait RatingStore: Send + Sync {
+    /// Saves (or replaces) the conversation's rating.
+    async fn rate(&self, tenant: &TenantId, rating: &sb_domain::Rating) -> StoreResult<()>;
+    async fn rating(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> StoreResult<Option<sb_domain::Rating>>;
+    /// Saves (or replaces) the feedback on a message of `conversation`.
+    async fn give_feedback(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        feedback: &sb_domain::Feedback,
+    ) -> StoreResult<()>;
+    async fn feedback(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> StoreResult<Vec<sb_domain::Feedback>>;
+}

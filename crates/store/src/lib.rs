@@ -29,7 +29,7 @@ pub use accounts::{
 };
 pub use actions::{ActionDecision, ActionStore};
 pub use ai::{AiStore, UsageTotals};
-pub use audit::{Erased, PrivacyStore};
+pub use audit::{Erased, PrivacyStore, RatingStore};
 pub use call_stats::{CallStatsStore, StatsScope};
 pub use connections::{
     ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
@@ -90,6 +90,7 @@ pub trait Store:
     + CannedReplyStore
     + ContactStore
     + PrivacyStore
+    + RatingStore
     + Send
     + Sync
     + 'static

@@ -121,6 +121,12 @@ impl<T: JsonSchema> DescribeInput for ActionPathId<T> {
     }
 }
 
+impl<T: JsonSchema> DescribeInput for crate::path::MessagePathId<T> {
+    fn describe(operation: &mut Operation, schemas: &mut Schemas) {
+        path_segment::<T>(operation, schemas, "message_id");
+    }
+}
+
 pub(crate) fn path_id<T: JsonSchema>(operation: &mut Operation, schemas: &mut Schemas) {
     path_segment::<T>(operation, schemas, "id");
 }

@@ -20,6 +20,7 @@ pub(crate) mod ordering;
 mod privacy;
 mod process;
 mod questions;
+mod ratings;
 mod routing;
 pub mod rules;
 mod service;

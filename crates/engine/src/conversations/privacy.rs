@@ -3,7 +3,9 @@
 //! that carried them, the answers cached from endpoints on every node — and closed
 //! conversations deleted once the account's retention period has passed.
 
-use sb_domain::{Contact, ContactId, Conversation, Message, Note, Role, Timestamp, TraceEvent};
+use sb_domain::{
+    Contact, ContactId, Conversation, Feedback, Message, Note, Rating, Role, Timestamp, TraceEvent,
+};
 use sb_store::Erased;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -28,6 +30,8 @@ pub struct ConversationExport {
     pub messages: Vec<Message>,
     pub notes: Vec<Note>,
     pub trace: Vec<TraceEvent>,
+    pub rating: Option<Rating>,
+    pub feedback: Vec<Feedback>,
 }
 
 /// The most conversations retention deletes in one pass (the next pass takes the rest).
@@ -57,7 +61,16 @@ impl ConversationsService {
             }
             let notes = self.store.notes.list_notes(tenant, c, 0).await?;
             let trace = self.store.conversations.list_trace(tenant, c).await?;
-            conversations.push(ConversationExport { conversation, messages, notes, trace });
+            let rating = self.store.ratings.rating(tenant, c).await?;
+            let feedback = self.store.ratings.feedback(tenant, c).await?;
+            conversations.push(ConversationExport {
+                conversation,
+                messages,
+                notes,
+                trace,
+                rating,
+                feedback,
+            });
         }
         let count = conversations.len();
         self.accounts

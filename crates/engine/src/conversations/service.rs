@@ -22,7 +22,8 @@ stores!(ConversationStores {
     labels: LabelStore,
     canned: CannedReplyStore,
     contacts: ContactStore,
-    privacy: PrivacyStore
+    privacy: PrivacyStore,
+    ratings: RatingStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -122,6 +123,7 @@ impl ConversationsService {
             canned: self.store.canned.clone(),
             contacts: scratch.clone(),
             privacy: scratch.clone(),
+            ratings: scratch.clone(),
         };
         Arc::new(Self {
             store,

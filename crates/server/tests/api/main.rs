@@ -42,6 +42,7 @@ mod notes;
 mod passwords;
 mod patterns;
 mod privacy;
+mod ratings;
 mod realtime;
 mod rule_behaviour;
 mod safe_actions;

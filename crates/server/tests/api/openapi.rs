@@ -235,6 +235,23 @@ impl Checked<'_> {
             .to_owned()
     }
 
+    /// The visitor marks the reply `message` helpful.
+    async fn visitor_feedback(&mut self, visitor: &Visitor, message: &str) {
+        let template = "/widget/conversations/{id}/messages/{message_id}/feedback";
+        let path = template.replacen("{id}", &visitor.conversation_id, 1).replacen(
+            "{message_id}",
+            message,
+            1,
+        );
+        let request = visitor
+            .client
+            .request(Method::POST, &format!("/api/v1{path}"))
+            .bearer_auth(&visitor.token)
+            .json(&json!({"helpful": true}));
+        let (status, answer) = self.send(&visitor.client, Method::POST, template, request).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+
     /// The visitor decides on `action` (`confirm` or `cancel`).
     async fn visitor_decides(&mut self, visitor: &Visitor, action: &str, verb: &str) -> Value {
         let template = format!("/widget/conversations/{{id}}/actions/{{action_id}}/{verb}");
@@ -440,6 +457,8 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
         api.visitor(&visitor, M::POST, messages, "?wait_ms=5000", Some(say)).await;
     assert_eq!(status, StatusCode::OK, "{handled}");
     assert_eq!(handled["data"]["replies"][0]["text"], "Order 4521 is shipped.");
+    let reply = handled["data"]["replies"][0]["id"].as_str().unwrap().to_owned();
+    api.visitor_feedback(&visitor, &reply).await;
     let (status, _) =
         api.visitor(&visitor, M::POST, messages, "", Some(json!({"text": "thanks"}))).await;
     assert_eq!(status, StatusCode::ACCEPTED);
@@ -488,6 +507,9 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     let to_team = json!({"team_id": team});
     api.call(&owner, M::POST, "/conversations/{id}/assign", &[&conversation], Some(to_team)).await;
     api.call(&owner, M::POST, "/conversations/{id}/close", &[&conversation], None).await;
+    let rating = json!({"score": 5, "comment": "Quick"});
+    api.visitor(&visitor, M::POST, "/widget/conversations/{id}/rating", "", Some(rating)).await;
+    api.call(&owner, M::GET, "/conversations/{id}", &[&conversation], None).await;
     api.call(&owner, M::POST, "/conversations/{id}/reopen", &[&conversation], None).await;
 
     // Call health, after the conversation's lookup, and the mapping preview.
