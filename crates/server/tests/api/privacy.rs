@@ -10,8 +10,13 @@ use serde_json::{Value, json};
 use crate::support::{Client, TestApp};
 
 /// Values only this contact ever wrote or was given.
-const PLANTED: [&str; 4] =
-    ["PLANTED-5f3a9e", "Zelda Quux-7731", "zelda.quux7731@example.com", "ATTR-PLANTED-81c2"];
+const PLANTED: [&str; 5] = [
+    "PLANTED-5f3a9e",
+    "Zelda Quux-7731",
+    "zelda.quux7731@example.com",
+    "ATTR-PLANTED-81c2",
+    "RATING-PLANTED-93aa",
+];
 
 async fn everything_visible(owner: &Client, paths: &[String]) -> String {
     let mut seen = String::new();
@@ -78,6 +83,15 @@ async fn erase_and_look_everywhere(
     owner
         .patch(format!("/api/v1/contacts/{contact}"), json!({"attributes": {"vault": PLANTED[3]}}))
         .await;
+    // A rating of the closed second conversation.
+    owner.post(&format!("/api/v1/conversations/{}/close", again.conversation_id), json!({})).await;
+    let rating = format!("/api/v1/widget/conversations/{}/rating", again.conversation_id);
+    let request = again
+        .client
+        .request(reqwest::Method::POST, &rating)
+        .bearer_auth(&again.token)
+        .json(&json!({"score": 2, "comment": PLANTED[4]}));
+    assert_eq!(again.client.send(request).await.0, StatusCode::OK);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !received.lock().unwrap().iter().any(|b| b.to_string().contains(PLANTED[0])) {
         assert!(Instant::now() < deadline, "the webhook delivery of the planted message");
