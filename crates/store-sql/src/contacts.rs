@@ -112,6 +112,24 @@ impl<D: Db> ContactStore for SqlStore<D> {
         expect_found(self.db.execute(query).await?)
     }
 
+    async fn record_visit(&self, c: &Contact, browser: Option<&str>) -> StoreResult<()> {
+        let query = q("UPDATE contacts SET name = $1, email = $2, user_id = $3, verified = $4, \
+             language = $5, last_seen_at = $6, search_text = $7, \
+             browser_key_hash = COALESCE($8, browser_key_hash) \
+             WHERE tenant_id = $9 AND id = $10")
+        .opt_text(c.name.as_deref())
+        .opt_text(c.email.as_deref())
+        .opt_text(c.user_id.as_deref())
+        .boolean(c.verified)
+        .opt_text(c.language.as_deref())
+        .ts(c.last_seen_at)
+        .text(search_text(c))
+        .opt_text(browser)
+        .text(c.tenant_id.as_str())
+        .text(c.id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
     async fn get_contact(&self, tenant: &TenantId, id: &ContactId) -> StoreResult<Contact> {
         let sql = concat!("SELECT ", columns!(), " FROM contacts WHERE tenant_id = $1 AND id = $2");
         contact_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
@@ -163,7 +181,7 @@ impl<D: Db> ContactStore for SqlStore<D> {
             "SELECT ",
             conversation_columns!(),
             " FROM conversations WHERE tenant_id = $1 AND contact_id = $2 \
-             ORDER BY created_at DESC, id DESC LIMIT 500"
+             ORDER BY created_at DESC, id DESC"
         );
         let query = q(sql).text(tenant.as_str()).text(contact.as_str());
         self.db.fetch_all(query).await?.iter().map(conversation_from_row).collect()

@@ -271,6 +271,21 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         expect_found(self.db.execute(query).await?)
     }
 
+    async fn set_conversation_labels(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        labels: &[String],
+    ) -> StoreResult<()> {
+        let query = q("UPDATE conversations SET labels_json = $1, updated_at = $2 \
+                       WHERE tenant_id = $3 AND id = $4")
+        .json(to_json(labels))
+        .ts(Timestamp::now())
+        .text(tenant.as_str())
+        .text(conversation.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
     async fn append_message(&self, tenant: &TenantId, m: NewMessage<'_>) -> StoreResult<Message> {
         let [next, insert] = append_statements(tenant, &m);
         let written = self.db.write_unit(vec![next, insert]).await?;

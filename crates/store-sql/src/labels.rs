@@ -1,9 +1,9 @@
 use async_trait::async_trait;
-use sb_domain::{ConversationId, Label, LabelId, TenantId, Timestamp};
+use sb_domain::{Label, LabelId, TenantId};
 use sb_store::{LabelStore, StoreResult};
 
 use crate::json::to_json;
-use crate::{Db, Row, SqlStore, expect_found, q};
+use crate::{Db, Row, SqlStore, q};
 
 fn label_from_row(row: &Row) -> StoreResult<Label> {
     Ok(Label {
@@ -84,20 +84,5 @@ impl<D: Db> LabelStore for SqlStore<D> {
         }
         tx.commit().await?;
         Ok(label)
-    }
-
-    async fn set_conversation_labels(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        labels: &[String],
-    ) -> StoreResult<()> {
-        let query = q("UPDATE conversations SET labels_json = $1, updated_at = $2 \
-                       WHERE tenant_id = $3 AND id = $4")
-        .json(to_json(labels))
-        .ts(Timestamp::now())
-        .text(tenant.as_str())
-        .text(conversation.as_str());
-        expect_found(self.db.execute(query).await?)
     }
 }

@@ -132,6 +132,15 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
         rows.iter().map(|row| Ok((row.parse("tenant_id")?, row.parse("id")?))).collect()
     }
 
+    async fn delete_idle_contacts(&self, now: Timestamp) -> StoreResult<u64> {
+        let query = q("DELETE FROM contacts WHERE EXISTS (SELECT 1 FROM tenants t \
+             WHERE t.id = contacts.tenant_id AND t.retention_days IS NOT NULL \
+             AND contacts.last_seen_at < $1 - t.retention_days * 86400000) \
+             AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.contact_id = contacts.id)")
+        .ts(now);
+        self.db.execute(query).await
+    }
+
     async fn delete_conversation(
         &self,
         tenant: &TenantId,

@@ -10,7 +10,8 @@ impl<D: Db> RatingStore for SqlStore<D> {
         let query =
             q("INSERT INTO ratings (conversation_id, tenant_id, score, comment, rated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (conversation_id) DO UPDATE SET \
-             score = excluded.score, comment = excluded.comment, rated_at = excluded.rated_at")
+             score = excluded.score, comment = excluded.comment, rated_at = excluded.rated_at \
+             WHERE ratings.tenant_id = excluded.tenant_id")
             .text(r.conversation_id.as_str())
             .text(tenant.as_str())
             .int(i64::from(r.score))
@@ -46,7 +47,8 @@ impl<D: Db> RatingStore for SqlStore<D> {
         let query = q("INSERT INTO message_feedback \
              (message_id, tenant_id, conversation_id, helpful, given_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (message_id) DO UPDATE SET helpful = excluded.helpful, \
-             given_at = excluded.given_at")
+             given_at = excluded.given_at \
+             WHERE message_feedback.tenant_id = excluded.tenant_id")
         .text(f.message_id.as_str())
         .text(tenant.as_str())
         .text(conversation.as_str())

@@ -20,5 +20,8 @@ CREATE TABLE contacts (
 ) STRICT;
 CREATE INDEX contacts_seen_idx ON contacts (tenant_id, last_seen_at, id);
 
-ALTER TABLE conversations ADD COLUMN contact_id TEXT;
-CREATE INDEX conversations_contact_idx ON conversations (tenant_id, contact_id);
+-- Deleting a contact takes every conversation still pointing at it (one started while an
+-- erasure ran included).
+ALTER TABLE conversations ADD COLUMN contact_id TEXT
+    CONSTRAINT conversations_contact_fkey REFERENCES contacts (id) ON DELETE CASCADE;
+CREATE INDEX conversations_contact_idx ON conversations (contact_id);

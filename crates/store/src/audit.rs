@@ -31,6 +31,9 @@ pub trait PrivacyStore: Send + Sync {
         now: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<(TenantId, ConversationId)>>;
+    /// Deletes the contacts of tenants with a retention period that have no conversation left
+    /// and were last seen before it; how many.
+    async fn delete_idle_contacts(&self, now: Timestamp) -> StoreResult<u64>;
     /// Deletes one conversation and the webhook deliveries that carried it.
     async fn delete_conversation(
         &self,

@@ -25,6 +25,9 @@ pub trait ContactStore: Send + Sync {
     async fn create_contact(&self, contact: &Contact, browser: Option<&str>) -> StoreResult<()>;
     /// Saves the profile; `browser` (when given) becomes the contact's browser.
     async fn update_contact(&self, contact: &Contact, browser: Option<&str>) -> StoreResult<()>;
+    /// Saves what a visit tells — identity, name, e-mail, language, last seen, the browser when
+    /// given — and leaves the attributes as they are.
+    async fn record_visit(&self, contact: &Contact, browser: Option<&str>) -> StoreResult<()>;
     async fn get_contact(&self, tenant: &TenantId, id: &ContactId) -> StoreResult<Contact>;
     /// Latest seen first; `query` (lowercase) keeps those whose name, e-mail or user id holds it.
     async fn list_contacts(
@@ -33,7 +36,7 @@ pub trait ContactStore: Send + Sync {
         query: Option<&str>,
         page: &PageRequest,
     ) -> StoreResult<Page<Contact>>;
-    /// The contact's conversations, newest first.
+    /// Every conversation of the contact, newest first (an export must be complete).
     async fn contact_conversations(
         &self,
         tenant: &TenantId,

@@ -130,6 +130,14 @@ pub trait ConversationStore: Send + Sync {
         id: &ConversationId,
         visitor: &sb_domain::Visitor,
     ) -> StoreResult<()>;
+    /// Replaces the conversation's labels (names, as given); NotFound when the conversation is
+    /// not the tenant's. The labels' definitions are the `LabelStore`'s.
+    async fn set_conversation_labels(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        labels: &[String],
+    ) -> StoreResult<()>;
     /// Appends a message with the next sequence number of its conversation.
     async fn append_message(
         &self,

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use sb_domain::{CannedReply, CannedReplyId, ConversationId, Label, LabelId, TenantId};
+use sb_domain::{CannedReply, CannedReplyId, Label, LabelId, TenantId};
 
 use crate::StoreResult;
 
@@ -12,14 +12,6 @@ pub trait LabelStore: Send + Sync {
     async fn list_labels(&self, tenant: &TenantId) -> StoreResult<Vec<Label>>;
     /// Deletes the label and takes it off every conversation of the tenant; returns it.
     async fn delete_label(&self, tenant: &TenantId, id: &LabelId) -> StoreResult<Label>;
-    /// Replaces the conversation's labels (names, as given); NotFound when the conversation is
-    /// not the tenant's.
-    async fn set_conversation_labels(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        labels: &[String],
-    ) -> StoreResult<()>;
 }
 
 /// Each tenant's canned replies.

@@ -78,14 +78,13 @@ impl ConversationsService {
         if let Some(config) = tenants.get(tenant).filter(|c| c.revision == revision) {
             return Ok(config.clone());
         }
+        // Starting over for the tenant (the revision moved on some node — a configuration
+        // change, or an erasure — or this node let its cache go): answers kept for the
+        // tenant's endpoints go too, so an erased contact's data does not outlive its erasure
+        // in another node's memory.
+        self.connector.forget_answers(tenant);
         if tenants.len() >= MAX_TENANTS {
             tenants.clear();
-        }
-        // The revision moved on some node (a configuration change, or an erasure): answers
-        // kept for the tenant's endpoints go too, so an erased contact's data does not outlive
-        // its erasure in another node's memory.
-        if tenants.contains_key(tenant) {
-            self.connector.forget_answers(tenant);
         }
         let config = Arc::new(TenantConfig::new(revision));
         tenants.insert(tenant.clone(), config.clone());

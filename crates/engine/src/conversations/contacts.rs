@@ -30,22 +30,21 @@ pub(crate) fn browser_id(raw: Option<String>) -> Result<Option<String>, Validati
     }
 }
 
-/// What the profile takes from a visitor: a signed identity always; typed details unless they
-/// would overwrite what a signature gave (then only where the profile has nothing).
+/// What the profile takes from a visitor: the newest details they gave, and a signed identity.
+/// (A signed contact is only ever matched by a visitor signed as the same person.)
 fn absorb(contact: &mut Contact, visitor: &Visitor, now: Timestamp) {
     if visitor.verified {
         contact.verified = true;
         contact.user_id.clone_from(&visitor.user_id);
     }
-    let overwrite = visitor.verified || !contact.verified;
-    for (mine, given) in [(&mut contact.name, &visitor.name), (&mut contact.email, &visitor.email)]
-    {
-        if given.is_some() && (overwrite || mine.is_none()) {
+    for (mine, given) in [
+        (&mut contact.name, &visitor.name),
+        (&mut contact.email, &visitor.email),
+        (&mut contact.language, &visitor.language),
+    ] {
+        if given.is_some() {
             mine.clone_from(given);
         }
-    }
-    if visitor.language.is_some() {
-        contact.language.clone_from(&visitor.language);
     }
     contact.last_seen_at = now;
 }
@@ -73,20 +72,22 @@ impl ConversationsService {
                 }
                 _ => None,
             };
-            // A browser's contact signed in as someone else is not this person; the browser
-            // stays theirs.
+            // A browser's contact the site signed is that person only: an unsigned visitor on
+            // a shared computer, or someone else signed in there, is not them (and sees none of
+            // it). The browser stays theirs.
             let someone_else =
-                |c: &Contact| visitor.verified && c.verified && c.user_id != visitor.user_id;
+                |c: &Contact| c.verified && !(visitor.verified && c.user_id == visitor.user_id);
             let browser_taken = on_browser.as_ref().is_some_and(someone_else);
             let by_browser = on_browser.filter(|c| !someone_else(c));
             if let Some(mut contact) = by_user.or(by_browser) {
                 absorb(&mut contact, visitor, now);
-                // The browser moves to the contact that wrote from it last.
+                // The browser moves to the contact that wrote from it last. Only what a visit
+                // says is written: an operator's attributes saved meanwhile stay.
                 let moved =
-                    self.store.contacts.update_contact(&contact, browser_hash.as_deref()).await;
+                    self.store.contacts.record_visit(&contact, browser_hash.as_deref()).await;
                 match moved {
                     Err(StoreError::Conflict(_)) => {
-                        self.store.contacts.update_contact(&contact, None).await?;
+                        self.store.contacts.record_visit(&contact, None).await?;
                     }
                     other => other?,
                 }

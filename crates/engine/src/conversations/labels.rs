@@ -85,7 +85,7 @@ impl ConversationsService {
         id: &ConversationId,
         labels: Vec<String>,
     ) -> Result<Vec<String>, EngineError> {
-        self.store.labels.set_conversation_labels(tenant, id, &labels).await?;
+        self.store.conversations.set_conversation_labels(tenant, id, &labels).await?;
         self.events.publish(ConversationEvent::LabelsChanged {
             tenant_id: tenant.clone(),
             conversation_id: id.clone(),

@@ -10,6 +10,9 @@ use sb_store::NewNote;
 use super::{ConversationsService, message_text};
 use crate::{Actor, EngineError};
 
+/// Messages per page of a conversation.
+const PAGE: u32 = 500;
+
 impl ConversationsService {
     /// Adds a note after the conversation's last message. Writing one changes nothing else:
     /// the conversation keeps its status and owner, and the visitor is not told.
@@ -72,15 +75,20 @@ impl ConversationsService {
         let messages = self
             .store
             .conversations
-            .list_messages(tenant, &conversation.id, after_seq, 500)
+            .list_messages(tenant, &conversation.id, after_seq, PAGE)
             .await?;
         let notes = self.store.notes.list_notes(tenant, &conversation.id, after_seq).await?;
+        // A full page of messages ends the page: notes placed after its last message come with
+        // the next one, so the cursor (the last item) never skips messages.
+        let last =
+            (messages.len() == PAGE as usize).then(|| messages.last().map(|m| m.seq)).flatten();
         let notes = notes
             .into_iter()
             .filter(|n| match &cursor_note {
                 Some(c) => (n.seq, n.created_at, &n.id) > (c.seq, c.created_at, &c.id),
                 None => true,
             })
+            .filter(|n| last.is_none_or(|seq| n.seq < seq))
             .collect();
         Ok(StaffMessage::merge(messages, notes))
     }

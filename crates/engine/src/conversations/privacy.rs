@@ -101,7 +101,8 @@ impl ConversationsService {
         Ok(erased)
     }
 
-    /// Deletes closed conversations past their account's retention period; how many.
+    /// Deletes closed conversations past their account's retention period, then contacts left
+    /// with none that were not seen for as long; how many conversations.
     pub async fn apply_retention(&self) -> Result<usize, EngineError> {
         let mut deleted = 0;
         loop {
@@ -119,7 +120,9 @@ impl ConversationsService {
                 break;
             }
         }
-        if deleted > 0 {
+        // A contact with nothing left, not seen for as long, goes too (profile, attributes).
+        let contacts = self.store.privacy.delete_idle_contacts(Timestamp::now()).await?;
+        if deleted > 0 || contacts > 0 {
             self.store.privacy.scrub().await?;
         }
         Ok(deleted)

@@ -119,7 +119,8 @@ impl ConversationsService {
             conversations: scratch.clone(),
             actions: scratch.clone(),
             notes: scratch.clone(),
-            labels: scratch.clone(),
+            // The account's label definitions; the conversation's labels are the scratch's.
+            labels: self.store.labels.clone(),
             canned: self.store.canned.clone(),
             contacts: scratch.clone(),
             privacy: scratch.clone(),

@@ -56,12 +56,15 @@ async fn a_returning_visitor_is_one_contact_with_a_history() {
         );
         let elsewhere = app.start_conversation_as(&widget, signed("cust-9", "Ann S.")).await;
         assert_eq!(contact_of(&owner, &elsewhere.conversation_id).await["id"], ann["id"]);
-        // A typed name does not overwrite what the site signed.
+        // Unsigned on that browser now (a shared computer): not her, and her profile stays.
         let typed = app
             .start_conversation_as(&widget, json!({"browser_id": BROWSER, "name": "Mallory"}))
             .await;
-        let kept = contact_of(&owner, &typed.conversation_id).await;
-        assert_eq!((&kept["id"], &kept["name"]), (&ann["id"], &json!("Ann S.")));
+        let unsigned = contact_of(&owner, &typed.conversation_id).await;
+        assert_ne!(unsigned["id"], ann["id"]);
+        assert_eq!((&unsigned["name"], &unsigned["verified"]), (&json!("Mallory"), &json!(false)));
+        let path = format!("/api/v1/contacts/{}", ann["id"].as_str().unwrap());
+        assert_eq!(owner.get(&path).await.1["data"]["name"], "Ann S.");
 
         // Someone else signs in on the same browser: another contact. Strangers without a
         // browser id are new every time.
@@ -104,6 +107,13 @@ async fn a_returning_visitor_is_one_contact_with_a_history() {
         assert_eq!(
             (&patched["data"]["email"], &patched["data"]["language"]),
             (&json!("ann@example.com"), &Value::Null)
+        );
+        // Her next visit brings her details up to date and leaves the attributes alone.
+        let visit = app.start_conversation_as(&widget, signed("cust-9", "Ann Smith-Jones")).await;
+        let visited = contact_of(&owner, &visit.conversation_id).await;
+        assert_eq!(
+            (&visited["name"], &visited["attributes"]),
+            (&json!("Ann Smith-Jones"), &json!({"plan": "gold"}))
         );
         let bad = owner.patch(&path, json!({"email": "not an address"})).await;
         assert_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_email", Some("email"));

@@ -64,6 +64,14 @@ async fn labels_are_set_by_operators_and_rules_filtered_exactly_and_deleted_ever
         );
         owner.create_rule(rule("refund-request")).await;
 
+        // In a test run too: the account's labels, on the sandbox's conversation.
+        let case = json!({"name": "Refund", "widget_id": widget,
+            "turns": [{"text": "I want a refund", "expect": [{"reply_contains": "On it."}]}]});
+        let case = owner.create("/api/v1/test-cases", case).await;
+        let result = crate::test_runs::run(&owner, json!({"case_ids": [case["id"]]})).await;
+        let trace = result["cases"][0]["trace"].to_string();
+        assert!(trace.contains("label_added") && !trace.contains("label_missing"), "{trace}");
+
         let ann = app.start_conversation(&widget).await;
         assert_eq!(ann.say("I want a refund").await, ["On it."]);
         let conversation = owner.conversation(&ann.conversation_id).await;

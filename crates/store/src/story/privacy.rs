@@ -1,7 +1,9 @@
 //! Retention finds only closed conversations past their tenant's period; erasure and
 //! deletion stay within the tenant; the audit log pages newest first with the actor's e-mail.
 
-use sb_domain::{AuditEntry, AuditId, ContactId, ConversationStatus, TenantId, Timestamp};
+use std::collections::BTreeMap;
+
+use sb_domain::{AuditEntry, AuditId, Contact, ContactId, ConversationStatus, TenantId, Timestamp};
 use serde_json::json;
 
 use super::conversations::{conversation, widget};
@@ -44,6 +46,38 @@ pub(super) async fn privacy(store: &dyn Store, tenant: &TenantId, other: &Tenant
     store.delete_conversation(tenant, &old_closed.id).await.unwrap();
     assert_not_found(store.get_conversation(tenant, &old_closed.id).await);
     assert!(ours(store.expired_conversations(now(), 100).await.unwrap()).is_empty());
+
+    // Contacts: one long gone with nothing left goes; a recent one, and an old one with a
+    // conversation, stay.
+    let person = |days: i64| Contact {
+        id: ContactId::new(),
+        tenant_id: tenant.clone(),
+        name: Some("Old".into()),
+        email: None,
+        user_id: None,
+        verified: false,
+        language: None,
+        attributes: BTreeMap::new(),
+        first_seen_at: days_ago(days),
+        last_seen_at: days_ago(days),
+    };
+    let (gone, recent, talking) = (person(40), person(2), person(40));
+    for c in [&gone, &recent, &talking] {
+        store.create_contact(c, None).await.unwrap();
+    }
+    let mut theirs = conversation(tenant, &shop.id);
+    theirs.contact_id = Some(talking.id.clone());
+    store.create_conversation(&theirs, "retention-token-contact").await.unwrap();
+    // Another account cannot erase this one's contact.
+    assert_not_found(store.erase_contact(other, &recent.id).await);
+    assert_eq!(store.get_contact(tenant, &recent.id).await.unwrap(), recent);
+    assert!(store.delete_idle_contacts(now()).await.unwrap() >= 1);
+    assert_not_found(store.get_contact(tenant, &gone.id).await);
+    store.get_contact(tenant, &recent.id).await.unwrap();
+    store.get_contact(tenant, &talking.id).await.unwrap();
+    // Erasing a contact takes what still points at it.
+    store.erase_contact(tenant, &talking.id).await.unwrap();
+    assert_not_found(store.get_conversation(tenant, &theirs.id).await);
     settings.retention_days = None;
     store.update_tenant(&settings).await.unwrap();
     assert_not_found(store.erase_contact(other, &ContactId::new()).await);
