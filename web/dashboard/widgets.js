@@ -1,5 +1,6 @@
 // Settings → Widgets: appearance with a live preview, allowed sites, AI on/off, the identity
 // secret (write-only) and the snippet to paste into the tenant's site.
+import { officeHoursFields } from "./office_hours.js";
 import { h, call, field, submitting, confirmAction, secretField, fill } from "./ui.js";
 
 export async function showWidgets(main) {
@@ -69,6 +70,7 @@ export async function showWidget(main, me, id) {
   const origins = h("textarea", { "data-field": "allowed_origins", rows: 3, spellcheck: "false", class: "mono", placeholder: "https://shop.example.com" }, widget.allowed_origins.join("\n"));
   const check = (key, label, hint) => h("label", { class: "check" }, h("input", { type: "checkbox", "data-field": key, checked: widget[key] }), ` ${label}`, hint ? h("span", { class: "hint" }, ` — ${hint}`) : null);
   const secret = secretField("Identity secret (optional)", "identity_secret", widget.identity_secret_set, { optional: true });
+  const hours = officeHoursFields(widget.office_hours);
   const look = preview();
   const refresh = () => look.update({ name: name.value, color: color.value, position: position.value, greetingText: greeting.value });
   for (const el of [name, greeting, color, position]) el.addEventListener("input", refresh);
@@ -82,6 +84,7 @@ export async function showWidget(main, me, id) {
     check("active", "Active", "inactive widgets refuse new conversations"),
     check("ai_enabled", "AI answers", aiOff ? "no AI provider is set up (see AI in the menu), so only rules and the knowledge base answer" : "when no rule replied"),
     check("translation_enabled", "Translate between visitor and operator"),
+    hours.box,
     secret.box,
     h("p", { class: "hint" }, "With an identity secret, your site signs the visitor's identity (HMAC-SHA256) so rules and endpoints can trust it."),
     h("p", { class: "error", role: "alert" }),
@@ -90,7 +93,7 @@ export async function showWidget(main, me, id) {
     saved.textContent = "";
     const flag = (key) => form.querySelector(`[data-field="${key}"]`).checked;
     const body = { name: name.value.trim(), greeting: greeting.value.trim() || null, primary_color: color.value, position: position.value,
-      allowed_origins: origins.value.split(/\s+/).filter(Boolean), active: flag("active"), ai_enabled: flag("ai_enabled"), translation_enabled: flag("translation_enabled") };
+      allowed_origins: origins.value.split(/\s+/).filter(Boolean), active: flag("active"), ai_enabled: flag("ai_enabled"), translation_enabled: flag("translation_enabled"), office_hours: hours.read() };
     if (secret.value() !== undefined) body.identity_secret = secret.value();
     if (isNew) { location.hash = `#widgets/${(await call("POST", "/widgets", body)).data.id}`; return; }
     await call("PATCH", `/widgets/${id}`, body);

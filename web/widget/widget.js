@@ -69,6 +69,8 @@
     .rate .stars { display: flex; gap: 4px; margin: 6px 0; }
     .rate .stars button { font-size: 20px; border: 0; background: none; color: #b0b4ba; padding: 0 2px; }
     .rate .stars button[aria-pressed="true"] { color: #e0a100; }
+    .away { align-self: stretch; font-style: normal; }
+    .rate input[type=email] { width: 100%; font: inherit; border: 1px solid #c9ccd1; border-radius: 6px; padding: 6px; margin-top: 6px; }
     .rate textarea { width: 100%; font: inherit; border: 1px solid #c9ccd1; border-radius: 6px; padding: 6px; }
     .rate .send-rating { margin-top: 6px; border-radius: 8px; padding: 5px 12px; border: 0; background: var(--sb-color); color: #fff; }
     .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
@@ -156,6 +158,47 @@
       box.append(button);
     }
     return box;
+  }
+
+  /** Outside office hours: when the team is back, and (if the widget asks) an e-mail address
+   * to reply to, kept with the conversation. */
+  function showAway(hours) {
+    const box = document.createElement("div");
+    box.className = "msg system away";
+    const back = hours.next_open_at
+      ? ` We're back ${new Intl.DateTimeFormat(undefined, { weekday: "long", hour: "2-digit", minute: "2-digit" }).format(new Date(hours.next_open_at))}.`
+      : "";
+    const line = document.createElement("span");
+    line.className = "text";
+    line.textContent = hours.offline_message || `We're away right now.${back}`;
+    box.append(line);
+    if (hours.ask_email) {
+      const form = document.createElement("form");
+      form.className = "rate";
+      form.setAttribute("aria-label", "Leave your e-mail");
+      const hint = document.createElement("span");
+      hint.textContent = "Leave your e-mail address and we'll reply there.";
+      const email = document.createElement("input");
+      email.type = "email";
+      email.required = true;
+      email.autocomplete = "email";
+      email.setAttribute("aria-label", "Your e-mail");
+      const submit = document.createElement("button");
+      submit.type = "submit";
+      submit.className = "send-rating";
+      submit.textContent = "Send e-mail address";
+      form.append(hint, email, submit);
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        try {
+          await ensureConversation();
+          await request(`/widget/conversations/${state.conversation.id}/email`, { method: "POST", body: JSON.stringify({ email: email.value }) });
+          form.replaceChildren(Object.assign(document.createElement("span"), { textContent: `Thanks — we'll reply to ${email.value}.` }));
+        } catch (err) { errorBox.textContent = err.message; }
+      });
+      box.append(form);
+    }
+    log.append(box);
   }
 
   /** Once the conversation is closed: how was it, 1–5, and anything to add. */
@@ -429,6 +472,7 @@
     root.className = `root ${state.config.position === "bottom-left" ? "left" : "right"}`;
     title.textContent = state.config.name || "Chat";
     if (state.config.greeting) render({ author: "bot", text: state.config.greeting });
+    if (state.config.office_hours && !state.config.office_hours.open) showAway(state.config.office_hours);
     (document.body || document.documentElement).append(host);
     await loadHistory();
     if (state.conversation) connect();

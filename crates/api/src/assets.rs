@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 26] = [
+static ASSETS: [Asset; 27] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -80,6 +80,7 @@ static ASSETS: [Asset; 26] = [
     module!("canned"),
     module!("contacts"),
     module!("audit"),
+    module!("office_hours"),
     module!("passwords"),
     module!("webhooks"),
     module!("openapi_import"),

@@ -92,7 +92,9 @@ async fn config(
     headers: HeaderMap,
 ) -> ApiResult<Data<WidgetConfig>> {
     let widget = state.conversations.visitor_widget(&id, origin(&headers)).await?.widget;
+    let office_hours = state.conversations.hours_now(&widget).await?;
     Ok(Data(WidgetConfig {
+        office_hours,
         id: widget.id,
         name: widget.name,
         greeting: widget.greeting,
@@ -111,6 +113,8 @@ struct WidgetConfig {
     primary_color: String,
     position: WidgetPosition,
     ai_enabled: bool,
+    /// Whether the team is there now and when it is back (null: the widget has no hours).
+    office_hours: Option<sb_engine::conversations::HoursNow>,
 }
 
 /// What the tenant's site knows about the visitor. `user_hash` (an HMAC of `user_id`, or of

@@ -39,6 +39,10 @@ struct WidgetBody {
     allowed_origins: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
     identity_secret: Option<Option<Secret<String>>>,
+    /// `{time_zone?, days: {mon: [["09:00", "17:00"]], …}, offline_message?, ask_email_offline?}`;
+    /// `null` removes them.
+    #[serde(default, deserialize_with = "present")]
+    office_hours: Option<Option<sb_domain::OfficeHours>>,
 }
 
 impl From<WidgetBody> for WidgetDraft {
@@ -53,6 +57,7 @@ impl From<WidgetBody> for WidgetDraft {
             position: b.position,
             allowed_origins: b.allowed_origins,
             identity_secret: b.identity_secret,
+            office_hours: b.office_hours,
         }
     }
 }

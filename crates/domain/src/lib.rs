@@ -15,6 +15,7 @@ pub mod events;
 mod id;
 mod kb;
 mod label;
+mod office_hours;
 mod page;
 pub mod pattern;
 mod rating;
@@ -54,6 +55,7 @@ pub use id::{
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use label::{Label, MAX_LABELS, label_name};
+pub use office_hours::{Availability, Day, OfficeHours};
 pub use page::{Page, PageRequest};
 pub use rating::{Feedback, Rating};
 pub use rule::{

@@ -18,6 +18,8 @@ pub struct Widget {
     pub position: WidgetPosition,
     /// Sites allowed to use the widget (`https://shop.example.com`); empty: any site.
     pub allowed_origins: Vec<String>,
+    /// When the widget's people are there; null: no hours (the widget never says it is away).
+    pub office_hours: Option<crate::OfficeHours>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -9,7 +9,8 @@ use crate::{Db, Query, Row, SqlStore, each, expect_found, q};
 macro_rules! columns {
     () => {
         "id, tenant_id, name, greeting, active, ai_enabled, translation_enabled, primary_color, \
-         position, allowed_origins_json, identity_secret_sealed, created_at, updated_at"
+         position, allowed_origins_json, identity_secret_sealed, created_at, updated_at, \
+         office_hours_json"
     };
 }
 
@@ -25,13 +26,18 @@ fn widget_from_row(row: &Row) -> StoreResult<StoredWidget> {
         primary_color: row.text("primary_color")?,
         position: row.parse("position")?,
         allowed_origins: row.json("allowed_origins_json")?,
+        office_hours: row
+            .opt_text("office_hours_json")?
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| sb_store::StoreError::Internal(format!("office hours: {e}")))?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
     };
     Ok(StoredWidget { widget, identity_secret_sealed: row.opt_text("identity_secret_sealed")? })
 }
 
-/// Binds the widget's mutable fields as $1..$10, in the order the INSERT and UPDATE name them.
+/// Binds the widget's mutable fields as $1..$11, in the order the INSERT and UPDATE name them.
 fn bind_widget_fields(query: Query, w: &Widget, sealed: Option<&str>) -> Query {
     query
         .text(&w.name)
@@ -44,6 +50,7 @@ fn bind_widget_fields(query: Query, w: &Widget, sealed: Option<&str>) -> Query {
         .json(to_json(&w.allowed_origins))
         .opt_text(sealed)
         .ts(w.updated_at)
+        .opt_json(w.office_hours.as_ref().map(to_json))
 }
 
 #[async_trait]
@@ -51,8 +58,8 @@ impl<D: Db> WidgetStore for SqlStore<D> {
     async fn create_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
         let sql = "INSERT INTO widgets (name, greeting, active, ai_enabled, translation_enabled, \
                    primary_color, position, allowed_origins_json, identity_secret_sealed, updated_at, \
-                   id, tenant_id, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+                   office_hours_json, id, tenant_id, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         let query = bind_widget_fields(q(sql), w, sealed)
             .text(w.id.as_str())
             .text(w.tenant_id.as_str())
@@ -92,8 +99,8 @@ impl<D: Db> WidgetStore for SqlStore<D> {
     async fn update_widget(&self, w: &Widget, sealed: Option<&str>) -> StoreResult<()> {
         let sql = "UPDATE widgets SET name = $1, greeting = $2, active = $3, ai_enabled = $4, \
                    translation_enabled = $5, primary_color = $6, position = $7, \
-                   allowed_origins_json = $8, identity_secret_sealed = $9, updated_at = $10 \
-                   WHERE tenant_id = $11 AND id = $12";
+                   allowed_origins_json = $8, identity_secret_sealed = $9, updated_at = $10, \
+                   office_hours_json = $11 WHERE tenant_id = $12 AND id = $13";
         let query =
             bind_widget_fields(q(sql), w, sealed).text(w.tenant_id.as_str()).text(w.id.as_str());
         expect_found(self.config_write(w.tenant_id.as_str(), query).await?)

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "contacts", include_str!("../migrations/0022_contacts.sql")),
     (23, "audit_and_retention", include_str!("../migrations/0023_audit_and_retention.sql")),
     (24, "ratings", include_str!("../migrations/0024_ratings.sql")),
+    (25, "office_hours", include_str!("../migrations/0025_office_hours.sql")),
 ];
 
 pub struct SqliteOptions {

@@ -97,6 +97,12 @@ pub(crate) fn built_ins(
     put("conversation.status", json!(conversation.status.as_str()));
     put("widget.id", json!(widget.id));
     put("widget.name", json!(widget.name));
+    if let Some(hours) = &widget.office_hours {
+        put(
+            "widget.open",
+            json!(hours.availability(&tenant.time_zone, jiff::Timestamp::now()).open),
+        );
+    }
     if let Some(message) = message {
         put("message.id", json!(message.id));
         put("message.text", json!(message.text));

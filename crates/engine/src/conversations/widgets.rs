@@ -23,6 +23,8 @@ pub struct WidgetDraft {
     pub allowed_origins: Option<Vec<String>>,
     /// `Some(None)` removes the secret (and with it identity verification).
     pub identity_secret: Option<Option<Secret<String>>>,
+    /// `Some(None)` removes the office hours.
+    pub office_hours: Option<Option<sb_domain::OfficeHours>>,
 }
 
 /// A widget as shown: the identity secret only as `identity_secret_set`.
@@ -62,6 +64,12 @@ fn apply(widget: &mut Widget, draft: &mut WidgetDraft) -> Result<(), ValidationE
             .enumerate()
             .map(|(i, o)| validate_origin(format!("allowed_origins[{i}]"), o))
             .collect::<Result<_, _>>()?;
+    }
+    if let Some(hours) = draft.office_hours.take() {
+        if let Some(hours) = &hours {
+            hours.check()?;
+        }
+        widget.office_hours = hours;
     }
     Ok(())
 }
@@ -123,6 +131,7 @@ impl ConversationsService {
             primary_color: DEFAULT_COLOR.into(),
             position: Default::default(),
             allowed_origins: Vec::new(),
+            office_hours: None,
             created_at: now,
             updated_at: now,
         };

@@ -39,6 +39,7 @@ mod canned;
 mod contacts;
 mod labels;
 mod notes;
+mod office_hours;
 mod passwords;
 mod patterns;
 mod privacy;

@@ -509,6 +509,12 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     api.call(&owner, M::POST, "/conversations/{id}/close", &[&conversation], None).await;
     let rating = json!({"score": 5, "comment": "Quick"});
     api.visitor(&visitor, M::POST, "/widget/conversations/{id}/rating", "", Some(rating)).await;
+    let email = json!({"email": "ann@example.com"});
+    api.visitor(&visitor, M::POST, "/widget/conversations/{id}/email", "", Some(email)).await;
+    let hours =
+        json!({"office_hours": {"days": {"mon": [["09:00", "17:00"]]}, "ask_email_offline": true}});
+    api.call(&owner, M::PATCH, "/widgets/{id}", &[&widget], Some(hours)).await;
+    api.call(&anonymous, M::GET, "/widget/{id}/config", &[&widget], None).await;
     api.call(&owner, M::GET, "/conversations/{id}", &[&conversation], None).await;
     api.call(&owner, M::POST, "/conversations/{id}/reopen", &[&conversation], None).await;
 

@@ -24,6 +24,7 @@ pub(super) fn widget(tenant: &TenantId, name: &str) -> Widget {
         primary_color: "#112233".into(),
         position: WidgetPosition::BottomLeft,
         allowed_origins: vec!["https://shop.example.com".into()],
+        office_hours: None,
         created_at: now(),
         updated_at: now(),
     }
