@@ -26,11 +26,7 @@ fn widget_from_row(row: &Row) -> StoreResult<StoredWidget> {
         primary_color: row.text("primary_color")?,
         position: row.parse("position")?,
         allowed_origins: row.json("allowed_origins_json")?,
-        office_hours: row
-            .opt_text("office_hours_json")?
-            .map(|t| serde_json::from_str(&t))
-            .transpose()
-            .map_err(|e| sb_store::StoreError::Internal(format!("office hours: {e}")))?,
+        office_hours: row.opt_json("office_hours_json")?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
     };

@@ -42,13 +42,23 @@ impl RuleDraft {
     }
 }
 
-fn unknown(field: String, what: &str) -> EngineError {
-    ValidationError::new(
-        field,
-        format!("unknown_{what}").leak(),
-        format!("no such {what} in this account"),
-    )
-    .into()
+/// The things a rule names, and the error code for each when the account has no such thing.
+#[derive(Clone, Copy)]
+enum Named {
+    Widget,
+    Endpoint,
+    User,
+    Team,
+}
+
+fn unknown(field: String, what: Named) -> EngineError {
+    let (code, message) = match what {
+        Named::Widget => ("unknown_widget", "no such widget in this account"),
+        Named::Endpoint => ("unknown_endpoint", "no such endpoint in this account"),
+        Named::User => ("unknown_user", "no such user in this account"),
+        Named::Team => ("unknown_team", "no such team in this account"),
+    };
+    ValidationError::new(field, code, message).into()
 }
 
 impl ConversationsService {
@@ -63,7 +73,7 @@ impl ConversationsService {
         if let Some(widget) = widget
             && self.store.widgets.get_widget(tenant, widget).await.is_err()
         {
-            return Err(unknown("widget_id".into(), "widget"));
+            return Err(unknown("widget_id".into(), Named::Widget));
         }
         let mut stack: Vec<(String, &Action)> = definition
             .actions
@@ -75,7 +85,7 @@ impl ConversationsService {
             match action {
                 Action::CallApi { endpoint_id, arguments, on_error } => {
                     let Ok(endpoint) = self.connections.endpoint(tenant, endpoint_id).await else {
-                        return Err(unknown(format!("{at}.endpoint_id"), "endpoint"));
+                        return Err(unknown(format!("{at}.endpoint_id"), Named::Endpoint));
                     };
                     let inputs = endpoint.inputs();
                     if let Some(name) = arguments.keys().find(|name| !inputs.contains(name)) {
@@ -101,12 +111,12 @@ impl ConversationsService {
                 Action::AssignToOperator { user_id: Some(user), .. }
                     if self.accounts.user(tenant, user).await.is_err() =>
                 {
-                    return Err(unknown(format!("{at}.user_id"), "user"));
+                    return Err(unknown(format!("{at}.user_id"), Named::User));
                 }
                 Action::AssignToOperator { team_id: Some(team), .. }
                     if self.accounts.team(tenant, team).await.is_err() =>
                 {
-                    return Err(unknown(format!("{at}.team_id"), "team"));
+                    return Err(unknown(format!("{at}.team_id"), Named::Team));
                 }
                 Action::AddLabel { label } => {
                     let labels = self.store.labels.list_labels(tenant).await?;
