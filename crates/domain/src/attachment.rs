@@ -102,10 +102,8 @@ mod tests {
         assert_eq!(sniff(b"\xff\xfe\xfd"), None);
         for t in ["image/svg+xml", "text/html", "application/pdf", "text/plain"] {
             assert!(!is_inline_image(t), "{t}");
-            assert!(
-                !DEFAULT_TYPES.contains(&"image/svg+xml") && !DEFAULT_TYPES.contains(&"text/html")
-            );
         }
+        assert!(!DEFAULT_TYPES.contains(&"image/svg+xml") && !DEFAULT_TYPES.contains(&"text/html"));
         assert!(is_inline_image("image/webp"));
     }
 }
