@@ -37,7 +37,7 @@ export function cannedPicker(text, id) {
   text.setAttribute("aria-autocomplete", "list");
   text.setAttribute("aria-controls", list.id);
   text.setAttribute("aria-expanded", "false");
-  let replies = null, shown = [], active = 0, token = null;
+  let replies = [], loading = null, shown = [], active = 0, token = null;
   const close = () => { list.hidden = true; shown = []; token = null; text.setAttribute("aria-expanded", "false"); text.removeAttribute("aria-activedescendant"); };
   const highlight = () => {
     [...list.children].forEach((li, i) => li.setAttribute("aria-selected", i === active ? "true" : "false"));
@@ -51,15 +51,22 @@ export function cannedPicker(text, id) {
     close();
     text.focus();
   };
-  const update = async () => {
+  // What is typed before the caret, when it is "/" and a shortcut's start.
+  const typed = () => {
     const upto = text.value.slice(0, text.selectionStart);
     const match = upto.match(/(^|\s)\/([\p{L}\p{N}_-]*)$/u);
-    if (!match) { close(); return; }
-    token = { start: upto.length - match[2].length - 1 };
-    if (!replies) {
-      try { replies = (await call("GET", `/conversations/${id}/canned-replies`)).data; } catch { replies = []; }
-    }
-    shown = replies.filter((r) => r.shortcut.startsWith(match[2].toLowerCase())).slice(0, 8);
+    return match && { start: upto.length - match[2].length - 1, word: match[2] };
+  };
+  const update = async () => {
+    if (!typed()) { close(); return; }
+    // One request for the box's life; every keystroke waits for the same answer.
+    loading ??= call("GET", `/conversations/${id}/canned-replies`).then((r) => r.data, () => []);
+    replies = await loading;
+    // Read again after the wait: a later keystroke may have changed what is typed.
+    const now = typed();
+    if (!now) { close(); return; }
+    token = { start: now.start };
+    shown = replies.filter((r) => r.shortcut.startsWith(now.word.toLowerCase())).slice(0, 8);
     active = 0;
     list.replaceChildren(...(shown.length ? shown.map((r, i) => h("li", { role: "option", id: `${list.id}-${i}`, onmousedown: (e) => { e.preventDefault(); insert(r); } },
       h("strong", { class: "mono" }, `/${r.shortcut}`), " ", h("span", {}, r.text))) : [h("li", { class: "muted" }, replies.length ? "No canned reply starts so." : "No canned replies yet.")]));

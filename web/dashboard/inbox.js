@@ -214,6 +214,9 @@ export async function showInbox(main, me, openId) {
     const previous = thread.querySelector(".composer textarea");
     if (previous && thread.dataset.conversation === c.id) text.value = previous.value;
     const typing = previous && document.activeElement === previous;
+    // An open label list stays open (and its focus where it was) when the thread is drawn again.
+    const picking = thread.dataset.conversation === c.id && thread.querySelector(".label-picker[open]");
+    const pickedFocus = picking && picking.contains(document.activeElement) ? document.activeElement.value ?? null : null;
     thread.dataset.conversation = c.id;
     thread.replaceChildren(
       h("div", { class: "head" },
@@ -228,6 +231,11 @@ export async function showInbox(main, me, openId) {
       box, h("div", { class: "typing", "aria-live": "polite" }), error, modes, canned, form, hint);
     mode(Boolean(state.noteMode));
     box.scrollTop = box.scrollHeight;
+    if (picking) {
+      const picker = thread.querySelector(".label-picker");
+      picker.open = true;
+      if (pickedFocus !== null) picker.querySelector(`input[value="${CSS.escape(pickedFocus)}"]`)?.focus();
+    }
     if (typing || focusReply) text.focus();
     // Typing goes on where it was, with the "/" list still open if it was.
     if (typing) { text.setSelectionRange(previous.selectionStart, previous.selectionEnd); canned.refresh(); }

@@ -175,15 +175,23 @@ pub enum StaffMessage {
 }
 
 impl StaffMessage {
+    fn id(&self) -> &MessageId {
+        match self {
+            Self::Message(m) => &m.id,
+            Self::Note(n) => &n.id,
+        }
+    }
+
     /// Messages and notes in the conversation's order: a note after the message it follows
     /// (and after earlier notes there).
     pub fn merge(messages: Vec<Message>, notes: Vec<Note>) -> Vec<Self> {
         let mut all: Vec<Self> = messages.into_iter().map(Self::Message).collect();
         all.extend(notes.into_iter().map(Self::Note));
-        all.sort_by_key(|entry| match entry {
-            Self::Message(m) => (m.seq, 0, m.created_at, m.id.clone()),
-            Self::Note(n) => (n.seq, 1, n.created_at, n.id.clone()),
-        });
+        let place = |entry: &Self| match entry {
+            Self::Message(m) => (m.seq, 0, m.created_at),
+            Self::Note(n) => (n.seq, 1, n.created_at),
+        };
+        all.sort_by(|a, b| place(a).cmp(&place(b)).then_with(|| a.id().cmp(b.id())));
         all
     }
 }

@@ -1,8 +1,9 @@
 //! Opaque, typed identifiers such as `ten_01jd6x…`.
 //!
 //! The body is 128 bits rendered in lowercase Crockford base32 (26 characters): 48 bits of
-//! milliseconds since the epoch followed by 80 random bits. Ids therefore sort by creation time,
-//! which keeps keyset pagination simple, and cannot be guessed. The type prefix makes an id of
+//! milliseconds since the epoch followed by 80 random bits. Ids therefore sort by creation time
+//! (within one process also inside a millisecond: the random part then counts up), which keeps
+//! keyset pagination simple, and cannot be guessed. The type prefix makes an id of
 //! the wrong kind fail to parse at the edge instead of silently matching nothing.
 
 use std::fmt;
@@ -31,11 +32,21 @@ fn encode_u128(value: u128, out: &mut String) {
     }
 }
 
+/// The last id body made in this process: ids made later sort later, even within one
+/// millisecond (the random part then counts up), so "in creation order" is id order.
+static LAST: std::sync::Mutex<u128> = std::sync::Mutex::new(0);
+
 fn new_body() -> String {
     let millis = jiff::Timestamp::now().as_millisecond().max(0) as u128 & ((1 << 48) - 1);
     let random = u128::from_be_bytes(random_bytes::<16>()) & ((1 << 80) - 1);
+    let value = {
+        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let candidate = (millis << 80) | random;
+        *last = if candidate > *last { candidate } else { *last + 1 };
+        *last
+    };
     let mut body = String::with_capacity(BODY_LEN);
-    encode_u128((millis << 80) | random, &mut body);
+    encode_u128(value, &mut body);
     body
 }
 
@@ -255,6 +266,9 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(2));
         let second = TenantId::new();
         assert!(first < second);
+        // Within one millisecond too.
+        let burst: Vec<TenantId> = (0..1000).map(|_| TenantId::new()).collect();
+        assert!(burst.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use sb_store::{ContactKey, ContactStore, Page, PageRequest, StoreResult};
 use crate::conversations::{conversation_columns, conversation_from_row};
 use crate::json::to_json;
 use crate::labels::like_pattern;
-use crate::{Db, Row, SqlStore, expect_found, q};
+use crate::{Db, Query, Row, SqlStore, expect_found, q};
 
 macro_rules! columns {
     () => {
@@ -45,6 +45,20 @@ fn parse_cursor(text: &str) -> Option<(Timestamp, ContactId)> {
     Some((Timestamp::from_millisecond(millis.parse().ok()?).ok()?, id.parse().ok()?))
 }
 
+/// Binds what a visit tells, as $1..$8 of both updates: name, e-mail, user id, verified,
+/// language, last seen, the search text and the browser (kept when `None`).
+fn bind_visit(query: Query, c: &Contact, browser: Option<&str>) -> Query {
+    query
+        .opt_text(c.name.as_deref())
+        .opt_text(c.email.as_deref())
+        .opt_text(c.user_id.as_deref())
+        .boolean(c.verified)
+        .opt_text(c.language.as_deref())
+        .ts(c.last_seen_at)
+        .text(search_text(c))
+        .opt_text(browser)
+}
+
 #[async_trait]
 impl<D: Db> ContactStore for SqlStore<D> {
     async fn find_contact(
@@ -52,22 +66,25 @@ impl<D: Db> ContactStore for SqlStore<D> {
         tenant: &TenantId,
         key: ContactKey<'_>,
     ) -> StoreResult<Option<Contact>> {
-        let query = match key {
-            ContactKey::VerifiedUser(user) => q(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM contacts WHERE tenant_id = $1 AND user_id = $2"
-            ))
-            .text(tenant.as_str())
-            .text(user),
-            ContactKey::Browser(hash) => q(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM contacts WHERE tenant_id = $1 AND browser_key_hash = $2"
-            ))
-            .text(tenant.as_str())
-            .text(hash),
+        let (sql, value) = match key {
+            ContactKey::VerifiedUser(user) => (
+                concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM contacts WHERE tenant_id = $1 AND user_id = $2"
+                ),
+                user,
+            ),
+            ContactKey::Browser(hash) => (
+                concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM contacts WHERE tenant_id = $1 AND browser_key_hash = $2"
+                ),
+                hash,
+            ),
         };
+        let query = q(sql).text(tenant.as_str()).text(value);
         self.db.fetch_optional(query).await?.as_ref().map(contact_from_row).transpose()
     }
 
@@ -95,39 +112,20 @@ impl<D: Db> ContactStore for SqlStore<D> {
 
     async fn update_contact(&self, c: &Contact, browser: Option<&str>) -> StoreResult<()> {
         let query = q("UPDATE contacts SET name = $1, email = $2, user_id = $3, verified = $4, \
-             language = $5, attributes_json = $6, last_seen_at = $7, search_text = $8, \
-             browser_key_hash = COALESCE($9, browser_key_hash) \
-             WHERE tenant_id = $10 AND id = $11")
-        .opt_text(c.name.as_deref())
-        .opt_text(c.email.as_deref())
-        .opt_text(c.user_id.as_deref())
-        .boolean(c.verified)
-        .opt_text(c.language.as_deref())
-        .json(to_json(&c.attributes))
-        .ts(c.last_seen_at)
-        .text(search_text(c))
-        .opt_text(browser)
-        .text(c.tenant_id.as_str())
-        .text(c.id.as_str());
-        expect_found(self.db.execute(query).await?)
+             language = $5, last_seen_at = $6, search_text = $7, \
+             browser_key_hash = COALESCE($8, browser_key_hash), attributes_json = $9 \
+             WHERE tenant_id = $10 AND id = $11");
+        let query = bind_visit(query, c, browser).json(to_json(&c.attributes));
+        expect_found(self.db.execute(query.text(c.tenant_id.as_str()).text(c.id.as_str())).await?)
     }
 
     async fn record_visit(&self, c: &Contact, browser: Option<&str>) -> StoreResult<()> {
         let query = q("UPDATE contacts SET name = $1, email = $2, user_id = $3, verified = $4, \
              language = $5, last_seen_at = $6, search_text = $7, \
              browser_key_hash = COALESCE($8, browser_key_hash) \
-             WHERE tenant_id = $9 AND id = $10")
-        .opt_text(c.name.as_deref())
-        .opt_text(c.email.as_deref())
-        .opt_text(c.user_id.as_deref())
-        .boolean(c.verified)
-        .opt_text(c.language.as_deref())
-        .ts(c.last_seen_at)
-        .text(search_text(c))
-        .opt_text(browser)
-        .text(c.tenant_id.as_str())
-        .text(c.id.as_str());
-        expect_found(self.db.execute(query).await?)
+             WHERE tenant_id = $9 AND id = $10");
+        let query = bind_visit(query, c, browser);
+        expect_found(self.db.execute(query.text(c.tenant_id.as_str()).text(c.id.as_str())).await?)
     }
 
     async fn get_contact(&self, tenant: &TenantId, id: &ContactId) -> StoreResult<Contact> {

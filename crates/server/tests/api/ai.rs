@@ -31,7 +31,7 @@ async fn app_with_ai(model: &FakeModel, api: &str, backend: &Backend, timeout_ms
 
 /// A server whose AI provider is `model`, speaking OpenAI's API with the default limits, allowed
 /// to call `allow`.
-async fn openai_app(model: &FakeModel, allow: Vec<String>) -> TestApp {
+pub(crate) async fn openai_app(model: &FakeModel, allow: Vec<String>) -> TestApp {
     let base = model.openai_url();
     TestApp::sqlite_with(move |c| {
         c.ai.provider = "openai".into();

@@ -2,35 +2,14 @@
 //! conversation; with nobody available the visitor is told so (and where the answer will come),
 //! and the team hears of it through the `conversation.unattended` webhook.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::support::{Client, TestApp, kinds};
 
 const CONNECTED: &str =
     "You're being connected with a member of our team. They will reply here shortly.";
-
-/// A webhook receiver on loopback that keeps every body.
-async fn receiver() -> (std::net::SocketAddr, Arc<Mutex<Vec<Value>>>) {
-    let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let kept = bodies.clone();
-    let router = Router::new().route(
-        "/hooks",
-        post(move |body: Bytes| {
-            let kept = kept.clone();
-            async move { kept.lock().unwrap().push(serde_json::from_slice(&body).unwrap()) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (addr, bodies)
-}
 
 /// A shop whose "human" rule hands over to whoever is available.
 async fn shop(app: &TestApp) -> (Client, String) {
@@ -63,7 +42,7 @@ async fn a_new_owner_is_available_and_the_first_hand_over_reaches_them() {
 
 #[tokio::test]
 async fn with_nobody_available_the_visitor_is_told_and_the_team_hears_of_it() {
-    let (hooks, received) = receiver().await;
+    let (hooks, received) = crate::support::webhook_receiver().await;
     let allow = vec![hooks.to_string()];
     for app in TestApp::every_backend_with(|config| {
         config.security.ssrf_allow = allow.clone();

@@ -2,7 +2,6 @@
 //! place, and nothing that serves the visitor — their API, their socket, the AI answering them,
 //! `message.created` webhooks — ever carries one.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -14,26 +13,9 @@ use crate::support::{TestApp, assert_error};
 
 const SECRET: &str = "NOTE-4711: refund already approved by finance";
 
-/// A webhook receiver on loopback that keeps every body.
-pub(crate) async fn receiver() -> (std::net::SocketAddr, Arc<Mutex<Vec<Value>>>) {
-    let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let kept = bodies.clone();
-    let router = axum::Router::new().route(
-        "/hooks",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let kept = kept.clone();
-            async move { kept.lock().unwrap().push(serde_json::from_slice(&body).unwrap()) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (addr, bodies)
-}
-
 #[tokio::test]
 async fn a_note_reaches_the_team_in_place_and_never_the_visitor_or_the_ai() {
-    let (hooks, received) = receiver().await;
+    let (hooks, received) = crate::support::webhook_receiver().await;
     let model = FakeModel::start(|_| Reply::Text("Happy to help.".into())).await;
     let (allow, base) = (vec![hooks.to_string()], model.openai_url());
     for app in TestApp::every_backend_with(|c| {

@@ -28,7 +28,7 @@ async fn everything_visible(owner: &Client, paths: &[String]) -> String {
 
 #[tokio::test]
 async fn an_erased_contact_leaves_nothing_in_answers_deliveries_or_database_files() {
-    let (hooks, received) = crate::notes::receiver().await;
+    let (hooks, received) = crate::support::webhook_receiver().await;
     let received = &*received;
     let allow = vec![hooks.to_string()];
     for app in TestApp::every_backend_with(|c| {

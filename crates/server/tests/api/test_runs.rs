@@ -62,18 +62,6 @@ pub(crate) fn shipped(order: &str, status: &str) -> Value {
     json!({"endpoint": "get_order", "when": {"order_id": order}, "body": {"data": {"status": status}}})
 }
 
-/// A server whose AI provider is the scripted `model`, allowed to call `backend`.
-async fn ai_app(model: &sb_llm::testing::FakeModel, backend: std::net::SocketAddr) -> TestApp {
-    let (allow, base) = (vec![backend.to_string()], model.openai_url());
-    TestApp::sqlite_with(move |c| {
-        c.ai.provider = "openai".into();
-        c.ai.base_url = base.clone();
-        c.ai.model = "fake".into();
-        c.security.ssrf_allow = allow.clone();
-    })
-    .await
-}
-
 /// Starts a run and waits (polling, 20 s at most) for its results.
 pub(crate) async fn run(owner: &Client, body: Value) -> Value {
     let (status, started) = owner.post("/api/v1/test-runs", body).await;
@@ -365,7 +353,7 @@ async fn an_ai_judge_checks_free_text_criteria() {
     })
     .await;
     let (backend, _) = watched_backend().await;
-    let app = ai_app(&model, backend).await;
+    let app = crate::ai::openai_app(&model, vec![backend.to_string()]).await;
     let (owner, widget, _) = shop(&app, backend).await;
     let case = json!({"name": "judged", "widget_id": widget,
         "fakes": [{"endpoint": "get_order", "status": 404}],
@@ -418,7 +406,7 @@ async fn a_simulated_visitor_plays_a_persona_until_its_goal_is_met() {
     })
     .await;
     let (backend, seen) = watched_backend().await;
-    let app = ai_app(&model, backend).await;
+    let app = crate::ai::openai_app(&model, vec![backend.to_string()]).await;
     let (owner, widget, _) = shop(&app, backend).await;
     let simulated = json!({"name": "simulated", "widget_id": widget, "turns": [],
         "simulate": {"persona": "a customer in a hurry", "goal": "find out where order 4521 is", "max_turns": 4},

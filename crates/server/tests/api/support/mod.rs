@@ -46,3 +46,21 @@ pub fn assert_error(
         None => assert!(body["error"]["field"].is_null(), "{body}"),
     }
 }
+
+/// A webhook receiver on loopback (`POST /hooks`) that keeps every body it is sent.
+pub async fn webhook_receiver()
+-> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    let bodies: std::sync::Arc<std::sync::Mutex<Vec<Value>>> = Default::default();
+    let kept = bodies.clone();
+    let router = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let kept = kept.clone();
+            async move { kept.lock().unwrap().push(serde_json::from_slice(&body).unwrap()) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (addr, bodies)
+}
