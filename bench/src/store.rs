@@ -182,6 +182,8 @@ async fn measure_one(
                     translation: None,
                     created_at: Timestamp::now(),
                     action: None,
+                    attachments: &[],
+                    search_terms: "",
                 };
                 s.append_message(&t, message).await.map(drop).map_err(Into::into)
             }

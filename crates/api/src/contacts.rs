@@ -34,6 +34,11 @@ pub fn router() -> ApiRouter {
             "Everything held about the contact, as one document (admins)",
             export,
         )
+        .get(
+            "/contacts/{id}/export.zip",
+            "The same document with every file the contact sent or got, zipped (admins)",
+            export_zip,
+        )
         .delete(
             "/contacts/{id}",
             "Erase the contact and everything held about them (admins)",
@@ -48,6 +53,53 @@ async fn export(
     PathId(id): PathId<ContactId>,
 ) -> ApiResult<Data<ContactExport>> {
     Ok(Data(state.conversations.export_contact(&actor, &id).await?))
+}
+
+/// `contact.json` (the export) and `attachments/<id>/<name>` for each file.
+pub(crate) struct ExportZip(Vec<u8>);
+
+async fn export_zip(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ContactId>,
+) -> ApiResult<ExportZip> {
+    let (export, files) = state.conversations.export_contact_with_files(&actor, &id).await?;
+    let zip = tokio::task::spawn_blocking(move || zip_export(&export, &files))
+        .await
+        .map_err(|err| ApiError::internal(format!("zip task failed: {err}")))?
+        .map_err(|err| ApiError::internal(format!("cannot zip the export: {err}")))?;
+    Ok(ExportZip(zip))
+}
+
+fn zip_export(
+    export: &ContactExport,
+    files: &[(sb_domain::attachment::AttachmentRef, Vec<u8>)],
+) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated =
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("contact.json", deflated)?;
+    zip.write_all(&serde_json::to_vec_pretty(&serde_json::json!({"data": export}))?)?;
+    // Pictures and PDFs are compressed already.
+    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (listed, bytes) in files {
+        zip.start_file(format!("attachments/{}/{}", listed.id, listed.name), stored)?;
+        zip.write_all(bytes)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+impl axum::response::IntoResponse for ExportZip {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::header;
+        let headers = [
+            (header::CONTENT_TYPE, "application/zip"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"contact-export.zip\""),
+        ];
+        (headers, self.0).into_response()
+    }
 }
 
 async fn erase(

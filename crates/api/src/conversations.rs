@@ -99,9 +99,41 @@ struct ListFilter {
     status: Option<String>,
     widget_id: Option<String>,
     /// `me`, `unassigned`, or a user id.
+    assigned_to: Option<String>,
+    /// The same as `assigned_to` (its earlier name).
     assigned: Option<String>,
     /// Only conversations carrying this label.
     label: Option<String>,
+    /// Search: conversations holding every word (in messages, notes, file names, the
+    /// visitor's name and e-mail, variables' values, labels, the contact's name and e-mail),
+    /// in any language's word forms. At most 200 characters; up to 6 words count.
+    q: Option<String>,
+    /// Only conversations started on or after this day (`YYYY-MM-DD`, the account's time
+    /// zone) or instant (RFC 3339).
+    from: Option<String>,
+    /// Only conversations started on or before this day (`YYYY-MM-DD`, the whole day) or
+    /// before this instant (RFC 3339).
+    to: Option<String>,
+}
+
+/// A day in `zone` (its start; with `end`, the next day's start) or an RFC 3339 instant.
+fn time_bound(
+    field: &str,
+    raw: Option<String>,
+    zone: &jiff::tz::TimeZone,
+    end: bool,
+) -> ApiResult<Option<sb_domain::Timestamp>> {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(None) };
+    if let Ok(instant) = raw.parse::<sb_domain::Timestamp>() {
+        return Ok(Some(instant));
+    }
+    let day = raw
+        .parse::<jiff::civil::Date>()
+        .map_err(|_| invalid_query(field, "use a day (YYYY-MM-DD) or an instant (RFC 3339)"))?;
+    let day =
+        if end { day.tomorrow().map_err(|_| invalid_query(field, "out of range"))? } else { day };
+    let start = day.to_zoned(zone.clone()).map_err(|_| invalid_query(field, "out of range"))?;
+    Ok(Some(start.timestamp()))
 }
 
 fn invalid_query(field: &str, message: &str) -> ApiError {
@@ -128,19 +160,19 @@ async fn list(
         .widget_id
         .map(|w| w.parse::<WidgetId>().map_err(|_| invalid_query("widget_id", "not a widget id")))
         .transpose()?;
-    let assigned_to = match filter.assigned.as_deref() {
+    let assigned_to = match filter.assigned_to.as_deref().or(filter.assigned.as_deref()) {
         None => None,
         Some("unassigned") => Some(None),
         Some("me") => Some(Some(
             actor
                 .user_id
                 .clone()
-                .ok_or_else(|| invalid_query("assigned", "an API key has no \"me\""))?,
+                .ok_or_else(|| invalid_query("assigned_to", "an API key has no \"me\""))?,
         )),
         Some(other) => Some(Some(
             other
                 .parse::<UserId>()
-                .map_err(|_| invalid_query("assigned", "use me, unassigned or a user id"))?,
+                .map_err(|_| invalid_query("assigned_to", "use me, unassigned or a user id"))?,
         )),
     };
     let label = filter
@@ -148,7 +180,21 @@ async fn list(
         .filter(|l| !l.is_empty())
         .map(|l| sb_domain::label_name(&l, "label").map_err(ApiError::from))
         .transpose()?;
-    let filter = ConversationFilter { status, widget_id, assigned_to, label };
+    let q = filter.q.unwrap_or_default();
+    if q.chars().count() > 200 {
+        return Err(invalid_query("q", "search for at most 200 characters"));
+    }
+    let words = sb_engine::conversations::search_words(&q);
+    let (from, to) = match (&filter.from, &filter.to) {
+        (None, None) => (None, None),
+        _ => {
+            let zone = jiff::tz::TimeZone::get(&state.accounts.tenant(&actor).await?.time_zone)
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            let from = time_bound("from", filter.from, &zone, false)?;
+            (from, time_bound("to", filter.to, &zone, true)?)
+        }
+    };
+    let filter = ConversationFilter { status, widget_id, assigned_to, label, words, from, to };
     let page = state.conversations.list_conversations(&actor, &filter, &page).await?;
     Ok(List(sb_domain::Page {
         items: page.items.into_iter().map(ConversationListItem::from).collect(),

@@ -176,6 +176,13 @@ impl From<EngineError> for ApiError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "confirmation_required", message)
                     .with_field("confirm")
             }
+            EngineError::FileRefused { too_large: true, message } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).with_field("file")
+            }
+            EngineError::FileRefused { too_large: false, message } => {
+                Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "type_not_allowed", message)
+                    .with_field("file")
+            }
             EngineError::Internal(cause) => Self::internal(cause),
         }
     }

@@ -7,6 +7,7 @@ mod actions;
 mod ai;
 mod api_keys;
 mod assets;
+mod attachments;
 mod auth;
 mod canned;
 mod client_ip;
@@ -76,6 +77,7 @@ fn api_routes() -> ApiRouter {
         .merge(labels::router())
         .merge(canned::router())
         .merge(contacts::router())
+        .merge(attachments::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }
@@ -137,6 +139,11 @@ pub async fn housekeeping(state: AppState) {
                 Ok(0) => {}
                 Ok(deleted) => tracing::info!(deleted, "deleted conversations past retention"),
                 Err(err) => tracing::warn!(error = %err, "could not apply retention"),
+            }
+            match state.conversations.sweep_attachment_files().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "removed attachment files nothing names"),
+                Err(err) => tracing::warn!(error = %err, "could not sweep attachment files"),
             }
         }
         state.login_limits.forget_idle();

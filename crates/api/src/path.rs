@@ -41,6 +41,17 @@ impl<S: Send + Sync, T: FromStr + Send> FromRequestParts<S> for MessagePathId<T>
     }
 }
 
+/// A second typed id from the URL path, the `{attachment_id}` segment (see [`PathId`]).
+pub struct AttachmentPathId<T>(pub T);
+
+impl<S: Send + Sync, T: FromStr + Send> FromRequestParts<S> for AttachmentPathId<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        segment(parts, state, "attachment_id").await.map(AttachmentPathId)
+    }
+}
+
 async fn segment<S: Send + Sync, T: FromStr>(
     parts: &mut Parts,
     state: &S,

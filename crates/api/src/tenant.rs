@@ -17,7 +17,7 @@ pub fn router() -> ApiRouter {
         .get("/tenant", "Show the account's settings", show)
         .patch(
             "/tenant",
-            "Change the account's name, time zone (admins) or retention (owners)",
+            "Change the account's name, time zone, files taken (admins) or retention (owners)",
             update,
         )
         .put("/me/availability", "Say whether you take conversations now", availability)
@@ -37,6 +37,9 @@ struct TenantBody {
     /// Days closed conversations are kept (1–36500), then deleted; `null` keeps them (owners).
     #[serde(default, deserialize_with = "crate::json::present")]
     retention_days: Option<Option<u32>>,
+    /// Which files visitors and people may send: at most `max_bytes` each (up to 25 MiB), of
+    /// the `types` listed, told by their content (admins).
+    attachments: Option<sb_domain::attachment::AttachmentPolicy>,
 }
 
 async fn update(
@@ -44,9 +47,13 @@ async fn update(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<TenantBody>,
 ) -> ApiResult<Data<Tenant>> {
-    let name = body.name.as_deref();
-    let zone = body.time_zone.as_deref();
-    let tenant = state.accounts.update_tenant(&actor, name, zone, body.retention_days).await?;
+    let update = sb_engine::accounts::TenantUpdate {
+        name: body.name.as_deref(),
+        time_zone: body.time_zone.as_deref(),
+        retention_days: body.retention_days,
+        attachments: body.attachments,
+    };
+    let tenant = state.accounts.update_tenant(&actor, update).await?;
     Ok(Data(tenant))
 }
 

@@ -41,10 +41,12 @@ pub fn router() -> ApiRouter {
         .get(paths[3], "Read the conversation's messages", messages)
         .post(paths[3], "Send a message, optionally waiting for the replies", send);
     let routes = crate::ratings::visitor_routes(crate::actions::visitor_routes(routes));
+    let routes = crate::attachments::visitor_routes(routes);
     paths
         .into_iter()
         .chain(crate::actions::VISITOR_PATHS)
         .chain(crate::ratings::VISITOR_PATHS)
+        .chain(crate::attachments::VISITOR_PATHS)
         .fold(routes, |routes, path| routes.undocumented(path, options(preflight)))
         .map_router(|router| router.layer(axum::middleware::from_fn(cors)))
 }

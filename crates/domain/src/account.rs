@@ -20,6 +20,9 @@ pub struct Tenant {
     /// them.
     #[serde(default)]
     pub retention_days: Option<u32>,
+    /// Which files visitors and people may send.
+    #[serde(default)]
+    pub attachments: crate::attachment::AttachmentPolicy,
 }
 
 /// An IANA time zone name the server knows.

@@ -2,13 +2,135 @@
 //! claims — so a script named `photo.png` is not an image, and an SVG (which can carry script)
 //! is never taken for a plain picture.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{AttachmentId, ConversationId, ValidationError};
+
 /// The most an attachment may weigh unless the account says otherwise.
 pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// The most any account may allow: uploads are read into memory once.
+pub const CEILING_BYTES: u64 = 25 * 1024 * 1024;
+
+/// Files per message, at most.
+pub const MAX_FILES: usize = 5;
 
 /// The types accepted unless the account says otherwise: pictures shown inline, documents
 /// offered as downloads.
 pub const DEFAULT_TYPES: [&str; 6] =
     ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"];
+
+/// Every type [`sniff`] can tell, and so every type an account may allow.
+pub const KNOWN_TYPES: [&str; 9] = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "application/zip",
+    "text/plain",
+    "image/svg+xml",
+    "text/html",
+];
+
+/// A file as its message lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AttachmentRef {
+    pub id: AttachmentId,
+    /// The name the sender gave it, without folders.
+    pub name: String,
+    /// What its content is (told by the content, never by the name or the sender).
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// Where it is downloaded: for the account's people here, and in the visitor API the
+    /// visitor's own address (both need the caller's credentials).
+    pub url: String,
+}
+
+impl AttachmentRef {
+    pub fn staff_url(conversation: &ConversationId, id: &AttachmentId) -> String {
+        format!("/api/v1/conversations/{conversation}/attachments/{id}")
+    }
+
+    pub fn visitor_url(conversation: &ConversationId, id: &AttachmentId) -> String {
+        format!("/api/v1/widget/conversations/{conversation}/attachments/{id}")
+    }
+}
+
+/// Which files an account takes: at most `max_bytes` each, of the `types` listed (an empty
+/// list takes none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentPolicy {
+    pub max_bytes: u64,
+    pub types: Vec<String>,
+}
+
+impl Default for AttachmentPolicy {
+    fn default() -> Self {
+        Self { max_bytes: DEFAULT_MAX_BYTES, types: DEFAULT_TYPES.map(str::to_owned).to_vec() }
+    }
+}
+
+/// Why a file was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    TooLarge {
+        max_bytes: u64,
+    },
+    /// `None`: the content is of no type Switchboard knows.
+    TypeNotAllowed {
+        found: Option<&'static str>,
+    },
+}
+
+impl AttachmentPolicy {
+    /// The policy as given, checked: a size from 1 byte to [`CEILING_BYTES`], known types.
+    pub fn validated(mut self) -> Result<Self, ValidationError> {
+        if !(1..=CEILING_BYTES).contains(&self.max_bytes) {
+            let message = format!("allow from 1 to {CEILING_BYTES} bytes per file");
+            return Err(ValidationError::new("attachments.max_bytes", "out_of_range", message));
+        }
+        for (i, kind) in self.types.iter().enumerate() {
+            if !KNOWN_TYPES.contains(&kind.as_str()) {
+                let message = format!(
+                    "{kind:?} is not a type Switchboard tells; known: {}",
+                    KNOWN_TYPES.join(", ")
+                );
+                return Err(ValidationError::new(
+                    format!("attachments.types[{i}]"),
+                    "unknown_type",
+                    message,
+                ));
+            }
+        }
+        self.types.sort();
+        self.types.dedup();
+        Ok(self)
+    }
+
+    /// The file's type, when this policy takes it.
+    pub fn admit(&self, bytes: &[u8]) -> Result<&'static str, Refused> {
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(Refused::TooLarge { max_bytes: self.max_bytes });
+        }
+        match sniff(bytes) {
+            Some(found) if self.types.iter().any(|t| t == found) => Ok(found),
+            found => Err(Refused::TypeNotAllowed { found }),
+        }
+    }
+}
+
+/// A file name safe to show and to offer as a download name: no folders, no control
+/// characters, at most 200 characters; `file` when nothing is left.
+pub fn file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let name = name.trim().trim_start_matches('.').trim();
+    if name.is_empty() { "file".to_owned() } else { name.to_owned() }
+}
 
 /// How much of the start of a file the text check reads.
 const TEXT_PROBE: usize = 8 * 1024;
@@ -105,5 +227,29 @@ mod tests {
         }
         assert!(!DEFAULT_TYPES.contains(&"image/svg+xml") && !DEFAULT_TYPES.contains(&"text/html"));
         assert!(is_inline_image("image/webp"));
+    }
+
+    #[test]
+    fn a_policy_admits_by_size_and_content() {
+        let policy = AttachmentPolicy { max_bytes: 16, types: vec!["image/png".into()] };
+        assert_eq!(policy.admit(b"\x89PNG\r\n\x1a\n"), Ok("image/png"));
+        assert_eq!(
+            policy.admit(b"plain words"),
+            Err(Refused::TypeNotAllowed { found: Some("text/plain") })
+        );
+        assert_eq!(policy.admit(&[b'a'; 17]), Err(Refused::TooLarge { max_bytes: 16 }));
+        let bad = AttachmentPolicy { max_bytes: 1, types: vec!["application/x-sh".into()] };
+        assert_eq!(bad.validated().unwrap_err().field, "attachments.types[0]");
+        let huge = AttachmentPolicy { max_bytes: CEILING_BYTES + 1, types: Vec::new() };
+        assert_eq!(huge.validated().unwrap_err().code, "out_of_range");
+    }
+
+    #[test]
+    fn file_names_lose_folders_and_control_characters() {
+        assert_eq!(file_name("C:\\Users\\me\\invoice.pdf"), "invoice.pdf");
+        assert_eq!(file_name("../../etc/passwd"), "passwd");
+        assert_eq!(file_name("a\u{0}b\nc.txt"), "abc.txt");
+        assert_eq!(file_name(".."), "file");
+        assert_eq!(file_name(""), "file");
     }
 }

@@ -146,6 +146,9 @@ pub struct Message {
     /// The action this message asks to agree to (safe actions), as it stands now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Box<crate::action::ActionCard>>,
+    /// Files sent with it (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::AttachmentRef>,
 }
 
 /// An operator's private note on a conversation: shown to the account's people among the
@@ -230,6 +233,9 @@ pub struct VisitorMessage {
     pub created_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<Box<crate::action::ActionCard>>,
+    /// Files sent with it, each at the visitor's own address (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::AttachmentRef>,
 }
 
 impl From<Message> for VisitorMessage {
@@ -244,8 +250,22 @@ impl From<Message> for VisitorMessage {
             translation,
             created_at,
             action,
+            mut attachments,
         } = message;
-        Self { id, conversation_id, seq, author, text, translation, created_at, action }
+        for file in &mut attachments {
+            file.url = crate::attachment::AttachmentRef::visitor_url(&conversation_id, &file.id);
+        }
+        Self {
+            id,
+            conversation_id,
+            seq,
+            author,
+            text,
+            translation,
+            created_at,
+            action,
+            attachments,
+        }
     }
 }
 

@@ -213,6 +213,11 @@ define_id!(
     "ctc"
 );
 define_id!(
+    /// A file sent in a conversation.
+    AttachmentId,
+    "att"
+);
+define_id!(
     /// One entry of an account's audit log.
     AuditId,
     "aud"

@@ -49,10 +49,10 @@ pub use conversation::{
 };
 pub use error::ValidationError;
 pub use id::{
-    ActionId, ApiKeyId, AuditId, CannedReplyId, ChunkId, ConnectionId, ContactId, ConversationId,
-    DeliveryId, DocumentId, EndpointId, IdParseError, InvitationId, LabelId, MessageId, RequestId,
-    RuleId, SessionId, TeamId, TenantId, TestCaseId, TestRunId, UserId, WebhookId, WidgetId,
-    random_token,
+    ActionId, ApiKeyId, AttachmentId, AuditId, CannedReplyId, ChunkId, ConnectionId, ContactId,
+    ConversationId, DeliveryId, DocumentId, EndpointId, IdParseError, InvitationId, LabelId,
+    MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, TestCaseId, TestRunId, UserId,
+    WebhookId, WidgetId, random_token,
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use label::{Label, MAX_LABELS, label_name};

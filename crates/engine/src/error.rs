@@ -33,6 +33,10 @@ pub enum EngineError {
     /// The action would have side effects the caller has not confirmed.
     #[error("{0}")]
     ConfirmationRequired(String),
+    /// A file the account does not take: too large (413 `too_large`) or of a type it does not
+    /// allow (415 `type_not_allowed`).
+    #[error("{message}")]
+    FileRefused { too_large: bool, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -36,6 +36,7 @@ fn prepare(query: Query) -> SqlxQuery<'static> {
             Arg::Int(v) => prepared.bind(v),
             Arg::Bool(v) => prepared.bind(v),
             Arg::Real(v) => prepared.bind(v),
+            Arg::Bytes(v) => prepared.bind(v),
         };
     }
     prepared
@@ -52,6 +53,7 @@ fn value(row: &PgRow, i: usize, type_name: &str) -> Result<Value, sqlx::Error> {
         "BOOL" => Value::Bool(row.try_get(i)?),
         "FLOAT8" => Value::Real(row.try_get(i)?),
         "FLOAT4" => Value::Real(row.try_get::<f32, _>(i)?.into()),
+        "BYTEA" => Value::Bytes(row.try_get(i)?),
         _ => Value::Text(row.try_get(i)?),
     })
 }

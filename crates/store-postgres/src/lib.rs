@@ -42,6 +42,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "audit_and_retention", include_str!("../migrations/0023_audit_and_retention.sql")),
     (24, "ratings", include_str!("../migrations/0024_ratings.sql")),
     (25, "office_hours", include_str!("../migrations/0025_office_hours.sql")),
+    (26, "attachments", include_str!("../migrations/0026_attachments.sql")),
+    (27, "search", include_str!("../migrations/0027_search.sql")),
 ];
 
 pub struct PostgresOptions {

@@ -64,7 +64,8 @@ impl<D: Db> AccountStore for SqlStore<D> {
         let row = self
             .db
             .fetch_one(
-                q("SELECT id, name, time_zone, created_at, retention_days FROM tenants WHERE id = $1")
+                q("SELECT id, name, time_zone, created_at, retention_days, attachment_policy_json \
+                   FROM tenants WHERE id = $1")
                     .text(tenant.as_str()),
             )
             .await?;
@@ -74,6 +75,7 @@ impl<D: Db> AccountStore for SqlStore<D> {
             time_zone: row.text("time_zone")?,
             retention_days: row.opt_int("retention_days")?.and_then(|d| u32::try_from(d).ok()),
             created_at: row.ts("created_at")?,
+            attachments: row.opt_json("attachment_policy_json")?.unwrap_or_default(),
         })
     }
 
@@ -133,12 +135,13 @@ impl<D: Db> AccountStore for SqlStore<D> {
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        let query =
-            q("UPDATE tenants SET name = $1, time_zone = $2, retention_days = $4 WHERE id = $3")
-                .text(tenant.name.as_str())
-                .text(&tenant.time_zone)
-                .text(tenant.id.as_str())
-                .opt_int(tenant.retention_days.map(i64::from));
+        let query = q("UPDATE tenants SET name = $1, time_zone = $2, retention_days = $4, \
+               attachment_policy_json = $5 WHERE id = $3")
+        .text(tenant.name.as_str())
+        .text(&tenant.time_zone)
+        .text(tenant.id.as_str())
+        .opt_int(tenant.retention_days.map(i64::from))
+        .json(crate::json::to_json(&tenant.attachments));
         crate::expect_found(self.config_write(tenant.id.as_str(), query).await?)
     }
 

@@ -31,7 +31,7 @@ macro_rules! message_columns {
          m.translation, m.translation_language, m.created_at, m.action_id, \
          a.summary AS action_summary, a.state AS action_state, a.expires_at AS action_expires_at, \
          a.approval AS action_approval, a.visitor_confirmed_at AS action_visitor_at, \
-         a.operator_approved_at AS action_operator_at"
+         a.operator_approved_at AS action_operator_at, m.attachments_json"
     };
 }
 
@@ -60,7 +60,7 @@ static INSERT_TRACES: LazyLock<RowInserts> = LazyLock::new(|| {
 /// Appending `m`: taking the conversation's next number, then the row with that number. Taking
 /// the number updates (and so locks) the conversation row: concurrent appends to one
 /// conversation queue up instead of colliding.
-fn append_statements(tenant: &TenantId, m: &NewMessage<'_>) -> [Query; 2] {
+pub(crate) fn append_statements(tenant: &TenantId, m: &NewMessage<'_>) -> [Query; 2] {
     let next = q(
         "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $1, updated_at = $1 \
                   WHERE tenant_id = $2 AND id = $3 RETURNING last_seq",
@@ -70,8 +70,9 @@ fn append_statements(tenant: &TenantId, m: &NewMessage<'_>) -> [Query; 2] {
     .text(m.conversation_id.as_str());
     let insert = q(
         "INSERT INTO messages (id, tenant_id, conversation_id, seq, author, author_user_id, text, \
-                    created_at, processed, translation, translation_language, action_id) \
-                    SELECT $1, $2, $3, c.last_seq, $4, $5, $6, $7, $8, $9, $10, $11 \
+                    created_at, processed, translation, translation_language, action_id, \
+                    attachments_json) \
+                    SELECT $1, $2, $3, c.last_seq, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
                     FROM conversations c WHERE c.tenant_id = $2 AND c.id = $3",
     )
     .text(m.id.as_str())
@@ -81,15 +82,17 @@ fn append_statements(tenant: &TenantId, m: &NewMessage<'_>) -> [Query; 2] {
     .opt_text(m.author_user_id.map(|u| u.as_str()))
     .text(m.text)
     .ts(m.created_at)
-    .boolean(m.author != Author::Visitor)
+    // A visitor's message is handled by the engine unless it is only files (no words).
+    .boolean(m.author != Author::Visitor || m.text.is_empty())
     .opt_text(m.translation.map(|t| t.text.clone()))
     .opt_text(m.translation.map(|t| t.language.clone()))
-    .opt_text(m.action.map(|a| a.id.as_str()));
+    .opt_text(m.action.map(|a| a.id.as_str()))
+    .opt_json((!m.attachments.is_empty()).then(|| to_json(&m.attachments)));
     [next, insert]
 }
 
 /// The message `m` became, numbered `seq`.
-fn stored(m: &NewMessage<'_>, seq: i64) -> Message {
+pub(crate) fn stored(m: &NewMessage<'_>, seq: i64) -> Message {
     Message {
         id: m.id.clone(),
         conversation_id: m.conversation_id.clone(),
@@ -100,6 +103,7 @@ fn stored(m: &NewMessage<'_>, seq: i64) -> Message {
         translation: m.translation.cloned(),
         created_at: m.created_at,
         action: m.action.map(|a| Box::new(ActionCard::from(a))),
+        attachments: m.attachments.to_vec(),
     }
 }
 
@@ -148,6 +152,7 @@ fn message_from_row(row: &Row) -> StoreResult<Message> {
         },
         created_at: row.ts("created_at")?,
         action: action_card(row)?,
+        attachments: row.opt_json("attachments_json")?.unwrap_or_default(),
     })
 }
 
@@ -286,9 +291,23 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         expect_found(self.db.execute(query).await?)
     }
 
+    async fn add_search_terms(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        terms: &str,
+    ) -> StoreResult<()> {
+        let unit = crate::search::term_inserts(tenant, conversation, terms);
+        if !unit.is_empty() {
+            self.db.write_unit(unit).await?;
+        }
+        Ok(())
+    }
+
     async fn append_message(&self, tenant: &TenantId, m: NewMessage<'_>) -> StoreResult<Message> {
-        let [next, insert] = append_statements(tenant, &m);
-        let written = self.db.write_unit(vec![next, insert]).await?;
+        let mut unit = Vec::from(append_statements(tenant, &m));
+        unit.extend(crate::search::term_inserts(tenant, m.conversation_id, m.search_terms));
+        let written = self.db.write_unit(unit).await?;
         let row = written.first().and_then(|rows| rows.first()).ok_or(StoreError::NotFound)?;
         let seq = row.int("last_seq")?;
         Ok(stored(&m, seq))
@@ -337,7 +356,15 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         unit.extend(trace_inserts(finished.traces));
         let stats = finished.call_stats.iter();
         unit.extend(stats.map(|delta| crate::call_stats::add_call_stats(tenant, delta)));
+        for reply in finished.replies {
+            unit.extend(crate::search::term_inserts(
+                tenant,
+                reply.conversation_id,
+                reply.search_terms,
+            ));
+        }
         if let Some((conversation, variables)) = finished.variables {
+            unit.extend(crate::search::term_inserts(tenant, conversation, finished.variable_terms));
             unit.push(
                 q("UPDATE conversations SET variables_json = $1, updated_at = $2 \
                    WHERE tenant_id = $3 AND id = $4")

@@ -22,6 +22,8 @@ pub enum Arg {
     /// A JSON document, stored as text in both backends so it comes back exactly as written
     /// (PostgreSQL's `jsonb` would reorder object keys).
     Json(Option<String>),
+    /// Raw bytes: `BLOB` in SQLite, `bytea` in PostgreSQL.
+    Bytes(Option<Vec<u8>>),
 }
 
 impl Arg {
@@ -33,6 +35,7 @@ impl Arg {
             Self::Bool(_) => Self::Bool(None),
             Self::Real(_) => Self::Real(None),
             Self::Json(_) => Self::Json(None),
+            Self::Bytes(_) => Self::Bytes(None),
         }
     }
 }
@@ -81,6 +84,10 @@ impl Query {
         self.args.push(Arg::Json(Some(value.into())));
         self
     }
+    pub fn bytes(mut self, value: Option<Vec<u8>>) -> Self {
+        self.args.push(Arg::Bytes(value));
+        self
+    }
     pub fn opt_json(mut self, value: Option<String>) -> Self {
         self.args.push(Arg::Json(value));
         self
@@ -102,6 +109,7 @@ pub enum Value {
     Real(f64),
     Bool(bool),
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 /// A result row, decoupled from the driver. Columns are looked up by name.
@@ -157,6 +165,14 @@ impl Row {
             Value::Real(r) => Ok(Some(*r)),
             Value::Int(i) => Ok(Some(*i as f64)),
             other => Err(decode_error(column, "real", other)),
+        }
+    }
+
+    pub fn opt_bytes(&self, column: &str) -> StoreResult<Option<Vec<u8>>> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Bytes(b) => Ok(Some(b.clone())),
+            other => Err(decode_error(column, "bytes", other)),
         }
     }
 
@@ -235,6 +251,13 @@ pub trait Db: Send + Sync + 'static {
     /// [`sb_store::PrivacyStore::scrub`]); nothing to do by default.
     async fn scrub(&self) -> StoreResult<()> {
         Ok(())
+    }
+
+    /// The folder where this backend keeps attachments' bytes as files (SQLite: beside its
+    /// database file); `None` keeps them in the `attachments` table itself (PostgreSQL, so
+    /// every node reads the same).
+    fn file_dir(&self) -> Option<&std::path::Path> {
+        None
     }
 
     async fn fetch_optional(&self, query: Query) -> StoreResult<Option<Row>> {

@@ -5,7 +5,10 @@ use sb_domain::{ConversationId, LastMessage, ListedConversation, TenantId, Times
 use sb_store::{ActivityCursor, ConversationFilter, Page, PageRequest, StoreResult};
 
 use crate::conversations::conversation_from_row;
+use std::sync::LazyLock;
+
 use crate::labels::label_pattern;
+use crate::search::{bind_words, word_conditions};
 use crate::{Db, Row, SqlStore, expect_found, q};
 
 /// One page of the tenant's conversations for reader `$2` (`''`: nobody). A conversation's
@@ -13,7 +16,14 @@ use crate::{Db, Row, SqlStore, expect_found, q};
 /// the activity, `$8` the id of the last one seen, `''` for the first page) is exact. The
 /// newest message is the one numbered `last_seq`; unread means a visitor message numbered
 /// beyond the reader's mark.
-const LIST: &str = "SELECT c.id, c.tenant_id, c.widget_id, c.status, c.assigned_user_id, \
+static LIST: LazyLock<String> = LazyLock::new(|| {
+    let (head, tail) = LIST_SHAPE.split_once("ORDER BY").expect("the list is ordered");
+    format!("{head}{} ORDER BY{tail}", word_conditions(13))
+});
+
+/// [`LIST`] without the words searched for (from `$13`, see [`word_conditions`]); `$11` and
+/// `$12` bound when conversations started.
+const LIST_SHAPE: &str = "SELECT c.id, c.tenant_id, c.widget_id, c.status, c.assigned_user_id, \
      c.assigned_team_id, c.visitor_json, c.variables_json, c.created_at, c.updated_at, \
      c.last_message_at, c.labels_json, c.contact_id, \
      lm.author AS last_author, lm.author_user_id AS last_author_user_id, \
@@ -31,6 +41,7 @@ const LIST: &str = "SELECT c.id, c.tenant_id, c.widget_id, c.status, c.assigned_
      AND ($4 = '' OR c.widget_id = $4) \
      AND ($5 = 0 OR ($5 = 1 AND c.assigned_user_id IS NULL) OR ($5 = 2 AND c.assigned_user_id = $6)) \
      AND ($10 = '' OR c.labels_json LIKE $10 ESCAPE '\\') \
+     AND c.created_at >= $11 AND c.created_at < $12 \
      AND ($8 = '' OR COALESCE(c.last_message_at, c.created_at) < $7 \
          OR (COALESCE(c.last_message_at, c.created_at) = $7 AND c.id < $8)) \
      ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT $9";
@@ -91,7 +102,7 @@ impl<D: Db> SqlStore<D> {
             Some(None) => (1, String::new()),
             Some(Some(user)) => (2, user.to_string()),
         };
-        let query = q(LIST)
+        let query = q(LIST.as_str())
             .text(tenant.as_str())
             .text(reader.map(UserId::as_str).unwrap_or_default())
             .text(filter.status.map(|s| s.as_str()).unwrap_or_default())
@@ -101,7 +112,10 @@ impl<D: Db> SqlStore<D> {
             .ts(after.as_ref().map_or(Timestamp::UNIX_EPOCH, |a| a.activity))
             .text(after.as_ref().map(|a| a.id.as_str()).unwrap_or_default())
             .int(page.fetch_limit())
-            .text(filter.label.as_deref().map(label_pattern).unwrap_or_default());
+            .text(filter.label.as_deref().map(label_pattern).unwrap_or_default())
+            .int(filter.from.map_or(i64::MIN, |t| t.as_millisecond()))
+            .int(filter.to.map_or(i64::MAX, |t| t.as_millisecond()));
+        let query = bind_words(query, &filter.words);
         let rows = self.db.fetch_all(query).await?;
         let items = rows.iter().map(listed_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok(page.finish(items, cursor_of))

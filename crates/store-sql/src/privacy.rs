@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use sb_domain::{AuditEntry, AuditId, ContactId, ConversationId, TenantId, Timestamp};
 use sb_store::{Erased, Page, PageRequest, PrivacyStore, StoreResult};
 
+use crate::attachments::remove_files;
 use crate::db::Tx;
 use crate::json::to_json;
 use crate::labels::like_pattern;
@@ -27,9 +28,19 @@ fn parse_cursor(text: &str) -> Option<(Timestamp, AuditId)> {
     Some((Timestamp::from_millisecond(millis.parse().ok()?).ok()?, id.parse().ok()?))
 }
 
-/// Deletes a conversation (its messages, notes, trace, actions and read marks go with it) and
-/// the webhook deliveries whose payload names it (conversation ids are unique).
-async fn delete_one(tx: &mut Box<dyn Tx>, tenant: &str, id: &str) -> StoreResult<(u64, u64)> {
+/// Deletes a conversation (its messages, notes, trace, actions, read marks, attachments and
+/// search words go with it) and the webhook deliveries whose payload names it (conversation
+/// ids are unique). Adds the attachments whose files are to be removed after the commit to
+/// `files`.
+async fn delete_one(
+    tx: &mut Box<dyn Tx>,
+    tenant: &str,
+    id: &str,
+    files: &mut Vec<String>,
+) -> StoreResult<(u64, u64)> {
+    for row in tx.fetch_all(crate::attachments::files_of(tenant, id)).await? {
+        files.push(row.text("id")?);
+    }
     let deliveries = tx
         .execute(
             q("DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND payload LIKE $2 ESCAPE '\\'")
@@ -99,9 +110,10 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
             .text(tenant.as_str())
             .text(contact.as_str());
         let mut erased = Erased::default();
+        let mut files = Vec::new();
         for row in tx.fetch_all(ids).await? {
             let (conversations, deliveries) =
-                delete_one(&mut tx, tenant.as_str(), &row.text("id")?).await?;
+                delete_one(&mut tx, tenant.as_str(), &row.text("id")?, &mut files).await?;
             erased.conversations += conversations;
             erased.webhook_deliveries += deliveries;
         }
@@ -112,6 +124,8 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
         // Every node drops what it keeps of the tenant (answers cached from its endpoints).
         tx.execute(bump_config_revision(tenant.as_str())).await?;
         tx.commit().await?;
+        erased.attachments = files.len() as u64;
+        remove_files(self.db.file_dir(), files).await?;
         Ok(erased)
     }
 
@@ -147,9 +161,12 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
         conversation: &ConversationId,
     ) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        let (deleted, _) = delete_one(&mut tx, tenant.as_str(), conversation.as_str()).await?;
+        let mut files = Vec::new();
+        let (deleted, _) =
+            delete_one(&mut tx, tenant.as_str(), conversation.as_str(), &mut files).await?;
         expect_found(deleted)?;
-        tx.commit().await
+        tx.commit().await?;
+        remove_files(self.db.file_dir(), files).await
     }
 
     async fn scrub(&self) -> StoreResult<()> {

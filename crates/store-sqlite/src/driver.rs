@@ -21,11 +21,18 @@ pub struct SqliteDb {
     writer: Writer,
     /// One connection for migrations and maintenance (backups), before and beside the traffic.
     maintenance: SqlitePool,
+    /// Attachments' bytes, one file each, in a folder beside the database file.
+    files: std::path::PathBuf,
 }
 
 impl SqliteDb {
-    pub(crate) fn new(readers: SqlitePool, writer: Writer, maintenance: SqlitePool) -> Self {
-        Self { readers, writer, maintenance }
+    pub(crate) fn new(
+        readers: SqlitePool,
+        writer: Writer,
+        maintenance: SqlitePool,
+        files: std::path::PathBuf,
+    ) -> Self {
+        Self { readers, writer, maintenance, files }
     }
 
     /// The maintenance connection: for migrations and backups.
@@ -51,6 +58,7 @@ fn prepare(query: Query) -> SqlxQuery<'static> {
             Arg::Int(v) => prepared.bind(v),
             Arg::Bool(v) => prepared.bind(v),
             Arg::Real(v) => prepared.bind(v),
+            Arg::Bytes(v) => prepared.bind(v),
         };
     }
     prepared
@@ -74,6 +82,7 @@ fn convert(rows: Vec<SqliteRow>) -> StoreResult<Vec<Row>> {
                     let value = match raw.type_info().name() {
                         "INTEGER" => Value::Int(row.try_get(i).map_err(map)?),
                         "REAL" => Value::Real(row.try_get(i).map_err(map)?),
+                        "BLOB" => Value::Bytes(row.try_get(i).map_err(map)?),
                         _ => Value::Text(row.try_get(i).map_err(map)?),
                     };
                     Ok(value)
@@ -86,6 +95,10 @@ fn convert(rows: Vec<SqliteRow>) -> StoreResult<Vec<Row>> {
 
 #[async_trait]
 impl Db for SqliteDb {
+    fn file_dir(&self) -> Option<&std::path::Path> {
+        Some(&self.files)
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }

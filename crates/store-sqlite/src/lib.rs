@@ -45,6 +45,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "audit_and_retention", include_str!("../migrations/0023_audit_and_retention.sql")),
     (24, "ratings", include_str!("../migrations/0024_ratings.sql")),
     (25, "office_hours", include_str!("../migrations/0025_office_hours.sql")),
+    (26, "attachments", include_str!("../migrations/0026_attachments.sql")),
+    (27, "search", include_str!("../migrations/0027_search.sql")),
 ];
 
 pub struct SqliteOptions {
@@ -129,7 +131,16 @@ pub async fn connect(url: &str, options: &SqliteOptions) -> StoreResult<SqlStore
         })?;
     }
     let writer = writer::Writer::start(&file, options.busy_timeout, options.foreign_keys)?;
-    Ok(SqlStore::new(SqliteDb::new(readers, writer, maintenance)))
+    let files = attachments_dir(&file);
+    Ok(SqlStore::new(SqliteDb::new(readers, writer, maintenance, files)))
+}
+
+/// Where attachments' bytes live: `<database file>.attachments/` beside it (created, owner-only,
+/// with the first file).
+pub fn attachments_dir(database: &Path) -> std::path::PathBuf {
+    let mut name = database.file_name().unwrap_or_default().to_owned();
+    name.push(".attachments");
+    database.with_file_name(name)
 }
 
 /// Creates missing folders above a new database file, readable by the owner only.

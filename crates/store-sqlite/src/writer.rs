@@ -231,9 +231,13 @@ fn bound(arg: &Arg) -> ToSqlOutput<'_> {
         Arg::Int(Some(n)) => Sql::Integer(*n),
         Arg::Bool(Some(b)) => Sql::Integer(i64::from(*b)),
         Arg::Real(Some(r)) => Sql::Real(*r),
-        Arg::Text(None) | Arg::Json(None) | Arg::Int(None) | Arg::Bool(None) | Arg::Real(None) => {
-            Sql::Null
-        }
+        Arg::Bytes(Some(bytes)) => return ToSqlOutput::Borrowed(ValueRef::Blob(bytes)),
+        Arg::Text(None)
+        | Arg::Json(None)
+        | Arg::Int(None)
+        | Arg::Bool(None)
+        | Arg::Real(None)
+        | Arg::Bytes(None) => Sql::Null,
     };
     ToSqlOutput::Owned(value)
 }
@@ -244,9 +248,8 @@ fn value(raw: ValueRef<'_>) -> Value {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(n) => Value::Int(n),
         ValueRef::Real(r) => Value::Real(r),
-        ValueRef::Text(text) | ValueRef::Blob(text) => {
-            Value::Text(String::from_utf8_lossy(text).into_owned())
-        }
+        ValueRef::Text(text) => Value::Text(String::from_utf8_lossy(text).into_owned()),
+        ValueRef::Blob(bytes) => Value::Bytes(bytes.to_vec()),
     }
 }
 

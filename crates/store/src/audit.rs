@@ -8,6 +8,7 @@ use crate::{Page, PageRequest, StoreResult};
 pub struct Erased {
     pub conversations: u64,
     pub webhook_deliveries: u64,
+    pub attachments: u64,
 }
 
 /// The audit log, and the deletions privacy asks for.

@@ -48,6 +48,26 @@ pub struct ConversationFilter {
     pub assigned_to: Option<Option<UserId>>,
     /// Only conversations carrying this label (by name).
     pub label: Option<String>,
+    /// Only conversations holding every one of these words (at most [`SEARCH_WORDS`]).
+    pub words: Vec<SearchWord>,
+    /// Only conversations started at or after this.
+    pub from: Option<Timestamp>,
+    /// Only conversations started before this.
+    pub to: Option<Timestamp>,
+}
+
+/// How many words a search looks for, at most.
+pub const SEARCH_WORDS: usize = 6;
+/// How many analysed forms of one word a search tries, at most.
+pub const SEARCH_TERMS_PER_WORD: usize = 8;
+
+/// One word of a search: its analysed forms (any of which a conversation may hold, see
+/// [`NewMessage::search_terms`]), and the word itself, lowercased, which may also be part of
+/// a label's name or of the contact's name or e-mail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchWord {
+    pub terms: Vec<String>,
+    pub text: String,
 }
 
 /// Where a page of conversations in activity order continues: the activity time and id of the
@@ -139,6 +159,13 @@ pub trait ConversationStore: Send + Sync {
         labels: &[String],
     ) -> StoreResult<()>;
     /// Appends a message with the next sequence number of its conversation.
+    /// Lets search find the conversation by `terms` too (see [`NewMessage::search_terms`]).
+    async fn add_search_terms(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        terms: &str,
+    ) -> StoreResult<()>;
     async fn append_message(
         &self,
         tenant: &TenantId,
@@ -222,6 +249,11 @@ pub struct NewMessage<'a> {
     pub created_at: Timestamp,
     /// The action the message asks to agree to; stored with it (see `FinishedMessage`).
     pub action: Option<&'a sb_domain::action::PendingAction>,
+    /// The files it lists (stored by [`crate::AttachmentStore::append_message_with_files`]).
+    pub attachments: &'a [sb_domain::attachment::AttachmentRef],
+    /// The words conversation search finds it by, analysed (`sb_kb`'s analysers), separated
+    /// by spaces; empty adds none.
+    pub search_terms: &'a str,
 }
 
 /// What handling one visitor message leaves to write, together (see
@@ -234,6 +266,9 @@ pub struct FinishedMessage<'a> {
     pub replies: &'a [NewMessage<'a>],
     /// The conversation's variables as the handling left them (`None`: unchanged).
     pub variables: Option<(&'a ConversationId, &'a Variables)>,
+    /// The words search finds the changed variables' values by (as
+    /// [`NewMessage::search_terms`]).
+    pub variable_terms: &'a str,
     pub traces: &'a [NewTrace],
     /// The calls the handling made, one delta each (see `CallStatsStore::add_call_stats`).
     pub call_stats: &'a [sb_domain::call_stats::HourlyStats],

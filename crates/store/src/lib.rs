@@ -8,6 +8,7 @@
 mod accounts;
 mod actions;
 mod ai;
+mod attachments;
 mod audit;
 mod call_stats;
 mod connections;
@@ -29,6 +30,7 @@ pub use accounts::{
 };
 pub use actions::{ActionDecision, ActionStore};
 pub use ai::{AiStore, UsageTotals};
+pub use attachments::{AttachmentStore, NewAttachment};
 pub use audit::{Erased, PrivacyStore, RatingStore};
 pub use call_stats::{CallStatsStore, StatsScope};
 pub use connections::{
@@ -37,7 +39,8 @@ pub use connections::{
 pub use contacts::{ContactKey, ContactStore};
 pub use conversations::{
     ActivityCursor, ConversationFilter, ConversationState, ConversationStore, FinishedMessage,
-    NewMessage, NewTrace, RuleStore, StoredWidget, WidgetStore,
+    NewMessage, NewTrace, RuleStore, SEARCH_TERMS_PER_WORD, SEARCH_WORDS, SearchWord, StoredWidget,
+    WidgetStore,
 };
 pub use credentials::{CredentialStore, Invitation};
 pub use error::{Constraint, StoreError, StoreResult};
@@ -91,6 +94,7 @@ pub trait Store:
     + ContactStore
     + PrivacyStore
     + RatingStore
+    + AttachmentStore
     + Send
     + Sync
     + 'static

@@ -121,6 +121,34 @@ impl<T: JsonSchema> DescribeInput for ActionPathId<T> {
     }
 }
 
+impl<T: JsonSchema> DescribeInput for crate::path::AttachmentPathId<T> {
+    fn describe(operation: &mut Operation, schemas: &mut Schemas) {
+        path_segment::<T>(operation, schemas, "attachment_id");
+    }
+}
+
+impl DescribeInput for crate::attachments::FileForm {
+    fn describe(operation: &mut Operation, _: &mut Schemas) {
+        let schema = json!({
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {
+                    "type": "array",
+                    "items": {"type": "string", "format": "binary"},
+                    "description": "One to five files, each within the account's size and types",
+                },
+                "text": {"type": "string", "description": "An optional caption"},
+            },
+        });
+        operation.set_request_body_as("multipart/form-data", schema);
+        operation.fail("400", "Malformed");
+        operation.fail("413", "TooLarge");
+        operation.fail("415", "UnsupportedMediaType");
+        operation.fail("422", "Invalid");
+    }
+}
+
 impl<T: JsonSchema> DescribeInput for crate::path::MessagePathId<T> {
     fn describe(operation: &mut Operation, schemas: &mut Schemas) {
         path_segment::<T>(operation, schemas, "message_id");
@@ -275,6 +303,28 @@ impl DescribeOutput for crate::suite_files::SuiteDownload {
             "application/yaml": {"schema": {"type": "string", "description": "The same, as YAML"}},
         });
         operation.respond_with("200", "The suite file, as a download", content);
+    }
+}
+
+impl DescribeOutput for crate::attachments::FileDownload {
+    fn describe(operation: &mut Operation, _: &mut Schemas) {
+        let binary = json!({"schema": {"type": "string", "format": "binary"}});
+        operation.respond_with(
+            "200",
+            "The file: pictures inline, anything else as a download",
+            json!({"application/octet-stream": binary}),
+        );
+    }
+}
+
+impl DescribeOutput for crate::contacts::ExportZip {
+    fn describe(operation: &mut Operation, _: &mut Schemas) {
+        let binary = json!({"schema": {"type": "string", "format": "binary"}});
+        operation.respond_with(
+            "200",
+            "A zip: contact.json (the export) and attachments/<id>/<name>",
+            json!({"application/zip": binary}),
+        );
     }
 }
 

@@ -43,6 +43,14 @@ impl Operation {
         }));
     }
 
+    /// A required request body of another media type than JSON (file uploads).
+    pub(crate) fn set_request_body_as(&mut self, media_type: &str, schema: Value) {
+        self.request_body = Some(json!({
+            "required": true,
+            "content": {media_type: {"schema": schema}},
+        }));
+    }
+
     pub(crate) fn allow(&mut self, scheme: &'static str) {
         self.security.push(scheme);
     }

@@ -23,6 +23,7 @@ pub use api_keys::API_KEY_PREFIX;
 pub use passwords::{INVITATION_LIFETIME, Links, Mailer, RESET_LINK_LIFETIME};
 pub use sb_store::Invitation;
 pub use sessions::{NewSessionTokens, SignedIn};
+pub use tenant::TenantUpdate;
 
 use crate::{Actor, EngineError};
 
@@ -90,6 +91,7 @@ impl AccountsService {
             time_zone: "UTC".into(),
             created_at: Timestamp::now(),
             retention_days: None,
+            attachments: Default::default(),
         };
         let owner = NewUser {
             id: UserId::new(),

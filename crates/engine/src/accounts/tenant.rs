@@ -6,21 +6,34 @@ use sb_domain::{Role, Tenant, TenantName, UserId, ValidationError, validate_time
 use super::AccountsService;
 use crate::{Actor, EngineError};
 
+/// What `PATCH /tenant` changes; `None` leaves a setting as it is.
+#[derive(Debug, Default)]
+pub struct TenantUpdate<'a> {
+    pub name: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub retention_days: Option<Option<u32>>,
+    pub attachments: Option<sb_domain::attachment::AttachmentPolicy>,
+}
+
 impl AccountsService {
     pub async fn tenant(&self, actor: &Actor) -> Result<Tenant, EngineError> {
         Ok(self.store.accounts.get_tenant(&actor.tenant_id).await?)
     }
 
-    /// Renames the tenant, changes its time zone (admins) or its retention period (owners).
+    /// Renames the tenant, changes its time zone or which files it takes (admins) or its
+    /// retention period (owners).
     pub async fn update_tenant(
         &self,
         actor: &Actor,
-        name: Option<&str>,
-        time_zone: Option<&str>,
-        retention_days: Option<Option<u32>>,
+        update: TenantUpdate<'_>,
     ) -> Result<Tenant, EngineError> {
+        let TenantUpdate { name, time_zone, retention_days, attachments } = update;
         actor.require(Role::Admin)?;
         let mut tenant = self.store.accounts.get_tenant(&actor.tenant_id).await?;
+        let attachments_given = attachments.is_some();
+        if let Some(policy) = attachments {
+            tenant.attachments = policy.validated()?;
+        }
         if let Some(days) = retention_days {
             // How long data is kept is the owner's decision.
             actor.require(Role::Owner)?;
@@ -41,6 +54,7 @@ impl AccountsService {
         let changed: Vec<&str> = [("name", name.is_some()), ("time_zone", time_zone.is_some())]
             .into_iter()
             .chain([("retention_days", retention_days.is_some())])
+            .chain([("attachments", attachments_given)])
             .filter_map(|(field, given)| given.then_some(field))
             .collect();
         let details =

@@ -81,10 +81,9 @@ async fn teams_take_only_the_tenants_own_people() {
 async fn only_admins_change_the_tenants_settings() {
     let w = world().await;
     let accounts = &w.services.accounts;
-    assert_forbidden(accounts.update_tenant(&w.operator, Some("Renamed"), None, None).await);
+    assert_forbidden(accounts.update_tenant(&w.operator, renamed("Renamed", None)).await);
     assert_permitted(accounts.tenant(&w.operator).await);
-    let renamed =
-        accounts.update_tenant(&w.admin, Some("Renamed"), Some("Europe/Berlin"), None).await;
+    let renamed = accounts.update_tenant(&w.admin, renamed("Renamed", Some("Europe/Berlin"))).await;
     assert_eq!(renamed.unwrap().name.as_str(), "Renamed");
     assert_eq!(accounts.tenant(&w.stranger).await.unwrap().name.as_str(), "Other");
 }
@@ -150,4 +149,8 @@ async fn another_tenants_people_do_not_exist() {
     assert_not_found(w.services.accounts.get_user(&w.stranger, &operator).await);
     let people = w.services.accounts.list_users(&w.stranger, &PageRequest::first(10)).await;
     assert_eq!(people.unwrap().items.len(), 1);
+}
+
+fn renamed<'a>(name: &'a str, time_zone: Option<&'a str>) -> super::TenantUpdate<'a> {
+    super::TenantUpdate { name: Some(name), time_zone, ..Default::default() }
 }

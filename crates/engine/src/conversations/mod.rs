@@ -7,6 +7,7 @@ mod action_proposal;
 mod actions;
 mod ai_reply;
 mod arguments;
+mod attachments;
 mod canned;
 pub(crate) mod config_cache;
 mod contacts;
@@ -24,6 +25,7 @@ mod questions;
 mod ratings;
 mod routing;
 pub mod rules;
+mod search;
 mod service;
 #[cfg(test)]
 mod tests;
@@ -48,6 +50,7 @@ pub use sb_store::ConversationFilter;
 use sb_store::{ConversationState, NewMessage, StoredWidget};
 
 pub use action_decisions::Decided;
+pub use attachments::Upload;
 pub use canned::FilledReply;
 pub use contacts::ContactUpdate;
 pub use office_hours::HoursNow;
@@ -55,6 +58,7 @@ pub use privacy::{ContactExport, ConversationExport};
 pub(crate) use process::Run;
 pub use process::VISITOR_MESSAGES as VISITOR_MESSAGES_VARIABLE;
 pub use routing::AssignTarget;
+pub use search::search_words;
 pub(crate) use trace::shorten;
 
 use worker::Job;
@@ -203,6 +207,13 @@ impl ConversationsService {
             contact_id: Some(contact),
         };
         self.store.conversations.create_conversation(&conversation, &sha256_hex(&token)).await?;
+        let who = &conversation.visitor;
+        let named = [&who.name, &who.email, &who.user_id].into_iter().flatten();
+        let terms = search::plain_terms(named.map(String::as_str));
+        self.store
+            .conversations
+            .add_search_terms(&conversation.tenant_id, &conversation.id, &terms)
+            .await?;
         self.events.publish(ConversationEvent::ConversationCreated {
             tenant_id: conversation.tenant_id.clone(),
             conversation_id: conversation.id.clone(),
@@ -220,24 +231,48 @@ impl ConversationsService {
         text: &str,
         translation: Option<&sb_domain::Translation>,
     ) -> Result<Message, EngineError> {
+        self.post_message_with_files(conversation, author, user, text, translation, &[]).await
+    }
+
+    /// [`Self::post_message`], with files (already admitted by the account's policy).
+    pub(crate) async fn post_message_with_files(
+        &self,
+        conversation: &Conversation,
+        author: Author,
+        user: Option<&sb_domain::UserId>,
+        text: &str,
+        translation: Option<&sb_domain::Translation>,
+        files: &[sb_store::NewAttachment<'_>],
+    ) -> Result<Message, EngineError> {
         let id = MessageId::new();
-        let message = self
-            .store
-            .conversations
-            .append_message(
-                &conversation.tenant_id,
-                NewMessage {
-                    id: &id,
-                    conversation_id: &conversation.id,
-                    author,
-                    author_user_id: user,
-                    text,
-                    translation,
-                    created_at: Timestamp::now(),
-                    action: None,
-                },
-            )
-            .await?;
+        let language = conversation.visitor.language.as_deref();
+        let mut terms = search::message_terms(text, language);
+        if let Some(translation) = translation {
+            terms.push(' ');
+            terms.push_str(&search::message_terms(&translation.text, Some(&translation.language)));
+        }
+        let listed: Vec<_> = files.iter().map(|f| f.listed.clone()).collect();
+        let names = search::plain_terms(listed.iter().map(|f| f.name.as_str()));
+        terms.push(' ');
+        terms.push_str(&names);
+        let new = NewMessage {
+            id: &id,
+            conversation_id: &conversation.id,
+            author,
+            author_user_id: user,
+            text,
+            translation,
+            created_at: Timestamp::now(),
+            action: None,
+            attachments: &listed,
+            search_terms: &terms,
+        };
+        let tenant = &conversation.tenant_id;
+        let message = if files.is_empty() {
+            self.store.conversations.append_message(tenant, new).await?
+        } else {
+            self.store.attachments.append_message_with_files(tenant, new, files).await?
+        };
         self.events.publish(ConversationEvent::MessageCreated {
             tenant_id: conversation.tenant_id.clone(),
             conversation_id: conversation.id.clone(),
@@ -313,6 +348,17 @@ impl ConversationsService {
         Ok(Posted { message, replies, finished })
     }
 
+    /// Hands a visitor's message with words to the conversation's worker, without waiting.
+    /// Files without words wait for the team (they are stored as handled).
+    pub(crate) fn handle_later(self: &Arc<Self>, conversation: &Conversation, message: &Message) {
+        if message.text.is_empty() {
+            return;
+        }
+        let tenant = conversation.tenant_id.clone();
+        self.workers
+            .enqueue(self, Job { tenant, message: message.clone(), action: None, done: None });
+    }
+
     /// Messages after `after` (a message id of this conversation), oldest first.
     pub async fn messages_after(
         &self,
@@ -376,6 +422,24 @@ impl ConversationsService {
     ) -> Result<Message, EngineError> {
         actor.require(Role::Operator)?;
         let text = message_text(text)?;
+        let conversation = self.take_over(actor, id).await?;
+        let translation = self.operator_translation(actor, &conversation, &text).await?;
+        self.post_message(
+            &conversation,
+            Author::Operator,
+            actor.user_id.as_ref(),
+            &text,
+            translation.as_ref(),
+        )
+        .await
+    }
+
+    /// The conversation, handed to the answering operator unless a person already has it.
+    pub(crate) async fn take_over(
+        &self,
+        actor: &Actor,
+        id: &ConversationId,
+    ) -> Result<Conversation, EngineError> {
         let mut conversation =
             self.store.conversations.get_conversation(&actor.tenant_id, id).await?;
         if conversation.status != ConversationStatus::Pending || conversation.assigned_to.is_none()
@@ -387,15 +451,7 @@ impl ConversationsService {
             };
             self.set_state(&mut conversation, state).await?;
         }
-        let translation = self.operator_translation(actor, &conversation, &text).await?;
-        self.post_message(
-            &conversation,
-            Author::Operator,
-            actor.user_id.as_ref(),
-            &text,
-            translation.as_ref(),
-        )
-        .await
+        Ok(conversation)
     }
 
     /// With translation on, an operator's words in the visitor's language — unless they already

@@ -3,6 +3,7 @@
 //! that carried them, the answers cached from endpoints on every node — and closed
 //! conversations deleted once the account's retention period has passed.
 
+use sb_domain::attachment::AttachmentRef;
 use sb_domain::{
     Contact, ContactId, Conversation, Feedback, Message, Note, Rating, Role, Timestamp, TraceEvent,
 };
@@ -77,6 +78,22 @@ impl ConversationsService {
             .audit(actor, "contact.exported", Some(id.to_string()), json!({"conversations": count}))
             .await;
         Ok(ContactExport { exported_at: Timestamp::now(), contact, conversations })
+    }
+
+    /// The export and the bytes of every file in the contact's conversations.
+    pub async fn export_contact_with_files(
+        &self,
+        actor: &Actor,
+        id: &ContactId,
+    ) -> Result<(ContactExport, Vec<(AttachmentRef, Vec<u8>)>), EngineError> {
+        let export = self.export_contact(actor, id).await?;
+        let tenant = &actor.tenant_id;
+        let mut files = Vec::new();
+        for (conversation, listed) in self.store.attachments.contact_attachments(tenant, id).await?
+        {
+            files.push(self.store.attachments.attachment(tenant, &conversation, &listed.id).await?);
+        }
+        Ok((export, files))
     }
 
     /// Erases the contact and everything held about them. The database keeps no readable

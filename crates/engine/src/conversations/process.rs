@@ -168,10 +168,15 @@ impl ConversationsService {
     ) -> Option<Vec<Message>> {
         let parts = turn.into_parts();
         let proposed = &parts.proposed;
+        let language = message.translation.as_ref().map(|t| t.language.as_str());
+        let terms: Vec<String> =
+            parts.replies.iter().map(|r| super::search::message_terms(&r.text, language)).collect();
+        let variable_terms = variables.map(super::search::variable_terms).unwrap_or_default();
         let replies: Vec<NewMessage> = parts
             .replies
             .iter()
-            .map(|reply| NewMessage {
+            .zip(&terms)
+            .map(|(reply, terms)| NewMessage {
                 id: &reply.id,
                 conversation_id: &message.conversation_id,
                 author: reply.author,
@@ -180,6 +185,8 @@ impl ConversationsService {
                 translation: None,
                 created_at: reply.created_at,
                 action: reply.action.as_ref().and_then(|id| proposed.iter().find(|a| &a.id == id)),
+                attachments: &[],
+                search_terms: terms,
             })
             .collect();
         let settled = parts.settled.as_ref().map(|s| (&s.id, s.state, &s.outcome));
@@ -188,6 +195,7 @@ impl ConversationsService {
             message: &message.id,
             replies: &replies,
             variables: variables.map(|vars| (&message.conversation_id, vars)),
+            variable_terms: &variable_terms,
             traces: &parts.traces,
             call_stats: &parts.call_stats,
             proposed,

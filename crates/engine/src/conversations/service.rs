@@ -23,7 +23,8 @@ stores!(ConversationStores {
     canned: CannedReplyStore,
     contacts: ContactStore,
     privacy: PrivacyStore,
-    ratings: RatingStore
+    ratings: RatingStore,
+    attachments: AttachmentStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -125,6 +126,7 @@ impl ConversationsService {
             contacts: scratch.clone(),
             privacy: scratch.clone(),
             ratings: scratch.clone(),
+            attachments: scratch.clone(),
         };
         Arc::new(Self {
             store,

@@ -65,6 +65,8 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
         // Unread for Alpha: nothing Beta does (reading it included) may change that.
         let visitor = app.start_conversation(&widget).await;
         visitor.say("where is my parcel?").await;
+        let (_, sent) = visitor.upload(&[("p.png", crate::attachments::PIXEL)], None).await;
+        let attachment = sent["data"]["attachments"][0]["id"].as_str().expect("a file").to_owned();
         let conversation = visitor.conversation_id;
         let contact = alice.conversation(&conversation).await["contact_id"]
             .as_str()
@@ -141,7 +143,8 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 if !path.contains("{id}") || !authenticated {
                     continue;
                 }
-                let url = path.replace("{id}", &id_for(path));
+                let url =
+                    path.replace("{id}", &id_for(path)).replace("{attachment_id}", &attachment);
                 let schema =
                     operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
                         .as_str()
@@ -163,7 +166,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 tried.push(format!("{method} {path}"));
             }
         }
-        assert!(tried.len() >= 47, "crawled only {tried:?}");
+        assert!(tried.len() >= 50, "crawled only {tried:?}");
         let read = "POST /api/v1/conversations/{id}/read".to_owned();
         assert!(tried.contains(&read), "{read} was not crawled: {tried:?}");
 

@@ -5,6 +5,7 @@ mod accounts;
 mod ai;
 mod api_keys;
 mod architecture;
+mod attachments;
 mod backend;
 mod cli;
 mod cluster;

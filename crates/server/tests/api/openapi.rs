@@ -221,6 +221,36 @@ impl Checked<'_> {
 }
 
 impl Checked<'_> {
+    /// Downloads a file (no JSON answer): documented with a body of another type.
+    async fn binary(&mut self, template: &str, request: reqwest::RequestBuilder) {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {template}");
+        let documented = &self.spec.0["paths"][format!("/api/v1{template}")]["get"]["responses"]["200"]
+            ["content"];
+        let kinds: Vec<&String> =
+            documented.as_object().expect("documented content").keys().collect();
+        assert!(
+            !kinds.is_empty() && !kinds.contains(&&"application/json".to_owned()),
+            "{template}: {kinds:?}"
+        );
+        self.seen.insert(("get".to_owned(), template.to_owned()));
+    }
+
+    /// Sends files as a multipart form through `request`, and checks the JSON answer.
+    async fn upload(
+        &mut self,
+        client: &Client,
+        template: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Value {
+        let (content_type, body) =
+            crate::support::form(&[("p.png", crate::attachments::PIXEL)], Some("a photo"));
+        let request = request.header("content-type", content_type).body(body);
+        let (status, answer) = self.send(client, Method::POST, template, request).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        answer
+    }
+
     /// The visitor says `text` and gets an action to decide on; its id.
     async fn proposed(&mut self, visitor: &Visitor, text: &str) -> String {
         let messages = "/widget/conversations/{id}/messages";
@@ -464,6 +494,12 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     assert_eq!(status, StatusCode::ACCEPTED);
     api.visitor(&visitor, M::GET, messages, "", None).await;
     api.visitor(&visitor, M::GET, "/widget/conversations/{id}", "", None).await;
+    let upload = "/widget/conversations/{id}/attachments";
+    let request = visitor.request(M::POST, "/attachments");
+    let sent = api.upload(&visitor.client, upload, request).await;
+    let url = sent["data"]["attachments"][0]["url"].as_str().unwrap();
+    let request = visitor.client.request(M::GET, url).bearer_auth(&visitor.token);
+    api.binary("/widget/conversations/{id}/attachments/{attachment_id}", request).await;
 
     // The operator's side.
     api.call(&owner, M::GET, "/conversations", &[], None).await;
@@ -478,6 +514,14 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let reply = json!({"text": "Anything else?"});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(reply)).await;
+    let request =
+        owner.request(M::POST, &format!("/api/v1/conversations/{conversation}/attachments"));
+    let sent = api.upload(&owner, "/conversations/{id}/attachments", request).await;
+    let request = owner.request(M::GET, sent["data"]["attachments"][0]["url"].as_str().unwrap());
+    api.binary("/conversations/{id}/attachments/{attachment_id}", request).await;
+    let (_, found) =
+        api.call(&owner, M::GET, "/conversations?q=order%204521&from=2020-01-01", &[], None).await;
+    assert_eq!(found["data"][0]["id"], conversation.as_str(), "{found}");
     let (_, label) = api
         .call(&owner, M::POST, "/labels", &[], Some(json!({"name": "vip", "color": "#7c3aed"})))
         .await;
@@ -500,6 +544,8 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     api.call(&owner, M::PATCH, "/contacts/{id}", &[&contact], Some(facts)).await;
     api.call(&owner, M::GET, "/contacts/{id}/conversations", &[&contact], None).await;
     api.call(&owner, M::GET, "/contacts/{id}/export", &[&contact], None).await;
+    let request = owner.request(M::GET, &format!("/api/v1/contacts/{contact}/export.zip"));
+    api.binary("/contacts/{id}/export.zip", request).await;
     api.call(&owner, M::GET, "/audit-log?limit=5", &[], None).await;
     let note = json!({"text": "Refund approved", "private": true});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(note)).await;

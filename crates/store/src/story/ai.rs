@@ -79,6 +79,8 @@ pub(super) async fn ai(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
         translation: None,
         created_at: now(),
         action: None,
+        attachments: &[],
+        search_terms: "",
     };
     store.append_message(tenant, new).await.unwrap();
     let translation = Translation { language: "de".into(), text: "Hallo".into() };

@@ -131,6 +131,8 @@ pub(super) async fn widgets_conversations_and_rules(
                 translation: None,
                 created_at: now(),
                 action: None,
+                attachments: &[],
+                search_terms: "",
             },
         )
         .await
@@ -148,6 +150,8 @@ pub(super) async fn widgets_conversations_and_rules(
                 translation: None,
                 created_at: now(),
                 action: None,
+                attachments: &[],
+                search_terms: "",
             },
         )
         .await
@@ -166,6 +170,8 @@ pub(super) async fn widgets_conversations_and_rules(
                 translation: None,
                 created_at: now(),
                 action: None,
+                attachments: &[],
+                search_terms: "",
             },
         )
         .await;
@@ -193,6 +199,7 @@ pub(super) async fn widgets_conversations_and_rules(
     assert_eq!(next.map(|m| m.id), Some(hello.clone()), "the oldest unhandled visitor message");
     assert!(store.next_unprocessed(other, &first.id).await.unwrap().is_none());
     let finished = |tenant, variables| FinishedMessage {
+        variable_terms: "",
         tenant,
         message: &hello,
         replies: &[],

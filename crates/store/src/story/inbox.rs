@@ -49,6 +49,8 @@ pub(super) async fn inbox(store: &dyn Store, tenant: &TenantId, other: &TenantId
             translation: None,
             created_at: at(secs),
             action: None,
+            attachments: &[],
+            search_terms: "",
         };
         store.append_message(tenant, message).await.unwrap();
     };

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod ai;
+mod attachments;
 mod call_stats;
 mod canned;
 mod config_revision;
@@ -38,6 +39,7 @@ pub(crate) fn new_tenant(name: &str) -> Tenant {
         time_zone: "UTC".into(),
         created_at: now(),
         retention_days: None,
+        attachments: Default::default(),
     }
 }
 
@@ -86,6 +88,7 @@ pub async fn run(store: &dyn Store) {
     inbox::inbox(store, &acme, &other).await;
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
     notes::notes(store, &acme, &other).await;
+    attachments::attachments(store, &acme, &other).await;
     canned::canned_replies(store, &acme, &other).await;
     contacts::contacts(store, &acme, &other).await;
     privacy::privacy(store, &acme, &other).await;

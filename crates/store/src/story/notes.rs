@@ -35,6 +35,8 @@ pub(super) async fn notes(store: &dyn Store, tenant: &TenantId, other: &TenantId
         translation: None,
         created_at: now(),
         action: None,
+        attachments: &[],
+        search_terms: "",
     };
     let m1 = store.append_message(tenant, message).await.unwrap();
     let after = store.add_note(note(tenant, &chat.id, &second_id)).await.unwrap();

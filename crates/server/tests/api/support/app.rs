@@ -81,15 +81,25 @@ impl TestApp {
         Self::every_backend_with(|config| config.security.ssrf_allow = allow.clone()).await
     }
 
-    /// Everything the database holds, as text (to prove a secret is not in it).
+    /// Everything the database holds, as text (to prove a secret is not in it): every file of
+    /// SQLite's, the attachments' folder too; every row of PostgreSQL's (`bytea` as hex).
     pub async fn database_text(&self) -> String {
         match &self.database {
             Database::Sqlite(dir) => {
                 let mut text = String::new();
                 for entry in std::fs::read_dir(dir).unwrap() {
                     let path = entry.unwrap().path();
-                    if path.file_name().unwrap().to_string_lossy().starts_with("switchboard.db") {
-                        text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+                    if !path.file_name().unwrap().to_string_lossy().starts_with("switchboard.db") {
+                        continue;
+                    }
+                    // The database, its WAL, and the attachments' folder beside it.
+                    let files: Vec<_> = if path.is_dir() {
+                        std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()).collect()
+                    } else {
+                        vec![path]
+                    };
+                    for file in files {
+                        text.push_str(&String::from_utf8_lossy(&std::fs::read(&file).unwrap()));
                     }
                 }
                 text

@@ -7,10 +7,12 @@
 //! - `client`: the HTTP verbs, and creating anything through `create`.
 //! - `tenant`: what an admin sets up — connections, endpoints, rules, widgets, operators.
 //! - `visitor`: conversations from the visitor's side, and what the operator API shows of them.
+//! - `upload`: files sent as multipart forms, and downloads.
 
 mod app;
 mod client;
 mod tenant;
+mod upload;
 mod visitor;
 
 use reqwest::StatusCode;
@@ -19,6 +21,7 @@ use serde_json::Value;
 pub use app::TestApp;
 pub use client::Client;
 pub use tenant::api_connection;
+pub use upload::form;
 pub use visitor::{Visitor, kinds};
 
 pub const PASSWORD: &str = "correct horse battery";
