@@ -3,7 +3,7 @@
 //! checked at the end. Servers under measurement run as child processes of this program.
 //!
 //! `cargo run --release -p sb-bench -- [SCENARIO…] [--quick] [--write FILE] [--conversations N]`;
-//! scenarios: `lookup oauth rules websockets store kb suites` (default: all of them). `--conversations`
+//! scenarios: `lookup oauth rules websockets store kb suites search` (default: all of them). `--conversations`
 //! runs the lookup at that one level only, for as long as `--seconds` says (to profile it).
 
 mod backend;
@@ -15,6 +15,7 @@ mod oauth;
 mod proxy;
 mod report;
 mod rules;
+mod search;
 mod setup;
 mod store;
 mod suites;
@@ -25,7 +26,8 @@ use std::time::Duration;
 use anyhow::bail;
 use report::{Verdict, out, print_verdicts};
 
-const SCENARIOS: [&str; 7] = ["lookup", "oauth", "rules", "websockets", "store", "kb", "suites"];
+const SCENARIOS: [&str; 8] =
+    ["lookup", "oauth", "rules", "websockets", "store", "kb", "suites", "search"];
 
 /// How big each scenario runs: the real thing, or a quick pass that proves the harness works.
 struct Scale {
@@ -40,6 +42,7 @@ struct Scale {
     store_time: Duration,
     kb_sizes: Vec<usize>,
     suite_sizes: Vec<usize>,
+    search_sizes: Vec<usize>,
 }
 
 impl Scale {
@@ -56,6 +59,7 @@ impl Scale {
             store_time: Duration::from_secs(3),
             kb_sizes: vec![1_000, 10_000, 100_000],
             suite_sizes: vec![10, 100],
+            search_sizes: vec![10_000, 100_000],
         }
     }
 
@@ -72,6 +76,7 @@ impl Scale {
             store_time: Duration::from_millis(300),
             kb_sizes: vec![400],
             suite_sizes: vec![10],
+            search_sizes: vec![1_000],
         }
     }
 }
@@ -155,6 +160,13 @@ async fn run(
             }
             "suites" => {
                 suites::print(&suites::measure(&scale.suite_sizes).await?, &mut verdicts, out)
+            }
+            "search" => {
+                let mut rows = Vec::new();
+                for &size in &scale.search_sizes {
+                    rows.push(search::measure(size).await?);
+                }
+                search::print(&rows, &mut verdicts, out);
             }
             other => bail!("unknown scenario {other:?}: use {}", SCENARIOS.join(", ")),
         }

@@ -84,7 +84,7 @@ impl Raw {
 }
 
 /// A store with a tenant and `count` conversations to write to.
-async fn prepared(
+pub(crate) async fn prepared(
     url: &str,
     dir: &std::path::Path,
     count: usize,

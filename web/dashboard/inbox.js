@@ -5,12 +5,13 @@ import { conversationRow, lastMessageOf, visitorLabel } from "./inbox_rows.js";
 import { labelPicker } from "./labels.js";
 import { cannedPicker } from "./canned.js";
 import { contactDetails } from "./contacts.js";
+import { attachButton, attachmentsEl } from "./files.js";
 
 const labels = { visitor: "Visitor", bot: "Bot", operator: "Operator", system: "" };
 
 /** The inbox; `openId` (from `#inbox/cnv_…`) opens that conversation. */
 export async function showInbox(main, me, openId) {
-  const state = { me, conversations: [], current: null, messages: [], users: [], teams: [], widgets: [], labels: [], filter: { status: "", assigned: "", widget: "", label: "" }, socket: null, retry: 0, left: false };
+  const state = { me, conversations: [], current: null, messages: [], users: [], teams: [], widgets: [], labels: [], filter: { q: "", status: "", assigned: "", widget: "", label: "", from: "", to: "" }, socket: null, retry: 0, left: false };
 
   const list = h("ul", { "aria-label": "Conversations" });
   let queue = h("div", { class: "approvals" });
@@ -18,19 +19,29 @@ export async function showInbox(main, me, openId) {
   const assignedFilter = h("select", { "aria-label": "Assigned" }, h("option", { value: "" }, "everyone"), h("option", { value: "me" }, "mine"), h("option", { value: "unassigned" }, "unassigned"));
   const widgetFilter = h("select", { "aria-label": "Widget" }, h("option", { value: "" }, "all widgets"));
   const labelFilter = h("select", { "aria-label": "Label" }, h("option", { value: "" }, "all labels"));
+  // Search: every word, in what was said, who the visitor is, notes, labels and variables.
+  const search = h("input", { type: "search", "aria-label": "Search conversations", placeholder: "Search…" });
+  const fromFilter = h("input", { type: "date", "aria-label": "Started from" });
+  const toFilter = h("input", { type: "date", "aria-label": "Started until" });
   const thread = h("section", { class: "thread", "aria-label": "Conversation" }, h("p", { class: "empty" }, "Choose a conversation."));
   const details = h("aside", { class: "details", "aria-label": "Details" });
   main.classList.add("inbox-screen");
   // On a phone the list and the open conversation take turns (`reading` shows the thread).
   const layout = h("div", { class: "inbox" },
     // Availability is switched in the header, on every screen.
-    h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "filters" }, statusFilter, assignedFilter, widgetFilter, labelFilter), queue, list),
+    h("section", { class: "list", "aria-label": "Conversation list" }, h("search", { class: "filters" }, search, statusFilter, assignedFilter, widgetFilter, labelFilter, fromFilter, toFilter), queue, list),
     thread, details);
   main.replaceChildren(h("h1", { class: "visually-hidden" }, "Inbox"), layout);
 
-  for (const [select, key] of [[statusFilter, "status"], [assignedFilter, "assigned"], [widgetFilter, "widget"], [labelFilter, "label"]]) {
+  for (const [select, key] of [[statusFilter, "status"], [assignedFilter, "assigned"], [widgetFilter, "widget"], [labelFilter, "label"], [fromFilter, "from"], [toFilter, "to"]]) {
     select.addEventListener("change", () => { state.filter[key] = select.value; loadList(); });
   }
+  // The list follows the search as it is typed, once typing pauses.
+  let searchTimer = 0;
+  search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => { state.filter.q = search.value.trim(); loadList(); }, 250);
+  });
 
   const isOpen = (id) => Boolean(state.current && state.current.id === id);
   const updateTitle = () => {
@@ -59,16 +70,17 @@ export async function showInbox(main, me, openId) {
   let listLoads = 0;
   async function loadList() {
     const q = new URLSearchParams();
-    if (state.filter.status) q.set("status", state.filter.status);
-    if (state.filter.assigned) q.set("assigned", state.filter.assigned);
-    if (state.filter.widget) q.set("widget_id", state.filter.widget);
-    if (state.filter.label) q.set("label", state.filter.label);
+    const f = state.filter;
+    for (const [name, value] of [["q", f.q], ["status", f.status], ["assigned_to", f.assigned], ["widget_id", f.widget], ["label", f.label], ["from", f.from], ["to", f.to]]) {
+      if (value) q.set(name, value);
+    }
     const load = ++listLoads;
     try {
       const conversations = (await call("GET", `/conversations?${q}`)).data;
       if (load !== listLoads) return;
       state.conversations = conversations;
       renderList();
+      if (!conversations.length) list.append(h("li", { class: "empty" }, f.q ? `Nothing found for “${f.q}”.` : "No conversations."));
       const fresh = await approvalQueue(open);
       queue.replaceWith(fresh);
       queue = fresh;
@@ -84,6 +96,7 @@ export async function showInbox(main, me, openId) {
     return h("div", { class: `msg ${m.author}`, dir: "auto", "data-id": m.id },
       labels[m.author] ? h("span", { class: "who" }, labels[m.author]) : null,
       m.text,
+      attachmentsEl(m.attachments),
       m.translation ? h("span", { class: "translation", lang: m.translation.language }, `${m.translation.language}: ${m.translation.text}`) : null,
       m.action ? actionCard(m.action, () => { if (state.current) open(state.current.id); loadList(); }) : null);
   }
@@ -187,7 +200,8 @@ export async function showInbox(main, me, openId) {
     };
     const choice = (label, private_) => h("label", {}, h("input", { type: "radio", name: `compose-${c.id}`, checked: Boolean(state.noteMode) === private_, onchange: () => { mode(private_); text.focus(); } }), label);
     const modes = h("div", { class: "compose-mode", role: "radiogroup", "aria-label": "Write" }, choice("To the visitor", false), choice("Private note", true));
-    const form = h("form", { class: "composer" }, text, send);
+    const attach = attachButton(c.id, text, (sent) => addToThread(sent), (failure) => { error.textContent = failure; });
+    const form = h("form", { class: "composer" }, text, attach, send);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const value = text.value.trim();

@@ -6,9 +6,12 @@ const csrf = () => (document.cookie.match(/(?:^|; )sb_csrf=([^;]+)/) || [])[1] |
 /** Calls the API; throws an Error carrying the API's code, message and field. */
 export async function call(method, path, body) {
   const headers = {};
-  if (body !== undefined) headers["content-type"] = "application/json";
+  // A form (files) goes as it is: the browser sets its multipart type and boundary.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["content-type"] = "application/json";
   if (method !== "GET") headers["x-csrf-token"] = csrf();
-  const response = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  const sent = body === undefined || form ? body : JSON.stringify(body);
+  const response = await fetch(`/api/v1${path}`, { method, headers, body: sent, credentials: "same-origin" });
   const text = await response.text();
   let data = {};
   try { data = text ? JSON.parse(text) : {}; } catch { /* not JSON: a proxy's error page */ }

@@ -73,6 +73,11 @@
     .rate input[type=email] { width: 100%; font: inherit; border: 1px solid #c9ccd1; border-radius: 6px; padding: 6px; margin-top: 6px; }
     .rate textarea { width: 100%; font: inherit; border: 1px solid #c9ccd1; border-radius: 6px; padding: 6px; }
     .rate .send-rating { margin-top: 6px; border-radius: 8px; padding: 5px 12px; border: 0; background: var(--sb-color); color: #fff; }
+    .files { list-style: none; margin: 6px 0 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+    .files img { max-width: 100%; max-height: 180px; border-radius: 8px; display: block; }
+    .files a, .files button { color: inherit; text-decoration: underline; background: none; border: 0; padding: 0; font: inherit; text-align: start; }
+    .attach { display: grid; place-items: center; width: 42px; border: 1px solid #c9ccd1; border-radius: 10px; cursor: pointer; font-size: 18px; }
+    .attach:focus-within { outline: 3px solid #111; outline-offset: 2px; }
     .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
   `;
 
@@ -99,6 +104,7 @@
       <form>
         <label class="sr" for="sb-input">Your message</label>
         <textarea id="sb-input" rows="1" placeholder="Type a message…" autocomplete="off" dir="auto" maxlength="4000"></textarea>
+        <label class="attach" title="Attach files"><input class="sr" type="file" multiple aria-label="Attach files"><span aria-hidden="true">📎</span></label>
         <button class="send" type="submit">Send</button>
       </form>
     </div>
@@ -130,6 +136,7 @@
     text.className = "text";
     text.textContent = (message.author === "operator" && message.translation) ? message.translation.text : message.text;
     el.append(text);
+    if (message.attachments && message.attachments.length) el.append(filesList(message.attachments));
     if (message.action) { el.dataset.action = message.action.id; showAction(el, message.action); }
     // Not on a card asking to agree to an action: its buttons are the answer there.
     if (message.author === "bot" && message.id && !message.action) el.append(feedbackButtons(message.id));
@@ -137,6 +144,62 @@
     log.scrollTop = log.scrollHeight;
     if (message.id && message.seq) state.lastId = message.id;
     return el;
+  }
+
+  /** A file of the conversation, fetched with the visitor's token, as a local object URL. */
+  async function fileUrl(file) {
+    const response = await fetch(api(file.url.replace(/^\/api\/v1/, "")), { headers: { authorization: `Bearer ${state.conversation.token}` } });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return URL.createObjectURL(await response.blob());
+  }
+
+  /** The files of a message: pictures shown; anything else downloaded when asked for. */
+  function filesList(files) {
+    const list = document.createElement("ul");
+    list.className = "files";
+    for (const file of files) {
+      const item = document.createElement("li");
+      if (["image/png", "image/jpeg", "image/gif", "image/webp"].includes(file.content_type)) {
+        const img = document.createElement("img");
+        img.alt = file.name;
+        fileUrl(file).then((url) => { img.src = url; }).catch(() => { img.replaceWith(file.name); });
+        item.append(img);
+      } else {
+        const link = document.createElement("button");
+        link.type = "button";
+        link.textContent = `📎 ${file.name}`;
+        link.addEventListener("click", async () => {
+          try {
+            const a = document.createElement("a");
+            a.href = await fileUrl(file);
+            a.download = file.name;
+            a.click();
+          } catch (err) { errorBox.textContent = err.message; }
+        });
+        item.append(link);
+      }
+      list.append(item);
+    }
+    return list;
+  }
+
+  /** Sends the picked files (and what is typed, as their caption). */
+  async function sendFiles(files) {
+    errorBox.textContent = "";
+    try {
+      await ensureConversation();
+      const form = new FormData();
+      for (const file of files) form.append("file", file, file.name);
+      const caption = input.value.trim();
+      if (caption) form.append("text", caption);
+      const response = await fetch(api(`/widget/conversations/${state.conversation.id}/attachments`), {
+        method: "POST", body: form, headers: { authorization: `Bearer ${state.conversation.token}` } });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.error ? body.error.message : `HTTP ${response.status}`);
+      input.value = "";
+      render(body.data);
+      connect();
+    } catch (err) { errorBox.textContent = `Not sent: ${err.message}`; }
   }
 
   /** "Helpful" / "Not helpful" on a reply of the assistant; the last choice counts. */
@@ -454,6 +517,11 @@
   });
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); form.requestSubmit(); }
+  });
+  const picker = $(".attach input");
+  picker.addEventListener("change", () => {
+    if (picker.files.length) sendFiles([...picker.files]);
+    picker.value = "";
   });
   input.addEventListener("input", () => {
     const now = Date.now();

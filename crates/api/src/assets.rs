@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 27] = [
+static ASSETS: [Asset; 28] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -78,6 +78,7 @@ static ASSETS: [Asset; 27] = [
     module!("team"),
     module!("labels"),
     module!("canned"),
+    module!("files"),
     module!("contacts"),
     module!("audit"),
     module!("office_hours"),

@@ -58,7 +58,7 @@ pub use privacy::{ContactExport, ConversationExport};
 pub(crate) use process::Run;
 pub use process::VISITOR_MESSAGES as VISITOR_MESSAGES_VARIABLE;
 pub use routing::AssignTarget;
-pub use search::search_words;
+pub use search::{message_terms, search_words};
 pub(crate) use trace::shorten;
 
 use worker::Job;

@@ -14,7 +14,7 @@ const INDEXED_CHARS: usize = 20_000;
 
 /// The words search finds `text` by, separated by spaces: the forms of its language (or of
 /// `language`, the visitor's, when the guess is unsure) and the plain forms.
-pub(crate) fn message_terms(text: &str, language: Option<&str>) -> String {
+pub fn message_terms(text: &str, language: Option<&str>) -> String {
     let text: String = text.chars().take(INDEXED_CHARS).collect();
     // A short message's guess is unsure: the visitor's language then, else the guess anyway
     // (a stemmed form that is a little off still beats none).

@@ -49,6 +49,7 @@ mod realtime;
 mod rule_behaviour;
 mod safe_actions;
 mod save_as_test;
+mod search;
 mod secrets;
 mod shown_requests;
 mod slow_clients;

@@ -1,6 +1,7 @@
-//! Privacy: a contact's data exports as one document, and erasure leaves nothing of it — in any
-//! API answer, in the webhook delivery log, or in the database files (SQLite: the file's free
-//! pages and the write-ahead log included). The audit log says who did it, without the data.
+//! Privacy: a contact's data exports as one document (and a zip with her files), and erasure
+//! leaves nothing of it — in any API answer, in the webhook delivery log, in search, or in the
+//! database files (SQLite: the file's free pages, the write-ahead log and the attachments'
+//! folder included). The audit log says who did it, without the data.
 
 use std::time::{Duration, Instant};
 
@@ -9,14 +10,23 @@ use serde_json::{Value, json};
 
 use crate::support::{Client, TestApp};
 
-/// Values only this contact ever wrote or was given.
-const PLANTED: [&str; 5] = [
+/// Values only this contact ever wrote or was given (the last one only inside a file she sent).
+const PLANTED: [&str; 6] = [
     "PLANTED-5f3a9e",
     "Zelda Quux-7731",
     "zelda.quux7731@example.com",
     "ATTR-PLANTED-81c2",
     "RATING-PLANTED-93aa",
+    "FILE-PLANTED-c0ffee",
 ];
+
+/// The words search keeps of them (lowercased, split): they must go too.
+const SEARCH_WORDS: [&str; 3] = ["zelda", "quux7731", "5f3a9e"];
+
+/// `text` as PostgreSQL shows a `bytea` holding it (hex), so a file's bytes are found too.
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
 
 async fn everything_visible(owner: &Client, paths: &[String]) -> String {
     let mut seen = String::new();
@@ -72,6 +82,9 @@ async fn erase_and_look_everywhere(
         zelda.say(&format!("my order code is {}", PLANTED[0])).await,
         [format!("Noted {}.", PLANTED[0])]
     );
+    let file = format!("my receipt: {}\n", PLANTED[5]);
+    let (status, sent) = zelda.upload(&[("receipt.txt", file.as_bytes())], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
     let again = app.start_conversation_as(&widget, json!({"browser_id": browser})).await;
     again.say("hello again").await;
     let contact =
@@ -105,7 +118,8 @@ async fn erase_and_look_everywhere(
     assert_eq!(export["contact"]["name"], PLANTED[1]);
     assert_eq!(export["conversations"].as_array().unwrap().len(), 2);
     let text = export.to_string();
-    for planted in PLANTED {
+    // All but the file's content, which the zip below holds.
+    for planted in &PLANTED[..5] {
         assert!(text.contains(planted), "the export holds {planted}");
     }
     assert!(text.contains("note about"), "notes are exported");
@@ -117,9 +131,27 @@ async fn erase_and_look_everywhere(
         .unwrap();
     assert_eq!(first["conversation"]["variables"]["secret"], PLANTED[0]);
 
+    // Her file is in the zipped export too.
+    let zip =
+        owner.request(reqwest::Method::GET, &format!("/api/v1/contacts/{contact}/export.zip"));
+    let (status, headers, bytes) = owner.download(zip).await;
+    assert_eq!(
+        (status, &headers["content-type"]),
+        (StatusCode::OK, &"application/zip".parse::<reqwest::header::HeaderValue>().unwrap())
+    );
+    assert!(
+        bytes.windows(PLANTED[5].len()).any(|w| w == PLANTED[5].as_bytes()),
+        "the file is zipped (stored)"
+    );
+    // Search finds her by her name and what she said.
+    let (_, found) = owner.get("/api/v1/conversations?q=quux7731").await;
+    assert_eq!(found["data"].as_array().unwrap().len(), 2, "{found}");
+
     // Before: the planted values are in the database (so the check below can fail).
     let before = app.database_text().await;
-    assert!(PLANTED.iter().all(|p| before.contains(p)), "the database holds the contact's data");
+    let held = |text: &str, planted: &str| text.contains(planted) || text.contains(&hex(planted));
+    assert!(PLANTED.iter().all(|p| held(&before, p)), "the database holds the contact's data");
+    assert!(SEARCH_WORDS.iter().all(|w| before.contains(w)), "search holds her words");
 
     let (status, _) = owner.delete(format!("/api/v1/contacts/{contact}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -131,6 +163,8 @@ async fn erase_and_look_everywhere(
     let paths = [
         format!("/api/v1/contacts/{contact}"),
         "/api/v1/contacts?q=zelda".to_owned(),
+        "/api/v1/conversations?q=zelda".to_owned(),
+        "/api/v1/conversations?q=quux7731".to_owned(),
         "/api/v1/conversations?limit=200".to_owned(),
         format!("/api/v1/conversations/{}", zelda.conversation_id),
         format!("/api/v1/conversations/{}/messages", zelda.conversation_id),
@@ -158,7 +192,10 @@ async fn erase_and_look_everywhere(
     // PostgreSQL every table's rows.
     let after = app.database_text().await;
     for planted in PLANTED {
-        assert!(!after.contains(planted), "{planted} is still in the {} database", app.backend);
+        assert!(!held(&after, planted), "{planted} is still in the {} database", app.backend);
+    }
+    for word in SEARCH_WORDS {
+        assert!(!after.contains(word), "search still holds {word} ({})", app.backend);
     }
 
     // The audit log says who exported and erased, and how much.
