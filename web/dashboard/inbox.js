@@ -38,10 +38,13 @@ export async function showInbox(main, me, openId) {
   }
   // The list follows the search as it is typed, once typing pauses.
   let searchTimer = 0;
-  search.addEventListener("input", () => {
+  const searched = () => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => { state.filter.q = search.value.trim(); loadList(); }, 250);
-  });
+  };
+  // "search" also comes when Escape or the clear button empties the box.
+  search.addEventListener("input", searched);
+  search.addEventListener("search", searched);
 
   const isOpen = (id) => Boolean(state.current && state.current.id === id);
   const updateTitle = () => {

@@ -12,6 +12,7 @@ use sb_domain::{AttachmentId, ConversationId, Message, TenantId, VisitorMessage}
 use sb_engine::conversations::Upload;
 
 use crate::auth::Auth;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::json::Created;
 use crate::openapi::ApiRouter;
@@ -157,9 +158,12 @@ async fn max_bytes(state: &AppState, tenant: &TenantId) -> ApiResult<u64> {
 
 async fn visitor_upload(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     VisitorConversation(conversation): VisitorConversation,
     form: FileForm,
 ) -> ApiResult<Created<VisitorMessage>> {
+    // Files count against the visitor's messages.
+    state.visitor_limits.check_message(ip, &conversation)?;
     let (text, files) = read_form(form, max_bytes(&state, &conversation.tenant_id).await?).await?;
     let message = state.conversations.post_visitor_files(&conversation, &text, files).await?;
     Ok(Created(message.into()))

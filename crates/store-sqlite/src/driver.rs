@@ -22,7 +22,7 @@ pub struct SqliteDb {
     /// One connection for migrations and maintenance (backups), before and beside the traffic.
     maintenance: SqlitePool,
     /// Attachments' bytes, one file each, in a folder beside the database file.
-    files: std::path::PathBuf,
+    pub(crate) files: std::path::PathBuf,
 }
 
 impl SqliteDb {

@@ -170,8 +170,36 @@ pub async fn backup(store: &SqlStore<SqliteDb>, target: &Path) -> StoreResult<()
         .execute(store.db().pool())
         .await
         .map_err(errors::map)?;
-    std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o600))
-        .map_err(|err| StoreError::Internal(format!("cannot restrict {}: {err}", target.display())))
+    std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o600)).map_err(|err| {
+        StoreError::Internal(format!("cannot restrict {}: {err}", target.display()))
+    })?;
+    // The files the copied rows name were written before their rows, so each is there now.
+    copy_attachments(&store.db().files, &attachments_dir(target))
+}
+
+/// Copies the attachments' folder (finished files only) beside a backup, owner-only.
+fn copy_attachments(from: &Path, to: &Path) -> StoreResult<()> {
+    let failed = |path: &Path, err: std::io::Error| {
+        StoreError::Internal(format!("cannot copy attachments to {}: {err}", path.display()))
+    };
+    let entries = match std::fs::read_dir(from) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(failed(from, err)),
+    };
+    std::fs::DirBuilder::new().mode(0o700).create(to).map_err(|err| failed(to, err))?;
+    for entry in entries {
+        let source = entry.map_err(|err| failed(from, err))?.path();
+        let Some(name) = source.file_name().filter(|n| !n.to_string_lossy().ends_with(".partial"))
+        else {
+            continue;
+        };
+        let copy = to.join(name);
+        std::fs::copy(&source, &copy).map_err(|err| failed(&copy, err))?;
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o600))
+            .map_err(|err| failed(&copy, err))?;
+    }
+    Ok(())
 }
 
 /// Brings the schema up to date. Safe to run on every start.
