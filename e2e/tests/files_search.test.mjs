@@ -57,6 +57,11 @@ test("a file sent and opened: the visitor's picture in the inbox, the team's fil
   await sent.waitFor();
   const [own] = await Promise.all([inbox.waitForEvent("download"), sent.click()]);
   assert.equal(own.suggestedFilename(), "steps.txt");
+  // Files always go to the visitor: writing a note offers none.
+  await thread.getByRole("radio", { name: "Private note" }).check();
+  assert.equal(await thread.getByLabel("Attach files").isVisible(), false, "no files in a note");
+  await thread.getByRole("radio", { name: "To the visitor" }).check();
+  assert.equal(await thread.getByLabel("Attach files").isVisible(), true);
 
   const offered = chat.getByRole("button", { name: /steps\.txt/ });
   await offered.waitFor();

@@ -21,8 +21,10 @@ export function attachmentsEl(files) {
 }
 
 /**
- * "Attach files" beside the reply box: picked files go to the conversation at once, with
- * what is typed as their caption; `sent(message)` shows the message, `failed(text)` says why not.
+ * "Attach files" beside the reply box: picked files go to the visitor at once, with what is
+ * typed as their caption (`caption()` is the reply box as it is then); `sent(message)` shows the
+ * message, `failed(text)` says why not. Files are never private: the reply box hides this while
+ * it writes a note.
  */
 export function attachButton(conversationId, caption, sent, failed) {
   const input = h("input", { type: "file", multiple: true, class: "visually-hidden", "aria-label": "Attach files" });
@@ -30,11 +32,13 @@ export function attachButton(conversationId, caption, sent, failed) {
     if (!input.files.length) return;
     const form = new FormData();
     for (const file of input.files) form.append("file", file, file.name);
-    const text = caption.value.trim();
+    const box = caption();
+    const text = box ? box.value.trim() : "";
     if (text) form.append("text", text);
     try {
       const message = (await call("POST", `/conversations/${conversationId}/attachments`, form)).data;
-      caption.value = "";
+      const now = caption();
+      if (now && now.value.trim() === text) now.value = "";
       sent(message);
     } catch (err) { failed(`Not sent: ${explain(err)}`); }
     input.value = "";

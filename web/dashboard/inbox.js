@@ -200,10 +200,13 @@ export async function showInbox(main, me, openId) {
       text.setAttribute("aria-label", private_ ? "Note for the team" : "Reply");
       text.placeholder = private_ ? "Write a note only your team sees…" : "Write a reply…";
       send.textContent = private_ ? "Add note" : "Send";
+      // Files go to the visitor: not offered while writing a note.
+      attach.hidden = private_;
     };
     const choice = (label, private_) => h("label", {}, h("input", { type: "radio", name: `compose-${c.id}`, checked: Boolean(state.noteMode) === private_, onchange: () => { mode(private_); text.focus(); } }), label);
     const modes = h("div", { class: "compose-mode", role: "radiogroup", "aria-label": "Write" }, choice("To the visitor", false), choice("Private note", true));
-    const attach = attachButton(c.id, text, (sent) => addToThread(sent), (failure) => { error.textContent = failure; });
+    const replyBox = () => thread.querySelector(".composer textarea");
+    const attach = attachButton(c.id, replyBox, (sent) => addToThread(sent), (failure) => { error.textContent = failure; });
     const form = h("form", { class: "composer" }, text, attach, send);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

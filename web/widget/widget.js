@@ -162,6 +162,8 @@
       if (["image/png", "image/jpeg", "image/gif", "image/webp"].includes(file.content_type)) {
         const img = document.createElement("img");
         img.alt = file.name;
+        // The picture's copy is let go once shown.
+        img.addEventListener("load", () => URL.revokeObjectURL(img.src), { once: true });
         fileUrl(file).then((url) => { img.src = url; }).catch(() => { img.replaceWith(file.name); });
         item.append(img);
       } else {
@@ -174,6 +176,8 @@
             a.href = await fileUrl(file);
             a.download = file.name;
             a.click();
+            // The browser has started the download from it; the copy is let go after.
+            setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
           } catch (err) { errorBox.textContent = err.message; }
         });
         item.append(link);

@@ -7,7 +7,7 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sb_domain::attachment::{AttachmentRef, CEILING_BYTES, is_inline_image};
+use sb_domain::attachment::{AttachmentRef, CEILING_BYTES, MAX_FILES, is_inline_image};
 use sb_domain::{AttachmentId, ConversationId, Message, TenantId, VisitorMessage};
 use sb_engine::conversations::Upload;
 
@@ -118,6 +118,15 @@ async fn read_form(form: FileForm, max_bytes: u64) -> ApiResult<(String, Vec<Upl
     while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
         match field.name() {
             Some("file") => {
+                if files.len() == MAX_FILES {
+                    let message = format!("send at most {MAX_FILES} files in one message");
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "too_many",
+                        message,
+                    )
+                    .with_field("file"));
+                }
                 let name = field.file_name().unwrap_or("file").to_owned();
                 let limit = max_bytes.min(CEILING_BYTES - total);
                 let bytes = read_capped(&mut field, limit, &name).await?;

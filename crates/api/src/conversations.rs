@@ -185,6 +185,8 @@ async fn list(
         return Err(invalid_query("q", "search for at most 200 characters"));
     }
     let words = sb_engine::conversations::search_words(&q);
+    // Something typed that holds no word to look for (`?!`) finds nothing, not everything.
+    let unsearchable = words.is_empty() && !q.trim().is_empty();
     let (from, to) = match (&filter.from, &filter.to) {
         (None, None) => (None, None),
         _ => {
@@ -195,6 +197,9 @@ async fn list(
         }
     };
     let filter = ConversationFilter { status, widget_id, assigned_to, label, words, from, to };
+    if unsearchable {
+        return Ok(List(sb_domain::Page { items: Vec::new(), next: None }));
+    }
     let page = state.conversations.list_conversations(&actor, &filter, &page).await?;
     Ok(List(sb_domain::Page {
         items: page.items.into_iter().map(ConversationListItem::from).collect(),

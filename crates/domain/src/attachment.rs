@@ -173,17 +173,54 @@ fn text_type(bytes: &[u8]) -> Option<&'static str> {
     if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
         return None;
     }
-    let head = text.trim_start_matches('\u{feff}').trim_start().to_ascii_lowercase();
-    if head.starts_with('<') {
-        if head.contains("<svg") {
-            return Some("image/svg+xml");
-        }
-        if head.starts_with("<!doctype html") || head.contains("<html") || head.contains("<script")
-        {
-            return Some("text/html");
-        }
+    // Markup anywhere in the text, not only at its start: a browser that opened the file as a
+    // page would run it.
+    let lower = text.to_ascii_lowercase();
+    let has = |markers: &[&str]| markers.iter().any(|m| lower.contains(m));
+    // A drawing (script in it included) is SVG, unless a page holds it.
+    if has(&["<svg"]) && !has(&["<html", "<!doctype html"]) {
+        return Some("image/svg+xml");
+    }
+    if has(&[
+        "<script",
+        "<html",
+        "<!doctype html",
+        "<iframe",
+        "<body",
+        "<object",
+        "<embed",
+        "<meta",
+    ]) || has(&["javascript:", " onerror=", " onload=", " onclick=", " onmouseover="])
+        && lower.contains('<')
+    {
+        return Some("text/html");
     }
     Some("text/plain")
+}
+
+/// The name a file of `content_type` is offered under: `name`, with the type's extension added
+/// unless it already ends in one, so that a text file named `invoice.bat` downloads as
+/// `invoice.bat.txt` and never runs when opened.
+pub fn name_for(name: &str, content_type: &str) -> String {
+    let extensions: &[&str] = match content_type {
+        "image/png" => &["png"],
+        "image/jpeg" => &["jpg", "jpeg"],
+        "image/gif" => &["gif"],
+        "image/webp" => &["webp"],
+        "application/pdf" => &["pdf"],
+        "application/zip" => &["zip"],
+        "text/plain" => &["txt"],
+        "image/svg+xml" => &["svg"],
+        "text/html" => &["html", "htm"],
+        _ => &[],
+    };
+    let lower = name.to_ascii_lowercase();
+    match extensions.first() {
+        Some(first) if !extensions.iter().any(|e| lower.ends_with(&format!(".{e}"))) => {
+            format!("{name}.{first}")
+        }
+        _ => name.to_owned(),
+    }
 }
 
 /// Whether a type is shown inline as a picture; anything else is offered as a download.
@@ -219,6 +256,9 @@ mod tests {
         assert_eq!(sniff(b"\xef\xbb\xbf<?xml version='1.0'?><svg/>"), Some("image/svg+xml"));
         assert_eq!(sniff(b"<!DOCTYPE html><p>hi"), Some("text/html"));
         assert_eq!(sniff(b"<div><script>alert(1)</script></div>"), Some("text/html"));
+        assert_eq!(sniff(b"hello <img src=x onerror=alert(1)>"), Some("text/html"));
+        assert_eq!(sniff(b"see\n<iframe src=//x>"), Some("text/html"));
+        assert_eq!(sniff(b"a < b and c > d"), Some("text/plain"));
         assert_eq!(sniff(b"\x7fELF\x02\x01\x01\0"), None);
         assert_eq!(sniff(b"MZ\x90\0\x03\0"), None);
         assert_eq!(sniff(b"\xff\xfe\xfd"), None);
@@ -242,6 +282,15 @@ mod tests {
         assert_eq!(bad.validated().unwrap_err().field, "attachments.types[0]");
         let huge = AttachmentPolicy { max_bytes: CEILING_BYTES + 1, types: Vec::new() };
         assert_eq!(huge.validated().unwrap_err().code, "out_of_range");
+    }
+
+    #[test]
+    fn a_download_is_named_for_what_it_is() {
+        assert_eq!(name_for("invoice.bat", "text/plain"), "invoice.bat.txt");
+        assert_eq!(name_for("notes.TXT", "text/plain"), "notes.TXT");
+        assert_eq!(name_for("photo.jpeg", "image/jpeg"), "photo.jpeg");
+        assert_eq!(name_for("photo", "image/png"), "photo.png");
+        assert_eq!(name_for("cat.png", "text/html"), "cat.png.html");
     }
 
     #[test]

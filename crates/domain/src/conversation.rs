@@ -177,6 +177,19 @@ pub enum StaffMessage {
     Note(Note),
 }
 
+impl Message {
+    /// The words, and the files sent with them named in brackets (`[file: receipt.pdf]`): what
+    /// a reader of the text alone (the AI) should know of the message.
+    pub fn text_with_files(&self) -> String {
+        if self.attachments.is_empty() {
+            return self.text.clone();
+        }
+        let names: Vec<&str> = self.attachments.iter().map(|f| f.name.as_str()).collect();
+        let files = format!("[file: {}]", names.join(", "));
+        if self.text.is_empty() { files } else { format!("{}\n{files}", self.text) }
+    }
+}
+
 impl StaffMessage {
     fn id(&self) -> &MessageId {
         match self {

@@ -325,6 +325,20 @@ pub async fn serve(
             "resuming visitor messages left unhandled by the last run"
         );
     }
+    // Conversations waiting for their search words (from before search, or after `switchboard
+    // search rebuild`) get them in the background: at start, then each minute.
+    let backfill = services.conversations.clone();
+    let searchable = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match backfill.backfill_search().await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(conversations = count, "made conversations searchable"),
+                Err(err) => tracing::warn!(error = %err, "could not make conversations searchable"),
+            }
+        }
+    });
     let state = AppState::new(services, hub, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let mut app = sb_api::router(state);
@@ -343,6 +357,7 @@ pub async fn serve(
     };
     listen::serve(listener, app, limits, shutdown).await;
     housekeeping.abort();
+    searchable.abort();
     if let Some((_, backend)) = demo_backend {
         backend.abort();
     }

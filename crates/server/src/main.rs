@@ -43,6 +43,11 @@ enum Command {
     DefaultConfig,
     /// Print the OpenAPI 3.1 description of the HTTP API.
     Openapi,
+    /// Conversation search.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Manage the master key that seals stored credentials.
     Keys {
         #[command(subcommand)]
@@ -111,6 +116,13 @@ enum KeysCommand {
         #[arg(long)]
         new_key_file: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Give every conversation its search words again (after an upgrade changed how words are
+    /// analysed); running servers do it in the background within a minute.
+    Rebuild(StoreArgs),
 }
 
 #[derive(Args)]
@@ -226,6 +238,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(&args, Overrides::default())?;
             let store = switchboard::open_store(&config, true).await?;
             println!("database is up to date ({})", store.backend());
+        }
+        Command::Search { command: SearchCommand::Rebuild(args) } => {
+            let config = load(&args, Overrides::default())?;
+            let store = switchboard::open_store(&config, false).await?;
+            let queued = store.queue_search_rebuild().await?;
+            println!("queued {queued} conversations: running servers give them their search words");
         }
         Command::Keys { command: KeysCommand::Rotate { store, master_key_file, new_key_file } } => {
             let config = load(&store, Overrides { master_key_file, ..Overrides::default() })?;

@@ -39,22 +39,26 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> StoreResult<()> {
         .open(&partial)
         .map_err(|e| io(&partial, e))?;
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| io(&partial, e))?;
-    std::fs::rename(&partial, &target).map_err(|e| io(&target, e))
+    std::fs::rename(&partial, &target).map_err(|e| io(&target, e))?;
+    // The new name is durable only once the folder is synced too.
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))
 }
 
-/// Removes the named files from `dir`; ones already gone are fine.
+/// Removes the named files from `dir`; ones already gone are fine. Tries every one, and says
+/// how the first that could not be removed failed.
 pub(crate) async fn remove_files(dir: Option<&Path>, ids: Vec<String>) -> StoreResult<()> {
     let Some(dir) = dir.map(Path::to_path_buf) else { return Ok(()) };
     blocking(move || {
+        let mut first_failure = None;
         for id in ids {
             let path = dir.join(&id);
             if let Err(err) = std::fs::remove_file(&path)
                 && err.kind() != std::io::ErrorKind::NotFound
             {
-                return Err(io(&path, err));
+                first_failure.get_or_insert(io(&path, err));
             }
         }
-        Ok(())
+        first_failure.map_or(Ok(()), Err)
     })
     .await
 }
@@ -150,7 +154,15 @@ impl<D: Db> AttachmentStore for SqlStore<D> {
             (Some(bytes), _) => bytes,
             (None, Some(dir)) => {
                 let path = dir.join(id.as_str());
-                blocking(move || std::fs::read(&path).map_err(|e| io(&path, e))).await?
+                blocking(move || match std::fs::read(&path) {
+                    Ok(bytes) => Ok(bytes),
+                    // Its conversation is going (an erasure between the two reads).
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                        Err(StoreError::NotFound)
+                    }
+                    Err(err) => Err(io(&path, err)),
+                })
+                .await?
             }
             (None, None) => {
                 return Err(StoreError::Internal(format!("attachment {id} has no bytes")));

@@ -291,19 +291,6 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         expect_found(self.db.execute(query).await?)
     }
 
-    async fn add_search_terms(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        terms: &str,
-    ) -> StoreResult<()> {
-        let unit = crate::search::term_inserts(tenant, conversation, terms);
-        if !unit.is_empty() {
-            self.db.write_unit(unit).await?;
-        }
-        Ok(())
-    }
-
     async fn append_message(&self, tenant: &TenantId, m: NewMessage<'_>) -> StoreResult<Message> {
         let mut unit = Vec::from(append_statements(tenant, &m));
         unit.extend(crate::search::term_inserts(tenant, m.conversation_id, m.search_terms));

@@ -125,7 +125,9 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
         tx.execute(bump_config_revision(tenant.as_str())).await?;
         tx.commit().await?;
         erased.attachments = files.len() as u64;
-        remove_files(self.db.file_dir(), files).await?;
+        // The erasure stands once committed: a file that cannot be removed now is no longer
+        // named by any row, and the hourly sweep removes it.
+        let _ = remove_files(self.db.file_dir(), files).await;
         Ok(erased)
     }
 
@@ -166,7 +168,9 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
             delete_one(&mut tx, tenant.as_str(), conversation.as_str(), &mut files).await?;
         expect_found(deleted)?;
         tx.commit().await?;
-        remove_files(self.db.file_dir(), files).await
+        // As for an erasure: what cannot be removed now, the sweep removes.
+        let _ = remove_files(self.db.file_dir(), files).await;
+        Ok(())
     }
 
     async fn scrub(&self) -> StoreResult<()> {

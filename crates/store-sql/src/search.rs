@@ -4,12 +4,14 @@
 
 use std::sync::LazyLock;
 
-use sb_domain::{ConversationId, TenantId};
-use sb_store::{SEARCH_TERMS_PER_WORD, SEARCH_WORDS, SearchWord};
+use async_trait::async_trait;
+use sb_domain::{Conversation, ConversationId, TenantId};
+use sb_store::{SEARCH_TERMS_PER_WORD, SEARCH_WORDS, SearchStore, SearchWord, StoreResult};
 
+use crate::conversations::{conversation_columns, conversation_from_row};
 use crate::labels::like_pattern;
 use crate::lists::{RowInserts, placeholders, row_inserts, row_inserts_for};
-use crate::{Query, q};
+use crate::{Db, Query, SqlStore, q};
 
 /// A conversation's new words, up to each of `ROW_COUNTS` a statement; a word it already holds
 /// is left as it is.
@@ -74,4 +76,59 @@ pub(crate) fn bind_words(mut query: Query, words: &[SearchWord]) -> Query {
         }
     }
     query
+}
+
+#[async_trait]
+impl<D: Db> SearchStore for SqlStore<D> {
+    async fn add_search_terms(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        terms: &str,
+    ) -> StoreResult<()> {
+        let unit = term_inserts(tenant, conversation, terms);
+        if !unit.is_empty() {
+            self.db.write_unit(unit).await?;
+        }
+        Ok(())
+    }
+
+    async fn search_backlog(&self, limit: u32) -> StoreResult<Vec<Conversation>> {
+        let sql = concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations c WHERE c.id IN \
+             (SELECT b.conversation_id FROM search_backlog b ORDER BY b.conversation_id LIMIT $1) \
+             ORDER BY c.id"
+        );
+        self.db
+            .fetch_all(q(sql).int(i64::from(limit)))
+            .await?
+            .iter()
+            .map(conversation_from_row)
+            .collect()
+    }
+
+    async fn rebuild_search_terms(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        terms: &str,
+    ) -> StoreResult<()> {
+        let mut unit = term_inserts(tenant, conversation, terms);
+        unit.push(
+            q("DELETE FROM search_backlog WHERE tenant_id = $1 AND conversation_id = $2")
+                .text(tenant.as_str())
+                .text(conversation.as_str()),
+        );
+        self.db.write_unit(unit).await.map(drop)
+    }
+
+    async fn queue_search_rebuild(&self) -> StoreResult<u64> {
+        self.db
+            .execute(q("INSERT INTO search_backlog (tenant_id, conversation_id) \
+                        SELECT tenant_id, id FROM conversations WHERE true \
+                        ON CONFLICT DO NOTHING"))
+            .await
+    }
 }

@@ -10,3 +10,12 @@ CREATE TABLE search_terms (
         REFERENCES conversations (tenant_id, id) ON DELETE CASCADE
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX search_terms_conversation_idx ON search_terms (tenant_id, conversation_id);
+-- Conversations waiting to be given their words (those from before search, and all of them
+-- after `switchboard search rebuild`); each leaves once done.
+CREATE TABLE search_backlog (
+    tenant_id        TEXT NOT NULL,
+    conversation_id  TEXT NOT NULL CONSTRAINT search_backlog_pkey PRIMARY KEY,
+    CONSTRAINT search_backlog_conversation_fkey FOREIGN KEY (tenant_id, conversation_id)
+        REFERENCES conversations (tenant_id, id) ON DELETE CASCADE
+) STRICT;
+INSERT INTO search_backlog (tenant_id, conversation_id) SELECT tenant_id, id FROM conversations;

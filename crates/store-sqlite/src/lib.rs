@@ -173,7 +173,8 @@ pub async fn backup(store: &SqlStore<SqliteDb>, target: &Path) -> StoreResult<()
     std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o600)).map_err(|err| {
         StoreError::Internal(format!("cannot restrict {}: {err}", target.display()))
     })?;
-    // The files the copied rows name were written before their rows, so each is there now.
+    // The files the copied rows name were written before their rows; one its conversation's
+    // deletion took since the copy was made is left out.
     copy_attachments(&store.db().files, &attachments_dir(target))
 }
 
@@ -187,7 +188,11 @@ fn copy_attachments(from: &Path, to: &Path) -> StoreResult<()> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(err) => return Err(failed(from, err)),
     };
-    std::fs::DirBuilder::new().mode(0o700).create(to).map_err(|err| failed(to, err))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(to)
+        .map_err(|err| failed(to, err))?;
     for entry in entries {
         let source = entry.map_err(|err| failed(from, err))?.path();
         let Some(name) = source.file_name().filter(|n| !n.to_string_lossy().ends_with(".partial"))
@@ -195,7 +200,11 @@ fn copy_attachments(from: &Path, to: &Path) -> StoreResult<()> {
             continue;
         };
         let copy = to.join(name);
-        std::fs::copy(&source, &copy).map_err(|err| failed(&copy, err))?;
+        match std::fs::copy(&source, &copy) {
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(err) => return Err(failed(&copy, err)),
+        }
         std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o600))
             .map_err(|err| failed(&copy, err))?;
     }

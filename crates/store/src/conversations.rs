@@ -159,13 +159,6 @@ pub trait ConversationStore: Send + Sync {
         labels: &[String],
     ) -> StoreResult<()>;
     /// Appends a message with the next sequence number of its conversation.
-    /// Lets search find the conversation by `terms` too (see [`NewMessage::search_terms`]).
-    async fn add_search_terms(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        terms: &str,
-    ) -> StoreResult<()>;
     async fn append_message(
         &self,
         tenant: &TenantId,

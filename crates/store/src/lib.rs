@@ -19,6 +19,7 @@ mod error;
 mod kb;
 mod labels;
 mod notes;
+mod search;
 #[cfg(feature = "story")]
 pub mod story;
 mod test_cases;
@@ -48,6 +49,7 @@ pub use kb::{EmbeddedChunk, KbChange, KbPassage, KbStore, ProcessedDocument};
 pub use labels::{CannedReplyStore, LabelStore};
 pub use notes::{NewNote, NoteStore};
 pub use sb_domain::{Page, PageRequest};
+pub use search::SearchStore;
 pub use test_cases::TestCaseStore;
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, Claim, ClaimedDelivery, NewDelivery, StoredWebhook, WebhookStore,
@@ -95,6 +97,7 @@ pub trait Store:
     + PrivacyStore
     + RatingStore
     + AttachmentStore
+    + SearchStore
     + Send
     + Sync
     + 'static

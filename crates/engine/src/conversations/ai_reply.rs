@@ -123,8 +123,10 @@ impl ConversationsService {
             .iter()
             .filter(|m| m.seq < run.message.seq)
             .filter_map(|m| match m.author {
-                Author::Visitor => Some(ChatMessage::user(m.text.clone())),
-                Author::Bot | Author::Operator => Some(ChatMessage::assistant(m.text.clone())),
+                // Files are named for the model (it never sees their content); a message is
+                // never empty, which some providers refuse.
+                Author::Visitor => Some(ChatMessage::user(m.text_with_files())),
+                Author::Bot | Author::Operator => Some(ChatMessage::assistant(m.text_with_files())),
                 Author::System => None,
             })
             .collect();

@@ -5,11 +5,14 @@
 
 use std::sync::Arc;
 
-use sb_domain::attachment::{AttachmentPolicy, AttachmentRef, MAX_FILES, Refused, file_name};
-use sb_domain::{
-    AttachmentId, Author, Conversation, ConversationId, Message, Role, TenantId, ValidationError,
+use sb_domain::attachment::{
+    AttachmentPolicy, AttachmentRef, MAX_FILES, Refused, file_name, name_for,
 };
-use sb_store::NewAttachment;
+use sb_domain::{
+    AttachmentId, Author, Conversation, ConversationId, ConversationStatus, Message, Role,
+    TenantId, ValidationError,
+};
+use sb_store::{ConversationState, NewAttachment};
 
 use super::{ConversationsService, MAX_MESSAGE_CHARS};
 use crate::{Actor, EngineError};
@@ -70,7 +73,8 @@ fn admit(
             Ok(AttachmentRef {
                 url: AttachmentRef::staff_url(conversation, &id),
                 id,
-                name,
+                // Named for what it is: a text file called `run.bat` is `run.bat.txt`.
+                name: name_for(&name, content_type),
                 content_type: content_type.to_owned(),
                 size: upload.bytes.len() as u64,
             })
@@ -102,6 +106,26 @@ impl ConversationsService {
         let message = self
             .post_message_with_files(conversation, Author::Visitor, None, &text, None, &files)
             .await?;
+        if text.is_empty() && conversation.status == ConversationStatus::Closed {
+            // As a message would: the visitor came back, so the conversation is live again.
+            let mut reopened = conversation.clone();
+            let open = ConversationState {
+                status: ConversationStatus::Open,
+                assigned_to: None,
+                assigned_team: None,
+            };
+            self.set_state(&mut reopened, open).await?;
+            let data = serde_json::json!({"by": "visitor"});
+            let entry = super::trace::entry(
+                &conversation.tenant_id,
+                &conversation.id,
+                Some(&message.id),
+                "reopened",
+                data,
+            );
+            self.trace(entry);
+            self.traces.flush().await;
+        }
         self.handle_later(conversation, &message);
         Ok(message)
     }

@@ -211,7 +211,7 @@ impl ConversationsService {
         let named = [&who.name, &who.email, &who.user_id].into_iter().flatten();
         let terms = search::plain_terms(named.map(String::as_str));
         self.store
-            .conversations
+            .search
             .add_search_terms(&conversation.tenant_id, &conversation.id, &terms)
             .await?;
         self.events.publish(ConversationEvent::ConversationCreated {

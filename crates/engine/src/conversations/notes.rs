@@ -39,7 +39,7 @@ impl ConversationsService {
             .await?;
         // The team finds conversations by what it noted, too.
         let terms = super::search::message_terms(&text, None);
-        self.store.conversations.add_search_terms(&actor.tenant_id, id, &terms).await?;
+        self.store.search.add_search_terms(&actor.tenant_id, id, &terms).await?;
         self.events.publish(ConversationEvent::NoteCreated {
             tenant_id: actor.tenant_id.clone(),
             conversation_id: id.clone(),

@@ -110,6 +110,7 @@ impl ConversationsService {
         let details = json!({
             "conversations": erased.conversations,
             "webhook_deliveries": erased.webhook_deliveries,
+            "attachments": erased.attachments,
         });
         self.accounts.audit(actor, "contact.erased", Some(id.to_string()), details).await;
         if let Err(err) = self.store.privacy.scrub().await {

@@ -50,6 +50,62 @@ pub(crate) fn variable_terms(variables: &sb_domain::template::Variables) -> Stri
     plain_terms(texts.iter().map(String::as_str))
 }
 
+/// Conversations looked at per pass of [`ConversationsService::backfill_search`].
+const BACKFILL_BATCH: u32 = 100;
+
+impl super::ConversationsService {
+    /// Gives the conversations waiting on the backlog (those from before search, or all after
+    /// `switchboard search rebuild`) their search words: messages, notes, who the visitor is,
+    /// variables. Safe beside other nodes doing the same. Returns how many it did.
+    pub async fn backfill_search(&self) -> Result<usize, crate::EngineError> {
+        let mut done = 0;
+        loop {
+            let batch = self.store.search.search_backlog(BACKFILL_BATCH).await?;
+            if batch.is_empty() {
+                return Ok(done);
+            }
+            for conversation in &batch {
+                let terms = self.conversation_terms(conversation).await?;
+                let (tenant, id) = (&conversation.tenant_id, &conversation.id);
+                self.store.search.rebuild_search_terms(tenant, id, &terms).await?;
+                done += 1;
+            }
+        }
+    }
+
+    /// Every search word of a conversation as it stands.
+    async fn conversation_terms(
+        &self,
+        conversation: &sb_domain::Conversation,
+    ) -> Result<String, crate::EngineError> {
+        let (tenant, id) = (&conversation.tenant_id, &conversation.id);
+        let language = conversation.visitor.language.as_deref();
+        let who = &conversation.visitor;
+        let named = [&who.name, &who.email, &who.user_id].into_iter().flatten();
+        let mut terms =
+            vec![plain_terms(named.map(String::as_str)), variable_terms(&conversation.variables)];
+        let mut after = 0;
+        loop {
+            let page = self.store.conversations.list_messages(tenant, id, after, 500).await?;
+            for message in &page {
+                terms.push(message_terms(&message.text, language));
+                if let Some(translation) = &message.translation {
+                    terms.push(message_terms(&translation.text, Some(&translation.language)));
+                }
+                terms.push(plain_terms(message.attachments.iter().map(|f| f.name.as_str())));
+            }
+            match page.last() {
+                Some(last) if page.len() == 500 => after = last.seq,
+                _ => break,
+            }
+        }
+        for note in self.store.notes.list_notes(tenant, id, 0).await? {
+            terms.push(message_terms(&note.text, None));
+        }
+        Ok(terms.join(" "))
+    }
+}
+
 /// What a search for `query` looks for: each word in its forms in every language (the plain
 /// form first, then the query's own language), at most [`SEARCH_WORDS`] words. Chinese,
 /// Japanese and Korean runs become their character pairs, each a word to find.

@@ -24,7 +24,8 @@ stores!(ConversationStores {
     contacts: ContactStore,
     privacy: PrivacyStore,
     ratings: RatingStore,
-    attachments: AttachmentStore
+    attachments: AttachmentStore,
+    search: SearchStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -127,6 +128,7 @@ impl ConversationsService {
             privacy: scratch.clone(),
             ratings: scratch.clone(),
             attachments: scratch.clone(),
+            search: scratch.clone(),
         };
         Arc::new(Self {
             store,

@@ -40,7 +40,10 @@ impl SuitesService {
         let mut turns: Vec<TestTurn> = Vec::new();
         let mut turn_of = BTreeMap::new();
         // Turns past the limit are left out, with the replies that answered them.
-        for exchange in sb_domain::exchanges(&messages).into_iter().take(MAX_TURNS) {
+        // Files sent without words were never handled: nothing to replay.
+        let said =
+            sb_domain::exchanges(&messages).into_iter().filter(|e| !e.visitor.text.is_empty());
+        for exchange in said.take(MAX_TURNS) {
             turn_of.insert(exchange.visitor.id.clone(), turns.len());
             let expect = exchange
                 .replies

@@ -77,6 +77,10 @@ async fn tenant_create_then_serve_then_stop_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let migrate = switchboard(dir.path()).arg("migrate").output().unwrap();
     assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    let rebuild = switchboard(dir.path()).args(["search", "rebuild"]).output().unwrap();
+    assert!(rebuild.status.success(), "{}", String::from_utf8_lossy(&rebuild.stderr));
+    let said = String::from_utf8_lossy(&rebuild.stdout);
+    assert!(said.starts_with("queued 0 conversations"), "{said}");
 
     let mut create = switchboard(dir.path())
         .args([

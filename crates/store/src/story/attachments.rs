@@ -68,7 +68,8 @@ pub(super) async fn attachments(store: &dyn Store, tenant: &TenantId, other: &Te
     // Nothing is left to sweep: the file has its row.
     assert_eq!(store.sweep_attachment_files(now()).await.unwrap(), 0);
 
-    search(store, tenant, other, &chat.id, &elsewhere.id).await;
+    search(store, tenant, &chat.id, &elsewhere.id).await;
+    backlog(store, tenant, &elsewhere.id).await;
 
     store.delete_conversation(tenant, &chat.id).await.unwrap();
     assert_not_found(store.attachment(tenant, &chat.id, file).await);
@@ -91,7 +92,6 @@ async fn found(
 async fn search(
     store: &dyn Store,
     tenant: &TenantId,
-    other: &TenantId,
     chat: &ConversationId,
     elsewhere: &ConversationId,
 ) {
@@ -107,23 +107,57 @@ async fn search(
     assert_eq!(found(store, tenant, forms).await, std::slice::from_ref(elsewhere));
     let both = only(vec![word(&["order"], "order"), word(&["invoice"], "invoice")]);
     assert!(found(store, tenant, both).await.is_empty());
-    // The words are the tenant's own.
-    assert!(found(store, other, only(vec![word(&["invoice"], "invoice")])).await.is_empty());
     // A word may also be part of a label.
     store.set_conversation_labels(tenant, chat, &["vip-gold".to_owned()]).await.unwrap();
     assert_eq!(
         found(store, tenant, only(vec![word(&["zzz"], "gold")])).await,
         std::slice::from_ref(chat)
     );
-    // Started within the range (the end excluded).
-    let later = ConversationFilter {
-        from: Some(now() + jiff::SignedDuration::from_hours(1)),
-        ..only(Vec::new())
+    // Started within the range: `from` included, `to` excluded.
+    let started = store.get_conversation(tenant, chat).await.unwrap().created_at;
+    let millisecond = jiff::SignedDuration::from_millis(1);
+    let range = |from, to| ConversationFilter {
+        from: Some(from),
+        to: Some(to),
+        words: vec![word(&["invoice"], "invoice")],
+        ..Default::default()
     };
-    assert!(found(store, tenant, later).await.is_empty());
-    let earlier = ConversationFilter {
-        to: Some(now() - jiff::SignedDuration::from_hours(1)),
-        ..only(Vec::new())
-    };
-    assert!(found(store, tenant, earlier).await.is_empty());
+    let within = range(started, started + millisecond);
+    assert_eq!(found(store, tenant, within).await, std::slice::from_ref(chat));
+    assert!(found(store, tenant, range(started - millisecond, started)).await.is_empty());
+    assert!(
+        found(store, tenant, range(started + millisecond, started + millisecond * 2))
+            .await
+            .is_empty()
+    );
+}
+
+/// The backlog: every conversation queued once, each leaving with its words.
+async fn backlog(store: &dyn Store, tenant: &TenantId, chat: &ConversationId) {
+    // Whatever earlier stories left, worked off first.
+    work_off(store).await;
+    let queued = store.queue_search_rebuild().await.unwrap();
+    assert!(queued >= 2, "{queued}");
+    assert_eq!(store.queue_search_rebuild().await.unwrap(), 0, "once each");
+    let waiting = store.search_backlog(1000).await.unwrap();
+    assert_eq!(waiting.len() as u64, queued);
+    assert!(waiting.windows(2).all(|w| w[0].id < w[1].id), "by id");
+    store.rebuild_search_terms(tenant, chat, "parcel").await.unwrap();
+    assert!(!store.search_backlog(1000).await.unwrap().iter().any(|c| &c.id == chat));
+    let parcel =
+        ConversationFilter { words: vec![word(&["parcel"], "parcel")], ..Default::default() };
+    assert_eq!(found(store, tenant, parcel).await, std::slice::from_ref(chat));
+    // Words from before stay.
+    let refund =
+        ConversationFilter { words: vec![word(&["refund"], "refund")], ..Default::default() };
+    assert_eq!(found(store, tenant, refund).await, std::slice::from_ref(chat));
+    work_off(store).await;
+}
+
+/// Works the backlog off (each rebuild must take its conversation off it).
+async fn work_off(store: &dyn Store) {
+    for waiting in store.search_backlog(10_000).await.unwrap() {
+        store.rebuild_search_terms(&waiting.tenant_id, &waiting.id, "").await.unwrap();
+    }
+    assert!(store.search_backlog(10).await.unwrap().is_empty());
 }
