@@ -306,25 +306,23 @@ impl DescribeOutput for crate::suite_files::SuiteDownload {
     }
 }
 
+/// A 200 whose body is a file of `media_type`, not the API's JSON.
+fn binary(operation: &mut Operation, media_type: &str, description: &str) {
+    let schema = json!({"schema": {"type": "string", "format": "binary"}});
+    operation.respond_with("200", description, json!({ media_type: schema }));
+}
+
 impl DescribeOutput for crate::attachments::FileDownload {
     fn describe(operation: &mut Operation, _: &mut Schemas) {
-        let binary = json!({"schema": {"type": "string", "format": "binary"}});
-        operation.respond_with(
-            "200",
-            "The file: pictures inline, anything else as a download",
-            json!({"application/octet-stream": binary}),
-        );
+        let description = "The file: pictures inline, anything else as a download";
+        binary(operation, "application/octet-stream", description);
     }
 }
 
 impl DescribeOutput for crate::contacts::ExportZip {
     fn describe(operation: &mut Operation, _: &mut Schemas) {
-        let binary = json!({"schema": {"type": "string", "format": "binary"}});
-        operation.respond_with(
-            "200",
-            "A zip: contact.json (the export) and attachments/<id>/<name>",
-            json!({"application/zip": binary}),
-        );
+        let description = "A zip: contact.json (the export) and attachments/<id>/<name>";
+        binary(operation, "application/zip", description);
     }
 }
 
