@@ -81,6 +81,7 @@ pub async fn measure(messages: usize) -> anyhow::Result<Row> {
                             action: None,
                             attachments: &[],
                             search_terms: &terms,
+                            source: None,
                         };
                         store.append_message(&tenant, message).await?;
                     }

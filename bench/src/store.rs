@@ -184,6 +184,7 @@ async fn measure_one(
                     action: None,
                     attachments: &[],
                     search_terms: "",
+                    source: None,
                 };
                 s.append_message(&t, message).await.map(drop).map_err(Into::into)
             }

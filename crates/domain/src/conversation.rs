@@ -94,6 +94,9 @@ pub struct Conversation {
     /// Who the visitor is across conversations (null for conversations from before contacts).
     #[serde(default)]
     pub contact_id: Option<crate::ContactId>,
+    /// How it ended, once closed (null while open or waiting, and again once reopened).
+    #[serde(default)]
+    pub outcome: Option<crate::analytics::Outcome>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -149,6 +152,9 @@ pub struct Message {
     /// Files sent with it (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<crate::attachment::AttachmentRef>,
+    /// What an assistant's reply came from (absent on other messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::analytics::ReplySource>,
 }
 
 /// An operator's private note on a conversation: shown to the account's people among the
@@ -264,6 +270,7 @@ impl From<Message> for VisitorMessage {
             created_at,
             action,
             mut attachments,
+            source: _,
         } = message;
         for file in &mut attachments {
             file.url = crate::attachment::AttachmentRef::visitor_url(&conversation_id, &file.id);

@@ -4,6 +4,7 @@
 
 mod account;
 pub mod action;
+pub mod analytics;
 pub mod attachment;
 mod audit;
 pub mod call_stats;

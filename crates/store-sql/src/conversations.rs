@@ -19,7 +19,7 @@ use crate::{Db, Query, Row, SqlStore, expect_found, q};
 macro_rules! columns {
     () => {
         "id, tenant_id, widget_id, status, assigned_user_id, assigned_team_id, visitor_json, \
-         variables_json, created_at, updated_at, last_message_at, labels_json, contact_id"
+         variables_json, created_at, updated_at, last_message_at, labels_json, contact_id, outcome"
     };
 }
 pub(crate) use columns as conversation_columns;
@@ -31,7 +31,7 @@ macro_rules! message_columns {
          m.translation, m.translation_language, m.created_at, m.action_id, \
          a.summary AS action_summary, a.state AS action_state, a.expires_at AS action_expires_at, \
          a.approval AS action_approval, a.visitor_confirmed_at AS action_visitor_at, \
-         a.operator_approved_at AS action_operator_at, m.attachments_json"
+         a.operator_approved_at AS action_operator_at, m.attachments_json, m.source"
     };
 }
 
@@ -71,8 +71,8 @@ pub(crate) fn append_statements(tenant: &TenantId, m: &NewMessage<'_>) -> [Query
     let insert = q(
         "INSERT INTO messages (id, tenant_id, conversation_id, seq, author, author_user_id, text, \
                     created_at, processed, translation, translation_language, action_id, \
-                    attachments_json) \
-                    SELECT $1, $2, $3, c.last_seq, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+                    attachments_json, source) \
+                    SELECT $1, $2, $3, c.last_seq, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
                     FROM conversations c WHERE c.tenant_id = $2 AND c.id = $3",
     )
     .text(m.id.as_str())
@@ -87,7 +87,8 @@ pub(crate) fn append_statements(tenant: &TenantId, m: &NewMessage<'_>) -> [Query
     .opt_text(m.translation.map(|t| t.text.clone()))
     .opt_text(m.translation.map(|t| t.language.clone()))
     .opt_text(m.action.map(|a| a.id.as_str()))
-    .opt_json((!m.attachments.is_empty()).then(|| to_json(&m.attachments)));
+    .opt_json((!m.attachments.is_empty()).then(|| to_json(&m.attachments)))
+    .opt_text(m.source.map(|s| s.as_str()));
     [next, insert]
 }
 
@@ -104,6 +105,7 @@ pub(crate) fn stored(m: &NewMessage<'_>, seq: i64) -> Message {
         created_at: m.created_at,
         action: m.action.map(|a| Box::new(ActionCard::from(a))),
         attachments: m.attachments.to_vec(),
+        source: m.source,
     }
 }
 
@@ -135,6 +137,7 @@ pub(crate) fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
         last_message_at: row.opt_ts("last_message_at")?,
         labels: row.json("labels_json")?,
         contact_id: row.opt_parse("contact_id")?,
+        outcome: row.opt_parse("outcome")?,
     })
 }
 
@@ -153,6 +156,7 @@ fn message_from_row(row: &Row) -> StoreResult<Message> {
         created_at: row.ts("created_at")?,
         action: action_card(row)?,
         attachments: row.opt_json("attachments_json")?.unwrap_or_default(),
+        source: row.opt_parse("source")?,
     })
 }
 
@@ -182,7 +186,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             "INSERT INTO conversations (",
             columns!(),
             ", visitor_token_hash, last_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         ))
         .text(c.id.as_str())
         .text(c.tenant_id.as_str())
@@ -197,6 +201,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         .opt_ts(c.last_message_at)
         .json(to_json(&c.labels))
         .opt_text(c.contact_id.as_ref().map(|id| id.as_str()))
+        .opt_text(c.outcome.map(|o| o.as_str()))
         .text(token_hash)
         .int(0);
         self.db.execute(query).await.map(drop)
@@ -294,6 +299,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
     async fn append_message(&self, tenant: &TenantId, m: NewMessage<'_>) -> StoreResult<Message> {
         let mut unit = Vec::from(append_statements(tenant, &m));
         unit.extend(crate::search::term_inserts(tenant, m.conversation_id, m.search_terms));
+        unit.extend(crate::analytics::first_response(tenant, &m));
         let written = self.db.write_unit(unit).await?;
         let row = written.first().and_then(|rows| rows.first()).ok_or(StoreError::NotFound)?;
         let seq = row.int("last_seq")?;
@@ -344,6 +350,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         let stats = finished.call_stats.iter();
         unit.extend(stats.map(|delta| crate::call_stats::add_call_stats(tenant, delta)));
         for reply in finished.replies {
+            unit.extend(crate::analytics::first_response(tenant, reply));
             unit.extend(crate::search::term_inserts(
                 tenant,
                 reply.conversation_id,

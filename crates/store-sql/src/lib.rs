@@ -12,6 +12,7 @@ macro_rules! delete_owned_sql {
 mod accounts;
 mod actions;
 mod ai;
+mod analytics;
 mod api_keys;
 mod attachments;
 mod call_stats;

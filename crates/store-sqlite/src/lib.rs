@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (25, "office_hours", include_str!("../migrations/0025_office_hours.sql")),
     (26, "attachments", include_str!("../migrations/0026_attachments.sql")),
     (27, "search", include_str!("../migrations/0027_search.sql")),
+    (28, "outcomes", include_str!("../migrations/0028_outcomes.sql")),
 ];
 
 pub struct SqliteOptions {

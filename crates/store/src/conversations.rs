@@ -247,6 +247,8 @@ pub struct NewMessage<'a> {
     /// The words conversation search finds it by, analysed (`sb_kb`'s analysers), separated
     /// by spaces; empty adds none.
     pub search_terms: &'a str,
+    /// What an assistant's reply came from.
+    pub source: Option<sb_domain::analytics::ReplySource>,
 }
 
 /// What handling one visitor message leaves to write, together (see

@@ -8,6 +8,7 @@
 mod accounts;
 mod actions;
 mod ai;
+mod analytics;
 mod attachments;
 mod audit;
 mod call_stats;
@@ -31,6 +32,7 @@ pub use accounts::{
 };
 pub use actions::{ActionDecision, ActionStore};
 pub use ai::{AiStore, UsageTotals};
+pub use analytics::AnalyticsStore;
 pub use attachments::{AttachmentStore, NewAttachment};
 pub use audit::{Erased, PrivacyStore, RatingStore};
 pub use call_stats::{CallStatsStore, StatsScope};
@@ -98,6 +100,7 @@ pub trait Store:
     + RatingStore
     + AttachmentStore
     + SearchStore
+    + AnalyticsStore
     + Send
     + Sync
     + 'static

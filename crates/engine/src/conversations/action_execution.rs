@@ -7,6 +7,7 @@
 use sb_connectors::agreed::Agreement;
 use sb_connectors::{CallError, CallSink, CallTarget};
 use sb_domain::action::{ActionState, PendingAction, ProposedBy};
+use sb_domain::analytics::ReplySource;
 use sb_domain::template::Variables;
 use sb_domain::{ActionId, Message, TenantId, is_built_in};
 use serde_json::{Value, json};
@@ -129,7 +130,7 @@ impl ConversationsService {
                 );
                 self.reply_ai(run, Some(&done), Some(&done_text(action))).await
             }
-            ProposedBy::Rule { .. } => self.reply(run, &done_text(action)).await,
+            ProposedBy::Rule { .. } => self.reply(run, &done_text(action), ReplySource::Api).await,
         }
     }
 
@@ -203,7 +204,7 @@ impl ConversationsService {
             self.note(run, "on_error", data).await;
             return self.run_actions(run, &continuation.on_error).await;
         }
-        self.reply(run, ended_text(state)).await
+        self.reply(run, ended_text(state), ReplySource::Rule).await
     }
 }
 

@@ -104,7 +104,11 @@ impl ConversationsService {
             "expires_at": action.expires_at,
         });
         self.note(run, "action_proposed", data).await;
-        let message = run.turn.propose(action);
+        let source = match action.proposed_by {
+            ProposedBy::Ai => sb_domain::analytics::ReplySource::Ai,
+            ProposedBy::Rule { .. } => sb_domain::analytics::ReplySource::Rule,
+        };
+        let message = run.turn.propose(action, source);
         self.note(run, "reply", json!({"message_id": message, "action_id": id})).await;
         run.replied = true;
         run.waiting_for_agreement = true;

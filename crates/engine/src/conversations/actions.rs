@@ -6,6 +6,7 @@ use std::pin::Pin;
 
 use sb_connectors::{CallError, CallSink, CallTarget};
 use sb_domain::action::{Approval, ProposedBy};
+use sb_domain::analytics::ReplySource;
 use sb_domain::template::Template;
 use sb_domain::{Action, Author, EndpointId, MAX_VARIABLE_BYTES, MAX_VARIABLES_BYTES};
 use serde_json::{Value, json};
@@ -109,7 +110,9 @@ impl ConversationsService {
                             self.note(run, "reply_missing_variables", json!({"missing": missing}))
                                 .await;
                         }
-                        self.reply(run, &reply).await?;
+                        let source =
+                            if run.api_answered { ReplySource::Api } else { ReplySource::Rule };
+                        self.reply(run, &reply, source).await?;
                     }
                     Action::ReplyAi { instructions, fallback } => {
                         self.reply_ai(run, instructions.as_deref(), fallback.as_deref()).await?;
@@ -262,6 +265,7 @@ impl ConversationsService {
         }
         match result {
             Ok(answer) => {
+                run.api_answered = true;
                 run.vars.remove(&error_var);
                 for (name, value) in answer.mapped {
                     self.set_variable(run, &name, value, &endpoint.name).await;
@@ -335,14 +339,21 @@ impl ConversationsService {
         Answer::of(outcome)
     }
 
-    pub(crate) async fn reply(&self, run: &mut Run<'_>, text: &str) -> Result<(), EngineError> {
+    /// The assistant says `text`, which came from `source`.
+    pub(crate) async fn reply(
+        &self,
+        run: &mut Run<'_>,
+        text: &str,
+        source: ReplySource,
+    ) -> Result<(), EngineError> {
         let text = text.trim();
         if text.is_empty() {
             self.note(run, "reply_empty", json!({})).await;
             return Ok(());
         }
-        let id = run.turn.reply(Author::Bot, text);
-        self.note(run, "reply", json!({"message_id": id, "text": shorten(&json!(text))})).await;
+        let id = run.turn.reply(Author::Bot, text, Some(source));
+        let data = json!({"message_id": id, "text": shorten(&json!(text)), "source": source});
+        self.note(run, "reply", data).await;
         run.replied = true;
         Ok(())
     }

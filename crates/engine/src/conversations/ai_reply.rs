@@ -2,6 +2,7 @@
 //! as tools. Live data reaches the model only through the session variables and tool results;
 //! the prompt tells it never to invent any, and which lookups failed.
 
+use sb_domain::analytics::ReplySource;
 use sb_domain::template::Template;
 use sb_domain::{Author, Endpoint, is_built_in};
 use sb_llm::language;
@@ -152,7 +153,7 @@ impl ConversationsService {
             let text = Template::parse("fallback", fallback)
                 .map(|t| t.render_text(&run.vars).0)
                 .unwrap_or_else(|_| fallback.to_owned());
-            return self.reply(run, &text).await;
+            return self.reply(run, &text, ReplySource::Fallback).await;
         }
         let why = format!("the AI could not answer ({reason})");
         let handed = self.hand_over_quietly(run, AssignTarget::AnyAvailable, Some(&why)).await?;
@@ -161,7 +162,7 @@ impl ConversationsService {
             if handed == HandOver::Unattended {
                 text = format!("{text} {}", self.nobody_available(run, false).await);
             }
-            return self.reply(run, &text).await;
+            return self.reply(run, &text, ReplySource::Fallback).await;
         }
         self.note(
             run,
@@ -226,7 +227,7 @@ impl ConversationsService {
             let data = json!({"round": round, "model": provider.model(), "tool_calls": calls, "input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens});
             self.note(run, "ai_call", data).await;
             if response.tool_calls.is_empty() {
-                return self.reply(run, &response.text).await;
+                return self.reply(run, &response.text, ReplySource::Ai).await;
             }
             if round == self.ai.config().max_tool_rounds {
                 self.note(run, "ai_tool_limit", json!({"rounds": round + 1})).await;

@@ -1,6 +1,7 @@
 //! The knowledge base in a conversation: passages that ground an AI reply, and — when AI is off
 //! or fails, or a rule says `REPLY_KB` — the best passage as the answer itself.
 
+use sb_domain::analytics::ReplySource;
 use serde_json::json;
 
 use crate::conversations::Run;
@@ -62,7 +63,7 @@ impl ConversationsService {
             return Ok(false);
         };
         let text = format!("{}\n\n— {}", best.text, best.title);
-        self.reply(run, &text).await?;
+        self.reply(run, &text, ReplySource::Kb).await?;
         Ok(true)
     }
 
@@ -79,7 +80,7 @@ impl ConversationsService {
             let text = sb_domain::template::Template::parse("fallback", fallback)
                 .map(|t| t.render_text(&run.vars).0)
                 .unwrap_or_else(|_| fallback.to_owned());
-            self.reply(run, &text).await?;
+            self.reply(run, &text, ReplySource::Fallback).await?;
         }
         Ok(())
     }

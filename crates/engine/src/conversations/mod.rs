@@ -205,6 +205,7 @@ impl ConversationsService {
             last_message_at: None,
             labels: Vec::new(),
             contact_id: Some(contact),
+            outcome: None,
         };
         self.store.conversations.create_conversation(&conversation, &sha256_hex(&token)).await?;
         let who = &conversation.visitor;
@@ -266,6 +267,7 @@ impl ConversationsService {
             action: None,
             attachments: &listed,
             search_terms: &terms,
+            source: None,
         };
         let tenant = &conversation.tenant_id;
         let message = if files.is_empty() {
@@ -281,6 +283,16 @@ impl ConversationsService {
         Ok(message)
     }
 
+    /// How the conversation ended, from the facts stored now.
+    pub(crate) async fn decide_outcome(
+        &self,
+        conversation: &Conversation,
+    ) -> Result<sb_domain::analytics::Outcome, EngineError> {
+        let (tenant, id) = (&conversation.tenant_id, &conversation.id);
+        let facts = self.store.analytics.outcome_facts(tenant, id).await?;
+        Ok(sb_domain::analytics::Outcome::of(&facts))
+    }
+
     /// Saves and announces who owns a conversation now.
     pub(crate) async fn set_state(
         &self,
@@ -291,6 +303,14 @@ impl ConversationsService {
             .conversations
             .set_conversation_state(&conversation.tenant_id, &conversation.id, &state)
             .await?;
+        // How it ended is decided as it closes, and undecided again when it opens.
+        let closing = state.status == ConversationStatus::Closed;
+        if closing != (conversation.status == ConversationStatus::Closed) {
+            conversation.outcome =
+                if closing { Some(self.decide_outcome(conversation).await?) } else { None };
+            let (tenant, id) = (&conversation.tenant_id, &conversation.id);
+            self.store.analytics.set_outcome(tenant, id, conversation.outcome).await?;
+        }
         let before = sb_domain::events::Before {
             status: conversation.status,
             assigned_to: conversation.assigned_to.clone(),

@@ -42,6 +42,8 @@ pub(crate) struct Run<'a> {
     pub waiting_for_agreement: bool,
     /// The visitor was asked for an input the rule needs; it goes on with the answer.
     pub waiting_for_answer: bool,
+    /// An endpoint answered in this turn: a rule's reply after it is API data.
+    pub api_answered: bool,
 }
 
 impl<'a> Run<'a> {
@@ -66,6 +68,7 @@ impl<'a> Run<'a> {
             rule: None,
             waiting_for_agreement: false,
             waiting_for_answer: false,
+            api_answered: false,
         }
     }
 }
@@ -187,6 +190,7 @@ impl ConversationsService {
                 action: reply.action.as_ref().and_then(|id| proposed.iter().find(|a| &a.id == id)),
                 attachments: &[],
                 search_terms: terms,
+                source: reply.source,
             })
             .collect();
         let settled = parts.settled.as_ref().map(|s| (&s.id, s.state, &s.outcome));

@@ -39,7 +39,8 @@ impl ConversationsService {
     /// Puts `question` to the visitor and keeps `asked` for the answer; the rule stops here.
     pub(crate) async fn ask(&self, run: &mut Run<'_>, asked: Question, question: &str) {
         run.vars.insert(QUESTION.into(), json!(asked));
-        if let Err(err) = self.reply(run, question).await {
+        let rule = sb_domain::analytics::ReplySource::Rule;
+        if let Err(err) = self.reply(run, question, rule).await {
             tracing::warn!(error = %err, "could not ask for an input");
         }
         run.waiting_for_answer = true;

@@ -95,7 +95,7 @@ impl ConversationsService {
             HandOver::Attended => self.fixed_text(run, FixedText::Handover, true).await,
             HandOver::Unattended => self.nobody_available(run, true).await,
         };
-        run.turn.reply(Author::System, &text);
+        run.turn.reply(Author::System, &text, None);
         Ok(())
     }
 

@@ -25,7 +25,8 @@ stores!(ConversationStores {
     privacy: PrivacyStore,
     ratings: RatingStore,
     attachments: AttachmentStore,
-    search: SearchStore
+    search: SearchStore,
+    analytics: AnalyticsStore
 });
 
 /// Widgets, visitors, messages, rules and routing: everything from a visitor's first message
@@ -129,6 +130,7 @@ impl ConversationsService {
             ratings: scratch.clone(),
             attachments: scratch.clone(),
             search: scratch.clone(),
+            analytics: scratch.clone(),
         };
         Arc::new(Self {
             store,

@@ -151,6 +151,8 @@ pub(crate) struct Reply {
     pub created_at: Timestamp,
     /// The action this message asks to agree to (one of the turn's proposals).
     pub action: Option<ActionId>,
+    /// What an assistant's reply came from.
+    pub source: Option<sb_domain::analytics::ReplySource>,
 }
 
 impl Turn {
@@ -174,23 +176,40 @@ impl Turn {
     }
 
     /// Sends `text` in the conversation when the turn is written; the message's id.
-    pub(crate) fn reply(&self, author: Author, text: &str) -> MessageId {
+    pub(crate) fn reply(
+        &self,
+        author: Author,
+        text: &str,
+        source: Option<sb_domain::analytics::ReplySource>,
+    ) -> MessageId {
         let id = MessageId::new();
-        self.push_reply(id.clone(), author, text, None);
+        self.push_reply(id.clone(), author, text, None, source);
         id
     }
 
-    fn push_reply(&self, id: MessageId, author: Author, text: &str, action: Option<ActionId>) {
-        let reply =
-            Reply { id, author, text: text.to_owned(), created_at: Timestamp::now(), action };
+    fn push_reply(
+        &self,
+        id: MessageId,
+        author: Author,
+        text: &str,
+        action: Option<ActionId>,
+        source: Option<sb_domain::analytics::ReplySource>,
+    ) {
+        let created_at = Timestamp::now();
+        let reply = Reply { id, author, text: text.to_owned(), created_at, action, source };
         self.replies.lock().unwrap_or_else(|p| p.into_inner()).push(reply);
     }
 
     /// Stores `action` with the turn and asks for it with a bot message showing its summary;
     /// the message's id.
-    pub(crate) fn propose(&self, action: PendingAction) -> MessageId {
+    pub(crate) fn propose(
+        &self,
+        action: PendingAction,
+        source: sb_domain::analytics::ReplySource,
+    ) -> MessageId {
         let id = MessageId::new();
-        self.push_reply(id.clone(), Author::Bot, &action.summary, Some(action.id.clone()));
+        let (summary, asks) = (action.summary.clone(), Some(action.id.clone()));
+        self.push_reply(id.clone(), Author::Bot, &summary, asks, Some(source));
         self.proposed.lock().unwrap_or_else(|p| p.into_inner()).push(action);
         id
     }

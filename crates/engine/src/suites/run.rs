@@ -199,6 +199,7 @@ impl Sandbox {
             last_message_at: None,
             labels: Vec::new(),
             contact_id: None,
+            outcome: None,
         };
         let token = sb_domain::random_token(16);
         self.scratch.create_conversation(&conversation, &token).await.map_err(|e| e.to_string())?;

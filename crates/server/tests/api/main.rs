@@ -35,6 +35,7 @@ mod mapping_preview;
 mod openapi;
 mod openapi_import;
 mod outage;
+mod outcomes;
 
 mod canned;
 mod contacts;

@@ -132,6 +132,7 @@ async fn conversations_from_before_search_are_found_after_a_rebuild() {
             action: None,
             attachments: &[],
             search_terms: "",
+            source: None,
         };
         store.append_message(&tenant, old).await.unwrap();
         assert!(found(&owner, &[("q", "Lieferungen")]).await.is_empty(), "not searchable yet");

@@ -81,6 +81,7 @@ pub(super) async fn ai(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
         action: None,
         attachments: &[],
         search_terms: "",
+        source: None,
     };
     store.append_message(tenant, new).await.unwrap();
     let translation = Translation { language: "de".into(), text: "Hallo".into() };

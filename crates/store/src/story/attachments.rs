@@ -36,6 +36,7 @@ fn message<'a>(
         action: None,
         attachments: files,
         search_terms: terms,
+        source: None,
     }
 }
 

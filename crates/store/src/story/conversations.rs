@@ -49,6 +49,7 @@ pub(super) fn conversation(tenant: &TenantId, widget: &WidgetId) -> Conversation
         last_message_at: None,
         labels: Vec::new(),
         contact_id: None,
+        outcome: None,
     }
 }
 
@@ -133,6 +134,7 @@ pub(super) async fn widgets_conversations_and_rules(
                 action: None,
                 attachments: &[],
                 search_terms: "",
+                source: None,
             },
         )
         .await
@@ -152,6 +154,7 @@ pub(super) async fn widgets_conversations_and_rules(
                 action: None,
                 attachments: &[],
                 search_terms: "",
+                source: None,
             },
         )
         .await
@@ -172,6 +175,7 @@ pub(super) async fn widgets_conversations_and_rules(
                 action: None,
                 attachments: &[],
                 search_terms: "",
+                source: None,
             },
         )
         .await;

@@ -51,6 +51,7 @@ pub(super) async fn inbox(store: &dyn Store, tenant: &TenantId, other: &TenantId
             action: None,
             attachments: &[],
             search_terms: "",
+            source: None,
         };
         store.append_message(tenant, message).await.unwrap();
     };

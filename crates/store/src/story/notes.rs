@@ -37,6 +37,7 @@ pub(super) async fn notes(store: &dyn Store, tenant: &TenantId, other: &TenantId
         action: None,
         attachments: &[],
         search_terms: "",
+        source: None,
     };
     let m1 = store.append_message(tenant, message).await.unwrap();
     let after = store.add_note(note(tenant, &chat.id, &second_id)).await.unwrap();
