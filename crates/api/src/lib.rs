@@ -5,6 +5,7 @@
 mod accounts;
 mod actions;
 mod ai;
+mod analytics;
 mod api_keys;
 mod assets;
 mod attachments;
@@ -78,6 +79,7 @@ fn api_routes() -> ApiRouter {
         .merge(canned::router())
         .merge(contacts::router())
         .merge(attachments::router())
+        .merge(analytics::router())
         .merge(visitor::router())
         .merge(realtime::router())
 }

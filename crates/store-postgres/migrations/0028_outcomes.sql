@@ -5,3 +5,17 @@ ALTER TABLE messages ADD COLUMN source TEXT;
 ALTER TABLE conversations ADD COLUMN outcome TEXT;
 ALTER TABLE conversations ADD COLUMN first_assistant_ms BIGINT;
 ALTER TABLE conversations ADD COLUMN first_person_ms BIGINT;
+-- When the outcome was decided (milliseconds): its count is in that hour.
+ALTER TABLE conversations ADD COLUMN outcome_at BIGINT;
+-- Analytics, counted as things happen: per account, hour (UTC, milliseconds at its start),
+-- widget and metric ('visitor_messages', 'reply:ai', 'outcome:abandoned', 'rating:4',
+-- 'calls:ep_…', …). Every change adds to its row in one statement, so nodes sharing the
+-- database add up. Counts name no person: they stay when conversations are erased.
+CREATE TABLE analytics_counts (
+    tenant_id  TEXT NOT NULL,
+    hour       BIGINT NOT NULL,
+    widget_id  TEXT NOT NULL,
+    metric     TEXT NOT NULL,
+    count      BIGINT NOT NULL,
+    CONSTRAINT analytics_counts_pkey PRIMARY KEY (tenant_id, hour, widget_id, metric)
+);

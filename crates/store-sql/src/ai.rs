@@ -60,7 +60,29 @@ impl<D: Db> AiStore for SqlStore<D> {
         .int(i64::try_from(u.input_tokens).unwrap_or(i64::MAX))
         .int(i64::try_from(u.output_tokens).unwrap_or(i64::MAX))
         .ts(u.at);
-        self.db.execute(query).await.map(drop)
+        let mut unit = vec![query];
+        // AI use counts toward its conversation's widget (translations of the team's words and
+        // other calls outside a conversation are in `ai_usage` only).
+        if let Some(c) = &u.conversation_id {
+            let tenant = &u.tenant_id;
+            unit.push(crate::analytics::count(tenant, c, u.at, "ai_requests", 1));
+            let tokens = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            unit.push(crate::analytics::count(
+                tenant,
+                c,
+                u.at,
+                "ai_input_tokens",
+                tokens(u.input_tokens),
+            ));
+            unit.push(crate::analytics::count(
+                tenant,
+                c,
+                u.at,
+                "ai_output_tokens",
+                tokens(u.output_tokens),
+            ));
+        }
+        self.db.write_unit(unit).await.map(drop)
     }
 
     async fn ai_usage_totals(

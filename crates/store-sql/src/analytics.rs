@@ -2,11 +2,135 @@
 //! the first reply of the assistant and of a person.
 
 use async_trait::async_trait;
-use sb_domain::analytics::{Outcome, OutcomeFacts};
-use sb_domain::{Author, ConversationId, TenantId};
-use sb_store::{AnalyticsStore, NewMessage, StoreResult};
+use sb_domain::analytics::{HourCount, Outcome, OutcomeFacts};
+use sb_domain::{Author, ConversationId, MessageId, TenantId, Timestamp, WidgetId};
+use sb_store::{AnalyticsStore, FinishedMessage, NewMessage, StoreResult};
 
 use crate::{Db, Query, SqlStore, expect_found, q};
+
+/// An hour's start (UTC), in milliseconds: where a count goes.
+pub(crate) fn hour_of(at: Timestamp) -> i64 {
+    let ms = at.as_millisecond();
+    ms - ms.rem_euclid(3_600_000)
+}
+
+/// Adds to a count in one statement (nodes sharing the database add up).
+macro_rules! add_count {
+    ($select:expr) => {
+        concat!(
+            "INSERT INTO analytics_counts (tenant_id, hour, widget_id, metric, count) ",
+            $select,
+            " ON CONFLICT (tenant_id, hour, widget_id, metric) \
+             DO UPDATE SET count = analytics_counts.count + excluded.count"
+        )
+    };
+}
+
+/// `$4` added to metric `$3` of the hour at `$5`, for the widget of conversation `$2`.
+const ADD_FOR_CONVERSATION: &str = add_count!(
+    "SELECT c.tenant_id, $5, c.widget_id, $3, $4 FROM conversations c \
+     WHERE c.tenant_id = $1 AND c.id = $2"
+);
+
+/// The same, for the conversation of message `$2`.
+const ADD_FOR_MESSAGE: &str = add_count!(
+    "SELECT c.tenant_id, $5, c.widget_id, $3, $4 FROM messages m \
+     JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id \
+     WHERE m.tenant_id = $1 AND m.id = $2"
+);
+
+/// Adds `n` to `metric` of the hour at `at`, for `conversation`'s widget.
+pub(crate) fn count(
+    tenant: &TenantId,
+    conversation: &ConversationId,
+    at: Timestamp,
+    metric: &str,
+    n: i64,
+) -> Query {
+    q(ADD_FOR_CONVERSATION)
+        .text(tenant.as_str())
+        .text(conversation.as_str())
+        .text(metric)
+        .int(n)
+        .int(hour_of(at))
+}
+
+/// Adds `n` to `metric` of the hour at `at`, for the widget of `message`'s conversation.
+pub(crate) fn count_for_message(
+    tenant: &TenantId,
+    message: &MessageId,
+    at: Timestamp,
+    metric: &str,
+    n: i64,
+) -> Query {
+    q(ADD_FOR_MESSAGE)
+        .text(tenant.as_str())
+        .text(message.as_str())
+        .text(metric)
+        .int(n)
+        .int(hour_of(at))
+}
+
+/// What a handled message counts beside its replies: the rules that fired, and each endpoint's
+/// calls and failures.
+pub(crate) fn on_turn(finished: &FinishedMessage<'_>) -> Vec<Query> {
+    let (tenant, message) = (finished.tenant, finished.message);
+    let mut unit = Vec::new();
+    for entry in finished.traces.iter().filter(|e| e.kind == "rule_fired") {
+        if let Some(rule) = entry.data.get("rule_id").and_then(|r| r.as_str()) {
+            unit.push(count_for_message(tenant, message, entry.at, &format!("rule:{rule}"), 1));
+        }
+    }
+    for stats in finished.call_stats {
+        let endpoint = stats.endpoint_id.as_str();
+        let as_count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let calls = format!("calls:{endpoint}");
+        unit.push(count_for_message(tenant, message, stats.hour, &calls, as_count(stats.calls)));
+        if stats.errors > 0 {
+            let failures = format!("failures:{endpoint}");
+            unit.push(count_for_message(
+                tenant,
+                message,
+                stats.hour,
+                &failures,
+                as_count(stats.errors),
+            ));
+        }
+    }
+    unit
+}
+
+/// A conversation the assistant answers for the first time is one it was involved in (read
+/// before the first reply is recorded below).
+const INVOLVED: &str = add_count!(
+    "SELECT c.tenant_id, $3, c.widget_id, 'assistant_involved', 1 FROM conversations c \
+     WHERE c.tenant_id = $1 AND c.id = $2 AND c.first_assistant_ms IS NULL \
+     AND EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = $1 AND m.conversation_id = $2 \
+      AND m.author = 'visitor')"
+);
+
+/// What storing `m` counts, in order: a visitor's message, an assistant's reply by its source
+/// (and its first), a person's first reply.
+pub(crate) fn on_message(tenant: &TenantId, m: &NewMessage<'_>) -> Vec<Query> {
+    let mut unit = Vec::new();
+    let conversation = m.conversation_id;
+    match (m.author, m.source) {
+        (Author::Visitor, _) => {
+            unit.push(count(tenant, conversation, m.created_at, "visitor_messages", 1))
+        }
+        (Author::Bot, source) => {
+            if let Some(source) = source {
+                let metric = format!("reply:{}", source.as_str());
+                unit.push(count(tenant, conversation, m.created_at, &metric, 1));
+            }
+            let involved = q(INVOLVED).text(tenant.as_str()).text(conversation.as_str());
+            unit.push(involved.int(hour_of(m.created_at)));
+        }
+        _ => {}
+    }
+    unit.extend(first_response(tenant, m));
+    unit
+}
 
 /// The first reply of the assistant (`$1` its time) counts from the visitor's first message.
 const FIRST_ASSISTANT: &str = "UPDATE conversations SET first_assistant_ms = $1 - \
@@ -28,7 +152,7 @@ const FIRST_PERSON: &str = "UPDATE conversations SET first_person_ms = $1 - COAL
       AND m.author = 'visitor')";
 
 /// The statement that records `m` as the first reply of its kind, if it is one.
-pub(crate) fn first_response(tenant: &TenantId, m: &NewMessage<'_>) -> Option<Query> {
+fn first_response(tenant: &TenantId, m: &NewMessage<'_>) -> Option<Query> {
     let sql = match m.author {
         Author::Bot => FIRST_ASSISTANT,
         Author::Operator => FIRST_PERSON,
@@ -47,6 +171,46 @@ const FACTS: &str = "SELECT \
       AND m.author <> 'system' ORDER BY m.seq DESC LIMIT 1), '') AS last_author, \
      (SELECT r.score FROM ratings r WHERE r.tenant_id = $1 AND r.conversation_id = $2) AS rating \
      FROM conversations c WHERE c.tenant_id = $1 AND c.id = $2";
+
+/// Takes the conversation's decided outcome back out of its hour's counts.
+const UNCOUNT_OUTCOME: &str = add_count!(
+    "SELECT c.tenant_id, c.outcome_at - (c.outcome_at % 3600000), c.widget_id, \
+     'outcome:' || c.outcome, -1 FROM conversations c \
+     WHERE c.tenant_id = $1 AND c.id = $2 AND c.outcome IS NOT NULL AND c.outcome_at IS NOT NULL"
+);
+const UNCOUNT_CLOSED: &str = add_count!(
+    "SELECT c.tenant_id, c.outcome_at - (c.outcome_at % 3600000), c.widget_id, 'closed', -1 \
+     FROM conversations c \
+     WHERE c.tenant_id = $1 AND c.id = $2 AND c.outcome IS NOT NULL AND c.outcome_at IS NOT NULL"
+);
+
+/// Takes the conversation's earlier rating back out of its hour's counts.
+pub(crate) const UNCOUNT_RATING: &str = add_count!(
+    "SELECT r.tenant_id, r.rated_at - (r.rated_at % 3600000), c.widget_id, \
+     'rating:' || r.score, -1 FROM ratings r \
+     JOIN conversations c ON c.tenant_id = r.tenant_id AND c.id = r.conversation_id \
+     WHERE r.tenant_id = $1 AND r.conversation_id = $2"
+);
+
+/// Takes a reply's earlier mark back out of its hour's counts.
+pub(crate) const UNCOUNT_FEEDBACK: &str = add_count!(
+    "SELECT f.tenant_id, f.given_at - (f.given_at % 3600000), c.widget_id, \
+     CASE WHEN f.helpful THEN 'helpful:' ELSE 'not_helpful:' END || COALESCE(m.source, 'none'), -1 \
+     FROM message_feedback f \
+     JOIN messages m ON m.tenant_id = f.tenant_id AND m.id = f.message_id \
+     JOIN conversations c ON c.tenant_id = f.tenant_id AND c.id = f.conversation_id \
+     WHERE f.tenant_id = $1 AND f.message_id = $2"
+);
+
+/// Counts a reply's mark by the reply's source.
+pub(crate) const COUNT_FEEDBACK: &str = add_count!(
+    "SELECT f.tenant_id, f.given_at - (f.given_at % 3600000), c.widget_id, \
+     CASE WHEN f.helpful THEN 'helpful:' ELSE 'not_helpful:' END || COALESCE(m.source, 'none'), 1 \
+     FROM message_feedback f \
+     JOIN messages m ON m.tenant_id = f.tenant_id AND m.id = f.message_id \
+     JOIN conversations c ON c.tenant_id = f.tenant_id AND c.id = f.conversation_id \
+     WHERE f.tenant_id = $1 AND f.message_id = $2"
+);
 
 #[async_trait]
 impl<D: Db> AnalyticsStore for SqlStore<D> {
@@ -71,10 +235,76 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
         conversation: &ConversationId,
         outcome: Option<Outcome>,
     ) -> StoreResult<()> {
-        let query = q("UPDATE conversations SET outcome = $1 WHERE tenant_id = $2 AND id = $3")
+        let now = Timestamp::now();
+        let (t, c) = (tenant.as_str(), conversation.as_str());
+        let mut unit = vec![q(UNCOUNT_OUTCOME).text(t).text(c), q(UNCOUNT_CLOSED).text(t).text(c)];
+        unit.push(
+            q("UPDATE conversations SET outcome = $1, outcome_at = $2 \
+               WHERE tenant_id = $3 AND id = $4 RETURNING id")
             .opt_text(outcome.map(|o| o.as_str()))
-            .text(tenant.as_str())
-            .text(conversation.as_str());
-        expect_found(self.db.execute(query).await?)
+            .opt_ts(outcome.map(|_| now))
+            .text(t)
+            .text(c),
+        );
+        match outcome {
+            Some(outcome) => {
+                let metric = format!("outcome:{}", outcome.as_str());
+                unit.push(count(tenant, conversation, now, &metric, 1));
+                unit.push(count(tenant, conversation, now, "closed", 1));
+            }
+            // Undecided again: it was opened again.
+            None => unit.push(count(tenant, conversation, now, "reopened", 1)),
+        }
+        let written = self.db.write_unit(unit).await?;
+        expect_found(written.get(2).map_or(0, |rows| rows.len() as u64))
+    }
+
+    async fn hour_counts(
+        &self,
+        tenant: &TenantId,
+        widget: Option<&WidgetId>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<HourCount>> {
+        let query = q("SELECT hour, metric, CAST(SUM(count) AS BIGINT) AS count \
+             FROM analytics_counts WHERE tenant_id = $1 AND hour >= $2 AND hour < $3 \
+             AND ($4 = '' OR widget_id = $4) GROUP BY hour, metric ORDER BY hour, metric")
+        .text(tenant.as_str())
+        .int(from.as_millisecond())
+        .int(to.as_millisecond())
+        .text(widget.map(|w| w.as_str()).unwrap_or_default());
+        let rows = self.db.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(HourCount {
+                    hour: row.int("hour")?,
+                    metric: row.text("metric")?,
+                    count: row.int("count")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn first_responses(
+        &self,
+        tenant: &TenantId,
+        widget: Option<&WidgetId>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<(Vec<i64>, Vec<i64>)> {
+        let query = q("SELECT first_assistant_ms, first_person_ms FROM conversations \
+             WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 \
+             AND ($4 = '' OR widget_id = $4) \
+             AND (first_assistant_ms IS NOT NULL OR first_person_ms IS NOT NULL)")
+        .text(tenant.as_str())
+        .ts(from)
+        .ts(to)
+        .text(widget.map(|w| w.as_str()).unwrap_or_default());
+        let (mut assistant, mut people) = (Vec::new(), Vec::new());
+        for row in self.db.fetch_all(query).await? {
+            assistant.extend(row.opt_int("first_assistant_ms")?);
+            people.extend(row.opt_int("first_person_ms")?);
+        }
+        Ok((assistant, people))
     }
 }

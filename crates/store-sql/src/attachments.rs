@@ -125,7 +125,7 @@ impl<D: Db> AttachmentStore for SqlStore<D> {
             unit.push(insert);
         }
         unit.extend(crate::search::term_inserts(tenant, m.conversation_id, m.search_terms));
-        unit.extend(crate::analytics::first_response(tenant, &m));
+        unit.extend(crate::analytics::on_message(tenant, &m));
         let written = match self.db.write_unit(unit).await {
             Ok(written) => written,
             Err(err) => {

@@ -204,7 +204,9 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         .opt_text(c.outcome.map(|o| o.as_str()))
         .text(token_hash)
         .int(0);
-        self.db.execute(query).await.map(drop)
+        let started =
+            crate::analytics::count(&c.tenant_id, &c.id, c.created_at, "conversations", 1);
+        self.db.write_unit(vec![query, started]).await.map(drop)
     }
 
     async fn get_conversation(
@@ -299,7 +301,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
     async fn append_message(&self, tenant: &TenantId, m: NewMessage<'_>) -> StoreResult<Message> {
         let mut unit = Vec::from(append_statements(tenant, &m));
         unit.extend(crate::search::term_inserts(tenant, m.conversation_id, m.search_terms));
-        unit.extend(crate::analytics::first_response(tenant, &m));
+        unit.extend(crate::analytics::on_message(tenant, &m));
         let written = self.db.write_unit(unit).await?;
         let row = written.first().and_then(|rows| rows.first()).ok_or(StoreError::NotFound)?;
         let seq = row.int("last_seq")?;
@@ -347,10 +349,11 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             unit.push(crate::actions::settle_action(tenant, id, state, outcome));
         }
         unit.extend(trace_inserts(finished.traces));
+        unit.extend(crate::analytics::on_turn(finished));
         let stats = finished.call_stats.iter();
         unit.extend(stats.map(|delta| crate::call_stats::add_call_stats(tenant, delta)));
         for reply in finished.replies {
-            unit.extend(crate::analytics::first_response(tenant, reply));
+            unit.extend(crate::analytics::on_message(tenant, reply));
             unit.extend(crate::search::term_inserts(
                 tenant,
                 reply.conversation_id,

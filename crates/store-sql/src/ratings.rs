@@ -17,7 +17,13 @@ impl<D: Db> RatingStore for SqlStore<D> {
             .int(i64::from(r.score))
             .opt_text(r.comment.as_deref())
             .ts(r.rated_at);
-        self.db.execute(query).await.map(drop)
+        // The last rating counts: the earlier one leaves its hour's counts.
+        let uncount = q(crate::analytics::UNCOUNT_RATING)
+            .text(tenant.as_str())
+            .text(r.conversation_id.as_str());
+        let metric = format!("rating:{}", r.score);
+        let counted = crate::analytics::count(tenant, &r.conversation_id, r.rated_at, &metric, 1);
+        self.db.write_unit(vec![uncount, query, counted]).await.map(drop)
     }
 
     async fn rating(
@@ -54,7 +60,13 @@ impl<D: Db> RatingStore for SqlStore<D> {
         .text(conversation.as_str())
         .boolean(f.helpful)
         .ts(f.given_at);
-        self.db.execute(query).await.map(drop)
+        let mark = |sql| q(sql).text(tenant.as_str()).text(f.message_id.as_str());
+        let unit = vec![
+            mark(crate::analytics::UNCOUNT_FEEDBACK),
+            query,
+            mark(crate::analytics::COUNT_FEEDBACK),
+        ];
+        self.db.write_unit(unit).await.map(drop)
     }
 
     async fn feedback(

@@ -5,3 +5,17 @@ ALTER TABLE messages ADD COLUMN source TEXT;
 ALTER TABLE conversations ADD COLUMN outcome TEXT;
 ALTER TABLE conversations ADD COLUMN first_assistant_ms INTEGER;
 ALTER TABLE conversations ADD COLUMN first_person_ms INTEGER;
+-- When the outcome was decided (milliseconds): its count is in that hour.
+ALTER TABLE conversations ADD COLUMN outcome_at INTEGER;
+-- Analytics, counted as things happen: per account, hour (UTC, milliseconds at its start),
+-- widget and metric ('visitor_messages', 'reply:ai', 'outcome:abandoned', 'rating:4',
+-- 'calls:ep_…', …). Every change adds to its row in one statement, so nodes sharing the
+-- database add up. Counts name no person: they stay when conversations are erased.
+CREATE TABLE analytics_counts (
+    tenant_id  TEXT NOT NULL,
+    hour       INTEGER NOT NULL,
+    widget_id  TEXT NOT NULL,
+    metric     TEXT NOT NULL,
+    count      INTEGER NOT NULL,
+    CONSTRAINT analytics_counts_pkey PRIMARY KEY (tenant_id, hour, widget_id, metric)
+) STRICT, WITHOUT ROWID;

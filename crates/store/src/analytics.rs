@@ -1,6 +1,6 @@
 use async_trait::async_trait;
-use sb_domain::analytics::{Outcome, OutcomeFacts};
-use sb_domain::{ConversationId, TenantId};
+use sb_domain::analytics::{HourCount, Outcome, OutcomeFacts};
+use sb_domain::{ConversationId, TenantId, Timestamp, WidgetId};
 
 use crate::StoreResult;
 
@@ -21,4 +21,24 @@ pub trait AnalyticsStore: Send + Sync {
         conversation: &ConversationId,
         outcome: Option<Outcome>,
     ) -> StoreResult<()>;
+
+    /// The counts of the hours starting in `from..to`, of one widget or all (summed), by hour
+    /// then metric.
+    async fn hour_counts(
+        &self,
+        tenant: &TenantId,
+        widget: Option<&WidgetId>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<HourCount>>;
+
+    /// How long the visitors of the conversations started in `from..to` waited for the
+    /// assistant's first reply and for a person's (milliseconds; those that got one).
+    async fn first_responses(
+        &self,
+        tenant: &TenantId,
+        widget: Option<&WidgetId>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<(Vec<i64>, Vec<i64>)>;
 }

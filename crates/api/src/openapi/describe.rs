@@ -319,6 +319,14 @@ impl DescribeOutput for crate::attachments::FileDownload {
     }
 }
 
+impl DescribeOutput for crate::analytics::CsvDownload {
+    fn describe(operation: &mut Operation, _: &mut Schemas) {
+        let schema = json!({"schema": {"type": "string", "description": "A header line, then a line per day or week"}});
+        let description = "The counts per day or week, as a CSV download";
+        operation.respond_with("200", description, json!({ "text/csv": schema }));
+    }
+}
+
 impl DescribeOutput for crate::contacts::ExportZip {
     fn describe(operation: &mut Operation, _: &mut Schemas) {
         let description = "A zip: contact.json (the export) and attachments/<id>/<name>";

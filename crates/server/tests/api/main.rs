@@ -3,6 +3,7 @@
 
 mod accounts;
 mod ai;
+mod analytics;
 mod api_keys;
 mod architecture;
 mod attachments;

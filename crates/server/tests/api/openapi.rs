@@ -547,6 +547,20 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     let request = owner.request(M::GET, &format!("/api/v1/contacts/{contact}/export.zip"));
     api.binary("/contacts/{id}/export.zip", request).await;
     api.call(&owner, M::GET, "/audit-log?limit=5", &[], None).await;
+    api.call(&owner, M::GET, "/analytics/summary", &[], None).await;
+    api.call(
+        &owner,
+        M::GET,
+        "/analytics/timeseries?metric=involvement_rate&interval=week",
+        &[],
+        None,
+    )
+    .await;
+    let (status, _) =
+        api.call(&owner, M::GET, "/analytics/summary?from=2020-01-01", &[], None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    api.binary("/analytics/export.csv", owner.request(M::GET, "/api/v1/analytics/export.csv"))
+        .await;
     let note = json!({"text": "Refund approved", "private": true});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(note)).await;
     api.call(&owner, M::GET, "/conversations/{id}/messages", &[&conversation], None).await;

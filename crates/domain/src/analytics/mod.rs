@@ -1,6 +1,12 @@
 //! What analytics reads of conversations: which source answered each of the assistant's
 //! replies, and how each conversation ended (docs/analytics.md defines both exactly).
 
+mod report;
+
+pub use report::{
+    AiUse, EndpointCalls, FirstResponse, Helpful, HourCount, Marks, Outcomes, Percentiles,
+    RatingSummary, RuleFired, Summary, TIMESERIES_METRICS, Totals,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
