@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sb_domain::WidgetId;
 use sb_domain::analytics::Summary;
-use sb_engine::conversations::{DayRange, Interval, Point};
+use sb_engine::conversations::{DayRange, Interval, KnowledgeGap, Point};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -21,6 +21,11 @@ pub fn router() -> ApiRouter {
         .get("/analytics/summary", "Every figure over a range of days", summary)
         .get("/analytics/timeseries", "One metric per day or week", timeseries)
         .get("/analytics/export.csv", "The counts per day or week, as CSV", export)
+        .get(
+            "/analytics/knowledge-gaps",
+            "Questions the assistant did not answer well, grouped, most asked first",
+            gaps,
+        )
 }
 
 /// Which days and conversations a report covers.
@@ -85,6 +90,16 @@ async fn timeseries(
         .analytics_timeseries(&actor, metric, interval, &range, widget.as_ref())
         .await?;
     Ok(Data(points))
+}
+
+async fn gaps(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    query: Result<Query<RangeQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Data<Vec<KnowledgeGap>>> {
+    let Query(query) = query.map_err(bad_query)?;
+    let (range, _) = scope(&state, &actor, &query).await?;
+    Ok(Data(state.conversations.knowledge_gaps(&actor, &range).await?))
 }
 
 async fn export(

@@ -2,7 +2,7 @@
 //! the first reply of the assistant and of a person.
 
 use async_trait::async_trait;
-use sb_domain::analytics::{HourCount, Outcome, OutcomeFacts};
+use sb_domain::analytics::{HourCount, Outcome, OutcomeFacts, QuestionGap};
 use sb_domain::{Author, ConversationId, MessageId, TenantId, Timestamp, WidgetId};
 use sb_store::{AnalyticsStore, FinishedMessage, NewMessage, StoreResult};
 
@@ -81,6 +81,9 @@ pub(crate) fn on_turn(finished: &FinishedMessage<'_>) -> Vec<Query> {
             unit.push(count_for_message(tenant, message, entry.at, &format!("rule:{rule}"), 1));
         }
     }
+    if let Some(reason) = finished.gap {
+        unit.push(q(GAP).text(tenant.as_str()).text(message.as_str()).text(reason));
+    }
     for stats in finished.call_stats {
         let endpoint = stats.endpoint_id.as_str();
         let as_count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
@@ -99,6 +102,37 @@ pub(crate) fn on_turn(finished: &FinishedMessage<'_>) -> Vec<Query> {
     }
     unit
 }
+
+/// Keeps visitor message `$2` as a knowledge gap for reason `$3` (once).
+const GAP: &str = "INSERT INTO question_gaps \
+     (message_id, tenant_id, conversation_id, widget_id, text, reason, asked_at) \
+     SELECT m.id, m.tenant_id, m.conversation_id, c.widget_id, m.text, $3, m.created_at \
+     FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id \
+     WHERE m.tenant_id = $1 AND m.id = $2 AND m.author = 'visitor' AND m.text <> '' \
+     ON CONFLICT (message_id) DO NOTHING";
+
+/// The visitor message reply `$2` answered: the last one before it.
+macro_rules! answered_by {
+    () => {
+        "(SELECT v.id FROM messages r JOIN messages v ON v.tenant_id = r.tenant_id \
+          AND v.conversation_id = r.conversation_id AND v.author = 'visitor' AND v.seq < r.seq \
+          WHERE r.tenant_id = $1 AND r.id = $2 ORDER BY v.seq DESC LIMIT 1)"
+    };
+}
+
+/// A reply marked not helpful makes its question a gap; marked helpful again, it is not.
+pub(crate) const GAP_NOT_HELPFUL: &str = concat!(
+    "INSERT INTO question_gaps (message_id, tenant_id, conversation_id, widget_id, text, reason, asked_at) \
+     SELECT m.id, m.tenant_id, m.conversation_id, c.widget_id, m.text, 'not_helpful', m.created_at \
+     FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id \
+     WHERE m.tenant_id = $1 AND m.text <> '' AND m.id = ",
+    answered_by!(),
+    " ON CONFLICT (message_id) DO NOTHING"
+);
+pub(crate) const UNGAP_HELPFUL: &str = concat!(
+    "DELETE FROM question_gaps WHERE tenant_id = $1 AND reason = 'not_helpful' AND message_id = ",
+    answered_by!()
+);
 
 /// A conversation the assistant answers for the first time is one it was involved in (read
 /// before the first reply is recorded below).
@@ -280,6 +314,35 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
                     hour: row.int("hour")?,
                     metric: row.text("metric")?,
                     count: row.int("count")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn question_gaps(
+        &self,
+        tenant: &TenantId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<QuestionGap>> {
+        let query = q("SELECT message_id, conversation_id, widget_id, text, reason, asked_at \
+             FROM question_gaps WHERE tenant_id = $1 AND asked_at >= $2 AND asked_at < $3 \
+             ORDER BY asked_at DESC, message_id DESC LIMIT $4")
+        .text(tenant.as_str())
+        .ts(from)
+        .ts(to)
+        .int(i64::from(limit));
+        let rows = self.db.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QuestionGap {
+                    message_id: row.parse("message_id")?,
+                    conversation_id: row.parse("conversation_id")?,
+                    widget_id: row.parse("widget_id")?,
+                    text: row.text("text")?,
+                    reason: row.text("reason")?,
+                    asked_at: row.ts("asked_at")?,
                 })
             })
             .collect()

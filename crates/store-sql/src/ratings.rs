@@ -61,10 +61,15 @@ impl<D: Db> RatingStore for SqlStore<D> {
         .boolean(f.helpful)
         .ts(f.given_at);
         let mark = |sql| q(sql).text(tenant.as_str()).text(f.message_id.as_str());
+        let gap = match f.helpful {
+            true => crate::analytics::UNGAP_HELPFUL,
+            false => crate::analytics::GAP_NOT_HELPFUL,
+        };
         let unit = vec![
             mark(crate::analytics::UNCOUNT_FEEDBACK),
             query,
             mark(crate::analytics::COUNT_FEEDBACK),
+            mark(gap),
         ];
         self.db.write_unit(unit).await.map(drop)
     }

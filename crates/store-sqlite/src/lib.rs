@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (26, "attachments", include_str!("../migrations/0026_attachments.sql")),
     (27, "search", include_str!("../migrations/0027_search.sql")),
     (28, "outcomes", include_str!("../migrations/0028_outcomes.sql")),
+    (29, "knowledge_gaps", include_str!("../migrations/0029_knowledge_gaps.sql")),
 ];
 
 pub struct SqliteOptions {

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use sb_domain::analytics::{HourCount, Outcome, OutcomeFacts};
+use sb_domain::analytics::{HourCount, Outcome, OutcomeFacts, QuestionGap};
 use sb_domain::{ConversationId, TenantId, Timestamp, WidgetId};
 
 use crate::StoreResult;
@@ -31,6 +31,16 @@ pub trait AnalyticsStore: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<HourCount>>;
+
+    /// The questions asked in `from..to` that the assistant did not answer well, newest first,
+    /// at most `limit`.
+    async fn question_gaps(
+        &self,
+        tenant: &TenantId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<QuestionGap>>;
 
     /// How long the visitors of the conversations started in `from..to` waited for the
     /// assistant's first reply and for a person's (milliseconds; those that got one).

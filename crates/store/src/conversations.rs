@@ -264,6 +264,8 @@ pub struct FinishedMessage<'a> {
     /// The words search finds the changed variables' values by (as
     /// [`NewMessage::search_terms`]).
     pub variable_terms: &'a str,
+    /// Why the message is a knowledge gap (`no_answer`, `fallback`), if it is one.
+    pub gap: Option<&'a str>,
     pub traces: &'a [NewTrace],
     /// The calls the handling made, one delta each (see `CallStatsStore::add_call_stats`).
     pub call_stats: &'a [sb_domain::call_stats::HourlyStats],

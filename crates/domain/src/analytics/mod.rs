@@ -104,6 +104,18 @@ impl std::str::FromStr for Outcome {
     }
 }
 
+/// A visitor question the assistant did not answer well (a knowledge gap's member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionGap {
+    pub message_id: crate::MessageId,
+    pub conversation_id: crate::ConversationId,
+    pub widget_id: crate::WidgetId,
+    pub text: String,
+    /// `no_answer`, `fallback` or `not_helpful`.
+    pub reason: String,
+    pub asked_at: crate::Timestamp,
+}
+
 /// What decides a conversation's [`Outcome`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutcomeFacts {

@@ -37,7 +37,7 @@ impl ConversationsService {
                 None
             }
         };
-        let replies = self.finish_turn(tenant, message, turn, variables.as_ref()).await;
+        let replies = self.finish_turn(tenant, message, turn, variables.as_ref(), false).await;
         // Refusals were announced when they were decided; a call's outcome is announced here.
         let ran = [ActionState::Executed, ActionState::Failed, ActionState::Stale];
         match self.store.actions.get_action(tenant, action).await {

@@ -157,7 +157,10 @@ impl ConversationsService {
         };
         // Its trace, its calls' statistics, the variables and the handled mark, in one unit:
         // a message marked handled has its whole trace written.
-        self.finish_turn(tenant, message, turn, variables.as_ref()).await
+        // The bot's turn (not a person's conversation): a question it left unanswered, or
+        // answered only with a fallback, is a knowledge gap.
+        let asked = variables.is_some();
+        self.finish_turn(tenant, message, turn, variables.as_ref(), asked).await
     }
 
     /// Writes what handling `message` recorded in `turn`, with `variables` and the handled
@@ -168,8 +171,10 @@ impl ConversationsService {
         message: &Message,
         turn: Turn,
         variables: Option<&Variables>,
+        question: bool,
     ) -> Option<Vec<Message>> {
         let parts = turn.into_parts();
+        let gap = question.then(|| gap_reason(&parts.replies)).flatten();
         let proposed = &parts.proposed;
         let language = message.translation.as_ref().map(|t| t.language.as_str());
         let terms: Vec<String> =
@@ -200,6 +205,7 @@ impl ConversationsService {
             replies: &replies,
             variables: variables.map(|vars| (&message.conversation_id, vars)),
             variable_terms: &variable_terms,
+            gap,
             traces: &parts.traces,
             call_stats: &parts.call_stats,
             proposed,
@@ -375,4 +381,15 @@ impl ConversationsService {
         }
         Ok(suppress_ai)
     }
+}
+
+/// Why a question answered with `replies` is a knowledge gap: nothing said to it at all, or
+/// only a fallback.
+fn gap_reason(replies: &[super::trace::Reply]) -> Option<&'static str> {
+    use sb_domain::analytics::ReplySource;
+    if replies.is_empty() {
+        return Some("no_answer");
+    }
+    let fallback = replies.iter().any(|r| r.source == Some(ReplySource::Fallback));
+    fallback.then_some("fallback")
 }

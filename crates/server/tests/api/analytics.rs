@@ -190,3 +190,68 @@ async fn bad_ranges_and_metrics_name_their_field() {
         weeks["data"].as_array().unwrap().iter().map(|p| p["start"].as_str().unwrap()).collect();
     assert_eq!(starts, ["2026-11-30", "2026-12-07"], "weeks start on Monday");
 }
+
+#[tokio::test]
+async fn unanswered_questions_group_into_gaps_until_covered() {
+    for app in TestApp::every_backend().await {
+        let owner = app.signup("Acme", "owner@acme.test").await;
+        let widget = owner.create_widget("Shop").await;
+        owner
+            .create_rule(json!({"name": "Hours", "trigger": {"type": "keywords", "any": ["hours"]},
+                "actions": [{"type": "REPLY_TEXT", "text": "We open at 9."}]}))
+            .await;
+        owner
+            .create_rule(
+                json!({"name": "Warranty", "trigger": {"type": "keywords", "any": ["warranty"]},
+                "actions": [{"type": "REPLY_KB", "fallback": "Please ask the team about that."}]}),
+            )
+            .await;
+        for (n, text) in
+            ["Do you ship to Norway?", "Can you ship to norway please?", "do you ship to Norway"]
+                .iter()
+                .enumerate()
+        {
+            let visitor = app.start_conversation(&widget).await;
+            assert_eq!(ask(&visitor, text).await, None, "{n}: nothing answers");
+        }
+        let fallback = app.start_conversation(&widget).await;
+        ask(&fallback, "How long is the warranty?").await.unwrap();
+        let unhappy = app.start_conversation(&widget).await;
+        let reply = ask(&unhappy, "what are your hours on holidays").await.unwrap();
+        mark(&unhappy, &reply, false).await;
+
+        let gaps = || owner.get(format!("/api/v1/analytics/knowledge-gaps?{}", around_today()));
+        let (status, found) = gaps().await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        let list = found["data"].as_array().unwrap();
+        assert_eq!(list.len(), 3, "{found}");
+        assert_eq!(list[0]["questions"], 3, "shipping, asked in three conversations");
+        assert_eq!(list[0]["examples"][0], "do you ship to Norway");
+        assert_eq!(list[0]["covered"], false);
+        assert!(list[0]["id"].as_str().unwrap().starts_with("gap_"));
+        let reasons: Vec<&Value> = list.iter().map(|g| &g["reasons"]).collect();
+        assert!(
+            reasons.contains(&&json!({"fallback": 1}))
+                && reasons.contains(&&json!({"not_helpful": 1})),
+            "{found}"
+        );
+
+        // Marked helpful after all: not a gap. Answered in the knowledge base and by a rule:
+        // covered.
+        mark(&unhappy, &reply, true).await;
+        crate::kb::add_document(&owner, json!({"title": "Shipping", "content": "# Shipping\nWe ship to Norway, Sweden and Denmark within five days."})).await;
+        owner
+            .create_rule(json!({"name": "Warranty answer", "priority": 0, "trigger": {"type": "keywords", "any": ["warranty"]},
+                "actions": [{"type": "REPLY_TEXT", "text": "Two years."}]}))
+            .await;
+        let (_, after) = gaps().await;
+        let list = after["data"].as_array().unwrap();
+        assert_eq!(list.len(), 2, "{after}");
+        assert!(list.iter().all(|g| g["covered"] == true), "{after}");
+        // Another account has none.
+        let rival = app.signup("Rival", "owner@rival.test").await;
+        let (_, theirs) =
+            rival.get(format!("/api/v1/analytics/knowledge-gaps?{}", around_today())).await;
+        assert_eq!(theirs["data"], json!([]));
+    }
+}

@@ -204,6 +204,7 @@ pub(super) async fn widgets_conversations_and_rules(
     assert!(store.next_unprocessed(other, &first.id).await.unwrap().is_none());
     let finished = |tenant, variables| FinishedMessage {
         variable_terms: "",
+        gap: None,
         tenant,
         message: &hello,
         replies: &[],
