@@ -561,6 +561,7 @@ async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     api.binary("/analytics/export.csv", owner.request(M::GET, "/api/v1/analytics/export.csv"))
         .await;
+    api.call(&owner, M::GET, "/analytics/knowledge-gaps", &[], None).await;
     let note = json!({"text": "Refund approved", "private": true});
     api.call(&owner, M::POST, "/conversations/{id}/messages", &[&conversation], Some(note)).await;
     api.call(&owner, M::GET, "/conversations/{id}/messages", &[&conversation], None).await;
