@@ -11,6 +11,7 @@ import { showKnowledge } from "./knowledge.js";
 import { showAi } from "./ai.js";
 import { showTeam } from "./team.js";
 import { showContacts, showContact } from "./contacts.js";
+import { showAnalytics } from "./analytics.js";
 import { showWebhooks, showWebhook } from "./webhooks.js";
 import { forgotForm, linkForm } from "./passwords.js";
 import { h, call, explain, field, submitting, fill } from "./ui.js";
@@ -21,6 +22,7 @@ const app = document.getElementById("app");
 const SCREENS = [
   { path: "inbox", label: "Inbox", show: showInbox },
   { path: "contacts", label: "Contacts", show: showContacts },
+  { path: "analytics", label: "Analytics", show: showAnalytics },
   { path: "start", label: "Get started", show: showStart, admin: true },
   { path: "connections", label: "API connections", show: showConnections, admin: true },
   { path: "rules", label: "Rules", show: showRules, admin: true },

@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 28] = [
+static ASSETS: [Asset; 30] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -79,6 +79,8 @@ static ASSETS: [Asset; 28] = [
     module!("labels"),
     module!("canned"),
     module!("files"),
+    module!("analytics"),
+    module!("charts"),
     module!("contacts"),
     module!("audit"),
     module!("office_hours"),
