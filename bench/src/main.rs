@@ -3,9 +3,10 @@
 //! checked at the end. Servers under measurement run as child processes of this program.
 //!
 //! `cargo run --release -p sb-bench -- [SCENARIO…] [--quick] [--write FILE] [--conversations N]`;
-//! scenarios: `lookup oauth rules websockets store kb suites search` (default: all of them). `--conversations`
+//! scenarios: `lookup oauth rules websockets store kb suites search analytics` (default: all of them). `--conversations`
 //! runs the lookup at that one level only, for as long as `--seconds` says (to profile it).
 
+mod analytics;
 mod backend;
 mod child;
 mod durable;
@@ -26,8 +27,8 @@ use std::time::Duration;
 use anyhow::bail;
 use report::{Verdict, out, print_verdicts};
 
-const SCENARIOS: [&str; 8] =
-    ["lookup", "oauth", "rules", "websockets", "store", "kb", "suites", "search"];
+const SCENARIOS: [&str; 9] =
+    ["lookup", "oauth", "rules", "websockets", "store", "kb", "suites", "search", "analytics"];
 
 /// How big each scenario runs: the real thing, or a quick pass that proves the harness works.
 struct Scale {
@@ -43,6 +44,7 @@ struct Scale {
     kb_sizes: Vec<usize>,
     suite_sizes: Vec<usize>,
     search_sizes: Vec<usize>,
+    analytics_sizes: Vec<usize>,
 }
 
 impl Scale {
@@ -60,6 +62,7 @@ impl Scale {
             kb_sizes: vec![1_000, 10_000, 100_000],
             suite_sizes: vec![10, 100],
             search_sizes: vec![10_000, 100_000],
+            analytics_sizes: vec![100_000, 1_000_000],
         }
     }
 
@@ -77,6 +80,7 @@ impl Scale {
             kb_sizes: vec![400],
             suite_sizes: vec![10],
             search_sizes: vec![1_000],
+            analytics_sizes: vec![2_000],
         }
     }
 }
@@ -167,6 +171,13 @@ async fn run(
                     rows.push(search::measure(size).await?);
                 }
                 search::print(&rows, &mut verdicts, out);
+            }
+            "analytics" => {
+                let mut rows = Vec::new();
+                for &size in &scale.analytics_sizes {
+                    rows.push(analytics::measure(size).await?);
+                }
+                analytics::print(&rows, &mut verdicts, out);
             }
             other => bail!("unknown scenario {other:?}: use {}", SCENARIOS.join(", ")),
         }

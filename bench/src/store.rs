@@ -89,6 +89,27 @@ pub(crate) async fn prepared(
     dir: &std::path::Path,
     count: usize,
 ) -> anyhow::Result<(Arc<dyn Store>, TenantId, Vec<ConversationId>)> {
+    let setup = account(url, dir).await?;
+    let mut conversations = Vec::new();
+    for _ in 0..count {
+        let conversation = &setup.services.conversations;
+        let started =
+            conversation.start_conversation(&setup.widget, VisitorStart::default()).await?;
+        conversations.push(started.conversation.id);
+    }
+    Ok((setup.store, setup.actor.tenant_id, conversations))
+}
+
+/// A store and the services over it, with an account, its owner and a widget.
+pub(crate) struct Account {
+    pub store: Arc<dyn Store>,
+    pub services: sb_engine::Services,
+    pub actor: Actor,
+    pub widget: sb_store::StoredWidget,
+}
+
+/// Opens (migrating) the database at `url` and signs an account up in it.
+pub(crate) async fn account(url: &str, dir: &std::path::Path) -> anyhow::Result<Account> {
     let key = dir.join("master.key");
     sb_secrets::MasterKey::load_or_generate(&key)?;
     let file = dir.join("store.toml");
@@ -118,13 +139,7 @@ pub(crate) async fn prepared(
     let draft = WidgetDraft { name: Some("Shop".into()), ..WidgetDraft::default() };
     let widget = services.conversations.create_widget(&actor, draft).await?.widget;
     let widget = store.get_widget(&tenant.id, &widget.id).await?;
-    let mut conversations = Vec::new();
-    for _ in 0..count {
-        let started =
-            services.conversations.start_conversation(&widget, VisitorStart::default()).await?;
-        conversations.push(started.conversation.id);
-    }
-    Ok((store, tenant.id, conversations))
+    Ok(Account { store, services, actor, widget })
 }
 
 /// Messages per second that `writers` tasks append, each to its own conversation.

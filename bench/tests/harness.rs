@@ -31,6 +31,7 @@ fn every_scenario_runs_and_writes_its_results() {
         "## 6. Knowledge-base search latency vs corpus size",
         "## 7. Test suites in the sandbox",
         "## 8. Conversation search vs a scan of every message",
+        "## 9. Analytics reports vs counting every message",
         "## Targets",
     ] {
         assert!(written.contains(heading), "{heading} missing from:\n{written}");

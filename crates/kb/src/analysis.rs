@@ -3,9 +3,11 @@
 //! Japanese and Korean have no spaces to split on, so their runs of characters are indexed as
 //! overlapping pairs (bigrams), which match words of any length without a dictionary.
 
+/// An analyser of [`Lang::analyzer`]: made once, used for many texts with [`terms`].
+pub use tantivy::tokenizer::TextAnalyzer;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter,
-    TextAnalyzer, Token, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, Token,
+    TokenStream, Tokenizer,
 };
 
 /// The languages the index knows, each a field of its own.

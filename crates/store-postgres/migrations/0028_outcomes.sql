@@ -5,6 +5,8 @@ ALTER TABLE messages ADD COLUMN source TEXT;
 ALTER TABLE conversations ADD COLUMN outcome TEXT;
 ALTER TABLE conversations ADD COLUMN first_assistant_ms BIGINT;
 ALTER TABLE conversations ADD COLUMN first_person_ms BIGINT;
+-- Reports read the conversations started in a range (first-response times).
+CREATE INDEX conversations_created_idx ON conversations (tenant_id, created_at);
 -- When the outcome was decided (milliseconds): its count is in that hour.
 ALTER TABLE conversations ADD COLUMN outcome_at BIGINT;
 -- Analytics, counted as things happen: per account, hour (UTC, milliseconds at its start),

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sb_domain::analytics::QuestionGap;
 use sb_domain::{Action, ConversationId, Role, Timestamp, Trigger};
 use sb_kb::Lang;
-use sb_kb::analysis::terms;
+use sb_kb::analysis::{TextAnalyzer, terms};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -21,7 +21,8 @@ use crate::{Actor, EngineError};
 const MAX_QUESTIONS: u32 = 5_000;
 /// Groups returned, most asked first.
 const MAX_GROUPS: usize = 50;
-/// How alike two questions' words must be to ask the same (shared words over all words).
+/// How alike two questions' words must be to ask the same: the share of the shorter one's
+/// words the other has too.
 const SIMILAR: f64 = 0.5;
 /// A knowledge-base passage answers when it covers this much of the question.
 const COVERS: f32 = 0.5;
@@ -44,41 +45,70 @@ pub struct KnowledgeGap {
     pub covered: bool,
 }
 
-/// The words a question is compared by: its language's stemmed words without stop words.
-fn content_words(text: &str) -> BTreeSet<String> {
-    let lang = Lang::detect(text, Lang::Other);
-    let mut words: BTreeSet<String> = terms(&mut lang.analyzer(), text).into_iter().collect();
-    if words.is_empty() {
-        words = terms(&mut Lang::Other.analyzer(), text).into_iter().collect();
-    }
-    words
+/// The languages questions are compared in. A short question's language is hard to tell, so
+/// each is taken in the one whose stop words leave the fewest words of it (its function words
+/// gone), and a later question is compared with a group in the group's language.
+const COMPARED_IN: [Lang; 7] = [
+    Lang::English,
+    Lang::German,
+    Lang::French,
+    Lang::Spanish,
+    Lang::Italian,
+    Lang::Portuguese,
+    Lang::Dutch,
+];
+
+/// A question's words in each language of [`COMPARED_IN`] (stemmed, stop words left out), and
+/// the index of the language it reads as.
+fn content_words(analyzers: &mut [TextAnalyzer], text: &str) -> (Vec<BTreeSet<String>>, usize) {
+    let words: Vec<BTreeSet<String>> =
+        analyzers.iter_mut().map(|a| terms(a, text).into_iter().collect()).collect();
+    let told = COMPARED_IN.iter().position(|l| *l == Lang::detect(text, Lang::English));
+    let fewest = words.iter().map(BTreeSet::len).min().unwrap_or(0);
+    let own = told
+        .filter(|&i| words[i].len() == fewest)
+        .or_else(|| words.iter().position(|w| w.len() == fewest))
+        .unwrap_or(0);
+    (words, own)
 }
 
+/// The share of the shorter question's words the other has too — 0 unless they share two
+/// words (or the whole of a one-word question): "opening hours" is not "delivery hours".
 fn similarity(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
     let shared = a.intersection(b).count();
-    let all = a.union(b).count();
-    if all == 0 { 0.0 } else { shared as f64 / all as f64 }
+    let shorter = a.len().min(b.len());
+    if shorter == 0 || shared < shorter.min(2) {
+        return 0.0;
+    }
+    shared as f64 / shorter as f64
 }
 
 struct Group {
+    /// The first question's words, in its language.
     words: BTreeSet<String>,
+    /// Its language's index in [`COMPARED_IN`].
+    lang: usize,
     members: Vec<QuestionGap>,
 }
 
 /// Groups questions, oldest first, each with the group it is most like (or a new one).
 fn group(mut questions: Vec<QuestionGap>) -> Vec<Group> {
     questions.sort_by(|a, b| (a.asked_at, &a.message_id).cmp(&(b.asked_at, &b.message_id)));
+    let mut analyzers: Vec<_> = COMPARED_IN.iter().map(|l| l.analyzer()).collect();
     let mut groups: Vec<Group> = Vec::new();
     for question in questions {
-        let words = content_words(&question.text);
+        let (words, own) = content_words(&mut analyzers, &question.text);
         let best = groups
             .iter_mut()
-            .map(|g| (similarity(&g.words, &words), g))
+            .map(|g| (similarity(&g.words, &words[g.lang]), g))
             .filter(|(s, _)| *s >= SIMILAR)
             .max_by(|a, b| a.0.total_cmp(&b.0));
         match best {
             Some((_, group)) => group.members.push(question),
-            None => groups.push(Group { words, members: vec![question] }),
+            None => {
+                let words = words.into_iter().nth(own).unwrap_or_default();
+                groups.push(Group { words, lang: own, members: vec![question] });
+            }
         }
     }
     groups
@@ -202,9 +232,16 @@ mod tests {
             asked("Do you ship to Norway?", &a, 1),
             asked("Can you ship to norway please", &b, 2),
             asked("What is your warranty on lamps?", &c, 3),
+            asked("What are your delivery hours?", &c, 3),
+            asked("What are your opening hours?", &c, 3),
             asked("do you ship to Norway", &a, 4),
         ]);
-        assert_eq!(groups.len(), 2);
+        assert_eq!(groups.len(), 4, "one word in common is not the same question");
+        let cards = group(vec![
+            asked("Can I pay with a gift card?", &a, 1),
+            asked("Do you take gift cards as payment?", &b, 2),
+        ]);
+        assert_eq!(cards.len(), 1, "the same in English, whatever a guess says");
         let shipping = summarise(groups.into_iter().next().unwrap());
         assert_eq!(shipping.questions, 2, "two conversations asked");
         assert_eq!(shipping.examples[0], "do you ship to Norway", "newest first");

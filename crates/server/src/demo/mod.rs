@@ -6,6 +6,7 @@
 //! allowlist entry it needs opens nothing of the server itself to tenants.
 
 pub mod backend;
+mod history;
 mod page;
 
 use std::net::SocketAddr;
@@ -214,6 +215,7 @@ pub async fn seed(services: &Services, backend: SocketAddr) -> anyhow::Result<De
     }
     knowledge(services, &actor, &data["knowledge"]).await.context("demo knowledge base")?;
     suite(services, &actor).await.context("demo test suite")?;
+    history::seed(services, &actor, &widget_id).await.context("demo conversations")?;
     Ok(Demo { widget_id, identity_secret })
 }
 

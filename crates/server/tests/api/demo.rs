@@ -403,3 +403,27 @@ async fn the_demo_suite_passes_when_run_from_the_command_line() {
     let (_, again) = owner.get("/api/v1/test-cases").await;
     assert_eq!(again["data"].as_array().unwrap().len(), 10);
 }
+
+#[tokio::test]
+async fn the_demo_has_a_history_to_report_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DemoServer::start(dir.path(), &[]);
+    let owner = server.login("demo@switchboard.local").await;
+    let (_, summary) = owner.get("/api/v1/analytics/summary").await;
+    let s = &summary["data"];
+    assert_eq!(s["conversations"], 4, "{s}");
+    assert_eq!(s["closed"], 4);
+    assert_eq!(s["replies"]["api"], 1, "the order looked up: {s}");
+    assert_eq!(s["replies"]["kb"], 1, "the return policy: {s}");
+    assert_eq!(s["rating"]["count"], 3);
+    let (_, gaps) = owner.get("/api/v1/analytics/knowledge-gaps").await;
+    let first = &gaps["data"][0];
+    assert_eq!(first["questions"], 2, "gift cards, asked twice: {gaps}");
+    assert_eq!(first["covered"], false);
+    // Started again, it has them once.
+    drop(server);
+    let again = DemoServer::start(dir.path(), &[]);
+    let owner = again.login("demo@switchboard.local").await;
+    let (_, summary) = owner.get("/api/v1/analytics/summary").await;
+    assert_eq!(summary["data"]["conversations"], 4);
+}
