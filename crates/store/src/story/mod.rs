@@ -3,6 +3,7 @@
 
 mod accounts;
 mod ai;
+mod analytics;
 mod attachments;
 mod call_stats;
 mod canned;
@@ -89,6 +90,7 @@ pub async fn run(store: &dyn Store) {
     conversations::widgets_conversations_and_rules(store, &acme, &other).await;
     notes::notes(store, &acme, &other).await;
     attachments::attachments(store, &acme, &other).await;
+    analytics::analytics(store, &acme, &other).await;
     canned::canned_replies(store, &acme, &other).await;
     contacts::contacts(store, &acme, &other).await;
     privacy::privacy(store, &acme, &other).await;
