@@ -2,7 +2,9 @@
 //! the first reply of the assistant and of a person.
 
 use async_trait::async_trait;
-use sb_domain::analytics::{HourCount, Outcome, OutcomeFacts, QuestionGap};
+use sb_domain::analytics::{
+    FirstResponse, HourCount, Outcome, OutcomeFacts, Percentiles, QuestionGap,
+};
 use sb_domain::{Author, ConversationId, MessageId, TenantId, Timestamp, WidgetId};
 use sb_store::{AnalyticsStore, FinishedMessage, NewMessage, StoreResult};
 
@@ -246,6 +248,22 @@ pub(crate) const COUNT_FEEDBACK: &str = add_count!(
      WHERE f.tenant_id = $1 AND f.message_id = $2"
 );
 
+/// The conversations started in `$2..$3` (of widget `$4`, or all) that got each first reply.
+const WAITS: &str = "SELECT COUNT(first_assistant_ms) AS assistant, \
+     COUNT(first_person_ms) AS people FROM conversations \
+     WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 \
+     AND ($4 = '' OR widget_id = $4)";
+
+/// The wait at 0-based position `$5` among them, shortest first (an index holds them all).
+const NTH_ASSISTANT: &str = "SELECT first_assistant_ms AS wait FROM conversations \
+     WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 \
+     AND ($4 = '' OR widget_id = $4) AND first_assistant_ms IS NOT NULL \
+     ORDER BY first_assistant_ms LIMIT 1 OFFSET $5";
+const NTH_PERSON: &str = "SELECT first_person_ms AS wait FROM conversations \
+     WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 \
+     AND ($4 = '' OR widget_id = $4) AND first_person_ms IS NOT NULL \
+     ORDER BY first_person_ms LIMIT 1 OFFSET $5";
+
 #[async_trait]
 impl<D: Db> AnalyticsStore for SqlStore<D> {
     async fn outcome_facts(
@@ -348,26 +366,53 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
             .collect()
     }
 
+    async fn metric_totals(
+        &self,
+        tenant: &TenantId,
+        widget: Option<&WidgetId>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let query = q("SELECT metric, CAST(SUM(count) AS BIGINT) AS count FROM analytics_counts \
+             WHERE tenant_id = $1 AND hour >= $2 AND hour < $3 AND ($4 = '' OR widget_id = $4) \
+             GROUP BY metric ORDER BY metric")
+        .text(tenant.as_str())
+        .int(from.as_millisecond())
+        .int(to.as_millisecond())
+        .text(widget.map(|w| w.as_str()).unwrap_or_default());
+        let rows = self.db.fetch_all(query).await?;
+        rows.iter().map(|row| Ok((row.text("metric")?, row.int("count")?))).collect()
+    }
+
     async fn first_responses(
         &self,
         tenant: &TenantId,
         widget: Option<&WidgetId>,
         from: Timestamp,
         to: Timestamp,
-    ) -> StoreResult<(Vec<i64>, Vec<i64>)> {
-        let query = q("SELECT first_assistant_ms, first_person_ms FROM conversations \
-             WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 \
-             AND ($4 = '' OR widget_id = $4) \
-             AND (first_assistant_ms IS NOT NULL OR first_person_ms IS NOT NULL)")
-        .text(tenant.as_str())
-        .ts(from)
-        .ts(to)
-        .text(widget.map(|w| w.as_str()).unwrap_or_default());
-        let (mut assistant, mut people) = (Vec::new(), Vec::new());
-        for row in self.db.fetch_all(query).await? {
-            assistant.extend(row.opt_int("first_assistant_ms")?);
-            people.extend(row.opt_int("first_person_ms")?);
+    ) -> StoreResult<FirstResponse> {
+        let scope = |sql: &'static str| {
+            q(sql)
+                .text(tenant.as_str())
+                .ts(from)
+                .ts(to)
+                .text(widget.map(|w| w.as_str()).unwrap_or_default())
+        };
+        let counted = self.db.fetch_one(scope(WAITS)).await?;
+        let mut found = FirstResponse::default();
+        for (sql, column, into) in [
+            (NTH_ASSISTANT, "assistant", &mut found.assistant),
+            (NTH_PERSON, "people", &mut found.people),
+        ] {
+            let n = usize::try_from(counted.int(column)?).unwrap_or(0);
+            into.count = n;
+            for (p, slot) in [(50, &mut into.p50), (90, &mut into.p90)] {
+                if let Some(rank) = Percentiles::rank(n, p) {
+                    let row = self.db.fetch_one(scope(sql).int(rank as i64 - 1)).await?;
+                    *slot = row.opt_int("wait")?;
+                }
+            }
         }
-        Ok((assistant, people))
+        Ok(found)
     }
 }

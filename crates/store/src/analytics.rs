@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use sb_domain::analytics::{HourCount, Outcome, OutcomeFacts, QuestionGap};
+use sb_domain::analytics::{FirstResponse, HourCount, Outcome, OutcomeFacts, QuestionGap};
 use sb_domain::{ConversationId, TenantId, Timestamp, WidgetId};
 
 use crate::StoreResult;
@@ -42,13 +42,23 @@ pub trait AnalyticsStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<QuestionGap>>;
 
-    /// How long the visitors of the conversations started in `from..to` waited for the
-    /// assistant's first reply and for a person's (milliseconds; those that got one).
+    /// The counts of the hours starting in `from..to` summed per metric (one widget or all).
+    async fn metric_totals(
+        &self,
+        tenant: &TenantId,
+        widget: Option<&WidgetId>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(String, i64)>>;
+
+    /// The median and 90th percentile (nearest rank) of how long the visitors of the
+    /// conversations started in `from..to` waited for the assistant's first reply and for a
+    /// person's, in milliseconds — found in the database, without reading every wait out.
     async fn first_responses(
         &self,
         tenant: &TenantId,
         widget: Option<&WidgetId>,
         from: Timestamp,
         to: Timestamp,
-    ) -> StoreResult<(Vec<i64>, Vec<i64>)>;
+    ) -> StoreResult<FirstResponse>;
 }

@@ -108,11 +108,13 @@ impl Percentiles {
     /// Nearest rank: the smallest value that at least p% of the values do not exceed.
     pub fn of(mut values: Vec<i64>) -> Self {
         values.sort_unstable();
-        let rank = |p: usize| {
-            let n = values.len();
-            (n > 0).then(|| values[(n * p).div_ceil(100).max(1) - 1])
-        };
-        Self { p50: rank(50), p90: rank(90), count: values.len() }
+        let at = |p: usize| Self::rank(values.len(), p).map(|r| values[r - 1]);
+        Self { p50: at(50), p90: at(90), count: values.len() }
+    }
+
+    /// The 1-based position of the `p`th percentile among `n` sorted values (nearest rank).
+    pub fn rank(n: usize, p: usize) -> Option<usize> {
+        (n > 0).then(|| (n * p).div_ceil(100).max(1))
     }
 }
 

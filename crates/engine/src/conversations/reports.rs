@@ -4,9 +4,7 @@
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use sb_domain::analytics::{
-    FirstResponse, HourCount, Percentiles, Summary, TIMESERIES_METRICS, Totals,
-};
+use sb_domain::analytics::{HourCount, Summary, TIMESERIES_METRICS, Totals};
 use sb_domain::{Role, Timestamp, ValidationError, WidgetId};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -162,11 +160,8 @@ impl ConversationsService {
     ) -> Result<Vec<HourCount>, EngineError> {
         actor.require(Role::Operator)?;
         let (from, to) = range.bounds();
-        let hour = |t: Timestamp| {
-            let ms = t.as_millisecond();
-            Timestamp::from_millisecond(ms - ms.rem_euclid(3_600_000)).unwrap_or(t)
-        };
-        Ok(self.store.analytics.hour_counts(&actor.tenant_id, widget, hour(from), hour(to)).await?)
+        let tenant = &actor.tenant_id;
+        Ok(self.store.analytics.hour_counts(tenant, widget, hour_of(from), hour_of(to)).await?)
     }
 
     /// Every figure over the range (`GET /analytics/summary`).
@@ -176,18 +171,17 @@ impl ConversationsService {
         range: &DayRange,
         widget: Option<&WidgetId>,
     ) -> Result<Summary, EngineError> {
-        let counts = self.counts(actor, range, widget).await?;
+        actor.require(Role::Operator)?;
         let (from, to) = range.bounds();
         let tenant = &actor.tenant_id;
-        let (assistant, people) =
-            self.store.analytics.first_responses(tenant, widget, from, to).await?;
-        let waits = FirstResponse {
-            assistant: Percentiles::of(assistant),
-            people: Percentiles::of(people),
-        };
+        let analytics = &self.store.analytics;
+        // Summed in the database: a 400-day range is thousands of hours.
+        let totals = analytics.metric_totals(tenant, widget, hour_of(from), hour_of(to)).await?;
+        let totals = Totals(totals.into_iter().collect());
+        let waits = analytics.first_responses(tenant, widget, from, to).await?;
         let rules: Vec<_> =
             self.store.rules.list_rules(tenant).await?.into_iter().map(|r| r.id).collect();
-        Ok(Summary::of(&Totals::of(&counts), &rules, waits))
+        Ok(Summary::of(&totals, &rules, waits))
     }
 
     /// One metric per day or week of the range (`GET /analytics/timeseries`).
@@ -231,6 +225,12 @@ impl ConversationsService {
         }
         Ok(csv)
     }
+}
+
+/// The start of the hour `t` is in: hourly counts are cut there.
+fn hour_of(t: Timestamp) -> Timestamp {
+    let ms = t.as_millisecond();
+    Timestamp::from_millisecond(ms - ms.rem_euclid(3_600_000)).unwrap_or(t)
 }
 
 /// The counts summed per day or week of the range, every interval present (empty ones too).

@@ -102,14 +102,18 @@ pub(super) async fn analytics(store: &dyn Store, tenant: &TenantId, other: &Tena
         ]
     );
     assert!(store.hour_counts(other, None, at(0), at(3600)).await.unwrap().is_empty());
+    let waits = store.first_responses(tenant, Some(&shop.id), at(0), at(3600)).await.unwrap();
+    let one = |ms| sb_domain::analytics::Percentiles { p50: Some(ms), p90: Some(ms), count: 1 };
     assert_eq!(
-        store.first_responses(tenant, Some(&shop.id), at(0), at(3600)).await.unwrap(),
-        (vec![2_000], vec![10_000]),
+        (waits.assistant, waits.people),
+        (one(2_000), one(10_000)),
         "from the question to the reply; from the hand-over to the person"
     );
-    assert!(
-        store.first_responses(tenant, Some(&shop.id), at(1), at(3600)).await.unwrap().0.is_empty()
-    );
+    let totals = store.metric_totals(tenant, Some(&shop.id), at(0), at(3600)).await.unwrap();
+    assert_eq!(totals.len(), 8);
+    assert!(totals.contains(&("ai_input_tokens".to_owned(), 120)));
+    let later = store.first_responses(tenant, Some(&shop.id), at(1), at(3600)).await.unwrap();
+    assert_eq!(later.assistant.count, 0, "started before the range");
 
     // Outcomes move between counts, in the hour they are decided.
     let facts = store.outcome_facts(tenant, &chat.id).await.unwrap();
