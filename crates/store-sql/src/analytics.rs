@@ -6,7 +6,7 @@ use sb_domain::analytics::{
     FirstResponse, HourCount, Outcome, OutcomeFacts, Percentiles, QuestionGap,
 };
 use sb_domain::{Author, ConversationId, MessageId, TenantId, Timestamp, WidgetId};
-use sb_store::{AnalyticsStore, FinishedMessage, NewMessage, StoreResult};
+use sb_store::{AnalyticsStore, FinishedMessage, MAX_METRICS, NewMessage, StoreResult};
 
 use crate::{Db, Query, SqlStore, expect_found, q};
 
@@ -317,14 +317,21 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
         widget: Option<&WidgetId>,
         from: Timestamp,
         to: Timestamp,
+        metrics: Option<&[&str]>,
     ) -> StoreResult<Vec<HourCount>> {
         let query = q("SELECT hour, metric, CAST(SUM(count) AS BIGINT) AS count \
              FROM analytics_counts WHERE tenant_id = $1 AND hour >= $2 AND hour < $3 \
-             AND ($4 = '' OR widget_id = $4) GROUP BY hour, metric ORDER BY hour, metric")
+             AND ($4 = '' OR widget_id = $4) \
+             AND ($5 = '' OR metric IN ($5, $6, $7, $8, $9, $10)) \
+             GROUP BY hour, metric ORDER BY hour, metric")
         .text(tenant.as_str())
         .int(from.as_millisecond())
         .int(to.as_millisecond())
         .text(widget.map(|w| w.as_str()).unwrap_or_default());
+        // Unused places repeat the first name, which `IN` does not count twice.
+        let names = metrics.unwrap_or_default();
+        let first = names.first().copied().unwrap_or_default();
+        let query = (0..MAX_METRICS).fold(query, |q, i| q.text(*names.get(i).unwrap_or(&first)));
         let rows = self.db.fetch_all(query).await?;
         rows.iter()
             .map(|row| {

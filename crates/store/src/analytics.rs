@@ -4,6 +4,9 @@ use sb_domain::{ConversationId, TenantId, Timestamp, WidgetId};
 
 use crate::StoreResult;
 
+/// The most metrics [`AnalyticsStore::hour_counts`] picks by name.
+pub const MAX_METRICS: usize = 6;
+
 /// What analytics keeps of conversations (docs/analytics.md).
 #[async_trait]
 pub trait AnalyticsStore: Send + Sync {
@@ -23,13 +26,14 @@ pub trait AnalyticsStore: Send + Sync {
     ) -> StoreResult<()>;
 
     /// The counts of the hours starting in `from..to`, of one widget or all (summed), by hour
-    /// then metric.
+    /// then metric; only of `metrics` when given (at most [`MAX_METRICS`]).
     async fn hour_counts(
         &self,
         tenant: &TenantId,
         widget: Option<&WidgetId>,
         from: Timestamp,
         to: Timestamp,
+        metrics: Option<&[&str]>,
     ) -> StoreResult<Vec<HourCount>>;
 
     /// The questions asked in `from..to` that the assistant did not answer well, newest first,

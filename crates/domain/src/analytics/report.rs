@@ -56,6 +56,19 @@ impl Totals {
         }
     }
 
+    /// The counts [`Totals::value`] reads for `metric`.
+    pub fn needed(metric: &str) -> Vec<String> {
+        let names: &[&str] = match metric {
+            "involvement_rate" => &["assistant_involved", "conversations"],
+            "assistant_resolution_rate" => &["outcome:assistant_resolved", "closed"],
+            "handover_rate" => &["outcome:handed_over", "outcome:resolved_with_person", "closed"],
+            "reopen_rate" => &["reopened", "closed"],
+            "rating_average" => &["rating:1", "rating:2", "rating:3", "rating:4", "rating:5"],
+            other => return vec![other.to_owned()],
+        };
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
     /// Closed conversations people had: handed over, or answered by a person.
     fn handed(&self) -> i64 {
         self.get("outcome:handed_over") + self.get("outcome:resolved_with_person")

@@ -157,11 +157,14 @@ impl ConversationsService {
         actor: &Actor,
         range: &DayRange,
         widget: Option<&WidgetId>,
+        metrics: Option<&[String]>,
     ) -> Result<Vec<HourCount>, EngineError> {
         actor.require(Role::Operator)?;
         let (from, to) = range.bounds();
         let tenant = &actor.tenant_id;
-        Ok(self.store.analytics.hour_counts(tenant, widget, hour_of(from), hour_of(to)).await?)
+        let names: Option<Vec<&str>> = metrics.map(|m| m.iter().map(String::as_str).collect());
+        let (from, to) = (hour_of(from), hour_of(to));
+        Ok(self.store.analytics.hour_counts(tenant, widget, from, to, names.as_deref()).await?)
     }
 
     /// Every figure over the range (`GET /analytics/summary`).
@@ -198,7 +201,9 @@ impl ConversationsService {
                 format!("{metric:?} is not a metric; use one of {}", TIMESERIES_METRICS.join(", "));
             return Err(ValidationError::new("metric", "invalid_field", message).into());
         }
-        let counts = self.counts(actor, range, widget).await?;
+        // Only what the metric is made of: a 400-day range has thousands of hours.
+        let needed = Totals::needed(metric);
+        let counts = self.counts(actor, range, widget, Some(&needed)).await?;
         Ok(buckets(range, interval, &counts)
             .into_iter()
             .map(|(start, totals)| Point { start, value: totals.value(metric) })
@@ -213,7 +218,7 @@ impl ConversationsService {
         range: &DayRange,
         widget: Option<&WidgetId>,
     ) -> Result<String, EngineError> {
-        let counts = self.counts(actor, range, widget).await?;
+        let counts = self.counts(actor, range, widget, None).await?;
         let names = CSV_METRICS
             .iter()
             .chain(["helpful:fallback", "not_helpful:fallback", "ai_requests"].iter());

@@ -86,7 +86,7 @@ pub(super) async fn analytics(store: &dyn Store, tenant: &TenantId, other: &Tena
     store.record_ai_usage(&usage).await.unwrap();
 
     let hour = at(0).as_millisecond();
-    let counts = store.hour_counts(tenant, Some(&shop.id), at(0), at(3600)).await.unwrap();
+    let counts = store.hour_counts(tenant, Some(&shop.id), at(0), at(3600), None).await.unwrap();
     let count = |metric: &str, n: i64| HourCount { hour, metric: metric.into(), count: n };
     assert_eq!(
         counts,
@@ -101,7 +101,10 @@ pub(super) async fn analytics(store: &dyn Store, tenant: &TenantId, other: &Tena
             count("visitor_messages", 1),
         ]
     );
-    assert!(store.hour_counts(other, None, at(0), at(3600)).await.unwrap().is_empty());
+    assert!(store.hour_counts(other, None, at(0), at(3600), None).await.unwrap().is_empty());
+    let picked = ["conversations", "reply:api"];
+    let some = store.hour_counts(tenant, Some(&shop.id), at(0), at(3600), Some(&picked)).await;
+    assert_eq!(some.unwrap(), [count("conversations", 1), count("reply:api", 1)]);
     let waits = store.first_responses(tenant, Some(&shop.id), at(0), at(3600)).await.unwrap();
     let one = |ms| sb_domain::analytics::Percentiles { p50: Some(ms), p90: Some(ms), count: 1 };
     assert_eq!(
@@ -143,7 +146,10 @@ pub(super) async fn analytics(store: &dyn Store, tenant: &TenantId, other: &Tena
     store.delete_conversation(tenant, &chat.id).await.unwrap();
     assert!(store.question_gaps(tenant, at(0), at(3600), 10).await.unwrap().is_empty());
     // Counts name no one: they stay.
-    assert_eq!(store.hour_counts(tenant, Some(&shop.id), at(0), at(3600)).await.unwrap().len(), 8);
+    assert_eq!(
+        store.hour_counts(tenant, Some(&shop.id), at(0), at(3600), None).await.unwrap().len(),
+        8
+    );
 }
 
 /// The widget's non-zero totals of the last hours, by metric.
@@ -155,7 +161,7 @@ async fn decided(
     let from = Timestamp::now() - jiff::SignedDuration::from_hours(2);
     let to = Timestamp::now() + jiff::SignedDuration::from_hours(1);
     let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
-    for c in store.hour_counts(tenant, Some(widget), from, to).await.unwrap() {
+    for c in store.hour_counts(tenant, Some(widget), from, to, None).await.unwrap() {
         *totals.entry(c.metric).or_insert(0) += c.count;
     }
     totals.into_iter().filter(|(_, n)| *n != 0).collect()
