@@ -152,7 +152,11 @@ export async function showInbox(main, me, openId) {
     } catch (err) { thread.replaceChildren(h("p", { class: "error", role: "alert" }, explain(err))); return; }
     state.current = conversation.data;
     layout.classList.add("reading");
-    state.messages = messages.data;
+    // What arrived live while this was loading (a reply, a file, a note) stays: the answer may
+    // have been read before it was stored.
+    const fetched = messages.data;
+    const live = state.messages.filter((m) => m.conversation_id === id && !fetched.some((f) => f.id === m.id));
+    state.messages = fetched.concat(live).sort((a, b) => a.seq - b.seq || (a.private ? 1 : 0) - (b.private ? 1 : 0) || a.created_at.localeCompare(b.created_at));
     renderList();
     renderThread();
     renderDetails(conversation.data, trace.data);
