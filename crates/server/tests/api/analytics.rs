@@ -37,10 +37,20 @@ fn around_today() -> String {
     format!("from={}&to={}", today.yesterday().unwrap(), today.tomorrow().unwrap())
 }
 
+/// A backend that answers every call with 500.
+async fn failing_backend() -> std::net::SocketAddr {
+    let router = axum::Router::new().fallback(|| async { StatusCode::INTERNAL_SERVER_ERROR });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
 #[tokio::test]
 async fn every_figure_matches_the_hand_count() {
     let (backend, _) = crate::test_runs::watched_backend().await;
-    for app in TestApp::every_backend_allowing(&[backend]).await {
+    let failing = failing_backend().await;
+    for app in TestApp::every_backend_allowing(&[backend, failing]).await {
         let (owner, shop, endpoint) = crate::test_runs::shop(&app, backend).await;
         let help = owner.create_widget("Help").await;
         let hours = owner
@@ -147,6 +157,29 @@ async fn every_figure_matches_the_hand_count() {
             lines[0].starts_with("start,conversations,visitor_messages,assistant_involved,closed,")
         );
         assert!(lines[2].contains(",5,5,4,5,1,1,1,2,1,3,1,0,0,0,0,1,0,0,1,"), "{csv}");
+
+        // A call that fails counts as one.
+        let base = format!("http://{failing}");
+        let down = crate::support::api_connection("Down", &base, json!({"type": "none"}));
+        let blocked = owner.create_connection(down).await;
+        let broken = owner
+            .create_endpoint(&blocked, json!({"name": "stock", "method": "GET", "path": "/stock"}))
+            .await;
+        owner
+            .create_rule(json!({"name": "Stock", "trigger": {"type": "keywords", "any": ["stock"]},
+                "actions": [{"type": "CALL_API", "endpoint_id": broken, "on_error": [{"type": "REPLY_TEXT", "text": "Cannot check."}]}]}))
+            .await;
+        let side = owner.create_widget("Side").await;
+        let c6 = app.start_conversation(&side).await;
+        ask(&c6, "anything in stock?").await.unwrap();
+        let (_, one) = owner
+            .get(format!("/api/v1/analytics/summary?{}&widget_id={side}", around_today()))
+            .await;
+        assert_eq!(
+            one["data"]["endpoints"],
+            json!([{"endpoint_id": broken, "calls": 1, "failures": 1, "failure_rate": 1.0}]),
+            "{one}"
+        );
 
         // Another account counts nothing of these.
         let rival = app.signup("Rival", "owner@rival.test").await;
