@@ -26,6 +26,12 @@ const MAX_GROUPS: usize = 50;
 const SIMILAR: f64 = 0.5;
 /// A knowledge-base passage answers when it covers this much of the question.
 const COVERS: f32 = 0.5;
+/// With an embeddings model, questions this close in meaning (cosine) ask the same too.
+const CLOSE_IN_MEANING: f32 = 0.85;
+/// The newest questions given embeddings per report (older ones are grouped by words only).
+const EMBEDDED_AT_MOST: usize = 1_000;
+/// Questions per embeddings request.
+const EMBED_BATCH: usize = 100;
 
 /// Questions that ask the same thing, and were not answered well.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -86,28 +92,56 @@ fn similarity(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
 struct Group {
     /// The first question's words, in its language.
     words: BTreeSet<String>,
+    /// The first question's embedding, when it has one.
+    meaning: Option<Vec<f32>>,
     /// Its language's index in [`COMPARED_IN`].
     lang: usize,
     members: Vec<QuestionGap>,
 }
 
-/// Groups questions, oldest first, each with the group it is most like (or a new one).
-fn group(mut questions: Vec<QuestionGap>) -> Vec<Group> {
+/// Cosine similarity of two embeddings (the provider's vectors, any length).
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let (na, nb) = (norm(a), norm(b));
+    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+}
+
+/// Groups questions, oldest first, each with the group it is most like (or a new one): by
+/// their words, or — for questions in `meanings` — by how close their embeddings are.
+fn group(
+    mut questions: Vec<QuestionGap>,
+    meanings: &std::collections::HashMap<sb_domain::MessageId, Vec<f32>>,
+) -> Vec<Group> {
     questions.sort_by(|a, b| (a.asked_at, &a.message_id).cmp(&(b.asked_at, &b.message_id)));
     let mut analyzers: Vec<_> = COMPARED_IN.iter().map(|l| l.analyzer()).collect();
     let mut groups: Vec<Group> = Vec::new();
     for question in questions {
         let (words, own) = content_words(&mut analyzers, &question.text);
+        let meaning = meanings.get(&question.message_id);
+        let alike = |g: &Group| {
+            let by_words = Some(similarity(&g.words, &words[g.lang])).filter(|s| *s >= SIMILAR);
+            let by_meaning = g
+                .meaning
+                .as_deref()
+                .zip(meaning)
+                .map(|(a, b)| f64::from(cosine(a, b)))
+                .filter(|c| *c >= f64::from(CLOSE_IN_MEANING));
+            match (by_words, by_meaning) {
+                (Some(w), Some(m)) => Some(w.max(m)),
+                (w, m) => w.or(m),
+            }
+        };
         let best = groups
             .iter_mut()
-            .map(|g| (similarity(&g.words, &words[g.lang]), g))
-            .filter(|(s, _)| *s >= SIMILAR)
+            .filter_map(|g| alike(g).map(|s| (s, g)))
             .max_by(|a, b| a.0.total_cmp(&b.0));
         match best {
             Some((_, group)) => group.members.push(question),
             None => {
                 let words = words.into_iter().nth(own).unwrap_or_default();
-                groups.push(Group { words, lang: own, members: vec![question] });
+                let meaning = meaning.cloned();
+                groups.push(Group { words, meaning, lang: own, members: vec![question] });
             }
         }
     }
@@ -125,7 +159,9 @@ impl ConversationsService {
         let (from, to) = range.bounds();
         let tenant = &actor.tenant_id;
         let questions = self.store.analytics.question_gaps(tenant, from, to, MAX_QUESTIONS).await?;
-        let mut gaps: Vec<KnowledgeGap> = group(questions).into_iter().map(summarise).collect();
+        let meanings = self.meanings(tenant, &questions).await;
+        let groups = group(questions, &meanings);
+        let mut gaps: Vec<KnowledgeGap> = groups.into_iter().map(summarise).collect();
         gaps.sort_by(|a, b| {
             b.questions.cmp(&a.questions).then(b.last_asked_at.cmp(&a.last_asked_at))
         });
@@ -134,6 +170,33 @@ impl ConversationsService {
             gap.covered = self.answered_now(actor, gap).await?;
         }
         Ok(gaps)
+    }
+
+    /// Embeddings of the newest questions, when the account has an embeddings model (none if
+    /// it has not, or the model fails: words alone group them then).
+    async fn meanings(
+        &self,
+        tenant: &sb_domain::TenantId,
+        questions: &[QuestionGap],
+    ) -> std::collections::HashMap<sb_domain::MessageId, Vec<f32>> {
+        let mut meanings = std::collections::HashMap::new();
+        let Ok(Some(model)) = self.ai.embedder_for(tenant).await else { return meanings };
+        let newest = &questions[..questions.len().min(EMBEDDED_AT_MOST)];
+        for batch in newest.chunks(EMBED_BATCH) {
+            let texts: Vec<String> = batch.iter().map(|q| q.text.clone()).collect();
+            match self.ai.embed_texts(model.as_ref(), tenant, &texts).await {
+                Ok(vectors) if vectors.len() == batch.len() => {
+                    meanings.extend(batch.iter().map(|q| q.message_id.clone()).zip(vectors));
+                }
+                Ok(_) | Err(_) => {
+                    tracing::warn!(
+                        "the embeddings model failed; knowledge gaps are grouped by words"
+                    );
+                    return std::collections::HashMap::new();
+                }
+            }
+        }
+        meanings
     }
 
     /// Whether the knowledge base or a rule answers the gap's newest question now.
@@ -228,23 +291,52 @@ mod tests {
     #[test]
     fn questions_asking_the_same_are_one_gap() {
         let (a, b, c) = (ConversationId::new(), ConversationId::new(), ConversationId::new());
-        let groups = group(vec![
-            asked("Do you ship to Norway?", &a, 1),
-            asked("Can you ship to norway please", &b, 2),
-            asked("What is your warranty on lamps?", &c, 3),
-            asked("What are your delivery hours?", &c, 3),
-            asked("What are your opening hours?", &c, 3),
-            asked("do you ship to Norway", &a, 4),
-        ]);
+        let none = std::collections::HashMap::new();
+        let groups = group(
+            vec![
+                asked("Do you ship to Norway?", &a, 1),
+                asked("Can you ship to norway please", &b, 2),
+                asked("What is your warranty on lamps?", &c, 3),
+                asked("What are your delivery hours?", &c, 3),
+                asked("What are your opening hours?", &c, 3),
+                asked("do you ship to Norway", &a, 4),
+            ],
+            &none,
+        );
         assert_eq!(groups.len(), 4, "one word in common is not the same question");
-        let cards = group(vec![
-            asked("Can I pay with a gift card?", &a, 1),
-            asked("Do you take gift cards as payment?", &b, 2),
-        ]);
+        let cards = group(
+            vec![
+                asked("Can I pay with a gift card?", &a, 1),
+                asked("Do you take gift cards as payment?", &b, 2),
+            ],
+            &none,
+        );
         assert_eq!(cards.len(), 1, "the same in English, whatever a guess says");
         let shipping = summarise(groups.into_iter().next().unwrap());
         assert_eq!(shipping.questions, 2, "two conversations asked");
         assert_eq!(shipping.examples[0], "do you ship to Norway", "newest first");
         assert_eq!(shipping.reasons["no_answer"], 3);
+    }
+
+    #[test]
+    fn with_embeddings_questions_close_in_meaning_are_one_gap() {
+        let (a, b) = (ConversationId::new(), ConversationId::new());
+        let questions = vec![
+            asked("What does the lamp cost?", &a, 1),
+            asked("How expensive is that light?", &b, 2),
+        ];
+        assert_eq!(group(questions.clone(), &Default::default()).len(), 2, "no word in common");
+        let close: std::collections::HashMap<_, _> = questions
+            .iter()
+            .zip([vec![1.0, 0.1], vec![0.95, 0.12]])
+            .map(|(q, v)| (q.message_id.clone(), v))
+            .collect();
+        assert_eq!(group(questions.clone(), &close).len(), 1);
+        let far: std::collections::HashMap<_, _> = questions
+            .iter()
+            .zip([vec![1.0, 0.0], vec![0.0, 1.0]])
+            .map(|(q, v)| (q.message_id.clone(), v))
+            .collect();
+        assert_eq!(group(questions, &far).len(), 2);
     }
 }

@@ -288,3 +288,27 @@ async fn unanswered_questions_group_into_gaps_until_covered() {
         assert_eq!(theirs["data"], json!([]));
     }
 }
+
+/// With an embeddings model, questions close in meaning are one gap even without two words in
+/// common; without one, they stay apart.
+#[tokio::test]
+async fn an_embeddings_model_groups_questions_by_meaning() {
+    use sb_llm::testing::{FakeModel, Reply};
+    let model = FakeModel::start(|_| Reply::Text("unused".into())).await;
+    let allow = vec![model.addr.to_string()];
+    let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow.clone()).await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let widget = owner.create_widget("Shop").await;
+    for text in ["What is the price of the lamp", "What is the cost of the lamp"] {
+        let visitor = app.start_conversation(&widget).await;
+        assert_eq!(ask(&visitor, text).await, None);
+    }
+    let gaps = || owner.get(format!("/api/v1/analytics/knowledge-gaps?{}", around_today()));
+    assert_eq!(gaps().await.1["data"].as_array().unwrap().len(), 2, "by words: two questions");
+    let settings = json!({"provider": "openai", "base_url": model.openai_url(), "model": "chat", "embedding_model": "embed-small"});
+    assert_eq!(owner.put("/api/v1/ai-settings", settings).await.0, StatusCode::OK);
+    let (_, found) = gaps().await;
+    assert_eq!(found["data"].as_array().unwrap().len(), 1, "by meaning: one: {found}");
+    assert_eq!(found["data"][0]["questions"], 2);
+    assert!(model.embedded().iter().any(|t| t == "What is the cost of the lamp"));
+}
