@@ -110,8 +110,11 @@ impl ConversationsService {
                             self.note(run, "reply_missing_variables", json!({"missing": missing}))
                                 .await;
                         }
-                        let source =
-                            if run.api_answered { ReplySource::Api } else { ReplySource::Rule };
+                        let source = match (run.catch_all, run.api_answered) {
+                            (true, _) => ReplySource::Fallback,
+                            (false, true) => ReplySource::Api,
+                            (false, false) => ReplySource::Rule,
+                        };
                         self.reply(run, &reply, source).await?;
                     }
                     Action::ReplyAi { instructions, fallback } => {

@@ -44,6 +44,8 @@ pub(crate) struct Run<'a> {
     pub waiting_for_answer: bool,
     /// An endpoint answered in this turn: a rule's reply after it is API data.
     pub api_answered: bool,
+    /// The running rule fires on any message: the account's fallback, its replies count so.
+    pub catch_all: bool,
 }
 
 impl<'a> Run<'a> {
@@ -69,6 +71,7 @@ impl<'a> Run<'a> {
             waiting_for_agreement: false,
             waiting_for_answer: false,
             api_answered: false,
+            catch_all: false,
         }
     }
 }
@@ -361,8 +364,10 @@ impl ConversationsService {
             self.note(run, "rule_fired", data).await;
             suppress_ai |= rule.definition.suppress_ai_reply;
             run.rule = Some(rule.id.clone());
+            run.catch_all = matches!(rule.definition.trigger, sb_domain::Trigger::Any);
             self.run_actions(run, &rule.definition.actions).await?;
             run.rule = None;
+            run.catch_all = false;
             let waiting = run.waiting_for_agreement || run.waiting_for_answer;
             if run.handed_over || waiting || rule.definition.stop {
                 let why = if run.handed_over {

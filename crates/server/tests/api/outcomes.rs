@@ -80,6 +80,15 @@ async fn each_reply_says_which_source_answered_it() {
     );
     // The visitor's own view names no source.
     assert!(visitor.messages().await.iter().all(|m| m.get("source").is_none()));
+
+    // A catch-all rule (trigger `any`) is the account's fallback.
+    owner
+        .create_rule(json!({"name": "Anything else", "priority": 99, "trigger": {"type": "any"},
+            "actions": [reply("I can help with orders and returns.")], "suppress_ai_reply": true}))
+        .await;
+    let later = app.start_conversation_as(&widget, json!({"language": "en"})).await;
+    assert_eq!(later.say("Hello again").await, ["I can help with orders and returns."]);
+    assert_eq!(sources(&owner, &later).await, ["fallback"]);
 }
 
 async fn close(owner: &Client, visitor: &Visitor) -> Value {
