@@ -57,6 +57,6 @@ test("the figures, a chart with its table, the CSV, and a gap answered from the 
   await gaps.getByRole("button", { name: "Save to the knowledge base" }).click();
   await eventually(async () => {
     await main.getByRole("button", { name: "Show" }).click();
-    return (await gaps.getByText("covered").count()) === 1;
+    return (await gaps.getByText("covered", { exact: true }).count()) === 1;
   }, "the gap covered", 20000);
 });

@@ -16,12 +16,14 @@ export async function showAnalytics(main) {
   const interval = h("select", {}, h("option", { value: "day" }, "By day"), h("option", { value: "week" }, "By week"));
   const csv = h("a", { class: "button", download: "" }, "Download CSV");
   const error = h("p", { class: "error", role: "alert" });
-  const body = h("div", { class: "analytics", "aria-live": "polite" });
+  // Said when figures arrive, briefly: the figures themselves are not read out again.
+  const status = h("p", { class: "visually-hidden", role: "status" });
+  const body = h("div", { class: "analytics" });
   main.replaceChildren(h("h1", {}, "Analytics"),
     h("form", { class: "row wrap analytics-range", onsubmit: (e) => { e.preventDefault(); load(); } },
       field("From", from), field("To", to), field("Widget", widget), field("Chart", interval),
       h("button", { class: "primary", type: "submit" }, "Show"), csv),
-    error, body);
+    error, status, body);
   try {
     for (const w of (await call("GET", "/widgets?limit=200")).data) widget.append(h("option", { value: w.id }, w.name));
   } catch { /* operators may not list widgets: all widgets then */ }
@@ -35,10 +37,14 @@ export async function showAnalytics(main) {
     csv.href = `/api/v1/analytics/export.csv?${series}`;
     try {
       const metric = (m) => call("GET", `/analytics/timeseries?${series}&metric=${m}`);
-      const [summary, conversations, resolution, gaps] = await Promise.all([
-        call("GET", `/analytics/summary?${q}`), metric("conversations"), metric("assistant_resolution_rate"),
-        call("GET", `/analytics/knowledge-gaps?${q}`)]);
-      render(summary.data, conversations.data, resolution.data, gaps.data);
+      const [summary, conversations, resolution] = await Promise.all([
+        call("GET", `/analytics/summary?${q}`), metric("conversations"), metric("assistant_resolution_rate")]);
+      const gaps = h("section", { "aria-labelledby": "gaps-title" }, h("h2", { id: "gaps-title" }, "Knowledge gaps"), h("p", { class: "hint" }, "Loading…"));
+      render(summary.data, conversations.data, resolution.data, gaps);
+      status.textContent = `Figures for ${from.value} to ${to.value} shown.`;
+      // The gaps are checked again against the knowledge base: they come on their own.
+      try { gaps.replaceWith(gapsSection((await call("GET", `/analytics/knowledge-gaps?${q}`)).data)); }
+      catch (err) { gaps.replaceWith(h("p", { class: "error" }, `Knowledge gaps: ${explain(err)}`)); }
     } catch (err) { error.textContent = explain(err); }
   }
 
@@ -72,7 +78,7 @@ export async function showAnalytics(main) {
       h("h2", {}, "Rules"),
       s.rules.length ? rows(["Rule", "Fired"], s.rules.map((r) => h("tr", { class: r.fired ? "" : "never" }, h("td", {}, h("a", { href: `#rules/${r.rule_id}` }, r.rule_id)), h("td", {}, r.fired ? String(r.fired) : "never")))) : h("p", { class: "empty" }, "No rules yet."),
       h("p", { class: "hint" }, `AI: ${s.ai.requests} requests, ${s.ai.input_tokens} tokens in, ${s.ai.output_tokens} out.`),
-      gapsSection(gaps));
+      gaps);
   }
 
   function gapsSection(gaps) {

@@ -61,8 +61,8 @@ impl<D: Db> AiStore for SqlStore<D> {
         .int(i64::try_from(u.output_tokens).unwrap_or(i64::MAX))
         .ts(u.at);
         let mut unit = vec![query];
-        // AI use counts toward its conversation's widget (translations of the team's words and
-        // other calls outside a conversation are in `ai_usage` only).
+        // AI use in a conversation (replies, intents, extraction, translation) counts toward its
+        // widget; calls outside one (embeddings of documents) are in `ai_usage` only.
         if let Some(c) = &u.conversation_id {
             let tenant = &u.tenant_id;
             unit.push(crate::analytics::count(tenant, c, u.at, "ai_requests", 1));

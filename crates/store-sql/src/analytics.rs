@@ -220,6 +220,23 @@ const UNCOUNT_CLOSED: &str = add_count!(
      WHERE c.tenant_id = $1 AND c.id = $2 AND c.outcome IS NOT NULL AND c.outcome_at IS NOT NULL"
 );
 
+/// Counts the conversation's decided outcome in the hour it was decided.
+const COUNT_OUTCOME: &str = add_count!(
+    "SELECT c.tenant_id, c.outcome_at - (c.outcome_at % 3600000), c.widget_id, \
+     'outcome:' || c.outcome, 1 FROM conversations c \
+     WHERE c.tenant_id = $1 AND c.id = $2 AND c.outcome IS NOT NULL AND c.outcome_at IS NOT NULL"
+);
+const COUNT_CLOSED: &str = add_count!(
+    "SELECT c.tenant_id, c.outcome_at - (c.outcome_at % 3600000), c.widget_id, 'closed', 1 \
+     FROM conversations c \
+     WHERE c.tenant_id = $1 AND c.id = $2 AND c.outcome IS NOT NULL AND c.outcome_at IS NOT NULL"
+);
+/// A decided conversation opened again (`$3` the hour).
+const REOPENED: &str = add_count!(
+    "SELECT c.tenant_id, $3, c.widget_id, 'reopened', 1 FROM conversations c \
+     WHERE c.tenant_id = $1 AND c.id = $2 AND c.outcome IS NOT NULL"
+);
+
 /// Takes the conversation's earlier rating back out of its hour's counts.
 pub(crate) const UNCOUNT_RATING: &str = add_count!(
     "SELECT r.tenant_id, r.rated_at - (r.rated_at % 3600000), c.widget_id, \
@@ -276,7 +293,11 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
         Ok(OutcomeFacts {
             operator_messages: u32::try_from(row.int("operator_messages")?).unwrap_or(u32::MAX),
             handed_over: row.boolean("handed_over")?,
-            last_visitor_message_answered: row.text("last_author")? != "visitor",
+            // A conversation the visitor asked nothing in is no answer of the assistant's.
+            last_visitor_message_answered: !matches!(
+                row.text("last_author")?.as_str(),
+                "visitor" | ""
+            ),
             rating: row.opt_int("rating")?.and_then(|r| u8::try_from(r).ok()),
         })
     }
@@ -286,29 +307,32 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
         tenant: &TenantId,
         conversation: &ConversationId,
         outcome: Option<Outcome>,
+        keep_time: bool,
     ) -> StoreResult<()> {
         let now = Timestamp::now();
         let (t, c) = (tenant.as_str(), conversation.as_str());
-        let mut unit = vec![q(UNCOUNT_OUTCOME).text(t).text(c), q(UNCOUNT_CLOSED).text(t).text(c)];
+        // Opened again: counted once, and only when it had been decided.
+        let mut unit = match outcome {
+            None => vec![q(REOPENED).text(t).text(c).int(hour_of(now))],
+            Some(_) => Vec::new(),
+        };
+        unit.extend([q(UNCOUNT_OUTCOME).text(t).text(c), q(UNCOUNT_CLOSED).text(t).text(c)]);
+        // A rating changes how it ended, not when: the close keeps its hour.
         unit.push(
-            q("UPDATE conversations SET outcome = $1, outcome_at = $2 \
-               WHERE tenant_id = $3 AND id = $4 RETURNING id")
+            q("UPDATE conversations SET outcome = $1, \
+               outcome_at = CASE WHEN $1 IS NULL THEN NULL \
+                 WHEN $2 AND outcome_at IS NOT NULL THEN outcome_at ELSE $3 END \
+               WHERE tenant_id = $4 AND id = $5 RETURNING id")
             .opt_text(outcome.map(|o| o.as_str()))
-            .opt_ts(outcome.map(|_| now))
+            .boolean(keep_time)
+            .ts(now)
             .text(t)
             .text(c),
         );
-        match outcome {
-            Some(outcome) => {
-                let metric = format!("outcome:{}", outcome.as_str());
-                unit.push(count(tenant, conversation, now, &metric, 1));
-                unit.push(count(tenant, conversation, now, "closed", 1));
-            }
-            // Undecided again: it was opened again.
-            None => unit.push(count(tenant, conversation, now, "reopened", 1)),
-        }
+        unit.extend([q(COUNT_OUTCOME).text(t).text(c), q(COUNT_CLOSED).text(t).text(c)]);
         let written = self.db.write_unit(unit).await?;
-        expect_found(written.get(2).map_or(0, |rows| rows.len() as u64))
+        let updated = written.len() - 3;
+        expect_found(written.get(updated).map_or(0, |rows| rows.len() as u64))
     }
 
     async fn hour_counts(

@@ -17,12 +17,14 @@ pub trait AnalyticsStore: Send + Sync {
         conversation: &ConversationId,
     ) -> StoreResult<OutcomeFacts>;
 
-    /// Records how the conversation ended (`None` while it is open again).
+    /// Records how the conversation ended (`None` while it is open again), counted in the hour
+    /// it is decided — or, with `keep_time` (a rating changed it), in the hour it was.
     async fn set_outcome(
         &self,
         tenant: &TenantId,
         conversation: &ConversationId,
         outcome: Option<Outcome>,
+        keep_time: bool,
     ) -> StoreResult<()>;
 
     /// The counts of the hours starting in `from..to`, of one widget or all (summed), by hour

@@ -47,8 +47,13 @@ pub struct KnowledgeGap {
     /// Why they count: `no_answer`, `fallback`, `not_helpful`, with how many.
     pub reasons: BTreeMap<String, usize>,
     pub last_asked_at: Timestamp,
-    /// Whether a knowledge-base passage or a rule answers its newest question now.
+    /// Whether a knowledge-base passage or a rule answers its newest question now (not asked
+    /// of questions whose answer was marked not helpful: what gave it still would).
     pub covered: bool,
+    /// The newest question that can be checked for `covered`, and its widget.
+    #[serde(skip)]
+    #[schemars(skip)]
+    check: Option<(String, sb_domain::WidgetId)>,
 }
 
 /// The languages questions are compared in. A short question's language is hard to tell, so
@@ -201,14 +206,11 @@ impl ConversationsService {
 
     /// Whether the knowledge base or a rule answers the gap's newest question now.
     async fn answered_now(&self, actor: &Actor, gap: &KnowledgeGap) -> Result<bool, EngineError> {
-        let Some(question) = gap.examples.first() else { return Ok(false) };
+        let Some((question, widget)) = &gap.check else { return Ok(false) };
         let tenant = &actor.tenant_id;
-        let Some(conversation) = gap.conversation_ids.first() else { return Ok(false) };
-        let widget =
-            self.store.conversations.get_conversation(tenant, conversation).await?.widget_id;
         let request = SearchRequest {
             tenant,
-            widget: Some(&widget),
+            widget: Some(widget),
             query: question,
             language: None,
             limit: 3,
@@ -218,7 +220,7 @@ impl ConversationsService {
             return Ok(true);
         }
         let config = self.config(tenant).await?;
-        let rules = self.cached_rules(&config, tenant, &widget).await?;
+        let rules = self.cached_rules(&config, tenant, widget).await?;
         let prepared = sb_rules::MessageText::new(question);
         let (variables, changed, intents) = Default::default();
         let situation = sb_rules::Situation {
@@ -262,6 +264,10 @@ fn summarise(group: Group) -> KnowledgeGap {
     }
     let questions = conversations.len();
     conversations.truncate(20);
+    let check = members
+        .iter()
+        .find(|m| m.reason != "not_helpful")
+        .map(|m| (m.text.clone(), m.widget_id.clone()));
     KnowledgeGap {
         id,
         questions,
@@ -270,6 +276,7 @@ fn summarise(group: Group) -> KnowledgeGap {
         reasons,
         last_asked_at: members[0].asked_at,
         covered: false,
+        check,
     }
 }
 

@@ -313,7 +313,7 @@ impl ConversationsService {
             conversation.outcome =
                 if closing { Some(self.decide_outcome(conversation).await?) } else { None };
             let (tenant, id) = (&conversation.tenant_id, &conversation.id);
-            self.store.analytics.set_outcome(tenant, id, conversation.outcome).await?;
+            self.store.analytics.set_outcome(tenant, id, conversation.outcome, false).await?;
         }
         let before = sb_domain::events::Before {
             status: conversation.status,

@@ -258,6 +258,18 @@ impl ConversationsService {
                 self.translate_for_operator(&conversation, message).await?;
                 return Ok(None);
             }
+            // Written before it was closed, handled after: nothing to answer any more.
+            ConversationStatus::Closed if message.created_at < conversation.updated_at => {
+                let data = json!({"reason": "the conversation was closed after it was written"});
+                turn.trace(entry(
+                    tenant_id,
+                    &conversation.id,
+                    Some(&message.id),
+                    "bot_skipped",
+                    data,
+                ));
+                return Ok(None);
+            }
             ConversationStatus::Closed => {
                 // The visitor wrote again: the conversation is live, and the bot's again.
                 let state = ConversationState {

@@ -40,7 +40,7 @@ impl ConversationsService {
         self.store.ratings.rate(&conversation.tenant_id, &rating).await?;
         // A rating of 1 or 2 means the assistant did not resolve it after all (and back).
         let outcome = self.decide_outcome(&now).await?;
-        self.store.analytics.set_outcome(&now.tenant_id, &now.id, Some(outcome)).await?;
+        self.store.analytics.set_outcome(&now.tenant_id, &now.id, Some(outcome), true).await?;
         Ok(rating)
     }
 

@@ -69,9 +69,10 @@ impl DayRange {
         (self.start_of(self.from), self.start_of(after))
     }
 
-    /// The day (in the account's zone) an hour's count belongs to.
+    /// The day (in the account's zone) an hour's count belongs to: the day its end is in, so
+    /// in a zone half an hour off UTC the hour holding local midnight opens the new day.
     fn day_of(&self, hour: i64) -> Date {
-        Timestamp::from_millisecond(hour)
+        Timestamp::from_millisecond(hour + 3_599_999)
             .unwrap_or(Timestamp::UNIX_EPOCH)
             .to_zoned(self.zone.clone())
             .date()

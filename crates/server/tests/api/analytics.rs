@@ -50,6 +50,8 @@ async fn failing_backend() -> std::net::SocketAddr {
 async fn every_figure_matches_the_hand_count() {
     let (backend, _) = crate::test_runs::watched_backend().await;
     let failing = failing_backend().await;
+    // Taken once: a run over midnight keeps today where it was.
+    let days = around_today();
     for app in TestApp::every_backend_allowing(&[backend, failing]).await {
         let (owner, shop, endpoint) = crate::test_runs::shop(&app, backend).await;
         let help = owner.create_widget("Help").await;
@@ -88,8 +90,7 @@ async fn every_figure_matches_the_hand_count() {
         post(&owner, &c5, "assign", json!({"user_id": ops})).await;
         post(&owner, &c5, "close", json!({})).await;
 
-        let (status, summary) =
-            owner.get(format!("/api/v1/analytics/summary?{}", around_today())).await;
+        let (status, summary) = owner.get(format!("/api/v1/analytics/summary?{}", days)).await;
         assert_eq!(status, StatusCode::OK, "{summary}");
         let s = &summary["data"];
         let expected = json!({
@@ -124,17 +125,15 @@ async fn every_figure_matches_the_hand_count() {
         assert!(s["first_response_ms"]["assistant"]["p90"].as_i64().unwrap() >= 0);
 
         // One widget: the conversation handed over.
-        let (_, one) = owner
-            .get(format!("/api/v1/analytics/summary?{}&widget_id={help}", around_today()))
-            .await;
+        let (_, one) =
+            owner.get(format!("/api/v1/analytics/summary?{}&widget_id={help}", days)).await;
         assert_eq!(
             (one["data"]["conversations"].as_i64(), one["data"]["handover_rate"].as_f64()),
             (Some(1), Some(1.0))
         );
         // Per day: all five today, none either side.
-        let (_, series) = owner
-            .get(format!("/api/v1/analytics/timeseries?metric=conversations&{}", around_today()))
-            .await;
+        let (_, series) =
+            owner.get(format!("/api/v1/analytics/timeseries?metric=conversations&{}", days)).await;
         let values: Vec<f64> = series["data"]
             .as_array()
             .unwrap()
@@ -142,12 +141,10 @@ async fn every_figure_matches_the_hand_count() {
             .map(|p| p["value"].as_f64().unwrap())
             .collect();
         assert_eq!(values, [0.0, 5.0, 0.0], "{series}");
-        let (_, rates) = owner
-            .get(format!("/api/v1/analytics/timeseries?metric=reopen_rate&{}", around_today()))
-            .await;
+        let (_, rates) =
+            owner.get(format!("/api/v1/analytics/timeseries?metric=reopen_rate&{}", days)).await;
         assert_eq!(rates["data"][0]["value"], Value::Null, "no whole, no rate");
-        let request =
-            owner.request(Method::GET, &format!("/api/v1/analytics/export.csv?{}", around_today()));
+        let request = owner.request(Method::GET, &format!("/api/v1/analytics/export.csv?{}", days));
         let (status, headers, csv) = owner.download(request).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
@@ -172,18 +169,34 @@ async fn every_figure_matches_the_hand_count() {
         let side = owner.create_widget("Side").await;
         let c6 = app.start_conversation(&side).await;
         ask(&c6, "anything in stock?").await.unwrap();
-        let (_, one) = owner
-            .get(format!("/api/v1/analytics/summary?{}&widget_id={side}", around_today()))
-            .await;
+        let (_, one) =
+            owner.get(format!("/api/v1/analytics/summary?{}&widget_id={side}", days)).await;
         assert_eq!(
             one["data"]["endpoints"],
             json!([{"endpoint_id": broken, "calls": 1, "failures": 1, "failure_rate": 1.0}]),
             "{one}"
         );
 
+        // Rated again and marked again: the earlier rating and mark leave the counts.
+        rate(&c1, 4).await;
+        let first_reply = c1.messages().await.into_iter().find(|m| m["author"] == "bot").unwrap();
+        mark(&c1, first_reply["id"].as_str().unwrap(), false).await;
+        let (_, again) = owner.get(format!("/api/v1/analytics/summary?{days}")).await;
+        let again = &again["data"];
+        assert_eq!(
+            again["rating"]["distribution"],
+            json!({"1": 0, "2": 1, "3": 0, "4": 1, "5": 0})
+        );
+        assert_eq!(
+            (again["rating"]["count"].as_i64(), again["rating"]["average"].as_f64()),
+            (Some(2), Some(3.0))
+        );
+        assert_eq!(again["helpful"]["by_source"]["rule"], json!({"helpful": 0, "not_helpful": 1}));
+        assert_eq!(again["closed"], 5, "a rating changes how, not whether, it closed");
+
         // Another account counts nothing of these.
         let rival = app.signup("Rival", "owner@rival.test").await;
-        let (_, theirs) = rival.get(format!("/api/v1/analytics/summary?{}", around_today())).await;
+        let (_, theirs) = rival.get(format!("/api/v1/analytics/summary?{}", days)).await;
         assert_eq!(theirs["data"]["conversations"], 0);
     }
 }
@@ -258,6 +271,9 @@ async fn unanswered_questions_group_into_gaps_until_covered() {
         assert_eq!(status, StatusCode::OK, "{found}");
         let list = found["data"].as_array().unwrap();
         assert_eq!(list.len(), 3, "{found}");
+        // The rule that gave the unhelpful answer still fires on it: that is no cover.
+        let unhelpful = list.iter().find(|g| g["reasons"] == json!({"not_helpful": 1})).unwrap();
+        assert_eq!(unhelpful["covered"], false, "{found}");
         assert_eq!(list[0]["questions"], 3, "shipping, asked in three conversations");
         assert_eq!(list[0]["examples"][0], "do you ship to Norway");
         assert_eq!(list[0]["covered"], false);

@@ -125,13 +125,17 @@ pub(super) async fn analytics(store: &dyn Store, tenant: &TenantId, other: &Tena
         (1, true, true)
     );
     assert_eq!(Outcome::of(&facts), Outcome::ResolvedWithPerson);
-    store.set_outcome(tenant, &chat.id, Some(Outcome::HandedOver)).await.unwrap();
-    store.set_outcome(tenant, &chat.id, Some(Outcome::ResolvedWithPerson)).await.unwrap();
+    store.set_outcome(tenant, &chat.id, Some(Outcome::HandedOver), false).await.unwrap();
+    // A rating changing it keeps the hour it closed in (the same hour here, counted once).
+    store.set_outcome(tenant, &chat.id, Some(Outcome::ResolvedWithPerson), true).await.unwrap();
     assert_eq!(
         decided(store, tenant, &shop.id).await,
         [("closed".to_owned(), 1), ("outcome:resolved_with_person".to_owned(), 1)]
     );
-    store.set_outcome(tenant, &chat.id, None).await.unwrap();
+    store.set_outcome(tenant, &chat.id, None, false).await.unwrap();
+    assert_eq!(decided(store, tenant, &shop.id).await, [("reopened".to_owned(), 1)]);
+    // Opened again when it was not decided: nothing to count.
+    store.set_outcome(tenant, &chat.id, None, false).await.unwrap();
     assert_eq!(decided(store, tenant, &shop.id).await, [("reopened".to_owned(), 1)]);
     assert_eq!(store.get_conversation(tenant, &chat.id).await.unwrap().outcome, None);
 
