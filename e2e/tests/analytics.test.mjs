@@ -23,6 +23,19 @@ after(async () => {
   await sb?.stop();
 });
 
+test("an operator reads the gaps but leaves writing documents to admins", async () => {
+  await sb.api("POST", "/users", { email: "ops@acme.test", password: "correct horse battery", role: "operator" });
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(sb.base);
+  await page.getByLabel("E-mail").fill("ops@acme.test");
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Analytics" }).click();
+  const gaps = page.getByRole("main").getByRole("region", { name: "Knowledge gaps" });
+  await gaps.getByText("“Do you ship to Norway?”").waitFor();
+  assert.equal(await gaps.getByRole("button", { name: "Write an answer" }).count(), 0);
+});
+
 test("the figures, a chart with its table, the CSV, and a gap answered from the page", async () => {
   const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
   await page.goto(sb.base);

@@ -6,12 +6,11 @@ import { columnChart } from "./charts.js";
 
 const percent = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10}%`);
 const seconds = (ms) => (ms === null || ms === undefined ? "—" : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
-const day = (date) => date.toISOString().slice(0, 10);
-
-export async function showAnalytics(main) {
-  const today = new Date();
-  const from = h("input", { type: "date", value: day(new Date(today.getTime() - 29 * 86400000)) });
-  const to = h("input", { type: "date", value: day(today) });
+export async function showAnalytics(main, me) {
+  // Empty: the 30 days up to today in the account's time zone (the server's default).
+  const from = h("input", { type: "date" });
+  const to = h("input", { type: "date" });
+  const admin = me.role === "admin" || me.role === "owner";
   const widget = h("select", {}, h("option", { value: "" }, "All widgets"));
   const interval = h("select", {}, h("option", { value: "day" }, "By day"), h("option", { value: "week" }, "By week"));
   const csv = h("a", { class: "button", download: "" }, "Download CSV");
@@ -30,7 +29,9 @@ export async function showAnalytics(main) {
 
   async function load() {
     error.textContent = "";
-    const q = new URLSearchParams({ from: from.value, to: to.value });
+    const q = new URLSearchParams();
+    if (from.value) q.set("from", from.value);
+    if (to.value) q.set("to", to.value);
     if (widget.value) q.set("widget_id", widget.value);
     const series = new URLSearchParams(q);
     series.set("interval", interval.value);
@@ -41,7 +42,7 @@ export async function showAnalytics(main) {
         call("GET", `/analytics/summary?${q}`), metric("conversations"), metric("assistant_resolution_rate")]);
       const gaps = h("section", { "aria-labelledby": "gaps-title" }, h("h2", { id: "gaps-title" }, "Knowledge gaps"), h("p", { class: "hint" }, "Loading…"));
       render(summary.data, conversations.data, resolution.data, gaps);
-      status.textContent = `Figures for ${from.value} to ${to.value} shown.`;
+      status.textContent = from.value || to.value ? `Figures for ${from.value || "…"} to ${to.value || "today"} shown.` : "Figures for the last 30 days shown.";
       // The gaps are checked again against the knowledge base: they come on their own.
       try { gaps.replaceWith(gapsSection((await call("GET", `/analytics/knowledge-gaps?${q}`)).data)); }
       catch (err) { gaps.replaceWith(h("p", { class: "error" }, `Knowledge gaps: ${explain(err)}`)); }
@@ -93,7 +94,8 @@ export async function showAnalytics(main) {
           g.covered ? h("span", { class: "badge ok" }, "covered") : null),
         g.examples.length > 1 ? h("ul", { class: "examples" }, g.examples.slice(1).map((e) => h("li", {}, e))) : null,
         h("p", { class: "links" }, g.conversation_ids.slice(0, 5).map((id, i) => h("a", { href: `#inbox/${id}` }, `conversation ${i + 1}`))),
-        g.covered ? null : write, editor);
+        // Documents are written by admins; the team sees what to ask them for.
+        g.covered || !admin ? null : write, editor);
     })));
     return section;
   }
