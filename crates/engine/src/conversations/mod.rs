@@ -257,9 +257,10 @@ impl ConversationsService {
             terms.push_str(&search::message_terms(&translation.text, Some(&translation.language)));
         }
         let listed: Vec<_> = files.iter().map(|f| f.listed.clone()).collect();
-        let names = search::plain_terms(listed.iter().map(|f| f.name.as_str()));
-        terms.push(' ');
-        terms.push_str(&names);
+        if !listed.is_empty() {
+            terms.push(' ');
+            terms.push_str(&search::plain_terms(listed.iter().map(|f| f.name.as_str())));
+        }
         let new = NewMessage {
             id: &id,
             conversation_id: &conversation.id,

@@ -245,29 +245,19 @@ impl ConversationsService {
     ) -> Result<Option<Variables>, EngineError> {
         let mut conversation =
             self.store.conversations.get_conversation(tenant_id, &message.conversation_id).await?;
+        let skipped = |reason: &str| {
+            let data = json!({"reason": reason});
+            turn.trace(entry(tenant_id, &conversation.id, Some(&message.id), "bot_skipped", data));
+        };
         match conversation.status {
             ConversationStatus::Pending => {
-                let data = json!({"reason": "an operator owns the conversation"});
-                turn.trace(entry(
-                    tenant_id,
-                    &conversation.id,
-                    Some(&message.id),
-                    "bot_skipped",
-                    data,
-                ));
+                skipped("an operator owns the conversation");
                 self.translate_for_operator(&conversation, message).await?;
                 return Ok(None);
             }
             // Written before it was closed, handled after: nothing to answer any more.
             ConversationStatus::Closed if message.created_at < conversation.updated_at => {
-                let data = json!({"reason": "the conversation was closed after it was written"});
-                turn.trace(entry(
-                    tenant_id,
-                    &conversation.id,
-                    Some(&message.id),
-                    "bot_skipped",
-                    data,
-                ));
+                skipped("the conversation was closed after it was written");
                 return Ok(None);
             }
             ConversationStatus::Closed => {
