@@ -3,13 +3,14 @@
 //! checked at the end. Servers under measurement run as child processes of this program.
 //!
 //! `cargo run --release -p sb-bench -- [SCENARIO…] [--quick] [--write FILE] [--conversations N]`;
-//! scenarios: `lookup oauth rules websockets store kb suites search analytics` (default: all of them). `--conversations`
+//! scenarios: `lookup oauth rules websockets store kb suites search analytics gaps` (default: all of them). `--conversations`
 //! runs the lookup at that one level only, for as long as `--seconds` says (to profile it).
 
 mod analytics;
 mod backend;
 mod child;
 mod durable;
+mod gaps;
 mod kb;
 mod lookup;
 mod oauth;
@@ -27,8 +28,18 @@ use std::time::Duration;
 use anyhow::bail;
 use report::{Verdict, out, print_verdicts};
 
-const SCENARIOS: [&str; 9] =
-    ["lookup", "oauth", "rules", "websockets", "store", "kb", "suites", "search", "analytics"];
+const SCENARIOS: [&str; 10] = [
+    "lookup",
+    "oauth",
+    "rules",
+    "websockets",
+    "store",
+    "kb",
+    "suites",
+    "search",
+    "analytics",
+    "gaps",
+];
 
 /// How big each scenario runs: the real thing, or a quick pass that proves the harness works.
 struct Scale {
@@ -45,6 +56,7 @@ struct Scale {
     suite_sizes: Vec<usize>,
     search_sizes: Vec<usize>,
     analytics_sizes: Vec<usize>,
+    gap_sizes: Vec<usize>,
 }
 
 impl Scale {
@@ -63,6 +75,7 @@ impl Scale {
             suite_sizes: vec![10, 100],
             search_sizes: vec![10_000, 100_000],
             analytics_sizes: vec![100_000, 1_000_000],
+            gap_sizes: vec![1_000, 5_000],
         }
     }
 
@@ -81,6 +94,7 @@ impl Scale {
             suite_sizes: vec![10],
             search_sizes: vec![1_000],
             analytics_sizes: vec![2_000],
+            gap_sizes: vec![300],
         }
     }
 }
@@ -178,6 +192,13 @@ async fn run(
                     rows.push(analytics::measure(size).await?);
                 }
                 analytics::print(&rows, &mut verdicts, out);
+            }
+            "gaps" => {
+                let mut rows = Vec::new();
+                for &size in &scale.gap_sizes {
+                    rows.push(gaps::measure(size).await?);
+                }
+                gaps::print(&rows, &mut verdicts, out);
             }
             other => bail!("unknown scenario {other:?}: use {}", SCENARIOS.join(", ")),
         }

@@ -3,7 +3,7 @@
 //! same stemmed words, stop words left out), ranked by how many conversations asked, and each
 //! checked again against the knowledge base and the rules (docs/analytics.md#knowledge-gaps).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sb_domain::analytics::QuestionGap;
 use sb_domain::{Action, ConversationId, Role, Timestamp, Trigger};
@@ -74,12 +74,16 @@ const COMPARED_IN: [Lang; 7] = [
 fn content_words(analyzers: &mut [TextAnalyzer], text: &str) -> (Vec<BTreeSet<String>>, usize) {
     let words: Vec<BTreeSet<String>> =
         analyzers.iter_mut().map(|a| terms(a, text).into_iter().collect()).collect();
-    let told = COMPARED_IN.iter().position(|l| *l == Lang::detect(text, Lang::English));
     let fewest = words.iter().map(BTreeSet::len).min().unwrap_or(0);
-    let own = told
-        .filter(|&i| words[i].len() == fewest)
-        .or_else(|| words.iter().position(|w| w.len() == fewest))
-        .unwrap_or(0);
+    let mut tied = (0..words.len()).filter(|&i| words[i].len() == fewest);
+    let first = tied.next().unwrap_or(0);
+    if tied.next().is_none() {
+        return (words, first);
+    }
+    // Several languages fit as well: the detector (the slowest step, so only asked here)
+    // says which, when it names one of them.
+    let told = COMPARED_IN.iter().position(|l| *l == Lang::detect(text, Lang::English));
+    let own = told.filter(|&i| words[i].len() == fewest).unwrap_or(first);
     (words, own)
 }
 
@@ -97,55 +101,94 @@ fn similarity(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
 struct Group {
     /// The first question's words, in its language.
     words: BTreeSet<String>,
-    /// The first question's embedding, when it has one.
+    /// The first question's embedding (scaled to length 1), when it has one.
     meaning: Option<Vec<f32>>,
     /// Its language's index in [`COMPARED_IN`].
     lang: usize,
     members: Vec<QuestionGap>,
 }
 
-/// Cosine similarity of two embeddings (the provider's vectors, any length).
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let (na, nb) = (norm(a), norm(b));
-    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+/// The embedding scaled to length 1, so that the cosine of two is their dot product.
+fn unit_length(v: &[f32]) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm == 0.0 { v.to_vec() } else { v.iter().map(|x| x / norm).collect() }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Groups questions, oldest first, each with the group it is most like (or a new one): by
 /// their words, or — for questions in `meanings` — by how close their embeddings are.
+///
+/// Only groups sharing a word with the question are compared by words (an index from each
+/// group's words, in its language, to the group), so thousands of questions in hundreds of
+/// groups are grouped in a few milliseconds rather than by comparing every pair.
 fn group(
     mut questions: Vec<QuestionGap>,
-    meanings: &std::collections::HashMap<sb_domain::MessageId, Vec<f32>>,
+    meanings: &HashMap<sb_domain::MessageId, Vec<f32>>,
 ) -> Vec<Group> {
     questions.sort_by(|a, b| (a.asked_at, &a.message_id).cmp(&(b.asked_at, &b.message_id)));
     let mut analyzers: Vec<_> = COMPARED_IN.iter().map(|l| l.analyzer()).collect();
     let mut groups: Vec<Group> = Vec::new();
+    let mut by_word: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+    let mut with_meaning: Vec<usize> = Vec::new();
+    let mut candidates: Vec<usize> = Vec::new();
+    // Visitors ask the same words again and again ("where is my order"): each text is read once.
+    let mut read: HashMap<String, (Vec<BTreeSet<String>>, usize)> = HashMap::new();
     for question in questions {
-        let (words, own) = content_words(&mut analyzers, &question.text);
-        let meaning = meanings.get(&question.message_id);
+        let (words, own) = match read.get(&question.text) {
+            Some(known) => known.clone(),
+            None => {
+                let found = content_words(&mut analyzers, &question.text);
+                read.insert(question.text.clone(), found.clone());
+                found
+            }
+        };
+        let meaning = meanings.get(&question.message_id).map(|v| unit_length(v));
+        candidates.clear();
+        for (lang, words) in words.iter().enumerate() {
+            for word in words {
+                // Borrowed lookups need the key's own shape; the clone is one short word.
+                if let Some(found) = by_word.get(&(lang, word.clone())) {
+                    candidates.extend(found);
+                }
+            }
+        }
+        if meaning.is_some() {
+            candidates.extend(&with_meaning);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
         let alike = |g: &Group| {
             let by_words = Some(similarity(&g.words, &words[g.lang])).filter(|s| *s >= SIMILAR);
             let by_meaning = g
                 .meaning
                 .as_deref()
-                .zip(meaning)
-                .map(|(a, b)| f64::from(cosine(a, b)))
+                .zip(meaning.as_deref())
+                .map(|(a, b)| f64::from(dot(a, b)))
                 .filter(|c| *c >= f64::from(CLOSE_IN_MEANING));
             match (by_words, by_meaning) {
                 (Some(w), Some(m)) => Some(w.max(m)),
                 (w, m) => w.or(m),
             }
         };
-        let best = groups
-            .iter_mut()
-            .filter_map(|g| alike(g).map(|s| (s, g)))
+        // The most alike; of equally alike ones, the newest group (as comparing all would).
+        let best = candidates
+            .iter()
+            .filter_map(|&i| alike(&groups[i]).map(|s| (s, i)))
             .max_by(|a, b| a.0.total_cmp(&b.0));
         match best {
-            Some((_, group)) => group.members.push(question),
+            Some((_, i)) => groups[i].members.push(question),
             None => {
+                let index = groups.len();
                 let words = words.into_iter().nth(own).unwrap_or_default();
-                let meaning = meaning.cloned();
+                for word in &words {
+                    by_word.entry((own, word.clone())).or_default().push(index);
+                }
+                if meaning.is_some() {
+                    with_meaning.push(index);
+                }
                 groups.push(Group { words, meaning, lang: own, members: vec![question] });
             }
         }
@@ -165,8 +208,12 @@ impl ConversationsService {
         let tenant = &actor.tenant_id;
         let questions = self.store.analytics.question_gaps(tenant, from, to, MAX_QUESTIONS).await?;
         let meanings = self.meanings(tenant, &questions).await;
-        let groups = group(questions, &meanings);
-        let mut gaps: Vec<KnowledgeGap> = groups.into_iter().map(summarise).collect();
+        // Thousands of questions take a while to read: not on the threads serving requests.
+        let mut gaps = tokio::task::spawn_blocking(move || {
+            group(questions, &meanings).into_iter().map(summarise).collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|err| EngineError::Internal(format!("grouping knowledge gaps: {err}")))?;
         gaps.sort_by(|a, b| {
             b.questions.cmp(&a.questions).then(b.last_asked_at.cmp(&a.last_asked_at))
         });
@@ -183,8 +230,8 @@ impl ConversationsService {
         &self,
         tenant: &sb_domain::TenantId,
         questions: &[QuestionGap],
-    ) -> std::collections::HashMap<sb_domain::MessageId, Vec<f32>> {
-        let mut meanings = std::collections::HashMap::new();
+    ) -> HashMap<sb_domain::MessageId, Vec<f32>> {
+        let mut meanings = HashMap::new();
         let Ok(Some(model)) = self.ai.embedder_for(tenant).await else { return meanings };
         let newest = &questions[..questions.len().min(EMBEDDED_AT_MOST)];
         for batch in newest.chunks(EMBED_BATCH) {
@@ -197,7 +244,7 @@ impl ConversationsService {
                     tracing::warn!(
                         "the embeddings model failed; knowledge gaps are grouped by words"
                     );
-                    return std::collections::HashMap::new();
+                    return HashMap::new();
                 }
             }
         }
@@ -298,7 +345,7 @@ mod tests {
     #[test]
     fn questions_asking_the_same_are_one_gap() {
         let (a, b, c) = (ConversationId::new(), ConversationId::new(), ConversationId::new());
-        let none = std::collections::HashMap::new();
+        let none = HashMap::new();
         let groups = group(
             vec![
                 asked("Do you ship to Norway?", &a, 1),
@@ -333,13 +380,13 @@ mod tests {
             asked("How expensive is that light?", &b, 2),
         ];
         assert_eq!(group(questions.clone(), &Default::default()).len(), 2, "no word in common");
-        let close: std::collections::HashMap<_, _> = questions
+        let close: HashMap<_, _> = questions
             .iter()
             .zip([vec![1.0, 0.1], vec![0.95, 0.12]])
             .map(|(q, v)| (q.message_id.clone(), v))
             .collect();
         assert_eq!(group(questions.clone(), &close).len(), 1);
-        let far: std::collections::HashMap<_, _> = questions
+        let far: HashMap<_, _> = questions
             .iter()
             .zip([vec![1.0, 0.0], vec![0.0, 1.0]])
             .map(|(q, v)| (q.message_id.clone(), v))
