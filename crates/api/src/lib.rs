@@ -148,6 +148,9 @@ pub async fn housekeeping(state: AppState) {
                 Err(err) => tracing::warn!(error = %err, "could not sweep attachment files"),
             }
         }
+        if let Err(err) = state.conversations.fold_counts().await {
+            tracing::warn!(error = %err, "could not fold analytics counts");
+        }
         state.login_limits.forget_idle();
         state.visitor_limits.forget_idle();
         if let Err(err) = state.conversations.expire_actions().await {

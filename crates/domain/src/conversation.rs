@@ -97,6 +97,9 @@ pub struct Conversation {
     /// How it ended, once closed (null while open or waiting, and again once reopened).
     #[serde(default)]
     pub outcome: Option<crate::analytics::Outcome>,
+    /// When it closed, while it is closed (null while open or waiting).
+    #[serde(default)]
+    pub closed_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -16,15 +16,51 @@ pub(crate) fn hour_of(at: Timestamp) -> i64 {
     ms - ms.rem_euclid(3_600_000)
 }
 
-/// Adds to a count in one statement (nodes sharing the database add up).
+/// Adds to a count: a row of its own in `analytics_deltas`, folded into `analytics_counts`
+/// later ([`AnalyticsStore::fold_counts`]). An insert waits on no other writer, so messages of
+/// one widget-hour written on several nodes at once do not queue on one row, and two units
+/// adding to the same counts in different orders cannot deadlock.
 macro_rules! add_count {
     ($select:expr) => {
         concat!(
-            "INSERT INTO analytics_counts (tenant_id, hour, widget_id, metric, count) ",
-            $select,
-            " ON CONFLICT (tenant_id, hour, widget_id, metric) \
-             DO UPDATE SET count = analytics_counts.count + excluded.count"
+            "INSERT INTO analytics_deltas (tenant_id, hour, widget_id, metric, count) ",
+            $select
         )
+    };
+}
+
+/// The counts as reports read them: `$columns` summed over the folded totals and over the
+/// deltas added since, each table filtered by `$scope` on its own index, then added up.
+macro_rules! summed_counts {
+    ($columns:literal, $scope:expr) => {
+        concat!(
+            "SELECT ",
+            $columns,
+            ", CAST(SUM(n) AS BIGINT) AS count FROM (",
+            "SELECT ",
+            $columns,
+            ", SUM(count) AS n FROM analytics_counts WHERE ",
+            $scope,
+            " GROUP BY ",
+            $columns,
+            " UNION ALL SELECT ",
+            $columns,
+            ", SUM(count) AS n FROM analytics_deltas WHERE ",
+            $scope,
+            " GROUP BY ",
+            $columns,
+            ") a GROUP BY ",
+            $columns,
+            " ORDER BY ",
+            $columns
+        )
+    };
+}
+
+/// A report's counts: of `$2..$3`, of widget `$4` or all.
+macro_rules! report_scope {
+    () => {
+        "tenant_id = $1 AND hour >= $2 AND hour < $3 AND ($4 = '' OR widget_id = $4)"
     };
 }
 
@@ -265,6 +301,55 @@ pub(crate) const COUNT_FEEDBACK: &str = add_count!(
      WHERE f.tenant_id = $1 AND f.message_id = $2"
 );
 
+/// The statements recording how the conversation ended (`None`: open again), after whatever
+/// changed its status in the same unit: its earlier outcome leaves its hour's counts, the new
+/// one is counted in this hour — or, with `keep_time` (a rating changed it), in the hour it
+/// closed. The update comes last but two and returns the conversation ([`outcome_written`]).
+pub(crate) fn outcome_statements(
+    tenant: &TenantId,
+    conversation: &ConversationId,
+    outcome: Option<Outcome>,
+    keep_time: bool,
+) -> Vec<Query> {
+    let now = Timestamp::now();
+    let (t, c) = (tenant.as_str(), conversation.as_str());
+    // Opened again: counted once, and only when it had been decided.
+    let mut unit = match outcome {
+        None => vec![q(REOPENED).text(t).text(c).int(hour_of(now))],
+        Some(_) => Vec::new(),
+    };
+    unit.extend([q(UNCOUNT_OUTCOME).text(t).text(c), q(UNCOUNT_CLOSED).text(t).text(c)]);
+    unit.push(
+        q("UPDATE conversations SET outcome = $1, \
+           outcome_at = CASE WHEN $1 IS NULL THEN NULL \
+             WHEN $2 AND outcome_at IS NOT NULL THEN outcome_at ELSE $3 END \
+           WHERE tenant_id = $4 AND id = $5 RETURNING id")
+        .opt_text(outcome.map(|o| o.as_str()))
+        .boolean(keep_time)
+        .ts(now)
+        .text(t)
+        .text(c),
+    );
+    unit.extend([q(COUNT_OUTCOME).text(t).text(c), q(COUNT_CLOSED).text(t).text(c)]);
+    unit
+}
+
+/// Whether the update of [`outcome_statements`], at the end of `written`, found the
+/// conversation.
+pub(crate) fn outcome_written(written: &[Vec<crate::Row>]) -> StoreResult<()> {
+    let update = written.len().checked_sub(3).and_then(|i| written.get(i));
+    expect_found(update.map_or(0, |rows| rows.len() as u64))
+}
+
+/// The counts of `$2..$3` by hour and metric (of widget `$4`, or all), of the metrics named in
+/// `$5…` (all when `$5` is empty).
+static HOUR_COUNTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let names: Vec<String> = (0..MAX_METRICS).map(|i| format!("${}", i + 5)).collect();
+    let scope = format!("{} AND ($5 = '' OR metric IN ({}))", report_scope!(), names.join(", "));
+    // The scope is made at start (its places counted): put where the macro leaves `{scope}`.
+    summed_counts!("hour, metric", "{scope}").replace("{scope}", &scope)
+});
+
 /// The conversations started in `$2..$3` (of widget `$4`, or all) that got each first reply.
 const WAITS: &str = "SELECT COUNT(first_assistant_ms) AS assistant, \
      COUNT(first_person_ms) AS people FROM conversations \
@@ -302,37 +387,45 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
         })
     }
 
-    async fn set_outcome(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        outcome: Option<Outcome>,
-        keep_time: bool,
-    ) -> StoreResult<()> {
-        let now = Timestamp::now();
-        let (t, c) = (tenant.as_str(), conversation.as_str());
-        // Opened again: counted once, and only when it had been decided.
-        let mut unit = match outcome {
-            None => vec![q(REOPENED).text(t).text(c).int(hour_of(now))],
-            Some(_) => Vec::new(),
-        };
-        unit.extend([q(UNCOUNT_OUTCOME).text(t).text(c), q(UNCOUNT_CLOSED).text(t).text(c)]);
-        // A rating changes how it ended, not when: the close keeps its hour.
-        unit.push(
-            q("UPDATE conversations SET outcome = $1, \
-               outcome_at = CASE WHEN $1 IS NULL THEN NULL \
-                 WHEN $2 AND outcome_at IS NOT NULL THEN outcome_at ELSE $3 END \
-               WHERE tenant_id = $4 AND id = $5 RETURNING id")
-            .opt_text(outcome.map(|o| o.as_str()))
-            .boolean(keep_time)
-            .ts(now)
-            .text(t)
-            .text(c),
-        );
-        unit.extend([q(COUNT_OUTCOME).text(t).text(c), q(COUNT_CLOSED).text(t).text(c)]);
-        let written = self.db.write_unit(unit).await?;
-        let updated = written.len() - 3;
-        expect_found(written.get(updated).map_or(0, |rows| rows.len() as u64))
+    async fn fold_counts(&self, batch: u32) -> StoreResult<u64> {
+        let mut tx = self.db.begin().await?;
+        // Exactly the rows this fold deleted: a fold on another node at the same moment gets
+        // the others (PostgreSQL skips rows deleted under it).
+        let moved = tx
+            .fetch_all(
+                q("DELETE FROM analytics_deltas WHERE id IN \
+                   (SELECT id FROM analytics_deltas ORDER BY id LIMIT $1) \
+                   RETURNING tenant_id, hour, widget_id, metric, count")
+                .int(i64::from(batch)),
+            )
+            .await?;
+        let mut sums = std::collections::BTreeMap::<(String, i64, String, String), i64>::new();
+        for row in &moved {
+            let key = (
+                row.text("tenant_id")?,
+                row.int("hour")?,
+                row.text("widget_id")?,
+                row.text("metric")?,
+            );
+            *sums.entry(key).or_default() += row.int("count")?;
+        }
+        // In key order, so two folds adding to the same totals never wait on each other in a
+        // circle.
+        for ((tenant, hour, widget, metric), n) in sums.into_iter().filter(|(_, n)| *n != 0) {
+            tx.execute(
+                q("INSERT INTO analytics_counts (tenant_id, hour, widget_id, metric, count) \
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, hour, widget_id, metric) \
+                   DO UPDATE SET count = analytics_counts.count + excluded.count")
+                .text(tenant)
+                .int(hour)
+                .text(widget)
+                .text(metric)
+                .int(n),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(moved.len() as u64)
     }
 
     async fn hour_counts(
@@ -343,17 +436,14 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
         to: Timestamp,
         metrics: Option<&[&str]>,
     ) -> StoreResult<Vec<HourCount>> {
-        let query = q("SELECT hour, metric, CAST(SUM(count) AS BIGINT) AS count \
-             FROM analytics_counts WHERE tenant_id = $1 AND hour >= $2 AND hour < $3 \
-             AND ($4 = '' OR widget_id = $4) \
-             AND ($5 = '' OR metric IN ($5, $6, $7, $8, $9, $10)) \
-             GROUP BY hour, metric ORDER BY hour, metric")
-        .text(tenant.as_str())
-        .int(from.as_millisecond())
-        .int(to.as_millisecond())
-        .text(widget.map(|w| w.as_str()).unwrap_or_default());
-        // Unused places repeat the first name, which `IN` does not count twice.
-        let names = metrics.unwrap_or_default();
+        let query = q(&HOUR_COUNTS)
+            .text(tenant.as_str())
+            .int(from.as_millisecond())
+            .int(to.as_millisecond())
+            .text(widget.map(|w| w.as_str()).unwrap_or_default());
+        // Unused places repeat the first name, which `IN` does not count twice; more names than
+        // places read every metric (callers pick theirs from the rows).
+        let names = metrics.filter(|m| m.len() <= MAX_METRICS).unwrap_or_default();
         let first = names.first().copied().unwrap_or_default();
         let query = (0..MAX_METRICS).fold(query, |q, i| q.text(*names.get(i).unwrap_or(&first)));
         let rows = self.db.fetch_all(query).await?;
@@ -404,13 +494,11 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<(String, i64)>> {
-        let query = q("SELECT metric, CAST(SUM(count) AS BIGINT) AS count FROM analytics_counts \
-             WHERE tenant_id = $1 AND hour >= $2 AND hour < $3 AND ($4 = '' OR widget_id = $4) \
-             GROUP BY metric ORDER BY metric")
-        .text(tenant.as_str())
-        .int(from.as_millisecond())
-        .int(to.as_millisecond())
-        .text(widget.map(|w| w.as_str()).unwrap_or_default());
+        let query = q(summed_counts!("metric", report_scope!()))
+            .text(tenant.as_str())
+            .int(from.as_millisecond())
+            .int(to.as_millisecond())
+            .text(widget.map(|w| w.as_str()).unwrap_or_default());
         let rows = self.db.fetch_all(query).await?;
         rows.iter().map(|row| Ok((row.text("metric")?, row.int("count")?))).collect()
     }

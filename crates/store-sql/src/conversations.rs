@@ -6,7 +6,7 @@ use sb_domain::{
 };
 use sb_store::{
     ConversationFilter, ConversationState, ConversationStore, FinishedMessage, NewMessage,
-    NewTrace, Page, PageRequest, StoreError, StoreResult,
+    NewTrace, OutcomeChange, Page, PageRequest, StoreError, StoreResult,
 };
 
 use std::sync::LazyLock;
@@ -19,7 +19,8 @@ use crate::{Db, Query, Row, SqlStore, expect_found, q};
 macro_rules! columns {
     () => {
         "id, tenant_id, widget_id, status, assigned_user_id, assigned_team_id, visitor_json, \
-         variables_json, created_at, updated_at, last_message_at, labels_json, contact_id, outcome"
+         variables_json, created_at, updated_at, last_message_at, labels_json, contact_id, outcome, \
+         outcome_at"
     };
 }
 pub(crate) use columns as conversation_columns;
@@ -138,6 +139,7 @@ pub(crate) fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
         labels: row.json("labels_json")?,
         contact_id: row.opt_parse("contact_id")?,
         outcome: row.opt_parse("outcome")?,
+        closed_at: row.opt_ts("outcome_at")?,
     })
 }
 
@@ -186,7 +188,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             "INSERT INTO conversations (",
             columns!(),
             ", visitor_token_hash, last_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         ))
         .text(c.id.as_str())
         .text(c.tenant_id.as_str())
@@ -202,6 +204,7 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         .json(to_json(&c.labels))
         .opt_text(c.contact_id.as_ref().map(|id| id.as_str()))
         .opt_text(c.outcome.map(|o| o.as_str()))
+        .opt_ts(c.closed_at)
         .text(token_hash)
         .int(0);
         let started =
@@ -255,10 +258,11 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         tenant: &TenantId,
         id: &ConversationId,
         state: &ConversationState,
+        outcome: OutcomeChange,
     ) -> StoreResult<()> {
         let query = q(
             "UPDATE conversations SET status = $1, assigned_user_id = $2, assigned_team_id = $3, \
-                       updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+                       updated_at = $4 WHERE tenant_id = $5 AND id = $6 RETURNING id",
         )
         .text(state.status.as_str())
         .opt_text(state.assigned_to.as_ref().map(|u| u.as_str()))
@@ -266,7 +270,16 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         .ts(Timestamp::now())
         .text(tenant.as_str())
         .text(id.as_str());
-        expect_found(self.db.execute(query).await?)
+        let decided = match outcome {
+            OutcomeChange::Unchanged => {
+                return expect_found(self.db.fetch_all(query).await?.len() as u64);
+            }
+            OutcomeChange::Closed(outcome) => Some(outcome),
+            OutcomeChange::Reopened => None,
+        };
+        let mut unit = vec![query];
+        unit.extend(crate::analytics::outcome_statements(tenant, id, decided, false));
+        crate::analytics::outcome_written(&self.db.write_unit(unit).await?)
     }
 
     async fn update_visitor(

@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use sb_domain::analytics::Outcome;
 use sb_domain::{ConversationId, Feedback, Rating, TenantId};
 use sb_store::{RatingStore, StoreResult};
 
@@ -6,7 +7,7 @@ use crate::{Db, SqlStore, q};
 
 #[async_trait]
 impl<D: Db> RatingStore for SqlStore<D> {
-    async fn rate(&self, tenant: &TenantId, r: &Rating) -> StoreResult<()> {
+    async fn rate(&self, tenant: &TenantId, r: &Rating, outcome: Outcome) -> StoreResult<()> {
         let query =
             q("INSERT INTO ratings (conversation_id, tenant_id, score, comment, rated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (conversation_id) DO UPDATE SET \
@@ -23,7 +24,15 @@ impl<D: Db> RatingStore for SqlStore<D> {
             .text(r.conversation_id.as_str());
         let metric = format!("rating:{}", r.score);
         let counted = crate::analytics::count(tenant, &r.conversation_id, r.rated_at, &metric, 1);
-        self.db.write_unit(vec![uncount, query, counted]).await.map(drop)
+        let mut unit = vec![uncount, query, counted];
+        // It changes how the conversation ended, not when: the close keeps its hour.
+        unit.extend(crate::analytics::outcome_statements(
+            tenant,
+            &r.conversation_id,
+            Some(outcome),
+            true,
+        ));
+        crate::analytics::outcome_written(&self.db.write_unit(unit).await?)
     }
 
     async fn rating(

@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (27, "search", include_str!("../migrations/0027_search.sql")),
     (28, "outcomes", include_str!("../migrations/0028_outcomes.sql")),
     (29, "knowledge_gaps", include_str!("../migrations/0029_knowledge_gaps.sql")),
+    (30, "count_deltas", include_str!("../migrations/0030_count_deltas.sql")),
 ];
 
 pub struct SqliteOptions {

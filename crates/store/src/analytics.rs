@@ -4,8 +4,20 @@ use sb_domain::{ConversationId, TenantId, Timestamp, WidgetId};
 
 use crate::StoreResult;
 
+/// What a status change does to how the conversation ended: written in the same unit as the
+/// change, so a close is never without its outcome (nor its counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeChange {
+    /// Neither closed nor opened: how it ended stays.
+    Unchanged,
+    /// Closed now, ending so (counted in this hour).
+    Closed(Outcome),
+    /// Opened again: undecided until it closes again.
+    Reopened,
+}
+
 /// The most metrics [`AnalyticsStore::hour_counts`] picks by name.
-pub const MAX_METRICS: usize = 6;
+pub const MAX_METRICS: usize = 32;
 
 /// What analytics keeps of conversations (docs/analytics.md).
 #[async_trait]
@@ -17,18 +29,13 @@ pub trait AnalyticsStore: Send + Sync {
         conversation: &ConversationId,
     ) -> StoreResult<OutcomeFacts>;
 
-    /// Records how the conversation ended (`None` while it is open again), counted in the hour
-    /// it is decided — or, with `keep_time` (a rating changed it), in the hour it was.
-    async fn set_outcome(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        outcome: Option<Outcome>,
-        keep_time: bool,
-    ) -> StoreResult<()>;
+    /// Folds the counts added since the last fold (at most `batch` of them) into their hours'
+    /// totals; how many were folded. Reports read both, so folding changes no figure: it keeps
+    /// the added counts few (see docs/analytics.md, "How counts are kept").
+    async fn fold_counts(&self, batch: u32) -> StoreResult<u64>;
 
     /// The counts of the hours starting in `from..to`, of one widget or all (summed), by hour
-    /// then metric; only of `metrics` when given (at most [`MAX_METRICS`]).
+    /// then metric; only of `metrics` when given (all of them when more than [`MAX_METRICS`]).
     async fn hour_counts(
         &self,
         tenant: &TenantId,

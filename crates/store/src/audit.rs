@@ -49,8 +49,14 @@ pub trait PrivacyStore: Send + Sync {
 /// Visitors' ratings of conversations and feedback on bot replies.
 #[async_trait]
 pub trait RatingStore: Send + Sync {
-    /// Saves (or replaces) the conversation's rating.
-    async fn rate(&self, tenant: &TenantId, rating: &sb_domain::Rating) -> StoreResult<()>;
+    /// Saves (or replaces) the closed conversation's rating and, in the same unit, how it ended
+    /// in the light of it (still counted in the hour it closed).
+    async fn rate(
+        &self,
+        tenant: &TenantId,
+        rating: &sb_domain::Rating,
+        outcome: sb_domain::analytics::Outcome,
+    ) -> StoreResult<()>;
     async fn rating(
         &self,
         tenant: &TenantId,

@@ -137,11 +137,14 @@ pub trait ConversationStore: Send + Sync {
         conversation: &ConversationId,
         user: &UserId,
     ) -> StoreResult<()>;
+    /// Saves who owns the conversation now and, in the same unit, what that does to how it
+    /// ended.
     async fn set_conversation_state(
         &self,
         tenant: &TenantId,
         id: &ConversationId,
         state: &ConversationState,
+        outcome: crate::OutcomeChange,
     ) -> StoreResult<()>;
     /// Saves what is known about the visitor (e.g. a detected language).
     async fn update_visitor(

@@ -32,7 +32,7 @@ pub use accounts::{
 };
 pub use actions::{ActionDecision, ActionStore};
 pub use ai::{AiStore, UsageTotals};
-pub use analytics::{AnalyticsStore, MAX_METRICS};
+pub use analytics::{AnalyticsStore, MAX_METRICS, OutcomeChange};
 pub use attachments::{AttachmentStore, NewAttachment};
 pub use audit::{Erased, PrivacyStore, RatingStore};
 pub use call_stats::{CallStatsStore, StatsScope};

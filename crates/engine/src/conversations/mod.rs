@@ -210,6 +210,7 @@ impl ConversationsService {
             labels: Vec::new(),
             contact_id: Some(contact),
             outcome: None,
+            closed_at: None,
         };
         self.store.conversations.create_conversation(&conversation, &sha256_hex(&token)).await?;
         let who = &conversation.visitor;
@@ -304,17 +305,27 @@ impl ConversationsService {
         conversation: &mut Conversation,
         state: ConversationState,
     ) -> Result<(), EngineError> {
-        self.store
-            .conversations
-            .set_conversation_state(&conversation.tenant_id, &conversation.id, &state)
-            .await?;
-        // How it ended is decided as it closes, and undecided again when it opens.
+        // How it ended is decided as it closes, and undecided again when it opens — written
+        // with the change itself.
         let closing = state.status == ConversationStatus::Closed;
-        if closing != (conversation.status == ConversationStatus::Closed) {
-            conversation.outcome =
-                if closing { Some(self.decide_outcome(conversation).await?) } else { None };
-            let (tenant, id) = (&conversation.tenant_id, &conversation.id);
-            self.store.analytics.set_outcome(tenant, id, conversation.outcome, false).await?;
+        let outcome = if closing == (conversation.status == ConversationStatus::Closed) {
+            sb_store::OutcomeChange::Unchanged
+        } else if closing {
+            sb_store::OutcomeChange::Closed(self.decide_outcome(conversation).await?)
+        } else {
+            sb_store::OutcomeChange::Reopened
+        };
+        let (tenant, id) = (&conversation.tenant_id, &conversation.id);
+        self.store.conversations.set_conversation_state(tenant, id, &state, outcome).await?;
+        match outcome {
+            sb_store::OutcomeChange::Unchanged => {}
+            sb_store::OutcomeChange::Closed(decided) => {
+                (conversation.outcome, conversation.closed_at) =
+                    (Some(decided), Some(Timestamp::now()));
+            }
+            sb_store::OutcomeChange::Reopened => {
+                (conversation.outcome, conversation.closed_at) = (None, None);
+            }
         }
         let before = sb_domain::events::Before {
             status: conversation.status,

@@ -255,8 +255,12 @@ impl ConversationsService {
                 self.translate_for_operator(&conversation, message).await?;
                 return Ok(None);
             }
-            // Written before it was closed, handled after: nothing to answer any more.
-            ConversationStatus::Closed if message.created_at < conversation.updated_at => {
+            // Written before it was closed, handled after: nothing to answer any more. (Closed
+            // before closes were timed: its last change is the closest mark there is.)
+            ConversationStatus::Closed
+                if message.created_at
+                    < conversation.closed_at.unwrap_or(conversation.updated_at) =>
+            {
                 skipped("the conversation was closed after it was written");
                 return Ok(None);
             }

@@ -37,10 +37,12 @@ impl ConversationsService {
             comment,
             rated_at: Timestamp::now(),
         };
-        self.store.ratings.rate(&conversation.tenant_id, &rating).await?;
-        // A rating of 1 or 2 means the assistant did not resolve it after all (and back).
-        let outcome = self.decide_outcome(&now).await?;
-        self.store.analytics.set_outcome(&now.tenant_id, &now.id, Some(outcome), true).await?;
+        // A rating of 1 or 2 means the assistant did not resolve it after all (and back): how
+        // it ended is decided again, with this rating, and written with it.
+        let mut facts = self.store.analytics.outcome_facts(&now.tenant_id, &now.id).await?;
+        facts.rating = Some(score);
+        let outcome = sb_domain::analytics::Outcome::of(&facts);
+        self.store.ratings.rate(&conversation.tenant_id, &rating, outcome).await?;
         Ok(rating)
     }
 

@@ -152,7 +152,23 @@ const CSV_METRICS: [&str; 27] = [
     "not_helpful:ai",
 ];
 
+/// How many added counts one fold takes at most (one transaction).
+const FOLD_BATCH: u32 = 10_000;
+
 impl ConversationsService {
+    /// Folds the counts added since the last fold into their hours' totals (every node may, each
+    /// minute; no figure changes); how many were folded.
+    pub async fn fold_counts(&self) -> Result<u64, EngineError> {
+        let mut folded = 0;
+        loop {
+            let moved = self.store.analytics.fold_counts(FOLD_BATCH).await?;
+            folded += moved;
+            if moved < u64::from(FOLD_BATCH) {
+                return Ok(folded);
+            }
+        }
+    }
+
     async fn counts(
         &self,
         actor: &Actor,
@@ -219,10 +235,12 @@ impl ConversationsService {
         range: &DayRange,
         widget: Option<&WidgetId>,
     ) -> Result<String, EngineError> {
-        let counts = self.counts(actor, range, widget, None).await?;
         let names = CSV_METRICS
             .iter()
             .chain(["helpful:fallback", "not_helpful:fallback", "ai_requests"].iter());
+        // Only its columns: not the per-rule and per-endpoint counts of every hour.
+        let columns: Vec<String> = names.clone().map(|m| (*m).to_owned()).collect();
+        let counts = self.counts(actor, range, widget, Some(&columns)).await?;
         let header: Vec<String> = names.clone().map(|m| m.replace(':', "_")).collect();
         let mut csv = format!("start,{}\r\n", header.join(","));
         for (start, totals) in buckets(range, interval, &counts) {

@@ -200,6 +200,7 @@ impl Sandbox {
             labels: Vec::new(),
             contact_id: None,
             outcome: None,
+            closed_at: None,
         };
         let token = sb_domain::random_token(16);
         self.scratch.create_conversation(&conversation, &token).await.map_err(|e| e.to_string())?;

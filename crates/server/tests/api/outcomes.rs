@@ -167,3 +167,60 @@ async fn a_conversation_ends_as_its_facts_say() {
         assert_eq!(outcomes.len(), 4, "{listed}");
     }
 }
+
+/// Two nodes on one database answer, close and rate conversations all at once while the added
+/// counts are being folded: every figure still adds up, and no write waits on another in a
+/// circle (on PostgreSQL, the unit that lost such a wait would fail its request).
+#[tokio::test]
+async fn counts_add_up_when_two_nodes_write_and_fold_at_once() {
+    const CONVERSATIONS: usize = 8;
+    for app in TestApp::every_backend().await {
+        let node = app.another_node().await;
+        let owner = app.signup("Acme", "owner@acme.test").await;
+        let widget = owner.create_widget("Shop").await;
+        owner.create_rule(json!({"name": "Hours", "trigger": {"type": "keywords", "any": ["hours"]}, "actions": [reply("We open at 9.")]})).await;
+        let mut on_node = Client::new(&node.base);
+        on_node.api_key = Some(owner.create_api_key("second node").await);
+        let store = switchboard::open_store(&app.config, false).await.unwrap();
+        let folding = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let folder = tokio::spawn({
+            let (store, folding) = (store.clone(), folding.clone());
+            async move {
+                let mut folded = 0;
+                while folding.load(std::sync::atomic::Ordering::Relaxed) {
+                    folded += store.fold_counts(2).await.unwrap();
+                    tokio::task::yield_now().await;
+                }
+                folded
+            }
+        });
+        let mut visitors = Vec::new();
+        for i in 0..CONVERSATIONS {
+            let visitor = app.start_conversation(&widget).await;
+            visitors.push(if i % 2 == 0 { visitor } else { visitor.through(node.anonymous()) });
+        }
+        let people = [&owner, &on_node];
+        futures_util::future::join_all(visitors.iter().enumerate().map(
+            |(i, visitor)| async move {
+                assert_eq!(visitor.say("your hours?").await, ["We open at 9."]);
+                close(people[i % 2], visitor).await;
+                rate(visitor, if i % 4 == 0 { 1 } else { 5 }).await;
+            },
+        ))
+        .await;
+        folding.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(folder.await.unwrap() > 0, "the folds ran beside the writes");
+
+        let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let (from, to) = (today.yesterday().unwrap(), today.tomorrow().unwrap());
+        let (_, summary) =
+            on_node.get(format!("/api/v1/analytics/summary?from={from}&to={to}")).await;
+        let s = &summary["data"];
+        let figures =
+            [&s["conversations"], &s["visitor_messages"], &s["closed"], &s["rating"]["count"]];
+        assert!(figures.iter().all(|n| **n == CONVERSATIONS), "{summary}");
+        assert_eq!(s["outcomes"]["assistant_resolved"], 6, "{summary}");
+        assert_eq!(s["outcomes"]["abandoned"], 2, "rated 1: {summary}");
+        assert_eq!(s["rating"]["distribution"], json!({"1": 2, "2": 0, "3": 0, "4": 0, "5": 6}));
+    }
+}

@@ -3,11 +3,11 @@
 //! questions kept as knowledge gaps — all the tenant's own.
 
 use sb_domain::analytics::{HourCount, Outcome, ReplySource};
-use sb_domain::{AiUsage, Author, MessageId, RuleId, TenantId, Timestamp};
+use sb_domain::{AiUsage, Author, ConversationStatus, MessageId, RuleId, TenantId, Timestamp};
 use serde_json::json;
 
 use super::conversations::{conversation, widget};
-use crate::{FinishedMessage, NewMessage, NewTrace, Store};
+use crate::{ConversationState, FinishedMessage, NewMessage, NewTrace, OutcomeChange, Store};
 
 fn at(second: i64) -> Timestamp {
     // 2020-01-01 10:00:00 UTC, and on: an hour no other story writes to.
@@ -125,19 +125,49 @@ pub(super) async fn analytics(store: &dyn Store, tenant: &TenantId, other: &Tena
         (1, true, true)
     );
     assert_eq!(Outcome::of(&facts), Outcome::ResolvedWithPerson);
-    store.set_outcome(tenant, &chat.id, Some(Outcome::HandedOver), false).await.unwrap();
-    // A rating changing it keeps the hour it closed in (the same hour here, counted once).
-    store.set_outcome(tenant, &chat.id, Some(Outcome::ResolvedWithPerson), true).await.unwrap();
+    let state = |status| ConversationState { status, assigned_to: None, assigned_team: None };
+    let (closed, open) = (state(ConversationStatus::Closed), state(ConversationStatus::Open));
+    let handed_over = OutcomeChange::Closed(Outcome::HandedOver);
+    // Another tenant's close changes nothing, and counts nothing.
+    let refused = store.set_conversation_state(other, &chat.id, &closed, handed_over).await;
+    assert!(matches!(refused, Err(crate::StoreError::NotFound)), "{refused:?}");
+    assert_eq!(decided(store, tenant, &shop.id).await, []);
+    store.set_conversation_state(tenant, &chat.id, &closed, handed_over).await.unwrap();
+    let closed_at = store.get_conversation(tenant, &chat.id).await.unwrap().closed_at;
+    assert!(closed_at.is_some_and(|t| t > at(70)), "{closed_at:?}");
+    // A rating changing it keeps the hour (and the time) it closed in, counted once.
+    let rating = sb_domain::Rating {
+        conversation_id: chat.id.clone(),
+        score: 4,
+        comment: None,
+        rated_at: Timestamp::now(),
+    };
+    store.rate(tenant, &rating, Outcome::ResolvedWithPerson).await.unwrap();
     assert_eq!(
         decided(store, tenant, &shop.id).await,
-        [("closed".to_owned(), 1), ("outcome:resolved_with_person".to_owned(), 1)]
+        [
+            ("closed".to_owned(), 1),
+            ("outcome:resolved_with_person".to_owned(), 1),
+            ("rating:4".to_owned(), 1)
+        ]
     );
-    store.set_outcome(tenant, &chat.id, None, false).await.unwrap();
-    assert_eq!(decided(store, tenant, &shop.id).await, [("reopened".to_owned(), 1)]);
+    let rated = store.get_conversation(tenant, &chat.id).await.unwrap();
+    assert_eq!((rated.outcome, rated.closed_at), (Some(Outcome::ResolvedWithPerson), closed_at));
+    store.set_conversation_state(tenant, &chat.id, &open, OutcomeChange::Reopened).await.unwrap();
+    let reopened = [("rating:4".to_owned(), 1), ("reopened".to_owned(), 1)];
+    assert_eq!(decided(store, tenant, &shop.id).await, reopened);
     // Opened again when it was not decided: nothing to count.
-    store.set_outcome(tenant, &chat.id, None, false).await.unwrap();
-    assert_eq!(decided(store, tenant, &shop.id).await, [("reopened".to_owned(), 1)]);
-    assert_eq!(store.get_conversation(tenant, &chat.id).await.unwrap().outcome, None);
+    store.set_conversation_state(tenant, &chat.id, &open, OutcomeChange::Reopened).await.unwrap();
+    assert_eq!(decided(store, tenant, &shop.id).await, reopened);
+    // Folding the added counts into their hours' totals changes no figure; a fold finding
+    // nothing is harmless.
+    let before = store.hour_counts(tenant, None, at(0), Timestamp::now(), None).await.unwrap();
+    while store.fold_counts(3).await.unwrap() > 0 {}
+    let after = store.hour_counts(tenant, None, at(0), Timestamp::now(), None).await.unwrap();
+    assert_eq!(before, after);
+    assert_eq!(store.fold_counts(3).await.unwrap(), 0);
+    let open_again = store.get_conversation(tenant, &chat.id).await.unwrap();
+    assert_eq!((open_again.outcome, open_again.closed_at), (None, None));
 
     // The question is a gap, the tenant's only, and goes with its conversation.
     let gaps = store.question_gaps(tenant, at(0), at(3600), 10).await.unwrap();

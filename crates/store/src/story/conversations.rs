@@ -50,6 +50,7 @@ pub(super) fn conversation(tenant: &TenantId, widget: &WidgetId) -> Conversation
         labels: Vec::new(),
         contact_id: None,
         outcome: None,
+        closed_at: None,
     }
 }
 
@@ -251,8 +252,9 @@ pub(super) async fn widgets_conversations_and_rules(
         assigned_to: Some(users[0].id.clone()),
         assigned_team: None,
     };
-    store.set_conversation_state(tenant, &first.id, &state).await.unwrap();
-    assert_not_found(store.set_conversation_state(other, &first.id, &state).await);
+    let unchanged = crate::OutcomeChange::Unchanged;
+    store.set_conversation_state(tenant, &first.id, &state, unchanged).await.unwrap();
+    assert_not_found(store.set_conversation_state(other, &first.id, &state, unchanged).await);
     let counts =
         store.pending_counts(tenant, &[users[0].id.clone(), users[1].id.clone()]).await.unwrap();
     assert_eq!(counts, vec![(users[0].id.clone(), 1), (users[1].id.clone(), 0)]);

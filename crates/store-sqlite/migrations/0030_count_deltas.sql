@@ -1,0 +1,13 @@
+-- Counts are added as rows of their own, one per change, and folded into analytics_counts
+-- each minute; reports read both. An insert waits on no other writer: messages of one
+-- widget-hour written at once do not queue on one row, and two writes adding to the same
+-- counts in different orders cannot deadlock.
+CREATE TABLE analytics_deltas (
+    id         INTEGER PRIMARY KEY,
+    tenant_id  TEXT NOT NULL,
+    hour       INTEGER NOT NULL,
+    widget_id  TEXT NOT NULL,
+    metric     TEXT NOT NULL,
+    count      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX analytics_deltas_hour_idx ON analytics_deltas (tenant_id, hour);
