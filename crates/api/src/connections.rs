@@ -42,6 +42,12 @@ struct ConnectionBody {
     auth: Option<AuthInput>,
     headers: Option<BTreeMap<String, String>>,
     timeout_ms: Option<u32>,
+    /// `http` (default) or `mcp`: an MCP server over streamable HTTP at `base_url`, whose
+    /// tools are listed from it. Set at creation only.
+    kind: Option<sb_domain::ConnectionKind>,
+    /// MCP only: the header that carries a verified visitor's `user_id` to the server (`""`
+    /// for none).
+    identity_header: Option<String>,
 }
 
 impl From<ConnectionBody> for ConnectionDraft {
@@ -52,6 +58,8 @@ impl From<ConnectionBody> for ConnectionDraft {
             auth: body.auth,
             headers: body.headers,
             timeout_ms: body.timeout_ms,
+            kind: body.kind,
+            identity_header: body.identity_header,
         }
     }
 }

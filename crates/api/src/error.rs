@@ -183,6 +183,9 @@ impl From<EngineError> for ApiError {
                 Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "type_not_allowed", message)
                     .with_field("file")
             }
+            EngineError::Backend { code, message } => {
+                Self::new(StatusCode::BAD_GATEWAY, code, message)
+            }
             EngineError::Internal(cause) => Self::internal(cause),
         }
     }

@@ -36,6 +36,7 @@ mod suite_files;
 mod teams;
 mod tenant;
 mod test_cases;
+mod tools;
 mod typing_gate;
 mod users;
 mod visitor;
@@ -62,6 +63,7 @@ fn api_routes() -> ApiRouter {
         .merge(api_keys::router())
         .merge(teams::router())
         .merge(connections::router())
+        .merge(tools::router())
         .merge(endpoints::router())
         .merge(openapi_import::router())
         .merge(widgets::router())

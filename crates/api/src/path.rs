@@ -63,3 +63,14 @@ async fn segment<S: Send + Sync, T: FromStr>(
     let raw = segments.get(name).ok_or_else(|| ApiError::not_found("resource"))?;
     raw.parse().map_err(|_| ApiError::not_found("resource"))
 }
+
+/// A name from the URL path, the `{name}` segment (an MCP tool's name).
+pub struct NamePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for NamePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        segment(parts, state, "name").await.map(NamePath)
+    }
+}

@@ -87,14 +87,15 @@ pub struct Connector {
     http: HttpClient,
     tokens: TokenCache,
     answers: ResponseCache,
+    sessions: crate::mcp::Sessions,
 }
 
-struct Exchange {
-    response: Result<OutboundResponse, CallError>,
-    attempts: u32,
-    token_refreshed: bool,
+pub(crate) struct Exchange {
+    pub response: Result<OutboundResponse, CallError>,
+    pub attempts: u32,
+    pub token_refreshed: bool,
     /// The OAuth access tokens sent: a backend echoing one must not show it either.
-    tokens_sent: Vec<String>,
+    pub tokens_sent: Vec<String>,
 }
 
 fn token_request<'a>(target: CallTarget<'a>) -> Option<Result<TokenRequest<'a>, CallError>> {
@@ -165,7 +166,12 @@ fn retry_delay(
 
 impl Connector {
     pub fn new(http: HttpClient) -> Self {
-        Self { http, tokens: TokenCache::default(), answers: ResponseCache::default() }
+        Self {
+            http,
+            tokens: TokenCache::default(),
+            answers: ResponseCache::default(),
+            sessions: Default::default(),
+        }
     }
 
     /// Forgets the answers kept for `tenant` on this node.
@@ -205,7 +211,15 @@ impl Connector {
         &self.tokens
     }
 
-    fn deadline(&self, connection: &Connection, endpoint: Option<&Endpoint>) -> Duration {
+    pub(crate) fn sessions(&self) -> &crate::mcp::Sessions {
+        &self.sessions
+    }
+
+    pub(crate) fn deadline(
+        &self,
+        connection: &Connection,
+        endpoint: Option<&Endpoint>,
+    ) -> Duration {
         let ms = [
             Some(connection.timeout_ms),
             endpoint.and_then(|e| e.timeout_ms),
@@ -220,7 +234,7 @@ impl Connector {
 
     /// Sends `request`, adding an OAuth token if the connection uses one, refreshing it once if
     /// the API reports it expired, and retrying once when `retry_safe` and the failure allows.
-    async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         target: CallTarget<'_>,
         request: OutboundRequest,
@@ -340,21 +354,34 @@ impl Connector {
             }),
             None => built,
         };
-        let result = match built {
-            Err(err) => Err(err),
+        let retry_safe = endpoint.is_retry_safe();
+        outcome.error = match built {
+            Err(err) => Some(err),
+            Ok(request) if endpoint.tool.is_some() => {
+                outcome.request = Some(RequestLine::of(&request, target.uses_oauth()));
+                let mut trail = crate::mcp_calls::Trail::default();
+                let id = crate::mcp::CALL_ID;
+                let answer =
+                    self.in_session(target, request, id, retry_safe, deadline, &mut trail).await;
+                (outcome.attempts, outcome.token_refreshed) =
+                    (trail.attempts, trail.token_refreshed);
+                outcome.status = trail.status;
+                sent = trail.tokens_sent;
+                answer
+                    .and_then(|result| crate::mcp_calls::interpret(&result, endpoint, &mut outcome))
+                    .err()
+            }
             Ok(request) => {
                 outcome.request = Some(RequestLine::of(&request, target.uses_oauth()));
-                let exchange =
-                    self.exchange(target, request, endpoint.is_retry_safe(), deadline).await;
+                let exchange = self.exchange(target, request, retry_safe, deadline).await;
                 outcome.attempts = exchange.attempts;
                 outcome.token_refreshed = exchange.token_refreshed;
                 sent = exchange.tokens_sent;
-                exchange.response
+                match exchange.response {
+                    Err(err) => Some(err),
+                    Ok(response) => interpret(&response, endpoint, &mut outcome).err(),
+                }
             }
-        };
-        outcome.error = match result {
-            Err(err) => Some(err),
-            Ok(response) => interpret(&response, endpoint, &mut outcome).err(),
         };
         sent.extend(target.secrets.sent_forms(&target.connection.auth));
         scrub_outcome(&mut outcome, &sent);
@@ -372,6 +399,9 @@ impl Connector {
     /// (filled from `vars`), with a freshly fetched token for OAuth2. Any answer but 401/403 and
     /// 5xx counts as reachable.
     pub async fn test_connection(&self, target: CallTarget<'_>, vars: &Variables) -> CallOutcome {
+        if target.connection.kind == sb_domain::ConnectionKind::Mcp {
+            return self.test_mcp(target).await;
+        }
         let started = Instant::now();
         let deadline = started + self.deadline(target.connection, None);
         self.tokens.forget_connection(&target.connection.tenant_id, &target.connection.id);
@@ -415,7 +445,7 @@ fn reachable_but(status: StatusCode) -> String {
     )
 }
 
-fn preview(body: &[u8]) -> String {
+pub(crate) fn preview(body: &[u8]) -> String {
     let cut = &body[..body.len().min(BODY_PREVIEW_BYTES)];
     let mut text = String::from_utf8_lossy(cut).into_owned();
     if body.len() > BODY_PREVIEW_BYTES {

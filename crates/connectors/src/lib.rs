@@ -8,6 +8,8 @@ mod cache;
 mod error;
 mod execute;
 pub mod mapping;
+mod mcp;
+mod mcp_calls;
 mod oauth;
 pub mod openapi;
 mod request;

@@ -57,6 +57,9 @@ pub fn build(
     endpoint: &Endpoint,
     vars: &Variables,
 ) -> Result<OutboundRequest, CallError> {
+    if let Some(tool) = &endpoint.tool {
+        return crate::mcp::tool_request(connection, secrets, endpoint, tool, vars);
+    }
     check_declared(endpoint, vars)?;
     let optional =
         |name: &str| endpoint.request.variables.iter().any(|v| v.name == name && !v.required);

@@ -25,6 +25,63 @@ pub struct Connection {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub last_test: Option<TestSummary>,
+    /// What the connection speaks: HTTP endpoints the account describes, or an MCP server
+    /// whose tools are listed from it (each tool an endpoint of the connection).
+    #[serde(default)]
+    pub kind: ConnectionKind,
+    /// MCP: the header that carries a verified visitor's `user_id` to the server, so it can
+    /// answer for that customer only; null sends no identity.
+    #[serde(default)]
+    pub identity_header: Option<String>,
+}
+
+/// What a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionKind {
+    /// A REST/JSON API: endpoints are request templates the account writes or imports.
+    #[default]
+    Http,
+    /// A Model Context Protocol server over streamable HTTP at the base URL: its tools are
+    /// listed from it and called with `tools/call`.
+    Mcp,
+}
+
+impl ConnectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionKind::Http => "http",
+            ConnectionKind::Mcp => "mcp",
+        }
+    }
+}
+
+impl std::str::FromStr for ConnectionKind {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "http" => Ok(ConnectionKind::Http),
+            "mcp" => Ok(ConnectionKind::Mcp),
+            _ => Err(ValidationError::new("kind", "invalid_field", "use http or mcp")),
+        }
+    }
+}
+
+/// A tool of an MCP server, as the server lists it. The endpoint that calls it keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct McpTool {
+    /// The server's name for it (the endpoint's name is this, made a valid AI tool name).
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// JSON Schema of its arguments.
+    pub input_schema: serde_json::Value,
+    /// JSON Schema of its structured result, when the server declares one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<serde_json::Value>,
+    /// The server says it changes nothing (`readOnlyHint`).
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// The non-secret half of an authentication method. The secret half (`key`, `token`,
@@ -227,6 +284,9 @@ pub struct Endpoint {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub last_test: Option<TestSummary>,
+    /// The MCP tool this endpoint calls (endpoints of MCP connections only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<McpTool>,
 }
 
 /// What an endpoint sends, with the variables it takes: the part of an endpoint that an OpenAPI
@@ -294,6 +354,7 @@ impl Endpoint {
             created_at: now,
             updated_at: now,
             last_test: None,
+            tool: None,
         }
     }
 

@@ -38,8 +38,8 @@ pub use account::{
 pub use audit::AuditEntry;
 pub use canned::{CannedReply, canned_shortcut, canned_text};
 pub use connection::{
-    ApiKeyPlacement, AuthConfig, ClientAuth, Connection, Endpoint, EndpointRequest, HttpMethod,
-    MAX_CACHE_TTL_S, MAX_TIMEOUT_MS, RefreshOn, TestSummary, VariableSpec,
+    ApiKeyPlacement, AuthConfig, ClientAuth, Connection, ConnectionKind, Endpoint, EndpointRequest,
+    HttpMethod, MAX_CACHE_TTL_S, MAX_TIMEOUT_MS, McpTool, RefreshOn, TestSummary, VariableSpec,
     default_expected_statuses, validate_endpoint_name, validate_variable_name,
 };
 pub use contact::{Contact, MAX_ATTRIBUTES_BYTES};

@@ -37,6 +37,16 @@ pub enum EngineError {
     /// allow (415 `type_not_allowed`).
     #[error("{message}")]
     FileRefused { too_large: bool, message: String },
+    /// A tenant's backend (an MCP server listing its tools) could not be reached or refused:
+    /// `code` is the call's error code (`timeout`, `connect_failed`, `auth_failed`, …).
+    #[error("{code}: {message}")]
+    Backend { code: &'static str, message: String },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<sb_connectors::CallError> for EngineError {
+    fn from(err: sb_connectors::CallError) -> Self {
+        EngineError::Backend { code: err.code, message: err.message }
+    }
 }

@@ -13,8 +13,8 @@ use crate::{Db, Query, Row, SqlStore, each, expect_found, q};
 /// A connection's columns, in the order `create_connection` binds them.
 macro_rules! connection_columns {
     () => {
-        "id, tenant_id, name, base_url, auth_json, secrets_sealed, headers_json, timeout_ms, \
-         created_at, updated_at, last_test_json"
+        "id, tenant_id, name, base_url, auth_json, secrets_sealed, headers_json, timeout_ms, kind, \
+         identity_header, created_at, updated_at, last_test_json"
     };
 }
 
@@ -24,7 +24,7 @@ macro_rules! endpoint_columns {
         "id, tenant_id, connection_id, name, description, method, path, query_json, headers_json, \
          body_json, variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
          requires_verified_visitor, cache_ttl_s, approval, approval_summary, expected_statuses_json, \
-         created_at, updated_at, last_test_json"
+         created_at, updated_at, last_test_json, tool_json"
     };
 }
 
@@ -40,10 +40,13 @@ fn connection_from_row(row: &Row) -> StoreResult<Connection> {
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
         last_test: row.opt_json("last_test_json")?,
+        kind: row.parse("kind")?,
+        identity_header: row.opt_text("identity_header")?,
     })
 }
 
-/// Binds the connection's settings (name to timeout), in the order INSERT and UPDATE name them.
+/// Binds the connection's settings (name to identity header), in the order INSERT and UPDATE
+/// name them.
 fn bind_connection_fields(query: Query, c: &Connection, sealed: Option<&str>) -> Query {
     query
         .text(&c.name)
@@ -52,6 +55,8 @@ fn bind_connection_fields(query: Query, c: &Connection, sealed: Option<&str>) ->
         .opt_text(sealed)
         .json(to_json(&c.headers))
         .int(i64::from(c.timeout_ms))
+        .text(c.kind.as_str())
+        .opt_text(c.identity_header.as_deref())
 }
 
 fn endpoint_from_row(row: &Row) -> StoreResult<Endpoint> {
@@ -81,10 +86,11 @@ fn endpoint_from_row(row: &Row) -> StoreResult<Endpoint> {
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
         last_test: row.opt_json("last_test_json")?,
+        tool: row.opt_json("tool_json")?,
     })
 }
 
-/// Binds the endpoint's mutable fields as $1..$18, in the order the INSERT and UPDATE name them.
+/// Binds the endpoint's mutable fields as $1..$19, in the order the INSERT and UPDATE name them.
 fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
     query
         .text(&e.name)
@@ -105,6 +111,7 @@ fn bind_endpoint_fields(query: Query, e: &Endpoint) -> Query {
         .text(&e.approval_summary)
         .json(to_json(&e.expected_statuses))
         .ts(e.updated_at)
+        .opt_json(e.tool.as_ref().map(to_json))
 }
 
 /// The INSERT of one endpoint, `tail` appended (an `ON CONFLICT` clause, or nothing).
@@ -114,9 +121,9 @@ macro_rules! insert_endpoint_sql {
             "INSERT INTO endpoints (name, description, method, path, query_json, headers_json, body_json, \
              variables_json, response_mapping_json, timeout_ms, ai_tool, idempotent, \
              requires_verified_visitor, cache_ttl_s, approval, approval_summary, \
-             expected_statuses_json, updated_at, id, tenant_id, connection_id, created_at) \
+             expected_statuses_json, updated_at, tool_json, id, tenant_id, connection_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22)",
+             $19, $20, $21, $22, $23)",
             $tail
         )
     };
@@ -158,7 +165,7 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         let sql = concat!(
             "INSERT INTO connections (",
             connection_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         );
         let query = q(sql).text(c.id.as_str()).text(c.tenant_id.as_str());
         let query = bind_connection_fields(query, c, sealed)
@@ -201,7 +208,8 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
 
     async fn update_connection(&self, c: &Connection, sealed: Option<&str>) -> StoreResult<()> {
         let sql = "UPDATE connections SET name = $1, base_url = $2, auth_json = $3, secrets_sealed = $4, \
-                   headers_json = $5, timeout_ms = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9";
+                   headers_json = $5, timeout_ms = $6, kind = $7, identity_header = $8, updated_at = $9 \
+                   WHERE tenant_id = $10 AND id = $11";
         let query = bind_connection_fields(q(sql), c, sealed)
             .ts(c.updated_at)
             .text(c.tenant_id.as_str())
@@ -291,7 +299,8 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
                    headers_json = $6, body_json = $7, variables_json = $8, response_mapping_json = $9, \
                    timeout_ms = $10, ai_tool = $11, idempotent = $12, requires_verified_visitor = $13, \
                    cache_ttl_s = $14, approval = $15, approval_summary = $16, \
-                   expected_statuses_json = $17, updated_at = $18 WHERE tenant_id = $19 AND id = $20";
+                   expected_statuses_json = $17, updated_at = $18, tool_json = $19 \
+                   WHERE tenant_id = $20 AND id = $21";
         let query = bind_endpoint_fields(q(sql), e).text(e.tenant_id.as_str()).text(e.id.as_str());
         expect_found(self.config_write(e.tenant_id.as_str(), query).await?)
     }

@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (28, "outcomes", include_str!("../migrations/0028_outcomes.sql")),
     (29, "knowledge_gaps", include_str!("../migrations/0029_knowledge_gaps.sql")),
     (30, "count_deltas", include_str!("../migrations/0030_count_deltas.sql")),
+    (31, "mcp", include_str!("../migrations/0031_mcp.sql")),
 ];
 
 pub struct SqliteOptions {

@@ -149,6 +149,12 @@ impl DescribeInput for crate::attachments::FileForm {
     }
 }
 
+impl DescribeInput for crate::path::NamePath {
+    fn describe(operation: &mut Operation, schemas: &mut Schemas) {
+        path_segment::<String>(operation, schemas, "name");
+    }
+}
+
 impl<T: JsonSchema> DescribeInput for crate::path::MessagePathId<T> {
     fn describe(operation: &mut Operation, schemas: &mut Schemas) {
         path_segment::<T>(operation, schemas, "message_id");

@@ -40,6 +40,8 @@ pub fn connection(base: SocketAddr, auth: AuthConfig) -> Connection {
         created_at: Timestamp::now(),
         updated_at: Timestamp::now(),
         last_test: None,
+        kind: Default::default(),
+        identity_header: None,
     }
 }
 

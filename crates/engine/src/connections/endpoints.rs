@@ -305,7 +305,13 @@ impl ConnectionsService {
     ) -> Result<EndpointView, EngineError> {
         actor.require(Role::Admin)?;
         // The connection must be the tenant's own; another tenant's is simply not found.
-        self.store.connections.get_connection(&actor.tenant_id, connection).await?;
+        let stored = self.store.connections.get_connection(&actor.tenant_id, connection).await?;
+        if stored.connection.kind == sb_domain::ConnectionKind::Mcp {
+            return Err(EngineError::Conflict {
+                code: "mcp_connection",
+                message: "an MCP connection's endpoints are its server's tools: read them with POST /connections/{id}/tools/refresh",
+            });
+        }
         let endpoint = new_endpoint(&actor.tenant_id, connection, draft)?;
         self.store.connections.create_endpoint(&endpoint).await?;
         Ok(EndpointView::new(endpoint, None))
@@ -342,7 +348,12 @@ impl ConnectionsService {
     ) -> Result<EndpointView, EngineError> {
         actor.require(Role::Admin)?;
         let mut endpoint = self.store.connections.get_endpoint(&actor.tenant_id, id).await?;
+        let before = (endpoint.name.clone(), endpoint.request.clone());
         apply(&mut endpoint, draft)?;
+        if endpoint.tool.is_some() && (endpoint.name.clone(), endpoint.request.clone()) != before {
+            let message = "an MCP tool's name and request are its server's: change its settings, not what it sends";
+            return Err(ValidationError::new("request", "tool_request_fixed", message).into());
+        }
         endpoint.updated_at = Timestamp::now();
         self.store.connections.update_endpoint(&endpoint).await?;
         self.endpoint_view(endpoint).await
@@ -388,7 +399,9 @@ impl ConnectionsService {
     ) -> Result<CallOutcome, EngineError> {
         actor.require(Role::Admin)?;
         let endpoint = self.store.connections.get_endpoint(&actor.tenant_id, id).await?;
-        if endpoint.request.method.changes_data() && !test.confirm {
+        // An MCP tool is a POST; only one its server calls read-only changes nothing.
+        let reads_only = endpoint.tool.as_ref().is_some_and(|tool| tool.read_only);
+        if endpoint.request.method.changes_data() && !reads_only && !test.confirm {
             return Err(EngineError::ConfirmationRequired(format!(
                 "{} may change data on the backend; send \"confirm\": true to call it",
                 endpoint.request.method.as_str()

@@ -8,6 +8,7 @@ mod lookups;
 mod preview;
 #[cfg(test)]
 mod tests;
+mod tools;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub use import::{
     IMPORT_FETCH_TIMEOUT, IMPORT_MAX_BYTES, ImportResult, ImportedEndpoint, OpenApiImport,
 };
 pub use preview::MappingPreview;
+pub use tools::{ToolPatch, ToolView};
 pub(crate) use validate::check_public_url;
 
 use std::sync::Arc;
@@ -65,6 +67,10 @@ pub struct ConnectionDraft {
     pub auth: Option<AuthInput>,
     pub headers: Option<BTreeMap<String, String>>,
     pub timeout_ms: Option<u32>,
+    /// Set when the connection is made; `http` unless given.
+    pub kind: Option<sb_domain::ConnectionKind>,
+    /// MCP connections: the header naming a verified visitor (`""` clears it).
+    pub identity_header: Option<String>,
 }
 
 /// What may be shown of a connection: everything but secret values, with `<field>_set` flags,
@@ -198,6 +204,9 @@ impl ConnectionsService {
         let secrets = auth_input::merge_secrets(&auth, sent, None)?;
         let headers = draft.headers.unwrap_or_default();
         validate::headers("headers", &headers)?;
+        let kind = draft.kind.unwrap_or_default();
+        let identity_header = validate::identity_header(kind, draft.identity_header.as_deref())?;
+        validate::mcp_headers(kind, &headers)?;
         let now = Timestamp::now();
         let connection = Connection {
             id: ConnectionId::new(),
@@ -213,6 +222,8 @@ impl ConnectionsService {
             created_at: now,
             updated_at: now,
             last_test: None,
+            kind,
+            identity_header,
         };
         let sealed = self.seal(&actor.tenant_id, &secrets);
         self.store.connections.create_connection(&connection, sealed.as_deref()).await?;
@@ -244,6 +255,14 @@ impl ConnectionsService {
         if let Some(timeout) = draft.timeout_ms {
             connection.timeout_ms = validate::timeout_ms("timeout_ms", timeout)?;
         }
+        if draft.kind.is_some_and(|kind| kind != connection.kind) {
+            let message = "a connection keeps what it speaks: make a new connection instead";
+            return Err(sb_domain::ValidationError::new("kind", "immutable_field", message).into());
+        }
+        if let Some(header) = draft.identity_header.as_deref() {
+            connection.identity_header = validate::identity_header(connection.kind, Some(header))?;
+        }
+        validate::mcp_headers(connection.kind, &connection.headers)?;
         let old_secrets = self.open_secrets(&stored)?;
         let secrets = match draft.auth {
             Some(mut input) => {
@@ -273,6 +292,8 @@ impl ConnectionsService {
         {
             self.connector.tokens().forget_connection(&actor.tenant_id, id);
         }
+        // An MCP session belongs to the old address and credentials.
+        self.connector.forget_mcp_session(&actor.tenant_id, id);
         self.connection_view(StoredConnection { connection, sealed_secrets: sealed }).await
     }
 

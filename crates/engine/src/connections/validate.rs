@@ -107,3 +107,42 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Valida
     }
     Ok(value.trim().to_owned())
 }
+
+/// An MCP connection's identity header: a header name, or `""`/none for no identity. Other
+/// connections take none (their endpoints put `{visitor.user_id}` where they need it).
+pub fn identity_header(
+    kind: sb_domain::ConnectionKind,
+    header: Option<&str>,
+) -> Result<Option<String>, ValidationError> {
+    let Some(header) = header.map(str::trim).filter(|h| !h.is_empty()) else { return Ok(None) };
+    if kind != sb_domain::ConnectionKind::Mcp {
+        let message =
+            "only MCP connections send an identity header; endpoints use {visitor.user_id}";
+        return Err(ValidationError::new("identity_header", "invalid_field", message));
+    }
+    header_name("identity_header", header)?;
+    if header.eq_ignore_ascii_case("authorization") || header.eq_ignore_ascii_case("host") {
+        let message = "pick a header of its own, such as X-Customer-Id";
+        return Err(ValidationError::new("identity_header", "invalid_field", message));
+    }
+    Ok(Some(header.to_owned()))
+}
+
+/// An MCP connection's headers go with every message as written (the session's messages carry
+/// no conversation): no `{placeholders}`.
+pub fn mcp_headers(
+    kind: sb_domain::ConnectionKind,
+    headers: &BTreeMap<String, String>,
+) -> Result<(), ValidationError> {
+    if kind != sb_domain::ConnectionKind::Mcp {
+        return Ok(());
+    }
+    match headers.iter().find(|(_, value)| value.contains('{')) {
+        Some((name, _)) => Err(ValidationError::new(
+            format!("headers.{name}"),
+            "invalid_field",
+            "an MCP connection's headers are sent as written: no {placeholders} (a verified visitor goes in identity_header)",
+        )),
+        None => Ok(()),
+    }
+}

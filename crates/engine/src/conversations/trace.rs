@@ -262,6 +262,14 @@ impl CallSink for TraceSink<'_> {
         if endpoint.cache_ttl_s.is_some() {
             data["cache"] = json!(if outcome.cached { "hit" } else { "miss" });
         }
+        if let Some(tool) = &endpoint.tool {
+            // A tool's arguments and result are what the call was (both scrubbed of secrets).
+            let sent = outcome.request.as_ref().and_then(|r| r.body.as_deref());
+            let sent: Option<serde_json::Value> = sent.and_then(|b| serde_json::from_str(b).ok());
+            data["tool"] = json!(tool.name);
+            data["arguments"] = sent.map(|b| b["params"]["arguments"].clone()).unwrap_or_default();
+            data["result"] = outcome.body_json.clone().unwrap_or_default();
+        }
         self.turn.trace(entry(self.tenant, self.conversation, self.message, "api_call", data));
         // The statistics describe the backend; an answer from the cache never reached it.
         if !outcome.cached {

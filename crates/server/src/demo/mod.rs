@@ -95,8 +95,8 @@ async fn connection(
         name: Some(name.into()),
         base_url: Some(format!("{base}/api")),
         auth: Some(serde_json::from_value::<AuthInput>(auth)?),
-        headers: None,
         timeout_ms: Some(3000),
+        ..ConnectionDraft::default()
     };
     let page = services.connections.list_connections(actor, &PageRequest::first(200)).await?;
     let view = match page.items.into_iter().find(|c| c.connection.name == name) {

@@ -36,6 +36,7 @@ fn body_for(schema: &str) -> Value {
         "CannedReplyUpdate" => json!({"text": "Mine"}),
         "ContactUpdate" => json!({"name": "Mine"}),
         "OperatorMessageInput" => json!({"text": "mine", "private": true}),
+        "ToolPatch" => json!({"enabled": true}),
         other => panic!("no body for {other}: add one here"),
     }
 }
@@ -145,6 +146,8 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 }
                 let url =
                     path.replace("{id}", &id_for(path)).replace("{attachment_id}", &attachment);
+                // An MCP tool's name (the connection's own answers first, 404 for others).
+                let url = url.replace("{name}", "order_status");
                 let schema =
                     operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
                         .as_str()

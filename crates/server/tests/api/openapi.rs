@@ -307,10 +307,12 @@ fn id(answer: &Value) -> String {
 #[tokio::test]
 async fn real_answers_match_the_description() {
     let backend = backend::start().await;
-    for app in TestApp::every_backend_allowing(&[backend.addr()]).await {
+    let mcp = crate::mcp_fake::start().await;
+    for app in TestApp::every_backend_allowing(&[backend.addr(), mcp.addr]).await {
         let spec = Spec(sb_api::openapi());
         let mut api = Checked { spec: &spec, seen: BTreeSet::new() };
         exercise(&mut api, &app, &backend.url()).await;
+        exercise_mcp(&mut api, &app, &mcp.url()).await;
         let missing: Vec<_> = operations(&spec.0)
             .into_iter()
             .map(|(m, p, _)| (m, p.trim_start_matches("/api/v1").to_owned()))
@@ -321,6 +323,22 @@ async fn real_answers_match_the_description() {
             .collect();
         assert!(missing.is_empty(), "operations not exercised: {missing:?}");
     }
+}
+
+/// The MCP tools of a connection to the fake MCP server.
+async fn exercise_mcp(api: &mut Checked<'_>, app: &TestApp, server: &str) {
+    let owner = app.signup("Tools", "owner@tools.test").await;
+    let body = json!({"name": "Tools", "kind": "mcp", "base_url": server});
+    let (_, connection) = api.call(&owner, Method::POST, "/connections", &[], Some(body)).await;
+    let connection = id(&connection);
+    let ids = [connection.as_str()];
+    api.call(&owner, Method::POST, "/connections/{id}/tools/refresh", &ids, None).await;
+    api.call(&owner, Method::GET, "/connections/{id}/tools", &ids, None).await;
+    let template = "/connections/{id}/tools/{name}";
+    let path = format!("/api/v1/connections/{connection}/tools/lookup");
+    let request = owner.request(Method::PATCH, &path).json(&json!({"enabled": true}));
+    let (status, answer) = api.send(&owner, Method::PATCH, template, request).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
 async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {

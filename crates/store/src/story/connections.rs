@@ -20,6 +20,8 @@ pub(super) fn connection(tenant: &TenantId, name: &str, auth: AuthConfig) -> Con
         created_at: now(),
         updated_at: now(),
         last_test: None,
+        kind: sb_domain::ConnectionKind::Http,
+        identity_header: None,
     }
 }
 
@@ -56,6 +58,7 @@ pub(super) fn endpoint(connection: &Connection, name: &str) -> Endpoint {
         created_at: now(),
         updated_at: now(),
         last_test: None,
+        tool: None,
     }
 }
 
@@ -130,6 +133,25 @@ pub(super) async fn connections_and_endpoints(
     let lookup = endpoint(&shop, "get_order");
     store.create_endpoint(&lookup).await.unwrap();
     assert_eq!(store.get_endpoint(tenant, &lookup.id).await.unwrap(), lookup);
+    // An MCP connection keeps what it speaks and its identity header; its endpoints, their tool.
+    let mcp = Connection {
+        kind: sb_domain::ConnectionKind::Mcp,
+        identity_header: Some("X-Customer-Id".into()),
+        ..connection(tenant, "Shop MCP", AuthConfig::Bearer)
+    };
+    store.create_connection(&mcp, None).await.unwrap();
+    assert_eq!(store.get_connection(tenant, &mcp.id).await.unwrap().connection, mcp);
+    let tool = sb_domain::McpTool {
+        name: "shop.order_status".into(),
+        description: "Where an order is".into(),
+        input_schema: serde_json::json!({"type": "object", "properties": {"order_id": {"type": "string"}}}),
+        output_schema: Some(serde_json::json!({"type": "object"})),
+        read_only: true,
+    };
+    let calls_tool =
+        Endpoint { tool: Some(tool), ai_tool: false, ..endpoint(&mcp, "shop_order_status") };
+    store.create_endpoint(&calls_tool).await.unwrap();
+    assert_eq!(store.get_endpoint(tenant, &calls_tool.id).await.unwrap(), calls_tool);
     let body_text =
         serde_json::to_string(&store.get_endpoint(tenant, &lookup.id).await.unwrap().request.body)
             .unwrap();
