@@ -269,6 +269,7 @@ impl ConversationsService {
         match result {
             Ok(answer) => {
                 run.api_answered = true;
+                run.tool_result = answer.tool_result.filter(|_| endpoint.tool.is_some());
                 run.vars.remove(&error_var);
                 for (name, value) in answer.mapped {
                     self.set_variable(run, &name, value, &endpoint.name).await;
@@ -362,16 +363,22 @@ impl ConversationsService {
     }
 }
 
-/// What a call brought back: the mapped values, and whether it found anything.
+/// What a call brought back: the mapped values, whether it found anything, and — for an MCP
+/// tool, whose answer is written for a model — the tool's result.
 pub(crate) struct Answer {
     pub mapped: BTreeMap<String, Value>,
     pub found: bool,
+    pub tool_result: Option<Value>,
 }
 
 impl Answer {
     pub(crate) fn of(outcome: sb_connectors::CallOutcome) -> Result<Self, CallError> {
         match outcome.error {
-            None => Ok(Answer { mapped: outcome.mapped, found: outcome.found != Some(false) }),
+            None => Ok(Answer {
+                mapped: outcome.mapped,
+                found: outcome.found != Some(false),
+                tool_result: outcome.body_json,
+            }),
             Some(error) => Err(error),
         }
     }

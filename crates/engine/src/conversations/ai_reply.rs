@@ -298,7 +298,12 @@ impl ConversationsService {
                     .keys()
                     .filter_map(|k| run.vars.get(k).map(|v| (k.clone(), v.clone())))
                     .collect();
-                json!({"ok": true, "data": data})
+                // An MCP tool's result is written for a model: it reads it whole (mapped
+                // values, if any, beside it).
+                match run.tool_result.take().filter(|_| endpoint.tool.is_some()) {
+                    Some(result) => json!({"ok": true, "data": data, "result": result}),
+                    None => json!({"ok": true, "data": data}),
+                }
             }
             Ok(Called::NotFound) => json!({
                 "ok": true,

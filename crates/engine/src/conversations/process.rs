@@ -44,6 +44,8 @@ pub(crate) struct Run<'a> {
     pub waiting_for_answer: bool,
     /// An endpoint answered in this turn: a rule's reply after it is API data.
     pub api_answered: bool,
+    /// What the last MCP tool called answered (its structured result), for the AI to read.
+    pub tool_result: Option<Value>,
     /// The running rule fires on any message: the account's fallback, its replies count so.
     pub catch_all: bool,
 }
@@ -71,6 +73,7 @@ impl<'a> Run<'a> {
             waiting_for_agreement: false,
             waiting_for_answer: false,
             api_answered: false,
+            tool_result: None,
             catch_all: false,
         }
     }

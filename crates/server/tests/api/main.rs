@@ -35,6 +35,7 @@ mod lookup_inputs;
 mod mapping_preview;
 mod mcp_client;
 mod mcp_fake;
+mod mcp_flows;
 mod mcp_peer;
 mod openapi;
 mod openapi_import;
