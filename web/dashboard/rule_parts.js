@@ -93,6 +93,7 @@ export function conditionsEditor(conditions) {
 const ACTIONS = [
   ["REPLY_TEXT", "Reply with text"],
   ["CALL_API", "Call an endpoint"],
+  ["CALL_TOOL", "Call an MCP tool"],
   ["SET_VARIABLE", "Set a variable"],
   ["REPLY_AI", "Reply with AI"],
   ["REPLY_KB", "Reply from the knowledge base"],
@@ -222,6 +223,39 @@ function actionFields(a, context, depth) {
       return { elements: els, read: () => {
         const [kind, id] = to.value.split(":");
         return { user_id: kind === "user" ? id : null, team_id: kind === "team" ? id : null, note: optional(get("note").value) };
+      } };
+    }
+    case "CALL_TOOL": {
+      // The tools of the account's MCP connections: each is one of the connection's endpoints.
+      const tools = context.endpoints.filter((e) => e.tool);
+      const key = (e) => `${e.connection_id}/${e.tool.name}`;
+      const select = h("select", { "data-key": "tool", required: true }, h("option", { value: "" }, tools.length ? "Choose a tool…" : "no MCP tools yet: read them on the connection"),
+        [...new Set(tools.map((e) => e.connection))].map((connection) => h("optgroup", { label: connection }, tools.filter((e) => e.connection === connection)
+          .map((e) => h("option", { value: key(e), selected: key(e) === `${a.connection_id}/${a.tool}` }, e.tool.name)))));
+      const mapping = area("Map its result (one per line: variable = path)", "response_mapping",
+        Object.entries(a.response_mapping || {}).map(([k, v]) => `${k} = ${v}`).join("\n"), { class: "mono" }, "e.g. order_state = status");
+      const nested = depth < 1 ? actionsEditor(a.on_error || [], context, "on_error", depth + 1) : null;
+      const inputs = h("div", { class: "inputs" });
+      let readInputs = () => ({});
+      const showInputs = () => {
+        const endpoint = tools.find((e) => key(e) === select.value);
+        readInputs = inputsEditor(inputs, endpoint, `${a.connection_id}/${a.tool}` === select.value ? a.arguments || {} : {});
+        inputs.closest(".item.action")?.renumber?.(inputs.closest(".item.action").dataset.path);
+      };
+      select.addEventListener("change", showInputs);
+      els.push(field("Tool", select, "Called as an endpoint is: its approval and errors are the tool's."), inputs, mapping);
+      setTimeout(showInputs);
+      if (nested) els.push(h("fieldset", { class: "on-error" }, h("legend", {}, "If the call fails (instead of the rest of the rule)"), nested));
+      return { elements: els, nested, read: () => {
+        const chosen = tools.find((e) => key(e) === select.value);
+        const out = { connection_id: chosen ? chosen.connection_id : a.connection_id, tool: chosen ? chosen.tool.name : a.tool };
+        const args = readInputs();
+        if (Object.keys(args).length) out.arguments = args;
+        const lines = get("response_mapping").value.split("\n").map((l) => l.split("=").map((p) => p.trim())).filter(([k, v]) => k && v);
+        if (lines.length) out.response_mapping = Object.fromEntries(lines);
+        const e = nested ? nested.read() : [];
+        if (e.length) out.on_error = e;
+        return out;
       } };
     }
     case "ADD_LABEL": {

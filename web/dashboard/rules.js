@@ -29,6 +29,7 @@ function describeAction(a, context) {
     case "REPLY_KB": return "Answer from knowledge";
     case "ASSIGN_TO_OPERATOR": return "Hand over";
     case "ADD_LABEL": return `Label ${a.label}`;
+    case "CALL_TOOL": return `Call tool ${a.tool}`;
     default: return a.type;
   }
 }
@@ -143,6 +144,10 @@ function renderDryRun(result) {
         if (a.would_ask_for) return h("span", {}, `${a.endpoint}: ${a.would_ask_for.text}`);
         if (a.would_ask) return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_ask.text}`, requestView(a.request));
         return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_send ? "would send" : `would not be sent — ${callError(a.error)}`}`, requestView(a.request));
+      case "CALL_TOOL":
+        if (!a.endpoint) return `no tool ${a.tool} on the connection`;
+        if (a.would_ask) return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_ask.text}`, requestView(a.request));
+        return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_send ? "would call the tool" : `would not be called — ${callError(a.error)}`}`, requestView(a.request));
       case "REPLY_TEXT": return `would reply “${a.preview}”`;
       case "ASSIGN_TO_OPERATOR": return "would hand the conversation to a person";
       case "ADD_LABEL": return `would label the conversation “${a.label}”`;

@@ -209,6 +209,23 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         on_error: Vec<Action>,
     },
+    /// Calls a tool of an MCP connection, as `CALL_API` calls an endpoint (the tool's endpoint:
+    /// its approval, budget, trace and statistics), then maps its result.
+    #[serde(rename = "CALL_TOOL")]
+    CallTool {
+        connection_id: crate::ConnectionId,
+        /// The tool's name on the server.
+        tool: String,
+        /// The tool's arguments, by name: how each is filled before the call (as `CALL_API`'s).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        arguments: BTreeMap<String, Argument>,
+        /// Variable name → dot path into the tool's structured result, besides the tool's own
+        /// mapping.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        response_mapping: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        on_error: Vec<Action>,
+    },
     #[serde(rename = "REPLY_AI")]
     ReplyAi {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,6 +262,7 @@ impl Action {
         match self {
             Action::SetVariable { .. } => "SET_VARIABLE",
             Action::CallApi { .. } => "CALL_API",
+            Action::CallTool { .. } => "CALL_TOOL",
             Action::ReplyAi { .. } => "REPLY_AI",
             Action::ReplyText { .. } => "REPLY_TEXT",
             Action::ReplyKb { .. } => "REPLY_KB",

@@ -57,7 +57,8 @@ fn actions(prefix: &str, list: &[Action], depth: usize) -> Result<(), Validation
                     )?;
                 }
             }
-            Action::CallApi { arguments, on_error, .. } => {
+            Action::CallApi { arguments, on_error, .. }
+            | Action::CallTool { arguments, on_error, .. } => {
                 for (name, argument) in arguments {
                     self::argument(&format!("{at}.arguments.{name}"), name, argument)?;
                 }

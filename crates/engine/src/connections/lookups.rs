@@ -29,4 +29,26 @@ impl ConnectionsService {
     pub(crate) async fn ai_tool_endpoints(&self, tenant: &TenantId) -> StoreResult<Vec<Endpoint>> {
         self.store.connections.list_ai_tool_endpoints(tenant).await
     }
+
+    /// The connection's endpoint that calls the MCP tool `tool`, if it has one.
+    pub(crate) async fn tool_endpoint(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+        tool: &str,
+    ) -> StoreResult<Option<Endpoint>> {
+        let mut page = sb_store::PageRequest::first(sb_store::PageRequest::MAX_LIMIT);
+        loop {
+            let found = self.store.connections.list_endpoints(tenant, connection, &page).await?;
+            let mut items = found.items.into_iter();
+            if let Some(endpoint) = items.find(|e| e.tool.as_ref().is_some_and(|t| t.name == tool))
+            {
+                return Ok(Some(endpoint));
+            }
+            match found.next {
+                Some(next) => page.after = Some(next),
+                None => return Ok(None),
+            }
+        }
+    }
 }

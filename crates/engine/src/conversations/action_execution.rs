@@ -118,6 +118,7 @@ impl ConversationsService {
         if !succeeded {
             return self.wind_up(run, action, state, continuation).await;
         }
+        self.map_tool_result(run, &endpoint.id, &continuation.mapping).await;
         match &action.proposed_by {
             ProposedBy::Rule { .. } if !continuation.then.is_empty() => {
                 self.run_actions(run, &continuation.then).await

@@ -22,6 +22,9 @@ pub(crate) struct Continuation {
     /// The call's `on_error` branch: runs instead when the call fails, is refused or expires.
     #[serde(default)]
     pub on_error: Vec<Action>,
+    /// `CALL_TOOL`'s mapping over the tool's result, applied when the agreed call answers.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mapping: std::collections::BTreeMap<String, String>,
 }
 
 impl ConversationsService {

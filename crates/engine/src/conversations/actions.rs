@@ -31,7 +31,56 @@ pub(crate) enum Called {
     WaitingForAgreement,
 }
 
+/// A `CALL_API` or `CALL_TOOL` as the rule gives it.
+pub(crate) struct CallStep<'a> {
+    pub arguments: &'a BTreeMap<String, sb_domain::Argument>,
+    pub on_error: &'a [Action],
+    /// `CALL_TOOL`'s mapping over the tool's result (none for `CALL_API`).
+    pub mapping: &'a BTreeMap<String, String>,
+}
+
 impl ConversationsService {
+    /// Fills the call's inputs and makes it (or proposes it); runs `on_error` if it fails.
+    /// Whether the rule stops here: it waits (for an answer or an agreement), or its
+    /// `on_error` branch ran instead of the rest. `from_here` is this action and the rest.
+    async fn call_step(
+        &self,
+        run: &mut Run<'_>,
+        endpoint_id: &EndpointId,
+        call: CallStep<'_>,
+        from_here: &[Action],
+    ) -> Result<bool, EngineError> {
+        let continuation = Continuation {
+            then: from_here[1..].to_vec(),
+            on_error: call.on_error.to_vec(),
+            mapping: call.mapping.clone(),
+        };
+        let called = match self.fill_arguments(run, call.arguments, from_here).await {
+            Inputs::Ready => self.call_api(run, endpoint_id, Some(&continuation)).await,
+            // The rest of the rule runs with the visitor's answer.
+            Inputs::Asked => return Ok(true),
+            Inputs::Missing(error) => Err(self.fail_before_call(run, endpoint_id, error).await),
+        };
+        let code = match &called {
+            // The rest of the rule waits with the action.
+            Ok(Called::WaitingForAgreement) => return Ok(true),
+            Ok(Called::Answered) => {
+                self.map_tool_result(run, endpoint_id, call.mapping).await;
+                return Ok(false);
+            }
+            Ok(Called::NotFound) => "not_found",
+            Err(err) => err.code,
+        };
+        if call.on_error.is_empty() {
+            return Ok(false);
+        }
+        let data = json!({"endpoint_id": endpoint_id, "code": code});
+        self.note(run, "on_error", data).await;
+        // The branch replaces the rest of the rule: what came next counted on the answer.
+        self.run_actions(run, call.on_error).await?;
+        Ok(true)
+    }
+
     pub(crate) async fn note(&self, run: &Run<'_>, kind: &str, data: Value) {
         let (tenant, conversation) = (&run.tenant.id, &run.conversation.id);
         run.turn.trace(entry(tenant, conversation, Some(&run.message.id), kind, data));
@@ -72,34 +121,34 @@ impl ConversationsService {
                         }
                     }
                     Action::CallApi { endpoint_id, arguments, on_error } => {
-                        let continuation = Continuation {
-                            then: actions[i + 1..].to_vec(),
-                            on_error: on_error.clone(),
-                        };
-                        let called = match self.fill_arguments(run, arguments, &actions[i..]).await
-                        {
-                            Inputs::Ready => {
-                                self.call_api(run, endpoint_id, Some(&continuation)).await
+                        let call = CallStep { arguments, on_error, mapping: &BTreeMap::new() };
+                        if self.call_step(run, endpoint_id, call, &actions[i..]).await? {
+                            return Ok(());
+                        }
+                    }
+                    Action::CallTool {
+                        connection_id,
+                        tool,
+                        arguments,
+                        response_mapping,
+                        on_error,
+                    } => {
+                        let call = CallStep { arguments, on_error, mapping: response_mapping };
+                        let endpoint_id = match self.tool_endpoint(run, connection_id, tool).await {
+                            Ok(endpoint) => endpoint,
+                            Err(error) => {
+                                let data = json!({"connection_id": connection_id, "tool": tool, "ok": false, "error": error});
+                                self.note(run, "api_call", data).await;
+                                if on_error.is_empty() {
+                                    continue;
+                                }
+                                let data = json!({"tool": tool, "code": error.code});
+                                self.note(run, "on_error", data).await;
+                                return self.run_actions(run, on_error).await;
                             }
-                            // The rest of the rule runs with the visitor's answer.
-                            Inputs::Asked => return Ok(()),
-                            Inputs::Missing(error) => {
-                                Err(self.fail_before_call(run, endpoint_id, error).await)
-                            }
                         };
-                        let code = match &called {
-                            // The rest of the rule waits with the action.
-                            Ok(Called::WaitingForAgreement) => return Ok(()),
-                            Ok(Called::Answered) => continue,
-                            Ok(Called::NotFound) => "not_found",
-                            Err(err) => err.code,
-                        };
-                        if !on_error.is_empty() {
-                            let data = json!({"endpoint_id": endpoint_id, "code": code});
-                            self.note(run, "on_error", data).await;
-                            // The branch replaces the rest of the rule: what came next counted
-                            // on the answer.
-                            return self.run_actions(run, on_error).await;
+                        if self.call_step(run, &endpoint_id, call, &actions[i..]).await? {
+                            return Ok(());
                         }
                     }
                     Action::ReplyText { text } => {

@@ -32,6 +32,25 @@ pub struct DryRun {
 }
 
 impl ConversationsService {
+    /// The endpoint a `CALL_API` or `CALL_TOOL` would call (if it exists), and its arguments.
+    async fn called<'a>(
+        &self,
+        tenant: &sb_domain::TenantId,
+        action: &'a Action,
+    ) -> Option<(sb_domain::Endpoint, &'a std::collections::BTreeMap<String, sb_domain::Argument>)>
+    {
+        match action {
+            Action::CallApi { endpoint_id, arguments, .. } => {
+                Some((self.connections.endpoint(tenant, endpoint_id).await.ok()?, arguments))
+            }
+            Action::CallTool { connection_id, tool, arguments, .. } => {
+                let found = self.connections.tool_endpoint(tenant, connection_id, tool).await;
+                Some((found.ok()??, arguments))
+            }
+            _ => None,
+        }
+    }
+
     /// Which rules would fire for `message` and what they would do — without calling anything,
     /// replying or saving. Variable-setting actions are simulated so later rules see them.
     /// Admins only: the preview shows the rendered requests of connections operators may not
@@ -117,9 +136,8 @@ impl ConversationsService {
                     vars.insert(name.clone(), value);
                 }
             }
-            Action::CallApi { endpoint_id, arguments, .. } => {
-                if let Ok(endpoint) = self.connections.endpoint(&actor.tenant_id, endpoint_id).await
-                {
+            Action::CallApi { .. } | Action::CallTool { .. } => {
+                if let Some((endpoint, arguments)) = self.called(&actor.tenant_id, action).await {
                     shown["endpoint"] = json!(endpoint.name);
                     if let Some(stop) =
                         preview_inputs(arguments, message, vars, changed, &mut shown)

@@ -283,11 +283,12 @@ impl ConversationsService {
         // with its own words or an endpoint's data.
         Ok(rules.iter().any(|rule| {
             !matches!(rule.definition.trigger, Trigger::Any)
-                && rule
-                    .definition
-                    .actions
-                    .iter()
-                    .any(|a| matches!(a, Action::ReplyText { .. } | Action::CallApi { .. }))
+                && rule.definition.actions.iter().any(|a| {
+                    matches!(
+                        a,
+                        Action::ReplyText { .. } | Action::CallApi { .. } | Action::CallTool { .. }
+                    )
+                })
                 && sb_rules::fires(rule, &situation)
         }))
     }

@@ -31,7 +31,8 @@ mod search;
 mod service;
 #[cfg(test)]
 mod tests;
-pub(crate) mod trace;
+pub(crate) mod tool_calls;
+mod trace;
 mod unattended_texts;
 mod understand;
 mod visitor_access;

@@ -29,7 +29,8 @@ impl Question {
     /// The input's definition on the call that waits for it.
     fn argument(&self) -> Option<&sb_domain::Argument> {
         match self.then.first()? {
-            sb_domain::Action::CallApi { arguments, .. } => arguments.get(&self.input),
+            sb_domain::Action::CallApi { arguments, .. }
+            | sb_domain::Action::CallTool { arguments, .. } => arguments.get(&self.input),
             _ => None,
         }
     }

@@ -49,6 +49,7 @@ enum Named {
     Endpoint,
     User,
     Team,
+    Tool,
 }
 
 fn unknown(field: String, what: Named) -> EngineError {
@@ -57,6 +58,10 @@ fn unknown(field: String, what: Named) -> EngineError {
         Named::Endpoint => ("unknown_endpoint", "no such endpoint in this account"),
         Named::User => ("unknown_user", "no such user in this account"),
         Named::Team => ("unknown_team", "no such team in this account"),
+        Named::Tool => (
+            "unknown_tool",
+            "no such tool on this MCP connection of the account (read its tools first)",
+        ),
     };
     ValidationError::new(field, code, message).into()
 }
@@ -83,9 +88,37 @@ impl ConversationsService {
             .collect();
         while let Some((at, action)) = stack.pop() {
             match action {
-                Action::CallApi { endpoint_id, arguments, on_error } => {
-                    let Ok(endpoint) = self.connections.endpoint(tenant, endpoint_id).await else {
-                        return Err(unknown(format!("{at}.endpoint_id"), Named::Endpoint));
+                Action::CallApi { arguments, on_error, .. }
+                | Action::CallTool { arguments, on_error, .. } => {
+                    let endpoint = match action {
+                        Action::CallApi { endpoint_id, .. } => {
+                            let Ok(endpoint) = self.connections.endpoint(tenant, endpoint_id).await
+                            else {
+                                return Err(unknown(format!("{at}.endpoint_id"), Named::Endpoint));
+                            };
+                            endpoint
+                        }
+                        Action::CallTool { connection_id, tool, response_mapping, .. } => {
+                            let found =
+                                self.connections.tool_endpoint(tenant, connection_id, tool).await;
+                            let Ok(Some(endpoint)) = found else {
+                                return Err(unknown(format!("{at}.tool"), Named::Tool));
+                            };
+                            for (name, path) in response_mapping {
+                                if let Err(err) = sb_connectors::mapping::JsonPath::parse(path) {
+                                    let field = format!("{at}.response_mapping.{name}");
+                                    let message = format!("{path:?} is not a path: {err}");
+                                    return Err(ValidationError::new(
+                                        field,
+                                        "invalid_path",
+                                        message,
+                                    )
+                                    .into());
+                                }
+                            }
+                            endpoint
+                        }
+                        _ => continue,
                     };
                     let inputs = endpoint.inputs();
                     if let Some(name) = arguments.keys().find(|name| !inputs.contains(name)) {

@@ -194,3 +194,51 @@ async fn every_way_an_mcp_server_can_fail_is_a_named_error() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_rule_calls_a_tool_by_name_and_maps_its_result() {
+    let fake = crate::mcp_fake::start().await;
+    for app in TestApp::every_backend_allowing(&[fake.addr]).await {
+        let owner = app.signup("Acme", "owner@acme.test").await;
+        let connection = owner
+            .create_connection(
+                json!({"name": "Fake", "kind": "mcp", "base_url": fake.url(), "timeout_ms": 1000}),
+            )
+            .await;
+        owner.post(&format!("/api/v1/connections/{connection}/tools/refresh"), json!({})).await;
+        let widget = owner.create_widget("Shop").await;
+        let call = |tool: &str| {
+            json!({"type": "CALL_TOOL", "connection_id": connection, "tool": tool,
+                "arguments": {"order_id": {"from_message": "#?(\\d{2,})", "ask": "Which order?"}},
+                "response_mapping": {"state": "status"},
+                "on_error": [{"type": "REPLY_TEXT", "text": "The shop does not answer ({api.lookup.error}{api.hang.error})."}]})
+        };
+        owner
+            .create_rule(json!({"name": "Order", "priority": 1, "trigger": {"type": "keywords", "any": ["order"]},
+                "actions": [call("lookup"), {"type": "REPLY_TEXT", "text": "Order {order_id} is {state}."}]}))
+            .await;
+        owner
+            .create_rule(json!({"name": "Slow", "priority": 2, "trigger": {"type": "keywords", "any": ["report"]},
+                "actions": [call("hang"), {"type": "REPLY_TEXT", "text": "never"}]}))
+            .await;
+        let visitor = app.start_conversation(&widget).await;
+        assert_eq!(visitor.say("where is order 4521?").await, ["Order 4521 is packed."]);
+        // No number: asked, and the answer goes on with the rule.
+        assert_eq!(visitor.say("my order please").await, ["Which order?"]);
+        assert_eq!(visitor.say("it is 77").await, ["Order 77 is packed."]);
+        // A tool that hangs: the call's deadline, then on_error.
+        assert_eq!(visitor.say("the report for 12").await, ["The shop does not answer (timeout)."]);
+
+        // A tool the connection does not have is refused when saved, naming the field.
+        let (status, refused) = owner
+            .post(
+                "/api/v1/rules",
+                json!({"name": "Bad", "trigger": {"type": "any"}, "actions": [call("nope")]}),
+            )
+            .await;
+        assert_eq!(
+            (status, refused["error"]["code"].as_str(), refused["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_tool"), Some("actions[0].tool"))
+        );
+    }
+}
