@@ -1,6 +1,7 @@
 // Settings → API connections: the list with each backend's health, and the connection form
 // (authentication with write-only secrets, the test button, the connection's endpoints).
 import { importPanel } from "./openapi_import.js";
+import { toolsPanel } from "./mcp_tools.js";
 import { h, call, field, submitting, confirmAction, secretField, pairRows, verdict, callError, ago, fill, requestView } from "./ui.js";
 
 const AUTH_TYPES = [
@@ -87,8 +88,16 @@ function sampleInputs(box, names, values) {
 
 export async function showConnection(main, me, id, imported = null) {
   const isNew = id === "new";
-  const connection = isNew ? { name: "", base_url: "https://", auth: { type: "none" }, headers: {}, timeout_ms: 5000 } : (await call("GET", `/connections/${id}`)).data;
+  const connection = isNew ? { name: "", base_url: "https://", auth: { type: "none" }, headers: {}, timeout_ms: 5000, kind: "http" } : (await call("GET", `/connections/${id}`)).data;
   const endpoints = isNew ? [] : (await call("GET", `/connections/${id}/endpoints?limit=200`)).data;
+  // What it speaks is chosen once: an MCP server's endpoints are its tools.
+  const kind = h("select", { "data-field": "kind", disabled: !isNew },
+    [["http", "an HTTP API (endpoints you describe)"], ["mcp", "an MCP server (tools it lists)"]].map(([v, l]) => h("option", { value: v, selected: v === connection.kind }, l)));
+  const identity = h("input", { "data-field": "identity_header", value: connection.identity_header || "", spellcheck: "false", placeholder: "X-Customer-Id" });
+  const identityField = field("Identity header (optional)", identity, "A verified visitor's user_id is sent in it with each tool call, so the server answers for that customer only. Unverified visitors send nothing.");
+  const syncKind = () => { identityField.hidden = kind.value !== "mcp"; };
+  kind.addEventListener("change", syncKind);
+  syncKind();
   // Health is a bonus here: without it the form still works.
   const stats = isNew ? { endpoints: [] } : (await call("GET", `/connections/${id}/stats`).catch(() => ({ data: { endpoints: [] } }))).data;
   const dayOf = (endpointId) => ((stats.endpoints.find((s) => s.endpoint_id === endpointId) || {}).windows || {})["24h"];
@@ -107,7 +116,9 @@ export async function showConnection(main, me, id, imported = null) {
   const form = h("form", { class: "panel", "aria-labelledby": "connection-title" },
     h("h2", { id: "connection-title" }, "Connection"),
     field("Name", name),
-    field("Base URL", baseUrl, "Endpoint paths are appended to it. Private and loopback addresses are refused unless the server operator allows them."),
+    field("It is", kind),
+    field("Base URL", baseUrl, "Endpoint paths are appended to it (an MCP server's own URL, often ending in /mcp). Private and loopback addresses are refused unless the server operator allows them."),
+    identityField,
     h("fieldset", {}, h("legend", {}, "Authentication"), field("Method", authType), authBox),
     h("fieldset", {}, h("legend", {}, "Headers sent with every call"), headers, h("p", { class: "hint" }, "Values may use {variables}. Credentials belong in Authentication, where they are encrypted.")),
     field("Timeout (ms)", timeout, "The whole call must finish within it; at most 5000."),
@@ -116,6 +127,8 @@ export async function showConnection(main, me, id, imported = null) {
   submitting(form, async () => {
     saved.textContent = "";
     const body = { name: name.value.trim(), base_url: baseUrl.value.trim(), timeout_ms: Number(timeout.value), headers: headers.read(), auth: readAuth() };
+    if (isNew) body.kind = kind.value;
+    if (kind.value === "mcp") body.identity_header = identity.value.trim();
     const result = isNew ? await call("POST", "/connections", body) : await call("PATCH", `/connections/${id}`, body);
     if (isNew) { location.hash = `#connections/${result.data.id}`; return; }
     Object.assign(connection, result.data);
@@ -150,9 +163,12 @@ export async function showConnection(main, me, id, imported = null) {
     h("h1", {}, isNew ? "New connection" : connection.name),
     form,
     isNew ? null : h("section", { class: "panel", "aria-labelledby": "test-title" }, h("h2", { id: "test-title" }, "Test"),
-      h("p", { class: "hint" }, "Sends GET to the base URL with the credentials (for OAuth 2.0 after fetching a fresh token). Any answer but 401/403 or 5xx counts as reachable."),
+      h("p", { class: "hint" }, connection.kind === "mcp"
+        ? "Opens a session with the MCP server and reads its tool list, with the credentials (for OAuth 2.0 after fetching a fresh token)."
+        : "Sends GET to the base URL with the credentials (for OAuth 2.0 after fetching a fresh token). Any answer but 401/403 or 5xx counts as reachable."),
       samples, testButton, testOut),
-    isNew ? null : h("section", { class: "panel", "aria-labelledby": "endpoints-title" },
+    isNew || connection.kind !== "mcp" ? null : toolsPanel(id, dayOf),
+    isNew || connection.kind === "mcp" ? null : h("section", { class: "panel", "aria-labelledby": "endpoints-title" },
       h("div", { class: "screen-head" }, h("h2", { id: "endpoints-title" }, "Endpoints"),
         h("a", { class: "button", href: `#endpoints/new:${id}` }, "Add endpoint")),
       endpoints.length
@@ -170,7 +186,7 @@ export async function showConnection(main, me, id, imported = null) {
               h("td", {}, e.ai_tool ? "tool" : "—"));
           })))
         : h("p", { class: "empty" }, "No endpoints yet. An endpoint is one request, like GET /orders/{order_id}.")),
-    isNew ? null : importPanel(id, (result) => showConnection(main, me, id, result), imported),
+    isNew || connection.kind === "mcp" ? null : importPanel(id, (result) => showConnection(main, me, id, result), imported),
     isNew ? null : h("section", { class: "panel danger-zone" }, h("h2", {}, "Danger zone"), remove, h("p", { class: "muted" }, `Created ${ago(connection.created_at)}.`)));
   name.focus();
 }

@@ -191,28 +191,11 @@ function actionFields(a, context, depth) {
         groups.map((connection) => h("optgroup", { label: connection }, context.endpoints.filter((e) => e.connection === connection)
           .map((e) => h("option", { value: e.id, selected: e.id === a.endpoint_id }, e.name)))));
       const request = h("p", { class: "hint mono" });
-      const nested = depth < 1 ? actionsEditor(a.on_error || [], context, "on_error", depth + 1) : null;
-      const inputs = h("div", { class: "inputs" });
-      let readInputs = () => ({});
-      const showInputs = () => {
-        const endpoint = context.endpoints.find((e) => e.id === select.value);
-        request.textContent = endpoint ? `${endpoint.method} ${endpoint.path}` : "";
-        readInputs = inputsEditor(inputs, endpoint, a.endpoint_id === select.value ? a.arguments || {} : {});
-        // The new rows' fields take the action's place.
-        inputs.closest(".item.action")?.renumber?.(inputs.closest(".item.action").dataset.path);
-      };
-      select.addEventListener("change", showInputs);
-      els.push(field("Endpoint", select, "Its mapped values become variables for the actions after it."), request, inputs);
-      setTimeout(showInputs);
-      if (nested) els.push(h("fieldset", { class: "on-error" }, h("legend", {}, "If the call fails or finds nothing (instead of the rest of the rule)"), nested));
-      return { elements: els, nested, read: () => {
-        const out = { endpoint_id: select.value };
-        const args = readInputs();
-        if (Object.keys(args).length) out.arguments = args;
-        const e = nested ? nested.read() : [];
-        if (e.length) out.on_error = e;
-        return out;
-      } };
+      const call = callParts(a, context, depth, select, (v) => context.endpoints.find((e) => e.id === v), (v) => v === a.endpoint_id,
+        (endpoint) => { request.textContent = endpoint ? `${endpoint.method} ${endpoint.path}` : ""; });
+      els.push(field("Endpoint", select, "Its mapped values become variables for the actions after it."), request, call.inputs,
+        ...[call.branch("If the call fails or finds nothing (instead of the rest of the rule)")].filter(Boolean));
+      return { elements: els, nested: call.nested, read: () => call.add({ endpoint_id: select.value }) };
     }
     case "ASSIGN_TO_OPERATOR": {
       const current = a.user_id ? `user:${a.user_id}` : a.team_id ? `team:${a.team_id}` : "";
@@ -229,33 +212,21 @@ function actionFields(a, context, depth) {
       // The tools of the account's MCP connections: each is one of the connection's endpoints.
       const tools = context.endpoints.filter((e) => e.tool);
       const key = (e) => `${e.connection_id}/${e.tool.name}`;
+      const own = `${a.connection_id}/${a.tool}`;
       const select = h("select", { "data-key": "tool", required: true }, h("option", { value: "" }, tools.length ? "Choose a tool…" : "no MCP tools yet: read them on the connection"),
         [...new Set(tools.map((e) => e.connection))].map((connection) => h("optgroup", { label: connection }, tools.filter((e) => e.connection === connection)
-          .map((e) => h("option", { value: key(e), selected: key(e) === `${a.connection_id}/${a.tool}` }, e.tool.name)))));
+          .map((e) => h("option", { value: key(e), selected: key(e) === own }, e.tool.name)))));
       const mapping = area("Map its result (one per line: variable = path)", "response_mapping",
         Object.entries(a.response_mapping || {}).map(([k, v]) => `${k} = ${v}`).join("\n"), { class: "mono" }, "e.g. order_state = status");
-      const nested = depth < 1 ? actionsEditor(a.on_error || [], context, "on_error", depth + 1) : null;
-      const inputs = h("div", { class: "inputs" });
-      let readInputs = () => ({});
-      const showInputs = () => {
-        const endpoint = tools.find((e) => key(e) === select.value);
-        readInputs = inputsEditor(inputs, endpoint, `${a.connection_id}/${a.tool}` === select.value ? a.arguments || {} : {});
-        inputs.closest(".item.action")?.renumber?.(inputs.closest(".item.action").dataset.path);
-      };
-      select.addEventListener("change", showInputs);
-      els.push(field("Tool", select, "Called as an endpoint is: its approval and errors are the tool's."), inputs, mapping);
-      setTimeout(showInputs);
-      if (nested) els.push(h("fieldset", { class: "on-error" }, h("legend", {}, "If the call fails (instead of the rest of the rule)"), nested));
-      return { elements: els, nested, read: () => {
+      const call = callParts(a, context, depth, select, (v) => tools.find((e) => key(e) === v), (v) => v === own);
+      els.push(field("Tool", select, "Called as an endpoint is: its approval and errors are the tool's."), call.inputs, mapping,
+        ...[call.branch("If the call fails (instead of the rest of the rule)")].filter(Boolean));
+      return { elements: els, nested: call.nested, read: () => {
         const chosen = tools.find((e) => key(e) === select.value);
         const out = { connection_id: chosen ? chosen.connection_id : a.connection_id, tool: chosen ? chosen.tool.name : a.tool };
-        const args = readInputs();
-        if (Object.keys(args).length) out.arguments = args;
         const lines = get("response_mapping").value.split("\n").map((l) => l.split("=").map((p) => p.trim())).filter(([k, v]) => k && v);
         if (lines.length) out.response_mapping = Object.fromEntries(lines);
-        const e = nested ? nested.read() : [];
-        if (e.length) out.on_error = e;
-        return out;
+        return call.add(out);
       } };
     }
     case "ADD_LABEL": {
@@ -268,6 +239,38 @@ function actionFields(a, context, depth) {
     }
     default: return { elements: [], read: () => ({}) };
   }
+}
+
+/**
+ * What calling an endpoint and calling a tool share: the callee's inputs under the picker
+ * (`find` gives the callee chosen, `isOwn` whether it is the action's own, `shown` hears of each
+ * choice) and the on-error branch; `add(out)` puts the arguments and the branch on the action.
+ */
+function callParts(a, context, depth, select, find, isOwn, shown = () => {}) {
+  const nested = depth < 1 ? actionsEditor(a.on_error || [], context, "on_error", depth + 1) : null;
+  const inputs = h("div", { class: "inputs" });
+  let readInputs = () => ({});
+  const showInputs = () => {
+    const callee = find(select.value);
+    shown(callee);
+    readInputs = inputsEditor(inputs, callee, isOwn(select.value) ? a.arguments || {} : {});
+    // The new rows' fields take the action's place.
+    inputs.closest(".item.action")?.renumber?.(inputs.closest(".item.action").dataset.path);
+  };
+  select.addEventListener("change", showInputs);
+  setTimeout(showInputs);
+  return {
+    inputs,
+    nested,
+    branch: (legend) => (nested ? h("fieldset", { class: "on-error" }, h("legend", {}, legend), nested) : null),
+    add: (out) => {
+      const args = readInputs();
+      if (Object.keys(args).length) out.arguments = args;
+      const branch = nested ? nested.read() : [];
+      if (branch.length) out.on_error = branch;
+      return out;
+    },
+  };
 }
 
 /** A first question for an input, to edit: "Which order number?" from its description. */

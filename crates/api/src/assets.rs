@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 30] = [
+static ASSETS: [Asset; 31] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -87,6 +87,7 @@ static ASSETS: [Asset; 30] = [
     module!("passwords"),
     module!("webhooks"),
     module!("openapi_import"),
+    module!("mcp_tools"),
     asset!("/app/style.css", "dashboard/style.css", "text/css; charset=utf-8", "no-cache"),
 ];
 
