@@ -217,6 +217,14 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         expect_found(self.config_write(c.tenant_id.as_str(), query).await?)
     }
 
+    async fn mcp_connections(&self, limit: u32) -> StoreResult<Vec<(TenantId, ConnectionId)>> {
+        let query = q("SELECT tenant_id, id FROM connections WHERE kind = 'mcp' \
+                       ORDER BY tenant_id, id LIMIT $1")
+        .int(i64::from(limit));
+        let rows = self.db.fetch_all(query).await?;
+        rows.iter().map(|row| Ok((row.parse("tenant_id")?, row.parse("id")?))).collect()
+    }
+
     async fn delete_connection(&self, tenant: &TenantId, id: &ConnectionId) -> StoreResult<()> {
         self.delete_config(delete_owned_sql!("connections"), tenant.as_str(), id.as_str()).await
     }

@@ -35,6 +35,9 @@ pub trait ConnectionStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Deletes the connection and its endpoints.
     async fn delete_connection(&self, tenant: &TenantId, id: &ConnectionId) -> StoreResult<()>;
+    /// Every account's MCP connections (for their tool lists' periodic refresh), at most
+    /// `limit`, by account then id.
+    async fn mcp_connections(&self, limit: u32) -> StoreResult<Vec<(TenantId, ConnectionId)>>;
     async fn record_connection_test(
         &self,
         tenant: &TenantId,

@@ -123,7 +123,7 @@ impl ConnectionsService {
     ) -> Result<Vec<ToolView>, EngineError> {
         actor.require(Role::Admin)?;
         self.mcp_connection(actor, connection).await?;
-        let endpoints = self.all_endpoints(actor, connection).await?;
+        let endpoints = self.endpoints_of(&actor.tenant_id, connection).await?;
         Ok(endpoints.iter().filter_map(|e| Some(ToolView::of(e, e.tool.as_ref()?))).collect())
     }
 
@@ -137,11 +137,45 @@ impl ConnectionsService {
     ) -> Result<Vec<ToolView>, EngineError> {
         actor.require(Role::Admin)?;
         let stored = self.mcp_connection(actor, connection).await?;
-        let secrets = self.open_secrets(&stored)?;
+        self.sync_tools(&stored, false).await?;
+        self.list_tools(actor, connection).await
+    }
+
+    /// Every account's MCP tool lists read again (each node, every quarter of an hour): a
+    /// server that added, changed or dropped tools is seen without anyone pressing the button.
+    /// How many connections were read; one that fails is logged and left as it was.
+    pub async fn refresh_all_tools(&self) -> Result<usize, EngineError> {
+        let mut read = 0;
+        for (tenant, id) in self.store.connections.mcp_connections(10_000).await? {
+            let stored = match self.store.connections.get_connection(&tenant, &id).await {
+                Ok(stored) => stored,
+                // Deleted meanwhile.
+                Err(sb_store::StoreError::NotFound) => continue,
+                Err(err) => return Err(err.into()),
+            };
+            match self.sync_tools(&stored, true).await {
+                Ok(()) => read += 1,
+                Err(err) => {
+                    tracing::debug!(connection = %id, error = %err, "could not read an MCP server's tools");
+                }
+            }
+        }
+        Ok(read)
+    }
+
+    /// Reads the server's tool list into the connection's endpoints. `unattended` (the periodic
+    /// read) keeps the tools when the server suddenly lists none: more likely a server having a
+    /// bad moment than one that dropped every tool, and the account's settings would be lost.
+    async fn sync_tools(
+        &self,
+        stored: &sb_store::StoredConnection,
+        unattended: bool,
+    ) -> Result<(), EngineError> {
+        let secrets = self.open_secrets(stored)?;
         let target = CallTarget { connection: &stored.connection, secrets: &secrets };
         let listed = self.connector.list_tools(target).await?;
-        let tenant = &actor.tenant_id;
-        let existing = self.all_endpoints(actor, connection).await?;
+        let (tenant, connection) = (&stored.connection.tenant_id, &stored.connection.id);
+        let existing = self.endpoints_of(tenant, connection).await?;
         let mut taken = self.store.connections.endpoint_names(tenant).await?;
         let now = Timestamp::now();
         for tool in &listed {
@@ -151,6 +185,12 @@ impl ConnectionsService {
                 Some(endpoint) if endpoint.tool.as_ref() == Some(tool) => {}
                 Some(endpoint) => {
                     let mut endpoint = endpoint.clone();
+                    // No longer read-only by the server's word: it waits for the visitor, as a
+                    // new tool that may change data does, unless someone chose otherwise.
+                    let was_read_only = endpoint.tool.as_ref().is_some_and(|t| t.read_only);
+                    if was_read_only && !tool.read_only && endpoint.approval == Approval::None {
+                        endpoint.approval = Approval::Visitor;
+                    }
                     endpoint.description = tool.description.clone();
                     endpoint.request.variables = variables_of(&tool.input_schema);
                     endpoint.idempotent = tool.read_only;
@@ -179,13 +219,16 @@ impl ConnectionsService {
                 }
             }
         }
+        if unattended && listed.is_empty() {
+            return Ok(());
+        }
         for gone in existing
             .iter()
             .filter(|e| e.tool.as_ref().is_some_and(|t| !listed.iter().any(|l| l.name == t.name)))
         {
             self.store.connections.delete_endpoint(tenant, &gone.id).await?;
         }
-        self.list_tools(actor, connection).await
+        Ok(())
     }
 
     /// Switches a tool on or off for the AI, and sets its approval and mapping.
@@ -198,7 +241,7 @@ impl ConnectionsService {
     ) -> Result<ToolView, EngineError> {
         actor.require(Role::Admin)?;
         self.mcp_connection(actor, connection).await?;
-        let endpoints = self.all_endpoints(actor, connection).await?;
+        let endpoints = self.endpoints_of(&actor.tenant_id, connection).await?;
         let mut endpoint = endpoints
             .into_iter()
             .find(|e| e.tool.as_ref().is_some_and(|t| t.name == name))
@@ -237,16 +280,15 @@ impl ConnectionsService {
     }
 
     /// Every endpoint of the connection.
-    pub(crate) async fn all_endpoints(
+    async fn endpoints_of(
         &self,
-        actor: &Actor,
+        tenant: &sb_domain::TenantId,
         connection: &ConnectionId,
     ) -> Result<Vec<Endpoint>, EngineError> {
         let mut endpoints = Vec::new();
         let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
         loop {
-            let found =
-                self.store.connections.list_endpoints(&actor.tenant_id, connection, &page).await?;
+            let found = self.store.connections.list_endpoints(tenant, connection, &page).await?;
             endpoints.extend(found.items);
             match found.next {
                 Some(next) => page.after = Some(next),

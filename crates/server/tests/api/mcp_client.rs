@@ -242,3 +242,32 @@ async fn a_rule_calls_a_tool_by_name_and_maps_its_result() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_servers_changed_tool_list_is_read_again_by_itself() {
+    let fake = crate::mcp_fake::start().await;
+    let allow = vec![fake.addr.to_string()];
+    let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow).await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let connection = owner
+        .create_connection(json!({"name": "Fake", "kind": "mcp", "base_url": fake.url()}))
+        .await;
+    let (_, first) =
+        owner.post(&format!("/api/v1/connections/{connection}/tools/refresh"), json!({})).await;
+    assert_eq!(first["data"].as_array().unwrap().len(), 5);
+
+    // The server adds a tool that may change data; the periodic read (what the server's
+    // housekeeping runs each quarter of an hour) picks it up, switched off, waiting for the visitor.
+    *fake.added.lock().unwrap() = Some(crate::mcp_fake::tool("restock", "Orders more", false));
+    let store = switchboard::open_store(&app.config, false).await.unwrap();
+    let services =
+        switchboard::build_services(&app.config, store, sb_realtime::Hub::new()).unwrap();
+    assert_eq!(services.connections.refresh_all_tools().await.unwrap(), 1);
+    let (_, now) = owner.get(&format!("/api/v1/connections/{connection}/tools")).await;
+    let tools = now["data"].as_array().unwrap();
+    let restock = tool(tools, "restock");
+    assert_eq!(
+        (tools.len(), &restock["enabled"], &restock["approval"]),
+        (6, &json!(false), &json!("visitor"))
+    );
+}

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 pub struct FakeMcp {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<String>>>,
+    /// A tool added to the second page when set (a server whose list changed).
+    pub added: Arc<Mutex<Option<Value>>>,
 }
 
 impl FakeMcp {
@@ -28,7 +30,7 @@ impl FakeMcp {
     }
 }
 
-fn tool(name: &str, description: &str, read_only: bool) -> Value {
+pub fn tool(name: &str, description: &str, read_only: bool) -> Value {
     json!({"name": name, "description": description,
         "inputSchema": {"type": "object", "properties": {"order_id": {"type": "integer"}}},
         "annotations": {"readOnlyHint": read_only}})
@@ -38,7 +40,11 @@ fn answer(id: &Value, result: Value) -> Response {
     axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": result})).into_response()
 }
 
-async fn handle(received: Arc<Mutex<Vec<String>>>, _headers: HeaderMap, body: Value) -> Response {
+async fn handle(
+    received: Arc<Mutex<Vec<String>>>,
+    added: Arc<Mutex<Option<Value>>>,
+    body: Value,
+) -> Response {
     let method = body["method"].as_str().unwrap_or_default().to_owned();
     received.lock().unwrap().push(method.clone());
     let id = &body["id"];
@@ -49,11 +55,15 @@ async fn handle(received: Arc<Mutex<Vec<String>>>, _headers: HeaderMap, body: Va
             "serverInfo": {"name": "fake", "version": "1"}}),
         ),
         "notifications/initialized" => StatusCode::ACCEPTED.into_response(),
-        "tools/list" if body["params"]["cursor"] == "page-2" => answer(
-            id,
-            json!({"tools": [tool("broken", "Answers garbage", true), tool("huge", "Answers too much", true),
-                tool("failing", "Answers 500", true)]}),
-        ),
+        "tools/list" if body["params"]["cursor"] == "page-2" => {
+            let mut tools = vec![
+                tool("broken", "Answers garbage", true),
+                tool("huge", "Answers too much", true),
+                tool("failing", "Answers 500", true),
+            ];
+            tools.extend(added.lock().unwrap().clone());
+            answer(id, json!({"tools": tools}))
+        }
         "tools/list" => answer(
             id,
             json!({"tools": [tool("lookup", "Finds an order", true), tool("hang", "Never answers", true)],
@@ -88,15 +98,14 @@ async fn handle(received: Arc<Mutex<Vec<String>>>, _headers: HeaderMap, body: Va
 
 pub async fn start() -> FakeMcp {
     let received: Arc<Mutex<Vec<String>>> = Arc::default();
-    let seen = received.clone();
+    let added: Arc<Mutex<Option<Value>>> = Arc::default();
+    let (seen, adding) = (received.clone(), added.clone());
     let router = Router::new().route(
         "/mcp",
-        post(move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
-            handle(seen.clone(), headers, body)
-        }),
+        post(move |axum::Json(body): axum::Json<Value>| handle(seen.clone(), adding.clone(), body)),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    FakeMcp { addr, received }
+    FakeMcp { addr, received, added }
 }
