@@ -65,6 +65,6 @@ export function toolsPanel(connectionId, dayOf) {
   call("GET", `/connections/${connectionId}/tools`).then((r) => render(r.data)).catch((err) => fill(problem, err.message));
   return h("section", { class: "panel", "aria-labelledby": "tools-title" },
     h("div", { class: "screen-head" }, h("h2", { id: "tools-title" }, "Tools"), read),
-    h("p", { class: "hint" }, "New tools start switched off. A tool the server calls read-only runs at once; any other waits for the visitor's confirmation unless you choose otherwise."),
+    h("p", { class: "hint" }, "New tools start switched off and wait for the visitor's confirmation. A server's “read-only” is its own word: choose “nobody” for the lookups you trust."),
     status, problem, table);
 }

@@ -224,7 +224,8 @@ function actionFields(a, context, depth) {
       return { elements: els, nested: call.nested, read: () => {
         const chosen = tools.find((e) => key(e) === select.value);
         const out = { connection_id: chosen ? chosen.connection_id : a.connection_id, tool: chosen ? chosen.tool.name : a.tool };
-        const lines = get("response_mapping").value.split("\n").map((l) => l.split("=").map((p) => p.trim())).filter(([k, v]) => k && v);
+        // "name = path": the first "=" splits (a path may hold one).
+        const lines = get("response_mapping").value.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")).trim(), l.slice(l.indexOf("=") + 1).trim()]).filter(([k, v]) => k && v);
         if (lines.length) out.response_mapping = Object.fromEntries(lines);
         return call.add(out);
       } };

@@ -146,6 +146,7 @@ function renderDryRun(result) {
         return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_send ? "would send" : `would not be sent — ${callError(a.error)}`}`, requestView(a.request));
       case "CALL_TOOL":
         if (!a.endpoint) return `no tool ${a.tool} on the connection`;
+        if (a.would_ask_for) return h("span", {}, `${a.endpoint}: ${a.would_ask_for.text}`);
         if (a.would_ask) return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_ask.text}`, requestView(a.request));
         return h("span", {}, `${a.endpoint}: ${inputs(a)}${a.would_send ? "would call the tool" : `would not be called — ${callError(a.error)}`}`, requestView(a.request));
       case "REPLY_TEXT": return `would reply “${a.preview}”`;

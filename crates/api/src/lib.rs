@@ -150,15 +150,6 @@ pub async fn housekeeping(state: AppState) {
                 Err(err) => tracing::warn!(error = %err, "could not sweep attachment files"),
             }
         }
-        // MCP servers' tool lists, read again each quarter of an hour (tools added, changed or
-        // dropped are seen without anyone pressing the button).
-        if minute % 15 == 5 {
-            match state.connections.refresh_all_tools().await {
-                Ok(0) => {}
-                Ok(read) => tracing::debug!(connections = read, "read MCP servers' tools"),
-                Err(err) => tracing::warn!(error = %err, "could not read MCP servers' tools"),
-            }
-        }
         if let Err(err) = state.conversations.fold_counts().await {
             tracing::warn!(error = %err, "could not fold analytics counts");
         }

@@ -83,10 +83,8 @@ pub struct CacheSlot {
 /// The endpoint's time to live, if its answers may be cached at all.
 pub fn cacheable(endpoint: &Endpoint) -> Option<Duration> {
     let ttl = endpoint.cache_ttl_s.filter(|&s| s > 0)?;
-    // Reads only: GET, or an MCP tool its server marks read-only.
-    let reads = endpoint.request.method == HttpMethod::Get
-        || endpoint.tool.as_ref().is_some_and(|tool| tool.read_only);
-    (reads && !endpoint.requires_verified_visitor).then(|| Duration::from_secs(u64::from(ttl)))
+    (endpoint.request.method == HttpMethod::Get && !endpoint.requires_verified_visitor)
+        .then(|| Duration::from_secs(u64::from(ttl)))
 }
 
 pub fn key(connection: &Connection, endpoint: &Endpoint, request: &OutboundRequest) -> String {
@@ -101,9 +99,6 @@ pub fn key(connection: &Connection, endpoint: &Endpoint, request: &OutboundReque
         .collect();
     headers.sort();
     text.push_str(&headers.join("\n"));
-    // An MCP tool's arguments are in the body.
-    text.push('\n');
-    text.push_str(&String::from_utf8_lossy(request.body.as_deref().unwrap_or_default()));
     sb_secrets::sha256_hex(&text)
 }
 

@@ -24,6 +24,7 @@ pub use execute::{
     BODY_JSON_BYTES, CallOutcome, CallSink, CallTarget, Connector, NoSink, RequestLine,
     made_up_answer,
 };
+pub use mcp_calls::ToolList;
 pub use oauth::{DEFAULT_TOKEN_LIFETIME, TokenCache};
 pub use request::{check_declared, connection_variables};
 pub use shown::would_send;

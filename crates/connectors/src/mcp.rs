@@ -28,22 +28,26 @@ pub(crate) struct Session {
     pub version: String,
 }
 
-/// The sessions this node holds, per connection.
+/// The sessions this node holds, per connection as last changed: a connection changed on any
+/// node (its address, its credentials) has a new `updated_at`, so the old session is not used.
 #[derive(Default)]
-pub(crate) struct Sessions(Mutex<HashMap<(TenantId, ConnectionId), Session>>);
+pub(crate) struct Sessions(Mutex<HashMap<(TenantId, ConnectionId), (i64, Session)>>);
 
 impl Sessions {
     pub fn get(&self, connection: &Connection) -> Option<Session> {
         let key = (connection.tenant_id.clone(), connection.id.clone());
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned()
+        let sessions = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (version, session) = sessions.get(&key)?;
+        (*version == connection.updated_at.as_millisecond()).then(|| session.clone())
     }
 
     pub fn keep(&self, connection: &Connection, session: Session) {
         let key = (connection.tenant_id.clone(), connection.id.clone());
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(key, session);
+        let version = connection.updated_at.as_millisecond();
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(key, (version, session));
     }
 
-    /// Forgets the connection's session (expired, or the connection changed).
+    /// Forgets the connection's session (expired, or the connection changed or went).
     pub fn forget(&self, tenant: &TenantId, connection: &ConnectionId) {
         let key = (tenant.clone(), connection.clone());
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
@@ -146,9 +150,13 @@ pub(crate) fn reply(
             one => vec![one],
         }
     };
+    // The answer, not a request of the server's own that happens to carry the same id (an
+    // event stream may hold those first); an error about an unreadable request has no id.
+    let is_response = |m: &Value| m.get("method").is_none();
     let answer = messages
-        .into_iter()
-        .find(|m| m.get("id").and_then(Value::as_u64) == Some(id))
+        .iter()
+        .find(|m| is_response(m) && m.get("id").and_then(Value::as_u64) == Some(id))
+        .or_else(|| messages.iter().find(|m| is_response(m) && m.get("id") == Some(&Value::Null)))
         .ok_or_else(|| CallError::new("invalid_response", "the MCP server sent no answer"))?;
     if let Some(error) = answer.get("error") {
         let message = error.get("message").and_then(Value::as_str).unwrap_or("unknown error");

@@ -14,6 +14,14 @@ use crate::execute::{CallTarget, Connector};
 use crate::mcp::{self, Session};
 use crate::shown::RequestLine;
 
+/// A server's tools, and whether that is all of them (a list cut at the page or tool limit
+/// is not: tools missing from it were not dropped by the server).
+#[derive(Debug, Clone)]
+pub struct ToolList {
+    pub tools: Vec<McpTool>,
+    pub complete: bool,
+}
+
 /// What the messages of one MCP exchange did, for the outcome that reports them.
 #[derive(Debug, Default)]
 pub(crate) struct Trail {
@@ -122,10 +130,17 @@ impl Connector {
         }
     }
 
-    /// The tools the server lists (every page, up to [`mcp::MAX_TOOLS`]), under one deadline.
-    pub async fn list_tools(&self, target: CallTarget<'_>) -> Result<Vec<McpTool>, CallError> {
+    /// The tools the server lists (every page, up to [`mcp::MAX_TOOLS`]), under one deadline;
+    /// `complete` is false when the list was cut there. An error never carries a credential.
+    pub async fn list_tools(&self, target: CallTarget<'_>) -> Result<ToolList, CallError> {
         let deadline = Instant::now() + self.deadline(target.connection, None);
-        self.tools_listed(target, deadline, &mut Trail::default()).await
+        let mut trail = Trail::default();
+        let listed = self.tools_listed(target, deadline, &mut trail).await;
+        listed.map_err(|err| {
+            let mut sent = trail.tokens_sent;
+            sent.extend(target.secrets.sent_forms(&target.connection.auth));
+            err.scrubbed(&sent.iter().map(String::as_str).collect::<Vec<_>>())
+        })
     }
 
     /// An MCP connection's test: a new session, and the tool list read through.
@@ -145,7 +160,7 @@ impl Connector {
             ..Default::default()
         };
         match listed {
-            Ok(tools) => {
+            Ok(ToolList { tools, .. }) => {
                 let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
                 outcome.notes.push(format!(
                     "The MCP server answered and lists {} tool(s): {}",
@@ -168,8 +183,9 @@ impl Connector {
         target: CallTarget<'_>,
         deadline: Instant,
         trail: &mut Trail,
-    ) -> Result<Vec<McpTool>, CallError> {
-        let mut tools = Vec::new();
+    ) -> Result<ToolList, CallError> {
+        let mut tools: Vec<McpTool> = Vec::new();
+        let mut complete = true;
         let mut cursor: Option<String> = None;
         for page in 1.. {
             let params = match &cursor {
@@ -181,16 +197,26 @@ impl Connector {
             let request = mcp::message(connection, secrets, Some(id), "tools/list", params)?;
             let result = self.in_session(target, request, id, true, deadline, trail).await?;
             let (listed, next) = mcp::tool_page(&result)?;
-            tools.extend(listed);
+            // A name listed twice is one tool (the first description counts).
+            for tool in listed {
+                if !tools.iter().any(|t| t.name == tool.name) {
+                    tools.push(tool);
+                }
+            }
             match next {
                 Some(next) if page < mcp::MAX_PAGES && tools.len() < mcp::MAX_TOOLS => {
                     cursor = Some(next)
                 }
-                _ => break,
+                Some(_) => {
+                    complete = false;
+                    break;
+                }
+                None => break,
             }
         }
+        complete &= tools.len() <= mcp::MAX_TOOLS;
         tools.truncate(mcp::MAX_TOOLS);
-        Ok(tools)
+        Ok(ToolList { tools, complete })
     }
 }
 

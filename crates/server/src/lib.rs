@@ -339,6 +339,22 @@ pub async fn serve(
             }
         }
     });
+    // MCP servers' tool lists, read again each quarter of an hour (tools added, changed or
+    // dropped are seen without anyone pressing the button) — on a task of their own, so slow
+    // servers never hold up housekeeping.
+    let connections = services.connections.clone();
+    let tool_lists = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match connections.refresh_all_tools().await {
+                Ok(0) => {}
+                Ok(read) => tracing::debug!(connections = read, "read MCP servers' tools"),
+                Err(err) => tracing::warn!(error = %err, "could not read MCP servers' tools"),
+            }
+        }
+    });
     let state = AppState::new(services, hub, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let mut app = sb_api::router(state);
@@ -358,6 +374,7 @@ pub async fn serve(
     listen::serve(listener, app, limits, shutdown).await;
     housekeeping.abort();
     searchable.abort();
+    tool_lists.abort();
     if let Some((_, backend)) = demo_backend {
         backend.abort();
     }

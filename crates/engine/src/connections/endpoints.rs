@@ -104,10 +104,17 @@ fn variables(specs: &[VariableSpec]) -> Result<(), ValidationError> {
     Ok(())
 }
 
-pub(super) fn response_mapping(mapping: &BTreeMap<String, String>) -> Result<(), ValidationError> {
+pub(crate) fn response_mapping(mapping: &BTreeMap<String, String>) -> Result<(), ValidationError> {
     for (variable, path) in mapping {
         let field = format!("response_mapping.{variable}");
         validate_variable_name(field.clone(), variable)?;
+        // Switchboard's own values (who the visitor is, above all) come from the conversation,
+        // never from a backend's answer.
+        if sb_domain::is_built_in(variable) {
+            let message =
+                format!("{variable} is one of Switchboard's own values: map into another name");
+            return Err(ValidationError::new(field, "built_in_variable", message));
+        }
         JsonPath::parse(path).map_err(|why| ValidationError::new(field, "invalid_path", why))?;
     }
     Ok(())
@@ -399,9 +406,7 @@ impl ConnectionsService {
     ) -> Result<CallOutcome, EngineError> {
         actor.require(Role::Admin)?;
         let endpoint = self.store.connections.get_endpoint(&actor.tenant_id, id).await?;
-        // An MCP tool is a POST; only one its server calls read-only changes nothing.
-        let reads_only = endpoint.tool.as_ref().is_some_and(|tool| tool.read_only);
-        if endpoint.request.method.changes_data() && !reads_only && !test.confirm {
+        if endpoint.request.method.changes_data() && !test.confirm {
             return Err(EngineError::ConfirmationRequired(format!(
                 "{} may change data on the backend; send \"confirm\": true to call it",
                 endpoint.request.method.as_str()

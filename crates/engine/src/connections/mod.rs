@@ -23,6 +23,7 @@ use sb_store::{Page, PageRequest, StoredConnection};
 use serde_json::{Value, json};
 
 pub use auth_input::AuthInput;
+pub(crate) use endpoints::response_mapping;
 pub use endpoints::{EndpointDraft, EndpointTest, EndpointView};
 pub use health::{ConnectionStats, EndpointStats};
 pub use import::{
@@ -337,6 +338,7 @@ impl ConnectionsService {
         actor.require(Role::Admin)?;
         self.store.connections.delete_connection(&actor.tenant_id, id).await?;
         self.connector.tokens().forget_connection(&actor.tenant_id, id);
+        self.connector.forget_mcp_session(&actor.tenant_id, id);
         Ok(())
     }
 

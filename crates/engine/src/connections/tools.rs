@@ -141,19 +141,19 @@ impl ConnectionsService {
         self.list_tools(actor, connection).await
     }
 
-    /// Every account's MCP tool lists read again (each node, every quarter of an hour): a
-    /// server that added, changed or dropped tools is seen without anyone pressing the button.
-    /// How many connections were read; one that fails is logged and left as it was.
+    /// Every account's MCP tool lists read again (see the server's background tasks): a server
+    /// that added, changed or dropped tools is seen without anyone pressing the button. How many
+    /// connections were read; one that fails is logged and left as it was.
     pub async fn refresh_all_tools(&self) -> Result<usize, EngineError> {
         let mut read = 0;
         for (tenant, id) in self.store.connections.mcp_connections(10_000).await? {
-            let stored = match self.store.connections.get_connection(&tenant, &id).await {
-                Ok(stored) => stored,
+            let synced = match self.store.connections.get_connection(&tenant, &id).await {
+                Ok(stored) => self.sync_tools(&stored, true).await,
                 // Deleted meanwhile.
                 Err(sb_store::StoreError::NotFound) => continue,
-                Err(err) => return Err(err.into()),
+                Err(err) => Err(err.into()),
             };
-            match self.sync_tools(&stored, true).await {
+            match synced {
                 Ok(()) => read += 1,
                 Err(err) => {
                     tracing::debug!(connection = %id, error = %err, "could not read an MCP server's tools");
@@ -173,7 +173,8 @@ impl ConnectionsService {
     ) -> Result<(), EngineError> {
         let secrets = self.open_secrets(stored)?;
         let target = CallTarget { connection: &stored.connection, secrets: &secrets };
-        let listed = self.connector.list_tools(target).await?;
+        let sb_connectors::ToolList { tools: listed, complete } =
+            self.connector.list_tools(target).await?;
         let (tenant, connection) = (&stored.connection.tenant_id, &stored.connection.id);
         let existing = self.endpoints_of(tenant, connection).await?;
         let mut taken = self.store.connections.endpoint_names(tenant).await?;
@@ -185,15 +186,8 @@ impl ConnectionsService {
                 Some(endpoint) if endpoint.tool.as_ref() == Some(tool) => {}
                 Some(endpoint) => {
                     let mut endpoint = endpoint.clone();
-                    // No longer read-only by the server's word: it waits for the visitor, as a
-                    // new tool that may change data does, unless someone chose otherwise.
-                    let was_read_only = endpoint.tool.as_ref().is_some_and(|t| t.read_only);
-                    if was_read_only && !tool.read_only && endpoint.approval == Approval::None {
-                        endpoint.approval = Approval::Visitor;
-                    }
                     endpoint.description = tool.description.clone();
                     endpoint.request.variables = variables_of(&tool.input_schema);
-                    endpoint.idempotent = tool.read_only;
                     endpoint.tool = Some(tool.clone());
                     endpoint.updated_at = now;
                     self.store.connections.update_endpoint(&endpoint).await?;
@@ -209,17 +203,18 @@ impl ConnectionsService {
                     };
                     let mut endpoint = Endpoint::new(tenant, connection, name, request);
                     endpoint.description = tool.description.clone();
-                    endpoint.idempotent = tool.read_only;
-                    // A tool that may change something waits for the visitor, like a POST.
-                    endpoint.approval =
-                        if tool.read_only { Approval::None } else { Approval::Visitor };
+                    // Every tool waits for the visitor until the account says otherwise: a
+                    // server's read-only hint is the server's word, not a guarantee (the
+                    // protocol says so), and so it neither lifts approval nor allows retries.
+                    endpoint.approval = Approval::Visitor;
                     endpoint.expected_statuses = Vec::new();
                     endpoint.tool = Some(tool.clone());
                     self.store.connections.create_endpoint(&endpoint).await?;
                 }
             }
         }
-        if unattended && listed.is_empty() {
+        // Only a whole list says what the server dropped.
+        if !complete || (unattended && listed.is_empty()) {
             return Ok(());
         }
         for gone in existing

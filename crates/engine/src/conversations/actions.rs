@@ -195,6 +195,17 @@ impl ConversationsService {
         value: Value,
         source: &str,
     ) {
+        // Switchboard's own values (who the visitor is, above all) come from the conversation
+        // alone: nothing a rule, an answer or the AI sets may pass for them.
+        if sb_domain::is_built_in(name) {
+            self.note(
+                run,
+                "variable_refused",
+                json!({"name": name, "reason": "built_in", "source": source}),
+            )
+            .await;
+            return;
+        }
         let size = value.to_string().len();
         if size > MAX_VARIABLE_BYTES {
             self.note(

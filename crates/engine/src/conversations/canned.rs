@@ -97,6 +97,8 @@ impl ConversationsService {
         let tenant = self.cached_tenant(&config, tenant_id).await?;
         let widget = self.cached_widget(&config, tenant_id, &conversation.widget_id).await?;
         let mut vars = conversation.variables.clone();
+        // Switchboard's own values are only ever its own: none kept from before survives.
+        vars.retain(|name, _| !sb_domain::is_built_in(name) || super::process::kept_built_in(name));
         vars.extend(built_ins(&tenant, &widget, &conversation, None));
         let replies = self.store.canned.list_canned_replies(tenant_id).await?;
         Ok(replies

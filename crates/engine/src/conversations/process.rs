@@ -288,6 +288,8 @@ impl ConversationsService {
         let seen =
             conversation.variables.get(VISITOR_MESSAGES).and_then(Value::as_u64).unwrap_or(0);
         let mut vars = conversation.variables.clone();
+        // Switchboard's own values are only ever its own: none kept from before survives.
+        vars.retain(|name, _| !sb_domain::is_built_in(name) || kept_built_in(name));
         vars.extend(built_ins(&tenant, &widget, &conversation, Some(message)));
         vars.insert(VISITOR_MESSAGES.into(), json!(seen + 1));
         let mut run = Run::new(turn, &tenant, config, conversation, message, vars);

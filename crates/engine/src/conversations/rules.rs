@@ -104,18 +104,12 @@ impl ConversationsService {
                             let Ok(Some(endpoint)) = found else {
                                 return Err(unknown(format!("{at}.tool"), Named::Tool));
                             };
-                            for (name, path) in response_mapping {
-                                if let Err(err) = sb_connectors::mapping::JsonPath::parse(path) {
-                                    let field = format!("{at}.response_mapping.{name}");
-                                    let message = format!("{path:?} is not a path: {err}");
-                                    return Err(ValidationError::new(
-                                        field,
-                                        "invalid_path",
-                                        message,
-                                    )
-                                    .into());
-                                }
-                            }
+                            crate::connections::response_mapping(response_mapping).map_err(
+                                |mut err| {
+                                    err.field = format!("{at}.{}", err.field).into();
+                                    err
+                                },
+                            )?;
                             endpoint
                         }
                         _ => continue,

@@ -267,8 +267,9 @@ impl CallSink for TraceSink<'_> {
             let sent = outcome.request.as_ref().and_then(|r| r.body.as_deref());
             let sent: Option<serde_json::Value> = sent.and_then(|b| serde_json::from_str(b).ok());
             data["tool"] = json!(tool.name);
-            data["arguments"] = sent.map(|b| b["params"]["arguments"].clone()).unwrap_or_default();
-            data["result"] = outcome.body_json.clone().unwrap_or_default();
+            let arguments = sent.map(|b| b["params"]["arguments"].clone()).unwrap_or_default();
+            data["arguments"] = shorten(&arguments);
+            data["result"] = shorten(&outcome.body_json.clone().unwrap_or_default());
         }
         self.turn.trace(entry(self.tenant, self.conversation, self.message, "api_call", data));
         // The statistics describe the backend; an answer from the cache never reached it.

@@ -35,11 +35,10 @@ async fn an_mcp_servers_tools_are_listed_switched_on_and_answer_a_rule() {
         let status = tool(&tools, "order_status");
         assert_eq!(
             (&status["enabled"], &status["approval"], &status["read_only"]),
-            (&json!(false), &json!("none"), &json!(true)),
-            "a new tool starts off; a read-only one needs no approval"
+            (&json!(false), &json!("visitor"), &json!(true)),
+            "a new tool starts off and waits for the visitor: a read-only hint is only a hint"
         );
         assert_eq!(status["input_schema"]["required"], json!(["order_id"]));
-        assert_eq!(tool(&tools, "cancel_order")["approval"], "visitor", "it may change data");
 
         // The test button opens a session and reads the list.
         let (_, tested) =
@@ -51,7 +50,7 @@ async fn an_mcp_servers_tools_are_listed_switched_on_and_answer_a_rule() {
         let (status_code, patched) = owner
             .patch(
                 &format!("/api/v1/connections/{connection}/tools/order_status"),
-                json!({"enabled": true, "response_mapping": {"order_state": "status", "delivery_eta": "eta"}}),
+                json!({"enabled": true, "approval": "none", "response_mapping": {"order_state": "status", "delivery_eta": "eta"}}),
             )
             .await;
         assert_eq!(status_code, StatusCode::OK, "{patched}");
@@ -60,13 +59,13 @@ async fn an_mcp_servers_tools_are_listed_switched_on_and_answer_a_rule() {
         let (_, listed) = owner.get(&format!("/api/v1/connections/{connection}/tools")).await;
         assert_eq!(tool(listed["data"].as_array().unwrap(), "order_status")["enabled"], true);
 
-        // The endpoint test calls the tool (read-only: no confirmation asked).
-        let (_, called) = owner
-            .post(
-                &format!("/api/v1/endpoints/{endpoint}/test"),
-                json!({"variables": {"order_id": "4521"}}),
-            )
-            .await;
+        // The endpoint test calls the tool once confirmed (no tool is taken at its word that it
+        // changes nothing).
+        let test = format!("/api/v1/endpoints/{endpoint}/test");
+        let (unconfirmed, _) = owner.post(&test, json!({"variables": {"order_id": "4521"}})).await;
+        assert_eq!(unconfirmed, StatusCode::UNPROCESSABLE_ENTITY);
+        let (_, called) =
+            owner.post(&test, json!({"variables": {"order_id": "4521"}, "confirm": true})).await;
         assert_eq!(
             called["data"]["mapped"],
             json!({"order_state": "shipped", "delivery_eta": "2026-12-09"}),
@@ -125,7 +124,8 @@ async fn an_mcp_servers_tools_are_listed_switched_on_and_answer_a_rule() {
 async fn try_tool(owner: &Client, tools: &[Value], name: &str) -> Value {
     let endpoint = tool(tools, name)["endpoint_id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/endpoints/{endpoint}/test");
-    let (status, tested) = owner.post(&path, json!({"variables": {"order_id": "17"}})).await;
+    let body = json!({"variables": {"order_id": "17"}, "confirm": true});
+    let (status, tested) = owner.post(&path, body).await;
     assert_eq!(status, StatusCode::OK, "{tested}");
     tested["data"].clone()
 }
@@ -174,6 +174,17 @@ async fn every_way_an_mcp_server_can_fail_is_a_named_error() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    // Who the visitor is comes from the conversation alone: no answer may be mapped into it.
+    let (status, refused) = owner
+        .patch(
+            &format!("/api/v1/connections/{connection}/tools/lookup"),
+            json!({"response_mapping": {"visitor.user_id": "order_id"}}),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("built_in_variable"))
+    );
     // Its headers go with every message as written: no placeholders.
     let (status, refused) = owner
         .patch(
@@ -206,6 +217,10 @@ async fn a_rule_calls_a_tool_by_name_and_maps_its_result() {
             )
             .await;
         owner.post(&format!("/api/v1/connections/{connection}/tools/refresh"), json!({})).await;
+        for name in ["lookup", "hang"] {
+            let path = format!("/api/v1/connections/{connection}/tools/{name}");
+            owner.patch(&path, json!({"approval": "none"})).await;
+        }
         let widget = owner.create_widget("Shop").await;
         let call = |tool: &str| {
             json!({"type": "CALL_TOOL", "connection_id": connection, "tool": tool,

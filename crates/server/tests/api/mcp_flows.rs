@@ -21,7 +21,7 @@ async fn tools_on(owner: &Client, server: &PythonMcp, on: &[&str]) -> Vec<Value>
     owner.post(&format!("/api/v1/connections/{connection}/tools/refresh"), json!({})).await;
     for name in on {
         let path = format!("/api/v1/connections/{connection}/tools/{name}");
-        let (status, body) = owner.patch(&path, json!({"enabled": true})).await;
+        let (status, body) = owner.patch(&path, json!({"enabled": true, "approval": "none"})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     let (_, tools) = owner.get(&format!("/api/v1/connections/{connection}/tools")).await;
@@ -58,7 +58,7 @@ async fn the_ai_calls_tools_identity_is_verified_and_changes_wait_for_the_button
     let widget = owner
         .create_widget_with(json!({"name": "Shop", "identity_secret": SECRET, "ai_enabled": true}))
         .await;
-    let tools = tools_on(&owner, &server, &["order_status"]).await;
+    let tools = tools_on(&owner, &server, &["order_status", "my_orders"]).await;
 
     // The AI is offered the switched-on tool (not the others) and answers from its result.
     let visitor = app.start_conversation_as(&widget, json!({"language": "en"})).await;
