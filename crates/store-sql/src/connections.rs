@@ -292,6 +292,21 @@ impl<D: Db> ConnectionStore for SqlStore<D> {
         self.fetch_page(query, page, each(endpoint_from_row), |e| e.id.to_string()).await
     }
 
+    async fn connection_endpoints(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+    ) -> StoreResult<Vec<Endpoint>> {
+        let sql = concat!(
+            "SELECT ",
+            endpoint_columns!(),
+            " FROM endpoints WHERE tenant_id = $1 AND connection_id = $2 ORDER BY id"
+        );
+        let rows =
+            self.db.fetch_all(q(sql).text(tenant.as_str()).text(connection.as_str())).await?;
+        rows.iter().map(endpoint_from_row).collect()
+    }
+
     async fn list_ai_tool_endpoints(&self, tenant: &TenantId) -> StoreResult<Vec<Endpoint>> {
         let sql = concat!(
             "SELECT ",

@@ -59,6 +59,12 @@ pub trait ConnectionStore: Send + Sync {
         connection: &ConnectionId,
         page: &PageRequest,
     ) -> StoreResult<Page<Endpoint>>;
+    /// Every endpoint of the connection (an MCP server's tools included), by id.
+    async fn connection_endpoints(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+    ) -> StoreResult<Vec<Endpoint>>;
     /// Endpoints the AI may call as tools, across the tenant's connections.
     async fn list_ai_tool_endpoints(&self, tenant: &TenantId) -> StoreResult<Vec<Endpoint>>;
     async fn update_endpoint(&self, endpoint: &Endpoint) -> StoreResult<()>;

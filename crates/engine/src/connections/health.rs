@@ -8,7 +8,7 @@ use sb_domain::call_stats::{
     CallStats, ConnectionHealth, HourlyStats, RETENTION_HOURS, summarize, window_start,
 };
 use sb_domain::{ConnectionId, Endpoint, EndpointId, Role, TenantId, TestSummary, Timestamp};
-use sb_store::{PageRequest, StatsScope};
+use sb_store::StatsScope;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -105,16 +105,7 @@ impl ConnectionsService {
     ) -> Result<ConnectionStats, EngineError> {
         actor.require(Role::Admin)?;
         self.store.connections.get_connection(&actor.tenant_id, id).await?;
-        let mut endpoints = Vec::new();
-        let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-        loop {
-            let found = self.store.connections.list_endpoints(&actor.tenant_id, id, &page).await?;
-            endpoints.extend(found.items);
-            match found.next {
-                Some(next) => page.after = Some(next),
-                None => break,
-            }
-        }
+        let endpoints = self.store.connections.connection_endpoints(&actor.tenant_id, id).await?;
         let now = Timestamp::now();
         let since = window_start(now, RETENTION_HOURS);
         let scope = StatsScope::Connections(std::slice::from_ref(id));

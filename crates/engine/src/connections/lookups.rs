@@ -37,18 +37,7 @@ impl ConnectionsService {
         connection: &ConnectionId,
         tool: &str,
     ) -> StoreResult<Option<Endpoint>> {
-        let mut page = sb_store::PageRequest::first(sb_store::PageRequest::MAX_LIMIT);
-        loop {
-            let found = self.store.connections.list_endpoints(tenant, connection, &page).await?;
-            let mut items = found.items.into_iter();
-            if let Some(endpoint) = items.find(|e| e.tool.as_ref().is_some_and(|t| t.name == tool))
-            {
-                return Ok(Some(endpoint));
-            }
-            match found.next {
-                Some(next) => page.after = Some(next),
-                None => return Ok(None),
-            }
-        }
+        let endpoints = self.store.connections.connection_endpoints(tenant, connection).await?;
+        Ok(endpoints.into_iter().find(|e| e.tool.as_ref().is_some_and(|t| t.name == tool)))
     }
 }

@@ -11,7 +11,6 @@ use sb_domain::{
     ConnectionId, ConnectionKind, Endpoint, EndpointRequest, HttpMethod, McpTool, Role, Timestamp,
     ValidationError, VariableSpec,
 };
-use sb_store::PageRequest;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -123,7 +122,8 @@ impl ConnectionsService {
     ) -> Result<Vec<ToolView>, EngineError> {
         actor.require(Role::Admin)?;
         self.mcp_connection(actor, connection).await?;
-        let endpoints = self.endpoints_of(&actor.tenant_id, connection).await?;
+        let endpoints =
+            self.store.connections.connection_endpoints(&actor.tenant_id, connection).await?;
         Ok(endpoints.iter().filter_map(|e| Some(ToolView::of(e, e.tool.as_ref()?))).collect())
     }
 
@@ -176,7 +176,7 @@ impl ConnectionsService {
         let sb_connectors::ToolList { tools: listed, complete } =
             self.connector.list_tools(target).await?;
         let (tenant, connection) = (&stored.connection.tenant_id, &stored.connection.id);
-        let existing = self.endpoints_of(tenant, connection).await?;
+        let existing = self.store.connections.connection_endpoints(tenant, connection).await?;
         let mut taken = self.store.connections.endpoint_names(tenant).await?;
         let now = Timestamp::now();
         for tool in &listed {
@@ -236,7 +236,8 @@ impl ConnectionsService {
     ) -> Result<ToolView, EngineError> {
         actor.require(Role::Admin)?;
         self.mcp_connection(actor, connection).await?;
-        let endpoints = self.endpoints_of(&actor.tenant_id, connection).await?;
+        let endpoints =
+            self.store.connections.connection_endpoints(&actor.tenant_id, connection).await?;
         let mut endpoint = endpoints
             .into_iter()
             .find(|e| e.tool.as_ref().is_some_and(|t| t.name == name))
@@ -272,24 +273,6 @@ impl ConnectionsService {
             return Err(ValidationError::new("kind", "not_mcp", message).into());
         }
         Ok(stored)
-    }
-
-    /// Every endpoint of the connection.
-    async fn endpoints_of(
-        &self,
-        tenant: &sb_domain::TenantId,
-        connection: &ConnectionId,
-    ) -> Result<Vec<Endpoint>, EngineError> {
-        let mut endpoints = Vec::new();
-        let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-        loop {
-            let found = self.store.connections.list_endpoints(tenant, connection, &page).await?;
-            endpoints.extend(found.items);
-            match found.next {
-                Some(next) => page.after = Some(next),
-                None => return Ok(endpoints),
-            }
-        }
     }
 }
 

@@ -152,6 +152,9 @@ pub(super) async fn connections_and_endpoints(
         Endpoint { tool: Some(tool), ai_tool: false, ..endpoint(&mcp, "shop_order_status") };
     store.create_endpoint(&calls_tool).await.unwrap();
     assert_eq!(store.get_endpoint(tenant, &calls_tool.id).await.unwrap(), calls_tool);
+    let listed = store.connection_endpoints(tenant, &mcp.id).await.unwrap();
+    assert_eq!(listed, std::slice::from_ref(&calls_tool));
+    assert!(store.connection_endpoints(other, &mcp.id).await.unwrap().is_empty());
     let body_text =
         serde_json::to_string(&store.get_endpoint(tenant, &lookup.id).await.unwrap().request.body)
             .unwrap();
