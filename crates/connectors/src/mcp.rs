@@ -93,8 +93,9 @@ pub(crate) fn with_session(
 pub(crate) const CALL_ID: u64 = 1;
 
 /// The `tools/call` request `endpoint` makes with `vars` — the same bytes every time for the
-/// same values, so an agreed call can be recognised (safe actions) and an answer cached. A
-/// verified visitor's `user_id` goes in the connection's identity header, when it names one.
+/// same values, so an agreed call can be recognised (safe actions). A verified visitor's
+/// `user_id` goes in the connection's identity header, when it names one (built-in values come
+/// from the conversation alone: nothing a rule or an answer sets can stand in for them).
 pub(crate) fn tool_request(
     connection: &Connection,
     secrets: &AuthSecrets,
