@@ -34,6 +34,15 @@ pub(crate) struct Trail {
     pub status: Option<u16>,
 }
 
+impl Trail {
+    /// Every form of a credential the messages carried: what no answer shown may hold.
+    fn secrets_sent(&self, target: CallTarget<'_>) -> Vec<String> {
+        let mut sent = self.tokens_sent.clone();
+        sent.extend(target.secrets.sent_forms(&target.connection.auth));
+        sent
+    }
+}
+
 /// What a message is answered with.
 #[derive(Debug, Clone, Copy)]
 enum Expect {
@@ -136,11 +145,8 @@ impl Connector {
         let deadline = Instant::now() + self.deadline(target.connection, None);
         let mut trail = Trail::default();
         let listed = self.tools_listed(target, deadline, &mut trail).await;
-        listed.map_err(|err| {
-            let mut sent = trail.tokens_sent;
-            sent.extend(target.secrets.sent_forms(&target.connection.auth));
-            err.scrubbed(&sent.iter().map(String::as_str).collect::<Vec<_>>())
-        })
+        let sent = trail.secrets_sent(target);
+        listed.map_err(|err| err.scrubbed(&sent.iter().map(String::as_str).collect::<Vec<_>>()))
     }
 
     /// An MCP connection's test: a new session, and the tool list read through.
@@ -153,7 +159,7 @@ impl Connector {
         let mut trail = Trail::default();
         let listed = self.tools_listed(target, deadline, &mut trail).await;
         let mut outcome = crate::CallOutcome {
-            request: trail.request,
+            request: trail.request.clone(),
             status: trail.status,
             attempts: trail.attempts,
             token_refreshed: trail.token_refreshed,
@@ -170,8 +176,7 @@ impl Connector {
             }
             Err(err) => outcome.error = Some(err),
         }
-        let mut sent = trail.tokens_sent;
-        sent.extend(target.secrets.sent_forms(&connection.auth));
+        let sent = trail.secrets_sent(target);
         crate::scrub::scrub_outcome(&mut outcome, &sent);
         outcome.ok = outcome.error.is_none();
         outcome.latency_ms = started.elapsed().as_millis() as u64;

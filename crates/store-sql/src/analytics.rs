@@ -29,40 +29,25 @@ macro_rules! add_count {
     };
 }
 
-/// The counts as reports read them: `$columns` summed over the folded totals and over the
-/// deltas added since, each table filtered by `$scope` on its own index, then added up.
-macro_rules! summed_counts {
-    ($columns:literal, $scope:expr) => {
-        concat!(
-            "SELECT ",
-            $columns,
-            ", CAST(SUM(n) AS BIGINT) AS count FROM (",
-            "SELECT ",
-            $columns,
-            ", SUM(count) AS n FROM analytics_counts WHERE ",
-            $scope,
-            " GROUP BY ",
-            $columns,
-            " UNION ALL SELECT ",
-            $columns,
-            ", SUM(count) AS n FROM analytics_deltas WHERE ",
-            $scope,
-            " GROUP BY ",
-            $columns,
-            ") a GROUP BY ",
-            $columns,
-            " ORDER BY ",
-            $columns
-        )
-    };
+/// The counts as reports read them: `columns` summed over the folded totals and over the
+/// deltas added since, each table filtered by `scope` on its own index, then added up.
+fn summed_counts(columns: &str, scope: &str) -> String {
+    format!(
+        "SELECT {columns}, CAST(SUM(n) AS BIGINT) AS count FROM (\
+         SELECT {columns}, SUM(count) AS n FROM analytics_counts WHERE {scope} GROUP BY {columns} \
+         UNION ALL \
+         SELECT {columns}, SUM(count) AS n FROM analytics_deltas WHERE {scope} GROUP BY {columns}\
+         ) a GROUP BY {columns} ORDER BY {columns}"
+    )
 }
 
 /// A report's counts: of `$2..$3`, of widget `$4` or all.
-macro_rules! report_scope {
-    () => {
-        "tenant_id = $1 AND hour >= $2 AND hour < $3 AND ($4 = '' OR widget_id = $4)"
-    };
-}
+const REPORT_SCOPE: &str =
+    "tenant_id = $1 AND hour >= $2 AND hour < $3 AND ($4 = '' OR widget_id = $4)";
+
+/// The counts of `$2..$3` per metric (of widget `$4`, or all).
+static METRIC_TOTALS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| summed_counts("metric", REPORT_SCOPE));
 
 /// `$4` added to metric `$3` of the hour at `$5`, for the widget of conversation `$2`.
 const ADD_FOR_CONVERSATION: &str = add_count!(
@@ -345,9 +330,8 @@ pub(crate) fn outcome_written(written: &[Vec<crate::Row>]) -> StoreResult<()> {
 /// `$5…` (all when `$5` is empty).
 static HOUR_COUNTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let names: Vec<String> = (0..MAX_METRICS).map(|i| format!("${}", i + 5)).collect();
-    let scope = format!("{} AND ($5 = '' OR metric IN ({}))", report_scope!(), names.join(", "));
-    // The scope is made at start (its places counted): put where the macro leaves `{scope}`.
-    summed_counts!("hour, metric", "{scope}").replace("{scope}", &scope)
+    let scope = format!("{REPORT_SCOPE} AND ($5 = '' OR metric IN ({}))", names.join(", "));
+    summed_counts("hour, metric", &scope)
 });
 
 /// The conversations started in `$2..$3` (of widget `$4`, or all) that got each first reply.
@@ -494,7 +478,7 @@ impl<D: Db> AnalyticsStore for SqlStore<D> {
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<(String, i64)>> {
-        let query = q(summed_counts!("metric", report_scope!()))
+        let query = q(&METRIC_TOTALS)
             .text(tenant.as_str())
             .int(from.as_millisecond())
             .int(to.as_millisecond())

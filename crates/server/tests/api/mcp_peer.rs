@@ -3,9 +3,10 @@
 //! with the SDK comes from `SWITCHBOARD_MCP_PYTHON` (`scripts/test` makes one); without it the
 //! MCP tests are skipped, unless `SWITCHBOARD_REQUIRE_MCP=1` (CI) makes that a failure.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -30,21 +31,20 @@ impl PythonMcp {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/shop_server.py");
         let dir = tempfile::tempdir().unwrap();
         let calls = dir.path().join("calls.jsonl");
-        // A port that was free a moment ago; the server binds it itself.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(python)
-            .args([script, &port.to_string(), calls.to_str().unwrap()])
+        // Port 0: the server takes a free port itself and says which (no other process can take
+        // it between a test choosing it and the server binding it).
+        let mut child = Command::new(python)
+            .args([script, "0", calls.to_str().unwrap()])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the MCP test server starts");
+        let Some(port) = reported_port(child.stderr.take().unwrap()).await else {
+            let _ = child.kill();
+            panic!("the MCP test server did not say where it listens (is the SDK installed?)");
+        };
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let server = Self { addr, child, calls, _dir: dir };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while tokio::net::TcpStream::connect(addr).await.is_err() {
-            assert!(Instant::now() < deadline, "the MCP test server did not start listening");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         Some(server)
     }
 
@@ -57,6 +57,26 @@ impl PythonMcp {
         let text = std::fs::read_to_string(&self.calls).unwrap_or_default();
         text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
     }
+}
+
+/// The port the server says it listens on (uvicorn: "Uvicorn running on http://127.0.0.1:PORT");
+/// the rest of what it writes is read and dropped, so its log never fills the pipe.
+async fn reported_port(stderr: std::process::ChildStderr) -> Option<u16> {
+    let (found, port) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut found = Some(found);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let listening = line.split("http://127.0.0.1:").nth(1);
+            let digits = listening.map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next());
+            if let Some(port) = digits.flatten().and_then(|p| p.parse::<u16>().ok())
+                && let Some(found) = found.take()
+            {
+                let _ = found.send(port);
+            }
+        }
+    });
+    let waited = tokio::task::spawn_blocking(move || port.recv_timeout(Duration::from_secs(60)));
+    waited.await.unwrap().ok()
 }
 
 impl Drop for PythonMcp {

@@ -1,7 +1,8 @@
 """An MCP server written with the official Python SDK: the tenant's shop as the tests see it.
 
-Run as `python shop_server.py PORT CALL_LOG`: streamable HTTP at http://127.0.0.1:PORT/mcp,
-sessions on, answers as event streams (the SDK's defaults). Every tool call is appended to
+Run as `python shop_server.py PORT CALL_LOG`: streamable HTTP at http://127.0.0.1:PORT/mcp
+(PORT 0 takes a free one, which uvicorn names on stderr), sessions on, answers as event
+streams (the SDK's defaults). Every tool call is appended to
 CALL_LOG as one JSON line (tool, arguments, the identity header), so a test can tell what ran.
 """
 
