@@ -296,12 +296,33 @@ pub(crate) fn call_params(
     Ok(json!({"name": tool, "arguments": arguments}))
 }
 
+/// The type a property's schema names besides `null`: `"integer"`, `["integer", "null"]` (as
+/// Rust servers write an optional one) or `anyOf: [{"type": "integer"}, {"type": "null"}]` (as
+/// Python servers do); `""` when it names none.
+fn schema_type(schema: &Value) -> &str {
+    let not_null = |t: &&str| *t != "null";
+    match schema.get("type") {
+        Some(Value::String(kind)) => Some(kind.as_str()),
+        Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).find(not_null),
+        _ => ["anyOf", "oneOf"].iter().find_map(|key| {
+            let options = schema.get(*key)?.as_array()?;
+            options.iter().map(schema_type).find(|kind| !kind.is_empty() && not_null(kind))
+        }),
+    }
+    .unwrap_or("")
+}
+
 /// `value` as the type `schema` names (`integer`, `number`, `boolean`, `string`; anything else
 /// as it is).
 fn typed(name: &str, schema: &Value, value: &Value) -> Result<Value, CallError> {
-    let kind = schema.get("type").and_then(Value::as_str).unwrap_or("");
+    let kind = schema_type(schema);
     let text = crate::template::value_text(value);
-    let wrong = || CallError::new("invalid_variable", format!("{name} is not a {kind}"));
+    let wanted = match kind {
+        "integer" | "array" | "object" => format!("an {kind}"),
+        "boolean" => "true or false".to_owned(),
+        other => format!("a {other}"),
+    };
+    let wrong = || CallError::new("invalid_variable", format!("{name} must be {wanted}"));
     Ok(match (kind, value) {
         ("integer", Value::Number(n)) if n.is_i64() || n.is_u64() => value.clone(),
         ("integer", _) => json!(text.and_then(|t| t.trim().parse::<i64>().ok()).ok_or_else(wrong)?),
@@ -321,4 +342,35 @@ fn typed(name: &str, schema: &Value, value: &Value) -> Result<Value, CallError> 
         }
         _ => value.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_take_the_type_their_schema_names_however_it_is_written() {
+        let schema = json!({"properties": {
+            "plain": {"type": "integer"},
+            "rust_optional": {"type": ["integer", "null"]},
+            "python_optional": {"anyOf": [{"type": "boolean"}, {"type": "null"}]},
+            "untyped": {},
+        }});
+        let mut values = Variables::new();
+        for name in ["plain", "rust_optional", "python_optional", "untyped"] {
+            let text = if name == "python_optional" { "true" } else { "17" };
+            values.insert(name.into(), json!(text));
+        }
+        let params = call_params("t", &schema, &values).unwrap();
+        assert_eq!(
+            params["arguments"],
+            json!({"plain": 17, "rust_optional": 17, "python_optional": true, "untyped": "17"})
+        );
+        values.insert("rust_optional".into(), json!("seventeen"));
+        let err = call_params("t", &schema, &values).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            ("invalid_variable", "rust_optional must be an integer")
+        );
+    }
 }
