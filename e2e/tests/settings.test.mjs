@@ -327,9 +327,12 @@ test("knowledge base, AI and team screens; destructive actions ask first", async
   await page.getByLabel("Team name").fill("Support");
   await page.getByRole("button", { name: "Create team" }).click();
   await page.getByRole("heading", { name: "Support" }).waitFor();
-  await page.locator('form[aria-label="Create an API key"]').getByLabel("Name").fill("CRM sync");
+  const keyForm = page.locator('form[aria-label="Create an API key"]');
+  await keyForm.getByLabel("Name").fill("CRM sync");
+  await keyForm.getByLabel(/MCP: search the knowledge base/).check();
   await page.getByRole("button", { name: "Create key" }).click();
   assert.match(await page.locator("#new-api-key").textContent(), /^sbk_/);
+  await page.getByRole("row", { name: /CRM sync/ }).getByRole("cell", { name: "HTTP API, MCP read" }).waitFor();
   await shot("team");
   await page.reload();
   await heading("Team");

@@ -59,12 +59,24 @@ function teamsSection(teams, users, admin, reload) {
     teams.length ? h("ul", { class: "cards" }, rows) : h("p", { class: "empty" }, "No teams yet."), create);
 }
 
+/** What a key may reach: the HTTP API, and the MCP server's tools (docs/mcp.md). */
+const SCOPES = [
+  ["api", "The HTTP API, with your role"],
+  ["mcp:read", "MCP: search the knowledge base, read conversations, ask the assistant in the sandbox"],
+  ["mcp:write", "MCP: reply to conversations and assign them"],
+  ["mcp:assistant", "MCP: ask the assistant live (real conversations and lookups)"],
+];
+const SCOPE_NAMES = { api: "HTTP API", "mcp:read": "MCP read", "mcp:write": "MCP write", "mcp:assistant": "MCP assistant" };
+
 function keysSection(keys, reload) {
   const name = h("input", { "data-field": "name", required: true, maxlength: 100, placeholder: "CRM sync" });
+  const boxes = SCOPES.map(([scope, label]) => h("label", { class: "check block" }, h("input", { type: "checkbox", value: scope, checked: scope === "api" }), ` ${label}`));
+  const scopes = h("fieldset", { "data-field": "scopes" }, h("legend", {}, "What it reaches"), ...boxes);
   const shown = h("div", { "aria-live": "polite" });
-  const form = h("form", { class: "inline-form", "aria-label": "Create an API key" }, h("h3", {}, "New API key"), field("Name", name), h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Create key"));
+  const form = h("form", { class: "inline-form", "aria-label": "Create an API key" }, h("h3", {}, "New API key"), field("Name", name), scopes, h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Create key"));
   submitting(form, async () => {
-    const key = (await call("POST", "/api-keys", { name: name.value.trim() })).data;
+    const chosen = boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
+    const key = (await call("POST", "/api-keys", { name: name.value.trim(), scopes: chosen })).data;
     name.value = "";
     const value = h("code", { id: "new-api-key" }, key.key);
     fill(shown, h("div", { class: "result good", role: "status" }, h("strong", {}, `Key “${key.name}” — copy it now, it is never shown again:`), value,
@@ -73,13 +85,14 @@ function keysSection(keys, reload) {
   });
   let list = keyList(keys, reload);
   return h("section", { class: "panel", "aria-labelledby": "keys-title" }, h("h2", { id: "keys-title" }, "API keys"),
-    h("p", { class: "hint" }, "For your own systems calling the Switchboard API (header X-Api-Key). A key acts with your role."), list, form, shown);
+    h("p", { class: "hint" }, "For your own systems calling the Switchboard API (header X-Api-Key), and for AI agents using its MCP server at /api/v1/mcp. A key acts with your role, and reaches only what you tick."), list, form, shown);
 }
 
 function keyList(keys, reload) {
   if (!keys.length) return h("p", { class: "empty" }, "No API keys.");
-  return h("table", { class: "list-table" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Key"), h("th", {}, "Role"), h("th", {}, "Last used"), h("th", {}, ""))),
-    h("tbody", {}, keys.map((k) => h("tr", {}, h("td", {}, k.name), h("td", { class: "mono" }, `${k.prefix}…`), h("td", {}, k.role), h("td", {}, ago(k.last_used_at)),
+  return h("table", { class: "list-table" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Key"), h("th", {}, "Role"), h("th", {}, "Reaches"), h("th", {}, "Last used"), h("th", {}, ""))),
+    h("tbody", {}, keys.map((k) => h("tr", {}, h("td", {}, k.name), h("td", { class: "mono" }, `${k.prefix}…`), h("td", {}, k.role),
+      h("td", {}, (k.scopes || []).map((s) => SCOPE_NAMES[s] || s).join(", ")), h("td", {}, ago(k.last_used_at)),
       h("td", {}, h("button", { type: "button", class: "danger", onclick: async () => {
         if (!(await confirmAction(`Revoke the key “${k.name}”? Systems using it stop working at once.`, "Revoke"))) return;
         await call("DELETE", `/api-keys/${k.id}`);

@@ -24,6 +24,9 @@ pub fn router() -> ApiRouter {
 #[schemars(rename = "ApiKeyCreate")]
 struct CreateBody {
     name: String,
+    /// What the key reaches: `api` (this HTTP API, with your role), `mcp:read`, `mcp:write`,
+    /// `mcp:assistant` (tools of the MCP server at `/mcp`). Default `["api"]`.
+    scopes: Option<Vec<String>>,
 }
 
 /// A new API key, with the key itself: store it now, it is never shown again.
@@ -39,7 +42,8 @@ async fn create(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Created<NewApiKey>> {
-    let (api_key, plaintext) = state.accounts.create_api_key(&actor, &body.name).await?;
+    let (api_key, plaintext) =
+        state.accounts.create_api_key(&actor, &body.name, body.scopes.as_deref()).await?;
     Ok(Created(NewApiKey { api_key, key: plaintext.expose().clone() }))
 }
 

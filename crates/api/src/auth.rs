@@ -14,7 +14,7 @@ use crate::state::AppState;
 /// The authenticated caller.
 pub struct Auth(pub Actor);
 
-fn api_key_from(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+pub(crate) fn api_key_from(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     if let Some(value) = headers.get("x-api-key") {
         return value.to_str().map(Some).map_err(|_| invalid_api_key());
     }
@@ -28,7 +28,7 @@ fn api_key_from(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     }
 }
 
-fn invalid_api_key() -> ApiError {
+pub(crate) fn invalid_api_key() -> ApiError {
     ApiError::new(
         axum::http::StatusCode::UNAUTHORIZED,
         "invalid_api_key",
@@ -36,8 +36,9 @@ fn invalid_api_key() -> ApiError {
     )
 }
 
+/// The actor an API key acts as on the HTTP API: only a key with the `api` scope reaches it.
 async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Actor, ApiError> {
-    state.accounts.authenticate_api_key(key).await?.ok_or_else(invalid_api_key)
+    state.accounts.api_key_actor(key).await?.ok_or_else(invalid_api_key)
 }
 
 fn is_unsafe(method: &Method) -> bool {

@@ -87,33 +87,33 @@ struct UsageTotals {
     output_tokens: i64,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ListFilter {
+pub(crate) struct ListFilter {
     /// Items per page (1 to 200, default 50).
     #[schemars(with = "Option<u32>")]
-    limit: Option<String>,
+    pub(crate) limit: Option<String>,
     /// The `next` value of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
     /// `open`, `pending` or `closed`.
-    status: Option<String>,
-    widget_id: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) widget_id: Option<String>,
     /// `me`, `unassigned`, or a user id.
-    assigned_to: Option<String>,
+    pub(crate) assigned_to: Option<String>,
     /// The same as `assigned_to` (its earlier name).
-    assigned: Option<String>,
+    pub(crate) assigned: Option<String>,
     /// Only conversations carrying this label.
-    label: Option<String>,
+    pub(crate) label: Option<String>,
     /// Search: conversations holding every word (in messages, notes, file names, the
     /// visitor's name and e-mail, variables' values, labels, the contact's name and e-mail),
     /// in any language's word forms. At most 200 characters; up to 6 words count.
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     /// Only conversations started on or after this day (`YYYY-MM-DD`, the account's time
     /// zone) or instant (RFC 3339).
-    from: Option<String>,
+    pub(crate) from: Option<String>,
     /// Only conversations started on or before this day (`YYYY-MM-DD`, the whole day) or
     /// before this instant (RFC 3339).
-    to: Option<String>,
+    pub(crate) to: Option<String>,
 }
 
 /// A day in `zone` (its start; with `end`, the next day's start) or an RFC 3339 instant.
@@ -148,6 +148,19 @@ async fn list(
 ) -> ApiResult<List<ConversationListItem>> {
     let Query(filter) = query
         .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text()))?;
+    let page = find_conversations(&state, &actor, filter).await?;
+    Ok(List(sb_domain::Page {
+        items: page.items.into_iter().map(ConversationListItem::from).collect(),
+        next: page.next,
+    }))
+}
+
+/// The conversations `filter` picks, one page of them (the list's and the MCP tool's search).
+pub(crate) async fn find_conversations(
+    state: &AppState,
+    actor: &sb_engine::Actor,
+    filter: ListFilter,
+) -> ApiResult<sb_domain::Page<ListedConversation>> {
     let page = page_request(filter.limit, filter.cursor)?;
     let status = filter
         .status
@@ -185,26 +198,21 @@ async fn list(
         return Err(invalid_query("q", "search for at most 200 characters"));
     }
     let words = sb_engine::conversations::search_words(&q);
-    // Something typed that holds no word to look for (`?!`) finds nothing, not everything.
-    let unsearchable = words.is_empty() && !q.trim().is_empty();
     let (from, to) = match (&filter.from, &filter.to) {
         (None, None) => (None, None),
         _ => {
-            let zone = jiff::tz::TimeZone::get(&state.accounts.tenant(&actor).await?.time_zone)
+            let zone = jiff::tz::TimeZone::get(&state.accounts.tenant(actor).await?.time_zone)
                 .unwrap_or(jiff::tz::TimeZone::UTC);
             let from = time_bound("from", filter.from, &zone, false)?;
             (from, time_bound("to", filter.to, &zone, true)?)
         }
     };
-    let filter = ConversationFilter { status, widget_id, assigned_to, label, words, from, to };
-    if unsearchable {
-        return Ok(List(sb_domain::Page { items: Vec::new(), next: None }));
+    // Something typed that holds no word to look for (`?!`) finds nothing, not everything.
+    if words.is_empty() && !q.trim().is_empty() {
+        return Ok(sb_domain::Page { items: Vec::new(), next: None });
     }
-    let page = state.conversations.list_conversations(&actor, &filter, &page).await?;
-    Ok(List(sb_domain::Page {
-        items: page.items.into_iter().map(ConversationListItem::from).collect(),
-        next: page.next,
-    }))
+    let filter = ConversationFilter { status, widget_id, assigned_to, label, words, from, to };
+    Ok(state.conversations.list_conversations(actor, &filter, &page).await?)
 }
 
 async fn read(
@@ -305,15 +313,20 @@ async fn assign(
     PathId(id): PathId<ConversationId>,
     ApiJson(body): ApiJson<AssignBody>,
 ) -> ApiResult<Data<ConversationView>> {
-    let target = match (body.user_id, body.team_id) {
+    let target = assign_target(body.user_id, body.team_id)?;
+    Ok(Data(state.conversations.assign(&actor, &id, target).await?.into()))
+}
+
+/// A person, a team, or (neither) whoever is free; not both.
+pub(crate) fn assign_target(user: Option<UserId>, team: Option<TeamId>) -> ApiResult<AssignTarget> {
+    Ok(match (user, team) {
         (Some(_), Some(_)) => {
             return Err(invalid_query("team_id", "assign to a user or to a team, not both"));
         }
         (Some(user), None) => AssignTarget::User(user),
         (None, Some(team)) => AssignTarget::Team(team),
         (None, None) => AssignTarget::AnyAvailable,
-    };
-    Ok(Data(state.conversations.assign(&actor, &id, target).await?.into()))
+    })
 }
 
 async fn close(

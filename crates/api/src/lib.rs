@@ -22,6 +22,7 @@ mod health;
 mod json;
 mod kb;
 mod labels;
+mod mcp;
 mod observability;
 mod openapi;
 mod openapi_import;
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router {
                 async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
             }),
         )
+        .merge(mcp::router(&state))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest(API_PREFIX, api)

@@ -1,4 +1,4 @@
-//! Tenants, their users and API keys.
+//! Tenants and their users.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,7 +6,7 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiKeyId, TenantId, Timestamp, UserId, ValidationError};
+use crate::{TenantId, Timestamp, UserId, ValidationError};
 
 /// A business using Switchboard. Everything else belongs to exactly one tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -218,27 +218,6 @@ pub struct NewUser {
     /// Takes conversations from the start, so a hand-over in a new person's first session
     /// reaches them (rather than the queue nobody watches yet).
     pub available: bool,
-}
-
-/// A tenant API key's public face. The key itself is shown once and stored only as a hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct ApiKey {
-    pub id: ApiKeyId,
-    pub tenant_id: TenantId,
-    pub name: String,
-    /// The first characters of the key, so people can tell their keys apart.
-    pub prefix: String,
-    /// Keys act with the role their creator had when creating them.
-    pub role: Role,
-    pub created_by: Option<UserId>,
-    pub created_at: Timestamp,
-    pub last_used_at: Option<Timestamp>,
-}
-
-impl ApiKey {
-    pub fn parse_name(raw: &str) -> Result<String, ValidationError> {
-        display_name(raw, "name", 100)
-    }
 }
 
 #[cfg(test)]

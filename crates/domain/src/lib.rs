@@ -5,6 +5,7 @@
 mod account;
 pub mod action;
 pub mod analytics;
+mod api_key;
 pub mod attachment;
 mod audit;
 pub mod call_stats;
@@ -32,9 +33,10 @@ pub mod webhook;
 mod widget;
 
 pub use account::{
-    ApiKey, Email, NewUser, Role, Tenant, TenantName, User, display_name, validate_password,
+    Email, NewUser, Role, Tenant, TenantName, User, display_name, validate_password,
     validate_time_zone,
 };
+pub use api_key::{ApiKey, ApiKeyScope};
 pub use audit::AuditEntry;
 pub use canned::{CannedReply, canned_shortcut, canned_text};
 pub use connection::{

@@ -280,7 +280,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 role: owner.role,
                 credential: Credential::CommandLine,
             };
-            let (_, key) = accounts.create_api_key(&actor, "created at setup").await?;
+            let (_, key) = accounts.create_api_key(&actor, "created at setup", None).await?;
             println!("tenant_id: {}", tenant.id);
             println!("owner_id: {}", owner.id);
             println!("api_key: {}", key.expose());

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use sb_domain::{ApiKey, ApiKeyId, TenantId, Timestamp};
+use sb_domain::{ApiKey, ApiKeyId, ApiKeyScope, TenantId, Timestamp};
 use sb_store::{ApiKeyStore, Page, PageRequest, StoreResult};
 
 use crate::{Db, Row, SqlStore, each, q};
@@ -7,7 +7,7 @@ use crate::{Db, Row, SqlStore, each, q};
 /// An API key's columns, for [`api_key_from_row`].
 macro_rules! columns {
     () => {
-        "id, tenant_id, name, prefix, role, created_by, created_at, last_used_at"
+        "id, tenant_id, name, prefix, role, scopes, created_by, created_at, last_used_at"
     };
 }
 
@@ -18,6 +18,7 @@ fn api_key_from_row(row: &Row) -> StoreResult<ApiKey> {
         name: row.text("name")?,
         prefix: row.text("prefix")?,
         role: row.parse("role")?,
+        scopes: ApiKeyScope::from_stored(&row.text("scopes")?),
         created_by: row.opt_parse("created_by")?,
         created_at: row.ts("created_at")?,
         last_used_at: row.opt_ts("last_used_at")?,
@@ -30,14 +31,15 @@ impl<D: Db> ApiKeyStore for SqlStore<D> {
         self.db
             .execute(
                 q("INSERT INTO api_keys \
-                   (id, tenant_id, name, prefix, key_hash, role, created_by, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                   (id, tenant_id, name, prefix, key_hash, role, scopes, created_by, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                 .text(key.id.as_str())
                 .text(key.tenant_id.as_str())
                 .text(&key.name)
                 .text(&key.prefix)
                 .text(key_hash)
                 .text(key.role.as_str())
+                .text(ApiKeyScope::to_stored(&key.scopes))
                 .opt_text(key.created_by.as_ref().map(|u| u.as_str()))
                 .ts(key.created_at),
             )

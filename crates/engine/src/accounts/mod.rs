@@ -19,7 +19,7 @@ use sb_domain::{
 use sb_secrets::Secret;
 use sb_store::{Page, PageRequest};
 
-pub use api_keys::API_KEY_PREFIX;
+pub use api_keys::{API_KEY_PREFIX, AuthenticatedKey};
 pub use passwords::{INVITATION_LIFETIME, Links, Mailer, RESET_LINK_LIFETIME};
 pub use sb_store::Invitation;
 pub use sessions::{NewSessionTokens, SignedIn};

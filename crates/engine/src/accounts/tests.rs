@@ -42,14 +42,41 @@ async fn only_admins_manage_api_keys() {
     let w = world().await;
     let accounts = &w.services.accounts;
     let page = PageRequest::first(10);
-    assert_forbidden(accounts.create_api_key(&w.operator, "script").await);
+    assert_forbidden(accounts.create_api_key(&w.operator, "script", None).await);
     assert_forbidden(accounts.list_api_keys(&w.operator, &page).await);
-    let (key, _) = accounts.create_api_key(&w.admin, "script").await.unwrap();
+    let (key, _) = accounts.create_api_key(&w.admin, "script", None).await.unwrap();
     assert_forbidden(accounts.revoke_api_key(&w.operator, &key.id).await);
     assert_permitted(accounts.list_api_keys(&w.admin, &page).await);
     assert_not_found(accounts.revoke_api_key(&w.stranger, &key.id).await);
     assert_permitted(accounts.revoke_api_key(&w.admin, &key.id).await);
     assert_not_found(accounts.revoke_api_key(&w.admin, &ApiKeyId::new()).await);
+}
+
+/// A refusal for want of a scope.
+fn scope_missing<T>(result: Result<T, crate::EngineError>) -> bool {
+    matches!(result, Err(crate::EngineError::Refused { code: "scope_missing", .. }))
+}
+
+#[tokio::test]
+async fn keys_reach_only_what_their_scopes_name() {
+    use sb_domain::ApiKeyScope::{McpAssistant, McpRead, McpWrite};
+    let w = world().await;
+    let accounts = &w.services.accounts;
+    let (rest, rest_key) = accounts.create_api_key(&w.admin, "scripts", None).await.unwrap();
+    assert_eq!(rest.scopes, [sb_domain::ApiKeyScope::Api]);
+    let scopes = ["mcp:read".to_owned()];
+    let (_, agent_key) = accounts.create_api_key(&w.admin, "agent", Some(&scopes)).await.unwrap();
+    let (rest_key, agent_key) = (rest_key.expose(), agent_key.expose());
+
+    assert!(accounts.api_key_actor(rest_key).await.unwrap().is_some());
+    assert!(scope_missing(accounts.mcp_key(rest_key).await), "no MCP scope, no MCP");
+    assert!(scope_missing(accounts.api_key_actor(agent_key).await), "no api scope, no API");
+    let agent = accounts.mcp_key(agent_key).await.unwrap().unwrap();
+    assert!(agent.require_one_of(&[McpRead]).is_ok());
+    assert!(agent.require_one_of(&[McpAssistant, McpRead]).is_ok());
+    assert!(scope_missing(agent.require_one_of(&[McpWrite])));
+    assert!(accounts.mcp_key("sbk_unknown").await.unwrap().is_none());
+    assert!(accounts.api_key_actor("not a key").await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod action_decisions;
 mod action_execution;
 mod action_proposal;
 mod actions;
+mod agent_questions;
 mod ai_reply;
 mod arguments;
 mod attachments;
@@ -53,6 +54,7 @@ pub use sb_store::ConversationFilter;
 use sb_store::{ConversationState, NewMessage, StoredWidget};
 
 pub use action_decisions::Decided;
+pub use agent_questions::{AgentAnswer, AgentQuestion};
 pub use attachments::Upload;
 pub use canned::FilledReply;
 pub use contacts::ContactUpdate;

@@ -1,6 +1,7 @@
 //! Test suites: the tenant's test cases (scripted conversations with fakes for their
 //! endpoints and expectations on what the assistant says and does).
 
+mod ask;
 mod expect;
 mod fakes;
 mod file;
@@ -20,6 +21,7 @@ use sb_domain::{
     display_name,
 };
 
+pub use ask::SandboxAnswer;
 pub use file::{ImportOutcome, MAX_FILE_CASES};
 pub use runs::{RunRequest, ScratchStores};
 pub use validate::{MAX_CASE_BYTES, MAX_FAKES, MAX_TURNS};

@@ -91,7 +91,11 @@ impl Sandbox {
     }
 
     /// Says `text` as the visitor; the replies, or why there were none.
-    async fn say(&self, conversation: &Conversation, text: &str) -> Result<Vec<Message>, String> {
+    pub(super) async fn say(
+        &self,
+        conversation: &Conversation,
+        text: &str,
+    ) -> Result<Vec<Message>, String> {
         match self.conversations.post_visitor_message(conversation, text, Some(TURN_LIMIT)).await {
             Ok(posted) if posted.finished => Ok(posted.replies),
             Ok(_) => Err(format!("the assistant did not finish within {} s", TURN_LIMIT.as_secs())),
@@ -174,7 +178,7 @@ impl Sandbox {
     }
 
     /// The case's conversation, as its visitor starts it.
-    async fn open(&self, case: &TestCase) -> Result<Conversation, String> {
+    pub(super) async fn open(&self, case: &TestCase) -> Result<Conversation, String> {
         let who = &case.definition.visitor;
         let now = Timestamp::now();
         let conversation = Conversation {

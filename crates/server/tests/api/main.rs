@@ -37,6 +37,7 @@ mod mcp_client;
 mod mcp_fake;
 mod mcp_flows;
 mod mcp_peer;
+mod mcp_server;
 mod openapi;
 mod openapi_import;
 mod outage;

@@ -10,6 +10,50 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// The Python with the SDK; `None` (with a note) when there is none and none is required.
+pub fn sdk_python() -> Option<String> {
+    let required = std::env::var("SWITCHBOARD_REQUIRE_MCP").is_ok_and(|v| v == "1");
+    let Some(python) = std::env::var("SWITCHBOARD_MCP_PYTHON").ok().filter(|p| !p.is_empty())
+    else {
+        assert!(!required, "SWITCHBOARD_REQUIRE_MCP=1 but SWITCHBOARD_MCP_PYTHON is not set");
+        eprintln!("note: SWITCHBOARD_MCP_PYTHON not set; the MCP tests are skipped");
+        return None;
+    };
+    Some(python)
+}
+
+/// Runs `crates/server/tests/mcp/agent_client.py` (the SDK's client) against `url` with `key`:
+/// what it wrote for the session's start and for each step, one value each.
+pub async fn agent(python: &str, url: &str, key: Option<&str>, steps: Value) -> Vec<Value> {
+    use tokio::io::AsyncWriteExt;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/agent_client.py");
+    let mut child = tokio::process::Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the MCP agent starts");
+    let plan = serde_json::json!({"url": url, "key": key, "steps": steps});
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(plan.to_string().as_bytes()).await.unwrap();
+    drop(stdin);
+    let finished = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output());
+    let output = finished.await.expect("the MCP agent finishes").unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(
+        !lines.is_empty(),
+        "the MCP agent wrote nothing: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    lines
+}
+
 pub struct PythonMcp {
     pub addr: SocketAddr,
     child: Child,
@@ -21,13 +65,7 @@ impl PythonMcp {
     /// The shop server, started and answering; `None` (with a note) when there is no Python
     /// with the SDK and none is required.
     pub async fn start() -> Option<Self> {
-        let required = std::env::var("SWITCHBOARD_REQUIRE_MCP").is_ok_and(|v| v == "1");
-        let Some(python) = std::env::var("SWITCHBOARD_MCP_PYTHON").ok().filter(|p| !p.is_empty())
-        else {
-            assert!(!required, "SWITCHBOARD_REQUIRE_MCP=1 but SWITCHBOARD_MCP_PYTHON is not set");
-            eprintln!("note: SWITCHBOARD_MCP_PYTHON not set; the MCP server tests are skipped");
-            return None;
-        };
+        let python = sdk_python()?;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/shop_server.py");
         let dir = tempfile::tempdir().unwrap();
         let calls = dir.path().join("calls.jsonl");

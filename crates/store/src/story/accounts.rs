@@ -1,5 +1,6 @@
 use sb_domain::{
-    ApiKey, ApiKeyId, Email, Role, SessionId, Team, TeamId, TeamName, TenantId, Timestamp, UserId,
+    ApiKey, ApiKeyId, ApiKeyScope, Email, Role, SessionId, Team, TeamId, TeamName, TenantId,
+    Timestamp, UserId,
 };
 
 use super::{assert_conflict, assert_not_found, new_tenant, new_user, now};
@@ -93,6 +94,7 @@ pub(super) async fn api_keys(store: &dyn Store, tenant: &TenantId, other: &Tenan
         name: "ci".into(),
         prefix: "sbk_abcd".into(),
         role: Role::Admin,
+        scopes: vec![ApiKeyScope::McpRead, ApiKeyScope::McpAssistant],
         created_by: None,
         created_at: now(),
         last_used_at: None,
