@@ -328,11 +328,11 @@ test("knowledge base, AI and team screens; destructive actions ask first", async
   await page.getByRole("button", { name: "Create team" }).click();
   await page.getByRole("heading", { name: "Support" }).waitFor();
   const keyForm = page.locator('form[aria-label="Create an API key"]');
-  await keyForm.getByLabel("Name").fill("CRM sync");
+  await keyForm.getByLabel("Name").fill("Triage agent");
   await keyForm.getByLabel(/MCP: search the knowledge base/).check();
   await page.getByRole("button", { name: "Create key" }).click();
   assert.match(await page.locator("#new-api-key").textContent(), /^sbk_/);
-  await page.getByRole("row", { name: /CRM sync/ }).getByRole("cell", { name: "HTTP API, MCP read" }).waitFor();
+  await page.getByRole("row", { name: /Triage agent/ }).getByRole("cell", { name: "MCP read", exact: true }).waitFor();
   await shot("team");
   await page.reload();
   await heading("Team");

@@ -71,11 +71,15 @@ const SCOPE_NAMES = { api: "HTTP API", "mcp:read": "MCP read", "mcp:write": "MCP
 function keysSection(keys, reload) {
   const name = h("input", { "data-field": "name", required: true, maxlength: 100, placeholder: "CRM sync" });
   const boxes = SCOPES.map(([scope, label]) => h("label", { class: "check block" }, h("input", { type: "checkbox", value: scope, checked: scope === "api" }), ` ${label}`));
+  const inputs = boxes.map((b) => b.querySelector("input"));
+  // A key for an agent should reach only its MCP tools: ticking one unticks the HTTP API (which
+  // can be ticked again on purpose).
+  for (const input of inputs.slice(1)) input.addEventListener("change", () => { if (input.checked) inputs[0].checked = false; });
   const scopes = h("fieldset", { "data-field": "scopes" }, h("legend", {}, "What it reaches"), ...boxes);
   const shown = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "inline-form", "aria-label": "Create an API key" }, h("h3", {}, "New API key"), field("Name", name), scopes, h("p", { class: "error", role: "alert" }), h("button", { type: "submit" }, "Create key"));
   submitting(form, async () => {
-    const chosen = boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
+    const chosen = inputs.filter((i) => i.checked).map((i) => i.value);
     const key = (await call("POST", "/api-keys", { name: name.value.trim(), scopes: chosen })).data;
     name.value = "";
     const value = h("code", { id: "new-api-key" }, key.key);

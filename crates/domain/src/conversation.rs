@@ -200,7 +200,7 @@ impl Message {
 }
 
 impl StaffMessage {
-    fn id(&self) -> &MessageId {
+    pub fn id(&self) -> &MessageId {
         match self {
             Self::Message(m) => &m.id,
             Self::Note(n) => &n.id,

@@ -1,13 +1,14 @@
 //! The MCP tools over what the assistant knows and says: `search_knowledge_base` and
 //! `ask_assistant` (the test suites' sandbox, or live for keys with `mcp:assistant`).
 
+use sb_domain::MAX_MESSAGE_CHARS;
 use sb_domain::action::ActionCard;
 use sb_domain::{Author, ConversationId, DocumentId, Message, WidgetId};
-use sb_engine::accounts::AuthenticatedKey;
-use sb_engine::conversations::AgentQuestion;
+use sb_engine::conversations::AskedIn;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -46,7 +47,7 @@ pub(super) struct SearchOutput {
 
 pub(super) async fn search(
     state: &AppState,
-    caller: &AuthenticatedKey,
+    caller: &Caller,
     input: SearchInput,
 ) -> ApiResult<SearchOutput> {
     if input.query.trim().is_empty() {
@@ -82,9 +83,11 @@ pub(super) async fn search(
 pub(super) struct AskInput {
     /// What a customer would write.
     question: String,
-    /// The widget (and so the rules and knowledge) to ask; default the account's first.
+    /// The widget (and so the rules and knowledge) to ask; default the account's first active
+    /// one. A new conversation only.
     widget_id: Option<WidgetId>,
-    /// The customer's language (`de`), when it should not be guessed from the question.
+    /// The customer's language (`de`), when it should not be guessed from the question. A new
+    /// conversation only.
     language: Option<String>,
     /// A real conversation, with real lookups in the business's systems (keys with the
     /// mcp:assistant scope). Default false: the sandbox.
@@ -107,7 +110,8 @@ pub(super) struct Reply {
 
 impl From<Message> for Reply {
     fn from(message: Message) -> Self {
-        Self { author: message.author, text: message.text, action: message.action.map(|a| *a) }
+        let text = message.text_with_files();
+        Self { author: message.author, text, action: message.action.map(|a| *a) }
     }
 }
 
@@ -131,23 +135,28 @@ pub(super) struct AskOutput {
 
 pub(super) async fn ask(
     state: &AppState,
-    caller: &AuthenticatedKey,
+    caller: &Caller,
     input: AskInput,
 ) -> ApiResult<AskOutput> {
     let actor = &caller.actor;
-    if input.question.trim().is_empty() {
+    let question = input.question.trim();
+    if question.is_empty() {
         return Err(invalid("question", "required", "say what to ask"));
     }
+    if question.chars().count() > MAX_MESSAGE_CHARS {
+        let message = format!("ask in at most {MAX_MESSAGE_CHARS} characters");
+        return Err(invalid("question", "too_long", &message));
+    }
+    let conversations = &state.conversations;
     if !input.live {
         if input.conversation_id.is_some() || input.conversation_token.is_some() {
             let message = "only a live conversation goes on; the sandbox keeps nothing";
             return Err(invalid("conversation_id", "live_only", message));
         }
-        let widget = state.conversations.agent_widget(actor, input.widget_id.as_ref()).await?;
-        let answer = state
-            .suites
-            .ask_in_sandbox(actor, &widget.widget.id, input.language, &input.question)
-            .await?;
+        let widget = conversations.agent_widget(actor, input.widget_id.as_ref()).await?;
+        // Each question costs what a new visitor's conversation does: the same limits.
+        state.visitor_limits.check_start(caller.ip, &widget.widget.id)?;
+        let answer = state.suites.ask_in_sandbox(actor, &widget, input.language, question).await?;
         return Ok(AskOutput {
             mode: "sandbox",
             replies: answer.replies.into_iter().map(Reply::from).collect(),
@@ -155,12 +164,25 @@ pub(super) async fn ask(
             calls_not_made: answer.calls_not_made,
             conversation_id: None,
             conversation_token: None,
-            finished: true,
+            finished: answer.finished,
         });
     }
-    let continue_in = match (input.conversation_id, input.conversation_token) {
-        (None, None) => None,
-        (Some(id), Some(token)) => Some((id, token)),
+    let asked_in = match (input.conversation_id, input.conversation_token) {
+        (None, None) => {
+            let widget = conversations.agent_widget(actor, input.widget_id.as_ref()).await?;
+            state.visitor_limits.check_start(caller.ip, &widget.widget.id)?;
+            AskedIn::New(widget)
+        }
+        (Some(id), Some(token)) => {
+            if input.widget_id.is_some() || input.language.is_some() {
+                let message = "a conversation keeps its widget and language: leave them out";
+                let field = if input.widget_id.is_some() { "widget_id" } else { "language" };
+                return Err(invalid(field, "not_with_conversation", message));
+            }
+            let conversation = conversations.agent_conversation(caller, &id, &token).await?;
+            state.visitor_limits.check_message(caller.ip, &conversation)?;
+            AskedIn::Existing(conversation)
+        }
         (Some(_), None) => {
             let message = "pass the conversation_token the conversation's first answer gave";
             return Err(invalid("conversation_token", "required", message));
@@ -169,10 +191,7 @@ pub(super) async fn ask(
             return Err(invalid("conversation_id", "required", "name the conversation"));
         }
     };
-    let widget = state.conversations.agent_widget(actor, input.widget_id.as_ref()).await?;
-    let question =
-        AgentQuestion { widget, language: input.language, text: input.question, continue_in };
-    let answer = state.conversations.ask_live(caller, question).await?;
+    let answer = conversations.ask_live(caller, asked_in, input.language, question).await?;
     Ok(AskOutput {
         mode: "live",
         replies: answer.replies.into_iter().map(Reply::from).collect(),

@@ -5,20 +5,24 @@ use std::sync::{Arc, LazyLock};
 
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use sb_domain::{ApiKey, ApiKeyScope};
-use sb_engine::accounts::AuthenticatedKey;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{assistant, desk};
+use super::{Caller, assistant, desk};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+
+/// Runs a tool on the caller's arguments.
+type Run = for<'a> fn(&'a AppState, &'a Caller, Value) -> BoxFuture<'a, ApiResult<Value>>;
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub(super) struct Spec {
     /// Any of these opens the tool.
     pub scopes: &'static [ApiKeyScope],
     pub tool: Tool,
+    pub run: Run,
 }
 
 const READ: &[ApiKeyScope] = &[ApiKeyScope::McpRead];
@@ -31,6 +35,7 @@ fn spec<I: JsonSchema + 'static, O: JsonSchema + 'static>(
     description: &'static str,
     scopes: &'static [ApiKeyScope],
     read_only: bool,
+    run: Run,
 ) -> Spec {
     let annotations = ToolAnnotations::with_title(title)
         .read_only(read_only)
@@ -41,7 +46,7 @@ fn spec<I: JsonSchema + 'static, O: JsonSchema + 'static>(
         .with_input_schema::<I>()
         .with_output_schema::<O>()
         .with_annotations(annotations);
-    Spec { scopes, tool }
+    Spec { scopes, tool, run }
 }
 
 static CATALOG: LazyLock<Vec<Spec>> = LazyLock::new(|| {
@@ -53,6 +58,9 @@ static CATALOG: LazyLock<Vec<Spec>> = LazyLock::new(|| {
              that best answer a question, best first.",
             READ,
             true,
+            |state, caller, arguments| {
+                Box::pin(answer(arguments, |input| assistant::search(state, caller, input)))
+            },
         ),
         spec::<assistant::AskInput, assistant::AskOutput>(
             "ask_assistant",
@@ -64,6 +72,9 @@ static CATALOG: LazyLock<Vec<Spec>> = LazyLock::new(|| {
              lookups; pass back conversation_id and conversation_token to go on with it.",
             ASK,
             false,
+            |state, caller, arguments| {
+                Box::pin(answer(arguments, |input| assistant::ask(state, caller, input)))
+            },
         ),
         spec::<desk::ListInput, desk::ListOutput>(
             "list_conversations",
@@ -72,6 +83,9 @@ static CATALOG: LazyLock<Vec<Spec>> = LazyLock::new(|| {
              filters for status, assignee, label and words they contain.",
             READ,
             true,
+            |state, caller, arguments| {
+                Box::pin(answer(arguments, |input| desk::list(state, caller, input)))
+            },
         ),
         spec::<desk::GetInput, desk::GetOutput>(
             "get_conversation",
@@ -80,6 +94,9 @@ static CATALOG: LazyLock<Vec<Spec>> = LazyLock::new(|| {
              messages (private notes included, marked private).",
             READ,
             true,
+            |state, caller, arguments| {
+                Box::pin(answer(arguments, |input| desk::get(state, caller, input)))
+            },
         ),
         spec::<desk::ReplyInput, desk::ReplyOutput>(
             "reply_to_conversation",
@@ -88,6 +105,9 @@ static CATALOG: LazyLock<Vec<Spec>> = LazyLock::new(|| {
              over from the assistant), or with private=true adds a note only the team sees.",
             WRITE,
             false,
+            |state, caller, arguments| {
+                Box::pin(answer(arguments, |input| desk::reply(state, caller, input)))
+            },
         ),
         spec::<desk::AssignInput, desk::AssignOutput>(
             "assign_conversation",
@@ -96,6 +116,9 @@ static CATALOG: LazyLock<Vec<Spec>> = LazyLock::new(|| {
              whoever of the team is free.",
             WRITE,
             false,
+            |state, caller, arguments| {
+                Box::pin(answer(arguments, |input| desk::assign(state, caller, input)))
+            },
         ),
     ]
 });
@@ -111,30 +134,6 @@ pub(super) fn offered(key: &ApiKey) -> Vec<Tool> {
 
 pub(super) fn find(name: &str) -> Option<&'static Spec> {
     CATALOG.iter().find(|spec| spec.tool.name == name)
-}
-
-/// Runs the tool `name` with the caller's arguments.
-pub(super) async fn run(
-    name: &str,
-    state: &AppState,
-    caller: &AuthenticatedKey,
-    arguments: Value,
-) -> ApiResult<Value> {
-    match name {
-        "search_knowledge_base" => {
-            answer(arguments, |input| assistant::search(state, caller, input)).await
-        }
-        "ask_assistant" => answer(arguments, |input| assistant::ask(state, caller, input)).await,
-        "list_conversations" => answer(arguments, |input| desk::list(state, caller, input)).await,
-        "get_conversation" => answer(arguments, |input| desk::get(state, caller, input)).await,
-        "reply_to_conversation" => {
-            answer(arguments, |input| desk::reply(state, caller, input)).await
-        }
-        "assign_conversation" => {
-            answer(arguments, |input| desk::assign(state, caller, input)).await
-        }
-        _ => Err(ApiError::not_found("tool")),
-    }
 }
 
 /// Reads the arguments as `I` (a bad one is named by its path), runs `tool`, writes its answer.

@@ -5,10 +5,10 @@ use sb_domain::{
     Author, Conversation, ConversationId, ConversationStatus, LastMessage, ListedConversation,
     MessageId, StaffMessage, TeamId, Timestamp, UserId, WidgetId,
 };
-use sb_engine::accounts::AuthenticatedKey;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Caller;
 use crate::conversations::{ListFilter, assign_target, find_conversations};
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -98,7 +98,7 @@ pub(super) struct ListOutput {
 
 pub(super) async fn list(
     state: &AppState,
-    caller: &AuthenticatedKey,
+    caller: &Caller,
     input: ListInput,
 ) -> ApiResult<ListOutput> {
     let filter = ListFilter {
@@ -177,7 +177,7 @@ pub(super) struct GetOutput {
 
 pub(super) async fn get(
     state: &AppState,
-    caller: &AuthenticatedKey,
+    caller: &Caller,
     input: GetInput,
 ) -> ApiResult<GetOutput> {
     let wanted = input.messages.unwrap_or(DEFAULT_MESSAGES).clamp(1, MAX_MESSAGES);
@@ -189,7 +189,7 @@ pub(super) async fn get(
     loop {
         let page = conversations.staff_messages_after(&conversation, after.as_ref()).await?;
         let Some(last) = page.last() else { break };
-        after = Some(staff_id(last).clone());
+        after = Some(last.id().clone());
         messages.extend(page);
         // Only the latest are kept while paging through a long conversation.
         let excess = messages.len().saturating_sub(MAX_MESSAGES);
@@ -204,13 +204,6 @@ pub(super) async fn get(
         messages: messages.into_iter().skip(skip).map(McpMessage::from).collect(),
         earlier_messages,
     })
-}
-
-fn staff_id(message: &StaffMessage) -> &MessageId {
-    match message {
-        StaffMessage::Message(m) => &m.id,
-        StaffMessage::Note(n) => &n.id,
-    }
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -230,7 +223,7 @@ pub(super) struct ReplyOutput {
 
 pub(super) async fn reply(
     state: &AppState,
-    caller: &AuthenticatedKey,
+    caller: &Caller,
     input: ReplyInput,
 ) -> ApiResult<ReplyOutput> {
     let (actor, id, conversations) = (&caller.actor, &input.conversation_id, &state.conversations);
@@ -259,7 +252,7 @@ pub(super) struct AssignOutput {
 
 pub(super) async fn assign(
     state: &AppState,
-    caller: &AuthenticatedKey,
+    caller: &Caller,
     input: AssignInput,
 ) -> ApiResult<AssignOutput> {
     let target = assign_target(input.user_id, input.team_id)?;

@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
+use std::net::IpAddr;
+
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -29,6 +31,7 @@ use sb_engine::accounts::AuthenticatedKey;
 use serde_json::{Value, json};
 
 use crate::auth::{api_key_from, invalid_api_key};
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -56,14 +59,33 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
 }
 
+/// Who calls a tool: the request's API key, and the address it came from (for the same
+/// limits a visitor has when asking the assistant).
+pub(super) struct Caller {
+    holder: AuthenticatedKey,
+    pub ip: IpAddr,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = AuthenticatedKey;
+    fn deref(&self) -> &AuthenticatedKey {
+        &self.holder
+    }
+}
+
 /// Lets through only requests with an API key that has at least one MCP scope; the request
-/// then carries the key (read by each tool call).
-async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let caller = match caller_of(&state, request.headers()).await {
-        Ok(caller) => caller,
+/// then carries its caller (read by each tool call).
+async fn authenticate(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let holder = match caller_of(&state, request.headers()).await {
+        Ok(holder) => holder,
         Err(err) => return err.into_response(),
     };
-    request.extensions_mut().insert(Arc::new(caller));
+    request.extensions_mut().insert(Arc::new(Caller { holder, ip }));
     next.run(request).await
 }
 
@@ -81,11 +103,11 @@ struct McpServer {
 }
 
 /// The key the authentication layer let through, from the request the SDK hands on.
-fn caller(context: &RequestContext<RoleServer>) -> Result<Arc<AuthenticatedKey>, ErrorData> {
+fn caller(context: &RequestContext<RoleServer>) -> Result<Arc<Caller>, ErrorData> {
     context
         .extensions
         .get::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Arc<AuthenticatedKey>>())
+        .and_then(|parts| parts.extensions.get::<Arc<Caller>>())
         .cloned()
         .ok_or_else(|| ErrorData::internal_error("the request carries no API key", None))
 }
@@ -125,7 +147,7 @@ impl ServerHandler for McpServer {
         };
         let arguments = Value::Object(request.arguments.unwrap_or_default());
         let answer = match caller.require_one_of(spec.scopes) {
-            Ok(()) => catalog::run(&request.name, &self.state, &caller, arguments).await,
+            Ok(()) => (spec.run)(&self.state, &caller, arguments).await,
             Err(err) => Err(err.into()),
         };
         Ok(match answer {
@@ -136,7 +158,12 @@ impl ServerHandler for McpServer {
     }
 }
 
-/// A failed call's result, in the HTTP API's error format.
+/// A failed call's result, in the HTTP API's error format (with `retry_after`, in seconds,
+/// when trying again later helps).
 fn tool_error(err: &ApiError) -> Value {
-    json!({"error": {"code": err.code, "message": err.message, "field": err.field}})
+    let mut error = json!({"code": err.code, "message": err.message, "field": err.field});
+    if let Some(seconds) = err.retry_after {
+        error["retry_after"] = json!(seconds);
+    }
+    json!({ "error": error })
 }

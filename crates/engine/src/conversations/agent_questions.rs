@@ -13,15 +13,12 @@ use crate::accounts::AuthenticatedKey;
 use crate::{Actor, EngineError};
 
 /// How long an agent's question waits for the assistant's replies.
-const ANSWER_WAIT: Duration = Duration::from_secs(30);
+pub const ANSWER_WAIT: Duration = Duration::from_secs(30);
 
-/// A question for the assistant, in a new conversation or one the agent started earlier.
-pub struct AgentQuestion {
-    pub widget: StoredWidget,
-    pub language: Option<String>,
-    pub text: String,
-    /// The conversation to go on with and its visitor token, as an earlier answer gave them.
-    pub continue_in: Option<(ConversationId, String)>,
+/// Where a live question goes: a new conversation on a widget, or one the agent started.
+pub enum AskedIn {
+    New(StoredWidget),
+    Existing(Conversation),
 }
 
 pub struct AgentAnswer {
@@ -65,36 +62,51 @@ impl ConversationsService {
         }
     }
 
-    /// Puts the agent's question as a visitor's message (named after the key) and waits for
-    /// the replies. Only keys with the `mcp:assistant` scope ask live.
+    /// The live conversation `token` opens, when it is `id` and of the key's account. Only
+    /// keys with the `mcp:assistant` scope go on with one.
+    pub async fn agent_conversation(
+        &self,
+        key: &AuthenticatedKey,
+        id: &ConversationId,
+        token: &str,
+    ) -> Result<Conversation, EngineError> {
+        key.require_one_of(&[ApiKeyScope::McpAssistant])?;
+        let conversation = self.visitor_conversation(token, id, None).await?;
+        if conversation.tenant_id != key.actor.tenant_id {
+            return Err(EngineError::NotFound("conversation"));
+        }
+        Ok(conversation)
+    }
+
+    /// Puts the agent's question as a visitor's message (a new conversation's visitor is named
+    /// after the key) and waits for the replies. Only keys with the `mcp:assistant` scope ask
+    /// live.
     pub async fn ask_live(
         self: &Arc<Self>,
         key: &AuthenticatedKey,
-        question: AgentQuestion,
+        asked_in: AskedIn,
+        language: Option<String>,
+        text: &str,
     ) -> Result<AgentAnswer, EngineError> {
         let actor = &key.actor;
         actor.require(Role::Operator)?;
         key.require_one_of(&[ApiKeyScope::McpAssistant])?;
-        let (conversation, visitor_token) = match question.continue_in {
-            Some((id, token)) => {
-                let conversation = self.visitor_conversation(&token, &id, None).await?;
-                if conversation.tenant_id != actor.tenant_id {
-                    return Err(EngineError::NotFound("conversation"));
-                }
-                (conversation, None)
+        let (conversation, visitor_token) = match asked_in {
+            AskedIn::Existing(conversation) if conversation.tenant_id != actor.tenant_id => {
+                return Err(EngineError::NotFound("conversation"));
             }
-            None => {
+            AskedIn::Existing(conversation) => (conversation, None),
+            AskedIn::New(widget) => {
                 let start = VisitorStart {
                     name: Some(key.key.name.clone()),
-                    language: question.language,
+                    language,
                     ..VisitorStart::default()
                 };
-                let started = self.start_conversation(&question.widget, start).await?;
+                let started = self.start_conversation(&widget, start).await?;
                 (started.conversation, Some(started.visitor_token))
             }
         };
-        let posted =
-            self.post_visitor_message(&conversation, &question.text, Some(ANSWER_WAIT)).await?;
+        let posted = self.post_visitor_message(&conversation, text, Some(ANSWER_WAIT)).await?;
         let conversation =
             self.store.conversations.get_conversation(&actor.tenant_id, &conversation.id).await?;
         Ok(AgentAnswer {

@@ -54,7 +54,7 @@ pub use sb_store::ConversationFilter;
 use sb_store::{ConversationState, NewMessage, StoredWidget};
 
 pub use action_decisions::Decided;
-pub use agent_questions::{AgentAnswer, AgentQuestion};
+pub use agent_questions::{ANSWER_WAIT, AgentAnswer, AskedIn};
 pub use attachments::Upload;
 pub use canned::FilledReply;
 pub use contacts::ContactUpdate;

@@ -8,33 +8,39 @@ use std::sync::Arc;
 use sb_domain::test_case::{TestTurn, TestVisitor};
 use sb_domain::{
     ConversationStatus, Message, Role, TestCase, TestCaseDefinition, TestCaseId, Timestamp,
-    WidgetId,
 };
+use sb_store::StoredWidget;
 
 use super::SuitesService;
 use super::fakes::Fakes;
 use super::run::Sandbox;
+use crate::conversations::ANSWER_WAIT;
 use crate::{Actor, EngineError};
 
 pub struct SandboxAnswer {
     pub replies: Vec<Message>,
     /// Whether the assistant handed the conversation to people.
     pub handed_over: bool,
-    /// The endpoints (or tools) the assistant called, none of which was reached.
+    /// The endpoints (or tools) the assistant called, each once, none of them reached.
     pub calls_not_made: Vec<String>,
+    /// Whether the assistant finished within the wait.
+    pub finished: bool,
 }
 
 impl SuitesService {
-    /// The assistant's answer to `question` on `widget`, in the sandbox.
+    /// The assistant's answer to `question` on `widget` (one of the actor's account's), in
+    /// the sandbox.
     pub async fn ask_in_sandbox(
         &self,
         actor: &Actor,
-        widget: &WidgetId,
+        widget: &StoredWidget,
         language: Option<String>,
         question: &str,
     ) -> Result<SandboxAnswer, EngineError> {
         actor.require(Role::Operator)?;
-        self.store.widgets.get_widget(&actor.tenant_id, widget).await?;
+        if widget.widget.tenant_id != actor.tenant_id {
+            return Err(EngineError::NotFound("widget"));
+        }
         let (scratch, _guard) = self.scratch.open().await?;
         let fakes = Arc::new(Fakes::default());
         let sandbox = Sandbox {
@@ -49,7 +55,7 @@ impl SuitesService {
             tenant_id: actor.tenant_id.clone(),
             name: "question".into(),
             definition: TestCaseDefinition {
-                widget_id: widget.clone(),
+                widget_id: widget.widget.id.clone(),
                 visitor: TestVisitor { language, ..TestVisitor::default() },
                 turns: vec![TestTurn { text: question.to_owned(), expect: Vec::new() }],
                 suite: None,
@@ -61,21 +67,20 @@ impl SuitesService {
             updated_at: now,
         };
         let conversation = sandbox.open(&case).await.map_err(EngineError::Internal)?;
-        let replies = sandbox
-            .say(&conversation, question)
-            .await
-            .map_err(|observed| EngineError::Backend { code: "not_finished", message: observed })?;
+        let posted = sandbox
+            .conversations
+            .post_visitor_message(&conversation, question, Some(ANSWER_WAIT))
+            .await?;
         let after = sandbox.scratch.get_conversation(&actor.tenant_id, &conversation.id).await?;
-        let mut calls_not_made: Vec<String> = sandbox
-            .fakes
-            .calls(&conversation.id)
-            .into_iter()
-            .filter(|c| !c.faked)
-            .map(|c| c.endpoint)
-            .collect();
-        calls_not_made.dedup();
+        let mut calls_not_made: Vec<String> = Vec::new();
+        for call in sandbox.fakes.calls(&conversation.id).into_iter().filter(|c| !c.faked) {
+            if !calls_not_made.contains(&call.endpoint) {
+                calls_not_made.push(call.endpoint);
+            }
+        }
         Ok(SandboxAnswer {
-            replies,
+            replies: posted.replies,
+            finished: posted.finished,
             handed_over: after.status == ConversationStatus::Pending,
             calls_not_made,
         })

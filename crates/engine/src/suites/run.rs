@@ -91,11 +91,7 @@ impl Sandbox {
     }
 
     /// Says `text` as the visitor; the replies, or why there were none.
-    pub(super) async fn say(
-        &self,
-        conversation: &Conversation,
-        text: &str,
-    ) -> Result<Vec<Message>, String> {
+    async fn say(&self, conversation: &Conversation, text: &str) -> Result<Vec<Message>, String> {
         match self.conversations.post_visitor_message(conversation, text, Some(TURN_LIMIT)).await {
             Ok(posted) if posted.finished => Ok(posted.replies),
             Ok(_) => Err(format!("the assistant did not finish within {} s", TURN_LIMIT.as_secs())),

@@ -252,6 +252,30 @@ async fn the_assistant_is_asked_in_the_sandbox_or_live_across_messages() {
     assert_eq!(answered["conversation_token"], Value::Null, "{answered}");
     assert_eq!(*seen.lock().unwrap(), ["4521"]);
 
+    // Another account's agent holding both gets nothing of it; odd arguments are named.
+    let stranger = app.signup("Other", "owner@other.test").await;
+    let stranger_key = key_with(&stranger, "stranger", &["mcp:assistant"]).await;
+    let steps = json!([call(
+        "ask_assistant",
+        json!({"question": "4522", "live": true, "conversation_id": id,
+            "conversation_token": token})
+    ),]);
+    let run = agent(&python, &url, Some(&stranger_key), steps).await;
+    assert_eq!(refused(&run[1])["code"], "not_found");
+    let steps = json!([
+        call(
+            "ask_assistant",
+            json!({"question": "4522", "live": true, "conversation_id": id,
+            "conversation_token": token, "widget_id": widget})
+        ),
+        call("ask_assistant", json!({"question": "x".repeat(4001)})),
+    ]);
+    let run = agent(&python, &url, Some(&key), steps).await;
+    assert_eq!(refused(&run[1])["field"], "widget_id");
+    let too_long = refused(&run[2]);
+    assert_eq!((&too_long["code"], &too_long["field"]), (&json!("too_long"), &json!("question")));
+    assert_eq!(*seen.lock().unwrap(), ["4521"], "nothing refused reached the backend");
+
     // The conversation is in the inbox, its visitor named after the key.
     let shown = owner.conversation(id.as_str().unwrap()).await;
     assert_eq!(shown["visitor"]["name"], "partner agent", "{shown}");
@@ -297,4 +321,20 @@ async fn switchboards_client_uses_switchboards_server() {
     let visitor = app.start_conversation(&widget).await;
     let replies = visitor.say("can I return my lamp?").await;
     assert!(replies[0].contains("within 30 days"), "{replies:?}");
+}
+
+#[tokio::test]
+async fn an_agent_asks_no_more_than_a_visitor_may() {
+    let Some(python) = sdk_python() else { return };
+    let app =
+        TestApp::sqlite_with(|c| c.security.visitor_conversations_per_minute_per_ip = 1).await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    owner.create_widget("Shop").await;
+    let key = key_with(&owner, "eager agent", &["mcp:read"]).await;
+    let question = call("ask_assistant", json!({"question": "hello?"}));
+    let run = agent(&python, &mcp_url(&app), Some(&key), json!([question, question])).await;
+    assert_eq!(ok(&run[1])["mode"], "sandbox");
+    let limited = refused(&run[2]);
+    assert_eq!(limited["code"], "rate_limited", "{limited}");
+    assert!(limited["retry_after"].as_u64().is_some_and(|s| s >= 1), "{limited}");
 }
