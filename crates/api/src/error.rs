@@ -125,9 +125,13 @@ fn conflict(constraint: Constraint) -> ApiError {
         Constraint::CannedShortcut => {
             ("shortcut_taken", "shortcut", "a canned reply has this shortcut already")
         }
-        // Two first conversations of one person at once: the engine finds the other contact.
-        Constraint::ContactUser | Constraint::ContactBrowser => {
-            return ApiError::internal("contact key collision");
+        Constraint::ChannelName => {
+            ("name_taken", "name", "a channel with this name already exists")
+        }
+        // Two first conversations of one person (or one chat) at once: the engine finds the
+        // other one.
+        Constraint::ContactUser | Constraint::ContactBrowser | Constraint::ChannelThread => {
+            return ApiError::internal("contact or thread key collision");
         }
         // 256 random bits colliding is not a client's doing.
         Constraint::ApiKeyHash => return ApiError::internal("API key hash collision"),

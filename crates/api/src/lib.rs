@@ -11,6 +11,7 @@ mod assets;
 mod attachments;
 mod auth;
 mod canned;
+mod channels;
 mod client_ip;
 mod connections;
 mod contacts;
@@ -75,6 +76,7 @@ fn api_routes() -> ApiRouter {
         .merge(ai::router())
         .merge(kb::router())
         .merge(webhooks::router())
+        .merge(channels::router())
         .merge(actions::router())
         .merge(test_cases::router())
         .merge(suite_files::router())

@@ -100,6 +100,8 @@ pub struct Conversation {
     /// When it closed, while it is closed (null while open or waiting).
     #[serde(default)]
     pub closed_at: Option<Timestamp>,
+    /// Where the customer writes from: the widget, or one of the account's channels.
+    pub channel: crate::channel::ChannelRef,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

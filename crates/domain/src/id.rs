@@ -227,6 +227,12 @@ define_id!(
     RequestId,
     "req"
 );
+define_id!(
+    /// A way customers reach the account besides the widget: an e-mail inbox, a Telegram bot,
+    /// a WhatsApp number.
+    ChannelId,
+    "chn"
+);
 
 #[cfg(test)]
 mod tests {

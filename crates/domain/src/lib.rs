@@ -10,6 +10,7 @@ pub mod attachment;
 mod audit;
 pub mod call_stats;
 mod canned;
+pub mod channel;
 mod connection;
 mod contact;
 mod conversation;
@@ -39,6 +40,7 @@ pub use account::{
 pub use api_key::{ApiKey, ApiKeyScope};
 pub use audit::AuditEntry;
 pub use canned::{CannedReply, canned_shortcut, canned_text};
+pub use channel::{Channel, ChannelKind, ChannelRef};
 pub use connection::{
     ApiKeyPlacement, AuthConfig, ClientAuth, Connection, ConnectionKind, Endpoint, EndpointRequest,
     HttpMethod, MAX_CACHE_TTL_S, MAX_TIMEOUT_MS, McpTool, RefreshOn, TestSummary, VariableSpec,
@@ -52,10 +54,10 @@ pub use conversation::{
 };
 pub use error::ValidationError;
 pub use id::{
-    ActionId, ApiKeyId, AttachmentId, AuditId, CannedReplyId, ChunkId, ConnectionId, ContactId,
-    ConversationId, DeliveryId, DocumentId, EndpointId, IdParseError, InvitationId, LabelId,
-    MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, TestCaseId, TestRunId, UserId,
-    WebhookId, WidgetId, random_token,
+    ActionId, ApiKeyId, AttachmentId, AuditId, CannedReplyId, ChannelId, ChunkId, ConnectionId,
+    ContactId, ConversationId, DeliveryId, DocumentId, EndpointId, IdParseError, InvitationId,
+    LabelId, MessageId, RequestId, RuleId, SessionId, TeamId, TenantId, TestCaseId, TestRunId,
+    UserId, WebhookId, WidgetId, random_token,
 };
 pub use kb::{KbChunk, KbDocument, KbStatus};
 pub use label::{Label, MAX_LABELS, label_name};

@@ -26,8 +26,10 @@ macro_rules! stores {
 
 pub mod accounts;
 mod actor;
+
 pub mod ai;
 mod budget;
+pub mod channels;
 pub mod connections;
 pub mod conversations;
 mod error;
@@ -67,6 +69,7 @@ pub struct Services {
     pub webhooks: Arc<WebhooksService>,
     pub health: Arc<HealthService>,
     pub suites: Arc<SuitesService>,
+    pub channels: Arc<channels::ChannelsService>,
 }
 
 /// What the services are built from. The server's composition root makes these from its
@@ -101,8 +104,8 @@ impl Services {
             WebhooksService::new(&store, keyring.clone(), connector.clone(), events);
         let conversations = ConversationsService::new(conversations::ConversationsParts {
             store: store.clone(),
-            keyring,
-            connector,
+            keyring: keyring.clone(),
+            connector: connector.clone(),
             events,
             accounts: accounts.clone(),
             ai: ai.clone(),
@@ -111,8 +114,11 @@ impl Services {
             outbound_calls_per_minute: parts.outbound_calls_per_minute,
             action_lifetime: parts.action_lifetime,
         });
+        let channels =
+            channels::ChannelsService::new(&store, keyring, connector, conversations.clone());
         Self {
             accounts,
+            channels,
             health: HealthService::new(&store),
             suites: SuitesService::new(&store, conversations.clone(), scratch),
             connections,

@@ -46,6 +46,8 @@ pub struct OutboundRequest {
     pub sensitive_headers: Vec<HeaderName>,
     /// Query parameters that carry credentials: hidden in logs.
     pub sensitive_query: Vec<String>,
+    /// Credentials written elsewhere in the URL (a bot token in the path): hidden in logs.
+    pub sensitive_values: Vec<String>,
     pub follow_redirects: bool,
     /// Keep only the first bytes of an over-long answer instead of failing: for callers that
     /// need the status, not the body (a webhook receiver's 2xx is delivered, however long).
@@ -67,6 +69,7 @@ impl OutboundRequest {
             timeout: None,
             sensitive_headers: Vec::new(),
             sensitive_query: Vec::new(),
+            sensitive_values: Vec::new(),
             follow_redirects: true,
             truncate_body: false,
         }
@@ -193,7 +196,10 @@ impl HttpClient {
             request.timeout.unwrap_or(self.config.max_timeout).min(self.config.max_timeout);
         let started = Instant::now();
         let method = request.method.clone();
-        let shown_url = redact_url(&request.url, &request.sensitive_query);
+        let mut shown_url = redact_url(&request.url, &request.sensitive_query);
+        for value in request.sensitive_values.iter().filter(|v| !v.is_empty()) {
+            shown_url = shown_url.replace(value.as_str(), "***");
+        }
         let outcome = match tokio::time::timeout(deadline, self.follow(request, started)).await {
             Ok(Err(NetError::Timeout(_))) | Err(_) => {
                 Err(NetError::Timeout(deadline.as_millis() as u64))

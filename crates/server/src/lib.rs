@@ -355,6 +355,9 @@ pub async fn serve(
             }
         }
     });
+    // Replies to customers on channels (Telegram, …) go out from every node; a thread is
+    // claimed before sending, so none goes out twice.
+    let deliveries = tokio::spawn(services.channels.clone().run_deliveries());
     let state = AppState::new(services, hub, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let mut app = sb_api::router(state);
@@ -375,6 +378,7 @@ pub async fn serve(
     housekeeping.abort();
     searchable.abort();
     tool_lists.abort();
+    deliveries.abort();
     if let Some((_, backend)) = demo_backend {
         backend.abort();
     }

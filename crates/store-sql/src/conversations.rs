@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use sb_domain::action::ActionCard;
 use sb_domain::{
-    Author, Conversation, ConversationId, ListedConversation, Message, MessageId, TenantId,
-    Timestamp, TraceEvent, Translation, UserId,
+    Author, ChannelKind, ChannelRef, Conversation, ConversationId, ListedConversation, Message,
+    MessageId, TenantId, Timestamp, TraceEvent, Translation, UserId,
 };
 use sb_store::{
     ConversationFilter, ConversationState, ConversationStore, FinishedMessage, NewMessage,
@@ -20,7 +20,7 @@ macro_rules! columns {
     () => {
         "id, tenant_id, widget_id, status, assigned_user_id, assigned_team_id, visitor_json, \
          variables_json, created_at, updated_at, last_message_at, labels_json, contact_id, outcome, \
-         outcome_at"
+         outcome_at, channel_kind, channel_id"
     };
 }
 pub(crate) use columns as conversation_columns;
@@ -140,6 +140,10 @@ pub(crate) fn conversation_from_row(row: &Row) -> StoreResult<Conversation> {
         contact_id: row.opt_parse("contact_id")?,
         outcome: row.opt_parse("outcome")?,
         closed_at: row.opt_ts("outcome_at")?,
+        channel: match row.opt_text("channel_id")? {
+            Some(id) => ChannelRef { kind: row.parse("channel_kind")?, id },
+            None => ChannelRef { kind: ChannelKind::Widget, id: row.text("widget_id")? },
+        },
     })
 }
 
@@ -188,7 +192,8 @@ impl<D: Db> ConversationStore for SqlStore<D> {
             "INSERT INTO conversations (",
             columns!(),
             ", visitor_token_hash, last_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19)"
         ))
         .text(c.id.as_str())
         .text(c.tenant_id.as_str())
@@ -205,6 +210,8 @@ impl<D: Db> ConversationStore for SqlStore<D> {
         .opt_text(c.contact_id.as_ref().map(|id| id.as_str()))
         .opt_text(c.outcome.map(|o| o.as_str()))
         .opt_ts(c.closed_at)
+        .text(c.channel.kind.as_str())
+        .opt_text((c.channel.kind != ChannelKind::Widget).then(|| c.channel.id.clone()))
         .text(token_hash)
         .int(0);
         let started =

@@ -25,7 +25,8 @@ static LIST: LazyLock<String> = LazyLock::new(|| {
 /// `$12` bound when conversations started.
 const LIST_SHAPE: &str = "SELECT c.id, c.tenant_id, c.widget_id, c.status, c.assigned_user_id, \
      c.assigned_team_id, c.visitor_json, c.variables_json, c.created_at, c.updated_at, \
-     c.last_message_at, c.labels_json, c.contact_id, c.outcome, c.outcome_at, \
+     c.last_message_at, c.labels_json, c.contact_id, c.outcome, c.outcome_at, c.channel_kind, \
+     c.channel_id, \
      lm.author AS last_author, lm.author_user_id AS last_author_user_id, \
      substr(lm.text, 1, 600) AS last_text, \
      lm.created_at AS last_created_at, \

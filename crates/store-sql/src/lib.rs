@@ -17,6 +17,7 @@ mod api_keys;
 mod attachments;
 mod call_stats;
 mod canned;
+mod channels;
 mod connections;
 mod contacts;
 mod conversations;

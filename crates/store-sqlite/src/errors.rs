@@ -15,6 +15,8 @@ pub(crate) const UNIQUE_COLUMNS: &[(&str, Constraint)] = &[
     ("canned_replies.tenant_id, canned_replies.shortcut", Constraint::CannedShortcut),
     ("contacts.tenant_id, contacts.user_id", Constraint::ContactUser),
     ("contacts.tenant_id, contacts.browser_key_hash", Constraint::ContactBrowser),
+    ("channels.tenant_id, channels.name", Constraint::ChannelName),
+    ("channel_threads.channel_id, channel_threads.thread_key", Constraint::ChannelThread),
 ];
 
 pub(crate) fn map(err: sqlx::Error) -> StoreError {

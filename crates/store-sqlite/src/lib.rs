@@ -52,6 +52,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (30, "count_deltas", include_str!("../migrations/0030_count_deltas.sql")),
     (31, "mcp", include_str!("../migrations/0031_mcp.sql")),
     (32, "api_key_scopes", include_str!("../migrations/0032_api_key_scopes.sql")),
+    (33, "channels", include_str!("../migrations/0033_channels.sql")),
 ];
 
 pub struct SqliteOptions {

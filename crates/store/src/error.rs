@@ -13,10 +13,12 @@ pub enum Constraint {
     CannedShortcut,
     ContactUser,
     ContactBrowser,
+    ChannelName,
+    ChannelThread,
 }
 
 impl Constraint {
-    pub const ALL: [Constraint; 11] = [
+    pub const ALL: [Constraint; 13] = [
         Constraint::UserEmail,
         Constraint::ApiKeyName,
         Constraint::ApiKeyHash,
@@ -28,6 +30,8 @@ impl Constraint {
         Constraint::CannedShortcut,
         Constraint::ContactUser,
         Constraint::ContactBrowser,
+        Constraint::ChannelName,
+        Constraint::ChannelThread,
     ];
 
     /// The constraint's name in both schemas.
@@ -44,6 +48,8 @@ impl Constraint {
             Constraint::CannedShortcut => "canned_replies_tenant_shortcut_key",
             Constraint::ContactUser => "contacts_tenant_user_key",
             Constraint::ContactBrowser => "contacts_tenant_browser_key",
+            Constraint::ChannelName => "channels_tenant_name_key",
+            Constraint::ChannelThread => "channel_threads_thread_key",
         }
     }
 

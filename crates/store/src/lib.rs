@@ -12,6 +12,7 @@ mod analytics;
 mod attachments;
 mod audit;
 mod call_stats;
+mod channels;
 mod connections;
 mod contacts;
 mod conversations;
@@ -36,6 +37,7 @@ pub use analytics::{AnalyticsStore, MAX_METRICS, OutcomeChange};
 pub use attachments::{AttachmentStore, NewAttachment};
 pub use audit::{Erased, PrivacyStore, RatingStore};
 pub use call_stats::{CallStatsStore, StatsScope};
+pub use channels::{ChannelStore, ChannelThread, StoredChannel};
 pub use connections::{
     ConnectionStore, SealedKind, SealedSecretStore, SealedValue, StoredConnection,
 };
@@ -101,6 +103,7 @@ pub trait Store:
     + AttachmentStore
     + SearchStore
     + AnalyticsStore
+    + ChannelStore
     + Send
     + Sync
     + 'static

@@ -67,6 +67,17 @@ impl<T: DescribeInput, E> DescribeInput for Result<T, E> {
     }
 }
 impl DescribeInput for HeaderMap {}
+/// A provider's own JSON (a Telegram update), read by the engine as the provider writes it.
+impl DescribeInput for axum::body::Bytes {
+    fn describe(operation: &mut Operation, _: &mut Schemas) {
+        let schema =
+            json!({"type": "object", "description": "The provider's update, as it sends it"});
+        operation.set_request_body_as("application/json", schema);
+        operation.fail("400", "Malformed");
+        operation.fail("401", "Unauthenticated");
+        operation.fail("422", "Invalid");
+    }
+}
 impl DescribeInput for ClientIp {}
 impl DescribeInput for axum::extract::ws::WebSocketUpgrade {}
 

@@ -9,7 +9,7 @@ mod preview;
 #[cfg(test)]
 mod tests;
 mod tools;
-mod validate;
+pub(crate) mod validate;
 
 use std::collections::BTreeMap;
 

@@ -46,8 +46,8 @@ use std::time::Duration;
 
 use sb_domain::template::Variables;
 use sb_domain::{
-    Author, Conversation, ConversationId, ConversationStatus, Email, MAX_MESSAGE_CHARS, Message,
-    MessageId, Role, Timestamp, TraceEvent, ValidationError, Visitor, random_token,
+    Author, ChannelRef, Conversation, ConversationId, ConversationStatus, Email, MAX_MESSAGE_CHARS,
+    Message, MessageId, Role, Timestamp, TraceEvent, ValidationError, Visitor, random_token,
 };
 use sb_secrets::sha256_hex;
 pub use sb_store::ConversationFilter;
@@ -194,8 +194,31 @@ impl ConversationsService {
             &signatures,
         )?;
         let browser = contacts::browser_id(input.browser_id)?;
+        let channel = ChannelRef::widget(&widget.widget.id);
+        self.open_conversation(widget, visitor, browser.as_deref(), channel).await
+    }
+
+    /// Starts a conversation of a channel's customer (who the channel says they are).
+    pub(crate) async fn start_channel_conversation(
+        &self,
+        widget: &StoredWidget,
+        visitor: Visitor,
+        channel: ChannelRef,
+    ) -> Result<Conversation, EngineError> {
+        Ok(self.open_conversation(widget, visitor, None, channel).await?.conversation)
+    }
+
+    /// Stores a new conversation of `visitor` (found among the contacts, or a new one) and
+    /// announces it.
+    async fn open_conversation(
+        &self,
+        widget: &StoredWidget,
+        visitor: Visitor,
+        browser: Option<&str>,
+        channel: ChannelRef,
+    ) -> Result<Started, EngineError> {
         let tenant = &widget.widget.tenant_id;
-        let contact = self.contact_for(tenant, &visitor, browser.as_deref()).await?;
+        let contact = self.contact_for(tenant, &visitor, browser).await?;
         let token = format!("{VISITOR_TOKEN_PREFIX}{}", random_token(32));
         let now = Timestamp::now();
         let conversation = Conversation {
@@ -214,6 +237,7 @@ impl ConversationsService {
             contact_id: Some(contact),
             outcome: None,
             closed_at: None,
+            channel,
         };
         self.store.conversations.create_conversation(&conversation, &sha256_hex(&token)).await?;
         let who = &conversation.visitor;

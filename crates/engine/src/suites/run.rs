@@ -201,6 +201,7 @@ impl Sandbox {
             contact_id: None,
             outcome: None,
             closed_at: None,
+            channel: sb_domain::ChannelRef::widget(&case.definition.widget_id),
         };
         let token = sb_domain::random_token(16);
         self.scratch.create_conversation(&conversation, &token).await.map_err(|e| e.to_string())?;

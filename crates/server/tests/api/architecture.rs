@@ -35,12 +35,17 @@ fn each_crate_depends_only_on_crates_further_in() {
         ("llm", &["net", "secrets"][..]),
         ("rules", &["domain"][..]),
         ("connectors", &["domain", "net", "secrets"][..]),
+        ("channels", &["domain", "net"][..]),
         ("store", &["domain"][..]),
         ("store-sql", &["domain", "store"][..]),
         ("store-sqlite", &["domain", "store", "store-sql"][..]),
         ("store-postgres", &["domain", "store", "store-sql"][..]),
         ("realtime", &["domain"][..]),
-        ("engine", &["connectors", "domain", "kb", "llm", "net", "rules", "secrets", "store"][..]),
+        (
+            "engine",
+            &["channels", "connectors", "domain", "kb", "llm", "net", "rules", "secrets", "store"]
+                [..],
+        ),
         ("api", &["connectors", "domain", "engine", "realtime", "secrets"][..]),
     ]);
     let crates = std::fs::read_dir(workspace().join("crates")).expect("list crates");

@@ -37,6 +37,7 @@ fn body_for(schema: &str) -> Value {
         "ContactUpdate" => json!({"name": "Mine"}),
         "OperatorMessageInput" => json!({"text": "mine", "private": true}),
         "ToolPatch" => json!({"enabled": true}),
+        "ChannelInput" => json!({"name": "Mine"}),
         other => panic!("no body for {other}: add one here"),
     }
 }
@@ -107,6 +108,13 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
             id_of(&alice, "/api/v1/canned-replies", json!({"shortcut": "hi", "text": "Hi"})).await;
         let (_, started) = alice.post("/api/v1/test-runs", json!({})).await;
         let test_run = started["data"]["id"].as_str().expect("a test run").to_owned();
+        let channel = id_of(
+            &alice,
+            "/api/v1/channels",
+            json!({"kind": "telegram", "name": "Bot", "widget_id": widget,
+                "secrets": {"bot_token": "1:token"}}),
+        )
+        .await;
         let id_for = |path: &str| -> String {
             let resource = path.trim_start_matches("/api/v1/").split("/{id}").next().unwrap();
             match resource {
@@ -119,6 +127,7 @@ async fn every_route_with_an_id_answers_404_to_another_tenant() {
                 "kb/documents" => &document,
                 "labels" => &label,
                 "canned-replies" => &canned,
+                "channels" => &channel,
                 "contacts" => &contact,
                 "rules" => &rule,
                 "teams" => &team,

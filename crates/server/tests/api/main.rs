@@ -62,6 +62,7 @@ mod shown_requests;
 mod slow_clients;
 mod suite_files;
 mod support;
+mod telegram;
 mod tenancy;
 mod test_cases;
 mod test_runs;

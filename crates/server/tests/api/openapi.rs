@@ -103,6 +103,8 @@ async fn the_description_is_served_and_well_formed() {
                 &[]
             }
             p if p.starts_with("/api/v1/widget/") => &["visitorToken"],
+            // A provider's webhook proves itself with the channel's secret, not a user's.
+            p if p.starts_with("/api/v1/hooks/") => &[],
             _ => &["apiKey", "session"],
         };
         assert_eq!(schemes, expected, "{method} {path}");
@@ -308,11 +310,20 @@ fn id(answer: &Value) -> String {
 async fn real_answers_match_the_description() {
     let backend = backend::start().await;
     let mcp = crate::mcp_fake::start().await;
-    for app in TestApp::every_backend_allowing(&[backend.addr(), mcp.addr]).await {
+    let (telegram, fake) = crate::telegram::Telegram::start().await;
+    let allow: Vec<String> =
+        [backend.addr(), mcp.addr, telegram].iter().map(ToString::to_string).collect();
+    for app in TestApp::every_backend_with(|c| {
+        c.security.ssrf_allow = allow.clone();
+        c.server.public_url = "https://support.example.com".into();
+    })
+    .await
+    {
         let spec = Spec(sb_api::openapi());
         let mut api = Checked { spec: &spec, seen: BTreeSet::new() };
         exercise(&mut api, &app, &backend.url()).await;
         exercise_mcp(&mut api, &app, &mcp.url()).await;
+        exercise_channels(&mut api, &app, &format!("http://{telegram}"), &fake).await;
         let missing: Vec<_> = operations(&spec.0)
             .into_iter()
             .map(|(m, p, _)| (m, p.trim_start_matches("/api/v1").to_owned()))
@@ -339,6 +350,41 @@ async fn exercise_mcp(api: &mut Checked<'_>, app: &TestApp, server: &str) {
     let request = owner.request(Method::PATCH, &path).json(&json!({"enabled": true}));
     let (status, answer) = api.send(&owner, Method::PATCH, template, request).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+/// A Telegram channel against the fake Bot API: made, listed, changed, tested (which connects
+/// its webhook), sent an update, deleted.
+async fn exercise_channels(
+    api: &mut Checked<'_>,
+    app: &TestApp,
+    telegram: &str,
+    fake: &crate::telegram::Telegram,
+) {
+    use Method as M;
+    let owner = app.signup("Channels", "owner@channels.test").await;
+    let (_, widget) =
+        api.call(&owner, M::POST, "/widgets", &[], Some(json!({"name": "Chat"}))).await;
+    let body = json!({"kind": "telegram", "name": "Bot", "widget_id": id(&widget),
+        "settings": {"api_base_url": telegram}, "secrets": {"bot_token": crate::telegram::TOKEN}});
+    let (_, channel) = api.call(&owner, M::POST, "/channels", &[], Some(body)).await;
+    let channel = id(&channel);
+    let ids = [channel.as_str()];
+    api.call(&owner, M::GET, "/channels", &[], None).await;
+    api.call(&owner, M::GET, "/channels/{id}", &ids, None).await;
+    api.call(&owner, M::PATCH, "/channels/{id}", &ids, Some(json!({"name": "Shop bot"}))).await;
+    api.call(&owner, M::POST, "/channels/{id}/test", &ids, None).await;
+    let hooked = fake.calls("setWebhook");
+    let secret = hooked.last().and_then(|h| h["secret_token"].as_str()).unwrap().to_owned();
+    let update = crate::telegram::text_update(1, 5, "hello");
+    let request = app
+        .anonymous()
+        .request(M::POST, &format!("/api/v1/hooks/telegram/{channel}"))
+        .header("X-Telegram-Bot-Api-Secret-Token", secret)
+        .json(&update);
+    let (status, answer) =
+        api.send(&app.anonymous(), M::POST, "/hooks/telegram/{id}", request).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    api.call(&owner, M::DELETE, "/channels/{id}", &ids, None).await;
 }
 
 async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {

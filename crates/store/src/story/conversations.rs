@@ -51,6 +51,7 @@ pub(super) fn conversation(tenant: &TenantId, widget: &WidgetId) -> Conversation
         contact_id: None,
         outcome: None,
         closed_at: None,
+        channel: sb_domain::ChannelRef::widget(widget),
     }
 }
 

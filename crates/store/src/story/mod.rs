@@ -7,6 +7,7 @@ mod analytics;
 mod attachments;
 mod call_stats;
 mod canned;
+mod channels;
 mod config_revision;
 mod connections;
 mod contacts;
@@ -95,4 +96,5 @@ pub async fn run(store: &dyn Store) {
     contacts::contacts(store, &acme, &other).await;
     privacy::privacy(store, &acme, &other).await;
     config_revision::config_revision(store, &acme, &other).await;
+    channels::channels(store, &acme, &other).await;
 }

@@ -1,0 +1,124 @@
+//! `/channels`: the account's channels besides the widget (docs/channels.md), with `secrets`
+//! write-only; and `/hooks/telegram/{id}`, where Telegram delivers a bot's updates.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use sb_domain::{ChannelId, WidgetId};
+use sb_engine::channels::{ChannelDraft, ChannelTest, ChannelView};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use crate::json::{ApiJson, Created, Data, Deleted, List};
+use crate::openapi::ApiRouter;
+use crate::path::PathId;
+use crate::state::AppState;
+
+pub fn router() -> ApiRouter {
+    ApiRouter::new("Channels")
+        .get("/channels", "List the channels", list)
+        .post("/channels", "Create a channel (Telegram so far)", create)
+        .get("/channels/{id}", "Show a channel (never its secrets)", show)
+        .patch("/channels/{id}", "Change a channel; given secrets replace the kept ones", update)
+        .delete("/channels/{id}", "Delete a channel (its conversations stay)", remove)
+        .post("/channels/{id}/test", "Check the channel with its provider and connect it", test)
+        .post("/hooks/telegram/{id}", "Telegram delivers a bot's updates here", telegram)
+}
+
+/// A channel to create, or the fields to change.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ChannelInput")]
+struct ChannelBody {
+    /// `telegram` (`email` and `whatsapp` to come); set when the channel is made.
+    kind: Option<String>,
+    name: Option<String>,
+    /// The widget whose rules, connections, AI and people answer the channel.
+    widget_id: Option<WidgetId>,
+    /// By kind: Telegram `{api_base_url?}` (default `https://api.telegram.org`).
+    settings: Option<serde_json::Value>,
+    /// Write-only, by kind: Telegram `{bot_token}`.
+    secrets: Option<serde_json::Value>,
+    active: Option<bool>,
+}
+
+impl From<ChannelBody> for ChannelDraft {
+    fn from(b: ChannelBody) -> Self {
+        Self {
+            kind: b.kind,
+            name: b.name,
+            widget_id: b.widget_id,
+            settings: b.settings,
+            secrets: b.secrets,
+            active: b.active,
+        }
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<ChannelBody>,
+) -> ApiResult<Created<ChannelView>> {
+    Ok(Created(state.channels.create_channel(&actor, body.into()).await?))
+}
+
+async fn list(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<List<ChannelView>> {
+    let items = state.channels.list_channels(&actor).await?;
+    Ok(List(sb_domain::Page { items, next: None }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ChannelId>,
+) -> ApiResult<Data<ChannelView>> {
+    Ok(Data(state.channels.get_channel(&actor, &id).await?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ChannelId>,
+    ApiJson(body): ApiJson<ChannelBody>,
+) -> ApiResult<Data<ChannelView>> {
+    Ok(Data(state.channels.update_channel(&actor, &id, body.into()).await?))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ChannelId>,
+) -> ApiResult<Data<Deleted>> {
+    state.channels.delete_channel(&actor, &id).await?;
+    Ok(Deleted::id(id))
+}
+
+async fn test(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<ChannelId>,
+) -> ApiResult<Data<ChannelTest>> {
+    let public_url = state.config.public_origin.as_deref();
+    Ok(Data(state.channels.test_channel(&actor, &id, public_url).await?))
+}
+
+/// What a provider's webhook is told: it was taken (and need not be sent again).
+#[derive(Serialize, JsonSchema)]
+struct Received {
+    ok: bool,
+}
+
+/// Authenticated by the secret token Switchboard gave Telegram (`setWebhook`), not by a user.
+async fn telegram(
+    State(state): State<AppState>,
+    PathId(id): PathId<ChannelId>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Data<Received>> {
+    let secret =
+        headers.get(sb_engine::channels::TELEGRAM_SECRET_HEADER).and_then(|v| v.to_str().ok());
+    state.channels.telegram_update(&id, secret, &body).await?;
+    Ok(Data(Received { ok: true }))
+}

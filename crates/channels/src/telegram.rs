@@ -1,0 +1,299 @@
+//! Telegram bots (the Bot API, <https://core.telegram.org/bots/api>): updates come to the
+//! channel's webhook with the secret token Switchboard gave Telegram in `setWebhook`; replies go
+//! out with `sendMessage` as plain text, an action's confirmation as inline keyboard buttons.
+
+use sb_domain::ValidationError;
+use sb_net::{Method, NetError, OutboundRequest, Url, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{Button, Outgoing};
+
+/// Telegram's own API, unless the channel names a proxy or a test double.
+pub const DEFAULT_API_BASE_URL: &str = "https://api.telegram.org";
+/// The header Telegram sends the webhook's secret token in.
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+/// Longest text of one message; a longer reply goes out in parts.
+const MAX_TEXT_CHARS: usize = 4096;
+
+/// A Telegram channel's settings, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelegramSettings {
+    pub api_base_url: Url,
+}
+
+impl TelegramSettings {
+    /// Reads `{api_base_url?}` (no other field); the normalised JSON is what is stored.
+    pub fn parse(settings: &Value) -> Result<(Self, Value), ValidationError> {
+        let object = settings.as_object().ok_or_else(|| {
+            ValidationError::new("settings", "invalid_field", "settings must be an object")
+        })?;
+        if let Some(unknown) = object.keys().find(|k| *k != "api_base_url") {
+            let field = format!("settings.{unknown}");
+            return Err(ValidationError::new(field, "unknown_field", "not a Telegram setting"));
+        }
+        let raw = match object.get("api_base_url") {
+            None | Some(Value::Null) => DEFAULT_API_BASE_URL,
+            Some(Value::String(url)) => url.trim_end_matches('/'),
+            Some(_) => {
+                let message = "must be a URL";
+                return Err(ValidationError::new("settings.api_base_url", "invalid_url", message));
+            }
+        };
+        let url = Url::parse(raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                let message = "must be an http(s) URL such as https://api.telegram.org";
+                ValidationError::new("settings.api_base_url", "invalid_url", message)
+            })?;
+        Ok((Self { api_base_url: url }, json!({ "api_base_url": raw })))
+    }
+
+    /// `{api_base_url}/bot{token}/{method}`: the token is part of the path, so every request
+    /// marks it sensitive (hidden wherever the URL is logged).
+    fn request(&self, token: &str, method: &str, body: Value) -> Result<OutboundRequest, NetError> {
+        let url =
+            format!("{}/bot{token}/{method}", self.api_base_url.as_str().trim_end_matches('/'));
+        let mut request = OutboundRequest::new(Method::POST, &url)?;
+        request.headers.insert(header::CONTENT_TYPE, "application/json".parse().expect("valid"));
+        request.body = Some(body.to_string().into());
+        request.sensitive_values.push(token.to_owned());
+        request.follow_redirects = false;
+        Ok(request)
+    }
+
+    /// `getMe`: whether the token is a bot's (the channel's test).
+    pub fn get_me(&self, token: &str) -> Result<OutboundRequest, NetError> {
+        self.request(token, "getMe", json!({}))
+    }
+
+    /// `setWebhook`: updates go to `url`, carrying `secret` in [`SECRET_HEADER`].
+    pub fn set_webhook(
+        &self,
+        token: &str,
+        url: &str,
+        secret: &str,
+    ) -> Result<OutboundRequest, NetError> {
+        let body = json!({"url": url, "secret_token": secret,
+            "allowed_updates": ["message", "callback_query"]});
+        self.request(token, "setWebhook", body)
+    }
+
+    /// `sendMessage` requests for `reply` to chat `chat_id`: one per 4096 characters, the
+    /// buttons under the last.
+    pub fn send(
+        &self,
+        token: &str,
+        chat_id: &str,
+        reply: &Outgoing,
+    ) -> Result<Vec<OutboundRequest>, NetError> {
+        let parts = split(&reply.text, MAX_TEXT_CHARS);
+        let last = parts.len() - 1;
+        let chat: Value = chat_id.parse::<i64>().map(Value::from).unwrap_or(json!(chat_id));
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let mut body = json!({"chat_id": chat, "text": text});
+                if i == last && !reply.buttons.is_empty() {
+                    body["reply_markup"] = keyboard(&reply.buttons);
+                }
+                self.request(token, "sendMessage", body)
+            })
+            .collect()
+    }
+
+    /// `answerCallbackQuery`: stops the button's spinner, saying `text` briefly.
+    pub fn answer_button(
+        &self,
+        token: &str,
+        callback_id: &str,
+        text: &str,
+    ) -> Result<OutboundRequest, NetError> {
+        self.request(
+            token,
+            "answerCallbackQuery",
+            json!({"callback_query_id": callback_id, "text": text}),
+        )
+    }
+}
+
+fn keyboard(buttons: &[Button]) -> Value {
+    let row: Vec<Value> =
+        buttons.iter().map(|b| json!({"text": b.label, "callback_data": b.data})).collect();
+    json!({ "inline_keyboard": [row] })
+}
+
+/// `text` in parts of at most `max` characters, cut at a line break or space where one is near.
+fn split(text: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = text.trim();
+    while rest.chars().count() > max {
+        let cut = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+        let head = &rest[..cut];
+        let at =
+            head.rfind('\n').or_else(|| head.rfind(' ')).filter(|&i| i > cut / 2).unwrap_or(cut);
+        parts.push(rest[..at].trim_end().to_owned());
+        rest = rest[at..].trim_start();
+    }
+    parts.push(rest.to_owned());
+    parts
+}
+
+/// What an update brings: a customer's message, or a press of one of the reply's buttons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    Message {
+        /// The update's id: Telegram sends an update again until the webhook answers 2xx.
+        update_id: String,
+        chat_id: String,
+        /// The Telegram user: who the customer is on this channel.
+        user_id: String,
+        name: Option<String>,
+        language: Option<String>,
+        text: String,
+    },
+    Button {
+        update_id: String,
+        callback_id: String,
+        chat_id: String,
+        data: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Update {
+    update_id: i64,
+    message: Option<TgMessage>,
+    callback_query: Option<CallbackQuery>,
+}
+
+#[derive(Deserialize)]
+struct TgMessage {
+    chat: Chat,
+    from: Option<User>,
+    text: Option<String>,
+    caption: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Chat {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: i64,
+    #[serde(default)]
+    is_bot: bool,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    language_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    id: String,
+    message: Option<TgMessage>,
+    data: Option<String>,
+}
+
+/// Reads an update; `Ok(None)` for what Switchboard does not handle (edits, stickers without
+/// a caption, messages of bots, …), which is answered 200 and dropped.
+pub fn parse_update(body: &[u8]) -> Result<Option<Incoming>, String> {
+    let update: Update = serde_json::from_slice(body).map_err(|e| format!("not an update: {e}"))?;
+    let update_id = update.update_id.to_string();
+    if let Some(query) = update.callback_query {
+        let (Some(message), Some(data)) = (query.message, query.data) else { return Ok(None) };
+        let chat_id = message.chat.id.to_string();
+        return Ok(Some(Incoming::Button { update_id, callback_id: query.id, chat_id, data }));
+    }
+    let Some(message) = update.message else { return Ok(None) };
+    let Some(from) = message.from.filter(|f| !f.is_bot) else { return Ok(None) };
+    let Some(text) = message.text.or(message.caption).filter(|t| !t.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let name = [from.first_name, from.last_name].into_iter().flatten().collect::<Vec<_>>();
+    Ok(Some(Incoming::Message {
+        update_id,
+        chat_id: message.chat.id.to_string(),
+        user_id: from.id.to_string(),
+        name: (!name.is_empty()).then(|| name.join(" ")),
+        language: from.language_code,
+        text,
+    }))
+}
+
+/// Why Telegram refused a request, from its answer (`{"ok": false, "description"}`).
+pub fn refusal(status: u16, body: &[u8]) -> String {
+    let answer: Value = serde_json::from_slice(body).unwrap_or_default();
+    match answer["description"].as_str() {
+        Some(description) => format!("Telegram answered {status}: {description}"),
+        None => format!("Telegram answered {status}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_default_to_telegram_and_refuse_strangers() {
+        let (settings, stored) = TelegramSettings::parse(&json!({})).unwrap();
+        assert_eq!(settings.api_base_url.as_str(), "https://api.telegram.org/");
+        assert_eq!(stored, json!({"api_base_url": "https://api.telegram.org"}));
+        let err = TelegramSettings::parse(&json!({"token": "x"})).unwrap_err();
+        assert_eq!((err.field.as_ref(), err.code), ("settings.token", "unknown_field"));
+        let err = TelegramSettings::parse(&json!({"api_base_url": "ftp://x"})).unwrap_err();
+        assert_eq!(err.code, "invalid_url");
+    }
+
+    #[test]
+    fn updates_become_messages_and_button_presses() {
+        let update = json!({"update_id": 7, "message": {"message_id": 1, "chat": {"id": 42},
+            "from": {"id": 42, "is_bot": false, "first_name": "Ann", "language_code": "de"},
+            "text": "Wo ist Bestellung 4521?"}});
+        let incoming = parse_update(update.to_string().as_bytes()).unwrap().unwrap();
+        assert_eq!(
+            incoming,
+            Incoming::Message {
+                update_id: "7".into(),
+                chat_id: "42".into(),
+                user_id: "42".into(),
+                name: Some("Ann".into()),
+                language: Some("de".into()),
+                text: "Wo ist Bestellung 4521?".into(),
+            }
+        );
+        let press = json!({"update_id": 8, "callback_query": {"id": "cb1", "data": "confirm",
+            "from": {"id": 42}, "message": {"chat": {"id": 42}}}});
+        let Incoming::Button { callback_id, data, .. } =
+            parse_update(press.to_string().as_bytes()).unwrap().unwrap()
+        else {
+            panic!("a button press")
+        };
+        assert_eq!((callback_id.as_str(), data.as_str()), ("cb1", "confirm"));
+        let sticker = json!({"update_id": 9, "message": {"chat": {"id": 42}, "from": {"id": 42}}});
+        assert_eq!(parse_update(sticker.to_string().as_bytes()).unwrap(), None);
+        assert!(parse_update(b"[]").is_err());
+    }
+
+    #[test]
+    fn long_replies_go_in_parts_with_the_buttons_under_the_last() {
+        let settings = TelegramSettings::parse(&json!({})).unwrap().0;
+        let text = format!("{} {}", "a".repeat(4000), "b".repeat(200));
+        let buttons = vec![Button { label: "Confirm".into(), data: "c".into() }];
+        let sent = settings.send("123:abc", "42", &Outgoing { text, buttons }).unwrap();
+        assert_eq!(sent.len(), 2);
+        let body = |r: &OutboundRequest| -> Value {
+            serde_json::from_slice(r.body.as_ref().unwrap()).unwrap()
+        };
+        assert_eq!(body(&sent[0])["text"].as_str().unwrap().len(), 4000);
+        assert!(body(&sent[0]).get("reply_markup").is_none());
+        assert_eq!(body(&sent[1])["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "c");
+        assert_eq!(body(&sent[1])["chat_id"], 42);
+        assert_eq!(sent[0].url.path(), "/bot123:abc/sendMessage");
+        assert_eq!(sent[0].sensitive_values, ["123:abc"]);
+    }
+}

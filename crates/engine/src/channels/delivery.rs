@@ -1,0 +1,125 @@
+//! Replies going out through their channel. A channel conversation's thread remembers how far
+//! its messages went out (`delivered_seq`); every bot or operator message beyond it is still
+//! to send. So a reply is sent whichever way it was written (a rule, the AI, a person, an
+//! approved action), survives a restart, and goes out once: a node claims the thread for a
+//! while before sending (a dead node's claim runs out), and each sent message moves the mark.
+//! A failed send is tried again later, the messages after it waiting so the order holds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sb_channels::telegram::TelegramSettings;
+use sb_channels::{Button, Outgoing};
+use sb_domain::action::ActionState;
+use sb_domain::{Author, ChannelKind, Message, Timestamp};
+use sb_secrets::Secret;
+use sb_store::ChannelThread;
+
+use super::ChannelsService;
+use super::inbound::button_data;
+use crate::EngineError;
+
+/// How often a node looks for replies to send.
+pub const DELIVERY_TICK: Duration = Duration::from_millis(250);
+/// Threads claimed at once.
+const BATCH: u32 = 32;
+/// How long a claim lasts: longer than sending a batch of messages takes.
+const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+/// Messages read per thread and pass.
+const MESSAGES: u32 = 50;
+/// Waits before the next try of a failed send, by failures so far (the last one repeats).
+const RETRY_AFTER_SECS: [i64; 6] = [2, 10, 60, 300, 1800, 3600];
+
+impl ChannelsService {
+    /// Sends what is due on every channel, until dropped.
+    pub async fn run_deliveries(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(DELIVERY_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.deliver_due().await {
+                tracing::warn!(error = %err, "could not send channel replies");
+            }
+        }
+    }
+
+    /// One pass: claims threads with replies to send and sends them; how many threads.
+    pub async fn deliver_due(&self) -> Result<usize, EngineError> {
+        let now = Timestamp::now();
+        let until = now.checked_add(LEASE).unwrap_or(now);
+        let threads = self.store.channels.claim_due_threads(now, until, BATCH).await?;
+        for thread in &threads {
+            if let Err(why) = self.deliver_thread(thread).await {
+                let failures = (thread.attempts as usize).min(RETRY_AFTER_SECS.len() - 1);
+                let wait = jiff::SignedDuration::from_secs(RETRY_AFTER_SECS[failures]);
+                let next = Timestamp::now().checked_add(wait).unwrap_or(now);
+                tracing::warn!(conversation = %thread.conversation_id, error = %why, "a channel reply was not sent");
+                let (tenant, id) = (&thread.tenant_id, &thread.conversation_id);
+                self.store.channels.mark_delivery_failed(tenant, id, &why, next).await?;
+            }
+        }
+        Ok(threads.len())
+    }
+
+    /// Sends the thread's messages after its mark, moving the mark after each one.
+    async fn deliver_thread(&self, thread: &ChannelThread) -> Result<(), String> {
+        let (tenant, id) = (&thread.tenant_id, &thread.conversation_id);
+        let failed = |err: EngineError| err.to_string();
+        let stored = self
+            .store
+            .channels
+            .get_channel(tenant, &thread.channel_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let messages = self
+            .store
+            .conversations
+            .list_messages(tenant, id, thread.delivered_seq, MESSAGES)
+            .await
+            .map_err(|e| e.to_string())?;
+        let secrets = self.open_secrets(&stored).map_err(failed)?;
+        let token = Secret::new(secrets.bot_token);
+        for message in &messages {
+            if let Some(reply) = outgoing(message) {
+                match stored.channel.kind {
+                    ChannelKind::Telegram => {
+                        let (settings, _) = TelegramSettings::parse(&stored.channel.settings)
+                            .map_err(|e| e.to_string())?;
+                        for request in settings
+                            .send(token.expose(), &thread.thread_key, &reply)
+                            .map_err(|e| e.to_string())?
+                        {
+                            self.call(&token, Ok(request)).await?;
+                        }
+                    }
+                    other => return Err(format!("{} channels cannot send yet", other.as_str())),
+                }
+            }
+            let sent = message.seq;
+            self.store
+                .channels
+                .mark_delivered(tenant, id, sent)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// What the customer is sent of `message`: the assistant's and the people's replies (not their
+/// own words, not system lines), with an action's Confirm and Cancel while it waits for them.
+fn outgoing(message: &Message) -> Option<Outgoing> {
+    if !matches!(message.author, Author::Bot | Author::Operator) {
+        return None;
+    }
+    let mut buttons = Vec::new();
+    if let Some(card) = &message.action
+        && card.state == ActionState::Pending
+        && card.needs.iter().any(|n| n == "visitor")
+    {
+        buttons.push(Button { label: "Confirm".into(), data: button_data(&card.id, true) });
+        buttons.push(Button { label: "Cancel".into(), data: button_data(&card.id, false) });
+    }
+    let text = message.text_with_files();
+    (!text.trim().is_empty() || !buttons.is_empty()).then_some(Outgoing { text, buttons })
+}

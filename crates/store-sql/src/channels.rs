@@ -1,0 +1,245 @@
+use async_trait::async_trait;
+use sb_domain::{Channel, ChannelId, ConversationId, TenantId, Timestamp};
+use sb_store::{ChannelStore, ChannelThread, StoreResult, StoredChannel};
+
+use crate::json::to_json;
+use crate::{Db, Row, SqlStore, expect_found, q};
+
+/// A channel's columns, for [`channel_from_row`].
+macro_rules! columns {
+    () => {
+        "id, tenant_id, kind, name, widget_id, settings_json, secrets_sealed, active, created_at, \
+         updated_at"
+    };
+}
+
+/// A thread's columns, for [`thread_from_row`].
+macro_rules! thread_columns {
+    () => {
+        "tenant_id, conversation_id, channel_id, thread_key, delivered_seq, last_inbound_at, \
+         attempts"
+    };
+}
+
+fn channel_from_row(row: &Row) -> StoreResult<StoredChannel> {
+    let channel = Channel {
+        id: row.parse("id")?,
+        tenant_id: row.parse("tenant_id")?,
+        kind: row.parse("kind")?,
+        name: row.text("name")?,
+        widget_id: row.parse("widget_id")?,
+        settings: row.json("settings_json")?,
+        active: row.boolean("active")?,
+        created_at: row.ts("created_at")?,
+        updated_at: row.ts("updated_at")?,
+    };
+    Ok(StoredChannel { channel, sealed_secrets: row.opt_text("secrets_sealed")? })
+}
+
+fn thread_from_row(row: &Row) -> StoreResult<ChannelThread> {
+    Ok(ChannelThread {
+        tenant_id: row.parse("tenant_id")?,
+        conversation_id: row.parse("conversation_id")?,
+        channel_id: row.parse("channel_id")?,
+        thread_key: row.text("thread_key")?,
+        delivered_seq: row.int("delivered_seq")?,
+        last_inbound_at: row.ts("last_inbound_at")?,
+        attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
+    })
+}
+
+#[async_trait]
+impl<D: Db> ChannelStore for SqlStore<D> {
+    async fn create_channel(&self, c: &Channel, sealed: Option<&str>) -> StoreResult<()> {
+        let query = q(concat!(
+            "INSERT INTO channels (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .text(c.id.as_str())
+        .text(c.tenant_id.as_str())
+        .text(c.kind.as_str())
+        .text(&c.name)
+        .text(c.widget_id.as_str())
+        .json(to_json(&c.settings))
+        .opt_text(sealed)
+        .boolean(c.active)
+        .ts(c.created_at)
+        .ts(c.updated_at);
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn update_channel(&self, c: &Channel, sealed: Option<Option<&str>>) -> StoreResult<()> {
+        let query = q("UPDATE channels SET name = $1, widget_id = $2, settings_json = $3, \
+                       active = $4, updated_at = $5, \
+                       secrets_sealed = CASE WHEN $6 THEN $7 ELSE secrets_sealed END \
+                       WHERE tenant_id = $8 AND id = $9")
+        .text(&c.name)
+        .text(c.widget_id.as_str())
+        .json(to_json(&c.settings))
+        .boolean(c.active)
+        .ts(c.updated_at)
+        .boolean(sealed.is_some())
+        .opt_text(sealed.flatten())
+        .text(c.tenant_id.as_str())
+        .text(c.id.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn get_channel(&self, tenant: &TenantId, id: &ChannelId) -> StoreResult<StoredChannel> {
+        let sql = concat!("SELECT ", columns!(), " FROM channels WHERE tenant_id = $1 AND id = $2");
+        channel_from_row(&self.db.fetch_one(q(sql).text(tenant.as_str()).text(id.as_str())).await?)
+    }
+
+    async fn find_channel(&self, id: &ChannelId) -> StoreResult<Option<StoredChannel>> {
+        let sql = concat!("SELECT ", columns!(), " FROM channels WHERE id = $1");
+        let row = self.db.fetch_optional(q(sql).text(id.as_str())).await?;
+        row.as_ref().map(channel_from_row).transpose()
+    }
+
+    async fn list_channels(&self, tenant: &TenantId) -> StoreResult<Vec<StoredChannel>> {
+        let sql = concat!("SELECT ", columns!(), " FROM channels WHERE tenant_id = $1 ORDER BY id");
+        let rows = self.db.fetch_all(q(sql).text(tenant.as_str())).await?;
+        rows.iter().map(channel_from_row).collect()
+    }
+
+    async fn delete_channel(&self, tenant: &TenantId, id: &ChannelId) -> StoreResult<()> {
+        self.delete_owned(delete_owned_sql!("channels"), tenant.as_str(), id.as_str()).await
+    }
+
+    async fn note_inbound(
+        &self,
+        channel: &ChannelId,
+        external_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let query = q("INSERT INTO channel_inbound (channel_id, external_id, received_at) \
+                       VALUES ($1, $2, $3) ON CONFLICT (channel_id, external_id) DO NOTHING")
+        .text(channel.as_str())
+        .text(external_id)
+        .ts(at);
+        Ok(self.db.execute(query).await? == 1)
+    }
+
+    async fn forget_inbound(&self, channel: &ChannelId, external_id: &str) -> StoreResult<()> {
+        let query = q("DELETE FROM channel_inbound WHERE channel_id = $1 AND external_id = $2")
+            .text(channel.as_str())
+            .text(external_id);
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn find_thread(
+        &self,
+        tenant: &TenantId,
+        channel: &ChannelId,
+        thread_key: &str,
+    ) -> StoreResult<Option<ChannelThread>> {
+        let sql = concat!(
+            "SELECT ",
+            thread_columns!(),
+            " FROM channel_threads WHERE tenant_id = $1 AND channel_id = $2 AND thread_key = $3"
+        );
+        let query = q(sql).text(tenant.as_str()).text(channel.as_str()).text(thread_key);
+        self.db.fetch_optional(query).await?.as_ref().map(thread_from_row).transpose()
+    }
+
+    async fn get_thread(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> StoreResult<Option<ChannelThread>> {
+        let sql = concat!(
+            "SELECT ",
+            thread_columns!(),
+            " FROM channel_threads WHERE tenant_id = $1 AND conversation_id = $2"
+        );
+        let query = q(sql).text(tenant.as_str()).text(conversation.as_str());
+        self.db.fetch_optional(query).await?.as_ref().map(thread_from_row).transpose()
+    }
+
+    async fn create_thread(&self, t: &ChannelThread) -> StoreResult<()> {
+        let query = q(concat!(
+            "INSERT INTO channel_threads (",
+            thread_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .text(t.tenant_id.as_str())
+        .text(t.conversation_id.as_str())
+        .text(t.channel_id.as_str())
+        .text(&t.thread_key)
+        .int(t.delivered_seq)
+        .ts(t.last_inbound_at)
+        .int(i64::from(t.attempts));
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn touch_thread(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE channel_threads SET last_inbound_at = $1 \
+                       WHERE tenant_id = $2 AND conversation_id = $3")
+        .ts(at)
+        .text(tenant.as_str())
+        .text(conversation.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn claim_due_threads(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<ChannelThread>> {
+        // The inner SELECT finds threads behind their conversation; the outer condition is
+        // checked again by the UPDATE itself, so two nodes never both claim one.
+        let sql = concat!(
+            "UPDATE channel_threads SET locked_until = $2 \
+             WHERE conversation_id IN (SELECT t.conversation_id FROM channel_threads t \
+                 JOIN conversations c ON c.tenant_id = t.tenant_id AND c.id = t.conversation_id \
+                 WHERE c.last_seq > t.delivered_seq \
+                 AND (t.locked_until IS NULL OR t.locked_until < $1) \
+                 AND (t.next_attempt_at IS NULL OR t.next_attempt_at <= $1) \
+                 ORDER BY t.next_attempt_at LIMIT $3) \
+             AND (locked_until IS NULL OR locked_until < $1) \
+             RETURNING ",
+            thread_columns!()
+        );
+        let query = q(sql).ts(now).ts(lease_until).int(i64::from(limit));
+        self.db.fetch_all(query).await?.iter().map(thread_from_row).collect()
+    }
+
+    async fn mark_delivered(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        seq: i64,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE channel_threads SET delivered_seq = $1, attempts = 0, \
+                       next_attempt_at = NULL, last_error = NULL, locked_until = NULL \
+                       WHERE tenant_id = $2 AND conversation_id = $3")
+        .int(seq)
+        .text(tenant.as_str())
+        .text(conversation.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn mark_delivery_failed(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        error: &str,
+        next_attempt_at: Timestamp,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE channel_threads SET attempts = attempts + 1, next_attempt_at = $1, \
+                       last_error = $2, locked_until = NULL \
+                       WHERE tenant_id = $3 AND conversation_id = $4")
+        .ts(next_attempt_at)
+        .text(error)
+        .text(tenant.as_str())
+        .text(conversation.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+}

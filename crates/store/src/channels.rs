@@ -1,0 +1,101 @@
+use async_trait::async_trait;
+use sb_domain::{Channel, ChannelId, ConversationId, TenantId, Timestamp};
+
+use crate::StoreResult;
+
+/// A channel with its sealed secrets (opened by the engine only where they are used).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredChannel {
+    pub channel: Channel,
+    pub sealed_secrets: Option<String>,
+}
+
+/// A channel conversation's place on the other side, and how far its replies went out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelThread {
+    pub tenant_id: TenantId,
+    pub conversation_id: ConversationId,
+    pub channel_id: ChannelId,
+    /// The chat, number or e-mail thread on the provider's side.
+    pub thread_key: String,
+    /// Bot and operator messages up to this number have been sent (or skipped).
+    pub delivered_seq: i64,
+    pub last_inbound_at: Timestamp,
+    /// Failed sends in a row of the message after `delivered_seq`.
+    pub attempts: u32,
+}
+
+#[async_trait]
+pub trait ChannelStore: Send + Sync {
+    async fn create_channel(&self, channel: &Channel, sealed: Option<&str>) -> StoreResult<()>;
+    /// Settings, name, widget, activity and (when `Some`) secrets.
+    async fn update_channel(
+        &self,
+        channel: &Channel,
+        sealed: Option<Option<&str>>,
+    ) -> StoreResult<()>;
+    async fn get_channel(&self, tenant: &TenantId, id: &ChannelId) -> StoreResult<StoredChannel>;
+    /// Global lookup: how a provider's webhook, knowing only the channel id, finds its tenant.
+    async fn find_channel(&self, id: &ChannelId) -> StoreResult<Option<StoredChannel>>;
+    async fn list_channels(&self, tenant: &TenantId) -> StoreResult<Vec<StoredChannel>>;
+    /// Deletes the channel; its conversations stay (their thread rows go).
+    async fn delete_channel(&self, tenant: &TenantId, id: &ChannelId) -> StoreResult<()>;
+
+    /// Records that the channel received the provider's item `external_id`; false when it
+    /// already had (a provider sending it again).
+    async fn note_inbound(
+        &self,
+        channel: &ChannelId,
+        external_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Forgets a received item (its message could not be stored: the provider's retry may
+    /// bring it again).
+    async fn forget_inbound(&self, channel: &ChannelId, external_id: &str) -> StoreResult<()>;
+
+    /// The conversation of `thread_key` on the channel, if there is one.
+    async fn find_thread(
+        &self,
+        tenant: &TenantId,
+        channel: &ChannelId,
+        thread_key: &str,
+    ) -> StoreResult<Option<ChannelThread>>;
+    async fn get_thread(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> StoreResult<Option<ChannelThread>>;
+    /// Starts the thread of a new channel conversation (conflict: the thread has one already).
+    async fn create_thread(&self, thread: &ChannelThread) -> StoreResult<()>;
+    /// The customer wrote again.
+    async fn touch_thread(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Claims up to `limit` threads with replies to send that no node holds and whose next
+    /// attempt is due, until `lease_until`.
+    async fn claim_due_threads(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<ChannelThread>>;
+    /// Messages up to `seq` went out: the next attempt starts fresh, the claim ends.
+    async fn mark_delivered(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        seq: i64,
+    ) -> StoreResult<()>;
+    /// A send failed: tried again from `next_attempt_at`, the claim ends.
+    async fn mark_delivery_failed(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        error: &str,
+        next_attempt_at: Timestamp,
+    ) -> StoreResult<()>;
+}

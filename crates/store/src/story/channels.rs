@@ -1,0 +1,129 @@
+use sb_domain::{Author, Channel, ChannelId, ChannelKind, ChannelRef, MessageId, TenantId};
+use serde_json::json;
+
+use super::conversations::{conversation, widget};
+use super::{assert_conflict, assert_not_found, now};
+use crate::{ChannelThread, Constraint, NewMessage, Store, StoredChannel};
+
+fn later(seconds: i64) -> sb_domain::Timestamp {
+    now().checked_add(jiff::SignedDuration::from_secs(seconds)).unwrap()
+}
+
+pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &TenantId) {
+    let shop = widget(tenant, "Channel shop");
+    store.create_widget(&shop, None).await.unwrap();
+    let channel = Channel {
+        id: ChannelId::new(),
+        tenant_id: tenant.clone(),
+        kind: ChannelKind::Telegram,
+        name: "Shop bot".into(),
+        widget_id: shop.id.clone(),
+        settings: json!({"api_base_url": "https://api.telegram.org"}),
+        active: true,
+        created_at: now(),
+        updated_at: now(),
+    };
+    store.create_channel(&channel, Some("sealed-1")).await.unwrap();
+    let twin = Channel { id: ChannelId::new(), ..channel.clone() };
+    assert_conflict(store.create_channel(&twin, None).await, Constraint::ChannelName);
+    let stored =
+        StoredChannel { channel: channel.clone(), sealed_secrets: Some("sealed-1".into()) };
+    assert_eq!(store.get_channel(tenant, &channel.id).await.unwrap(), stored);
+    assert_eq!(store.find_channel(&channel.id).await.unwrap(), Some(stored.clone()));
+    assert_not_found(store.get_channel(other, &channel.id).await);
+    assert!(store.list_channels(other).await.unwrap().is_empty());
+
+    // Secrets change only when given.
+    let renamed = Channel { name: "Support bot".into(), active: false, ..channel.clone() };
+    store.update_channel(&renamed, None).await.unwrap();
+    let kept = store.get_channel(tenant, &channel.id).await.unwrap();
+    assert_eq!(
+        (kept.channel.name.as_str(), kept.sealed_secrets.as_deref()),
+        ("Support bot", Some("sealed-1"))
+    );
+    store.update_channel(&renamed, Some(Some("sealed-2"))).await.unwrap();
+    let listed = store.list_channels(tenant).await.unwrap();
+    assert_eq!(listed[0].sealed_secrets.as_deref(), Some("sealed-2"));
+    assert_not_found(
+        store.update_channel(&Channel { tenant_id: other.clone(), ..renamed }, None).await,
+    );
+
+    // An item received twice is one.
+    assert!(store.note_inbound(&channel.id, "update-1", now()).await.unwrap());
+    assert!(!store.note_inbound(&channel.id, "update-1", now()).await.unwrap());
+    store.forget_inbound(&channel.id, "update-1").await.unwrap();
+    assert!(store.note_inbound(&channel.id, "update-1", now()).await.unwrap());
+
+    // A thread, its replies due, claimed by one node at a time, delivered or failed.
+    let mut chat = conversation(tenant, &shop.id);
+    chat.channel = ChannelRef::channel(ChannelKind::Telegram, &channel.id);
+    store.create_conversation(&chat, "chat-token").await.unwrap();
+    assert_eq!(store.get_conversation(tenant, &chat.id).await.unwrap().channel, chat.channel);
+    let thread = ChannelThread {
+        tenant_id: tenant.clone(),
+        conversation_id: chat.id.clone(),
+        channel_id: channel.id.clone(),
+        thread_key: "42".into(),
+        delivered_seq: 0,
+        last_inbound_at: now(),
+        attempts: 0,
+    };
+    store.create_thread(&thread).await.unwrap();
+    // A second conversation for the same chat (two first messages at once) is refused.
+    let twin_chat = conversation(tenant, &shop.id);
+    store.create_conversation(&twin_chat, "twin-token").await.unwrap();
+    let again = ChannelThread { conversation_id: twin_chat.id.clone(), ..thread.clone() };
+    assert_conflict(store.create_thread(&again).await, Constraint::ChannelThread);
+    assert_eq!(store.find_thread(tenant, &channel.id, "42").await.unwrap(), Some(thread.clone()));
+    assert_eq!(store.find_thread(other, &channel.id, "42").await.unwrap(), None);
+    assert!(
+        store.claim_due_threads(now(), later(60), 10).await.unwrap().is_empty(),
+        "nothing to send"
+    );
+
+    for (author, text) in [(Author::Visitor, "hi"), (Author::Bot, "hello")] {
+        let id = MessageId::new();
+        let message = NewMessage {
+            id: &id,
+            conversation_id: &chat.id,
+            author,
+            author_user_id: None,
+            text,
+            translation: None,
+            created_at: now(),
+            action: None,
+            attachments: &[],
+            search_terms: "",
+            source: None,
+        };
+        store.append_message(tenant, message).await.unwrap();
+    }
+    let claimed = store.claim_due_threads(now(), later(60), 10).await.unwrap();
+    assert_eq!(claimed, std::slice::from_ref(&thread));
+    assert!(
+        store.claim_due_threads(now(), later(60), 10).await.unwrap().is_empty(),
+        "claimed once"
+    );
+    store.mark_delivery_failed(tenant, &chat.id, "502", later(30)).await.unwrap();
+    assert!(store.claim_due_threads(now(), later(60), 10).await.unwrap().is_empty(), "not yet due");
+    let retried = store.claim_due_threads(later(31), later(90), 10).await.unwrap();
+    assert_eq!(retried[0].attempts, 1);
+    store.mark_delivered(tenant, &chat.id, 2).await.unwrap();
+    assert!(
+        store.claim_due_threads(later(200), later(260), 10).await.unwrap().is_empty(),
+        "all sent"
+    );
+    let touched = later(5);
+    store.touch_thread(tenant, &chat.id, touched).await.unwrap();
+    let thread_now = store.get_thread(tenant, &chat.id).await.unwrap().unwrap();
+    assert_eq!(
+        (thread_now.delivered_seq, thread_now.attempts, thread_now.last_inbound_at),
+        (2, 0, touched)
+    );
+
+    // Deleting the channel drops its threads; the conversation stays.
+    assert_not_found(store.delete_channel(other, &channel.id).await);
+    store.delete_channel(tenant, &channel.id).await.unwrap();
+    assert_eq!(store.get_thread(tenant, &chat.id).await.unwrap(), None);
+    assert!(store.get_conversation(tenant, &chat.id).await.is_ok());
+}
