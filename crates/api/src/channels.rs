@@ -1,7 +1,7 @@
 //! `/channels`: the account's channels besides the widget (docs/channels.md), with `secrets`
 //! write-only; and `/hooks/telegram/{id}`, where Telegram delivers a bot's updates.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use sb_domain::{ChannelId, WidgetId};
 use sb_engine::channels::{ChannelDraft, ChannelTest, ChannelView};
@@ -24,6 +24,8 @@ pub fn router() -> ApiRouter {
         .delete("/channels/{id}", "Delete a channel (its conversations stay)", remove)
         .post("/channels/{id}/test", "Check the channel with its provider and connect it", test)
         .post("/hooks/telegram/{id}", "Telegram delivers a bot's updates here", telegram)
+        .get("/hooks/whatsapp/{id}", "Meta checks a WhatsApp channel's webhook", whatsapp_check)
+        .post("/hooks/whatsapp/{id}", "Meta delivers a WhatsApp number's messages here", whatsapp)
 }
 
 /// A channel to create, or the fields to change.
@@ -31,14 +33,16 @@ pub fn router() -> ApiRouter {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ChannelInput")]
 struct ChannelBody {
-    /// `telegram` (`email` and `whatsapp` to come); set when the channel is made.
+    /// `telegram` or `whatsapp` (`email` to come); set when the channel is made.
     kind: Option<String>,
     name: Option<String>,
     /// The widget whose rules, connections, AI and people answer the channel.
     widget_id: Option<WidgetId>,
-    /// By kind: Telegram `{api_base_url?}` (default `https://api.telegram.org`).
+    /// By kind: Telegram `{api_base_url?}`; WhatsApp `{phone_number_id, api_base_url?,
+    /// template?: {name, language}}`.
     settings: Option<serde_json::Value>,
-    /// Write-only, by kind: Telegram `{bot_token}`.
+    /// Write-only, by kind: Telegram `{bot_token}`; WhatsApp `{access_token, app_secret,
+    /// verify_token}`.
     secrets: Option<serde_json::Value>,
     active: Option<bool>,
 }
@@ -121,4 +125,49 @@ async fn telegram(
         headers.get(sb_engine::channels::TELEGRAM_SECRET_HEADER).and_then(|v| v.to_str().ok());
     state.channels.telegram_update(&id, secret, &body).await?;
     Ok(Data(Received { ok: true }))
+}
+
+/// Meta's webhook check: `hub.mode=subscribe`, the channel's verify token, a challenge to echo.
+#[derive(Deserialize, JsonSchema)]
+struct Verification {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+/// Answered with the challenge as plain text, as Meta expects; 403 for any other token.
+async fn whatsapp_check(
+    State(state): State<AppState>,
+    PathId(id): PathId<ChannelId>,
+    Query(check): Query<Verification>,
+) -> ApiResult<PlainText> {
+    let (mode, token) = (check.mode.as_deref(), check.verify_token.as_deref());
+    let challenge =
+        state.channels.whatsapp_verification(&id, mode, token, check.challenge.as_deref()).await?;
+    Ok(PlainText(challenge))
+}
+
+/// Authenticated by the app secret's signature of the body (`X-Hub-Signature-256`).
+async fn whatsapp(
+    State(state): State<AppState>,
+    PathId(id): PathId<ChannelId>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Data<Received>> {
+    let signature =
+        headers.get(sb_engine::channels::WHATSAPP_SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    state.channels.whatsapp_notification(&id, signature, &body).await?;
+    Ok(Data(Received { ok: true }))
+}
+
+/// A plain-text answer.
+pub(crate) struct PlainText(pub String);
+
+impl axum::response::IntoResponse for PlainText {
+    fn into_response(self) -> axum::response::Response {
+        ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], self.0).into_response()
+    }
 }

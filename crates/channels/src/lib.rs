@@ -4,6 +4,7 @@
 //! passes the same checks as a tenant's backend.
 
 pub mod telegram;
+pub mod whatsapp;
 
 /// A reply as a channel shows it: its text and, for an action waiting for the customer, the
 /// buttons that confirm or cancel it.
@@ -18,4 +19,52 @@ pub struct Outgoing {
 pub struct Button {
     pub label: String,
     pub data: String,
+}
+
+/// What a provider brings in: a customer's message, or a press of one of a reply's buttons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    Message {
+        /// The provider's id for it: providers send again until answered, and it is taken once.
+        external_id: String,
+        /// The chat, number or thread on the provider's side: one conversation each.
+        thread_key: String,
+        /// Who the customer is on this channel, as the provider vouches.
+        user_id: String,
+        name: Option<String>,
+        language: Option<String>,
+        text: String,
+    },
+    Button {
+        external_id: String,
+        thread_key: String,
+        /// What the button was made with.
+        data: String,
+        /// Telegram: the press to answer (it shows a spinner until then).
+        callback_id: Option<String>,
+    },
+}
+
+impl Incoming {
+    pub fn external_id(&self) -> &str {
+        match self {
+            Self::Message { external_id, .. } | Self::Button { external_id, .. } => external_id,
+        }
+    }
+}
+
+/// `text` in parts of at most `max` characters, cut at a line break or space where one is near.
+pub(crate) fn split_text(text: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = text.trim();
+    while rest.chars().count() > max {
+        let cut = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+        let head = &rest[..cut];
+        let at =
+            head.rfind('\n').or_else(|| head.rfind(' ')).filter(|&i| i > cut / 2).unwrap_or(cut);
+        parts.push(rest[..at].trim_end().to_owned());
+        rest = rest[at..].trim_start();
+    }
+    parts.push(rest.to_owned());
+    parts
 }

@@ -7,7 +7,7 @@ use sb_net::{Method, NetError, OutboundRequest, Url, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Button, Outgoing};
+use crate::{Button, Incoming, Outgoing};
 
 /// Telegram's own API, unless the channel names a proxy or a test double.
 pub const DEFAULT_API_BASE_URL: &str = "https://api.telegram.org";
@@ -88,7 +88,7 @@ impl TelegramSettings {
         chat_id: &str,
         reply: &Outgoing,
     ) -> Result<Vec<OutboundRequest>, NetError> {
-        let parts = split(&reply.text, MAX_TEXT_CHARS);
+        let parts = crate::split_text(&reply.text, MAX_TEXT_CHARS);
         let last = parts.len() - 1;
         let chat: Value = chat_id.parse::<i64>().map(Value::from).unwrap_or(json!(chat_id));
         parts
@@ -123,43 +123,6 @@ fn keyboard(buttons: &[Button]) -> Value {
     let row: Vec<Value> =
         buttons.iter().map(|b| json!({"text": b.label, "callback_data": b.data})).collect();
     json!({ "inline_keyboard": [row] })
-}
-
-/// `text` in parts of at most `max` characters, cut at a line break or space where one is near.
-fn split(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest = text.trim();
-    while rest.chars().count() > max {
-        let cut = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
-        let head = &rest[..cut];
-        let at =
-            head.rfind('\n').or_else(|| head.rfind(' ')).filter(|&i| i > cut / 2).unwrap_or(cut);
-        parts.push(rest[..at].trim_end().to_owned());
-        rest = rest[at..].trim_start();
-    }
-    parts.push(rest.to_owned());
-    parts
-}
-
-/// What an update brings: a customer's message, or a press of one of the reply's buttons.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Incoming {
-    Message {
-        /// The update's id: Telegram sends an update again until the webhook answers 2xx.
-        update_id: String,
-        chat_id: String,
-        /// The Telegram user: who the customer is on this channel.
-        user_id: String,
-        name: Option<String>,
-        language: Option<String>,
-        text: String,
-    },
-    Button {
-        update_id: String,
-        callback_id: String,
-        chat_id: String,
-        data: String,
-    },
 }
 
 #[derive(Deserialize)]
@@ -203,11 +166,12 @@ struct CallbackQuery {
 /// a caption, messages of bots, …), which is answered 200 and dropped.
 pub fn parse_update(body: &[u8]) -> Result<Option<Incoming>, String> {
     let update: Update = serde_json::from_slice(body).map_err(|e| format!("not an update: {e}"))?;
-    let update_id = update.update_id.to_string();
+    let external_id = update.update_id.to_string();
     if let Some(query) = update.callback_query {
         let (Some(message), Some(data)) = (query.message, query.data) else { return Ok(None) };
-        let chat_id = message.chat.id.to_string();
-        return Ok(Some(Incoming::Button { update_id, callback_id: query.id, chat_id, data }));
+        let thread_key = message.chat.id.to_string();
+        let callback_id = Some(query.id);
+        return Ok(Some(Incoming::Button { external_id, thread_key, data, callback_id }));
     }
     let Some(message) = update.message else { return Ok(None) };
     let Some(from) = message.from.filter(|f| !f.is_bot) else { return Ok(None) };
@@ -216,8 +180,8 @@ pub fn parse_update(body: &[u8]) -> Result<Option<Incoming>, String> {
     };
     let name = [from.first_name, from.last_name].into_iter().flatten().collect::<Vec<_>>();
     Ok(Some(Incoming::Message {
-        update_id,
-        chat_id: message.chat.id.to_string(),
+        external_id,
+        thread_key: message.chat.id.to_string(),
         user_id: from.id.to_string(),
         name: (!name.is_empty()).then(|| name.join(" ")),
         language: from.language_code,
@@ -258,8 +222,8 @@ mod tests {
         assert_eq!(
             incoming,
             Incoming::Message {
-                update_id: "7".into(),
-                chat_id: "42".into(),
+                external_id: "7".into(),
+                thread_key: "42".into(),
                 user_id: "42".into(),
                 name: Some("Ann".into()),
                 language: Some("de".into()),
@@ -273,7 +237,7 @@ mod tests {
         else {
             panic!("a button press")
         };
-        assert_eq!((callback_id.as_str(), data.as_str()), ("cb1", "confirm"));
+        assert_eq!((callback_id.as_deref(), data.as_str()), (Some("cb1"), "confirm"));
         let sticker = json!({"update_id": 9, "message": {"chat": {"id": 42}, "from": {"id": 42}}});
         assert_eq!(parse_update(sticker.to_string().as_bytes()).unwrap(), None);
         assert!(parse_update(b"[]").is_err());

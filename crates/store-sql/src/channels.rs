@@ -17,7 +17,7 @@ macro_rules! columns {
 macro_rules! thread_columns {
     () => {
         "tenant_id, conversation_id, channel_id, thread_key, delivered_seq, last_inbound_at, \
-         attempts"
+         attempts, template_sent_at"
     };
 }
 
@@ -45,6 +45,7 @@ fn thread_from_row(row: &Row) -> StoreResult<ChannelThread> {
         delivered_seq: row.int("delivered_seq")?,
         last_inbound_at: row.ts("last_inbound_at")?,
         attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
+        template_sent_at: row.opt_ts("template_sent_at")?,
     })
 }
 
@@ -161,7 +162,7 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         let query = q(concat!(
             "INSERT INTO channel_threads (",
             thread_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         ))
         .text(t.tenant_id.as_str())
         .text(t.conversation_id.as_str())
@@ -169,7 +170,8 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         .text(&t.thread_key)
         .int(t.delivered_seq)
         .ts(t.last_inbound_at)
-        .int(i64::from(t.attempts));
+        .int(i64::from(t.attempts))
+        .opt_ts(t.template_sent_at);
         self.db.execute(query).await.map(drop)
     }
 
@@ -179,8 +181,8 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         conversation: &ConversationId,
         at: Timestamp,
     ) -> StoreResult<()> {
-        let query = q("UPDATE channel_threads SET last_inbound_at = $1 \
-                       WHERE tenant_id = $2 AND conversation_id = $3")
+        let query = q("UPDATE channel_threads SET last_inbound_at = $1, next_attempt_at = NULL, \
+                       attempts = 0 WHERE tenant_id = $2 AND conversation_id = $3")
         .ts(at)
         .text(tenant.as_str())
         .text(conversation.as_str());
@@ -221,6 +223,22 @@ impl<D: Db> ChannelStore for SqlStore<D> {
                        next_attempt_at = NULL, last_error = NULL, locked_until = NULL \
                        WHERE tenant_id = $2 AND conversation_id = $3")
         .int(seq)
+        .text(tenant.as_str())
+        .text(conversation.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn hold_thread(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        template_sent_at: Option<Timestamp>,
+        until: Timestamp,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE channel_threads SET template_sent_at = $1, next_attempt_at = $2, \
+                       locked_until = NULL WHERE tenant_id = $3 AND conversation_id = $4")
+        .opt_ts(template_sent_at)
+        .ts(until)
         .text(tenant.as_str())
         .text(conversation.as_str());
         expect_found(self.db.execute(query).await?)

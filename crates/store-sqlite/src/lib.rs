@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (31, "mcp", include_str!("../migrations/0031_mcp.sql")),
     (32, "api_key_scopes", include_str!("../migrations/0032_api_key_scopes.sql")),
     (33, "channels", include_str!("../migrations/0033_channels.sql")),
+    (34, "whatsapp_window", include_str!("../migrations/0034_whatsapp_window.sql")),
 ];
 
 pub struct SqliteOptions {

@@ -23,6 +23,8 @@ pub struct ChannelThread {
     pub last_inbound_at: Timestamp,
     /// Failed sends in a row of the message after `delivered_seq`.
     pub attempts: u32,
+    /// When the template went out to a thread waiting outside WhatsApp's 24-hour window.
+    pub template_sent_at: Option<Timestamp>,
 }
 
 #[async_trait]
@@ -67,7 +69,7 @@ pub trait ChannelStore: Send + Sync {
     ) -> StoreResult<Option<ChannelThread>>;
     /// Starts the thread of a new channel conversation (conflict: the thread has one already).
     async fn create_thread(&self, thread: &ChannelThread) -> StoreResult<()>;
-    /// The customer wrote again.
+    /// The customer wrote again: replies waiting (for the window, or a retry) are due now.
     async fn touch_thread(
         &self,
         tenant: &TenantId,
@@ -89,6 +91,15 @@ pub trait ChannelStore: Send + Sync {
         tenant: &TenantId,
         conversation: &ConversationId,
         seq: i64,
+    ) -> StoreResult<()>;
+    /// The replies wait until `until` or the customer's next message (WhatsApp outside its
+    /// window), the template sent at `template_sent_at` noted; the claim ends.
+    async fn hold_thread(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        template_sent_at: Option<Timestamp>,
+        until: Timestamp,
     ) -> StoreResult<()>;
     /// A send failed: tried again from `next_attempt_at`, the claim ends.
     async fn mark_delivery_failed(

@@ -344,6 +344,18 @@ impl DescribeOutput for crate::analytics::CsvDownload {
     }
 }
 
+impl DescribeOutput for crate::channels::PlainText {
+    fn describe(operation: &mut Operation, _: &mut Schemas) {
+        let schema = json!({"schema": {"type": "string", "description": "The challenge, echoed"}});
+        operation.respond_with(
+            "200",
+            "The webhook is the channel's",
+            json!({ "text/plain": schema }),
+        );
+        operation.fail("403", "Forbidden");
+    }
+}
+
 impl DescribeOutput for crate::contacts::ExportZip {
     fn describe(operation: &mut Operation, _: &mut Schemas) {
         let description = "A zip: contact.json (the export) and attachments/<id>/<name>";

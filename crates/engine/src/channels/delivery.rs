@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sb_channels::telegram::TelegramSettings;
+use sb_channels::whatsapp::WhatsAppSettings;
 use sb_channels::{Button, Outgoing};
 use sb_domain::action::ActionState;
 use sb_domain::{Author, ChannelKind, Message, Timestamp};
@@ -27,6 +28,8 @@ const BATCH: u32 = 32;
 const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 /// Messages read per thread and pass.
 const MESSAGES: u32 = 50;
+/// WhatsApp's customer-service window: replies only this long after the customer wrote.
+const WINDOW_HOURS: i64 = 24;
 /// Waits before the next try of a failed send, by failures so far (the last one repeats).
 const RETRY_AFTER_SECS: [i64; 6] = [2, 10, 60, 300, 1800, 3600];
 
@@ -64,35 +67,33 @@ impl ChannelsService {
     /// Sends the thread's messages after its mark, moving the mark after each one.
     async fn deliver_thread(&self, thread: &ChannelThread) -> Result<(), String> {
         let (tenant, id) = (&thread.tenant_id, &thread.conversation_id);
-        let failed = |err: EngineError| err.to_string();
-        let stored = self
-            .store
-            .channels
-            .get_channel(tenant, &thread.channel_id)
-            .await
-            .map_err(|e| e.to_string())?;
+        let text = |e: EngineError| e.to_string();
+        let stored = self.store.channels.get_channel(tenant, &thread.channel_id).await;
+        let stored = stored.map_err(|e| e.to_string())?;
+        let kind = stored.channel.kind;
         let messages = self
             .store
             .conversations
             .list_messages(tenant, id, thread.delivered_seq, MESSAGES)
             .await
             .map_err(|e| e.to_string())?;
-        let secrets = self.open_secrets(&stored).map_err(failed)?;
-        let token = Secret::new(secrets.bot_token);
+        let secrets = self.open_secrets(&stored).map_err(text)?;
+        let token = secrets.token(kind);
+        let sender = Sender::of(kind, &stored.channel.settings)?;
+        if let Sender::WhatsApp(settings) = &sender
+            && outside_window(thread)
+            && messages.iter().any(|m| outgoing(m).is_some())
+        {
+            return self.hold(thread, settings, &token).await;
+        }
         for message in &messages {
             if let Some(reply) = outgoing(message) {
-                match stored.channel.kind {
-                    ChannelKind::Telegram => {
-                        let (settings, _) = TelegramSettings::parse(&stored.channel.settings)
-                            .map_err(|e| e.to_string())?;
-                        for request in settings
-                            .send(token.expose(), &thread.thread_key, &reply)
-                            .map_err(|e| e.to_string())?
-                        {
-                            self.call(&token, Ok(request)).await?;
-                        }
-                    }
-                    other => return Err(format!("{} channels cannot send yet", other.as_str())),
+                let requests = match &sender {
+                    Sender::Telegram(s) => s.send(token.expose(), &thread.thread_key, &reply),
+                    Sender::WhatsApp(s) => s.send(token.expose(), &thread.thread_key, &reply),
+                };
+                for request in requests.map_err(|e| e.to_string())? {
+                    self.call(kind, &token, Ok(request)).await?;
                 }
             }
             let sent = message.seq;
@@ -104,6 +105,55 @@ impl ChannelsService {
         }
         Ok(())
     }
+
+    /// Outside WhatsApp's 24-hour window: the replies wait for the customer's next message,
+    /// and the channel's template (when it has one) goes out once to ask for it.
+    async fn hold(
+        &self,
+        thread: &ChannelThread,
+        settings: &WhatsAppSettings,
+        token: &Secret<String>,
+    ) -> Result<(), String> {
+        let (tenant, id) = (&thread.tenant_id, &thread.conversation_id);
+        let mut sent_at = thread.template_sent_at;
+        let already = sent_at.is_some_and(|at| at > thread.last_inbound_at);
+        if !already
+            && let Some(request) = settings.template_message(token.expose(), &thread.thread_key)
+        {
+            self.call(ChannelKind::Whatsapp, token, request).await?;
+            sent_at = Some(Timestamp::now());
+        }
+        // The customer's message makes the thread due again; until then, a look each day.
+        let until = Timestamp::now().checked_add(jiff::SignedDuration::from_hours(24));
+        let until = until.unwrap_or_else(|_| Timestamp::now());
+        self.store.channels.hold_thread(tenant, id, sent_at, until).await.map_err(|e| e.to_string())
+    }
+}
+
+/// Who sends a channel's replies, with its settings read.
+enum Sender {
+    Telegram(TelegramSettings),
+    WhatsApp(WhatsAppSettings),
+}
+
+impl Sender {
+    fn of(kind: ChannelKind, settings: &serde_json::Value) -> Result<Self, String> {
+        match kind {
+            ChannelKind::Telegram => {
+                Ok(Self::Telegram(TelegramSettings::parse(settings).map_err(|e| e.to_string())?.0))
+            }
+            ChannelKind::Whatsapp => {
+                Ok(Self::WhatsApp(WhatsAppSettings::parse(settings).map_err(|e| e.to_string())?.0))
+            }
+            other => Err(format!("{} channels cannot send yet", other.as_str())),
+        }
+    }
+}
+
+/// Whether the customer last wrote more than 24 hours ago: WhatsApp then takes only templates.
+fn outside_window(thread: &ChannelThread) -> bool {
+    Timestamp::now().duration_since(thread.last_inbound_at)
+        > jiff::SignedDuration::from_hours(WINDOW_HOURS)
 }
 
 /// What the customer is sent of `message`: the assistant's and the people's replies (not their

@@ -1,15 +1,18 @@
-//! What a channel's provider sends in: a customer's message becomes a visitor's message of the
-//! chat's conversation (started on its first message); a press of a reply's button confirms or
+//! What a channel's provider sends in — checked to be the provider's (Telegram's secret token,
+//! WhatsApp's signature): a customer's message becomes a visitor's message of the chat's
+//! conversation (started on its first message); a press of a reply's button confirms or
 //! cancels the action it was shown for. A provider sending an item again (it retries until
 //! answered) changes nothing the second time.
 
 use std::sync::Arc;
 
-use sb_channels::telegram::{Incoming, TelegramSettings, parse_update};
+use sb_channels::Incoming;
+use sb_channels::telegram::{TelegramSettings, parse_update};
+use sb_channels::whatsapp;
 use sb_domain::{
     ActionId, ChannelId, ChannelKind, ChannelRef, Conversation, Timestamp, ValidationError, Visitor,
 };
-use sb_secrets::{Secret, constant_time_eq};
+use sb_secrets::constant_time_eq;
 use sb_store::{ChannelThread, StoreError, StoredChannel};
 
 use super::ChannelsService;
@@ -32,6 +35,21 @@ fn read_button(data: &str) -> Option<(ActionId, bool)> {
 }
 
 impl ChannelsService {
+    /// The active channel `id` of `kind`, found without knowing its account (a provider's
+    /// webhook knows only the id), with its secrets.
+    async fn hooked(
+        &self,
+        id: &ChannelId,
+        kind: ChannelKind,
+    ) -> Result<(StoredChannel, super::ChannelSecrets), EngineError> {
+        let stored = match self.store.channels.find_channel(id).await? {
+            Some(s) if s.channel.kind == kind && s.channel.active => s,
+            _ => return Err(EngineError::NotFound("channel")),
+        };
+        let secrets = self.open_secrets(&stored)?;
+        Ok((stored, secrets))
+    }
+
     /// A Telegram update for channel `id`, which must carry the channel's webhook secret.
     pub async fn telegram_update(
         self: &Arc<Self>,
@@ -39,45 +57,94 @@ impl ChannelsService {
         secret: Option<&str>,
         body: &[u8],
     ) -> Result<(), EngineError> {
-        let stored = match self.store.channels.find_channel(id).await? {
-            Some(s) if s.channel.kind == ChannelKind::Telegram && s.channel.active => s,
-            _ => return Err(EngineError::NotFound("channel")),
-        };
-        let secrets = self.open_secrets(&stored)?;
+        let (stored, secrets) = self.hooked(id, ChannelKind::Telegram).await?;
         let valid = secret.is_some_and(|s| constant_time_eq(s, &secrets.webhook_secret));
         if !valid {
             return Err(EngineError::Unauthenticated("the webhook's secret token is not valid"));
         }
         let update = parse_update(body)
             .map_err(|why| ValidationError::new("body", "invalid_update", why))?;
-        let Some(update) = update else { return Ok(()) };
+        match update {
+            Some(incoming) => self.take(&stored, &secrets, incoming, "telegram").await,
+            None => Ok(()),
+        }
+    }
+
+    /// Meta's check of a WhatsApp channel's webhook: the challenge to echo, when the verify
+    /// token is the channel's.
+    pub async fn whatsapp_verification(
+        &self,
+        id: &ChannelId,
+        mode: Option<&str>,
+        token: Option<&str>,
+        challenge: Option<&str>,
+    ) -> Result<String, EngineError> {
+        let (_, secrets) = self.hooked(id, ChannelKind::Whatsapp).await?;
+        whatsapp::verification(mode, token, challenge, &secrets.verify_token, constant_time_eq)
+            .map(str::to_owned)
+            .ok_or(EngineError::Refused {
+                code: "verification_failed",
+                message: "the verify token is not the channel's",
+            })
+    }
+
+    /// A WhatsApp webhook POST for channel `id`, signed with the app secret.
+    pub async fn whatsapp_notification(
+        self: &Arc<Self>,
+        id: &ChannelId,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), EngineError> {
+        let (stored, secrets) = self.hooked(id, ChannelKind::Whatsapp).await?;
+        if !whatsapp::signed(&secrets.app_secret, body, signature) {
+            return Err(EngineError::Unauthenticated(
+                "the body's signature is not the app secret's",
+            ));
+        }
+        let found = whatsapp::parse_notification(body)
+            .map_err(|why| ValidationError::new("body", "invalid_update", why))?;
+        for incoming in found {
+            self.take(&stored, &secrets, incoming, "whatsapp").await?;
+        }
+        Ok(())
+    }
+
+    /// Takes one item the provider brought, once: its message is the customer's (they are
+    /// `<prefix>:<their id>`, as the provider vouches), its button press decides the action.
+    async fn take(
+        self: &Arc<Self>,
+        stored: &StoredChannel,
+        secrets: &super::ChannelSecrets,
+        incoming: Incoming,
+        prefix: &str,
+    ) -> Result<(), EngineError> {
         let channel = &stored.channel;
-        let update_id = match &update {
-            Incoming::Message { update_id, .. } | Incoming::Button { update_id, .. } => update_id,
-        };
-        if !self.store.channels.note_inbound(&channel.id, update_id, Timestamp::now()).await? {
+        let external = incoming.external_id().to_owned();
+        if !self.store.channels.note_inbound(&channel.id, &external, Timestamp::now()).await? {
             return Ok(());
         }
-        let handled = match &update {
-            Incoming::Message { chat_id, user_id, name, language, text, .. } => {
+        let handled = match incoming {
+            Incoming::Message { thread_key, user_id, name, language, text, .. } => {
                 let visitor = Visitor {
-                    name: name.clone(),
-                    language: language.clone(),
-                    // Telegram vouches for the account the message came from.
-                    user_id: Some(format!("telegram:{user_id}")),
+                    name,
+                    language,
+                    user_id: Some(format!("{prefix}:{user_id}")),
                     verified: true,
                     ..Visitor::default()
                 };
-                self.customer_says(&stored, chat_id, visitor, text).await
+                self.customer_says(stored, &thread_key, visitor, &text).await
             }
-            Incoming::Button { callback_id, chat_id, data, .. } => {
-                let token = Secret::new(secrets.bot_token.clone());
-                self.button_pressed(&stored, &token, callback_id, chat_id, data).await
+            Incoming::Button { thread_key, data, callback_id, .. } => {
+                let said = self.button_pressed(stored, &thread_key, &data).await;
+                if let (Some(callback), Ok(said)) = (callback_id, &said) {
+                    self.answer_telegram_button(stored, secrets, &callback, said).await;
+                }
+                said.map(drop)
             }
         };
         if handled.is_err() {
-            // Not stored: Telegram's next try may bring it again.
-            let _ = self.store.channels.forget_inbound(&channel.id, update_id).await;
+            // Not stored: the provider's next try may bring it again.
+            let _ = self.store.channels.forget_inbound(&channel.id, &external).await;
         }
         handled
     }
@@ -117,6 +184,7 @@ impl ChannelsService {
             delivered_seq: 0,
             last_inbound_at: Timestamp::now(),
             attempts: 0,
+            template_sent_at: None,
         };
         match self.store.channels.create_thread(&thread).await {
             Ok(()) => Ok(conversation),
@@ -147,43 +215,45 @@ impl ChannelsService {
         Ok(())
     }
 
+    /// Decides the action a pressed button names; what to tell the presser.
     async fn button_pressed(
         self: &Arc<Self>,
         stored: &StoredChannel,
-        token: &Secret<String>,
-        callback_id: &str,
         thread_key: &str,
         data: &str,
-    ) -> Result<(), EngineError> {
+    ) -> Result<&'static str, EngineError> {
         let channel = &stored.channel;
-        let (settings, _) = TelegramSettings::parse(&channel.settings)?;
-        let thread =
-            self.store.channels.find_thread(&channel.tenant_id, &channel.id, thread_key).await?;
-        let said = match (thread, read_button(data)) {
-            (Some(thread), Some((action, confirm))) => {
-                let tenant = &channel.tenant_id;
-                let conversation = self
-                    .store
-                    .conversations
-                    .get_conversation(tenant, &thread.conversation_id)
-                    .await?;
-                match self.conversations.visitor_decides(&conversation, &action, confirm).await {
-                    Ok(_) if confirm => "Confirmed",
-                    Ok(_) => "Cancelled",
-                    Err(EngineError::Conflict { .. }) => "Already decided",
-                    Err(EngineError::Gone { .. }) => "Too late: this has expired",
-                    Err(err) => return Err(err),
-                }
-            }
-            _ => "This button no longer does anything",
+        let tenant = &channel.tenant_id;
+        let thread = self.store.channels.find_thread(tenant, &channel.id, thread_key).await?;
+        let (Some(thread), Some((action, confirm))) = (thread, read_button(data)) else {
+            return Ok("This button no longer does anything");
         };
-        // Only stops the button's spinner: what the decision led to comes as replies.
-        if let Err(why) =
-            self.call(token, settings.answer_button(token.expose(), callback_id, said)).await
-        {
-            tracing::warn!(channel = %channel.id, error = %why, "could not answer a Telegram button");
+        let conversation =
+            self.store.conversations.get_conversation(tenant, &thread.conversation_id).await?;
+        Ok(match self.conversations.visitor_decides(&conversation, &action, confirm).await {
+            Ok(_) if confirm => "Confirmed",
+            Ok(_) => "Cancelled",
+            Err(EngineError::Conflict { .. }) => "Already decided",
+            Err(EngineError::Gone { .. }) => "Too late: this has expired",
+            Err(err) => return Err(err),
+        })
+    }
+
+    /// Stops a Telegram button's spinner, saying `said` briefly (what the decision led to comes
+    /// as replies).
+    async fn answer_telegram_button(
+        &self,
+        stored: &StoredChannel,
+        secrets: &super::ChannelSecrets,
+        callback_id: &str,
+        said: &str,
+    ) {
+        let Ok((settings, _)) = TelegramSettings::parse(&stored.channel.settings) else { return };
+        let token = secrets.token(ChannelKind::Telegram);
+        let request = settings.answer_button(token.expose(), callback_id, said);
+        if let Err(why) = self.call(ChannelKind::Telegram, &token, request).await {
+            tracing::warn!(channel = %stored.channel.id, error = %why, "could not answer a Telegram button");
         }
-        Ok(())
     }
 }
 

@@ -1,4 +1,5 @@
-//! Channels besides the widget (docs/channels.md): the account's Telegram bots so far. Each
+//! Channels besides the widget (docs/channels.md): the account's Telegram bots and WhatsApp
+//! numbers so far. Each
 //! channel answers through one of the account's widgets — its rules, connections, AI and
 //! people — so a customer on Telegram gets what a visitor on the site gets. What the provider
 //! sends in becomes a visitor's message (`inbound.rs`); replies go out through the SSRF-safe
@@ -10,6 +11,7 @@ mod inbound;
 use std::sync::Arc;
 
 use sb_channels::telegram::TelegramSettings;
+use sb_channels::whatsapp::WhatsAppSettings;
 use sb_connectors::Connector;
 use sb_domain::{
     Channel, ChannelId, ChannelKind, Role, Timestamp, ValidationError, WidgetId, display_name,
@@ -21,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use delivery::DELIVERY_TICK;
 pub use sb_channels::telegram::SECRET_HEADER as TELEGRAM_SECRET_HEADER;
+pub use sb_channels::whatsapp::SIGNATURE_HEADER as WHATSAPP_SIGNATURE_HEADER;
 
 use crate::{Actor, ConversationsService, EngineError};
 
@@ -60,8 +63,17 @@ pub struct ChannelDraft {
 /// A channel's secrets, sealed as one JSON document.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct ChannelSecrets {
+    /// Telegram: the bot's token.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub bot_token: String,
+    /// WhatsApp: the Graph API access token, the app secret signing webhooks, and the verify
+    /// token Meta's webhook check sends.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub access_token: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub app_secret: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub verify_token: String,
     /// What Telegram sends back with every update (set by `setWebhook`): made here, never shown.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub webhook_secret: String,
@@ -72,6 +84,37 @@ pub(crate) struct ChannelSecrets {
 pub struct ChannelTest {
     pub ok: bool,
     pub notes: Vec<String>,
+}
+
+impl ChannelSecrets {
+    /// The secrets a kind of channel takes.
+    fn names(kind: ChannelKind) -> &'static [&'static str] {
+        match kind {
+            ChannelKind::Telegram => &["bot_token"],
+            ChannelKind::Whatsapp => &["access_token", "app_secret", "verify_token"],
+            ChannelKind::Email | ChannelKind::Widget => &[],
+        }
+    }
+
+    fn slot(&mut self, kind: ChannelKind, name: &str) -> Option<&mut String> {
+        if !Self::names(kind).contains(&name) {
+            return None;
+        }
+        Some(match name {
+            "bot_token" => &mut self.bot_token,
+            "access_token" => &mut self.access_token,
+            "app_secret" => &mut self.app_secret,
+            _ => &mut self.verify_token,
+        })
+    }
+
+    /// The credential a request to the provider carries.
+    pub(crate) fn token(&self, kind: ChannelKind) -> Secret<String> {
+        Secret::new(match kind {
+            ChannelKind::Whatsapp => self.access_token.clone(),
+            _ => self.bot_token.clone(),
+        })
+    }
 }
 
 fn missing(field: &str) -> ValidationError {
@@ -101,13 +144,12 @@ impl ChannelsService {
         match kind {
             ChannelKind::Telegram => {
                 let (settings, stored) = TelegramSettings::parse(raw)?;
-                let policy = self.connector.http().policy();
-                let field = "settings.api_base_url";
-                crate::connections::validate::check_public_url(
-                    field,
-                    &settings.api_base_url,
-                    policy,
-                )?;
+                self.reachable(&settings.api_base_url)?;
+                Ok(stored)
+            }
+            ChannelKind::Whatsapp => {
+                let (settings, stored) = WhatsAppSettings::parse(raw)?;
+                self.reachable(&settings.api_base_url)?;
                 Ok(stored)
             }
             other => Err(ValidationError::new(
@@ -119,7 +161,15 @@ impl ChannelsService {
         }
     }
 
-    /// The new secrets, over the kept ones: a Telegram bot needs its token.
+    /// Whether the provider's address passes the outbound rules (a private one is refused
+    /// unless the operator allowlists it).
+    fn reachable(&self, url: &sb_net::Url) -> Result<(), EngineError> {
+        let policy = self.connector.http().policy();
+        crate::connections::validate::check_public_url("settings.api_base_url", url, policy)?;
+        Ok(())
+    }
+
+    /// The new secrets, over the kept ones: each kind needs all of its own.
     fn merged_secrets(
         kind: ChannelKind,
         kept: ChannelSecrets,
@@ -131,31 +181,24 @@ impl ChannelsService {
                 ValidationError::new("secrets", "invalid_field", "secrets must be an object")
             })?;
             for (name, value) in object {
-                let text = value.as_str().map(str::trim).filter(|v| !v.is_empty());
-                match (name.as_str(), text) {
-                    ("bot_token", Some(token)) => secrets.bot_token = token.to_owned(),
-                    ("bot_token", None) => {
-                        return Err(ValidationError::new(
-                            "secrets.bot_token",
-                            "required",
-                            "the bot's token from @BotFather",
-                        )
-                        .into());
-                    }
-                    (other, _) => {
-                        let field = format!("secrets.{other}");
-                        return Err(ValidationError::new(
-                            field,
-                            "unknown_field",
-                            "not a secret of this channel",
-                        )
-                        .into());
+                let field = format!("secrets.{name}");
+                let Some(slot) = secrets.slot(kind, name) else {
+                    let message = "not a secret of this kind of channel";
+                    return Err(ValidationError::new(field, "unknown_field", message).into());
+                };
+                match value.as_str().map(str::trim).filter(|v| !v.is_empty()) {
+                    Some(text) => *slot = text.to_owned(),
+                    None => {
+                        let message = "must be a non-empty string";
+                        return Err(ValidationError::new(field, "required", message).into());
                     }
                 }
             }
         }
-        if kind == ChannelKind::Telegram && secrets.bot_token.is_empty() {
-            return Err(missing("secrets.bot_token").into());
+        for name in ChannelSecrets::names(kind) {
+            if secrets.slot(kind, name).is_some_and(|v| v.is_empty()) {
+                return Err(missing(&format!("secrets.{name}")).into());
+            }
         }
         if secrets.webhook_secret.is_empty() {
             secrets.webhook_secret = random_token(32);
@@ -294,9 +337,10 @@ impl ChannelsService {
         Ok(self.store.channels.delete_channel(&actor.tenant_id, id).await?)
     }
 
-    /// Checks the channel with its provider: for Telegram, that the token is a bot's
-    /// (`getMe`), and (given the server's public address) points the bot's updates at the
-    /// channel's webhook (`setWebhook`, with the secret Telegram then sends back).
+    /// Checks the channel with its provider. Telegram: that the token is a bot's (`getMe`),
+    /// and (given the server's public address) points the bot's updates at the channel's
+    /// webhook (`setWebhook`, with the secret Telegram then sends back). WhatsApp: that the
+    /// access token reaches the number.
     pub async fn test_channel(
         &self,
         actor: &Actor,
@@ -306,25 +350,42 @@ impl ChannelsService {
         actor.require(Role::Admin)?;
         let stored = self.store.channels.get_channel(&actor.tenant_id, id).await?;
         let secrets = self.open_secrets(&stored)?;
-        let (settings, _) = TelegramSettings::parse(&stored.channel.settings)?;
-        let token = Secret::new(secrets.bot_token.clone());
+        let kind = stored.channel.kind;
+        let token = secrets.token(kind);
+        let hook = public_url.map(|base| {
+            format!("{}/api/v1/hooks/{}/{id}", base.trim_end_matches('/'), kind.as_str())
+        });
+        let failed = |why: String| Ok(ChannelTest { ok: false, notes: vec![why] });
         let mut notes = Vec::new();
-        let me = self.call(&token, settings.get_me(token.expose())).await;
-        let bot = match me {
+        if kind == ChannelKind::Whatsapp {
+            let (settings, _) = WhatsAppSettings::parse(&stored.channel.settings)?;
+            let number = match self.call(kind, &token, settings.phone_number(token.expose())).await
+            {
+                Ok(answer) => answer["display_phone_number"].as_str().unwrap_or("?").to_owned(),
+                Err(why) => return failed(why),
+            };
+            notes.push(format!("the access token reaches the number {number}"));
+            notes.push(match hook {
+                Some(hook) => format!("in Meta's app settings, set the webhook to {hook} with the channel's verify token, and subscribe to messages"),
+                None => "set server.public_url to know the webhook's address for Meta's app settings".into(),
+            });
+            return Ok(ChannelTest { ok: true, notes });
+        }
+        let (settings, _) = TelegramSettings::parse(&stored.channel.settings)?;
+        let bot = match self.call(kind, &token, settings.get_me(token.expose())).await {
             Ok(answer) => answer["result"]["username"].as_str().unwrap_or("?").to_owned(),
-            Err(why) => return Ok(ChannelTest { ok: false, notes: vec![why] }),
+            Err(why) => return failed(why),
         };
         notes.push(format!("the token is the bot @{bot}'s"));
-        let Some(public_url) = public_url else {
+        let Some(hook) = hook else {
             notes.push("the server has no public address (server.public_url): Telegram cannot be told where to send updates".into());
             return Ok(ChannelTest { ok: false, notes });
         };
-        let hook = format!("{}/api/v1/hooks/telegram/{}", public_url.trim_end_matches('/'), id);
         let request = settings.set_webhook(token.expose(), &hook, &secrets.webhook_secret);
-        match self.call(&token, request).await {
-            Ok(_) => notes.push(format!("Telegram sends the bot's updates to {hook}")),
-            Err(why) => return Ok(ChannelTest { ok: false, notes: vec![why] }),
+        if let Err(why) = self.call(kind, &token, request).await {
+            return failed(why);
         }
+        notes.push(format!("Telegram sends the bot's updates to {hook}"));
         Ok(ChannelTest { ok: true, notes })
     }
 
@@ -332,6 +393,7 @@ impl ChannelsService {
     /// it).
     pub(crate) async fn call(
         &self,
+        kind: ChannelKind,
         token: &Secret<String>,
         request: Result<sb_net::OutboundRequest, sb_net::NetError>,
     ) -> Result<serde_json::Value, String> {
@@ -339,10 +401,11 @@ impl ChannelsService {
         let request = request.map_err(|e| scrub(e.to_string()))?;
         let answer = self.connector.http().send(request).await.map_err(|e| scrub(e.to_string()))?;
         if !answer.status.is_success() {
-            return Err(scrub(sb_channels::telegram::refusal(
-                answer.status.as_u16(),
-                &answer.body,
-            )));
+            let status = answer.status.as_u16();
+            return Err(scrub(match kind {
+                ChannelKind::Whatsapp => sb_channels::whatsapp::refusal(status, &answer.body),
+                _ => sb_channels::telegram::refusal(status, &answer.body),
+            }));
         }
         serde_json::from_slice(&answer.body).map_err(|_| "the answer is not JSON".to_owned())
     }

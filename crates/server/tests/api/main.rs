@@ -70,3 +70,4 @@ mod users_teams;
 mod verified_identity;
 mod visitor_api;
 mod webhooks;
+mod whatsapp;

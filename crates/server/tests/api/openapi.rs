@@ -311,8 +311,9 @@ async fn real_answers_match_the_description() {
     let backend = backend::start().await;
     let mcp = crate::mcp_fake::start().await;
     let (telegram, fake) = crate::telegram::Telegram::start().await;
+    let (graph, _) = crate::whatsapp::Graph::start().await;
     let allow: Vec<String> =
-        [backend.addr(), mcp.addr, telegram].iter().map(ToString::to_string).collect();
+        [backend.addr(), mcp.addr, telegram, graph].iter().map(ToString::to_string).collect();
     for app in TestApp::every_backend_with(|c| {
         c.security.ssrf_allow = allow.clone();
         c.server.public_url = "https://support.example.com".into();
@@ -324,6 +325,7 @@ async fn real_answers_match_the_description() {
         exercise(&mut api, &app, &backend.url()).await;
         exercise_mcp(&mut api, &app, &mcp.url()).await;
         exercise_channels(&mut api, &app, &format!("http://{telegram}"), &fake).await;
+        exercise_whatsapp(&mut api, &app, &format!("http://{graph}/v21.0")).await;
         let missing: Vec<_> = operations(&spec.0)
             .into_iter()
             .map(|(m, p, _)| (m, p.trim_start_matches("/api/v1").to_owned()))
@@ -385,6 +387,35 @@ async fn exercise_channels(
         api.send(&app.anonymous(), M::POST, "/hooks/telegram/{id}", request).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     api.call(&owner, M::DELETE, "/channels/{id}", &ids, None).await;
+}
+
+/// A WhatsApp channel's webhook: Meta's check (answered in plain text) and a signed message.
+async fn exercise_whatsapp(api: &mut Checked<'_>, app: &TestApp, graph: &str) {
+    use crate::whatsapp::{APP_SECRET, VERIFY_TOKEN};
+    let owner = app.signup("WhatsApp", "owner@whatsapp.test").await;
+    let (_, widget) = owner.post("/api/v1/widgets", json!({"name": "Chat"})).await;
+    let body = json!({"kind": "whatsapp", "name": "Number", "widget_id": id(&widget),
+        "settings": {"phone_number_id": "1055", "api_base_url": graph},
+        "secrets": {"access_token": crate::whatsapp::ACCESS_TOKEN, "app_secret": APP_SECRET,
+            "verify_token": VERIFY_TOKEN}});
+    let (_, channel) = owner.post("/api/v1/channels", body).await;
+    let channel = id(&channel);
+    let query = format!("hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=7");
+    let path = format!("{}/api/v1/hooks/whatsapp/{channel}?{query}", app.base);
+    let answer = reqwest::get(&path).await.unwrap();
+    let documented = &api.spec.0["paths"]["/api/v1/hooks/whatsapp/{id}"]["get"]["responses"]["200"];
+    assert!(documented["content"]["text/plain"].is_object(), "{documented}");
+    assert_eq!(answer.text().await.unwrap(), "7");
+    api.seen.insert(("get".into(), "/hooks/whatsapp/{id}".into()));
+    let message = crate::whatsapp::notification("wamid.1", "hello").to_string();
+    let client = app.anonymous();
+    let request = client
+        .request(Method::POST, &format!("/api/v1/hooks/whatsapp/{channel}"))
+        .header("X-Hub-Signature-256", crate::whatsapp::signature(APP_SECRET, message.as_bytes()))
+        .header("content-type", "application/json")
+        .body(message);
+    let (status, answer) = api.send(&client, Method::POST, "/hooks/whatsapp/{id}", request).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
 async fn exercise(api: &mut Checked<'_>, app: &TestApp, backend: &str) {

@@ -67,6 +67,7 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
         delivered_seq: 0,
         last_inbound_at: now(),
         attempts: 0,
+        template_sent_at: None,
     };
     store.create_thread(&thread).await.unwrap();
     // A second conversation for the same chat (two first messages at once) is refused.
@@ -113,12 +114,35 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
         store.claim_due_threads(later(200), later(260), 10).await.unwrap().is_empty(),
         "all sent"
     );
-    let touched = later(5);
+    // Held for the customer (WhatsApp's window) until they write again.
+    let id = MessageId::new();
+    let waiting = NewMessage {
+        id: &id,
+        conversation_id: &chat.id,
+        author: Author::Bot,
+        author_user_id: None,
+        text: "later",
+        translation: None,
+        created_at: now(),
+        action: None,
+        attachments: &[],
+        search_terms: "",
+        source: None,
+    };
+    store.append_message(tenant, waiting).await.unwrap();
+    assert_eq!(store.claim_due_threads(later(200), later(260), 10).await.unwrap().len(), 1);
+    let template_sent = later(200);
+    store.hold_thread(tenant, &chat.id, Some(template_sent), later(86_400)).await.unwrap();
+    assert!(store.claim_due_threads(later(300), later(360), 10).await.unwrap().is_empty(), "held");
+    let touched = later(400);
     store.touch_thread(tenant, &chat.id, touched).await.unwrap();
+    let due = store.claim_due_threads(later(401), later(460), 10).await.unwrap();
+    assert_eq!(due[0].template_sent_at, Some(template_sent), "the customer wrote: due again");
+    store.mark_delivered(tenant, &chat.id, 3).await.unwrap();
     let thread_now = store.get_thread(tenant, &chat.id).await.unwrap().unwrap();
     assert_eq!(
         (thread_now.delivered_seq, thread_now.attempts, thread_now.last_inbound_at),
-        (2, 0, touched)
+        (3, 0, touched)
     );
 
     // Deleting the channel drops its threads; the conversation stays.

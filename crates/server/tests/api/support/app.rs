@@ -108,6 +108,29 @@ impl TestApp {
         }
     }
 
+    /// The SQLite database's file (SQLite apps only).
+    fn sqlite_file(&self) -> std::path::PathBuf {
+        match &self.database {
+            Database::Sqlite(dir) => dir.join("switchboard.db"),
+            Database::Postgres(_) => panic!("a SQLite app only"),
+        }
+    }
+
+    /// Changes the database behind the server's back: for states a test cannot wait for
+    /// (a customer who wrote a day ago).
+    pub fn sqlite_execute(&self, sql: &str) {
+        let db = rusqlite::Connection::open(self.sqlite_file()).unwrap();
+        db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        db.execute_batch(sql).unwrap();
+    }
+
+    /// The number a `SELECT count(*) …` gives.
+    pub fn sqlite_count(&self, sql: &str) -> i64 {
+        let db = rusqlite::Connection::open(self.sqlite_file()).unwrap();
+        db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        db.query_row(sql, [], |row| row.get(0)).unwrap()
+    }
+
     async fn start(
         dir: tempfile::TempDir,
         database: String,
