@@ -13,6 +13,7 @@ import { showTeam } from "./team.js";
 import { showContacts, showContact } from "./contacts.js";
 import { showAnalytics } from "./analytics.js";
 import { showWebhooks, showWebhook } from "./webhooks.js";
+import { showChannels } from "./channels.js";
 import { forgotForm, linkForm } from "./passwords.js";
 import { h, call, explain, field, submitting, fill } from "./ui.js";
 import { watchHandOvers, stopWatching, askForNotifications } from "./notify.js";
@@ -29,6 +30,7 @@ const SCREENS = [
   { path: "widgets", label: "Widgets", show: showWidgets, admin: true },
   { path: "knowledge", label: "Knowledge base", show: showKnowledge, admin: true },
   { path: "ai", label: "AI", show: showAi, admin: true },
+  { path: "channels", label: "Channels", show: showChannels, admin: true },
   { path: "webhooks", label: "Webhooks", show: showWebhooks, admin: true },
   { path: "tests", label: "Test suites", show: showTests, admin: true },
   { path: "team", label: "Team", show: showTeam },

@@ -50,6 +50,14 @@ export function lastMessageOf(message) {
   return { author: message.author, author_user_id: message.author_user_id, text, created_at: message.created_at };
 }
 
+const CHANNELS = { telegram: "Telegram", whatsapp: "WhatsApp", email: "E-mail" };
+
+/** Where the customer writes from: the widget's chat, or a channel (Telegram, WhatsApp). */
+export function via(c, widget) {
+  const kind = c.channel ? c.channel.kind : "widget";
+  return kind === "widget" ? `Chat · ${widget ? widget.name : "widget"}` : CHANNELS[kind] || kind;
+}
+
 /** One conversation of the list, a button that opens it. The open one is never shown unread:
  * it is being read. */
 export function conversationRow(c, { me, open, widgets, labels = [], onOpen }) {
@@ -58,7 +66,7 @@ export function conversationRow(c, { me, open, widgets, labels = [], onOpen }) {
   const when = new Date(last ? last.created_at : c.last_message_at || c.created_at);
   const widget = widgets.find((w) => w.id === c.widget_id);
   const owner = c.assigned_to ? (c.assigned_to === me.user?.id ? "mine" : "assigned") : null;
-  const meta = [`Chat · ${widget ? widget.name : "widget"}`, c.status, owner].filter(Boolean).join(" · ");
+  const meta = [via(c, widget), c.status, owner].filter(Boolean).join(" · ");
   return h("li", {}, h("button", { class: unread ? "row unread" : "row", "aria-current": open ? "true" : "false", "data-id": c.id, onclick: onOpen },
     h("span", { class: "name" },
       unread ? h("span", { class: "dot", role: "img", "aria-label": "unread" }) : null,

@@ -52,7 +52,7 @@ macro_rules! module {
     };
 }
 
-static ASSETS: [Asset; 31] = [
+static ASSETS: [Asset; 32] = [
     asset!(
         "/widget.js",
         "widget/widget.js",
@@ -88,6 +88,7 @@ static ASSETS: [Asset; 31] = [
     module!("webhooks"),
     module!("openapi_import"),
     module!("mcp_tools"),
+    module!("channels"),
     asset!("/app/style.css", "dashboard/style.css", "text/css; charset=utf-8", "no-cache"),
 ];
 

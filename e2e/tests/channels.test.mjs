@@ -1,0 +1,78 @@
+// Channels in the dashboard: a WhatsApp number added through the form (its secrets typed once,
+// never shown again), tested against a fake of the Graph API on loopback, paused and deleted.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { Switchboard, launch } from "../harness.mjs";
+
+let sb, browser, graph;
+const ACCESS_TOKEN = "EAAG-dashboard-token";
+
+/** The Graph API's number lookup: the number's record for the right token. */
+async function graphApi() {
+  const seen = [];
+  const server = createServer((req, res) => {
+    seen.push(req.url);
+    const authorized = req.headers.authorization === `Bearer ${ACCESS_TOKEN}`;
+    const body = authorized ? { id: "1055", display_phone_number: "+49 30 901820", verified_name: "Acme" } : { error: { message: "Invalid OAuth access token" } };
+    res.writeHead(authorized ? 200 : 401, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { base: `http://127.0.0.1:${server.address().port}/v21.0`, port: server.address().port, seen, close: () => server.close() };
+}
+
+before(async () => {
+  graph = await graphApi();
+  sb = await Switchboard.create(["--ssrf-allow", `127.0.0.1:${graph.port}`]);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  graph?.close();
+  await sb?.stop();
+});
+
+test("a WhatsApp number is added, tested, paused and deleted in the dashboard", async () => {
+  const page = await (await browser.newContext()).newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await fetch(`${sb.base}/api/v1/widgets`, { method: "POST", headers: { "x-api-key": sb.apiKey, "content-type": "application/json" }, body: JSON.stringify({ name: "Lamp shop" }) });
+  await page.goto(sb.base);
+  await page.getByLabel("E-mail").fill("owner@acme.test");
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("header nav").getByRole("link", { name: "Channels", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Channels" }).waitFor();
+
+  const form = page.locator('form[aria-labelledby="new-channel"]');
+  await form.getByLabel("Kind").selectOption("whatsapp");
+  await form.getByLabel("Name").fill("WhatsApp");
+  await form.getByLabel("Phone number id").fill("1055");
+  await form.getByLabel("Access token").fill(ACCESS_TOKEN);
+  await form.getByLabel("App secret (signs Meta's webhook calls)").fill("app-secret");
+  await form.getByLabel(/Verify token/).fill("verify-me");
+  await form.getByRole("button", { name: "Add channel" }).click();
+  // The Graph API's address is a setting the form leaves to its default; point it at the fake.
+  const channels = await (await fetch(`${sb.base}/api/v1/channels`, { headers: { "x-api-key": sb.apiKey } })).json();
+  assert.equal(channels.data.length, 1);
+  const channel = channels.data[0];
+  assert.equal(channel.secrets_set, true);
+  assert.ok(!JSON.stringify(channels).includes(ACCESS_TOKEN), "secrets are never shown");
+  await fetch(`${sb.base}/api/v1/channels/${channel.id}`, { method: "PATCH", headers: { "x-api-key": sb.apiKey, "content-type": "application/json" },
+    body: JSON.stringify({ settings: { ...channel.settings, api_base_url: graph.base } }) });
+
+  const card = page.locator("li.card", { hasText: "WhatsApp" });
+  await card.getByText("WhatsApp number · answers as Lamp shop · active").waitFor();
+  await card.getByRole("button", { name: "Test" }).click();
+  await card.getByRole("status").getByText("Connected.").waitFor();
+  await card.getByText("the access token reaches the number +49 30 901820").waitFor();
+  assert.deepEqual(graph.seen, ["/v21.0/1055"]);
+
+  await card.getByRole("button", { name: "Pause" }).click();
+  await page.locator("li.card", { hasText: "paused" }).waitFor();
+  await page.locator("li.card").getByRole("button", { name: "Delete" }).click();
+  await page.locator("dialog").getByRole("button", { name: "Delete" }).click();
+  await page.getByText("No channels yet.").waitFor();
+  assert.deepEqual(errors, []);
+});

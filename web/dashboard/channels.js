@@ -1,0 +1,84 @@
+// Channels: Telegram bots and WhatsApp numbers answering through a widget's rules, AI and
+// people (docs/channels.md). Secrets are write-only; "Test" checks the channel with its
+// provider (and connects a Telegram bot's webhook).
+import { h, call, field, submitting, confirmAction, fill, secretField } from "./ui.js";
+
+const KINDS = { telegram: "Telegram bot", whatsapp: "WhatsApp number" };
+
+function kindFields(kind) {
+  if (kind === "telegram") {
+    const token = secretField("Bot token (from @BotFather)", "secrets.bot_token", false);
+    const base = h("input", { "data-field": "settings.api_base_url", type: "url", placeholder: "https://api.telegram.org", spellcheck: "false" });
+    return {
+      boxes: [token.box, field("Bot API address (optional)", base, "Only for a proxy in front of Telegram.")],
+      read: () => ({ settings: base.value.trim() ? { api_base_url: base.value.trim() } : {}, secrets: { bot_token: token.value() } }),
+    };
+  }
+  const number = h("input", { "data-field": "settings.phone_number_id", required: true, inputmode: "numeric", spellcheck: "false" });
+  const access = secretField("Access token", "secrets.access_token", false);
+  const appSecret = secretField("App secret (signs Meta's webhook calls)", "secrets.app_secret", false);
+  const verify = secretField("Verify token (you choose it; Meta's webhook check sends it)", "secrets.verify_token", false);
+  const template = h("input", { "data-field": "settings.template.name", placeholder: "back_in_touch", spellcheck: "false" });
+  const language = h("input", { "data-field": "settings.template.language", placeholder: "en", spellcheck: "false" });
+  return {
+    boxes: [field("Phone number id", number, "In Meta's WhatsApp manager, beside the number."), access.box, appSecret.box, verify.box,
+      field("Template outside the 24-hour window (optional)", template, "An approved template inviting the customer back; replies wait until they write."),
+      field("Template language", language)],
+    read: () => {
+      const settings = { phone_number_id: number.value.trim() };
+      if (template.value.trim()) settings.template = { name: template.value.trim(), language: language.value.trim() || "en" };
+      return { settings, secrets: { access_token: access.value(), app_secret: appSecret.value(), verify_token: verify.value() } };
+    },
+  };
+}
+
+function testResult(test) {
+  return h("div", { class: test.ok ? "result good" : "result bad", role: "status" },
+    h("strong", {}, test.ok ? "Connected." : "Not connected yet."), h("ul", {}, test.notes.map((n) => h("li", {}, n))));
+}
+
+function channelRow(channel, widgets, reload) {
+  const widget = widgets.find((w) => w.id === channel.widget_id);
+  const shown = h("div", { "aria-live": "polite" });
+  const test = h("button", { type: "button", onclick: async () => {
+    test.disabled = true;
+    try { fill(shown, testResult((await call("POST", `/channels/${channel.id}/test`)).data)); } finally { test.disabled = false; }
+  } }, "Test");
+  const pause = h("button", { type: "button", onclick: async () => {
+    await call("PATCH", `/channels/${channel.id}`, { active: !channel.active });
+    reload();
+  } }, channel.active ? "Pause" : "Resume");
+  const remove = h("button", { type: "button", class: "danger", onclick: async () => {
+    if (!(await confirmAction(`Delete the channel “${channel.name}”? Its conversations stay in the inbox.`))) return;
+    await call("DELETE", `/channels/${channel.id}`);
+    reload();
+  } }, "Delete");
+  return h("li", { class: "card" }, h("h3", {}, channel.name),
+    h("p", { class: "muted" }, `${KINDS[channel.kind] || channel.kind} · answers as ${widget ? widget.name : "a deleted widget"} · ${channel.active ? "active" : "paused"}`),
+    h("div", { class: "row" }, test, pause, remove), shown);
+}
+
+export async function showChannels(main) {
+  const [channels, widgets] = await Promise.all([call("GET", "/channels"), call("GET", "/widgets?limit=200")]).then((r) => r.map((x) => x.data));
+  const reload = () => showChannels(main);
+  const kind = h("select", { "data-field": "kind" }, Object.entries(KINDS).map(([value, label]) => h("option", { value }, label)));
+  const name = h("input", { "data-field": "name", required: true, maxlength: 100, placeholder: "Shop bot" });
+  const widget = h("select", { "data-field": "widget_id", required: true }, widgets.map((w) => h("option", { value: w.id }, w.name)));
+  const specific = h("div", {});
+  let fields = kindFields(kind.value);
+  const redraw = () => { fields = kindFields(kind.value); fill(specific, ...fields.boxes); };
+  kind.addEventListener("change", redraw);
+  redraw();
+  const form = h("form", { class: "panel", "aria-labelledby": "new-channel" }, h("h2", { id: "new-channel" }, "Add a channel"),
+    field("Kind", kind), field("Name", name), field("Answers as", widget, "The widget whose rules, AI and people answer this channel."), specific,
+    h("p", { class: "error", role: "alert" }), h("button", { class: "primary", type: "submit" }, "Add channel"));
+  submitting(form, async () => {
+    await call("POST", "/channels", { kind: kind.value, name: name.value.trim(), widget_id: widget.value, ...fields.read() });
+    reload();
+  });
+  fill(main,
+    h("h1", {}, "Channels"),
+    h("p", { class: "lead" }, "Answer customers on Telegram and WhatsApp with the same rules, API connections, AI and people as your widget. Replies from the inbox go back the same way."),
+    channels.length ? h("ul", { class: "cards" }, channels.map((c) => channelRow(c, widgets, reload))) : h("p", { class: "empty" }, "No channels yet."),
+    widgets.length ? form : h("p", { class: "empty" }, "Make a widget first: a channel answers as one."));
+}
