@@ -1,5 +1,5 @@
 //! `/channels`: the account's channels besides the widget (docs/channels.md), with `secrets`
-//! write-only; and `/hooks/telegram/{id}`, where Telegram delivers a bot's updates.
+//! write-only; and `/hooks/…/{id}`, where Telegram and WhatsApp deliver what customers send.
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -18,7 +18,7 @@ use crate::state::AppState;
 pub fn router() -> ApiRouter {
     ApiRouter::new("Channels")
         .get("/channels", "List the channels", list)
-        .post("/channels", "Create a channel (Telegram so far)", create)
+        .post("/channels", "Create a channel (Telegram or WhatsApp)", create)
         .get("/channels/{id}", "Show a channel (never its secrets)", show)
         .patch("/channels/{id}", "Change a channel; given secrets replace the kept ones", update)
         .delete("/channels/{id}", "Delete a channel (its conversations stay)", remove)

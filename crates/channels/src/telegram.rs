@@ -143,6 +143,9 @@ struct TgMessage {
 #[derive(Deserialize)]
 struct Chat {
     id: i64,
+    /// `private`, `group`, `supergroup` or `channel`.
+    #[serde(rename = "type", default)]
+    kind: String,
 }
 
 #[derive(Deserialize)]
@@ -158,22 +161,30 @@ struct User {
 #[derive(Deserialize)]
 struct CallbackQuery {
     id: String,
+    from: User,
     message: Option<TgMessage>,
     data: Option<String>,
 }
 
 /// Reads an update; `Ok(None)` for what Switchboard does not handle (edits, stickers without
-/// a caption, messages of bots, …), which is answered 200 and dropped.
+/// a caption, messages of bots, anything in a group: there the chat is not one customer, and
+/// its members could speak or press buttons for each other), which is answered 200 and dropped.
 pub fn parse_update(body: &[u8]) -> Result<Option<Incoming>, String> {
     let update: Update = serde_json::from_slice(body).map_err(|e| format!("not an update: {e}"))?;
     let external_id = update.update_id.to_string();
     if let Some(query) = update.callback_query {
         let (Some(message), Some(data)) = (query.message, query.data) else { return Ok(None) };
+        // In a private chat the chat is the user: only they press its buttons.
+        if message.chat.kind != "private" || message.chat.id != query.from.id {
+            return Ok(None);
+        }
         let thread_key = message.chat.id.to_string();
         let callback_id = Some(query.id);
         return Ok(Some(Incoming::Button { external_id, thread_key, data, callback_id }));
     }
-    let Some(message) = update.message else { return Ok(None) };
+    let Some(message) = update.message.filter(|m| m.chat.kind == "private") else {
+        return Ok(None);
+    };
     let Some(from) = message.from.filter(|f| !f.is_bot) else { return Ok(None) };
     let Some(text) = message.text.or(message.caption).filter(|t| !t.trim().is_empty()) else {
         return Ok(None);
@@ -215,7 +226,7 @@ mod tests {
 
     #[test]
     fn updates_become_messages_and_button_presses() {
-        let update = json!({"update_id": 7, "message": {"message_id": 1, "chat": {"id": 42},
+        let update = json!({"update_id": 7, "message": {"message_id": 1, "chat": {"id": 42, "type": "private"},
             "from": {"id": 42, "is_bot": false, "first_name": "Ann", "language_code": "de"},
             "text": "Wo ist Bestellung 4521?"}});
         let incoming = parse_update(update.to_string().as_bytes()).unwrap().unwrap();
@@ -231,15 +242,25 @@ mod tests {
             }
         );
         let press = json!({"update_id": 8, "callback_query": {"id": "cb1", "data": "confirm",
-            "from": {"id": 42}, "message": {"chat": {"id": 42}}}});
+            "from": {"id": 42}, "message": {"chat": {"id": 42, "type": "private"}}}});
         let Incoming::Button { callback_id, data, .. } =
             parse_update(press.to_string().as_bytes()).unwrap().unwrap()
         else {
             panic!("a button press")
         };
         assert_eq!((callback_id.as_deref(), data.as_str()), (Some("cb1"), "confirm"));
-        let sticker = json!({"update_id": 9, "message": {"chat": {"id": 42}, "from": {"id": 42}}});
+        let sticker = json!({"update_id": 9, "message": {"chat": {"id": 42, "type": "private"}, "from": {"id": 42}}});
         assert_eq!(parse_update(sticker.to_string().as_bytes()).unwrap(), None);
+        let group = json!({"update_id": 10, "message": {"chat": {"id": -5, "type": "group"},
+            "from": {"id": 42}, "text": "order 4521"}});
+        assert_eq!(
+            parse_update(group.to_string().as_bytes()).unwrap(),
+            None,
+            "groups are not customers"
+        );
+        let someone_else = json!({"update_id": 11, "callback_query": {"id": "cb2", "data": "confirm",
+            "from": {"id": 43}, "message": {"chat": {"id": 42, "type": "private"}}}});
+        assert_eq!(parse_update(someone_else.to_string().as_bytes()).unwrap(), None);
         assert!(parse_update(b"[]").is_err());
     }
 

@@ -230,10 +230,16 @@ struct Change {
 
 #[derive(Deserialize)]
 struct ChangeValue {
+    metadata: Option<Metadata>,
     #[serde(default)]
     contacts: Vec<Contact>,
     #[serde(default)]
     messages: Vec<WaMessage>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    phone_number_id: String,
 }
 
 #[derive(Deserialize)]
@@ -265,13 +271,17 @@ struct TextBody {
     body: String,
 }
 
-/// The customers' messages and button presses of a webhook POST (several may come at once;
-/// delivery receipts and other changes carry none).
-pub fn parse_notification(body: &[u8]) -> Result<Vec<Incoming>, String> {
+/// The customers' messages and button presses for number `phone_number_id` in a webhook POST
+/// (several may come at once; delivery receipts and other changes carry none). One app may
+/// serve several numbers: the others' messages are not this channel's.
+pub fn parse_notification(body: &[u8], phone_number_id: &str) -> Result<Vec<Incoming>, String> {
     let notification: Notification =
         serde_json::from_slice(body).map_err(|e| format!("not a WhatsApp notification: {e}"))?;
     let mut found = Vec::new();
-    for value in notification.entry.into_iter().flat_map(|e| e.changes).map(|c| c.value) {
+    let changes = notification.entry.into_iter().flat_map(|e| e.changes).map(|c| c.value);
+    let ours = changes
+        .filter(|v| v.metadata.as_ref().is_some_and(|m| m.phone_number_id == phone_number_id));
+    for value in ours {
         for message in value.messages {
             let name = value
                 .contacts
@@ -362,6 +372,7 @@ mod tests {
     fn notifications_bring_messages_presses_and_nothing_else() {
         let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
             {"field": "messages", "value": {"messaging_product": "whatsapp",
+                "metadata": {"phone_number_id": "1055"},
                 "contacts": [{"profile": {"name": "Ann"}, "wa_id": "4915100000"}],
                 "messages": [
                     {"from": "4915100000", "id": "wamid.1", "timestamp": "1", "type": "text",
@@ -370,8 +381,10 @@ mod tests {
                      "interactive": {"type": "button_reply", "button_reply": {"id": "a:x:y", "title": "Confirm"}}},
                     {"from": "4915100000", "id": "wamid.3", "timestamp": "3", "type": "sticker"}]}},
             {"field": "messages", "value": {"statuses": [{"id": "wamid.0", "status": "read"}]}}]}]});
-        let found = parse_notification(body.to_string().as_bytes()).unwrap();
+        let found = parse_notification(body.to_string().as_bytes(), "1055").unwrap();
         assert_eq!(found.len(), 2);
+        let other = parse_notification(body.to_string().as_bytes(), "2077").unwrap();
+        assert!(other.is_empty(), "another number's messages are not this channel's");
         assert_eq!(
             found[0],
             Incoming::Message {

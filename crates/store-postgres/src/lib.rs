@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (32, "api_key_scopes", include_str!("../migrations/0032_api_key_scopes.sql")),
     (33, "channels", include_str!("../migrations/0033_channels.sql")),
     (34, "whatsapp_window", include_str!("../migrations/0034_whatsapp_window.sql")),
+    (35, "channel_claims", include_str!("../migrations/0035_channel_claims.sql")),
 ];
 
 pub struct PostgresOptions {

@@ -193,71 +193,84 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         &self,
         now: Timestamp,
         lease_until: Timestamp,
+        by: &str,
         limit: u32,
     ) -> StoreResult<Vec<ChannelThread>> {
         // The inner SELECT finds threads behind their conversation; the outer condition is
         // checked again by the UPDATE itself, so two nodes never both claim one.
         let sql = concat!(
-            "UPDATE channel_threads SET locked_until = $2 \
+            "UPDATE channel_threads SET locked_until = $2, locked_by = $3 \
              WHERE conversation_id IN (SELECT t.conversation_id FROM channel_threads t \
                  JOIN conversations c ON c.tenant_id = t.tenant_id AND c.id = t.conversation_id \
-                 WHERE c.last_seq > t.delivered_seq \
+                 JOIN channels ch ON ch.tenant_id = t.tenant_id AND ch.id = t.channel_id \
+                 WHERE c.last_seq > t.delivered_seq AND ch.active = $5 \
                  AND (t.locked_until IS NULL OR t.locked_until < $1) \
                  AND (t.next_attempt_at IS NULL OR t.next_attempt_at <= $1) \
-                 ORDER BY t.next_attempt_at LIMIT $3) \
+                 ORDER BY COALESCE(t.next_attempt_at, 0) LIMIT $4) \
              AND (locked_until IS NULL OR locked_until < $1) \
              RETURNING ",
             thread_columns!()
         );
-        let query = q(sql).ts(now).ts(lease_until).int(i64::from(limit));
+        let query = q(sql).ts(now).ts(lease_until).text(by).int(i64::from(limit)).boolean(true);
         self.db.fetch_all(query).await?.iter().map(thread_from_row).collect()
     }
 
-    async fn mark_delivered(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        seq: i64,
-    ) -> StoreResult<()> {
+    async fn mark_delivered(&self, t: &ChannelThread, by: &str, seq: i64) -> StoreResult<bool> {
         let query = q("UPDATE channel_threads SET delivered_seq = $1, attempts = 0, \
-                       next_attempt_at = NULL, last_error = NULL, locked_until = NULL \
-                       WHERE tenant_id = $2 AND conversation_id = $3")
+                       next_attempt_at = NULL, last_error = NULL \
+                       WHERE tenant_id = $2 AND conversation_id = $3 AND locked_by = $4 \
+                       AND delivered_seq < $1")
         .int(seq)
-        .text(tenant.as_str())
-        .text(conversation.as_str());
-        expect_found(self.db.execute(query).await?)
+        .text(t.tenant_id.as_str())
+        .text(t.conversation_id.as_str())
+        .text(by);
+        Ok(self.db.execute(query).await? == 1)
     }
 
     async fn hold_thread(
         &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
+        t: &ChannelThread,
+        by: &str,
         template_sent_at: Option<Timestamp>,
         until: Timestamp,
     ) -> StoreResult<()> {
-        let query = q("UPDATE channel_threads SET template_sent_at = $1, next_attempt_at = $2, \
-                       locked_until = NULL WHERE tenant_id = $3 AND conversation_id = $4")
+        let query = q("UPDATE channel_threads SET template_sent_at = $1, next_attempt_at = $2 \
+                       WHERE tenant_id = $3 AND conversation_id = $4 AND locked_by = $5 \
+                       AND last_inbound_at = $6")
         .opt_ts(template_sent_at)
         .ts(until)
-        .text(tenant.as_str())
-        .text(conversation.as_str());
-        expect_found(self.db.execute(query).await?)
+        .text(t.tenant_id.as_str())
+        .text(t.conversation_id.as_str())
+        .text(by)
+        .ts(t.last_inbound_at);
+        self.db.execute(query).await.map(drop)
     }
 
     async fn mark_delivery_failed(
         &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
+        t: &ChannelThread,
+        by: &str,
         error: &str,
         next_attempt_at: Timestamp,
     ) -> StoreResult<()> {
-        let query = q("UPDATE channel_threads SET attempts = attempts + 1, next_attempt_at = $1, \
-                       last_error = $2, locked_until = NULL \
-                       WHERE tenant_id = $3 AND conversation_id = $4")
-        .ts(next_attempt_at)
+        let query = q("UPDATE channel_threads SET attempts = attempts + 1, last_error = $1, \
+                       next_attempt_at = CASE WHEN last_inbound_at = $2 THEN $3 ELSE NULL END \
+                       WHERE tenant_id = $4 AND conversation_id = $5 AND locked_by = $6")
         .text(error)
-        .text(tenant.as_str())
-        .text(conversation.as_str());
-        expect_found(self.db.execute(query).await?)
+        .ts(t.last_inbound_at)
+        .ts(next_attempt_at)
+        .text(t.tenant_id.as_str())
+        .text(t.conversation_id.as_str())
+        .text(by);
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn release_thread(&self, t: &ChannelThread, by: &str) -> StoreResult<()> {
+        let query = q("UPDATE channel_threads SET locked_until = NULL, locked_by = NULL \
+                       WHERE tenant_id = $1 AND conversation_id = $2 AND locked_by = $3")
+        .text(t.tenant_id.as_str())
+        .text(t.conversation_id.as_str())
+        .text(by);
+        self.db.execute(query).await.map(drop)
     }
 }

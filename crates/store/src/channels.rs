@@ -77,36 +77,38 @@ pub trait ChannelStore: Send + Sync {
         at: Timestamp,
     ) -> StoreResult<()>;
 
-    /// Claims up to `limit` threads with replies to send that no node holds and whose next
-    /// attempt is due, until `lease_until`.
+    /// Claims, for node `by` until `lease_until`, up to `limit` threads of active channels with
+    /// replies to send that no node holds and whose next attempt is due.
     async fn claim_due_threads(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
+        by: &str,
         limit: u32,
     ) -> StoreResult<Vec<ChannelThread>>;
-    /// Messages up to `seq` went out: the next attempt starts fresh, the claim ends.
-    async fn mark_delivered(
-        &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
-        seq: i64,
-    ) -> StoreResult<()>;
+    /// Messages up to `seq` went out (the claim stays). False when the claim is no longer
+    /// `by`'s: the pass must stop.
+    async fn mark_delivered(&self, thread: &ChannelThread, by: &str, seq: i64)
+    -> StoreResult<bool>;
     /// The replies wait until `until` or the customer's next message (WhatsApp outside its
-    /// window), the template sent at `template_sent_at` noted; the claim ends.
+    /// window), the template sent at `template_sent_at` noted — unless the customer wrote since
+    /// the claim.
     async fn hold_thread(
         &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
+        thread: &ChannelThread,
+        by: &str,
         template_sent_at: Option<Timestamp>,
         until: Timestamp,
     ) -> StoreResult<()>;
-    /// A send failed: tried again from `next_attempt_at`, the claim ends.
+    /// A send failed: tried again from `next_attempt_at` (unless the customer wrote since the
+    /// claim: then at once).
     async fn mark_delivery_failed(
         &self,
-        tenant: &TenantId,
-        conversation: &ConversationId,
+        thread: &ChannelThread,
+        by: &str,
         error: &str,
         next_attempt_at: Timestamp,
     ) -> StoreResult<()>;
+    /// Ends `by`'s claim.
+    async fn release_thread(&self, thread: &ChannelThread, by: &str) -> StoreResult<()>;
 }

@@ -2,11 +2,12 @@
 //! its messages went out (`delivered_seq`); every bot or operator message beyond it is still
 //! to send. So a reply is sent whichever way it was written (a rule, the AI, a person, an
 //! approved action), survives a restart, and goes out once: a node claims the thread for a
-//! while before sending (a dead node's claim runs out), and each sent message moves the mark.
+//! minute before sending (a dead node's claim runs out), sends for at most half of it, and each
+//! sent message moves the mark only while the claim is still its own.
 //! A failed send is tried again later, the messages after it waiting so the order holds.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sb_channels::telegram::TelegramSettings;
 use sb_channels::whatsapp::WhatsAppSettings;
@@ -26,6 +27,9 @@ pub const DELIVERY_TICK: Duration = Duration::from_millis(250);
 const BATCH: u32 = 32;
 /// How long a claim lasts: longer than sending a batch of messages takes.
 const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+/// How long a pass goes on sending: well within its claim, so no other node can take a
+/// thread this one is still sending.
+const WORK_WITHIN: Duration = Duration::from_secs(30);
 /// Messages read per thread and pass.
 const MESSAGES: u32 = 50;
 /// WhatsApp's customer-service window: replies only this long after the customer wrote.
@@ -50,24 +54,29 @@ impl ChannelsService {
     pub async fn deliver_due(&self) -> Result<usize, EngineError> {
         let now = Timestamp::now();
         let until = now.checked_add(LEASE).unwrap_or(now);
-        let threads = self.store.channels.claim_due_threads(now, until, BATCH).await?;
+        let by = &self.node;
+        let threads = self.store.channels.claim_due_threads(now, until, by, BATCH).await?;
+        let started = Instant::now();
         for thread in &threads {
-            if let Err(why) = self.deliver_thread(thread).await {
+            // Well within the claim: threads not reached are another pass's.
+            if started.elapsed() < WORK_WITHIN
+                && let Err(why) = self.deliver_thread(thread, started).await
+            {
                 let failures = (thread.attempts as usize).min(RETRY_AFTER_SECS.len() - 1);
                 let wait = jiff::SignedDuration::from_secs(RETRY_AFTER_SECS[failures]);
                 let next = Timestamp::now().checked_add(wait).unwrap_or(now);
                 tracing::warn!(conversation = %thread.conversation_id, error = %why, "a channel reply was not sent");
-                let (tenant, id) = (&thread.tenant_id, &thread.conversation_id);
-                self.store.channels.mark_delivery_failed(tenant, id, &why, next).await?;
+                self.store.channels.mark_delivery_failed(thread, by, &why, next).await?;
             }
+            self.store.channels.release_thread(thread, by).await?;
         }
         Ok(threads.len())
     }
 
-    /// Sends the thread's messages after its mark, moving the mark after each one.
-    async fn deliver_thread(&self, thread: &ChannelThread) -> Result<(), String> {
+    /// Sends the thread's messages after its mark, moving the mark after each one, for as
+    /// long as the claim is this node's and well within its time.
+    async fn deliver_thread(&self, thread: &ChannelThread, started: Instant) -> Result<(), String> {
         let (tenant, id) = (&thread.tenant_id, &thread.conversation_id);
-        let text = |e: EngineError| e.to_string();
         let stored = self.store.channels.get_channel(tenant, &thread.channel_id).await;
         let stored = stored.map_err(|e| e.to_string())?;
         let kind = stored.channel.kind;
@@ -77,8 +86,9 @@ impl ChannelsService {
             .list_messages(tenant, id, thread.delivered_seq, MESSAGES)
             .await
             .map_err(|e| e.to_string())?;
-        let secrets = self.open_secrets(&stored).map_err(text)?;
+        let secrets = self.open_secrets(&stored).map_err(|e| e.to_string())?;
         let token = secrets.token(kind);
+        let scrub = |text: String| text.replace(token.expose().as_str(), "***");
         let sender = Sender::of(kind, &stored.channel.settings)?;
         if let Sender::WhatsApp(settings) = &sender
             && outside_window(thread)
@@ -87,21 +97,22 @@ impl ChannelsService {
             return self.hold(thread, settings, &token).await;
         }
         for message in &messages {
+            if started.elapsed() >= WORK_WITHIN {
+                break;
+            }
             if let Some(reply) = outgoing(message) {
                 let requests = match &sender {
                     Sender::Telegram(s) => s.send(token.expose(), &thread.thread_key, &reply),
                     Sender::WhatsApp(s) => s.send(token.expose(), &thread.thread_key, &reply),
                 };
-                for request in requests.map_err(|e| e.to_string())? {
+                for request in requests.map_err(|e| scrub(e.to_string()))? {
                     self.call(kind, &token, Ok(request)).await?;
                 }
             }
-            let sent = message.seq;
-            self.store
-                .channels
-                .mark_delivered(tenant, id, sent)
-                .await
-                .map_err(|e| e.to_string())?;
+            let marked = self.store.channels.mark_delivered(thread, &self.node, message.seq).await;
+            if !marked.map_err(|e| e.to_string())? {
+                break; // The claim is no longer ours.
+            }
         }
         Ok(())
     }
@@ -114,7 +125,6 @@ impl ChannelsService {
         settings: &WhatsAppSettings,
         token: &Secret<String>,
     ) -> Result<(), String> {
-        let (tenant, id) = (&thread.tenant_id, &thread.conversation_id);
         let mut sent_at = thread.template_sent_at;
         let already = sent_at.is_some_and(|at| at > thread.last_inbound_at);
         if !already
@@ -126,7 +136,8 @@ impl ChannelsService {
         // The customer's message makes the thread due again; until then, a look each day.
         let until = Timestamp::now().checked_add(jiff::SignedDuration::from_hours(24));
         let until = until.unwrap_or_else(|_| Timestamp::now());
-        self.store.channels.hold_thread(tenant, id, sent_at, until).await.map_err(|e| e.to_string())
+        let held = self.store.channels.hold_thread(thread, &self.node, sent_at, until).await;
+        held.map_err(|e| e.to_string())
     }
 }
 
@@ -170,6 +181,13 @@ fn outgoing(message: &Message) -> Option<Outgoing> {
         buttons.push(Button { label: "Confirm".into(), data: button_data(&card.id, true) });
         buttons.push(Button { label: "Cancel".into(), data: button_data(&card.id, false) });
     }
-    let text = message.text_with_files();
+    // A person's reply goes in the customer's language when it was translated for them.
+    let text = match (&message.translation, message.author) {
+        (Some(translation), Author::Operator) => {
+            let translated = Message { text: translation.text.clone(), ..message.clone() };
+            translated.text_with_files()
+        }
+        _ => message.text_with_files(),
+    };
     (!text.trim().is_empty() || !buttons.is_empty()).then_some(Outgoing { text, buttons })
 }

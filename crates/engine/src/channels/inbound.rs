@@ -10,7 +10,8 @@ use sb_channels::Incoming;
 use sb_channels::telegram::{TelegramSettings, parse_update};
 use sb_channels::whatsapp;
 use sb_domain::{
-    ActionId, ChannelId, ChannelKind, ChannelRef, Conversation, Timestamp, ValidationError, Visitor,
+    ActionId, ChannelId, ChannelKind, ChannelRef, Conversation, MAX_MESSAGE_CHARS, Timestamp,
+    ValidationError, Visitor,
 };
 use sb_secrets::constant_time_eq;
 use sb_store::{ChannelThread, StoreError, StoredChannel};
@@ -35,15 +36,16 @@ fn read_button(data: &str) -> Option<(ActionId, bool)> {
 }
 
 impl ChannelsService {
-    /// The active channel `id` of `kind`, found without knowing its account (a provider's
-    /// webhook knows only the id), with its secrets.
+    /// The channel `id` of `kind`, found without knowing its account (a provider's webhook
+    /// knows only the id), with its secrets. A paused channel still takes what comes in (into
+    /// the inbox); only its replies wait.
     async fn hooked(
         &self,
         id: &ChannelId,
         kind: ChannelKind,
     ) -> Result<(StoredChannel, super::ChannelSecrets), EngineError> {
         let stored = match self.store.channels.find_channel(id).await? {
-            Some(s) if s.channel.kind == kind && s.channel.active => s,
+            Some(s) if s.channel.kind == kind => s,
             _ => return Err(EngineError::NotFound("channel")),
         };
         let secrets = self.open_secrets(&stored)?;
@@ -101,12 +103,19 @@ impl ChannelsService {
                 "the body's signature is not the app secret's",
             ));
         }
-        let found = whatsapp::parse_notification(body)
+        let (settings, _) = whatsapp::WhatsAppSettings::parse(&stored.channel.settings)?;
+        let found = whatsapp::parse_notification(body, &settings.phone_number_id)
             .map_err(|why| ValidationError::new("body", "invalid_update", why))?;
+        // Each message on its own: one that cannot be stored now does not hold up the others
+        // (Meta sends the whole notification again; those taken are taken once).
+        let mut first_failure = Ok(());
         for incoming in found {
-            self.take(&stored, &secrets, incoming, "whatsapp").await?;
+            let taken = self.take(&stored, &secrets, incoming, "whatsapp").await;
+            if first_failure.is_ok() {
+                first_failure = taken;
+            }
         }
-        Ok(())
+        first_failure
     }
 
     /// Takes one item the provider brought, once: its message is the customer's (they are
@@ -124,7 +133,11 @@ impl ChannelsService {
             return Ok(());
         }
         let handled = match incoming {
-            Incoming::Message { thread_key, user_id, name, language, text, .. } => {
+            Incoming::Message { thread_key, user_id, name, language, mut text, .. } => {
+                if text.chars().count() > MAX_MESSAGE_CHARS {
+                    // Providers allow longer messages than the inbox keeps: the rest is cut.
+                    text = text.chars().take(MAX_MESSAGE_CHARS - 1).collect::<String>() + "…";
+                }
                 let visitor = Visitor {
                     name,
                     language,
@@ -142,11 +155,19 @@ impl ChannelsService {
                 said.map(drop)
             }
         };
-        if handled.is_err() {
-            // Not stored: the provider's next try may bring it again.
-            let _ = self.store.channels.forget_inbound(&channel.id, &external).await;
+        match handled {
+            // Refused for what it is (no try will change that): taken, and dropped.
+            Err(EngineError::Invalid(why)) => {
+                tracing::warn!(channel = %channel.id, error = %why, "a channel's message was refused");
+                Ok(())
+            }
+            Err(err) => {
+                // Not stored: the provider's next try may bring it again.
+                let _ = self.store.channels.forget_inbound(&channel.id, &external).await;
+                Err(err)
+            }
+            Ok(()) => Ok(()),
         }
-        handled
     }
 
     /// The chat's conversation (started now if it has none yet).
@@ -228,6 +249,8 @@ impl ChannelsService {
         let (Some(thread), Some((action, confirm))) = (thread, read_button(data)) else {
             return Ok("This button no longer does anything");
         };
+        // The customer answered: for WhatsApp, its window opens again.
+        self.store.channels.touch_thread(tenant, &thread.conversation_id, Timestamp::now()).await?;
         let conversation =
             self.store.conversations.get_conversation(tenant, &thread.conversation_id).await?;
         Ok(match self.conversations.visitor_decides(&conversation, &action, confirm).await {

@@ -35,6 +35,8 @@ stores!(ChannelStores {
 
 pub struct ChannelsService {
     store: ChannelStores,
+    /// This node's name in the threads it claims for sending.
+    node: String,
     keyring: Arc<Keyring>,
     connector: Arc<Connector>,
     conversations: Arc<ConversationsService>,
@@ -48,20 +50,21 @@ pub struct ChannelView {
     pub secrets_set: bool,
 }
 
-/// What a channel is made or changed with; absent fields keep their value.
-#[derive(Debug, Default)]
+/// What a channel is made or changed with; absent fields keep their value. (No `Debug`: it
+/// carries secrets.)
+#[derive(Default)]
 pub struct ChannelDraft {
     pub kind: Option<String>,
     pub name: Option<String>,
     pub widget_id: Option<WidgetId>,
     pub settings: Option<serde_json::Value>,
-    /// Write-only: for Telegram `{bot_token}`.
+    /// Write-only: Telegram `{bot_token}`; WhatsApp `{access_token, app_secret, verify_token}`.
     pub secrets: Option<serde_json::Value>,
     pub active: Option<bool>,
 }
 
-/// A channel's secrets, sealed as one JSON document.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+/// A channel's secrets, sealed as one JSON document (no `Debug`: nothing prints them).
+#[derive(Default, Clone, Serialize, Deserialize)]
 pub(crate) struct ChannelSecrets {
     /// Telegram: the bot's token.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -117,6 +120,11 @@ impl ChannelSecrets {
     }
 }
 
+/// Whether `given` names every secret of `kind`.
+fn replaces_all(kind: ChannelKind, given: &serde_json::Value) -> bool {
+    ChannelSecrets::names(kind).iter().all(|name| given.get(*name).is_some_and(|v| v.is_string()))
+}
+
 fn missing(field: &str) -> ValidationError {
     ValidationError::new(field.to_owned(), "missing_field", format!("missing field `{field}`"))
 }
@@ -128,7 +136,8 @@ impl ChannelsService {
         connector: Arc<Connector>,
         conversations: Arc<ConversationsService>,
     ) -> Arc<Self> {
-        Arc::new(Self { store: ChannelStores::of(store), keyring, connector, conversations })
+        let node = format!("node-{}", random_token(8));
+        Arc::new(Self { store: ChannelStores::of(store), node, keyring, connector, conversations })
     }
 
     fn view(stored: StoredChannel) -> ChannelView {
@@ -304,7 +313,12 @@ impl ChannelsService {
         channel.updated_at = Timestamp::now();
         let sealed = match &draft.secrets {
             Some(given) => {
-                let kept = self.open_secrets(&stored)?;
+                // Secrets that can no longer be opened (a lost key) can still all be replaced.
+                let kept = match self.open_secrets(&stored) {
+                    Ok(kept) => kept,
+                    Err(_) if replaces_all(channel.kind, given) => ChannelSecrets::default(),
+                    Err(err) => return Err(err),
+                };
                 let secrets = Self::merged_secrets(channel.kind, kept, Some(given))?;
                 Some(self.seal(&channel, &secrets))
             }
@@ -407,6 +421,7 @@ impl ChannelsService {
                 _ => sb_channels::telegram::refusal(status, &answer.body),
             }));
         }
-        serde_json::from_slice(&answer.body).map_err(|_| "the answer is not JSON".to_owned())
+        // Taken is taken: an answer that is not JSON does not make it go again.
+        Ok(serde_json::from_slice(&answer.body).unwrap_or(serde_json::Value::Null))
     }
 }

@@ -182,6 +182,30 @@ async fn a_telegram_customer_gets_live_answers_and_people_reply_from_the_inbox()
         assert_eq!(status, StatusCode::CREATED);
         assert_eq!(telegram.sent(42, 4).await[3]["text"], "Hi Ann, I am looking into it.");
 
+        // A group is not a customer: its messages are answered and dropped.
+        let mut group = text_update(4, -100, "where is my order #4521?");
+        group["message"]["chat"] = json!({"id": -100, "type": "group"});
+        assert_eq!(deliver(&app, &channel, &secret, &group).await.0, StatusCode::OK);
+
+        // Paused: what customers send still comes in (a person has the conversation now, so
+        // the bot stays quiet); the person's reply waits for the resume (claims skip paused
+        // channels: the store story shows it).
+        let path = format!("/api/v1/channels/{channel}");
+        owner.patch(&path, json!({"active": false})).await;
+        let (status, _) =
+            deliver(&app, &channel, &secret, &text_update(5, 42, "order 4522?")).await;
+        assert_eq!(status, StatusCode::OK, "a paused channel still takes messages");
+        let (_, messages) = owner.get(format!("/api/v1/conversations/{id}/messages")).await;
+        assert_eq!(messages["data"].as_array().unwrap().len(), 8, "{messages}");
+        owner
+            .post(format!("/api/v1/conversations/{id}/messages"), json!({"text": "Still packed."}))
+            .await;
+        assert_eq!(telegram.calls("sendMessage").len(), 4, "nothing sent while paused");
+        owner.patch(&path, json!({"active": true})).await;
+        assert_eq!(telegram.sent(42, 5).await[4]["text"], "Still packed.");
+        let (_, inbox) = owner.get("/api/v1/conversations").await;
+        assert_eq!(inbox["data"].as_array().unwrap().len(), 1, "the group started nothing");
+
         // Without the secret, or for no channel, nothing is taken.
         let wrong = deliver(&app, &channel, "guess", &text_update(9, 42, "hello")).await;
         assert_error(&wrong, StatusCode::UNAUTHORIZED, "unauthenticated", None);
@@ -231,7 +255,7 @@ async fn an_action_is_confirmed_with_the_buttons_and_failed_sends_go_again() {
     assert!(seen.lock().unwrap().is_empty(), "nothing runs before the button");
 
     let press = json!({"update_id": 2, "callback_query": {"id": "cb-1", "from": {"id": 7},
-        "message": {"message_id": 5, "chat": {"id": 7}}, "data": buttons[0]["callback_data"]}});
+        "message": {"message_id": 5, "chat": {"id": 7, "type": "private"}}, "data": buttons[0]["callback_data"]}});
     let (status, body) = deliver(&app, &channel, &secret, &press).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let answered = telegram.sent(7, 2).await;

@@ -186,6 +186,11 @@ async fn a_whatsapp_customer_gets_live_answers_through_a_checked_webhook() {
             .json(&notification("wamid.3", "order 4522"));
         assert_eq!(client.send(unsigned).await.0, StatusCode::UNAUTHORIZED);
 
+        // A message for another number of the same Meta app is not this channel's.
+        let mut elsewhere = notification("wamid.4", "order 4522");
+        elsewhere["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!("2077");
+        assert_eq!(notify(&app, &channel, APP_SECRET, &elsewhere).await.0, StatusCode::OK);
+
         // A person replies from the inbox.
         let (_, inbox) = owner.get("/api/v1/conversations").await;
         let conversation = &inbox["data"][0];

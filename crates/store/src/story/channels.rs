@@ -77,51 +77,80 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
     assert_conflict(store.create_thread(&again).await, Constraint::ChannelThread);
     assert_eq!(store.find_thread(tenant, &channel.id, "42").await.unwrap(), Some(thread.clone()));
     assert_eq!(store.find_thread(other, &channel.id, "42").await.unwrap(), None);
-    assert!(
-        store.claim_due_threads(now(), later(60), 10).await.unwrap().is_empty(),
-        "nothing to send"
-    );
+    let claim =
+        |at: i64, by: &'static str| store.claim_due_threads(later(at), later(at + 60), by, 10);
+    assert!(claim(0, "node-a").await.unwrap().is_empty(), "nothing to send");
 
     for (author, text) in [(Author::Visitor, "hi"), (Author::Bot, "hello")] {
-        let id = MessageId::new();
-        let message = NewMessage {
-            id: &id,
-            conversation_id: &chat.id,
-            author,
-            author_user_id: None,
-            text,
-            translation: None,
-            created_at: now(),
-            action: None,
-            attachments: &[],
-            search_terms: "",
-            source: None,
-        };
-        store.append_message(tenant, message).await.unwrap();
+        append(store, tenant, &chat.id, author, text).await;
     }
-    let claimed = store.claim_due_threads(now(), later(60), 10).await.unwrap();
+    assert!(claim(0, "node-a").await.unwrap().is_empty(), "the channel is paused");
+    let active = Channel { active: true, name: "Support bot".into(), ..channel.clone() };
+    store.update_channel(&active, None).await.unwrap();
+    let claimed = claim(0, "node-a").await.unwrap();
     assert_eq!(claimed, std::slice::from_ref(&thread));
-    assert!(
-        store.claim_due_threads(now(), later(60), 10).await.unwrap().is_empty(),
-        "claimed once"
-    );
-    store.mark_delivery_failed(tenant, &chat.id, "502", later(30)).await.unwrap();
-    assert!(store.claim_due_threads(now(), later(60), 10).await.unwrap().is_empty(), "not yet due");
-    let retried = store.claim_due_threads(later(31), later(90), 10).await.unwrap();
-    assert_eq!(retried[0].attempts, 1);
-    store.mark_delivered(tenant, &chat.id, 2).await.unwrap();
-    assert!(
-        store.claim_due_threads(later(200), later(260), 10).await.unwrap().is_empty(),
-        "all sent"
-    );
+    assert!(claim(0, "node-b").await.unwrap().is_empty(), "claimed once");
+    // A claim that ran out is another node's: the first one's writes change nothing.
+    let taken = claim(61, "node-b").await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert!(!store.mark_delivered(&thread, "node-a", 2).await.unwrap(), "node-a lost its claim");
+    store.mark_delivery_failed(&thread, "node-a", "late", later(9_999)).await.unwrap();
+    store.mark_delivery_failed(&taken[0], "node-b", "502", later(200)).await.unwrap();
+    store.release_thread(&taken[0], "node-b").await.unwrap();
+    assert!(claim(130, "node-a").await.unwrap().is_empty(), "not yet due");
+    let retried = claim(201, "node-a").await.unwrap();
+    assert_eq!(retried[0].attempts, 1, "node-a's late failure was not counted");
+    assert!(store.mark_delivered(&retried[0], "node-a", 2).await.unwrap());
+    assert!(!store.mark_delivered(&retried[0], "node-a", 1).await.unwrap(), "never backwards");
+    store.release_thread(&retried[0], "node-a").await.unwrap();
+    assert!(claim(300, "node-a").await.unwrap().is_empty(), "all sent");
+
     // Held for the customer (WhatsApp's window) until they write again.
+    append(store, tenant, &chat.id, Author::Bot, "later").await;
+    let held = claim(400, "node-a").await.unwrap();
+    let template_sent = later(400);
+    store.hold_thread(&held[0], "node-a", Some(template_sent), later(86_400)).await.unwrap();
+    store.release_thread(&held[0], "node-a").await.unwrap();
+    assert!(claim(500, "node-a").await.unwrap().is_empty(), "held");
+    let touched = later(600);
+    store.touch_thread(tenant, &chat.id, touched).await.unwrap();
+    let due = claim(601, "node-a").await.unwrap();
+    assert_eq!(due[0].template_sent_at, Some(template_sent), "the customer wrote: due again");
+    // A hold decided before the customer wrote again does not stick.
+    let wrote_again = later(602);
+    store.touch_thread(tenant, &chat.id, wrote_again).await.unwrap();
+    store.hold_thread(&due[0], "node-a", Some(template_sent), later(86_400)).await.unwrap();
+    assert!(store.mark_delivered(&due[0], "node-a", 3).await.unwrap());
+    store.release_thread(&due[0], "node-a").await.unwrap();
+    let thread_now = store.get_thread(tenant, &chat.id).await.unwrap().unwrap();
+    assert_eq!(
+        (thread_now.delivered_seq, thread_now.attempts, thread_now.last_inbound_at),
+        (3, 0, wrote_again)
+    );
+    append(store, tenant, &chat.id, Author::Operator, "one more").await;
+    assert_eq!(claim(603, "node-a").await.unwrap().len(), 1, "due: the hold did not stick");
+
+    // Deleting the channel drops its threads; the conversation stays.
+    assert_not_found(store.delete_channel(other, &channel.id).await);
+    store.delete_channel(tenant, &channel.id).await.unwrap();
+    assert_eq!(store.get_thread(tenant, &chat.id).await.unwrap(), None);
+    assert!(store.get_conversation(tenant, &chat.id).await.is_ok());
+}
+
+async fn append(
+    store: &dyn Store,
+    tenant: &TenantId,
+    conversation: &sb_domain::ConversationId,
+    author: Author,
+    text: &str,
+) {
     let id = MessageId::new();
-    let waiting = NewMessage {
+    let message = NewMessage {
         id: &id,
-        conversation_id: &chat.id,
-        author: Author::Bot,
+        conversation_id: conversation,
+        author,
         author_user_id: None,
-        text: "later",
+        text,
         translation: None,
         created_at: now(),
         action: None,
@@ -129,25 +158,5 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
         search_terms: "",
         source: None,
     };
-    store.append_message(tenant, waiting).await.unwrap();
-    assert_eq!(store.claim_due_threads(later(200), later(260), 10).await.unwrap().len(), 1);
-    let template_sent = later(200);
-    store.hold_thread(tenant, &chat.id, Some(template_sent), later(86_400)).await.unwrap();
-    assert!(store.claim_due_threads(later(300), later(360), 10).await.unwrap().is_empty(), "held");
-    let touched = later(400);
-    store.touch_thread(tenant, &chat.id, touched).await.unwrap();
-    let due = store.claim_due_threads(later(401), later(460), 10).await.unwrap();
-    assert_eq!(due[0].template_sent_at, Some(template_sent), "the customer wrote: due again");
-    store.mark_delivered(tenant, &chat.id, 3).await.unwrap();
-    let thread_now = store.get_thread(tenant, &chat.id).await.unwrap().unwrap();
-    assert_eq!(
-        (thread_now.delivered_seq, thread_now.attempts, thread_now.last_inbound_at),
-        (3, 0, touched)
-    );
-
-    // Deleting the channel drops its threads; the conversation stays.
-    assert_not_found(store.delete_channel(other, &channel.id).await);
-    store.delete_channel(tenant, &channel.id).await.unwrap();
-    assert_eq!(store.get_thread(tenant, &chat.id).await.unwrap(), None);
-    assert!(store.get_conversation(tenant, &chat.id).await.is_ok());
+    store.append_message(tenant, message).await.unwrap();
 }
