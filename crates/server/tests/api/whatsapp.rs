@@ -28,6 +28,8 @@ const CUSTOMER: &str = "4915100000";
 #[derive(Clone, Default)]
 pub(crate) struct Graph {
     sent: Arc<Mutex<Vec<Value>>>,
+    /// Sends refused for a wrong access token.
+    refused: Arc<Mutex<u32>>,
 }
 
 impl Graph {
@@ -53,6 +55,7 @@ impl Graph {
                     let state = state.clone();
                     async move {
                         if !authorized(&headers) {
+                            *state.refused.lock().unwrap() += 1;
                             return (FakeStatus::UNAUTHORIZED, axum::Json(json!({"error": {"message": "Invalid OAuth access token"}})));
                         }
                         let body: Value = serde_json::from_str(&body).unwrap_or_default();
@@ -70,9 +73,10 @@ impl Graph {
         (addr, fake)
     }
 
-    /// What went to the customer, once there are `count` messages (waiting up to 15 s).
+    /// What went to the customer, once there are `count` messages (waiting up to 30 s: a
+    /// retry may be ten seconds away).
     async fn sent(&self, count: usize) -> Vec<Value> {
-        for _ in 0..300 {
+        for _ in 0..600 {
             let sent = self.sent.lock().unwrap().clone();
             if sent.len() >= count {
                 return sent;
@@ -249,5 +253,39 @@ async fn outside_the_24_hour_window_the_template_goes_once_and_replies_wait() {
     assert_eq!(
         (text(&sent[2]), text(&sent[3])),
         ("Your refund is on its way.", "It takes five days.")
+    );
+}
+
+#[tokio::test]
+async fn a_refused_send_waits_in_order_until_the_token_is_mended() {
+    let (backend, _) = order_backend().await;
+    let (api, graph) = Graph::start().await;
+    let allow = vec![backend.to_string(), api.to_string()];
+    let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow).await;
+    let (owner, widget, endpoint) = shop(&app, backend).await;
+    order_rule(&owner, &endpoint).await;
+    let channel = whatsapp_channel(&owner, &widget, api).await;
+    let path = format!("/api/v1/channels/{channel}");
+    let revoked = json!({"secrets": {"access_token": "revoked"}});
+    assert_eq!(owner.patch(&path, revoked).await.0, StatusCode::OK);
+
+    notify(&app, &channel, APP_SECRET, &notification("wamid.1", "order 4521")).await;
+    notify(&app, &channel, APP_SECRET, &notification("wamid.2", "order 4522")).await;
+    for _ in 0..300 {
+        if *graph.refused.lock().unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(*graph.refused.lock().unwrap() > 0, "the Graph API refused the revoked token");
+    assert!(graph.sent.lock().unwrap().is_empty());
+
+    // The token is mended: the next try sends both replies, in order.
+    let mended = json!({"secrets": {"access_token": ACCESS_TOKEN}});
+    assert_eq!(owner.patch(&path, mended).await.0, StatusCode::OK);
+    let sent = graph.sent(2).await;
+    assert_eq!(
+        (text(&sent[0]), text(&sent[1])),
+        ("Order 4521 is shipped.", "Order 4522 is packed.")
     );
 }
