@@ -40,9 +40,11 @@ function testResult(test) {
 function channelRow(channel, widgets, reload) {
   const widget = widgets.find((w) => w.id === channel.widget_id);
   const shown = h("div", { "aria-live": "polite" });
+  const to = h("input", { "data-field": "to", spellcheck: "false", placeholder: channel.kind === "whatsapp" ? "4915112345678" : "123456789" });
   const test = h("button", { type: "button", onclick: async () => {
     test.disabled = true;
-    try { fill(shown, testResult((await call("POST", `/channels/${channel.id}/test`)).data)); } finally { test.disabled = false; }
+    const body = to.value.trim() ? { to: to.value.trim() } : {};
+    try { fill(shown, testResult((await call("POST", `/channels/${channel.id}/test`, body)).data)); } finally { test.disabled = false; }
   } }, "Test");
   const pause = h("button", { type: "button", onclick: async () => {
     await call("PATCH", `/channels/${channel.id}`, { active: !channel.active });
@@ -55,6 +57,7 @@ function channelRow(channel, widgets, reload) {
   } }, "Delete");
   return h("li", { class: "card" }, h("h3", {}, channel.name),
     h("p", { class: "muted" }, `${KINDS[channel.kind] || channel.kind} · answers as ${widget ? widget.name : "a deleted widget"} · ${channel.active ? "active" : "paused"}`),
+    field(channel.kind === "whatsapp" ? "Send a test message to the number (optional)" : "Send a test message to the chat id (optional)", to),
     h("div", { class: "row" }, test, pause, remove), shown);
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::json::{ApiJson, Created, Data, Deleted, List};
+use crate::json::{ApiJson, Created, Data, Deleted, List, OptionalJson};
 use crate::openapi::ApiRouter;
 use crate::path::PathId;
 use crate::state::AppState;
@@ -99,13 +99,25 @@ async fn remove(
     Ok(Deleted::id(id))
 }
 
+/// What a channel test is given: optionally, where to send a test message.
+#[derive(Deserialize, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ChannelTestInput")]
+struct TestBody {
+    /// A Telegram chat id or a WhatsApp number (digits with country code) to send a short
+    /// test message to, after the checks.
+    to: Option<String>,
+}
+
 async fn test(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId<ChannelId>,
+    OptionalJson(body): OptionalJson<TestBody>,
 ) -> ApiResult<Data<ChannelTest>> {
     let public_url = state.config.public_origin.as_deref();
-    Ok(Data(state.channels.test_channel(&actor, &id, public_url).await?))
+    let to = body.to.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    Ok(Data(state.channels.test_channel(&actor, &id, public_url, to).await?))
 }
 
 /// What a provider's webhook is told: it was taken (and need not be sent again).

@@ -351,7 +351,8 @@ impl ChannelsService {
         Ok(self.store.channels.delete_channel(&actor.tenant_id, id).await?)
     }
 
-    /// Checks the channel with its provider. Telegram: that the token is a bot's (`getMe`),
+    /// Checks the channel with its provider, then (given `to`) sends a test message there.
+    /// Telegram: that the token is a bot's (`getMe`),
     /// and (given the server's public address) points the bot's updates at the channel's
     /// webhook (`setWebhook`, with the secret Telegram then sends back). WhatsApp: that the
     /// access token reaches the number.
@@ -360,7 +361,56 @@ impl ChannelsService {
         actor: &Actor,
         id: &ChannelId,
         public_url: Option<&str>,
+        to: Option<&str>,
     ) -> Result<ChannelTest, EngineError> {
+        // The test message goes out whenever the provider took the credentials (a bot without
+        // a webhook yet can still send).
+        let (mut test, reached) = self.check_channel(actor, id, public_url).await?;
+        if let Some(to) = to.filter(|_| reached) {
+            let stored = self.store.channels.get_channel(&actor.tenant_id, id).await?;
+            match self.send_test_message(&stored, to).await {
+                Ok(()) => test.notes.push(format!("a test message went to {to}")),
+                Err(why) => {
+                    test.ok = false;
+                    test.notes.push(format!("the test message to {to} was not sent: {why}"));
+                }
+            }
+        }
+        Ok(test)
+    }
+
+    /// Sends a short message through the channel to `to` (a chat id or a number).
+    async fn send_test_message(&self, stored: &StoredChannel, to: &str) -> Result<(), String> {
+        let secrets = self.open_secrets(stored).map_err(|e| e.to_string())?;
+        let kind = stored.channel.kind;
+        let token = secrets.token(kind);
+        let reply = sb_channels::Outgoing {
+            text: "A test message from Switchboard: this channel works.".into(),
+            buttons: Vec::new(),
+        };
+        let requests = match kind {
+            ChannelKind::Whatsapp => WhatsAppSettings::parse(&stored.channel.settings)
+                .map_err(|e| e.to_string())?
+                .0
+                .send(token.expose(), to, &reply),
+            _ => TelegramSettings::parse(&stored.channel.settings)
+                .map_err(|e| e.to_string())?
+                .0
+                .send(token.expose(), to, &reply),
+        };
+        let scrub = |text: String| text.replace(token.expose().as_str(), "***");
+        for request in requests.map_err(|e| scrub(e.to_string()))? {
+            self.call(kind, &token, Ok(request)).await?;
+        }
+        Ok(())
+    }
+
+    async fn check_channel(
+        &self,
+        actor: &Actor,
+        id: &ChannelId,
+        public_url: Option<&str>,
+    ) -> Result<(ChannelTest, bool), EngineError> {
         actor.require(Role::Admin)?;
         let stored = self.store.channels.get_channel(&actor.tenant_id, id).await?;
         let secrets = self.open_secrets(&stored)?;
@@ -369,7 +419,7 @@ impl ChannelsService {
         let hook = public_url.map(|base| {
             format!("{}/api/v1/hooks/{}/{id}", base.trim_end_matches('/'), kind.as_str())
         });
-        let failed = |why: String| Ok(ChannelTest { ok: false, notes: vec![why] });
+        let failed = |why: String| Ok((ChannelTest { ok: false, notes: vec![why] }, false));
         let mut notes = Vec::new();
         if kind == ChannelKind::Whatsapp {
             let (settings, _) = WhatsAppSettings::parse(&stored.channel.settings)?;
@@ -383,7 +433,7 @@ impl ChannelsService {
                 Some(hook) => format!("in Meta's app settings, set the webhook to {hook} with the channel's verify token, and subscribe to messages"),
                 None => "set server.public_url to know the webhook's address for Meta's app settings".into(),
             });
-            return Ok(ChannelTest { ok: true, notes });
+            return Ok((ChannelTest { ok: true, notes }, true));
         }
         let (settings, _) = TelegramSettings::parse(&stored.channel.settings)?;
         let bot = match self.call(kind, &token, settings.get_me(token.expose())).await {
@@ -393,14 +443,14 @@ impl ChannelsService {
         notes.push(format!("the token is the bot @{bot}'s"));
         let Some(hook) = hook else {
             notes.push("the server has no public address (server.public_url): Telegram cannot be told where to send updates".into());
-            return Ok(ChannelTest { ok: false, notes });
+            return Ok((ChannelTest { ok: false, notes }, true));
         };
         let request = settings.set_webhook(token.expose(), &hook, &secrets.webhook_secret);
         if let Err(why) = self.call(kind, &token, request).await {
             return failed(why);
         }
         notes.push(format!("Telegram sends the bot's updates to {hook}"));
-        Ok(ChannelTest { ok: true, notes })
+        Ok((ChannelTest { ok: true, notes }, true))
     }
 
     /// Sends a request to the provider; its JSON answer, or why it failed (the token never in

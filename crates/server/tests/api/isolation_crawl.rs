@@ -38,6 +38,7 @@ fn body_for(schema: &str) -> Value {
         "OperatorMessageInput" => json!({"text": "mine", "private": true}),
         "ToolPatch" => json!({"enabled": true}),
         "ChannelInput" => json!({"name": "Mine"}),
+        "ChannelTestInput" => json!({}),
         other => panic!("no body for {other}: add one here"),
     }
 }

@@ -142,9 +142,13 @@ async fn a_telegram_customer_gets_live_answers_and_people_reply_from_the_inbox()
             .await;
         let channel = telegram_channel(&owner, &widget, api).await;
 
-        // The test button finds the bot and points its updates at the channel's webhook.
-        let (_, tested) = owner.post(&format!("/api/v1/channels/{channel}/test"), json!({})).await;
+        // The test button finds the bot, points its updates at the channel's webhook and
+        // sends a test message where it is told.
+        let test = format!("/api/v1/channels/{channel}/test");
+        let (_, tested) = owner.post(&test, json!({"to": "1001"})).await;
         assert_eq!(tested["data"]["ok"], true, "{tested}");
+        let probe = telegram.sent(1001, 1).await;
+        assert!(probe[0]["text"].as_str().unwrap().starts_with("A test message"), "{probe:?}");
         let hooked = telegram.calls("setWebhook");
         let hook = format!("{PUBLIC_URL}/api/v1/hooks/telegram/{channel}");
         assert_eq!(hooked[0]["url"], hook.as_str(), "{hooked:?}");
@@ -200,7 +204,8 @@ async fn a_telegram_customer_gets_live_answers_and_people_reply_from_the_inbox()
         owner
             .post(format!("/api/v1/conversations/{id}/messages"), json!({"text": "Still packed."}))
             .await;
-        assert_eq!(telegram.calls("sendMessage").len(), 4, "nothing sent while paused");
+        let to_ann = telegram.calls("sendMessage").iter().filter(|b| b["chat_id"] == 42).count();
+        assert_eq!(to_ann, 4, "nothing sent while paused");
         owner.patch(&path, json!({"active": true})).await;
         assert_eq!(telegram.sent(42, 5).await[4]["text"], "Still packed.");
         let (_, inbox) = owner.get("/api/v1/conversations").await;

@@ -30,6 +30,8 @@ pub(crate) struct Graph {
     sent: Arc<Mutex<Vec<Value>>>,
     /// Sends refused for a wrong access token.
     refused: Arc<Mutex<u32>>,
+    /// Refuse the next send as if the token were wrong.
+    refuse_next: Arc<Mutex<bool>>,
 }
 
 impl Graph {
@@ -54,7 +56,8 @@ impl Graph {
                 post(move |headers: HeaderMap, body: String| {
                     let state = state.clone();
                     async move {
-                        if !authorized(&headers) {
+                        let refuse = std::mem::take(&mut *state.refuse_next.lock().unwrap());
+                        if refuse || !authorized(&headers) {
                             *state.refused.lock().unwrap() += 1;
                             return (FakeStatus::UNAUTHORIZED, axum::Json(json!({"error": {"message": "Invalid OAuth access token"}})));
                         }
@@ -159,6 +162,14 @@ async fn a_whatsapp_customer_gets_live_answers_through_a_checked_webhook() {
         let (_, tested) = owner.post(&format!("/api/v1/channels/{channel}/test"), json!({})).await;
         assert_eq!(tested["data"]["ok"], true, "{tested}");
         assert!(tested["data"]["notes"][0].as_str().unwrap().contains("+49 30 901820"), "{tested}");
+        // A test message, refused by the provider: said, not hidden.
+        *graph.refuse_next.lock().unwrap() = true;
+        let (_, tested) =
+            owner.post(&format!("/api/v1/channels/{channel}/test"), json!({"to": "4900"})).await;
+        assert_eq!(tested["data"]["ok"], false, "{tested}");
+        let said = tested["data"]["notes"].as_array().unwrap().last().unwrap().to_string();
+        assert!(said.contains("was not sent") && said.contains("Invalid OAuth"), "{said}");
+        assert!(!said.contains(ACCESS_TOKEN), "{said}");
 
         // Meta's check of the webhook: the challenge echoed for the verify token only.
         let check = |token: &str| {
