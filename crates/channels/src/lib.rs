@@ -6,6 +6,10 @@
 pub mod telegram;
 pub mod whatsapp;
 
+use sb_domain::ValidationError;
+use sb_net::Url;
+use serde_json::{Map, Value};
+
 /// A reply as a channel shows it: its text and, for an action waiting for the customer, the
 /// buttons that confirm or cancel it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,4 +71,24 @@ pub(crate) fn split_text(text: &str, max: usize) -> Vec<String> {
     }
     parts.push(rest.to_owned());
     parts
+}
+
+/// A channel's `settings.api_base_url` (the provider's address, `default` when absent): the URL,
+/// and its text as stored (without a trailing slash).
+pub(crate) fn api_base_url<'a>(
+    settings: &'a Map<String, Value>,
+    default: &'a str,
+) -> Result<(Url, &'a str), ValidationError> {
+    let invalid =
+        |message: &str| ValidationError::new("settings.api_base_url", "invalid_url", message);
+    let raw = match settings.get("api_base_url") {
+        None | Some(Value::Null) => default,
+        Some(Value::String(url)) => url.trim_end_matches('/'),
+        Some(_) => return Err(invalid("must be a URL")),
+    };
+    let url = Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| invalid(&format!("must be an http(s) URL such as {default}")))?;
+    Ok((url, raw))
 }

@@ -32,21 +32,7 @@ impl TelegramSettings {
             let field = format!("settings.{unknown}");
             return Err(ValidationError::new(field, "unknown_field", "not a Telegram setting"));
         }
-        let raw = match object.get("api_base_url") {
-            None | Some(Value::Null) => DEFAULT_API_BASE_URL,
-            Some(Value::String(url)) => url.trim_end_matches('/'),
-            Some(_) => {
-                let message = "must be a URL";
-                return Err(ValidationError::new("settings.api_base_url", "invalid_url", message));
-            }
-        };
-        let url = Url::parse(raw)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| {
-                let message = "must be an http(s) URL such as https://api.telegram.org";
-                ValidationError::new("settings.api_base_url", "invalid_url", message)
-            })?;
+        let (url, raw) = crate::api_base_url(object, DEFAULT_API_BASE_URL)?;
         Ok((Self { api_base_url: url }, json!({ "api_base_url": raw })))
     }
 

@@ -51,15 +51,7 @@ impl WhatsAppSettings {
         if let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(invalid(unknown, "unknown_field", "not a WhatsApp setting"));
         }
-        let base = match object.get("api_base_url") {
-            None | Some(Value::Null) => DEFAULT_API_BASE_URL,
-            Some(Value::String(url)) => url.trim_end_matches('/'),
-            Some(_) => return Err(invalid("api_base_url", "invalid_url", "must be a URL")),
-        };
-        let api_base_url = Url::parse(base)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| invalid("api_base_url", "invalid_url", "must be an http(s) URL"))?;
+        let (api_base_url, base) = crate::api_base_url(object, DEFAULT_API_BASE_URL)?;
         let phone_number_id = object
             .get("phone_number_id")
             .and_then(Value::as_str)

@@ -101,10 +101,7 @@ impl ChannelsService {
                 break;
             }
             if let Some(reply) = outgoing(message) {
-                let requests = match &sender {
-                    Sender::Telegram(s) => s.send(token.expose(), &thread.thread_key, &reply),
-                    Sender::WhatsApp(s) => s.send(token.expose(), &thread.thread_key, &reply),
-                };
+                let requests = sender.send(token.expose(), &thread.thread_key, &reply);
                 for request in requests.map_err(|e| scrub(e.to_string()))? {
                     self.call(kind, &token, Ok(request)).await?;
                 }
@@ -142,13 +139,26 @@ impl ChannelsService {
 }
 
 /// Who sends a channel's replies, with its settings read.
-enum Sender {
+pub(super) enum Sender {
     Telegram(TelegramSettings),
     WhatsApp(WhatsAppSettings),
 }
 
 impl Sender {
-    fn of(kind: ChannelKind, settings: &serde_json::Value) -> Result<Self, String> {
+    /// The requests carrying `reply` to `to` (a chat or a number).
+    pub(super) fn send(
+        &self,
+        token: &str,
+        to: &str,
+        reply: &Outgoing,
+    ) -> Result<Vec<sb_net::OutboundRequest>, sb_net::NetError> {
+        match self {
+            Self::Telegram(settings) => settings.send(token, to, reply),
+            Self::WhatsApp(settings) => settings.send(token, to, reply),
+        }
+    }
+
+    pub(super) fn of(kind: ChannelKind, settings: &serde_json::Value) -> Result<Self, String> {
         match kind {
             ChannelKind::Telegram => {
                 Ok(Self::Telegram(TelegramSettings::parse(settings).map_err(|e| e.to_string())?.0))

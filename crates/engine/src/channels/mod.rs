@@ -388,16 +388,8 @@ impl ChannelsService {
             text: "A test message from Switchboard: this channel works.".into(),
             buttons: Vec::new(),
         };
-        let requests = match kind {
-            ChannelKind::Whatsapp => WhatsAppSettings::parse(&stored.channel.settings)
-                .map_err(|e| e.to_string())?
-                .0
-                .send(token.expose(), to, &reply),
-            _ => TelegramSettings::parse(&stored.channel.settings)
-                .map_err(|e| e.to_string())?
-                .0
-                .send(token.expose(), to, &reply),
-        };
+        let sender = delivery::Sender::of(kind, &stored.channel.settings)?;
+        let requests = sender.send(token.expose(), to, &reply);
         let scrub = |text: String| text.replace(token.expose().as_str(), "***");
         for request in requests.map_err(|e| scrub(e.to_string()))? {
             self.call(kind, &token, Ok(request)).await?;
