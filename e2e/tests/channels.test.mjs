@@ -53,6 +53,8 @@ test("a WhatsApp number is added, tested, paused and deleted in the dashboard", 
   await form.getByLabel("App secret (signs Meta's webhook calls)").fill("app-secret");
   await form.getByLabel(/Verify token/).fill("verify-me");
   await form.getByRole("button", { name: "Add channel" }).click();
+  // The screen redraws once the channel is stored: only then is it in the API's list.
+  await page.locator("li.card", { hasText: "WhatsApp number" }).waitFor();
   // The Graph API's address is a setting the form leaves to its default; point it at the fake.
   const channels = await (await fetch(`${sb.base}/api/v1/channels`, { headers: { "x-api-key": sb.apiKey } })).json();
   assert.equal(channels.data.length, 1);
