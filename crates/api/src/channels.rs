@@ -1,5 +1,6 @@
 //! `/channels`: the account's channels besides the widget (docs/channels.md), with `secrets`
-//! write-only; and `/hooks/…/{id}`, where Telegram and WhatsApp deliver what customers send.
+//! write-only; and `/hooks/…/{id}`, where Telegram, WhatsApp and mail providers deliver what
+//! customers send.
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -18,7 +19,7 @@ use crate::state::AppState;
 pub fn router() -> ApiRouter {
     ApiRouter::new("Channels")
         .get("/channels", "List the channels", list)
-        .post("/channels", "Create a channel (Telegram or WhatsApp)", create)
+        .post("/channels", "Create a channel (e-mail, Telegram or WhatsApp)", create)
         .get("/channels/{id}", "Show a channel (never its secrets)", show)
         .patch("/channels/{id}", "Change a channel; given secrets replace the kept ones", update)
         .delete("/channels/{id}", "Delete a channel (its conversations stay)", remove)
@@ -26,6 +27,15 @@ pub fn router() -> ApiRouter {
         .post("/hooks/telegram/{id}", "Telegram delivers a bot's updates here", telegram)
         .get("/hooks/whatsapp/{id}", "Meta checks a WhatsApp channel's webhook", whatsapp_check)
         .post("/hooks/whatsapp/{id}", "Meta delivers a WhatsApp number's messages here", whatsapp)
+        .merge(
+            ApiRouter::new("Channels")
+                .post(
+                    "/hooks/email/{id}",
+                    "A mail provider posts a received message here (raw, or multipart `email`/`body-mime`)",
+                    crate::mail_hook::email,
+                )
+                .map_router(crate::mail_hook::body_limit),
+        )
 }
 
 /// A channel to create, or the fields to change.
@@ -33,15 +43,17 @@ pub fn router() -> ApiRouter {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ChannelInput")]
 struct ChannelBody {
-    /// `telegram` or `whatsapp` (`email` to come); set when the channel is made.
+    /// `email`, `telegram` or `whatsapp`; set when the channel is made.
     kind: Option<String>,
     name: Option<String>,
     /// The widget whose rules, connections, AI and people answer the channel.
     widget_id: Option<WidgetId>,
-    /// By kind: Telegram `{api_base_url?}`; WhatsApp `{phone_number_id, api_base_url?,
-    /// template?: {name, language}}`.
+    /// By kind: e-mail `{address, from_name?, smtp: {host, port?, tls?, username?}, imap?:
+    /// {…}, trusted_authserv_id?}`; Telegram `{api_base_url?}`; WhatsApp `{phone_number_id,
+    /// api_base_url?, template?: {name, language}}`.
     settings: Option<serde_json::Value>,
-    /// Write-only, by kind: Telegram `{bot_token}`; WhatsApp `{access_token, app_secret,
+    /// Write-only, by kind: e-mail `{smtp_password?, imap_password (with imap),
+    /// webhook_secret?}`; Telegram `{bot_token}`; WhatsApp `{access_token, app_secret,
     /// verify_token}`.
     secrets: Option<serde_json::Value>,
     active: Option<bool>,
@@ -104,8 +116,8 @@ async fn remove(
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ChannelTestInput")]
 struct TestBody {
-    /// A Telegram chat id or a WhatsApp number (digits with country code) to send a short
-    /// test message to, after the checks.
+    /// A Telegram chat id, a WhatsApp number (digits with country code) or an e-mail address
+    /// to send a short test message to, after the checks.
     to: Option<String>,
 }
 
@@ -122,8 +134,8 @@ async fn test(
 
 /// What a provider's webhook is told: it was taken (and need not be sent again).
 #[derive(Serialize, JsonSchema)]
-struct Received {
-    ok: bool,
+pub(crate) struct Received {
+    pub ok: bool,
 }
 
 /// Authenticated by the secret token Switchboard gave Telegram (`setWebhook`), not by a user.

@@ -23,6 +23,7 @@ mod health;
 mod json;
 mod kb;
 mod labels;
+mod mail_hook;
 mod mcp;
 mod observability;
 mod openapi;

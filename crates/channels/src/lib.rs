@@ -3,6 +3,7 @@
 //! I/O here: requests go out through the engine's SSRF-safe client, so every provider address
 //! passes the same checks as a tenant's backend.
 
+pub mod email;
 pub mod telegram;
 pub mod whatsapp;
 

@@ -128,6 +128,8 @@ pub struct HttpClient {
     inner: reqwest::Client,
     policy: Arc<SsrfPolicy>,
     config: Arc<NetConfig>,
+    /// The same filtering resolver reqwest uses, for connections of other protocols.
+    pub(crate) resolver: Arc<FilteringResolver>,
 }
 
 /// Installs the TLS crypto provider (ring) for the process. Called by every client
@@ -155,9 +157,9 @@ impl HttpClient {
     ) -> Result<Self, NetError> {
         install_crypto_provider();
         let policy = Arc::new(policy);
-        let resolver = FilteringResolver { lookup, policy: policy.clone() };
+        let resolver = Arc::new(FilteringResolver { lookup, policy: policy.clone() });
         let inner = reqwest::Client::builder()
-            .dns_resolver(Arc::new(resolver))
+            .dns_resolver(resolver.clone())
             // Redirects are followed by hand so that every hop is checked.
             .redirect(reqwest::redirect::Policy::none())
             // Environment proxies would route around the resolver's checks.
@@ -167,7 +169,7 @@ impl HttpClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|err| NetError::TlsFailed(format!("cannot set up the HTTP client: {err}")))?;
-        Ok(Self { inner, policy, config: Arc::new(config) })
+        Ok(Self { inner, policy, config: Arc::new(config), resolver })
     }
 
     /// A client without SSRF filtering, for endpoints the server operator configured (the
@@ -183,7 +185,12 @@ impl HttpClient {
     /// The same client — SSRF policy, resolver, connection pool — with other limits (a larger
     /// body cap and a longer deadline for fetching OpenAPI documents, for instance).
     pub fn with_config(&self, config: NetConfig) -> Self {
-        Self { inner: self.inner.clone(), policy: self.policy.clone(), config: Arc::new(config) }
+        Self {
+            inner: self.inner.clone(),
+            policy: self.policy.clone(),
+            config: Arc::new(config),
+            resolver: self.resolver.clone(),
+        }
     }
 
     pub fn config(&self) -> &NetConfig {

@@ -16,6 +16,7 @@ mod error;
 mod ip;
 mod policy;
 mod resolver;
+mod tcp;
 
 pub use client::{
     HttpClient, NetConfig, OutboundRequest, OutboundResponse, install_crypto_provider,

@@ -168,6 +168,32 @@ impl SsrfPolicy {
         }
     }
 
+    /// Checks the host of a connection that is not HTTP (SMTP, IMAP) as a URL's would be.
+    pub fn check_host(&self, host: &str, port: u16) -> Result<CheckedHost, NetError> {
+        let host = host.trim();
+        let spelled = match host.parse::<IpAddr>() {
+            Ok(IpAddr::V6(ip)) => format!("[{ip}]"),
+            _ => host.to_owned(),
+        };
+        let url = Url::parse(&format!("http://{spelled}:{port}/"))
+            .ok()
+            .filter(|u| u.host_str().is_some() && !spelled.contains(['/', '@', '?', '#']))
+            .ok_or_else(|| NetError::InvalidUrl(format!("{host} is not a host name")))?;
+        self.check_url(&url)
+    }
+
+    /// Whether the operator allowlisted `host:port` itself (not merely a public address):
+    /// what an unencrypted mail connection needs.
+    pub fn allowlisted(&self, host: &str, port: u16) -> bool {
+        match self.check_host(host, port) {
+            Ok(CheckedHost::AllowedName(_)) => true,
+            Ok(CheckedHost::Address(ip)) => {
+                self.unrestricted || self.allowed_address(ip, Some(port))
+            }
+            _ => false,
+        }
+    }
+
     fn check_name(&self, name: &str, port: u16) -> Result<CheckedHost, NetError> {
         if name.is_empty() {
             return Err(NetError::InvalidUrl("the URL has no host".into()));

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use sb_domain::{Channel, ChannelId, ConversationId, TenantId, Timestamp};
+use sb_domain::{Channel, ChannelId, ChannelKind, ConversationId, TenantId, Timestamp};
 use sb_store::{ChannelStore, ChannelThread, StoreResult, StoredChannel};
 
 use crate::json::to_json;
@@ -9,7 +9,7 @@ use crate::{Db, Row, SqlStore, expect_found, q};
 macro_rules! columns {
     () => {
         "id, tenant_id, kind, name, widget_id, settings_json, secrets_sealed, active, created_at, \
-         updated_at"
+         updated_at, inbound_state"
     };
 }
 
@@ -17,7 +17,7 @@ macro_rules! columns {
 macro_rules! thread_columns {
     () => {
         "tenant_id, conversation_id, channel_id, thread_key, delivered_seq, last_inbound_at, \
-         attempts, template_sent_at"
+         attempts, template_sent_at, reply_context"
     };
 }
 
@@ -33,7 +33,11 @@ fn channel_from_row(row: &Row) -> StoreResult<StoredChannel> {
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
     };
-    Ok(StoredChannel { channel, sealed_secrets: row.opt_text("secrets_sealed")? })
+    Ok(StoredChannel {
+        channel,
+        sealed_secrets: row.opt_text("secrets_sealed")?,
+        inbound_state: row.opt_text("inbound_state")?,
+    })
 }
 
 fn thread_from_row(row: &Row) -> StoreResult<ChannelThread> {
@@ -46,27 +50,27 @@ fn thread_from_row(row: &Row) -> StoreResult<ChannelThread> {
         last_inbound_at: row.ts("last_inbound_at")?,
         attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
         template_sent_at: row.opt_ts("template_sent_at")?,
+        reply_context: row.opt_text("reply_context")?,
     })
 }
 
 #[async_trait]
 impl<D: Db> ChannelStore for SqlStore<D> {
     async fn create_channel(&self, c: &Channel, sealed: Option<&str>) -> StoreResult<()> {
-        let query = q(concat!(
-            "INSERT INTO channels (",
-            columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .text(c.id.as_str())
-        .text(c.tenant_id.as_str())
-        .text(c.kind.as_str())
-        .text(&c.name)
-        .text(c.widget_id.as_str())
-        .json(to_json(&c.settings))
-        .opt_text(sealed)
-        .boolean(c.active)
-        .ts(c.created_at)
-        .ts(c.updated_at);
+        let query =
+            q("INSERT INTO channels (id, tenant_id, kind, name, widget_id, settings_json, \
+                       secrets_sealed, active, created_at, updated_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .text(c.id.as_str())
+            .text(c.tenant_id.as_str())
+            .text(c.kind.as_str())
+            .text(&c.name)
+            .text(c.widget_id.as_str())
+            .json(to_json(&c.settings))
+            .opt_text(sealed)
+            .boolean(c.active)
+            .ts(c.created_at)
+            .ts(c.updated_at);
         self.db.execute(query).await.map(drop)
     }
 
@@ -108,18 +112,49 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         self.delete_owned(delete_owned_sql!("channels"), tenant.as_str(), id.as_str()).await
     }
 
+    async fn channels_of_kind(&self, kind: ChannelKind) -> StoreResult<Vec<StoredChannel>> {
+        let sql = concat!("SELECT ", columns!(), " FROM channels WHERE kind = $1 ORDER BY id");
+        let rows = self.db.fetch_all(q(sql).text(kind.as_str())).await?;
+        rows.iter().map(channel_from_row).collect()
+    }
+
+    async fn set_inbound_state(&self, channel: &ChannelId, state: &str) -> StoreResult<()> {
+        let query = q("UPDATE channels SET inbound_state = $1 WHERE id = $2")
+            .text(state)
+            .text(channel.as_str());
+        self.db.execute(query).await.map(drop)
+    }
+
     async fn note_inbound(
         &self,
         channel: &ChannelId,
         external_id: &str,
+        thread_key: Option<&str>,
         at: Timestamp,
     ) -> StoreResult<bool> {
-        let query = q("INSERT INTO channel_inbound (channel_id, external_id, received_at) \
-                       VALUES ($1, $2, $3) ON CONFLICT (channel_id, external_id) DO NOTHING")
+        let query = q("INSERT INTO channel_inbound (channel_id, external_id, received_at, \
+                       thread_key) VALUES ($1, $2, $3, $4) \
+                       ON CONFLICT (channel_id, external_id) DO NOTHING")
         .text(channel.as_str())
         .text(external_id)
-        .ts(at);
+        .ts(at)
+        .opt_text(thread_key);
         Ok(self.db.execute(query).await? == 1)
+    }
+
+    async fn inbound_thread(
+        &self,
+        channel: &ChannelId,
+        external_id: &str,
+    ) -> StoreResult<Option<String>> {
+        let query = q("SELECT thread_key FROM channel_inbound \
+                       WHERE channel_id = $1 AND external_id = $2")
+        .text(channel.as_str())
+        .text(external_id);
+        match self.db.fetch_optional(query).await? {
+            Some(row) => row.opt_text("thread_key"),
+            None => Ok(None),
+        }
     }
 
     async fn forget_inbound(&self, channel: &ChannelId, external_id: &str) -> StoreResult<()> {
@@ -162,7 +197,7 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         let query = q(concat!(
             "INSERT INTO channel_threads (",
             thread_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .text(t.tenant_id.as_str())
         .text(t.conversation_id.as_str())
@@ -171,7 +206,8 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         .int(t.delivered_seq)
         .ts(t.last_inbound_at)
         .int(i64::from(t.attempts))
-        .opt_ts(t.template_sent_at);
+        .opt_ts(t.template_sent_at)
+        .opt_text(t.reply_context.as_deref());
         self.db.execute(query).await.map(drop)
     }
 
@@ -184,6 +220,20 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         let query = q("UPDATE channel_threads SET last_inbound_at = $1, next_attempt_at = NULL, \
                        attempts = 0 WHERE tenant_id = $2 AND conversation_id = $3")
         .ts(at)
+        .text(tenant.as_str())
+        .text(conversation.as_str());
+        expect_found(self.db.execute(query).await?)
+    }
+
+    async fn set_reply_context(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        context: &str,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE channel_threads SET reply_context = $1 \
+                       WHERE tenant_id = $2 AND conversation_id = $3")
+        .text(context)
         .text(tenant.as_str())
         .text(conversation.as_str());
         expect_found(self.db.execute(query).await?)

@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (33, "channels", include_str!("../migrations/0033_channels.sql")),
     (34, "whatsapp_window", include_str!("../migrations/0034_whatsapp_window.sql")),
     (35, "channel_claims", include_str!("../migrations/0035_channel_claims.sql")),
+    (36, "email_threads", include_str!("../migrations/0036_email_threads.sql")),
 ];
 
 pub struct SqliteOptions {

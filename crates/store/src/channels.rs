@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use sb_domain::{Channel, ChannelId, ConversationId, TenantId, Timestamp};
+use sb_domain::{Channel, ChannelId, ChannelKind, ConversationId, TenantId, Timestamp};
 
 use crate::StoreResult;
 
@@ -8,6 +8,9 @@ use crate::StoreResult;
 pub struct StoredChannel {
     pub channel: Channel,
     pub sealed_secrets: Option<String>,
+    /// What the channel's inbound side last saw (JSON the engine writes: an IMAP mailbox's
+    /// cursor, when it was last reached, its last error).
+    pub inbound_state: Option<String>,
 }
 
 /// A channel conversation's place on the other side, and how far its replies went out.
@@ -25,6 +28,9 @@ pub struct ChannelThread {
     pub attempts: u32,
     /// When the template went out to a thread waiting outside WhatsApp's 24-hour window.
     pub template_sent_at: Option<Timestamp>,
+    /// What a reply needs to land in the thread (JSON the engine writes: e-mail's address,
+    /// subject and Message-IDs).
+    pub reply_context: Option<String>,
 }
 
 #[async_trait]
@@ -43,14 +49,26 @@ pub trait ChannelStore: Send + Sync {
     /// Deletes the channel; its conversations stay (their thread rows go).
     async fn delete_channel(&self, tenant: &TenantId, id: &ChannelId) -> StoreResult<()>;
 
-    /// Records that the channel received the provider's item `external_id`; false when it
-    /// already had (a provider sending it again).
+    /// Every channel of `kind`, of every account (the mailboxes a node watches).
+    async fn channels_of_kind(&self, kind: ChannelKind) -> StoreResult<Vec<StoredChannel>>;
+    /// Records what the channel's inbound side saw (see [`StoredChannel::inbound_state`]).
+    async fn set_inbound_state(&self, channel: &ChannelId, state: &str) -> StoreResult<()>;
+
+    /// Records that the channel received the provider's item `external_id` (of thread
+    /// `thread_key`, when known); false when it already had (a provider sending it again).
     async fn note_inbound(
         &self,
         channel: &ChannelId,
         external_id: &str,
+        thread_key: Option<&str>,
         at: Timestamp,
     ) -> StoreResult<bool>;
+    /// The thread of a received item, when it was noted with one.
+    async fn inbound_thread(
+        &self,
+        channel: &ChannelId,
+        external_id: &str,
+    ) -> StoreResult<Option<String>>;
     /// Forgets a received item (its message could not be stored: the provider's retry may
     /// bring it again).
     async fn forget_inbound(&self, channel: &ChannelId, external_id: &str) -> StoreResult<()>;
@@ -75,6 +93,14 @@ pub trait ChannelStore: Send + Sync {
         tenant: &TenantId,
         conversation: &ConversationId,
         at: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Keeps what the thread's next reply needs (see [`ChannelThread::reply_context`]).
+    async fn set_reply_context(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+        context: &str,
     ) -> StoreResult<()>;
 
     /// Claims, for node `by` until `lease_until`, up to `limit` threads of active channels with

@@ -160,6 +160,18 @@ impl DescribeInput for crate::attachments::FileForm {
     }
 }
 
+/// A message a mail provider posts (raw, or in a form).
+impl DescribeInput for crate::mail_hook::MailPost {
+    fn describe(operation: &mut Operation, _: &mut Schemas) {
+        let schema = json!({"type": "string", "format": "binary",
+            "description": "The message as received (RFC 5322); or multipart/form-data with it in `email` or `body-mime`"});
+        operation.set_request_body_as("message/rfc822", schema);
+        operation.fail("401", "Unauthenticated");
+        operation.fail("413", "TooLarge");
+        operation.fail("422", "Invalid");
+    }
+}
+
 impl DescribeInput for crate::path::NamePath {
     fn describe(operation: &mut Operation, schemas: &mut Schemas) {
         path_segment::<String>(operation, schemas, "name");

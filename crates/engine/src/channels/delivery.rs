@@ -9,16 +9,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sb_channels::email::{EmailSettings, message_id};
 use sb_channels::telegram::TelegramSettings;
 use sb_channels::whatsapp::WhatsAppSettings;
 use sb_channels::{Button, Outgoing};
 use sb_domain::action::ActionState;
 use sb_domain::{Author, ChannelKind, Message, Timestamp};
 use sb_secrets::Secret;
-use sb_store::ChannelThread;
+use sb_store::{ChannelThread, StoredChannel};
 
 use super::ChannelsService;
+use super::email::{MailSender, MailThread};
 use super::inbound::button_data;
+use super::secrets::ChannelSecrets;
 use crate::EngineError;
 
 /// How often a node looks for replies to send.
@@ -79,7 +82,6 @@ impl ChannelsService {
         let (tenant, id) = (&thread.tenant_id, &thread.conversation_id);
         let stored = self.store.channels.get_channel(tenant, &thread.channel_id).await;
         let stored = stored.map_err(|e| e.to_string())?;
-        let kind = stored.channel.kind;
         let messages = self
             .store
             .conversations
@@ -87,29 +89,80 @@ impl ChannelsService {
             .await
             .map_err(|e| e.to_string())?;
         let secrets = self.open_secrets(&stored).map_err(|e| e.to_string())?;
-        let token = secrets.token(kind);
-        let scrub = |text: String| text.replace(token.expose().as_str(), "***");
-        let sender = Sender::of(kind, &stored.channel.settings)?;
+        let token = secrets.token(stored.channel.kind);
+        let mut sender = Sender::of(&stored, &secrets)?;
         if let Sender::WhatsApp(settings) = &sender
             && outside_window(thread)
             && messages.iter().any(|m| outgoing(m).is_some())
         {
             return self.hold(thread, settings, &token).await;
         }
+        let mail_thread =
+            thread.reply_context.as_deref().and_then(|c| serde_json::from_str(c).ok());
+        let mut sent = Ok(());
         for message in &messages {
             if started.elapsed() >= WORK_WITHIN {
                 break;
             }
             if let Some(reply) = outgoing(message) {
-                let requests = sender.send(token.expose(), &thread.thread_key, &reply);
-                for request in requests.map_err(|e| scrub(e.to_string()))? {
-                    self.call(kind, &token, Ok(request)).await?;
+                let to = match (&sender, &mail_thread) {
+                    (Sender::Email(mail), Some(mail_thread)) => Recipient::Mail {
+                        thread: mail_thread,
+                        message_id: message_id(
+                            &thread.thread_key,
+                            message.seq,
+                            mail.settings.domain(),
+                        ),
+                        automatic: message.author == Author::Bot,
+                    },
+                    (Sender::Email(_), None) => {
+                        sent = Err("the conversation has no e-mail thread to answer in".to_owned());
+                        break;
+                    }
+                    _ => Recipient::Chat(&thread.thread_key),
+                };
+                sent = self.send_reply(&mut sender, &token, &to, &reply).await;
+                if sent.is_err() {
+                    break;
                 }
             }
             let marked = self.store.channels.mark_delivered(thread, &self.node, message.seq).await;
             if !marked.map_err(|e| e.to_string())? {
                 break; // The claim is no longer ours.
             }
+        }
+        if let Sender::Email(mail) = &mut sender {
+            mail.close().await;
+        }
+        sent
+    }
+
+    /// Sends one reply through `sender`; why not, with the token kept out.
+    pub(super) async fn send_reply(
+        &self,
+        sender: &mut Sender,
+        token: &Secret<String>,
+        to: &Recipient<'_>,
+        reply: &Outgoing,
+    ) -> Result<(), String> {
+        let (kind, requests) = match (sender, to) {
+            (Sender::Email(mail), Recipient::Mail { thread, message_id, automatic }) => {
+                let text = email_text(reply);
+                return mail
+                    .send(self.connector.http(), thread, message_id, &text, *automatic)
+                    .await;
+            }
+            (Sender::Telegram(settings), Recipient::Chat(chat)) => {
+                (ChannelKind::Telegram, settings.send(token.expose(), chat, reply))
+            }
+            (Sender::WhatsApp(settings), Recipient::Chat(number)) => {
+                (ChannelKind::Whatsapp, settings.send(token.expose(), number, reply))
+            }
+            _ => return Err("this channel cannot send there".to_owned()),
+        };
+        let scrub = |text: String| text.replace(token.expose().as_str(), "***");
+        for request in requests.map_err(|e| scrub(e.to_string()))? {
+            self.call(kind, token, Ok(request)).await?;
         }
         Ok(())
     }
@@ -142,33 +195,44 @@ impl ChannelsService {
 pub(super) enum Sender {
     Telegram(TelegramSettings),
     WhatsApp(WhatsAppSettings),
+    Email(Box<MailSender>),
+}
+
+/// Where a reply goes: a chat (a Telegram chat id, a WhatsApp number), or an e-mail thread as
+/// one of its messages.
+pub(super) enum Recipient<'a> {
+    Chat(&'a str),
+    Mail { thread: &'a MailThread, message_id: String, automatic: bool },
 }
 
 impl Sender {
-    /// The requests carrying `reply` to `to` (a chat or a number).
-    pub(super) fn send(
-        &self,
-        token: &str,
-        to: &str,
-        reply: &Outgoing,
-    ) -> Result<Vec<sb_net::OutboundRequest>, sb_net::NetError> {
-        match self {
-            Self::Telegram(settings) => settings.send(token, to, reply),
-            Self::WhatsApp(settings) => settings.send(token, to, reply),
-        }
-    }
-
-    pub(super) fn of(kind: ChannelKind, settings: &serde_json::Value) -> Result<Self, String> {
-        match kind {
+    pub(super) fn of(stored: &StoredChannel, secrets: &ChannelSecrets) -> Result<Self, String> {
+        let settings = &stored.channel.settings;
+        let invalid = |e: sb_domain::ValidationError| e.to_string();
+        match stored.channel.kind {
             ChannelKind::Telegram => {
-                Ok(Self::Telegram(TelegramSettings::parse(settings).map_err(|e| e.to_string())?.0))
+                Ok(Self::Telegram(TelegramSettings::parse(settings).map_err(invalid)?.0))
             }
             ChannelKind::Whatsapp => {
-                Ok(Self::WhatsApp(WhatsAppSettings::parse(settings).map_err(|e| e.to_string())?.0))
+                Ok(Self::WhatsApp(WhatsAppSettings::parse(settings).map_err(invalid)?.0))
             }
-            other => Err(format!("{} channels cannot send yet", other.as_str())),
+            ChannelKind::Email => {
+                let (email, _) = EmailSettings::parse(settings).map_err(invalid)?;
+                let sender = MailSender::new(email, &stored.channel.name, &secrets.smtp_password);
+                Ok(Self::Email(Box::new(sender)))
+            }
+            ChannelKind::Widget => Err("the widget's replies are not sent".to_owned()),
         }
     }
+}
+
+/// A reply as e-mail shows it: buttons cannot be pressed in a message, so the reply says what
+/// to answer instead (`CONFIRM` or `CANCEL`, read in `email/`).
+fn email_text(reply: &Outgoing) -> String {
+    if reply.buttons.is_empty() {
+        return reply.text.clone();
+    }
+    format!("{}\n\nReply CONFIRM to go ahead, or CANCEL to stop.", reply.text.trim_end())
 }
 
 /// Whether the customer last wrote more than 24 hours ago: WhatsApp then takes only templates.

@@ -17,6 +17,7 @@ use sb_secrets::constant_time_eq;
 use sb_store::{ChannelThread, StoreError, StoredChannel};
 
 use super::ChannelsService;
+use super::secrets::ChannelSecrets;
 use crate::EngineError;
 
 /// What a button's data says: `a:<action id>:y` confirms, `a:<action id>:n` cancels.
@@ -43,7 +44,7 @@ impl ChannelsService {
         &self,
         id: &ChannelId,
         kind: ChannelKind,
-    ) -> Result<(StoredChannel, super::ChannelSecrets), EngineError> {
+    ) -> Result<(StoredChannel, ChannelSecrets), EngineError> {
         let stored = match self.store.channels.find_channel(id).await? {
             Some(s) if s.channel.kind == kind => s,
             _ => return Err(EngineError::NotFound("channel")),
@@ -123,13 +124,15 @@ impl ChannelsService {
     async fn take(
         self: &Arc<Self>,
         stored: &StoredChannel,
-        secrets: &super::ChannelSecrets,
+        secrets: &ChannelSecrets,
         incoming: Incoming,
         prefix: &str,
     ) -> Result<(), EngineError> {
         let channel = &stored.channel;
         let external = incoming.external_id().to_owned();
-        if !self.store.channels.note_inbound(&channel.id, &external, Timestamp::now()).await? {
+        let noted =
+            self.store.channels.note_inbound(&channel.id, &external, None, Timestamp::now());
+        if !noted.await? {
             return Ok(());
         }
         let handled = match incoming {
@@ -171,7 +174,7 @@ impl ChannelsService {
     }
 
     /// The chat's conversation (started now if it has none yet).
-    async fn conversation_of(
+    pub(super) async fn conversation_of(
         &self,
         stored: &StoredChannel,
         thread_key: &str,
@@ -206,6 +209,7 @@ impl ChannelsService {
             last_inbound_at: Timestamp::now(),
             attempts: 0,
             template_sent_at: None,
+            reply_context: None,
         };
         match self.store.channels.create_thread(&thread).await {
             Ok(()) => Ok(conversation),
@@ -267,7 +271,7 @@ impl ChannelsService {
     async fn answer_telegram_button(
         &self,
         stored: &StoredChannel,
-        secrets: &super::ChannelSecrets,
+        secrets: &ChannelSecrets,
         callback_id: &str,
         said: &str,
     ) {

@@ -1,15 +1,19 @@
-//! Channels besides the widget (docs/channels.md): the account's Telegram bots and WhatsApp
-//! numbers so far. Each
-//! channel answers through one of the account's widgets — its rules, connections, AI and
-//! people — so a customer on Telegram gets what a visitor on the site gets. What the provider
-//! sends in becomes a visitor's message (`inbound.rs`); replies go out through the SSRF-safe
-//! client, every one of them, in order, exactly once (`delivery.rs`).
+//! Channels besides the widget (docs/channels.md): the account's e-mail addresses, Telegram
+//! bots and WhatsApp numbers. Each channel answers through one of the account's widgets — its
+//! rules, connections, AI and people — so a customer writing an e-mail gets what a visitor on
+//! the site gets. What the provider sends in becomes a visitor's message (`inbound.rs`,
+//! `email/`); replies go out through the outbound rules, every one of them, in order, exactly
+//! once (`delivery.rs`). Secrets are sealed (`secrets.rs`); the test button is `check.rs`.
 
+mod check;
 mod delivery;
+mod email;
 mod inbound;
+mod secrets;
 
 use std::sync::Arc;
 
+use sb_channels::email::{EmailSettings, MailServer, Security};
 use sb_channels::telegram::TelegramSettings;
 use sb_channels::whatsapp::WhatsAppSettings;
 use sb_connectors::Connector;
@@ -19,13 +23,15 @@ use sb_domain::{
 };
 use sb_secrets::{Keyring, Secret};
 use sb_store::StoredChannel;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use delivery::DELIVERY_TICK;
+pub use email::MailboxState;
 pub use sb_channels::telegram::SECRET_HEADER as TELEGRAM_SECRET_HEADER;
 pub use sb_channels::whatsapp::SIGNATURE_HEADER as WHATSAPP_SIGNATURE_HEADER;
 
 use crate::{Actor, ConversationsService, EngineError};
+use secrets::ChannelSecrets;
 
 stores!(ChannelStores {
     channels: ChannelStore,
@@ -40,6 +46,8 @@ pub struct ChannelsService {
     keyring: Arc<Keyring>,
     connector: Arc<Connector>,
     conversations: Arc<ConversationsService>,
+    /// Rung when an e-mail channel is made, changed or deleted: the mailbox watchers follow.
+    mailboxes_changed: tokio::sync::Notify,
 }
 
 /// A channel as the API shows it: never its secrets, only whether they are set.
@@ -48,6 +56,9 @@ pub struct ChannelView {
     #[serde(flatten)]
     pub channel: Channel,
     pub secrets_set: bool,
+    /// An e-mail channel's mailbox: when it was last reached, and what last went wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<MailboxState>,
 }
 
 /// What a channel is made or changed with; absent fields keep their value. (No `Debug`: it
@@ -58,28 +69,10 @@ pub struct ChannelDraft {
     pub name: Option<String>,
     pub widget_id: Option<WidgetId>,
     pub settings: Option<serde_json::Value>,
-    /// Write-only: Telegram `{bot_token}`; WhatsApp `{access_token, app_secret, verify_token}`.
+    /// Write-only: Telegram `{bot_token}`; WhatsApp `{access_token, app_secret, verify_token}`;
+    /// e-mail `{smtp_password?, imap_password, webhook_secret?}`.
     pub secrets: Option<serde_json::Value>,
     pub active: Option<bool>,
-}
-
-/// A channel's secrets, sealed as one JSON document (no `Debug`: nothing prints them).
-#[derive(Default, Clone, Serialize, Deserialize)]
-pub(crate) struct ChannelSecrets {
-    /// Telegram: the bot's token.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub bot_token: String,
-    /// WhatsApp: the Graph API access token, the app secret signing webhooks, and the verify
-    /// token Meta's webhook check sends.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub access_token: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub app_secret: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub verify_token: String,
-    /// What Telegram sends back with every update (set by `setWebhook`): made here, never shown.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub webhook_secret: String,
 }
 
 /// What a channel's test found.
@@ -89,40 +82,10 @@ pub struct ChannelTest {
     pub notes: Vec<String>,
 }
 
-impl ChannelSecrets {
-    /// The secrets a kind of channel takes.
-    fn names(kind: ChannelKind) -> &'static [&'static str] {
-        match kind {
-            ChannelKind::Telegram => &["bot_token"],
-            ChannelKind::Whatsapp => &["access_token", "app_secret", "verify_token"],
-            ChannelKind::Email | ChannelKind::Widget => &[],
-        }
-    }
-
-    fn slot(&mut self, kind: ChannelKind, name: &str) -> Option<&mut String> {
-        if !Self::names(kind).contains(&name) {
-            return None;
-        }
-        Some(match name {
-            "bot_token" => &mut self.bot_token,
-            "access_token" => &mut self.access_token,
-            "app_secret" => &mut self.app_secret,
-            _ => &mut self.verify_token,
-        })
-    }
-
-    /// The credential a request to the provider carries.
-    pub(crate) fn token(&self, kind: ChannelKind) -> Secret<String> {
-        Secret::new(match kind {
-            ChannelKind::Whatsapp => self.access_token.clone(),
-            _ => self.bot_token.clone(),
-        })
-    }
-}
-
-/// Whether `given` names every secret of `kind`.
-fn replaces_all(kind: ChannelKind, given: &serde_json::Value) -> bool {
-    ChannelSecrets::names(kind).iter().all(|name| given.get(*name).is_some_and(|v| v.is_string()))
+/// Whether an e-mail channel has a mailbox to watch (and so needs its password).
+fn needs_imap(channel: &Channel) -> bool {
+    channel.kind == ChannelKind::Email
+        && EmailSettings::parse(&channel.settings).is_ok_and(|(s, _)| s.imap.is_some())
 }
 
 fn missing(field: &str) -> ValidationError {
@@ -137,11 +100,20 @@ impl ChannelsService {
         conversations: Arc<ConversationsService>,
     ) -> Arc<Self> {
         let node = format!("node-{}", random_token(8));
-        Arc::new(Self { store: ChannelStores::of(store), node, keyring, connector, conversations })
+        let store = ChannelStores::of(store);
+        let mailboxes_changed = tokio::sync::Notify::new();
+        Arc::new(Self { store, node, keyring, connector, conversations, mailboxes_changed })
     }
 
     fn view(stored: StoredChannel) -> ChannelView {
-        ChannelView { secrets_set: stored.sealed_secrets.is_some(), channel: stored.channel }
+        let mailbox = (stored.channel.kind == ChannelKind::Email)
+            .then(|| MailboxState::of(&stored))
+            .filter(|_| needs_imap(&stored.channel));
+        ChannelView {
+            secrets_set: stored.sealed_secrets.is_some(),
+            channel: stored.channel,
+            mailbox,
+        }
     }
 
     /// The settings, checked for `kind`, as they are stored.
@@ -161,13 +133,43 @@ impl ChannelsService {
                 self.reachable(&settings.api_base_url)?;
                 Ok(stored)
             }
-            other => Err(ValidationError::new(
-                "kind",
-                "unsupported_kind",
-                format!("{} channels are not available yet", other.as_str()),
-            )
-            .into()),
+            ChannelKind::Email => {
+                let (settings, stored) = EmailSettings::parse(raw)?;
+                self.mail_server_reachable(&settings.smtp, "settings.smtp")?;
+                if let Some(imap) = &settings.imap {
+                    self.mail_server_reachable(imap, "settings.imap")?;
+                }
+                Ok(stored)
+            }
+            ChannelKind::Widget => {
+                let message = "widgets are made at /widgets";
+                Err(ValidationError::new("kind", "invalid_kind", message).into())
+            }
         }
+    }
+
+    /// Whether a mail server passes the outbound rules; unencrypted only when the operator
+    /// allowlisted it (a relay on the same host), never to a server on the internet.
+    fn mail_server_reachable(&self, server: &MailServer, field: &str) -> Result<(), EngineError> {
+        let policy = self.connector.http().policy();
+        if let Err(err) = policy.check_host(&server.host, server.port) {
+            let code = match err {
+                sb_net::NetError::SsrfBlocked(_) => "ssrf_blocked",
+                _ => "invalid_host",
+            };
+            let message = err.to_string();
+            return Err(ValidationError::new(format!("{field}.host"), code, message).into());
+        }
+        if server.security == Security::None && !policy.allowlisted(&server.host, server.port) {
+            let message = "an unencrypted connection is only for a server the operator allowlisted (security.ssrf_allow); use \"tls\" or \"starttls\"";
+            return Err(ValidationError::new(
+                format!("{field}.tls"),
+                "insecure_transport",
+                message,
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// Whether the provider's address passes the outbound rules (a private one is refused
@@ -176,65 +178,6 @@ impl ChannelsService {
         let policy = self.connector.http().policy();
         crate::connections::validate::check_public_url("settings.api_base_url", url, policy)?;
         Ok(())
-    }
-
-    /// The new secrets, over the kept ones: each kind needs all of its own.
-    fn merged_secrets(
-        kind: ChannelKind,
-        kept: ChannelSecrets,
-        given: Option<&serde_json::Value>,
-    ) -> Result<ChannelSecrets, EngineError> {
-        let mut secrets = kept;
-        if let Some(given) = given {
-            let object = given.as_object().ok_or_else(|| {
-                ValidationError::new("secrets", "invalid_field", "secrets must be an object")
-            })?;
-            for (name, value) in object {
-                let field = format!("secrets.{name}");
-                let Some(slot) = secrets.slot(kind, name) else {
-                    let message = "not a secret of this kind of channel";
-                    return Err(ValidationError::new(field, "unknown_field", message).into());
-                };
-                match value.as_str().map(str::trim).filter(|v| !v.is_empty()) {
-                    Some(text) => *slot = text.to_owned(),
-                    None => {
-                        let message = "must be a non-empty string";
-                        return Err(ValidationError::new(field, "required", message).into());
-                    }
-                }
-            }
-        }
-        for name in ChannelSecrets::names(kind) {
-            if secrets.slot(kind, name).is_some_and(|v| v.is_empty()) {
-                return Err(missing(&format!("secrets.{name}")).into());
-            }
-        }
-        if secrets.webhook_secret.is_empty() {
-            secrets.webhook_secret = random_token(32);
-        }
-        Ok(secrets)
-    }
-
-    fn seal(&self, channel: &Channel, secrets: &ChannelSecrets) -> String {
-        let text = serde_json::to_string(secrets).unwrap_or_default();
-        self.keyring.seal(channel.tenant_id.as_str(), text.as_bytes())
-    }
-
-    /// Opens a channel's sealed secrets.
-    pub(crate) fn open_secrets(
-        &self,
-        stored: &StoredChannel,
-    ) -> Result<ChannelSecrets, EngineError> {
-        let Some(sealed) = &stored.sealed_secrets else { return Ok(ChannelSecrets::default()) };
-        let channel = &stored.channel;
-        let plaintext = self.keyring.open(channel.tenant_id.as_str(), sealed).map_err(|err| {
-            EngineError::Internal(format!(
-                "secrets of channel {} cannot be opened: {err}",
-                channel.id
-            ))
-        })?;
-        serde_json::from_slice(&plaintext)
-            .map_err(|_| EngineError::Internal("sealed channel secrets are not JSON".into()))
     }
 
     pub async fn create_channel(
@@ -254,8 +197,9 @@ impl ChannelsService {
         self.known_widget(actor, &widget_id).await?;
         let settings =
             self.settings(kind, &draft.settings.unwrap_or_else(|| serde_json::json!({})))?;
+        let needs = kind == ChannelKind::Email && settings["imap"].is_object();
         let secrets =
-            Self::merged_secrets(kind, ChannelSecrets::default(), draft.secrets.as_ref())?;
+            ChannelSecrets::merged(kind, needs, ChannelSecrets::default(), draft.secrets.as_ref())?;
         let now = Timestamp::now();
         let channel = Channel {
             id: ChannelId::new(),
@@ -270,7 +214,9 @@ impl ChannelsService {
         };
         let sealed = self.seal(&channel, &secrets);
         self.store.channels.create_channel(&channel, Some(&sealed)).await?;
-        Ok(ChannelView { channel, secrets_set: true })
+        self.mailboxes_changed.notify_one();
+        let stored = StoredChannel { channel, sealed_secrets: Some(sealed), inbound_state: None };
+        Ok(Self::view(stored))
     }
 
     async fn known_widget(&self, actor: &Actor, id: &WidgetId) -> Result<(), EngineError> {
@@ -311,24 +257,37 @@ impl ChannelsService {
         }
         channel.active = draft.active.unwrap_or(channel.active);
         channel.updated_at = Timestamp::now();
+        let needs = needs_imap(&channel);
+        if needs && draft.secrets.is_none() && !needs_imap(&stored.channel) {
+            // A mailbox added now needs its password now.
+            let kept = self.open_secrets(&stored)?;
+            if kept.imap_password.is_empty() {
+                return Err(missing("secrets.imap_password").into());
+            }
+        }
         let sealed = match &draft.secrets {
             Some(given) => {
                 // Secrets that can no longer be opened (a lost key) can still all be replaced.
                 let kept = match self.open_secrets(&stored) {
                     Ok(kept) => kept,
-                    Err(_) if replaces_all(channel.kind, given) => ChannelSecrets::default(),
+                    Err(_) if ChannelSecrets::replaces_all(channel.kind, needs, given) => {
+                        ChannelSecrets::default()
+                    }
                     Err(err) => return Err(err),
                 };
-                let secrets = Self::merged_secrets(channel.kind, kept, Some(given))?;
+                let secrets = ChannelSecrets::merged(channel.kind, needs, kept, Some(given))?;
                 Some(self.seal(&channel, &secrets))
             }
             None => None,
         };
         self.store.channels.update_channel(&channel, sealed.as_deref().map(Some)).await?;
-        Ok(ChannelView {
+        self.mailboxes_changed.notify_one();
+        let sealed_secrets = sealed.or(stored.sealed_secrets);
+        Ok(Self::view(StoredChannel {
             channel,
-            secrets_set: sealed.is_some() || stored.sealed_secrets.is_some(),
-        })
+            sealed_secrets,
+            inbound_state: stored.inbound_state,
+        }))
     }
 
     pub async fn get_channel(
@@ -348,101 +307,9 @@ impl ChannelsService {
 
     pub async fn delete_channel(&self, actor: &Actor, id: &ChannelId) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
-        Ok(self.store.channels.delete_channel(&actor.tenant_id, id).await?)
-    }
-
-    /// Checks the channel with its provider, then (given `to`) sends a test message there.
-    /// Telegram: that the token is a bot's (`getMe`),
-    /// and (given the server's public address) points the bot's updates at the channel's
-    /// webhook (`setWebhook`, with the secret Telegram then sends back). WhatsApp: that the
-    /// access token reaches the number.
-    pub async fn test_channel(
-        &self,
-        actor: &Actor,
-        id: &ChannelId,
-        public_url: Option<&str>,
-        to: Option<&str>,
-    ) -> Result<ChannelTest, EngineError> {
-        // The test message goes out whenever the provider took the credentials (a bot without
-        // a webhook yet can still send).
-        let (mut test, reached) = self.check_channel(actor, id, public_url).await?;
-        if let Some(to) = to.filter(|_| reached) {
-            let stored = self.store.channels.get_channel(&actor.tenant_id, id).await?;
-            match self.send_test_message(&stored, to).await {
-                Ok(()) => test.notes.push(format!("a test message went to {to}")),
-                Err(why) => {
-                    test.ok = false;
-                    test.notes.push(format!("the test message to {to} was not sent: {why}"));
-                }
-            }
-        }
-        Ok(test)
-    }
-
-    /// Sends a short message through the channel to `to` (a chat id or a number).
-    async fn send_test_message(&self, stored: &StoredChannel, to: &str) -> Result<(), String> {
-        let secrets = self.open_secrets(stored).map_err(|e| e.to_string())?;
-        let kind = stored.channel.kind;
-        let token = secrets.token(kind);
-        let reply = sb_channels::Outgoing {
-            text: "A test message from Switchboard: this channel works.".into(),
-            buttons: Vec::new(),
-        };
-        let sender = delivery::Sender::of(kind, &stored.channel.settings)?;
-        let requests = sender.send(token.expose(), to, &reply);
-        let scrub = |text: String| text.replace(token.expose().as_str(), "***");
-        for request in requests.map_err(|e| scrub(e.to_string()))? {
-            self.call(kind, &token, Ok(request)).await?;
-        }
+        self.store.channels.delete_channel(&actor.tenant_id, id).await?;
+        self.mailboxes_changed.notify_one();
         Ok(())
-    }
-
-    async fn check_channel(
-        &self,
-        actor: &Actor,
-        id: &ChannelId,
-        public_url: Option<&str>,
-    ) -> Result<(ChannelTest, bool), EngineError> {
-        actor.require(Role::Admin)?;
-        let stored = self.store.channels.get_channel(&actor.tenant_id, id).await?;
-        let secrets = self.open_secrets(&stored)?;
-        let kind = stored.channel.kind;
-        let token = secrets.token(kind);
-        let hook = public_url.map(|base| {
-            format!("{}/api/v1/hooks/{}/{id}", base.trim_end_matches('/'), kind.as_str())
-        });
-        let failed = |why: String| Ok((ChannelTest { ok: false, notes: vec![why] }, false));
-        let mut notes = Vec::new();
-        if kind == ChannelKind::Whatsapp {
-            let (settings, _) = WhatsAppSettings::parse(&stored.channel.settings)?;
-            let number = match self.call(kind, &token, settings.phone_number(token.expose())).await
-            {
-                Ok(answer) => answer["display_phone_number"].as_str().unwrap_or("?").to_owned(),
-                Err(why) => return failed(why),
-            };
-            notes.push(format!("the access token reaches the number {number}"));
-            notes.push(match hook {
-                Some(hook) => format!("in Meta's app settings, set the webhook to {hook} with the channel's verify token, and subscribe to messages"),
-                None => "set server.public_url to know the webhook's address for Meta's app settings".into(),
-            });
-            return Ok((ChannelTest { ok: true, notes }, true));
-        }
-        let (settings, _) = TelegramSettings::parse(&stored.channel.settings)?;
-        let bot = match self.call(kind, &token, settings.get_me(token.expose())).await {
-            Ok(answer) => answer["result"]["username"].as_str().unwrap_or("?").to_owned(),
-            Err(why) => return failed(why),
-        };
-        notes.push(format!("the token is the bot @{bot}'s"));
-        let Some(hook) = hook else {
-            notes.push("the server has no public address (server.public_url): Telegram cannot be told where to send updates".into());
-            return Ok((ChannelTest { ok: false, notes }, true));
-        };
-        let request = settings.set_webhook(token.expose(), &hook, &secrets.webhook_secret);
-        if let Err(why) = self.call(kind, &token, request).await {
-            return failed(why);
-        }
-        notes.push(format!("Telegram sends the bot's updates to {hook}"));
-        Ok((ChannelTest { ok: true, notes }, true))
     }
 
     /// Sends a request to the provider; its JSON answer, or why it failed (the token never in

@@ -326,6 +326,7 @@ async fn real_answers_match_the_description() {
         exercise_mcp(&mut api, &app, &mcp.url()).await;
         exercise_channels(&mut api, &app, &format!("http://{telegram}"), &fake).await;
         exercise_whatsapp(&mut api, &app, &format!("http://{graph}/v21.0")).await;
+        exercise_email(&mut api, &app, telegram).await;
         let missing: Vec<_> = operations(&spec.0)
             .into_iter()
             .map(|(m, p, _)| (m, p.trim_start_matches("/api/v1").to_owned()))
@@ -415,6 +416,29 @@ async fn exercise_whatsapp(api: &mut Checked<'_>, app: &TestApp, graph: &str) {
         .header("content-type", "application/json")
         .body(message);
     let (status, answer) = api.send(&client, Method::POST, "/hooks/whatsapp/{id}", request).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+/// An e-mail channel's inbound webhook: a provider posting a raw message with the secret.
+/// (Its SMTP server is an allowlisted loopback address that speaks no SMTP: the reply waits.)
+async fn exercise_email(api: &mut Checked<'_>, app: &TestApp, smtp: std::net::SocketAddr) {
+    let owner = app.signup("Mail", "owner@mail.test").await;
+    let (_, widget) = owner.post("/api/v1/widgets", json!({"name": "Chat"})).await;
+    let body = json!({"kind": "email", "name": "Mail", "widget_id": id(&widget),
+        "settings": {"address": "help@mail.test",
+            "smtp": {"host": smtp.ip().to_string(), "port": smtp.port(), "tls": "none"}},
+        "secrets": {"webhook_secret": "hook-secret-9"}});
+    let (status, channel) = owner.post("/api/v1/channels", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{channel}");
+    let channel = id(&channel);
+    let message = "From: Ann <ann@example.org>\r\nSubject: Hello\r\nMessage-ID: <m1@example.org>\r\n\r\nHi\r\n";
+    let client = app.anonymous();
+    let request = client
+        .request(Method::POST, &format!("/api/v1/hooks/email/{channel}"))
+        .bearer_auth("hook-secret-9")
+        .header("content-type", "message/rfc822")
+        .body(message);
+    let (status, answer) = api.send(&client, Method::POST, "/hooks/email/{id}", request).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
 }
 

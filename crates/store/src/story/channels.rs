@@ -26,8 +26,11 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
     store.create_channel(&channel, Some("sealed-1")).await.unwrap();
     let twin = Channel { id: ChannelId::new(), ..channel.clone() };
     assert_conflict(store.create_channel(&twin, None).await, Constraint::ChannelName);
-    let stored =
-        StoredChannel { channel: channel.clone(), sealed_secrets: Some("sealed-1".into()) };
+    let stored = StoredChannel {
+        channel: channel.clone(),
+        sealed_secrets: Some("sealed-1".into()),
+        inbound_state: None,
+    };
     assert_eq!(store.get_channel(tenant, &channel.id).await.unwrap(), stored);
     assert_eq!(store.find_channel(&channel.id).await.unwrap(), Some(stored.clone()));
     assert_not_found(store.get_channel(other, &channel.id).await);
@@ -48,11 +51,25 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
         store.update_channel(&Channel { tenant_id: other.clone(), ..renamed }, None).await,
     );
 
-    // An item received twice is one.
-    assert!(store.note_inbound(&channel.id, "update-1", now()).await.unwrap());
-    assert!(!store.note_inbound(&channel.id, "update-1", now()).await.unwrap());
+    // An item received twice is one; an item's thread is found by its id.
+    assert!(store.note_inbound(&channel.id, "update-1", None, now()).await.unwrap());
+    assert!(!store.note_inbound(&channel.id, "update-1", Some("42"), now()).await.unwrap());
     store.forget_inbound(&channel.id, "update-1").await.unwrap();
-    assert!(store.note_inbound(&channel.id, "update-1", now()).await.unwrap());
+    assert!(store.note_inbound(&channel.id, "update-1", None, now()).await.unwrap());
+    assert_eq!(store.inbound_thread(&channel.id, "update-1").await.unwrap(), None);
+    assert!(
+        store.note_inbound(&channel.id, "mail-1@example.org", Some("42"), now()).await.unwrap()
+    );
+    let found = store.inbound_thread(&channel.id, "mail-1@example.org").await.unwrap();
+    assert_eq!(found.as_deref(), Some("42"));
+    assert_eq!(store.inbound_thread(&channel.id, "mail-2@example.org").await.unwrap(), None);
+
+    // The inbound side's state, and every channel of a kind across accounts.
+    store.set_inbound_state(&channel.id, r#"{"last_uid":7}"#).await.unwrap();
+    let of_kind = store.channels_of_kind(ChannelKind::Telegram).await.unwrap();
+    assert_eq!(of_kind.len(), 1);
+    assert_eq!(of_kind[0].inbound_state.as_deref(), Some(r#"{"last_uid":7}"#));
+    assert!(store.channels_of_kind(ChannelKind::Email).await.unwrap().is_empty());
 
     // A thread, its replies due, claimed by one node at a time, delivered or failed.
     let mut chat = conversation(tenant, &shop.id);
@@ -68,8 +85,13 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
         last_inbound_at: now(),
         attempts: 0,
         template_sent_at: None,
+        reply_context: None,
     };
     store.create_thread(&thread).await.unwrap();
+    store.set_reply_context(tenant, &chat.id, r#"{"to":"ann@example.org"}"#).await.unwrap();
+    assert_not_found(store.set_reply_context(other, &chat.id, "{}").await);
+    let thread =
+        ChannelThread { reply_context: Some(r#"{"to":"ann@example.org"}"#.into()), ..thread };
     // A second conversation for the same chat (two first messages at once) is refused.
     let twin_chat = conversation(tenant, &shop.id);
     store.create_conversation(&twin_chat, "twin-token").await.unwrap();
