@@ -1,11 +1,12 @@
 // Channels in the dashboard: a WhatsApp number added through the form (its secrets typed once,
-// never shown again), tested against a fake of the Graph API on loopback, paused and deleted.
+// never shown again), tested against a fake of the Graph API on loopback, paused and deleted;
+// an e-mail address added with its SMTP server, whose test says why it cannot send.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { Switchboard, launch } from "../harness.mjs";
 
-let sb, browser, graph;
+let sb, browser, graph, closedPort;
 const ACCESS_TOKEN = "EAAG-dashboard-token";
 
 /** The Graph API's number lookup: the number's record for the right token. */
@@ -23,7 +24,12 @@ async function graphApi() {
 
 before(async () => {
   graph = await graphApi();
-  sb = await Switchboard.create(["--ssrf-allow", `127.0.0.1:${graph.port}`]);
+  // A loopback port nothing listens on: the e-mail channel's SMTP server, refused.
+  const probe = createServer();
+  await new Promise((r) => probe.listen(0, "127.0.0.1", r));
+  closedPort = probe.address().port;
+  await new Promise((r) => probe.close(r));
+  sb = await Switchboard.create(["--ssrf-allow", `127.0.0.1:${graph.port}`, "--ssrf-allow", `127.0.0.1:${closedPort}`]);
   browser = await launch();
 });
 
@@ -76,5 +82,41 @@ test("a WhatsApp number is added, tested, paused and deleted in the dashboard", 
   await page.locator("li.card").getByRole("button", { name: "Delete" }).click();
   await page.locator("dialog").getByRole("button", { name: "Delete" }).click();
   await page.getByText("No channels yet.").waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test("an e-mail address is added with its SMTP server and its test says why it cannot send", async () => {
+  const page = await (await browser.newContext()).newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(sb.base);
+  await page.getByLabel("E-mail").fill("owner@acme.test");
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("header nav").getByRole("link", { name: "Channels", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Channels" }).waitFor();
+
+  const form = page.locator('form[aria-labelledby="new-channel"]');
+  await form.getByLabel("Kind").selectOption("email");
+  await form.getByLabel("Name", { exact: true }).fill("Support mail");
+  await form.getByLabel("Support address").fill("help@shop.example");
+  const smtp = form.getByRole("group", { name: "Replies go out (SMTP)" });
+  await smtp.getByLabel("SMTP server").fill("127.0.0.1");
+  await smtp.getByLabel("Port").fill(String(closedPort));
+  await smtp.getByLabel("Encryption").selectOption("none");
+  await smtp.getByLabel("SMTP password").fill("smtp-secret-1");
+  await form.getByRole("button", { name: "Add channel" }).click();
+  const card = page.locator("li.card", { hasText: "Support mail" });
+  await card.getByText("E-mail address help@shop.example · answers as Lamp shop · active").waitFor();
+
+  const channels = await (await fetch(`${sb.base}/api/v1/channels`, { headers: { "x-api-key": sb.apiKey } })).json();
+  const mail = channels.data.find((c) => c.kind === "email");
+  assert.deepEqual(mail.settings.smtp, { host: "127.0.0.1", port: closedPort, tls: "none", username: "help@shop.example" });
+  assert.equal(mail.settings.imap, null);
+  assert.ok(!JSON.stringify(channels).includes("smtp-secret-1"), "the password is never shown");
+
+  await card.getByRole("button", { name: "Test" }).click();
+  await card.getByRole("status").getByText("Not connected yet.").waitFor();
+  await card.getByText(/replies cannot go out: SMTP server 127\.0\.0\.1:\d+: could not connect/).waitFor();
   assert.deepEqual(errors, []);
 });

@@ -1,11 +1,63 @@
-// Channels: Telegram bots and WhatsApp numbers answering through a widget's rules, AI and
-// people (docs/channels.md). Secrets are write-only; "Test" checks the channel with its
-// provider (and connects a Telegram bot's webhook).
+// Channels: e-mail addresses, Telegram bots and WhatsApp numbers answering through a widget's
+// rules, AI and people (docs/channels.md). Secrets are write-only; "Test" checks the channel
+// with its provider (logs in to the mail servers, connects a Telegram bot's webhook).
 import { h, call, field, submitting, confirmAction, fill, secretField } from "./ui.js";
 
-const KINDS = { telegram: "Telegram bot", whatsapp: "WhatsApp number" };
+const KINDS = { email: "E-mail address", telegram: "Telegram bot", whatsapp: "WhatsApp number" };
+const SECURITY = { starttls: "STARTTLS", tls: "TLS", none: "None (an allowlisted relay only)" };
+
+// One mail server's fields: host, port, how the connection is protected, who logs in.
+function serverFields(prefix, port) {
+  const host = h("input", { "data-field": `settings.${prefix}.host`, placeholder: `${prefix}.example.com`, spellcheck: "false" });
+  const portBox = h("input", { "data-field": `settings.${prefix}.port`, type: "number", min: 1, max: 65535, placeholder: String(port) });
+  const security = h("select", { "data-field": `settings.${prefix}.tls` },
+    h("option", { value: "" }, "As the port says"), Object.entries(SECURITY).map(([value, label]) => h("option", { value }, label)));
+  const user = h("input", { "data-field": `settings.${prefix}.username`, placeholder: "the address", spellcheck: "false" });
+  const password = secretField(`${prefix.toUpperCase()} password`, `secrets.${prefix}_password`, false, { optional: true });
+  const read = () => {
+    const server = { host: host.value.trim() };
+    if (portBox.value) server.port = Number(portBox.value);
+    if (security.value) server.tls = security.value;
+    if (user.value.trim()) server.username = user.value.trim();
+    return server;
+  };
+  const boxes = [field(`${prefix.toUpperCase()} server`, host), field("Port", portBox), field("Encryption", security), field("Username", user), password.box];
+  return { host, boxes, read, password };
+}
+
+function emailFields() {
+  const address = h("input", { "data-field": "settings.address", type: "email", required: true, placeholder: "help@shop.example", spellcheck: "false" });
+  const fromName = h("input", { "data-field": "settings.from_name", placeholder: "Shop Support" });
+  const smtp = serverFields("smtp", 587);
+  const imap = serverFields("imap", 993);
+  const hook = secretField("Inbound webhook secret (optional: for a provider posting mail)", "secrets.webhook_secret", false, { optional: true });
+  return {
+    boxes: [field("Support address", address), field("Name on replies (optional)", fromName),
+      h("fieldset", {}, h("legend", {}, "Replies go out (SMTP)"), ...smtp.boxes),
+      h("fieldset", {}, h("legend", {}, "Mail comes in (IMAP, optional)"), ...imap.boxes), hook.box],
+    read: () => {
+      const settings = { address: address.value.trim(), smtp: smtp.read() };
+      if (fromName.value.trim()) settings.from_name = fromName.value.trim();
+      if (imap.host.value.trim()) settings.imap = imap.read();
+      const secrets = {};
+      for (const [name, value] of [["smtp_password", smtp.password.value()], ["imap_password", imap.password.value()], ["webhook_secret", hook.value()]]) {
+        if (value) secrets[name] = value;
+      }
+      return { settings, secrets };
+    },
+  };
+}
+
+// What the card says of an e-mail channel's mailbox: when it was last reached, what went wrong.
+function mailboxLine(channel) {
+  const box = channel.mailbox;
+  if (!box) return null;
+  if (box.error) return h("p", { class: "error", role: "status" }, `Mailbox: ${box.error}`);
+  return h("p", { class: "muted" }, box.reached_at ? `Mailbox watched, last reached ${new Date(box.reached_at).toLocaleString()}` : "Mailbox: connecting…");
+}
 
 function kindFields(kind) {
+  if (kind === "email") return emailFields();
   if (kind === "telegram") {
     const token = secretField("Bot token (from @BotFather)", "secrets.bot_token", false);
     const base = h("input", { "data-field": "settings.api_base_url", type: "url", placeholder: "https://api.telegram.org", spellcheck: "false" });
@@ -40,7 +92,9 @@ function testResult(test) {
 function channelRow(channel, widgets, reload) {
   const widget = widgets.find((w) => w.id === channel.widget_id);
   const shown = h("div", { "aria-live": "polite" });
-  const to = h("input", { "data-field": "to", spellcheck: "false", placeholder: channel.kind === "whatsapp" ? "4915112345678" : "123456789" });
+  const placeholders = { whatsapp: "4915112345678", email: "you@shop.example", telegram: "123456789" };
+  const toLabels = { whatsapp: "Send a test message to the number (optional)", email: "Send a test message to the address (optional)", telegram: "Send a test message to the chat id (optional)" };
+  const to = h("input", { "data-field": "to", spellcheck: "false", placeholder: placeholders[channel.kind] || "" });
   const test = h("button", { type: "button", onclick: async () => {
     test.disabled = true;
     const body = to.value.trim() ? { to: to.value.trim() } : {};
@@ -56,8 +110,9 @@ function channelRow(channel, widgets, reload) {
     reload();
   } }, "Delete");
   return h("li", { class: "card" }, h("h3", {}, channel.name),
-    h("p", { class: "muted" }, `${KINDS[channel.kind] || channel.kind} · answers as ${widget ? widget.name : "a deleted widget"} · ${channel.active ? "active" : "paused"}`),
-    field(channel.kind === "whatsapp" ? "Send a test message to the number (optional)" : "Send a test message to the chat id (optional)", to),
+    h("p", { class: "muted" }, `${KINDS[channel.kind] || channel.kind}${channel.kind === "email" ? ` ${channel.settings.address}` : ""} · answers as ${widget ? widget.name : "a deleted widget"} · ${channel.active ? "active" : "paused"}`),
+    mailboxLine(channel),
+    field(toLabels[channel.kind] || "Send a test message to (optional)", to),
     h("div", { class: "row" }, test, pause, remove), shown);
 }
 
@@ -81,7 +136,7 @@ export async function showChannels(main) {
   });
   fill(main,
     h("h1", {}, "Channels"),
-    h("p", { class: "lead" }, "Answer customers on Telegram and WhatsApp with the same rules, API connections, AI and people as your widget. Replies from the inbox go back the same way."),
+    h("p", { class: "lead" }, "Answer customers by e-mail, on Telegram and on WhatsApp with the same rules, API connections, AI and people as your widget. Replies from the inbox go back the same way."),
     channels.length ? h("ul", { class: "cards" }, channels.map((c) => channelRow(c, widgets, reload))) : h("p", { class: "empty" }, "No channels yet."),
     widgets.length ? form : h("p", { class: "empty" }, "Make a widget first: a channel answers as one."));
 }

@@ -1,6 +1,6 @@
 //! An MCP server of the tests' own, written with the official Python SDK
 //! (`crates/server/tests/mcp/shop_server.py`), run as a child process on loopback. The Python
-//! with the SDK comes from `SWITCHBOARD_MCP_PYTHON` (`scripts/test` makes one); without it the
+//! with the SDK comes from `SWITCHBOARD_TEST_PYTHON` (`scripts/test` makes one); without it the
 //! MCP tests are skipped, unless `SWITCHBOARD_REQUIRE_MCP=1` (CI) makes that a failure.
 
 use std::io::{BufRead, BufReader};
@@ -13,10 +13,10 @@ use serde_json::Value;
 /// The Python with the SDK; `None` (with a note) when there is none and none is required.
 pub fn sdk_python() -> Option<String> {
     let required = std::env::var("SWITCHBOARD_REQUIRE_MCP").is_ok_and(|v| v == "1");
-    let Some(python) = std::env::var("SWITCHBOARD_MCP_PYTHON").ok().filter(|p| !p.is_empty())
+    let Some(python) = std::env::var("SWITCHBOARD_TEST_PYTHON").ok().filter(|p| !p.is_empty())
     else {
-        assert!(!required, "SWITCHBOARD_REQUIRE_MCP=1 but SWITCHBOARD_MCP_PYTHON is not set");
-        eprintln!("note: SWITCHBOARD_MCP_PYTHON not set; the MCP tests are skipped");
+        assert!(!required, "SWITCHBOARD_REQUIRE_MCP=1 but SWITCHBOARD_TEST_PYTHON is not set");
+        eprintln!("note: SWITCHBOARD_TEST_PYTHON not set; the MCP tests are skipped");
         return None;
     };
     Some(python)
