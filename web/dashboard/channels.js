@@ -53,7 +53,8 @@ function mailboxLine(channel) {
   const box = channel.mailbox;
   if (!box) return null;
   if (box.error) return h("p", { class: "error", role: "status" }, `Mailbox: ${box.error}`);
-  return h("p", { class: "muted" }, box.reached_at ? `Mailbox watched, last reached ${new Date(box.reached_at).toLocaleString()}` : "Mailbox: connecting…");
+  const reached = box.reached_at ? `Mailbox watched, last reached ${new Date(box.reached_at).toLocaleString()}` : "Mailbox: connecting…";
+  return h("p", { class: "muted" }, box.left_behind ? `${reached}. Note: ${box.left_behind}.` : reached);
 }
 
 function kindFields(kind) {

@@ -16,6 +16,12 @@ impl HttpClient {
     /// policy forbids). The addresses a name resolves to are tried in turn.
     pub async fn connect_tcp(&self, host: &str, port: u16) -> Result<TcpStream, NetError> {
         let deadline = self.config().max_timeout;
+        tokio::time::timeout(deadline, self.connect_checked(host, port))
+            .await
+            .unwrap_or(Err(NetError::Timeout(deadline.as_millis() as u64)))
+    }
+
+    async fn connect_checked(&self, host: &str, port: u16) -> Result<TcpStream, NetError> {
         let addresses: Vec<IpAddr> = match self.policy().check_host(host, port)? {
             CheckedHost::Address(ip) => vec![ip],
             CheckedHost::Name(name) | CheckedHost::AllowedName(name) => {
@@ -28,10 +34,9 @@ impl HttpClient {
         let mut last = None;
         for ip in addresses {
             let address = SocketAddr::new(ip, port);
-            match tokio::time::timeout(deadline, TcpStream::connect(address)).await {
-                Ok(Ok(stream)) => return Ok(stream),
-                Ok(Err(err)) => last = Some(NetError::ConnectFailed(format!("{address}: {err}"))),
-                Err(_) => last = Some(NetError::Timeout(deadline.as_millis() as u64)),
+            match TcpStream::connect(address).await {
+                Ok(stream) => return Ok(stream),
+                Err(err) => last = Some(NetError::ConnectFailed(format!("{address}: {err}"))),
             }
         }
         Err(last.unwrap_or_else(|| NetError::DnsFailed(format!("{host} has no addresses"))))

@@ -125,21 +125,57 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         self.db.execute(query).await.map(drop)
     }
 
+    async fn claim_inbound(
+        &self,
+        channel: &ChannelId,
+        by: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool> {
+        let query = q("UPDATE channels SET inbound_locked_by = $1, inbound_locked_until = $2 \
+                       WHERE id = $3 AND (inbound_locked_until IS NULL \
+                       OR inbound_locked_until < $4 OR inbound_locked_by = $1)")
+        .text(by)
+        .ts(until)
+        .text(channel.as_str())
+        .ts(now);
+        Ok(self.db.execute(query).await? == 1)
+    }
+
     async fn note_inbound(
         &self,
         channel: &ChannelId,
         external_id: &str,
         thread_key: Option<&str>,
         at: Timestamp,
+        stale_before: Timestamp,
     ) -> StoreResult<bool> {
+        // A row noted long ago and never taken is an abandoned attempt: noted anew.
         let query = q("INSERT INTO channel_inbound (channel_id, external_id, received_at, \
                        thread_key) VALUES ($1, $2, $3, $4) \
-                       ON CONFLICT (channel_id, external_id) DO NOTHING")
+                       ON CONFLICT (channel_id, external_id) DO UPDATE SET received_at = $3 \
+                       WHERE channel_inbound.taken_at IS NULL \
+                       AND channel_inbound.received_at < $5")
         .text(channel.as_str())
         .text(external_id)
         .ts(at)
-        .opt_text(thread_key);
+        .opt_text(thread_key)
+        .ts(stale_before);
         Ok(self.db.execute(query).await? == 1)
+    }
+
+    async fn mark_inbound_taken(
+        &self,
+        channel: &ChannelId,
+        external_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let query = q("UPDATE channel_inbound SET taken_at = $1 \
+                       WHERE channel_id = $2 AND external_id = $3")
+        .ts(at)
+        .text(channel.as_str())
+        .text(external_id);
+        self.db.execute(query).await.map(drop)
     }
 
     async fn inbound_thread(

@@ -54,15 +54,35 @@ pub trait ChannelStore: Send + Sync {
     /// Records what the channel's inbound side saw (see [`StoredChannel::inbound_state`]).
     async fn set_inbound_state(&self, channel: &ChannelId, state: &str) -> StoreResult<()>;
 
+    /// Claims the channel's inbound side (its mailbox) for node `by` until `until`: true when
+    /// no other node holds it (or its claim ran out), or `by` already did.
+    async fn claim_inbound(
+        &self,
+        channel: &ChannelId,
+        by: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool>;
+
     /// Records that the channel received the provider's item `external_id` (of thread
-    /// `thread_key`, when known); false when it already had (a provider sending it again).
+    /// `thread_key`, when known), to be taken now; false when it already had — taken, or
+    /// noted after `stale_before` and still being taken (a provider sending it again). An item
+    /// noted before `stale_before` and never taken (its node died) is noted anew.
     async fn note_inbound(
         &self,
         channel: &ChannelId,
         external_id: &str,
         thread_key: Option<&str>,
         at: Timestamp,
+        stale_before: Timestamp,
     ) -> StoreResult<bool>;
+    /// The noted item is in its conversation: never taken again.
+    async fn mark_inbound_taken(
+        &self,
+        channel: &ChannelId,
+        external_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<()>;
     /// The thread of a received item, when it was noted with one.
     async fn inbound_thread(
         &self,

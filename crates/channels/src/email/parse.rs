@@ -46,13 +46,16 @@ pub struct InboundMail {
     pub answers: Vec<String>,
     /// The sender's address, lower-cased; empty when there is none.
     pub from: String,
+    /// Where the sender asks replies to go (`Reply-To`), when elsewhere.
+    pub reply_to: Option<String>,
     pub name: Option<String>,
     pub subject: String,
     /// The new words: quoted history and signature cut off.
     pub text: String,
     pub files: Vec<MailFile>,
     pub automatic: Option<Automatic>,
-    /// Whether `trusted_authserv_id`'s `Authentication-Results` says DMARC passed.
+    /// Whether `trusted_authserv_id`'s `Authentication-Results` says DMARC passed for the one
+    /// `From` address.
     pub sender_verified: bool,
 }
 
@@ -86,27 +89,52 @@ fn automatic(message: &mail_parser::Message<'_>, from: &str) -> Option<Automatic
     None
 }
 
+/// `value` without its comments (`(…)`, nested) and quoted strings (`"…"`, which may hold `;`
+/// or `dmarc=pass` in an address the sender chose).
+fn without_comments(value: &str) -> String {
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    let mut kept = String::with_capacity(value.len());
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted || depth > 0 => escaped = true,
+            '"' if depth == 0 => {
+                quoted = !quoted;
+                kept.push(' ');
+            }
+            '(' if !quoted => depth += 1,
+            ')' if !quoted && depth > 0 => depth -= 1,
+            _ if quoted || depth > 0 => {}
+            _ => kept.push(c),
+        }
+    }
+    kept
+}
+
 /// Whether the topmost `Authentication-Results` of `authserv_id` (the receiving server, which
-/// removes any claiming to be it) says DMARC passed for the sender.
-fn dmarc_passed(message: &mail_parser::Message<'_>, authserv_id: Option<&str>) -> bool {
+/// removes any claiming to be it) says DMARC passed for `from`'s domain (RFC 8601: the
+/// `dmarc` method's result `pass`, its `header.from` property that domain).
+fn dmarc_passed(message: &mail_parser::Message<'_>, authserv_id: Option<&str>, from: &str) -> bool {
     let Some(authserv_id) = authserv_id else { return false };
+    let Some((_, domain)) = from.rsplit_once('@') else { return false };
     let results = message
         .headers_raw()
         .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
-        .map(|(_, value)| {
-            value.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase()
-        });
+        .map(|(_, value)| without_comments(value).to_ascii_lowercase());
     for value in results {
-        let id = value
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .split_whitespace()
-            .next()
-            .unwrap_or_default();
-        if id == authserv_id {
-            return value.split(';').any(|part| part.trim().starts_with("dmarc=pass"));
+        let mut parts = value.split(';');
+        let id = parts.next().unwrap_or_default().split_whitespace().next().unwrap_or_default();
+        if id != authserv_id {
+            continue;
         }
+        return parts.any(|part| {
+            let mut tokens = part.split_whitespace();
+            tokens.next() == Some("dmarc=pass")
+                && tokens.any(|t| t == format!("header.from={domain}"))
+        });
     }
     false
 }
@@ -124,6 +152,9 @@ fn ids(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
         .collect()
 }
 
+/// Inline pictures smaller than this are taken for a signature's decoration.
+const MIN_INLINE_FILE_BYTES: usize = 16 * 1024;
+
 /// Most files one message keeps; later ones are named, not kept.
 const MAX_FILES: usize = 10;
 
@@ -136,6 +167,17 @@ impl InboundMail {
             .ok_or("not an e-mail message (RFC 5322)")?;
         let sender = message.from().and_then(|a| a.first());
         let from = sender.and_then(|a| a.address()).unwrap_or_default().trim().to_ascii_lowercase();
+        // One `From` holding one mailbox, or the sender cannot be verified (a second one could
+        // be what DMARC checked while the first is shown).
+        let from_headers =
+            message.headers().iter().filter(|h| h.name().eq_ignore_ascii_case("From")).count();
+        let one_sender = from_headers == 1 && message.from().is_some_and(|a| a.iter().count() == 1);
+        let reply_to = message
+            .reply_to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(|a| a.trim().to_ascii_lowercase())
+            .filter(|a| !a.is_empty() && *a != from && super::valid_address(a));
         let name =
             sender.and_then(|a| a.name()).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         let message_id = match message.message_id() {
@@ -156,9 +198,11 @@ impl InboundMail {
         let mut text = strip_reply(&body);
         let mut files = Vec::new();
         for part in message.attachments() {
-            // Pictures a signature or an HTML body shows inline are not files the customer sent.
+            // Small pictures shown inline are a signature's logos and icons, not files the
+            // customer sent (a pasted screenshot is larger).
             let inline_picture = part.content_id().is_some()
-                && part.content_disposition().is_none_or(|d| d.is_inline());
+                && part.content_disposition().is_none_or(|d| d.is_inline())
+                && part.contents().len() < MIN_INLINE_FILE_BYTES;
             if inline_picture || part.is_message() {
                 continue;
             }
@@ -172,11 +216,12 @@ impl InboundMail {
             files.push(MailFile { name, bytes: part.contents().to_vec() });
         }
         let automatic = automatic(&message, &from);
-        let sender_verified = dmarc_passed(&message, authserv_id);
+        let sender_verified = one_sender && dmarc_passed(&message, authserv_id, &from);
         Ok(Self {
             message_id,
             answers,
             from,
+            reply_to,
             name,
             subject,
             text: text.trim().to_owned(),
@@ -184,6 +229,11 @@ impl InboundMail {
             automatic,
             sender_verified,
         })
+    }
+
+    /// Where replies go: `Reply-To` when it names another address, else the sender.
+    pub fn reply_address(&self) -> &str {
+        self.reply_to.as_deref().unwrap_or(&self.from)
     }
 
     /// The customer's answer to a reply asking them to confirm: `Some(true)` for "CONFIRM",
@@ -258,6 +308,18 @@ mod tests {
         assert_eq!(answer("cancel."), Some(false));
         assert_eq!(answer("Please cancel my order"), None);
         assert_eq!(answer("Thanks"), None);
+    }
+
+    #[test]
+    fn replies_go_where_the_sender_asks() {
+        let form = "From: Web form <noreply@forms.example>\r\nReply-To: Ann <ann@example.org>\r\nSubject: Contact\r\nMessage-ID: <f1@forms.example>";
+        let parsed = InboundMail::parse(&mail(form, "order 4521?"), None).unwrap();
+        assert_eq!(
+            (parsed.from.as_str(), parsed.reply_address()),
+            ("noreply@forms.example", "ann@example.org")
+        );
+        let plain = InboundMail::parse(&mail(PLAIN, "hi"), None).unwrap();
+        assert_eq!(plain.reply_address(), "ann@example.org");
     }
 
     #[test]

@@ -60,7 +60,13 @@ fn is_attribution(line: &str, next: Option<&str>) -> bool {
         let verb = end.trim_end_matches(':').trim_end();
         lower.contains(&format!(" {verb} "))
     });
-    ends_attribution(line)
+    // "The courier wrote:" is the customer's own words: an attribution names an address, a
+    // date, or starts as attributions do, or quotes follow it.
+    let looks_attributed = starts
+        || lower.contains('@')
+        || lower.chars().any(|c| c.is_ascii_digit())
+        || next.is_some_and(|n| n.trim_start().starts_with('>'));
+    (ends_attribution(line) && looks_attributed)
         || (starts && lower.ends_with(':') && verb_inside)
         // Clients wrap a long attribution: "On Tue, 3 Dec 2026, Ann Lee" / "<ann@x> wrote:".
         || (starts && next.is_some_and(ends_attribution))
@@ -143,6 +149,8 @@ mod tests {
         assert_eq!(strip_reply(text), text);
         let mention = "My colleague wrote: it is broken. Can you help?";
         assert_eq!(strip_reply(mention), mention);
+        let courier = "The courier wrote:\nparcel left at the door.\nIt was not there.";
+        assert_eq!(strip_reply(courier), courier);
     }
 
     #[test]

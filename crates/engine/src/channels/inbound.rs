@@ -68,7 +68,7 @@ impl ChannelsService {
         let update = parse_update(body)
             .map_err(|why| ValidationError::new("body", "invalid_update", why))?;
         match update {
-            Some(incoming) => self.take(&stored, &secrets, incoming, "telegram").await,
+            Some(incoming) => self.take_to_the_end(stored, secrets, incoming, "telegram").await,
             None => Ok(()),
         }
     }
@@ -111,12 +111,26 @@ impl ChannelsService {
         // (Meta sends the whole notification again; those taken are taken once).
         let mut first_failure = Ok(());
         for incoming in found {
-            let taken = self.take(&stored, &secrets, incoming, "whatsapp").await;
+            let taken =
+                self.take_to_the_end(stored.clone(), secrets.clone(), incoming, "whatsapp").await;
             if first_failure.is_ok() {
                 first_failure = taken;
             }
         }
         first_failure
+    }
+
+    /// [`Self::take`], carried on even when the caller stops waiting (a provider hanging up):
+    /// an item noted as received is always taken, or forgotten for the provider's next try.
+    async fn take_to_the_end(
+        self: &Arc<Self>,
+        stored: StoredChannel,
+        secrets: ChannelSecrets,
+        incoming: Incoming,
+        prefix: &'static str,
+    ) -> Result<(), EngineError> {
+        let this = self.clone();
+        super::to_the_end(async move { this.take(&stored, &secrets, incoming, prefix).await }).await
     }
 
     /// Takes one item the provider brought, once: its message is the customer's (they are
@@ -130,9 +144,9 @@ impl ChannelsService {
     ) -> Result<(), EngineError> {
         let channel = &stored.channel;
         let external = incoming.external_id().to_owned();
-        let noted =
-            self.store.channels.note_inbound(&channel.id, &external, None, Timestamp::now());
-        if !noted.await? {
+        let now = Timestamp::now();
+        let stale = super::stale_before(now);
+        if !self.store.channels.note_inbound(&channel.id, &external, None, now, stale).await? {
             return Ok(());
         }
         let handled = match incoming {
@@ -162,6 +176,10 @@ impl ChannelsService {
             // Refused for what it is (no try will change that): taken, and dropped.
             Err(EngineError::Invalid(why)) => {
                 tracing::warn!(channel = %channel.id, error = %why, "a channel's message was refused");
+                self.store
+                    .channels
+                    .mark_inbound_taken(&channel.id, &external, Timestamp::now())
+                    .await?;
                 Ok(())
             }
             Err(err) => {
@@ -169,7 +187,11 @@ impl ChannelsService {
                 let _ = self.store.channels.forget_inbound(&channel.id, &external).await;
                 Err(err)
             }
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                let taken = Timestamp::now();
+                self.store.channels.mark_inbound_taken(&channel.id, &external, taken).await?;
+                Ok(())
+            }
         }
     }
 

@@ -82,6 +82,32 @@ pub struct ChannelTest {
     pub notes: Vec<String>,
 }
 
+/// How long a received item may be noted and not yet taken before another delivery of it may
+/// take it (its node died between the two).
+const TAKE_WITHIN: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
+
+/// Items noted before this and never taken are abandoned.
+fn stale_before(now: Timestamp) -> Timestamp {
+    now.checked_sub(TAKE_WITHIN).unwrap_or(now)
+}
+
+/// Runs `work` to its end even when the caller stops waiting (a provider hanging up, a
+/// mailbox watcher stopped for a changed channel): what is noted as received is taken, or
+/// forgotten for the next try — never left half done.
+async fn to_the_end<T: Send + 'static>(
+    work: impl Future<Output = Result<T, EngineError>> + Send + 'static,
+) -> Result<T, EngineError> {
+    tokio::spawn(work)
+        .await
+        .map_err(|err| EngineError::Internal(format!("taking a received item failed: {err}")))?
+}
+
+/// An e-mail channel's mailbox: where, and whose.
+fn mailbox_of(channel: &Channel) -> Option<(String, u16, String)> {
+    let (settings, _) = EmailSettings::parse(&channel.settings).ok()?;
+    settings.imap.map(|imap| (imap.host, imap.port, imap.username))
+}
+
 /// Whether an e-mail channel has a mailbox to watch (and so needs its password).
 fn needs_imap(channel: &Channel) -> bool {
     channel.kind == ChannelKind::Email
@@ -281,13 +307,15 @@ impl ChannelsService {
             None => None,
         };
         self.store.channels.update_channel(&channel, sealed.as_deref().map(Some)).await?;
+        let mut inbound_state = stored.inbound_state;
+        if mailbox_of(&channel) != mailbox_of(&stored.channel) {
+            // Another mailbox: the cursor of the old one means nothing there.
+            self.store.channels.set_inbound_state(&channel.id, "{}").await?;
+            inbound_state = None;
+        }
         self.mailboxes_changed.notify_one();
         let sealed_secrets = sealed.or(stored.sealed_secrets);
-        Ok(Self::view(StoredChannel {
-            channel,
-            sealed_secrets,
-            inbound_state: stored.inbound_state,
-        }))
+        Ok(Self::view(StoredChannel { channel, sealed_secrets, inbound_state }))
     }
 
     pub async fn get_channel(

@@ -109,6 +109,11 @@ impl ChannelSecrets {
                     return Err(ValidationError::new(field, "unknown_field", message).into());
                 };
                 match value.as_str().map(str::trim).filter(|v| !v.is_empty()) {
+                    // Anyone may call the inbound webhook: its secret must not be guessable.
+                    Some(text) if name == "webhook_secret" && text.chars().count() < 16 => {
+                        let message = "must be at least 16 characters";
+                        return Err(ValidationError::new(field, "too_short", message).into());
+                    }
                     Some(text) => *slot = text.to_owned(),
                     None => {
                         let message = "must be a non-empty string";

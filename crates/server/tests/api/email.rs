@@ -355,7 +355,7 @@ async fn transport_security_is_never_dropped_and_settings_name_their_field() {
     let widget = owner.create_widget("Shop").await;
     let create = |settings: Value| {
         json!({"kind": "email", "name": "Mail", "widget_id": widget, "settings": settings,
-            "secrets": {"imap_password": PASSWORD}})
+            "secrets": {"imap_password": PASSWORD, "smtp_password": PASSWORD}})
     };
 
     // Refused when made: a private server, plain text to a server on the internet, a mailbox
@@ -387,17 +387,36 @@ async fn transport_security_is_never_dropped_and_settings_name_their_field() {
         Some("secrets.imap_password"),
     );
 
-    // STARTTLS asked of servers that do not offer it: the test says so, nothing goes plain.
-    let starttls = json!({"address": SUPPORT,
-        "smtp": {"host": "127.0.0.1", "port": smtp.port, "tls": "starttls"},
+    // STARTTLS asked of servers that do not offer it: the test says so for each, and nothing
+    // goes on in plain text (no login, no test message).
+    let smtp_starttls = json!({"address": SUPPORT,
+        "smtp": {"host": "127.0.0.1", "port": smtp.port, "tls": "starttls"}});
+    let created = owner.create("/api/v1/channels", create(smtp_starttls)).await;
+    let id = created["id"].as_str().unwrap();
+    let (_, tested) =
+        owner.post(format!("/api/v1/channels/{id}/test"), json!({"to": "me@shop.example"})).await;
+    let notes = tested["data"]["notes"].as_array().unwrap();
+    assert_eq!(tested["data"]["ok"], false, "{tested}");
+    assert!(notes[0].as_str().unwrap().starts_with("replies cannot go out: STARTTLS"), "{tested}");
+    assert!(!tested.to_string().contains("test message"), "no test message is tried: {tested}");
+    assert!(smtp.taken().is_empty(), "nothing was sent");
+    owner.delete(format!("/api/v1/channels/{id}")).await;
+    let imap_starttls = json!({"address": SUPPORT,
+        "smtp": {"host": "127.0.0.1", "port": smtp.port, "tls": "none"},
         "imap": {"host": "127.0.0.1", "port": dovecot.port, "tls": "starttls"}});
-    let created = owner.create("/api/v1/channels", create(starttls)).await;
+    let created = owner.create("/api/v1/channels", create(imap_starttls)).await;
     let id = created["id"].as_str().unwrap();
     let (_, tested) = owner.post(format!("/api/v1/channels/{id}/test"), json!({})).await;
-    let notes = tested["data"]["notes"].to_string();
+    let notes = tested["data"]["notes"].as_array().unwrap();
     assert_eq!(tested["data"]["ok"], false, "{tested}");
-    assert!(notes.contains("STARTTLS"), "{notes}");
-    assert!(smtp.taken().is_empty(), "nothing was sent");
+    assert!(
+        notes[0].as_str().unwrap().contains("takes replies"),
+        "the SMTP side is fine: {tested}"
+    );
+    assert!(
+        notes[1].as_str().unwrap().starts_with("the mailbox cannot be read: STARTTLS"),
+        "{tested}"
+    );
     owner.delete(format!("/api/v1/channels/{id}")).await;
 
     // A wrong IMAP password: the test says so, and the mailbox's state shows the error.

@@ -33,14 +33,22 @@ pub fn available() -> bool {
     false
 }
 
-async fn wait_for_port(port: u16, what: &str) {
+/// Whether `child` came to serve `port`, greeting with `greeting` (not another test's server
+/// that took the port first): false once it exited.
+async fn serves(child: &mut Child, port: u16, greeting: &str) -> bool {
     for _ in 0..300 {
-        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)).await {
+            let mut lines = BufReader::new(stream).lines();
+            let first = tokio::time::timeout(Duration::from_secs(5), lines.next_line()).await;
+            let line = first.ok().and_then(|l| l.ok()).flatten().unwrap_or_default();
+            return line.contains(greeting) && child.try_wait().unwrap().is_none();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("{what} did not listen on {port}");
+    false
 }
 
 fn free_port() -> u16 {
@@ -85,30 +93,39 @@ impl Dovecot {
                 format!("default_internal_user = {me}\ndefault_login_user = {me}\n"),
             )
         };
-        let port = free_port();
         let root_text = root.display();
-        let config = format!(
-            "base_dir = {root_text}/run\nstate_dir = {root_text}/state\nlog_path = {root_text}/dovecot.log\n\
-             protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n\
-             auth_mechanisms = plain login\nmail_location = maildir:{root_text}/mail/%u\n{users}\
-             passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}\n\
-             userdb {{\n  driver = static\n  args = {owner} home={root_text}/mail/%u\n}}\n\
-             service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
-               inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+        // A free port may be taken by another test before Dovecot binds it: Dovecot then
+        // exits, and another port is tried.
+        for _ in 0..5 {
+            let port = free_port();
+            let config = format!(
+                "base_dir = {root_text}/run-{port}\nstate_dir = {root_text}/state\nlog_path = {root_text}/dovecot.log\n\
+                 protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n\
+                 auth_mechanisms = plain login\nmail_location = maildir:{root_text}/mail/%u\n{users}\
+                 passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}\n\
+                 userdb {{\n  driver = static\n  args = {owner} home={root_text}/mail/%u\n}}\n\
+                 service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
+                   inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+            );
+            let path = root.join("dovecot.conf");
+            std::fs::write(&path, config).unwrap();
+            let mut child = Command::new("dovecot")
+                .arg("-F")
+                .arg("-c")
+                .arg(&path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("dovecot starts");
+            if serves(&mut child, port, "Dovecot").await {
+                return Self { port, _child: child, _dir: dir };
+            }
+        }
+        panic!(
+            "Dovecot did not start: {}",
+            std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default()
         );
-        let path = root.join("dovecot.conf");
-        std::fs::write(&path, config).unwrap();
-        let child = Command::new("dovecot")
-            .arg("-F")
-            .arg("-c")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("dovecot starts");
-        wait_for_port(port, "Dovecot").await;
-        Self { port, _child: child, _dir: dir }
     }
 
     /// Puts `message` into `user`'s inbox with IMAP APPEND, as a delivering server would.
@@ -206,7 +223,7 @@ impl SmtpSink {
         let first = tokio::time::timeout(Duration::from_secs(30), stdout.next_line());
         let line = first.await.expect("the SMTP server says its port").unwrap().unwrap();
         let port: u16 = line.trim().parse().unwrap();
-        wait_for_port(port, "the SMTP server").await;
+        assert!(serves(&mut child, port, "Python SMTP").await, "the SMTP server serves {port}");
         Self { port, _child: child, dir }
     }
 

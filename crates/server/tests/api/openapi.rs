@@ -427,7 +427,7 @@ async fn exercise_email(api: &mut Checked<'_>, app: &TestApp, smtp: std::net::So
     let body = json!({"kind": "email", "name": "Mail", "widget_id": id(&widget),
         "settings": {"address": "help@mail.test",
             "smtp": {"host": smtp.ip().to_string(), "port": smtp.port(), "tls": "none"}},
-        "secrets": {"webhook_secret": "hook-secret-9"}});
+        "secrets": {"webhook_secret": "hook-secret-9-for-the-openapi-test"}});
     let (status, channel) = owner.post("/api/v1/channels", body).await;
     assert_eq!(status, StatusCode::CREATED, "{channel}");
     let channel = id(&channel);
@@ -435,7 +435,7 @@ async fn exercise_email(api: &mut Checked<'_>, app: &TestApp, smtp: std::net::So
     let client = app.anonymous();
     let request = client
         .request(Method::POST, &format!("/api/v1/hooks/email/{channel}"))
-        .bearer_auth("hook-secret-9")
+        .bearer_auth("hook-secret-9-for-the-openapi-test")
         .header("content-type", "message/rfc822")
         .body(message);
     let (status, answer) = api.send(&client, Method::POST, "/hooks/email/{id}", request).await;

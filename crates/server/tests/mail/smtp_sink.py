@@ -1,7 +1,8 @@
 """An SMTP server for the e-mail channel tests (aiosmtpd, from PyPI).
 
-Listens on 127.0.0.1, asks for a login (USER and PASSWORD below), and writes each message it
-takes to FOLDER as NNNN.eml, with NNNN.json beside it naming the envelope's sender and
+Listens on a free port of 127.0.0.1 (another, when another process takes the one picked
+first), asks for a login (USER and PASSWORD below), and writes each message it takes to FOLDER
+as NNNN.eml, with NNNN.json beside it naming the envelope's sender and
 recipients. The .eml is renamed into place last, so a reader never sees half a message. Prints
 the port once it listens; stops when its standard input closes.
 
@@ -59,16 +60,22 @@ def main():
     warnings.simplefilter("ignore")
     logging.getLogger("mail.log").setLevel(logging.ERROR)
     folder, user, password = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-    port = free_port()
-    controller = Controller(
-        Sink(folder),
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticator(user, password),
-        auth_required=True,
-        auth_require_tls=False,
-    )
-    controller.start()
+    for attempt in range(5):
+        port = free_port()
+        controller = Controller(
+            Sink(folder),
+            hostname="127.0.0.1",
+            port=port,
+            authenticator=authenticator(user, password),
+            auth_required=True,
+            auth_require_tls=False,
+        )
+        try:
+            controller.start()
+            break
+        except Exception:
+            if attempt == 4:
+                raise
     print(port, flush=True)
     sys.stdin.read()
     controller.stop()

@@ -52,17 +52,29 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
     );
 
     // An item received twice is one; an item's thread is found by its id.
-    assert!(store.note_inbound(&channel.id, "update-1", None, now()).await.unwrap());
-    assert!(!store.note_inbound(&channel.id, "update-1", Some("42"), now()).await.unwrap());
+    let (noted, stale) = (later(0), later(-120));
+    let note = |id: &'static str, thread: Option<&'static str>, at, stale_before| {
+        store.note_inbound(&channel.id, id, thread, at, stale_before)
+    };
+    assert!(note("update-1", None, noted, stale).await.unwrap());
+    assert!(!note("update-1", Some("42"), later(1), later(-119)).await.unwrap(), "being taken");
     store.forget_inbound(&channel.id, "update-1").await.unwrap();
-    assert!(store.note_inbound(&channel.id, "update-1", None, now()).await.unwrap());
+    assert!(note("update-1", None, noted, stale).await.unwrap());
+    // Noted and never taken (its node died): after a while, it is noted anew; once taken, never.
+    assert!(note("update-1", None, later(200), later(80)).await.unwrap(), "abandoned");
+    store.mark_inbound_taken(&channel.id, "update-1", later(201)).await.unwrap();
+    assert!(!note("update-1", None, later(900), later(780)).await.unwrap(), "taken");
     assert_eq!(store.inbound_thread(&channel.id, "update-1").await.unwrap(), None);
-    assert!(
-        store.note_inbound(&channel.id, "mail-1@example.org", Some("42"), now()).await.unwrap()
-    );
+    assert!(note("mail-1@example.org", Some("42"), noted, stale).await.unwrap());
     let found = store.inbound_thread(&channel.id, "mail-1@example.org").await.unwrap();
     assert_eq!(found.as_deref(), Some("42"));
     assert_eq!(store.inbound_thread(&channel.id, "mail-2@example.org").await.unwrap(), None);
+
+    // The inbound side: one node at a time, until its claim runs out.
+    assert!(store.claim_inbound(&channel.id, "node-a", later(0), later(60)).await.unwrap());
+    assert!(!store.claim_inbound(&channel.id, "node-b", later(30), later(90)).await.unwrap());
+    assert!(store.claim_inbound(&channel.id, "node-a", later(30), later(90)).await.unwrap());
+    assert!(store.claim_inbound(&channel.id, "node-b", later(91), later(151)).await.unwrap());
 
     // The inbound side's state, and every channel of a kind across accounts.
     store.set_inbound_state(&channel.id, r#"{"last_uid":7}"#).await.unwrap();

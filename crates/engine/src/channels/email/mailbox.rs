@@ -1,17 +1,16 @@
-//! Watching an e-mail channel's IMAP mailbox. Each node keeps one connection per mailbox: it
-//! takes every message that arrived since the last one taken (by UID, remembered in the
-//! channel's inbound state, so a restart misses nothing and a person reading the mailbox
-//! changes nothing), marks it read, and waits with IDLE (or looks every minute when the server
-//! has no IDLE). Mail that was already there when the channel was set up is not answered.
-//! Two nodes watching one mailbox take each message once: it is noted by its Message-ID.
+//! Watching an e-mail channel's IMAP mailbox. One node at a time holds a mailbox (a claim it
+//! renews each minute; a dead node's runs out) and keeps one connection to it: it takes every
+//! message that arrived since the last one taken (by UID, remembered in the channel's inbound
+//! state, so a restart misses nothing and a person reading the mailbox changes nothing),
+//! marks it read, and waits with IDLE (or looks every minute when the server has no IDLE).
+//! Mail that was already there when the channel was set up is not answered.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use sb_channels::email::{EmailSettings, MailServer, Security};
-use sb_domain::{ChannelId, ChannelKind, Timestamp};
+use sb_domain::{ChannelId, Timestamp};
 use sb_store::StoredChannel;
 use serde::{Deserialize, Serialize};
 
@@ -19,10 +18,14 @@ use super::tls::MailStream;
 use crate::EngineError;
 use crate::channels::ChannelsService;
 
-/// How often a node looks for mailboxes added, changed or removed on other nodes.
-const SYNC_EVERY: Duration = Duration::from_secs(10);
-/// How long one IDLE waits before it is renewed (servers end it after 30 minutes).
-const IDLE_FOR: Duration = Duration::from_secs(5 * 60);
+/// How long one IDLE waits before it is renewed (servers end it after 30 minutes), and the
+/// node's claim on the mailbox with it.
+const IDLE_FOR: Duration = Duration::from_secs(60);
+/// How long a node's claim on a mailbox lasts: a node that dies leaves it to another after
+/// this.
+const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(180);
+/// How long a node waits before asking again for a mailbox another node watches.
+const NOT_OURS_WAIT: Duration = Duration::from_secs(30);
 /// How often a server without IDLE is asked.
 const POLL_EVERY: Duration = Duration::from_secs(60);
 /// The longest connecting and logging in may take.
@@ -31,7 +34,7 @@ const CONNECT_WITHIN: Duration = Duration::from_secs(20);
 const COMMAND_WITHIN: Duration = Duration::from_secs(60);
 /// Waits before connecting again after a failure, by failures in a row (the last repeats).
 const RETRY_AFTER_SECS: [u64; 5] = [2, 10, 30, 120, 300];
-/// Larger messages are not fetched (they are named in the state's error instead).
+/// Larger messages are not fetched (the state names the last one left behind).
 const MAX_MESSAGE_BYTES: u32 = 25 * 1024 * 1024;
 
 /// What a mailbox's watcher last saw: the mailbox's `UIDVALIDITY` and the last UID taken,
@@ -48,6 +51,9 @@ pub struct MailboxState {
     /// What went wrong the last time, until it works again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The last message left in the mailbox for its size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_behind: Option<String>,
 }
 
 impl MailboxState {
@@ -73,56 +79,34 @@ async fn within<T>(
         .unwrap_or_else(|_| Err(format!("{what} took longer than {limit:?}")))
 }
 
-impl ChannelsService {
-    /// Keeps one watcher per e-mail channel with a mailbox, until dropped: started for new
-    /// channels, restarted when one changes, stopped when it goes.
-    pub async fn run_mailboxes(self: Arc<Self>) {
-        let mut watchers: HashMap<ChannelId, (Timestamp, tokio::task::JoinHandle<()>)> =
-            HashMap::new();
-        loop {
-            match self.store.channels.channels_of_kind(ChannelKind::Email).await {
-                Ok(channels) => {
-                    let wanted: HashMap<ChannelId, Timestamp> = channels
-                        .iter()
-                        .filter(|s| {
-                            EmailSettings::parse(&s.channel.settings)
-                                .is_ok_and(|(e, _)| e.imap.is_some())
-                        })
-                        .map(|s| (s.channel.id.clone(), s.channel.updated_at))
-                        .collect();
-                    watchers.retain(|id, (version, task)| {
-                        let keep = wanted.get(id) == Some(version) && !task.is_finished();
-                        if !keep {
-                            task.abort();
-                        }
-                        keep
-                    });
-                    for (id, version) in wanted {
-                        watchers.entry(id.clone()).or_insert_with(|| {
-                            (version, tokio::spawn(self.clone().watch_mailbox(id)))
-                        });
-                    }
-                }
-                Err(err) => tracing::warn!(error = %err, "could not list the mailboxes to watch"),
-            }
-            // A change made on this node is seen at once; one made on another, within a tick.
-            let _ = tokio::time::timeout(SYNC_EVERY, self.mailboxes_changed.notified()).await;
-        }
-    }
+/// How one connection's life ended.
+enum Ended {
+    /// The channel no longer has a mailbox to watch.
+    Gone,
+    /// Another node watches the mailbox.
+    NotOurs,
+}
 
+impl ChannelsService {
     /// Watches one mailbox for as long as the task lives, connecting again after failures.
-    async fn watch_mailbox(self: Arc<Self>, id: ChannelId) {
+    pub(super) async fn watch_mailbox(self: Arc<Self>, id: ChannelId) {
         let mut failures = 0usize;
         loop {
-            let Err(why) = self.watch_once(&id).await else { return };
-            tracing::warn!(channel = %id, error = %why, "an e-mail channel's mailbox could not be read");
-            if let Ok(Some(stored)) = self.store.channels.find_channel(&id).await {
-                let state = MailboxState { error: Some(why), ..MailboxState::of(&stored) };
-                let _ = self.save_state(&id, &state).await;
-            }
-            let wait = RETRY_AFTER_SECS[failures.min(RETRY_AFTER_SECS.len() - 1)];
-            failures += 1;
-            tokio::time::sleep(Duration::from_secs(wait)).await;
+            let wait = match self.watch_once(&id, &mut failures).await {
+                Ok(Ended::Gone) => return,
+                Ok(Ended::NotOurs) => NOT_OURS_WAIT,
+                Err(why) => {
+                    tracing::warn!(channel = %id, error = %why, "an e-mail channel's mailbox could not be read");
+                    if let Ok(Some(stored)) = self.store.channels.find_channel(&id).await {
+                        let state = MailboxState { error: Some(why), ..MailboxState::of(&stored) };
+                        let _ = self.save_state(&id, &state).await;
+                    }
+                    let wait = RETRY_AFTER_SECS[failures.min(RETRY_AFTER_SECS.len() - 1)];
+                    failures += 1;
+                    Duration::from_secs(wait)
+                }
+            };
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -131,25 +115,41 @@ impl ChannelsService {
         self.store.channels.set_inbound_state(id, &json).await.map_err(|e| e.to_string())
     }
 
-    /// One connection's life: `Ok` only when the channel no longer has a mailbox to watch.
-    async fn watch_once(self: &Arc<Self>, id: &ChannelId) -> Result<(), String> {
+    /// Holds (or renews) this node's claim on the mailbox; false when another node has it.
+    async fn hold_mailbox(&self, id: &ChannelId) -> Result<bool, String> {
+        let now = Timestamp::now();
+        let until = now.checked_add(LEASE).unwrap_or(now);
+        let claimed = self.store.channels.claim_inbound(id, &self.node, now, until).await;
+        claimed.map_err(|e| e.to_string())
+    }
+
+    /// One connection's life, while this node holds the mailbox. A session that reached the
+    /// mailbox starts the failures' count again.
+    async fn watch_once(
+        self: &Arc<Self>,
+        id: &ChannelId,
+        failures: &mut usize,
+    ) -> Result<Ended, String> {
         let Some(stored) = self.store.channels.find_channel(id).await.map_err(|e| e.to_string())?
         else {
-            return Ok(());
+            return Ok(Ended::Gone);
         };
         let (settings, _) =
             EmailSettings::parse(&stored.channel.settings).map_err(|e| e.to_string())?;
-        let Some(server) = settings.imap else { return Ok(()) };
+        let Some(server) = settings.imap else { return Ok(Ended::Gone) };
+        if !self.hold_mailbox(id).await? {
+            return Ok(Ended::NotOurs);
+        }
         let secrets = self.open_secrets(&stored).map_err(|e| e.to_string())?;
-        let mut session = within(
-            CONNECT_WITHIN,
-            "connecting to the IMAP server",
-            self.open_mailbox(&server, &secrets.imap_password),
-        )
+        let (mut session, idle, mailbox) = within(CONNECT_WITHIN, "opening the mailbox", async {
+            let mut session = self.open_mailbox(&server, &secrets.imap_password).await?;
+            let idle =
+                session.capabilities().await.map_err(|e| failed("CAPABILITY", e))?.has_str("IDLE");
+            let mailbox = session.select("INBOX").await.map_err(|e| failed("SELECT INBOX", e))?;
+            Ok((session, idle, mailbox))
+        })
         .await?;
-        let idle =
-            session.capabilities().await.map_err(|e| failed("CAPABILITY", e))?.has_str("IDLE");
-        let mailbox = session.select("INBOX").await.map_err(|e| failed("SELECT INBOX", e))?;
+        *failures = 0;
         let mut state = MailboxState::of(&stored);
         if state.last_uid.is_none() || state.uid_validity != mailbox.uid_validity {
             // A new channel (or a rebuilt mailbox): only what arrives from now on is answered.
@@ -157,27 +157,39 @@ impl ChannelsService {
             state.last_uid = Some(mailbox.uid_next.unwrap_or(1).saturating_sub(1));
         }
         loop {
+            if !self.hold_mailbox(id).await? {
+                let _ = within(COMMAND_WITHIN, "LOGOUT", async {
+                    session.logout().await.map_err(|e| failed("LOGOUT", e))
+                })
+                .await;
+                return Ok(Ended::NotOurs);
+            }
             state.reached_at = Some(Timestamp::now());
             state.error = None;
             self.save_state(id, &state).await?;
-            within(
-                COMMAND_WITHIN,
-                "taking new mail",
-                self.take_new(&mut session, &stored, &mut state),
-            )
-            .await?;
+            self.take_new(&mut session, &stored, &mut state).await?;
             if idle {
                 let mut handle = session.idle();
-                handle.init().await.map_err(|e| failed("IDLE", e))?;
+                within(COMMAND_WITHIN, "IDLE", async {
+                    handle.init().await.map_err(|e| failed("IDLE", e))
+                })
+                .await?;
                 let (waiting, _stop) = handle.wait_with_timeout(IDLE_FOR);
-                waiting.await.map_err(|e| failed("IDLE", e))?;
+                // A server's keep-alives restart the wait's own timer: this one does not.
+                let bounded = tokio::time::timeout(IDLE_FOR + COMMAND_WITHIN, waiting).await;
+                if let Ok(waited) = bounded {
+                    waited.map_err(|e| failed("IDLE", e))?;
+                }
                 session = within(COMMAND_WITHIN, "ending IDLE", async {
                     handle.done().await.map_err(|e| failed("DONE", e))
                 })
                 .await?;
             } else {
                 tokio::time::sleep(POLL_EVERY).await;
-                session.noop().await.map_err(|e| failed("NOOP", e))?;
+                within(COMMAND_WITHIN, "NOOP", async {
+                    session.noop().await.map_err(|e| failed("NOOP", e))
+                })
+                .await?;
             }
         }
     }
@@ -228,6 +240,8 @@ impl ChannelsService {
     }
 
     /// Takes every message after the last one taken, in order, moving the mark after each.
+    /// Each IMAP command has its time limit; taking a message into its conversation runs to
+    /// its end whatever happens to this watcher.
     async fn take_new(
         self: &Arc<Self>,
         session: &mut Session,
@@ -235,40 +249,56 @@ impl ChannelsService {
         state: &mut MailboxState,
     ) -> Result<(), String> {
         let last = state.last_uid.unwrap_or(0);
-        // `n:*` names at least the newest message, even when it is older than n.
-        let mut sizes = Vec::new();
-        {
-            let mut fetches = session
-                .uid_fetch(format!("{}:*", last + 1), "(UID RFC822.SIZE)")
-                .await
-                .map_err(|e| failed("FETCH", e))?;
-            while let Some(fetch) = fetches.next().await {
-                let fetch = fetch.map_err(|e| failed("FETCH", e))?;
-                if let Some(uid) = fetch.uid.filter(|u| *u > last) {
-                    sizes.push((uid, fetch.size.unwrap_or(0)));
-                }
-            }
-        }
-        sizes.sort_unstable();
+        let sizes = within(COMMAND_WITHIN, "FETCH", sizes_after(session, last)).await?;
         for (uid, size) in sizes {
             if size > MAX_MESSAGE_BYTES {
+                let left = format!(
+                    "a message of {} MB (UID {uid}) is too large to take and was left in the mailbox",
+                    size / (1024 * 1024)
+                );
                 tracing::warn!(channel = %stored.channel.id, uid, size, "an e-mail too large to take was left in the mailbox");
-            } else if let Some(raw) = fetch_body(session, uid).await? {
-                match self.take_mail(stored, &raw).await {
-                    Ok(_) | Err(EngineError::Invalid(_)) => {}
-                    // Not stored: the mark stays, and the message is taken on the next try.
-                    Err(err) => return Err(err.to_string()),
+                state.left_behind = Some(left);
+            } else {
+                let raw = within(COMMAND_WITHIN, "FETCH", fetch_body(session, uid)).await?;
+                if let Some(raw) = raw {
+                    match self.take_mail(stored.clone(), raw).await {
+                        Ok(_) | Err(EngineError::Invalid(_)) => {}
+                        // Not stored: the mark stays, and the message is taken on the next try.
+                        Err(err) => return Err(err.to_string()),
+                    }
                 }
             }
             state.last_uid = Some(uid);
             self.save_state(&stored.channel.id, state).await?;
             // Read, for whoever looks at the mailbox too; the mark is what counts.
-            if let Ok(updates) = session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").await {
+            let _ = within(COMMAND_WITHIN, "STORE", async {
+                let updates = session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").await;
+                let updates = updates.map_err(|e| failed("STORE", e))?;
                 let _ = updates.collect::<Vec<_>>().await;
-            }
+                Ok(())
+            })
+            .await;
         }
         Ok(())
     }
+}
+
+/// The UIDs after `last`, with their sizes, in order.
+async fn sizes_after(session: &mut Session, last: u32) -> Result<Vec<(u32, u32)>, String> {
+    // `n:*` names at least the newest message, even when it is older than n.
+    let mut fetches = session
+        .uid_fetch(format!("{}:*", last + 1), "(UID RFC822.SIZE)")
+        .await
+        .map_err(|e| failed("FETCH", e))?;
+    let mut sizes = Vec::new();
+    while let Some(fetch) = fetches.next().await {
+        let fetch = fetch.map_err(|e| failed("FETCH", e))?;
+        if let Some(uid) = fetch.uid.filter(|u| *u > last) {
+            sizes.push((uid, fetch.size.unwrap_or(0)));
+        }
+    }
+    sizes.sort_unstable();
+    Ok(sizes)
 }
 
 /// The whole message `uid`, left unread until taken.

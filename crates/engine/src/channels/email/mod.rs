@@ -7,6 +7,7 @@
 mod mailbox;
 mod smtp;
 mod tls;
+mod watchers;
 
 use std::sync::Arc;
 
@@ -50,6 +51,18 @@ pub(crate) enum Taken {
     Ignored(&'static str),
 }
 
+/// Whether two addresses are one mailbox: the same, but for a `+tag` (`help+x@shop.example`).
+fn same_mailbox(a: &str, b: &str) -> bool {
+    let untagged = |address: &str| match address.split_once('@') {
+        Some((local, domain)) => {
+            let local = local.split_once('+').map_or(local, |(base, _)| base);
+            format!("{}@{}", local.to_ascii_lowercase(), domain.to_ascii_lowercase())
+        }
+        None => address.to_ascii_lowercase(),
+    };
+    untagged(a) == untagged(b)
+}
+
 impl ChannelsService {
     /// A raw message a provider posted to the channel's inbound webhook, which must carry the
     /// channel's webhook secret.
@@ -67,7 +80,7 @@ impl ChannelsService {
         if !secret.is_some_and(|s| constant_time_eq(s, &secrets.webhook_secret)) {
             return Err(EngineError::Unauthenticated("the webhook's secret is not the channel's"));
         }
-        match self.take_mail(&stored, raw).await? {
+        match self.take_mail(stored, raw.to_vec()).await? {
             Taken::Ignored(why) => {
                 tracing::info!(channel = %id, why, "an inbound e-mail was not answered");
             }
@@ -76,8 +89,18 @@ impl ChannelsService {
         Ok(())
     }
 
-    /// Takes one received message, once: into its thread's conversation, or a new one.
+    /// Takes one received message, once, into its thread's conversation (or a new one) —
+    /// carried on to its end even when the caller stops waiting.
     pub(crate) async fn take_mail(
+        self: &Arc<Self>,
+        stored: StoredChannel,
+        raw: Vec<u8>,
+    ) -> Result<Taken, EngineError> {
+        let this = self.clone();
+        super::to_the_end(async move { this.take_mail_now(&stored, &raw).await }).await
+    }
+
+    async fn take_mail_now(
         self: &Arc<Self>,
         stored: &StoredChannel,
         raw: &[u8],
@@ -87,43 +110,48 @@ impl ChannelsService {
             Ok(mail) => mail,
             Err(why) => {
                 let message = format!("the body is not an e-mail message: {why}");
-                return Err(
-                    sb_domain::ValidationError::new("body", "invalid_message", message).into()
-                );
+                let invalid = sb_domain::ValidationError::new("body", "invalid_message", message);
+                return Err(invalid.into());
             }
         };
         let channel = &stored.channel;
-        if let Some(automatic) = mail.automatic {
-            self.store
-                .channels
-                .note_inbound(&channel.id, &mail.message_id, None, Timestamp::now())
-                .await?;
-            return Ok(Taken::Ignored(automatic.as_str()));
-        }
-        if mail.from.is_empty() || mail.from == settings.address {
-            return Ok(Taken::Ignored("sent by no one, or by the channel itself"));
+        let ignored = match mail.automatic {
+            Some(automatic) => Some(automatic.as_str()),
+            None if mail.from.is_empty() => Some("no sender"),
+            // The channel's own mail (or an alias of it, `help+x@`): answering it is a loop.
+            None if same_mailbox(&mail.from, &settings.address)
+                || same_mailbox(mail.reply_address(), &settings.address) =>
+            {
+                Some("sent by the channel's own address")
+            }
+            None => None,
+        };
+        if let Some(why) = ignored {
+            return Ok(Taken::Ignored(why));
         }
         let (thread_key, known) = self.thread_of(stored, &settings, &mail).await?;
-        let noted = self
-            .store
-            .channels
-            .note_inbound(&channel.id, &mail.message_id, Some(&thread_key), Timestamp::now())
-            .await?;
-        if !noted {
+        let now = Timestamp::now();
+        let stale = super::stale_before(now);
+        let id = &mail.message_id;
+        let noted =
+            self.store.channels.note_inbound(&channel.id, id, Some(&thread_key), now, stale);
+        if !noted.await? {
             return Ok(Taken::Duplicate);
         }
-        match self.post_mail(stored, &settings, &thread_key, known, &mail).await {
-            Ok(()) => Ok(Taken::Message),
+        let taken = match self.post_mail(stored, &settings, &thread_key, known, &mail).await {
+            Ok(()) => Taken::Message,
             // Refused for what it is: taken, and dropped (it would be refused every time).
             Err(EngineError::Invalid(why)) => {
                 tracing::warn!(channel = %channel.id, error = %why, "an e-mail was refused");
-                Ok(Taken::Ignored("refused"))
+                Taken::Ignored("refused")
             }
             Err(err) => {
-                let _ = self.store.channels.forget_inbound(&channel.id, &mail.message_id).await;
-                Err(err)
+                let _ = self.store.channels.forget_inbound(&channel.id, id).await;
+                return Err(err);
             }
-        }
+        };
+        self.store.channels.mark_inbound_taken(&channel.id, id, Timestamp::now()).await?;
+        Ok(taken)
     }
 
     /// The thread a message belongs to — the nearest Message-ID it answers that is one of
@@ -147,7 +175,7 @@ impl ChannelsService {
             let context = thread
                 .and_then(|t| t.reply_context)
                 .and_then(|c| serde_json::from_str::<MailThread>(&c).ok());
-            if let Some(context) = context.filter(|c| c.to == mail.from) {
+            if let Some(context) = context.filter(|c| c.to == mail.reply_address()) {
                 return Ok((key, Some(context)));
             }
         }
@@ -165,17 +193,21 @@ impl ChannelsService {
         mail: &InboundMail,
     ) -> Result<(), EngineError> {
         let channel = &stored.channel;
+        // Replies go where the customer asks (`Reply-To`: a web form's mail names the customer
+        // there); only the `From` address can be verified.
+        let address = mail.reply_address().to_owned();
+        let verified = mail.sender_verified && address == mail.from;
         let visitor = Visitor {
             name: mail.name.clone(),
-            email: Some(mail.from.clone()),
-            user_id: Some(format!("email:{}", mail.from)),
-            verified: mail.sender_verified,
-            email_verified: mail.sender_verified,
+            email: Some(address.clone()),
+            user_id: Some(format!("email:{address}")),
+            verified,
+            email_verified: verified,
             ..Visitor::default()
         };
         let conversation = self.conversation_of(stored, thread_key, visitor).await?;
         let mut context = known.unwrap_or_else(|| MailThread {
-            to: mail.from.clone(),
+            to: address.clone(),
             name: mail.name.clone(),
             subject: mail.subject.clone(),
             references: Vec::new(),
@@ -265,5 +297,18 @@ impl ChannelsService {
             return Ok((cut + "…", uploads));
         }
         Ok((text, uploads))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_mailbox;
+
+    #[test]
+    fn tagged_forms_of_an_address_are_one_mailbox() {
+        assert!(same_mailbox("Help+Orders@Shop.example", "help@shop.example"));
+        assert!(same_mailbox("help@shop.example", "help@shop.example"));
+        assert!(!same_mailbox("helpdesk@shop.example", "help@shop.example"));
+        assert!(!same_mailbox("help@shop.example.evil", "help@shop.example"));
     }
 }

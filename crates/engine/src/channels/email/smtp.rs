@@ -17,6 +17,8 @@ use super::tls::MailStream;
 
 /// The longest one message may take to go out (connecting included).
 const SEND_WITHIN: Duration = Duration::from_secs(20);
+/// The longest a goodbye (QUIT) is waited for.
+const GOODBYE_WITHIN: Duration = Duration::from_secs(2);
 
 /// A channel's SMTP side: its settings, its password, and the connection once made.
 pub(in crate::channels) struct MailSender {
@@ -107,10 +109,9 @@ impl MailSender {
         };
         let sent = within_send(sending).await;
         if sent.is_err() {
-            // A connection that failed once is not trusted with the next message.
-            if let Some(mut connection) = self.connection.take() {
-                connection.abort().await;
-            }
+            // A connection that failed once is not trusted with the next message; dropped
+            // without a goodbye, which a stalled server would never answer.
+            self.connection = None;
         }
         sent
     }
@@ -123,10 +124,10 @@ impl MailSender {
         Ok(())
     }
 
-    /// Says goodbye to the server, when connected.
+    /// Says goodbye to the server, when connected (briefly: the connection is dropped anyway).
     pub(in crate::channels) async fn close(&mut self) {
         if let Some(mut connection) = self.connection.take() {
-            let _ = connection.quit().await;
+            let _ = tokio::time::timeout(GOODBYE_WITHIN, connection.quit()).await;
         }
     }
 }
