@@ -48,12 +48,14 @@ function emailFields() {
   };
 }
 
-// What the card says of an e-mail channel's mailbox: when it was last reached, what went wrong.
-function mailboxLine(channel) {
-  const box = channel.mailbox;
+// What the card says of what a node watches (an e-mail channel's mailbox, a polling bot's
+// updates): when it was last reached, what went wrong.
+function inboundLine(channel) {
+  const box = channel.inbound;
   if (!box) return null;
-  if (box.error) return h("p", { class: "error", role: "status" }, `Mailbox: ${box.error}`);
-  const reached = box.reached_at ? `Mailbox watched, last reached ${new Date(box.reached_at).toLocaleString()}` : "Mailbox: connecting…";
+  const what = channel.kind === "email" ? "Mailbox" : "Updates";
+  if (box.error) return h("p", { class: "error", role: "status" }, `${what}: ${box.error}`);
+  const reached = box.reached_at ? `${what} watched, last reached ${new Date(box.reached_at).toLocaleString()}` : `${what}: connecting…`;
   return h("p", { class: "muted" }, box.left_behind ? `${reached}. Note: ${box.left_behind}.` : reached);
 }
 
@@ -62,9 +64,15 @@ function kindFields(kind) {
   if (kind === "telegram") {
     const token = secretField("Bot token (from @BotFather)", "secrets.bot_token", false);
     const base = h("input", { "data-field": "settings.api_base_url", type: "url", placeholder: "https://api.telegram.org", spellcheck: "false" });
+    const updates = h("select", { "data-field": "settings.updates" },
+      h("option", { value: "webhook" }, "Telegram sends them to this server (webhook)"), h("option", { value: "polling" }, "This server fetches them (long polling)"));
     return {
-      boxes: [token.box, field("Bot API address (optional)", base, "Only for a proxy in front of Telegram.")],
-      read: () => ({ settings: base.value.trim() ? { api_base_url: base.value.trim() } : {}, secrets: { bot_token: token.value() } }),
+      boxes: [token.box, field("Updates", updates, "Long polling needs no public address."), field("Bot API address (optional)", base, "Only for a proxy in front of Telegram.")],
+      read: () => {
+        const settings = { updates: updates.value };
+        if (base.value.trim()) settings.api_base_url = base.value.trim();
+        return { settings, secrets: { bot_token: token.value() } };
+      },
     };
   }
   const number = h("input", { "data-field": "settings.phone_number_id", required: true, inputmode: "numeric", spellcheck: "false" });
@@ -112,7 +120,7 @@ function channelRow(channel, widgets, reload) {
   } }, "Delete");
   return h("li", { class: "card" }, h("h3", {}, channel.name),
     h("p", { class: "muted" }, `${KINDS[channel.kind] || channel.kind}${channel.kind === "email" ? ` ${channel.settings.address}` : ""} · answers as ${widget ? widget.name : "a deleted widget"} · ${channel.active ? "active" : "paused"}`),
-    mailboxLine(channel),
+    inboundLine(channel),
     field(toLabels[channel.kind] || "Send a test message to (optional)", to),
     h("div", { class: "row" }, test, pause, remove), shown);
 }

@@ -1,6 +1,7 @@
 //! Telegram bots (the Bot API, <https://core.telegram.org/bots/api>): updates come to the
-//! channel's webhook with the secret token Switchboard gave Telegram in `setWebhook`; replies go
-//! out with `sendMessage` as plain text, an action's confirmation as inline keyboard buttons.
+//! channel's webhook with the secret token Switchboard gave Telegram in `setWebhook` — or, for
+//! a server Telegram cannot reach, are fetched by long polling (`getUpdates`); replies go out
+//! with `sendMessage` as plain text, an action's confirmation as inline keyboard buttons.
 
 use sb_domain::ValidationError;
 use sb_net::{Method, NetError, OutboundRequest, Url, header};
@@ -20,20 +21,42 @@ const MAX_TEXT_CHARS: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TelegramSettings {
     pub api_base_url: Url,
+    /// Updates are fetched by long polling (`updates: "polling"`) instead of coming to the
+    /// webhook (`"webhook"`, the default).
+    pub polling: bool,
 }
 
+/// How long one `getUpdates` waits for updates: within the outbound ceiling of 5 seconds.
+pub const POLL_WAIT_SECS: u64 = 3;
+
 impl TelegramSettings {
-    /// Reads `{api_base_url?}` (no other field); the normalised JSON is what is stored.
+    /// Reads `{api_base_url?, updates?}` (no other field); the normalised JSON is what is
+    /// stored.
     pub fn parse(settings: &Value) -> Result<(Self, Value), ValidationError> {
         let object = settings.as_object().ok_or_else(|| {
             ValidationError::new("settings", "invalid_field", "settings must be an object")
         })?;
-        if let Some(unknown) = object.keys().find(|k| *k != "api_base_url") {
+        if let Some(unknown) =
+            object.keys().find(|k| !matches!(k.as_str(), "api_base_url" | "updates"))
+        {
             let field = format!("settings.{unknown}");
             return Err(ValidationError::new(field, "unknown_field", "not a Telegram setting"));
         }
         let (url, raw) = crate::api_base_url(object, DEFAULT_API_BASE_URL)?;
-        Ok((Self { api_base_url: url }, json!({ "api_base_url": raw })))
+        let polling = match object.get("updates") {
+            None | Some(Value::Null) => false,
+            Some(Value::String(mode)) if mode == "webhook" => false,
+            Some(Value::String(mode)) if mode == "polling" => true,
+            Some(_) => {
+                let message = "must be \"webhook\" or \"polling\"";
+                return Err(ValidationError::new("settings.updates", "invalid_field", message));
+            }
+        };
+        let updates = if polling { "polling" } else { "webhook" };
+        Ok((
+            Self { api_base_url: url, polling },
+            json!({ "api_base_url": raw, "updates": updates }),
+        ))
     }
 
     /// `{api_base_url}/bot{token}/{method}`: the token is part of the path, so every request
@@ -64,6 +87,20 @@ impl TelegramSettings {
         let body = json!({"url": url, "secret_token": secret,
             "allowed_updates": ["message", "callback_query"]});
         self.request(token, "setWebhook", body)
+    }
+
+    /// `deleteWebhook`: updates stay with Telegram, for `getUpdates` (a bot with a webhook
+    /// cannot be polled).
+    pub fn delete_webhook(&self, token: &str) -> Result<OutboundRequest, NetError> {
+        self.request(token, "deleteWebhook", json!({"drop_pending_updates": false}))
+    }
+
+    /// `getUpdates` from `offset` on (which confirms the updates before it), waiting up to
+    /// [`POLL_WAIT_SECS`] for one to come.
+    pub fn get_updates(&self, token: &str, offset: i64) -> Result<OutboundRequest, NetError> {
+        let body = json!({"offset": offset, "timeout": POLL_WAIT_SECS,
+            "allowed_updates": ["message", "callback_query"]});
+        self.request(token, "getUpdates", body)
     }
 
     /// `sendMessage` requests for `reply` to chat `chat_id`: one per 4096 characters, the
@@ -186,6 +223,20 @@ pub fn parse_update(body: &[u8]) -> Result<Option<Incoming>, String> {
     }))
 }
 
+/// The updates of a `getUpdates` answer, in order: each one's id, and what it brings (`None`:
+/// nothing Switchboard takes, or not an update it can read).
+pub fn parse_updates(answer: &Value) -> Result<Vec<(i64, Option<Incoming>)>, String> {
+    let list = answer["result"].as_array().ok_or("the answer has no list of updates")?;
+    let mut updates = Vec::with_capacity(list.len());
+    for update in list {
+        let id = update["update_id"].as_i64().ok_or("an update has no update_id")?;
+        let incoming = parse_update(update.to_string().as_bytes()).ok().flatten();
+        updates.push((id, incoming));
+    }
+    updates.sort_by_key(|(id, _)| *id);
+    Ok(updates)
+}
+
 /// Why Telegram refused a request, from its answer (`{"ok": false, "description"}`).
 pub fn refusal(status: u16, body: &[u8]) -> String {
     let answer: Value = serde_json::from_slice(body).unwrap_or_default();
@@ -203,7 +254,15 @@ mod tests {
     fn settings_default_to_telegram_and_refuse_strangers() {
         let (settings, stored) = TelegramSettings::parse(&json!({})).unwrap();
         assert_eq!(settings.api_base_url.as_str(), "https://api.telegram.org/");
-        assert_eq!(stored, json!({"api_base_url": "https://api.telegram.org"}));
+        assert_eq!(
+            stored,
+            json!({"api_base_url": "https://api.telegram.org", "updates": "webhook"})
+        );
+        assert!(!settings.polling);
+        let (polled, _) = TelegramSettings::parse(&json!({"updates": "polling"})).unwrap();
+        assert!(polled.polling);
+        let err = TelegramSettings::parse(&json!({"updates": "carrier pigeon"})).unwrap_err();
+        assert_eq!(err.field.as_ref(), "settings.updates");
         let err = TelegramSettings::parse(&json!({"token": "x"})).unwrap_err();
         assert_eq!((err.field.as_ref(), err.code), ("settings.token", "unknown_field"));
         let err = TelegramSettings::parse(&json!({"api_base_url": "ftp://x"})).unwrap_err();
@@ -248,6 +307,22 @@ mod tests {
             "from": {"id": 43}, "message": {"chat": {"id": 42, "type": "private"}}}});
         assert_eq!(parse_update(someone_else.to_string().as_bytes()).unwrap(), None);
         assert!(parse_update(b"[]").is_err());
+    }
+
+    #[test]
+    fn polled_updates_come_in_order_and_unreadable_ones_are_skipped() {
+        let answer = json!({"ok": true, "result": [
+            {"update_id": 12, "message": {"chat": {"id": 42, "type": "private"},
+                "from": {"id": 42, "first_name": "Ann"}, "text": "second"}},
+            {"update_id": 11, "message": {"chat": {"id": 42, "type": "private"},
+                "from": {"id": 42, "first_name": "Ann"}, "text": "first"}},
+            {"update_id": 13, "edited_message": {}}]});
+        let updates = parse_updates(&answer).unwrap();
+        let ids: Vec<i64> = updates.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [11, 12, 13]);
+        assert!(matches!(&updates[0].1, Some(Incoming::Message { text, .. }) if text == "first"));
+        assert_eq!(updates[2].1, None);
+        assert!(parse_updates(&json!({"ok": true})).is_err());
     }
 
     #[test]

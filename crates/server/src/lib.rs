@@ -358,8 +358,8 @@ pub async fn serve(
     // Replies to customers on channels (Telegram, …) go out from every node; a thread is
     // claimed before sending, so none goes out twice.
     let deliveries = tokio::spawn(services.channels.clone().run_deliveries());
-    // E-mail channels' mailboxes are watched from every node; each message is taken once.
-    let mailboxes = tokio::spawn(services.channels.clone().run_mailboxes());
+    // E-mail channels' mailboxes and polling Telegram bots, each watched by one node at a time.
+    let watchers = tokio::spawn(services.channels.clone().run_watchers());
     let state = AppState::new(services, hub, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let mut app = sb_api::router(state);
@@ -381,7 +381,7 @@ pub async fn serve(
     searchable.abort();
     tool_lists.abort();
     deliveries.abort();
-    mailboxes.abort();
+    watchers.abort();
     if let Some((_, backend)) = demo_backend {
         backend.abort();
     }

@@ -116,6 +116,17 @@ impl ChannelsService {
             Err(why) => return failed(why),
         };
         notes.push(format!("the token is the bot @{bot}'s"));
+        if settings.polling {
+            // Updates stay with Telegram for getUpdates (a bot with a webhook cannot be polled).
+            if let Err(why) = self.call(kind, &token, settings.delete_webhook(token.expose())).await
+            {
+                return failed(why);
+            }
+            notes.push(
+                "its updates are fetched by long polling: no public address is needed".into(),
+            );
+            return Ok((ChannelTest { ok: true, notes }, true));
+        }
         let Some(hook) = hook else {
             notes.push("the server has no public address (server.public_url): Telegram cannot be told where to send updates".into());
             return Ok((ChannelTest { ok: false, notes }, true));

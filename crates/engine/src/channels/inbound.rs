@@ -122,7 +122,7 @@ impl ChannelsService {
 
     /// [`Self::take`], carried on even when the caller stops waiting (a provider hanging up):
     /// an item noted as received is always taken, or forgotten for the provider's next try.
-    async fn take_to_the_end(
+    pub(super) async fn take_to_the_end(
         self: &Arc<Self>,
         stored: StoredChannel,
         secrets: ChannelSecrets,

@@ -10,6 +10,8 @@ mod delivery;
 mod email;
 mod inbound;
 mod secrets;
+mod telegram_polling;
+mod watch;
 
 use std::sync::Arc;
 
@@ -26,9 +28,9 @@ use sb_store::StoredChannel;
 use serde::Serialize;
 
 pub use delivery::DELIVERY_TICK;
-pub use email::MailboxState;
 pub use sb_channels::telegram::SECRET_HEADER as TELEGRAM_SECRET_HEADER;
 pub use sb_channels::whatsapp::SIGNATURE_HEADER as WHATSAPP_SIGNATURE_HEADER;
+pub use watch::InboundState;
 
 use crate::{Actor, ConversationsService, EngineError};
 use secrets::ChannelSecrets;
@@ -46,8 +48,8 @@ pub struct ChannelsService {
     keyring: Arc<Keyring>,
     connector: Arc<Connector>,
     conversations: Arc<ConversationsService>,
-    /// Rung when an e-mail channel is made, changed or deleted: the mailbox watchers follow.
-    mailboxes_changed: tokio::sync::Notify,
+    /// Rung when a channel is made, changed or deleted: the inbound watchers follow.
+    watched_changed: tokio::sync::Notify,
 }
 
 /// A channel as the API shows it: never its secrets, only whether they are set.
@@ -56,9 +58,10 @@ pub struct ChannelView {
     #[serde(flatten)]
     pub channel: Channel,
     pub secrets_set: bool,
-    /// An e-mail channel's mailbox: when it was last reached, and what last went wrong.
+    /// What a node watches of the channel (an e-mail channel's mailbox, a Telegram bot's
+    /// updates by long polling): when the provider was last reached, what last went wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mailbox: Option<MailboxState>,
+    pub inbound: Option<InboundState>,
 }
 
 /// What a channel is made or changed with; absent fields keep their value. (No `Debug`: it
@@ -102,10 +105,17 @@ async fn to_the_end<T: Send + 'static>(
         .map_err(|err| EngineError::Internal(format!("taking a received item failed: {err}")))?
 }
 
-/// An e-mail channel's mailbox: where, and whose.
-fn mailbox_of(channel: &Channel) -> Option<(String, u16, String)> {
-    let (settings, _) = EmailSettings::parse(&channel.settings).ok()?;
-    settings.imap.map(|imap| (imap.host, imap.port, imap.username))
+/// What a channel's inbound cursor is a place in: an e-mail channel's mailbox (where, and
+/// whose), a Telegram bot's updates (its address; a new token is another bot too, see
+/// `update_channel`).
+fn inbound_of(channel: &Channel) -> Option<(String, u16, String)> {
+    match channel.kind {
+        ChannelKind::Email => {
+            let (settings, _) = EmailSettings::parse(&channel.settings).ok()?;
+            settings.imap.map(|imap| (imap.host, imap.port, imap.username))
+        }
+        _ => Some((channel.settings.to_string(), 0, String::new())),
+    }
 }
 
 /// Whether an e-mail channel has a mailbox to watch (and so needs its password).
@@ -127,18 +137,16 @@ impl ChannelsService {
     ) -> Arc<Self> {
         let node = format!("node-{}", random_token(8));
         let store = ChannelStores::of(store);
-        let mailboxes_changed = tokio::sync::Notify::new();
-        Arc::new(Self { store, node, keyring, connector, conversations, mailboxes_changed })
+        let watched_changed = tokio::sync::Notify::new();
+        Arc::new(Self { store, node, keyring, connector, conversations, watched_changed })
     }
 
     fn view(stored: StoredChannel) -> ChannelView {
-        let mailbox = (stored.channel.kind == ChannelKind::Email)
-            .then(|| MailboxState::of(&stored))
-            .filter(|_| needs_imap(&stored.channel));
+        let inbound = watch::is_watched(&stored.channel).then(|| InboundState::of(&stored));
         ChannelView {
             secrets_set: stored.sealed_secrets.is_some(),
             channel: stored.channel,
-            mailbox,
+            inbound,
         }
     }
 
@@ -240,7 +248,7 @@ impl ChannelsService {
         };
         let sealed = self.seal(&channel, &secrets);
         self.store.channels.create_channel(&channel, Some(&sealed)).await?;
-        self.mailboxes_changed.notify_one();
+        self.watched_changed.notify_one();
         let stored = StoredChannel { channel, sealed_secrets: Some(sealed), inbound_state: None };
         Ok(Self::view(stored))
     }
@@ -308,12 +316,14 @@ impl ChannelsService {
         };
         self.store.channels.update_channel(&channel, sealed.as_deref().map(Some)).await?;
         let mut inbound_state = stored.inbound_state;
-        if mailbox_of(&channel) != mailbox_of(&stored.channel) {
-            // Another mailbox: the cursor of the old one means nothing there.
+        let new_bot = channel.kind == ChannelKind::Telegram
+            && draft.secrets.as_ref().is_some_and(|s| s.get("bot_token").is_some());
+        if new_bot || inbound_of(&channel) != inbound_of(&stored.channel) {
+            // Another mailbox or bot: the cursor of the old one means nothing there.
             self.store.channels.set_inbound_state(&channel.id, "{}").await?;
             inbound_state = None;
         }
-        self.mailboxes_changed.notify_one();
+        self.watched_changed.notify_one();
         let sealed_secrets = sealed.or(stored.sealed_secrets);
         Ok(Self::view(StoredChannel { channel, sealed_secrets, inbound_state }))
     }
@@ -336,7 +346,7 @@ impl ChannelsService {
     pub async fn delete_channel(&self, actor: &Actor, id: &ChannelId) -> Result<(), EngineError> {
         actor.require(Role::Admin)?;
         self.store.channels.delete_channel(&actor.tenant_id, id).await?;
-        self.mailboxes_changed.notify_one();
+        self.watched_changed.notify_one();
         Ok(())
     }
 

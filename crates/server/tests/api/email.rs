@@ -37,7 +37,7 @@ async fn email_channel(owner: &Client, widget: &str, settings: Value) -> String 
 async fn watched(owner: &Client, channel: &str) -> Value {
     for _ in 0..400 {
         let (_, shown) = owner.get(format!("/api/v1/channels/{channel}")).await;
-        if shown["data"]["mailbox"]["reached_at"].is_string() {
+        if shown["data"]["inbound"]["reached_at"].is_string() {
             return shown["data"].clone();
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -432,7 +432,7 @@ async fn transport_security_is_never_dropped_and_settings_name_their_field() {
     let mut error = Value::Null;
     for _ in 0..200 {
         let (_, shown) = owner.get(format!("/api/v1/channels/{id}")).await;
-        error = shown["data"]["mailbox"]["error"].clone();
+        error = shown["data"]["inbound"]["error"].clone();
         if error.is_string() {
             break;
         }

@@ -26,6 +26,8 @@ const PUBLIC_URL: &str = "https://support.example.com";
 pub(crate) struct Telegram {
     calls: Arc<Mutex<Vec<(String, Value)>>>,
     failures: Arc<Mutex<u32>>,
+    /// Updates waiting for `getUpdates`, as Telegram keeps them until confirmed.
+    queued: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Telegram {
@@ -50,7 +52,10 @@ impl Telegram {
                             return (FakeStatus::BAD_GATEWAY, axum::Json(down));
                         }
                     }
-                    state.calls.lock().unwrap().push((method.clone(), body));
+                    state.calls.lock().unwrap().push((method.clone(), body.clone()));
+                    if method == "getUpdates" {
+                        return (FakeStatus::OK, axum::Json(state.updates_from(&body).await));
+                    }
                     let result = match method.as_str() {
                         "getMe" => json!({"id": 1, "is_bot": true, "username": "acme_shop_bot"}),
                         "sendMessage" => json!({"message_id": 1}),
@@ -64,6 +69,25 @@ impl Telegram {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         (addr, fake)
+    }
+
+    /// `getUpdates` as Telegram answers it: the updates from `offset` on (those before it are
+    /// confirmed and forgotten), waiting up to `timeout` seconds for one to come.
+    async fn updates_from(&self, body: &Value) -> Value {
+        let offset = body["offset"].as_i64().unwrap_or(0);
+        let wait = Duration::from_secs(body["timeout"].as_u64().unwrap_or(0));
+        let started = std::time::Instant::now();
+        loop {
+            let ready: Vec<Value> = {
+                let mut queued = self.queued.lock().unwrap();
+                queued.retain(|u| u["update_id"].as_i64().unwrap() >= offset);
+                queued.clone()
+            };
+            if !ready.is_empty() || started.elapsed() >= wait {
+                return json!({"ok": true, "result": ready});
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub(crate) fn calls(&self, method: &str) -> Vec<Value> {
@@ -275,4 +299,57 @@ async fn an_action_is_confirmed_with_the_buttons_and_failed_sends_go_again() {
     let other = app.signup("Other", "owner@other.test").await;
     let (status, _) = other.get(format!("/api/v1/channels/{channel}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_bot_without_a_public_address_fetches_its_updates_by_long_polling() {
+    let (backend, _) = order_backend().await;
+    let (api, telegram) = Telegram::start().await;
+    let allow = vec![backend.to_string(), api.to_string()];
+    // No public address: Telegram could not reach a webhook.
+    let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow).await;
+    let (owner, widget, endpoint) = shop(&app, backend).await;
+    owner
+        .create_rule(json!({"name": "Order", "stop": true, "trigger": {"type": "regex", "pattern": r"\d{4}"},
+            "actions": [
+                {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"orderId": {"from_message": {"pattern": r"(\d{4})"}}}},
+                {"type": "REPLY_TEXT", "text": "Order {orderId} is {order_status}."}]}))
+        .await;
+    let created = owner
+        .create(
+            "/api/v1/channels",
+            json!({"kind": "telegram", "name": "Shop bot", "widget_id": widget,
+            "settings": {"api_base_url": format!("http://{api}"), "updates": "polling"},
+            "secrets": {"bot_token": TOKEN}}),
+        )
+        .await;
+    let channel = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["settings"]["updates"], "polling");
+
+    // The test button takes the bot's webhook away (a bot with one cannot be polled).
+    let (_, tested) = owner.post(format!("/api/v1/channels/{channel}/test"), json!({})).await;
+    assert_eq!(tested["data"]["ok"], true, "{tested}");
+    assert!(tested.to_string().contains("long polling"), "{tested}");
+    assert_eq!(telegram.calls("deleteWebhook").len(), 1);
+    assert!(telegram.calls("setWebhook").is_empty());
+
+    // Updates queued at Telegram come in, are answered, and are confirmed by the next offset.
+    telegram.queued.lock().unwrap().push(text_update(501, 42, "where is my order #4521?"));
+    assert_eq!(telegram.sent(42, 1).await[0]["text"], "Order 4521 is shipped.");
+    telegram.queued.lock().unwrap().push(text_update(502, 42, "and 4522?"));
+    assert_eq!(telegram.sent(42, 2).await[1]["text"], "Order 4522 is packed.");
+    for _ in 0..200 {
+        if telegram.calls("getUpdates").iter().any(|b| b["offset"] == 503) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let offsets: Vec<i64> =
+        telegram.calls("getUpdates").iter().filter_map(|b| b["offset"].as_i64()).collect();
+    assert!(offsets.contains(&503), "both updates confirmed: {offsets:?}");
+    let (_, shown) = owner.get(format!("/api/v1/channels/{channel}")).await;
+    assert!(shown["data"]["inbound"]["reached_at"].is_string(), "{shown}");
+    assert_eq!(shown["data"]["inbound"]["offset"], 503, "{shown}");
+    let (_, inbox) = owner.get("/api/v1/conversations").await;
+    assert_eq!(inbox["data"].as_array().unwrap().len(), 1, "one chat, one conversation");
 }

@@ -8,60 +8,26 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::tls::MailStream;
+use crate::EngineError;
+use crate::channels::ChannelsService;
+use crate::channels::watch::{Ended, InboundState};
 use futures_util::StreamExt;
 use sb_channels::email::{EmailSettings, MailServer, Security};
 use sb_domain::{ChannelId, Timestamp};
 use sb_store::StoredChannel;
-use serde::{Deserialize, Serialize};
-
-use super::tls::MailStream;
-use crate::EngineError;
-use crate::channels::ChannelsService;
 
 /// How long one IDLE waits before it is renewed (servers end it after 30 minutes), and the
 /// node's claim on the mailbox with it.
 const IDLE_FOR: Duration = Duration::from_secs(60);
-/// How long a node's claim on a mailbox lasts: a node that dies leaves it to another after
-/// this.
-const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(180);
-/// How long a node waits before asking again for a mailbox another node watches.
-const NOT_OURS_WAIT: Duration = Duration::from_secs(30);
 /// How often a server without IDLE is asked.
 const POLL_EVERY: Duration = Duration::from_secs(60);
 /// The longest connecting and logging in may take.
 const CONNECT_WITHIN: Duration = Duration::from_secs(20);
 /// The longest one command (a fetch) may take.
 const COMMAND_WITHIN: Duration = Duration::from_secs(60);
-/// Waits before connecting again after a failure, by failures in a row (the last repeats).
-const RETRY_AFTER_SECS: [u64; 5] = [2, 10, 30, 120, 300];
 /// Larger messages are not fetched (the state names the last one left behind).
 const MAX_MESSAGE_BYTES: u32 = 25 * 1024 * 1024;
-
-/// What a mailbox's watcher last saw: the mailbox's `UIDVALIDITY` and the last UID taken,
-/// when it was last reached, and the last thing that went wrong.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct MailboxState {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid_validity: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_uid: Option<u32>,
-    /// When the mailbox was last reached (a successful login, a check for new mail).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reached_at: Option<Timestamp>,
-    /// What went wrong the last time, until it works again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The last message left in the mailbox for its size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_behind: Option<String>,
-}
-
-impl MailboxState {
-    pub(crate) fn of(stored: &StoredChannel) -> Self {
-        let state = stored.inbound_state.as_deref().and_then(|s| serde_json::from_str(s).ok());
-        state.unwrap_or_default()
-    }
-}
 
 type Session = async_imap::Session<MailStream>;
 
@@ -79,53 +45,10 @@ async fn within<T>(
         .unwrap_or_else(|_| Err(format!("{what} took longer than {limit:?}")))
 }
 
-/// How one connection's life ended.
-enum Ended {
-    /// The channel no longer has a mailbox to watch.
-    Gone,
-    /// Another node watches the mailbox.
-    NotOurs,
-}
-
 impl ChannelsService {
-    /// Watches one mailbox for as long as the task lives, connecting again after failures.
-    pub(super) async fn watch_mailbox(self: Arc<Self>, id: ChannelId) {
-        let mut failures = 0usize;
-        loop {
-            let wait = match self.watch_once(&id, &mut failures).await {
-                Ok(Ended::Gone) => return,
-                Ok(Ended::NotOurs) => NOT_OURS_WAIT,
-                Err(why) => {
-                    tracing::warn!(channel = %id, error = %why, "an e-mail channel's mailbox could not be read");
-                    if let Ok(Some(stored)) = self.store.channels.find_channel(&id).await {
-                        let state = MailboxState { error: Some(why), ..MailboxState::of(&stored) };
-                        let _ = self.save_state(&id, &state).await;
-                    }
-                    let wait = RETRY_AFTER_SECS[failures.min(RETRY_AFTER_SECS.len() - 1)];
-                    failures += 1;
-                    Duration::from_secs(wait)
-                }
-            };
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    async fn save_state(&self, id: &ChannelId, state: &MailboxState) -> Result<(), String> {
-        let json = serde_json::to_string(state).unwrap_or_default();
-        self.store.channels.set_inbound_state(id, &json).await.map_err(|e| e.to_string())
-    }
-
-    /// Holds (or renews) this node's claim on the mailbox; false when another node has it.
-    async fn hold_mailbox(&self, id: &ChannelId) -> Result<bool, String> {
-        let now = Timestamp::now();
-        let until = now.checked_add(LEASE).unwrap_or(now);
-        let claimed = self.store.channels.claim_inbound(id, &self.node, now, until).await;
-        claimed.map_err(|e| e.to_string())
-    }
-
     /// One connection's life, while this node holds the mailbox. A session that reached the
     /// mailbox starts the failures' count again.
-    async fn watch_once(
+    pub(in crate::channels) async fn watch_mailbox_once(
         self: &Arc<Self>,
         id: &ChannelId,
         failures: &mut usize,
@@ -137,7 +60,7 @@ impl ChannelsService {
         let (settings, _) =
             EmailSettings::parse(&stored.channel.settings).map_err(|e| e.to_string())?;
         let Some(server) = settings.imap else { return Ok(Ended::Gone) };
-        if !self.hold_mailbox(id).await? {
+        if !self.hold_inbound(id).await? {
             return Ok(Ended::NotOurs);
         }
         let secrets = self.open_secrets(&stored).map_err(|e| e.to_string())?;
@@ -150,14 +73,14 @@ impl ChannelsService {
         })
         .await?;
         *failures = 0;
-        let mut state = MailboxState::of(&stored);
+        let mut state = InboundState::of(&stored);
         if state.last_uid.is_none() || state.uid_validity != mailbox.uid_validity {
             // A new channel (or a rebuilt mailbox): only what arrives from now on is answered.
             state.uid_validity = mailbox.uid_validity;
             state.last_uid = Some(mailbox.uid_next.unwrap_or(1).saturating_sub(1));
         }
         loop {
-            if !self.hold_mailbox(id).await? {
+            if !self.hold_inbound(id).await? {
                 let _ = within(COMMAND_WITHIN, "LOGOUT", async {
                     session.logout().await.map_err(|e| failed("LOGOUT", e))
                 })
@@ -166,7 +89,7 @@ impl ChannelsService {
             }
             state.reached_at = Some(Timestamp::now());
             state.error = None;
-            self.save_state(id, &state).await?;
+            self.save_inbound_state(id, &state).await?;
             self.take_new(&mut session, &stored, &mut state).await?;
             if idle {
                 let mut handle = session.idle();
@@ -246,7 +169,7 @@ impl ChannelsService {
         self: &Arc<Self>,
         session: &mut Session,
         stored: &StoredChannel,
-        state: &mut MailboxState,
+        state: &mut InboundState,
     ) -> Result<(), String> {
         let last = state.last_uid.unwrap_or(0);
         let sizes = within(COMMAND_WITHIN, "FETCH", sizes_after(session, last)).await?;
@@ -269,7 +192,7 @@ impl ChannelsService {
                 }
             }
             state.last_uid = Some(uid);
-            self.save_state(&stored.channel.id, state).await?;
+            self.save_inbound_state(&stored.channel.id, state).await?;
             // Read, for whoever looks at the mailbox too; the mark is what counts.
             let _ = within(COMMAND_WITHIN, "STORE", async {
                 let updates = session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").await;

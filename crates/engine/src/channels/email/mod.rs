@@ -7,7 +7,6 @@
 mod mailbox;
 mod smtp;
 mod tls;
-mod watchers;
 
 use std::sync::Arc;
 
@@ -18,7 +17,6 @@ use sb_secrets::constant_time_eq;
 use sb_store::StoredChannel;
 use serde::{Deserialize, Serialize};
 
-pub use mailbox::MailboxState;
 pub(super) use smtp::MailSender;
 
 use super::ChannelsService;
