@@ -11,12 +11,72 @@ use sb_domain::ValidationError;
 use sb_net::Url;
 use serde_json::{Map, Value};
 
-/// A reply as a channel shows it: its text and, for an action waiting for the customer, the
-/// buttons that confirm or cancel it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A reply as a channel shows it: its text, the files sent with it and, for an action waiting
+/// for the customer, the buttons that confirm or cancel it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outgoing {
     pub text: String,
     pub buttons: Vec<Button>,
+    pub files: Vec<OutgoingFile>,
+}
+
+/// A file sent with a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingFile {
+    pub name: String,
+    /// What its content is (checked when it was uploaded).
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Outgoing {
+    /// The text to send and the files a channel sends as files (`sendable`): the others are
+    /// named in the text (`[file: report.zip]`), so the customer knows of them.
+    pub fn split_files(
+        &self,
+        sendable: impl Fn(&OutgoingFile) -> bool,
+    ) -> (String, Vec<&OutgoingFile>) {
+        let (sent, named): (Vec<&OutgoingFile>, Vec<&OutgoingFile>) =
+            self.files.iter().partition(|f| sendable(f));
+        let mut text = self.text.trim().to_owned();
+        if !named.is_empty() {
+            let names: Vec<&str> = named.iter().map(|f| f.name.as_str()).collect();
+            let note = format!("[file: {}]", names.join(", "));
+            text = if text.is_empty() { note } else { format!("{text}\n{note}") };
+        }
+        (text, sent)
+    }
+}
+
+/// A `multipart/form-data` body (RFC 7578) of text `fields` and one file: its content type and
+/// bytes. The boundary is random, so no file contains it but by a chance of 2^-144.
+pub(crate) fn multipart(
+    fields: &[(&str, &str)],
+    file_field: &str,
+    file: &OutgoingFile,
+) -> (String, Vec<u8>) {
+    let boundary = format!("switchboard-part-{}", sb_domain::random_token(18));
+    let quoted = |s: &str| s.replace(['"', '\r', '\n', '\\'], "_");
+    let mut body = Vec::with_capacity(file.bytes.len() + 512);
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .bytes(),
+        );
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+            quoted(&file.name),
+            quoted(&file.content_type)
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(&file.bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// A button under a reply; pressing it sends `data` back.

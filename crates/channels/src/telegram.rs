@@ -8,7 +8,7 @@ use sb_net::{Method, NetError, OutboundRequest, Url, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Button, Incoming, Outgoing};
+use crate::{Button, Incoming, Outgoing, OutgoingFile};
 
 /// Telegram's own API, unless the channel names a proxy or a test double.
 pub const DEFAULT_API_BASE_URL: &str = "https://api.telegram.org";
@@ -111,20 +111,45 @@ impl TelegramSettings {
         chat_id: &str,
         reply: &Outgoing,
     ) -> Result<Vec<OutboundRequest>, NetError> {
-        let parts = crate::split_text(&reply.text, MAX_TEXT_CHARS);
-        let last = parts.len() - 1;
+        // Every file the inbox takes is within Telegram's limits (10 MB for photos, 50 MB else).
+        let (text, files) = reply.split_files(|_| true);
         let chat: Value = chat_id.parse::<i64>().map(Value::from).unwrap_or(json!(chat_id));
-        parts
-            .into_iter()
-            .enumerate()
-            .map(|(i, text)| {
-                let mut body = json!({"chat_id": chat, "text": text});
+        let mut requests = Vec::new();
+        if !text.is_empty() || !reply.buttons.is_empty() {
+            let parts = crate::split_text(&text, MAX_TEXT_CHARS);
+            let last = parts.len() - 1;
+            for (i, part) in parts.into_iter().enumerate() {
+                let mut body = json!({"chat_id": chat, "text": part});
                 if i == last && !reply.buttons.is_empty() {
                     body["reply_markup"] = keyboard(&reply.buttons);
                 }
-                self.request(token, "sendMessage", body)
-            })
-            .collect()
+                requests.push(self.request(token, "sendMessage", body)?);
+            }
+        }
+        for file in files {
+            requests.push(self.file(token, chat_id, file)?);
+        }
+        Ok(requests)
+    }
+
+    /// A file to chat `chat_id`: a picture with `sendPhoto` (shown in the chat), anything else
+    /// with `sendDocument`.
+    fn file(
+        &self,
+        token: &str,
+        chat_id: &str,
+        file: &OutgoingFile,
+    ) -> Result<OutboundRequest, NetError> {
+        let photo = matches!(file.content_type.as_str(), "image/jpeg" | "image/png" | "image/webp");
+        let (method, field) =
+            if photo { ("sendPhoto", "photo") } else { ("sendDocument", "document") };
+        let mut request = self.request(token, method, json!({}))?;
+        let (content_type, body) = crate::multipart(&[("chat_id", chat_id)], field, file);
+        let content_type =
+            content_type.parse().map_err(|_| NetError::InvalidHeader("content-type".into()))?;
+        request.headers.insert(header::CONTENT_TYPE, content_type);
+        request.body = Some(body.into());
+        Ok(request)
     }
 
     /// `answerCallbackQuery`: stops the button's spinner, saying `text` briefly.
@@ -310,6 +335,36 @@ mod tests {
     }
 
     #[test]
+    fn files_go_as_photos_or_documents_after_the_text() {
+        let settings = TelegramSettings::parse(&json!({})).unwrap().0;
+        let file = |name: &str, content_type: &str| OutgoingFile {
+            name: name.into(),
+            content_type: content_type.into(),
+            bytes: b"\x89PNG-bytes".to_vec(),
+        };
+        let reply = Outgoing {
+            text: String::new(),
+            buttons: vec![],
+            files: vec![
+                file("receipt.png", "image/png"),
+                file("bill \"x\".pdf", "application/pdf"),
+            ],
+        };
+        let sent = settings.send("123:abc", "42", &reply).unwrap();
+        let paths: Vec<&str> = sent.iter().map(|r| r.url.path()).collect();
+        assert_eq!(
+            paths,
+            ["/bot123:abc/sendPhoto", "/bot123:abc/sendDocument"],
+            "no empty text message"
+        );
+        let body = String::from_utf8_lossy(sent[1].body.as_ref().unwrap()).into_owned();
+        assert!(body.contains("name=\"chat_id\"\r\n\r\n42\r\n"), "{body}");
+        assert!(body.contains("name=\"document\"; filename=\"bill _x_.pdf\""), "{body}");
+        let content_type = sent[1].headers[header::CONTENT_TYPE].to_str().unwrap();
+        assert!(content_type.starts_with("multipart/form-data; boundary=switchboard-part-"));
+    }
+
+    #[test]
     fn polled_updates_come_in_order_and_unreadable_ones_are_skipped() {
         let answer = json!({"ok": true, "result": [
             {"update_id": 12, "message": {"chat": {"id": 42, "type": "private"},
@@ -330,7 +385,8 @@ mod tests {
         let settings = TelegramSettings::parse(&json!({})).unwrap().0;
         let text = format!("{} {}", "a".repeat(4000), "b".repeat(200));
         let buttons = vec![Button { label: "Confirm".into(), data: "c".into() }];
-        let sent = settings.send("123:abc", "42", &Outgoing { text, buttons }).unwrap();
+        let sent =
+            settings.send("123:abc", "42", &Outgoing { text, buttons, files: vec![] }).unwrap();
         assert_eq!(sent.len(), 2);
         let body = |r: &OutboundRequest| -> Value {
             serde_json::from_slice(r.body.as_ref().unwrap()).unwrap()

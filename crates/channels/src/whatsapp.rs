@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::{Incoming, Outgoing};
+use crate::{Incoming, Outgoing, OutgoingFile};
 
 /// The Graph API, unless the channel names a proxy or a test double.
 pub const DEFAULT_API_BASE_URL: &str = "https://graph.facebook.com/v21.0";
@@ -132,16 +132,18 @@ impl WhatsAppSettings {
             body[kind] = content;
             body
         };
-        let fits = reply.text.chars().count() <= MAX_BUTTON_BODY_CHARS;
+        // Files go as media afterwards (`upload_media`, `media_message`); the others are named.
+        let (text, _) = reply.split_files(sends);
+        let fits = text.chars().count() <= MAX_BUTTON_BODY_CHARS;
         let mut requests = Vec::new();
-        if reply.buttons.is_empty() || !fits {
-            for part in crate::split_text(&reply.text, MAX_TEXT_CHARS) {
+        if (reply.buttons.is_empty() || !fits) && !text.is_empty() {
+            for part in crate::split_text(&text, MAX_TEXT_CHARS) {
                 let text = envelope("text", json!({"preview_url": false, "body": part}));
                 requests.push(self.message(token, text)?);
             }
         }
         if !reply.buttons.is_empty() {
-            let body = if fits { reply.text.clone() } else { "Agree?".to_owned() };
+            let body = if fits { text.clone() } else { "Agree?".to_owned() };
             let buttons: Vec<Value> = reply
                 .buttons
                 .iter()
@@ -156,6 +158,42 @@ impl WhatsAppSettings {
             requests.push(self.message(token, envelope("interactive", interactive))?);
         }
         Ok(requests)
+    }
+
+    /// `POST /{phone_number_id}/media`: uploads a file for a media message; the answer's `id`
+    /// names it.
+    pub fn upload_media(
+        &self,
+        token: &str,
+        file: &OutgoingFile,
+    ) -> Result<OutboundRequest, NetError> {
+        let mut request = self.request(Method::POST, &self.url("/media"), token, None)?;
+        let fields = [("messaging_product", "whatsapp"), ("type", file.content_type.as_str())];
+        let (content_type, body) = crate::multipart(&fields, "file", file);
+        let content_type =
+            content_type.parse().map_err(|_| NetError::InvalidHeader("content-type".into()))?;
+        request.headers.insert(header::CONTENT_TYPE, content_type);
+        request.body = Some(body.into());
+        Ok(request)
+    }
+
+    /// The message showing uploaded `media_id` to `to`: a picture, or a document with its name.
+    pub fn media_message(
+        &self,
+        token: &str,
+        to: &str,
+        file: &OutgoingFile,
+        media_id: &str,
+    ) -> Result<OutboundRequest, NetError> {
+        let (kind, media) = if file.content_type.starts_with("image/") {
+            ("image", json!({"id": media_id}))
+        } else {
+            ("document", json!({"id": media_id, "filename": file.name}))
+        };
+        let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+            "to": to, "type": kind});
+        body[kind] = media;
+        self.message(token, body)
     }
 
     /// The channel's template to `to`, when it has one.
@@ -319,6 +357,31 @@ pub fn parse_notification(body: &[u8], phone_number_id: &str) -> Result<Vec<Inco
     Ok(found)
 }
 
+/// The largest picture and document WhatsApp takes as media.
+const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+const MAX_DOCUMENT_BYTES: usize = 100 * 1024 * 1024;
+
+/// Whether WhatsApp takes `file` as media: JPEG and PNG pictures, and the document types it
+/// lists (PDF, text, Office). Others are named in the text instead: refused uploads would hold
+/// up the conversation's replies.
+pub fn sends(file: &OutgoingFile) -> bool {
+    let size = file.bytes.len();
+    match file.content_type.as_str() {
+        "image/jpeg" | "image/png" => size <= MAX_IMAGE_BYTES,
+        "application/pdf"
+        | "text/plain"
+        | "application/msword"
+        | "application/vnd.ms-excel"
+        | "application/vnd.ms-powerpoint"
+        | "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        | "application/vnd.openxmlformats-officedocument.presentationml.presentation" => {
+            size <= MAX_DOCUMENT_BYTES
+        }
+        _ => false,
+    }
+}
+
 /// Why the Graph API refused a request (`{"error": {"message", "code"}}`).
 pub fn refusal(status: u16, body: &[u8]) -> String {
     let answer: Value = serde_json::from_slice(body).unwrap_or_default();
@@ -392,6 +455,32 @@ mod tests {
     }
 
     #[test]
+    fn files_go_as_media_and_others_are_named() {
+        let (settings, _) = WhatsAppSettings::parse(&json!({"phone_number_id": "1055"})).unwrap();
+        let file = |name: &str, content_type: &str| OutgoingFile {
+            name: name.into(),
+            content_type: content_type.into(),
+            bytes: b"%PDF-1.4".to_vec(),
+        };
+        let (pdf, zip) = (file("bill.pdf", "application/pdf"), file("logs.zip", "application/zip"));
+        assert!(sends(&pdf) && !sends(&zip));
+        let reply =
+            Outgoing { text: "Here:".into(), buttons: vec![], files: vec![pdf.clone(), zip] };
+        let sent = settings.send("token", "49151", &reply).unwrap();
+        let body: Value = serde_json::from_slice(sent[0].body.as_ref().unwrap()).unwrap();
+        assert_eq!(body["text"]["body"], "Here:\n[file: logs.zip]");
+        let upload = settings.upload_media("token", &pdf).unwrap();
+        assert_eq!(upload.url.path(), "/v21.0/1055/media");
+        let form = String::from_utf8_lossy(upload.body.as_ref().unwrap()).into_owned();
+        assert!(form.contains("name=\"type\"\r\n\r\napplication/pdf\r\n"), "{form}");
+        let shown = settings.media_message("token", "49151", &pdf, "media-7").unwrap();
+        let body: Value = serde_json::from_slice(shown.body.as_ref().unwrap()).unwrap();
+        assert_eq!(body["document"], json!({"id": "media-7", "filename": "bill.pdf"}));
+        let only_files = Outgoing { text: String::new(), buttons: vec![], files: vec![pdf] };
+        assert!(settings.send("token", "49151", &only_files).unwrap().is_empty(), "no empty text");
+    }
+
+    #[test]
     fn replies_are_text_and_questions_carry_buttons() {
         let (settings, stored) =
             WhatsAppSettings::parse(&json!({"phone_number_id": "1055"})).unwrap();
@@ -402,6 +491,7 @@ mod tests {
                 Button { label: "Confirm".into(), data: "a:x:y".into() },
                 Button { label: "Cancel".into(), data: "a:x:n".into() },
             ],
+            files: vec![],
         };
         let sent = settings.send("token", "4915100000", &reply).unwrap();
         assert_eq!(sent.len(), 1);

@@ -6,7 +6,9 @@
 
 use lettre::Message;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MessageBuilder};
+use lettre::message::{Attachment, Mailbox, MessageBuilder, MultiPart, SinglePart};
+
+use crate::OutgoingFile;
 
 /// Where a reply goes, and the thread it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct Reply<'a> {
     /// This reply's Message-ID (see [`message_id`]).
     pub message_id: &'a str,
     pub text: &'a str,
+    /// Files attached to it.
+    pub files: &'a [&'a OutgoingFile],
     /// Written by the assistant (not a person): marked `Auto-Submitted: auto-replied`, so
     /// well-behaved responders do not answer it.
     pub automatic: bool,
@@ -72,8 +76,7 @@ pub fn compose(reply: &Reply<'_>) -> Result<(Vec<u8>, lettre::address::Envelope)
         .from(mailbox(Some(reply.from_name), reply.from_address)?)
         .to(mailbox(reply.to_name, reply.to)?)
         .subject(subject)
-        .message_id(Some(format!("<{}>", reply.message_id)))
-        .header(ContentType::TEXT_PLAIN);
+        .message_id(Some(format!("<{}>", reply.message_id)));
     if let Some(last) = reply.references.last() {
         builder = builder.in_reply_to(bracketed(last));
         let chain: Vec<String> = reply.references.iter().map(bracketed).collect();
@@ -84,7 +87,19 @@ pub fn compose(reply: &Reply<'_>) -> Result<(Vec<u8>, lettre::address::Envelope)
     if reply.automatic {
         builder = raw(builder, "Auto-Submitted", "auto-replied".into());
     }
-    let message = builder.body(reply.text.to_owned()).map_err(|e| e.to_string())?;
+    let message = if reply.files.is_empty() {
+        builder.header(ContentType::TEXT_PLAIN).body(reply.text.to_owned())
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(reply.text.to_owned()));
+        for file in reply.files {
+            let content_type = ContentType::parse(&file.content_type)
+                .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("valid"));
+            let name = file.name.replace(['\r', '\n'], " ");
+            parts = parts.singlepart(Attachment::new(name).body(file.bytes.clone(), content_type));
+        }
+        builder.multipart(parts)
+    };
+    let message = message.map_err(|e| e.to_string())?;
     Ok((message.formatted(), message.envelope().clone()))
 }
 
@@ -116,6 +131,7 @@ mod tests {
             references: &references,
             message_id: "sb.t.3@shop.example",
             text: "Your order #4521 ships tomorrow — größer ist besser.",
+            files: &[],
             automatic: true,
         };
         let (bytes, envelope) = compose(&reply).unwrap();
@@ -133,6 +149,34 @@ mod tests {
     }
 
     #[test]
+    fn files_are_attached_and_read_back_as_files() {
+        let pdf = OutgoingFile {
+            name: "receipt.pdf".into(),
+            content_type: "application/pdf".into(),
+            bytes: b"%PDF-1.4\n".to_vec(),
+        };
+        let reply = Reply {
+            from_address: "help@shop.example",
+            from_name: "Shop",
+            to: "ann@example.org",
+            to_name: None,
+            subject: "Order",
+            references: &[],
+            message_id: "sb.t.5@shop.example",
+            text: "Your receipt.",
+            files: &[&pdf],
+            automatic: false,
+        };
+        let (bytes, _) = compose(&reply).unwrap();
+        let read = InboundMail::parse(&bytes, None).unwrap();
+        assert_eq!(read.text, "Your receipt.");
+        assert_eq!(
+            read.files,
+            [crate::email::MailFile { name: "receipt.pdf".into(), bytes: pdf.bytes }]
+        );
+    }
+
+    #[test]
     fn a_persons_reply_is_not_marked_automatic_and_header_injection_fails() {
         let reply = Reply {
             from_address: "help@shop.example",
@@ -143,6 +187,7 @@ mod tests {
             references: &[],
             message_id: "sb.t.4@shop.example",
             text: "Hello",
+            files: &[],
             automatic: false,
         };
         let (bytes, _) = compose(&reply).unwrap();

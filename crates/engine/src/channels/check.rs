@@ -50,7 +50,7 @@ impl ChannelsService {
         let token = secrets.token(stored.channel.kind);
         let reply = Outgoing {
             text: "A test message from Switchboard: this channel works.".into(),
-            buttons: Vec::new(),
+            ..Outgoing::default()
         };
         let mut sender = Sender::of(stored, &secrets)?;
         let mail_thread;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use sb_channels::email::{EmailSettings, message_id};
 use sb_channels::telegram::TelegramSettings;
 use sb_channels::whatsapp::WhatsAppSettings;
-use sb_channels::{Button, Outgoing};
+use sb_channels::{Button, Outgoing, OutgoingFile};
 use sb_domain::action::ActionState;
 use sb_domain::{Author, ChannelKind, Message, Timestamp};
 use sb_secrets::Secret;
@@ -104,7 +104,14 @@ impl ChannelsService {
             if started.elapsed() >= WORK_WITHIN {
                 break;
             }
-            if let Some(reply) = outgoing(message) {
+            if let Some(mut reply) = outgoing(message) {
+                reply.files = match self.files_of(thread, message).await {
+                    Ok(files) => files,
+                    Err(why) => {
+                        sent = Err(why);
+                        break;
+                    }
+                };
                 let to = match (&sender, &mail_thread) {
                     (Sender::Email(mail), Some(mail_thread)) => Recipient::Mail {
                         thread: mail_thread,
@@ -145,12 +152,12 @@ impl ChannelsService {
         to: &Recipient<'_>,
         reply: &Outgoing,
     ) -> Result<(), String> {
-        let (kind, requests) = match (sender, to) {
+        let (kind, requests) = match (&mut *sender, to) {
             (Sender::Email(mail), Recipient::Mail { thread, message_id, automatic }) => {
                 let text = email_text(reply);
-                return mail
-                    .send(self.connector.http(), thread, message_id, &text, *automatic)
-                    .await;
+                let files: Vec<&OutgoingFile> = reply.files.iter().collect();
+                let http = self.connector.http();
+                return mail.send(http, thread, message_id, &text, &files, *automatic).await;
             }
             (Sender::Telegram(settings), Recipient::Chat(chat)) => {
                 (ChannelKind::Telegram, settings.send(token.expose(), chat, reply))
@@ -164,7 +171,38 @@ impl ChannelsService {
         for request in requests.map_err(|e| scrub(e.to_string()))? {
             self.call(kind, token, Ok(request)).await?;
         }
+        if let (Sender::WhatsApp(settings), Recipient::Chat(number)) = (&*sender, to) {
+            // WhatsApp shows a file once it is uploaded: two steps each.
+            for file in reply.files.iter().filter(|f| sb_channels::whatsapp::sends(f)) {
+                let uploaded =
+                    self.call(kind, token, settings.upload_media(token.expose(), file)).await?;
+                let id =
+                    uploaded["id"].as_str().ok_or("WhatsApp's upload answer names no media id")?;
+                let message = settings.media_message(token.expose(), number, file, id);
+                self.call(kind, token, message).await?;
+            }
+        }
         Ok(())
+    }
+
+    /// The files `message` was sent with, read for sending.
+    async fn files_of(
+        &self,
+        thread: &ChannelThread,
+        message: &Message,
+    ) -> Result<Vec<OutgoingFile>, String> {
+        let mut files = Vec::with_capacity(message.attachments.len());
+        for listed in &message.attachments {
+            let (tenant, conversation) = (&thread.tenant_id, &thread.conversation_id);
+            let (file, bytes) = self
+                .store
+                .attachments
+                .attachment(tenant, conversation, &listed.id)
+                .await
+                .map_err(|e| format!("the file {} cannot be read: {e}", listed.name))?;
+            files.push(OutgoingFile { name: file.name, content_type: file.content_type, bytes });
+        }
+        Ok(files)
     }
 
     /// Outside WhatsApp's 24-hour window: the replies wait for the customer's next message,
@@ -257,11 +295,11 @@ fn outgoing(message: &Message) -> Option<Outgoing> {
     }
     // A person's reply goes in the customer's language when it was translated for them.
     let text = match (&message.translation, message.author) {
-        (Some(translation), Author::Operator) => {
-            let translated = Message { text: translation.text.clone(), ..message.clone() };
-            translated.text_with_files()
-        }
-        _ => message.text_with_files(),
+        (Some(translation), Author::Operator) => translation.text.clone(),
+        _ => message.text.clone(),
     };
-    (!text.trim().is_empty() || !buttons.is_empty()).then_some(Outgoing { text, buttons })
+    // The files themselves are read when the reply is sent (`files_of`).
+    let something =
+        !text.trim().is_empty() || !buttons.is_empty() || !message.attachments.is_empty();
+    something.then_some(Outgoing { text, buttons, files: Vec::new() })
 }

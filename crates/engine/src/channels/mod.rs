@@ -36,6 +36,7 @@ use crate::{Actor, ConversationsService, EngineError};
 use secrets::ChannelSecrets;
 
 stores!(ChannelStores {
+    attachments: AttachmentStore,
     channels: ChannelStore,
     widgets: WidgetStore,
     conversations: ConversationStore

@@ -242,6 +242,19 @@ async fn an_email_customer_gets_live_answers_in_the_thread_and_people_reply_from
         let (_, inbox) = owner.get("/api/v1/conversations").await;
         assert_eq!(inbox["data"].as_array().unwrap().len(), 3, "{inbox}");
 
+        // A file from the inbox goes attached to the reply.
+        let pdf: &[u8] = b"%PDF-1.4\n% the receipt\n";
+        let (status, body) =
+            owner.upload(&id, &[("receipt.pdf", pdf)], Some("Your receipt.")).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let with_file = &smtp.sent_to(ann, 5).await[4];
+        assert!(
+            with_file.header("Content-Type").unwrap().starts_with("multipart/mixed"),
+            "{with_file:?}"
+        );
+        assert!(with_file.raw.contains("filename=\"receipt.pdf\""), "{with_file:?}");
+        assert!(with_file.raw.contains("Your receipt."), "{with_file:?}");
+
         // A provider posts a message to the webhook, authenticated by the channel's secret.
         let hook = format!("{}/api/v1/hooks/email/{channel}", app.base);
         let carol = mail("carol@example.com", "carol-1@example.com", "order 4521", "", "Hi");

@@ -43,7 +43,8 @@ impl Telegram {
                         let refused = json!({"ok": false, "error_code": 401, "description": "Unauthorized"});
                         return (FakeStatus::UNAUTHORIZED, axum::Json(refused));
                     }
-                    let body: Value = serde_json::from_str(&body).unwrap_or_default();
+                    // Files come as a multipart form: kept as it came.
+                    let body: Value = serde_json::from_str(&body).unwrap_or_else(|_| json!({"form": body}));
                     if method == "sendMessage" {
                         let mut failures = state.failures.lock().unwrap();
                         if *failures > 0 {
@@ -234,6 +235,26 @@ async fn a_telegram_customer_gets_live_answers_and_people_reply_from_the_inbox()
         assert_eq!(telegram.sent(42, 5).await[4]["text"], "Still packed.");
         let (_, inbox) = owner.get("/api/v1/conversations").await;
         assert_eq!(inbox["data"].as_array().unwrap().len(), 1, "the group started nothing");
+
+        // A file from the inbox goes as a document.
+        let pdf: &[u8] = b"%PDF-1.4\n% the receipt\n";
+        let (status, body) = owner.upload(id, &[("receipt.pdf", pdf)], None).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let mut documents = Vec::new();
+        for _ in 0..300 {
+            documents = telegram.calls("sendDocument");
+            if !documents.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let form =
+            documents.first().and_then(|d| d["form"].as_str()).unwrap_or_default().to_owned();
+        assert!(
+            form.contains("filename=\"receipt.pdf\"") && form.contains("% the receipt"),
+            "{documents:?}"
+        );
+        assert!(form.contains("name=\"chat_id\"\r\n\r\n42\r\n"), "{form}");
 
         // Without the secret, or for no channel, nothing is taken.
         let wrong = deliver(&app, &channel, "guess", &text_update(9, 42, "hello")).await;

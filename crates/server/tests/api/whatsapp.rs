@@ -28,6 +28,8 @@ const CUSTOMER: &str = "4915100000";
 #[derive(Clone, Default)]
 pub(crate) struct Graph {
     sent: Arc<Mutex<Vec<Value>>>,
+    /// Media uploaded (the forms, as they came).
+    uploads: Arc<Mutex<Vec<String>>>,
     /// Sends refused for a wrong access token.
     refused: Arc<Mutex<u32>>,
     /// Refuse the next send as if the token were wrong.
@@ -38,9 +40,23 @@ impl Graph {
     pub(crate) async fn start() -> (std::net::SocketAddr, Self) {
         let fake = Self::default();
         let state = fake.clone();
+        let uploads = fake.uploads.clone();
         let authorized =
             |headers: &HeaderMap| headers["authorization"] == format!("Bearer {ACCESS_TOKEN}");
         let router = Router::new()
+            .route(
+                "/v21.0/{phone}/media",
+                post(move |headers: HeaderMap, body: String| {
+                    let uploads = uploads.clone();
+                    async move {
+                        if !authorized(&headers) {
+                            return (FakeStatus::UNAUTHORIZED, axum::Json(json!({"error": {"message": "Invalid OAuth access token"}})));
+                        }
+                        uploads.lock().unwrap().push(body);
+                        (FakeStatus::OK, axum::Json(json!({"id": "media-1"})))
+                    }
+                }),
+            )
             .route(
                 "/v21.0/{phone}",
                 get(move |Path(phone): Path<String>, headers: HeaderMap| async move {
@@ -217,6 +233,22 @@ async fn a_whatsapp_customer_gets_live_answers_through_a_checked_webhook() {
             .await;
         assert_eq!(text(&graph.sent(2).await[1]), "Anything else?");
         assert_eq!(graph.sent.lock().unwrap().len(), 2, "the refused ones were answered by nobody");
+
+        // A file from the inbox is uploaded, then shown as a document.
+        let pdf: &[u8] = b"%PDF-1.4\n% the receipt\n";
+        let (status, body) = owner.upload(id, &[("receipt.pdf", pdf)], None).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let document = &graph.sent(3).await[2];
+        assert_eq!(
+            document["document"],
+            json!({"id": "media-1", "filename": "receipt.pdf"}),
+            "{document}"
+        );
+        let uploads = graph.uploads.lock().unwrap().clone();
+        assert!(
+            uploads[0].contains("application/pdf") && uploads[0].contains("% the receipt"),
+            "{uploads:?}"
+        );
         let stored = app.database_text().await;
         assert!(!stored.contains(ACCESS_TOKEN) && !stored.contains(APP_SECRET), "sealed at rest");
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
+use sb_channels::OutgoingFile;
 use sb_channels::email::{EmailSettings, Reply, Security, compose};
 use sb_net::HttpClient;
 use sb_secrets::Secret;
@@ -86,6 +87,7 @@ impl MailSender {
         thread: &MailThread,
         message_id: &str,
         text: &str,
+        files: &[&OutgoingFile],
         automatic: bool,
     ) -> Result<(), String> {
         let reply = Reply {
@@ -97,6 +99,7 @@ impl MailSender {
             references: &thread.references,
             message_id,
             text,
+            files,
             automatic,
         };
         let (bytes, envelope) = compose(&reply)?;
