@@ -178,6 +178,13 @@ pub async fn housekeeping(state: AppState) {
         if let Err(err) = state.webhooks.webhook_housekeeping(minute % 60 == 0).await {
             tracing::warn!(error = %err, "could not tidy the webhook delivery log");
         }
+        // What channels received is kept 90 days (to know a provider's retry, and a customer's
+        // own earlier e-mail); older notes go hourly.
+        if minute % 60 == 0
+            && let Err(err) = state.channels.forget_old_inbound().await
+        {
+            tracing::warn!(error = %err, "could not prune what channels received");
+        }
     }
 }
 

@@ -178,6 +178,11 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         self.db.execute(query).await.map(drop)
     }
 
+    async fn prune_inbound(&self, before: Timestamp) -> StoreResult<u64> {
+        let query = q("DELETE FROM channel_inbound WHERE received_at < $1").ts(before);
+        self.db.execute(query).await
+    }
+
     async fn inbound_thread(
         &self,
         channel: &ChannelId,

@@ -83,6 +83,8 @@ pub trait ChannelStore: Send + Sync {
         external_id: &str,
         at: Timestamp,
     ) -> StoreResult<()>;
+    /// Forgets the items received before `before`; how many.
+    async fn prune_inbound(&self, before: Timestamp) -> StoreResult<u64>;
     /// The thread of a received item, when it was noted with one.
     async fn inbound_thread(
         &self,

@@ -351,6 +351,13 @@ impl ChannelsService {
         Ok(())
     }
 
+    /// Forgets what channels received more than 90 days ago (housekeeping).
+    pub async fn forget_old_inbound(&self) -> Result<u64, EngineError> {
+        let now = Timestamp::now();
+        let before = now.checked_sub(jiff::SignedDuration::from_hours(24 * 90)).unwrap_or(now);
+        Ok(self.store.channels.prune_inbound(before).await?)
+    }
+
     /// Sends a request to the provider; its JSON answer, or why it failed (the token never in
     /// it).
     pub(crate) async fn call(

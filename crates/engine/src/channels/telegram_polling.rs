@@ -25,10 +25,7 @@ impl ChannelsService {
         id: &ChannelId,
         failures: &mut usize,
     ) -> Result<Ended, String> {
-        let Some(stored) = self.store.channels.find_channel(id).await.map_err(|e| e.to_string())?
-        else {
-            return Ok(Ended::Gone);
-        };
+        let Some(stored) = self.watched_channel(id).await? else { return Ok(Ended::Gone) };
         let (settings, _) =
             TelegramSettings::parse(&stored.channel.settings).map_err(|e| e.to_string())?;
         if !settings.polling {

@@ -162,6 +162,14 @@ impl ChannelsService {
         }
     }
 
+    /// The channel as it is now, `None` when it is gone.
+    pub(super) async fn watched_channel(
+        &self,
+        id: &ChannelId,
+    ) -> Result<Option<StoredChannel>, String> {
+        self.store.channels.find_channel(id).await.map_err(|e| e.to_string())
+    }
+
     pub(super) async fn save_inbound_state(
         &self,
         id: &ChannelId,

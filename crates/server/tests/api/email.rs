@@ -9,7 +9,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::lookup_inputs::{order_backend, shop};
+use crate::lookup_inputs::{order_backend, order_flow_rule, order_rule, shop};
 use crate::mail_peers::{Dovecot, PASSWORD, SmtpSink, available};
 use crate::support::{Client, TestApp, assert_error};
 
@@ -81,14 +81,7 @@ async fn an_email_customer_gets_live_answers_in_the_thread_and_people_reply_from
         };
         seen.lock().unwrap().clear();
         let (owner, widget, endpoint) = shop(&app, backend).await;
-        owner
-            .create_rule(json!({"name": "Order", "stop": true,
-                "trigger": {"type": "regex", "pattern": r"\border\b|^\d{4}$", "flags": "i"},
-                "actions": [
-                    {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"orderId":
-                        {"from_message": {"pattern": r"#?(\d{4})"}, "ask": "Which order number?"}}},
-                    {"type": "REPLY_TEXT", "text": "Order {orderId} is {order_status}."}]}))
-            .await;
+        owner.create_rule(order_flow_rule(&endpoint)).await;
         let channel = email_channel(&owner, &widget, settings(&dovecot, &smtp)).await;
 
         // The test button logs in to both servers and sends a test message.
@@ -331,12 +324,7 @@ async fn an_action_is_confirmed_by_answering_confirm() {
     let (owner, widget, endpoint) = shop(&app, backend).await;
     let approval = json!({"approval": "visitor", "approval_summary": "Look up order {orderId}?"});
     owner.patch(format!("/api/v1/endpoints/{endpoint}"), approval).await;
-    owner
-        .create_rule(json!({"name": "Order", "stop": true, "trigger": {"type": "regex", "pattern": r"\d{4}"},
-            "actions": [
-                {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"orderId": {"from_message": {"pattern": r"(\d{4})"}}}},
-                {"type": "REPLY_TEXT", "text": "Order {orderId} is {order_status}."}]}))
-        .await;
+    owner.create_rule(order_rule(&endpoint)).await;
     let channel = email_channel(&owner, &widget, settings(&dovecot, &smtp)).await;
     watched(&owner, &channel).await;
 

@@ -38,6 +38,25 @@ pub(crate) async fn order_backend() -> (std::net::SocketAddr, Arc<Mutex<Vec<Stri
 }
 
 /// A shop with `get_order` (`GET /orders/{orderId}`, `status` mapped to `order_status`).
+/// The channels' order rule, as a flow: an order number in the message is looked up; without
+/// one, the customer is asked for it and the next message goes on.
+pub(crate) fn order_flow_rule(endpoint: &str) -> Value {
+    json!({"name": "Order", "stop": true,
+        "trigger": {"type": "regex", "pattern": r"\border\b|^\d{4}$", "flags": "i"},
+        "actions": [
+            {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"orderId":
+                {"from_message": {"pattern": r"#?(\d{4})"}, "ask": "Which order number?"}}},
+            {"type": "REPLY_TEXT", "text": "Order {orderId} is {order_status}."}]})
+}
+
+/// The channels' order rule at its simplest: a four-digit number is an order to look up.
+pub(crate) fn order_rule(endpoint: &str) -> Value {
+    json!({"name": "Order", "stop": true, "trigger": {"type": "regex", "pattern": r"\d{4}"},
+        "actions": [
+            {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"orderId": {"from_message": {"pattern": r"(\d{4})"}}}},
+            {"type": "REPLY_TEXT", "text": "Order {orderId} is {order_status}."}]})
+}
+
 pub(crate) async fn shop(app: &TestApp, backend: std::net::SocketAddr) -> (Client, String, String) {
     let owner = app.signup("Acme", "owner@acme.test").await;
     let widget = owner.create_widget("Shop").await;

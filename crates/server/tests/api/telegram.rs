@@ -15,7 +15,7 @@ use axum::routing::post;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::lookup_inputs::{order_backend, shop};
+use crate::lookup_inputs::{order_backend, order_flow_rule, order_rule, shop};
 use crate::support::{Client, TestApp, assert_error};
 
 pub(crate) const TOKEN: &str = "123456:secret-bot-token";
@@ -157,14 +157,7 @@ async fn a_telegram_customer_gets_live_answers_and_people_reply_from_the_inbox()
         telegram.calls.lock().unwrap().clear();
         seen.lock().unwrap().clear();
         let (owner, widget, endpoint) = shop(&app, backend).await;
-        owner
-            .create_rule(json!({"name": "Order", "stop": true,
-                "trigger": {"type": "regex", "pattern": r"\border\b|^\d{4}$", "flags": "i"},
-                "actions": [
-                    {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"orderId":
-                        {"from_message": {"pattern": r"#?(\d{4})"}, "ask": "Which order number?"}}},
-                    {"type": "REPLY_TEXT", "text": "Order {orderId} is {order_status}."}]}))
-            .await;
+        owner.create_rule(order_flow_rule(&endpoint)).await;
         let channel = telegram_channel(&owner, &widget, api).await;
 
         // The test button finds the bot, points its updates at the channel's webhook and
@@ -285,12 +278,7 @@ async fn an_action_is_confirmed_with_the_buttons_and_failed_sends_go_again() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    owner
-        .create_rule(json!({"name": "Order", "stop": true, "trigger": {"type": "regex", "pattern": r"\d{4}"},
-            "actions": [
-                {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"orderId": {"from_message": {"pattern": r"(\d{4})"}}}},
-                {"type": "REPLY_TEXT", "text": "Order {orderId} is {order_status}."}]}))
-        .await;
+    owner.create_rule(order_rule(&endpoint)).await;
     let channel = telegram_channel(&owner, &widget, api).await;
     owner.post(&format!("/api/v1/channels/{channel}/test"), json!({})).await;
     let secret = telegram.calls("setWebhook")[0]["secret_token"].as_str().unwrap().to_owned();
@@ -330,12 +318,7 @@ async fn a_bot_without_a_public_address_fetches_its_updates_by_long_polling() {
     // No public address: Telegram could not reach a webhook.
     let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow).await;
     let (owner, widget, endpoint) = shop(&app, backend).await;
-    owner
-        .create_rule(json!({"name": "Order", "stop": true, "trigger": {"type": "regex", "pattern": r"\d{4}"},
-            "actions": [
-                {"type": "CALL_API", "endpoint_id": endpoint, "arguments": {"orderId": {"from_message": {"pattern": r"(\d{4})"}}}},
-                {"type": "REPLY_TEXT", "text": "Order {orderId} is {order_status}."}]}))
-        .await;
+    owner.create_rule(order_rule(&endpoint)).await;
     let created = owner
         .create(
             "/api/v1/channels",

@@ -69,6 +69,12 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
     let found = store.inbound_thread(&channel.id, "mail-1@example.org").await.unwrap();
     assert_eq!(found.as_deref(), Some("42"));
     assert_eq!(store.inbound_thread(&channel.id, "mail-2@example.org").await.unwrap(), None);
+    // Old notes go; newer ones stay.
+    assert!(note("old-1", None, later(-100_000), later(-100_120)).await.unwrap());
+    assert_eq!(store.prune_inbound(later(-50_000)).await.unwrap(), 1);
+    assert!(note("old-1", None, noted, stale).await.unwrap(), "forgotten");
+    let kept = store.inbound_thread(&channel.id, "mail-1@example.org").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("42"));
 
     // The inbound side: one node at a time, until its claim runs out.
     assert!(store.claim_inbound(&channel.id, "node-a", later(0), later(60)).await.unwrap());
