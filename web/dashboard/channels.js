@@ -121,6 +121,8 @@ function channelRow(channel, widgets, reload) {
   return h("li", { class: "card" }, h("h3", {}, channel.name),
     h("p", { class: "muted" }, `${KINDS[channel.kind] || channel.kind}${channel.kind === "email" ? ` ${channel.settings.address}` : ""} · answers as ${widget ? widget.name : "a deleted widget"} · ${channel.active ? "active" : "paused"}`),
     inboundLine(channel),
+    channel.delivery ? h("p", { class: "error", role: "status" },
+      `Replies are waiting in ${channel.delivery.waiting_conversations} conversation(s)${channel.delivery.last_error ? `: ${channel.delivery.last_error}` : ""}. They go out, in order, once the channel works again.`) : null,
     field(toLabels[channel.kind] || "Send a test message to (optional)", to),
     h("div", { class: "row" }, test, pause, remove), shown);
 }

@@ -356,6 +356,28 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         self.db.execute(query).await.map(drop)
     }
 
+    async fn failing_deliveries(
+        &self,
+        tenant: &TenantId,
+        channel: &ChannelId,
+    ) -> StoreResult<(u64, Option<String>)> {
+        let count = q("SELECT COUNT(*) AS failing FROM channel_threads \
+                       WHERE tenant_id = $1 AND channel_id = $2 AND attempts > 0")
+        .text(tenant.as_str())
+        .text(channel.as_str());
+        let failing_count = self.db.fetch_one(count).await?.int("failing")?;
+        let latest = q("SELECT last_error FROM channel_threads \
+                        WHERE tenant_id = $1 AND channel_id = $2 AND attempts > 0 \
+                        ORDER BY next_attempt_at DESC, conversation_id LIMIT 1")
+        .text(tenant.as_str())
+        .text(channel.as_str());
+        let error = match self.db.fetch_optional(latest).await? {
+            Some(row) => row.opt_text("last_error")?,
+            None => None,
+        };
+        Ok((u64::try_from(failing_count).unwrap_or(0), error))
+    }
+
     async fn release_thread(&self, t: &ChannelThread, by: &str) -> StoreResult<()> {
         let query = q("UPDATE channel_threads SET locked_until = NULL, locked_by = NULL \
                        WHERE tenant_id = $1 AND conversation_id = $2 AND locked_by = $3")

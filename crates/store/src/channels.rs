@@ -157,6 +157,13 @@ pub trait ChannelStore: Send + Sync {
         error: &str,
         next_attempt_at: Timestamp,
     ) -> StoreResult<()>;
+    /// How many of the channel's conversations have replies waiting after a failed send, and
+    /// the latest failure's reason.
+    async fn failing_deliveries(
+        &self,
+        tenant: &TenantId,
+        channel: &ChannelId,
+    ) -> StoreResult<(u64, Option<String>)>;
     /// Ends `by`'s claim.
     async fn release_thread(&self, thread: &ChannelThread, by: &str) -> StoreResult<()>;
 }

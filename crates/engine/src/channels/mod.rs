@@ -63,6 +63,17 @@ pub struct ChannelView {
     /// updates by long polling): when the provider was last reached, what last went wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inbound: Option<InboundState>,
+    /// Replies that could not be sent and wait for the next try (absent when none do).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryTrouble>,
+}
+
+/// Conversations whose replies wait after a failed send, and why the latest one failed (a
+/// revoked token, a blocked bot: until it is mended, every try fails the same way).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct DeliveryTrouble {
+    pub waiting_conversations: u64,
+    pub last_error: Option<String>,
 }
 
 /// What a channel is made or changed with; absent fields keep their value. (No `Debug`: it
@@ -142,13 +153,15 @@ impl ChannelsService {
         Arc::new(Self { store, node, keyring, connector, conversations, watched_changed })
     }
 
-    fn view(stored: StoredChannel) -> ChannelView {
+    async fn view(&self, stored: StoredChannel) -> Result<ChannelView, EngineError> {
         let inbound = watch::is_watched(&stored.channel).then(|| InboundState::of(&stored));
-        ChannelView {
-            secrets_set: stored.sealed_secrets.is_some(),
-            channel: stored.channel,
-            inbound,
-        }
+        let channel = stored.channel;
+        let (waiting, last_error) =
+            self.store.channels.failing_deliveries(&channel.tenant_id, &channel.id).await?;
+        let delivery =
+            (waiting > 0).then_some(DeliveryTrouble { waiting_conversations: waiting, last_error });
+        let secrets_set = stored.sealed_secrets.is_some();
+        Ok(ChannelView { secrets_set, channel, inbound, delivery })
     }
 
     /// The settings, checked for `kind`, as they are stored.
@@ -251,7 +264,7 @@ impl ChannelsService {
         self.store.channels.create_channel(&channel, Some(&sealed)).await?;
         self.watched_changed.notify_one();
         let stored = StoredChannel { channel, sealed_secrets: Some(sealed), inbound_state: None };
-        Ok(Self::view(stored))
+        self.view(stored).await
     }
 
     async fn known_widget(&self, actor: &Actor, id: &WidgetId) -> Result<(), EngineError> {
@@ -326,7 +339,7 @@ impl ChannelsService {
         }
         self.watched_changed.notify_one();
         let sealed_secrets = sealed.or(stored.sealed_secrets);
-        Ok(Self::view(StoredChannel { channel, sealed_secrets, inbound_state }))
+        self.view(StoredChannel { channel, sealed_secrets, inbound_state }).await
     }
 
     pub async fn get_channel(
@@ -335,13 +348,17 @@ impl ChannelsService {
         id: &ChannelId,
     ) -> Result<ChannelView, EngineError> {
         actor.require(Role::Admin)?;
-        Ok(Self::view(self.store.channels.get_channel(&actor.tenant_id, id).await?))
+        self.view(self.store.channels.get_channel(&actor.tenant_id, id).await?).await
     }
 
     pub async fn list_channels(&self, actor: &Actor) -> Result<Vec<ChannelView>, EngineError> {
         actor.require(Role::Admin)?;
         let stored = self.store.channels.list_channels(&actor.tenant_id).await?;
-        Ok(stored.into_iter().map(Self::view).collect())
+        let mut views = Vec::with_capacity(stored.len());
+        for channel in stored {
+            views.push(self.view(channel).await?);
+        }
+        Ok(views)
     }
 
     pub async fn delete_channel(&self, actor: &Actor, id: &ChannelId) -> Result<(), EngineError> {

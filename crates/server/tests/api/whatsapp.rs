@@ -322,11 +322,30 @@ async fn a_refused_send_waits_in_order_until_the_token_is_mended() {
     }
     assert!(*graph.refused.lock().unwrap() > 0, "the Graph API refused the revoked token");
     assert!(graph.sent.lock().unwrap().is_empty());
+    // The channel says its replies wait, and why.
+    let mut delivery = Value::Null;
+    for _ in 0..300 {
+        delivery = owner.get(&path).await.1["data"]["delivery"].clone();
+        if delivery.is_object() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(delivery["waiting_conversations"], 1, "{delivery}");
+    let why = delivery["last_error"].as_str().unwrap_or_default();
+    assert!(why.contains("Invalid OAuth access token") && !why.contains("revoked"), "{why}");
 
     // The token is mended: the next try sends both replies, in order.
     let mended = json!({"secrets": {"access_token": ACCESS_TOKEN}});
     assert_eq!(owner.patch(&path, mended).await.0, StatusCode::OK);
     let sent = graph.sent(2).await;
+    for _ in 0..300 {
+        if owner.get(&path).await.1["data"]["delivery"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(owner.get(&path).await.1["data"]["delivery"].is_null(), "nothing waits any more");
     assert_eq!(
         (text(&sent[0]), text(&sent[1])),
         ("Order 4521 is shipped.", "Order 4522 is packed.")

@@ -136,11 +136,15 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
     assert!(!store.mark_delivered(&thread, "node-a", 2).await.unwrap(), "node-a lost its claim");
     store.mark_delivery_failed(&thread, "node-a", "late", later(9_999)).await.unwrap();
     store.mark_delivery_failed(&taken[0], "node-b", "502", later(200)).await.unwrap();
+    let failing = store.failing_deliveries(tenant, &channel.id).await.unwrap();
+    assert_eq!(failing, (1, Some("502".to_owned())));
+    assert_eq!(store.failing_deliveries(other, &channel.id).await.unwrap(), (0, None));
     store.release_thread(&taken[0], "node-b").await.unwrap();
     assert!(claim(130, "node-a").await.unwrap().is_empty(), "not yet due");
     let retried = claim(201, "node-a").await.unwrap();
     assert_eq!(retried[0].attempts, 1, "node-a's late failure was not counted");
     assert!(store.mark_delivered(&retried[0], "node-a", 2).await.unwrap());
+    assert_eq!(store.failing_deliveries(tenant, &channel.id).await.unwrap(), (0, None), "sent");
     assert!(!store.mark_delivered(&retried[0], "node-a", 1).await.unwrap(), "never backwards");
     store.release_thread(&retried[0], "node-a").await.unwrap();
     assert!(claim(300, "node-a").await.unwrap().is_empty(), "all sent");
