@@ -14,6 +14,8 @@ use crate::{Button, Incoming, Outgoing, OutgoingFile};
 pub const DEFAULT_API_BASE_URL: &str = "https://api.telegram.org";
 /// The header Telegram sends the webhook's secret token in.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+/// The largest picture Telegram shows as a photo; larger ones go as documents.
+const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 /// Longest text of one message; a longer reply goes out in parts.
 const MAX_TEXT_CHARS: usize = 4096;
 
@@ -26,8 +28,8 @@ pub struct TelegramSettings {
     pub polling: bool,
 }
 
-/// How long one `getUpdates` waits for updates: within the outbound ceiling of 5 seconds.
-pub const POLL_WAIT_SECS: u64 = 3;
+/// Updates one `getUpdates` brings at most: their answer stays well within the size cap.
+const POLL_LIMIT: u32 = 20;
 
 impl TelegramSettings {
     /// Reads `{api_base_url?, updates?}` (no other field); the normalised JSON is what is
@@ -96,9 +98,14 @@ impl TelegramSettings {
     }
 
     /// `getUpdates` from `offset` on (which confirms the updates before it), waiting up to
-    /// [`POLL_WAIT_SECS`] for one to come.
-    pub fn get_updates(&self, token: &str, offset: i64) -> Result<OutboundRequest, NetError> {
-        let body = json!({"offset": offset, "timeout": POLL_WAIT_SECS,
+    /// `wait_secs` for one to come.
+    pub fn get_updates(
+        &self,
+        token: &str,
+        offset: i64,
+        wait_secs: u64,
+    ) -> Result<OutboundRequest, NetError> {
+        let body = json!({"offset": offset, "timeout": wait_secs, "limit": POLL_LIMIT,
             "allowed_updates": ["message", "callback_query"]});
         self.request(token, "getUpdates", body)
     }
@@ -111,8 +118,9 @@ impl TelegramSettings {
         chat_id: &str,
         reply: &Outgoing,
     ) -> Result<Vec<OutboundRequest>, NetError> {
-        // Every file the inbox takes is within Telegram's limits (10 MB for photos, 50 MB else).
-        let (text, files) = reply.split_files(|_| true);
+        // Every file the inbox takes (25 MB at most) is within Telegram's 50 MB: the files go
+        // after the text (`file`).
+        let (text, _) = reply.split_files(|_| true);
         let chat: Value = chat_id.parse::<i64>().map(Value::from).unwrap_or(json!(chat_id));
         let mut requests = Vec::new();
         if !text.is_empty() || !reply.buttons.is_empty() {
@@ -126,21 +134,19 @@ impl TelegramSettings {
                 requests.push(self.request(token, "sendMessage", body)?);
             }
         }
-        for file in files {
-            requests.push(self.file(token, chat_id, file)?);
-        }
         Ok(requests)
     }
 
-    /// A file to chat `chat_id`: a picture with `sendPhoto` (shown in the chat), anything else
-    /// with `sendDocument`.
-    fn file(
+    /// A file to chat `chat_id`: a picture up to 10 MB with `sendPhoto` (shown in the chat),
+    /// anything else with `sendDocument`.
+    pub fn file(
         &self,
         token: &str,
         chat_id: &str,
         file: &OutgoingFile,
     ) -> Result<OutboundRequest, NetError> {
-        let photo = matches!(file.content_type.as_str(), "image/jpeg" | "image/png" | "image/webp");
+        let photo = matches!(file.content_type.as_str(), "image/jpeg" | "image/png" | "image/webp")
+            && file.bytes.len() <= MAX_PHOTO_BYTES;
         let (method, field) =
             if photo { ("sendPhoto", "photo") } else { ("sendDocument", "document") };
         let mut request = self.request(token, method, json!({}))?;
@@ -350,13 +356,11 @@ mod tests {
                 file("bill \"x\".pdf", "application/pdf"),
             ],
         };
-        let sent = settings.send("123:abc", "42", &reply).unwrap();
+        assert!(settings.send("123:abc", "42", &reply).unwrap().is_empty(), "no empty text");
+        let sent: Vec<OutboundRequest> =
+            reply.files.iter().map(|f| settings.file("123:abc", "42", f).unwrap()).collect();
         let paths: Vec<&str> = sent.iter().map(|r| r.url.path()).collect();
-        assert_eq!(
-            paths,
-            ["/bot123:abc/sendPhoto", "/bot123:abc/sendDocument"],
-            "no empty text message"
-        );
+        assert_eq!(paths, ["/bot123:abc/sendPhoto", "/bot123:abc/sendDocument"]);
         let body = String::from_utf8_lossy(sent[1].body.as_ref().unwrap()).into_owned();
         assert!(body.contains("name=\"chat_id\"\r\n\r\n42\r\n"), "{body}");
         assert!(body.contains("name=\"document\"; filename=\"bill _x_.pdf\""), "{body}");

@@ -360,6 +360,7 @@ pub async fn serve(
     let deliveries = tokio::spawn(services.channels.clone().run_deliveries());
     // E-mail channels' mailboxes and polling Telegram bots, each watched by one node at a time.
     let watchers = tokio::spawn(services.channels.clone().run_watchers());
+    let services_channels = services.channels.clone();
     let state = AppState::new(services, hub, api_config(&config)?, metrics);
     let housekeeping = tokio::spawn(sb_api::housekeeping(state.clone()));
     let mut app = sb_api::router(state);
@@ -382,6 +383,8 @@ pub async fn serve(
     tool_lists.abort();
     deliveries.abort();
     watchers.abort();
+    // Another node (or this one, restarted) takes over the mailboxes and bots at once.
+    services_channels.stop_watching().await;
     if let Some((_, backend)) = demo_backend {
         backend.abort();
     }

@@ -9,7 +9,7 @@ use crate::{Db, Row, SqlStore, expect_found, q};
 macro_rules! columns {
     () => {
         "id, tenant_id, kind, name, widget_id, settings_json, secrets_sealed, active, created_at, \
-         updated_at, inbound_state"
+         updated_at, inbound_state, inbound_generation"
     };
 }
 
@@ -37,6 +37,7 @@ fn channel_from_row(row: &Row) -> StoreResult<StoredChannel> {
         channel,
         sealed_secrets: row.opt_text("secrets_sealed")?,
         inbound_state: row.opt_text("inbound_state")?,
+        inbound_generation: row.int("inbound_generation")?,
     })
 }
 
@@ -118,10 +119,31 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         rows.iter().map(channel_from_row).collect()
     }
 
-    async fn set_inbound_state(&self, channel: &ChannelId, state: &str) -> StoreResult<()> {
-        let query = q("UPDATE channels SET inbound_state = $1 WHERE id = $2")
-            .text(state)
-            .text(channel.as_str());
+    async fn set_inbound_state(
+        &self,
+        channel: &ChannelId,
+        state: &str,
+        generation: i64,
+    ) -> StoreResult<bool> {
+        let query =
+            q("UPDATE channels SET inbound_state = $1 WHERE id = $2 AND inbound_generation = $3")
+                .text(state)
+                .text(channel.as_str())
+                .int(generation);
+        Ok(self.db.execute(query).await? == 1)
+    }
+
+    async fn reset_inbound(&self, channel: &ChannelId) -> StoreResult<()> {
+        let query = q("UPDATE channels SET inbound_state = NULL, \
+                       inbound_generation = inbound_generation + 1 WHERE id = $1")
+        .text(channel.as_str());
+        self.db.execute(query).await.map(drop)
+    }
+
+    async fn release_inbound(&self, by: &str) -> StoreResult<()> {
+        let query = q("UPDATE channels SET inbound_locked_by = NULL, inbound_locked_until = NULL \
+                       WHERE inbound_locked_by = $1")
+        .text(by);
         self.db.execute(query).await.map(drop)
     }
 
@@ -368,7 +390,7 @@ impl<D: Db> ChannelStore for SqlStore<D> {
         let failing_count = self.db.fetch_one(count).await?.int("failing")?;
         let latest = q("SELECT last_error FROM channel_threads \
                         WHERE tenant_id = $1 AND channel_id = $2 AND attempts > 0 \
-                        ORDER BY next_attempt_at DESC, conversation_id LIMIT 1")
+                        ORDER BY COALESCE(next_attempt_at, 0) DESC, conversation_id LIMIT 1")
         .text(tenant.as_str())
         .text(channel.as_str());
         let error = match self.db.fetch_optional(latest).await? {

@@ -10,6 +10,9 @@ ALTER TABLE channel_inbound ADD COLUMN taken_at INTEGER;
 -- What a channel's inbound side last saw and how it went: an IMAP mailbox's UIDVALIDITY and last
 -- UID taken, when it was last reached, and its last error.
 ALTER TABLE channels ADD COLUMN inbound_state TEXT;
+-- Raised when the inbound side starts afresh (another mailbox, another bot): a watcher still
+-- writing the old place's cursor (on another node, for a moment) writes nothing.
+ALTER TABLE channels ADD COLUMN inbound_generation INTEGER NOT NULL DEFAULT 0;
 -- The node watching the channel's inbound side (an IMAP mailbox), until when: one at a time, so
 -- the cursor in inbound_state has one writer.
 ALTER TABLE channels ADD COLUMN inbound_locked_by TEXT;

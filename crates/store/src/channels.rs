@@ -11,6 +11,9 @@ pub struct StoredChannel {
     /// What the channel's inbound side last saw (JSON the engine writes: an IMAP mailbox's
     /// cursor, when it was last reached, its last error).
     pub inbound_state: Option<String>,
+    /// Which start of the inbound side `inbound_state` belongs to (see
+    /// [`ChannelStore::reset_inbound`]).
+    pub inbound_generation: i64,
 }
 
 /// A channel conversation's place on the other side, and how far its replies went out.
@@ -51,8 +54,19 @@ pub trait ChannelStore: Send + Sync {
 
     /// Every channel of `kind`, of every account (the mailboxes a node watches).
     async fn channels_of_kind(&self, kind: ChannelKind) -> StoreResult<Vec<StoredChannel>>;
-    /// Records what the channel's inbound side saw (see [`StoredChannel::inbound_state`]).
-    async fn set_inbound_state(&self, channel: &ChannelId, state: &str) -> StoreResult<()>;
+    /// Records what the channel's inbound side saw (see [`StoredChannel::inbound_state`]),
+    /// unless it was started afresh since `generation`: then false, and nothing is written.
+    async fn set_inbound_state(
+        &self,
+        channel: &ChannelId,
+        state: &str,
+        generation: i64,
+    ) -> StoreResult<bool>;
+    /// Starts the inbound side afresh (another mailbox, another bot): its state is forgotten
+    /// and its generation raised.
+    async fn reset_inbound(&self, channel: &ChannelId) -> StoreResult<()>;
+    /// Ends every claim node `by` holds on channels' inbound sides (the node stops).
+    async fn release_inbound(&self, by: &str) -> StoreResult<()>;
 
     /// Claims the channel's inbound side (its mailbox) for node `by` until `until`: true when
     /// no other node holds it (or its claim ran out), or `by` already did.

@@ -157,7 +157,14 @@ impl ChannelsService {
                 let text = email_text(reply);
                 let files: Vec<&OutgoingFile> = reply.files.iter().collect();
                 let http = self.connector.http();
-                return mail.send(http, thread, message_id, &text, &files, *automatic).await;
+                let sent = mail.send(http, thread, message_id, &text, &files, *automatic).await;
+                if sent.is_ok() || files.is_empty() {
+                    return sent;
+                }
+                // Too large for the server, say: the reply goes without them, naming them.
+                let (named, _) = reply.split_files(|_| false);
+                let text = email_text(&Outgoing { text: named, ..reply.clone() });
+                return mail.send(http, thread, message_id, &text, &[], *automatic).await;
             }
             (Sender::Telegram(settings), Recipient::Chat(chat)) => {
                 (ChannelKind::Telegram, settings.send(token.expose(), chat, reply))
@@ -171,18 +178,66 @@ impl ChannelsService {
         for request in requests.map_err(|e| scrub(e.to_string()))? {
             self.call(kind, token, Ok(request)).await?;
         }
-        if let (Sender::WhatsApp(settings), Recipient::Chat(number)) = (&*sender, to) {
-            // WhatsApp shows a file once it is uploaded: two steps each.
-            for file in reply.files.iter().filter(|f| sb_channels::whatsapp::sends(f)) {
-                let uploaded =
-                    self.call(kind, token, settings.upload_media(token.expose(), file)).await?;
-                let id =
-                    uploaded["id"].as_str().ok_or("WhatsApp's upload answer names no media id")?;
-                let message = settings.media_message(token.expose(), number, file, id);
-                self.call(kind, token, message).await?;
+        // The files go after the text, each on its own: one that cannot be sent (refused,
+        // too large for the time allowed) is named in a note instead, and never holds up the
+        // replies after it (the text already went out).
+        for file in &reply.files {
+            let sent = match (&*sender, to) {
+                (Sender::Telegram(settings), Recipient::Chat(chat)) => {
+                    let request = settings.file(token.expose(), chat, file);
+                    self.call(kind, token, request).await.map(drop)
+                }
+                (Sender::WhatsApp(settings), Recipient::Chat(number))
+                    if sb_channels::whatsapp::sends(file) =>
+                {
+                    self.whatsapp_media(settings, token, number, file).await
+                }
+                _ => continue,
+            };
+            if let Err(why) = sent {
+                tracing::warn!(file = %file.name, error = %why, "a file was not sent through its channel");
+                self.file_note(sender, token, to, &file.name).await;
             }
         }
         Ok(())
+    }
+
+    /// Tells the customer a file could not be sent (best effort: the reply went out already).
+    async fn file_note(
+        &self,
+        sender: &Sender,
+        token: &Secret<String>,
+        to: &Recipient<'_>,
+        name: &str,
+    ) {
+        let note = Outgoing { text: format!("[file not sent: {name}]"), ..Outgoing::default() };
+        let (kind, requests) = match (sender, to) {
+            (Sender::Telegram(settings), Recipient::Chat(chat)) => {
+                (ChannelKind::Telegram, settings.send(token.expose(), chat, &note))
+            }
+            (Sender::WhatsApp(settings), Recipient::Chat(number)) => {
+                (ChannelKind::Whatsapp, settings.send(token.expose(), number, &note))
+            }
+            _ => return,
+        };
+        for request in requests.unwrap_or_default() {
+            let _ = self.call(kind, token, Ok(request)).await;
+        }
+    }
+
+    /// WhatsApp shows a file once it is uploaded: two steps.
+    async fn whatsapp_media(
+        &self,
+        settings: &WhatsAppSettings,
+        token: &Secret<String>,
+        number: &str,
+        file: &OutgoingFile,
+    ) -> Result<(), String> {
+        let kind = ChannelKind::Whatsapp;
+        let uploaded = self.call(kind, token, settings.upload_media(token.expose(), file)).await?;
+        let id = uploaded["id"].as_str().ok_or("WhatsApp's upload answer names no media id")?;
+        let message = settings.media_message(token.expose(), number, file, id);
+        self.call(kind, token, message).await.map(drop)
     }
 
     /// The files `message` was sent with, read for sending.

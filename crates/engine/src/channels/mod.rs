@@ -263,7 +263,12 @@ impl ChannelsService {
         let sealed = self.seal(&channel, &secrets);
         self.store.channels.create_channel(&channel, Some(&sealed)).await?;
         self.watched_changed.notify_one();
-        let stored = StoredChannel { channel, sealed_secrets: Some(sealed), inbound_state: None };
+        let stored = StoredChannel {
+            channel,
+            sealed_secrets: Some(sealed),
+            inbound_state: None,
+            inbound_generation: 0,
+        };
         self.view(stored).await
     }
 
@@ -329,17 +334,20 @@ impl ChannelsService {
             None => None,
         };
         self.store.channels.update_channel(&channel, sealed.as_deref().map(Some)).await?;
-        let mut inbound_state = stored.inbound_state;
+        let (mut inbound_state, mut inbound_generation) =
+            (stored.inbound_state, stored.inbound_generation);
         let new_bot = channel.kind == ChannelKind::Telegram
             && draft.secrets.as_ref().is_some_and(|s| s.get("bot_token").is_some());
         if new_bot || inbound_of(&channel) != inbound_of(&stored.channel) {
-            // Another mailbox or bot: the cursor of the old one means nothing there.
-            self.store.channels.set_inbound_state(&channel.id, "{}").await?;
-            inbound_state = None;
+            // Another mailbox or bot: the cursor of the old one means nothing there, and a
+            // watcher still at the old one writes nothing more.
+            self.store.channels.reset_inbound(&channel.id).await?;
+            (inbound_state, inbound_generation) = (None, inbound_generation + 1);
         }
         self.watched_changed.notify_one();
         let sealed_secrets = sealed.or(stored.sealed_secrets);
-        self.view(StoredChannel { channel, sealed_secrets, inbound_state }).await
+        let updated = StoredChannel { channel, sealed_secrets, inbound_state, inbound_generation };
+        self.view(updated).await
     }
 
     pub async fn get_channel(

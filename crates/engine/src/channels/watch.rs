@@ -20,10 +20,14 @@ use super::ChannelsService;
 /// How often a node looks for channels added, changed or removed on other nodes.
 const SYNC_EVERY: Duration = Duration::from_secs(10);
 /// How long a node's claim on a channel's inbound side lasts: a node that dies leaves it to
-/// another after this.
-const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(180);
+/// another after this (a node that stops lets go at once). Watchers renew it every
+/// [`RENEW_EVERY`].
+const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+pub(super) const RENEW_EVERY: Duration = Duration::from_secs(20);
 /// How long a node waits before asking again for a channel another node watches.
-const NOT_OURS_WAIT: Duration = Duration::from_secs(30);
+const NOT_OURS_WAIT: Duration = Duration::from_secs(15);
+/// Tries of one received item that cannot be taken before it is skipped.
+const MAX_TRIES: u32 = 5;
 /// Waits before trying again after a failure, by failures in a row (the last repeats).
 const RETRY_AFTER_SECS: [u64; 5] = [2, 10, 30, 120, 300];
 
@@ -47,12 +51,36 @@ pub struct InboundState {
     /// The last message left in the mailbox for its size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_behind: Option<String>,
+    /// The item (a UID, an update id) that could not be taken, and how often it was tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<i64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failing_tries: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl InboundState {
     pub(crate) fn of(stored: &StoredChannel) -> Self {
         let state = stored.inbound_state.as_deref().and_then(|s| serde_json::from_str(s).ok());
         state.unwrap_or_default()
+    }
+
+    /// `item` could not be taken: true when it has been tried often enough to be skipped (one
+    /// message must not stop a mailbox or a bot for good), counted otherwise.
+    pub(super) fn give_up_on(&mut self, item: i64) -> bool {
+        if self.failing == Some(item) {
+            self.failing_tries += 1;
+        } else {
+            (self.failing, self.failing_tries) = (Some(item), 1);
+        }
+        let give_up = self.failing_tries >= MAX_TRIES;
+        if give_up {
+            (self.failing, self.failing_tries) = (None, 0);
+        }
+        give_up
     }
 }
 
@@ -62,6 +90,13 @@ pub(super) enum Ended {
     Gone,
     /// Another node watches it.
     NotOurs,
+}
+
+/// What a watcher is keyed by: it restarts when what it watches changes (settings, secrets, a
+/// fresh start), not when the channel is renamed or paused.
+fn version_of(stored: &StoredChannel) -> String {
+    let sealed = stored.sealed_secrets.as_deref().unwrap_or_default();
+    format!("{}|{sealed}|{}", stored.channel.settings, stored.inbound_generation)
 }
 
 /// What a channel's inbound side is watched for, if anything.
@@ -100,7 +135,7 @@ impl Drop for Watcher {
 impl ChannelsService {
     /// Keeps the watchers in step with the channels, until dropped.
     pub async fn run_watchers(self: Arc<Self>) {
-        let mut watchers: HashMap<ChannelId, (Timestamp, Watcher)> = HashMap::new();
+        let mut watchers: HashMap<ChannelId, (String, Watcher)> = HashMap::new();
         loop {
             match self.watched_channels().await {
                 Ok(wanted) => {
@@ -123,17 +158,24 @@ impl ChannelsService {
 
     async fn watched_channels(
         &self,
-    ) -> Result<HashMap<ChannelId, (Timestamp, Watched)>, sb_store::StoreError> {
+    ) -> Result<HashMap<ChannelId, (String, Watched)>, sb_store::StoreError> {
         let mut wanted = HashMap::new();
         for kind in [ChannelKind::Email, ChannelKind::Telegram] {
             for stored in self.store.channels.channels_of_kind(kind).await? {
                 if let Some(what) = watched(&stored.channel) {
-                    let channel = stored.channel;
-                    wanted.insert(channel.id, (channel.updated_at, what));
+                    wanted.insert(stored.channel.id.clone(), (version_of(&stored), what));
                 }
             }
         }
         Ok(wanted)
+    }
+
+    /// Lets go of every channel this node watches (the node stops): another node, or this one
+    /// restarted, goes on at once.
+    pub async fn stop_watching(&self) {
+        if let Err(err) = self.store.channels.release_inbound(&self.node).await {
+            tracing::warn!(error = %err, "could not let go of the watched channels");
+        }
     }
 
     /// Watches one channel for as long as the task lives, trying again after failures.
@@ -151,7 +193,7 @@ impl ChannelsService {
                     tracing::warn!(channel = %id, error = %why, "a channel's inbound side could not be read");
                     if let Ok(Some(stored)) = self.store.channels.find_channel(&id).await {
                         let state = InboundState { error: Some(why), ..InboundState::of(&stored) };
-                        let _ = self.save_inbound_state(&id, &state).await;
+                        let _ = self.save_inbound_state(&stored, &state).await;
                     }
                     let wait = RETRY_AFTER_SECS[failures.min(RETRY_AFTER_SECS.len() - 1)];
                     failures += 1;
@@ -170,13 +212,17 @@ impl ChannelsService {
         self.store.channels.find_channel(id).await.map_err(|e| e.to_string())
     }
 
+    /// Writes the watcher's state: `false` when the channel's inbound side was started afresh
+    /// since `stored` was read (the watcher must stop: a new one starts from the fresh state).
     pub(super) async fn save_inbound_state(
         &self,
-        id: &ChannelId,
+        stored: &StoredChannel,
         state: &InboundState,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let json = serde_json::to_string(state).unwrap_or_default();
-        self.store.channels.set_inbound_state(id, &json).await.map_err(|e| e.to_string())
+        let (id, generation) = (&stored.channel.id, stored.inbound_generation);
+        let saved = self.store.channels.set_inbound_state(id, &json, generation).await;
+        saved.map_err(|e| e.to_string())
     }
 
     /// Holds (or renews) this node's claim on the channel's inbound side; false when another

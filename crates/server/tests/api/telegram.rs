@@ -28,6 +28,8 @@ pub(crate) struct Telegram {
     failures: Arc<Mutex<u32>>,
     /// Updates waiting for `getUpdates`, as Telegram keeps them until confirmed.
     queued: Arc<Mutex<Vec<Value>>>,
+    /// Refuse files (as Telegram does a picture of extreme dimensions).
+    refuse_files: Arc<Mutex<bool>>,
 }
 
 impl Telegram {
@@ -45,6 +47,10 @@ impl Telegram {
                     }
                     // Files come as a multipart form: kept as it came.
                     let body: Value = serde_json::from_str(&body).unwrap_or_else(|_| json!({"form": body}));
+                    if method == "sendDocument" && *state.refuse_files.lock().unwrap() {
+                        let refused = json!({"ok": false, "error_code": 400, "description": "Bad Request: file is too big"});
+                        return (FakeStatus::BAD_REQUEST, axum::Json(refused));
+                    }
                     if method == "sendMessage" {
                         let mut failures = state.failures.lock().unwrap();
                         if *failures > 0 {
@@ -356,4 +362,18 @@ async fn a_bot_without_a_public_address_fetches_its_updates_by_long_polling() {
     assert_eq!(shown["data"]["inbound"]["offset"], 503, "{shown}");
     let (_, inbox) = owner.get("/api/v1/conversations").await;
     assert_eq!(inbox["data"].as_array().unwrap().len(), 1, "one chat, one conversation");
+
+    // A file Telegram refuses is named in a note, and the replies after it go on.
+    *telegram.refuse_files.lock().unwrap() = true;
+    let id = inbox["data"][0]["id"].as_str().unwrap();
+    let (status, _) = owner.upload(id, &[("big.pdf", b"%PDF-1.4\n% big\n")], None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    owner
+        .post(format!("/api/v1/conversations/{id}/messages"), json!({"text": "Anything else?"}))
+        .await;
+    let sent = telegram.sent(42, 4).await;
+    assert_eq!(
+        (&sent[2]["text"], &sent[3]["text"]),
+        (&json!("[file not sent: big.pdf]"), &json!("Anything else?"))
+    );
 }

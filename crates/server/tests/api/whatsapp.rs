@@ -75,7 +75,10 @@ impl Graph {
                         let refuse = std::mem::take(&mut *state.refuse_next.lock().unwrap());
                         if refuse || !authorized(&headers) {
                             *state.refused.lock().unwrap() += 1;
-                            return (FakeStatus::UNAUTHORIZED, axum::Json(json!({"error": {"message": "Invalid OAuth access token"}})));
+                            // As the Graph API does: the refused token is named in the answer.
+                            let given = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                            let message = format!("Invalid OAuth access token - Cannot parse access token {}", given.trim_start_matches("Bearer "));
+                            return (FakeStatus::UNAUTHORIZED, axum::Json(json!({"error": {"message": message}})));
                         }
                         let body: Value = serde_json::from_str(&body).unwrap_or_default();
                         let to = body["to"].clone();

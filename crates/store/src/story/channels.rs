@@ -30,6 +30,7 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
         channel: channel.clone(),
         sealed_secrets: Some("sealed-1".into()),
         inbound_state: None,
+        inbound_generation: 0,
     };
     assert_eq!(store.get_channel(tenant, &channel.id).await.unwrap(), stored);
     assert_eq!(store.find_channel(&channel.id).await.unwrap(), Some(stored.clone()));
@@ -83,7 +84,16 @@ pub(super) async fn channels(store: &dyn Store, tenant: &TenantId, other: &Tenan
     assert!(store.claim_inbound(&channel.id, "node-b", later(91), later(151)).await.unwrap());
 
     // The inbound side's state, and every channel of a kind across accounts.
-    store.set_inbound_state(&channel.id, r#"{"last_uid":7}"#).await.unwrap();
+    assert!(store.set_inbound_state(&channel.id, r#"{"last_uid":7}"#, 0).await.unwrap());
+    // Started afresh: the state goes, and a watcher of the old generation writes nothing.
+    store.reset_inbound(&channel.id).await.unwrap();
+    let fresh = store.get_channel(tenant, &channel.id).await.unwrap();
+    assert_eq!((fresh.inbound_state, fresh.inbound_generation), (None, 1));
+    assert!(!store.set_inbound_state(&channel.id, r#"{"last_uid":9}"#, 0).await.unwrap());
+    assert!(store.set_inbound_state(&channel.id, r#"{"last_uid":7}"#, 1).await.unwrap());
+    // A stopping node lets go of its claims at once.
+    store.release_inbound("node-b").await.unwrap();
+    assert!(store.claim_inbound(&channel.id, "node-c", later(92), later(152)).await.unwrap());
     let of_kind = store.channels_of_kind(ChannelKind::Telegram).await.unwrap();
     assert_eq!(of_kind.len(), 1);
     assert_eq!(of_kind[0].inbound_state.as_deref(), Some(r#"{"last_uid":7}"#));

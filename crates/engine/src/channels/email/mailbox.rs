@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::tls::MailStream;
 use crate::EngineError;
 use crate::channels::ChannelsService;
-use crate::channels::watch::{Ended, InboundState};
+use crate::channels::watch::{Ended, InboundState, RENEW_EVERY};
 use futures_util::StreamExt;
 use sb_channels::email::{EmailSettings, MailServer, Security};
 use sb_domain::{ChannelId, Timestamp};
@@ -19,7 +19,7 @@ use sb_store::StoredChannel;
 
 /// How long one IDLE waits before it is renewed (servers end it after 30 minutes), and the
 /// node's claim on the mailbox with it.
-const IDLE_FOR: Duration = Duration::from_secs(60);
+const IDLE_FOR: Duration = RENEW_EVERY;
 /// How often a server without IDLE is asked.
 const POLL_EVERY: Duration = Duration::from_secs(60);
 /// The longest connecting and logging in may take.
@@ -69,7 +69,6 @@ impl ChannelsService {
             Ok((session, idle, mailbox))
         })
         .await?;
-        *failures = 0;
         let mut state = InboundState::of(&stored);
         if state.last_uid.is_none() || state.uid_validity != mailbox.uid_validity {
             // A new channel (or a rebuilt mailbox): only what arrives from now on is answered.
@@ -86,8 +85,14 @@ impl ChannelsService {
             }
             state.reached_at = Some(Timestamp::now());
             state.error = None;
-            self.save_inbound_state(id, &state).await?;
-            self.take_new(&mut session, &stored, &mut state).await?;
+            if !self.save_inbound_state(&stored, &state).await? {
+                return Ok(Ended::Gone);
+            }
+            if !self.take_new(&mut session, &stored, &mut state).await? {
+                return Ok(Ended::Gone);
+            }
+            // The mailbox was read and its mail taken: failures start counting again.
+            *failures = 0;
             if idle {
                 let mut handle = session.idle();
                 within(COMMAND_WITHIN, "IDLE", async {
@@ -161,13 +166,14 @@ impl ChannelsService {
 
     /// Takes every message after the last one taken, in order, moving the mark after each.
     /// Each IMAP command has its time limit; taking a message into its conversation runs to
-    /// its end whatever happens to this watcher.
+    /// its end whatever happens to this watcher. False when the mailbox was started afresh
+    /// meanwhile (this watcher stops).
     async fn take_new(
         self: &Arc<Self>,
         session: &mut Session,
         stored: &StoredChannel,
         state: &mut InboundState,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let last = state.last_uid.unwrap_or(0);
         let sizes = within(COMMAND_WITHIN, "FETCH", sizes_after(session, last)).await?;
         for (uid, size) in sizes {
@@ -183,13 +189,25 @@ impl ChannelsService {
                 if let Some(raw) = raw {
                     match self.take_mail(stored.clone(), raw).await {
                         Ok(_) | Err(EngineError::Invalid(_)) => {}
-                        // Not stored: the mark stays, and the message is taken on the next try.
-                        Err(err) => return Err(err.to_string()),
+                        // Not stored: the mark stays, and the message is taken on a next try
+                        // — or, after a few, left in the mailbox.
+                        Err(err) if state.give_up_on(i64::from(uid)) => {
+                            tracing::error!(channel = %stored.channel.id, uid, error = %err, "an e-mail that could not be taken was left in the mailbox");
+                            state.left_behind = Some(format!(
+                                "a message (UID {uid}) could not be taken and was left in the mailbox: {err}"
+                            ));
+                        }
+                        Err(err) => {
+                            let _ = self.save_inbound_state(stored, state).await;
+                            return Err(err.to_string());
+                        }
                     }
                 }
             }
             state.last_uid = Some(uid);
-            self.save_inbound_state(&stored.channel.id, state).await?;
+            if !self.save_inbound_state(stored, state).await? {
+                return Ok(false);
+            }
             // Read, for whoever looks at the mailbox too; the mark is what counts.
             let _ = within(COMMAND_WITHIN, "STORE", async {
                 let updates = session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").await;
@@ -199,7 +217,7 @@ impl ChannelsService {
             })
             .await;
         }
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -110,7 +110,7 @@ impl MailSender {
             let connection = self.connection.as_mut().expect("connected above");
             connection.send(&envelope, &bytes).await.map(drop).map_err(|e| failed("SMTP", e))
         };
-        let sent = within_send(sending).await;
+        let sent = within_send(sending).await.map_err(|why| self.scrub(why));
         if sent.is_err() {
             // A connection that failed once is not trusted with the next message; dropped
             // without a goodbye, which a stalled server would never answer.
@@ -119,9 +119,19 @@ impl MailSender {
         sent
     }
 
+    /// `text` without the password (a server may echo what it was sent).
+    fn scrub(&self, text: String) -> String {
+        match &self.password {
+            Some(password) if !password.expose().is_empty() => {
+                text.replace(password.expose().as_str(), "***")
+            }
+            _ => text,
+        }
+    }
+
     /// Whether the server can be reached, encrypted and logged in to (the channel's test).
     pub(in crate::channels) async fn check(&mut self, http: &HttpClient) -> Result<(), String> {
-        let connecting = within_send(self.connect(http)).await?;
+        let connecting = within_send(self.connect(http)).await.map_err(|why| self.scrub(why))?;
         self.connection = Some(connecting);
         self.close().await;
         Ok(())
