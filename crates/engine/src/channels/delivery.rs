@@ -105,13 +105,7 @@ impl ChannelsService {
                 break;
             }
             if let Some(mut reply) = outgoing(message) {
-                reply.files = match self.files_of(thread, message).await {
-                    Ok(files) => files,
-                    Err(why) => {
-                        sent = Err(why);
-                        break;
-                    }
-                };
+                self.attach_files(thread, message, &mut reply).await;
                 let to = match (&sender, &mail_thread) {
                     (Sender::Email(mail), Some(mail_thread)) => Recipient::Mail {
                         thread: mail_thread,
@@ -240,24 +234,24 @@ impl ChannelsService {
         self.call(kind, token, message).await.map(drop)
     }
 
-    /// The files `message` was sent with, read for sending.
-    async fn files_of(
-        &self,
-        thread: &ChannelThread,
-        message: &Message,
-    ) -> Result<Vec<OutgoingFile>, String> {
-        let mut files = Vec::with_capacity(message.attachments.len());
+    /// Reads the files `message` was sent with into `reply`; one that cannot be read (erased
+    /// since, say) is named in the text instead of holding up the replies.
+    async fn attach_files(&self, thread: &ChannelThread, message: &Message, reply: &mut Outgoing) {
+        let (tenant, conversation) = (&thread.tenant_id, &thread.conversation_id);
         for listed in &message.attachments {
-            let (tenant, conversation) = (&thread.tenant_id, &thread.conversation_id);
-            let (file, bytes) = self
-                .store
-                .attachments
-                .attachment(tenant, conversation, &listed.id)
-                .await
-                .map_err(|e| format!("the file {} cannot be read: {e}", listed.name))?;
-            files.push(OutgoingFile { name: file.name, content_type: file.content_type, bytes });
+            match self.store.attachments.attachment(tenant, conversation, &listed.id).await {
+                Ok((file, bytes)) => reply.files.push(OutgoingFile {
+                    name: file.name,
+                    content_type: file.content_type,
+                    bytes,
+                }),
+                Err(err) => {
+                    tracing::warn!(conversation = %conversation, file = %listed.name, error = %err, "a file of a reply could not be read");
+                    let note = format!("[file not available: {}]", listed.name);
+                    reply.text = [reply.text.trim(), note.as_str()].join("\n").trim().to_owned();
+                }
+            }
         }
-        Ok(files)
     }
 
     /// Outside WhatsApp's 24-hour window: the replies wait for the customer's next message,

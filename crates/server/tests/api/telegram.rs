@@ -376,4 +376,15 @@ async fn a_bot_without_a_public_address_fetches_its_updates_by_long_polling() {
         (&sent[2]["text"], &sent[3]["text"]),
         (&json!("[file not sent: big.pdf]"), &json!("Anything else?"))
     );
+
+    // A file gone before it went out (erased meanwhile): named, and the replies go on.
+    let path = format!("/api/v1/channels/{channel}");
+    owner.patch(&path, json!({"active": false})).await;
+    owner.upload(id, &[("gone.pdf", b"%PDF-1.4\n% gone\n")], Some("Here it is.")).await;
+    app.sqlite_execute("DELETE FROM attachments WHERE name = 'gone.pdf'");
+    owner.patch(&path, json!({"active": true})).await;
+    assert_eq!(
+        telegram.sent(42, 5).await[4]["text"],
+        "Here it is.\n[file not available: gone.pdf]"
+    );
 }
