@@ -13,15 +13,18 @@ function serverFields(prefix, port) {
   const security = h("select", { "data-field": `settings.${prefix}.tls` },
     h("option", { value: "" }, "As the port says"), Object.entries(SECURITY).map(([value, label]) => h("option", { value }, label)));
   const user = h("input", { "data-field": `settings.${prefix}.username`, placeholder: "the address", spellcheck: "false" });
+  const ca = h("textarea", { "data-field": `settings.${prefix}.ca_certificate`, rows: 2, spellcheck: "false", placeholder: "-----BEGIN CERTIFICATE-----" });
   const password = secretField(`${prefix.toUpperCase()} password`, `secrets.${prefix}_password`, false, { optional: true });
   const read = () => {
     const server = { host: host.value.trim() };
     if (portBox.value) server.port = Number(portBox.value);
     if (security.value) server.tls = security.value;
     if (user.value.trim()) server.username = user.value.trim();
+    if (ca.value.trim()) server.ca_certificate = ca.value.trim();
     return server;
   };
-  const boxes = [field(`${prefix.toUpperCase()} server`, host), field("Port", portBox), field("Encryption", security), field("Username", user), password.box];
+  const boxes = [field(`${prefix.toUpperCase()} server`, host), field("Port", portBox), field("Encryption", security), field("Username", user), password.box,
+    field("CA certificate (optional)", ca, "Only for a server whose certificate your own CA issued (PEM).")];
   return { host, boxes, read, password };
 }
 

@@ -53,6 +53,9 @@ pub struct MailServer {
     pub port: u16,
     pub security: Security,
     pub username: String,
+    /// A CA certificate (PEM) the server's certificate may also be issued by: for a mail
+    /// server with a private CA. The Mozilla roots are trusted either way.
+    pub ca_certificate: Option<String>,
 }
 
 /// An e-mail channel's settings, checked.
@@ -72,7 +75,9 @@ pub struct EmailSettings {
 }
 
 const SETTINGS: [&str; 5] = ["address", "from_name", "smtp", "imap", "trusted_authserv_id"];
-const SERVER_FIELDS: [&str; 4] = ["host", "port", "tls", "username"];
+const SERVER_FIELDS: [&str; 5] = ["host", "port", "tls", "username", "ca_certificate"];
+/// The longest CA certificate text taken.
+const MAX_CA_CHARS: usize = 16 * 1024;
 
 fn invalid(field: &str, code: &'static str, message: &str) -> ValidationError {
     ValidationError::new(field.to_owned(), code, message)
@@ -146,11 +151,25 @@ impl MailServer {
             })?,
         };
         let username = text(object, "username", &format!("{field}.username"))?.unwrap_or(address);
-        Ok(Self { host: host.to_ascii_lowercase(), port, security, username: username.to_owned() })
+        let ca_field = format!("{field}.ca_certificate");
+        let ca_certificate = text(object, "ca_certificate", &ca_field)?.map(str::to_owned);
+        let pem_like =
+            |pem: &String| pem.len() <= MAX_CA_CHARS && pem.contains("-----BEGIN CERTIFICATE-----");
+        if ca_certificate.as_ref().is_some_and(|pem| !pem_like(pem)) {
+            let message = "must be one PEM certificate (-----BEGIN CERTIFICATE-----…)";
+            return Err(invalid(&ca_field, "invalid_certificate", message));
+        }
+        let (host, username) = (host.to_ascii_lowercase(), username.to_owned());
+        Ok(Self { host, port, security, username, ca_certificate })
     }
 
     fn to_json(&self) -> Value {
-        json!({"host": self.host, "port": self.port, "tls": self.security.as_str(), "username": self.username})
+        let mut server = json!({"host": self.host, "port": self.port,
+            "tls": self.security.as_str(), "username": self.username});
+        if let Some(pem) = &self.ca_certificate {
+            server["ca_certificate"] = json!(pem);
+        }
+        server
     }
 }
 
@@ -280,5 +299,7 @@ mod tests {
             field(json!({"address": "a@b.example", "smtp": {"host": "h.example"}, "pop3": {}})),
             "settings.pop3"
         );
+        let not_pem = json!({"address": "a@b.example", "smtp": {"host": "h.example", "ca_certificate": "nope"}});
+        assert_eq!(field(not_pem), "settings.smtp.ca_certificate");
     }
 }

@@ -208,6 +208,11 @@ impl ChannelsService {
             let message = err.to_string();
             return Err(ValidationError::new(format!("{field}.host"), code, message).into());
         }
+        if let Some(pem) = &server.ca_certificate {
+            email::tls::private_ca(pem).map_err(|why| {
+                ValidationError::new(format!("{field}.ca_certificate"), "invalid_certificate", why)
+            })?;
+        }
         if server.security == Security::None && !policy.allowlisted(&server.host, server.port) {
             let message = "an unencrypted connection is only for a server the operator allowlisted (security.ssrf_allow); use \"tls\" or \"starttls\"";
             return Err(ValidationError::new(

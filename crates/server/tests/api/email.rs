@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::lookup_inputs::{order_backend, order_flow_rule, order_rule, shop};
-use crate::mail_peers::{Dovecot, PASSWORD, SmtpSink, available};
+use crate::mail_peers::{Dovecot, PASSWORD, SmtpSink, TestCa, available};
 use crate::support::{Client, TestApp, assert_error};
 
 const SUPPORT: &str = "help@shop.example";
@@ -440,4 +440,71 @@ async fn transport_security_is_never_dropped_and_settings_name_their_field() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(error.as_str().is_some_and(|e| e.contains("IMAP login")), "{error}");
+}
+
+#[tokio::test]
+async fn mail_servers_of_a_private_ca_are_reached_over_tls_and_others_refused() {
+    if !available() {
+        return;
+    }
+    let (backend, _) = order_backend().await;
+    let ca = TestCa::new();
+    let dovecot = Dovecot::start_tls(SUPPORT, &ca).await;
+    let smtp = SmtpSink::start_tls(SUPPORT, &ca).await;
+    let allow = vec![
+        backend.to_string(),
+        format!("127.0.0.1:{}", dovecot.tls_port),
+        format!("127.0.0.1:{}", smtp.port),
+    ];
+    let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow.clone()).await;
+    let (owner, widget, endpoint) = shop(&app, backend).await;
+    owner.create_rule(order_rule(&endpoint)).await;
+    let secure = |ca_pem: Option<&str>| {
+        json!({"address": SUPPORT,
+            "smtp": {"host": "127.0.0.1", "port": smtp.port, "tls": "starttls", "ca_certificate": ca_pem},
+            "imap": {"host": "127.0.0.1", "port": dovecot.tls_port, "tls": "tls", "ca_certificate": ca_pem}})
+    };
+
+    // Without the company's CA, neither server's certificate is trusted: nothing is sent.
+    let untrusted = email_channel(&owner, &widget, secure(None)).await;
+    let (_, tested) = owner
+        .post(format!("/api/v1/channels/{untrusted}/test"), json!({"to": "me@shop.example"}))
+        .await;
+    let notes = tested["data"]["notes"].to_string();
+    assert_eq!(tested["data"]["ok"], false, "{tested}");
+    assert!(
+        notes.contains("replies cannot go out: STARTTLS")
+            && notes.contains("the mailbox cannot be read: TLS with 127.0.0.1 failed"),
+        "{notes}"
+    );
+    assert!(notes.contains("UnknownIssuer"), "{notes}");
+    assert!(smtp.taken().is_empty());
+    owner.delete(format!("/api/v1/channels/{untrusted}")).await;
+
+    // A CA certificate that is none is refused where it is given.
+    let mut broken = secure(None);
+    broken["smtp"]["ca_certificate"] =
+        json!("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----");
+    let body = json!({"kind": "email", "name": "Broken", "widget_id": widget, "settings": broken,
+        "secrets": {"imap_password": PASSWORD}});
+    let refused = owner.post("/api/v1/channels", body).await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_certificate",
+        Some("settings.smtp.ca_certificate"),
+    );
+
+    // With it: the mailbox over IMAPS, replies over STARTTLS (the server takes nothing before).
+    let channel = email_channel(&owner, &widget, secure(Some(&ca.pem))).await;
+    let (_, tested) = owner
+        .post(format!("/api/v1/channels/{channel}/test"), json!({"to": "me@shop.example"}))
+        .await;
+    assert_eq!(tested["data"]["ok"], true, "{tested}");
+    assert!(smtp.sent_to("me@shop.example", 1).await[0].body().starts_with("A test message"));
+    watched(&owner, &channel).await;
+    dovecot
+        .deliver(SUPPORT, &mail("ann@example.org", "tls-1@example.org", "order 4521", "", "Hi"))
+        .await;
+    assert_eq!(smtp.sent_to("ann@example.org", 1).await[0].body(), "Order 4521 is shipped.");
 }

@@ -55,17 +55,107 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A private CA of the test's own (made with the `openssl` command) and a certificate it
+/// issued for 127.0.0.1: what a company's own mail server may present.
+pub struct TestCa {
+    /// The CA's certificate, PEM.
+    pub pem: String,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestCa {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name);
+        let openssl = |args: &[&str]| {
+            let done =
+                std::process::Command::new("openssl").args(args).current_dir(dir.path()).output();
+            let done = done.expect("openssl runs");
+            assert!(
+                done.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&done.stderr)
+            );
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        openssl(
+            &[
+                &["req", "-x509"],
+                &ec[..],
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=Switchboard test CA",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"],
+                &ec[..],
+                &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+            ]
+            .concat(),
+        );
+        std::fs::write(at("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n").unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        // Dovecot's processes read the key as another user when the tests are root.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for file in ["server.pem", "server.key"] {
+            std::fs::set_permissions(at(file), std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let pem = std::fs::read_to_string(at("ca.pem")).unwrap();
+        Self { pem, cert: at("server.pem"), key: at("server.key"), _dir: dir }
+    }
+}
+
 /// Dovecot serving any user with [`PASSWORD`], plain IMAP (no TLS) on loopback; `user`'s
 /// mailbox exists from the start, as a real one would (Dovecot making it on first use races
 /// with itself when two sessions log in at once).
 pub struct Dovecot {
     pub port: u16,
+    /// With a certificate: the port speaking TLS from the first byte (IMAPS).
+    pub tls_port: u16,
     _child: Child,
     _dir: tempfile::TempDir,
 }
 
 impl Dovecot {
     pub async fn start(user: &str) -> Self {
+        Self::start_with(user, None).await
+    }
+
+    /// Dovecot with TLS: STARTTLS on the plain port, and IMAPS on `tls_port`.
+    pub async fn start_tls(user: &str, ca: &TestCa) -> Self {
+        Self::start_with(user, Some(ca)).await
+    }
+
+    async fn start_with(user: &str, ca: Option<&TestCa>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let mail = root.join("mail");
@@ -96,16 +186,25 @@ impl Dovecot {
         let root_text = root.display();
         // A free port may be taken by another test before Dovecot binds it: Dovecot then
         // exits, and another port is tried.
+        let ssl = match ca {
+            Some(ca) => format!(
+                "ssl = yes\nssl_cert = <{}\nssl_key = <{}\n",
+                ca.cert.display(),
+                ca.key.display()
+            ),
+            None => "ssl = no\n".to_owned(),
+        };
         for _ in 0..5 {
-            let port = free_port();
+            let (port, tls_port) = (free_port(), free_port());
+            let imaps = if ca.is_some() { tls_port } else { 0 };
             let config = format!(
                 "base_dir = {root_text}/run-{port}\nstate_dir = {root_text}/state\nlog_path = {root_text}/dovecot.log\n\
-                 protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n\
+                 protocols = imap\nlisten = 127.0.0.1\n{ssl}disable_plaintext_auth = no\n\
                  auth_mechanisms = plain login\nmail_location = maildir:{root_text}/mail/%u\n{users}\
                  passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}\n\
                  userdb {{\n  driver = static\n  args = {owner} home={root_text}/mail/%u\n}}\n\
                  service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
-                   inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+                   inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps}\n  }}\n}}\n"
             );
             let path = root.join("dovecot.conf");
             std::fs::write(&path, config).unwrap();
@@ -119,7 +218,7 @@ impl Dovecot {
                 .spawn()
                 .expect("dovecot starts");
             if serves(&mut child, port, "Dovecot").await {
-                return Self { port, _child: child, _dir: dir };
+                return Self { port, tls_port, _child: child, _dir: dir };
             }
         }
         panic!(
@@ -205,6 +304,15 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start(user: &str) -> Self {
+        Self::start_with(user, None).await
+    }
+
+    /// Dovecot with TLS: STARTTLS on the plain port, and IMAPS on `tls_port`.
+    pub async fn start_tls(user: &str, ca: &TestCa) -> Self {
+        Self::start_with(user, Some(ca)).await
+    }
+
+    async fn start_with(user: &str, ca: Option<&TestCa>) -> Self {
         let python = std::env::var("SWITCHBOARD_TEST_PYTHON").expect("checked by available()");
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/smtp_sink.py");
         let dir = tempfile::tempdir().unwrap();
@@ -213,6 +321,7 @@ impl SmtpSink {
             .arg(dir.path())
             .arg(user)
             .arg(PASSWORD)
+            .args(ca.map(|ca| [ca.cert.clone(), ca.key.clone()]).into_iter().flatten())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

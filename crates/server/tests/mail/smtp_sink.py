@@ -6,7 +6,9 @@ as NNNN.eml, with NNNN.json beside it naming the envelope's sender and
 recipients. The .eml is renamed into place last, so a reader never sees half a message. Prints
 the port once it listens; stops when its standard input closes.
 
-    python smtp_sink.py FOLDER USER PASSWORD
+    python smtp_sink.py FOLDER USER PASSWORD [CERT KEY]
+
+With CERT and KEY it offers STARTTLS and takes nothing before it.
 """
 
 import json
@@ -14,6 +16,7 @@ import logging
 import os
 import pathlib
 import socket
+import ssl
 import sys
 import warnings
 
@@ -60,6 +63,11 @@ def main():
     warnings.simplefilter("ignore")
     logging.getLogger("mail.log").setLevel(logging.ERROR)
     folder, user, password = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    tls = {}
+    if len(sys.argv) == 6:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(sys.argv[4], sys.argv[5])
+        tls = {"tls_context": context, "require_starttls": True}
     for attempt in range(5):
         port = free_port()
         controller = Controller(
@@ -69,6 +77,7 @@ def main():
             authenticator=authenticator(user, password),
             auth_required=True,
             auth_require_tls=False,
+            **tls,
         )
         try:
             controller.start()

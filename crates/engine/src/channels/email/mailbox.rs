@@ -136,6 +136,7 @@ impl ChannelsService {
 
     /// Connects, encrypts as the channel says, and logs in.
     async fn open_mailbox(&self, server: &MailServer, password: &str) -> Result<Session, String> {
+        let ca = server.ca_certificate.as_deref();
         let where_ = format!("IMAP server {}:{}", server.host, server.port);
         let tcp = self
             .connector
@@ -144,7 +145,7 @@ impl ChannelsService {
             .await
             .map_err(|e| failed(&where_, e))?;
         let stream = match server.security {
-            Security::Tls => MailStream::encrypt(tcp, &server.host).await?,
+            Security::Tls => MailStream::encrypt(tcp, &server.host, ca).await?,
             Security::StartTls | Security::None => MailStream::Plain(tcp),
         };
         let mut client = async_imap::Client::new(stream);
@@ -159,7 +160,7 @@ impl ChannelsService {
                 .map_err(|e| failed("STARTTLS", e))?;
             let plain =
                 client.into_inner().into_plain().ok_or("STARTTLS on an encrypted connection")?;
-            client = async_imap::Client::new(MailStream::encrypt(plain, &server.host).await?);
+            client = async_imap::Client::new(MailStream::encrypt(plain, &server.host, ca).await?);
         }
         client.login(&server.username, password).await.map_err(|(e, _)| failed("the IMAP login", e))
     }

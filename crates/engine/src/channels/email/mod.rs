@@ -6,7 +6,7 @@
 
 mod mailbox;
 mod smtp;
-mod tls;
+pub(super) mod tls;
 
 use std::sync::Arc;
 

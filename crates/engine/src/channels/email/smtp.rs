@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use sb_channels::OutgoingFile;
 use sb_channels::email::{EmailSettings, Reply, Security, compose};
@@ -60,14 +60,22 @@ impl MailSender {
             .map_err(|e| failed(&format!("SMTP server {}:{}", server.host, server.port), e))?;
         let hello = ClientId::Domain(self.settings.domain().to_owned());
         let stream = match server.security {
-            Security::Tls => MailStream::encrypt(tcp, &server.host).await?,
+            Security::Tls => {
+                MailStream::encrypt(tcp, &server.host, server.ca_certificate.as_deref()).await?
+            }
             Security::StartTls | Security::None => MailStream::Plain(tcp),
         };
         let mut connection = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello)
             .await
             .map_err(|e| failed("the SMTP server's greeting", e))?;
         if server.security == Security::StartTls {
-            let tls = TlsParameters::new(server.host.clone()).map_err(|e| failed("TLS", e))?;
+            let mut tls = TlsParameters::builder(server.host.clone());
+            if let Some(pem) = &server.ca_certificate {
+                let ca = Certificate::from_pem(pem.as_bytes())
+                    .map_err(|e| failed("the CA certificate", e))?;
+                tls = tls.add_root_certificate(ca);
+            }
+            let tls = tls.build().map_err(|e| failed("TLS", e))?;
             connection.starttls(tls, &hello).await.map_err(|e| failed("STARTTLS", e))?;
         }
         if let Some(password) = &self.password {

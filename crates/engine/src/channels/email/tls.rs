@@ -13,17 +13,40 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
-fn connector() -> TlsConnector {
+fn config(roots: RootCertStore) -> Arc<ClientConfig> {
+    sb_net::install_crypto_provider();
+    Arc::new(ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
+}
+
+fn mozilla_roots() -> RootCertStore {
+    RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }
+}
+
+/// The Mozilla roots, and the channel's own CA (`ca_pem`) when it has one.
+fn connector(ca_pem: Option<&str>) -> Result<TlsConnector, String> {
     static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    let config = CONFIG.get_or_init(|| {
-        sb_net::install_crypto_provider();
-        let roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        Arc::new(ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
-    });
-    TlsConnector::from(config.clone())
+    let Some(pem) = ca_pem else {
+        return Ok(TlsConnector::from(CONFIG.get_or_init(|| config(mozilla_roots())).clone()));
+    };
+    let mut roots = mozilla_roots();
+    for certificate in private_ca(pem)? {
+        roots.add(certificate).map_err(|e| format!("the CA certificate cannot be used: {e}"))?;
+    }
+    Ok(TlsConnector::from(config(roots)))
+}
+
+/// The certificates of a PEM text, or why there are none.
+pub(in crate::channels) fn private_ca(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certificates: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem.as_bytes()).collect();
+    let certificates = certificates.map_err(|e| format!("the CA certificate is not PEM: {e}"))?;
+    if certificates.is_empty() {
+        return Err("the CA certificate holds no certificate".into());
+    }
+    Ok(certificates)
 }
 
 /// A mail server connection: plain until (or unless) it is encrypted.
@@ -33,11 +56,16 @@ pub(super) enum MailStream {
 }
 
 impl MailStream {
-    /// `tcp` encrypted for `host` (its certificate must name it).
-    pub(super) async fn encrypt(tcp: TcpStream, host: &str) -> Result<Self, String> {
+    /// `tcp` encrypted for `host` (its certificate must name it, issued by a Mozilla root or
+    /// by `ca_pem`).
+    pub(super) async fn encrypt(
+        tcp: TcpStream,
+        host: &str,
+        ca_pem: Option<&str>,
+    ) -> Result<Self, String> {
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| format!("{host} is not a name a certificate can carry"))?;
-        let tls = connector()
+        let tls = connector(ca_pem)?
             .connect(name, tcp)
             .await
             .map_err(|e| format!("TLS with {host} failed: {e}"))?;
