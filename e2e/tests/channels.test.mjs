@@ -40,17 +40,28 @@ after(async () => {
   await sb?.stop();
 });
 
-test("a WhatsApp number is added, tested, paused and deleted in the dashboard", async () => {
+/** A fresh browser page, and the errors its scripts throw. */
+async function newPage() {
   const page = await (await browser.newContext()).newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
-  await fetch(`${sb.base}/api/v1/widgets`, { method: "POST", headers: { "x-api-key": sb.apiKey, "content-type": "application/json" }, body: JSON.stringify({ name: "Lamp shop" }) });
+  return { page, errors };
+}
+
+/** Signs the owner in and opens the Channels screen. */
+async function openChannels(page) {
   await page.goto(sb.base);
   await page.getByLabel("E-mail").fill("owner@acme.test");
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.locator("header nav").getByRole("link", { name: "Channels", exact: true }).click();
   await page.getByRole("heading", { level: 1, name: "Channels" }).waitFor();
+}
+
+test("a WhatsApp number is added, tested, paused and deleted in the dashboard", async () => {
+  const { page, errors } = await newPage();
+  await fetch(`${sb.base}/api/v1/widgets`, { method: "POST", headers: { "x-api-key": sb.apiKey, "content-type": "application/json" }, body: JSON.stringify({ name: "Lamp shop" }) });
+  await openChannels(page);
 
   const form = page.locator('form[aria-labelledby="new-channel"]');
   await form.getByLabel("Kind").selectOption("whatsapp");
@@ -87,15 +98,8 @@ test("a WhatsApp number is added, tested, paused and deleted in the dashboard", 
 });
 
 test("an e-mail address is added with its SMTP server and its test says why it cannot send", async () => {
-  const page = await (await browser.newContext()).newPage();
-  const errors = [];
-  page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(sb.base);
-  await page.getByLabel("E-mail").fill("owner@acme.test");
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator("header nav").getByRole("link", { name: "Channels", exact: true }).click();
-  await page.getByRole("heading", { level: 1, name: "Channels" }).waitFor();
+  const { page, errors } = await newPage();
+  await openChannels(page);
 
   const form = page.locator('form[aria-labelledby="new-channel"]');
   await form.getByLabel("Kind").selectOption("email");

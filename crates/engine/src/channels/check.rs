@@ -9,7 +9,7 @@ use sb_domain::{ChannelId, ChannelKind, Role, random_token};
 use sb_store::StoredChannel;
 
 use super::delivery::{Recipient, Sender};
-use super::email::MailThread;
+use super::email::{MailSender, MailThread};
 use super::secrets::ChannelSecrets;
 use super::{ChannelTest, ChannelsService};
 use crate::{Actor, EngineError};
@@ -148,10 +148,8 @@ impl ChannelsService {
     ) -> Result<(ChannelTest, bool), EngineError> {
         let (settings, _) = EmailSettings::parse(&stored.channel.settings)?;
         let mut notes = Vec::new();
-        let Sender::Email(mut mail) = Sender::of(stored, secrets).map_err(EngineError::Internal)?
-        else {
-            return Err(EngineError::Internal("an e-mail channel without its sender".into()));
-        };
+        let mut mail =
+            MailSender::new(settings.clone(), &stored.channel.name, &secrets.smtp_password);
         let smtp = &settings.smtp;
         let smtp_ok = match mail.check(self.connector.http()).await {
             Ok(()) => {

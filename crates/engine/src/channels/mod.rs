@@ -32,6 +32,7 @@ pub use sb_channels::telegram::SECRET_HEADER as TELEGRAM_SECRET_HEADER;
 pub use sb_channels::whatsapp::SIGNATURE_HEADER as WHATSAPP_SIGNATURE_HEADER;
 pub use watch::InboundState;
 
+use crate::connections::validate::{check_public_host, check_public_url};
 use crate::{Actor, ConversationsService, EngineError};
 use secrets::ChannelSecrets;
 
@@ -131,7 +132,7 @@ fn inbound_of(channel: &Channel) -> Option<(String, u16, String)> {
 }
 
 /// Whether an e-mail channel has a mailbox to watch (and so needs its password).
-fn needs_imap(channel: &Channel) -> bool {
+pub(super) fn has_mailbox(channel: &Channel) -> bool {
     channel.kind == ChannelKind::Email
         && EmailSettings::parse(&channel.settings).is_ok_and(|(s, _)| s.imap.is_some())
 }
@@ -200,14 +201,8 @@ impl ChannelsService {
     /// allowlisted it (a relay on the same host), never to a server on the internet.
     fn mail_server_reachable(&self, server: &MailServer, field: &str) -> Result<(), EngineError> {
         let policy = self.connector.http().policy();
-        if let Err(err) = policy.check_host(&server.host, server.port) {
-            let code = match err {
-                sb_net::NetError::SsrfBlocked(_) => "ssrf_blocked",
-                _ => "invalid_host",
-            };
-            let message = err.to_string();
-            return Err(ValidationError::new(format!("{field}.host"), code, message).into());
-        }
+        let host_field = format!("{field}.host");
+        check_public_host(&host_field, &server.host, server.port, policy)?;
         if let Some(pem) = &server.ca_certificate {
             email::tls::private_ca(pem).map_err(|why| {
                 ValidationError::new(format!("{field}.ca_certificate"), "invalid_certificate", why)
@@ -229,7 +224,7 @@ impl ChannelsService {
     /// unless the operator allowlists it).
     fn reachable(&self, url: &sb_net::Url) -> Result<(), EngineError> {
         let policy = self.connector.http().policy();
-        crate::connections::validate::check_public_url("settings.api_base_url", url, policy)?;
+        check_public_url("settings.api_base_url", url, policy)?;
         Ok(())
     }
 
@@ -250,9 +245,6 @@ impl ChannelsService {
         self.known_widget(actor, &widget_id).await?;
         let settings =
             self.settings(kind, &draft.settings.unwrap_or_else(|| serde_json::json!({})))?;
-        let needs = kind == ChannelKind::Email && settings["imap"].is_object();
-        let secrets =
-            ChannelSecrets::merged(kind, needs, ChannelSecrets::default(), draft.secrets.as_ref())?;
         let now = Timestamp::now();
         let channel = Channel {
             id: ChannelId::new(),
@@ -265,6 +257,9 @@ impl ChannelsService {
             created_at: now,
             updated_at: now,
         };
+        let needs = has_mailbox(&channel);
+        let secrets =
+            ChannelSecrets::merged(kind, needs, ChannelSecrets::default(), draft.secrets.as_ref())?;
         let sealed = self.seal(&channel, &secrets);
         self.store.channels.create_channel(&channel, Some(&sealed)).await?;
         self.watched_changed.notify_one();
@@ -315,8 +310,8 @@ impl ChannelsService {
         }
         channel.active = draft.active.unwrap_or(channel.active);
         channel.updated_at = Timestamp::now();
-        let needs = needs_imap(&channel);
-        if needs && draft.secrets.is_none() && !needs_imap(&stored.channel) {
+        let needs = has_mailbox(&channel);
+        if needs && draft.secrets.is_none() && !has_mailbox(&stored.channel) {
             // A mailbox added now needs its password now.
             let kept = self.open_secrets(&stored)?;
             if kept.imap_password.is_empty() {

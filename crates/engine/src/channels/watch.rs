@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sb_channels::email::EmailSettings;
 use sb_channels::telegram::TelegramSettings;
 use sb_domain::{Channel, ChannelId, ChannelKind, Timestamp};
 use sb_store::StoredChannel;
@@ -108,9 +107,7 @@ enum Watched {
 
 fn watched(channel: &Channel) -> Option<Watched> {
     match channel.kind {
-        ChannelKind::Email => EmailSettings::parse(&channel.settings)
-            .is_ok_and(|(e, _)| e.imap.is_some())
-            .then_some(Watched::Mailbox),
+        ChannelKind::Email => super::has_mailbox(channel).then_some(Watched::Mailbox),
         ChannelKind::Telegram => TelegramSettings::parse(&channel.settings)
             .is_ok_and(|(t, _)| t.polling)
             .then_some(Watched::TelegramUpdates),

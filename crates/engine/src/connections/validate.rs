@@ -16,17 +16,30 @@ pub fn check_public_url(
     url: &Url,
     policy: &SsrfPolicy,
 ) -> Result<(), ValidationError> {
-    policy.check_url(url).map(drop).map_err(|err| {
-        let code = match err {
-            NetError::SsrfBlocked(_) => "ssrf_blocked",
-            _ => "invalid_url",
-        };
-        let message = match err {
-            NetError::SsrfBlocked(why) | NetError::InvalidUrl(why) => why,
-            other => other.to_string(),
-        };
-        ValidationError::new(field.to_owned(), code, message)
-    })
+    policy.check_url(url).map(drop).map_err(|err| refused(field, err, "invalid_url"))
+}
+
+/// A host (a mail server's) the SSRF policy lets through on `port`, as a URL's would be.
+pub fn check_public_host(
+    field: &str,
+    host: &str,
+    port: u16,
+    policy: &SsrfPolicy,
+) -> Result<(), ValidationError> {
+    policy.check_host(host, port).map(drop).map_err(|err| refused(field, err, "invalid_host"))
+}
+
+/// Why the policy refused what `field` names: `ssrf_blocked`, or `invalid` for a malformed one.
+fn refused(field: &str, err: NetError, invalid: &'static str) -> ValidationError {
+    let code = match err {
+        NetError::SsrfBlocked(_) => "ssrf_blocked",
+        _ => invalid,
+    };
+    let message = match err {
+        NetError::SsrfBlocked(why) | NetError::InvalidUrl(why) => why,
+        other => other.to_string(),
+    };
+    ValidationError::new(field.to_owned(), code, message)
 }
 
 pub fn base_url(raw: &str, policy: &SsrfPolicy) -> Result<String, ValidationError> {

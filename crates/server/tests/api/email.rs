@@ -16,6 +16,12 @@ use crate::support::{Client, TestApp, assert_error};
 const SUPPORT: &str = "help@shop.example";
 const HOOK_SECRET: &str = "inbound-hook-secret-1";
 
+/// The operator's allowlist: the mail servers' loopback ports and, given, the order backend.
+fn allowlist(backend: Option<std::net::SocketAddr>, ports: &[u16]) -> Vec<String> {
+    let servers = ports.iter().map(|port| format!("127.0.0.1:{port}"));
+    backend.map(|b| b.to_string()).into_iter().chain(servers).collect()
+}
+
 fn settings(dovecot: &Dovecot, smtp: &SmtpSink) -> Value {
     json!({"address": SUPPORT, "from_name": "Shop Support",
         "smtp": {"host": "127.0.0.1", "port": smtp.port, "tls": "none"},
@@ -65,12 +71,7 @@ async fn an_email_customer_gets_live_answers_in_the_thread_and_people_reply_from
     for round in ["sqlite", "postgres"] {
         let dovecot = Dovecot::start(SUPPORT).await;
         let smtp = SmtpSink::start(SUPPORT).await;
-        // The mail servers on loopback are the operator's to allow.
-        let allow = vec![
-            backend.to_string(),
-            format!("127.0.0.1:{}", dovecot.port),
-            format!("127.0.0.1:{}", smtp.port),
-        ];
+        let allow = allowlist(Some(backend), &[dovecot.port, smtp.port]);
         let tweak = |c: &mut switchboard::config::Config| c.security.ssrf_allow = allow.clone();
         let app = match round {
             "sqlite" => TestApp::sqlite_with(tweak).await,
@@ -315,11 +316,7 @@ async fn an_action_is_confirmed_by_answering_confirm() {
     let (backend, seen) = order_backend().await;
     let dovecot = Dovecot::start(SUPPORT).await;
     let smtp = SmtpSink::start(SUPPORT).await;
-    let allow = vec![
-        backend.to_string(),
-        format!("127.0.0.1:{}", dovecot.port),
-        format!("127.0.0.1:{}", smtp.port),
-    ];
+    let allow = allowlist(Some(backend), &[dovecot.port, smtp.port]);
     let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow.clone()).await;
     let (owner, widget, endpoint) = shop(&app, backend).await;
     let approval = json!({"approval": "visitor", "approval_summary": "Look up order {orderId}?"});
@@ -350,7 +347,7 @@ async fn transport_security_is_never_dropped_and_settings_name_their_field() {
     }
     let dovecot = Dovecot::start(SUPPORT).await;
     let smtp = SmtpSink::start(SUPPORT).await;
-    let allow = vec![format!("127.0.0.1:{}", dovecot.port), format!("127.0.0.1:{}", smtp.port)];
+    let allow = allowlist(None, &[dovecot.port, smtp.port]);
     let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow.clone()).await;
     let owner = app.signup("Acme", "owner@acme.test").await;
     let widget = owner.create_widget("Shop").await;
@@ -451,11 +448,7 @@ async fn mail_servers_of_a_private_ca_are_reached_over_tls_and_others_refused() 
     let ca = TestCa::new();
     let dovecot = Dovecot::start_tls(SUPPORT, &ca).await;
     let smtp = SmtpSink::start_tls(SUPPORT, &ca).await;
-    let allow = vec![
-        backend.to_string(),
-        format!("127.0.0.1:{}", dovecot.tls_port),
-        format!("127.0.0.1:{}", smtp.port),
-    ];
+    let allow = allowlist(Some(backend), &[dovecot.tls_port, smtp.port]);
     let app = TestApp::sqlite_with(|c| c.security.ssrf_allow = allow.clone()).await;
     let (owner, widget, endpoint) = shop(&app, backend).await;
     owner.create_rule(order_rule(&endpoint)).await;
